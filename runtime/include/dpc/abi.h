@@ -1,0 +1,141 @@
+//===- abi.h - The C ABI between a compiled model.so and libdpcrt ---------===//
+//
+// A model.so produced by `dpc` exports three symbols and calls the dpcrt_*
+// kernel entry points below, which libdpcrt exports. The kernels take the
+// opaque context first so that one model.so runs on any backend: the context
+// knows whether it is the CPU or (later) the CUDA backend, and which stream a
+// call belongs to. Nothing in this header may change meaning without bumping
+// DPC_ABI_VERSION; the runtime refuses a module whose version differs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DPC_ABI_H
+#define DPC_ABI_H
+
+#include <stdint.h>
+
+#define DPC_ABI_VERSION 1
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dpcrt_context dpcrt_context;
+
+//===----------------------------------------------------------------------===//
+// Symbols exported by model.so
+//===----------------------------------------------------------------------===//
+
+// extern const char dpc_model_manifest[];         NUL-terminated JSON manifest
+// extern const unsigned char dpc_model_weights[];  initial parameter/buffer
+//                                                  bytes, 64-byte aligned;
+//                                                  offsets in the manifest
+// void dpc_model_train_step(dpcrt_context *ctx, void *const *slots);
+//   One training step. `slots` holds one pointer per manifest slot
+//   (parameters, optimizer state, inputs, label, loss, arena); see
+//   docs/ARCHITECTURE.md for the manifest schema.
+#define DPC_MODEL_MANIFEST_SYMBOL "dpc_model_manifest"
+#define DPC_MODEL_WEIGHTS_SYMBOL "dpc_model_weights"
+#define DPC_MODEL_TRAIN_STEP_SYMBOL "dpc_model_train_step"
+typedef void (*dpc_model_train_step_fn)(dpcrt_context *ctx, void *const *slots);
+
+//===----------------------------------------------------------------------===//
+// Kernels exported by libdpcrt (all tensors are dense, row-major, float32
+// unless the name says otherwise)
+//===----------------------------------------------------------------------===//
+
+// out[0..n) = value
+void dpcrt_fill_f32(dpcrt_context *ctx, float *out, int64_t n, float value);
+// memcpy(out, in, bytes)
+void dpcrt_copy(dpcrt_context *ctx, void *out, const void *in, int64_t bytes);
+
+// C[m,n] = op(A) @ op(B) + beta * C, op(X) = X^T when trans_x != 0.
+// A is [m,k] ([k,m] when transposed), B is [k,n] ([n,k] when transposed).
+void dpcrt_gemm_f32(dpcrt_context *ctx, float *c, const float *a,
+                    const float *b, int64_t m, int64_t n, int64_t k,
+                    int32_t trans_a, int32_t trans_b, float beta);
+
+// out[i, :] = bias[:] for i in [0, rows): the first half of torch.addmm.
+void dpcrt_broadcast_rows_f32(dpcrt_context *ctx, float *out,
+                              const float *bias, int64_t rows, int64_t cols);
+
+// out = in^T for a [rows, cols] matrix.
+void dpcrt_transpose2d_f32(dpcrt_context *ctx, float *out, const float *in,
+                           int64_t rows, int64_t cols);
+
+enum dpcrt_unary_kind {
+  DPCRT_UNARY_RELU = 0,
+  DPCRT_UNARY_TANH = 1,
+  DPCRT_UNARY_SIGMOID = 2,
+  DPCRT_UNARY_NEG = 3,
+};
+// out[i] = f(in[i])
+void dpcrt_unary_f32(dpcrt_context *ctx, int32_t kind, float *out,
+                     const float *in, int64_t n);
+// dx[i] = dy[i] * f'(..): RELU uses the forward input x (dy where x > 0, as
+// torch's threshold_backward), TANH and SIGMOID use the forward output y
+// (dy * (1 - y*y), dy * y * (1 - y)).
+void dpcrt_unary_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
+                          const float *dy, const float *saved, int64_t n);
+
+enum dpcrt_binary_kind {
+  DPCRT_BINARY_ADD = 0, // a + alpha * b   (torch.add with alpha)
+  DPCRT_BINARY_SUB = 1, // a - alpha * b
+  DPCRT_BINARY_MUL = 2, // a * b
+  DPCRT_BINARY_DIV = 3, // a / b
+};
+// Broadcasting elementwise op. `dims` points at 3*rank int64 values: the
+// output shape, then a's strides, then b's strides, in elements (a stride is
+// 0 along a broadcast dimension). rank may be 0 (scalars).
+void dpcrt_binary_f32(dpcrt_context *ctx, int32_t kind, float *out,
+                      const float *a, const float *b, int32_t rank,
+                      const int64_t *dims, float alpha);
+
+// Sum-reduction that undoes a broadcast: `dims` points at 2*rank int64
+// values, the input shape then the output's strides in input coordinates
+// (0 along each reduced dimension). out has out_n elements and is
+// overwritten. Summation runs in increasing input index order.
+void dpcrt_reduce_sum_f32(dpcrt_context *ctx, float *out, const float *in,
+                          int32_t rank, const int64_t *dims, int64_t out_n);
+
+// loss[0] = mean_i -log_softmax(logits[i, :])[labels[i]], logits [n, c].
+void dpcrt_cross_entropy_f32(dpcrt_context *ctx, float *loss,
+                             const float *logits, const int64_t *labels,
+                             int64_t n, int64_t c);
+// dlogits = dloss[0] * (softmax(logits) - onehot(labels)) / n
+void dpcrt_cross_entropy_grad_f32(dpcrt_context *ctx, float *dlogits,
+                                  const float *dloss, const float *logits,
+                                  const int64_t *labels, int64_t n, int64_t c);
+// loss[0] = mean((pred - target)^2) over n elements
+void dpcrt_mse_loss_f32(dpcrt_context *ctx, float *loss, const float *pred,
+                        const float *target, int64_t n);
+// dpred = dloss[0] * 2 * (pred - target) / n
+void dpcrt_mse_loss_grad_f32(dpcrt_context *ctx, float *dpred,
+                             const float *dloss, const float *pred,
+                             const float *target, int64_t n);
+
+// torch.optim.SGD for one parameter, in place:
+//   d = grad + weight_decay * param
+//   if momentum != 0: buf = d on the first step (runtime step counter == 0),
+//                     else buf = momentum * buf + (1 - dampening) * d;
+//                     d = nesterov ? d + momentum * buf : buf
+//   param -= lr * d
+// momentum_buf may be null when momentum == 0.
+void dpcrt_sgd_update_f32(dpcrt_context *ctx, float *param,
+                          float *momentum_buf, const float *grad, int64_t n,
+                          float lr, float momentum, float dampening,
+                          float weight_decay, int32_t nesterov);
+
+// Starts averaging data[0..n) over all ranks in place (DDP: divide by the
+// world size, then sum), asynchronously; returns a handle for the wait.
+// `bucket` is the compiler's bucket index, for tracing and checks.
+int64_t dpcrt_allreduce_start(dpcrt_context *ctx, int32_t bucket, float *data,
+                              int64_t n);
+// Blocks until the all-reduce of `handle` has finished.
+void dpcrt_allreduce_wait(dpcrt_context *ctx, int64_t handle);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif // DPC_ABI_H
