@@ -59,6 +59,10 @@ void dpcrt_gemm_f32(dpcrt_context *ctx, float *c, const float *a,
 void dpcrt_broadcast_rows_f32(dpcrt_context *ctx, float *out,
                               const float *bias, int64_t rows, int64_t cols);
 
+// out[i] = in[i] * factor
+void dpcrt_scale_f32(dpcrt_context *ctx, float *out, const float *in,
+                     int64_t n, float factor);
+
 // out = in^T for a [rows, cols] matrix.
 void dpcrt_transpose2d_f32(dpcrt_context *ctx, float *out, const float *in,
                            int64_t rows, int64_t cols);
