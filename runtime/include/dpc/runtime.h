@@ -1,0 +1,297 @@
+//===- runtime.h - C++ API of the dpc runtime (libdpcrt) ----------*- C++ -*-===//
+//
+// Loads a model.so compiled by dpc, owns its parameters, optimizer state and
+// arena, and runs training steps on one process or on every rank of an MPI
+// job. dpc-run is a thin command-line wrapper around this API:
+//
+//   dpc::ProcessGroup::init(&argc, &argv);   // MPI_Init only under mpirun
+//   dpc::Session session = dpc::Session::load("model.so");
+//   float loss = session.step({xBatch, yBatch});
+//   session.saveCheckpoint("ckpt.safetensors");
+//
+// Every failure is a dpc::Error with a one-line message saying what went
+// wrong and where (file, tensor name, manifest field).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DPC_RUNTIME_H
+#define DPC_RUNTIME_H
+
+#include "dpc/abi.h"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dpc {
+
+//===----------------------------------------------------------------------===//
+// Errors
+//===----------------------------------------------------------------------===//
+
+/// The one exception type of the runtime. Two flags matter only in MPI jobs,
+/// for deciding who prints and how to exit without hanging the other ranks:
+/// `reportedElsewhere` means another rank holds (and prints) the real cause;
+/// `agreed` means every rank raised an error at the same point, so all ranks
+/// may exit normally instead of calling MPI_Abort.
+class Error : public std::runtime_error {
+public:
+  explicit Error(const std::string &message, bool reportedElsewhere = false,
+                 bool agreed = false)
+      : std::runtime_error(message), reportedElsewhere(reportedElsewhere),
+        agreed(agreed) {}
+
+  bool isReportedElsewhere() const { return reportedElsewhere; }
+  bool isAgreed() const { return agreed; }
+
+private:
+  bool reportedElsewhere;
+  bool agreed;
+};
+
+//===----------------------------------------------------------------------===//
+// Element types and tensors
+//===----------------------------------------------------------------------===//
+
+enum class DType { F32, F64, I64 };
+
+/// Element size in bytes.
+size_t dtypeSize(DType dtype);
+/// The manifest spelling: "f32", "f64", "i64".
+const char *dtypeName(DType dtype);
+/// Parses a manifest spelling; nullopt when unknown.
+std::optional<DType> parseDType(const std::string &name);
+
+/// Number of elements of a shape ([] is a scalar: 1 element).
+int64_t numElements(const std::vector<int64_t> &shape);
+/// "[16, 32]".
+std::string formatShape(const std::vector<int64_t> &shape);
+
+/// A dense row-major tensor owned by the host.
+struct HostTensor {
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  std::vector<unsigned char> bytes;
+
+  int64_t numElements() const { return dpc::numElements(shape); }
+  template <typename T> T *data() { return reinterpret_cast<T *>(bytes.data()); }
+  template <typename T> const T *data() const {
+    return reinterpret_cast<const T *>(bytes.data());
+  }
+};
+
+/// A named view of tensor memory owned by someone else.
+struct TensorView {
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  const void *data = nullptr;
+};
+
+//===----------------------------------------------------------------------===//
+// File formats
+//===----------------------------------------------------------------------===//
+
+/// Reads a NumPy .npy file (format 1.0, 2.0 or 3.0, C order, little-endian
+/// '<f4', '<f8', '<i4' or '<i8'). With `want`, converts to that dtype where
+/// the conversion is the expected one (f64 -> f32, i32 -> i64) and fails
+/// otherwise; without it, '<i4' is widened to i64.
+HostTensor readNpy(const std::string &path,
+                   std::optional<DType> want = std::nullopt);
+
+/// A parsed safetensors file.
+struct SafetensorsFile {
+  std::map<std::string, HostTensor> tensors;
+  std::map<std::string, std::string> metadata;
+};
+
+/// Writes `tensors` as a safetensors file, atomically: a temporary file in the
+/// same directory is renamed over `path`, so readers never see half a file.
+void writeSafetensors(const std::string &path,
+                      const std::vector<TensorView> &tensors,
+                      const std::map<std::string, std::string> &metadata = {});
+/// Reads a safetensors file holding F32, F64 and I64 tensors.
+SafetensorsFile readSafetensors(const std::string &path);
+
+//===----------------------------------------------------------------------===//
+// Manifest
+//===----------------------------------------------------------------------===//
+
+/// A tensor the module reads or writes through a slot.
+struct TensorSpec {
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  int64_t slot = -1;
+
+  int64_t numElements() const { return dpc::numElements(shape); }
+  int64_t numBytes() const {
+    return numElements() * static_cast<int64_t>(dtypeSize(dtype));
+  }
+};
+
+/// A parameter or buffer: initial value at `weightsOffset` in the module's
+/// embedded weights.
+struct WeightSpec : TensorSpec {
+  int64_t weightsOffset = 0;
+};
+
+/// Per-parameter optimizer state (momentum buffer, Adam moments, ...).
+struct OptimizerStateSpec : TensorSpec {
+  std::string parameter;
+};
+
+struct LossSpec {
+  std::string kind; // "cross_entropy", "mse" or "none"
+  int64_t slot = -1;
+};
+
+struct OptimizerSpec {
+  std::string kind; // "sgd", "adam" or "adamw"
+  double lr = 0.0;
+  double momentum = 0.0;
+  double dampening = 0.0;
+  double weightDecay = 0.0;
+  bool nesterov = false;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+};
+
+struct BucketSpec {
+  int64_t index = 0;
+  int64_t bytes = 0;
+  std::vector<std::string> parameters;
+};
+
+/// The JSON a module embeds as dpc_model_manifest, parsed and validated.
+struct Manifest {
+  int64_t abiVersion = 0;
+  std::string producer;
+  std::string mode; // "ddp" or "dp"
+  int64_t worldSize = 1;
+  std::vector<TensorSpec> inputs;
+  std::optional<TensorSpec> label;
+  LossSpec loss;
+  OptimizerSpec optimizer;
+  std::vector<WeightSpec> parameters;
+  std::vector<WeightSpec> buffers;
+  std::vector<OptimizerStateSpec> optimizerState;
+  std::vector<BucketSpec> buckets;
+  int64_t arenaBytes = 0;
+  int64_t arenaSlot = -1;
+  int64_t numSlots = 0;
+  /// Size of dpc_model_weights when the manifest states it ("weights_bytes");
+  /// lets the runtime bounds-check weights_offset.
+  std::optional<int64_t> weightsBytes;
+
+  /// Parses and validates; `where` names the source in error messages
+  /// (usually the model.so path).
+  static Manifest parse(const std::string &json, const std::string &where);
+};
+
+//===----------------------------------------------------------------------===//
+// Processes
+//===----------------------------------------------------------------------===//
+
+/// The processes of this job: every rank of MPI_COMM_WORLD when launched by
+/// mpirun, otherwise this single process (MPI is then never initialized).
+class ProcessGroup {
+public:
+  /// True when the environment says mpirun (or another PMI launcher) started
+  /// this process.
+  static bool launchedByMpi();
+  /// Initializes MPI when launchedByMpi(); a no-op otherwise.
+  static void init(int *argc, char ***argv);
+  /// Finalizes MPI if init() initialized it.
+  static void finalize();
+  /// Whether MPI is initialized (by init() or by the embedding program).
+  static bool isDistributed();
+  static int rank();
+  static int worldSize();
+  /// Ends the whole job with `code`: MPI_Abort when distributed, else exit.
+  [[noreturn]] static void abort(int code);
+  /// Runs `phase` on every rank and agrees on the outcome, so that a failure
+  /// on some ranks never leaves the others waiting in a later collective: if
+  /// any rank threw, every rank throws an agreed dpc::Error, the lowest failing
+  /// rank with its own message, the others marked reportedElsewhere. Must be
+  /// called by all ranks. Single-process: just runs `phase`.
+  static void collectively(const std::function<void()> &phase);
+};
+
+//===----------------------------------------------------------------------===//
+// Session
+//===----------------------------------------------------------------------===//
+
+enum class Backend { Auto, Cpu, Cuda };
+
+/// "auto", "cpu", "cuda".
+const char *backendName(Backend backend);
+/// Whether this build of the runtime has `backend` (Auto and Cpu always).
+bool backendAvailable(Backend backend);
+
+struct SessionOptions {
+  Backend backend = Backend::Auto;
+};
+
+/// Mutable access to one tensor a session owns.
+struct TensorRef {
+  const TensorSpec *spec = nullptr;
+  void *data = nullptr;
+};
+
+/// A loaded model.so with its state on this rank. Collective operations
+/// (load, step, loadCheckpoint, saveCheckpoint) must be called by all ranks.
+class Session {
+public:
+  /// Loads the module, validates its manifest against this runtime and the
+  /// process group, allocates all state, and (world size > 1) broadcasts
+  /// parameters and buffers from rank 0, as DDP does at construction.
+  static Session load(const std::string &path,
+                      const SessionOptions &options = {});
+
+  Session(Session &&) noexcept;
+  Session &operator=(Session &&) noexcept;
+  ~Session();
+
+  /// One training step on this rank's local batch: one pointer per manifest
+  /// input, then the label (if any), each holding the manifest's local shape
+  /// and dtype. Returns the loss averaged over all ranks.
+  float step(const std::vector<const void *> &localBatch);
+
+  int rank() const;
+  int worldSize() const;
+  Backend backend() const;
+  const std::string &path() const;
+  const Manifest &manifest() const;
+  /// Number of optimizer steps taken (restored by loadCheckpoint).
+  int64_t stepCount() const;
+
+  /// A parameter or buffer by state_dict name ("fc1.weight"), or optimizer
+  /// state by checkpoint key ("optimizer.fc1.weight.momentum_buffer").
+  TensorRef tensor(const std::string &name);
+  /// Data of an f32 parameter or buffer by state_dict name.
+  float *parameterData(const std::string &name);
+
+  /// Writes parameters, buffers, optimizer state ("optimizer." + state name)
+  /// and the step counter ("optimizer.step") as safetensors; only rank 0
+  /// writes.
+  void saveCheckpoint(const std::string &path) const;
+  /// Restores what saveCheckpoint wrote; every key must exist with the
+  /// manifest's dtype and shape. Rank 0 reads and broadcasts.
+  void loadCheckpoint(const std::string &path);
+
+private:
+  struct Impl;
+  explicit Session(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl;
+};
+
+} // namespace dpc
+
+#endif // DPC_RUNTIME_H

@@ -1,0 +1,360 @@
+//===- manifest.cpp - Parsing and validating a module's manifest ----------===//
+//
+// The manifest is the whole contract between a compiled module and the
+// runtime besides the kernel ABI, so it is checked strictly: a module that
+// passes validation cannot make the runtime index out of bounds.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dpc/runtime.h"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <set>
+
+using namespace dpc;
+using nlohmann::json;
+
+namespace {
+
+/// Reads typed fields and names the offending field ("parameters[0].shape")
+/// in every error.
+class FieldReader {
+public:
+  explicit FieldReader(const std::string &where) : where(where) {}
+
+  [[noreturn]] void fail(const std::string &message) const {
+    throw Error(where + ": manifest: " + message);
+  }
+  [[noreturn]] void failField(const std::string &path,
+                              const std::string &what) const {
+    fail("'" + path + "' " + what);
+  }
+
+  const json &required(const json &obj, const std::string &key,
+                       const std::string &prefix) const {
+    auto it = obj.find(key);
+    if (it == obj.end())
+      failField(join(prefix, key), "is missing");
+    return *it;
+  }
+  /// Null when the key is absent or explicitly null.
+  const json *optional(const json &obj, const std::string &key) const {
+    auto it = obj.find(key);
+    return it == obj.end() || it->is_null() ? nullptr : &*it;
+  }
+
+  int64_t integer(const json &value, const std::string &path) const {
+    if (!value.is_number_integer())
+      failField(path, "must be an integer");
+    return value.get<int64_t>();
+  }
+  int64_t nonNegative(const json &value, const std::string &path) const {
+    int64_t v = integer(value, path);
+    if (v < 0)
+      failField(path, "must not be negative (is " + std::to_string(v) + ")");
+    return v;
+  }
+  double number(const json &value, const std::string &path) const {
+    if (!value.is_number())
+      failField(path, "must be a number");
+    return value.get<double>();
+  }
+  std::string string(const json &value, const std::string &path) const {
+    if (!value.is_string())
+      failField(path, "must be a string");
+    return value.get<std::string>();
+  }
+  bool boolean(const json &value, const std::string &path) const {
+    if (!value.is_boolean())
+      failField(path, "must be true or false");
+    return value.get<bool>();
+  }
+  const json &array(const json &value, const std::string &path) const {
+    if (!value.is_array())
+      failField(path, "must be an array");
+    return value;
+  }
+  const json &object(const json &value, const std::string &path) const {
+    if (!value.is_object())
+      failField(path, "must be an object");
+    return value;
+  }
+
+  std::vector<int64_t> shape(const json &value, const std::string &path) const {
+    if (!value.is_array())
+      failField(path, "must be an array of non-negative integers");
+    std::vector<int64_t> dims;
+    // Bound the element count so that byte sizes cannot overflow int64.
+    constexpr int64_t kMaxElements = int64_t(1) << 56;
+    int64_t count = 1;
+    for (const json &d : value) {
+      if (!d.is_number_integer() || d.get<int64_t>() < 0)
+        failField(path, "must be an array of non-negative integers");
+      dims.push_back(d.get<int64_t>());
+      if (dims.back() != 0 && count > kMaxElements / dims.back())
+        failField(path, "has too many elements");
+      count *= dims.back();
+    }
+    return dims;
+  }
+
+  void tensor(const json &value, const std::string &path,
+              TensorSpec &spec) const {
+    object(value, path);
+    spec.name = string(required(value, "name", path), path + ".name");
+    if (spec.name.empty())
+      failField(path + ".name", "must not be empty");
+    std::string dtype = string(required(value, "dtype", path), path + ".dtype");
+    std::optional<DType> parsed = parseDType(dtype);
+    if (!parsed)
+      failField(path + ".dtype",
+                "is '" + dtype + "'; expected f32, f64 or i64");
+    spec.dtype = *parsed;
+    spec.shape = shape(required(value, "shape", path), path + ".shape");
+    spec.slot = integer(required(value, "slot", path), path + ".slot");
+  }
+
+  static std::string join(const std::string &prefix, const std::string &key) {
+    return prefix.empty() ? key : prefix + "." + key;
+  }
+  static std::string at(const std::string &name, size_t i) {
+    return name + "[" + std::to_string(i) + "]";
+  }
+
+private:
+  std::string where;
+};
+
+void parseOptimizer(const FieldReader &r, const json &value,
+                    OptimizerSpec &opt) {
+  r.object(value, "optimizer");
+  opt.kind = r.string(r.required(value, "kind", "optimizer"), "optimizer.kind");
+  if (opt.kind != "sgd" && opt.kind != "adam" && opt.kind != "adamw")
+    r.failField("optimizer.kind",
+                "is '" + opt.kind + "'; expected sgd, adam or adamw");
+  opt.lr = r.number(r.required(value, "lr", "optimizer"), "optimizer.lr");
+  if (const json *v = r.optional(value, "momentum"))
+    opt.momentum = r.number(*v, "optimizer.momentum");
+  if (const json *v = r.optional(value, "dampening"))
+    opt.dampening = r.number(*v, "optimizer.dampening");
+  if (const json *v = r.optional(value, "weight_decay"))
+    opt.weightDecay = r.number(*v, "optimizer.weight_decay");
+  if (const json *v = r.optional(value, "nesterov"))
+    opt.nesterov = r.boolean(*v, "optimizer.nesterov");
+  if (const json *v = r.optional(value, "betas")) {
+    if (!v->is_array() || v->size() != 2 || !(*v)[0].is_number() ||
+        !(*v)[1].is_number())
+      r.failField("optimizer.betas", "must be an array of two numbers");
+    opt.beta1 = (*v)[0].get<double>();
+    opt.beta2 = (*v)[1].get<double>();
+  }
+  if (const json *v = r.optional(value, "eps"))
+    opt.eps = r.number(*v, "optimizer.eps");
+}
+
+std::vector<WeightSpec> parseWeights(const FieldReader &r, const json &root,
+                                     const std::string &key, bool required) {
+  std::vector<WeightSpec> specs;
+  const json *value = required ? &r.required(root, key, "") : r.optional(root, key);
+  if (!value)
+    return specs;
+  r.array(*value, key);
+  for (size_t i = 0; i < value->size(); ++i) {
+    std::string path = FieldReader::at(key, i);
+    WeightSpec spec;
+    r.tensor((*value)[i], path, spec);
+    spec.weightsOffset = r.nonNegative(
+        r.required((*value)[i], "weights_offset", path), path + ".weights_offset");
+    specs.push_back(std::move(spec));
+  }
+  return specs;
+}
+
+/// Every slot in [0, num_slots) must be used exactly once.
+void checkSlots(const FieldReader &r, const Manifest &m) {
+  std::map<int64_t, std::string> users;
+  auto use = [&](int64_t slot, const std::string &what) {
+    if (slot < 0 || slot >= m.numSlots)
+      r.fail("slot " + std::to_string(slot) + " of " + what +
+             " is outside [0, num_slots=" + std::to_string(m.numSlots) + ")");
+    auto [it, inserted] = users.emplace(slot, what);
+    if (!inserted)
+      r.fail("slot " + std::to_string(slot) + " is used by both " +
+             it->second + " and " + what);
+  };
+  for (const TensorSpec &s : m.inputs)
+    use(s.slot, "input '" + s.name + "'");
+  if (m.label)
+    use(m.label->slot, "label '" + m.label->name + "'");
+  use(m.loss.slot, "the loss");
+  for (const WeightSpec &s : m.parameters)
+    use(s.slot, "parameter '" + s.name + "'");
+  for (const WeightSpec &s : m.buffers)
+    use(s.slot, "buffer '" + s.name + "'");
+  for (const OptimizerStateSpec &s : m.optimizerState)
+    use(s.slot, "optimizer state '" + s.name + "'");
+  use(m.arenaSlot, "the arena");
+  for (int64_t slot = 0; slot < m.numSlots; ++slot)
+    if (!users.count(slot))
+      r.fail("slot " + std::to_string(slot) + " is not used by any tensor");
+}
+
+void checkNames(const FieldReader &r, const Manifest &m) {
+  std::set<std::string> data;
+  for (const TensorSpec &s : m.inputs)
+    if (!data.insert(s.name).second)
+      r.fail("input name '" + s.name + "' appears twice");
+  if (m.label && !data.insert(m.label->name).second)
+    r.fail("label name '" + m.label->name + "' is also an input name");
+
+  std::set<std::string> stateDict;
+  for (const auto *list : {&m.parameters, &m.buffers})
+    for (const WeightSpec &s : *list)
+      if (!stateDict.insert(s.name).second)
+        r.fail("parameter/buffer name '" + s.name + "' appears twice");
+  std::set<std::string> parameters;
+  for (const WeightSpec &s : m.parameters)
+    parameters.insert(s.name);
+
+  std::set<std::string> state;
+  for (const OptimizerStateSpec &s : m.optimizerState) {
+    if (!state.insert(s.name).second)
+      r.fail("optimizer state name '" + s.name + "' appears twice");
+    // "optimizer.step" is the step counter's checkpoint key.
+    if (s.name == "step")
+      r.fail("optimizer state may not be named 'step'");
+    if (!parameters.count(s.parameter))
+      r.fail("optimizer state '" + s.name + "' refers to unknown parameter '" +
+             s.parameter + "'");
+  }
+  for (const BucketSpec &b : m.buckets)
+    for (const std::string &p : b.parameters)
+      if (!parameters.count(p))
+        r.fail("bucket " + std::to_string(b.index) +
+               " refers to unknown parameter '" + p + "'");
+}
+
+void checkLoss(const FieldReader &r, const Manifest &m) {
+  const std::string &kind = m.loss.kind;
+  if (kind != "cross_entropy" && kind != "mse" && kind != "none")
+    r.failField("loss.kind",
+                "is '" + kind + "'; expected cross_entropy, mse or none");
+  if (kind == "none")
+    return;
+  if (!m.label)
+    r.fail("loss '" + kind + "' needs a label, but the manifest has none");
+  DType want = kind == "cross_entropy" ? DType::I64 : DType::F32;
+  if (m.label->dtype != want)
+    r.fail("loss '" + kind + "' needs a label of dtype " + dtypeName(want) +
+           ", but label '" + m.label->name + "' is " +
+           dtypeName(m.label->dtype));
+}
+
+} // namespace
+
+Manifest Manifest::parse(const std::string &text, const std::string &where) {
+  FieldReader r(where);
+  json root;
+  try {
+    root = json::parse(text);
+  } catch (const json::parse_error &e) {
+    std::string what = e.what();
+    // Drop nlohmann's "[json.exception.parse_error.101] " tag.
+    if (size_t close = what.find("] "); close != std::string::npos)
+      what = what.substr(close + 2);
+    throw Error(where + ": manifest is not valid JSON: " + what);
+  }
+  if (!root.is_object())
+    r.fail("the top level must be a JSON object");
+
+  Manifest m;
+  // The version comes first: other fields may mean something else in
+  // another version.
+  m.abiVersion = r.integer(r.required(root, "abi_version", ""), "abi_version");
+  if (m.abiVersion != DPC_ABI_VERSION)
+    throw Error(where + " was built for dpc ABI " +
+                std::to_string(m.abiVersion) + ", this runtime speaks " +
+                std::to_string(DPC_ABI_VERSION));
+
+  if (const json *v = r.optional(root, "producer"))
+    m.producer = r.string(*v, "producer");
+  m.mode = r.string(r.required(root, "mode", ""), "mode");
+  if (m.mode != "ddp" && m.mode != "dp")
+    r.failField("mode", "is '" + m.mode + "'; expected ddp or dp");
+  m.worldSize = r.integer(r.required(root, "world_size", ""), "world_size");
+  if (m.worldSize < 1)
+    r.failField("world_size", "must be at least 1");
+
+  const json &inputs = r.array(r.required(root, "inputs", ""), "inputs");
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    TensorSpec spec;
+    r.tensor(inputs[i], FieldReader::at("inputs", i), spec);
+    m.inputs.push_back(std::move(spec));
+  }
+  if (const json *v = r.optional(root, "label")) {
+    m.label.emplace();
+    r.tensor(*v, "label", *m.label);
+  }
+
+  const json &loss = r.object(r.required(root, "loss", ""), "loss");
+  m.loss.kind = r.string(r.required(loss, "kind", "loss"), "loss.kind");
+  m.loss.slot = r.integer(r.required(loss, "slot", "loss"), "loss.slot");
+
+  parseOptimizer(r, r.required(root, "optimizer", ""), m.optimizer);
+
+  m.parameters = parseWeights(r, root, "parameters", /*required=*/true);
+  m.buffers = parseWeights(r, root, "buffers", /*required=*/false);
+
+  if (const json *state = r.optional(root, "optimizer_state")) {
+    r.array(*state, "optimizer_state");
+    for (size_t i = 0; i < state->size(); ++i) {
+      std::string path = FieldReader::at("optimizer_state", i);
+      OptimizerStateSpec spec;
+      r.tensor((*state)[i], path, spec);
+      spec.parameter = r.string(r.required((*state)[i], "parameter", path),
+                                path + ".parameter");
+      m.optimizerState.push_back(std::move(spec));
+    }
+  }
+
+  if (const json *buckets = r.optional(root, "buckets")) {
+    r.array(*buckets, "buckets");
+    for (size_t i = 0; i < buckets->size(); ++i) {
+      std::string path = FieldReader::at("buckets", i);
+      const json &b = r.object((*buckets)[i], path);
+      BucketSpec spec;
+      spec.index = r.nonNegative(r.required(b, "index", path), path + ".index");
+      spec.bytes = r.nonNegative(r.required(b, "bytes", path), path + ".bytes");
+      const json &params =
+          r.array(r.required(b, "parameters", path), path + ".parameters");
+      for (const json &p : params)
+        spec.parameters.push_back(r.string(p, path + ".parameters"));
+      m.buckets.push_back(std::move(spec));
+    }
+  }
+
+  const json &arena = r.object(r.required(root, "arena", ""), "arena");
+  m.arenaBytes = r.nonNegative(r.required(arena, "bytes", "arena"), "arena.bytes");
+  m.arenaSlot = r.integer(r.required(arena, "slot", "arena"), "arena.slot");
+  m.numSlots =
+      r.nonNegative(r.required(root, "num_slots", ""), "num_slots");
+  if (const json *v = r.optional(root, "weights_bytes"))
+    m.weightsBytes = r.nonNegative(*v, "weights_bytes");
+
+  checkLoss(r, m);
+  checkSlots(r, m);
+  checkNames(r, m);
+  if (m.weightsBytes)
+    for (const auto *list : {&m.parameters, &m.buffers})
+      for (const WeightSpec &s : *list)
+        if (s.weightsOffset > *m.weightsBytes ||
+            s.numBytes() > *m.weightsBytes - s.weightsOffset)
+          r.fail("the initial value of '" + s.name + "' (offset " +
+                 std::to_string(s.weightsOffset) + ", " +
+                 std::to_string(s.numBytes()) +
+                 " bytes) lies outside the weights (" +
+                 std::to_string(*m.weightsBytes) + " bytes)");
+  return m;
+}
