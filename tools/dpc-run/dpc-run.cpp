@@ -1,0 +1,336 @@
+//===- dpc-run.cpp - Train a compiled model.so on .npy data ---------------===//
+//
+// The command-line face of libdpcrt: loads a model.so, feeds it consecutive
+// global batches from .npy files (rank r of an mpirun job takes the r-th
+// slice of each), prints progress on rank 0, and reads or writes
+// safetensors checkpoints. Setup runs under ProcessGroup::collectively so a
+// mistake found on any rank is reported once and every rank exits cleanly.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dpc/runtime.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+using namespace dpc;
+
+namespace {
+
+const char *const kUsage = R"(usage: dpc-run MODEL.so --data NAME=FILE.npy... --steps N [options]
+
+Trains a model compiled by dpc. Under `mpirun -np N` it runs N data-parallel
+ranks (the model must have been compiled with --world-size N); started
+directly it runs as a single process.
+
+  MODEL.so                  the module produced by `dpc ... -o MODEL.so`
+  --data NAME=FILE.npy      data for the model input or label NAME, samples
+                            along dim 0, each shaped like NAME's compiled
+                            shape without its batch dimension; give one per
+                            input and one for the label. f64 data is
+                            converted for f32 inputs, i32 for i64 labels.
+  --steps N                 number of training steps to run. Each step takes
+                            the next global batch (world size x the compiled
+                            batch) of consecutive samples; rank r takes the
+                            r-th slice. An incomplete last batch is dropped
+                            and the data wraps around (no shuffling).
+  --log-every N             print progress on rank 0 every N steps and after
+                            the last one (default 10)
+  --load-checkpoint FILE    start from a safetensors checkpoint written by
+                            --save-checkpoint: parameters, buffers, optimizer
+                            state and step counter; data continues with the
+                            batch after the checkpoint's last step
+  --save-checkpoint FILE    write a safetensors checkpoint after training
+                            (rank 0 writes; the file is replaced atomically)
+  --backend cpu|cuda|auto   where to run (default auto: cpu in this build)
+  -h, --help                print this help and exit
+)";
+
+struct Options {
+  std::string model;
+  std::vector<std::pair<std::string, std::string>> data; // name, path
+  int64_t steps = -1;
+  int64_t logEvery = 10;
+  std::string loadCheckpoint;
+  std::string saveCheckpoint;
+  Backend backend = Backend::Auto;
+  bool help = false;
+};
+
+int64_t parseCount(const std::string &flag, const std::string &text,
+                   int64_t min) {
+  size_t used = 0;
+  long long value = -1;
+  try {
+    value = std::stoll(text, &used);
+  } catch (const std::exception &) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size() || value < min)
+    throw Error(flag + " expects an integer of at least " +
+                std::to_string(min) + ", got '" + text + "'");
+  return value;
+}
+
+Options parseArgs(int argc, char **argv) {
+  Options opts;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      opts.help = true;
+      return opts;
+    }
+    if (arg.rfind("-", 0) != 0) {
+      if (!opts.model.empty())
+        throw Error("unexpected argument '" + arg + "' (the model is '" +
+                    opts.model + "'); see --help");
+      opts.model = arg;
+      continue;
+    }
+    // Both "--flag value" and "--flag=value".
+    std::string flag = arg, value;
+    bool inlineValue = false;
+    if (size_t eq = arg.find('='); eq != std::string::npos && arg.rfind("--", 0) == 0) {
+      flag = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      inlineValue = true;
+    }
+    auto takeValue = [&]() {
+      if (inlineValue)
+        return value;
+      if (i + 1 >= argc)
+        throw Error(flag + " needs a value; see --help");
+      return std::string(argv[++i]);
+    };
+    if (flag == "--data") {
+      std::string spec = takeValue();
+      size_t eq = spec.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+        throw Error("--data expects NAME=FILE.npy, got '" + spec + "'");
+      opts.data.emplace_back(spec.substr(0, eq), spec.substr(eq + 1));
+    } else if (flag == "--steps") {
+      opts.steps = parseCount(flag, takeValue(), 0);
+    } else if (flag == "--log-every") {
+      opts.logEvery = parseCount(flag, takeValue(), 1);
+    } else if (flag == "--load-checkpoint") {
+      opts.loadCheckpoint = takeValue();
+    } else if (flag == "--save-checkpoint") {
+      opts.saveCheckpoint = takeValue();
+    } else if (flag == "--backend") {
+      std::string name = takeValue();
+      if (name == "cpu")
+        opts.backend = Backend::Cpu;
+      else if (name == "cuda")
+        opts.backend = Backend::Cuda;
+      else if (name == "auto")
+        opts.backend = Backend::Auto;
+      else
+        throw Error("--backend expects cpu, cuda or auto, got '" + name + "'");
+    } else {
+      throw Error("unknown option '" + flag + "'; see --help");
+    }
+  }
+  if (opts.model.empty())
+    throw Error("no model given; usage: dpc-run MODEL.so --data NAME=FILE.npy "
+                "--steps N (see --help)");
+  if (opts.steps < 0)
+    throw Error("--steps is required");
+  if (!backendAvailable(opts.backend))
+    throw Error(std::string("--backend ") + backendName(opts.backend) +
+                ": this dpc-run was built without CUDA support; use "
+                "--backend cpu");
+  return opts;
+}
+
+/// One .npy file bound to a model input or the label.
+struct DataSource {
+  const TensorSpec *spec = nullptr;
+  std::string path;
+  HostTensor tensor;
+  int64_t sampleBytes = 0;
+};
+
+/// The training data, checked against the manifest.
+struct Dataset {
+  std::vector<DataSource> sources; // inputs, then the label
+  int64_t samples = 0;
+  int64_t localBatch = 0;
+  int64_t globalBatch = 0;
+  int64_t numBatches = 0;
+};
+
+Dataset loadData(const Options &opts, const Session &session) {
+  const Manifest &m = session.manifest();
+  std::vector<const TensorSpec *> specs;
+  std::string known;
+  for (const TensorSpec &s : m.inputs)
+    specs.push_back(&s);
+  if (m.label)
+    specs.push_back(&*m.label);
+  for (const TensorSpec *s : specs)
+    known += (known.empty() ? "" : ", ") + s->name;
+
+  std::map<std::string, std::string> files;
+  for (const auto &[name, path] : opts.data) {
+    bool found = false;
+    for (const TensorSpec *s : specs)
+      found |= s->name == name;
+    if (!found)
+      throw Error("--data " + name + "=" + path + ": " + opts.model +
+                  " has no input or label named '" + name + "' (it has: " +
+                  known + ")");
+    if (!files.emplace(name, path).second)
+      throw Error("--data " + name + " is given twice");
+  }
+
+  Dataset data;
+  for (const TensorSpec *s : specs) {
+    const char *role = m.label && s == &*m.label ? "label" : "input";
+    auto it = files.find(s->name);
+    if (it == files.end())
+      throw Error("no --data for " + std::string(role) + " '" + s->name +
+                  "' of " + opts.model + " (give --data " + s->name +
+                  "=FILE.npy)");
+    if (s->shape.empty())
+      throw Error(std::string(role) + " '" + s->name + "' of " + opts.model +
+                  " is a scalar: it has no batch dimension to feed");
+    DataSource src;
+    src.spec = s;
+    src.path = it->second;
+    src.tensor = readNpy(src.path, s->dtype);
+    const std::vector<int64_t> &shape = src.tensor.shape;
+    std::vector<int64_t> want(s->shape.begin() + 1, s->shape.end());
+    if (shape.empty() || std::vector<int64_t>(shape.begin() + 1, shape.end()) != want)
+      throw Error(src.path + ": samples have shape " +
+                  (shape.empty() ? std::string("(none: a scalar file)")
+                                 : formatShape({shape.begin() + 1, shape.end()})) +
+                  ", but " + role + " '" + s->name + "' of " + opts.model +
+                  " needs " + formatShape(want) + " (compiled shape " +
+                  formatShape(s->shape) + " without the batch dimension)");
+    src.sampleBytes = numElements(want) * static_cast<int64_t>(dtypeSize(s->dtype));
+    if (data.sources.empty()) {
+      data.samples = shape[0];
+      data.localBatch = s->shape[0];
+    } else {
+      const DataSource &first = data.sources.front();
+      if (shape[0] != data.samples)
+        throw Error(src.path + " has " + std::to_string(shape[0]) +
+                    " samples but " + first.path + " has " +
+                    std::to_string(data.samples));
+      if (s->shape[0] != data.localBatch)
+        throw Error(opts.model + ": '" + s->name + "' has batch size " +
+                    std::to_string(s->shape[0]) + " but '" + first.spec->name +
+                    "' has " + std::to_string(data.localBatch));
+    }
+    data.sources.push_back(std::move(src));
+  }
+  data.globalBatch = data.localBatch * session.worldSize();
+  if (!data.sources.empty() && data.samples < data.globalBatch)
+    throw Error(data.sources.front().path + " has " +
+                std::to_string(data.samples) +
+                " samples, fewer than one global batch (" +
+                std::to_string(session.worldSize()) + " ranks x " +
+                std::to_string(data.localBatch) + " = " +
+                std::to_string(data.globalBatch) + ")");
+  data.numBatches =
+      data.globalBatch > 0 ? data.samples / data.globalBatch : 1;
+  return data;
+}
+
+using Clock = std::chrono::steady_clock;
+
+double seconds(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+void train(const Options &opts) {
+  Session session = Session::load(opts.model, SessionOptions{opts.backend});
+  Dataset data;
+  ProcessGroup::collectively([&] { data = loadData(opts, session); });
+  if (!opts.loadCheckpoint.empty())
+    session.loadCheckpoint(opts.loadCheckpoint);
+
+  bool print = session.rank() == 0;
+  int64_t firstStep = session.stepCount();
+  std::vector<const void *> batch(data.sources.size());
+  Clock::time_point start = Clock::now(), intervalStart = start;
+  int64_t intervalSteps = 0;
+  float loss = 0.0f;
+  for (int64_t i = 0; i < opts.steps; ++i) {
+    // Continue the epoch where the checkpoint left off: resuming gives the
+    // same batches as one uninterrupted run.
+    int64_t index = (firstStep + i) % data.numBatches;
+    int64_t sample = (index * session.worldSize() + session.rank()) *
+                     data.localBatch;
+    for (size_t j = 0; j < data.sources.size(); ++j)
+      batch[j] = data.sources[j].tensor.bytes.data() +
+                 sample * data.sources[j].sampleBytes;
+    loss = session.step(batch);
+    ++intervalSteps;
+    if (print && ((i + 1) % opts.logEvery == 0 || i + 1 == opts.steps)) {
+      Clock::time_point now = Clock::now();
+      double rate = intervalSteps * data.globalBatch /
+                    std::max(seconds(intervalStart, now), 1e-9);
+      std::printf("step %lld/%lld  loss %.6f  samples/s %.1f\n",
+                  static_cast<long long>(i + 1),
+                  static_cast<long long>(opts.steps), loss, rate);
+      std::fflush(stdout);
+      intervalStart = now;
+      intervalSteps = 0;
+    }
+  }
+  double elapsed = seconds(start, Clock::now());
+
+  if (!opts.saveCheckpoint.empty())
+    session.saveCheckpoint(opts.saveCheckpoint);
+  if (!print)
+    return;
+  if (opts.steps > 0)
+    std::printf("done: %lld steps on %d rank%s in %.3f s, %.1f samples/s, "
+                "final loss %.6f\n",
+                static_cast<long long>(opts.steps), session.worldSize(),
+                session.worldSize() == 1 ? "" : "s", elapsed,
+                opts.steps * data.globalBatch / std::max(elapsed, 1e-9), loss);
+  else
+    std::printf("done: 0 steps\n");
+  if (!opts.saveCheckpoint.empty())
+    std::printf("saved checkpoint %s (step %lld)\n",
+                opts.saveCheckpoint.c_str(),
+                static_cast<long long>(session.stepCount()));
+  std::fflush(stdout);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  try {
+    ProcessGroup::init(&argc, &argv);
+    Options opts;
+    ProcessGroup::collectively([&] { opts = parseArgs(argc, argv); });
+    if (opts.help) {
+      if (ProcessGroup::rank() == 0)
+        std::fputs(kUsage, stdout);
+    } else {
+      train(opts);
+    }
+  } catch (const Error &e) {
+    if (!e.isReportedElsewhere())
+      std::fprintf(stderr, "dpc-run: error: %s\n", e.what());
+    // An agreed error reached every rank at the same point: all exit
+    // normally. Any other error may leave ranks waiting in a collective.
+    if (ProcessGroup::isDistributed() && !e.isAgreed())
+      ProcessGroup::abort(1);
+    ProcessGroup::finalize();
+    return 1;
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "dpc-run: error: %s\n", e.what());
+    ProcessGroup::abort(1);
+  }
+  ProcessGroup::finalize();
+  return 0;
+}
