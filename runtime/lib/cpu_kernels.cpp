@@ -61,6 +61,12 @@ void dpcrt_broadcast_rows_f32(dpcrt_context *, float *out, const float *bias,
     std::memcpy(out + i * cols, bias, static_cast<size_t>(cols) * sizeof(float));
 }
 
+void dpcrt_scale_f32(dpcrt_context *, float *out, const float *in, int64_t n,
+                     float factor) {
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = in[i] * factor;
+}
+
 void dpcrt_transpose2d_f32(dpcrt_context *, float *out, const float *in,
                            int64_t rows, int64_t cols) {
   // Blocked so that both sides stay in cache for large matrices.
