@@ -1,0 +1,38 @@
+//===- NNBase.td - The nn dialect: value-semantics tensor compute -*- tablegen -*-===//
+//
+// The nn dialect holds the tensor computations of a model, its loss, its
+// gradients and its optimizer update, on statically shaped ranked tensors
+// with value semantics. The importer produces it from TorchScript (one op per
+// aten op); the training-step passes add loss, backward and update ops.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DPC_NN_BASE
+#define DPC_NN_BASE
+
+include "mlir/IR/OpBase.td"
+
+def NN_Dialect : Dialect {
+  let name = "nn";
+  let cppNamespace = "::dpc::nn";
+  let summary = "Value-semantics tensor compute for training";
+  let description = [{
+    Ops on statically shaped `tensor<...xf32>` (and `tensor<...xi64>` for
+    class labels) that mirror the aten ops dpc supports, plus the backward
+    ops their vector-Jacobian products are built from, losses and optimizer
+    updates. Every op is pure; shapes are checked by result type inference,
+    so a malformed op is a verifier error, never a crash.
+  }];
+  // Attributes live in the attribute dictionary so that the importer can run
+  // result type inference from a plain DictionaryAttr before it creates an op.
+  let usePropertiesForAttributes = 0;
+}
+
+def NN_F32Tensor : StaticShapeTensorOf<[F32]>;
+def NN_I64Tensor : StaticShapeTensorOf<[I64]>;
+def NN_F32Scalar : TypeConstraint<
+    And<[NN_F32Tensor.predicate,
+         CPred<"::llvm::cast<::mlir::RankedTensorType>($_self).getRank() == 0">]>,
+    "0-d f32 tensor">;
+
+#endif // DPC_NN_BASE

@@ -1,0 +1,116 @@
+//===- Autodiff.cpp - Reverse-mode autodiff of the training step ----------===//
+//
+// Classic reverse-mode AD on a straight-line SSA function: seed d loss = 1,
+// visit the ops that depend on a parameter in reverse order, and ask each for
+// its vector-Jacobian product. Gradients of a value used several times are
+// summed (nn.add), which is how a tied weight gets a single gradient.
+// Values that no parameter influences (inputs, labels, their functions) get
+// no gradient at all, so no work is spent on them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+#include "passes/TrainStep.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseSet.h"
+
+namespace dpc {
+#define GEN_PASS_DEF_AUTODIFF
+#include "passes/Passes.h.inc"
+} // namespace dpc
+
+using namespace mlir;
+using namespace dpc;
+
+namespace {
+
+struct AutodiffPass : public dpc::impl::AutodiffBase<AutodiffPass> {
+  void runOnOperation() override {
+    func::FuncOp func = lookupFunction(getOperation(), kTrainStepFuncName);
+    if (!func || failed(differentiate(func)))
+      return signalPassFailure();
+  }
+
+  LogicalResult differentiate(func::FuncOp func) {
+    MLIRContext *ctx = &getContext();
+    Block &body = func.getBody().front();
+    auto ret = cast<func::ReturnOp>(body.getTerminator());
+    if (ret.getNumOperands() != 1 || getResultKind(func, 0) != kind::kLoss)
+      return func.emitError("expected @train_step to return only the loss; "
+                            "run dpc-build-train-step first");
+
+    // Forward activity: which values depend on a parameter.
+    llvm::DenseSet<Value> active;
+    for (BlockArgument arg : func.getArguments())
+      if (getArgKind(func, arg.getArgNumber()) == kind::kParameter)
+        active.insert(arg);
+    SmallVector<Operation *> forwardOps;
+    for (Operation &op : body.without_terminator()) {
+      forwardOps.push_back(&op);
+      if (llvm::any_of(op.getOperands(),
+                       [&](Value v) { return active.contains(v); }))
+        active.insert(op.result_begin(), op.result_end());
+    }
+
+    OpBuilder b(ret);
+    Value loss = ret.getOperand(0);
+    llvm::DenseMap<Value, Value> grads;
+    grads[loss] = b.create<nn::FillOp>(func.getLoc(), loss.getType(),
+                                       b.getF32FloatAttr(1.0f));
+
+    for (Operation *op : llvm::reverse(forwardOps)) {
+      if (!llvm::any_of(op->getResults(),
+                        [&](Value r) { return grads.count(r); }))
+        continue;
+      auto vjp = dyn_cast<nn::VJPOpInterface>(op);
+      if (!vjp)
+        return op->emitError() << "cannot differentiate through '"
+                               << op->getName() << "'";
+      SmallVector<Value> resultGrads;
+      for (Value r : op->getResults()) {
+        Value g = grads.lookup(r);
+        if (!g)
+          g = b.create<nn::FillOp>(op->getLoc(), r.getType(),
+                                   b.getF32FloatAttr(0.0f));
+        resultGrads.push_back(g);
+      }
+      SmallVector<Value> operandGrads = vjp.buildVJP(b, resultGrads);
+      for (auto [operand, grad] : llvm::zip(op->getOperands(), operandGrads)) {
+        if (!grad || !active.contains(operand))
+          continue;
+        Value &acc = grads[operand];
+        acc = acc ? b.create<nn::AddOp>(op->getLoc(), acc, grad,
+                                            b.getF32FloatAttr(1.0f))
+                        .getResult()
+                  : grad;
+      }
+    }
+
+    // Return the loss and one gradient per used parameter.
+    SmallVector<Value> results = {loss};
+    SmallVector<Type> resultTypes = {loss.getType()};
+    SmallVector<DictionaryAttr> resultAttrs = {func.getResultAttrDict(0)};
+    for (BlockArgument arg : func.getArguments()) {
+      unsigned i = arg.getArgNumber();
+      if (getArgKind(func, i) != kind::kParameter)
+        continue;
+      Value grad = grads.lookup(arg);
+      if (!grad) {
+        func.setArgAttr(i, kUnusedAttr, UnitAttr::get(ctx));
+        continue;
+      }
+      StringRef name = getArgName(func, i);
+      results.push_back(grad);
+      resultTypes.push_back(grad.getType());
+      resultAttrs.push_back(makeSlotAttrs(ctx, kind::kGradient, name, name));
+    }
+    ret->setOperands(results);
+    func.setFunctionType(
+        FunctionType::get(ctx, func.getArgumentTypes(), resultTypes));
+    func.setAllResultAttrs(resultAttrs);
+    return success();
+  }
+};
+
+} // namespace

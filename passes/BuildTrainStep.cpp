@@ -1,0 +1,96 @@
+//===- BuildTrainStep.cpp - Forward function + loss -----------------------===//
+//
+// The importer produces `@forward(inputs..., parameters...) -> output`. This
+// pass makes it the loss function of one training step: it takes the label
+// as its last argument and returns this rank's mean loss. Gradients and the
+// update are added by the passes that follow.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+#include "passes/TrainStep.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace dpc {
+#define GEN_PASS_DEF_BUILDTRAINSTEP
+#include "passes/Passes.h.inc"
+} // namespace dpc
+
+using namespace mlir;
+using namespace dpc;
+
+namespace {
+
+struct BuildTrainStepPass
+    : public dpc::impl::BuildTrainStepBase<BuildTrainStepPass> {
+  using BuildTrainStepBase::BuildTrainStepBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    func::FuncOp func = lookupFunction(module, kForwardFuncName);
+    if (!func)
+      return signalPassFailure();
+    if (func.getNumResults() != 1) {
+      func.emitError() << "the model's forward must return one tensor, it "
+                          "returns "
+                       << func.getNumResults() << " values";
+      return signalPassFailure();
+    }
+    auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+    Value output = ret.getOperand(0);
+    auto outputType = dyn_cast<RankedTensorType>(output.getType());
+    MLIRContext *ctx = &getContext();
+    OpBuilder b(ret);
+    Location loc = ret.getLoc();
+
+    Value lossValue;
+    if (loss == "none") {
+      if (!outputType || outputType.getRank() != 0 ||
+          !outputType.getElementType().isF32()) {
+        func.emitError() << "--loss none needs a forward that returns the "
+                            "scalar loss, but it returns "
+                         << output.getType();
+        return signalPassFailure();
+      }
+      lossValue = output;
+    } else if (loss == "cross_entropy" || loss == "mse") {
+      if (!outputType || !outputType.getElementType().isF32()) {
+        func.emitError() << "the loss needs a float32 tensor output, got "
+                         << output.getType();
+        return signalPassFailure();
+      }
+      Type labelType = outputType;
+      if (loss == "cross_entropy") {
+        if (outputType.getRank() != 2) {
+          func.emitError() << "cross_entropy needs logits [N, C], the forward "
+                              "returns "
+                           << output.getType();
+          return signalPassFailure();
+        }
+        labelType = RankedTensorType::get({outputType.getDimSize(0)},
+                                          IntegerType::get(ctx, 64));
+      }
+      unsigned labelIndex = func.getNumArguments();
+      func.insertArgument(labelIndex, labelType,
+                          makeSlotAttrs(ctx, kind::kLabel, labelName), loc);
+      Value label = func.getArgument(labelIndex);
+      if (loss == "cross_entropy")
+        lossValue = b.create<nn::CrossEntropyOp>(loc, output, label);
+      else
+        lossValue = b.create<nn::MSELossOp>(loc, output, label);
+    } else {
+      module.emitError() << "unknown loss '" << loss
+                         << "' (expected cross_entropy, mse or none)";
+      return signalPassFailure();
+    }
+
+    ret->setOperands(lossValue);
+    func.setFunctionType(FunctionType::get(
+        ctx, func.getArgumentTypes(), TypeRange{lossValue.getType()}));
+    func.setResultAttrs(0, makeSlotAttrs(ctx, kind::kLoss, "loss"));
+    func.setSymName(kTrainStepFuncName);
+  }
+};
+
+} // namespace

@@ -1,0 +1,134 @@
+//===- Passes.td - dpc's passes --------------------------*- tablegen -*-===//
+//
+// The training-step pipeline, in the order `dpc` runs it:
+//   dpc-build-train-step  forward + loss
+//   dpc-autodiff          + reverse-mode gradients of the parameters
+//   dpc-ddp               + gradient averaging over ranks (dp.all_reduce)
+//   dpc-sgd               + optimizer update
+//   dpc-ddp-buckets       all-reduces grouped into buckets, start/wait placed
+//   dpc-plan-memory       arena offsets for every intermediate tensor
+//   dpc-lower-to-llvm     runtime calls in the LLVM dialect
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DPC_PASSES
+#define DPC_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def BuildTrainStep : Pass<"dpc-build-train-step", "mlir::ModuleOp"> {
+  let summary = "Turn the imported forward function into a loss function";
+  let description = [{
+    Renames `@forward` to `@train_step`, adds the label argument and applies
+    the loss to the forward's output, so that the function returns the
+    scalar loss of this rank's local batch. The label's type follows from
+    the loss: `cross_entropy` takes i64 class indices `[N]` for logits
+    `[N, C]`, `mse` a tensor shaped like the output. With `loss=none` the
+    forward must already return a scalar.
+  }];
+  let options = [
+    Option<"loss", "loss", "std::string", /*default=*/"\"cross_entropy\"",
+           "Loss applied to the output: cross_entropy, mse or none">,
+    Option<"labelName", "label-name", "std::string", /*default=*/"\"label\"",
+           "Name of the label argument">,
+  ];
+  let dependentDialects = ["::dpc::nn::NNDialect"];
+}
+
+def Autodiff : Pass<"dpc-autodiff", "mlir::ModuleOp"> {
+  let summary = "Reverse-mode autodiff of @train_step with respect to its parameters";
+  let description = [{
+    Appends the backward pass to `@train_step`: seeds the loss with 1, walks
+    the forward ops in reverse asking each for its vector-Jacobian product
+    (VJPOpInterface), sums the gradients of values used more than once (a
+    weight used twice gets one summed gradient) and returns one gradient per
+    parameter argument (`dpc.kind = "parameter"`) after the loss, tagged
+    `dpc.kind = "gradient"`. A parameter the loss does not depend on gets no
+    gradient and is marked `dpc.unused`; like torch.optim, nothing updates
+    it.
+  }];
+  let dependentDialects = ["::dpc::nn::NNDialect"];
+}
+
+def DDPAllReduce : Pass<"dpc-ddp", "mlir::ModuleOp"> {
+  let summary = "Average every gradient over the ranks (DistributedDataParallel)";
+  let description = [{
+    Inserts a synchronous `dp.all_reduce` right after each gradient's final
+    value. `dpc-ddp-buckets` later groups these into asynchronous bucketed
+    collectives.
+  }];
+  let dependentDialects = ["::dpc::dp::DPDialect"];
+}
+
+def SGD : Pass<"dpc-sgd", "mlir::ModuleOp"> {
+  let summary = "Apply torch.optim.SGD to every gradient of @train_step";
+  let description = [{
+    Replaces each gradient result by an `nn.sgd_update` of its parameter,
+    adds a momentum buffer argument per parameter when momentum is non-zero
+    (`dpc.kind = "optimizer_state"`), and returns the updated parameters and
+    buffers after the loss. Updates are placed at the end of the step in the
+    order the gradients become ready, so that each bucket's updates can start
+    as soon as its all-reduce has finished.
+  }];
+  let options = [
+    Option<"lr", "lr", "double", /*default=*/"0.01", "Learning rate">,
+    Option<"momentum", "momentum", "double", /*default=*/"0.0", "Momentum factor">,
+    Option<"dampening", "dampening", "double", /*default=*/"0.0", "Dampening for momentum">,
+    Option<"weightDecay", "weight-decay", "double", /*default=*/"0.0",
+           "L2 penalty added to the gradient">,
+    Option<"nesterov", "nesterov", "bool", /*default=*/"false", "Nesterov momentum">,
+  ];
+  let dependentDialects = ["::dpc::nn::NNDialect"];
+}
+
+def DDPBuckets : Pass<"dpc-ddp-buckets", "mlir::ModuleOp"> {
+  let summary = "Group gradient all-reduces into buckets and schedule them for overlap";
+  let description = [{
+    Assigns the `dp.all_reduce` ops of `@train_step` to buckets the way DDP
+    does after its first iteration: in the order the gradients are produced,
+    filling a bucket until it holds at least the cap (`first-bucket-mb` for
+    the first bucket, `bucket-cap-mb` after), so a gradient larger than the
+    cap gets a bucket of its own. Each bucket becomes one
+    `dp.all_reduce_start`, placed right after its last gradient is produced,
+    and one `dp.wait`, placed right before the first use of any of its
+    results (the first optimizer update of the bucket). Gradients that are
+    still read elsewhere are copied into the bucket first, since the start op
+    donates its operands.
+  }];
+  let options = [
+    Option<"bucketCapMb", "bucket-cap-mb", "double", /*default=*/"25.0",
+           "Bucket size cap in MiB (DDP's bucket_cap_mb)">,
+    Option<"firstBucketMb", "first-bucket-mb", "double", /*default=*/"1.0",
+           "Cap of the first bucket in MiB">,
+  ];
+  let dependentDialects = ["::dpc::nn::NNDialect", "::dpc::dp::DPDialect"];
+}
+
+def PlanMemory : Pass<"dpc-plan-memory", "mlir::ModuleOp"> {
+  let summary = "Place every intermediate tensor of @train_step in one arena";
+  let description = [{
+    Computes each intermediate value's live range over the step and assigns
+    it an offset in a single arena, reusing the space of dead values (first
+    fit by decreasing size). The operands of each `dp.all_reduce_start` are
+    placed back to back, so a bucket is one contiguous buffer that the
+    gradients are computed into. Values that alias others (updated
+    parameters, wait results) get no space of their own. Records
+    `dpc.offset` on each op (one entry per result) and `dpc.arena_bytes` on
+    the function.
+  }];
+}
+
+def LowerToLLVM : Pass<"dpc-lower-to-llvm", "mlir::ModuleOp"> {
+  let summary = "Lower the planned training step to runtime calls in the LLVM dialect";
+  let description = [{
+    Replaces `@train_step` by `llvm.func @dpc_model_train_step(ctx, slots)`:
+    each argument is read from its slot, each intermediate is an arena
+    offset, and each op becomes a call of a `dpcrt_*` kernel of the runtime's
+    C ABI (runtime/include/dpc/abi.h). Slot i holds argument i; then come the
+    loss and the arena. Updates happen in place in the parameter and
+    optimizer-state slots.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+#endif // DPC_PASSES

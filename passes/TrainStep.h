@@ -1,0 +1,68 @@
+//===- TrainStep.h - Conventions of the @train_step function ----*- C++ -*-===//
+//
+// The passes communicate through the signature of one function,
+// `@train_step`: every argument and result carries `dpc.kind` (what it is)
+// and `dpc.name` (its state_dict or input name). This header names those
+// conventions once.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DPC_PASSES_TRAINSTEP_H
+#define DPC_PASSES_TRAINSTEP_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+
+namespace dpc {
+
+/// Names of the function the importer produces and of the training step.
+inline constexpr llvm::StringLiteral kForwardFuncName = "forward";
+inline constexpr llvm::StringLiteral kTrainStepFuncName = "train_step";
+
+/// Argument and result attributes.
+inline constexpr llvm::StringLiteral kKindAttr = "dpc.kind";
+inline constexpr llvm::StringLiteral kNameAttr = "dpc.name";
+/// On gradients and optimizer state: the parameter they belong to.
+inline constexpr llvm::StringLiteral kParameterAttr = "dpc.parameter";
+/// On parameters that the loss does not depend on.
+inline constexpr llvm::StringLiteral kUnusedAttr = "dpc.unused";
+
+/// The memory plan: per op, the arena offset of each result (-1: none of
+/// its own); on the function, the arena size.
+inline constexpr llvm::StringLiteral kOffsetAttr = "dpc.offset";
+inline constexpr llvm::StringLiteral kArenaBytesAttr = "dpc.arena_bytes";
+
+/// Values of `dpc.kind`.
+namespace kind {
+inline constexpr llvm::StringLiteral kInput = "input";
+inline constexpr llvm::StringLiteral kLabel = "label";
+inline constexpr llvm::StringLiteral kParameter = "parameter";
+inline constexpr llvm::StringLiteral kBuffer = "buffer";
+inline constexpr llvm::StringLiteral kOptimizerState = "optimizer_state";
+inline constexpr llvm::StringLiteral kLoss = "loss";
+inline constexpr llvm::StringLiteral kGradient = "gradient";
+} // namespace kind
+
+/// Returns the `dpc.kind` of argument `i` / result `i`, or "" when unset.
+llvm::StringRef getArgKind(mlir::func::FuncOp func, unsigned i);
+llvm::StringRef getResultKind(mlir::func::FuncOp func, unsigned i);
+/// Returns the `dpc.name` of argument `i` / result `i`, or "" when unset.
+llvm::StringRef getArgName(mlir::func::FuncOp func, unsigned i);
+llvm::StringRef getResultName(mlir::func::FuncOp func, unsigned i);
+
+/// Builds the attribute dictionary {dpc.kind = kind, dpc.name = name
+/// [, dpc.parameter = parameter]}.
+mlir::DictionaryAttr makeSlotAttrs(mlir::MLIRContext *ctx, llvm::StringRef kind,
+                                   llvm::StringRef name,
+                                   llvm::StringRef parameter = {});
+
+/// Looks up `@name` in `module`; emits an error on the module and returns
+/// null when it is missing or is not a single-block function.
+mlir::func::FuncOp lookupFunction(mlir::ModuleOp module, llvm::StringRef name);
+
+/// Size in bytes of a statically shaped tensor type.
+int64_t getTensorBytes(mlir::Type type);
+
+} // namespace dpc
+
+#endif // DPC_PASSES_TRAINSTEP_H

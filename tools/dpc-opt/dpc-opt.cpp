@@ -1,0 +1,27 @@
+//===- dpc-opt.cpp - Run dpc's passes on MLIR files -----------------------===//
+//
+// mlir-opt with dpc's dialects and passes, so that every pass can be run and
+// tested alone: `dpc-opt --dpc-autodiff in.mlir`.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/DP/DPDialect.h"
+#include "dialects/NN/NNDialect.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Transforms/Passes.h"
+
+int main(int argc, char **argv) {
+  mlir::DialectRegistry registry;
+  registry.insert<dpc::nn::NNDialect, dpc::dp::DPDialect,
+                  mlir::func::FuncDialect, mlir::LLVM::LLVMDialect>();
+  dpc::registerDPCPasses();
+  mlir::registerCanonicalizerPass();
+  mlir::registerCSEPass();
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "dpc optimizer driver\n", registry));
+}
