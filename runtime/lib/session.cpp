@@ -111,6 +111,9 @@ void Session::Impl::openModule() {
   module = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!module) {
     std::string reason = dlerror();
+    // dlerror repeats the file name: "./m.so: cannot open shared object...".
+    if (reason.rfind(file + ": ", 0) == 0)
+      reason = reason.substr(file.size() + 2);
     // A module built for another ABI may reference kernels this runtime
     // lacks; its manifest then explains the failure better than dlerror.
     if (void *lazy = dlopen(file.c_str(), RTLD_LAZY | RTLD_LOCAL)) {

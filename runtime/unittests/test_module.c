@@ -1,0 +1,104 @@
+/*===- test_module.c - A hand-written model.so for runtime tests ----------===*
+ *
+ * What dpc would emit for a bias-free linear regression, y = x @ w, trained
+ * with MSE and SGD: the three exported symbols, and a train step made of
+ * dpcrt_* calls on slots and the arena. It links nothing: like a compiled
+ * module, it relies on the loading process to provide libdpcrt's symbols.
+ *
+ * Variants are built from this file with macros:
+ *   DPC_TEST_BATCH       per-rank batch (default 8)
+ *   DPC_TEST_WORLD_SIZE  manifest world_size (default 1)
+ *   DPC_TEST_MOMENTUM    SGD momentum; when defined, adds a momentum buffer
+ *   DPC_TEST_ABI         manifest abi_version (default 1); another value also
+ *                        calls a kernel this runtime does not have
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "dpc/abi.h"
+
+#include <stddef.h>
+
+#ifndef DPC_TEST_BATCH
+#define DPC_TEST_BATCH 8
+#endif
+#ifndef DPC_TEST_WORLD_SIZE
+#define DPC_TEST_WORLD_SIZE 1
+#endif
+#ifdef DPC_TEST_MOMENTUM
+#define MOMENTUM DPC_TEST_MOMENTUM
+#else
+#define MOMENTUM 0
+#endif
+#ifndef DPC_TEST_ABI
+#define DPC_TEST_ABI DPC_ABI_VERSION
+#endif
+
+#define STR2(x) #x
+#define STR(x) STR2(x)
+#define B DPC_TEST_BATCH
+
+/* Arena layout in floats: pred[B], dpred[B], grad_w[4], dloss[1]; 4096
+ * bytes hold it for B up to 500. */
+
+const char dpc_model_manifest[] =
+    "{\"abi_version\": " STR(DPC_TEST_ABI) ","
+    " \"producer\": \"test_module.c\", \"mode\": \"ddp\","
+    " \"world_size\": " STR(DPC_TEST_WORLD_SIZE) ","
+    " \"inputs\": [{\"name\": \"x\", \"dtype\": \"f32\", \"shape\": [" STR(B) ", 4], \"slot\": 1}],"
+    " \"label\": {\"name\": \"y\", \"dtype\": \"f32\", \"shape\": [" STR(B) ", 1], \"slot\": 2},"
+    " \"loss\": {\"kind\": \"mse\", \"slot\": 3},"
+    " \"optimizer\": {\"kind\": \"sgd\", \"lr\": 0.1, \"momentum\": " STR(MOMENTUM) ","
+    " \"dampening\": 0.0, \"weight_decay\": 0.0, \"nesterov\": false},"
+    " \"parameters\": [{\"name\": \"w\", \"dtype\": \"f32\", \"shape\": [4, 1], \"weights_offset\": 0, \"slot\": 0}],"
+    " \"buffers\": [],"
+#ifdef DPC_TEST_MOMENTUM
+    " \"optimizer_state\": [{\"name\": \"w.momentum_buffer\", \"parameter\": \"w\", \"dtype\": \"f32\", \"shape\": [4, 1], \"slot\": 5}],"
+#else
+    " \"optimizer_state\": [],"
+#endif
+    " \"buckets\": [{\"index\": 0, \"bytes\": 16, \"parameters\": [\"w\"]}],"
+    " \"arena\": {\"bytes\": 4096, \"slot\": 4},"
+#ifdef DPC_TEST_MOMENTUM
+    " \"num_slots\": 6,"
+#else
+    " \"num_slots\": 5,"
+#endif
+    " \"weights_bytes\": 16}";
+
+/* w = [0.5, -0.25, 0.125, 1.0] as little-endian float32. */
+__attribute__((aligned(64))) const unsigned char dpc_model_weights[16] = {
+    0x00, 0x00, 0x00, 0x3f, 0x00, 0x00, 0x80, 0xbe,
+    0x00, 0x00, 0x00, 0x3e, 0x00, 0x00, 0x80, 0x3f};
+
+#if DPC_TEST_ABI != DPC_ABI_VERSION
+void dpcrt_kernel_from_the_future(dpcrt_context *ctx);
+#endif
+
+void dpc_model_train_step(dpcrt_context *ctx, void *const *slots) {
+  float *w = (float *)slots[0];
+  const float *x = (const float *)slots[1];
+  const float *y = (const float *)slots[2];
+  float *loss = (float *)slots[3];
+  float *arena = (float *)slots[4];
+  float *pred = arena, *dpred = arena + B, *gradW = arena + 2 * B;
+  float *dloss = arena + 2 * B + 4;
+#ifdef DPC_TEST_MOMENTUM
+  float *momentumBuf = (float *)slots[5];
+#else
+  float *momentumBuf = NULL;
+#endif
+#if DPC_TEST_ABI != DPC_ABI_VERSION
+  dpcrt_kernel_from_the_future(ctx);
+#endif
+
+  dpcrt_gemm_f32(ctx, pred, x, w, B, 1, 4, 0, 0, 0.0f);
+  dpcrt_mse_loss_f32(ctx, loss, pred, y, B);
+  dpcrt_fill_f32(ctx, dloss, 1, 1.0f);
+  dpcrt_mse_loss_grad_f32(ctx, dpred, dloss, pred, y, B);
+  /* grad_w = x^T @ dpred */
+  dpcrt_gemm_f32(ctx, gradW, x, dpred, 4, 1, B, 1, 0, 0.0f);
+  int64_t handle = dpcrt_allreduce_start(ctx, 0, gradW, 4);
+  dpcrt_allreduce_wait(ctx, handle);
+  dpcrt_sgd_update_f32(ctx, w, momentumBuf, gradW, 4, 0.1f,
+                       (float)MOMENTUM, 0.0f, 0.0f, 0);
+}
