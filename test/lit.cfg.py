@@ -1,0 +1,78 @@
+# -*- Python -*-
+# lit configuration of dpc's tests. The build directory's lit.site.cfg.py
+# (generated from lit.site.cfg.py.in) sets the paths and loads this file.
+
+import os
+import subprocess
+
+import lit.formats
+import lit.util
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "dpc"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+
+# Helper scripts and data of tests live in Inputs/ directories.
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.dpc_obj_root, "test")
+
+# Environment: lit starts from a clean one.
+llvm_config.with_system_environment(["HOME", "PATH"])
+# OpenMPI as root in containers, more ranks than cores.
+config.environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+config.environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+config.environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
+# Many ranks on few cores: one BLAS thread per rank.
+config.environment["OPENBLAS_NUM_THREADS"] = "1"
+
+# FileCheck, not, count (from LLVM), and %python.
+llvm_config.use_default_substitutions()
+# use_default_substitutions points %python at the interpreter running lit;
+# tests want Debian's Python, which has torch and numpy.
+config.substitutions = [s for s in config.substitutions if s[0] != "%python"]
+config.substitutions.append(("%python", config.python_executable))
+
+# dpc's tools, by path, whether or not they have been built yet (a test of a
+# tool that is missing fails with "not found", which says what to build).
+llvm_config.add_tool_substitutions(
+    [
+        ToolSubst("%" + tool, command=os.path.join(config.dpc_tools_dir, tool))
+        for tool in ["dpc-opt", "dpc-run", "dpc"]
+    ],
+    [config.dpc_tools_dir],
+)
+
+mpirun = lit.util.which("mpirun", config.environment.get("PATH"))
+config.substitutions.append(
+    ("%mpirun", "%s --allow-run-as-root --oversubscribe -np" % (mpirun or "mpirun"))
+)
+
+# Features.
+if config.dpc_build_compiler:
+    config.available_features.add("dpc-compiler")
+if mpirun:
+    config.available_features.add("mpi")
+
+
+def python_can_import(module):
+    try:
+        return (
+            subprocess.run(
+                [config.python_executable, "-c", "import " + module],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=120,
+            ).returncode
+            == 0
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+for module in ["torch", "numpy"]:
+    if python_can_import(module):
+        config.available_features.add(module)
