@@ -1,0 +1,127 @@
+//===- Manifest.cpp - The manifest embedded in model.so -------------------===//
+
+#include "compiler/Codegen/Manifest.h"
+
+#include "dialects/DP/DPDialect.h"
+#include "dialects/NN/NNOps.h"
+#include "passes/TrainStep.h"
+#include "runtime/include/dpc/abi.h"
+
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+
+using namespace mlir;
+using namespace dpc;
+namespace json = llvm::json;
+
+PackedWeights dpc::packWeights(const std::vector<ModelTensor> &tensors) {
+  PackedWeights packed;
+  for (const ModelTensor &t : tensors) {
+    packed.bytes.resize((packed.bytes.size() + 63) / 64 * 64, '\0');
+    packed.offsets[t.name] = packed.bytes.size();
+    packed.bytes.append(t.bytes.begin(), t.bytes.end());
+  }
+  return packed;
+}
+
+static json::Value dtypeOf(Type type) {
+  Type element = cast<RankedTensorType>(type).getElementType();
+  if (element.isF32())
+    return "f32";
+  if (element.isF64())
+    return "f64";
+  return "i64";
+}
+
+static json::Array shapeOf(Type type) {
+  json::Array shape;
+  for (int64_t d : cast<RankedTensorType>(type).getShape())
+    shape.push_back(d);
+  return shape;
+}
+
+FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
+                                          const TrainingConfig &config,
+                                          const PackedWeights &weights) {
+  auto arenaBytes = func->getAttrOfType<IntegerAttr>(kArenaBytesAttr);
+  if (!arenaBytes)
+    return func.emitError("has no memory plan"), failure();
+
+  json::Array inputs, parameters, buffers, state;
+  json::Value label = nullptr;
+  for (BlockArgument arg : func.getArguments()) {
+    unsigned i = arg.getArgNumber();
+    StringRef k = getArgKind(func, i), name = getArgName(func, i);
+    json::Object entry{{"name", name},
+                       {"dtype", dtypeOf(arg.getType())},
+                       {"shape", shapeOf(arg.getType())},
+                       {"slot", static_cast<int64_t>(i)}};
+    if (k == kind::kInput) {
+      inputs.push_back(std::move(entry));
+    } else if (k == kind::kLabel) {
+      label = std::move(entry);
+    } else if (k == kind::kParameter || k == kind::kBuffer) {
+      auto offset = weights.offsets.find(name);
+      if (offset == weights.offsets.end())
+        return func.emitError() << "no initial value for '" << name << "'",
+               failure();
+      entry["weights_offset"] = offset->second;
+      if (k == kind::kParameter)
+        entry["unused"] = func.getArgAttr(i, kUnusedAttr) != nullptr;
+      (k == kind::kParameter ? parameters : buffers).push_back(std::move(entry));
+    } else if (k == kind::kOptimizerState) {
+      auto parameter = func.getArgAttrOfType<StringAttr>(i, kParameterAttr);
+      entry["parameter"] = parameter ? parameter.getValue() : "";
+      state.push_back(std::move(entry));
+    } else {
+      return func.emitError() << "argument " << i << " has no dpc.kind",
+             failure();
+    }
+  }
+
+  // Buckets, with the parameters whose gradients they carry.
+  json::Array buckets;
+  for (auto start : func.getBody().getOps<dp::AllReduceStartOp>()) {
+    json::Array names;
+    int64_t bytes = 0;
+    for (Value input : start.getInputs())
+      bytes += getTensorBytes(input.getType());
+    for (Operation *user : start.getToken().getUsers())
+      for (Value averaged : user->getResults())
+        for (Operation *use : averaged.getUsers())
+          if (auto update = dyn_cast<nn::SGDUpdateOp>(use))
+            names.push_back(getArgName(
+                func, cast<BlockArgument>(update.getParam()).getArgNumber()));
+    buckets.push_back(json::Object{{"index", start.getBucket()},
+                                   {"bytes", bytes},
+                                   {"parameters", std::move(names)}});
+  }
+
+  int64_t numArgs = func.getNumArguments();
+  json::Object manifest{
+      {"abi_version", DPC_ABI_VERSION},
+      {"producer", "dpc 0.1.0"},
+      {"mode", config.mode},
+      {"world_size", config.worldSize},
+      {"inputs", std::move(inputs)},
+      {"label", std::move(label)},
+      {"loss", json::Object{{"kind", config.loss}, {"slot", numArgs}}},
+      {"optimizer", json::Object{{"kind", config.optimizer},
+                                 {"lr", config.lr},
+                                 {"momentum", config.momentum},
+                                 {"dampening", config.dampening},
+                                 {"weight_decay", config.weightDecay},
+                                 {"nesterov", config.nesterov}}},
+      {"parameters", std::move(parameters)},
+      {"buffers", std::move(buffers)},
+      {"optimizer_state", std::move(state)},
+      {"buckets", std::move(buckets)},
+      {"arena", json::Object{{"bytes", arenaBytes.getInt()},
+                             {"slot", numArgs + 1}}},
+      {"num_slots", numArgs + 2},
+  };
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::formatv("{0:2}", json::Value(std::move(manifest)));
+  return text;
+}

@@ -1,0 +1,47 @@
+//===- Manifest.h - The manifest embedded in model.so -----------*- C++ -*-===//
+//
+// The manifest tells the runtime everything it must allocate and check for
+// a compiled training step: inputs, label, parameters, buffers, optimizer
+// state, buckets, arena size and the slot of each. Its schema is documented
+// in docs/ARCHITECTURE.md; the runtime parses it in runtime/lib/manifest.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DPC_COMPILER_CODEGEN_MANIFEST_H
+#define DPC_COMPILER_CODEGEN_MANIFEST_H
+
+#include "compiler/Import/TorchImporter.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/StringMap.h"
+
+namespace dpc {
+
+/// What the user asked for, recorded in the manifest.
+struct TrainingConfig {
+  std::string mode = "ddp";
+  int64_t worldSize = 1;
+  std::string loss = "cross_entropy";
+  std::string optimizer = "sgd";
+  double lr = 0.01, momentum = 0.0, dampening = 0.0, weightDecay = 0.0;
+  bool nesterov = false;
+};
+
+/// The initial values of all parameters and buffers, packed with 64-byte
+/// alignment, and each tensor's offset in the pack.
+struct PackedWeights {
+  std::string bytes;
+  llvm::StringMap<int64_t> offsets;
+};
+PackedWeights packWeights(const std::vector<ModelTensor> &tensors);
+
+/// Builds the manifest JSON of the planned (not yet lowered) @train_step.
+/// Slot i is argument i, then come the loss and the arena, as
+/// dpc-lower-to-llvm lays them out.
+mlir::FailureOr<std::string> buildManifest(mlir::func::FuncOp trainStep,
+                                           const TrainingConfig &config,
+                                           const PackedWeights &weights);
+
+} // namespace dpc
+
+#endif // DPC_COMPILER_CODEGEN_MANIFEST_H

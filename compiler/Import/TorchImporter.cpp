@@ -1,0 +1,439 @@
+//===- TorchImporter.cpp - TorchScript to the nn dialect ------------------===//
+//
+// Loads a TorchScript module with LibTorch, inlines its forward method and
+// translates the graph one aten op at a time. Parameters and buffers are
+// reached through prim::GetAttr chains from `self`; each chain's dotted path
+// is the tensor's state_dict key, which becomes the name of a function
+// argument. Shapes are inferred op by op from the given input shapes, so a
+// shape error is reported at the model's source line.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Import/TorchImporter.h"
+
+#include "dialects/NN/NNOps.h"
+#include "passes/TrainStep.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+
+#include <torch/csrc/jit/passes/constant_propagation.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+#include <torch/csrc/jit/passes/inliner.h>
+#include <torch/script.h>
+
+#include <fstream>
+#include <unordered_map>
+
+using namespace mlir;
+using namespace dpc;
+namespace jit = torch::jit;
+
+namespace {
+
+/// First line of a LibTorch error, without its backtrace.
+std::string firstLine(const std::string &message) {
+  return message.substr(0, message.find('\n'));
+}
+
+class Importer {
+public:
+  Importer(MLIRContext &context, const std::string &path)
+      : context(context), builder(&context), path(path),
+        fileLoc(FileLineColLoc::get(&context, path, 0, 0)) {}
+
+  FailureOr<ImportedModel> run(const std::vector<TensorSpec> &inputs);
+
+private:
+  LogicalResult collectTensors(jit::Module &module);
+  LogicalResult importNode(jit::Node *node);
+  Location locOf(jit::Node *node);
+
+  InFlightDiagnostic error(jit::Node *node) { return emitError(locOf(node)); }
+
+  /// The MLIR value of a tensor-typed TorchScript value.
+  FailureOr<Value> tensor(jit::Node *node, jit::Value *v);
+  /// The compile-time value of a constant or attribute input.
+  std::optional<c10::IValue> constant(jit::Value *v);
+  FailureOr<double> scalar(jit::Node *node, jit::Value *v);
+
+  /// Creates `OpTy` after checking the operand shapes with its type
+  /// inference, so that a mismatch is a diagnostic, not a crash.
+  template <typename OpTy>
+  FailureOr<Value> create(Location loc, ValueRange operands,
+                          ArrayRef<NamedAttribute> attrs = {}) {
+    SmallVector<Type> types;
+    if (failed(OpTy::inferReturnTypes(&context, loc, operands,
+                                      builder.getDictionaryAttr(attrs),
+                                      OpaqueProperties(nullptr),
+                                      RegionRange(), types)))
+      return failure();
+    return builder.create<OpTy>(loc, types, operands, attrs)->getResult(0);
+  }
+
+  MLIRContext &context;
+  OpBuilder builder;
+  std::string path;
+  Location fileLoc;
+  ImportedModel result;
+  std::unordered_map<std::string, Value> namedTensors;
+  std::unordered_map<const jit::Value *, Value> values;
+  std::unordered_map<const jit::Value *, c10::IValue> attributes;
+  std::unordered_map<const jit::Value *, std::string> attributePaths;
+};
+
+Location Importer::locOf(jit::Node *node) {
+  auto flc = node->sourceRange().file_line_col();
+  if (!flc)
+    return NameLoc::get(builder.getStringAttr(node->kind().toQualString()),
+                        fileLoc);
+  auto [file, line, col] = *flc;
+  return FileLineColLoc::get(&context, file, line, col + 1);
+}
+
+LogicalResult Importer::collectTensors(jit::Module &module) {
+  auto add = [&](const std::string &name, const at::Tensor &t,
+                 bool isParameter) -> LogicalResult {
+    if (t.scalar_type() != at::kFloat)
+      return emitError(fileLoc)
+             << (isParameter ? "parameter '" : "buffer '") << name
+             << "' has dtype " << c10::toString(t.scalar_type())
+             << "; only float32 parameters and buffers are supported";
+    ModelTensor tensor;
+    tensor.name = name;
+    tensor.isParameter = isParameter && t.requires_grad();
+    tensor.shape.assign(t.sizes().begin(), t.sizes().end());
+    at::Tensor contiguous = t.detach().contiguous();
+    const char *data = static_cast<const char *>(contiguous.data_ptr());
+    tensor.bytes.assign(data, data + contiguous.nbytes());
+    result.tensors.push_back(std::move(tensor));
+    return success();
+  };
+  for (const auto &p : module.named_parameters(/*recurse=*/true))
+    if (failed(add(p.name, p.value, /*isParameter=*/true)))
+      return failure();
+  for (const auto &b : module.named_buffers(/*recurse=*/true))
+    if (failed(add(b.name, b.value, /*isParameter=*/false)))
+      return failure();
+  return success();
+}
+
+FailureOr<ImportedModel>
+Importer::run(const std::vector<TensorSpec> &inputs) {
+  {
+    std::ifstream file(path, std::ios::binary | std::ios::ate);
+    if (!file)
+      return emitError(fileLoc) << "cannot open model file '" << path << "'",
+             failure();
+    if (file.tellg() == 0)
+      return emitError(fileLoc) << "model file '" << path << "' is empty",
+             failure();
+  }
+
+  jit::Module module;
+  std::shared_ptr<jit::Graph> graph;
+  try {
+    module = jit::load(path);
+    auto forward = module.find_method("forward");
+    if (!forward)
+      return emitError(fileLoc) << "the TorchScript module has no forward "
+                                   "method",
+             failure();
+    graph = forward->graph()->copy();
+    jit::Inline(*graph);
+    // Folds branches on constant flags that inlining exposes, e.g. the
+    // `inplace` test inside F.relu.
+    jit::ConstantPropagation(graph);
+    jit::EliminateDeadCode(graph);
+  } catch (const c10::Error &e) {
+    return emitError(fileLoc) << "cannot load TorchScript module '" << path
+                              << "': " << firstLine(e.what_without_backtrace()),
+           failure();
+  } catch (const std::exception &e) {
+    return emitError(fileLoc) << "cannot load TorchScript module '" << path
+                              << "': " << firstLine(e.what()),
+           failure();
+  }
+
+  try {
+    if (failed(collectTensors(module)))
+      return failure();
+
+    // forward(self, inputs...)
+    size_t numInputs = graph->inputs().size() - 1;
+    if (numInputs != inputs.size())
+      return emitError(fileLoc) << "the model's forward takes " << numInputs
+                                << " input(s), but " << inputs.size()
+                                << " --input flag(s) were given",
+             failure();
+
+    SmallVector<Type> argTypes;
+    SmallVector<DictionaryAttr> argAttrs;
+    for (const TensorSpec &input : inputs) {
+      Type elementType = input.dtype == DType::I64
+                             ? Type(builder.getI64Type())
+                         : input.dtype == DType::F64 ? Type(builder.getF64Type())
+                                                     : Type(builder.getF32Type());
+      argTypes.push_back(RankedTensorType::get(input.shape, elementType));
+      argAttrs.push_back(makeSlotAttrs(&context, kind::kInput, input.name));
+    }
+    for (const ModelTensor &t : result.tensors) {
+      argTypes.push_back(RankedTensorType::get(t.shape, builder.getF32Type()));
+      argAttrs.push_back(makeSlotAttrs(
+          &context, t.isParameter ? kind::kParameter : kind::kBuffer, t.name));
+    }
+
+    result.module = ModuleOp::create(fileLoc);
+    builder.setInsertionPointToEnd(result.module->getBody());
+    auto func = builder.create<func::FuncOp>(
+        fileLoc, kForwardFuncName, builder.getFunctionType(argTypes, {}));
+    func.setAllArgAttrs(argAttrs);
+    Block *entry = func.addEntryBlock();
+    builder.setInsertionPointToStart(entry);
+
+    for (size_t i = 0; i < numInputs; ++i)
+      values[graph->inputs()[i + 1]] = entry->getArgument(i);
+    for (size_t i = 0; i < result.tensors.size(); ++i)
+      namedTensors[result.tensors[i].name] =
+          entry->getArgument(numInputs + i);
+    attributes[graph->inputs()[0]] = module._ivalue();
+    attributePaths[graph->inputs()[0]] = "";
+
+    for (jit::Node *node : graph->nodes())
+      if (failed(importNode(node)))
+        return failure();
+
+    if (graph->outputs().size() != 1)
+      return emitError(fileLoc) << "the model's forward must return one "
+                                   "tensor",
+             failure();
+    jit::Value *output = graph->outputs()[0];
+    auto it = values.find(output);
+    if (it == values.end())
+      return emitError(fileLoc) << "the model's forward must return one "
+                                   "tensor, it returns "
+                                << output->type()->str(),
+             failure();
+    builder.create<func::ReturnOp>(fileLoc, it->second);
+    func.setFunctionType(builder.getFunctionType(
+        argTypes, TypeRange{it->second.getType()}));
+  } catch (const c10::Error &e) {
+    return emitError(fileLoc) << "while importing '" << path
+                              << "': " << firstLine(e.what_without_backtrace()),
+           failure();
+  }
+  return std::move(result);
+}
+
+std::optional<c10::IValue> Importer::constant(jit::Value *v) {
+  auto it = attributes.find(v);
+  if (it != attributes.end())
+    return it->second;
+  if (auto ivalue = jit::toIValue(v))
+    return *ivalue;
+  return std::nullopt;
+}
+
+FailureOr<double> Importer::scalar(jit::Node *node, jit::Value *v) {
+  std::optional<c10::IValue> c = constant(v);
+  if (!c || !(c->isDouble() || c->isInt() || c->isBool()))
+    return error(node) << "'" << node->kind().toQualString()
+                       << "': expected a constant number for argument '"
+                       << v->debugName() << "'",
+           failure();
+  return c->isDouble() ? c->toDouble() : static_cast<double>(c->isInt() ? c->toInt() : c->toBool());
+}
+
+FailureOr<Value> Importer::tensor(jit::Node *node, jit::Value *v) {
+  auto it = values.find(v);
+  if (it != values.end())
+    return it->second;
+  return error(node) << "'" << node->kind().toQualString()
+                     << "': operand '" << v->debugName()
+                     << "' is not a tensor dpc supports here ("
+                     << v->type()->str() << ")",
+         failure();
+}
+
+LogicalResult Importer::importNode(jit::Node *node) {
+  Location loc = locOf(node);
+  auto kind = node->kind();
+  auto in = [&](size_t i) { return tensor(node, node->input(i)); };
+  auto bind = [&](FailureOr<Value> v) -> LogicalResult {
+    if (failed(v))
+      return failure();
+    values[node->output()] = *v;
+    return success();
+  };
+  auto isNone = [&](jit::Value *v) {
+    return v->type()->kind() == c10::TypeKind::NoneType;
+  };
+  auto alphaAttr = [&](double alpha) {
+    return builder.getNamedAttr("alpha", builder.getF32FloatAttr(alpha));
+  };
+
+  if (kind == c10::prim::Constant)
+    return success(); // Read through constant() where used.
+
+  if (kind == c10::prim::GetAttr) {
+    jit::Value *object = node->input(0);
+    auto objectIt = attributes.find(object);
+    if (objectIt == attributes.end() || !objectIt->second.isObject())
+      return error(node) << "unsupported attribute access", failure();
+    std::string name = node->s(c10::attr::name);
+    std::string full = attributePaths[object].empty()
+                           ? name
+                           : attributePaths[object] + "." + name;
+    c10::IValue value = objectIt->second.toObject()->getAttr(name);
+    if (value.isTensor()) {
+      auto tensorIt = namedTensors.find(full);
+      if (tensorIt == namedTensors.end())
+        return error(node) << "tensor attribute '" << full
+                           << "' is neither a parameter nor a buffer",
+               failure();
+      values[node->output()] = tensorIt->second;
+      return success();
+    }
+    attributes[node->output()] = value;
+    attributePaths[node->output()] = full;
+    return success();
+  }
+
+  if (kind == c10::aten::linear) {
+    auto x = in(0), w = in(1);
+    if (failed(x) || failed(w))
+      return failure();
+    SmallVector<Value> operands = {*x, *w};
+    if (!isNone(node->input(2))) {
+      auto b = in(2);
+      if (failed(b))
+        return failure();
+      operands.push_back(*b);
+    }
+    return bind(create<nn::LinearOp>(loc, operands));
+  }
+
+  if (kind == c10::aten::addmm) {
+    // addmm(self, mat1, mat2, beta, alpha) = beta * self + alpha * mat1 @ mat2
+    auto self = in(0), a = in(1), b = in(2);
+    auto beta = scalar(node, node->input(3)), alpha = scalar(node, node->input(4));
+    if (failed(self) || failed(a) || failed(b) || failed(beta) || failed(alpha))
+      return failure();
+    if (*beta != 1.0 || *alpha != 1.0)
+      return error(node) << "'aten::addmm' with beta or alpha other than 1 is "
+                            "not supported",
+             failure();
+    auto product = create<nn::MatmulOp>(loc, {*a, *b});
+    if (failed(product))
+      return failure();
+    return bind(create<nn::AddOp>(loc, {*product, *self}, {alphaAttr(1.0)}));
+  }
+
+  if (kind == c10::aten::matmul || kind == c10::aten::mm) {
+    auto a = in(0), b = in(1);
+    if (failed(a) || failed(b))
+      return failure();
+    return bind(create<nn::MatmulOp>(loc, {*a, *b}));
+  }
+
+  if (kind == c10::aten::t || kind == c10::aten::transpose) {
+    auto x = in(0);
+    if (failed(x))
+      return failure();
+    if (kind == c10::aten::transpose) {
+      auto d0 = scalar(node, node->input(1)), d1 = scalar(node, node->input(2));
+      if (failed(d0) || failed(d1))
+        return failure();
+      int64_t rank = cast<RankedTensorType>(x->getType()).getRank();
+      int64_t a = static_cast<int64_t>(*d0), b = static_cast<int64_t>(*d1);
+      a = a < 0 ? a + rank : a;
+      b = b < 0 ? b + rank : b;
+      if (rank != 2 || a == b)
+        return error(node) << "'aten::transpose' is supported for the two "
+                              "dimensions of a 2-d tensor only",
+               failure();
+    }
+    return bind(create<nn::TransposeOp>(loc, {*x}));
+  }
+
+  if (kind == c10::aten::add || kind == c10::aten::sub) {
+    auto a = in(0);
+    if (failed(a))
+      return failure();
+    if (!values.count(node->input(1)))
+      return error(node) << "'" << kind.toQualString()
+                         << "' with a scalar operand is not supported yet",
+             failure();
+    auto b = in(1);
+    double alpha = 1.0;
+    if (node->inputs().size() > 2) {
+      auto alphaValue = scalar(node, node->input(2));
+      if (failed(alphaValue))
+        return failure();
+      alpha = *alphaValue;
+    }
+    if (kind == c10::aten::add)
+      return bind(create<nn::AddOp>(loc, {*a, *b}, {alphaAttr(alpha)}));
+    return bind(create<nn::SubOp>(loc, {*a, *b}, {alphaAttr(alpha)}));
+  }
+
+  if (kind == c10::aten::mul) {
+    auto a = in(0);
+    if (failed(a))
+      return failure();
+    if (values.count(node->input(1))) {
+      auto b = in(1);
+      return bind(create<nn::MulOp>(loc, {*a, *b}));
+    }
+    auto factor = scalar(node, node->input(1));
+    if (failed(factor))
+      return failure();
+    return bind(create<nn::ScaleOp>(
+        loc, {*a},
+        {builder.getNamedAttr("factor", builder.getF32FloatAttr(*factor))}));
+  }
+
+  if (kind == c10::aten::neg) {
+    auto x = in(0);
+    if (failed(x))
+      return failure();
+    return bind(create<nn::ScaleOp>(
+        loc, {*x},
+        {builder.getNamedAttr("factor", builder.getF32FloatAttr(-1.0f))}));
+  }
+
+  if (kind == c10::aten::relu || kind == c10::aten::tanh ||
+      kind == c10::aten::sigmoid) {
+    auto x = in(0);
+    if (failed(x))
+      return failure();
+    if (kind == c10::aten::relu)
+      return bind(create<nn::ReluOp>(loc, {*x}));
+    if (kind == c10::aten::tanh)
+      return bind(create<nn::TanhOp>(loc, {*x}));
+    return bind(create<nn::SigmoidOp>(loc, {*x}));
+  }
+
+  if (kind == c10::aten::contiguous) {
+    auto x = in(0);
+    return bind(x);
+  }
+
+  std::string name = kind.toQualString();
+  if (!name.empty() && name.back() == '_')
+    return error(node) << "in-place op '" << name
+                       << "' is not supported; use the out-of-place form",
+           failure();
+  return error(node) << "unsupported op '" << name << "'", failure();
+}
+
+} // namespace
+
+FailureOr<ImportedModel>
+dpc::importTorchScript(MLIRContext &context, const std::string &path,
+                       const std::vector<TensorSpec> &inputs) {
+  context.loadDialect<nn::NNDialect, func::FuncDialect>();
+  Importer importer(context, path);
+  return importer.run(inputs);
+}

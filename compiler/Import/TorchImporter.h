@@ -1,0 +1,58 @@
+//===- TorchImporter.h - TorchScript to the nn dialect ----------*- C++ -*-===//
+//
+// The boundary between LibTorch and MLIR. LibTorch headers need C++
+// exceptions, which Debian's LLVM builds turn off, so this interface speaks
+// MLIR and the standard library only; TorchImporter.cpp is the one place
+// that includes torch headers.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DPC_COMPILER_IMPORT_TORCHIMPORTER_H
+#define DPC_COMPILER_IMPORT_TORCHIMPORTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "mlir/Support/LogicalResult.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dpc {
+
+/// Element types of inputs, labels and tensors in checkpoints.
+enum class DType { F32, F64, I64 };
+
+/// One `--input NAME:DTYPE[SHAPE]` of the forward function.
+struct TensorSpec {
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+};
+
+/// A parameter or buffer of the model with its initial value.
+struct ModelTensor {
+  std::string name; // state_dict key, e.g. "layer1.0.conv1.weight"
+  bool isParameter = true;
+  std::vector<int64_t> shape;
+  std::vector<char> bytes; // float32, row-major
+};
+
+struct ImportedModel {
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  std::vector<ModelTensor> tensors;
+};
+
+/// Imports the `forward` method of the TorchScript module at `path` as
+/// `func.func @forward(inputs..., parameters..., buffers...)` in the nn
+/// dialect, with one argument per parameter and buffer (in state_dict
+/// order, named by `dpc.name`) and the model's source locations. On failure
+/// emits one diagnostic (at the model's source line where there is one) and
+/// returns failure.
+mlir::FailureOr<ImportedModel> importTorchScript(mlir::MLIRContext &context,
+                                                 const std::string &path,
+                                                 const std::vector<TensorSpec> &inputs);
+
+} // namespace dpc
+
+#endif // DPC_COMPILER_IMPORT_TORCHIMPORTER_H

@@ -1,0 +1,140 @@
+"""Trains the same model in PyTorch and compares dpc's results with it.
+
+usage: check_against_torch.py DIR --log RUN.log --checkpoint OUT.safetensors
+           --steps K --global-batch G --loss cross_entropy --lr ... [--momentum
+           --dampening --weight-decay --nesterov] [--rtol 1e-5]
+
+The reference is plain PyTorch: the TorchScript module DIR/model.pt loaded
+with torch.jit.load, trained for K steps with torch.optim.SGD on consecutive
+global batches of G samples, the loss F.cross_entropy / F.mse_loss with
+reduction 'mean'. Under DDP every rank computes the mean loss of its own
+slice and the gradients are averaged over ranks, which for equal slices is
+exactly the gradient of the mean loss over the global batch, so the same
+reference serves every world size.
+
+Checks, all of which must hold:
+- every parameter, buffer and momentum buffer in the checkpoint is close to
+  PyTorch's: |dpc - torch| <= rtol * max|torch| + atol elementwise, where
+  the scale is the tensor's largest magnitude (normwise relative error in
+  the max norm, so elements near zero are not held to an impossible
+  relative bound);
+- the checkpoint's step counter is K;
+- each loss line 'step k/K  loss L' of the run log matches PyTorch's loss of
+  step k to rtol (plus the 5e-7 that printing with 6 decimals can round).
+"""
+import argparse
+import json
+import re
+import struct
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64}
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n))
+        data = f.read()
+    tensors = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = info["data_offsets"]
+        arr = np.frombuffer(data[begin:end], dtype=DTYPES[info["dtype"]])
+        tensors[name] = arr.reshape(info["shape"])
+    return tensors
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("dir")
+    p.add_argument("--log", required=True)
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--steps", type=int, required=True)
+    p.add_argument("--global-batch", type=int, required=True)
+    p.add_argument("--loss", default="cross_entropy")
+    p.add_argument("--lr", type=float, required=True)
+    p.add_argument("--momentum", type=float, default=0.0)
+    p.add_argument("--dampening", type=float, default=0.0)
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--nesterov", action="store_true")
+    p.add_argument("--rtol", type=float, default=1e-5)
+    p.add_argument("--atol", type=float, default=1e-7)
+    a = p.parse_args()
+
+    torch.set_num_threads(1)
+    model = torch.jit.load(f"{a.dir}/model.pt")
+    model.train()
+    x = torch.from_numpy(np.load(f"{a.dir}/x.npy"))
+    y = torch.from_numpy(np.load(f"{a.dir}/y.npy"))
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.SGD(params, lr=a.lr, momentum=a.momentum, dampening=a.dampening,
+                          weight_decay=a.weight_decay, nesterov=a.nesterov)
+    batches = x.shape[0] // a.global_batch
+    losses = []
+    for step in range(a.steps):
+        begin = (step % batches) * a.global_batch
+        xb, yb = x[begin:begin + a.global_batch], y[begin:begin + a.global_batch]
+        opt.zero_grad(set_to_none=True)
+        out = model(xb)
+        loss = F.cross_entropy(out, yb) if a.loss == "cross_entropy" else F.mse_loss(out, yb)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+
+    failures = []
+    ckpt = read_safetensors(a.checkpoint)
+    expected = {name: t.detach().numpy() for name, t in model.named_parameters()}
+    expected.update({name: t.numpy() for name, t in model.named_buffers()})
+    names = {id(p): n for n, p in model.named_parameters()}
+    for p_ in params:
+        state = opt.state.get(p_, {})
+        if state.get("momentum_buffer") is not None:
+            expected[f"optimizer.{names[id(p_)]}.momentum_buffer"] = state["momentum_buffer"].numpy()
+    worst = 0.0
+    for name, ref in sorted(expected.items()):
+        if name not in ckpt:
+            failures.append(f"checkpoint lacks '{name}'")
+            continue
+        got = ckpt[name]
+        if got.shape != ref.shape:
+            failures.append(f"'{name}': shape {got.shape} != torch's {ref.shape}")
+            continue
+        scale = float(np.abs(ref).max()) if ref.size else 0.0
+        err = float(np.abs(got.astype(np.float64) - ref).max()) if ref.size else 0.0
+        rel = err / scale if scale > 0 else err
+        worst = max(worst, rel)
+        if err > a.rtol * scale + a.atol:
+            failures.append(f"'{name}': max |dpc - torch| = {err:.3g} exceeds "
+                            f"{a.rtol:g} * {scale:.3g} + {a.atol:g}")
+    step_tensor = ckpt.get("optimizer.step")
+    if step_tensor is None or int(step_tensor.reshape(-1)[0]) != a.steps:
+        failures.append(f"checkpoint step counter is {step_tensor}, expected {a.steps}")
+
+    logged = {}
+    with open(a.log) as f:
+        for line in f:
+            m = re.match(r"step (\d+)/\d+\s+loss (\S+)", line)
+            if m:
+                logged[int(m.group(1))] = float(m.group(2))
+    if len(logged) != a.steps:
+        failures.append(f"log has {len(logged)} loss lines, expected {a.steps}")
+    for k, got in sorted(logged.items()):
+        ref = losses[k - 1]
+        if abs(got - ref) > a.rtol * abs(ref) + 5e-7:
+            failures.append(f"step {k}: loss {got} != torch's {ref:.7f}")
+
+    print(f"compared {len(expected)} tensors and {len(logged)} losses with PyTorch; "
+          f"worst normwise relative error {worst:.2e} (rtol {a.rtol:g})")
+    for f_ in failures:
+        print("FAIL:", f_)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Small models for dpc's end-to-end tests, written to .pt by make_model.py.
+
+TorchScript needs a class's source in a file to script it, hence this module.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MLP(nn.Module):
+    """nn.Linear + F.relu + tanh, the walking skeleton's model."""
+
+    def __init__(self, features=32, hidden=64, classes=10):
+        super().__init__()
+        self.fc1 = nn.Linear(features, hidden)
+        self.fc2 = nn.Linear(hidden, hidden)
+        self.head = nn.Linear(hidden, classes)
+
+    def forward(self, x):
+        h = F.relu(self.fc1(x))
+        h = torch.tanh(self.fc2(h))
+        return self.head(h)
+
+
+class TiedMLP(nn.Module):
+    """A weight used twice (one summed gradient), sigmoid, a broadcast bias
+    added with +, an explicit matmul with a transposed weight, and a
+    parameter the loss does not use."""
+
+    def __init__(self, features=32, classes=10):
+        super().__init__()
+        self.shared = nn.Linear(features, features)
+        self.w = nn.Parameter(torch.randn(classes, features) * 0.2)
+        self.b = nn.Parameter(torch.zeros(classes))
+        self.unused = nn.Parameter(torch.ones(3))
+
+    def forward(self, x):
+        h = torch.sigmoid(self.shared(x))
+        h = self.shared(h) - 0.5 * h
+        return torch.matmul(h, self.w.t()) + self.b
+
+
+class Regressor(nn.Module):
+    """For --loss mse."""
+
+    def __init__(self, features=8, outputs=4):
+        super().__init__()
+        self.fc1 = nn.Linear(features, 16)
+        self.fc2 = nn.Linear(16, outputs)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x)))
+
+
+MODELS = {"mlp": MLP, "tied": TiedMLP, "regressor": Regressor}
