@@ -231,6 +231,8 @@ HostTensor dpc::readNpy(const std::string &path, std::optional<DType> want) {
       out[i] = static_cast<To>(v);
     }
   };
+  if (dataBytes == 0)
+    return t;
   if (itemSize == dtypeSize(target) && type != NpyType::I4)
     std::memcpy(t.bytes.data(), data, dataBytes);
   else if (type == NpyType::F8)

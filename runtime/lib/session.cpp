@@ -290,8 +290,10 @@ float Session::step(const std::vector<const void *> &localBatch) {
   s.trainStep(&s.ctx, s.slots.data());
   drainPending(&s.ctx);
   if (!s.ctx.error.empty())
-    throw Error(s.path + ": step " + std::to_string(s.ctx.step + 1) + ": " +
-                s.ctx.error);
+    throw Error(s.path + ": " +
+                (s.ctx.worldSize > 1 ? "rank " + std::to_string(s.ctx.rank) + ", "
+                                     : std::string()) +
+                "step " + std::to_string(s.ctx.step + 1) + ": " + s.ctx.error);
   ++s.ctx.step;
 
   float loss = *static_cast<const float *>(s.slots[s.manifest.loss.slot]);
