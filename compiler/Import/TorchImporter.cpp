@@ -84,7 +84,12 @@ private:
 };
 
 Location Importer::locOf(jit::Node *node) {
-  auto flc = node->sourceRange().file_line_col();
+  // A saved module's graph points into its serialized code
+  // (code/__torch__/...); the range that generated it is the user's source.
+  jit::SourceRange range = node->sourceRange();
+  if (auto original = range.findSourceRangeThatGenerated())
+    range = *original;
+  auto flc = range.file_line_col();
   if (!flc)
     return NameLoc::get(builder.getStringAttr(node->kind().toQualString()),
                         fileLoc);
@@ -419,6 +424,11 @@ LogicalResult Importer::importNode(jit::Node *node) {
     auto x = in(0);
     return bind(x);
   }
+
+  if (kind == c10::prim::TupleConstruct || kind == c10::prim::ListConstruct)
+    return error(node) << "the model's forward must return one tensor; "
+                          "tuples and lists are not supported",
+           failure();
 
   std::string name = kind.toQualString();
   if (!name.empty() && name.back() == '_')

@@ -162,12 +162,22 @@ static void printDiagnostic(Diagnostic &diag) {
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(dpcCategory);
-  cl::ParseCommandLineOptions(
+  std::string flagErrors;
+  llvm::raw_string_ostream flagErrorStream(flagErrors);
+  bool flagsParsed = cl::ParseCommandLineOptions(
       argc, argv,
       "dpc: compile a TorchScript model into a data-parallel training step (model.so)\n\n"
       "  dpc model.pt -o model.so --input x:f32[16,32] --label y:i64[16] \\\n"
       "      --loss cross_entropy --optimizer sgd --lr 0.1 --momentum 0.9 \\\n"
-      "      --mode ddp --world-size 2\n");
+      "      --mode ddp --world-size 2\n",
+      &flagErrorStream);
+  if (!flagsParsed) {
+    // cl reports "dpc: <problem>" and a hint on following lines.
+    llvm::StringRef first = llvm::StringRef(flagErrors).split('\n').first;
+    first = first.split("Try:").first.rtrim(" .");
+    first.consume_front("dpc: ");
+    return fail(first.rtrim(". ") + " (see dpc --help)");
+  }
 
   // Flags first: every mistake is caught before the (slow) model load.
   if (modelPath.empty())

@@ -1,0 +1,55 @@
+"""Models dpc must reject with a clear error (see make_bad_model.py)."""
+import torch
+import torch.nn as nn
+
+
+class UsesExp(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        h = self.fc(x)
+        return torch.exp(h)
+
+
+class InPlace(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        h = self.fc(x)
+        h.relu_()
+        return h
+
+
+class TwoOutputs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return self.fc(x), x
+
+
+class Float64Weights(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3).double()
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+class Good(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+MODELS = {"exp": UsesExp, "inplace": InPlace, "two-outputs": TwoOutputs,
+          "f64": Float64Weights, "good": Good}
