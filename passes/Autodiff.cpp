@@ -67,14 +67,11 @@ struct AutodiffPass : public dpc::impl::AutodiffBase<AutodiffPass> {
       if (!vjp)
         return op->emitError() << "cannot differentiate through '"
                                << op->getName() << "'";
+      // Results nothing depends on (e.g. updated running statistics) have
+      // no gradient: the VJP sees a null value for them.
       SmallVector<Value> resultGrads;
-      for (Value r : op->getResults()) {
-        Value g = grads.lookup(r);
-        if (!g)
-          g = b.create<nn::FillOp>(op->getLoc(), r.getType(),
-                                   b.getF32FloatAttr(0.0f));
-        resultGrads.push_back(g);
-      }
+      for (Value r : op->getResults())
+        resultGrads.push_back(grads.lookup(r));
       SmallVector<Value> operandGrads = vjp.buildVJP(b, resultGrads);
       for (auto [operand, grad] : llvm::zip(op->getOperands(), operandGrads)) {
         if (!grad || !active.contains(operand))

@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/Import/TorchImporter.h"
+#include "compiler/Import/Importer.h"
 
 #include "dialects/NN/NNOps.h"
 #include "passes/TrainStep.h"
@@ -21,14 +21,12 @@
 #include <torch/csrc/jit/passes/constant_propagation.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 #include <torch/csrc/jit/passes/inliner.h>
-#include <torch/script.h>
 
 #include <fstream>
 #include <unordered_map>
 
 using namespace mlir;
 using namespace dpc;
-namespace jit = torch::jit;
 
 namespace {
 
@@ -37,51 +35,15 @@ std::string firstLine(const std::string &message) {
   return message.substr(0, message.find('\n'));
 }
 
-class Importer {
-public:
-  Importer(MLIRContext &context, const std::string &path)
-      : context(context), builder(&context), path(path),
-        fileLoc(FileLineColLoc::get(&context, path, 0, 0)) {}
+} // namespace
 
-  FailureOr<ImportedModel> run(const std::vector<TensorSpec> &inputs);
-
-private:
-  LogicalResult collectTensors(jit::Module &module);
-  LogicalResult importNode(jit::Node *node);
-  Location locOf(jit::Node *node);
-
-  InFlightDiagnostic error(jit::Node *node) { return emitError(locOf(node)); }
-
-  /// The MLIR value of a tensor-typed TorchScript value.
-  FailureOr<Value> tensor(jit::Node *node, jit::Value *v);
-  /// The compile-time value of a constant or attribute input.
-  std::optional<c10::IValue> constant(jit::Value *v);
-  FailureOr<double> scalar(jit::Node *node, jit::Value *v);
-
-  /// Creates `OpTy` after checking the operand shapes with its type
-  /// inference, so that a mismatch is a diagnostic, not a crash.
-  template <typename OpTy>
-  FailureOr<Value> create(Location loc, ValueRange operands,
-                          ArrayRef<NamedAttribute> attrs = {}) {
-    SmallVector<Type> types;
-    if (failed(OpTy::inferReturnTypes(&context, loc, operands,
-                                      builder.getDictionaryAttr(attrs),
-                                      OpaqueProperties(nullptr),
-                                      RegionRange(), types)))
-      return failure();
-    return builder.create<OpTy>(loc, types, operands, attrs)->getResult(0);
-  }
-
-  MLIRContext &context;
-  OpBuilder builder;
-  std::string path;
-  Location fileLoc;
-  ImportedModel result;
-  std::unordered_map<std::string, Value> namedTensors;
-  std::unordered_map<const jit::Value *, Value> values;
-  std::unordered_map<const jit::Value *, c10::IValue> attributes;
-  std::unordered_map<const jit::Value *, std::string> attributePaths;
-};
+Importer::Importer(MLIRContext &context, const std::string &path)
+    : context(context), builder(&context), path(path),
+      fileLoc(FileLineColLoc::get(&context, path, 0, 0)) {
+  registerCoreImporters(importers);
+  registerConvImporters(importers);
+  registerTransformerImporters(importers);
+}
 
 Location Importer::locOf(jit::Node *node) {
   // A saved module's graph points into its serialized code
@@ -231,6 +193,13 @@ Importer::run(const std::vector<TensorSpec> &inputs) {
   return std::move(result);
 }
 
+LogicalResult Importer::bind(jit::Node *node, FailureOr<Value> v, size_t index) {
+  if (failed(v))
+    return failure();
+  values[node->output(index)] = *v;
+  return success();
+}
+
 std::optional<c10::IValue> Importer::constant(jit::Value *v) {
   auto it = attributes.find(v);
   if (it != attributes.end())
@@ -250,6 +219,29 @@ FailureOr<double> Importer::scalar(jit::Node *node, jit::Value *v) {
   return c->isDouble() ? c->toDouble() : static_cast<double>(c->isInt() ? c->toInt() : c->toBool());
 }
 
+FailureOr<SmallVector<int64_t>> Importer::intList(jit::Node *node,
+                                                  jit::Value *v) {
+  std::optional<c10::IValue> c = constant(v);
+  SmallVector<int64_t> ints;
+  if (c && c->isInt()) {
+    ints.push_back(c->toInt());
+    return ints;
+  }
+  if (c && c->isList()) {
+    for (const c10::IValue &element : c->toListRef()) {
+      if (!element.isInt())
+        break;
+      ints.push_back(element.toInt());
+    }
+    if (ints.size() == c->toListRef().size())
+      return ints;
+  }
+  return error(node) << "'" << node->kind().toQualString()
+                     << "': expected a constant list of integers for argument '"
+                     << v->debugName() << "'",
+         failure();
+}
+
 FailureOr<Value> Importer::tensor(jit::Node *node, jit::Value *v) {
   auto it = values.find(v);
   if (it != values.end())
@@ -262,22 +254,7 @@ FailureOr<Value> Importer::tensor(jit::Node *node, jit::Value *v) {
 }
 
 LogicalResult Importer::importNode(jit::Node *node) {
-  Location loc = locOf(node);
   auto kind = node->kind();
-  auto in = [&](size_t i) { return tensor(node, node->input(i)); };
-  auto bind = [&](FailureOr<Value> v) -> LogicalResult {
-    if (failed(v))
-      return failure();
-    values[node->output()] = *v;
-    return success();
-  };
-  auto isNone = [&](jit::Value *v) {
-    return v->type()->kind() == c10::TypeKind::NoneType;
-  };
-  auto alphaAttr = [&](double alpha) {
-    return builder.getNamedAttr("alpha", builder.getF32FloatAttr(alpha));
-  };
-
   if (kind == c10::prim::Constant)
     return success(); // Read through constant() where used.
 
@@ -305,129 +282,47 @@ LogicalResult Importer::importNode(jit::Node *node) {
     return success();
   }
 
-  if (kind == c10::aten::linear) {
-    auto x = in(0), w = in(1);
-    if (failed(x) || failed(w))
-      return failure();
-    SmallVector<Value> operands = {*x, *w};
-    if (!isNone(node->input(2))) {
-      auto b = in(2);
-      if (failed(b))
-        return failure();
-      operands.push_back(*b);
+  auto it = importers.find(kind);
+  if (it != importers.end())
+    return it->second(*this, node);
+
+  // A list of constants (a shape, a dim list) is itself a constant; a list
+  // of tensors (torch.cat's operand) is read by its consumer through
+  // node->input(i)->node().
+  if (kind == c10::prim::ListConstruct) {
+    c10::impl::GenericList list(c10::AnyType::get());
+    for (jit::Value *element : node->inputs()) {
+      std::optional<c10::IValue> c = constant(element);
+      if (!c)
+        return success();
+      list.push_back(*c);
     }
-    return bind(create<nn::LinearOp>(loc, operands));
+    bindConstant(node, c10::IValue(list));
+    return success();
   }
 
-  if (kind == c10::aten::addmm) {
-    // addmm(self, mat1, mat2, beta, alpha) = beta * self + alpha * mat1 @ mat2
-    auto self = in(0), a = in(1), b = in(2);
-    auto beta = scalar(node, node->input(3)), alpha = scalar(node, node->input(4));
-    if (failed(self) || failed(a) || failed(b) || failed(beta) || failed(alpha))
+  // x.size() and x.size(d) of statically shaped tensors are constants.
+  if (kind == c10::aten::size && isTensor(node->input(0))) {
+    auto shape = cast<RankedTensorType>(values[node->input(0)].getType()).getShape();
+    if (node->inputs().size() == 1) {
+      bindConstant(node, c10::IValue(std::vector<int64_t>(shape.begin(), shape.end())));
+      return success();
+    }
+    auto dim = scalar(node, node->input(1));
+    if (failed(dim))
       return failure();
-    if (*beta != 1.0 || *alpha != 1.0)
-      return error(node) << "'aten::addmm' with beta or alpha other than 1 is "
-                            "not supported",
+    int64_t d = static_cast<int64_t>(*dim);
+    int64_t rank = shape.size();
+    if (d < -rank || d >= rank)
+      return error(node) << "size(" << d << ") of a " << rank << "-d tensor",
              failure();
-    auto product = create<nn::MatmulOp>(loc, {*a, *b});
-    if (failed(product))
-      return failure();
-    return bind(create<nn::AddOp>(loc, {*product, *self}, {alphaAttr(1.0)}));
+    bindConstant(node, c10::IValue(shape[d < 0 ? d + rank : d]));
+    return success();
   }
 
-  if (kind == c10::aten::matmul || kind == c10::aten::mm) {
-    auto a = in(0), b = in(1);
-    if (failed(a) || failed(b))
-      return failure();
-    return bind(create<nn::MatmulOp>(loc, {*a, *b}));
-  }
-
-  if (kind == c10::aten::t || kind == c10::aten::transpose) {
-    auto x = in(0);
-    if (failed(x))
-      return failure();
-    if (kind == c10::aten::transpose) {
-      auto d0 = scalar(node, node->input(1)), d1 = scalar(node, node->input(2));
-      if (failed(d0) || failed(d1))
-        return failure();
-      int64_t rank = cast<RankedTensorType>(x->getType()).getRank();
-      int64_t a = static_cast<int64_t>(*d0), b = static_cast<int64_t>(*d1);
-      a = a < 0 ? a + rank : a;
-      b = b < 0 ? b + rank : b;
-      if (rank != 2 || a == b)
-        return error(node) << "'aten::transpose' is supported for the two "
-                              "dimensions of a 2-d tensor only",
-               failure();
-    }
-    return bind(create<nn::TransposeOp>(loc, {*x}));
-  }
-
-  if (kind == c10::aten::add || kind == c10::aten::sub) {
-    auto a = in(0);
-    if (failed(a))
-      return failure();
-    if (!values.count(node->input(1)))
-      return error(node) << "'" << kind.toQualString()
-                         << "' with a scalar operand is not supported yet",
-             failure();
-    auto b = in(1);
-    double alpha = 1.0;
-    if (node->inputs().size() > 2) {
-      auto alphaValue = scalar(node, node->input(2));
-      if (failed(alphaValue))
-        return failure();
-      alpha = *alphaValue;
-    }
-    if (kind == c10::aten::add)
-      return bind(create<nn::AddOp>(loc, {*a, *b}, {alphaAttr(alpha)}));
-    return bind(create<nn::SubOp>(loc, {*a, *b}, {alphaAttr(alpha)}));
-  }
-
-  if (kind == c10::aten::mul) {
-    auto a = in(0);
-    if (failed(a))
-      return failure();
-    if (values.count(node->input(1))) {
-      auto b = in(1);
-      return bind(create<nn::MulOp>(loc, {*a, *b}));
-    }
-    auto factor = scalar(node, node->input(1));
-    if (failed(factor))
-      return failure();
-    return bind(create<nn::ScaleOp>(
-        loc, {*a},
-        {builder.getNamedAttr("factor", builder.getF32FloatAttr(*factor))}));
-  }
-
-  if (kind == c10::aten::neg) {
-    auto x = in(0);
-    if (failed(x))
-      return failure();
-    return bind(create<nn::ScaleOp>(
-        loc, {*x},
-        {builder.getNamedAttr("factor", builder.getF32FloatAttr(-1.0f))}));
-  }
-
-  if (kind == c10::aten::relu || kind == c10::aten::tanh ||
-      kind == c10::aten::sigmoid) {
-    auto x = in(0);
-    if (failed(x))
-      return failure();
-    if (kind == c10::aten::relu)
-      return bind(create<nn::ReluOp>(loc, {*x}));
-    if (kind == c10::aten::tanh)
-      return bind(create<nn::TanhOp>(loc, {*x}));
-    return bind(create<nn::SigmoidOp>(loc, {*x}));
-  }
-
-  if (kind == c10::aten::contiguous) {
-    auto x = in(0);
-    return bind(x);
-  }
-
-  if (kind == c10::prim::TupleConstruct || kind == c10::prim::ListConstruct)
+  if (kind == c10::prim::TupleConstruct)
     return error(node) << "the model's forward must return one tensor; "
-                          "tuples and lists are not supported",
+                          "tuples are not supported",
            failure();
 
   std::string name = kind.toQualString();
@@ -437,8 +332,6 @@ LogicalResult Importer::importNode(jit::Node *node) {
            failure();
   return error(node) << "unsupported op '" << name << "'", failure();
 }
-
-} // namespace
 
 FailureOr<ImportedModel>
 dpc::importTorchScript(MLIRContext &context, const std::string &path,

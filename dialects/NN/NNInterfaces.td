@@ -17,7 +17,9 @@ def VJPOpInterface : OpInterface<"VJPOpInterface"> {
   let methods = [
     InterfaceMethod<[{
         Builds the gradients of the operands at the builder's insertion point.
-        `resultGrads` holds one gradient per result, with the result's type.
+        `resultGrads` holds one gradient per result, with the result's type,
+        or a null value for a result whose gradient is not needed (at least
+        one result has a gradient).
         Returns one value per operand; a null value means the operand has no
         gradient (integer labels, for example).
       }],

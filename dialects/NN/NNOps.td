@@ -269,4 +269,9 @@ def NN_SGDUpdateOp : NN_Op<"sgd_update", [InferTypeOpAdaptor]> {
   let hasVerifier = 1;
 }
 
+// Op groups in files of their own.
+include "dialects/NN/NNConvOps.td"
+include "dialects/NN/NNTransformerOps.td"
+include "dialects/NN/NNOptimizerOps.td"
+
 #endif // DPC_NN_OPS

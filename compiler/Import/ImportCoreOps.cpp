@@ -1,0 +1,159 @@
+//===- ImportCoreOps.cpp - aten ops of MLPs to nn ops ---------------------===//
+//
+// Linear layers, matrix products, elementwise arithmetic and activations.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Import/Importer.h"
+
+#include "dialects/NN/NNOps.h"
+
+using namespace mlir;
+using namespace dpc;
+
+namespace {
+
+NamedAttribute alphaAttr(OpBuilder &b, double alpha) {
+  return b.getNamedAttr("alpha", b.getF32FloatAttr(alpha));
+}
+
+NamedAttribute factorAttr(OpBuilder &b, double factor) {
+  return b.getNamedAttr("factor", b.getF32FloatAttr(factor));
+}
+
+LogicalResult importLinear(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0), w = im.tensorArg(node, 1);
+  if (failed(x) || failed(w))
+    return failure();
+  SmallVector<Value> operands = {*x, *w};
+  if (!Importer::isNone(node->input(2))) {
+    auto b = im.tensorArg(node, 2);
+    if (failed(b))
+      return failure();
+    operands.push_back(*b);
+  }
+  return im.bind(node, im.create<nn::LinearOp>(im.locOf(node), operands));
+}
+
+// addmm(self, mat1, mat2, beta, alpha) = beta * self + alpha * mat1 @ mat2
+LogicalResult importAddmm(Importer &im, jit::Node *node) {
+  auto self = im.tensorArg(node, 0), a = im.tensorArg(node, 1), b = im.tensorArg(node, 2);
+  auto beta = im.scalarArg(node, 3), alpha = im.scalarArg(node, 4);
+  if (failed(self) || failed(a) || failed(b) || failed(beta) || failed(alpha))
+    return failure();
+  if (*beta != 1.0 || *alpha != 1.0)
+    return im.error(node) << "'aten::addmm' with beta or alpha other than 1 "
+                             "is not supported";
+  Location loc = im.locOf(node);
+  auto product = im.create<nn::MatmulOp>(loc, {*a, *b});
+  if (failed(product))
+    return failure();
+  return im.bind(node, im.create<nn::AddOp>(loc, {*product, *self},
+                                            {alphaAttr(im.getBuilder(), 1.0)}));
+}
+
+LogicalResult importMatmul(Importer &im, jit::Node *node) {
+  auto a = im.tensorArg(node, 0), b = im.tensorArg(node, 1);
+  if (failed(a) || failed(b))
+    return failure();
+  return im.bind(node, im.create<nn::MatmulOp>(im.locOf(node), {*a, *b}));
+}
+
+LogicalResult importTranspose(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  if (failed(x))
+    return failure();
+  if (node->kind() == c10::aten::transpose) {
+    auto d0 = im.scalarArg(node, 1), d1 = im.scalarArg(node, 2);
+    if (failed(d0) || failed(d1))
+      return failure();
+    int64_t rank = cast<RankedTensorType>(x->getType()).getRank();
+    int64_t a = static_cast<int64_t>(*d0), b = static_cast<int64_t>(*d1);
+    a = a < 0 ? a + rank : a;
+    b = b < 0 ? b + rank : b;
+    if (rank != 2 || a == b)
+      return im.error(node) << "'aten::transpose' is supported for the two "
+                               "dimensions of a 2-d tensor only";
+  }
+  return im.bind(node, im.create<nn::TransposeOp>(im.locOf(node), {*x}));
+}
+
+// add/sub(Tensor self, Tensor other, Scalar alpha)
+LogicalResult importAddSub(Importer &im, jit::Node *node) {
+  auto a = im.tensorArg(node, 0);
+  if (failed(a))
+    return failure();
+  if (!im.isTensor(node->input(1)))
+    return im.error(node) << "'" << node->kind().toQualString()
+                          << "' with a scalar operand is not supported yet";
+  auto b = im.tensorArg(node, 1);
+  double alpha = 1.0;
+  if (node->inputs().size() > 2) {
+    auto alphaValue = im.scalarArg(node, 2);
+    if (failed(alphaValue))
+      return failure();
+    alpha = *alphaValue;
+  }
+  Location loc = im.locOf(node);
+  NamedAttribute attr = alphaAttr(im.getBuilder(), alpha);
+  if (node->kind() == c10::aten::add)
+    return im.bind(node, im.create<nn::AddOp>(loc, {*a, *b}, {attr}));
+  return im.bind(node, im.create<nn::SubOp>(loc, {*a, *b}, {attr}));
+}
+
+LogicalResult importMul(Importer &im, jit::Node *node) {
+  auto a = im.tensorArg(node, 0);
+  if (failed(a))
+    return failure();
+  Location loc = im.locOf(node);
+  if (im.isTensor(node->input(1))) {
+    auto b = im.tensorArg(node, 1);
+    return im.bind(node, im.create<nn::MulOp>(loc, {*a, *b}));
+  }
+  auto factor = im.scalarArg(node, 1);
+  if (failed(factor))
+    return failure();
+  return im.bind(node, im.create<nn::ScaleOp>(
+                           loc, {*a}, {factorAttr(im.getBuilder(), *factor)}));
+}
+
+LogicalResult importNeg(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  if (failed(x))
+    return failure();
+  return im.bind(node, im.create<nn::ScaleOp>(
+                           im.locOf(node), {*x},
+                           {factorAttr(im.getBuilder(), -1.0)}));
+}
+
+template <typename OpTy>
+LogicalResult importUnary(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  if (failed(x))
+    return failure();
+  return im.bind(node, im.create<OpTy>(im.locOf(node), {*x}));
+}
+
+// x.contiguous() is the identity on value-semantics tensors.
+LogicalResult importIdentity(Importer &im, jit::Node *node) {
+  return im.bind(node, im.tensorArg(node, 0));
+}
+
+} // namespace
+
+void dpc::registerCoreImporters(NodeImporterTable &table) {
+  table[c10::aten::linear] = importLinear;
+  table[c10::aten::addmm] = importAddmm;
+  table[c10::aten::matmul] = importMatmul;
+  table[c10::aten::mm] = importMatmul;
+  table[c10::aten::t] = importTranspose;
+  table[c10::aten::transpose] = importTranspose;
+  table[c10::aten::add] = importAddSub;
+  table[c10::aten::sub] = importAddSub;
+  table[c10::aten::mul] = importMul;
+  table[c10::aten::neg] = importNeg;
+  table[c10::aten::relu] = importUnary<nn::ReluOp>;
+  table[c10::aten::tanh] = importUnary<nn::TanhOp>;
+  table[c10::aten::sigmoid] = importUnary<nn::SigmoidOp>;
+  table[c10::aten::contiguous] = importIdentity;
+}

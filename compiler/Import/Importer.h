@@ -1,0 +1,128 @@
+//===- Importer.h - TorchScript graph to nn ops (private) ------*- C++ -*-===//
+//
+// Private to compiler/Import: includes LibTorch headers, so only the
+// exception-enabled DPCTorchImport library may include it. The Importer
+// walks an inlined TorchScript graph; each aten op is translated by a
+// handler of its op group (Import*Ops.cpp) through the helpers below.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DPC_COMPILER_IMPORT_IMPORTER_H
+#define DPC_COMPILER_IMPORT_IMPORTER_H
+
+#include "compiler/Import/TorchImporter.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+
+#include <torch/script.h>
+
+#include <functional>
+#include <unordered_map>
+
+namespace dpc {
+
+namespace jit = torch::jit;
+
+class Importer;
+
+/// Translates one node; emits a diagnostic and returns failure on error.
+using NodeImporter = std::function<mlir::LogicalResult(Importer &, jit::Node *)>;
+using NodeImporterTable = std::unordered_map<c10::Symbol, NodeImporter>;
+
+/// Each op group adds its handlers.
+void registerCoreImporters(NodeImporterTable &table);
+void registerConvImporters(NodeImporterTable &table);
+void registerTransformerImporters(NodeImporterTable &table);
+
+class Importer {
+public:
+  Importer(mlir::MLIRContext &context, const std::string &path);
+
+  mlir::FailureOr<ImportedModel> run(const std::vector<TensorSpec> &inputs);
+
+  //===--------------------------------------------------------------------===//
+  // Helpers for node importers
+  //===--------------------------------------------------------------------===//
+
+  mlir::MLIRContext &getContext() { return context; }
+  mlir::OpBuilder &getBuilder() { return builder; }
+
+  /// The model's source location of `node` (the user's file and line).
+  mlir::Location locOf(jit::Node *node);
+  /// Starts an error at `node`'s location.
+  mlir::InFlightDiagnostic error(jit::Node *node) {
+    return mlir::emitError(locOf(node));
+  }
+
+  /// The MLIR value of a tensor-typed input `v` of `node`; an error when `v`
+  /// is not a tensor that has been imported. The *Arg forms take the input's
+  /// index.
+  mlir::FailureOr<mlir::Value> tensor(jit::Node *node, jit::Value *v);
+  mlir::FailureOr<mlir::Value> tensorArg(jit::Node *node, size_t input) {
+    return tensor(node, node->input(input));
+  }
+  bool isTensor(jit::Value *v) const { return values.count(v) != 0; }
+  static bool isNone(jit::Value *v) {
+    return v->type()->kind() == c10::TypeKind::NoneType;
+  }
+
+  /// The compile-time value of a constant or module-attribute input.
+  std::optional<c10::IValue> constant(jit::Value *v);
+  /// A constant number (int, float or bool) input of `node`.
+  mlir::FailureOr<double> scalar(jit::Node *node, jit::Value *v);
+  mlir::FailureOr<double> scalarArg(jit::Node *node, size_t input) {
+    return scalar(node, node->input(input));
+  }
+
+  /// A constant int or list of ints input of `node` (shapes, dims,
+  /// strides; a single int becomes a one-element list).
+  mlir::FailureOr<llvm::SmallVector<int64_t>> intList(jit::Node *node,
+                                                      jit::Value *v);
+  mlir::FailureOr<llvm::SmallVector<int64_t>> intListArg(jit::Node *node,
+                                                         size_t input) {
+    return intList(node, node->input(input));
+  }
+
+  /// Binds `node`'s output `index` to `v`; propagates failure.
+  mlir::LogicalResult bind(jit::Node *node, mlir::FailureOr<mlir::Value> v,
+                           size_t index = 0);
+  /// Records a compile-time value for `node`'s output (e.g. a shape list).
+  void bindConstant(jit::Node *node, c10::IValue value, size_t index = 0) {
+    attributes[node->output(index)] = std::move(value);
+  }
+
+  /// Creates `OpTy` after checking the operands with its type inference, so
+  /// a shape mismatch is a diagnostic at `loc`, not a crash.
+  template <typename OpTy>
+  mlir::FailureOr<mlir::Value>
+  create(mlir::Location loc, mlir::ValueRange operands,
+         llvm::ArrayRef<mlir::NamedAttribute> attrs = {}) {
+    llvm::SmallVector<mlir::Type> types;
+    if (mlir::failed(OpTy::inferReturnTypes(
+            &context, loc, operands, builder.getDictionaryAttr(attrs),
+            mlir::OpaqueProperties(nullptr), mlir::RegionRange(), types)))
+      return mlir::failure();
+    return builder.create<OpTy>(loc, types, operands, attrs)->getResult(0);
+  }
+
+private:
+  mlir::LogicalResult collectTensors(jit::Module &module);
+  mlir::LogicalResult importNode(jit::Node *node);
+
+  mlir::MLIRContext &context;
+  mlir::OpBuilder builder;
+  std::string path;
+  mlir::Location fileLoc;
+  ImportedModel result;
+  NodeImporterTable importers;
+  std::unordered_map<std::string, mlir::Value> namedTensors;
+  std::unordered_map<const jit::Value *, mlir::Value> values;
+  std::unordered_map<const jit::Value *, c10::IValue> attributes;
+  std::unordered_map<const jit::Value *, std::string> attributePaths;
+};
+
+} // namespace dpc
+
+#endif // DPC_COMPILER_IMPORT_IMPORTER_H
