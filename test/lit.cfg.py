@@ -22,6 +22,10 @@ config.test_exec_root = os.path.join(config.dpc_obj_root, "test")
 
 # Environment: lit starts from a clean one.
 llvm_config.with_system_environment(["HOME", "PATH"])
+# `not`, `count` and FileCheck at the start of a RUN line, and dpc's tools by
+# their bare names, come from PATH.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.dpc_tools_dir, append_path=True)
 # OpenMPI as root in containers, more ranks than cores.
 config.environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
 config.environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
