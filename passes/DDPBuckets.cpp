@@ -68,11 +68,13 @@ struct DDPBucketsPass : public dpc::impl::DDPBucketsBase<DDPBucketsPass> {
         static_cast<int64_t>(bucketCapMb * kBytesPerMiB));
 
     // A gradient read by anything but its all-reduce must keep its value,
-    // while the start op donates its operands to the in-place collective.
+    // while the start op donates its operands to the in-place collective;
+    // and a bucket member needs storage of its own (not a view of another
+    // value's) to be placed in the bucket.
     llvm::DenseSet<Value> seen;
     auto needsCopy = [&](Value grad) {
       return !seen.insert(grad).second || !grad.getDefiningOp() ||
-             !grad.hasOneUse();
+             !grad.hasOneUse() || getStorageOwner(grad) != grad;
     };
 
     for (auto [index, bucket] : llvm::enumerate(buckets)) {

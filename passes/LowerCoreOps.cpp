@@ -110,6 +110,10 @@ std::optional<LogicalResult> dpc::lowerCoreOp(RuntimeCallBuilder &rt,
                  rt.i64(getNumElements(o.getResult()))});
         return success();
       })
+      .Case([&](nn::ReshapeOp o) {
+        rt.setPtr(o.getResult(), rt.ptr(o.getInput()));
+        return success();
+      })
       .Case([&](nn::FillOp o) {
         rt.call("dpcrt_fill_f32",
                 {rt.ptr(o.getResult()), rt.i64(getNumElements(o.getResult())),

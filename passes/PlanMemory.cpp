@@ -41,21 +41,6 @@ struct Allocation {
   int64_t offset = -1;
 };
 
-/// Returns the value whose storage `v` uses, following in-place results.
-Value getStorageOwner(Value v) {
-  auto result = dyn_cast<OpResult>(v);
-  if (!result)
-    return v;
-  Operation *op = result.getOwner();
-  if (auto update = dyn_cast<nn::SGDUpdateOp>(op))
-    return result.getResultNumber() == 0 ? update.getParam()
-                                         : update.getMomentumBuffer();
-  if (auto wait = dyn_cast<dp::WaitOp>(op))
-    return getStorageOwner(
-        wait.getStartOp().getInputs()[result.getResultNumber()]);
-  return v;
-}
-
 struct PlanMemoryPass : public dpc::impl::PlanMemoryBase<PlanMemoryPass> {
   void runOnOperation() override {
     func::FuncOp func = lookupFunction(getOperation(), kTrainStepFuncName);

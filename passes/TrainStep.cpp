@@ -2,6 +2,9 @@
 
 #include "passes/TrainStep.h"
 
+#include "dialects/DP/DPDialect.h"
+#include "dialects/NN/NNOps.h"
+
 #include "mlir/IR/BuiltinTypes.h"
 
 using namespace mlir;
@@ -54,4 +57,20 @@ int64_t dpc::getTensorBytes(Type type) {
   auto tensor = cast<RankedTensorType>(type);
   return tensor.getNumElements() *
          (tensor.getElementType().getIntOrFloatBitWidth() / 8);
+}
+
+Value dpc::getStorageOwner(Value v) {
+  auto result = dyn_cast<OpResult>(v);
+  if (!result)
+    return v;
+  Operation *op = result.getOwner();
+  if (auto update = dyn_cast<nn::SGDUpdateOp>(op))
+    return result.getResultNumber() == 0 ? update.getParam()
+                                         : update.getMomentumBuffer();
+  if (auto wait = dyn_cast<dp::WaitOp>(op))
+    return getStorageOwner(
+        wait.getStartOp().getInputs()[result.getResultNumber()]);
+  if (auto reshape = dyn_cast<nn::ReshapeOp>(op))
+    return getStorageOwner(reshape.getInput());
+  return v;
 }

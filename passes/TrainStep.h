@@ -60,6 +60,11 @@ mlir::DictionaryAttr makeSlotAttrs(mlir::MLIRContext *ctx, llvm::StringRef kind,
 /// null when it is missing or is not a single-block function.
 mlir::func::FuncOp lookupFunction(mlir::ModuleOp module, llvm::StringRef name);
 
+/// The value whose storage `v` uses: `v` itself, or for results computed in
+/// place or as views (updated parameters and optimizer state, dp.wait
+/// results, nn.reshape) the owner of the value they alias.
+mlir::Value getStorageOwner(mlir::Value v);
+
 /// Size in bytes of a statically shaped tensor type.
 int64_t getTensorBytes(mlir::Type type);
 

@@ -134,6 +134,75 @@ LogicalResult importUnary(Importer &im, jit::Node *node) {
   return im.bind(node, im.create<OpTy>(im.locOf(node), {*x}));
 }
 
+LogicalResult reshapeTo(Importer &im, jit::Node *node, Value x,
+                        ArrayRef<int64_t> shape) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t count = 1;
+  for (int64_t d : shape)
+    count *= d;
+  if (count != type.getNumElements())
+    return im.error(node) << "cannot reshape " << type << " to "
+                          << RankedTensorType::get(shape, type.getElementType());
+  auto result = im.getBuilder().create<nn::ReshapeOp>(
+      im.locOf(node), RankedTensorType::get(shape, type.getElementType()), x);
+  return im.bind(node, result.getResult());
+}
+
+// view(x, size) / reshape(x, shape), with at most one -1.
+LogicalResult importView(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  auto sizes = im.intListArg(node, 1);
+  if (failed(x) || failed(sizes))
+    return failure();
+  int64_t numElements = cast<RankedTensorType>(x->getType()).getNumElements();
+  int64_t known = 1, inferred = -1;
+  SmallVector<int64_t> shape(*sizes);
+  for (auto [i, d] : llvm::enumerate(shape)) {
+    if (d == -1 && inferred < 0) {
+      inferred = i;
+    } else if (d <= 0) {
+      return im.error(node) << "'" << node->kind().toQualString()
+                            << "': invalid size " << d;
+    } else {
+      known *= d;
+    }
+  }
+  if (inferred >= 0) {
+    if (numElements % known != 0)
+      return im.error(node) << "'" << node->kind().toQualString()
+                            << "': cannot infer the -1 dimension of "
+                            << numElements << " elements";
+    shape[inferred] = numElements / known;
+  }
+  return reshapeTo(im, node, *x, shape);
+}
+
+// flatten(x, start_dim, end_dim)
+LogicalResult importFlatten(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  auto start = im.scalarArg(node, 1), end = im.scalarArg(node, 2);
+  if (failed(x) || failed(start) || failed(end))
+    return failure();
+  ArrayRef<int64_t> in = cast<RankedTensorType>(x->getType()).getShape();
+  int64_t rank = std::max<int64_t>(in.size(), 1);
+  int64_t s = static_cast<int64_t>(*start), e = static_cast<int64_t>(*end);
+  s = s < 0 ? s + rank : s;
+  e = e < 0 ? e + rank : e;
+  if (s < 0 || e >= rank || s > e)
+    return im.error(node) << "'aten::flatten': dims " << *start << ".."
+                          << *end << " do not fit a " << in.size()
+                          << "-d tensor";
+  if (in.empty())
+    return reshapeTo(im, node, *x, {1});
+  SmallVector<int64_t> shape(in.begin(), in.begin() + s);
+  int64_t merged = 1;
+  for (int64_t i = s; i <= e; ++i)
+    merged *= in[i];
+  shape.push_back(merged);
+  shape.append(in.begin() + e + 1, in.end());
+  return reshapeTo(im, node, *x, shape);
+}
+
 // x.contiguous() is the identity on value-semantics tensors.
 LogicalResult importIdentity(Importer &im, jit::Node *node) {
   return im.bind(node, im.tensorArg(node, 0));
@@ -156,4 +225,7 @@ void dpc::registerCoreImporters(NodeImporterTable &table) {
   table[c10::aten::tanh] = importUnary<nn::TanhOp>;
   table[c10::aten::sigmoid] = importUnary<nn::SigmoidOp>;
   table[c10::aten::contiguous] = importIdentity;
+  table[c10::aten::view] = importView;
+  table[c10::aten::reshape] = importView;
+  table[c10::aten::flatten] = importFlatten;
 }

@@ -91,6 +91,10 @@ SmallVector<Value> MulOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   return {sumToTypeOf(b, loc, da, getLhs()), sumToTypeOf(b, loc, db, getRhs())};
 }
 
+SmallVector<Value> ReshapeOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  return {b.create<ReshapeOp>(getLoc(), getInput().getType(), resultGrads[0])};
+}
+
 SmallVector<Value> ReluOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   return {b.create<ReluGradOp>(getLoc(), resultGrads[0], getInput())};
 }

@@ -283,6 +283,32 @@ OpFoldResult SumToOp::fold(FoldAdaptor) {
 }
 
 //===----------------------------------------------------------------------===//
+// reshape
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReshapeOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getResult().getType());
+  if (in.getElementType() != out.getElementType())
+    return emitOpError("changes the element type");
+  if (in.getNumElements() != out.getNumElements())
+    return emitOpError("has ") << in.getNumElements() << " input elements but "
+                               << out.getNumElements() << " result elements";
+  return success();
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getResult().getType())
+    return getInput();
+  // reshape(reshape(x)) = reshape(x)
+  if (auto producer = getInput().getDefiningOp<ReshapeOp>()) {
+    setOperand(producer.getInput());
+    return getResult();
+  }
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
 // sgd_update
 //===----------------------------------------------------------------------===//
 

@@ -215,6 +215,26 @@ def NN_SumToOp : NN_Op<"sum_to"> {
   let hasFolder = 1;
 }
 
+def NN_AnyTensor : StaticShapeTensorOf<[F32, I64]>;
+
+def NN_ReshapeOp : NN_Op<"reshape", [DeclareOpInterfaceMethods<VJPOpInterface>]> {
+  let summary = "the same elements in another shape (view, reshape, flatten)";
+  let description = [{
+    Reinterprets the row-major elements of `input` with the result's shape;
+    the element count and type are unchanged. Lowering gives the result the
+    input's storage: no data moves.
+
+    ```mlir
+    %f = nn.reshape %x : tensor<8x16x4x4xf32> to tensor<8x256xf32>
+    ```
+  }];
+  let arguments = (ins NN_AnyTensor:$input);
+  let results = (outs NN_AnyTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `to` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
 def NN_FillOp : NN_Op<"fill"> {
   let summary = "a tensor with every element equal to `value`";
   let description = "Seeds reverse-mode autodiff with `d loss / d loss = 1`.";
