@@ -130,6 +130,23 @@ void dpcrt_sgd_update_f32(dpcrt_context *ctx, float *param,
                           float lr, float momentum, float dampening,
                           float weight_decay, int32_t nesterov);
 
+// torch.optim.Adam (decoupled_weight_decay == 0) or torch.optim.AdamW (!= 0)
+// for one parameter, in place, with t = runtime step counter + 1:
+//   Adam:  g = grad + weight_decay * param        AdamW: g = grad,
+//                                                  param *= 1 - lr * weight_decay
+//   exp_avg    = beta1 * exp_avg + (1 - beta1) * g
+//   exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g * g
+//   denom = sqrt(exp_avg_sq) / sqrt(1 - beta2^t) + eps
+//   param -= lr / (1 - beta1^t) * exp_avg / denom
+// The hyper-parameters are doubles, as in Python; bias corrections and step
+// size are computed in double and rounded to float where torch 1.13 rounds
+// them, so results agree with torch.optim to float32 rounding.
+void dpcrt_adam_update_f32(dpcrt_context *ctx, float *param, float *exp_avg,
+                           float *exp_avg_sq, const float *grad, int64_t n,
+                           double lr, double beta1, double beta2, double eps,
+                           double weight_decay,
+                           int32_t decoupled_weight_decay);
+
 // Starts averaging data[0..n) over all ranks in place (DDP: divide by the
 // world size, then sum), asynchronously; returns a handle for the wait.
 // `bucket` is the compiler's bucket index, for tracing and checks.
