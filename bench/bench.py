@@ -1,0 +1,187 @@
+"""dpc against PyTorch, side by side on this machine.
+
+For each model: per-step time and peak memory of
+  - one process: `dpc-run` against PyTorch eager (same batch, same threads),
+  - N ranks: `mpirun -np N dpc-run` against torch DistributedDataParallel
+    with the gloo backend (same per-rank batch, same threads per rank),
+with the ratios PyTorch / dpc (> 1 means dpc is faster / leaner). Both sides
+train the same TorchScript model from the same weights with SGD (momentum
+0.9) for the same steps on the same data; a warm-up is excluded from the
+time. Peak memory is the peak resident set size of the largest process
+(rank), as the OS reports it (ru_maxrss), so it includes each side's
+runtime: the Python interpreter and libtorch for PyTorch, dpc-run and
+libdpcrt for dpc.
+
+usage: /usr/bin/python3 bench/bench.py [--models mlp] [--ranks 2] [--steps 50]
+       [--batch 64] [--threads 1] [--build build] [--out results.json]
+"""
+import argparse
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from models import BENCH_MODELS  # noqa: E402
+
+
+def peak_rss_mb_of(cmd, env):
+    """Runs cmd in a fresh wrapper so that RUSAGE_CHILDREN covers only it."""
+    wrapper = (
+        "import resource, subprocess, sys, json;"
+        "p = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
+        "print(json.dumps({'rc': p.returncode, 'out': p.stdout, 'err': p.stderr,"
+        " 'maxrss_kb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))"
+    )
+    p = subprocess.run([sys.executable, "-c", wrapper] + cmd, capture_output=True,
+                       text=True, env=env)
+    result = json.loads(p.stdout)
+    if result["rc"] != 0:
+        sys.exit(f"benchmark command failed: {' '.join(cmd)}\n{result['err']}")
+    return result["out"], result["maxrss_kb"] / 1024.0
+
+
+def make_model(name, work, batch):
+    ctor, sample_shape, classes = BENCH_MODELS[name]
+    torch.manual_seed(0)
+    model = ctor()
+    path = os.path.join(work, f"{name}.pt")
+    torch.jit.script(model).save(path)
+    rng = np.random.default_rng(0)
+    samples = batch * 16
+    x = rng.standard_normal((samples,) + sample_shape).astype(np.float32)
+    y = rng.integers(0, classes, size=samples).astype(np.int64)
+    np.save(os.path.join(work, f"{name}_x.npy"), x)
+    np.save(os.path.join(work, f"{name}_y.npy"), y)
+    return path, sample_shape
+
+
+TORCH_WORKER = r'''
+import os, sys, time, json
+import numpy as np, torch, torch.nn.functional as F
+rank, world, threads, steps, warmup, batch = map(int, sys.argv[1:7])
+model_path, x_path, y_path, init = sys.argv[7:11]
+torch.set_num_threads(threads)
+model = torch.jit.load(model_path)
+model.train()
+if world > 1:
+    import torch.distributed as dist
+    dist.init_process_group("gloo", init_method=init, rank=rank, world_size=world)
+    model = torch.nn.parallel.DistributedDataParallel(model)
+opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+x = torch.from_numpy(np.load(x_path)); y = torch.from_numpy(np.load(y_path))
+batches = x.shape[0] // (batch * world)
+def step(i):
+    b = (i % batches) * batch * world + rank * batch
+    opt.zero_grad(set_to_none=True)
+    loss = F.cross_entropy(model(x[b:b + batch]), y[b:b + batch])
+    loss.backward()
+    opt.step()
+for i in range(warmup): step(i)
+if world > 1: dist.barrier()
+t0 = time.perf_counter()
+for i in range(warmup, warmup + steps): step(i)
+if world > 1: dist.barrier()
+elapsed = time.perf_counter() - t0
+if rank == 0: print(json.dumps({"step_ms": 1000 * elapsed / steps}))
+'''
+
+
+def run_torch(work, model_path, name, world, threads, steps, warmup, batch):
+    script = os.path.join(work, "torch_worker.py")
+    with open(script, "w") as f:
+        f.write(TORCH_WORKER)
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    init = "file://" + os.path.join(work, f"gloo_{name}_{world}_{time.time_ns()}")
+    args = [str(threads), str(steps), str(warmup), str(batch), model_path,
+            os.path.join(work, f"{name}_x.npy"), os.path.join(work, f"{name}_y.npy"), init]
+    if world == 1:
+        out, rss = peak_rss_mb_of([sys.executable, script, "0", "1"] + args, env)
+    else:
+        # One wrapper launching all ranks; peak RSS is that of the largest.
+        launcher = os.path.join(work, "torch_launch.py")
+        with open(launcher, "w") as f:
+            f.write("import subprocess, sys\n"
+                    "world = int(sys.argv[1]); rest = sys.argv[2:]\n"
+                    "ps = [subprocess.Popen([sys.executable] + [rest[0], str(r), str(world)] + rest[1:])"
+                    " for r in range(world)]\n"
+                    "sys.exit(max(p.wait() for p in ps))\n")
+        out, rss = peak_rss_mb_of([sys.executable, launcher, str(world), script] + args, env)
+    return json.loads(out.strip().splitlines()[-1])["step_ms"], rss
+
+
+def run_dpc(build, work, model_path, name, sample_shape, world, threads, steps,
+            warmup, batch):
+    so = os.path.join(work, f"{name}_ws{world}.so")
+    shape = ",".join(str(d) for d in (batch,) + sample_shape)
+    subprocess.run([os.path.join(build, "bin", "dpc"), model_path, "-o", so,
+                    "--input", f"x:f32[{shape}]", "--label", f"y:i64[{batch}]",
+                    "--lr", "0.01", "--momentum", "0.9", "--world-size", str(world)],
+                   check=True)
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
+               OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    run = [os.path.join(build, "bin", "dpc-run"), so,
+           "--data", f"x={os.path.join(work, name + '_x.npy')}",
+           "--data", f"y={os.path.join(work, name + '_y.npy')}"]
+    if world > 1:
+        run = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", str(world)] + run
+
+    def timed(n):
+        out, rss = peak_rss_mb_of(run + ["--steps", str(n), "--log-every", str(max(n, 1))], env)
+        m = re.search(r"done: \d+ steps on \d+ ranks? in ([0-9.]+) s", out)
+        return float(m.group(1)), rss
+    # dpc-run times its whole loop; the warm-up is taken out by difference.
+    t_warm, _ = timed(warmup)
+    t_all, rss = timed(warmup + steps)
+    return 1000 * max(t_all - t_warm, 1e-9) / steps, rss
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--models", default="mlp")
+    p.add_argument("--ranks", type=int, default=2)
+    p.add_argument("--steps", type=int, default=50)
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    p.add_argument("--out")
+    a = p.parse_args()
+
+    rows = []
+    with tempfile.TemporaryDirectory() as work:
+        for name in a.models.split(","):
+            model_path, sample_shape = make_model(name, work, a.batch)
+            for world in (1, a.ranks):
+                t_ms, t_rss = run_torch(work, model_path, name, world, a.threads,
+                                        a.steps, a.warmup, a.batch)
+                d_ms, d_rss = run_dpc(a.build, work, model_path, name, sample_shape,
+                                      world, a.threads, a.steps, a.warmup, a.batch)
+                rows.append({"model": name, "ranks": world, "batch_per_rank": a.batch,
+                             "threads_per_rank": a.threads,
+                             "against": "PyTorch eager" if world == 1 else "PyTorch DDP (gloo)",
+                             "torch_step_ms": t_ms, "dpc_step_ms": d_ms,
+                             "speedup": t_ms / d_ms,
+                             "torch_peak_rss_mb": t_rss, "dpc_peak_rss_mb": d_rss,
+                             "memory_ratio": t_rss / d_rss})
+    print(f"{'model':8} {'ranks':>5} {'vs':20} {'torch ms':>9} {'dpc ms':>8} "
+          f"{'speedup':>8} {'torch MB':>9} {'dpc MB':>7} {'mem ratio':>9}")
+    for r in rows:
+        print(f"{r['model']:8} {r['ranks']:>5} {r['against']:20} {r['torch_step_ms']:9.3f} "
+              f"{r['dpc_step_ms']:8.3f} {r['speedup']:7.2f}x {r['torch_peak_rss_mb']:9.1f} "
+              f"{r['dpc_peak_rss_mb']:7.1f} {r['memory_ratio']:8.2f}x")
+    if a.out:
+        with open(a.out, "w") as f:
+            json.dump(rows, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
