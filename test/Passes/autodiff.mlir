@@ -263,3 +263,26 @@ func.func @train_step(%x: tensor<4x8xf32> {dpc.kind = "input", dpc.name = "x"},
   %2 = nn.mse_loss %1, %t : tensor<4x8xf32>
   return %2 : tensor<f32>
 }
+
+// -----
+
+// A parameter used through a reshape gets its gradient reshaped back.
+// CHECK-LABEL: func.func @train_step(
+// CHECK-SAME: %[[X:[^:]*]]: tensor<2x8xf32> {dpc.kind = "input", dpc.name = "x"},
+// CHECK-SAME: %[[W:[^:]*]]: tensor<24xf32> {dpc.kind = "parameter", dpc.name = "w"},
+// CHECK-SAME: tensor<24xf32> {dpc.kind = "gradient", dpc.name = "w", dpc.parameter = "w"})
+// CHECK-NEXT: %[[W2:.*]] = nn.reshape %[[W]] : tensor<24xf32> to tensor<3x8xf32>
+// CHECK-NEXT: %[[Y:.*]] = nn.linear %[[X]], %[[W2]]
+// CHECK: %[[DY:.*]] = nn.mse_loss_grad
+// CHECK: %[[DW2:.*]] = nn.matmul %[[DY]], %[[X]] {transpose_lhs} : (tensor<2x3xf32>, tensor<2x8xf32>) -> tensor<3x8xf32>
+// CHECK-NEXT: %[[DW:.*]] = nn.reshape %[[DW2]] : tensor<3x8xf32> to tensor<24xf32>
+// CHECK-NEXT: return %{{.*}}, %[[DW]] : tensor<f32>, tensor<24xf32>
+func.func @train_step(%x: tensor<2x8xf32> {dpc.kind = "input", dpc.name = "x"},
+                      %w: tensor<24xf32> {dpc.kind = "parameter", dpc.name = "w"},
+                      %t: tensor<2x3xf32> {dpc.kind = "label", dpc.name = "label"})
+    -> (tensor<f32> {dpc.kind = "loss", dpc.name = "loss"}) {
+  %w2 = nn.reshape %w : tensor<24xf32> to tensor<3x8xf32>
+  %y = nn.linear %x, %w2 : (tensor<2x8xf32>, tensor<3x8xf32>) -> tensor<2x3xf32>
+  %loss = nn.mse_loss %y, %t : tensor<2x3xf32>
+  return %loss : tensor<f32>
+}

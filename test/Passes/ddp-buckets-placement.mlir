@@ -121,3 +121,27 @@ func.func @train_step(%p: tensor<4xf32> {dpc.kind = "parameter", dpc.name = "p"}
   %np = nn.sgd_update %p, %g {lr = 0.1 : f32} : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
   return %loss, %np : tensor<f32>, tensor<4xf32>
 }
+
+// -----
+
+// A gradient that is a view (nn.reshape) of another value has no storage of
+// its own to place in the bucket: it is copied.
+// CHECK-LABEL: func.func @train_step(
+// CHECK: %[[DW:.*]] = nn.matmul
+// CHECK-NEXT: %[[G:.*]] = nn.reshape %[[DW]] : tensor<3x8xf32> to tensor<24xf32>
+// CHECK-NEXT: %[[C:.*]] = nn.copy %[[G]] : tensor<24xf32>
+// CHECK-NEXT: %[[T:.*]] = dp.all_reduce_start %[[C]] {bucket = 0 : i64} : tensor<24xf32>
+// CHECK-NEXT: %[[W:.*]] = dp.wait %[[T]] : tensor<24xf32>
+// CHECK-NEXT: nn.sgd_update %{{.*}}, %[[W]]
+func.func @train_step(%x: tensor<2x8xf32> {dpc.kind = "input", dpc.name = "x"},
+                      %w: tensor<24xf32> {dpc.kind = "parameter", dpc.name = "w"},
+                      %dy: tensor<2x3xf32> {dpc.kind = "input", dpc.name = "dy"})
+    -> (tensor<f32> {dpc.kind = "loss", dpc.name = "loss"},
+        tensor<24xf32> {dpc.kind = "parameter", dpc.name = "w"}) {
+  %loss = nn.fill 0.5 : tensor<f32>
+  %dw = nn.matmul %dy, %x {transpose_lhs} : (tensor<2x3xf32>, tensor<2x8xf32>) -> tensor<3x8xf32>
+  %g = nn.reshape %dw : tensor<3x8xf32> to tensor<24xf32>
+  %g_avg = dp.all_reduce %g : tensor<24xf32>
+  %nw = nn.sgd_update %w, %g_avg {lr = 0.1 : f32} : (tensor<24xf32>, tensor<24xf32>) -> tensor<24xf32>
+  return %loss, %nw : tensor<f32>, tensor<24xf32>
+}

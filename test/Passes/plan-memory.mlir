@@ -91,3 +91,31 @@ func.func @train_step(%x: tensor<2x4xf32> {dpc.kind = "input", dpc.name = "x"},
   %nb, %nbbuf = nn.sgd_update %b, %avg#1, %bbuf {lr = 0.1 : f32, momentum = 0.9 : f32} : (tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<3xf32>, tensor<3xf32>)
   return %loss, %nw, %nb, %nwbuf, %nbbuf : tensor<f32>, tensor<3x4xf32>, tensor<3xf32>, tensor<3x4xf32>, tensor<3xf32>
 }
+
+// -----
+
+// nn.reshape results are views: no space of their own (-1), and reading a
+// view keeps the viewed tensor alive. The relu's result is read through its
+// view by the sigmoid, so the tanh (made before that) cannot take its space;
+// the mul, made after, can.
+// CHECK-LABEL: func.func @train_step(
+// CHECK-SAME: attributes {dpc.arena_bytes = 192 : i64}
+// CHECK-NEXT: nn.relu %{{.*}} {dpc.offset = array<i64: 0>}
+// CHECK-NEXT: nn.reshape %{{.*}} {dpc.offset = array<i64: -1>}
+// CHECK-NEXT: nn.tanh %{{.*}} {dpc.offset = array<i64: 64>}
+// CHECK-NEXT: nn.sigmoid %{{.*}} {dpc.offset = array<i64: 128>}
+// CHECK-NEXT: nn.reshape %{{.*}} {dpc.offset = array<i64: -1>}
+// CHECK-NEXT: nn.mul %{{.*}} {dpc.offset = array<i64: 0>}
+// CHECK-NEXT: nn.mse_loss %{{.*}} {dpc.offset = array<i64: 64>}
+func.func @train_step(%x: tensor<16xf32> {dpc.kind = "input", dpc.name = "x"},
+                      %t: tensor<4x4xf32> {dpc.kind = "label", dpc.name = "label"})
+    -> (tensor<f32> {dpc.kind = "loss", dpc.name = "loss"}) {
+  %a = nn.relu %x : tensor<16xf32>
+  %v = nn.reshape %a : tensor<16xf32> to tensor<4x4xf32>
+  %b = nn.tanh %x : tensor<16xf32>
+  %c = nn.sigmoid %v : tensor<4x4xf32>
+  %e = nn.reshape %b : tensor<16xf32> to tensor<4x4xf32>
+  %f = nn.mul %c, %e : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+  %loss = nn.mse_loss %f, %t : tensor<4x4xf32>
+  return %loss : tensor<f32>
+}

@@ -271,3 +271,19 @@ func.func @sgd_no_lr(%p: tensor<4x8xf32>, %g: tensor<4x8xf32>) {
   %0 = nn.sgd_update %p, %g : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
   return
 }
+
+// -----
+
+func.func @reshape_element_count(%x: tensor<2x3x4xf32>) {
+  // expected-error @below {{'nn.reshape' op has 24 input elements but 20 result elements}}
+  %0 = nn.reshape %x : tensor<2x3x4xf32> to tensor<5x4xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_element_type(%x: tensor<2x3xf32>) {
+  // expected-error @below {{'nn.reshape' op changes the element type}}
+  %0 = nn.reshape %x : tensor<2x3xf32> to tensor<6xi64>
+  return
+}

@@ -139,3 +139,14 @@ func.func @sgd_update(%p: tensor<16x8xf32>, %g: tensor<16x8xf32>, %buf: tensor<1
       : (tensor<16x8xf32>, tensor<16x8xf32>, tensor<16x8xf32>) -> (tensor<16x8xf32>, tensor<16x8xf32>)
   return
 }
+
+// CHECK-LABEL: func.func @reshape
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3x4xf32>, %[[L:.*]]: tensor<2x3xi64>)
+func.func @reshape(%x: tensor<2x3x4xf32>, %l: tensor<2x3xi64>) -> (tensor<6x4xf32>, tensor<6xi64>) {
+  // CHECK: nn.reshape %[[X]] : tensor<2x3x4xf32> to tensor<6x4xf32>
+  %0 = nn.reshape %x : tensor<2x3x4xf32> to tensor<6x4xf32>
+  // Integer tensors (class labels) can be reshaped too.
+  // CHECK: nn.reshape %[[L]] : tensor<2x3xi64> to tensor<6xi64>
+  %1 = nn.reshape %l : tensor<2x3xi64> to tensor<6xi64>
+  return %0, %1 : tensor<6x4xf32>, tensor<6xi64>
+}
