@@ -1,0 +1,471 @@
+//===- cpu_kernels_transformer.cpp - CPU kernels of the transformer ops ---===//
+//
+// Embedding lookups and their scatter-add, layer normalization, GELU,
+// softmax, masks, batched GEMMs and strided copies (permute, slice, split,
+// concat, broadcast). As in cpu_kernels.cpp, each kernel follows PyTorch's
+// CPU kernel formula by formula (torch 1.13, aten/src/ATen/native/cpu), and
+// sums accumulate in double where torch uses a vectorized float sum, so
+// results agree with torch to a few float32 ulps and do not depend on the
+// vector width.
+//
+//===----------------------------------------------------------------------===//
+
+#include "context.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+using dpc::recordError;
+
+namespace {
+
+/// Calls `body(offsetA, offsetB)` for every index of `shape` in row-major
+/// order, with the offsets of two strided operands.
+template <typename Body>
+void forEachIndex(int32_t rank, const int64_t *shape, const int64_t *strideA,
+                  const int64_t *strideB, Body body) {
+  for (int32_t d = 0; d < rank; ++d)
+    if (shape[d] <= 0)
+      return;
+  std::vector<int64_t> index(rank, 0);
+  int64_t offA = 0, offB = 0;
+  while (true) {
+    body(offA, offB);
+    int32_t d = rank - 1;
+    for (; d >= 0; --d) {
+      offA += strideA[d];
+      offB += strideB[d];
+      if (++index[d] < shape[d])
+        break;
+      offA -= strideA[d] * shape[d];
+      offB -= strideB[d] * shape[d];
+      index[d] = 0;
+    }
+    if (d < 0)
+      return;
+  }
+}
+
+bool checkGemmSizes(dpcrt_context *ctx, int64_t m, int64_t n, int64_t k) {
+  if (m >= 0 && n >= 0 && k >= 0 && m <= INT_MAX && n <= INT_MAX &&
+      k <= INT_MAX)
+    return true;
+  recordError(ctx, "batched_gemm: sizes m=" + std::to_string(m) +
+                       " n=" + std::to_string(n) + " k=" + std::to_string(k) +
+                       " are out of BLAS's int range");
+  return false;
+}
+
+bool checkIndex(dpcrt_context *ctx, const char *kernel, int64_t index,
+                int64_t position, int64_t numWeights) {
+  if (index >= 0 && index < numWeights)
+    return true;
+  recordError(ctx, std::string(kernel) + ": index " + std::to_string(index) +
+                       " at position " + std::to_string(position) +
+                       " is out of range [0, " + std::to_string(numWeights) +
+                       ")");
+  return false;
+}
+
+/// Mean and reciprocal standard deviation of one row, as torch's
+/// LayerNormKernelImpl uses them: rstd = 1 / sqrt(max(var, 0) + eps) with
+/// the biased variance, in float; the moments themselves are computed in
+/// double (torch: a float Welford cascade), which is at least as accurate.
+void rowMoments(const float *x, int64_t n, float eps, float &mean,
+                float &rstd) {
+  double sum = 0.0;
+  for (int64_t j = 0; j < n; ++j)
+    sum += x[j];
+  double m = sum / static_cast<double>(n);
+  double sq = 0.0;
+  for (int64_t j = 0; j < n; ++j) {
+    double d = x[j] - m;
+    sq += d * d;
+  }
+  float var = static_cast<float>(sq / static_cast<double>(n));
+  mean = static_cast<float>(m);
+  rstd = 1.0f / std::sqrt(std::max(var, 0.0f) + eps);
+}
+
+// Constants of torch's GeluKernel / GeluBackwardKernel: M_SQRT1_2,
+// M_2_SQRTPI * M_SQRT1_2 * 0.5 and M_SQRT2 * M_2_SQRTPI * 0.5.
+constexpr float kSqrt1_2 = 0.70710678118654752440f;
+constexpr float kBetaErf = 0.39894228040143267794f;
+constexpr float kBetaTanh = 0.79788456080286535588f;
+constexpr float kKappa = 0.044715f;
+
+bool checkLabel(dpcrt_context *ctx, const char *kernel, int64_t label,
+                int64_t sample, int64_t c) {
+  if (label >= 0 && label < c)
+    return true;
+  recordError(ctx, std::string(kernel) + ": label " + std::to_string(label) +
+                       " of sample " + std::to_string(sample) +
+                       " is out of range [0, " + std::to_string(c) + ")");
+  return false;
+}
+
+} // namespace
+
+extern "C" {
+
+void dpcrt_batched_gemm_f32(dpcrt_context *ctx, float *c, const float *a,
+                            const float *b, int32_t batchRank,
+                            const int64_t *dims, int64_t m, int64_t n,
+                            int64_t k, int32_t transA, int32_t transB) {
+  if (batchRank < 0) {
+    recordError(ctx, "batched_gemm: negative batch rank");
+    return;
+  }
+  if (!checkGemmSizes(ctx, m, n, k) || m == 0 || n == 0)
+    return;
+  int lda = static_cast<int>(std::max<int64_t>(1, transA ? m : k));
+  int ldb = static_cast<int>(std::max<int64_t>(1, transB ? k : n));
+  int64_t sizeA = m * k, sizeB = k * n, sizeC = m * n;
+  float *out = c;
+  auto gemm = [&](int64_t offA, int64_t offB) {
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
+                transB ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+                static_cast<int>(n), static_cast<int>(k), 1.0f,
+                a + offA * sizeA, lda, b + offB * sizeB, ldb, 0.0f, out,
+                static_cast<int>(n));
+    out += sizeC;
+  };
+  if (batchRank == 0) {
+    gemm(0, 0);
+    return;
+  }
+  forEachIndex(batchRank, dims, dims + batchRank, dims + 2 * batchRank, gemm);
+}
+
+void dpcrt_strided_copy(dpcrt_context *ctx, void *out, const void *in,
+                        int64_t elemBytes, int32_t rank, const int64_t *dims) {
+  if (rank < 0 || elemBytes <= 0) {
+    recordError(ctx, "strided_copy: invalid rank or element size");
+    return;
+  }
+  char *o = static_cast<char *>(out);
+  const char *i = static_cast<const char *>(in);
+  size_t bytes = static_cast<size_t>(elemBytes);
+  if (rank == 0) {
+    std::memcpy(o, i, bytes);
+    return;
+  }
+  const int64_t *shape = dims, *outStride = dims + rank,
+                *inStride = dims + 2 * rank;
+  // Innermost dimension in a tight loop (a memcpy when both sides are
+  // dense along it).
+  int64_t inner = shape[rank - 1];
+  int64_t innerOut = outStride[rank - 1], innerIn = inStride[rank - 1];
+  auto row = [&](int64_t offOut, int64_t offIn) {
+    char *dst = o + offOut * elemBytes;
+    const char *src = i + offIn * elemBytes;
+    if (innerOut == 1 && innerIn == 1) {
+      std::memcpy(dst, src, bytes * static_cast<size_t>(inner));
+      return;
+    }
+    for (int64_t j = 0; j < inner; ++j)
+      std::memcpy(dst + j * innerOut * elemBytes, src + j * innerIn * elemBytes,
+                  bytes);
+  };
+  if (inner <= 0)
+    return;
+  if (rank == 1) {
+    row(0, 0);
+    return;
+  }
+  forEachIndex(rank - 1, shape, outStride, inStride, row);
+}
+
+void dpcrt_embedding_f32(dpcrt_context *ctx, float *out, const float *weight,
+                         const int64_t *indices, int64_t n, int64_t numWeights,
+                         int64_t dim) {
+  for (int64_t s = 0; s < n; ++s) {
+    if (!checkIndex(ctx, "embedding", indices[s], s, numWeights)) {
+      std::fill(out, out + n * dim, NAN);
+      return;
+    }
+    std::memcpy(out + s * dim, weight + indices[s] * dim,
+                static_cast<size_t>(dim) * sizeof(float));
+  }
+}
+
+void dpcrt_embedding_grad_f32(dpcrt_context *ctx, float *dweight,
+                              const float *grad, const int64_t *indices,
+                              int64_t n, int64_t numWeights, int64_t dim,
+                              int64_t paddingIdx) {
+  // embedding_dense_backward_cpu: zeros, then grad_weight[k].add_(grad[i])
+  // for i in increasing order, in float.
+  std::fill(dweight, dweight + numWeights * dim, 0.0f);
+  for (int64_t s = 0; s < n; ++s) {
+    int64_t k = indices[s];
+    if (!checkIndex(ctx, "embedding_grad", k, s, numWeights)) {
+      std::fill(dweight, dweight + numWeights * dim, NAN);
+      return;
+    }
+    if (k == paddingIdx)
+      continue;
+    float *row = dweight + k * dim;
+    const float *g = grad + s * dim;
+    for (int64_t j = 0; j < dim; ++j)
+      row[j] += g[j];
+  }
+}
+
+void dpcrt_layer_norm_f32(dpcrt_context *, float *y, const float *x,
+                          const float *gamma, const float *beta, int64_t rows,
+                          int64_t cols, float eps) {
+  for (int64_t i = 0; i < rows; ++i) {
+    const float *xr = x + i * cols;
+    float *yr = y + i * cols;
+    float mean, rstd;
+    rowMoments(xr, cols, eps, mean, rstd);
+    // LayerNormKernelImplInternal: (x * scale + bias) * gamma + beta with
+    // scale = rstd, bias = -rstd * mean.
+    float scale = rstd, bias = -rstd * mean;
+    for (int64_t j = 0; j < cols; ++j) {
+      float g = gamma ? gamma[j] : 1.0f, b = beta ? beta[j] : 0.0f;
+      yr[j] = (xr[j] * scale + bias) * g + b;
+    }
+  }
+}
+
+void dpcrt_layer_norm_grad_f32(dpcrt_context *, float *dx, float *dgamma,
+                               float *dbeta, const float *dy, const float *x,
+                               const float *gamma, int64_t rows, int64_t cols,
+                               float eps) {
+  // LayerNormBackwardKernelImplInternal (torch 1.13).
+  std::vector<double> dg(static_cast<size_t>(cols), 0.0),
+      db(static_cast<size_t>(cols), 0.0);
+  float scale = 1.0f / static_cast<float>(cols);
+  for (int64_t i = 0; i < rows; ++i) {
+    const float *xr = x + i * cols, *dyr = dy + i * cols;
+    float *dxr = dx + i * cols;
+    float mean, rstd;
+    rowMoments(xr, cols, eps, mean, rstd);
+    double ds = 0.0, dbSum = 0.0;
+    for (int64_t j = 0; j < cols; ++j) {
+      float g = gamma ? gamma[j] : 1.0f;
+      float dyg = dyr[j] * g;
+      ds += dyg * xr[j];
+      dbSum += dyg;
+      dg[j] += dyr[j] * (xr[j] - mean) * rstd;
+      db[j] += dyr[j];
+    }
+    float dsF = static_cast<float>(ds), dbF = static_cast<float>(dbSum);
+    float a = rstd;
+    float b = (dbF * mean - dsF) * rstd * rstd * rstd * scale;
+    float c = -b * mean - dbF * rstd * scale;
+    for (int64_t j = 0; j < cols; ++j) {
+      float g = gamma ? gamma[j] : 1.0f;
+      dxr[j] = a * dyr[j] * g + b * xr[j] + c;
+    }
+  }
+  for (int64_t j = 0; j < cols; ++j) {
+    if (dgamma)
+      dgamma[j] = static_cast<float>(dg[j]);
+    if (dbeta)
+      dbeta[j] = static_cast<float>(db[j]);
+  }
+}
+
+void dpcrt_gelu_f32(dpcrt_context *ctx, int32_t kind, float *out,
+                    const float *in, int64_t n) {
+  switch (kind) {
+  case DPCRT_GELU_ERF:
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = in[i] * 0.5f * (1.0f + std::erf(in[i] * kSqrt1_2));
+    return;
+  case DPCRT_GELU_TANH:
+    for (int64_t i = 0; i < n; ++i) {
+      float x = in[i];
+      float inner = kBetaTanh * (x + kKappa * (x * x * x));
+      out[i] = 0.5f * x * (1.0f + std::tanh(inner));
+    }
+    return;
+  }
+  recordError(ctx, "gelu: unknown kind " + std::to_string(kind));
+}
+
+void dpcrt_gelu_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
+                         const float *dy, const float *x, int64_t n) {
+  switch (kind) {
+  case DPCRT_GELU_ERF:
+    for (int64_t i = 0; i < n; ++i) {
+      float cdf = 0.5f * (1.0f + std::erf(x[i] * kSqrt1_2));
+      float pdf = kBetaErf * std::exp(x[i] * x[i] * -0.5f);
+      dx[i] = dy[i] * (cdf + x[i] * pdf);
+    }
+    return;
+  case DPCRT_GELU_TANH:
+    for (int64_t i = 0; i < n; ++i) {
+      float v = x[i];
+      float sq = v * v, cube = sq * v;
+      float inner = kBetaTanh * (v + kKappa * cube);
+      float t = std::tanh(inner);
+      float left = 0.5f * v, right = 1.0f + t;
+      float leftDerivative = 0.5f * right;
+      float tanhDerivative = 1.0f - t * t;
+      float innerDerivative = kBetaTanh * (1.0f + 3.0f * kKappa * sq);
+      float rightDerivative = left * tanhDerivative * innerDerivative;
+      dx[i] = dy[i] * (leftDerivative + rightDerivative);
+    }
+    return;
+  }
+  recordError(ctx, "gelu_grad: unknown kind " + std::to_string(kind));
+}
+
+void dpcrt_softmax_f32(dpcrt_context *, float *out, const float *in,
+                       int64_t outer, int64_t size, int64_t inner,
+                       int32_t log) {
+  if (size <= 0)
+    return;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t r = 0; r < inner; ++r) {
+      const float *x = in + o * size * inner + r;
+      float *y = out + o * size * inner + r;
+      float max = x[0];
+      for (int64_t j = 1; j < size; ++j)
+        if (std::isnan(x[j * inner]) || x[j * inner] > max)
+          max = x[j * inner];
+      double sum = 0.0;
+      for (int64_t j = 0; j < size; ++j)
+        sum += std::exp(x[j * inner] - max);
+      if (log) {
+        // _vec_log_softmax: x - max - log(sum).
+        float logSum = std::log(static_cast<float>(sum));
+        for (int64_t j = 0; j < size; ++j)
+          y[j * inner] = x[j * inner] - max - logSum;
+      } else if (inner == 1) {
+        // _vec_softmax_lastdim: multiply by the reciprocal of the sum.
+        float r = 1.0f / static_cast<float>(sum);
+        for (int64_t j = 0; j < size; ++j)
+          y[j] = std::exp(x[j] - max) * r;
+      } else {
+        // _vec_softmax (other dims): divide by the sum.
+        float s = static_cast<float>(sum);
+        for (int64_t j = 0; j < size; ++j)
+          y[j * inner] = std::exp(x[j * inner] - max) / s;
+      }
+    }
+}
+
+void dpcrt_softmax_grad_f32(dpcrt_context *, float *dx, const float *dy,
+                            const float *y, int64_t outer, int64_t size,
+                            int64_t inner, int32_t log) {
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t r = 0; r < inner; ++r) {
+      int64_t base = o * size * inner + r;
+      const float *g = dy + base, *out = y + base;
+      float *d = dx + base;
+      double sum = 0.0;
+      if (log) {
+        // grad - exp(y) * sum(grad)
+        for (int64_t j = 0; j < size; ++j)
+          sum += g[j * inner];
+        float s = static_cast<float>(sum);
+        for (int64_t j = 0; j < size; ++j)
+          d[j * inner] = g[j * inner] - std::exp(out[j * inner]) * s;
+      } else {
+        // (grad - sum(grad * y)) * y
+        for (int64_t j = 0; j < size; ++j)
+          sum += g[j * inner] * out[j * inner];
+        float s = static_cast<float>(sum);
+        for (int64_t j = 0; j < size; ++j)
+          d[j * inner] = (g[j * inner] - s) * out[j * inner];
+      }
+    }
+}
+
+void dpcrt_compare_f32(dpcrt_context *ctx, int32_t kind, float *out,
+                       const float *a, const float *b, int32_t rank,
+                       const int64_t *dims) {
+  if (rank < 0 || kind < DPCRT_COMPARE_EQ || kind > DPCRT_COMPARE_GE) {
+    recordError(ctx, "compare: invalid rank or kind " + std::to_string(kind));
+    return;
+  }
+  auto compare = [kind](float x, float y) {
+    switch (kind) {
+    case DPCRT_COMPARE_EQ:
+      return x == y;
+    case DPCRT_COMPARE_NE:
+      return x != y;
+    case DPCRT_COMPARE_LT:
+      return x < y;
+    case DPCRT_COMPARE_LE:
+      return x <= y;
+    case DPCRT_COMPARE_GT:
+      return x > y;
+    default:
+      return x >= y;
+    }
+  };
+  float *o = out;
+  forEachIndex(rank, dims, dims + rank, dims + 2 * rank,
+               [&](int64_t offA, int64_t offB) {
+                 *o++ = compare(a[offA], b[offB]) ? 1.0f : 0.0f;
+               });
+}
+
+void dpcrt_masked_fill_f32(dpcrt_context *ctx, float *out, const float *in,
+                           const float *mask, int32_t rank, const int64_t *dims,
+                           float value) {
+  if (rank < 0) {
+    recordError(ctx, "masked_fill: negative rank");
+    return;
+  }
+  if (rank == 0) {
+    out[0] = mask[0] != 0.0f ? value : in[0];
+    return;
+  }
+  std::vector<int64_t> dense(static_cast<size_t>(rank));
+  int64_t stride = 1;
+  for (int32_t d = rank; d-- > 0;) {
+    dense[d] = stride;
+    stride *= dims[d];
+  }
+  forEachIndex(rank, dims, dense.data(), dims + rank,
+               [&](int64_t off, int64_t offMask) {
+                 out[off] = mask[offMask] != 0.0f ? value : in[off];
+               });
+}
+
+void dpcrt_div_scalar_f32(dpcrt_context *, float *out, const float *in,
+                          int64_t n, float divisor) {
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = in[i] / divisor;
+}
+
+void dpcrt_nll_loss_f32(dpcrt_context *ctx, float *loss, const float *input,
+                        const int64_t *labels, int64_t n, int64_t c) {
+  double total = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (!checkLabel(ctx, "nll_loss", labels[i], i, c)) {
+      loss[0] = NAN;
+      return;
+    }
+    total -= input[i * c + labels[i]];
+  }
+  loss[0] = static_cast<float>(total / static_cast<double>(n));
+}
+
+void dpcrt_nll_loss_grad_f32(dpcrt_context *ctx, float *dinput,
+                             const float *dloss, const int64_t *labels,
+                             int64_t n, int64_t c) {
+  std::fill(dinput, dinput + n * c, 0.0f);
+  float g = -(dloss[0] / static_cast<float>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    if (!checkLabel(ctx, "nll_loss_grad", labels[i], i, c)) {
+      std::fill(dinput, dinput + n * c, NAN);
+      return;
+    }
+    dinput[i * c + labels[i]] = g;
+  }
+}
+
+} // extern "C"
