@@ -72,15 +72,35 @@ struct AutodiffPass : public dpc::impl::AutodiffBase<AutodiffPass> {
       SmallVector<Value> resultGrads;
       for (Value r : op->getResults())
         resultGrads.push_back(grads.lookup(r));
+      Operation *lastBefore = ret->getPrevNode();
       SmallVector<Value> operandGrads = vjp.buildVJP(b, resultGrads);
+      // --mode dp: the backward of an op runs on the replica that ran it
+      // forward (ops the VJP placed itself keep their replica), and so does
+      // a sum of gradients that all come from that replica; sums across
+      // replicas stay on device 0.
+      std::optional<int64_t> replica = dp::getReplica(op);
+      if (replica)
+        for (Operation *o = lastBefore->getNextNode(); o != ret;
+             o = o->getNextNode())
+          if (!dp::getReplica(o))
+            dp::setReplica(o, *replica);
+      auto onReplica = [&](Value v) {
+        Operation *def = v.getDefiningOp();
+        return def && dp::getReplica(def) == replica;
+      };
       for (auto [operand, grad] : llvm::zip(op->getOperands(), operandGrads)) {
         if (!grad || !active.contains(operand))
           continue;
         Value &acc = grads[operand];
-        acc = acc ? b.create<nn::AddOp>(op->getLoc(), acc, grad,
-                                            b.getF32FloatAttr(1.0f))
-                        .getResult()
-                  : grad;
+        if (!acc) {
+          acc = grad;
+          continue;
+        }
+        auto add = b.create<nn::AddOp>(op->getLoc(), acc, grad,
+                                       b.getF32FloatAttr(1.0f));
+        if (replica && onReplica(acc) && onReplica(grad))
+          dp::setReplica(add, *replica);
+        acc = add;
       }
     }
 

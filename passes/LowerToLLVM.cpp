@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/LowerReplicaStages.h"
 #include "passes/Passes.h"
 #include "passes/RuntimeCallBuilder.h"
 #include "passes/TrainStep.h"
@@ -126,7 +127,7 @@ Value loadSlot(OpBuilder &b, Location loc, Value slots, int64_t index) {
 
 LogicalResult lowerOp(RuntimeCallBuilder &rt, Operation *op) {
   for (auto lowerGroup : {lowerCoreOp, lowerCollectiveOp, lowerConvOp,
-                          lowerTransformerOp, lowerOptimizerOp})
+                          lowerTransformerOp, lowerOptimizerOp, lowerReplicaOp})
     if (std::optional<LogicalResult> lowered = lowerGroup(rt, op))
       return *lowered;
   return op->emitError() << "cannot lower '" << op->getName()
@@ -149,8 +150,12 @@ LogicalResult lowerTrainStep(ModuleOp module, func::FuncOp func,
   Value lossSlot = loadSlot(b, loc, slots, numArgs);
   Value arena = loadSlot(b, loc, slots, numArgs + 1);
 
+  // --mode dp: the concurrent stages' calls go to per-replica functions.
+  ReplicaStageOutliner replicaStages(module, step, rt);
   Block &body = func.getBody().front();
   for (Operation &op : body.without_terminator()) {
+    if (failed(replicaStages.enter(&op)))
+      return failure();
     rt.setLoc(op.getLoc());
     auto offsets = op.getAttrOfType<DenseI64ArrayAttr>(kOffsetAttr);
     if (!offsets && op.getNumResults() > 0)
@@ -160,9 +165,11 @@ LogicalResult lowerTrainStep(ModuleOp module, func::FuncOp func,
         rt.setPtr(result, b.create<LLVM::GEPOp>(
                               op.getLoc(), rt.ptrType(), b.getI8Type(), arena,
                               ArrayRef<LLVM::GEPArg>{offset}));
-    if (failed(lowerOp(rt, &op)))
+    if (failed(replicaStages.lower(&op, [&, o = &op] { return lowerOp(rt, o); })))
       return failure();
   }
+  if (failed(replicaStages.enter(nullptr)))
+    return failure();
 
   // The loss goes to its slot; every other result must have been updated in
   // place in the slot of the argument of the same kind and name.

@@ -94,6 +94,28 @@ struct PlanMemoryPass : public dpc::impl::PlanMemoryBase<PlanMemoryPass> {
         allocations.push_back(std::move(alloc));
       }
 
+    // Replicas of a data-parallel stage run concurrently (dpc-dp-phases):
+    // a value live anywhere in such a stage is live over all of it, so no
+    // two values of one concurrent stage share space.
+    llvm::DenseMap<int64_t, std::pair<int64_t, int64_t>> stageWindows;
+    SmallVector<std::optional<int64_t>> stageAt;
+    for (Operation &op : body) {
+      auto stage = op.getAttrOfType<IntegerAttr>(dp::kStageAttrName);
+      stageAt.push_back(std::nullopt);
+      if (!stage || !dp::getReplica(&op))
+        continue;
+      stageAt.back() = stage.getInt();
+      auto [it, inserted] = stageWindows.try_emplace(
+          stage.getInt(), position[&op], position[&op]);
+      it->second.second = position[&op];
+    }
+    for (Allocation &a : allocations) {
+      if (auto stage = stageAt[a.begin])
+        a.begin = stageWindows[*stage].first;
+      if (auto stage = stageAt[a.end])
+        a.end = stageWindows[*stage].second;
+    }
+
     // Greedy placement by decreasing size; ties in program order.
     SmallVector<Allocation *> order;
     for (Allocation &a : allocations)

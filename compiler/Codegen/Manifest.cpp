@@ -121,6 +121,10 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
                              {"slot", numArgs + 1}}},
       {"num_slots", numArgs + 2},
   };
+  if (config.mode == "dp") {
+    manifest["devices"] = config.devices;
+    manifest["replicas"] = config.replicas;
+  }
   std::string text;
   llvm::raw_string_ostream os(text);
   os << llvm::formatv("{0:2}", json::Value(std::move(manifest)));

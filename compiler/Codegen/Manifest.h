@@ -21,6 +21,9 @@ namespace dpc {
 struct TrainingConfig {
   std::string mode = "ddp";
   int64_t worldSize = 1;
+  /// --mode dp: the devices the batch is scattered over, and the replicas
+  /// it gives (torch.chunk's chunks; fewer when the batch is small).
+  int64_t devices = 1, replicas = 1;
   std::string loss = "cross_entropy";
   std::string optimizer = "sgd";
   double lr = 0.01, momentum = 0.0, dampening = 0.0, weightDecay = 0.0;

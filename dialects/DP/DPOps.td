@@ -6,11 +6,16 @@
 // compiler owns (like c10d_functional.all_reduce + wait_tensor, or XLA's
 // all-reduce-start/done).
 //
+// Single-process data parallelism (nn.DataParallel, --mode dp) uses the
+// adjoint pairs of torch/nn/parallel/_functions.py: scatter / gather and
+// replicate (Broadcast) / reduce_add (ReduceAddCoalesced).
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef DPC_DP_OPS
 #define DPC_DP_OPS
 
+include "dialects/NN/NNInterfaces.td"
 include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/OpBase.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
@@ -25,7 +30,17 @@ def DP_Dialect : Dialect {
     (`dp.all_reduce`, one per gradient, as inserted by `dpc-ddp`) and
     bucketed asynchronous (`dp.all_reduce_start` / `dp.wait`, as formed by
     `dpc-ddp-buckets`).
+
+    Data parallelism over the replicas of one process (nn.DataParallel):
+    `dp.scatter` / `dp.gather` move batch chunks to the replicas and their
+    outputs back to device 0, `dp.replicate` / `dp.reduce_add` copy the
+    parameters to every replica and sum their gradients on device 0. Ops
+    that run on replica `r` carry the discardable attribute
+    `dp.replica = r`; ops without it run on device 0. `dpc-dp-phases`
+    groups the step into stages, recorded as `dp.stage = k`: in an odd
+    stage the replicas run concurrently, an even stage runs on device 0.
   }];
+  let hasOperationAttrVerify = 1;
   let useDefaultTypePrinterParser = 1;
   let usePropertiesForAttributes = 0;
 }
@@ -94,6 +109,100 @@ def DP_WaitOp : Op<DP_Dialect, "wait", [MemoryEffects<[MemWrite]>]> {
   let extraClassDeclaration = [{
     AllReduceStartOp getStartOp();
   }];
+}
+
+//===----------------------------------------------------------------------===//
+// Single-process data parallelism (nn.DataParallel)
+//===----------------------------------------------------------------------===//
+
+def DP_AnyTensor : StaticShapeTensorOf<[F32, F64, I64]>;
+
+def DP_ScatterOp : Op<DP_Dialect, "scatter", [Pure]> {
+  let summary = "one replica's chunk of a batch (Scatter)";
+  let description = [{
+    Rows `[offset, offset + n)` of `input` along dimension 0, where `n` is
+    the result's dimension 0: the chunk that nn.DataParallel's Scatter sends
+    to one replica (torch.chunk's sizes, see `dp::getChunkSizes`). The other
+    dimensions are unchanged. On the CPU backend the chunk is a view of the
+    batch, no data moves. `dpc-dp-replicate` scatters the step's inputs;
+    the VJP of `dp.gather` scatters the output gradient. The operand is not
+    differentiated (inputs need no gradient): the op has no VJP.
+
+    ```mlir
+    %x1 = dp.scatter %x {offset = 4 : i64, dp.replica = 1 : i64} : tensor<10x32xf32> to tensor<4x32xf32>
+    ```
+  }];
+  let arguments = (ins DP_AnyTensor:$input,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$offset);
+  let results = (outs DP_AnyTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `to` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def DP_GatherOp : Op<DP_Dialect, "gather",
+    [Pure, DeclareOpInterfaceMethods<VJPOpInterface>]> {
+  let summary = "concatenate the replicas' outputs on device 0 (Gather)";
+  let description = [{
+    Concatenates the operands along dimension 0, in replica order, into one
+    tensor on device 0: nn.DataParallel's gather of the replicas' outputs.
+    All operands have the same element type and the same dimensions after
+    the first. The VJP is Gather's adjoint: the result gradient scattered
+    back, one `dp.scatter` per operand, tagged with that operand's replica.
+
+    ```mlir
+    %y = dp.gather %y0, %y1, %y2 : (tensor<4x10xf32>, tensor<4x10xf32>, tensor<2x10xf32>) -> tensor<10x10xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<DP_AnyTensor>:$inputs);
+  let results = (outs DP_AnyTensor:$result);
+  let assemblyFormat = [{
+    $inputs attr-dict `:` functional-type($inputs, $result)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def DP_ReplicateOp : Op<DP_Dialect, "replicate",
+    [Pure, DeclareOpInterfaceMethods<VJPOpInterface>]> {
+  let summary = "one copy of a parameter or buffer per replica (Broadcast)";
+  let description = [{
+    Result `r` is replica `r`'s copy of `input` (nn.parallel.replicate, which
+    broadcasts the module's parameters and buffers from device 0). The op
+    itself runs on device 0; on the CPU backend every copy is a view of the
+    input. The VJP is Broadcast's adjoint, ReduceAddCoalesced: the copies'
+    gradients summed on device 0 in replica order (`dp.reduce_add`).
+
+    ```mlir
+    %w0, %w1 = dp.replicate %w : tensor<64x32xf32> -> tensor<64x32xf32>, tensor<64x32xf32>
+    ```
+  }];
+  let arguments = (ins DP_AnyTensor:$input);
+  let results = (outs Variadic<DP_AnyTensor>:$results);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def DP_ReduceAddOp : Op<DP_Dialect, "reduce_add",
+    [Pure, SameOperandsAndResultType,
+     DeclareOpInterfaceMethods<VJPOpInterface>]> {
+  let summary = "sum the replicas' gradients on device 0 (ReduceAddCoalesced)";
+  let description = [{
+    The sum of the operands in replica order, `((g0 + g1) + g2) + ...`, as
+    torch.cuda.comm.reduce_add adds them, computed on device 0. The VJP is
+    `dp.replicate` of the result gradient (ReduceAddCoalesced's adjoint is
+    Broadcast).
+
+    ```mlir
+    %g = dp.reduce_add %g0, %g1, %g2 : tensor<64x32xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<DP_F32Tensor>:$inputs);
+  let results = (outs DP_F32Tensor:$result);
+  let assemblyFormat = "$inputs attr-dict `:` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 #endif // DPC_DP_OPS

@@ -36,12 +36,28 @@ static Value scaled(OpBuilder &b, Location loc, Value grad, float factor) {
   return b.create<ScaleOp>(loc, grad, b.getF32FloatAttr(factor));
 }
 
+/// `v` viewed as the matrix [numel / cols, cols] (nn.reshape is free).
+static Value asMatrix(OpBuilder &b, Location loc, Value v, int64_t cols) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (type.getRank() == 2)
+    return v;
+  auto matrix = RankedTensorType::get({type.getNumElements() / cols, cols},
+                                      type.getElementType());
+  return b.create<ReshapeOp>(loc, matrix, v);
+}
+
 SmallVector<Value> LinearOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   Location loc = getLoc();
   Value dy = resultGrads[0];
-  // y = x W^T + b:  dx = dy W,  dW = dy^T x,  db = sum over rows of dy.
-  Value dx = matmul(b, loc, dy, getWeight(), false, false);
-  Value dw = matmul(b, loc, dy, getInput(), true, false);
+  // y = x W^T + b:  dx = dy W,  dW = dy^T x,  db = sum over rows of dy,
+  // with the leading dimensions of x and dy flattened into rows.
+  auto w = cast<RankedTensorType>(getWeight().getType());
+  Value dy2 = asMatrix(b, loc, dy, w.getDimSize(0));
+  Value x2 = asMatrix(b, loc, getInput(), w.getDimSize(1));
+  Value dx = matmul(b, loc, dy2, getWeight(), false, false);
+  if (dx.getType() != getInput().getType())
+    dx = b.create<ReshapeOp>(loc, getInput().getType(), dx);
+  Value dw = matmul(b, loc, dy2, x2, true, false);
   SmallVector<Value> grads = {dx, dw};
   if (getBias())
     grads.push_back(b.create<SumToOp>(loc, getBias().getType(), dy));
@@ -55,11 +71,27 @@ SmallVector<Value> MatmulOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   // C = op(A) op(B):  d op(A) = dC op(B)^T,  d op(B) = op(A)^T dC; a
   // transposed operand gets the transpose of that, written as a product in
   // the other order so that no transpose is materialized.
-  Value da = ta ? matmul(b, loc, getRhs(), dc, tb, true)
-               : matmul(b, loc, dc, getRhs(), false, !tb);
-  Value db = tb ? matmul(b, loc, dc, getLhs(), true, ta)
-               : matmul(b, loc, getLhs(), dc, !ta, false);
-  return {da, db};
+  // Batched operands: the same per batch element; an operand whose batch
+  // dimensions were broadcast gets its gradient summed back.
+  Value lhs = getLhs(), rhs = getRhs();
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  Value da = ta ? matmul(b, loc, rhs, dc, tb, true)
+                : matmul(b, loc, dc, rhs, false, !tb);
+  Value db;
+  if (rhsType.getRank() == 2 && lhsType.getRank() > 2 && !ta) {
+    // [..., M, K] @ [K, N]: the rows of all batch elements form one matrix,
+    // so the rhs gradient is one GEMM instead of a batch summed afterwards.
+    int64_t k = lhsType.getShape().back();
+    int64_t n = cast<RankedTensorType>(dc.getType()).getShape().back();
+    Value lhs2 = asMatrix(b, loc, lhs, k), dc2 = asMatrix(b, loc, dc, n);
+    db = tb ? matmul(b, loc, dc2, lhs2, true, false)
+            : matmul(b, loc, lhs2, dc2, true, false);
+  } else {
+    db = tb ? matmul(b, loc, dc, lhs, true, ta)
+            : matmul(b, loc, lhs, dc, !ta, false);
+  }
+  return {sumToTypeOf(b, loc, da, lhs), sumToTypeOf(b, loc, db, rhs)};
 }
 
 SmallVector<Value> TransposeOp::buildVJP(OpBuilder &b,

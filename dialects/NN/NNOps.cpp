@@ -59,10 +59,10 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *ctx,
                                          SmallVectorImpl<Type> &types) {
   ArrayRef<int64_t> x = shapeOf(adaptor.getInput());
   ArrayRef<int64_t> w = shapeOf(adaptor.getWeight());
-  // TODO(issue 3): inputs of rank > 2 ([batch, seq, K]).
-  if (x.size() != 2 || w.size() != 2)
-    return emitOptionalError(loc, "linear: expected input [M, K] and weight "
-                                  "[N, K], got input ",
+  if (x.empty() || w.size() != 2)
+    return emitOptionalError(loc,
+                             "linear: expected input [..., K] and "
+                             "weight [N, K], got input ",
                              shapeString(x), " and weight ", shapeString(w));
   if (x.back() != w[1])
     return emitOptionalError(loc, "linear: input has ", x.back(),
@@ -87,18 +87,25 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *ctx,
                                          SmallVectorImpl<Type> &types) {
   ArrayRef<int64_t> a = shapeOf(adaptor.getLhs());
   ArrayRef<int64_t> b = shapeOf(adaptor.getRhs());
-  if (a.size() != 2 || b.size() != 2)
-    return emitOptionalError(loc, "matmul: only 2-d operands are supported, "
-                                  "got ",
+  if (a.size() < 2 || b.size() < 2)
+    return emitOptionalError(loc, "matmul: operands need rank >= 2, got ",
                              shapeString(a), " and ", shapeString(b));
   bool ta = adaptor.getTransposeLhs(), tb = adaptor.getTransposeRhs();
-  int64_t m = ta ? a[1] : a[0], k = ta ? a[0] : a[1];
-  int64_t kb = tb ? b[1] : b[0], n = tb ? b[0] : b[1];
+  size_t ra = a.size(), rb = b.size();
+  int64_t m = ta ? a[ra - 1] : a[ra - 2], k = ta ? a[ra - 2] : a[ra - 1];
+  int64_t kb = tb ? b[rb - 1] : b[rb - 2], n = tb ? b[rb - 2] : b[rb - 1];
   if (k != kb)
     return emitOptionalError(loc, "matmul: inner dimensions differ: ",
                              shapeString(a), (ta ? "^T" : ""), " @ ",
                              shapeString(b), (tb ? "^T" : ""));
-  types.push_back(f32Tensor(ctx, {m, n}));
+  auto batch = broadcastShapes(a.drop_back(2), b.drop_back(2));
+  if (failed(batch))
+    return emitOptionalError(loc, "matmul: batch dimensions of ",
+                             shapeString(a), " and ", shapeString(b),
+                             " do not broadcast");
+  SmallVector<int64_t> shape(*batch);
+  shape.append({m, n});
+  types.push_back(f32Tensor(ctx, shape));
   return success();
 }
 

@@ -24,9 +24,12 @@ class NN_DiffOp<string mnemonic, list<Trait> traits = []>
 def NN_LinearOp : NN_DiffOp<"linear"> {
   let summary = "affine map y = x W^T + b (aten::linear, nn.Linear)";
   let description = [{
-    `input` is `[M, K]`, `weight` is `[N, K]`, the optional `bias` is `[N]`;
-    the result is `[M, N]`. Computed like torch's addmm: the bias is
-    broadcast into the output first, then the product is accumulated onto it.
+    `input` is `[..., K]` (any rank >= 1), `weight` is `[N, K]`, the
+    optional `bias` is `[N]`; the result is `[..., N]`. The leading
+    dimensions are flattened into the `M` rows of one GEMM (torch does the
+    same for contiguous 3-d inputs). Computed like torch's addmm: the bias
+    is broadcast into the output first, then the product is accumulated onto
+    it.
 
     ```mlir
     %y = nn.linear %x, %w, %b : (tensor<16x32xf32>, tensor<64x32xf32>, tensor<64xf32>) -> tensor<16x64xf32>
@@ -41,12 +44,19 @@ def NN_LinearOp : NN_DiffOp<"linear"> {
 }
 
 def NN_MatmulOp : NN_DiffOp<"matmul"> {
-  let summary = "matrix product of two 2-d tensors, optionally transposed";
+  let summary = "(batched) matrix product, optionally transposed";
   let description = [{
-    `result = op(lhs) @ op(rhs)` where `op` transposes its operand when the
-    corresponding `transpose_lhs` / `transpose_rhs` flag is set. The flags
-    let the backward pass express `dy @ W` and `dy^T @ x` without
-    materializing transposes; they map onto a single GEMM call.
+    `result = op(lhs) @ op(rhs)` where `op` transposes the last two
+    dimensions of its operand when the corresponding `transpose_lhs` /
+    `transpose_rhs` flag is set. The flags let the backward pass express
+    `dy @ W` and `dy^T @ x` without materializing transposes; they map onto
+    GEMM calls.
+
+    Operands have rank >= 2: `[..., M, K] @ [..., K, N] -> [..., M, N]`,
+    where the leading (batch) dimensions broadcast as in torch.matmul
+    (`[B, H, T, D] @ [B, H, D, T]`, `[B, T, C] @ [C, N]`). Lowering calls
+    one GEMM per batch element, or a single GEMM when `rhs` has no batch
+    dimensions.
 
     ```mlir
     %c = nn.matmul %a, %b {transpose_rhs} : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xf32>

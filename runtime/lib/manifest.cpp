@@ -286,6 +286,17 @@ Manifest Manifest::parse(const std::string &text, const std::string &where) {
   m.worldSize = r.integer(r.required(root, "world_size", ""), "world_size");
   if (m.worldSize < 1)
     r.failField("world_size", "must be at least 1");
+  if (m.mode == "dp") {
+    if (m.worldSize != 1)
+      r.failField("world_size", "must be 1 in mode dp (one process)");
+    m.devices = r.integer(r.required(root, "devices", ""), "devices");
+    if (m.devices < 1)
+      r.failField("devices", "must be at least 1");
+    m.replicas = r.integer(r.required(root, "replicas", ""), "replicas");
+    if (m.replicas < 1 || m.replicas > m.devices)
+      r.failField("replicas", "must be between 1 and devices (" +
+                                  std::to_string(m.devices) + ")");
+  }
 
   const json &inputs = r.array(r.required(root, "inputs", ""), "inputs");
   for (size_t i = 0; i < inputs.size(); ++i) {

@@ -139,10 +139,13 @@ void Session::Impl::openModule() {
       symbol(DPC_MODEL_TRAIN_STEP_SYMBOL));
   manifest = Manifest::parse(json, path);
 
-  if (manifest.mode != "ddp")
-    throw Error(path + ": mode '" + manifest.mode +
-                "' is not supported by this runtime yet");
   int ranks = ProcessGroup::worldSize();
+  // --mode dp runs its replicas as threads of one process.
+  if (manifest.mode == "dp" && ranks > 1)
+    throw Error(path + " was compiled with --mode dp: it runs its " +
+                std::to_string(manifest.replicas) +
+                " replicas in one process, not under mpirun -np " +
+                std::to_string(ranks));
   if (manifest.worldSize != ranks)
     throw Error(path + " was compiled for --world-size " +
                 std::to_string(manifest.worldSize) + " but runs on " +

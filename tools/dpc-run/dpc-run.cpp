@@ -38,7 +38,9 @@ directly it runs as a single process.
                             the next global batch (world size x the compiled
                             batch) of consecutive samples; rank r takes the
                             r-th slice. An incomplete last batch is dropped
-                            and the data wraps around (no shuffling).
+                            and the data wraps around (no shuffling). A
+                            module compiled with --mode dp takes its whole
+                            compiled batch and scatters it over its replicas.
   --log-every N             print progress on rank 0 every N steps and after
                             the last one (default 10)
   --load-checkpoint FILE    start from a safetensors checkpoint written by
@@ -290,11 +292,14 @@ void train(const Options &opts) {
     session.saveCheckpoint(opts.saveCheckpoint);
   if (!print)
     return;
+  // A --mode dp module runs its replicas in this one process.
+  bool dataParallel = session.manifest().mode == "dp";
+  int64_t units = dataParallel ? session.manifest().replicas : session.worldSize();
   if (opts.steps > 0)
-    std::printf("done: %lld steps on %d rank%s in %.3f s, %.1f samples/s, "
+    std::printf("done: %lld steps on %lld %s%s in %.3f s, %.1f samples/s, "
                 "final loss %.6f\n",
-                static_cast<long long>(opts.steps), session.worldSize(),
-                session.worldSize() == 1 ? "" : "s", elapsed,
+                static_cast<long long>(opts.steps), static_cast<long long>(units),
+                dataParallel ? "replica" : "rank", units == 1 ? "" : "s", elapsed,
                 opts.steps * data.globalBatch / std::max(elapsed, 1e-9), loss);
   else
     std::printf("done: 0 steps\n");

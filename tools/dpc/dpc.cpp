@@ -2,6 +2,8 @@
 //
 //   dpc model.pt -o model.so --input x:f32[16,32] --label y:i64[16] \
 //       --loss cross_entropy --optimizer sgd --lr 0.1 --mode ddp --world-size 2
+//   dpc model.pt -o model.so --input x:f32[10,32] --label y:i64[10] \
+//       --mode dp --devices 3          (nn.DataParallel: whole-batch shapes)
 //
 // Imports the TorchScript model, runs the training-step pipeline (see
 // passes/Passes.td) and writes model.so. `--emit=<stage>` prints the IR
@@ -41,7 +43,8 @@ static cl::opt<std::string> outputPath("o", cl::desc("Output shared library (mod
 static cl::list<std::string>
     inputSpecs("input",
                cl::desc("A forward argument NAME:DTYPE[SHAPE], e.g. x:f32[16,32]; one per "
-                        "argument, in order. In ddp mode shapes are per rank"),
+                        "argument, in order. In ddp mode shapes are per rank, in dp "
+                        "mode the whole batch"),
                cl::value_desc("spec"), cl::cat(dpcCategory));
 static cl::opt<std::string>
     labelSpec("label",
@@ -66,9 +69,17 @@ static cl::opt<double> weightDecay("weight-decay",
                                    cl::init(0.0), cl::cat(dpcCategory));
 static cl::opt<bool> nesterov("nesterov", cl::desc("Nesterov momentum"),
                               cl::init(false), cl::cat(dpcCategory));
-static cl::opt<std::string> mode("mode",
-                                 cl::desc("Data parallelism: ddp (one process per rank)"),
-                                 cl::init("ddp"), cl::cat(dpcCategory));
+static cl::opt<std::string>
+    mode("mode",
+         cl::desc("Data parallelism: ddp (one process per rank, like "
+                  "DistributedDataParallel) or dp (one process, the batch scattered "
+                  "over --devices replicas, like nn.DataParallel)"),
+         cl::init("ddp"), cl::cat(dpcCategory));
+static cl::opt<int64_t>
+    devices("devices",
+            cl::desc("--mode dp: number of devices (replicas, one thread each on the "
+                     "CPU) the batch is scattered over in torch.chunk's chunks"),
+            cl::value_desc("N"), cl::init(0), cl::cat(dpcCategory));
 static cl::opt<int64_t> worldSize("world-size",
                                   cl::desc("Number of ranks the module will run on"),
                                   cl::init(1), cl::cat(dpcCategory));
@@ -87,7 +98,8 @@ static const char *const kStages[] = {"import",  "train-step", "autodiff",
 static cl::opt<std::string>
     emit("emit",
          cl::desc("Print the result of a stage instead of writing model.so: import, "
-                  "train-step, autodiff, ddp, optimizer, buckets, memory, llvm (LLVM "
+                  "train-step, autodiff, ddp, optimizer, buckets (--mode dp: the "
+                  "replica stages), memory, llvm (LLVM "
                   "dialect), llvm-ir, manifest"),
          cl::value_desc("stage"), cl::cat(dpcCategory));
 
@@ -221,10 +233,53 @@ int main(int argc, char **argv) {
     return fail("--momentum, --dampening and --weight-decay must not be negative");
   if (nesterov && (momentum == 0.0 || dampening != 0.0))
     return fail("--nesterov needs --momentum > 0 and --dampening 0 (as torch.optim.SGD)");
-  if (mode != "ddp")
-    return fail("--mode '" + mode + "' is not supported (supported: ddp)");
+  if (mode != "ddp" && mode != "dp")
+    return fail("--mode '" + mode + "' is not supported (supported: ddp, dp)");
   if (worldSize < 1)
     return fail("--world-size must be at least 1");
+  // --mode dp: the batch of every input is scattered over the replicas in
+  // torch.chunk's chunks.
+  bool dataParallel = mode == "dp";
+  SmallVector<int64_t> chunks;
+  if (devices.getNumOccurrences() && !dataParallel)
+    return fail("--devices is an option of --mode dp (--mode ddp runs --world-size "
+                "processes)");
+  if (dataParallel) {
+    if (!devices.getNumOccurrences())
+      return fail("--mode dp needs --devices N, the number of replicas the batch is "
+                  "scattered over");
+    if (devices < 1)
+      return fail("--devices must be at least 1, got " + llvm::Twine(devices.getValue()));
+    if (worldSize != 1)
+      return fail("--mode dp runs in one process, so --world-size must be 1 (got " +
+                  llvm::Twine(worldSize.getValue()) + "); the replicas are --devices");
+    if (lossKind == "none")
+      return fail("--mode dp needs --loss cross_entropy or mse: the loss is computed on "
+                  "the gathered outputs (with --loss none each replica would return its "
+                  "own loss)");
+    for (const TensorSpec &input : inputs) {
+      if (input.shape.empty())
+        return fail("--mode dp scatters inputs along dimension 0, but --input " +
+                    input.name + " is a scalar");
+      if (input.shape[0] != inputs.front().shape[0])
+        return fail("--mode dp scatters every input along dimension 0, but --input " +
+                    input.name + " has " + llvm::Twine(input.shape[0]) +
+                    " samples and --input " + inputs.front().name + " has " +
+                    llvm::Twine(inputs.front().shape[0]));
+    }
+    int64_t batch = inputs.front().shape[0];
+    if (devices > batch)
+      return fail("--devices " + llvm::Twine(devices.getValue()) +
+                  " is larger than the batch of " + llvm::Twine(batch) +
+                  " samples (--input " + inputs.front().name +
+                  "): every device needs at least one sample");
+    chunks = dp::getChunkSizes(batch, devices);
+    if (static_cast<int64_t>(chunks.size()) < devices)
+      llvm::WithColor::warning(llvm::errs(), "dpc")
+          << "a batch of " << batch << " in chunks of " << chunks.front()
+          << " (torch.chunk) uses " << chunks.size() << " of the " << devices.getValue()
+          << " devices\n";
+  }
   if (!(bucketCapMb > 0.0) || !(firstBucketMb > 0.0))
     return fail("--bucket-cap-mb and --first-bucket-mb must be positive");
 
@@ -237,10 +292,37 @@ int main(int argc, char **argv) {
     return success();
   });
 
-  FailureOr<ImportedModel> model = importTorchScript(context, modelPath, inputs);
+  // --mode dp imports the forward once per distinct chunk size (shapes are
+  // static): @forward for the first chunk, @forward_last for a smaller last
+  // one; dpc-dp-replicate makes them one forward over the whole batch.
+  auto withRows = [&](int64_t rows) {
+    std::vector<TensorSpec> specs = inputs;
+    for (TensorSpec &spec : specs)
+      spec.shape[0] = rows;
+    return specs;
+  };
+  FailureOr<ImportedModel> model = importTorchScript(
+      context, modelPath, dataParallel ? withRows(chunks.front()) : inputs);
   if (failed(model))
     return 1;
   ModuleOp module = model->module.get();
+  if (dataParallel) {
+    if (chunks.back() != chunks.front()) {
+      FailureOr<ImportedModel> last =
+          importTorchScript(context, modelPath, withRows(chunks.back()));
+      if (failed(last))
+        return 1;
+      auto forward = last->module->lookupSymbol<func::FuncOp>(kForwardFuncName);
+      forward->remove();
+      forward.setSymName("forward_last");
+      module.push_back(forward);
+    }
+    PassManager pm(&context);
+    pm.addPass(createDPReplicate(DPReplicateOptions{devices, inputs.front().shape[0]}));
+    pm.addPass(createCanonicalizerPass());
+    if (failed(pm.run(module)))
+      return 1;
+  }
 
   auto printAndExit = [&]() {
     module.print(llvm::outs());
@@ -291,11 +373,15 @@ int main(int argc, char **argv) {
     if (trainStep.getArgAttr(arg.getArgNumber(), kUnusedAttr))
       llvm::WithColor::warning(llvm::errs(), "dpc")
           << "parameter '" << getArgName(trainStep, arg.getArgNumber())
-          << "' does not affect the loss; it is neither updated nor all-reduced\n";
+          << "' does not affect the loss; it is neither updated nor "
+          << (dataParallel ? "reduce-added" : "all-reduced") << "\n";
   if (emitStage == 2)
     return printAndExit();
 
-  if (failed(stage(3, [&](PassManager &pm) { pm.addPass(createDDPAllReduce()); })))
+  if (failed(stage(3, [&](PassManager &pm) {
+        if (!dataParallel)
+          pm.addPass(createDDPAllReduce());
+      })))
     return 1;
   if (emitStage == 3)
     return printAndExit();
@@ -314,7 +400,14 @@ int main(int argc, char **argv) {
   DDPBucketsOptions buckets;
   buckets.bucketCapMb = bucketCapMb;
   buckets.firstBucketMb = firstBucketMb;
-  if (failed(stage(5, [&](PassManager &pm) { pm.addPass(createDDPBuckets(buckets)); })))
+  // --mode dp has no all-reduce to bucket; instead its ops are grouped into
+  // concurrent replica stages.
+  if (failed(stage(5, [&](PassManager &pm) {
+        if (dataParallel)
+          pm.addPass(createDPPhases());
+        else
+          pm.addPass(createDDPBuckets(buckets));
+      })))
     return 1;
   if (emitStage == 5)
     return printAndExit();
@@ -327,6 +420,10 @@ int main(int argc, char **argv) {
   TrainingConfig config;
   config.mode = mode;
   config.worldSize = worldSize;
+  if (dataParallel) {
+    config.devices = devices;
+    config.replicas = chunks.size();
+  }
   config.loss = lossKind;
   config.optimizer = optimizer;
   config.lr = lr;

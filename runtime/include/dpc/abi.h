@@ -258,6 +258,17 @@ int64_t dpcrt_allreduce_start(dpcrt_context *ctx, int32_t bucket, float *data,
 // Blocks until the all-reduce of `handle` has finished.
 void dpcrt_allreduce_wait(dpcrt_context *ctx, int64_t handle);
 
+// Single-process data parallelism (--mode dp): runs fns[0..n) at the same
+// time, fns[r](ctx_r, env) for replica r, and returns when all have
+// returned. Replica 0 runs on the calling thread, replica r > 0 on a
+// persistent worker thread of its own. Each replica gets a context of its
+// own (the step counter copied from `ctx`), so kernels need no locking; a
+// replica's first error is then recorded in `ctx` as "replica r: ...".
+// While n > 1, BLAS calls are single-threaded (n replicas, n threads).
+typedef void (*dpcrt_replica_fn)(dpcrt_context *ctx, void *const *env);
+void dpcrt_run_replicas(dpcrt_context *ctx, int32_t n,
+                        const dpcrt_replica_fn *fns, void *const *env);
+
 #ifdef __cplusplus
 }
 #endif

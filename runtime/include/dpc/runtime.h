@@ -175,6 +175,10 @@ struct Manifest {
   std::string producer;
   std::string mode; // "ddp" or "dp"
   int64_t worldSize = 1;
+  /// mode "dp": the devices the batch is scattered over and the replicas
+  /// that get a chunk of it (at most `devices`); 1 in mode "ddp".
+  int64_t devices = 1;
+  int64_t replicas = 1;
   std::vector<TensorSpec> inputs;
   std::optional<TensorSpec> label;
   LossSpec loss;

@@ -31,10 +31,10 @@ func.func @linear_bias_rank(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>, %b: tenso
 
 // -----
 
-func.func @linear_rank(%x: tensor<2x4x8xf32>, %w: tensor<16x8xf32>) {
-  // expected-error @below {{linear: expected input [M, K] and weight [N, K], got input [2, 4, 8] and weight [16, 8]}}
+func.func @linear_rank(%x: tensor<f32>, %w: tensor<16x8xf32>) {
+  // expected-error @below {{linear: expected input [..., K] and weight [N, K], got input [] and weight [16, 8]}}
   // expected-error @below {{failed to infer returned types}}
-  %0 = nn.linear %x, %w : (tensor<2x4x8xf32>, tensor<16x8xf32>) -> tensor<2x4x16xf32>
+  %0 = nn.linear %x, %w : (tensor<f32>, tensor<16x8xf32>) -> tensor<16xf32>
   return
 }
 
@@ -69,10 +69,19 @@ func.func @matmul_inner_transposed(%a: tensor<8x4xf32>, %b: tensor<8x4xf32>) {
 
 // -----
 
-func.func @matmul_rank(%a: tensor<2x4x8xf32>, %b: tensor<8x4xf32>) {
-  // expected-error @below {{matmul: only 2-d operands are supported, got [2, 4, 8] and [8, 4]}}
+func.func @matmul_rank(%a: tensor<8xf32>, %b: tensor<8x4xf32>) {
+  // expected-error @below {{matmul: operands need rank >= 2, got [8] and [8, 4]}}
   // expected-error @below {{failed to infer returned types}}
-  %0 = nn.matmul %a, %b : (tensor<2x4x8xf32>, tensor<8x4xf32>) -> tensor<2x4x4xf32>
+  %0 = nn.matmul %a, %b : (tensor<8xf32>, tensor<8x4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_batch(%a: tensor<2x4x8xf32>, %b: tensor<3x8x4xf32>) {
+  // expected-error @below {{matmul: batch dimensions of [2, 4, 8] and [3, 8, 4] do not broadcast}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.matmul %a, %b : (tensor<2x4x8xf32>, tensor<3x8x4xf32>) -> tensor<2x4x4xf32>
   return
 }
 
