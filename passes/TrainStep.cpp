@@ -72,16 +72,6 @@ Value dpc::getStorageOwner(Value v) {
         wait.getStartOp().getInputs()[result.getResultNumber()]);
   if (auto reshape = dyn_cast<nn::ReshapeOp>(op))
     return getStorageOwner(reshape.getInput());
-  // New running statistics and counters are written over the old ones.
-  if (auto bn = dyn_cast<nn::BatchNormOp>(op)) {
-    if (result == bn.getNewRunningMean())
-      return getStorageOwner(bn.getRunningMean());
-    if (result == bn.getNewRunningVar())
-      return getStorageOwner(bn.getRunningVar());
-    return v;
-  }
-  if (auto increment = dyn_cast<nn::IncrementOp>(op))
-    return getStorageOwner(increment.getInput());
   // On the CPU backend a replica's chunk and parameter copies are views.
   if (auto scatter = dyn_cast<dp::ScatterOp>(op))
     return getStorageOwner(scatter.getInput());
