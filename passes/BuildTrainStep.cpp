@@ -68,17 +68,30 @@ struct BuildTrainStepPass
                            << output.getType();
           return signalPassFailure();
         }
-        labelType = RankedTensorType::get({outputType.getDimSize(0)},
-                                          IntegerType::get(ctx, 64));
+        // Class indices [N]; labels given with more dimensions and N
+        // elements ([B, T] for logits [B*T, V]) keep their shape and are
+        // flattened below.
+        int64_t n = outputType.getDimSize(0), count = 1;
+        for (int64_t d : labelShape)
+          count *= d;
+        SmallVector<int64_t> shape = {n};
+        if (labelShape.size() > 1 && count == n)
+          shape.assign(labelShape.begin(), labelShape.end());
+        labelType = RankedTensorType::get(shape, IntegerType::get(ctx, 64));
       }
       unsigned labelIndex = func.getNumArguments();
       func.insertArgument(labelIndex, labelType,
                           makeSlotAttrs(ctx, kind::kLabel, labelName), loc);
       Value label = func.getArgument(labelIndex);
-      if (loss == "cross_entropy")
+      if (loss == "cross_entropy") {
+        auto flat = RankedTensorType::get({outputType.getDimSize(0)},
+                                          IntegerType::get(ctx, 64));
+        if (label.getType() != flat)
+          label = b.create<nn::ReshapeOp>(loc, flat, label);
         lossValue = b.create<nn::CrossEntropyOp>(loc, output, label);
-      else
+      } else {
         lossValue = b.create<nn::MSELossOp>(loc, output, label);
+      }
     } else {
       module.emitError() << "unknown loss '" << loss
                          << "' (expected cross_entropy, mse or none)";

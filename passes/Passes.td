@@ -25,12 +25,20 @@ def BuildTrainStep : Pass<"dpc-build-train-step", "mlir::ModuleOp"> {
     the loss: `cross_entropy` takes i64 class indices `[N]` for logits
     `[N, C]`, `mse` a tensor shaped like the output. With `loss=none` the
     forward must already return a scalar.
+
+    `label-shape` is the shape the user gives the label. For
+    `cross_entropy`, labels with more dimensions whose element count is N
+    (`[B, T]` for logits `[B*T, V]`, the language-model case) are taken in
+    that shape and flattened to `[N]` by an `nn.reshape` (no copy).
   }];
   let options = [
     Option<"loss", "loss", "std::string", /*default=*/"\"cross_entropy\"",
            "Loss applied to the output: cross_entropy, mse or none">,
     Option<"labelName", "label-name", "std::string", /*default=*/"\"label\"",
            "Name of the label argument">,
+    ListOption<"labelShape", "label-shape", "int64_t",
+               "Shape of the label as given (cross_entropy flattens labels "
+               "with N elements to [N])">,
   ];
   let dependentDialects = ["::dpc::nn::NNDialect"];
 }

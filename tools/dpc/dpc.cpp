@@ -342,8 +342,11 @@ int main(int argc, char **argv) {
   auto addCanonicalize = [](PassManager &pm) {
     pm.addPass(createCanonicalizerPass());
   };
+  BuildTrainStepOptions buildTrainStep{lossKind, labelName};
+  if (label)
+    buildTrainStep.labelShape = label->shape; // outlives the pipeline
   if (failed(stage(1, [&](PassManager &pm) {
-        pm.addPass(createBuildTrainStep(BuildTrainStepOptions{lossKind, labelName}));
+        pm.addPass(createBuildTrainStep(buildTrainStep));
       })))
     return 1;
 
