@@ -239,38 +239,38 @@ void dpcrt_layer_norm_grad_f32(dpcrt_context *, float *dx, float *dgamma,
                                float *dbeta, const float *dy, const float *x,
                                const float *gamma, int64_t rows, int64_t cols,
                                float eps) {
-  // LayerNormBackwardKernelImplInternal (torch 1.13).
-  std::vector<double> dg(static_cast<size_t>(cols), 0.0),
-      db(static_cast<size_t>(cols), 0.0);
+  // LayerNormBackwardKernelImplInternal (torch 1.13). dgamma and dbeta
+  // accumulate in float over the rows in order, as torch does per column
+  // (with one thread), so they agree bitwise; the row sums ds and db are
+  // vectorized float sums in torch, here double.
+  if (dgamma)
+    std::fill(dgamma, dgamma + cols, 0.0f);
+  if (dbeta)
+    std::fill(dbeta, dbeta + cols, 0.0f);
   float scale = 1.0f / static_cast<float>(cols);
   for (int64_t i = 0; i < rows; ++i) {
     const float *xr = x + i * cols, *dyr = dy + i * cols;
     float *dxr = dx + i * cols;
     float mean, rstd;
     rowMoments(xr, cols, eps, mean, rstd);
-    double ds = 0.0, dbSum = 0.0;
+    float a = rstd, b = -a * mean;
+    double ds = 0.0, db = 0.0;
     for (int64_t j = 0; j < cols; ++j) {
       float g = gamma ? gamma[j] : 1.0f;
-      float dyg = dyr[j] * g;
-      ds += dyg * xr[j];
-      dbSum += dyg;
-      dg[j] += dyr[j] * (xr[j] - mean) * rstd;
-      db[j] += dyr[j];
+      ds += dyr[j] * xr[j] * g;
+      db += dyr[j] * g;
+      if (dgamma)
+        dgamma[j] = dgamma[j] + dyr[j] * (a * xr[j] + b);
+      if (dbeta)
+        dbeta[j] = dbeta[j] + dyr[j];
     }
-    float dsF = static_cast<float>(ds), dbF = static_cast<float>(dbSum);
-    float a = rstd;
-    float b = (dbF * mean - dsF) * rstd * rstd * rstd * scale;
-    float c = -b * mean - dbF * rstd * scale;
+    float dsF = static_cast<float>(ds), dbF = static_cast<float>(db);
+    float bx = (dbF * mean - dsF) * a * a * a * scale;
+    float c = -bx * mean - dbF * a * scale;
     for (int64_t j = 0; j < cols; ++j) {
       float g = gamma ? gamma[j] : 1.0f;
-      dxr[j] = a * dyr[j] * g + b * xr[j] + c;
+      dxr[j] = a * dyr[j] * g + bx * xr[j] + c;
     }
-  }
-  for (int64_t j = 0; j < cols; ++j) {
-    if (dgamma)
-      dgamma[j] = static_cast<float>(dg[j]);
-    if (dbeta)
-      dbeta[j] = static_cast<float>(db[j]);
   }
 }
 
