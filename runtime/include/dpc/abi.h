@@ -193,7 +193,8 @@ void dpcrt_layer_norm_f32(dpcrt_context *ctx, float *y, const float *x,
 //   dx = rstd * dy * gamma + b * x + c, with ds = sum(dy * gamma * x),
 //   db = sum(dy * gamma), b = (db * mean - ds) * rstd^3 / cols,
 //   c = -b * mean - db * rstd / cols;
-//   dgamma[j] = sum_i dy * (x - mean) * rstd, dbeta[j] = sum_i dy.
+//   dgamma[j] = sum_i dy * (rstd * x + (-rstd * mean)), dbeta[j] = sum_i dy,
+//   both summed in float over the rows in order (as torch's CPU kernel).
 // dgamma and dbeta may be null; every output is overwritten.
 void dpcrt_layer_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dgamma,
                                float *dbeta, const float *dy, const float *x,
