@@ -1,5 +1,4 @@
-//===- NNTransformerOps.cpp - Shape inference, verifiers and VJPs of the
-//transformer ops ---===//
+//===- NNTransformerOps.cpp - Transformer ops: types, verifiers, VJPs ----===//
 //
 // The ops are declared in NNTransformerOps.td; NNOps.cpp includes their
 // generated definitions, so this file only defines their methods. As for
