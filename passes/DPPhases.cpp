@@ -54,11 +54,6 @@ int64_t earliestAfter(const Placement &dep, std::optional<int64_t> replica) {
   return dep.replica == replica ? dep.stage : dep.stage + 1;
 }
 
-/// Ops whose results alias an operand without writing it.
-bool isView(Operation *op) {
-  return isa<nn::ReshapeOp, dp::ScatterOp, dp::ReplicateOp>(op);
-}
-
 struct DPPhasesPass : public dpc::impl::DPPhasesBase<DPPhasesPass> {
   void runOnOperation() override {
     func::FuncOp func = lookupFunction(getOperation(), kTrainStepFuncName);
@@ -76,7 +71,7 @@ struct DPPhasesPass : public dpc::impl::DPPhasesBase<DPPhasesPass> {
         if (Operation *def = operand.getDefiningOp())
           minimum = std::max(minimum, earliestAfter(placement[def], replica));
       // An in-place update follows the earlier readers of what it writes.
-      if (!isView(&op))
+      if (!isStorageView(&op))
         for (Value result : op.getResults()) {
           Value owner = getStorageOwner(result);
           if (owner == result)

@@ -42,6 +42,18 @@ RankedTensorType withRows(Type type, int64_t rows) {
   return RankedTensorType::get(shape, tensor.getElementType());
 }
 
+/// Whether an op of the forward writes the storage of `arg` in place, as
+/// nn.batch_norm writes the new running statistics over the old.
+bool isUpdatedInPlace(BlockArgument arg) {
+  bool written = false;
+  arg.getOwner()->walk([&](Operation *op) {
+    if (!isStorageView(op))
+      for (Value result : op->getResults())
+        written |= getStorageOwner(result) == arg;
+  });
+  return written;
+}
+
 struct DPReplicatePass : public dpc::impl::DPReplicateBase<DPReplicatePass> {
   using DPReplicateBase::DPReplicateBase;
 
@@ -54,11 +66,14 @@ struct DPReplicatePass : public dpc::impl::DPReplicateBase<DPReplicatePass> {
   /// the signature of `reference` otherwise.
   LogicalResult checkForward(func::FuncOp func, int64_t rows,
                              func::FuncOp reference) {
-    if (func.getNumResults() != 1)
-      return func.emitError()
-             << "--mode dp needs a forward that returns one tensor (the "
-                "replicas' outputs are gathered), it returns "
-             << func.getNumResults() << " values";
+    // The output, then the buffers the forward updates (the importer's
+    // convention, see TrainStep.h).
+    for (unsigned i = 1; i < func.getNumResults(); ++i)
+      if (getResultKind(func, i) != kind::kBuffer)
+        return func.emitError()
+               << "--mode dp needs a forward that returns one tensor (the "
+                  "replicas' outputs are gathered), it returns "
+               << func.getNumResults() << " values";
     bool hasInput = false;
     for (BlockArgument arg : func.getArguments()) {
       unsigned i = arg.getArgNumber();
@@ -78,7 +93,10 @@ struct DPReplicatePass : public dpc::impl::DPReplicateBase<DPReplicatePass> {
     if (!reference)
       return success();
     if (func.getNumArguments() != reference.getNumArguments() ||
-        func.getAllArgAttrs() != reference.getAllArgAttrs())
+        func.getAllArgAttrs() != reference.getAllArgAttrs() ||
+        func.getAllResultAttrs() != reference.getAllResultAttrs() ||
+        func.getResultTypes().drop_front() !=
+            reference.getResultTypes().drop_front())
       return func.emitError() << "@" << func.getSymName()
                               << " does not take the arguments of @"
                               << reference.getSymName();
@@ -96,6 +114,7 @@ struct DPReplicatePass : public dpc::impl::DPReplicateBase<DPReplicatePass> {
 
   LogicalResult replicate() {
     ModuleOp module = getOperation();
+    int64_t devices = this->devices, batch = this->batch;
     if (devices < 1 || batch < 1)
       return module.emitError()
              << "dpc-dp-replicate needs devices >= 1 and batch >= 1, got "
@@ -148,15 +167,24 @@ struct DPReplicatePass : public dpc::impl::DPReplicateBase<DPReplicatePass> {
     Block *entry = whole.addEntryBlock();
     b.setInsertionPointToStart(entry);
 
-    // Broadcast: every parameter and buffer to every replica.
+    // Broadcast: every parameter and buffer to every replica. A tensor the
+    // forward updates in place (BatchNorm's running statistics) gets real
+    // copies, so that each replica updates its own and replica 0 the
+    // module's.
     llvm::DenseMap<Value, dp::ReplicateOp> copies;
-    for (BlockArgument arg : whole.getArguments())
-      if (getArgKind(whole, arg.getArgNumber()) != kind::kInput)
-        copies[arg] = b.create<dp::ReplicateOp>(
-            arg.getLoc(), SmallVector<Type>(numReplicas, arg.getType()), arg);
+    for (BlockArgument arg : whole.getArguments()) {
+      unsigned i = arg.getArgNumber();
+      if (getArgKind(whole, i) == kind::kInput)
+        continue;
+      bool written = isUpdatedInPlace(forward.getArgument(i)) ||
+                     (last && isUpdatedInPlace(last.getArgument(i)));
+      copies[arg] = b.create<dp::ReplicateOp>(
+          arg.getLoc(), SmallVector<Type>(numReplicas, arg.getType()), arg,
+          written ? b.getUnitAttr() : nullptr);
+    }
 
     // Scatter and the replicas' forward bodies.
-    SmallVector<Value> outputs;
+    SmallVector<Value> outputs, updatedBuffers;
     int64_t offset = 0;
     for (auto [replica, rows] : llvm::enumerate(chunks)) {
       func::FuncOp body =
@@ -178,8 +206,13 @@ struct DPReplicatePass : public dpc::impl::DPReplicateBase<DPReplicatePass> {
         Operation *clone = b.clone(op, mapping);
         dp::setReplica(clone, replica);
       }
-      Value output =
-          mapping.lookup(bodyBlock.getTerminator()->getOperand(0));
+      Operation *bodyRet = bodyBlock.getTerminator();
+      Value output = mapping.lookup(bodyRet->getOperand(0));
+      // nn.DataParallel keeps replica 0's buffer updates (its buffers are
+      // the module's) and drops the others'.
+      if (replica == 0)
+        for (Value buffer : bodyRet->getOperands().drop_front())
+          updatedBuffers.push_back(mapping.lookup(buffer));
       if (cast<RankedTensorType>(output.getType()).getShape().drop_front() !=
           outputType.getShape().drop_front())
         return body.emitError()
@@ -196,9 +229,11 @@ struct DPReplicatePass : public dpc::impl::DPReplicateBase<DPReplicatePass> {
       outputRows += cast<RankedTensorType>(output.getType()).getDimSize(0);
     auto gather = b.create<dp::GatherOp>(
         ret->getLoc(), withRows(outputType, outputRows), outputs);
-    b.create<func::ReturnOp>(ret->getLoc(), gather.getResult());
+    SmallVector<Value> results = {gather.getResult()};
+    llvm::append_range(results, updatedBuffers);
+    b.create<func::ReturnOp>(ret->getLoc(), results);
     whole.setFunctionType(
-        b.getFunctionType(argTypes, TypeRange{gather.getType()}));
+        b.getFunctionType(argTypes, ValueRange(results).getTypes()));
     if (ArrayAttr resultAttrs = forward.getAllResultAttrs())
       whole.setAllResultAttrs(resultAttrs);
 

@@ -50,9 +50,17 @@ std::optional<LogicalResult> dpc::lowerReplicaOp(RuntimeCallBuilder &rt,
         return success();
       })
       .Case([&](dp::ReplicateOp o) {
-        // All replicas share the host's memory: every copy is the input.
-        for (Value copy : o.getResults())
-          rt.setPtr(copy, rt.ptr(o.getInput()));
+        // All replicas share the host's memory: a copy is the input itself,
+        // unless the replicas update their copies (`copies`), where replica
+        // 0 keeps the input and the others get storage of their own.
+        for (auto [replica, copy] : llvm::enumerate(o.getResults())) {
+          if (replica == 0 || !o.getCopies()) {
+            rt.setPtr(copy, rt.ptr(o.getInput()));
+            continue;
+          }
+          rt.call("dpcrt_copy", {rt.ptr(copy), rt.ptr(o.getInput()),
+                                 rt.i64(getTensorBytes(copy.getType()))});
+        }
         return success();
       })
       .Case([&](dp::GatherOp o) {

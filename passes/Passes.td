@@ -1,11 +1,14 @@
 //===- Passes.td - dpc's passes --------------------------*- tablegen -*-===//
 //
 // The training-step pipeline, in the order `dpc` runs it:
+//   dpc-dp-replicate      (--mode dp) one forward over the replicas' chunks
 //   dpc-build-train-step  forward + loss
 //   dpc-autodiff          + reverse-mode gradients of the parameters
 //   dpc-ddp               + gradient averaging over ranks (dp.all_reduce)
 //   dpc-sgd               + optimizer update
 //   dpc-ddp-buckets       all-reduces grouped into buckets, start/wait placed
+//   dpc-dp-phases         (--mode dp, instead of dpc-ddp and the buckets)
+//                         concurrent replica stages
 //   dpc-plan-memory       arena offsets for every intermediate tensor
 //   dpc-lower-to-llvm     runtime calls in the LLVM dialect
 //

@@ -53,6 +53,10 @@ func::FuncOp dpc::lookupFunction(ModuleOp module, StringRef name) {
   return func;
 }
 
+bool dpc::isStorageView(Operation *op) {
+  return isa<nn::ReshapeOp, dp::ScatterOp, dp::ReplicateOp>(op);
+}
+
 int64_t dpc::getTensorBytes(Type type) {
   auto tensor = cast<RankedTensorType>(type);
   return tensor.getNumElements() *
@@ -76,6 +80,8 @@ Value dpc::getStorageOwner(Value v) {
   if (auto scatter = dyn_cast<dp::ScatterOp>(op))
     return getStorageOwner(scatter.getInput());
   if (auto replicate = dyn_cast<dp::ReplicateOp>(op))
-    return getStorageOwner(replicate.getInput());
+    return replicate.getCopies() && result.getResultNumber() > 0
+               ? v
+               : getStorageOwner(replicate.getInput());
   return v;
 }

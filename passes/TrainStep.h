@@ -64,6 +64,10 @@ mlir::func::FuncOp lookupFunction(mlir::ModuleOp module, llvm::StringRef name);
 /// place or as views (updated parameters and optimizer state, dp.wait
 /// results, nn.reshape) the owner of the value they alias.
 mlir::Value getStorageOwner(mlir::Value v);
+/// Whether `op`'s results that use another value's storage only read it
+/// (views: nn.reshape, dp.scatter, dp.replicate) rather than update it in
+/// place (optimizer updates, BatchNorm's running statistics).
+bool isStorageView(mlir::Operation *op);
 
 /// Size in bytes of a statically shaped tensor type.
 int64_t getTensorBytes(mlir::Type type);

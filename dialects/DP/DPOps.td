@@ -170,14 +170,20 @@ def DP_ReplicateOp : Op<DP_Dialect, "replicate",
     Result `r` is replica `r`'s copy of `input` (nn.parallel.replicate, which
     broadcasts the module's parameters and buffers from device 0). The op
     itself runs on device 0; on the CPU backend every copy is a view of the
-    input. The VJP is Broadcast's adjoint, ReduceAddCoalesced: the copies'
-    gradients summed on device 0 in replica order (`dp.reduce_add`).
+    input, except with `copies`: then results 1, 2, ... are copies with
+    storage of their own, for tensors the replicas update in place
+    (BatchNorm's running statistics). Replica 0's copy is the input itself
+    either way, so replica 0's updates land in the module's buffers and the
+    others' are discarded, as with nn.DataParallel. The VJP is Broadcast's
+    adjoint, ReduceAddCoalesced: the copies' gradients summed on device 0 in
+    replica order (`dp.reduce_add`).
 
     ```mlir
     %w0, %w1 = dp.replicate %w : tensor<64x32xf32> -> tensor<64x32xf32>, tensor<64x32xf32>
+    %m0, %m1 = dp.replicate %running_mean {copies} : tensor<16xf32> -> tensor<16xf32>, tensor<16xf32>
     ```
   }];
-  let arguments = (ins DP_AnyTensor:$input);
+  let arguments = (ins DP_AnyTensor:$input, UnitAttr:$copies);
   let results = (outs Variadic<DP_AnyTensor>:$results);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($results)";
   let hasVerifier = 1;

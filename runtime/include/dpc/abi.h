@@ -262,10 +262,11 @@ void dpcrt_allreduce_wait(dpcrt_context *ctx, int64_t handle);
 // Single-process data parallelism (--mode dp): runs fns[0..n) at the same
 // time, fns[r](ctx_r, env) for replica r, and returns when all have
 // returned. Replica 0 runs on the calling thread, replica r > 0 on a
-// persistent worker thread of its own. Each replica gets a context of its
-// own (the step counter copied from `ctx`), so kernels need no locking; a
-// replica's first error is then recorded in `ctx` as "replica r: ...".
-// While n > 1, BLAS calls are single-threaded (n replicas, n threads).
+// persistent worker thread of its own. With n > 1 each replica gets a
+// context of its own (the step counter copied from `ctx`), so kernels need
+// no locking, and a replica's first error is then recorded in `ctx` as
+// "replica r: ..."; BLAS calls are single-threaded meanwhile (n replicas,
+// n threads). With n == 1, fns[0] simply runs with `ctx`.
 typedef void (*dpcrt_replica_fn)(dpcrt_context *ctx, void *const *env);
 void dpcrt_run_replicas(dpcrt_context *ctx, int32_t n,
                         const dpcrt_replica_fn *fns, void *const *env);
