@@ -515,6 +515,25 @@ SmallVector<Value> PermuteOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
                               b.getDenseI64ArrayAttr(inverse))};
 }
 
+OpFoldResult PermuteOp::fold(FoldAdaptor) {
+  ArrayRef<int64_t> perm = getPermutation();
+  if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())))
+    return getInput();
+  // permute(permute(x, inner), outer) = permute(x, inner[outer[i]]).
+  if (auto producer = getInput().getDefiningOp<PermuteOp>()) {
+    ArrayRef<int64_t> inner = producer.getPermutation();
+    SmallVector<int64_t> composed;
+    for (int64_t p : perm)
+      composed.push_back(inner[p]);
+    setOperand(producer.getInput());
+    setPermutation(composed);
+    if (llvm::equal(composed, llvm::seq<int64_t>(0, composed.size())))
+      return getInput();
+    return getResult();
+  }
+  return {};
+}
+
 LogicalResult BroadcastToOp::verify() {
   RankedTensorType in = tensorType(getInput()), out = tensorType(getResult());
   if (in.getElementType() != out.getElementType())

@@ -247,7 +247,9 @@ def NN_PermuteOp : NN_DiffOp<"permute"> {
   let description = [{
     `result` dimension `i` is `input` dimension `permutation[i]`. The result
     is a fresh row-major copy (what `.contiguous()` after a transpose gives
-    in PyTorch). Its VJP is the inverse permutation.
+    in PyTorch). Its VJP is the inverse permutation. The identity folds
+    away, and a permute of a permute is one permute (one copy instead of
+    two: `k.transpose(1, 2).transpose(-2, -1)` in attention).
 
     ```mlir
     %t = nn.permute %x {permutation = array<i64: 0, 2, 1, 3>} : tensor<4x8x2x16xf32> -> tensor<4x2x8x16xf32>
@@ -256,6 +258,7 @@ def NN_PermuteOp : NN_DiffOp<"permute"> {
   let arguments = (ins NN_AnyTensor:$input, DenseI64ArrayAttr:$permutation);
   let results = (outs NN_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasFolder = 1;
 }
 
 def NN_BroadcastToOp : NN_Op<"broadcast_to",
