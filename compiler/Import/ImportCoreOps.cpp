@@ -71,9 +71,24 @@ LogicalResult importTranspose(Importer &im, jit::Node *node) {
     int64_t a = static_cast<int64_t>(*d0), b = static_cast<int64_t>(*d1);
     a = a < 0 ? a + rank : a;
     b = b < 0 ? b + rank : b;
-    if (rank != 2 || a == b)
-      return im.error(node) << "'aten::transpose' is supported for the two "
-                               "dimensions of a 2-d tensor only";
+    if (a < 0 || a >= rank || b < 0 || b >= rank)
+      return im.error(node) << "'aten::transpose': dims " << *d0 << " and "
+                            << *d1 << " do not fit a " << rank << "-d tensor";
+    if (a == b)
+      return im.bind(node, *x);
+    // Other than the two dims of a matrix: a permutation (a copy).
+    if (rank != 2) {
+      SmallVector<int64_t> permutation =
+          llvm::to_vector(llvm::seq<int64_t>(0, rank));
+      std::swap(permutation[a], permutation[b]);
+      OpBuilder &builder = im.getBuilder();
+      return im.bind(
+          node,
+          im.create<nn::PermuteOp>(
+              im.locOf(node), {*x},
+              {builder.getNamedAttr(
+                  "permutation", builder.getDenseI64ArrayAttr(permutation))}));
+    }
   }
   return im.bind(node, im.create<nn::TransposeOp>(im.locOf(node), {*x}));
 }
