@@ -125,7 +125,9 @@ def PlanMemory : Pass<"dpc-plan-memory", "mlir::ModuleOp"> {
     gradients are computed into. Values that alias others (updated
     parameters, wait results) get no space of their own. Records
     `dpc.offset` on each op (one entry per result) and `dpc.arena_bytes` on
-    the function.
+    the function. In the concurrent stages of a --mode dp step
+    (`dp.stage`), two values both live in one stage share no space unless
+    a single replica alone touches both there.
   }];
 }
 
