@@ -41,6 +41,10 @@ directly it runs as a single process.
                             and the data wraps around (no shuffling). A
                             module compiled with --mode dp takes its whole
                             compiled batch and scatters it over its replicas.
+                            A module compiled with --accumulate K has K
+                            micro-batches in its compiled batch: rank r's
+                            slice of K x B samples is run as K micro-batches
+                            of B, in order, before one optimizer step.
   --log-every N             print progress on rank 0 every N steps and after
                             the last one (default 10)
   --load-checkpoint FILE    start from a safetensors checkpoint written by
