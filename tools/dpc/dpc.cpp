@@ -12,7 +12,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Codegen/Manifest.h"
-#include "compiler/Codegen/Schedule.h"
 #include "compiler/Codegen/SharedLibraryEmitter.h"
 #include "compiler/Import/TorchImporter.h"
 #include "dialects/DP/DPDialect.h"
@@ -119,14 +118,13 @@ static cl::opt<double> firstBucketMb("first-bucket-mb",
 static const char *const kStages[] = {"import",  "train-step", "autodiff",
                                       "ddp",     "optimizer",  "buckets",
                                       "memory",  "llvm",       "llvm-ir",
-                                      "manifest", "schedule"};
+                                      "manifest"};
 static cl::opt<std::string>
     emit("emit",
          cl::desc("Print the result of a stage instead of writing model.so: import, "
                   "train-step, autodiff, ddp, optimizer, buckets (--mode dp: the "
                   "replica stages), memory, llvm (LLVM "
-                  "dialect), llvm-ir, manifest, schedule (the compiled order of compute "
-                  "and communication per stream, with bucket sizes)"),
+                  "dialect), llvm-ir, manifest"),
          cl::value_desc("stage"), cl::cat(dpcCategory));
 
 /// Prints "dpc: error: <message>" and returns exit code 1.
@@ -225,7 +223,7 @@ int main(int argc, char **argv) {
     auto it = llvm::find(kStages, emit);
     if (it == std::end(kStages))
       return fail("--emit '" + emit + "' is not a stage (import, train-step, autodiff, "
-                  "ddp, optimizer, buckets, memory, llvm, llvm-ir, manifest, schedule)");
+                  "ddp, optimizer, buckets, memory, llvm, llvm-ir, manifest)");
     emitStage = it - std::begin(kStages);
   } else if (outputPath.empty()) {
     return fail("no output file (-o model.so)");
@@ -519,11 +517,6 @@ int main(int argc, char **argv) {
     return 1;
   if (emitStage == 9) {
     llvm::outs() << *manifest << "\n";
-    return 0;
-  }
-  if (emitStage == 10) {
-    printSchedule(module.lookupSymbol<func::FuncOp>(kTrainStepFuncName),
-                  llvm::outs());
     return 0;
   }
 
