@@ -241,8 +241,11 @@ Dataset loadData(const Options &opts, const Session &session) {
                 std::to_string(data.samples) +
                 " samples, fewer than one global batch (" +
                 std::to_string(session.worldSize()) + " ranks x " +
-                std::to_string(data.localBatch) + " = " +
-                std::to_string(data.globalBatch) + ")");
+                (m.accumulate > 1
+                     ? std::to_string(m.accumulate) + " micro-batches x " +
+                           std::to_string(data.localBatch / m.accumulate)
+                     : std::to_string(data.localBatch)) +
+                " = " + std::to_string(data.globalBatch) + ")");
   data.numBatches =
       data.globalBatch > 0 ? data.samples / data.globalBatch : 1;
   return data;
