@@ -14,6 +14,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/Sequence.h"
 
 namespace dpc {
 #define GEN_PASS_DEF_AUTODIFF
@@ -36,7 +37,12 @@ struct AutodiffPass : public dpc::impl::AutodiffBase<AutodiffPass> {
     MLIRContext *ctx = &getContext();
     Block &body = func.getBody().front();
     auto ret = cast<func::ReturnOp>(body.getTerminator());
-    if (ret.getNumOperands() != 1 || getResultKind(func, 0) != kind::kLoss)
+    // The loss, then updated buffers (TrainStep.h).
+    bool onlyBuffers = llvm::all_of(
+        llvm::seq(1u, func.getNumResults()),
+        [&](unsigned i) { return getResultKind(func, i) == kind::kBuffer; });
+    if (ret.getNumOperands() < 1 || getResultKind(func, 0) != kind::kLoss ||
+        !onlyBuffers)
       return func.emitError("expected @train_step to return only the loss; "
                             "run dpc-build-train-step first");
 
@@ -121,6 +127,12 @@ struct AutodiffPass : public dpc::impl::AutodiffBase<AutodiffPass> {
       results.push_back(grad);
       resultTypes.push_back(grad.getType());
       resultAttrs.push_back(makeSlotAttrs(ctx, kind::kGradient, name, name));
+    }
+    // The updated buffers stay last.
+    for (unsigned i = 1, e = func.getNumResults(); i < e; ++i) {
+      results.push_back(ret.getOperand(i));
+      resultTypes.push_back(ret.getOperand(i).getType());
+      resultAttrs.push_back(func.getResultAttrDict(i));
     }
     ret->setOperands(results);
     func.setFunctionType(

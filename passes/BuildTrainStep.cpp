@@ -1,9 +1,11 @@
 //===- BuildTrainStep.cpp - Forward function + loss -----------------------===//
 //
-// The importer produces `@forward(inputs..., parameters...) -> output`. This
-// pass makes it the loss function of one training step: it takes the label
-// as its last argument and returns this rank's mean loss. Gradients and the
-// update are added by the passes that follow.
+// The importer produces `@forward(inputs..., parameters..., buffers...) ->
+// (output, updated buffers...)`. This pass makes it the loss function of one
+// training step: it takes the label as its last argument and returns this
+// rank's mean loss, then the updated buffers unchanged (see the result order
+// in TrainStep.h). Gradients and the update are added by the passes that
+// follow.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,10 +33,17 @@ struct BuildTrainStepPass
     func::FuncOp func = lookupFunction(module, kForwardFuncName);
     if (!func)
       return signalPassFailure();
-    if (func.getNumResults() != 1) {
+    // Result 0 is the model's output; the importer appends the updated
+    // buffers.
+    unsigned numBuffers = 0;
+    while (numBuffers + 1 < func.getNumResults() &&
+           getResultKind(func, func.getNumResults() - 1 - numBuffers) ==
+               kind::kBuffer)
+      ++numBuffers;
+    if (func.getNumResults() != numBuffers + 1) {
       func.emitError() << "the model's forward must return one tensor, it "
                           "returns "
-                       << func.getNumResults() << " values";
+                       << func.getNumResults() - numBuffers << " values";
       return signalPassFailure();
     }
     auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
@@ -98,9 +107,9 @@ struct BuildTrainStepPass
       return signalPassFailure();
     }
 
-    ret->setOperands(lossValue);
-    func.setFunctionType(FunctionType::get(
-        ctx, func.getArgumentTypes(), TypeRange{lossValue.getType()}));
+    ret.setOperand(0, lossValue);
+    func.setFunctionType(FunctionType::get(ctx, func.getArgumentTypes(),
+                                           ret.getOperandTypes()));
     func.setResultAttrs(0, makeSlotAttrs(ctx, kind::kLoss, "loss"));
     func.setSymName(kTrainStepFuncName);
   }

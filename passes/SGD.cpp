@@ -1,8 +1,8 @@
 //===- SGD.cpp - torch.optim.SGD as part of the training step -------------===//
 //
-// Turns `@train_step(...) -> (loss, gradients...)` into
+// Turns `@train_step(...) -> (loss, gradients..., buffers...)` into
 // `@train_step(..., momentum buffers...) -> (loss, new parameters...,
-// new momentum buffers...)`. The update of each parameter is an
+// new momentum buffers..., buffers...)`. The update of each parameter is an
 // nn.sgd_update placed at the end of the step, in the order the (averaged)
 // gradients become ready; lowering performs it in place.
 //
@@ -62,11 +62,17 @@ struct SGDPass : public dpc::impl::SGDBase<SGDPass> {
     };
     SmallVector<Update> updates;
     Value loss;
+    // Results the optimizer does not consume (updated buffers) stay last.
+    SmallVector<Value> others;
+    SmallVector<DictionaryAttr> otherAttrs;
     for (unsigned i = 0, e = func.getNumResults(); i < e; ++i) {
       StringRef k = getResultKind(func, i);
       if (k == kind::kLoss) {
         loss = ret.getOperand(i);
-      } else if (k == kind::kGradient) {
+      } else if (k != kind::kGradient) {
+        others.push_back(ret.getOperand(i));
+        otherAttrs.push_back(func.getResultAttrDict(i));
+      } else {
         BlockArgument param = params.lookup(getResultName(func, i));
         if (!param) {
           func.emitError() << "gradient '" << getResultName(func, i)
@@ -146,6 +152,8 @@ struct SGDPass : public dpc::impl::SGDBase<SGDPass> {
     }
     results.append(newBuffers);
     resultAttrs.append(bufferAttrs);
+    results.append(others);
+    resultAttrs.append(otherAttrs);
     ret->setOperands(results);
     func.setFunctionType(FunctionType::get(ctx, func.getArgumentTypes(),
                                            ValueRange(results).getTypes()));

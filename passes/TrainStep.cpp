@@ -76,13 +76,16 @@ Value dpc::getStorageOwner(Value v) {
         wait.getStartOp().getInputs()[result.getResultNumber()]);
   if (auto reshape = dyn_cast<nn::ReshapeOp>(op))
     return getStorageOwner(reshape.getInput());
-  if (auto update = dyn_cast<nn::AdamUpdateOp>(op)) {
-    Value owners[] = {update.getParam(), update.getExpAvg(),
-                      update.getExpAvgSq()};
-    return owners[result.getResultNumber()];
+  // New running statistics and counters are written over the old ones.
+  if (auto bn = dyn_cast<nn::BatchNormOp>(op)) {
+    if (result == bn.getNewRunningMean())
+      return getStorageOwner(bn.getRunningMean());
+    if (result == bn.getNewRunningVar())
+      return getStorageOwner(bn.getRunningVar());
+    return v;
   }
-  if (auto view = dyn_cast<nn::MicroBatchOp>(op))
-    return getStorageOwner(view.getInput());
+  if (auto increment = dyn_cast<nn::IncrementOp>(op))
+    return getStorageOwner(increment.getInput());
   // On the CPU backend a replica's chunk and parameter copies are views.
   if (auto scatter = dyn_cast<dp::ScatterOp>(op))
     return getStorageOwner(scatter.getInput());

@@ -5,6 +5,18 @@
 // and `dpc.name` (its state_dict or input name). This header names those
 // conventions once.
 //
+// Result order: the loss is always result 0; buffers the forward updates in
+// place (BatchNorm's running statistics and num_batches_tracked, kind
+// "buffer", in argument order) are always the last results. A pass that
+// rebuilds the result list puts its own results (gradients; updated
+// parameters, then optimizer state) between the two and keeps every result
+// it does not consume, in order, at the end:
+//   build-train-step  (loss, buffers...)
+//   autodiff          (loss, gradients..., buffers...)
+//   sgd / adam        (loss, parameters..., optimizer state..., buffers...)
+// Every result other than the loss is computed in place in the storage of
+// the argument of the same kind and name (dpc-lower-to-llvm checks this).
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef DPC_PASSES_TRAINSTEP_H

@@ -1,10 +1,344 @@
 //===- ImportConvOps.cpp - aten ops for convolution, normalization and pooling (CNNs) ---===//
+//
+// conv2d (scripted aten::conv2d, traced aten::_convolution), training-mode
+// batch_norm with its running statistics, BatchNorm's
+// num_batches_tracked.add_(1), and 2-d max, average and adaptive average
+// pooling. Window arguments are pairs; a single value is used for both
+// dimensions, as PyTorch does.
+//
+//===----------------------------------------------------------------------===//
 
 #include "compiler/Import/Importer.h"
 
 #include "dialects/NN/NNOps.h"
 
+#include "mlir/IR/Verifier.h"
+
 using namespace mlir;
 using namespace dpc;
 
-void dpc::registerConvImporters(NodeImporterTable &table) {}
+namespace {
+
+/// A constant (height, width) pair argument; one value means both.
+FailureOr<SmallVector<int64_t>> pairArg(Importer &im, jit::Node *node,
+                                        size_t input, StringRef what) {
+  auto list = im.intListArg(node, input);
+  if (failed(list))
+    return failure();
+  if (list->size() == 1)
+    list->push_back(list->front());
+  if (list->size() != 2)
+    return im.error(node) << "'" << node->kind().toQualString() << "': "
+                          << what << " must have 1 or 2 values, got "
+                          << list->size(),
+           failure();
+  return list;
+}
+
+NamedAttribute pairAttr(Importer &im, StringRef name, ArrayRef<int64_t> v) {
+  OpBuilder &b = im.getBuilder();
+  return b.getNamedAttr(name, b.getDenseI64ArrayAttr(v));
+}
+
+/// Checks that `x` is a batch [N, C, H, W] (unbatched [C, H, W] inputs are
+/// not supported).
+LogicalResult checkBatched(Importer &im, jit::Node *node, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  if (type.getRank() != 4)
+    return im.error(node) << "'" << node->kind().toQualString()
+                          << "' expects a batch [N, C, H, W], got " << type;
+  return success();
+}
+
+/// conv2d(input, weight, bias, stride, padding, dilation, groups) with the
+/// padding given as integers or as 'valid' / 'same'.
+LogicalResult importConv(Importer &im, jit::Node *node, size_t strideIndex,
+                         size_t paddingIndex, size_t dilationIndex,
+                         size_t groupsIndex) {
+  auto x = im.tensorArg(node, 0), w = im.tensorArg(node, 1);
+  if (failed(x) || failed(w) || failed(checkBatched(im, node, *x)))
+    return failure();
+  SmallVector<Value> operands = {*x, *w};
+  if (!Importer::isNone(node->input(2))) {
+    auto b = im.tensorArg(node, 2);
+    if (failed(b))
+      return failure();
+    operands.push_back(*b);
+  }
+  auto stride = pairArg(im, node, strideIndex, "stride");
+  auto dilation = pairArg(im, node, dilationIndex, "dilation");
+  auto groups = im.scalarArg(node, groupsIndex);
+  if (failed(stride) || failed(dilation) || failed(groups))
+    return failure();
+
+  SmallVector<int64_t> padding;
+  std::optional<c10::IValue> mode = im.constant(node->input(paddingIndex));
+  if (mode && mode->isString()) {
+    ArrayRef<int64_t> kernel =
+        cast<RankedTensorType>(w->getType()).getShape().drop_front(2);
+    if (mode->toStringRef() == "valid") {
+      padding = {0, 0};
+    } else if (mode->toStringRef() == "same") {
+      // Symmetric padding only: PyTorch pads an odd total on the right,
+      // which needs an asymmetric pad.
+      for (int i = 0; i < 2; ++i) {
+        int64_t total = (*dilation)[i] * (kernel[i] - 1);
+        if (total % 2 != 0)
+          return im.error(node) << "conv2d with padding='same' and an even "
+                                   "effective kernel size (asymmetric "
+                                   "padding) is not supported";
+        padding.push_back(total / 2);
+      }
+      if ((*stride)[0] != 1 || (*stride)[1] != 1)
+        return im.error(node) << "conv2d: padding='same' needs stride 1";
+    } else {
+      return im.error(node) << "conv2d: unknown padding '"
+                            << mode->toStringRef() << "'";
+    }
+  } else {
+    auto pad = pairArg(im, node, paddingIndex, "padding");
+    if (failed(pad))
+      return failure();
+    padding = *pad;
+  }
+  OpBuilder &b = im.getBuilder();
+  return im.bind(node,
+                 im.create<nn::Conv2dOp>(
+                     im.locOf(node), operands,
+                     {pairAttr(im, "stride", *stride),
+                      pairAttr(im, "padding", padding),
+                      pairAttr(im, "dilation", *dilation),
+                      b.getNamedAttr("groups", b.getI64IntegerAttr(
+                                                   static_cast<int64_t>(*groups)))}));
+}
+
+// conv2d(input, weight, bias, stride, padding, dilation, groups)
+LogicalResult importConv2d(Importer &im, jit::Node *node) {
+  return importConv(im, node, 3, 4, 5, 6);
+}
+
+// _convolution(input, weight, bias, stride, padding, dilation, transposed,
+// output_padding, groups, ...) as traced; convolution(...) without the
+// backend flags.
+LogicalResult importConvolution(Importer &im, jit::Node *node) {
+  auto transposed = im.scalarArg(node, 6);
+  if (failed(transposed))
+    return failure();
+  if (*transposed != 0.0)
+    return im.error(node) << "transposed convolutions are not supported";
+  auto x = im.tensorArg(node, 0);
+  if (failed(x))
+    return failure();
+  if (cast<RankedTensorType>(x->getType()).getRank() != 4)
+    return im.error(node) << "only 2-d convolutions (inputs [N, C, H, W]) "
+                             "are supported, got "
+                          << x->getType();
+  return importConv(im, node, 3, 4, 5, 8);
+}
+
+/// A per-channel [C] constant.
+Value fill(Importer &im, Location loc, int64_t channels, float value) {
+  OpBuilder &b = im.getBuilder();
+  return b.create<nn::FillOp>(
+      loc, RankedTensorType::get({channels}, b.getF32Type()),
+      b.getF32FloatAttr(value));
+}
+
+// batch_norm(input, weight, bias, running_mean, running_var, training,
+// momentum, eps, cudnn_enabled)
+LogicalResult importBatchNorm(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  auto training = im.scalarArg(node, 5);
+  if (failed(x) || failed(training))
+    return failure();
+  if (*training == 0.0)
+    return im.error(node) << "batch_norm in evaluation mode is not "
+                             "supported: dpc compiles training steps (trace "
+                             "the model in training mode)";
+  std::optional<c10::IValue> momentum = im.constant(node->input(6));
+  if (!momentum || !(momentum->isDouble() || momentum->isInt()))
+    return im.error(node) << "batch_norm: the momentum must be a constant "
+                             "(momentum=None, the cumulative moving "
+                             "average, is not supported)";
+  auto eps = im.scalarArg(node, 7);
+  if (failed(eps))
+    return failure();
+  auto type = cast<RankedTensorType>(x->getType());
+  if (type.getRank() < 2)
+    return im.error(node) << "batch_norm expects an input [N, C, ...], got "
+                          << type;
+  int64_t channels = type.getDimSize(1);
+  Location loc = im.locOf(node);
+
+  // Absent affine parameters are ones and zeros; absent running statistics
+  // (track_running_stats=False) are throwaway values.
+  SmallVector<Value> operands = {*x};
+  float defaults[] = {1.0f, 0.0f, 0.0f, 1.0f};
+  SmallVector<std::optional<std::string>> buffers;
+  for (size_t i = 1; i <= 4; ++i) {
+    jit::Value *v = node->input(i);
+    if (Importer::isNone(v)) {
+      operands.push_back(fill(im, loc, channels, defaults[i - 1]));
+      buffers.push_back(std::nullopt);
+      continue;
+    }
+    auto t = im.tensorArg(node, i);
+    if (failed(t))
+      return failure();
+    operands.push_back(*t);
+    buffers.push_back(im.bufferName(v));
+    if (i >= 3 && !buffers.back())
+      return im.error(node) << "batch_norm: the running "
+                            << (i == 3 ? "mean" : "variance")
+                            << " must be a buffer of the model",
+             failure();
+  }
+  OpBuilder &b = im.getBuilder();
+  double momentumValue =
+      momentum->isDouble() ? momentum->toDouble() : momentum->toInt();
+  auto op = im.createOp<nn::BatchNormOp>(
+      loc, operands,
+      {b.getNamedAttr("momentum", b.getF64FloatAttr(momentumValue)),
+       b.getNamedAttr("eps", b.getF64FloatAttr(*eps))});
+  if (failed(op))
+    return failure();
+  if (failed(mlir::verify(*op)))
+    return failure();
+  // The new running statistics replace the buffers (PyTorch updates them in
+  // place).
+  if (buffers[2])
+    im.updateBuffer(*buffers[2], op->getNewRunningMean());
+  if (buffers[3])
+    im.updateBuffer(*buffers[3], op->getNewRunningVar());
+  return im.bind(node, op->getResult());
+}
+
+// add_(self, other, alpha) on an integer buffer: BatchNorm's
+// num_batches_tracked.add_(1). Other in-place ops that remain after
+// TorchScript's mutation removal are errors.
+LogicalResult importAddInPlace(Importer &im, jit::Node *node) {
+  std::optional<std::string> buffer = im.bufferName(node->input(0));
+  auto self = im.tensorArg(node, 0);
+  if (failed(self))
+    return failure();
+  std::optional<c10::IValue> other = im.constant(node->input(1));
+  std::optional<int64_t> amount;
+  if (other && other->isInt())
+    amount = other->toInt();
+  else if (other && other->isTensor() && other->toTensor().numel() == 1 &&
+           !other->toTensor().is_floating_point())
+    amount = other->toTensor().item<int64_t>();
+  auto alpha = im.scalarArg(node, 2);
+  if (failed(alpha))
+    return failure();
+  auto type = cast<RankedTensorType>(self->getType());
+  if (!buffer || !type.getElementType().isInteger(64) || !amount)
+    return im.error(node) << "in-place op 'aten::add_' is supported only to "
+                             "count in an integer buffer "
+                             "(num_batches_tracked.add_(1)); use the "
+                             "out-of-place form",
+           failure();
+  OpBuilder &b = im.getBuilder();
+  auto result = im.create<nn::IncrementOp>(
+      im.locOf(node), {*self},
+      {b.getNamedAttr("amount", b.getI64IntegerAttr(
+                                    *amount * static_cast<int64_t>(*alpha)))});
+  if (failed(result))
+    return failure();
+  im.updateBuffer(*buffer, *result, node->output());
+  return success();
+}
+
+// max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)
+LogicalResult importMaxPool2d(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  if (failed(x) || failed(checkBatched(im, node, *x)))
+    return failure();
+  auto kernel = pairArg(im, node, 1, "kernel_size");
+  auto strideList = im.intListArg(node, 2);
+  auto padding = pairArg(im, node, 3, "padding");
+  auto dilation = pairArg(im, node, 4, "dilation");
+  auto ceilMode = im.scalarArg(node, 5);
+  if (failed(kernel) || failed(strideList) || failed(padding) ||
+      failed(dilation) || failed(ceilMode))
+    return failure();
+  // An empty stride means the kernel size.
+  auto stride = strideList->empty() ? kernel : pairArg(im, node, 2, "stride");
+  if (failed(stride))
+    return failure();
+  SmallVector<NamedAttribute> attrs = {
+      pairAttr(im, "kernel_size", *kernel), pairAttr(im, "stride", *stride),
+      pairAttr(im, "padding", *padding), pairAttr(im, "dilation", *dilation)};
+  if (*ceilMode != 0.0)
+    attrs.push_back(im.getBuilder().getNamedAttr(
+        "ceil_mode", im.getBuilder().getUnitAttr()));
+  return im.bind(node, im.create<nn::MaxPool2dOp>(im.locOf(node), {*x}, attrs));
+}
+
+LogicalResult importMaxPool2dWithIndices(Importer &im, jit::Node *node) {
+  return im.error(node) << "max_pool2d with return_indices=True is not "
+                           "supported";
+}
+
+// avg_pool2d(input, kernel_size, stride, padding, ceil_mode,
+// count_include_pad, divisor_override)
+LogicalResult importAvgPool2d(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  if (failed(x) || failed(checkBatched(im, node, *x)))
+    return failure();
+  auto kernel = pairArg(im, node, 1, "kernel_size");
+  auto strideList = im.intListArg(node, 2);
+  auto padding = pairArg(im, node, 3, "padding");
+  auto ceilMode = im.scalarArg(node, 4);
+  auto countIncludePad = im.scalarArg(node, 5);
+  if (failed(kernel) || failed(strideList) || failed(padding) ||
+      failed(ceilMode) || failed(countIncludePad))
+    return failure();
+  auto stride = strideList->empty() ? kernel : pairArg(im, node, 2, "stride");
+  if (failed(stride))
+    return failure();
+  OpBuilder &b = im.getBuilder();
+  SmallVector<NamedAttribute> attrs = {pairAttr(im, "kernel_size", *kernel),
+                                       pairAttr(im, "stride", *stride),
+                                       pairAttr(im, "padding", *padding)};
+  if (*ceilMode != 0.0)
+    attrs.push_back(b.getNamedAttr("ceil_mode", b.getUnitAttr()));
+  if (*countIncludePad != 0.0)
+    attrs.push_back(b.getNamedAttr("count_include_pad", b.getUnitAttr()));
+  if (node->inputs().size() > 6 && !Importer::isNone(node->input(6))) {
+    auto divisor = im.scalarArg(node, 6);
+    if (failed(divisor))
+      return failure();
+    attrs.push_back(b.getNamedAttr(
+        "divisor_override",
+        b.getI64IntegerAttr(static_cast<int64_t>(*divisor))));
+  }
+  return im.bind(node, im.create<nn::AvgPool2dOp>(im.locOf(node), {*x}, attrs));
+}
+
+// adaptive_avg_pool2d(input, output_size)
+LogicalResult importAdaptiveAvgPool2d(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  if (failed(x) || failed(checkBatched(im, node, *x)))
+    return failure();
+  auto size = pairArg(im, node, 1, "output_size");
+  if (failed(size))
+    return failure();
+  return im.bind(node, im.create<nn::AdaptiveAvgPool2dOp>(
+                           im.locOf(node), {*x},
+                           {pairAttr(im, "output_size", *size)}));
+}
+
+} // namespace
+
+void dpc::registerConvImporters(NodeImporterTable &table) {
+  table[c10::aten::conv2d] = importConv2d;
+  table[c10::aten::_convolution] = importConvolution;
+  table[c10::aten::convolution] = importConvolution;
+  table[c10::aten::batch_norm] = importBatchNorm;
+  table[c10::aten::add_] = importAddInPlace;
+  table[c10::aten::max_pool2d] = importMaxPool2d;
+  table[c10::aten::max_pool2d_with_indices] = importMaxPool2dWithIndices;
+  table[c10::aten::avg_pool2d] = importAvgPool2d;
+  table[c10::aten::adaptive_avg_pool2d] = importAdaptiveAvgPool2d;
+}

@@ -19,6 +19,8 @@
 #include <torch/script.h>
 
 #include <functional>
+#include <optional>
+#include <set>
 #include <unordered_map>
 
 namespace dpc {
@@ -63,7 +65,9 @@ public:
   mlir::FailureOr<mlir::Value> tensorArg(jit::Node *node, size_t input) {
     return tensor(node, node->input(input));
   }
-  bool isTensor(jit::Value *v) const { return values.count(v) != 0; }
+  bool isTensor(jit::Value *v) const {
+    return values.count(v) != 0 || bufferAliases.count(v) != 0;
+  }
   static bool isNone(jit::Value *v) {
     return v->type()->kind() == c10::TypeKind::NoneType;
   }
@@ -96,20 +100,61 @@ public:
   /// Creates `OpTy` after checking the operands with its type inference, so
   /// a shape mismatch is a diagnostic at `loc`, not a crash.
   template <typename OpTy>
-  mlir::FailureOr<mlir::Value>
-  create(mlir::Location loc, mlir::ValueRange operands,
-         llvm::ArrayRef<mlir::NamedAttribute> attrs = {}) {
+  mlir::FailureOr<OpTy>
+  createOp(mlir::Location loc, mlir::ValueRange operands,
+           llvm::ArrayRef<mlir::NamedAttribute> attrs = {}) {
     llvm::SmallVector<mlir::Type> types;
     if (mlir::failed(OpTy::inferReturnTypes(
             &context, loc, operands, builder.getDictionaryAttr(attrs),
             mlir::OpaqueProperties(nullptr), mlir::RegionRange(), types)))
       return mlir::failure();
-    return builder.create<OpTy>(loc, types, operands, attrs)->getResult(0);
+    return builder.create<OpTy>(loc, types, operands, attrs);
+  }
+  /// createOp, for ops with one result (or whose first result is wanted).
+  template <typename OpTy>
+  mlir::FailureOr<mlir::Value>
+  create(mlir::Location loc, mlir::ValueRange operands,
+         llvm::ArrayRef<mlir::NamedAttribute> attrs = {}) {
+    auto op = createOp<OpTy>(loc, operands, attrs);
+    if (mlir::failed(op))
+      return mlir::failure();
+    return (*op)->getResult(0);
   }
 
+  /// Buffers updated in place (BatchNorm's running statistics,
+  /// num_batches_tracked) are functionalized: the importer keeps the current
+  /// value of every buffer, reads of the buffer see it, and the forward
+  /// returns the final value of each updated buffer after its output.
+  ///
+  /// The state_dict name of the buffer that `v` refers to (a prim::GetAttr
+  /// of a buffer, or the result of an in-place update of one), if any.
+  std::optional<std::string> bufferName(jit::Value *v) const;
+  /// Records `newValue` as the value of buffer `name` from now on; `alias`,
+  /// when given, refers to the buffer too (the result of an in-place op).
+  void updateBuffer(const std::string &name, mlir::Value newValue,
+                    jit::Value *alias = nullptr);
+
 private:
+  /// What a TorchScript value is bound to during import: an MLIR tensor, a
+  /// buffer (by name), or a compile-time value (with its attribute path when
+  /// it is a module).
+  struct Binding {
+    mlir::Value tensor;
+    std::string buffer;
+    std::optional<c10::IValue> constant;
+    std::string path;
+  };
+  Binding lookup(jit::Value *v);
+  void assign(jit::Value *v, const Binding &binding);
+
   mlir::LogicalResult collectTensors(jit::Module &module);
+  mlir::LogicalResult foldModuleAttributes(jit::Graph &graph,
+                                           const c10::IValue &self);
+  mlir::LogicalResult importBlock(jit::Block *block);
   mlir::LogicalResult importNode(jit::Node *node);
+  mlir::LogicalResult importIf(jit::Node *node);
+  mlir::LogicalResult importLoop(jit::Node *node);
+  std::optional<mlir::LogicalResult> evaluate(jit::Node *node);
 
   mlir::MLIRContext &context;
   mlir::OpBuilder builder;
@@ -121,6 +166,10 @@ private:
   std::unordered_map<const jit::Value *, mlir::Value> values;
   std::unordered_map<const jit::Value *, c10::IValue> attributes;
   std::unordered_map<const jit::Value *, std::string> attributePaths;
+  /// Values that refer to a buffer (by state_dict name); the buffer's
+  /// current value is namedTensors[name].
+  std::unordered_map<const jit::Value *, std::string> bufferAliases;
+  std::set<std::string> updatedBuffers;
 };
 
 } // namespace dpc

@@ -7,6 +7,18 @@
 // argument. Shapes are inferred op by op from the given input shapes, so a
 // shape error is reported at the model's source line.
 //
+// The model is compiled in training mode (like model.train() before a
+// training loop). Before translation, reads of non-tensor module attributes
+// (`self.training`, hyper-parameters, None for absent tensors) become
+// constants and TorchScript's constant propagation folds the branches on
+// them; in-place ops on values nothing else aliases become functional
+// (RemoveTensorMutation). Control flow that is left (shape checks such as
+// BatchNorm's `if input.dim() != 4: raise`) is evaluated during import, where
+// shapes are static: the taken branch of a prim::If is imported inline, a
+// prim::Loop is unrolled, and reaching a prim::RaiseException is an error at
+// its source line. In-place updates of buffers are functionalized (see
+// Importer::updateBuffer).
+//
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Import/Importer.h"
@@ -18,9 +30,12 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
 
+#include <torch/csrc/jit/ir/alias_analysis.h>
+#include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/passes/constant_propagation.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 #include <torch/csrc/jit/passes/inliner.h>
+#include <torch/csrc/jit/passes/remove_mutation.h>
 
 #include <fstream>
 #include <unordered_map>
@@ -33,6 +48,94 @@ namespace {
 /// First line of a LibTorch error, without its backtrace.
 std::string firstLine(const std::string &message) {
   return message.substr(0, message.find('\n'));
+}
+
+/// The out-of-place form of in-place op `node` (aten::add_ -> aten::add),
+/// if the node mutates its first input only and that form exists.
+std::optional<c10::Symbol> functionalForm(jit::Node *node) {
+  if (!node->kind().is_aten() || node->outputs().size() != 1 ||
+      node->inputs().empty())
+    return std::nullopt;
+  std::string name = node->kind().toUnqualString();
+  if (name.size() < 2 || name.back() != '_' || name[name.size() - 2] == '_')
+    return std::nullopt;
+  auto symbol = c10::Symbol::aten(name.substr(0, name.size() - 1));
+  if (jit::getAllOperatorsFor(symbol).empty())
+    return std::nullopt;
+  return symbol;
+}
+
+/// Rewrites in-place ops whose mutation nothing else can observe into their
+/// out-of-place forms: `out += identity` and `relu(out, inplace=True)` on an
+/// activation that no view, list or other value aliases. Later uses of the
+/// mutated value read the new one instead. TorchScript's own
+/// RemoveTensorMutation leaves these when it cannot reorder the value's
+/// creation next to its mutation (e.g. across BatchNorm's buffer updates).
+/// Mutations of module attributes, graph inputs and aliased values stay, and
+/// the importer reports them.
+void functionalizeInPlaceOps(std::shared_ptr<jit::Graph> &graph) {
+  std::vector<jit::Value *> allValues;
+  std::vector<jit::Node *> candidates;
+  std::function<void(jit::Block *)> collect = [&](jit::Block *block) {
+    for (jit::Node *node : block->nodes()) {
+      for (jit::Value *output : node->outputs())
+        allValues.push_back(output);
+      if (functionalForm(node))
+        candidates.push_back(node);
+      for (jit::Block *sub : node->blocks())
+        collect(sub);
+    }
+  };
+  collect(graph->block());
+  if (candidates.empty())
+    return;
+
+  // Decide on the original graph: the mutated value must be fresh (made by
+  // an op that does not alias its inputs) and aliased only by the results
+  // of in-place ops on it.
+  std::vector<jit::Node *> safe;
+  {
+    jit::AliasDb aliasDb(graph);
+    for (jit::Node *node : candidates) {
+      // The value the chain of in-place ops mutates (relu_(out.add_(x))).
+      jit::Value *self = node->input(0);
+      while (functionalForm(self->node()))
+        self = self->node()->input(0);
+      jit::Node *producer = self->node();
+      if (producer->kind() == c10::prim::Param ||
+          producer->kind() == c10::prim::GetAttr ||
+          jit::MutationRemover::hasSideEffectOrAlias(self, &aliasDb))
+        continue;
+      bool aliased = false;
+      for (jit::Value *other : allValues) {
+        if (other == self || !aliasDb.mayAlias(self, other))
+          continue;
+        jit::Node *user = other->node();
+        bool inPlaceResult = functionalForm(user) &&
+                             aliasDb.mayAlias(user->input(0), self);
+        aliased |= !inPlaceResult;
+      }
+      if (!aliased)
+        safe.push_back(node);
+    }
+  }
+
+  for (jit::Node *node : safe) {
+    jit::Value *self = node->input(0);
+    jit::Node *functional =
+        graph->create(*functionalForm(node), node->inputs(), 1);
+    functional->output()->setType(node->output()->type());
+    functional->setSourceRange(node->sourceRange());
+    functional->insertBefore(node);
+    jit::Value *result = functional->output();
+    node->output()->replaceAllUsesWith(result);
+    std::vector<jit::Use> uses = self->uses();
+    for (const jit::Use &use : uses)
+      if (use.user != node && use.user != functional &&
+          use.user->isAfter(node))
+        use.user->replaceInput(use.offset, result);
+    node->destroy();
+  }
 }
 
 } // namespace
@@ -62,14 +165,21 @@ Location Importer::locOf(jit::Node *node) {
 LogicalResult Importer::collectTensors(jit::Module &module) {
   auto add = [&](const std::string &name, const at::Tensor &t,
                  bool isParameter) -> LogicalResult {
-    if (t.scalar_type() != at::kFloat)
+    // Integer tensors cannot be trained: int64 buffers (BatchNorm's
+    // num_batches_tracked) are state the step updates.
+    bool trainable = isParameter && t.requires_grad();
+    if (t.scalar_type() != at::kFloat &&
+        (trainable || t.scalar_type() != at::kLong))
       return emitError(fileLoc)
              << (isParameter ? "parameter '" : "buffer '") << name
              << "' has dtype " << c10::toString(t.scalar_type())
-             << "; only float32 parameters and buffers are supported";
+             << (isParameter
+                     ? "; only float32 parameters and buffers are supported"
+                     : "; only float32 and int64 buffers are supported");
     ModelTensor tensor;
     tensor.name = name;
-    tensor.isParameter = isParameter && t.requires_grad();
+    tensor.isParameter = trainable;
+    tensor.dtype = t.scalar_type() == at::kLong ? DType::I64 : DType::F32;
     tensor.shape.assign(t.sizes().begin(), t.sizes().end());
     at::Tensor contiguous = t.detach().contiguous();
     const char *data = static_cast<const char *>(contiguous.data_ptr());
@@ -109,9 +219,18 @@ Importer::run(const std::vector<TensorSpec> &inputs) {
              failure();
     graph = forward->graph()->copy();
     jit::Inline(*graph);
-    // Folds branches on constant flags that inlining exposes, e.g. the
-    // `inplace` test inside F.relu.
+    // dpc compiles the training step: every submodule is in training mode.
+    module.train(true);
+    if (failed(foldModuleAttributes(*graph, module._ivalue())))
+      return failure();
+    // Folds branches on constant flags that inlining and the attribute
+    // folding expose, e.g. the `inplace` test inside F.relu and the
+    // `self.training` tests of BatchNorm.
     jit::ConstantPropagation(graph);
+    // x.relu_(), out += identity: functional where nothing else observes
+    // the mutation (buffers stay in place; see updateBuffer).
+    jit::RemoveTensorMutation(graph);
+    functionalizeInPlaceOps(graph);
     jit::EliminateDeadCode(graph);
   } catch (const c10::Error &e) {
     return emitError(fileLoc) << "cannot load TorchScript module '" << path
@@ -146,7 +265,9 @@ Importer::run(const std::vector<TensorSpec> &inputs) {
       argAttrs.push_back(makeSlotAttrs(&context, kind::kInput, input.name));
     }
     for (const ModelTensor &t : result.tensors) {
-      argTypes.push_back(RankedTensorType::get(t.shape, builder.getF32Type()));
+      Type elementType = t.dtype == DType::I64 ? Type(builder.getI64Type())
+                                               : Type(builder.getF32Type());
+      argTypes.push_back(RankedTensorType::get(t.shape, elementType));
       argAttrs.push_back(makeSlotAttrs(
           &context, t.isParameter ? kind::kParameter : kind::kBuffer, t.name));
     }
@@ -167,24 +288,32 @@ Importer::run(const std::vector<TensorSpec> &inputs) {
     attributes[graph->inputs()[0]] = module._ivalue();
     attributePaths[graph->inputs()[0]] = "";
 
-    for (jit::Node *node : graph->nodes())
-      if (failed(importNode(node)))
-        return failure();
+    if (failed(importBlock(graph->block())))
+      return failure();
 
     if (graph->outputs().size() != 1)
       return emitError(fileLoc) << "the model's forward must return one "
                                    "tensor",
              failure();
     jit::Value *output = graph->outputs()[0];
-    auto it = values.find(output);
-    if (it == values.end())
+    Value outputValue = lookup(output).tensor;
+    if (!outputValue)
       return emitError(fileLoc) << "the model's forward must return one "
                                    "tensor, it returns "
                                 << output->type()->str(),
              failure();
-    builder.create<func::ReturnOp>(fileLoc, it->second);
+    // The output, then the final value of each updated buffer.
+    SmallVector<Value> results = {outputValue};
+    SmallVector<DictionaryAttr> resultAttrs = {builder.getDictionaryAttr({})};
+    for (const ModelTensor &t : result.tensors)
+      if (updatedBuffers.count(t.name)) {
+        results.push_back(namedTensors[t.name]);
+        resultAttrs.push_back(makeSlotAttrs(&context, kind::kBuffer, t.name));
+      }
+    builder.create<func::ReturnOp>(fileLoc, results);
     func.setFunctionType(builder.getFunctionType(
-        argTypes, TypeRange{it->second.getType()}));
+        argTypes, ValueRange(results).getTypes()));
+    func.setAllResultAttrs(resultAttrs);
   } catch (const c10::Error &e) {
     return emitError(fileLoc) << "while importing '" << path
                               << "': " << firstLine(e.what_without_backtrace()),
@@ -197,6 +326,7 @@ LogicalResult Importer::bind(jit::Node *node, FailureOr<Value> v, size_t index) 
   if (failed(v))
     return failure();
   values[node->output(index)] = *v;
+  bufferAliases.erase(node->output(index));
   return success();
 }
 
@@ -243,9 +373,8 @@ FailureOr<SmallVector<int64_t>> Importer::intList(jit::Node *node,
 }
 
 FailureOr<Value> Importer::tensor(jit::Node *node, jit::Value *v) {
-  auto it = values.find(v);
-  if (it != values.end())
-    return it->second;
+  if (Value value = lookup(v).tensor)
+    return value;
   return error(node) << "'" << node->kind().toQualString()
                      << "': operand '" << v->debugName()
                      << "' is not a tensor dpc supports here ("
@@ -274,13 +403,54 @@ LogicalResult Importer::importNode(jit::Node *node) {
         return error(node) << "tensor attribute '" << full
                            << "' is neither a parameter nor a buffer",
                failure();
-      values[node->output()] = tensorIt->second;
+      auto spec = llvm::find_if(result.tensors, [&](const ModelTensor &t) {
+        return t.name == full;
+      });
+      if (spec != result.tensors.end() && !spec->isParameter)
+        bufferAliases[node->output()] = full; // read its current value
+      else
+        values[node->output()] = tensorIt->second;
       return success();
     }
     attributes[node->output()] = value;
     attributePaths[node->output()] = full;
     return success();
   }
+
+  // Control flow and checks on compile-time values (shapes are static).
+  if (kind == c10::prim::If)
+    return importIf(node);
+  if (kind == c10::prim::Loop)
+    return importLoop(node);
+  if (kind == c10::prim::RaiseException) {
+    std::optional<c10::IValue> message;
+    if (node->inputs().size() > 0)
+      message = constant(node->input(0));
+    return error(node) << "the model raises an exception for these shapes"
+                       << (message && message->isString()
+                               ? ": " + message->toStringRef()
+                               : std::string()),
+           failure();
+  }
+  if (kind == c10::prim::Uninitialized || kind == c10::aten::warn)
+    return success(); // only on paths that raise / a warning
+  if (kind == c10::aten::dim && isTensor(node->input(0))) {
+    auto type = cast<RankedTensorType>(lookup(node->input(0)).tensor.getType());
+    bindConstant(node, c10::IValue(type.getRank()));
+    return success();
+  }
+  if ((kind == c10::aten::__is__ || kind == c10::aten::__isnot__) &&
+      (isTensor(node->input(0)) || isTensor(node->input(1)))) {
+    // A tensor is not None; two tensors are compared by identity.
+    bool same = lookup(node->input(0)).tensor == lookup(node->input(1)).tensor;
+    bindConstant(node, c10::IValue(kind == c10::aten::__is__ ? same : !same));
+    return success();
+  }
+
+  // Scalar computations (on shapes, flags) before the tensor ops of the
+  // same name (aten::add of two ints is not nn.add).
+  if (std::optional<LogicalResult> evaluated = evaluate(node))
+    return *evaluated;
 
   auto it = importers.find(kind);
   if (it != importers.end())
@@ -331,6 +501,204 @@ LogicalResult Importer::importNode(jit::Node *node) {
                        << "' is not supported; use the out-of-place form",
            failure();
   return error(node) << "unsupported op '" << name << "'", failure();
+}
+
+//===----------------------------------------------------------------------===//
+// Module attributes, control flow and compile-time evaluation
+//===----------------------------------------------------------------------===//
+
+LogicalResult Importer::foldModuleAttributes(jit::Graph &graph,
+                                             const c10::IValue &self) {
+  // The module object each value refers to, from `self` down.
+  std::unordered_map<const jit::Value *, c10::IValue> objects;
+  objects[graph.inputs()[0]] = self;
+  std::function<LogicalResult(jit::Block *)> walk =
+      [&](jit::Block *block) -> LogicalResult {
+    for (jit::Node *node : block->nodes()) {
+      if (node->kind() == c10::prim::SetAttr)
+        return error(node) << "assigning the module attribute '"
+                           << node->s(c10::attr::name)
+                           << "' in forward is not supported",
+               failure();
+      if (node->kind() == c10::prim::GetAttr) {
+        auto it = objects.find(node->input(0));
+        if (it != objects.end() && it->second.isObject()) {
+          c10::IValue value =
+              it->second.toObject()->getAttr(node->s(c10::attr::name));
+          if (value.isObject()) {
+            objects[node->output()] = value;
+          } else if (!value.isTensor()) {
+            // bool, int, float, str, None and tuples or lists of them.
+            jit::WithInsertPoint guard(node);
+            if (auto c = jit::tryInsertConstant(graph, value))
+              node->output()->replaceAllUsesWith(*c);
+          }
+        }
+      }
+      for (jit::Block *sub : node->blocks())
+        if (failed(walk(sub)))
+          return failure();
+    }
+    return success();
+  };
+  return walk(graph.block());
+}
+
+Importer::Binding Importer::lookup(jit::Value *v) {
+  Binding binding;
+  if (auto it = bufferAliases.find(v); it != bufferAliases.end()) {
+    binding.buffer = it->second;
+    binding.tensor = namedTensors[it->second];
+    return binding;
+  }
+  if (auto it = values.find(v); it != values.end()) {
+    binding.tensor = it->second;
+    return binding;
+  }
+  binding.constant = constant(v);
+  if (auto it = attributePaths.find(v); it != attributePaths.end())
+    binding.path = it->second;
+  return binding;
+}
+
+void Importer::assign(jit::Value *v, const Binding &binding) {
+  values.erase(v);
+  bufferAliases.erase(v);
+  attributes.erase(v);
+  attributePaths.erase(v);
+  if (!binding.buffer.empty())
+    bufferAliases[v] = binding.buffer;
+  else if (binding.tensor)
+    values[v] = binding.tensor;
+  else if (binding.constant)
+    attributes[v] = *binding.constant;
+  if (!binding.path.empty())
+    attributePaths[v] = binding.path;
+}
+
+std::optional<std::string> Importer::bufferName(jit::Value *v) const {
+  auto it = bufferAliases.find(v);
+  if (it == bufferAliases.end())
+    return std::nullopt;
+  return it->second;
+}
+
+void Importer::updateBuffer(const std::string &name, Value newValue,
+                            jit::Value *alias) {
+  namedTensors[name] = newValue;
+  updatedBuffers.insert(name);
+  if (alias) {
+    values.erase(alias);
+    bufferAliases[alias] = name;
+  }
+}
+
+LogicalResult Importer::importBlock(jit::Block *block) {
+  for (jit::Node *node : block->nodes())
+    if (failed(importNode(node)))
+      return failure();
+  return success();
+}
+
+LogicalResult Importer::importIf(jit::Node *node) {
+  std::optional<c10::IValue> condition = constant(node->input(0));
+  if (!condition || !condition->isBool())
+    return error(node) << "control flow on a value known only at run time "
+                          "('prim::If' on '"
+                       << node->input(0)->debugName()
+                       << "') is not supported",
+           failure();
+  jit::Block *taken = node->blocks()[condition->toBool() ? 0 : 1];
+  if (failed(importBlock(taken)))
+    return failure();
+  for (size_t i = 0; i < node->outputs().size(); ++i)
+    assign(node->output(i), lookup(taken->outputs()[i]));
+  return success();
+}
+
+LogicalResult Importer::importLoop(jit::Node *node) {
+  // prim::Loop(max_trip_count, initial_condition, carried...) with a body
+  // (iteration, carried...) -> (condition, carried...): unrolled.
+  constexpr int64_t kMaxIterations = 1 << 16;
+  std::optional<c10::IValue> tripCount = constant(node->input(0));
+  std::optional<c10::IValue> condition = constant(node->input(1));
+  if (!tripCount || !tripCount->isInt() || !condition || !condition->isBool())
+    return error(node) << "loops whose trip count or condition is known only "
+                          "at run time are not supported",
+           failure();
+  jit::Block *body = node->blocks()[0];
+  std::vector<Binding> carried;
+  for (size_t i = 2; i < node->inputs().size(); ++i)
+    carried.push_back(lookup(node->input(i)));
+  bool running = condition->toBool();
+  for (int64_t i = 0; running && i < tripCount->toInt(); ++i) {
+    if (i == kMaxIterations)
+      return error(node) << "loop runs more than " << kMaxIterations
+                         << " iterations",
+             failure();
+    Binding iteration;
+    iteration.constant = c10::IValue(i);
+    assign(body->inputs()[0], iteration);
+    for (size_t j = 0; j < carried.size(); ++j)
+      assign(body->inputs()[j + 1], carried[j]);
+    if (failed(importBlock(body)))
+      return failure();
+    std::optional<c10::IValue> next = constant(body->outputs()[0]);
+    if (!next || !next->isBool())
+      return error(node) << "loops whose condition is known only at run time "
+                            "are not supported",
+             failure();
+    running = next->toBool();
+    for (size_t j = 0; j < carried.size(); ++j)
+      carried[j] = lookup(body->outputs()[j + 1]);
+  }
+  for (size_t j = 0; j < carried.size(); ++j)
+    assign(node->output(j), carried[j]);
+  return success();
+}
+
+/// Whether values of `type` may hold tensors.
+static bool mayHoldTensors(const c10::TypePtr &type) {
+  if (type->kind() == c10::TypeKind::TensorType ||
+      type->kind() == c10::TypeKind::AnyType)
+    return true;
+  for (const c10::TypePtr &contained : type->containedTypes())
+    if (mayHoldTensors(contained))
+      return true;
+  return false;
+}
+
+std::optional<LogicalResult> Importer::evaluate(jit::Node *node) {
+  // Scalar and list computations on compile-time values (int arithmetic,
+  // comparisons, len, indexing, string formatting for error messages): run
+  // the op itself, as TorchScript's constant propagation would.
+  if (!node->blocks().empty() || node->hasSideEffects() ||
+      !node->maybeOperator())
+    return std::nullopt;
+  for (jit::Value *output : node->outputs())
+    if (mayHoldTensors(output->type()))
+      return std::nullopt;
+  jit::Stack stack;
+  for (jit::Value *input : node->inputs()) {
+    if (isTensor(input))
+      return std::nullopt;
+    std::optional<c10::IValue> c = constant(input);
+    if (!c)
+      return std::nullopt;
+    stack.push_back(*c);
+  }
+  try {
+    node->getOperation()(stack);
+  } catch (const c10::Error &e) {
+    return error(node) << "'" << node->kind().toQualString()
+                       << "' failed: " << firstLine(e.what_without_backtrace()),
+           failure();
+  }
+  if (stack.size() != node->outputs().size())
+    return std::nullopt;
+  for (size_t i = 0; i < stack.size(); ++i)
+    bindConstant(node, stack[i], i);
+  return success();
 }
 
 FailureOr<ImportedModel>

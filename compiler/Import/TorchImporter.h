@@ -34,8 +34,9 @@ struct TensorSpec {
 struct ModelTensor {
   std::string name; // state_dict key, e.g. "layer1.0.conv1.weight"
   bool isParameter = true;
+  DType dtype = DType::F32; // F32, or I64 for buffers (num_batches_tracked)
   std::vector<int64_t> shape;
-  std::vector<char> bytes; // float32, row-major
+  std::vector<char> bytes; // row-major
 };
 
 struct ImportedModel {
@@ -43,12 +44,15 @@ struct ImportedModel {
   std::vector<ModelTensor> tensors;
 };
 
-/// Imports the `forward` method of the TorchScript module at `path` as
-/// `func.func @forward(inputs..., parameters..., buffers...)` in the nn
-/// dialect, with one argument per parameter and buffer (in state_dict
-/// order, named by `dpc.name`) and the model's source locations. On failure
-/// emits one diagnostic (at the model's source line where there is one) and
-/// returns failure.
+/// Imports the `forward` method of the TorchScript module at `path`, in
+/// training mode, as `func.func @forward(inputs..., parameters...,
+/// buffers...) -> (output, updated buffers...)` in the nn dialect, with one
+/// argument per parameter and buffer (in state_dict order, named by
+/// `dpc.name`) and the model's source locations. Buffers the forward updates
+/// in place (BatchNorm's running statistics) are functionalized: their final
+/// values are returned after the output, in argument order, with
+/// `dpc.kind = "buffer"` and `dpc.name`. On failure emits one diagnostic (at
+/// the model's source line where there is one) and returns failure.
 mlir::FailureOr<ImportedModel> importTorchScript(mlir::MLIRContext &context,
                                                  const std::string &path,
                                                  const std::vector<TensorSpec> &inputs);

@@ -289,6 +289,13 @@ float Session::step(const std::vector<const void *> &localBatch) {
     std::memcpy(s.slots[s.batch[i]->slot], localBatch[i],
                 static_cast<size_t>(s.batch[i]->numBytes()));
   }
+  // DDP's broadcast_buffers: before every forward, rank 0's buffers
+  // (BatchNorm's running statistics, num_batches_tracked) overwrite every
+  // other rank's, which then update them from their own batch.
+  if (s.ctx.worldSize > 1)
+    for (const WeightSpec &w : s.manifest.buffers)
+      broadcast(s.slots[w.slot], w.numBytes(), s.ctx.comm,
+                "buffer '" + w.name + "'");
   s.ctx.error.clear();
   s.trainStep(&s.ctx, s.slots.data());
   drainPending(&s.ctx);

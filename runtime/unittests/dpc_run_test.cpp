@@ -238,6 +238,37 @@ TEST_F(DpcRunMpiTest, TwoRanksMatchOneRankWithTheGlobalBatch) {
   EXPECT_EQ(readSafetensors(two).tensors.at("optimizer.step").data<int64_t>()[0], 12);
 }
 
+TEST_F(DpcRunMpiTest, BuffersFollowRankZero) {
+  // DDP's broadcast_buffers: before every step rank 0's buffers overwrite
+  // the others'. The buffer module adds b to its loss, then sets b to its
+  // rank's first input value; its parameters train exactly like the plain
+  // module's. So from step 2 on, the loss averaged over the ranks exceeds
+  // the plain module's by rank 0's first input value of the previous step
+  // (both ranks hold it), not by the mean of the ranks' values.
+  TempDir dir;
+  writeData(dir, 40); // global batches of 16: samples 0 and 16 start rank 0's
+  auto losses = [&](const std::string &module) {
+    RunResult r = runCommand(
+        mpirun(2) + dpcRun(module, dir, "--steps 4 --log-every 1"), dir);
+    EXPECT_EQ(r.exitCode, 0) << r.out << r.err;
+    std::vector<double> values;
+    for (const std::string &line : linesWith(r.out, "  loss "))
+      values.push_back(std::stod(line.substr(line.find("loss ") + 5)));
+    return values;
+  };
+  std::vector<double> plain = losses(DPC_TEST_MODULE_WS2);
+  std::vector<double> buffered = losses(DPC_TEST_MODULE_BUFFER);
+  ASSERT_EQ(plain.size(), 4u);
+  ASSERT_EQ(buffered.size(), 4u);
+  EXPECT_NEAR(buffered[0], plain[0], 2e-6); // b starts at 0 on every rank
+  for (int step = 2; step <= 4; ++step) {
+    int previousBatch = (step - 2) % 2;
+    double rank0First = std::cos(static_cast<float>(3 * 16 * previousBatch));
+    EXPECT_NEAR(buffered[step - 1] - plain[step - 1], rank0First, 2e-6)
+        << "step " << step;
+  }
+}
+
 TEST_F(DpcRunMpiTest, ResumeUnderMpi) {
   TempDir dir;
   writeData(dir, 40);

@@ -11,6 +11,11 @@
  *   DPC_TEST_MOMENTUM    SGD momentum; when defined, adds a momentum buffer
  *   DPC_TEST_ABI         manifest abi_version (default 1); another value also
  *                        calls a kernel this runtime does not have
+ *   DPC_TEST_BUFFER      adds a buffer b (f32[1], initially 0) that the step
+ *                        adds to the loss and then sets to the rank's first
+ *                        input value, so that a multi-rank run shows whether
+ *                        the runtime broadcast rank 0's buffer before the
+ *                        step (DDP's broadcast_buffers)
  *
  *===----------------------------------------------------------------------===*/
 
@@ -50,7 +55,11 @@ const char dpc_model_manifest[] =
     " \"optimizer\": {\"kind\": \"sgd\", \"lr\": 0.1, \"momentum\": " STR(MOMENTUM) ","
     " \"dampening\": 0.0, \"weight_decay\": 0.0, \"nesterov\": false},"
     " \"parameters\": [{\"name\": \"w\", \"dtype\": \"f32\", \"shape\": [4, 1], \"weights_offset\": 0, \"slot\": 0}],"
+#ifdef DPC_TEST_BUFFER
+    " \"buffers\": [{\"name\": \"b\", \"dtype\": \"f32\", \"shape\": [1], \"weights_offset\": 16, \"slot\": 5}],"
+#else
     " \"buffers\": [],"
+#endif
 #ifdef DPC_TEST_MOMENTUM
     " \"optimizer_state\": [{\"name\": \"w.momentum_buffer\", \"parameter\": \"w\", \"dtype\": \"f32\", \"shape\": [4, 1], \"slot\": 5}],"
 #else
@@ -58,17 +67,22 @@ const char dpc_model_manifest[] =
 #endif
     " \"buckets\": [{\"index\": 0, \"bytes\": 16, \"parameters\": [\"w\"]}],"
     " \"arena\": {\"bytes\": 4096, \"slot\": 4},"
-#ifdef DPC_TEST_MOMENTUM
+#if defined(DPC_TEST_MOMENTUM) || defined(DPC_TEST_BUFFER)
     " \"num_slots\": 6,"
 #else
     " \"num_slots\": 5,"
 #endif
-    " \"weights_bytes\": 16}";
+    " \"weights_bytes\": 20}";
 
-/* w = [0.5, -0.25, 0.125, 1.0] as little-endian float32. */
-__attribute__((aligned(64))) const unsigned char dpc_model_weights[16] = {
+#if defined(DPC_TEST_MOMENTUM) && defined(DPC_TEST_BUFFER)
+#error "the momentum buffer and the buffer b share slot 5"
+#endif
+
+/* w = [0.5, -0.25, 0.125, 1.0], then b = 0, as little-endian float32. */
+__attribute__((aligned(64))) const unsigned char dpc_model_weights[20] = {
     0x00, 0x00, 0x00, 0x3f, 0x00, 0x00, 0x80, 0xbe,
-    0x00, 0x00, 0x00, 0x3e, 0x00, 0x00, 0x80, 0x3f};
+    0x00, 0x00, 0x00, 0x3e, 0x00, 0x00, 0x80, 0x3f,
+    0x00, 0x00, 0x00, 0x00};
 
 #if DPC_TEST_ABI != DPC_ABI_VERSION
 void dpcrt_kernel_from_the_future(dpcrt_context *ctx);
@@ -97,6 +111,11 @@ void dpc_model_train_step(dpcrt_context *ctx, void *const *slots) {
   dpcrt_mse_loss_grad_f32(ctx, dpred, dloss, pred, y, B);
   /* grad_w = x^T @ dpred */
   dpcrt_gemm_f32(ctx, gradW, x, dpred, 4, 1, B, 1, 0, 0.0f);
+#ifdef DPC_TEST_BUFFER
+  float *b = (float *)slots[5];
+  loss[0] += b[0];
+  dpcrt_copy(ctx, b, x, 4);
+#endif
   int64_t handle = dpcrt_allreduce_start(ctx, 0, gradW, 4);
   dpcrt_allreduce_wait(ctx, handle);
   dpcrt_sgd_update_f32(ctx, w, momentumBuf, gradW, 4, 0.1f,

@@ -251,6 +251,126 @@ void dpcrt_nll_loss_grad_f32(dpcrt_context *ctx, float *dinput,
                              const float *dloss, const int64_t *labels,
                              int64_t n, int64_t c);
 
+//===----------------------------------------------------------------------===//
+// Convolution, normalization and pooling (CNNs). Activations are NCHW.
+//===----------------------------------------------------------------------===//
+
+// The geometry of a 2-d convolution: the conv2d kernels take a pointer to
+// DPCRT_CONV2D_NUM_DIMS int64 values, indexed by these names.
+enum dpcrt_conv2d_dim {
+  DPCRT_CONV2D_N = 0,      // batch
+  DPCRT_CONV2D_C = 1,      // input channels
+  DPCRT_CONV2D_H = 2,      // input height
+  DPCRT_CONV2D_W = 3,      // input width
+  DPCRT_CONV2D_O = 4,      // output channels
+  DPCRT_CONV2D_KH = 5,     // kernel height
+  DPCRT_CONV2D_KW = 6,     // kernel width
+  DPCRT_CONV2D_OH = 7,     // output height
+  DPCRT_CONV2D_OW = 8,     // output width
+  DPCRT_CONV2D_STRIDE_H = 9,
+  DPCRT_CONV2D_STRIDE_W = 10,
+  DPCRT_CONV2D_PAD_H = 11,
+  DPCRT_CONV2D_PAD_W = 12,
+  DPCRT_CONV2D_DILATION_H = 13,
+  DPCRT_CONV2D_DILATION_W = 14,
+  DPCRT_CONV2D_GROUPS = 15,
+  DPCRT_CONV2D_NUM_DIMS = 16,
+};
+// out [N,O,OH,OW] = conv2d(in [N,C,H,W], weight [O,C/groups,KH,KW]) + bias
+// [O] (bias may be null), zero padding. im2col + one GEMM per sample and
+// group; the im2col buffer is per thread and grows once.
+void dpcrt_conv2d_f32(dpcrt_context *ctx, float *out, const float *in,
+                      const float *weight, const float *bias,
+                      const int64_t *dims);
+// dx [N,C,H,W] = the gradient of conv2d's input for dy [N,O,OH,OW]
+// (weight^T @ dy per sample and group, then col2im). Overwrites dx.
+void dpcrt_conv2d_input_grad_f32(dpcrt_context *ctx, float *dx,
+                                 const float *dy, const float *weight,
+                                 const int64_t *dims);
+// dweight [O,C/groups,KH,KW] = sum over the batch of dy @ im2col(in)^T.
+// Overwrites dweight.
+void dpcrt_conv2d_weight_grad_f32(dpcrt_context *ctx, float *dweight,
+                                  const float *dy, const float *in,
+                                  const int64_t *dims);
+
+// Training-mode batch normalization of in [n, c, inner] (per channel over n
+// and inner), PyTorch's CPU batch_norm operation by operation: mean and the
+// sum of squared deviations accumulate in double; save_invstd =
+// 1 / sqrt(var_sum / count + eps); out = fma(x, invstd * w, fma(-mean,
+// invstd * w, b)); running_mean and running_var (updated in place, the
+// latter with the unbiased variance) use float(momentum). count = n * inner
+// must be at least 2.
+void dpcrt_batch_norm_f32(dpcrt_context *ctx, float *out, float *save_mean,
+                          float *save_invstd, float *running_mean,
+                          float *running_var, const float *in,
+                          const float *weight, const float *bias, int64_t n,
+                          int64_t c, int64_t inner, double momentum,
+                          double eps);
+// Gradients of training-mode batch_norm (PyTorch's
+// batch_norm_cpu_backward_contiguous_impl, including its 8-lane float sums
+// per plane and its fused multiply-adds, so that results agree bitwise):
+//   sum = sum(dy), dotp = sum((x - mean) * dy), k = dotp * invstd^2 / count
+//   dx = (dy - sum / count - (x - mean) * k) * invstd * w
+//   dweight = dotp * invstd, dbias = sum
+void dpcrt_batch_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dweight,
+                               float *dbias, const float *dy, const float *in,
+                               const float *weight, const float *save_mean,
+                               const float *save_invstd, int64_t n, int64_t c,
+                               int64_t inner);
+// data[0..n) += amount, in place (num_batches_tracked).
+void dpcrt_increment_i64(dpcrt_context *ctx, int64_t *data, int64_t n,
+                         int64_t amount);
+
+// The geometry of 2-d pooling over `planes` = N * C independent planes: the
+// pooling kernels take a pointer to DPCRT_POOL2D_NUM_DIMS int64 values.
+enum dpcrt_pool2d_dim {
+  DPCRT_POOL2D_PLANES = 0,
+  DPCRT_POOL2D_H = 1,
+  DPCRT_POOL2D_W = 2,
+  DPCRT_POOL2D_OH = 3,
+  DPCRT_POOL2D_OW = 4,
+  DPCRT_POOL2D_KH = 5,
+  DPCRT_POOL2D_KW = 6,
+  DPCRT_POOL2D_STRIDE_H = 7,
+  DPCRT_POOL2D_STRIDE_W = 8,
+  DPCRT_POOL2D_PAD_H = 9,
+  DPCRT_POOL2D_PAD_W = 10,
+  DPCRT_POOL2D_DILATION_H = 11, // 1 for average pooling
+  DPCRT_POOL2D_DILATION_W = 12,
+  DPCRT_POOL2D_NUM_DIMS = 13,
+};
+// out = the maximum of each window (NaN wins; padding is -inf).
+void dpcrt_max_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
+                          const int64_t *dims);
+// dx = dy routed to each window's first maximum in `in` (recomputed), summed
+// over windows. Overwrites dx.
+void dpcrt_max_pool2d_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
+                               const float *in, const int64_t *dims);
+// out = the float sum of each window (clipped to the input) divided by
+// divisor_override when non-zero, else by the window size clipped to the
+// padded input (count_include_pad != 0) or to the input.
+void dpcrt_avg_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
+                          const int64_t *dims, int32_t count_include_pad,
+                          int64_t divisor_override);
+// dx = each dy divided by its window's divisor, spread over the window.
+// Overwrites dx.
+void dpcrt_avg_pool2d_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
+                               const int64_t *dims, int32_t count_include_pad,
+                               int64_t divisor_override);
+// out [planes, oh, ow] = adaptive average pooling of in [planes, h, w]:
+// window rows [floor(i*h/oh), ceil((i+1)*h/oh)), likewise columns; the sum
+// divided by the window height, then width. 1x1 outputs are means (double
+// sum, then divided by h*w), as PyTorch's mean over (-1, -2).
+void dpcrt_adaptive_avg_pool2d_f32(dpcrt_context *ctx, float *out,
+                                   const float *in, int64_t planes, int64_t h,
+                                   int64_t w, int64_t oh, int64_t ow);
+// dx = each dy divided by its window size, spread over the window (1x1:
+// divided by h*w). Overwrites dx.
+void dpcrt_adaptive_avg_pool2d_grad_f32(dpcrt_context *ctx, float *dx,
+                                        const float *dy, int64_t planes,
+                                        int64_t h, int64_t w, int64_t oh,
+                                        int64_t ow);
+
 // Starts averaging data[0..n) over all ranks in place (DDP: divide by the
 // world size, then sum), asynchronously; returns a handle for the wait.
 // `bucket` is the compiler's bucket index, for tracing and checks.

@@ -1,0 +1,111 @@
+"""Convolutional models for dpc's end-to-end tests, written by make_cnn_model.py.
+
+TorchScript needs a class's source in a file to script it, hence this module.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class SmallCNN(nn.Module):
+    """Every CNN op dpc supports, on 3x16x16 images: convolutions with and
+    without bias, strided, dilated and grouped; BatchNorm2d with and without
+    affine parameters and running statistics; max, average (with padding,
+    count_include_pad=False) and adaptive average pooling; a residual block
+    with a strided 1x1 shortcut; nn.Sequential; flatten; a linear head.
+    Only the convolution that no BatchNorm follows has a bias (a bias before
+    BatchNorm has a zero gradient, numerically pure rounding noise)."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding=1, bias=False),
+            nn.BatchNorm2d(8),
+            nn.ReLU(),
+        )
+        self.conv1 = nn.Conv2d(8, 16, 3, stride=2, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16, momentum=0.2)
+        self.conv2 = nn.Conv2d(16, 16, 3, padding=2, dilation=2, groups=4, bias=False)
+        self.bn2 = nn.BatchNorm2d(16, affine=False)
+        self.shortcut = nn.Sequential(
+            nn.Conv2d(8, 16, 1, stride=2, bias=False),
+            nn.BatchNorm2d(16, track_running_stats=False),
+        )
+        self.conv3 = nn.Conv2d(16, 16, 3, padding=1)
+        self.head = nn.Linear(16 * 2 * 2, classes)
+
+    def forward(self, x):
+        h = self.stem(x)                                    # 8x16x16
+        h = F.max_pool2d(h, 2)                              # 8x8x8
+        r = F.relu(self.bn1(self.conv1(h)))                 # 16x4x4
+        r = self.bn2(self.conv2(r))
+        h = F.relu(r + self.shortcut(h))                    # residual add
+        h = F.relu(self.conv3(h))
+        h = F.avg_pool2d(h, 3, stride=1, padding=1, count_include_pad=False)
+        h = F.adaptive_avg_pool2d(h, (2, 2))                # 16x2x2
+        return self.head(torch.flatten(h, 1))
+
+
+class BasicBlock(nn.Module):
+    """ResNet's basic block, written as torchvision writes it (in-place ReLU,
+    out += identity), with a 1x1 downsample shortcut when the shape
+    changes."""
+
+    def __init__(self, inplanes, planes, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = None
+        if stride != 1 or inplanes != planes:
+            self.downsample = nn.Sequential(
+                nn.Conv2d(inplanes, planes, 1, stride=stride, bias=False),
+                nn.BatchNorm2d(planes),
+            )
+
+    def forward(self, x):
+        identity = x
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        if self.downsample is not None:
+            identity = self.downsample(x)
+        out += identity
+        return self.relu(out)
+
+
+class ResNet18(nn.Module):
+    """ResNet-18 for 32x32 images (CIFAR-style stem: 3x3 convolution, no
+    max pooling): four stages of two BasicBlocks, widths `width` x (1, 2, 4,
+    8), adaptive average pooling, a linear head. width=64 is the full
+    network (11.2M parameters)."""
+
+    def __init__(self, width=64, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, width, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.relu = nn.ReLU(inplace=True)
+        layers = []
+        inplanes = width
+        for i, planes in enumerate([width, 2 * width, 4 * width, 8 * width]):
+            stride = 1 if i == 0 else 2
+            layers.append(nn.Sequential(BasicBlock(inplanes, planes, stride),
+                                        BasicBlock(planes, planes)))
+            inplanes = planes
+        self.layer1, self.layer2, self.layer3, self.layer4 = layers
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(8 * width, classes)
+
+    def forward(self, x):
+        x = self.relu(self.bn1(self.conv1(x)))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        x = self.avgpool(x)
+        return self.fc(x.view(x.size(0), -1))
+
+
+MODELS = {
+    "small-cnn": (SmallCNN, (3, 16, 16)),
+    "resnet18": (lambda: ResNet18(64), (3, 32, 32)),
+    "resnet18-narrow": (lambda: ResNet18(8), (3, 32, 32)),
+}

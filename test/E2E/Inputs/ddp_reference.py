@@ -1,0 +1,158 @@
+"""Trains a model with real PyTorch DDP and compares dpc's results with it.
+
+usage: ddp_reference.py DIR --world-size N --log RUN.log
+           --checkpoint OUT.safetensors --steps K --local-batch B
+           --lr ... [--momentum --dampening --weight-decay --nesterov]
+           [--rtol 1e-5] [--atol 1e-7]
+
+The reference is torch.nn.parallel.DistributedDataParallel on N processes
+(torch.multiprocessing, gloo backend, file:// rendezvous in a temporary
+directory), each loading the TorchScript module DIR/model.pt in training
+mode. Step k uses the k-th global batch of N*B consecutive samples of
+DIR/x.npy / DIR/y.npy (wrapping around like dpc-run); rank r takes its r-th
+contiguous slice of B samples, computes F.cross_entropy (mean) on it, and
+DDP averages the gradients over the ranks before torch.optim.SGD steps.
+DDP's defaults apply, in particular broadcast_buffers=True: before every
+forward, rank 0's buffers overwrite everyone's, and each rank then
+normalizes with its own batch statistics and updates its running statistics
+from them. So with BatchNorm the result differs from single-process
+training on the global batch, and this script is the reference for
+multi-rank runs of models with buffers.
+
+Compared, all of which must hold:
+- rank 0's parameters, buffers (running statistics, num_batches_tracked) and
+  momentum buffers against dpc's checkpoint (written by rank 0):
+  |dpc - torch| <= rtol * max|torch| + atol per tensor (normwise relative
+  error in the max norm); integer buffers exactly;
+- the checkpoint's step counter is K;
+- each 'step k/K  loss L' line of the run log (the loss averaged over the
+  ranks) against the mean over ranks of PyTorch's losses of step k, to rtol
+  (plus the 5e-7 that printing with 6 decimals can round).
+"""
+import argparse
+import os
+import re
+import sys
+import tempfile
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_against_torch import read_safetensors  # noqa: E402
+
+
+def train(rank, a, tmp):
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{tmp}/rendezvous",
+                            rank=rank, world_size=a.world_size)
+    model = torch.jit.load(f"{a.dir}/model.pt")
+    model.train()
+    ddp = DistributedDataParallel(model)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.SGD(params, lr=a.lr, momentum=a.momentum, dampening=a.dampening,
+                          weight_decay=a.weight_decay, nesterov=a.nesterov)
+    x = torch.from_numpy(np.load(f"{a.dir}/x.npy"))
+    y = torch.from_numpy(np.load(f"{a.dir}/y.npy"))
+    global_batch = a.world_size * a.local_batch
+    batches = x.shape[0] // global_batch
+    losses = []
+    for step in range(a.steps):
+        begin = (step % batches) * global_batch + rank * a.local_batch
+        xb, yb = x[begin:begin + a.local_batch], y[begin:begin + a.local_batch]
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(ddp(xb), yb)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+
+    state = {name: t.detach().numpy().copy() for name, t in model.named_parameters()}
+    state.update({name: t.numpy().copy() for name, t in model.named_buffers()})
+    names = {id(p): n for n, p in model.named_parameters()}
+    for p in params:
+        buf = opt.state.get(p, {}).get("momentum_buffer")
+        if buf is not None:
+            state[f"optimizer.{names[id(p)]}.momentum_buffer"] = buf.numpy().copy()
+    np.savez(f"{tmp}/rank{rank}.npz", losses=np.array(losses), **state)
+    dist.destroy_process_group()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("dir")
+    p.add_argument("--world-size", type=int, required=True)
+    p.add_argument("--log", required=True)
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--steps", type=int, required=True)
+    p.add_argument("--local-batch", type=int, required=True)
+    p.add_argument("--lr", type=float, required=True)
+    p.add_argument("--momentum", type=float, default=0.0)
+    p.add_argument("--dampening", type=float, default=0.0)
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--nesterov", action="store_true")
+    p.add_argument("--rtol", type=float, default=1e-5)
+    p.add_argument("--atol", type=float, default=1e-7)
+    a = p.parse_args()
+    if not dist.is_gloo_available():
+        sys.exit("ddp_reference.py: this PyTorch has no gloo backend")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        mp.spawn(train, args=(a, tmp), nprocs=a.world_size)
+        ranks = [dict(np.load(f"{tmp}/rank{r}.npz")) for r in range(a.world_size)]
+    losses = np.mean([r.pop("losses") for r in ranks], axis=0)
+    expected = ranks[0]
+
+    failures = []
+    ckpt = read_safetensors(a.checkpoint)
+    worst = 0.0
+    for name, ref in sorted(expected.items()):
+        if name not in ckpt:
+            failures.append(f"checkpoint lacks '{name}'")
+            continue
+        got = ckpt[name]
+        if got.shape != ref.shape:
+            failures.append(f"'{name}': shape {got.shape} != torch's {ref.shape}")
+            continue
+        if ref.dtype.kind == "i":
+            if not np.array_equal(got, ref):
+                failures.append(f"'{name}': {got} != torch's {ref}")
+            continue
+        scale = float(np.abs(ref).max()) if ref.size else 0.0
+        err = float(np.abs(got.astype(np.float64) - ref).max()) if ref.size else 0.0
+        worst = max(worst, err / scale if scale > 0 else err)
+        if err > a.rtol * scale + a.atol:
+            failures.append(f"'{name}': max |dpc - torch| = {err:.3g} exceeds "
+                            f"{a.rtol:g} * {scale:.3g} + {a.atol:g}")
+    step_tensor = ckpt.get("optimizer.step")
+    if step_tensor is None or int(step_tensor.reshape(-1)[0]) != a.steps:
+        failures.append(f"checkpoint step counter is {step_tensor}, expected {a.steps}")
+
+    logged = {}
+    with open(a.log) as f:
+        for line in f:
+            m = re.match(r"step (\d+)/\d+\s+loss (\S+)", line)
+            if m:
+                logged[int(m.group(1))] = float(m.group(2))
+    if len(logged) != a.steps:
+        failures.append(f"log has {len(logged)} loss lines, expected {a.steps}")
+    worst_loss = 0.0
+    for k, got in sorted(logged.items()):
+        ref = losses[k - 1]
+        worst_loss = max(worst_loss, abs(got - ref) / abs(ref))
+        if abs(got - ref) > a.rtol * abs(ref) + 5e-7:
+            failures.append(f"step {k}: loss {got} != torch's {ref:.7f}")
+
+    print(f"compared {len(expected)} tensors and {len(logged)} losses with PyTorch DDP on "
+          f"{a.world_size} ranks; worst normwise relative error {worst:.2e}, "
+          f"losses {worst_loss:.2e} (rtol {a.rtol:g})")
+    for f_ in failures:
+        print("FAIL:", f_)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
