@@ -4,8 +4,9 @@
 //   dpc-dp-replicate      (--mode dp) one forward over the replicas' chunks
 //   dpc-build-train-step  forward + loss
 //   dpc-autodiff          + reverse-mode gradients of the parameters
+//   dpc-accumulate        (--accumulate K) K micro-batches, gradients summed
 //   dpc-ddp               + gradient averaging over ranks (dp.all_reduce)
-//   dpc-sgd               + optimizer update
+//   dpc-sgd / dpc-adam    + optimizer update
 //   dpc-ddp-buckets       all-reduces grouped into buckets, start/wait placed
 //   dpc-dp-phases         (--mode dp, instead of dpc-ddp and the buckets)
 //                         concurrent replica stages
@@ -125,7 +126,9 @@ def PlanMemory : Pass<"dpc-plan-memory", "mlir::ModuleOp"> {
     gradients are computed into. Values that alias others (updated
     parameters, wait results) get no space of their own. Records
     `dpc.offset` on each op (one entry per result) and `dpc.arena_bytes` on
-    the function.
+    the function. In the concurrent stages of a --mode dp step
+    (`dp.stage`), two values both live in one stage share no space unless
+    a single replica alone touches both there.
   }];
 }
 
@@ -192,6 +195,58 @@ def DPPhases : Pass<"dpc-dp-phases", "mlir::ModuleOp"> {
     stage, so that the step becomes: replicate, the replicas' forward,
     gather and loss, the replicas' backward, reduce-add and update.
   }];
+}
+
+def Adam : Pass<"dpc-adam", "mlir::ModuleOp"> {
+  let summary = "Apply torch.optim.Adam or AdamW to every gradient of @train_step";
+  let description = [{
+    The counterpart of `dpc-sgd` for Adam: replaces each gradient result by
+    an `nn.adam_update` of its parameter, adds two optimizer-state arguments
+    per updated parameter, `<param>.exp_avg` and `<param>.exp_avg_sq`
+    (`dpc.kind = "optimizer_state"`, zero at the start like torch's state),
+    and returns the updated parameters and moments after the loss. Updates
+    are placed at the end of the step in gradient-ready order, so that each
+    bucket's updates can start as soon as its all-reduce has finished. With
+    `decoupled-weight-decay` the update is torch.optim.AdamW's.
+  }];
+  let options = [
+    Option<"lr", "lr", "double", /*default=*/"1e-3", "Learning rate">,
+    Option<"beta1", "beta1", "double", /*default=*/"0.9",
+           "Decay rate of the first moment (betas[0])">,
+    Option<"beta2", "beta2", "double", /*default=*/"0.999",
+           "Decay rate of the second moment (betas[1])">,
+    Option<"eps", "eps", "double", /*default=*/"1e-8",
+           "Added to the denominator for numerical stability">,
+    Option<"weightDecay", "weight-decay", "double", /*default=*/"0.0",
+           "Weight decay: an L2 penalty added to the gradient (Adam), or "
+           "applied to the parameter directly (AdamW)">,
+    Option<"decoupledWeightDecay", "decoupled-weight-decay", "bool",
+           /*default=*/"false", "AdamW: decouple the weight decay from the "
+           "gradient">,
+  ];
+  let dependentDialects = ["::dpc::nn::NNDialect"];
+}
+
+def Accumulate : Pass<"dpc-accumulate", "mlir::ModuleOp"> {
+  let summary = "Gradient accumulation: K micro-batches per optimizer step";
+  let description = [{
+    Runs between `dpc-autodiff` and `dpc-ddp`. Every input and label
+    argument of `@train_step` grows from `[B, ...]` to `[K*B, ...]`: K
+    micro-batches back to back. The forward and backward pass is unrolled K
+    times, micro-batch k reading its rows through `nn.micro_batch` (a view),
+    so only one micro-batch's activations are live at a time. Gradients are
+    summed over the micro-batches as they become ready and scaled by 1/K,
+    the loss is the mean of the micro-batch losses, and updated buffers are
+    threaded from one micro-batch to the next. The all-reduce and the
+    optimizer that follow then run once per step: DDP's `no_sync` pattern
+    with `(loss / K).backward()` per micro-batch. `micro-batches=1` changes
+    nothing.
+  }];
+  let options = [
+    Option<"microBatches", "micro-batches", "int64_t", /*default=*/"1",
+           "Micro-batches per optimizer step (K)">,
+  ];
+  let dependentDialects = ["::dpc::nn::NNDialect"];
 }
 
 #endif // DPC_PASSES

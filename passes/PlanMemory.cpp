@@ -17,6 +17,8 @@
 #include "passes/TrainStep.h"
 
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
 
 namespace dpc {
 #define GEN_PASS_DEF_PLANMEMORY
@@ -39,7 +41,33 @@ struct Allocation {
   int64_t bytes = 0;
   int64_t begin = 0, end = 0;
   int64_t offset = -1;
+  /// --mode dp: the one replica whose ops access this block in concurrent
+  /// stages, or kShared (several, or none).
+  int64_t replica = kShared;
+  static constexpr int64_t kShared = -1;
 };
+
+/// The position windows [first, last] of the concurrent stages of a --mode
+/// dp step (dpc-dp-phases), whose replicas run at the same time.
+using StageWindows = SmallVector<std::pair<int64_t, int64_t>>;
+
+/// Whether two blocks may not share space. Besides overlapping live ranges:
+/// two blocks both live somewhere in one concurrent stage conflict, since
+/// the replicas' threads may touch them in any order, unless only one and
+/// the same replica touches both there (its thread follows block order).
+bool conflicts(const Allocation &a, const Allocation &b,
+               const StageWindows &windows) {
+  if (a.begin <= b.end && b.begin <= a.end)
+    return true;
+  if (a.replica != Allocation::kShared && a.replica == b.replica)
+    return false;
+  auto inWindow = [](const Allocation &x, std::pair<int64_t, int64_t> w) {
+    return x.begin <= w.second && w.first <= x.end;
+  };
+  return llvm::any_of(windows, [&](auto w) {
+    return inWindow(a, w) && inWindow(b, w);
+  });
+}
 
 struct PlanMemoryPass : public dpc::impl::PlanMemoryBase<PlanMemoryPass> {
   void runOnOperation() override {
@@ -95,25 +123,32 @@ struct PlanMemoryPass : public dpc::impl::PlanMemoryBase<PlanMemoryPass> {
       }
 
     // Replicas of a data-parallel stage run concurrently (dpc-dp-phases):
-    // a value live anywhere in such a stage is live over all of it, so no
-    // two values of one concurrent stage share space.
-    llvm::DenseMap<int64_t, std::pair<int64_t, int64_t>> stageWindows;
-    SmallVector<std::optional<int64_t>> stageAt;
+    // find each concurrent stage's window and which replicas touch each
+    // storage owner there.
+    llvm::MapVector<int64_t, std::pair<int64_t, int64_t>> stageWindows;
+    llvm::DenseMap<Value, llvm::SmallSetVector<int64_t, 2>> replicasOf;
     for (Operation &op : body) {
       auto stage = op.getAttrOfType<IntegerAttr>(dp::kStageAttrName);
-      stageAt.push_back(std::nullopt);
-      if (!stage || !dp::getReplica(&op))
+      std::optional<int64_t> replica = dp::getReplica(&op);
+      if (!stage || !replica)
         continue;
-      stageAt.back() = stage.getInt();
       auto [it, inserted] = stageWindows.try_emplace(
           stage.getInt(), position[&op], position[&op]);
       it->second.second = position[&op];
+      for (Value v : op.getOperands())
+        replicasOf[getStorageOwner(v)].insert(*replica);
+      for (Value v : op.getResults())
+        replicasOf[getStorageOwner(v)].insert(*replica);
     }
+    StageWindows windows;
+    for (auto &entry : stageWindows)
+      windows.push_back(entry.second);
     for (Allocation &a : allocations) {
-      if (auto stage = stageAt[a.begin])
-        a.begin = stageWindows[*stage].first;
-      if (auto stage = stageAt[a.end])
-        a.end = stageWindows[*stage].second;
+      llvm::SmallSetVector<int64_t, 2> replicas;
+      for (Value member : a.members)
+        replicas.insert(replicasOf[member].begin(), replicasOf[member].end());
+      if (replicas.size() == 1)
+        a.replica = replicas.front();
     }
 
     // Greedy placement by decreasing size; ties in program order.
@@ -129,7 +164,7 @@ struct PlanMemoryPass : public dpc::impl::PlanMemoryBase<PlanMemoryPass> {
       // Candidate offsets: 0 and the ends of every time-overlapping block.
       SmallVector<std::pair<int64_t, int64_t>> busy;
       for (Allocation *p : placed)
-        if (p->begin <= a->end && a->begin <= p->end)
+        if (conflicts(*p, *a, windows))
           busy.push_back({p->offset, p->offset + alignTo(p->bytes)});
       llvm::sort(busy);
       int64_t offset = 0;

@@ -86,6 +86,13 @@ Value dpc::getStorageOwner(Value v) {
   }
   if (auto increment = dyn_cast<nn::IncrementOp>(op))
     return getStorageOwner(increment.getInput());
+  if (auto update = dyn_cast<nn::AdamUpdateOp>(op)) {
+    Value owners[] = {update.getParam(), update.getExpAvg(),
+                      update.getExpAvgSq()};
+    return owners[result.getResultNumber()];
+  }
+  if (auto view = dyn_cast<nn::MicroBatchOp>(op))
+    return getStorageOwner(view.getInput());
   // On the CPU backend a replica's chunk and parameter copies are views.
   if (auto scatter = dyn_cast<dp::ScatterOp>(op))
     return getStorageOwner(scatter.getInput());

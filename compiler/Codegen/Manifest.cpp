@@ -89,12 +89,24 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
     for (Operation *user : start.getToken().getUsers())
       for (Value averaged : user->getResults())
         for (Operation *use : averaged.getUsers())
-          if (auto update = dyn_cast<nn::SGDUpdateOp>(use))
-            names.push_back(getArgName(
-                func, cast<BlockArgument>(update.getParam()).getArgNumber()));
+          if (isa<nn::SGDUpdateOp, nn::AdamUpdateOp>(use))
+            if (auto param = dyn_cast<BlockArgument>(use->getOperand(0)))
+              names.push_back(getArgName(func, param.getArgNumber()));
     buckets.push_back(json::Object{{"index", start.getBucket()},
                                    {"bytes", bytes},
                                    {"parameters", std::move(names)}});
+  }
+
+  json::Object optimizer{{"kind", config.optimizer},
+                         {"lr", config.lr},
+                         {"weight_decay", config.weightDecay}};
+  if (config.optimizer == "sgd") {
+    optimizer["momentum"] = config.momentum;
+    optimizer["dampening"] = config.dampening;
+    optimizer["nesterov"] = config.nesterov;
+  } else {
+    optimizer["betas"] = json::Array{config.beta1, config.beta2};
+    optimizer["eps"] = config.eps;
   }
 
   int64_t numArgs = func.getNumArguments();
@@ -106,12 +118,8 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
       {"inputs", std::move(inputs)},
       {"label", std::move(label)},
       {"loss", json::Object{{"kind", config.loss}, {"slot", numArgs}}},
-      {"optimizer", json::Object{{"kind", config.optimizer},
-                                 {"lr", config.lr},
-                                 {"momentum", config.momentum},
-                                 {"dampening", config.dampening},
-                                 {"weight_decay", config.weightDecay},
-                                 {"nesterov", config.nesterov}}},
+      {"optimizer", std::move(optimizer)},
+      {"accumulate", config.accumulate},
       {"parameters", std::move(parameters)},
       {"buffers", std::move(buffers)},
       {"weights_bytes", static_cast<int64_t>(weights.bytes.size())},

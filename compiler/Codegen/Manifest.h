@@ -25,9 +25,13 @@ struct TrainingConfig {
   /// it gives (torch.chunk's chunks; fewer when the batch is small).
   int64_t devices = 1, replicas = 1;
   std::string loss = "cross_entropy";
-  std::string optimizer = "sgd";
+  std::string optimizer = "sgd"; // sgd, adam or adamw
   double lr = 0.01, momentum = 0.0, dampening = 0.0, weightDecay = 0.0;
   bool nesterov = false;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8; // adam, adamw
+  /// Micro-batches per step (--accumulate): inputs and labels hold this
+  /// many local batches back to back.
+  int64_t accumulate = 1;
 };
 
 /// The initial values of all parameters and buffers, packed with 64-byte

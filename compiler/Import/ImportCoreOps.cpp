@@ -218,6 +218,43 @@ LogicalResult importFlatten(Importer &im, jit::Node *node) {
   return reshapeTo(im, node, *x, shape);
 }
 
+// cross_entropy_loss(self, target, weight, reduction, ignore_index,
+// label_smoothing): F.cross_entropy inside a model whose forward returns
+// its loss (--loss none).
+LogicalResult importCrossEntropyLoss(Importer &im, jit::Node *node) {
+  auto logits = im.tensorArg(node, 0), labels = im.tensorArg(node, 1);
+  if (failed(logits) || failed(labels))
+    return failure();
+  if (node->inputs().size() != 6)
+    return im.error(node) << "'aten::cross_entropy_loss' with "
+                          << node->inputs().size()
+                          << " arguments is not supported (expected 6)";
+  if (!Importer::isNone(node->input(2)))
+    return im.error(node) << "F.cross_entropy with class weights is not "
+                             "supported";
+  auto reduction = im.scalarArg(node, 3), ignoreIndex = im.scalarArg(node, 4),
+       smoothing = im.scalarArg(node, 5);
+  if (failed(reduction) || failed(ignoreIndex) || failed(smoothing))
+    return failure();
+  if (*reduction != 1.0)
+    return im.error(node) << "F.cross_entropy is supported with "
+                             "reduction='mean' only";
+  // A negative ignore_index matches no class: a label equal to it is
+  // reported as out of range at run time instead of being skipped.
+  if (*ignoreIndex >= 0)
+    return im.error(node) << "F.cross_entropy with ignore_index="
+                          << static_cast<int64_t>(*ignoreIndex)
+                          << " is not supported";
+  if (*smoothing != 0.0)
+    return im.error(node) << "F.cross_entropy with label_smoothing is not "
+                             "supported";
+  if (!cast<RankedTensorType>(labels->getType()).getElementType().isInteger(64))
+    return im.error(node) << "F.cross_entropy needs i64 class indices as its "
+                             "target (give it as --input NAME:i64[N])";
+  return im.bind(node,
+                 im.create<nn::CrossEntropyOp>(im.locOf(node), {*logits, *labels}));
+}
+
 // x.contiguous() is the identity on value-semantics tensors.
 LogicalResult importIdentity(Importer &im, jit::Node *node) {
   return im.bind(node, im.tensorArg(node, 0));
@@ -240,6 +277,7 @@ void dpc::registerCoreImporters(NodeImporterTable &table) {
   table[c10::aten::tanh] = importUnary<nn::TanhOp>;
   table[c10::aten::sigmoid] = importUnary<nn::SigmoidOp>;
   table[c10::aten::contiguous] = importIdentity;
+  table[c10::aten::cross_entropy_loss] = importCrossEntropyLoss;
   table[c10::aten::view] = importView;
   table[c10::aten::reshape] = importView;
   table[c10::aten::flatten] = importFlatten;

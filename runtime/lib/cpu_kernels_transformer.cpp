@@ -405,10 +405,21 @@ void dpcrt_compare_f32(dpcrt_context *ctx, int32_t kind, float *out,
       return x >= y;
     }
   };
+  if (rank == 0) {
+    out[0] = compare(a[0], b[0]) ? 1.0f : 0.0f;
+    return;
+  }
+  // The innermost dimension in a tight loop, the outer ones by an odometer.
+  int64_t inner = dims[rank - 1];
+  int64_t innerA = dims[2 * rank - 1], innerB = dims[3 * rank - 1];
   float *o = out;
-  forEachIndex(rank, dims, dims + rank, dims + 2 * rank,
+  forEachIndex(rank - 1, dims, dims + rank, dims + 2 * rank,
                [&](int64_t offA, int64_t offB) {
-                 *o++ = compare(a[offA], b[offB]) ? 1.0f : 0.0f;
+                 for (int64_t j = 0; j < inner; ++j)
+                   o[j] = compare(a[offA + j * innerA], b[offB + j * innerB])
+                              ? 1.0f
+                              : 0.0f;
+                 o += inner;
                });
 }
 
@@ -429,9 +440,13 @@ void dpcrt_masked_fill_f32(dpcrt_context *ctx, float *out, const float *in,
     dense[d] = stride;
     stride *= dims[d];
   }
-  forEachIndex(rank, dims, dense.data(), dims + rank,
+  int64_t inner = dims[rank - 1], innerMask = dims[2 * rank - 1];
+  forEachIndex(rank - 1, dims, dense.data(), dims + rank,
                [&](int64_t off, int64_t offMask) {
-                 out[off] = mask[offMask] != 0.0f ? value : in[off];
+                 const float *x = in + off, *m = mask + offMask;
+                 float *y = out + off;
+                 for (int64_t j = 0; j < inner; ++j)
+                   y[j] = m[j * innerMask] != 0.0f ? value : x[j];
                });
 }
 

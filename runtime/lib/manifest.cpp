@@ -252,6 +252,23 @@ void checkLoss(const FieldReader &r, const Manifest &m) {
            dtypeName(m.label->dtype));
 }
 
+/// With gradient accumulation every input and label holds `accumulate`
+/// micro-batches along dimension 0.
+void checkAccumulate(const FieldReader &r, const Manifest &m) {
+  if (m.accumulate == 1)
+    return;
+  auto check = [&](const TensorSpec &s, const std::string &what) {
+    if (s.shape.empty() || s.shape[0] % m.accumulate != 0)
+      r.fail(what + " '" + s.name + "' " + formatShape(s.shape) +
+             " does not hold accumulate=" + std::to_string(m.accumulate) +
+             " micro-batches along dimension 0");
+  };
+  for (const TensorSpec &s : m.inputs)
+    check(s, "input");
+  if (m.label)
+    check(*m.label, "label");
+}
+
 } // namespace
 
 Manifest Manifest::parse(const std::string &text, const std::string &where) {
@@ -314,6 +331,11 @@ Manifest Manifest::parse(const std::string &text, const std::string &where) {
   m.loss.slot = r.integer(r.required(loss, "slot", "loss"), "loss.slot");
 
   parseOptimizer(r, r.required(root, "optimizer", ""), m.optimizer);
+  if (const json *v = r.optional(root, "accumulate")) {
+    m.accumulate = r.integer(*v, "accumulate");
+    if (m.accumulate < 1)
+      r.failField("accumulate", "must be at least 1");
+  }
 
   m.parameters = parseWeights(r, root, "parameters", /*required=*/true);
   m.buffers = parseWeights(r, root, "buffers", /*required=*/false);
@@ -355,6 +377,7 @@ Manifest Manifest::parse(const std::string &text, const std::string &where) {
     m.weightsBytes = r.nonNegative(*v, "weights_bytes");
 
   checkLoss(r, m);
+  checkAccumulate(r, m);
   checkSlots(r, m);
   checkNames(r, m);
   if (m.weightsBytes)

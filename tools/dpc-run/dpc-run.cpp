@@ -41,6 +41,10 @@ directly it runs as a single process.
                             and the data wraps around (no shuffling). A
                             module compiled with --mode dp takes its whole
                             compiled batch and scatters it over its replicas.
+                            A module compiled with --accumulate K has K
+                            micro-batches in its compiled batch: rank r's
+                            slice of K x B samples is run as K micro-batches
+                            of B, in order, before one optimizer step.
   --log-every N             print progress on rank 0 every N steps and after
                             the last one (default 10)
   --load-checkpoint FILE    start from a safetensors checkpoint written by
@@ -237,8 +241,11 @@ Dataset loadData(const Options &opts, const Session &session) {
                 std::to_string(data.samples) +
                 " samples, fewer than one global batch (" +
                 std::to_string(session.worldSize()) + " ranks x " +
-                std::to_string(data.localBatch) + " = " +
-                std::to_string(data.globalBatch) + ")");
+                (m.accumulate > 1
+                     ? std::to_string(m.accumulate) + " micro-batches x " +
+                           std::to_string(data.localBatch / m.accumulate)
+                     : std::to_string(data.localBatch)) +
+                " = " + std::to_string(data.globalBatch) + ")");
   data.numBatches =
       data.globalBatch > 0 ? data.samples / data.globalBatch : 1;
   return data;

@@ -56,19 +56,43 @@ static cl::opt<std::string>
              cl::desc("cross_entropy (logits [N,C], class labels [N], mean), mse (mean), "
                       "or none (forward returns the loss)"),
              cl::init("cross_entropy"), cl::cat(dpcCategory));
-static cl::opt<std::string> optimizer("optimizer", cl::desc("Optimizer: sgd"),
-                                      cl::init("sgd"), cl::cat(dpcCategory));
-static cl::opt<double> lr("lr", cl::desc("Learning rate"), cl::init(0.01),
-                          cl::cat(dpcCategory));
+static cl::opt<std::string>
+    optimizer("optimizer",
+              cl::desc("Optimizer: sgd, adam or adamw (torch.optim's update rules)"),
+              cl::init("sgd"), cl::cat(dpcCategory));
+static cl::opt<double> lr("lr",
+                          cl::desc("Learning rate (default 0.01 for sgd; 1e-3 for adam "
+                                   "and adamw, as torch.optim)"),
+                          cl::init(0.01), cl::cat(dpcCategory));
 static cl::opt<double> momentum("momentum", cl::desc("SGD momentum"), cl::init(0.0),
                                 cl::cat(dpcCategory));
 static cl::opt<double> dampening("dampening", cl::desc("SGD dampening"), cl::init(0.0),
                                  cl::cat(dpcCategory));
-static cl::opt<double> weightDecay("weight-decay",
-                                   cl::desc("L2 penalty (torch.optim weight_decay)"),
-                                   cl::init(0.0), cl::cat(dpcCategory));
+static cl::opt<double>
+    weightDecay("weight-decay",
+                cl::desc("torch.optim's weight_decay: an L2 penalty added to the gradient "
+                         "(sgd, adam) or decoupled decay (adamw); default 0, 1e-2 for "
+                         "adamw as torch.optim.AdamW"),
+                cl::init(0.0), cl::cat(dpcCategory));
 static cl::opt<bool> nesterov("nesterov", cl::desc("Nesterov momentum"),
                               cl::init(false), cl::cat(dpcCategory));
+static cl::opt<std::string> betas("betas",
+                                  cl::desc("Adam/AdamW coefficients B1,B2 of the moment "
+                                           "averages (default 0.9,0.999)"),
+                                  cl::value_desc("B1,B2"), cl::init("0.9,0.999"),
+                                  cl::cat(dpcCategory));
+// Parsed by hand (as --betas) so that a bad value is a one-line error.
+static cl::opt<std::string> eps("eps",
+                                cl::desc("Adam/AdamW term added to the denominator "
+                                         "(default 1e-8)"),
+                                cl::value_desc("E"), cl::init("1e-8"),
+                                cl::cat(dpcCategory));
+static cl::opt<std::string>
+    accumulate("accumulate",
+               cl::desc("Gradient accumulation: K micro-batches (each the --input "
+                        "shape) per optimizer step, gradients averaged over them and "
+                        "all-reduced once per step (default 1)"),
+               cl::value_desc("K"), cl::init("1"), cl::cat(dpcCategory));
 static cl::opt<std::string>
     mode("mode",
          cl::desc("Data parallelism: ddp (one process per rank, like "
@@ -225,14 +249,46 @@ int main(int argc, char **argv) {
     return fail("--loss '" + lossKind + "' is not one of cross_entropy, mse, none");
   if (lossKind == "none" && label)
     return fail("--label makes no sense with --loss none");
-  if (optimizer != "sgd")
-    return fail("--optimizer '" + optimizer + "' is not supported (supported: sgd)");
+  if (optimizer != "sgd" && optimizer != "adam" && optimizer != "adamw")
+    return fail("--optimizer '" + optimizer +
+                "' is not supported (supported: sgd, adam, adamw)");
+  bool isAdam = optimizer != "sgd";
+  if (isAdam && (momentum.getNumOccurrences() || dampening.getNumOccurrences() ||
+                 nesterov.getNumOccurrences()))
+    return fail("--momentum, --dampening and --nesterov are options of --optimizer sgd, "
+                "not " + optimizer);
+  if (!isAdam && (betas.getNumOccurrences() || eps.getNumOccurrences()))
+    return fail("--betas and --eps are options of --optimizer adam and adamw, not sgd");
+  // torch.optim's defaults where they differ from SGD's.
+  if (isAdam && !lr.getNumOccurrences())
+    lr = 1e-3;
+  if (optimizer == "adamw" && !weightDecay.getNumOccurrences())
+    weightDecay = 1e-2;
   if (!(lr > 0.0))
     return fail("--lr must be positive");
   if (momentum < 0.0 || dampening < 0.0 || weightDecay < 0.0)
     return fail("--momentum, --dampening and --weight-decay must not be negative");
   if (nesterov && (momentum == 0.0 || dampening != 0.0))
     return fail("--nesterov needs --momentum > 0 and --dampening 0 (as torch.optim.SGD)");
+  double beta1 = 0.9, beta2 = 0.999;
+  {
+    auto [first, second] = llvm::StringRef(betas).split(',');
+    if (second.contains(',') || first.trim().getAsDouble(beta1) ||
+        second.trim().getAsDouble(beta2))
+      return fail("--betas '" + betas + "' is not two numbers B1,B2, e.g. 0.9,0.999");
+    if (!(beta1 >= 0.0 && beta1 < 1.0) || !(beta2 >= 0.0 && beta2 < 1.0))
+      return fail("--betas '" + betas + "': both must be in [0, 1) (as torch.optim.Adam)");
+  }
+  double epsValue = 1e-8;
+  if (llvm::StringRef(eps).trim().getAsDouble(epsValue))
+    return fail("--eps '" + eps + "' is not a number");
+  if (!(epsValue >= 0.0))
+    return fail("--eps must not be negative");
+  int64_t microBatches = 1;
+  if (llvm::StringRef(accumulate).trim().getAsInteger(10, microBatches) ||
+      microBatches < 1)
+    return fail("--accumulate '" + accumulate +
+                "' is not a positive integer (micro-batches per step)");
   if (mode != "ddp" && mode != "dp")
     return fail("--mode '" + mode + "' is not supported (supported: ddp, dp)");
   if (worldSize < 1)
@@ -253,6 +309,8 @@ int main(int argc, char **argv) {
     if (worldSize != 1)
       return fail("--mode dp runs in one process, so --world-size must be 1 (got " +
                   llvm::Twine(worldSize.getValue()) + "); the replicas are --devices");
+    if (microBatches > 1)
+      return fail("--accumulate is not supported with --mode dp yet");
     if (lossKind == "none")
       return fail("--mode dp needs --loss cross_entropy or mse: the loss is computed on "
                   "the gathered outputs (with --loss none each replica would return its "
@@ -370,6 +428,8 @@ int main(int argc, char **argv) {
   if (failed(stage(2, [&](PassManager &pm) {
         pm.addPass(createAutodiff());
         addCanonicalize(pm);
+        if (microBatches > 1)
+          pm.addPass(createAccumulate(AccumulateOptions{microBatches}));
       })))
     return 1;
   for (BlockArgument arg : trainStep.getArguments())
@@ -395,7 +455,19 @@ int main(int argc, char **argv) {
   sgd.dampening = dampening;
   sgd.weightDecay = weightDecay;
   sgd.nesterov = nesterov;
-  if (failed(stage(4, [&](PassManager &pm) { pm.addPass(createSGD(sgd)); })))
+  AdamOptions adam;
+  adam.lr = lr;
+  adam.beta1 = beta1;
+  adam.beta2 = beta2;
+  adam.eps = epsValue;
+  adam.weightDecay = weightDecay;
+  adam.decoupledWeightDecay = optimizer == "adamw";
+  if (failed(stage(4, [&](PassManager &pm) {
+        if (isAdam)
+          pm.addPass(createAdam(adam));
+        else
+          pm.addPass(createSGD(sgd));
+      })))
     return 1;
   if (emitStage == 4)
     return printAndExit();
@@ -434,6 +506,10 @@ int main(int argc, char **argv) {
   config.dampening = dampening;
   config.weightDecay = weightDecay;
   config.nesterov = nesterov;
+  config.beta1 = beta1;
+  config.beta2 = beta2;
+  config.eps = epsValue;
+  config.accumulate = microBatches;
   PackedWeights weights = packWeights(model->tensors);
   FailureOr<std::string> manifest = buildManifest(
       module.lookupSymbol<func::FuncOp>(kTrainStepFuncName), config, weights);

@@ -183,6 +183,10 @@ struct Manifest {
   std::optional<TensorSpec> label;
   LossSpec loss;
   OptimizerSpec optimizer;
+  /// Micro-batches per step (gradient accumulation, "accumulate"): each
+  /// input and label holds this many local micro-batches back to back along
+  /// dimension 0, which it must divide.
+  int64_t accumulate = 1;
   std::vector<WeightSpec> parameters;
   std::vector<WeightSpec> buffers;
   std::vector<OptimizerStateSpec> optimizerState;

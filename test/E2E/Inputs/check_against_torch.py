@@ -1,16 +1,28 @@
 """Trains the same model in PyTorch and compares dpc's results with it.
 
 usage: check_against_torch.py DIR --log RUN.log --checkpoint OUT.safetensors
-           --steps K --global-batch G --loss cross_entropy --lr ... [--momentum
-           --dampening --weight-decay --nesterov] [--rtol 1e-5]
+           --steps K --global-batch G --loss cross_entropy|mse|none --lr ...
+           [--optimizer sgd|adam|adamw] [--momentum --dampening --nesterov]
+           [--betas B1,B2 --eps E] [--weight-decay W]
+           [--accumulate M --world-size R] [--rtol 1e-5]
 
 The reference is plain PyTorch: the TorchScript module DIR/model.pt loaded
-with torch.jit.load, trained for K steps with torch.optim.SGD on consecutive
-global batches of G samples, the loss F.cross_entropy / F.mse_loss with
-reduction 'mean'. Under DDP every rank computes the mean loss of its own
-slice and the gradients are averaged over ranks, which for equal slices is
-exactly the gradient of the mean loss over the global batch, so the same
-reference serves every world size.
+with torch.jit.load, trained for K steps with torch.optim.SGD, Adam or AdamW
+(their defaults where a flag is not given, e.g. AdamW's weight_decay 1e-2)
+on consecutive global batches of G samples, the loss F.cross_entropy /
+F.mse_loss with reduction 'mean', or with --loss none the model's own
+forward(x, y). Under DDP every rank computes the mean loss of its own slice
+and the gradients are averaged over ranks, which for equal slices is exactly
+the gradient of the mean loss over the global batch, so the same reference
+serves every world size.
+
+With --accumulate M (gradient accumulation) the reference is what a PyTorch
+DDP user writes: each of the R ranks takes the r-th contiguous slice of the
+global batch, splits it into M micro-batches, and runs
+`(loss_fn(model(micro_batch)) / M).backward()` on each (under no_sync); the
+accumulated gradients are averaged over the ranks (each divided by R, then
+summed, as DDP does) before the optimizer step, and the step's loss is the
+mean of the micro-batch losses over micro-batches and ranks.
 
 Checks, all of which must hold:
 - every parameter, buffer and momentum buffer in the checkpoint is close to
@@ -57,12 +69,18 @@ def main():
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--steps", type=int, required=True)
     p.add_argument("--global-batch", type=int, required=True)
-    p.add_argument("--loss", default="cross_entropy")
+    p.add_argument("--loss", default="cross_entropy", choices=["cross_entropy", "mse", "none"])
+    p.add_argument("--optimizer", default="sgd", choices=["sgd", "adam", "adamw"])
     p.add_argument("--lr", type=float, required=True)
     p.add_argument("--momentum", type=float, default=0.0)
     p.add_argument("--dampening", type=float, default=0.0)
-    p.add_argument("--weight-decay", type=float, default=0.0)
+    # None: the optimizer's own default (0, AdamW's 1e-2).
+    p.add_argument("--weight-decay", type=float, default=None)
     p.add_argument("--nesterov", action="store_true")
+    p.add_argument("--betas", default="0.9,0.999")
+    p.add_argument("--eps", type=float, default=1e-8)
+    p.add_argument("--accumulate", type=int, default=1)
+    p.add_argument("--world-size", type=int, default=1)
     p.add_argument("--rtol", type=float, default=1e-5)
     p.add_argument("--atol", type=float, default=1e-7)
     a = p.parse_args()
@@ -73,19 +91,63 @@ def main():
     x = torch.from_numpy(np.load(f"{a.dir}/x.npy"))
     y = torch.from_numpy(np.load(f"{a.dir}/y.npy"))
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.SGD(params, lr=a.lr, momentum=a.momentum, dampening=a.dampening,
-                          weight_decay=a.weight_decay, nesterov=a.nesterov)
+    decay = {} if a.weight_decay is None else {"weight_decay": a.weight_decay}
+    if a.optimizer == "sgd":
+        opt = torch.optim.SGD(params, lr=a.lr, momentum=a.momentum, dampening=a.dampening,
+                              nesterov=a.nesterov, **decay)
+        state_names = ["momentum_buffer"]
+    else:
+        betas = tuple(float(b) for b in a.betas.split(","))
+        adam = torch.optim.Adam if a.optimizer == "adam" else torch.optim.AdamW
+        opt = adam(params, lr=a.lr, betas=betas, eps=a.eps, **decay)
+        state_names = ["exp_avg", "exp_avg_sq"]
+
+    def loss_of(xb, yb):
+        if a.loss == "none":
+            return model(xb, yb)
+        out = model(xb)
+        return F.cross_entropy(out, yb) if a.loss == "cross_entropy" else F.mse_loss(out, yb)
+
+    ranks, micro = a.world_size, a.accumulate
+    if a.global_batch % (ranks * micro):
+        sys.exit(f"--global-batch {a.global_batch} is not a multiple of "
+                 f"--world-size {ranks} x --accumulate {micro}")
+    local = a.global_batch // (ranks * micro)
     batches = x.shape[0] // a.global_batch
     losses = []
     for step in range(a.steps):
         begin = (step % batches) * a.global_batch
-        xb, yb = x[begin:begin + a.global_batch], y[begin:begin + a.global_batch]
-        opt.zero_grad(set_to_none=True)
-        out = model(xb)
-        loss = F.cross_entropy(out, yb) if a.loss == "cross_entropy" else F.mse_loss(out, yb)
-        loss.backward()
+        if micro == 1:
+            xb, yb = x[begin:begin + a.global_batch], y[begin:begin + a.global_batch]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_of(xb, yb)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+            continue
+        # DDP with no_sync over the micro-batches of each rank's slice.
+        rank_grads, rank_losses = [], []
+        for r in range(ranks):
+            opt.zero_grad(set_to_none=True)
+            total = 0.0
+            for k in range(micro):
+                lo = begin + (r * micro + k) * local
+                loss = loss_of(x[lo:lo + local], y[lo:lo + local])
+                (loss / micro).backward()
+                total += loss.item()
+            rank_grads.append([p_.grad for p_ in params])
+            rank_losses.append(total / micro)
+        for i, p_ in enumerate(params):
+            grads = [g[i] for g in rank_grads]
+            if grads[0] is None:
+                p_.grad = None
+                continue
+            avg = grads[0] / ranks
+            for g in grads[1:]:
+                avg = avg + g / ranks
+            p_.grad = avg
         opt.step()
-        losses.append(loss.item())
+        losses.append(sum(rank_losses) / ranks)
 
     failures = []
     ckpt = read_safetensors(a.checkpoint)
@@ -94,8 +156,9 @@ def main():
     names = {id(p): n for n, p in model.named_parameters()}
     for p_ in params:
         state = opt.state.get(p_, {})
-        if state.get("momentum_buffer") is not None:
-            expected[f"optimizer.{names[id(p_)]}.momentum_buffer"] = state["momentum_buffer"].numpy()
+        for key in state_names:
+            if state.get(key) is not None:
+                expected[f"optimizer.{names[id(p_)]}.{key}"] = state[key].numpy()
     worst = 0.0
     for name, ref in sorted(expected.items()):
         if name not in ckpt:

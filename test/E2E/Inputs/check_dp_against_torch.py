@@ -7,7 +7,8 @@ usage: check_dp_against_torch.py DIR --log RUN.log --checkpoint OUT.safetensors
        check_dp_against_torch.py --same A.safetensors B.safetensors [--rtol R]
 
 References, both trained from DIR/model.pt on consecutive batches of B
-samples of DIR/x.npy and DIR/y.npy with torch.optim.SGD (or Adam, AdamW):
+samples of DIR/x.npy (or the --inputs, in order) and DIR/y.npy with
+torch.optim.SGD (or Adam, AdamW):
 
 - whole batch: the module run on the whole batch in one process, the loss
   F.cross_entropy / F.mse_loss with reduction 'mean';
@@ -63,11 +64,11 @@ def make_optimizer(a, params):
     return adam(params, lr=a.lr, betas=betas, eps=a.eps, weight_decay=weight_decay)
 
 
-def batches(a, x, y):
-    count = x.shape[0] // a.batch
+def batches(a, xs, y):
+    count = y.shape[0] // a.batch
     for step in range(a.steps):
         begin = (step % count) * a.batch
-        yield x[begin:begin + a.batch], y[begin:begin + a.batch]
+        yield [x[begin:begin + a.batch] for x in xs], y[begin:begin + a.batch]
 
 
 def train_whole_batch(a, x, y):
@@ -78,7 +79,7 @@ def train_whole_batch(a, x, y):
     losses = []
     for xb, yb in batches(a, x, y):
         opt.zero_grad(set_to_none=True)
-        loss = loss_fn(a.loss, model(xb), yb)
+        loss = loss_fn(a.loss, model(*xb), yb)
         loss.backward()
         opt.step()
         losses.append(loss.item())
@@ -95,7 +96,8 @@ def train_data_parallel(a, x, y):
     replicas = [torch.jit.load(f"{a.dir}/model.pt") for _ in range(a.devices)]
     losses = []
     for xb, yb in batches(a, x, y):
-        chunks = torch.chunk(xb, a.devices, dim=0)  # scatter
+        # scatter: every input in the same chunks
+        chunks = list(zip(*[torch.chunk(x, a.devices, dim=0) for x in xb]))
         outputs, copies = [], []
         for replica, chunk in zip(replicas, chunks):
             replica.train()
@@ -107,7 +109,7 @@ def train_data_parallel(a, x, y):
                     dst.copy_(src)
             for p in mine:
                 p.grad = None
-            outputs.append(replica(chunk))  # parallel_apply
+            outputs.append(replica(*chunk))  # parallel_apply
             copies.append(mine)
         with torch.no_grad():  # replica 0's buffers are the module's
             for dst, src in zip(model.buffers(), replicas[0].buffers()):
@@ -196,6 +198,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("dir", nargs="?")
     p.add_argument("--same", nargs=2, metavar="CHECKPOINT")
+    p.add_argument("--inputs", default="x", help="input names, comma-separated")
     p.add_argument("--log")
     p.add_argument("--checkpoint")
     p.add_argument("--steps", type=int)
@@ -218,7 +221,7 @@ def main():
         failures = same(a)
     else:
         torch.set_num_threads(1)
-        x = torch.from_numpy(np.load(f"{a.dir}/x.npy"))
+        x = [torch.from_numpy(np.load(f"{a.dir}/{name}.npy")) for name in a.inputs.split(",")]
         y = torch.from_numpy(np.load(f"{a.dir}/y.npy"))
         ckpt = read_safetensors(a.checkpoint)
         logged = {}
@@ -244,7 +247,7 @@ def main():
             worst = compare(expected, ckpt, a.rtol, a.atol, failures, what)
             worst_loss = compare_losses(logged, losses, a.rtol, failures, what)
             report.append(f"{what}: {worst:.2e} (losses {worst_loss:.2e})")
-        chunks = len(torch.chunk(x[:a.batch], a.devices))
+        chunks = len(torch.chunk(y[:a.batch], a.devices))
         print(f"compared {len(expected)} tensors and {len(logged)} losses with PyTorch, "
               f"{chunks} replicas; worst normwise relative error " + ", ".join(report) +
               f" (rtol {a.rtol:g})")
