@@ -434,6 +434,14 @@ LogicalResult Importer::importNode(jit::Node *node) {
   }
   if (kind == c10::prim::Uninitialized || kind == c10::aten::warn)
     return success(); // only on paths that raise / a warning
+  if ((kind == c10::aten::Float || kind == c10::aten::Int ||
+       kind == c10::aten::Bool || kind == c10::aten::item ||
+       kind == c10::aten::ScalarImplicit) &&
+      node->inputs().size() == 1 && isTensor(node->input(0)))
+    return error(node) << "'" << kind.toQualString()
+                       << "' turns a tensor into a number known only at "
+                          "run time, which is not supported",
+           failure();
   if (kind == c10::aten::dim && isTensor(node->input(0))) {
     auto type = cast<RankedTensorType>(lookup(node->input(0)).tensor.getType());
     bindConstant(node, c10::IValue(type.getRank()));
@@ -687,6 +695,10 @@ std::optional<LogicalResult> Importer::evaluate(jit::Node *node) {
       return std::nullopt;
     stack.push_back(*c);
   }
+  // Vararg operators (aten::format) take their input count last, as the
+  // TorchScript interpreter passes it.
+  if (node->maybeSchema() && node->schema().is_vararg())
+    stack.push_back(c10::IValue(static_cast<int64_t>(node->inputs().size())));
   try {
     node->getOperation()(stack);
   } catch (const c10::Error &e) {
