@@ -170,6 +170,9 @@ private:
   /// current value is namedTensors[name].
   std::unordered_map<const jit::Value *, std::string> bufferAliases;
   std::set<std::string> updatedBuffers;
+  /// (alias, name) pairs of tensors that are reachable under two state_dict
+  /// names (tied weights); the alias reads the named tensor's argument.
+  std::vector<std::pair<std::string, std::string>> tiedTensors;
 };
 
 } // namespace dpc

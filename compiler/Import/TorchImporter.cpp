@@ -163,8 +163,17 @@ Location Importer::locOf(jit::Node *node) {
 }
 
 LogicalResult Importer::collectTensors(jit::Module &module) {
+  // A tensor reachable under several names (an lm head tied to the token
+  // embedding) is one parameter, named by its first state_dict key; the
+  // other names are aliases of it.
+  std::unordered_map<const c10::TensorImpl *, std::string> firstName;
   auto add = [&](const std::string &name, const at::Tensor &t,
                  bool isParameter) -> LogicalResult {
+    auto [first, inserted] = firstName.emplace(t.unsafeGetTensorImpl(), name);
+    if (!inserted) {
+      tiedTensors.emplace_back(name, first->second);
+      return success();
+    }
     // Integer tensors cannot be trained: int64 buffers (BatchNorm's
     // num_batches_tracked) are state the step updates.
     bool trainable = isParameter && t.requires_grad();
@@ -285,6 +294,8 @@ Importer::run(const std::vector<TensorSpec> &inputs) {
     for (size_t i = 0; i < result.tensors.size(); ++i)
       namedTensors[result.tensors[i].name] =
           entry->getArgument(numInputs + i);
+    for (const auto &[alias, name] : tiedTensors)
+      namedTensors[alias] = namedTensors[name];
     attributes[graph->inputs()[0]] = module._ivalue();
     attributePaths[graph->inputs()[0]] = "";
 
@@ -341,6 +352,10 @@ std::optional<c10::IValue> Importer::constant(jit::Value *v) {
 
 FailureOr<double> Importer::scalar(jit::Node *node, jit::Value *v) {
   std::optional<c10::IValue> c = constant(v);
+  // A 0-d constant tensor is a number too: tracing bakes `x * (1 / d)` as a
+  // multiplication by a 0-d double tensor.
+  if (c && c->isTensor() && c->toTensor().dim() == 0)
+    return c->toTensor().item<double>();
   if (!c || !(c->isDouble() || c->isInt() || c->isBool()))
     return error(node) << "'" << node->kind().toQualString()
                        << "': expected a constant number for argument '"
@@ -372,9 +387,49 @@ FailureOr<SmallVector<int64_t>> Importer::intList(jit::Node *node,
          failure();
 }
 
+/// An nn.constant holding `t`: f32 and i64 tensors as they are, other
+/// integer types as i64, torch.bool as an f32 0/1 mask (nn's masks).
+static FailureOr<Value> materializeConstant(Importer &im, jit::Node *node,
+                                            const at::Tensor &t) {
+  at::Tensor value = t.detach().contiguous();
+  at::ScalarType type = value.scalar_type();
+  if (type == at::kBool)
+    value = value.to(at::kFloat);
+  else if (at::isIntegralType(type, /*includeBool=*/false))
+    value = value.to(at::kLong);
+  else if (type != at::kFloat)
+    return im.error(node) << "'" << node->kind().toQualString()
+                          << "': a constant tensor of dtype "
+                          << c10::toString(type)
+                          << " is not supported (float32, integers and bool "
+                             "are)",
+           failure();
+  OpBuilder &b = im.getBuilder();
+  bool isFloat = value.scalar_type() == at::kFloat;
+  auto tensorType = RankedTensorType::get(
+      SmallVector<int64_t>(value.sizes().begin(), value.sizes().end()),
+      isFloat ? Type(b.getF32Type()) : Type(b.getI64Type()));
+  size_t count = static_cast<size_t>(value.numel());
+  DenseElementsAttr attr =
+      isFloat ? DenseElementsAttr::get(
+                    tensorType, ArrayRef<float>(value.data_ptr<float>(), count))
+              : DenseElementsAttr::get(
+                    tensorType,
+                    ArrayRef<int64_t>(value.data_ptr<int64_t>(), count));
+  return b.create<nn::ConstantOp>(im.locOf(node), attr).getResult();
+}
+
 FailureOr<Value> Importer::tensor(jit::Node *node, jit::Value *v) {
   if (Value value = lookup(v).tensor)
     return value;
+  // A tensor computed at compile time (see evaluate).
+  if (std::optional<c10::IValue> c = constant(v); c && c->isTensor()) {
+    FailureOr<Value> materialized = materializeConstant(*this, node,
+                                                        c->toTensor());
+    if (succeeded(materialized))
+      values[v] = *materialized;
+    return materialized;
+  }
   return error(node) << "'" << node->kind().toQualString()
                      << "': operand '" << v->debugName()
                      << "' is not a tensor dpc supports here ("
@@ -468,7 +523,12 @@ LogicalResult Importer::importNode(jit::Node *node) {
   // of tensors (torch.cat's operand) is read by its consumer through
   // node->input(i)->node().
   if (kind == c10::prim::ListConstruct) {
-    c10::impl::GenericList list(c10::AnyType::get());
+    // Typed like the node's result (int[], not List[Any]), so that ops run
+    // on it at compile time (torch.ones(T, T)) accept it.
+    c10::TypePtr elementType = c10::AnyType::get();
+    if (auto listType = node->output()->type()->cast<c10::ListType>())
+      elementType = listType->getElementType();
+    c10::impl::GenericList list(elementType);
     for (jit::Value *element : node->inputs()) {
       std::optional<c10::IValue> c = constant(element);
       if (!c)
@@ -683,8 +743,12 @@ std::optional<LogicalResult> Importer::evaluate(jit::Node *node) {
   if (!node->blocks().empty() || node->hasSideEffects() ||
       !node->maybeOperator())
     return std::nullopt;
+  // Tensors computed from compile-time values alone (torch.arange(T),
+  // torch.ones(T, T).tril(), a traced model's shape arithmetic on 0-d
+  // tensors) are compile-time values too, unless they are random; where a
+  // tensor op uses one, Importer::tensor materializes it as nn.constant.
   for (jit::Value *output : node->outputs())
-    if (mayHoldTensors(output->type()))
+    if (mayHoldTensors(output->type()) && node->isNondeterministic())
       return std::nullopt;
   jit::Stack stack;
   for (jit::Value *input : node->inputs()) {

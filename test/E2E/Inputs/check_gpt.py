@@ -1,0 +1,145 @@
+"""Trains a GPT test model in PyTorch and compares dpc's results with it.
+
+usage: check_gpt.py DIR --log RUN.log --checkpoint OUT.safetensors --steps K
+           --global-batch G [--loss cross_entropy|none] --lr ... [--momentum
+           --weight-decay --nesterov] [--rtol 1e-5]
+
+The reference is DIR/model.pt loaded with torch.jit.load and trained for K
+steps with torch.optim.SGD on consecutive global batches of G sequences of
+DIR/idx.npy and DIR/targets.npy. With --loss cross_entropy the model returns
+logits [G*T, V] and the loss is F.cross_entropy against the targets
+flattened to [G*T] (what dpc does with --label y:i64[B,T]); with --loss none
+the model is called as model(idx, targets) and returns its loss. Under DDP
+every rank's loss is the mean over its own B*T tokens, and the averaged
+gradient of equal slices is the gradient of the mean over the global batch,
+so one reference serves every world size (no batch statistics here; the
+mask buffer never changes).
+
+Checks (as check_against_torch.py): every parameter (a tied weight once,
+under its first name), buffer and momentum buffer in the checkpoint is
+within rtol * max|torch| + atol of PyTorch's, elementwise; the step counter
+is K; each logged loss is within rtol (plus printing's 5e-7) of PyTorch's.
+"""
+import argparse
+import json
+import re
+import struct
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64}
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n))
+        data = f.read()
+    tensors = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = info["data_offsets"]
+        arr = np.frombuffer(data[begin:end], dtype=DTYPES[info["dtype"]])
+        tensors[name] = arr.reshape(info["shape"])
+    return tensors
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("dir")
+    p.add_argument("--log", required=True)
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--steps", type=int, required=True)
+    p.add_argument("--global-batch", type=int, required=True)
+    p.add_argument("--loss", default="cross_entropy", choices=["cross_entropy", "none"])
+    p.add_argument("--lr", type=float, required=True)
+    p.add_argument("--momentum", type=float, default=0.0)
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--nesterov", action="store_true")
+    p.add_argument("--rtol", type=float, default=1e-5)
+    p.add_argument("--atol", type=float, default=1e-7)
+    a = p.parse_args()
+
+    torch.set_num_threads(1)
+    model = torch.jit.load(f"{a.dir}/model.pt")
+    model.train()
+    idx = torch.from_numpy(np.load(f"{a.dir}/idx.npy"))
+    targets = torch.from_numpy(np.load(f"{a.dir}/targets.npy"))
+    params = [p_ for p_ in model.parameters() if p_.requires_grad]
+    opt = torch.optim.SGD(params, lr=a.lr, momentum=a.momentum,
+                          weight_decay=a.weight_decay, nesterov=a.nesterov)
+    batches = idx.shape[0] // a.global_batch
+    losses = []
+    for step in range(a.steps):
+        begin = (step % batches) * a.global_batch
+        xb = idx[begin:begin + a.global_batch]
+        yb = targets[begin:begin + a.global_batch]
+        opt.zero_grad(set_to_none=True)
+        if a.loss == "none":
+            loss = model(xb, yb)
+        else:
+            loss = F.cross_entropy(model(xb), yb.reshape(-1))
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+
+    failures = []
+    ckpt = read_safetensors(a.checkpoint)
+    expected = {name: t.detach().numpy() for name, t in model.named_parameters()}
+    expected.update({name: t.numpy() for name, t in model.named_buffers()})
+    names = {id(p_): n for n, p_ in model.named_parameters()}
+    for p_ in params:
+        state = opt.state.get(p_, {})
+        if state.get("momentum_buffer") is not None:
+            expected[f"optimizer.{names[id(p_)]}.momentum_buffer"] = state["momentum_buffer"].numpy()
+    worst, worst_name = 0.0, ""
+    for name, ref in sorted(expected.items()):
+        if name not in ckpt:
+            failures.append(f"checkpoint lacks '{name}'")
+            continue
+        got = ckpt[name]
+        if got.shape != ref.shape:
+            failures.append(f"'{name}': shape {got.shape} != torch's {ref.shape}")
+            continue
+        scale = float(np.abs(ref).max()) if ref.size else 0.0
+        err = float(np.abs(got.astype(np.float64) - ref).max()) if ref.size else 0.0
+        rel = err / scale if scale > 0 else err
+        if rel > worst:
+            worst, worst_name = rel, name
+        if err > a.rtol * scale + a.atol:
+            failures.append(f"'{name}': max |dpc - torch| = {err:.3g} exceeds "
+                            f"{a.rtol:g} * {scale:.3g} + {a.atol:g}")
+    step_tensor = ckpt.get("optimizer.step")
+    if step_tensor is None or int(step_tensor.reshape(-1)[0]) != a.steps:
+        failures.append(f"checkpoint step counter is {step_tensor}, expected {a.steps}")
+
+    logged = {}
+    with open(a.log) as f:
+        for line in f:
+            m = re.match(r"step (\d+)/\d+\s+loss (\S+)", line)
+            if m:
+                logged[int(m.group(1))] = float(m.group(2))
+    if len(logged) != a.steps:
+        failures.append(f"log has {len(logged)} loss lines, expected {a.steps}")
+    worst_loss = 0.0
+    for k, got in sorted(logged.items()):
+        ref = losses[k - 1]
+        worst_loss = max(worst_loss, abs(got - ref) / abs(ref))
+        if abs(got - ref) > a.rtol * abs(ref) + 5e-7:
+            failures.append(f"step {k}: loss {got} != torch's {ref:.7f}")
+
+    print(f"compared {len(expected)} tensors and {len(logged)} losses with PyTorch; "
+          f"worst normwise relative error {worst:.2e} ({worst_name}), "
+          f"losses {worst_loss:.2e} (rtol {a.rtol:g}); "
+          f"loss {losses[0]:.4f} -> {losses[-1]:.4f}")
+    for f_ in failures:
+        print("FAIL:", f_)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
