@@ -13,6 +13,7 @@
 #include "passes/TrainStep.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/Sequence.h"
 
@@ -67,7 +68,9 @@ struct AutodiffPass : public dpc::impl::AutodiffBase<AutodiffPass> {
 
     for (Operation *op : llvm::reverse(forwardOps)) {
       if (!llvm::any_of(op->getResults(),
-                        [&](Value r) { return grads.count(r); }))
+                        [&](Value r) { return grads.count(r); }) ||
+          !llvm::any_of(op->getOperands(),
+                        [&](Value v) { return active.contains(v); }))
         continue;
       auto vjp = dyn_cast<nn::VJPOpInterface>(op);
       if (!vjp)
@@ -138,6 +141,12 @@ struct AutodiffPass : public dpc::impl::AutodiffBase<AutodiffPass> {
     func.setFunctionType(
         FunctionType::get(ctx, func.getArgumentTypes(), resultTypes));
     func.setAllResultAttrs(resultAttrs);
+
+    // A VJP builds the gradients of all its operands; those of inactive
+    // operands (inputs, labels) are unused: erase them, newest first.
+    for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+      if (&op != ret && isOpTriviallyDead(&op))
+        op.erase();
     return success();
   }
 };

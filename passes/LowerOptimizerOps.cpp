@@ -47,12 +47,8 @@ std::optional<LogicalResult> dpc::lowerOptimizerOp(RuntimeCallBuilder &rt,
         return success();
       })
       .Case([&](nn::MicroBatchOp o) {
-        OpBuilder &b = rt.builder();
         int64_t offset = o.getIndex() * getTensorBytes(o.getType());
-        rt.setPtr(o.getResult(),
-                  b.create<LLVM::GEPOp>(rt.getLoc(), rt.ptrType(),
-                                        b.getI8Type(), rt.ptr(o.getInput()),
-                                        ArrayRef<LLVM::GEPArg>{offset}));
+        rt.setPtr(o.getResult(), rt.offsetPtr(rt.ptr(o.getInput()), offset));
         return success();
       })
       .Default([](Operation *) { return std::nullopt; });

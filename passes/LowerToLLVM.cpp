@@ -50,6 +50,11 @@ Value RuntimeCallBuilder::nullPtr() {
   return b.create<LLVM::ZeroOp>(loc, pointerType);
 }
 
+Value RuntimeCallBuilder::offsetPtr(Value base, int64_t bytes) {
+  return b.create<LLVM::GEPOp>(loc, pointerType, b.getI8Type(), base,
+                               ValueRange{i64(bytes)});
+}
+
 Value RuntimeCallBuilder::constantArray(ArrayRef<int64_t> values) {
   std::string name = "__dpc_dims_" + std::to_string(numConstantArrays++);
   auto type = LLVM::LLVMArrayType::get(b.getI64Type(), values.size());
@@ -134,7 +139,7 @@ LogicalResult lowerOp(RuntimeCallBuilder &rt, Operation *op) {
                          << "' to runtime calls";
 }
 
-LogicalResult lowerTrainStep(ModuleOp module, func::FuncOp func,
+LogicalResult lowerTrainStep(ModuleOp module, func::FuncOp func, bool traceOps,
                              LLVM::LLVMFuncOp step) {
   OpBuilder b(module.getContext());
   Block *entry = step.addEntryBlock(b);
@@ -150,26 +155,31 @@ LogicalResult lowerTrainStep(ModuleOp module, func::FuncOp func,
   Value lossSlot = loadSlot(b, loc, slots, numArgs);
   Value arena = loadSlot(b, loc, slots, numArgs + 1);
 
+  // Each op is announced to the runtime by its index in the step (the
+  // manifest's "schedule" names it), which is how `dpc-run --trace` times
+  // the compute stream; without tracing this is one predictable branch.
   // --mode dp: the concurrent stages' calls go to per-replica functions.
   ReplicaStageOutliner replicaStages(module, step, rt);
   Block &body = func.getBody().front();
-  for (Operation &op : body.without_terminator()) {
+  for (auto [index, op] : llvm::enumerate(body.without_terminator())) {
     if (failed(replicaStages.enter(&op)))
       return failure();
     rt.setLoc(op.getLoc());
+    if (traceOps)
+      rt.call("dpcrt_trace_op", {rt.i32(index)});
     auto offsets = op.getAttrOfType<DenseI64ArrayAttr>(kOffsetAttr);
     if (!offsets && op.getNumResults() > 0)
       return op.emitError("has no memory plan; run dpc-plan-memory first");
     for (Value result : op.getResults())
       if (int64_t offset = getPlannedOffset(result); offset >= 0)
-        rt.setPtr(result, b.create<LLVM::GEPOp>(
-                              op.getLoc(), rt.ptrType(), b.getI8Type(), arena,
-                              ArrayRef<LLVM::GEPArg>{offset}));
+        rt.setPtr(result, rt.offsetPtr(arena, offset));
     if (failed(replicaStages.lower(&op, [&, o = &op] { return lowerOp(rt, o); })))
       return failure();
   }
   if (failed(replicaStages.enter(nullptr)))
     return failure();
+  if (traceOps)
+    rt.call("dpcrt_trace_op", {rt.i32(-1)}); // the end of the last op
 
   // The loss goes to its slot; every other result must have been updated in
   // place in the slot of the argument of the same kind and name.
@@ -198,6 +208,8 @@ LogicalResult lowerTrainStep(ModuleOp module, func::FuncOp func,
 }
 
 struct LowerToLLVMPass : public dpc::impl::LowerToLLVMBase<LowerToLLVMPass> {
+  using LowerToLLVMBase::LowerToLLVMBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     func::FuncOp func = lookupFunction(module, kTrainStepFuncName);
@@ -214,7 +226,7 @@ struct LowerToLLVMPass : public dpc::impl::LowerToLLVMBase<LowerToLLVMPass> {
         LLVM::LLVMVoidType::get(module.getContext()), {ptrType, ptrType});
     auto step = b.create<LLVM::LLVMFuncOp>(func.getLoc(),
                                            "dpc_model_train_step", stepType);
-    if (failed(lowerTrainStep(module, func, step)))
+    if (failed(lowerTrainStep(module, func, traceOps, step)))
       return signalPassFailure();
     func.erase();
   }

@@ -140,61 +140,14 @@ def LowerToLLVM : Pass<"dpc-lower-to-llvm", "mlir::ModuleOp"> {
     offset, and each op becomes a call of a `dpcrt_*` kernel of the runtime's
     C ABI (runtime/include/dpc/abi.h). Slot i holds argument i; then come the
     loss and the arena. Updates happen in place in the parameter and
-    optimizer-state slots.
-  }];
-  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
-}
-
-
-def DPReplicate : Pass<"dpc-dp-replicate", "mlir::ModuleOp"> {
-  let summary = "Replicate the forward over devices like nn.DataParallel (--mode dp)";
-  let description = [{
-    Runs first, before `dpc-build-train-step`. The whole batch of `batch`
-    samples is split into torch.chunk's chunks over `devices` devices
-    (`ceil(batch / devices)` rows each, a smaller last one, possibly fewer
-    chunks than devices); each chunk is one replica. The module holds the
-    forward imported for the first chunk's size as `@forward` and, when the
-    last chunk is smaller, the forward imported for it as `@forward_last`
-    (shapes are static, so each chunk size is its own import). They become
-    one `@forward` over the whole batch:
-
-    - every parameter and buffer is copied to the replicas by one
-      `dp.replicate` (Broadcast) on device 0;
-    - every input is split by one `dp.scatter` per replica (Scatter);
-    - the forward body is inlined once per replica, every op tagged
-      `dp.replica = r` and keeping the model's locations;
-    - the replicas' outputs are concatenated on device 0 by `dp.gather`.
-
-    The loss that `dpc-build-train-step` then applies is computed on device
-    0 on the whole batch, and autodiff differentiates through the adjoint
-    pairs (Gather's VJP scatters the output gradient, Replicate's sums the
-    replicas' parameter gradients with `dp.reduce_add`), so one step equals
-    single-process training on the whole batch.
+    optimizer-state slots. Each op is preceded by dpcrt_trace_op(index), the
+    hook of `dpc-run --trace`, unless `trace-ops=false`.
   }];
   let options = [
-    Option<"devices", "devices", "int64_t", /*default=*/"1",
-           "Number of devices the batch is scattered over">,
-    Option<"batch", "batch", "int64_t", /*default=*/"0",
-           "Samples in the whole batch (dimension 0 of every input)">,
+    Option<"traceOps", "trace-ops", "bool", /*default=*/"true",
+           "Announce each op to the runtime (dpcrt_trace_op) for tracing">,
   ];
-  let dependentDialects = ["::dpc::dp::DPDialect", "::dpc::nn::NNDialect"];
-}
-
-def DPPhases : Pass<"dpc-dp-phases", "mlir::ModuleOp"> {
-  let summary = "Group a data-parallel step into concurrent replica stages";
-  let description = [{
-    Runs after the optimizer pass in `--mode dp`. Assigns every op of
-    `@train_step` a stage, `dp.stage = k`: odd stages hold ops tagged
-    `dp.replica` (the replicas run them concurrently, one thread each), even
-    stages hold device-0 ops (untagged). Each op goes to the earliest stage
-    of its kind that follows its operands' stages, where an op may share a
-    stage with its operand only when both run on the same replica or both
-    on device 0; an op that updates storage in place (an optimizer update)
-    also follows every earlier reader of that storage and its views. The
-    block is then reordered by stage, keeping the original order within a
-    stage, so that the step becomes: replicate, the replicas' forward,
-    gather and loss, the replicas' backward, reduce-add and update.
-  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 def Adam : Pass<"dpc-adam", "mlir::ModuleOp"> {
@@ -247,6 +200,58 @@ def Accumulate : Pass<"dpc-accumulate", "mlir::ModuleOp"> {
            "Micro-batches per optimizer step (K)">,
   ];
   let dependentDialects = ["::dpc::nn::NNDialect"];
+}
+
+
+def DPReplicate : Pass<"dpc-dp-replicate", "mlir::ModuleOp"> {
+  let summary = "Replicate the forward over devices like nn.DataParallel (--mode dp)";
+  let description = [{
+    Runs first, before `dpc-build-train-step`. The whole batch of `batch`
+    samples is split into torch.chunk's chunks over `devices` devices
+    (`ceil(batch / devices)` rows each, a smaller last one, possibly fewer
+    chunks than devices); each chunk is one replica. The module holds the
+    forward imported for the first chunk's size as `@forward` and, when the
+    last chunk is smaller, the forward imported for it as `@forward_last`
+    (shapes are static, so each chunk size is its own import). They become
+    one `@forward` over the whole batch:
+
+    - every parameter and buffer is copied to the replicas by one
+      `dp.replicate` (Broadcast) on device 0;
+    - every input is split by one `dp.scatter` per replica (Scatter);
+    - the forward body is inlined once per replica, every op tagged
+      `dp.replica = r` and keeping the model's locations;
+    - the replicas' outputs are concatenated on device 0 by `dp.gather`.
+
+    The loss that `dpc-build-train-step` then applies is computed on device
+    0 on the whole batch, and autodiff differentiates through the adjoint
+    pairs (Gather's VJP scatters the output gradient, Replicate's sums the
+    replicas' parameter gradients with `dp.reduce_add`), so one step equals
+    single-process training on the whole batch.
+  }];
+  let options = [
+    Option<"devices", "devices", "int64_t", /*default=*/"1",
+           "Number of devices the batch is scattered over">,
+    Option<"batch", "batch", "int64_t", /*default=*/"0",
+           "Samples in the whole batch (dimension 0 of every input)">,
+  ];
+  let dependentDialects = ["::dpc::dp::DPDialect", "::dpc::nn::NNDialect"];
+}
+
+def DPPhases : Pass<"dpc-dp-phases", "mlir::ModuleOp"> {
+  let summary = "Group a data-parallel step into concurrent replica stages";
+  let description = [{
+    Runs after the optimizer pass in `--mode dp`. Assigns every op of
+    `@train_step` a stage, `dp.stage = k`: odd stages hold ops tagged
+    `dp.replica` (the replicas run them concurrently, one thread each), even
+    stages hold device-0 ops (untagged). Each op goes to the earliest stage
+    of its kind that follows its operands' stages, where an op may share a
+    stage with its operand only when both run on the same replica or both
+    on device 0; an op that updates storage in place (an optimizer update)
+    also follows every earlier reader of that storage and its views. The
+    block is then reordered by stage, keeping the original order within a
+    stage, so that the step becomes: replicate, the replicas' forward,
+    gather and loss, the replicas' backward, reduce-add and update.
+  }];
 }
 
 #endif // DPC_PASSES

@@ -30,6 +30,9 @@ public:
   mlir::Value f32(float v);
   mlir::Value f32(const llvm::APFloat &v) { return f32(v.convertToFloat()); }
   mlir::Value nullPtr();
+  /// `base + bytes`. The offset is an i64 value: a constant GEP index is
+  /// 32-bit in the LLVM dialect and would truncate offsets of 2 GiB or more.
+  mlir::Value offsetPtr(mlir::Value base, int64_t bytes);
 
   /// The address of a constant int64 array (shapes, strides) in the module.
   mlir::Value constantArray(llvm::ArrayRef<int64_t> values);

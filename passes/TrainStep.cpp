@@ -86,13 +86,6 @@ Value dpc::getStorageOwner(Value v) {
   }
   if (auto increment = dyn_cast<nn::IncrementOp>(op))
     return getStorageOwner(increment.getInput());
-  if (auto update = dyn_cast<nn::AdamUpdateOp>(op)) {
-    Value owners[] = {update.getParam(), update.getExpAvg(),
-                      update.getExpAvgSq()};
-    return owners[result.getResultNumber()];
-  }
-  if (auto view = dyn_cast<nn::MicroBatchOp>(op))
-    return getStorageOwner(view.getInput());
   // On the CPU backend a replica's chunk and parameter copies are views.
   if (auto scatter = dyn_cast<dp::ScatterOp>(op))
     return getStorageOwner(scatter.getInput());
@@ -100,5 +93,12 @@ Value dpc::getStorageOwner(Value v) {
     return replicate.getCopies() && result.getResultNumber() > 0
                ? v
                : getStorageOwner(replicate.getInput());
+  if (auto update = dyn_cast<nn::AdamUpdateOp>(op)) {
+    Value owners[] = {update.getParam(), update.getExpAvg(),
+                      update.getExpAvgSq()};
+    return owners[result.getResultNumber()];
+  }
+  if (auto view = dyn_cast<nn::MicroBatchOp>(op))
+    return getStorageOwner(view.getInput());
   return v;
 }

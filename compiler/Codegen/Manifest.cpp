@@ -1,6 +1,7 @@
 //===- Manifest.cpp - The manifest embedded in model.so -------------------===//
 
 #include "compiler/Codegen/Manifest.h"
+#include "compiler/Codegen/Schedule.h"
 
 #include "dialects/DP/DPDialect.h"
 #include "dialects/NN/NNOps.h"
@@ -123,6 +124,7 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
       {"parameters", std::move(parameters)},
       {"buffers", std::move(buffers)},
       {"weights_bytes", static_cast<int64_t>(weights.bytes.size())},
+      {"schedule", buildScheduleJson(func)},
       {"optimizer_state", std::move(state)},
       {"buckets", std::move(buckets)},
       {"arena", json::Object{{"bytes", arenaBytes.getInt()},

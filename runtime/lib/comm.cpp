@@ -1,23 +1,21 @@
-//===- comm.cpp - Gradient all-reduce entry points (MPI) ------------------===//
+//===- comm.cpp - Gradient all-reduce on the communication stream ---------===//
 //
-// dpcrt_allreduce_start/wait implement DDP's default reduction: divide the
-// bucket by the world size, then sum it over all ranks in place. The start
-// is an MPI_Iallreduce so that the compiler's schedule can overlap it with
-// the rest of the backward pass.
-//
-// Room for a communication thread: MPI progresses non-blocking collectives
-// mostly inside MPI calls, so real overlap on CPU will want a thread that
-// owns a queue of started buckets and drives them (MPI is initialized with
-// MPI_THREAD_SERIALIZED for that reason). The handle table below is what such
-// a thread would share with the compute thread.
+// dpcrt_allreduce_start/wait implement DDP's default reduction, divide the
+// bucket by the world size and sum it over all ranks in place, on the
+// communication stream (comm_stream.h), so the compiled schedule overlaps
+// the bucket's communication with the rest of the backward pass and with
+// the optimizer updates of earlier buckets.
 //
 //===----------------------------------------------------------------------===//
 
+#include "comm_stream.h"
 #include "context.h"
+#include "trace.h"
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
-#include <string>
+#include <utility>
 
 namespace dpc {
 
@@ -27,6 +25,9 @@ void recordError(dpcrt_context *ctx, const std::string &message) {
 }
 
 namespace {
+
+/// How long the communication thread sleeps between progress polls.
+constexpr std::chrono::microseconds kPollInterval(20);
 
 std::string mpiErrorString(int rc) {
   char text[MPI_MAX_ERROR_STRING];
@@ -38,19 +39,113 @@ std::string mpiErrorString(int rc) {
 
 } // namespace
 
-void drainPending(dpcrt_context *ctx) {
-  for (PendingAllreduce &p : ctx->pending) {
-    if (p.requests.empty())
-      continue;
-    recordError(ctx, "allreduce of bucket " + std::to_string(p.bucket) +
-                         " was started but never waited for");
-    MPI_Waitall(static_cast<int>(p.requests.size()), p.requests.data(),
-                MPI_STATUSES_IGNORE);
+CommStream::CommStream(MPI_Comm comm, int worldSize)
+    : comm(comm), worldSize(worldSize), worker([this] { run(); }) {}
+
+CommStream::~CommStream() {
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    stopping = true;
   }
-  ctx->pending.clear();
+  queued.notify_all();
+  worker.join();
+}
+
+int64_t CommStream::start(int32_t bucket, float *data, int64_t n,
+                          Tracer *tracer) {
+  std::lock_guard<std::mutex> lock(mutex);
+  int64_t handle = nextHandle++;
+  queue.push_back({handle, bucket, data, n, tracer});
+  queued.notify_one();
+  return handle;
+}
+
+void CommStream::wait(int64_t handle) {
+  std::unique_lock<std::mutex> lock(mutex);
+  finished.wait(lock, [&] { return lastFinished >= handle; });
+  lastWaited = std::max(lastWaited, handle);
+}
+
+int64_t CommStream::drain() {
+  std::unique_lock<std::mutex> lock(mutex);
+  int64_t last = nextHandle - 1;
+  finished.wait(lock, [&] { return lastFinished >= last; });
+  // FIFO order: the wait of the last bucket covers every earlier one, but a
+  // step that never waits for its last bucket is a compiler bug.
+  int64_t unwaited = last - lastWaited;
+  lastWaited = last;
+  return unwaited;
+}
+
+std::string CommStream::takeError() {
+  std::lock_guard<std::mutex> lock(mutex);
+  return std::exchange(error, std::string());
+}
+
+void CommStream::run() {
+  for (;;) {
+    Task task;
+    {
+      std::unique_lock<std::mutex> lock(mutex);
+      queued.wait(lock, [&] { return stopping || !queue.empty(); });
+      if (queue.empty())
+        return; // stopping
+      task = queue.front();
+      queue.pop_front();
+    }
+    auto begin = Tracer::Clock::now();
+    float size = static_cast<float>(worldSize);
+    for (int64_t i = 0; i < task.n; ++i)
+      task.data[i] /= size;
+    std::string failure;
+    // MPI counts are ints: split buckets beyond INT_MAX elements.
+    constexpr int64_t kChunk = INT_MAX / 2;
+    for (int64_t first = 0; first < task.n && failure.empty(); first += kChunk) {
+      int count = static_cast<int>(std::min(kChunk, task.n - first));
+      MPI_Request request;
+      int rc = MPI_Iallreduce(MPI_IN_PLACE, task.data + first, count,
+                              MPI_FLOAT, MPI_SUM, comm, &request);
+      // Poll instead of blocking: a blocking MPI call busy-waits at full
+      // speed, which on a host with a core per rank starves the compute
+      // thread it is meant to overlap with.
+      for (int done = 0; rc == MPI_SUCCESS;) {
+        rc = MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+        if (done)
+          break;
+        std::this_thread::sleep_for(kPollInterval);
+      }
+      if (rc != MPI_SUCCESS)
+        failure = "allreduce of bucket " + std::to_string(task.bucket) +
+                  " failed: " + mpiErrorString(rc);
+    }
+    if (task.tracer)
+      task.tracer->recordCollective(task.bucket, task.n * 4, begin,
+                                    Tracer::Clock::now());
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (!failure.empty() && error.empty())
+        error = failure;
+      lastFinished = task.handle;
+    }
+    finished.notify_all();
+  }
+}
+
+void drainPending(dpcrt_context *ctx) {
+  if (!ctx->commStream)
+    return;
+  if (int64_t unwaited = ctx->commStream->drain())
+    recordError(ctx, std::to_string(unwaited) +
+                         " all-reduce(s) were started but never waited for");
+  if (std::string error = ctx->commStream->takeError(); !error.empty())
+    recordError(ctx, error);
 }
 
 } // namespace dpc
+
+// Out of line, where CommStream is complete.
+dpcrt_context::dpcrt_context() = default;
+dpcrt_context::~dpcrt_context() = default;
 
 extern "C" {
 
@@ -59,47 +154,15 @@ int64_t dpcrt_allreduce_start(dpcrt_context *ctx, int32_t bucket, float *data,
   // One rank: the average is the data itself (dividing by 1 is exact).
   if (!ctx || ctx->worldSize <= 1 || n <= 0)
     return 0;
-  float size = static_cast<float>(ctx->worldSize);
-  for (int64_t i = 0; i < n; ++i)
-    data[i] /= size;
-
-  dpc::PendingAllreduce pending;
-  pending.bucket = bucket;
-  // MPI counts are ints: split buckets beyond INT_MAX elements.
-  constexpr int64_t kChunk = INT_MAX / 2;
-  for (int64_t begin = 0; begin < n; begin += kChunk) {
-    int count = static_cast<int>(std::min(kChunk, n - begin));
-    MPI_Request request;
-    int rc = MPI_Iallreduce(MPI_IN_PLACE, data + begin, count, MPI_FLOAT,
-                            MPI_SUM, ctx->comm, &request);
-    if (rc != MPI_SUCCESS) {
-      dpc::recordError(ctx, "allreduce of bucket " + std::to_string(bucket) +
-                                " failed to start: " + dpc::mpiErrorString(rc));
-      break;
-    }
-    pending.requests.push_back(request);
-  }
-  ctx->pending.push_back(std::move(pending));
-  return static_cast<int64_t>(ctx->pending.size());
+  if (!ctx->commStream)
+    ctx->commStream = std::make_unique<dpc::CommStream>(ctx->comm, ctx->worldSize);
+  return ctx->commStream->start(bucket, data, n, ctx->tracer);
 }
 
 void dpcrt_allreduce_wait(dpcrt_context *ctx, int64_t handle) {
-  if (!ctx || handle == 0)
+  if (!ctx || handle == 0 || !ctx->commStream)
     return;
-  if (handle < 0 || handle > static_cast<int64_t>(ctx->pending.size())) {
-    dpc::recordError(ctx, "allreduce_wait: unknown handle " +
-                              std::to_string(handle));
-    return;
-  }
-  dpc::PendingAllreduce &p = ctx->pending[handle - 1];
-  if (p.requests.empty())
-    return; // already waited: waiting twice is harmless
-  int rc = MPI_Waitall(static_cast<int>(p.requests.size()), p.requests.data(),
-                       MPI_STATUSES_IGNORE);
-  if (rc != MPI_SUCCESS)
-    dpc::recordError(ctx, "allreduce of bucket " + std::to_string(p.bucket) +
-                              " failed: " + dpc::mpiErrorString(rc));
-  p.requests.clear();
+  ctx->commStream->wait(handle);
 }
 
 } // extern "C"

@@ -14,6 +14,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,16 +24,15 @@ namespace dpc {
 /// CUDA contexts will carry their streams, events and NCCL communicator.
 enum class BackendKind { Cpu, Cuda };
 
-/// An all-reduce that was started and not yet waited for. Large buffers are
-/// split into several MPI requests because MPI counts are ints.
-struct PendingAllreduce {
-  int32_t bucket = -1;
-  std::vector<MPI_Request> requests;
-};
+class CommStream;
+class Tracer;
 
 } // namespace dpc
 
 struct dpcrt_context {
+  dpcrt_context();
+  ~dpcrt_context();
+
   dpc::BackendKind backend = dpc::BackendKind::Cpu;
   int rank = 0;
   int worldSize = 1;
@@ -42,9 +42,11 @@ struct dpcrt_context {
   /// A private duplicate of MPI_COMM_WORLD (MPI_COMM_NULL without MPI), so the
   /// runtime's collectives never match the embedding program's messages.
   MPI_Comm comm = MPI_COMM_NULL;
-  /// All-reduces in flight; handle h refers to pending[h - 1] (0 means "no
-  /// request", what a single-process start returns).
-  std::vector<dpc::PendingAllreduce> pending;
+  /// The communication stream, started by the first all-reduce (none in a
+  /// single process: there a start returns handle 0 and a wait does nothing).
+  std::unique_ptr<dpc::CommStream> commStream;
+  /// Records a Chrome trace when set (Session::startTrace).
+  dpc::Tracer *tracer = nullptr;
   /// The first error a kernel hit during the current step. Kernels cannot
   /// throw through the compiled module's frames, so they record it here and
   /// the session raises it once the step returns.
@@ -56,8 +58,8 @@ namespace dpc {
 /// Records `message` as the context's error unless one is already recorded.
 void recordError(dpcrt_context *ctx, const std::string &message);
 
-/// Waits for every all-reduce still pending (a module that forgot a wait is a
-/// compiler bug: recorded as an error) and clears the handle table.
+/// Waits for every all-reduce still in flight (a module that forgot a wait is
+/// a compiler bug: recorded as an error) and records collective errors.
 void drainPending(dpcrt_context *ctx);
 
 /// Caps the CPU backend's BLAS threads (several ranks on one host must not

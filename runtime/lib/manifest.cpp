@@ -375,6 +375,22 @@ Manifest Manifest::parse(const std::string &text, const std::string &where) {
       r.nonNegative(r.required(root, "num_slots", ""), "num_slots");
   if (const json *v = r.optional(root, "weights_bytes"))
     m.weightsBytes = r.nonNegative(*v, "weights_bytes");
+  // Informational (trace event names): tolerate what is not understood.
+  if (const json *v = r.optional(root, "schedule"); v && v->is_array())
+    for (const json &entry : *v) {
+      std::string name = entry.is_object() && entry.contains("op") &&
+                                 entry["op"].is_string()
+                             ? entry["op"].get<std::string>()
+                             : "op";
+      if (entry.is_object() && entry.contains("bucket") &&
+          entry["bucket"].is_number_integer())
+        name += " bucket " + std::to_string(entry["bucket"].get<int64_t>());
+      else if (entry.is_object() && entry.contains("loc") &&
+               entry["loc"].is_string() &&
+               !entry["loc"].get<std::string>().empty())
+        name += " " + entry["loc"].get<std::string>();
+      m.schedule.push_back(std::move(name));
+    }
 
   checkLoss(r, m);
   checkAccumulate(r, m);

@@ -9,7 +9,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "comm_stream.h"
 #include "context.h"
+#include "trace.h"
 #include "dpc/runtime.h"
 
 #include <algorithm>
@@ -89,7 +91,12 @@ struct Session::Impl {
   std::map<std::string, TensorRef> tensors;
   std::vector<std::string> keys; // checkpoint order
 
+  std::unique_ptr<Tracer> tracer;
+
   ~Impl() {
+    ctx.commStream.reset(); // joins the communication thread before the
+                            // communicator goes away
+    ctx.tracer = nullptr;
     if (ctx.comm != MPI_COMM_NULL && ProcessGroup::isDistributed())
       MPI_Comm_free(&ctx.comm);
     memory.clear();
@@ -297,6 +304,8 @@ float Session::step(const std::vector<const void *> &localBatch) {
       broadcast(s.slots[w.slot], w.numBytes(), s.ctx.comm,
                 "buffer '" + w.name + "'");
   s.ctx.error.clear();
+  if (s.tracer)
+    s.tracer->setStep(s.ctx.step + 1);
   s.trainStep(&s.ctx, s.slots.data());
   drainPending(&s.ctx);
   if (!s.ctx.error.empty())
@@ -313,6 +322,46 @@ float Session::step(const std::vector<const void *> &localBatch) {
   checkMpi(MPI_Allreduce(&local, &sum, 1, MPI_DOUBLE, MPI_SUM, s.ctx.comm),
            "averaging the loss");
   return static_cast<float>(sum / s.ctx.worldSize);
+}
+
+void Session::startTrace() {
+  Impl &s = *impl;
+  if (s.ctx.worldSize > 1)
+    checkMpi(MPI_Barrier(s.ctx.comm), "starting the trace");
+  s.tracer = std::make_unique<Tracer>(s.manifest.schedule, Tracer::Clock::now());
+  s.ctx.tracer = s.tracer.get();
+}
+
+void Session::writeTrace(const std::string &path) {
+  Impl &s = *impl;
+  std::string events = s.tracer ? s.tracer->eventsJson(s.ctx.rank) : "";
+  std::vector<std::string> all = {events};
+  if (s.ctx.worldSize > 1) {
+    // Rank 0 collects every rank's events.
+    int size = static_cast<int>(events.size());
+    std::vector<int> sizes(s.ctx.worldSize), offsets(s.ctx.worldSize);
+    checkMpi(MPI_Gather(&size, 1, MPI_INT, sizes.data(), 1, MPI_INT, 0,
+                        s.ctx.comm),
+             "collecting the trace");
+    std::string gathered;
+    if (s.ctx.rank == 0) {
+      int total = 0;
+      for (int r = 0; r < s.ctx.worldSize; ++r) {
+        offsets[r] = total;
+        total += sizes[r];
+      }
+      gathered.resize(total);
+    }
+    checkMpi(MPI_Gatherv(events.data(), size, MPI_CHAR, gathered.data(),
+                         sizes.data(), offsets.data(), MPI_CHAR, 0, s.ctx.comm),
+             "collecting the trace");
+    if (s.ctx.rank != 0)
+      return;
+    all.clear();
+    for (int r = 0; r < s.ctx.worldSize; ++r)
+      all.push_back(gathered.substr(offsets[r], sizes[r]));
+  }
+  writeTraceFile(path, all);
 }
 
 int Session::rank() const { return impl->ctx.rank; }

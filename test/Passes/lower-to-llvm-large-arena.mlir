@@ -1,14 +1,8 @@
-// BUG: dpc-lower-to-llvm truncates arena offsets of 2 GiB and more.
-// passes/LowerToLLVM.cpp builds each intermediate's pointer as
-// `LLVM::GEPOp(..., arena, ArrayRef<LLVM::GEPArg>{offset})` with the int64_t
-// offset as a constant GEP index, but a constant LLVM::GEPArg index is an
-// int32_t (GCC warns: narrowing conversion). Below, dpc-plan-memory places
-// the tanh's 2.4 GB result at offset 2400000000, and the lowering addresses
-// arena + 252516352 instead, inside the relu's result: a silent memory
-// corruption for any step whose arena exceeds 2 GiB. Passing the offset as an
-// i64 llvm.mlir.constant (a dynamic GEP index) fixes it; then remove the
-// XFAIL line below.
-// XFAIL: *
+// Regression test: dpc-lower-to-llvm must not truncate arena offsets of
+// 2 GiB and more. A constant LLVM::GEPArg index is an int32_t, so offsets are
+// passed as i64 values. Below, dpc-plan-memory places the tanh's 2.4 GB
+// result at offset 2400000000; the lowering must address exactly that, not
+// arena + 252516352 (inside the relu's result).
 // RUN: %dpc-opt %s --dpc-plan-memory | FileCheck %s --check-prefix=PLAN
 // RUN: %dpc-opt %s --dpc-plan-memory --dpc-lower-to-llvm | FileCheck %s
 

@@ -1,4 +1,4 @@
-// RUN: %dpc-opt %s --dpc-plan-memory --dpc-lower-to-llvm | FileCheck %s
+// RUN: %dpc-opt %s --dpc-plan-memory --dpc-lower-to-llvm=trace-ops=false | FileCheck %s
 
 // One runtime call per op, with the arguments the C ABI expects
 // (runtime/include/dpc/abi.h): kinds of the elementwise kernels, shapes and
@@ -21,7 +21,8 @@
 // CHECK: %[[ARENA:.*]] = llvm.load
 
 // sub with alpha: DPCRT_BINARY_SUB = 1.
-// CHECK-NEXT: %[[D:.*]] = llvm.getelementptr %[[ARENA]][0] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant(0 : i64) : i64
+// CHECK-NEXT: %[[D:.*]] = llvm.getelementptr %[[ARENA]][%{{.*}}] : (!llvm.ptr, i64) -> !llvm.ptr, i8
 // CHECK-NEXT: %[[SUB:.*]] = llvm.mlir.constant(1 : i32) : i32
 // CHECK-NEXT: %[[RANK:.*]] = llvm.mlir.constant(2 : i32) : i32
 // CHECK-NEXT: %[[DIMS:.*]] = llvm.mlir.addressof @[[SUB_DIMS]] : !llvm.ptr
@@ -30,22 +31,26 @@
 
 // tanh and sigmoid: DPCRT_UNARY_TANH = 1, DPCRT_UNARY_SIGMOID = 2, over 32
 // elements.
-// CHECK-NEXT: %[[TH:.*]] = llvm.getelementptr %[[ARENA]][128]
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant(128 : i64) : i64
+// CHECK-NEXT: %[[TH:.*]] = llvm.getelementptr %[[ARENA]][%{{.*}}]
 // CHECK-NEXT: %[[TANH:.*]] = llvm.mlir.constant(1 : i32) : i32
 // CHECK-NEXT: %[[N32:.*]] = llvm.mlir.constant(32 : i64) : i64
 // CHECK-NEXT: llvm.call @dpcrt_unary_f32(%[[CTX]], %[[TANH]], %[[TH]], %[[D]], %[[N32]])
-// CHECK-NEXT: %[[SG:.*]] = llvm.getelementptr %[[ARENA]][0]
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant(0 : i64) : i64
+// CHECK-NEXT: %[[SG:.*]] = llvm.getelementptr %[[ARENA]][%{{.*}}]
 // CHECK-NEXT: %[[SIGMOID:.*]] = llvm.mlir.constant(2 : i32) : i32
 // CHECK-NEXT: %[[N32:.*]] = llvm.mlir.constant(32 : i64) : i64
 // CHECK-NEXT: llvm.call @dpcrt_unary_f32(%[[CTX]], %[[SIGMOID]], %[[SG]], %[[TH]], %[[N32]])
 
-// CHECK-NEXT: %[[SC:.*]] = llvm.getelementptr %[[ARENA]][128]
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant(128 : i64) : i64
+// CHECK-NEXT: %[[SC:.*]] = llvm.getelementptr %[[ARENA]][%{{.*}}]
 // CHECK-NEXT: %[[N32:.*]] = llvm.mlir.constant(32 : i64) : i64
 // CHECK-NEXT: %[[FACTOR:.*]] = llvm.mlir.constant(-2.000000e+00 : f32) : f32
 // CHECK-NEXT: llvm.call @dpcrt_scale_f32(%[[CTX]], %[[SC]], %[[SG]], %[[N32]], %[[FACTOR]])
 
 // transpose of a [4, 8] matrix.
-// CHECK-NEXT: %[[TR:.*]] = llvm.getelementptr %[[ARENA]][0]
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant(0 : i64) : i64
+// CHECK-NEXT: %[[TR:.*]] = llvm.getelementptr %[[ARENA]][%{{.*}}]
 // CHECK-NEXT: %[[ROWS:.*]] = llvm.mlir.constant(4 : i64) : i64
 // CHECK-NEXT: %[[COLS:.*]] = llvm.mlir.constant(8 : i64) : i64
 // CHECK-NEXT: llvm.call @dpcrt_transpose2d_f32(%[[CTX]], %[[TR]], %[[SC]], %[[ROWS]], %[[COLS]])
@@ -53,7 +58,8 @@
 // The reshapes are views of the transpose's result: the synchronous
 // all-reduce copies from it (128 bytes) and averages the copy in place,
 // with no bucket (-1).
-// CHECK-NEXT: %[[AR:.*]] = llvm.getelementptr %[[ARENA]][128]
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant(128 : i64) : i64
+// CHECK-NEXT: %[[AR:.*]] = llvm.getelementptr %[[ARENA]][%{{.*}}]
 // CHECK-NEXT: %[[BYTES:.*]] = llvm.mlir.constant(128 : i64) : i64
 // CHECK-NEXT: llvm.call @dpcrt_copy(%[[CTX]], %[[AR]], %[[TR]], %[[BYTES]])
 // CHECK-NEXT: %[[NO_BUCKET:.*]] = llvm.mlir.constant(-1 : i32) : i32
@@ -62,46 +68,55 @@
 // CHECK-NEXT: llvm.call @dpcrt_allreduce_wait(%[[CTX]], %[[H]])
 
 // sum_to [8, 4] -> [8, 1]: 8 output elements.
-// CHECK-NEXT: %[[ST:.*]] = llvm.getelementptr %[[ARENA]][256]
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant(256 : i64) : i64
+// CHECK-NEXT: %[[ST:.*]] = llvm.getelementptr %[[ARENA]][%{{.*}}]
 // CHECK-NEXT: %[[RANK:.*]] = llvm.mlir.constant(2 : i32) : i32
 // CHECK-NEXT: %[[DIMS:.*]] = llvm.mlir.addressof @[[SUM_DIMS]]
 // CHECK-NEXT: %[[N8:.*]] = llvm.mlir.constant(8 : i64) : i64
 // CHECK-NEXT: llvm.call @dpcrt_reduce_sum_f32(%[[CTX]], %[[ST]], %[[AR]], %[[RANK]], %[[DIMS]], %[[N8]])
 
 // mul: DPCRT_BINARY_MUL = 2, alpha unused (1).
-// CHECK-NEXT: %[[P:.*]] = llvm.getelementptr %[[ARENA]][0]
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant(0 : i64) : i64
+// CHECK-NEXT: %[[P:.*]] = llvm.getelementptr %[[ARENA]][%{{.*}}]
 // CHECK-NEXT: %[[MUL:.*]] = llvm.mlir.constant(2 : i32) : i32
 // CHECK-NEXT: %[[RANK:.*]] = llvm.mlir.constant(2 : i32) : i32
 // CHECK-NEXT: %[[DIMS:.*]] = llvm.mlir.addressof @[[MUL_DIMS]]
 // CHECK-NEXT: %[[ONE:.*]] = llvm.mlir.constant(1.000000e+00 : f32) : f32
 // CHECK-NEXT: llvm.call @dpcrt_binary_f32(%[[CTX]], %[[MUL]], %[[P]], %[[AR]], %[[ST]], %[[RANK]], %[[DIMS]], %[[ONE]])
 
-// CHECK-NEXT: %[[LOSS:.*]] = llvm.getelementptr %[[ARENA]][384]
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant(384 : i64) : i64
+// CHECK-NEXT: %[[LOSS:.*]] = llvm.getelementptr %[[ARENA]][%{{.*}}]
 // CHECK-NEXT: %[[N32:.*]] = llvm.mlir.constant(32 : i64) : i64
 // CHECK-NEXT: llvm.call @dpcrt_mse_loss_f32(%[[CTX]], %[[LOSS]], %[[P]], %[[LABEL]], %[[N32]])
-// CHECK-NEXT: %[[SEED:.*]] = llvm.getelementptr %[[ARENA]][256]
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant(256 : i64) : i64
+// CHECK-NEXT: %[[SEED:.*]] = llvm.getelementptr %[[ARENA]][%{{.*}}]
 // CHECK-NEXT: %[[N1:.*]] = llvm.mlir.constant(1 : i64) : i64
 // CHECK-NEXT: %[[VALUE:.*]] = llvm.mlir.constant(1.000000e+00 : f32) : f32
 // CHECK-NEXT: llvm.call @dpcrt_fill_f32(%[[CTX]], %[[SEED]], %[[N1]], %[[VALUE]])
-// CHECK-NEXT: %[[DP:.*]] = llvm.getelementptr %[[ARENA]][128]
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant(128 : i64) : i64
+// CHECK-NEXT: %[[DP:.*]] = llvm.getelementptr %[[ARENA]][%{{.*}}]
 // CHECK-NEXT: %[[N32:.*]] = llvm.mlir.constant(32 : i64) : i64
 // CHECK-NEXT: llvm.call @dpcrt_mse_loss_grad_f32(%[[CTX]], %[[DP]], %[[SEED]], %[[P]], %[[LABEL]], %[[N32]])
 
 // tanh_grad and sigmoid_grad read the saved forward output.
-// CHECK-NEXT: %[[G1:.*]] = llvm.getelementptr %[[ARENA]][256]
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant(256 : i64) : i64
+// CHECK-NEXT: %[[G1:.*]] = llvm.getelementptr %[[ARENA]][%{{.*}}]
 // CHECK-NEXT: %[[TANH:.*]] = llvm.mlir.constant(1 : i32) : i32
 // CHECK-NEXT: %[[N32:.*]] = llvm.mlir.constant(32 : i64) : i64
 // CHECK-NEXT: llvm.call @dpcrt_unary_grad_f32(%[[CTX]], %[[TANH]], %[[G1]], %[[DP]], %[[P]], %[[N32]])
-// CHECK-NEXT: %[[G2:.*]] = llvm.getelementptr %[[ARENA]][128]
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant(128 : i64) : i64
+// CHECK-NEXT: %[[G2:.*]] = llvm.getelementptr %[[ARENA]][%{{.*}}]
 // CHECK-NEXT: %[[SIGMOID:.*]] = llvm.mlir.constant(2 : i32) : i32
 // CHECK-NEXT: %[[N32:.*]] = llvm.mlir.constant(32 : i64) : i64
 // CHECK-NEXT: llvm.call @dpcrt_unary_grad_f32(%[[CTX]], %[[SIGMOID]], %[[G2]], %[[G1]], %[[P]], %[[N32]])
 
 // copy is a memcpy of 128 bytes; add is DPCRT_BINARY_ADD = 0.
-// CHECK-NEXT: %[[CP:.*]] = llvm.getelementptr %[[ARENA]][0]
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant(0 : i64) : i64
+// CHECK-NEXT: %[[CP:.*]] = llvm.getelementptr %[[ARENA]][%{{.*}}]
 // CHECK-NEXT: %[[BYTES:.*]] = llvm.mlir.constant(128 : i64) : i64
 // CHECK-NEXT: llvm.call @dpcrt_copy(%[[CTX]], %[[CP]], %[[G2]], %[[BYTES]])
-// CHECK-NEXT: %[[SUM:.*]] = llvm.getelementptr %[[ARENA]][256]
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant(256 : i64) : i64
+// CHECK-NEXT: %[[SUM:.*]] = llvm.getelementptr %[[ARENA]][%{{.*}}]
 // CHECK-NEXT: %[[ADD:.*]] = llvm.mlir.constant(0 : i32) : i32
 // CHECK-NEXT: %[[RANK:.*]] = llvm.mlir.constant(2 : i32) : i32
 // CHECK-NEXT: %[[DIMS:.*]] = llvm.mlir.addressof @[[ADD_DIMS]]

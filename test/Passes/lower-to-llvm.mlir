@@ -41,8 +41,13 @@
 // CHECK-NEXT: %[[S11:.*]] = llvm.getelementptr %[[SLOTS]][11]
 // CHECK-NEXT: %[[ARENA:.*]] = llvm.load %[[S11]]
 
+// Each op starts by announcing its index to the runtime (for --trace).
 // h = x W1^T + b1, like addmm: the bias rows first, then the GEMM with beta 1.
-// CHECK-NEXT: %[[H:.*]] = llvm.getelementptr %[[ARENA]][{{[0-9]+}}] : (!llvm.ptr) -> !llvm.ptr, i8
+// Arena offsets are i64 values (a constant GEP index would be 32-bit).
+// CHECK-NEXT: %[[OP0:.*]] = llvm.mlir.constant(0 : i32) : i32
+// CHECK-NEXT: llvm.call @dpcrt_trace_op(%[[CTX]], %[[OP0]]) : (!llvm.ptr, i32) -> ()
+// CHECK-NEXT: %[[H_OFFSET:.*]] = llvm.mlir.constant({{[0-9]+}} : i64) : i64
+// CHECK-NEXT: %[[H:.*]] = llvm.getelementptr %[[ARENA]][%[[H_OFFSET]]] : (!llvm.ptr, i64) -> !llvm.ptr, i8
 // CHECK-NEXT: %[[ROWS:.*]] = llvm.mlir.constant(4 : i64) : i64
 // CHECK-NEXT: %[[COLS:.*]] = llvm.mlir.constant(16 : i64) : i64
 // CHECK-NEXT: llvm.call @dpcrt_broadcast_rows_f32(%[[CTX]], %[[H]], %[[B1]], %[[ROWS]], %[[COLS]])
@@ -64,29 +69,45 @@
 // starts at once.
 // CHECK: llvm.call @dpcrt_gemm_f32(%[[CTX]], %[[DA:[^,]*]], %[[DY]], %[[W2]],
 // CHECK: llvm.call @dpcrt_gemm_f32(%[[CTX]], %[[DW2:[^,]*]], %[[DY]], %[[A]],
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant({{-?[0-9]+}} : i32) : i32
+// CHECK-NEXT: llvm.call @dpcrt_trace_op(%[[CTX]], %{{.*}}) : (!llvm.ptr, i32) -> ()
 // CHECK-NEXT: %[[BUCKET0:.*]] = llvm.mlir.constant(0 : i32) : i32
 // CHECK-NEXT: %[[N0:.*]] = llvm.mlir.constant(160 : i64) : i64
 // CHECK-NEXT: %[[T0:.*]] = llvm.call @dpcrt_allreduce_start(%[[CTX]], %[[BUCKET0]], %[[DW2]], %[[N0]]) : (!llvm.ptr, i32, !llvm.ptr, i64) -> i64
 
 // Bucket 1 is one buffer: fc1.weight's gradient lies right after the 40
 // bytes of fc2.bias's.
-// CHECK-NEXT: %[[DB2:.*]] = llvm.getelementptr %[[ARENA]]{{\[}}[[#DB2_OFFSET:]]{{\]}}
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant({{-?[0-9]+}} : i32) : i32
+// CHECK-NEXT: llvm.call @dpcrt_trace_op(%[[CTX]], %{{.*}}) : (!llvm.ptr, i32) -> ()
+// CHECK-NEXT: %[[DB2_OFF:.*]] = llvm.mlir.constant([[#DB2_OFFSET:]] : i64) : i64
+// CHECK-NEXT: %[[DB2:.*]] = llvm.getelementptr %[[ARENA]][%[[DB2_OFF]]]
 // CHECK: llvm.call @dpcrt_reduce_sum_f32(%[[CTX]], %[[DB2]], %[[DY]],
 // CHECK: llvm.call @dpcrt_unary_grad_f32(%[[CTX]], %{{[^,]*}}, %[[DH:[^,]*]], %[[DA]], %[[H]],
-// CHECK-NEXT: %[[DW1:.*]] = llvm.getelementptr %[[ARENA]]{{\[}}[[#DB2_OFFSET+40]]{{\]}}
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant({{-?[0-9]+}} : i32) : i32
+// CHECK-NEXT: llvm.call @dpcrt_trace_op(%[[CTX]], %{{.*}}) : (!llvm.ptr, i32) -> ()
+// CHECK-NEXT: %[[DW1_OFFSET:.*]] = llvm.mlir.constant([[#DB2_OFFSET+40]] : i64) : i64
+// CHECK-NEXT: %[[DW1:.*]] = llvm.getelementptr %[[ARENA]][%[[DW1_OFFSET]]]
 // CHECK: llvm.call @dpcrt_gemm_f32(%[[CTX]], %[[DW1]], %[[DH]], %[[X]],
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant({{-?[0-9]+}} : i32) : i32
+// CHECK-NEXT: llvm.call @dpcrt_trace_op(%[[CTX]], %{{.*}}) : (!llvm.ptr, i32) -> ()
 // CHECK-NEXT: %[[BUCKET1:.*]] = llvm.mlir.constant(1 : i32) : i32
 // CHECK-NEXT: %[[N1:.*]] = llvm.mlir.constant(138 : i64) : i64
 // CHECK-NEXT: %[[T1:.*]] = llvm.call @dpcrt_allreduce_start(%[[CTX]], %[[BUCKET1]], %[[DB2]], %[[N1]])
 
 // CHECK: llvm.call @dpcrt_reduce_sum_f32(%[[CTX]], %[[DB1:[^,]*]], %[[DH]],
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant({{-?[0-9]+}} : i32) : i32
+// CHECK-NEXT: llvm.call @dpcrt_trace_op(%[[CTX]], %{{.*}}) : (!llvm.ptr, i32) -> ()
 // CHECK-NEXT: %[[BUCKET2:.*]] = llvm.mlir.constant(2 : i32) : i32
 // CHECK-NEXT: %[[N2:.*]] = llvm.mlir.constant(16 : i64) : i64
 // CHECK-NEXT: %[[T2:.*]] = llvm.call @dpcrt_allreduce_start(%[[CTX]], %[[BUCKET2]], %[[DB1]], %[[N2]])
 
 // The updates, in place in the parameter and buffer slots, each after the
 // wait of its bucket.
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant({{-?[0-9]+}} : i32) : i32
+// CHECK-NEXT: llvm.call @dpcrt_trace_op(%[[CTX]], %{{.*}}) : (!llvm.ptr, i32) -> ()
 // CHECK-NEXT: llvm.call @dpcrt_allreduce_wait(%[[CTX]], %[[T0]]) : (!llvm.ptr, i64) -> ()
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant({{-?[0-9]+}} : i32) : i32
+// CHECK-NEXT: llvm.call @dpcrt_trace_op(%[[CTX]], %{{.*}}) : (!llvm.ptr, i32) -> ()
 // CHECK-NEXT: %[[NUM:.*]] = llvm.mlir.constant(160 : i64) : i64
 // CHECK-NEXT: %[[LR:.*]] = llvm.mlir.constant(1.000000e-01 : f32) : f32
 // CHECK-NEXT: %[[MOMENTUM:.*]] = llvm.mlir.constant(0.899999976 : f32) : f32
@@ -94,13 +115,19 @@
 // CHECK-NEXT: %[[DECAY:.*]] = llvm.mlir.constant(0.000000e+00 : f32) : f32
 // CHECK-NEXT: %[[NESTEROV:.*]] = llvm.mlir.constant(0 : i32) : i32
 // CHECK-NEXT: llvm.call @dpcrt_sgd_update_f32(%[[CTX]], %[[W2]], %[[W2_BUF]], %[[DW2]], %[[NUM]], %[[LR]], %[[MOMENTUM]], %[[DAMPENING]], %[[DECAY]], %[[NESTEROV]])
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant({{-?[0-9]+}} : i32) : i32
+// CHECK-NEXT: llvm.call @dpcrt_trace_op(%[[CTX]], %{{.*}}) : (!llvm.ptr, i32) -> ()
 // CHECK-NEXT: llvm.call @dpcrt_allreduce_wait(%[[CTX]], %[[T1]])
 // CHECK: llvm.call @dpcrt_sgd_update_f32(%[[CTX]], %[[B2]], %[[B2_BUF]], %[[DB2]],
 // CHECK: llvm.call @dpcrt_sgd_update_f32(%[[CTX]], %[[W1]], %[[W1_BUF]], %[[DW1]],
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant({{-?[0-9]+}} : i32) : i32
+// CHECK-NEXT: llvm.call @dpcrt_trace_op(%[[CTX]], %{{.*}}) : (!llvm.ptr, i32) -> ()
 // CHECK-NEXT: llvm.call @dpcrt_allreduce_wait(%[[CTX]], %[[T2]])
 // CHECK: llvm.call @dpcrt_sgd_update_f32(%[[CTX]], %[[B1]], %[[B1_BUF]], %[[DB1]],
 
-// The loss, 4 bytes, goes to its slot.
+// The loss, 4 bytes, goes to its slot (after the end of the last op, -1).
+// CHECK-NEXT: %[[END:.*]] = llvm.mlir.constant(-1 : i32) : i32
+// CHECK-NEXT: llvm.call @dpcrt_trace_op(%[[CTX]], %[[END]])
 // CHECK-NEXT: %[[FOUR:.*]] = llvm.mlir.constant(4 : i64) : i64
 // CHECK-NEXT: llvm.call @dpcrt_copy(%[[CTX]], %[[LOSS_SLOT]], %[[LOSS]], %[[FOUR]])
 // CHECK-NEXT: llvm.return

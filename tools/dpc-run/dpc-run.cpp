@@ -53,6 +53,9 @@ directly it runs as a single process.
                             batch after the checkpoint's last step
   --save-checkpoint FILE    write a safetensors checkpoint after training
                             (rank 0 writes; the file is replaced atomically)
+  --trace FILE              write a Chrome trace (chrome://tracing, Perfetto)
+                            of the run: one track per stream (compute,
+                            communication) per rank; rank 0 writes it
   --backend cpu|cuda|auto   where to run (default auto: cpu in this build)
   -h, --help                print this help and exit
 )";
@@ -64,6 +67,7 @@ struct Options {
   int64_t logEvery = 10;
   std::string loadCheckpoint;
   std::string saveCheckpoint;
+  std::string trace;
   Backend backend = Backend::Auto;
   bool help = false;
 };
@@ -127,6 +131,8 @@ Options parseArgs(int argc, char **argv) {
       opts.loadCheckpoint = takeValue();
     } else if (flag == "--save-checkpoint") {
       opts.saveCheckpoint = takeValue();
+    } else if (flag == "--trace") {
+      opts.trace = takeValue();
     } else if (flag == "--backend") {
       std::string name = takeValue();
       if (name == "cpu")
@@ -264,6 +270,9 @@ void train(const Options &opts) {
   if (!opts.loadCheckpoint.empty())
     session.loadCheckpoint(opts.loadCheckpoint);
 
+  if (!opts.trace.empty())
+    session.startTrace();
+
   bool print = session.rank() == 0;
   int64_t firstStep = session.stepCount();
   std::vector<const void *> batch(data.sources.size());
@@ -297,6 +306,8 @@ void train(const Options &opts) {
 
   if (!opts.saveCheckpoint.empty())
     session.saveCheckpoint(opts.saveCheckpoint);
+  if (!opts.trace.empty())
+    session.writeTrace(opts.trace);
   if (!print)
     return;
   // A --mode dp module runs its replicas in this one process.
@@ -314,6 +325,8 @@ void train(const Options &opts) {
     std::printf("saved checkpoint %s (step %lld)\n",
                 opts.saveCheckpoint.c_str(),
                 static_cast<long long>(session.stepCount()));
+  if (!opts.trace.empty())
+    std::printf("wrote trace %s\n", opts.trace.c_str());
   std::fflush(stdout);
 }
 

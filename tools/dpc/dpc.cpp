@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Codegen/Manifest.h"
+#include "compiler/Codegen/Schedule.h"
 #include "compiler/Codegen/SharedLibraryEmitter.h"
 #include "compiler/Import/TorchImporter.h"
 #include "dialects/DP/DPDialect.h"
@@ -118,13 +119,14 @@ static cl::opt<double> firstBucketMb("first-bucket-mb",
 static const char *const kStages[] = {"import",  "train-step", "autodiff",
                                       "ddp",     "optimizer",  "buckets",
                                       "memory",  "llvm",       "llvm-ir",
-                                      "manifest"};
+                                      "manifest", "schedule"};
 static cl::opt<std::string>
     emit("emit",
          cl::desc("Print the result of a stage instead of writing model.so: import, "
                   "train-step, autodiff, ddp, optimizer, buckets (--mode dp: the "
                   "replica stages), memory, llvm (LLVM "
-                  "dialect), llvm-ir, manifest"),
+                  "dialect), llvm-ir, manifest, schedule (the compiled order of compute "
+                  "and communication per stream, with bucket sizes)"),
          cl::value_desc("stage"), cl::cat(dpcCategory));
 
 /// Prints "dpc: error: <message>" and returns exit code 1.
@@ -223,7 +225,7 @@ int main(int argc, char **argv) {
     auto it = llvm::find(kStages, emit);
     if (it == std::end(kStages))
       return fail("--emit '" + emit + "' is not a stage (import, train-step, autodiff, "
-                  "ddp, optimizer, buckets, memory, llvm, llvm-ir, manifest)");
+                  "ddp, optimizer, buckets, memory, llvm, llvm-ir, manifest, schedule)");
     emitStage = it - std::begin(kStages);
   } else if (outputPath.empty()) {
     return fail("no output file (-o model.so)");
@@ -517,6 +519,11 @@ int main(int argc, char **argv) {
     return 1;
   if (emitStage == 9) {
     llvm::outs() << *manifest << "\n";
+    return 0;
+  }
+  if (emitStage == 10) {
+    printSchedule(module.lookupSymbol<func::FuncOp>(kTrainStepFuncName),
+                  llvm::outs());
     return 0;
   }
 

@@ -148,110 +148,6 @@ void dpcrt_adam_update_f32(dpcrt_context *ctx, float *param, float *exp_avg,
                            int32_t decoupled_weight_decay);
 
 //===----------------------------------------------------------------------===//
-// Embedding, normalization, attention and shape ops (Transformers)
-//===----------------------------------------------------------------------===//
-
-// Batched C[i] = op(A[i]) @ op(B[i]) for every index i of a batch of shape
-// dims[0..batch_rank); dims[batch_rank..2*batch_rank) and
-// dims[2*batch_rank..3*batch_rank) are A's and B's batch strides counted in
-// matrices (0 along broadcast batch dimensions); C's batch is dense. Matrix
-// sizes and transposes as in dpcrt_gemm_f32 (beta = 0). One GEMM per batch
-// element, in row-major batch order.
-void dpcrt_batched_gemm_f32(dpcrt_context *ctx, float *c, const float *a,
-                            const float *b, int32_t batch_rank,
-                            const int64_t *dims, int64_t m, int64_t n,
-                            int64_t k, int32_t trans_a, int32_t trans_b);
-
-// Strided copy of elements of elem_bytes bytes: for every index i of the
-// shape dims[0..rank), out[sum_d i_d * out_stride_d] = in[sum_d i_d *
-// in_stride_d], with out strides dims[rank..2*rank) and in strides
-// dims[2*rank..3*rank), in elements. Permutes, slices, splits, concatenates
-// and broadcasts (stride 0) are all such copies.
-void dpcrt_strided_copy(dpcrt_context *ctx, void *out, const void *in,
-                        int64_t elem_bytes, int32_t rank, const int64_t *dims);
-
-// out[s, :] = weight[indices[s], :] for s in [0, n); weight is
-// [num_weights, dim]. An index outside [0, num_weights) is an error.
-void dpcrt_embedding_f32(dpcrt_context *ctx, float *out, const float *weight,
-                         const int64_t *indices, int64_t n,
-                         int64_t num_weights, int64_t dim);
-// dweight = 0, then dweight[indices[s], :] += grad[s, :] for s = 0, 1, ...
-// in that order, in float (torch's embedding_dense_backward on CPU),
-// skipping indices equal to padding_idx (-1: none).
-void dpcrt_embedding_grad_f32(dpcrt_context *ctx, float *dweight,
-                              const float *grad, const int64_t *indices,
-                              int64_t n, int64_t num_weights, int64_t dim,
-                              int64_t padding_idx);
-
-// Layer normalization of each row of x [rows, cols]:
-//   rstd = 1 / sqrt(var + eps) (biased variance), y = (x * rstd + (-rstd *
-//   mean)) * gamma + beta. gamma and beta may be null (1 and 0).
-void dpcrt_layer_norm_f32(dpcrt_context *ctx, float *y, const float *x,
-                          const float *gamma, const float *beta, int64_t rows,
-                          int64_t cols, float eps);
-// Gradients of dpcrt_layer_norm_f32 (mean and rstd recomputed from x):
-//   dx = rstd * dy * gamma + b * x + c, with ds = sum(dy * gamma * x),
-//   db = sum(dy * gamma), b = (db * mean - ds) * rstd^3 / cols,
-//   c = -b * mean - db * rstd / cols;
-//   dgamma[j] = sum_i dy * (rstd * x + (-rstd * mean)), dbeta[j] = sum_i dy,
-//   both summed in float over the rows in order (as torch's CPU kernel).
-// dgamma and dbeta may be null; every output is overwritten.
-void dpcrt_layer_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dgamma,
-                               float *dbeta, const float *dy, const float *x,
-                               const float *gamma, int64_t rows, int64_t cols,
-                               float eps);
-
-enum dpcrt_gelu_kind {
-  DPCRT_GELU_ERF = 0,  // x * 0.5 * (1 + erf(x / sqrt(2)))
-  DPCRT_GELU_TANH = 1, // 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
-};
-void dpcrt_gelu_f32(dpcrt_context *ctx, int32_t kind, float *out,
-                    const float *in, int64_t n);
-// dx = dy * gelu'(x), torch's gelu_backward formulas.
-void dpcrt_gelu_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
-                         const float *dy, const float *x, int64_t n);
-
-// (Log-)softmax of a tensor viewed as [outer, size, inner] along its middle
-// dimension: y = exp(x - max) / sum (log != 0: x - max - log(sum)).
-void dpcrt_softmax_f32(dpcrt_context *ctx, float *out, const float *in,
-                       int64_t outer, int64_t size, int64_t inner,
-                       int32_t log);
-// dx = (dy - sum(dy * y)) * y, or for log-softmax dy - exp(y) * sum(dy),
-// from the forward output y.
-void dpcrt_softmax_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
-                            const float *y, int64_t outer, int64_t size,
-                            int64_t inner, int32_t log);
-
-enum dpcrt_compare_kind {
-  DPCRT_COMPARE_EQ = 0,
-  DPCRT_COMPARE_NE = 1,
-  DPCRT_COMPARE_LT = 2,
-  DPCRT_COMPARE_LE = 3,
-  DPCRT_COMPARE_GT = 4,
-  DPCRT_COMPARE_GE = 5,
-};
-// out = (a <kind> b) ? 1 : 0 with broadcasting; dims as in dpcrt_binary_f32.
-void dpcrt_compare_f32(dpcrt_context *ctx, int32_t kind, float *out,
-                       const float *a, const float *b, int32_t rank,
-                       const int64_t *dims);
-// out = mask != 0 ? value : in, where in and out have the shape
-// dims[0..rank) and dims[rank..2*rank) are the mask's broadcast strides.
-void dpcrt_masked_fill_f32(dpcrt_context *ctx, float *out, const float *in,
-                           const float *mask, int32_t rank,
-                           const int64_t *dims, float value);
-// out[i] = in[i] / divisor (in may equal out).
-void dpcrt_div_scalar_f32(dpcrt_context *ctx, float *out, const float *in,
-                          int64_t n, float divisor);
-
-// loss[0] = mean_i -input[i, labels[i]], input [n, c].
-void dpcrt_nll_loss_f32(dpcrt_context *ctx, float *loss, const float *input,
-                        const int64_t *labels, int64_t n, int64_t c);
-// dinput = 0 except dinput[i, labels[i]] = -dloss[0] / n.
-void dpcrt_nll_loss_grad_f32(dpcrt_context *ctx, float *dinput,
-                             const float *dloss, const int64_t *labels,
-                             int64_t n, int64_t c);
-
-//===----------------------------------------------------------------------===//
 // Convolution, normalization and pooling (CNNs). Activations are NCHW.
 //===----------------------------------------------------------------------===//
 
@@ -371,6 +267,110 @@ void dpcrt_adaptive_avg_pool2d_grad_f32(dpcrt_context *ctx, float *dx,
                                         int64_t h, int64_t w, int64_t oh,
                                         int64_t ow);
 
+//===----------------------------------------------------------------------===//
+// Embedding, normalization, attention and shape ops (Transformers)
+//===----------------------------------------------------------------------===//
+
+// Batched C[i] = op(A[i]) @ op(B[i]) for every index i of a batch of shape
+// dims[0..batch_rank); dims[batch_rank..2*batch_rank) and
+// dims[2*batch_rank..3*batch_rank) are A's and B's batch strides counted in
+// matrices (0 along broadcast batch dimensions); C's batch is dense. Matrix
+// sizes and transposes as in dpcrt_gemm_f32 (beta = 0). One GEMM per batch
+// element, in row-major batch order.
+void dpcrt_batched_gemm_f32(dpcrt_context *ctx, float *c, const float *a,
+                            const float *b, int32_t batch_rank,
+                            const int64_t *dims, int64_t m, int64_t n,
+                            int64_t k, int32_t trans_a, int32_t trans_b);
+
+// Strided copy of elements of elem_bytes bytes: for every index i of the
+// shape dims[0..rank), out[sum_d i_d * out_stride_d] = in[sum_d i_d *
+// in_stride_d], with out strides dims[rank..2*rank) and in strides
+// dims[2*rank..3*rank), in elements. Permutes, slices, splits, concatenates
+// and broadcasts (stride 0) are all such copies.
+void dpcrt_strided_copy(dpcrt_context *ctx, void *out, const void *in,
+                        int64_t elem_bytes, int32_t rank, const int64_t *dims);
+
+// out[s, :] = weight[indices[s], :] for s in [0, n); weight is
+// [num_weights, dim]. An index outside [0, num_weights) is an error.
+void dpcrt_embedding_f32(dpcrt_context *ctx, float *out, const float *weight,
+                         const int64_t *indices, int64_t n,
+                         int64_t num_weights, int64_t dim);
+// dweight = 0, then dweight[indices[s], :] += grad[s, :] for s = 0, 1, ...
+// in that order, in float (torch's embedding_dense_backward on CPU),
+// skipping indices equal to padding_idx (-1: none).
+void dpcrt_embedding_grad_f32(dpcrt_context *ctx, float *dweight,
+                              const float *grad, const int64_t *indices,
+                              int64_t n, int64_t num_weights, int64_t dim,
+                              int64_t padding_idx);
+
+// Layer normalization of each row of x [rows, cols]:
+//   rstd = 1 / sqrt(var + eps) (biased variance), y = (x * rstd + (-rstd *
+//   mean)) * gamma + beta. gamma and beta may be null (1 and 0).
+void dpcrt_layer_norm_f32(dpcrt_context *ctx, float *y, const float *x,
+                          const float *gamma, const float *beta, int64_t rows,
+                          int64_t cols, float eps);
+// Gradients of dpcrt_layer_norm_f32 (mean and rstd recomputed from x):
+//   dx = rstd * dy * gamma + b * x + c, with ds = sum(dy * gamma * x),
+//   db = sum(dy * gamma), b = (db * mean - ds) * rstd^3 / cols,
+//   c = -b * mean - db * rstd / cols;
+//   dgamma[j] = sum_i dy * (rstd * x + (-rstd * mean)), dbeta[j] = sum_i dy,
+//   both summed in float over the rows in order (as torch's CPU kernel).
+// dgamma and dbeta may be null; every output is overwritten.
+void dpcrt_layer_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dgamma,
+                               float *dbeta, const float *dy, const float *x,
+                               const float *gamma, int64_t rows, int64_t cols,
+                               float eps);
+
+enum dpcrt_gelu_kind {
+  DPCRT_GELU_ERF = 0,  // x * 0.5 * (1 + erf(x / sqrt(2)))
+  DPCRT_GELU_TANH = 1, // 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
+};
+void dpcrt_gelu_f32(dpcrt_context *ctx, int32_t kind, float *out,
+                    const float *in, int64_t n);
+// dx = dy * gelu'(x), torch's gelu_backward formulas.
+void dpcrt_gelu_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
+                         const float *dy, const float *x, int64_t n);
+
+// (Log-)softmax of a tensor viewed as [outer, size, inner] along its middle
+// dimension: y = exp(x - max) / sum (log != 0: x - max - log(sum)).
+void dpcrt_softmax_f32(dpcrt_context *ctx, float *out, const float *in,
+                       int64_t outer, int64_t size, int64_t inner,
+                       int32_t log);
+// dx = (dy - sum(dy * y)) * y, or for log-softmax dy - exp(y) * sum(dy),
+// from the forward output y.
+void dpcrt_softmax_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
+                            const float *y, int64_t outer, int64_t size,
+                            int64_t inner, int32_t log);
+
+enum dpcrt_compare_kind {
+  DPCRT_COMPARE_EQ = 0,
+  DPCRT_COMPARE_NE = 1,
+  DPCRT_COMPARE_LT = 2,
+  DPCRT_COMPARE_LE = 3,
+  DPCRT_COMPARE_GT = 4,
+  DPCRT_COMPARE_GE = 5,
+};
+// out = (a <kind> b) ? 1 : 0 with broadcasting; dims as in dpcrt_binary_f32.
+void dpcrt_compare_f32(dpcrt_context *ctx, int32_t kind, float *out,
+                       const float *a, const float *b, int32_t rank,
+                       const int64_t *dims);
+// out = mask != 0 ? value : in, where in and out have the shape
+// dims[0..rank) and dims[rank..2*rank) are the mask's broadcast strides.
+void dpcrt_masked_fill_f32(dpcrt_context *ctx, float *out, const float *in,
+                           const float *mask, int32_t rank,
+                           const int64_t *dims, float value);
+// out[i] = in[i] / divisor (in may equal out).
+void dpcrt_div_scalar_f32(dpcrt_context *ctx, float *out, const float *in,
+                          int64_t n, float divisor);
+
+// loss[0] = mean_i -input[i, labels[i]], input [n, c].
+void dpcrt_nll_loss_f32(dpcrt_context *ctx, float *loss, const float *input,
+                        const int64_t *labels, int64_t n, int64_t c);
+// dinput = 0 except dinput[i, labels[i]] = -dloss[0] / n.
+void dpcrt_nll_loss_grad_f32(dpcrt_context *ctx, float *dinput,
+                             const float *dloss, const int64_t *labels,
+                             int64_t n, int64_t c);
+
 // Starts averaging data[0..n) over all ranks in place (DDP: divide by the
 // world size, then sum), asynchronously; returns a handle for the wait.
 // `bucket` is the compiler's bucket index, for tracing and checks.
@@ -378,6 +378,11 @@ int64_t dpcrt_allreduce_start(dpcrt_context *ctx, int32_t bucket, float *data,
                               int64_t n);
 // Blocks until the all-reduce of `handle` has finished.
 void dpcrt_allreduce_wait(dpcrt_context *ctx, int64_t handle);
+
+// Marks the start of op `index` of the step (the manifest's "schedule"
+// lists them) and the end of the previous one; -1 ends the last op. Costs a
+// branch unless the run is traced (dpc-run --trace).
+void dpcrt_trace_op(dpcrt_context *ctx, int32_t index);
 
 // Single-process data parallelism (--mode dp): runs fns[0..n) at the same
 // time, fns[r](ctx_r, env) for replica r, and returns when all have

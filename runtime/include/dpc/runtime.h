@@ -197,6 +197,9 @@ struct Manifest {
   /// Size of dpc_model_weights when the manifest states it ("weights_bytes");
   /// lets the runtime bounds-check weights_offset.
   std::optional<int64_t> weightsBytes;
+  /// The ops of the step in order, "nn.linear mlp.py:12" ("schedule"): the
+  /// names of the compute-stream events of a trace.
+  std::vector<std::string> schedule;
 
   /// Parses and validates; `where` names the source in error messages
   /// (usually the model.so path).
@@ -293,6 +296,14 @@ public:
   /// Restores what saveCheckpoint wrote; every key must exist with the
   /// manifest's dtype and shape. Rank 0 reads and broadcasts.
   void loadCheckpoint(const std::string &path);
+
+  /// Starts recording a Chrome trace (chrome://tracing, Perfetto) of the
+  /// following steps: one track per stream (compute, communication) per
+  /// rank. Collective: call on every rank.
+  void startTrace();
+  /// Writes the trace recorded so far to `path` (rank 0 writes, atomically;
+  /// the other ranks send it their events). Collective.
+  void writeTrace(const std::string &path);
 
 private:
   struct Impl;

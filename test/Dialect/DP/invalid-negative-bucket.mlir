@@ -1,10 +1,7 @@
-// BUG: AllReduceStartOp::verify (dialects/DP/DPDialect.cpp) rejects negative
-// bucket indices with `getBucket() < 0`, but the ODS getter of an I64Attr
-// returns uint64_t, so the comparison is always false and bucket = -1 is
-// accepted (and -1 is what the lowering passes to dpcrt_allreduce_start for
-// the synchronous dp.all_reduce). Checking `getBucketAttr().getInt() < 0`
-// fixes it; then remove the XFAIL line below.
-// XFAIL: *
+// Regression test: AllReduceStartOp::verify must reject negative bucket
+// indices. The ODS getter of an I64Attr returns uint64_t, so the check reads
+// the sign from the attribute (-1 is what the lowering passes to
+// dpcrt_allreduce_start for the synchronous dp.all_reduce).
 // RUN: %dpc-opt %s -verify-diagnostics
 
 func.func @negative_bucket(%a: tensor<4x8xf32>) {
