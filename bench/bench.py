@@ -12,8 +12,8 @@ time. Peak memory is the peak resident set size of the largest process
 runtime: the Python interpreter and libtorch for PyTorch, dpc-run and
 libdpcrt for dpc.
 
-usage: /usr/bin/python3 bench/bench.py [--models mlp] [--ranks 2] [--steps 50]
-       [--batch 64] [--threads 1] [--build build] [--out results.json]
+usage: /usr/bin/python3 bench/bench.py [--models mlp,cnn,gpt] [--ranks 2] [--steps 50]
+       [--batch N] [--threads 1] [--build build] [--out results.json]
 """
 import argparse
 import json
@@ -50,18 +50,21 @@ def peak_rss_mb_of(cmd, env):
 
 
 def make_model(name, work, batch):
-    ctor, sample_shape, classes = BENCH_MODELS[name]
+    spec = BENCH_MODELS[name]
     torch.manual_seed(0)
-    model = ctor()
+    model = spec["ctor"]()
     path = os.path.join(work, f"{name}.pt")
     torch.jit.script(model).save(path)
     rng = np.random.default_rng(0)
     samples = batch * 16
-    x = rng.standard_normal((samples,) + sample_shape).astype(np.float32)
-    y = rng.integers(0, classes, size=samples).astype(np.int64)
+    if spec["input_dtype"] == "i64":
+        x = rng.integers(0, spec["classes"], size=(samples,) + spec["input_shape"])
+    else:
+        x = rng.standard_normal((samples,) + spec["input_shape"]).astype(np.float32)
+    y = rng.integers(0, spec["classes"], size=(samples,) + spec["label_shape"])
     np.save(os.path.join(work, f"{name}_x.npy"), x)
-    np.save(os.path.join(work, f"{name}_y.npy"), y)
-    return path, sample_shape
+    np.save(os.path.join(work, f"{name}_y.npy"), y.astype(np.int64))
+    return path, spec
 
 
 TORCH_WORKER = r'''
@@ -82,7 +85,8 @@ batches = x.shape[0] // (batch * world)
 def step(i):
     b = (i % batches) * batch * world + rank * batch
     opt.zero_grad(set_to_none=True)
-    loss = F.cross_entropy(model(x[b:b + batch]), y[b:b + batch])
+    # Token labels [B, T] go with logits [B*T, vocab], as dpc flattens them.
+    loss = F.cross_entropy(model(x[b:b + batch]), y[b:b + batch].reshape(-1))
     loss.backward()
     opt.step()
 for i in range(warmup): step(i)
@@ -118,12 +122,14 @@ def run_torch(work, model_path, name, world, threads, steps, warmup, batch):
     return json.loads(out.strip().splitlines()[-1])["step_ms"], rss
 
 
-def run_dpc(build, work, model_path, name, sample_shape, world, threads, steps,
+def run_dpc(build, work, model_path, name, spec, world, threads, steps,
             warmup, batch):
     so = os.path.join(work, f"{name}_ws{world}.so")
-    shape = ",".join(str(d) for d in (batch,) + sample_shape)
+    shape = ",".join(str(d) for d in (batch,) + spec["input_shape"])
+    label_shape = ",".join(str(d) for d in (batch,) + spec["label_shape"])
     subprocess.run([os.path.join(build, "bin", "dpc"), model_path, "-o", so,
-                    "--input", f"x:f32[{shape}]", "--label", f"y:i64[{batch}]",
+                    "--input", f"x:{spec['input_dtype']}[{shape}]",
+                    "--label", f"y:i64[{label_shape}]",
                     "--lr", "0.01", "--momentum", "0.9", "--world-size", str(world)],
                    check=True)
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
@@ -146,11 +152,12 @@ def run_dpc(build, work, model_path, name, sample_shape, world, threads, steps,
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--models", default="mlp")
+    p.add_argument("--models", default="mlp,cnn,gpt")
     p.add_argument("--ranks", type=int, default=2)
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--warmup", type=int, default=5)
-    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--batch", type=int,
+                   help="samples per rank (default: each model's own, bench/models.py)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--build", default=os.path.join(HERE, "..", "build"))
     p.add_argument("--out")
@@ -159,13 +166,14 @@ def main():
     rows = []
     with tempfile.TemporaryDirectory() as work:
         for name in a.models.split(","):
-            model_path, sample_shape = make_model(name, work, a.batch)
+            batch = a.batch or BENCH_MODELS[name]["batch"]
+            model_path, spec = make_model(name, work, batch)
             for world in (1, a.ranks):
                 t_ms, t_rss = run_torch(work, model_path, name, world, a.threads,
-                                        a.steps, a.warmup, a.batch)
-                d_ms, d_rss = run_dpc(a.build, work, model_path, name, sample_shape,
-                                      world, a.threads, a.steps, a.warmup, a.batch)
-                rows.append({"model": name, "ranks": world, "batch_per_rank": a.batch,
+                                        a.steps, a.warmup, batch)
+                d_ms, d_rss = run_dpc(a.build, work, model_path, name, spec,
+                                      world, a.threads, a.steps, a.warmup, batch)
+                rows.append({"model": name, "ranks": world, "batch_per_rank": batch,
                              "threads_per_rank": a.threads,
                              "against": "PyTorch eager" if world == 1 else "PyTorch DDP (gloo)",
                              "torch_step_ms": t_ms, "dpc_step_ms": d_ms,

@@ -1,7 +1,16 @@
-"""Benchmark models (TorchScript needs class sources in a file)."""
-import torch
+"""Benchmark models. The CNN and the GPT are the end-to-end tests' models
+(test/E2E/Inputs), at benchmark sizes; TorchScript needs a class's source in
+a file to script it, hence this module."""
+import os
+import sys
+
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "test", "E2E", "Inputs"))
+from cnn_models import ResNet18  # noqa: E402
+from gpt_models import GPT  # noqa: E402
 
 
 class MLP(nn.Module):
@@ -21,7 +30,19 @@ class MLP(nn.Module):
         return self.fc4(x)
 
 
+# name: constructor, per-sample input shape and dtype, per-sample label shape,
+# number of classes (label values are drawn from [0, classes)), batch per rank.
 BENCH_MODELS = {
-    # name: (constructor, per-rank input shape without batch, label kind, classes)
-    "mlp": (MLP, (512,), 10),
+    "mlp": dict(ctor=MLP, input_shape=(512,), input_dtype="f32", label_shape=(),
+                classes=10, batch=64),
+    # ResNet-18's structure (BasicBlocks, batch norm, strided 1x1 shortcuts)
+    # at width 16 on 32x32 images: 0.7M parameters.
+    "cnn": dict(ctor=lambda: ResNet18(16), input_shape=(3, 32, 32),
+                input_dtype="f32", label_shape=(), classes=10, batch=32),
+    # A GPT block stack: 4 layers, d_model 128, 4 heads, 64 tokens, vocab 512,
+    # tied lm head (0.9M parameters); tokens in, next-token labels.
+    "gpt": dict(ctor=lambda: GPT(vocab=512, block_size=64, d_model=128, n_head=4,
+                                 n_layer=4),
+                input_shape=(64,), input_dtype="i64", label_shape=(64,), classes=512,
+                batch=16),
 }
