@@ -1,9 +1,13 @@
 //===- cpu_kernels_conv.cpp - CPU kernels for convolution, BN and pooling -===//
 //
-// Convolutions are im2col + OpenBLAS GEMMs, one per sample and group; a 1x1
-// convolution with stride 1 and no padding multiplies the input directly.
-// The im2col buffer is thread-local and grows to the largest convolution
-// once, so steps after the first allocate nothing.
+// Convolutions are im2col + OpenBLAS GEMMs, one per group and chunk of
+// samples: a chunk holds enough samples for the GEMM to have at least
+// kChunkColumns columns (deep layers have few output pixels per sample, and
+// a GEMM with 16 columns runs far below BLAS's peak), and its im2col matrix
+// holds the chunk's samples side by side. A 1x1 convolution with stride 1
+// and no padding on a one-sample chunk multiplies the input directly. The
+// buffers are thread-local and grow to the largest convolution once, so
+// steps after the first allocate nothing.
 //
 // Batch normalization and pooling follow PyTorch's CPU kernels (torch 1.13,
 // aten/src/ATen/native/{Normalization.cpp, cpu/batch_norm_kernel.cpp,
@@ -84,21 +88,36 @@ bool checkConv(dpcrt_context *ctx, const char *kernel, const Conv2d &g) {
   return false;
 }
 
-/// The per-thread im2col buffer, at least `n` floats.
-float *workspace(int64_t n) {
-  thread_local std::vector<float> buffer;
+/// The GEMM columns a chunk of samples should reach, and the most floats an
+/// im2col matrix of several samples may take (one sample may take more).
+constexpr int64_t kChunkColumns = 1024;
+constexpr int64_t kMaxChunkFloats = int64_t(8) << 20;
+
+/// Samples per chunk for a convolution (at least 1, at most the batch).
+int64_t chunkSamples(const Conv2d &g) {
+  int64_t samples = (kChunkColumns + g.l() - 1) / g.l();
+  samples = std::min(samples, kMaxChunkFloats / std::max<int64_t>(
+                                                     g.k() * g.l(), 1));
+  return std::clamp<int64_t>(samples, 1, g.n);
+}
+
+/// Per-thread buffer `which` (0: im2col matrix, 1: a chunk's outputs), at
+/// least `n` floats.
+float *workspace(int which, int64_t n) {
+  thread_local std::vector<float> buffers[2];
+  std::vector<float> &buffer = buffers[which];
   if (static_cast<int64_t>(buffer.size()) < n)
     buffer.resize(static_cast<size_t>(n));
   return buffer.data();
 }
 
-/// cols [K, L] of one group of one sample: in points at its first channel.
-void im2col(const Conv2d &g, const float *in, float *cols) {
-  int64_t l = g.l();
+/// cols [K, L] of one group of one sample, rows `ld` floats apart: in
+/// points at the group's first channel.
+void im2col(const Conv2d &g, const float *in, float *cols, int64_t ld) {
   for (int64_t ci = 0; ci < g.cg(); ++ci)
     for (int64_t ki = 0; ki < g.kh; ++ki)
       for (int64_t kj = 0; kj < g.kw; ++kj) {
-        float *row = cols + ((ci * g.kh + ki) * g.kw + kj) * l;
+        float *row = cols + ((ci * g.kh + ki) * g.kw + kj) * ld;
         const float *plane = in + ci * g.h * g.w;
         for (int64_t y = 0; y < g.oh; ++y) {
           int64_t iy = y * g.sh - g.ph + ki * g.dh;
@@ -115,13 +134,13 @@ void im2col(const Conv2d &g, const float *in, float *cols) {
       }
 }
 
-/// The adjoint of im2col: adds cols [K, L] into one group of one sample.
-void col2im(const Conv2d &g, const float *cols, float *in) {
-  int64_t l = g.l();
+/// The adjoint of im2col: adds cols [K, L] (rows `ld` floats apart) into
+/// one group of one sample.
+void col2im(const Conv2d &g, const float *cols, int64_t ld, float *in) {
   for (int64_t ci = 0; ci < g.cg(); ++ci)
     for (int64_t ki = 0; ki < g.kh; ++ki)
       for (int64_t kj = 0; kj < g.kw; ++kj) {
-        const float *row = cols + ((ci * g.kh + ki) * g.kw + kj) * l;
+        const float *row = cols + ((ci * g.kh + ki) * g.kw + kj) * ld;
         float *plane = in + ci * g.h * g.w;
         for (int64_t y = 0; y < g.oh; ++y) {
           int64_t iy = y * g.sh - g.ph + ki * g.dh;
@@ -135,6 +154,29 @@ void col2im(const Conv2d &g, const float *cols, float *in) {
           }
         }
       }
+}
+
+/// Copies group `grp` of samples [n0, n0 + nc) of an [N, O, L] tensor into
+/// block [Og, nc * L], sample j in columns [j * L, (j + 1) * L).
+void gatherChunk(const Conv2d &g, int64_t n0, int64_t nc, int64_t grp,
+                 const float *tensor, float *block) {
+  int64_t l = g.l(), og = g.og();
+  for (int64_t j = 0; j < nc; ++j)
+    for (int64_t o = 0; o < og; ++o)
+      std::memcpy(block + o * nc * l + j * l,
+                  tensor + ((n0 + j) * g.o + grp * og + o) * l,
+                  static_cast<size_t>(l) * sizeof(float));
+}
+
+/// The inverse of gatherChunk: block [Og, nc * L] back into the tensor.
+void scatterChunk(const Conv2d &g, int64_t n0, int64_t nc, int64_t grp,
+                  const float *block, float *tensor) {
+  int64_t l = g.l(), og = g.og();
+  for (int64_t j = 0; j < nc; ++j)
+    for (int64_t o = 0; o < og; ++o)
+      std::memcpy(tensor + ((n0 + j) * g.o + grp * og + o) * l,
+                  block + o * nc * l + j * l,
+                  static_cast<size_t>(l) * sizeof(float));
 }
 
 void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k,
@@ -299,17 +341,24 @@ void dpcrt_conv2d_f32(dpcrt_context *ctx, float *out, const float *in,
   Conv2d g(dims);
   if (!checkConv(ctx, "conv2d", g))
     return;
-  int64_t k = g.k(), l = g.l(), og = g.og();
-  float *cols = g.pointwise() ? nullptr : workspace(k * l);
-  for (int64_t n = 0; n < g.n; ++n)
+  int64_t k = g.k(), l = g.l(), og = g.og(), chunk = chunkSamples(g);
+  bool direct = g.pointwise() && chunk == 1;
+  float *cols = direct ? nullptr : workspace(0, k * chunk * l);
+  float *block = chunk == 1 ? nullptr : workspace(1, og * chunk * l);
+  for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
+    int64_t nc = std::min(chunk, g.n - n0), ld = nc * l;
     for (int64_t grp = 0; grp < g.groups; ++grp) {
-      const float *x = in + (n * g.c + grp * g.cg()) * g.h * g.w;
-      float *y = out + (n * g.o + grp * og) * l;
-      if (cols)
-        im2col(g, x, cols);
-      sgemm(false, false, og, l, k, weight + grp * og * k, k, cols ? cols : x,
-            l, 0.0f, y, l);
+      const float *x = in + (n0 * g.c + grp * g.cg()) * g.h * g.w;
+      for (int64_t j = 0; cols && j < nc; ++j)
+        im2col(g, x + j * g.c * g.h * g.w, cols + j * l, ld);
+      // y [Og, nc * L] = W_g [Og, K] @ cols [K, nc * L]
+      float *y = block ? block : out + (n0 * g.o + grp * og) * l;
+      sgemm(false, false, og, ld, k, weight + grp * og * k, k,
+            cols ? cols : x, ld, 0.0f, y, ld);
+      if (block)
+        scatterChunk(g, n0, nc, grp, block, out);
     }
+  }
   if (bias)
     for (int64_t n = 0; n < g.n; ++n)
       for (int64_t o = 0; o < g.o; ++o) {
@@ -325,21 +374,28 @@ void dpcrt_conv2d_input_grad_f32(dpcrt_context *ctx, float *dx,
   Conv2d g(dims);
   if (!checkConv(ctx, "conv2d_input_grad", g))
     return;
-  int64_t k = g.k(), l = g.l(), og = g.og();
-  bool direct = g.pointwise();
-  float *cols = direct ? nullptr : workspace(k * l);
+  int64_t k = g.k(), l = g.l(), og = g.og(), chunk = chunkSamples(g);
+  bool direct = g.pointwise() && chunk == 1;
+  float *cols = direct ? nullptr : workspace(0, k * chunk * l);
+  float *block = chunk == 1 ? nullptr : workspace(1, og * chunk * l);
   if (!direct)
     std::fill(dx, dx + g.n * g.c * g.h * g.w, 0.0f);
-  for (int64_t n = 0; n < g.n; ++n)
+  for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
+    int64_t nc = std::min(chunk, g.n - n0), ld = nc * l;
     for (int64_t grp = 0; grp < g.groups; ++grp) {
-      float *x = dx + (n * g.c + grp * g.cg()) * g.h * g.w;
-      const float *y = dy + (n * g.o + grp * og) * l;
-      // dcols [K, L] = W_g^T [K, Og] @ dy_g [Og, L]
-      sgemm(true, false, k, l, og, weight + grp * og * k, k, y, l, 0.0f,
-            direct ? x : cols, l);
-      if (!direct)
-        col2im(g, cols, x);
+      float *x = dx + (n0 * g.c + grp * g.cg()) * g.h * g.w;
+      const float *y = dy + (n0 * g.o + grp * og) * l;
+      if (block) {
+        gatherChunk(g, n0, nc, grp, dy, block);
+        y = block;
+      }
+      // dcols [K, nc * L] = W_g^T [K, Og] @ dy_g [Og, nc * L]
+      sgemm(true, false, k, ld, og, weight + grp * og * k, k, y, ld, 0.0f,
+            direct ? x : cols, ld);
+      for (int64_t j = 0; !direct && j < nc; ++j)
+        col2im(g, cols + j * l, ld, x + j * g.c * g.h * g.w);
     }
+  }
 }
 
 void dpcrt_conv2d_weight_grad_f32(dpcrt_context *ctx, float *dweight,
@@ -348,18 +404,26 @@ void dpcrt_conv2d_weight_grad_f32(dpcrt_context *ctx, float *dweight,
   Conv2d g(dims);
   if (!checkConv(ctx, "conv2d_weight_grad", g))
     return;
-  int64_t k = g.k(), l = g.l(), og = g.og();
-  float *cols = g.pointwise() ? nullptr : workspace(k * l);
-  for (int64_t n = 0; n < g.n; ++n)
+  int64_t k = g.k(), l = g.l(), og = g.og(), chunk = chunkSamples(g);
+  bool direct = g.pointwise() && chunk == 1;
+  float *cols = direct ? nullptr : workspace(0, k * chunk * l);
+  float *block = chunk == 1 ? nullptr : workspace(1, og * chunk * l);
+  for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
+    int64_t nc = std::min(chunk, g.n - n0), ld = nc * l;
     for (int64_t grp = 0; grp < g.groups; ++grp) {
-      const float *x = in + (n * g.c + grp * g.cg()) * g.h * g.w;
-      const float *y = dy + (n * g.o + grp * og) * l;
-      if (cols)
-        im2col(g, x, cols);
-      // dW_g [Og, K] (+)= dy_g [Og, L] @ cols^T [L, K]
-      sgemm(false, true, og, k, l, y, l, cols ? cols : x, l,
-            n == 0 ? 0.0f : 1.0f, dweight + grp * og * k, k);
+      const float *x = in + (n0 * g.c + grp * g.cg()) * g.h * g.w;
+      const float *y = dy + (n0 * g.o + grp * og) * l;
+      for (int64_t j = 0; cols && j < nc; ++j)
+        im2col(g, x + j * g.c * g.h * g.w, cols + j * l, ld);
+      if (block) {
+        gatherChunk(g, n0, nc, grp, dy, block);
+        y = block;
+      }
+      // dW_g [Og, K] (+)= dy_g [Og, nc * L] @ cols^T [nc * L, K]
+      sgemm(false, true, og, k, ld, y, ld, cols ? cols : x, ld,
+            n0 == 0 ? 0.0f : 1.0f, dweight + grp * og * k, k);
     }
+  }
 }
 
 //===----------------------------------------------------------------------===//
