@@ -12,6 +12,11 @@
 //    whose double sums are tree-reduced instead of sequential, or whose
 //    exp/log/erf/tanh come from CUDA's double functions rather than
 //    glibc's float ones; either changes a result by at most an ulp or so.
+//  - kGeluGrad (4e-6): the tanh form's gradient multiplies 1 - tanh^2,
+//    where a 1-ulp difference of tanh near +-1 is amplified by
+//    0.5 * |x| * sqrt(2/pi) * (1 + 3 * 0.044715 * x^2) (about 30 at
+//    |x| = 8); a host emulation of these formulas over 200000 inputs in
+//    [-8, 8] differed from the CPU kernel by at most 3.7e-7 normwise.
 //  - kConv (1e-5): cuDNN reassociates the convolution sums (and fuses
 //    multiply-adds) differently from OpenBLAS. For K terms of size ~1 the
 //    rounding error of either order is ~sqrt(K) * 2^-24 * max|term| in
@@ -42,6 +47,7 @@ namespace {
 
 constexpr double kBitwise = 0.0;
 constexpr double kRounding = 1e-6;
+constexpr double kGeluGrad = 4e-6;
 constexpr double kConv = 1e-5;
 
 /// A CUDA context on device 0. The only function here that knows how one
@@ -614,7 +620,7 @@ TEST_F(CudaNnKernelsTest, GeluBothFormsAndGradients) {
     dpc::cuda::gelu_grad_f32(gpu.get(), kind, dDx.get(), dDy.get(), dX.get(),
                              n);
     expectClose(dOut.read(gpu.get()), out, kRounding, "gelu");
-    expectClose(dDx.read(gpu.get()), dx, kRounding, "gelu_grad");
+    expectClose(dDx.read(gpu.get()), dx, kGeluGrad, "gelu_grad");
   }
 }
 
