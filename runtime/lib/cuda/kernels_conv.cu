@@ -210,11 +210,31 @@ cudnnHandle_t cudnnOn(dpcrt_context *ctx, const char *kernel) {
   return st.cudnn;
 }
 
+/// Whether an algorithm sums the products directly (GEMM-like, direct).
+/// FFT and Winograd algorithms transform the operands first, which costs
+/// digits: their results drift further from the CPU's GEMM than the
+/// reassociation of a direct sum does, so they are not used.
+bool directSum(cudnnConvolutionFwdAlgo_t a) {
+  return a == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM ||
+         a == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM ||
+         a == CUDNN_CONVOLUTION_FWD_ALGO_GEMM ||
+         a == CUDNN_CONVOLUTION_FWD_ALGO_DIRECT;
+}
+bool directSum(cudnnConvolutionBwdDataAlgo_t a) {
+  return a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_0 ||
+         a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_1;
+}
+bool directSum(cudnnConvolutionBwdFilterAlgo_t a) {
+  return a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0 ||
+         a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1 ||
+         a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_3;
+}
+
 /// Picks the first algorithm of cuDNN's heuristic ranking (the _v7 query:
 /// a pure function of the descriptors and the device, unlike the timing
-/// cudnnFind*, so every run picks the same one) that is deterministic, uses
-/// an allowed math type and whose workspace size can be queried; falls back
-/// to `fallback`. Perf is cudnnConvolution*AlgoPerf_t.
+/// cudnnFind*, so every run picks the same one) that is deterministic, sums
+/// directly, uses an allowed math type and whose workspace size can be
+/// queried; falls back to `fallback`. Perf is cudnnConvolution*AlgoPerf_t.
 template <typename Perf, typename Algo, typename Workspace>
 bool pickAlgorithm(dpcrt_context *ctx, const char *kernel, const Perf *perf,
                    int returned, Algo fallback, Workspace workspaceOf,
@@ -222,7 +242,7 @@ bool pickAlgorithm(dpcrt_context *ctx, const char *kernel, const Perf *perf,
   for (int i = 0; i < returned; ++i) {
     if (perf[i].status != CUDNN_STATUS_SUCCESS ||
         perf[i].determinism != CUDNN_DETERMINISTIC ||
-        !acceptableMath(perf[i].mathType))
+        !directSum(perf[i].algo) || !acceptableMath(perf[i].mathType))
       continue;
     if (workspaceOf(perf[i].algo, bytes) == CUDNN_STATUS_SUCCESS) {
       algo = perf[i].algo;
