@@ -478,8 +478,6 @@ void embedding_f32(dpcrt_context *ctx, float *out, const float *weight,
 void embedding_grad_f32(dpcrt_context *ctx, float *dweight, const float *grad,
                         const int64_t *indices, int64_t n, int64_t numWeights,
                         int64_t dim, int64_t paddingIdx) {
-  if (numWeights <= 0 || dim <= 0)
-    return;
   if (!indicesInRange(ctx, "embedding_grad", indices, n, numWeights,
                       [&](int64_t value, int64_t position) {
                         return rangeError("embedding_grad", "index",
@@ -489,6 +487,8 @@ void embedding_grad_f32(dpcrt_context *ctx, float *dweight, const float *grad,
     fillNan(ctx, dweight, numWeights * dim, "embedding_grad");
     return;
   }
+  if (numWeights <= 0 || dim <= 0)
+    return;
   cudaStream_t stream = computeStream(ctx);
   if (failed(ctx,
              cudaMemsetAsync(dweight, 0,
