@@ -188,12 +188,12 @@ TEST_F(CudaNnKernelsTest, Conv2dForwardAndGradients) {
   start();
   const ConvCase cases[] = {
       {2, 3, 9, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1},
-      {2, 4, 11, 10, 6, 3, 2, 2, 3, 1, 0, 1, 1, 2},   // groups, uneven
-      {1, 6, 12, 12, 6, 3, 3, 1, 1, 2, 2, 2, 2, 6},   // depthwise, dilated
-      {3, 8, 7, 7, 16, 1, 1, 1, 1, 0, 0, 1, 1, 1},    // pointwise
-      {2, 3, 15, 13, 5, 5, 4, 2, 2, 2, 1, 1, 2, 1},   // anisotropic
-      {2, 64, 8, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1},   // K = 576
-      {4, 3, 32, 32, 8, 7, 7, 2, 2, 3, 3, 1, 1, 1},   // ResNet stem
+      {2, 4, 11, 10, 6, 3, 2, 2, 3, 1, 0, 1, 1, 2}, // groups, uneven
+      {1, 6, 12, 12, 6, 3, 3, 1, 1, 2, 2, 2, 2, 6}, // depthwise, dilated
+      {3, 8, 7, 7, 16, 1, 1, 1, 1, 0, 0, 1, 1, 1},  // pointwise
+      {2, 3, 15, 13, 5, 5, 4, 2, 2, 2, 1, 1, 2, 1}, // anisotropic
+      {2, 64, 8, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1}, // K = 576
+      {4, 3, 32, 32, 8, 7, 7, 2, 2, 3, 3, 1, 1, 1}, // ResNet stem
   };
   unsigned seed = 100;
   for (const ConvCase &cc : cases) {
@@ -217,8 +217,8 @@ TEST_F(CudaNnKernelsTest, Conv2dForwardAndGradients) {
     DeviceBuffer<float> dOut(outN), dOutNoBias(outN), dDx(inN), dDw(wN);
     dpc::cuda::conv2d_f32(gpu.get(), dOut.get(), dIn.get(), dWeight.get(),
                           dBias.get(), dims.data());
-    dpc::cuda::conv2d_f32(gpu.get(), dOutNoBias.get(), dIn.get(),
-                          dWeight.get(), nullptr, dims.data());
+    dpc::cuda::conv2d_f32(gpu.get(), dOutNoBias.get(), dIn.get(), dWeight.get(),
+                          nullptr, dims.data());
     dpc::cuda::conv2d_input_grad_f32(gpu.get(), dDx.get(), dDy.get(),
                                      dWeight.get(), dims.data());
     dpc::cuda::conv2d_weight_grad_f32(gpu.get(), dDw.get(), dDy.get(),
@@ -228,8 +228,8 @@ TEST_F(CudaNnKernelsTest, Conv2dForwardAndGradients) {
     expectClose(dDw.read(gpu.get()), dw, kConv, "conv2d_weight_grad");
 
     std::vector<float> outNoBias(outN);
-    dpcrt_conv2d_f32(&cpu, outNoBias.data(), in.data(), weight.data(),
-                     nullptr, dims.data());
+    dpcrt_conv2d_f32(&cpu, outNoBias.data(), in.data(), weight.data(), nullptr,
+                     dims.data());
     expectClose(dOutNoBias.read(gpu.get()), outNoBias, kConv,
                 "conv2d without bias");
   }
@@ -260,7 +260,7 @@ TEST_F(CudaNnKernelsTest, BatchNormForwardAndBackward) {
   };
   // inner below, at and above the 8 float lanes (with tails), more samples
   // than the backward kernel sums at once (32), a count of 2.
-  const Shape shapes[] = {{4, 3, 25}, {2, 5, 1}, {3, 2, 37}, {5, 4, 6},
+  const Shape shapes[] = {{4, 3, 25},  {2, 5, 1}, {3, 2, 37}, {5, 4, 6},
                           {40, 3, 17}, {2, 2, 8}, {8, 16, 49}};
   unsigned seed = 200;
   for (const Shape &s : shapes) {
@@ -283,10 +283,10 @@ TEST_F(CudaNnKernelsTest, BatchNormForwardAndBackward) {
                          runMean.data(), runVar.data(), in.data(),
                          weight.data(), bias.data(), s.n, s.c, s.inner,
                          momentum, eps);
-    dpc::cuda::batch_norm_f32(gpu.get(), dOut.get(), dMean.get(),
-                              dInvstd.get(), dRunMean.get(), dRunVar.get(),
-                              dIn.get(), dWeight.get(), dBias.get(), s.n, s.c,
-                              s.inner, momentum, eps);
+    dpc::cuda::batch_norm_f32(gpu.get(), dOut.get(), dMean.get(), dInvstd.get(),
+                              dRunMean.get(), dRunVar.get(), dIn.get(),
+                              dWeight.get(), dBias.get(), s.n, s.c, s.inner,
+                              momentum, eps);
     expectClose(dOut.read(gpu.get()), out, kRounding, "out");
     expectClose(dMean.read(gpu.get()), mean, kRounding, "save_mean");
     expectClose(dInvstd.read(gpu.get()), invstd, kRounding, "save_invstd");
@@ -298,13 +298,12 @@ TEST_F(CudaNnKernelsTest, BatchNormForwardAndBackward) {
     DeviceBuffer<float> cMean(mean), cInvstd(invstd);
     DeviceBuffer<float> dDx(total), dDw(s.c), dDb(s.c);
     std::vector<float> dx(total), dw(s.c), db(s.c);
-    dpcrt_batch_norm_grad_f32(&cpu, dx.data(), dw.data(), db.data(),
-                              dy.data(), in.data(), weight.data(),
-                              mean.data(), invstd.data(), s.n, s.c, s.inner);
-    dpc::cuda::batch_norm_grad_f32(gpu.get(), dDx.get(), dDw.get(), dDb.get(),
-                                   dDy.get(), dIn.get(), dWeight.get(),
-                                   cMean.get(), cInvstd.get(), s.n, s.c,
-                                   s.inner);
+    dpcrt_batch_norm_grad_f32(&cpu, dx.data(), dw.data(), db.data(), dy.data(),
+                              in.data(), weight.data(), mean.data(),
+                              invstd.data(), s.n, s.c, s.inner);
+    dpc::cuda::batch_norm_grad_f32(
+        gpu.get(), dDx.get(), dDw.get(), dDb.get(), dDy.get(), dIn.get(),
+        dWeight.get(), cMean.get(), cInvstd.get(), s.n, s.c, s.inner);
     expectClose(dDx.read(gpu.get()), dx, kBitwise, "dx");
     expectClose(dDw.read(gpu.get()), dw, kBitwise, "dweight");
     expectClose(dDb.read(gpu.get()), db, kBitwise, "dbias");
@@ -356,10 +355,10 @@ struct PoolCase {
 
 const PoolCase kMaxPoolCases[] = {
     {6, 8, 8, 2, 2, 2, 2, 0, 0, 1, 1, false},
-    {4, 13, 11, 3, 3, 2, 2, 1, 1, 1, 1, false},  // ResNet's, uneven
-    {3, 9, 10, 3, 2, 1, 2, 1, 1, 1, 1, false},   // overlapping windows
-    {2, 12, 11, 3, 3, 2, 1, 1, 0, 2, 2, false},  // dilated
-    {5, 7, 9, 2, 3, 2, 2, 0, 1, 1, 1, true},     // partial last windows
+    {4, 13, 11, 3, 3, 2, 2, 1, 1, 1, 1, false}, // ResNet's, uneven
+    {3, 9, 10, 3, 2, 1, 2, 1, 1, 1, 1, false},  // overlapping windows
+    {2, 12, 11, 3, 3, 2, 1, 1, 0, 2, 2, false}, // dilated
+    {5, 7, 9, 2, 3, 2, 2, 0, 1, 1, 1, true},    // partial last windows
     {2, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, true},
 };
 
@@ -372,7 +371,8 @@ TEST_F(CudaNnKernelsTest, MaxPoolForwardAndBackward) {
     for (const PoolCase &pc : kMaxPoolCases) {
       SCOPED_TRACE(pc.name() + (ties ? " ties" : ""));
       std::vector<int64_t> dims = pc.dims();
-      size_t inN = pc.planes * pc.h * pc.w, outN = pc.planes * pc.oh() * pc.ow();
+      size_t inN = pc.planes * pc.h * pc.w,
+             outN = pc.planes * pc.oh() * pc.ow();
       auto in = randomVector(inN, ++seed);
       if (ties) // few distinct values: the first maximum must win
         for (float &x : in)
@@ -384,8 +384,8 @@ TEST_F(CudaNnKernelsTest, MaxPoolForwardAndBackward) {
                                 dims.data());
       DeviceBuffer<float> dIn(in), dDy(dy), dOut(outN), dDx(inN);
       dpc::cuda::max_pool2d_f32(gpu.get(), dOut.get(), dIn.get(), dims.data());
-      dpc::cuda::max_pool2d_grad_f32(gpu.get(), dDx.get(), dDy.get(),
-                                     dIn.get(), dims.data());
+      dpc::cuda::max_pool2d_grad_f32(gpu.get(), dDx.get(), dDy.get(), dIn.get(),
+                                     dims.data());
       expectClose(dOut.read(gpu.get()), out, kBitwise, "max_pool2d");
       expectClose(dDx.read(gpu.get()), dx, kBitwise, "max_pool2d_grad");
     }
@@ -401,8 +401,7 @@ TEST_F(CudaNnKernelsTest, MaxPoolPropagatesNan) {
   in[5] = NAN;
   std::vector<float> out(4), dx(16), dy = randomVector(4, 351);
   dpcrt_max_pool2d_f32(&cpu, out.data(), in.data(), dims.data());
-  dpcrt_max_pool2d_grad_f32(&cpu, dx.data(), dy.data(), in.data(),
-                            dims.data());
+  dpcrt_max_pool2d_grad_f32(&cpu, dx.data(), dy.data(), in.data(), dims.data());
   DeviceBuffer<float> dIn(in), dDy(dy), dOut(4), dDx(16);
   dpc::cuda::max_pool2d_f32(gpu.get(), dOut.get(), dIn.get(), dims.data());
   dpc::cuda::max_pool2d_grad_f32(gpu.get(), dDx.get(), dDy.get(), dIn.get(),
@@ -439,8 +438,8 @@ TEST_F(CudaNnKernelsTest, AvgPoolForwardAndBackward) {
         dpcrt_avg_pool2d_grad_f32(&cpu, dx.data(), dy.data(), dims.data(),
                                   includePad, divisor);
         DeviceBuffer<float> dIn(in), dDy(dy), dOut(outN), dDx(inN);
-        dpc::cuda::avg_pool2d_f32(gpu.get(), dOut.get(), dIn.get(),
-                                  dims.data(), includePad, divisor);
+        dpc::cuda::avg_pool2d_f32(gpu.get(), dOut.get(), dIn.get(), dims.data(),
+                                  includePad, divisor);
         dpc::cuda::avg_pool2d_grad_f32(gpu.get(), dDx.get(), dDy.get(),
                                        dims.data(), includePad, divisor);
         expectClose(dOut.read(gpu.get()), out, kBitwise, "avg_pool2d");
@@ -457,15 +456,13 @@ TEST_F(CudaNnKernelsTest, AdaptiveAvgPoolForwardAndBackward) {
   };
   // Uneven and overlapping windows, the 1x1 mean (small and large planes),
   // outputs larger than the input, an identity.
-  const Case cases[] = {{6, 7, 9, 3, 4},   {8, 10, 10, 1, 1},
-                        {3, 56, 56, 1, 1}, {4, 5, 6, 7, 8},
-                        {5, 8, 8, 2, 2},   {2, 6, 6, 6, 6},
+  const Case cases[] = {{6, 7, 9, 3, 4},  {8, 10, 10, 1, 1}, {3, 56, 56, 1, 1},
+                        {4, 5, 6, 7, 8},  {5, 8, 8, 2, 2},   {2, 6, 6, 6, 6},
                         {3, 13, 11, 5, 1}};
   unsigned seed = 500;
   for (const Case &c : cases) {
-    SCOPED_TRACE("adaptive " + std::to_string(c.h) + "x" +
-                 std::to_string(c.w) + " -> " + std::to_string(c.oh) + "x" +
-                 std::to_string(c.ow));
+    SCOPED_TRACE("adaptive " + std::to_string(c.h) + "x" + std::to_string(c.w) +
+                 " -> " + std::to_string(c.oh) + "x" + std::to_string(c.ow));
     size_t inN = c.planes * c.h * c.w, outN = c.planes * c.oh * c.ow;
     auto in = randomVector(inN, ++seed), dy = randomVector(outN, ++seed);
     std::vector<float> out(outN), dx(inN);
@@ -481,8 +478,7 @@ TEST_F(CudaNnKernelsTest, AdaptiveAvgPoolForwardAndBackward) {
     // The 1x1 mean's double sum is a tree on the GPU.
     double tol = c.oh == 1 && c.ow == 1 ? kRounding : kBitwise;
     expectClose(dOut.read(gpu.get()), out, tol, "adaptive_avg_pool2d");
-    expectClose(dDx.read(gpu.get()), dx, kBitwise,
-                "adaptive_avg_pool2d_grad");
+    expectClose(dDx.read(gpu.get()), dx, kBitwise, "adaptive_avg_pool2d_grad");
   }
 }
 
@@ -512,8 +508,8 @@ TEST_F(CudaNnKernelsTest, EmbeddingAndGradient) {
     std::vector<float> out(c.n * c.dim), dw(c.numWeights * c.dim);
     dpcrt_embedding_f32(&cpu, out.data(), weight.data(), indices.data(), c.n,
                         c.numWeights, c.dim);
-    dpcrt_embedding_grad_f32(&cpu, dw.data(), grad.data(), indices.data(),
-                             c.n, c.numWeights, c.dim, c.paddingIdx);
+    dpcrt_embedding_grad_f32(&cpu, dw.data(), grad.data(), indices.data(), c.n,
+                             c.numWeights, c.dim, c.paddingIdx);
     DeviceBuffer<float> dWeight(weight), dGrad(grad), dOut(out.size()),
         dDw(dw.size());
     DeviceBuffer<int64_t> dIndices(indices);
@@ -535,8 +531,8 @@ TEST_F(CudaNnKernelsTest, EmbeddingRejectsIndicesOutOfRange) {
   std::vector<int64_t> indices = {0, 3, -1};
   DeviceBuffer<float> dWeight(weight), dOut(6), dDw(6), dGrad(weight);
   DeviceBuffer<int64_t> dIndices(indices);
-  dpc::cuda::embedding_f32(gpu.get(), dOut.get(), dWeight.get(),
-                           dIndices.get(), 3, 3, 2);
+  dpc::cuda::embedding_f32(gpu.get(), dOut.get(), dWeight.get(), dIndices.get(),
+                           3, 3, 2);
   EXPECT_EQ(gpu->error,
             "embedding: index 3 at position 1 is out of range [0, 3)");
   for (float v : dOut.read(gpu.get()))
@@ -561,8 +557,11 @@ TEST_F(CudaNnKernelsTest, LayerNormAndGradient) {
     int64_t rows, cols;
     bool affine;
   };
-  const Case cases[] = {{7, 33, true},    {3, 1000, true}, {5, 1, true},
-                        {6, 768, false},  {300, 64, true}};
+  const Case cases[] = {{7, 33, true},
+                        {3, 1000, true},
+                        {5, 1, true},
+                        {6, 768, false},
+                        {300, 64, true}};
   unsigned seed = 700;
   const float eps = 1e-5f;
   for (const Case &c : cases) {
@@ -577,10 +576,10 @@ TEST_F(CudaNnKernelsTest, LayerNormAndGradient) {
     const float *b = c.affine ? beta.data() : nullptr;
     std::vector<float> y(total), dx(total), dg(c.cols), db(c.cols);
     dpcrt_layer_norm_f32(&cpu, y.data(), x.data(), g, b, c.rows, c.cols, eps);
-    dpcrt_layer_norm_grad_f32(&cpu, dx.data(), dg.data(), db.data(),
-                              dy.data(), x.data(), g, c.rows, c.cols, eps);
-    DeviceBuffer<float> dX(x), dGamma(gamma), dBeta(beta), dDy(dy),
-        dY(total), dDx(total), dDg(c.cols), dDb(c.cols), dDx2(total);
+    dpcrt_layer_norm_grad_f32(&cpu, dx.data(), dg.data(), db.data(), dy.data(),
+                              x.data(), g, c.rows, c.cols, eps);
+    DeviceBuffer<float> dX(x), dGamma(gamma), dBeta(beta), dDy(dy), dY(total),
+        dDx(total), dDg(c.cols), dDb(c.cols), dDx2(total);
     float *gg = c.affine ? dGamma.get() : nullptr;
     float *gb = c.affine ? dBeta.get() : nullptr;
     dpc::cuda::layer_norm_f32(gpu.get(), dY.get(), dX.get(), gg, gb, c.rows,
@@ -681,12 +680,12 @@ TEST_F(CudaNnKernelsTest, NllLossAndGradient) {
     auto labels = randomIndices(n, 1001 + n, c);
     std::vector<float> dloss = {0.75f}, loss(1), dinput(n * c);
     dpcrt_nll_loss_f32(&cpu, loss.data(), input.data(), labels.data(), n, c);
-    dpcrt_nll_loss_grad_f32(&cpu, dinput.data(), dloss.data(), labels.data(),
-                            n, c);
+    dpcrt_nll_loss_grad_f32(&cpu, dinput.data(), dloss.data(), labels.data(), n,
+                            c);
     DeviceBuffer<float> dInput(input), dDloss(dloss), dLoss(1), dDin(n * c);
     DeviceBuffer<int64_t> dLabels(labels);
-    dpc::cuda::nll_loss_f32(gpu.get(), dLoss.get(), dInput.get(),
-                            dLabels.get(), n, c);
+    dpc::cuda::nll_loss_f32(gpu.get(), dLoss.get(), dInput.get(), dLabels.get(),
+                            n, c);
     dpc::cuda::nll_loss_grad_f32(gpu.get(), dDin.get(), dDloss.get(),
                                  dLabels.get(), n, c);
     expectClose(dLoss.read(gpu.get()), loss, kRounding, "nll_loss");
@@ -704,8 +703,7 @@ TEST_F(CudaNnKernelsTest, NllLossRejectsLabelsOutOfRange) {
   DeviceBuffer<int64_t> dLabels(labels);
   dpc::cuda::nll_loss_f32(gpu.get(), dLoss.get(), dInput.get(), dLabels.get(),
                           2, 2);
-  EXPECT_EQ(gpu->error,
-            "nll_loss: label 2 of sample 1 is out of range [0, 2)");
+  EXPECT_EQ(gpu->error, "nll_loss: label 2 of sample 1 is out of range [0, 2)");
   EXPECT_TRUE(std::isnan(dLoss.read(gpu.get())[0]));
   gpu->error.clear();
 }

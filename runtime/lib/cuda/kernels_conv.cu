@@ -66,11 +66,11 @@ struct Conv2d {
   explicit Conv2d(const int64_t *d)
       : n(d[DPCRT_CONV2D_N]), c(d[DPCRT_CONV2D_C]), h(d[DPCRT_CONV2D_H]),
         w(d[DPCRT_CONV2D_W]), o(d[DPCRT_CONV2D_O]), kh(d[DPCRT_CONV2D_KH]),
-        kw(d[DPCRT_CONV2D_KW]), oh(d[DPCRT_CONV2D_OH]),
-        ow(d[DPCRT_CONV2D_OW]), sh(d[DPCRT_CONV2D_STRIDE_H]),
-        sw(d[DPCRT_CONV2D_STRIDE_W]), ph(d[DPCRT_CONV2D_PAD_H]),
-        pw(d[DPCRT_CONV2D_PAD_W]), dh(d[DPCRT_CONV2D_DILATION_H]),
-        dw(d[DPCRT_CONV2D_DILATION_W]), groups(d[DPCRT_CONV2D_GROUPS]) {}
+        kw(d[DPCRT_CONV2D_KW]), oh(d[DPCRT_CONV2D_OH]), ow(d[DPCRT_CONV2D_OW]),
+        sh(d[DPCRT_CONV2D_STRIDE_H]), sw(d[DPCRT_CONV2D_STRIDE_W]),
+        ph(d[DPCRT_CONV2D_PAD_H]), pw(d[DPCRT_CONV2D_PAD_W]),
+        dh(d[DPCRT_CONV2D_DILATION_H]), dw(d[DPCRT_CONV2D_DILATION_W]),
+        groups(d[DPCRT_CONV2D_GROUPS]) {}
 
   /// The CPU kernels' check, plus cuDNN's int dimensions (and int element
   /// counts per tensor, which its 4-d descriptors compute strides in).
@@ -93,11 +93,10 @@ bool checkConv(dpcrt_context *ctx, const char *kernel, const Conv2d &g) {
   if (g.valid())
     return true;
   recordError(ctx, std::string(kernel) + ": invalid geometry (input [" +
-                       std::to_string(g.n) + ", " + std::to_string(g.c) +
-                       ", " + std::to_string(g.h) + ", " +
-                       std::to_string(g.w) + "], output channels " +
-                       std::to_string(g.o) + ", groups " +
-                       std::to_string(g.groups) + ")");
+                       std::to_string(g.n) + ", " + std::to_string(g.c) + ", " +
+                       std::to_string(g.h) + ", " + std::to_string(g.w) +
+                       "], output channels " + std::to_string(g.o) +
+                       ", groups " + std::to_string(g.groups) + ")");
   return false;
 }
 
@@ -182,18 +181,17 @@ public:
     // write outside the tensors.
     int dn = 0, dc = 0, dhh = 0, dww = 0;
     if (failed(ctx,
-               cudnnGetConvolution2dForwardOutputDim(conv, x, w, &dn, &dc,
-                                                     &dhh, &dww),
+               cudnnGetConvolution2dForwardOutputDim(conv, x, w, &dn, &dc, &dhh,
+                                                     &dww),
                (what + "cudnnGetConvolution2dForwardOutputDim").c_str()))
       return false;
     if (dn != g.n || dc != g.o || dhh != g.oh || dww != g.ow) {
-      recordError(ctx, what + "cuDNN computes output [" + std::to_string(dn) +
-                           ", " + std::to_string(dc) + ", " +
-                           std::to_string(dhh) + ", " + std::to_string(dww) +
-                           "], the module expects [" + std::to_string(g.n) +
-                           ", " + std::to_string(g.o) + ", " +
-                           std::to_string(g.oh) + ", " +
-                           std::to_string(g.ow) + "]");
+      recordError(ctx,
+                  what + "cuDNN computes output [" + std::to_string(dn) + ", " +
+                      std::to_string(dc) + ", " + std::to_string(dhh) + ", " +
+                      std::to_string(dww) + "], the module expects [" +
+                      std::to_string(g.n) + ", " + std::to_string(g.o) + ", " +
+                      std::to_string(g.oh) + ", " + std::to_string(g.ow) + "]");
       return false;
     }
     return true;
@@ -250,9 +248,9 @@ bool pickAlgorithm(dpcrt_context *ctx, const char *kernel, const Perf *perf,
     }
   }
   algo = fallback;
-  return !failed(ctx, workspaceOf(fallback, bytes),
-                 (std::string(kernel) + ": no deterministic algorithm")
-                     .c_str());
+  return !failed(
+      ctx, workspaceOf(fallback, bytes),
+      (std::string(kernel) + ": no deterministic algorithm").c_str());
 }
 
 /// Workspace of `bytes` from the context's scratch memory (null for none);
@@ -288,7 +286,9 @@ __global__ void batchNormKernel(float *out, float *saveMean, float *saveInvstd,
   __shared__ double shared[kBlock];
   __shared__ float alphaBeta[2];
   int64_t ch = blockIdx.x, count = n * inner;
-  auto at = [&](int64_t e) { return ((e / inner) * c + ch) * inner + e % inner; };
+  auto at = [&](int64_t e) {
+    return ((e / inner) * c + ch) * inner + e % inner;
+  };
 
   double sum = 0.0;
   for (int64_t e = threadIdx.x; e < count; e += kBlock)
@@ -311,11 +311,10 @@ __global__ void batchNormKernel(float *out, float *saveMean, float *saveInvstd,
       invstd = static_cast<float>(1.0 / sqrt(var + eps));
     saveMean[ch] = mean;
     saveInvstd[ch] = invstd;
-    runningMean[ch] =
-        momentumF * mean + (1.0f - momentumF) * runningMean[ch];
+    runningMean[ch] = momentumF * mean + (1.0f - momentumF) * runningMean[ch];
     double unbiased = varSum / static_cast<float>(count - 1);
-    runningVar[ch] = static_cast<float>(
-        momentumF * unbiased + (1.0f - momentumF) * runningVar[ch]);
+    runningVar[ch] = static_cast<float>(momentumF * unbiased +
+                                        (1.0f - momentumF) * runningVar[ch]);
     float alpha = invstd * weight[ch];
     alphaBeta[0] = alpha;
     alphaBeta[1] = __fmaf_rn(-mean, alpha, bias[ch]);
@@ -510,8 +509,8 @@ bool checkPool(dpcrt_context *ctx, const char *kernel, const Pool2d &g) {
 }
 
 #define GRID_STRIDE(i, total)                                                  \
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) +            \
-                   threadIdx.x;                                                \
+  for (int64_t i =                                                             \
+           blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;        \
        i < (total); i += static_cast<int64_t>(gridDim.x) * blockDim.x)
 
 __global__ void maxPoolKernel(float *out, const float *in, Pool2d g) {
@@ -620,8 +619,7 @@ __global__ void adaptiveAvgPoolKernel(float *out, const float *in,
 
 __global__ void globalAvgPoolGradKernel(float *dx, const float *dy,
                                         int64_t planes, int64_t hw) {
-  GRID_STRIDE(i, planes * hw)
-    dx[i] = dy[i / hw] / static_cast<float>(hw);
+  GRID_STRIDE(i, planes * hw) { dx[i] = dy[i / hw] / static_cast<float>(hw); }
 }
 
 /// One thread per input element: the deltas of the (possibly overlapping)
@@ -739,9 +737,8 @@ void conv2d_input_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
          "conv2d_input_grad: cudnnConvolutionBackwardData");
 }
 
-void conv2d_weight_grad_f32(dpcrt_context *ctx, float *dweight,
-                            const float *dy, const float *in,
-                            const int64_t *dims) {
+void conv2d_weight_grad_f32(dpcrt_context *ctx, float *dweight, const float *dy,
+                            const float *in, const int64_t *dims) {
   Conv2d g(dims);
   if (!checkConv(ctx, "conv2d_weight_grad", g))
     return;
@@ -802,8 +799,7 @@ void batch_norm_f32(dpcrt_context *ctx, float *out, float *saveMean,
     recordError(ctx, "batch_norm: too many channels");
     return;
   }
-  batchNormKernel<<<static_cast<unsigned>(c), kBlock, 0,
-                    computeStream(ctx)>>>(
+  batchNormKernel<<<static_cast<unsigned>(c), kBlock, 0, computeStream(ctx)>>>(
       out, saveMean, saveInvstd, runningMean, runningVar, in, weight, bias, n,
       c, inner, static_cast<float>(momentum), eps);
   launchFailed(ctx, "batch_norm");
@@ -826,9 +822,8 @@ void batch_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dweight,
     return;
   }
   batchNormGradKernel<<<static_cast<unsigned>(c), kBlock, 0,
-                        computeStream(ctx)>>>(dx, dweight, dbias, dy, in,
-                                              weight, saveMean, saveInvstd, n,
-                                              c, inner);
+                        computeStream(ctx)>>>(
+      dx, dweight, dbias, dy, in, weight, saveMean, saveInvstd, n, c, inner);
   launchFailed(ctx, "batch_norm_grad");
 }
 
@@ -857,7 +852,7 @@ void max_pool2d_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
   if (total == 0)
     return;
   maxPoolGradKernel<<<gridFor(total), 256, 0, computeStream(ctx)>>>(dx, dy, in,
-                                                                     g);
+                                                                    g);
   launchFailed(ctx, "max_pool2d_grad");
 }
 
@@ -927,8 +922,8 @@ void adaptive_avg_pool2d_grad_f32(dpcrt_context *ctx, float *dx,
                               computeStream(ctx)>>>(dx, dy, planes, h * w);
   else
     adaptiveAvgPoolGradKernel<<<gridFor(planes * h * w), 256, 0,
-                                computeStream(ctx)>>>(dx, dy, planes, h, w,
-                                                      oh, ow);
+                                computeStream(ctx)>>>(dx, dy, planes, h, w, oh,
+                                                      ow);
   launchFailed(ctx, "adaptive_avg_pool2d_grad");
 }
 

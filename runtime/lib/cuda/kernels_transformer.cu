@@ -36,8 +36,8 @@ namespace {
 constexpr int kBlock = 256;
 
 #define GRID_STRIDE(i, total)                                                  \
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) +            \
-                   threadIdx.x;                                                \
+  for (int64_t i =                                                             \
+           blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;        \
        i < (total); i += static_cast<int64_t>(gridDim.x) * blockDim.x)
 
 /// The sum of `v` over the block by a fixed tree; every thread gets it.
@@ -79,8 +79,7 @@ __device__ float erfF(float v) { return static_cast<float>(erf(double(v))); }
 __device__ float tanhF(float v) { return static_cast<float>(tanh(double(v))); }
 
 __global__ void fillKernel(float *out, int64_t n, float value) {
-  GRID_STRIDE(i, n)
-    out[i] = value;
+  GRID_STRIDE(i, n) { out[i] = value; }
 }
 
 void fillNan(dpcrt_context *ctx, float *out, int64_t n, const char *kernel) {
@@ -97,9 +96,10 @@ void fillNan(dpcrt_context *ctx, float *out, int64_t n, const char *kernel) {
 __global__ void firstOutOfRangeKernel(unsigned long long *first,
                                       const int64_t *indices, int64_t n,
                                       int64_t limit) {
-  GRID_STRIDE(s, n)
+  GRID_STRIDE(s, n) {
     if (indices[s] < 0 || indices[s] >= limit)
       atomicMin(first, static_cast<unsigned long long>(s));
+  }
 }
 
 /// Whether every indices[s] (s < n) lies in [0, limit); otherwise records
@@ -153,9 +153,8 @@ bool indicesInRange(dpcrt_context *ctx, const char *kernel,
   return false;
 }
 
-std::string rangeError(const char *kernel, const char *noun,
-                       const char *where, int64_t value, int64_t position,
-                       int64_t limit) {
+std::string rangeError(const char *kernel, const char *noun, const char *where,
+                       int64_t value, int64_t position, int64_t limit) {
   return std::string(kernel) + ": " + noun + " " + std::to_string(value) +
          where + std::to_string(position) + " is out of range [0, " +
          std::to_string(limit) + ")";
@@ -168,8 +167,7 @@ std::string rangeError(const char *kernel, const char *noun,
 __global__ void embeddingKernel(float *out, const float *weight,
                                 const int64_t *indices, int64_t n,
                                 int64_t dim) {
-  GRID_STRIDE(i, n * dim)
-    out[i] = weight[indices[i / dim] * dim + i % dim];
+  GRID_STRIDE(i, n * dim) { out[i] = weight[indices[i / dim] * dim + i % dim]; }
 }
 
 /// Thread (r, j) owns column j of the rows k with k % classes == r and
@@ -364,9 +362,8 @@ __global__ void softmaxRowKernel(float *out, const float *in, int64_t size,
 }
 
 /// inner > 1: one thread per (outer, inner) column, the CPU's loops.
-__global__ void softmaxColumnKernel(float *out, const float *in,
-                                    int64_t outer, int64_t size,
-                                    int64_t inner, bool log) {
+__global__ void softmaxColumnKernel(float *out, const float *in, int64_t outer,
+                                    int64_t size, int64_t inner, bool log) {
   GRID_STRIDE(t, outer * inner) {
     int64_t o = t / inner, r = t % inner;
     const float *x = in + o * size * inner + r;
@@ -388,14 +385,14 @@ __global__ void softmaxColumnKernel(float *out, const float *in,
       // otherwise.
       float s = static_cast<float>(sum), r = 1.0f / s;
       for (int64_t j = 0; j < size; ++j)
-        y[j * inner] = inner == 1 ? expF(x[j] - max) * r
-                                  : expF(x[j * inner] - max) / s;
+        y[j * inner] =
+            inner == 1 ? expF(x[j] - max) * r : expF(x[j * inner] - max) / s;
     }
   }
 }
 
-__global__ void softmaxGradRowKernel(float *dx, const float *dy,
-                                     const float *y, int64_t size, bool log) {
+__global__ void softmaxGradRowKernel(float *dx, const float *dy, const float *y,
+                                     int64_t size, bool log) {
   __shared__ double shared[kBlock];
   const float *g = dy + blockIdx.x * size, *out = y + blockIdx.x * size;
   float *d = dx + blockIdx.x * size;
@@ -409,8 +406,7 @@ __global__ void softmaxGradRowKernel(float *dx, const float *dy,
 
 __global__ void softmaxGradColumnKernel(float *dx, const float *dy,
                                         const float *y, int64_t outer,
-                                        int64_t size, int64_t inner,
-                                        bool log) {
+                                        int64_t size, int64_t inner, bool log) {
   GRID_STRIDE(t, outer * inner) {
     int64_t base = t / inner * size * inner + t % inner;
     const float *g = dy + base, *out = y + base;
@@ -442,11 +438,9 @@ __global__ void nllLossKernel(float *loss, const float *input,
 }
 
 __global__ void nllLossGradKernel(float *dinput, const float *dloss,
-                                  const int64_t *labels, int64_t n,
-                                  int64_t c) {
+                                  const int64_t *labels, int64_t n, int64_t c) {
   float g = -(dloss[0] / static_cast<float>(n));
-  GRID_STRIDE(i, n)
-    dinput[i * c + labels[i]] = g;
+  GRID_STRIDE(i, n) { dinput[i * c + labels[i]] = g; }
 }
 
 } // namespace
@@ -491,16 +485,14 @@ void embedding_grad_f32(dpcrt_context *ctx, float *dweight, const float *grad,
     return;
   cudaStream_t stream = computeStream(ctx);
   if (failed(ctx,
-             cudaMemsetAsync(dweight, 0,
-                             static_cast<size_t>(numWeights * dim) *
-                                 sizeof(float),
-                             stream),
+             cudaMemsetAsync(
+                 dweight, 0,
+                 static_cast<size_t>(numWeights * dim) * sizeof(float), stream),
              "embedding_grad: cudaMemsetAsync") ||
       n <= 0)
     return;
   // About 32K threads, each scanning all n indices.
-  int64_t classes =
-      std::clamp<int64_t>((32768 + dim - 1) / dim, 1, numWeights);
+  int64_t classes = std::clamp<int64_t>((32768 + dim - 1) / dim, 1, numWeights);
   embeddingGradKernel<<<gridFor(classes * dim), 256, 0, stream>>>(
       dweight, grad, indices, n, dim, classes, paddingIdx);
   launchFailed(ctx, "embedding_grad");
@@ -530,11 +522,11 @@ void layer_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dgamma,
   if (rows == 0) {
     // Every output is overwritten: the column sums of no rows are zeros.
     for (float *p : {dgamma, dbeta})
-      if (p && failed(ctx,
-                      cudaMemsetAsync(p, 0,
-                                      static_cast<size_t>(cols) * sizeof(float),
-                                      stream),
-                      "layer_norm_grad: cudaMemsetAsync"))
+      if (p &&
+          failed(ctx,
+                 cudaMemsetAsync(
+                     p, 0, static_cast<size_t>(cols) * sizeof(float), stream),
+                 "layer_norm_grad: cudaMemsetAsync"))
         return;
     return;
   }
@@ -572,8 +564,8 @@ void gelu_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
   launchFailed(ctx, "gelu");
 }
 
-void gelu_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
-                   const float *dy, const float *x, int64_t n) {
+void gelu_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx, const float *dy,
+                   const float *x, int64_t n) {
   if (kind != DPCRT_GELU_ERF && kind != DPCRT_GELU_TANH) {
     recordError(ctx, "gelu_grad: unknown kind " + std::to_string(kind));
     return;
@@ -585,8 +577,8 @@ void gelu_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
   launchFailed(ctx, "gelu_grad");
 }
 
-void softmax_f32(dpcrt_context *ctx, float *out, const float *in,
-                 int64_t outer, int64_t size, int64_t inner, int32_t log) {
+void softmax_f32(dpcrt_context *ctx, float *out, const float *in, int64_t outer,
+                 int64_t size, int64_t inner, int32_t log) {
   if (size <= 0 || outer <= 0 || inner <= 0)
     return;
   cudaStream_t stream = computeStream(ctx);
@@ -624,9 +616,8 @@ void nll_loss_f32(dpcrt_context *ctx, float *loss, const float *input,
     fillNan(ctx, loss, 1, "nll_loss");
     return;
   }
-  nllLossKernel<<<1, kBlock, 0, computeStream(ctx)>>>(loss, input, labels,
-                                                       std::max<int64_t>(n, 0),
-                                                       c);
+  nllLossKernel<<<1, kBlock, 0, computeStream(ctx)>>>(
+      loss, input, labels, std::max<int64_t>(n, 0), c);
   launchFailed(ctx, "nll_loss");
 }
 
@@ -644,9 +635,8 @@ void nll_loss_grad_f32(dpcrt_context *ctx, float *dinput, const float *dloss,
   }
   cudaStream_t stream = computeStream(ctx);
   if (failed(ctx,
-             cudaMemsetAsync(dinput, 0,
-                             static_cast<size_t>(n * c) * sizeof(float),
-                             stream),
+             cudaMemsetAsync(
+                 dinput, 0, static_cast<size_t>(n * c) * sizeof(float), stream),
              "nll_loss_grad: cudaMemsetAsync"))
     return;
   nllLossGradKernel<<<gridFor(n), 256, 0, stream>>>(dinput, dloss, labels, n,
