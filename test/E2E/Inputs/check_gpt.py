@@ -56,6 +56,8 @@ def main():
     p.add_argument("--steps", type=int, required=True)
     p.add_argument("--global-batch", type=int, required=True)
     p.add_argument("--loss", default="cross_entropy", choices=["cross_entropy", "none"])
+    p.add_argument("--optimizer", default="sgd", choices=["sgd", "adamw"])
+    p.add_argument("--eps", type=float, default=1e-8)
     p.add_argument("--lr", type=float, required=True)
     p.add_argument("--momentum", type=float, default=0.0)
     p.add_argument("--weight-decay", type=float, default=0.0)
@@ -70,8 +72,13 @@ def main():
     idx = torch.from_numpy(np.load(f"{a.dir}/idx.npy"))
     targets = torch.from_numpy(np.load(f"{a.dir}/targets.npy"))
     params = [p_ for p_ in model.parameters() if p_.requires_grad]
-    opt = torch.optim.SGD(params, lr=a.lr, momentum=a.momentum,
-                          weight_decay=a.weight_decay, nesterov=a.nesterov)
+    if a.optimizer == "sgd":
+        opt = torch.optim.SGD(params, lr=a.lr, momentum=a.momentum,
+                              weight_decay=a.weight_decay, nesterov=a.nesterov)
+        state_names = ["momentum_buffer"]
+    else:  # torch.optim.AdamW with its default betas, as dpc's
+        opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=a.weight_decay, eps=a.eps)
+        state_names = ["exp_avg", "exp_avg_sq"]
     batches = idx.shape[0] // a.global_batch
     losses = []
     for step in range(a.steps):
@@ -94,8 +101,9 @@ def main():
     names = {id(p_): n for n, p_ in model.named_parameters()}
     for p_ in params:
         state = opt.state.get(p_, {})
-        if state.get("momentum_buffer") is not None:
-            expected[f"optimizer.{names[id(p_)]}.momentum_buffer"] = state["momentum_buffer"].numpy()
+        for state_name in state_names:
+            if state.get(state_name) is not None:
+                expected[f"optimizer.{names[id(p_)]}.{state_name}"] = state[state_name].numpy()
     worst, worst_name = 0.0, ""
     for name, ref in sorted(expected.items()):
         if name not in ckpt:
