@@ -2,8 +2,8 @@
 
 usage: ddp_reference.py DIR --world-size N --log RUN.log
            --checkpoint OUT.safetensors --steps K --local-batch B
-           --lr ... [--momentum --dampening --weight-decay --nesterov]
-           [--rtol 1e-5] [--atol 1e-7]
+           --lr ... [--optimizer sgd|adamw] [--momentum --dampening
+           --weight-decay --nesterov] [--eps 1e-8] [--rtol 1e-5] [--atol 1e-7]
 
 The reference is torch.nn.parallel.DistributedDataParallel on N processes
 (torch.multiprocessing, gloo backend, file:// rendezvous in a temporary
@@ -11,7 +11,8 @@ directory), each loading the TorchScript module DIR/model.pt in training
 mode. Step k uses the k-th global batch of N*B consecutive samples of
 DIR/x.npy / DIR/y.npy (wrapping around like dpc-run); rank r takes its r-th
 contiguous slice of B samples, computes F.cross_entropy (mean) on it, and
-DDP averages the gradients over the ranks before torch.optim.SGD steps.
+DDP averages the gradients over the ranks before torch.optim.SGD (or
+AdamW, default betas) steps.
 DDP's defaults apply, in particular broadcast_buffers=True: before every
 forward, rank 0's buffers overwrite everyone's, and each rank then
 normalizes with its own batch statistics and updates its running statistics
@@ -21,7 +22,8 @@ multi-rank runs of models with buffers.
 
 Compared, all of which must hold:
 - rank 0's parameters, buffers (running statistics, num_batches_tracked) and
-  momentum buffers against dpc's checkpoint (written by rank 0):
+  optimizer state (momentum buffers; Adam's exp_avg, exp_avg_sq) against
+  dpc's checkpoint (written by rank 0):
   |dpc - torch| <= rtol * max|torch| + atol per tensor (normwise relative
   error in the max norm); integer buffers exactly;
 - the checkpoint's step counter is K;
@@ -54,8 +56,13 @@ def train(rank, a, tmp):
     model.train()
     ddp = DistributedDataParallel(model)
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.SGD(params, lr=a.lr, momentum=a.momentum, dampening=a.dampening,
-                          weight_decay=a.weight_decay, nesterov=a.nesterov)
+    if a.optimizer == "sgd":
+        opt = torch.optim.SGD(params, lr=a.lr, momentum=a.momentum, dampening=a.dampening,
+                              weight_decay=a.weight_decay, nesterov=a.nesterov)
+        state_names = ["momentum_buffer"]
+    else:
+        opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=a.weight_decay, eps=a.eps)
+        state_names = ["exp_avg", "exp_avg_sq"]
     x = torch.from_numpy(np.load(f"{a.dir}/x.npy"))
     y = torch.from_numpy(np.load(f"{a.dir}/y.npy"))
     global_batch = a.world_size * a.local_batch
@@ -74,9 +81,10 @@ def train(rank, a, tmp):
     state.update({name: t.numpy().copy() for name, t in model.named_buffers()})
     names = {id(p): n for n, p in model.named_parameters()}
     for p in params:
-        buf = opt.state.get(p, {}).get("momentum_buffer")
-        if buf is not None:
-            state[f"optimizer.{names[id(p)]}.momentum_buffer"] = buf.numpy().copy()
+        for state_name in state_names:
+            buf = opt.state.get(p, {}).get(state_name)
+            if buf is not None:
+                state[f"optimizer.{names[id(p)]}.{state_name}"] = buf.numpy().copy()
     np.savez(f"{tmp}/rank{rank}.npz", losses=np.array(losses), **state)
     dist.destroy_process_group()
 
@@ -94,6 +102,8 @@ def main():
     p.add_argument("--dampening", type=float, default=0.0)
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--nesterov", action="store_true")
+    p.add_argument("--optimizer", default="sgd", choices=["sgd", "adamw"])
+    p.add_argument("--eps", type=float, default=1e-8)
     p.add_argument("--rtol", type=float, default=1e-5)
     p.add_argument("--atol", type=float, default=1e-7)
     a = p.parse_args()
