@@ -9,12 +9,12 @@
 //
 // On the cuda backend every slot is device memory and the module's kernel
 // calls run on the GPU. Parameters, buffers and optimizer state also have a
-// host mirror, a write-back cache behind tensor(), parameterData() and the
-// checkpoints: handing one out copies the tensor to its mirror, and every
-// mirror handed out is copied back to the device before the next step,
-// checkpoint or hand-out, so writes through those pointers take effect as on
-// the CPU; values the device computes later are seen by calling tensor()
-// (or parameterData()) again.
+// host mirror behind tensor(), parameterData() and the checkpoints. Once a
+// tensor has been handed out, its mirror is kept in step with the device:
+// copied to the device before each step (the caller may have written to
+// it) and back after it, so the pointer behaves like the CPU's live memory
+// between steps, at the cost of two copies per step of each tensor handed
+// out (none in dpc-run).
 //
 //===----------------------------------------------------------------------===//
 
@@ -154,7 +154,7 @@ struct Session::Impl {
 #if DPC_HAVE_CUDA
   std::vector<DeviceBuffer> deviceMemory; // indexed by slot, cuda only
 #endif
-  /// cuda: mirrors handed out since they were last copied to the device.
+  /// cuda: the slots whose mirrors have been handed out (kept in step).
   std::vector<bool> handedOut;
   /// Inputs, then the label: the order step() takes its pointers in.
   std::vector<const TensorSpec *> batch;
@@ -187,12 +187,14 @@ struct Session::Impl {
              bool mirrored);
   void distribute();
   std::vector<TensorView> checkpointViews();
-  /// cuda: copies the mirrors handed out back to the device.
+  /// cuda: copies the mirrors handed out to the device.
   void flushMirrors();
   /// cuda: copies the device value of `slot` to its mirror.
   void refreshMirror(int64_t slot);
-  /// The host view of a tensor for the caller: on cuda, a fresh mirror
-  /// that the next step (or checkpoint) writes back.
+  /// cuda: refreshes every mirror handed out.
+  void refreshMirrors();
+  /// The host view of a tensor for the caller: on cuda, its mirror, from
+  /// now on kept in step with the device.
   TensorRef handOut(const TensorRef &ref);
   float stepOnCuda(const std::vector<const void *> &localBatch);
   /// Throws the error the step recorded, if any.
@@ -294,9 +296,16 @@ void Session::Impl::flushMirrors() {
         if (entry.second.spec->slot == static_cast<int64_t>(slot))
           bytes = entry.second.spec->numBytes();
       cuda::copyToDevice(&ctx, slots[slot], memory[slot].get(), bytes);
-      handedOut[slot] = false;
     }
 #endif
+}
+
+void Session::Impl::refreshMirrors() {
+  if (!onCuda())
+    return;
+  for (size_t slot = 0; slot < handedOut.size(); ++slot)
+    if (handedOut[slot])
+      refreshMirror(static_cast<int64_t>(slot));
 }
 
 void Session::Impl::refreshMirror(int64_t slot) {
@@ -313,9 +322,8 @@ void Session::Impl::refreshMirror(int64_t slot) {
 }
 
 TensorRef Session::Impl::handOut(const TensorRef &ref) {
-  if (!onCuda())
+  if (!onCuda() || handedOut[ref.spec->slot])
     return ref;
-  flushMirrors();
   refreshMirror(ref.spec->slot);
   handedOut[ref.spec->slot] = true;
   return ref;
@@ -456,8 +464,10 @@ Session Session::load(const std::string &path, const SessionOptions &options) {
   impl->path = path;
   // Splitting the communicator is collective, so it happens before the
   // phase in which ranks may fail independently.
+  // Every rank takes this branch or none (same options, same build).
   int localRank = 0, localCount = 1;
-  localRanks(localRank, localCount);
+  if (options.backend != Backend::Cpu && backendAvailable(Backend::Cuda))
+    localRanks(localRank, localCount);
   ProcessGroup::collectively([&] {
     impl->backend = resolveBackend(options.backend, localCount);
     impl->ctx.backend = BackendKind::Cpu;
@@ -506,6 +516,8 @@ float Session::step(const std::vector<const void *> &localBatch) {
 
 float Session::Impl::stepOnCuda(const std::vector<const void *> &localBatch) {
 #if DPC_HAVE_CUDA
+  // The host thread that runs the step may not be the one that loaded.
+  cuda::makeCurrent(&ctx);
   flushMirrors();
   // Pageable host memory: each copy returns once its source is staged, so
   // the caller may reuse its batch right away.
@@ -527,6 +539,7 @@ float Session::Impl::stepOnCuda(const std::vector<const void *> &localBatch) {
   ++ctx.step;
   float loss = 0.0f;
   cuda::copyToHost(&ctx, &loss, slots[manifest.loss.slot], sizeof(float));
+  refreshMirrors();
   return averageLoss(loss);
 #else
   (void)localBatch;
@@ -664,8 +677,6 @@ void Session::loadCheckpoint(const std::string &path) {
     if (step < 0)
       throw Error(path + ": 'optimizer.step' is negative (" +
                   std::to_string(step) + ")");
-    // Mirrors handed out earlier must not overwrite what is loaded now.
-    std::fill(s.handedOut.begin(), s.handedOut.end(), false);
     for (const TensorView &v : views)
       std::memcpy(const_cast<void *>(v.data),
                   file.tensors.at(v.name).bytes.data(),
@@ -684,7 +695,6 @@ void Session::loadCheckpoint(const std::string &path) {
 #if DPC_HAVE_CUDA
   if (s.onCuda()) {
     // Rank 0's device values (NCCL) and its step counter (MPI, host).
-    s.flushMirrors();
     for (const std::string &key : s.keys) {
       const TensorRef &t = s.tensors.at(key);
       cuda::broadcast(&s.ctx, s.slots[t.spec->slot], t.spec->numBytes(),
@@ -694,6 +704,7 @@ void Session::loadCheckpoint(const std::string &path) {
     cuda::synchronize(&s.ctx);
     if (!s.ctx.error.empty())
       throw Error(s.path + ": " + std::exchange(s.ctx.error, std::string()));
+    s.refreshMirrors();
     return;
   }
 #endif

@@ -58,9 +58,8 @@ struct DeviceState {
   /// cuBLAS handle is set up accordingly; cuDNN convolutions should use
   /// CUDNN_FMA_MATH unless this is set.
   bool allowTf32 = false;
-  /// Host-mapped memory where kernels report bad data (reportDeviceError);
-  /// read by the host after the step's synchronization.
-  struct DeviceError *hostError = nullptr;
+  /// Device memory where kernels report bad data (reportDeviceError); read
+  /// by the host after the step's synchronization (checkDeviceError).
   struct DeviceError *deviceError = nullptr;
 
   /// The NCCL communicator over the ranks of the job (also with one rank,
@@ -128,6 +127,8 @@ inline DeviceError *deviceError(dpcrt_context *ctx) {
 /// Sets up the device state of `ctx` on `device` (streams, handles, error
 /// record) and makes ctx a CUDA context; throws dpc::Error on failure.
 void createState(dpcrt_context *ctx, int device);
+/// Makes the context's device the calling thread's current device.
+void makeCurrent(dpcrt_context *ctx);
 
 /// Zeroed device memory of `bytes` (at least 1) bytes; throws dpc::Error
 /// naming `what` when the allocation fails.

@@ -47,6 +47,11 @@ int deviceCount() {
 
 DeviceState &state(dpcrt_context *ctx) { return *ctx->cuda; }
 
+void makeCurrent(dpcrt_context *ctx) {
+  check(cudaSetDevice(state(ctx).device),
+        "selecting CUDA device " + std::to_string(state(ctx).device));
+}
+
 void createState(dpcrt_context *ctx, int device) {
   auto owned =
       std::unique_ptr<DeviceState, DeviceStateDeleter>(new DeviceState);
@@ -74,13 +79,13 @@ void createState(dpcrt_context *ctx, int device) {
   if (cudnnCreate(&s.cudnn) != CUDNN_STATUS_SUCCESS ||
       cudnnSetStream(s.cudnn, s.compute) != CUDNN_STATUS_SUCCESS)
     throw Error("cannot create a cuDNN handle");
-  check(cudaHostAlloc(reinterpret_cast<void **>(&s.hostError),
-                      sizeof(DeviceError), cudaHostAllocMapped),
+  // In device memory, not mapped host memory: device atomics on host
+  // memory are not guaranteed over PCIe. Reading it costs one small copy
+  // per step.
+  check(cudaMalloc(&s.deviceError, sizeof(DeviceError)),
         "allocating the kernel error record");
-  std::memset(s.hostError, 0, sizeof(DeviceError));
-  check(cudaHostGetDevicePointer(reinterpret_cast<void **>(&s.deviceError),
-                                 s.hostError, 0),
-        "mapping the kernel error record");
+  check(cudaMemsetAsync(s.deviceError, 0, sizeof(DeviceError), s.compute),
+        "clearing the kernel error record");
   ctx->cuda = std::move(owned);
   ctx->backend = BackendKind::Cuda;
 }
@@ -104,8 +109,8 @@ void dpc::cuda::DeviceStateDeleter::operator()(DeviceState *s) const {
     cudaEventDestroy(e);
   if (s->scratch)
     cudaFree(s->scratch);
-  if (s->hostError)
-    cudaFreeHost(s->hostError);
+  if (s->deviceError)
+    cudaFree(s->deviceError);
   if (s->cudnn)
     cudnnDestroy(s->cudnn);
   if (s->cublas)
@@ -177,8 +182,15 @@ void synchronize(dpcrt_context *ctx) {
 }
 
 void checkDeviceError(dpcrt_context *ctx) {
-  DeviceError *e = state(ctx).hostError;
-  if (!e || e->kind == kNoDeviceError)
+  DeviceState &s = state(ctx);
+  DeviceError record = {};
+  DeviceError *e = &record;
+  if (!s.deviceError ||
+      failed(ctx,
+             cudaMemcpy(e, s.deviceError, sizeof(DeviceError),
+                        cudaMemcpyDeviceToHost),
+             "reading the kernel error record") ||
+      e->kind == kNoDeviceError)
     return;
   const char *kernel = "?";
   bool label = true;
@@ -210,7 +222,9 @@ void checkDeviceError(dpcrt_context *ctx) {
                        (label ? " of sample " : " at position ") +
                        std::to_string(e->position) + " is out of range [0, " +
                        std::to_string(e->bound) + ")");
-  std::memset(e, 0, sizeof(DeviceError));
+  // On the compute stream: ordered before the kernels of the next step.
+  failed(ctx, cudaMemsetAsync(s.deviceError, 0, sizeof(DeviceError), s.compute),
+         "clearing the kernel error record");
 }
 
 void *scratch(dpcrt_context *ctx, size_t bytes) {
