@@ -62,6 +62,31 @@ if mpirun:
     config.available_features.add("mpi")
 
 
+def gpu_present():
+    # `nvidia-smi -L` lists the GPUs and fails without a driver or device.
+    nvidia_smi = lit.util.which("nvidia-smi", config.environment.get("PATH"))
+    if not nvidia_smi:
+        return False
+    try:
+        return (
+            subprocess.run(
+                [nvidia_smi, "-L"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=60,
+            ).returncode
+            == 0
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+# GPU tests need a runtime built with the cuda backend and a GPU to run on;
+# elsewhere they report UNSUPPORTED.
+if getattr(config, "dpc_have_cuda", False) and gpu_present():
+    config.available_features.add("cuda-gpu")
+
+
 def python_can_import(module):
     try:
         return (

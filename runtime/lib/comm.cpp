@@ -10,6 +10,7 @@
 
 #include "comm_stream.h"
 #include "context.h"
+#include "dispatch.h"
 #include "trace.h"
 
 #include <algorithm>
@@ -132,6 +133,10 @@ void CommStream::run() {
 }
 
 void drainPending(dpcrt_context *ctx) {
+#if DPC_HAVE_CUDA
+  if (ctx->backend == BackendKind::Cuda)
+    return cuda::drainPending(ctx);
+#endif
   if (!ctx->commStream)
     return;
   if (int64_t unwaited = ctx->commStream->drain())
@@ -147,10 +152,16 @@ void drainPending(dpcrt_context *ctx) {
 dpcrt_context::dpcrt_context() = default;
 dpcrt_context::~dpcrt_context() = default;
 
+#if !DPC_HAVE_CUDA
+// Without the cuda backend no device state is ever created.
+void dpc::cuda::DeviceStateDeleter::operator()(DeviceState *) const {}
+#endif
+
 extern "C" {
 
 int64_t dpcrt_allreduce_start(dpcrt_context *ctx, int32_t bucket, float *data,
                               int64_t n) {
+  DPC_DISPATCH(allreduce_start, ctx, bucket, data, n);
   // One rank: the average is the data itself (dividing by 1 is exact).
   if (!ctx || ctx->worldSize <= 1 || n <= 0)
     return 0;
@@ -160,6 +171,7 @@ int64_t dpcrt_allreduce_start(dpcrt_context *ctx, int32_t bucket, float *data,
 }
 
 void dpcrt_allreduce_wait(dpcrt_context *ctx, int64_t handle) {
+  DPC_DISPATCH(allreduce_wait, ctx, handle);
   if (!ctx || handle == 0 || !ctx->commStream)
     return;
   ctx->commStream->wait(handle);

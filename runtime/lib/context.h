@@ -20,12 +20,24 @@
 
 namespace dpc {
 
-/// The backend a context runs kernels on. Only the CPU backend exists so far;
-/// CUDA contexts will carry their streams, events and NCCL communicator.
+/// The backend a context runs kernels on. A CUDA context carries its device,
+/// streams, library handles and NCCL communicator in `cuda`.
 enum class BackendKind { Cpu, Cuda };
 
 class CommStream;
 class Tracer;
+
+namespace cuda {
+/// Defined in cuda/cuda_backend.h, which only CUDA builds compile; this
+/// header stays free of CUDA headers, and its layout is the same with and
+/// without the cuda backend (unit tests include it without DPC_HAVE_CUDA).
+struct DeviceState;
+struct DeviceStateDeleter {
+  /// Releases the device state (a no-op in builds without CUDA, where no
+  /// state is ever created).
+  void operator()(DeviceState *state) const;
+};
+} // namespace cuda
 
 } // namespace dpc
 
@@ -45,6 +57,8 @@ struct dpcrt_context {
   /// The communication stream, started by the first all-reduce (none in a
   /// single process: there a start returns handle 0 and a wait does nothing).
   std::unique_ptr<dpc::CommStream> commStream;
+  /// The device state of a CUDA context (null on the CPU backend).
+  std::unique_ptr<dpc::cuda::DeviceState, dpc::cuda::DeviceStateDeleter> cuda;
   /// Records a Chrome trace when set (Session::startTrace).
   dpc::Tracer *tracer = nullptr;
   /// The first error a kernel hit during the current step. Kernels cannot

@@ -22,6 +22,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "context.h"
+#include "dispatch.h"
 
 #include <cblas.h>
 
@@ -338,6 +339,7 @@ extern "C" {
 void dpcrt_conv2d_f32(dpcrt_context *ctx, float *out, const float *in,
                       const float *weight, const float *bias,
                       const int64_t *dims) {
+  DPC_DISPATCH(conv2d_f32, ctx, out, in, weight, bias, dims);
   Conv2d g(dims);
   if (!checkConv(ctx, "conv2d", g))
     return;
@@ -371,6 +373,7 @@ void dpcrt_conv2d_f32(dpcrt_context *ctx, float *out, const float *in,
 void dpcrt_conv2d_input_grad_f32(dpcrt_context *ctx, float *dx,
                                  const float *dy, const float *weight,
                                  const int64_t *dims) {
+  DPC_DISPATCH(conv2d_input_grad_f32, ctx, dx, dy, weight, dims);
   Conv2d g(dims);
   if (!checkConv(ctx, "conv2d_input_grad", g))
     return;
@@ -401,6 +404,7 @@ void dpcrt_conv2d_input_grad_f32(dpcrt_context *ctx, float *dx,
 void dpcrt_conv2d_weight_grad_f32(dpcrt_context *ctx, float *dweight,
                                   const float *dy, const float *in,
                                   const int64_t *dims) {
+  DPC_DISPATCH(conv2d_weight_grad_f32, ctx, dweight, dy, in, dims);
   Conv2d g(dims);
   if (!checkConv(ctx, "conv2d_weight_grad", g))
     return;
@@ -436,6 +440,8 @@ void dpcrt_batch_norm_f32(dpcrt_context *ctx, float *out, float *saveMean,
                           const float *weight, const float *bias, int64_t n,
                           int64_t c, int64_t inner, double momentum,
                           double eps) {
+  DPC_DISPATCH(batch_norm_f32, ctx, out, saveMean, saveInvstd, runningMean,
+               runningVar, in, weight, bias, n, c, inner, momentum, eps);
   int64_t count = n * inner;
   if (n < 0 || c < 0 || inner < 0 || count < 2) {
     recordError(ctx, "batch_norm: expected more than 1 value per channel "
@@ -495,6 +501,8 @@ void dpcrt_batch_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dweight,
                                const float *weight, const float *saveMean,
                                const float *saveInvstd, int64_t n, int64_t c,
                                int64_t inner) {
+  DPC_DISPATCH(batch_norm_grad_f32, ctx, dx, dweight, dbias, dy, in, weight,
+               saveMean, saveInvstd, n, c, inner);
   int64_t count = n * inner;
   if (n < 0 || c < 0 || inner < 0 || count < 1) {
     recordError(ctx, "batch_norm_grad: empty input");
@@ -524,8 +532,9 @@ void dpcrt_batch_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dweight,
   }
 }
 
-void dpcrt_increment_i64(dpcrt_context *, int64_t *data, int64_t n,
+void dpcrt_increment_i64(dpcrt_context *ctx, int64_t *data, int64_t n,
                          int64_t amount) {
+  DPC_DISPATCH(increment_i64, ctx, data, n, amount);
   for (int64_t i = 0; i < n; ++i)
     data[i] += amount;
 }
@@ -536,6 +545,7 @@ void dpcrt_increment_i64(dpcrt_context *, int64_t *data, int64_t n,
 
 void dpcrt_max_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
                           const int64_t *dims) {
+  DPC_DISPATCH(max_pool2d_f32, ctx, out, in, dims);
   Pool2d g(dims);
   if (!checkPool(ctx, "max_pool2d", g))
     return;
@@ -553,6 +563,7 @@ void dpcrt_max_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
 
 void dpcrt_max_pool2d_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
                                const float *in, const int64_t *dims) {
+  DPC_DISPATCH(max_pool2d_grad_f32, ctx, dx, dy, in, dims);
   Pool2d g(dims);
   if (!checkPool(ctx, "max_pool2d_grad", g))
     return;
@@ -573,6 +584,8 @@ void dpcrt_max_pool2d_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
 void dpcrt_avg_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
                           const int64_t *dims, int32_t countIncludePad,
                           int64_t divisorOverride) {
+  DPC_DISPATCH(avg_pool2d_f32, ctx, out, in, dims, countIncludePad,
+               divisorOverride);
   Pool2d g(dims);
   if (!checkPool(ctx, "avg_pool2d", g))
     return;
@@ -596,6 +609,8 @@ void dpcrt_avg_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
 void dpcrt_avg_pool2d_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
                                const int64_t *dims, int32_t countIncludePad,
                                int64_t divisorOverride) {
+  DPC_DISPATCH(avg_pool2d_grad_f32, ctx, dx, dy, dims, countIncludePad,
+               divisorOverride);
   Pool2d g(dims);
   if (!checkPool(ctx, "avg_pool2d_grad", g))
     return;
@@ -617,6 +632,7 @@ void dpcrt_avg_pool2d_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
 void dpcrt_adaptive_avg_pool2d_f32(dpcrt_context *ctx, float *out,
                                    const float *in, int64_t planes, int64_t h,
                                    int64_t w, int64_t oh, int64_t ow) {
+  DPC_DISPATCH(adaptive_avg_pool2d_f32, ctx, out, in, planes, h, w, oh, ow);
   if (planes < 0 || h < 1 || w < 1 || oh < 1 || ow < 1) {
     recordError(ctx, "adaptive_avg_pool2d: invalid sizes");
     return;
@@ -651,6 +667,7 @@ void dpcrt_adaptive_avg_pool2d_grad_f32(dpcrt_context *ctx, float *dx,
                                         const float *dy, int64_t planes,
                                         int64_t h, int64_t w, int64_t oh,
                                         int64_t ow) {
+  DPC_DISPATCH(adaptive_avg_pool2d_grad_f32, ctx, dx, dy, planes, h, w, oh, ow);
   if (planes < 0 || h < 1 || w < 1 || oh < 1 || ow < 1) {
     recordError(ctx, "adaptive_avg_pool2d_grad: invalid sizes");
     return;

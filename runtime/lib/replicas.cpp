@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "context.h"
+#include "dispatch.h"
 
 #include <cblas.h>
 
@@ -150,6 +151,7 @@ private:
 extern "C" void dpcrt_run_replicas(dpcrt_context *ctx, int32_t n,
                                    const dpcrt_replica_fn *fns,
                                    void *const *env) {
+  DPC_DISPATCH(run_replicas, ctx, n, fns, env);
   if (n <= 0)
     return;
   if (n == 1 || inReplica) {

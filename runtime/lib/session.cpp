@@ -7,6 +7,15 @@
 // ProcessGroup::collectively so that all ranks agree on failure before any
 // collective operation (communicator duplication, broadcasts) begins.
 //
+// On the cuda backend every slot is device memory and the module's kernel
+// calls run on the GPU. Parameters, buffers and optimizer state also have a
+// host mirror behind tensor(), parameterData() and the checkpoints. Once a
+// tensor has been handed out, its mirror is kept in step with the device:
+// copied to the device before each step (the caller may have written to
+// it) and back after it, so the pointer behaves like the CPU's live memory
+// between steps, at the cost of two copies per step of each tensor handed
+// out (none in dpc-run).
+//
 //===----------------------------------------------------------------------===//
 
 #include "comm_stream.h"
@@ -14,11 +23,16 @@
 #include "trace.h"
 #include "dpc/runtime.h"
 
+#if DPC_HAVE_CUDA
+#include "cuda/cuda_backend.h"
+#endif
+
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
+#include <utility>
 
 #include <dlfcn.h>
 #include <sched.h>
@@ -74,6 +88,55 @@ void broadcast(void *data, int64_t bytes, MPI_Comm comm,
              "broadcasting " + what);
 }
 
+#if DPC_HAVE_CUDA
+struct DeviceFree {
+  void operator()(void *p) const { cuda::release(p); }
+};
+using DeviceBuffer = std::unique_ptr<void, DeviceFree>;
+#endif
+
+/// How many ranks of the job share this host, and this rank's index among
+/// them (which GPU it takes). Collective when distributed.
+void localRanks(int &localRank, int &localCount) {
+  localRank = 0;
+  localCount = 1;
+  if (!ProcessGroup::isDistributed())
+    return;
+  MPI_Comm host;
+  checkMpi(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED,
+                               ProcessGroup::rank(), MPI_INFO_NULL, &host),
+           "MPI_Comm_split_type");
+  MPI_Comm_rank(host, &localRank);
+  MPI_Comm_size(host, &localCount);
+  MPI_Comm_free(&host);
+}
+
+/// The backend a session runs on: Auto takes the GPUs when this build has
+/// the cuda backend and every rank of this host can have a GPU of its own
+/// (NCCL does not run two ranks on one device), else the CPU.
+Backend resolveBackend(Backend requested, int localCount) {
+  int devices = cudaDeviceCount();
+  switch (requested) {
+  case Backend::Cpu:
+    return Backend::Cpu;
+  case Backend::Auto:
+    return devices > 0 && devices >= localCount ? Backend::Cuda : Backend::Cpu;
+  case Backend::Cuda:
+    break;
+  }
+  if (!backendAvailable(Backend::Cuda))
+    throw Error("backend 'cuda' is not available: this runtime was built "
+                "without CUDA");
+  if (devices == 0)
+    throw Error("backend 'cuda': no CUDA device found");
+  if (devices < localCount)
+    throw Error("backend 'cuda': " + std::to_string(localCount) +
+                " ranks on this host but only " + std::to_string(devices) +
+                " CUDA device" + (devices == 1 ? "" : "s") +
+                " (each rank needs a GPU of its own)");
+  return Backend::Cuda;
+}
+
 } // namespace
 
 struct Session::Impl {
@@ -83,8 +146,16 @@ struct Session::Impl {
   Manifest manifest;
   Backend backend = Backend::Cpu;
   dpcrt_context ctx;
-  std::vector<AlignedBuffer> memory; // indexed by slot
+  /// Indexed by slot: the slots themselves on the CPU; on cuda the host
+  /// mirrors of parameters, buffers and optimizer state (null for others).
+  std::vector<AlignedBuffer> memory;
+  /// What the module gets: host or device pointers.
   std::vector<void *> slots;
+#if DPC_HAVE_CUDA
+  std::vector<DeviceBuffer> deviceMemory; // indexed by slot, cuda only
+#endif
+  /// cuda: the slots whose mirrors have been handed out (kept in step).
+  std::vector<bool> handedOut;
   /// Inputs, then the label: the order step() takes its pointers in.
   std::vector<const TensorSpec *> batch;
   /// Checkpoint keys: state_dict names and "optimizer." + state name.
@@ -100,14 +171,36 @@ struct Session::Impl {
     if (ctx.comm != MPI_COMM_NULL && ProcessGroup::isDistributed())
       MPI_Comm_free(&ctx.comm);
     memory.clear();
+#if DPC_HAVE_CUDA
+    deviceMemory.clear();
+    ctx.cuda.reset(); // before the module and MPI go away
+#endif
     if (module)
       dlclose(module);
   }
 
+  bool onCuda() const { return ctx.backend == BackendKind::Cuda; }
   void openModule();
   void allocate();
+  /// Allocates slot `slot` of `bytes` (a host mirror too when `mirrored`).
+  void place(int64_t slot, int64_t bytes, const std::string &what,
+             bool mirrored);
   void distribute();
   std::vector<TensorView> checkpointViews();
+  /// cuda: copies the mirrors handed out to the device.
+  void flushMirrors();
+  /// cuda: copies the device value of `slot` to its mirror.
+  void refreshMirror(int64_t slot);
+  /// cuda: refreshes every mirror handed out.
+  void refreshMirrors();
+  /// The host view of a tensor for the caller: on cuda, its mirror, from
+  /// now on kept in step with the device.
+  TensorRef handOut(const TensorRef &ref);
+  float stepOnCuda(const std::vector<const void *> &localBatch);
+  /// Throws the error the step recorded, if any.
+  void raiseStepError();
+  /// The loss averaged over the ranks.
+  float averageLoss(float loss);
 };
 
 void Session::Impl::openModule() {
@@ -162,42 +255,115 @@ void Session::Impl::openModule() {
                             : ""));
   allocate();
   for (const auto *list : {&manifest.parameters, &manifest.buffers})
-    for (const WeightSpec &w : *list)
+    for (const WeightSpec &w : *list) {
+      if (onCuda()) {
+#if DPC_HAVE_CUDA
+        cuda::copyToDevice(&ctx, slots[w.slot], weights + w.weightsOffset,
+                           w.numBytes());
+#endif
+        continue;
+      }
       std::memcpy(slots[w.slot], weights + w.weightsOffset,
                   static_cast<size_t>(w.numBytes()));
+    }
+}
+
+void Session::Impl::place(int64_t slot, int64_t bytes, const std::string &what,
+                          bool mirrored) {
+  if (!onCuda()) {
+    memory[slot] = allocateSlot(bytes, what);
+    slots[slot] = memory[slot].get();
+    return;
+  }
+#if DPC_HAVE_CUDA
+  deviceMemory[slot].reset(cuda::allocate(&ctx, bytes, what));
+  slots[slot] = deviceMemory[slot].get();
+  if (mirrored)
+    memory[slot] = allocateSlot(bytes, what);
+#else
+  (void)mirrored;
+#endif
+}
+
+void Session::Impl::flushMirrors() {
+#if DPC_HAVE_CUDA
+  if (!onCuda())
+    return;
+  for (size_t slot = 0; slot < handedOut.size(); ++slot)
+    if (handedOut[slot]) {
+      int64_t bytes = 0;
+      for (const auto &entry : tensors)
+        if (entry.second.spec->slot == static_cast<int64_t>(slot))
+          bytes = entry.second.spec->numBytes();
+      cuda::copyToDevice(&ctx, slots[slot], memory[slot].get(), bytes);
+    }
+#endif
+}
+
+void Session::Impl::refreshMirrors() {
+  if (!onCuda())
+    return;
+  for (size_t slot = 0; slot < handedOut.size(); ++slot)
+    if (handedOut[slot])
+      refreshMirror(static_cast<int64_t>(slot));
+}
+
+void Session::Impl::refreshMirror(int64_t slot) {
+#if DPC_HAVE_CUDA
+  for (const auto &entry : tensors)
+    if (entry.second.spec->slot == slot) {
+      cuda::copyToHost(&ctx, memory[slot].get(), slots[slot],
+                       entry.second.spec->numBytes());
+      return;
+    }
+#else
+  (void)slot;
+#endif
+}
+
+TensorRef Session::Impl::handOut(const TensorRef &ref) {
+  if (!onCuda() || handedOut[ref.spec->slot])
+    return ref;
+  refreshMirror(ref.spec->slot);
+  handedOut[ref.spec->slot] = true;
+  return ref;
 }
 
 void Session::Impl::allocate() {
   memory.resize(manifest.numSlots);
   slots.assign(manifest.numSlots, nullptr);
-  auto add = [&](const TensorSpec &spec, const std::string &what) {
-    memory[spec.slot] = allocateSlot(spec.numBytes(), what + " '" + spec.name + "'");
-    slots[spec.slot] = memory[spec.slot].get();
+  handedOut.assign(manifest.numSlots, false);
+#if DPC_HAVE_CUDA
+  deviceMemory.resize(manifest.numSlots);
+#endif
+  auto add = [&](const TensorSpec &spec, const std::string &what,
+                 bool mirrored) {
+    place(spec.slot, spec.numBytes(), what + " '" + spec.name + "'", mirrored);
   };
   for (const TensorSpec &s : manifest.inputs) {
-    add(s, "input");
+    add(s, "input", false);
     batch.push_back(&s);
   }
   if (manifest.label) {
-    add(*manifest.label, "label");
+    add(*manifest.label, "label", false);
     batch.push_back(&*manifest.label);
   }
+  // Checkpoint tensors point at host memory: the slot itself on the CPU,
+  // the mirror on cuda.
   for (const auto *list : {&manifest.parameters, &manifest.buffers})
     for (const WeightSpec &s : *list) {
-      add(s, "parameter");
-      tensors[s.name] = TensorRef{&s, slots[s.slot]};
+      add(s, "parameter", true);
+      tensors[s.name] = TensorRef{&s, memory[s.slot].get()};
       keys.push_back(s.name);
     }
   for (const OptimizerStateSpec &s : manifest.optimizerState) {
-    add(s, "optimizer state");
+    add(s, "optimizer state", true);
     std::string key = "optimizer." + s.name;
-    tensors[key] = TensorRef{&s, slots[s.slot]};
+    tensors[key] = TensorRef{&s, memory[s.slot].get()};
     keys.push_back(key);
   }
-  memory[manifest.loss.slot] = allocateSlot(4, "the loss");
-  slots[manifest.loss.slot] = memory[manifest.loss.slot].get();
-  memory[manifest.arenaSlot] = allocateSlot(manifest.arenaBytes, "the arena");
-  slots[manifest.arenaSlot] = memory[manifest.arenaSlot].get();
+  place(manifest.loss.slot, 4, "the loss", false);
+  place(manifest.arenaSlot, manifest.arenaBytes, "the arena", false);
 }
 
 /// Collective part of loading: a private communicator, DDP's broadcast of
@@ -206,10 +372,27 @@ void Session::Impl::allocate() {
 void Session::Impl::distribute() {
   ctx.rank = ProcessGroup::rank();
   ctx.worldSize = ProcessGroup::worldSize();
+  if (ProcessGroup::isDistributed()) {
+    checkMpi(MPI_Comm_dup(MPI_COMM_WORLD, &ctx.comm), "MPI_Comm_dup");
+    MPI_Comm_set_errhandler(ctx.comm, MPI_ERRORS_RETURN);
+  }
+#if DPC_HAVE_CUDA
+  if (onCuda()) {
+    // NCCL carries the GPU's collectives, one rank included.
+    cuda::initCommunicator(&ctx);
+    if (ctx.worldSize > 1)
+      for (const auto *list : {&manifest.parameters, &manifest.buffers})
+        for (const WeightSpec &w : *list)
+          cuda::broadcast(&ctx, slots[w.slot], w.numBytes(),
+                          "'" + w.name + "'");
+    cuda::synchronize(&ctx);
+    if (!ctx.error.empty())
+      throw Error(path + ": " + std::exchange(ctx.error, std::string()));
+    return;
+  }
+#endif
   if (!ProcessGroup::isDistributed())
     return;
-  checkMpi(MPI_Comm_dup(MPI_COMM_WORLD, &ctx.comm), "MPI_Comm_dup");
-  MPI_Comm_set_errhandler(ctx.comm, MPI_ERRORS_RETURN);
   for (const auto *list : {&manifest.parameters, &manifest.buffers})
     for (const WeightSpec &w : *list)
       broadcast(slots[w.slot], w.numBytes(), ctx.comm, "'" + w.name + "'");
@@ -263,6 +446,14 @@ bool dpc::backendAvailable(Backend backend) {
   return backend != Backend::Cuda || DPC_HAVE_CUDA;
 }
 
+int dpc::cudaDeviceCount() {
+#if DPC_HAVE_CUDA
+  return cuda::deviceCount();
+#else
+  return 0;
+#endif
+}
+
 Session::Session(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
 Session::Session(Session &&) noexcept = default;
 Session &Session::operator=(Session &&) noexcept = default;
@@ -271,13 +462,19 @@ Session::~Session() = default;
 Session Session::load(const std::string &path, const SessionOptions &options) {
   auto impl = std::make_unique<Impl>();
   impl->path = path;
+  // Splitting the communicator is collective, so it happens before the
+  // phase in which ranks may fail independently.
+  // Every rank takes this branch or none (same options, same build).
+  int localRank = 0, localCount = 1;
+  if (options.backend != Backend::Cpu && backendAvailable(Backend::Cuda))
+    localRanks(localRank, localCount);
   ProcessGroup::collectively([&] {
-    if (!backendAvailable(options.backend))
-      throw Error(std::string("backend '") + backendName(options.backend) +
-                  "' is not available: this runtime was built without CUDA");
-    // Auto picks CUDA once that backend exists and a GPU is present.
-    impl->backend = Backend::Cpu;
+    impl->backend = resolveBackend(options.backend, localCount);
     impl->ctx.backend = BackendKind::Cpu;
+#if DPC_HAVE_CUDA
+    if (impl->backend == Backend::Cuda)
+      cuda::createState(&impl->ctx, localRank % cuda::deviceCount());
+#endif
     impl->openModule();
   });
   impl->distribute();
@@ -293,9 +490,12 @@ float Session::step(const std::vector<const void *> &localBatch) {
   for (size_t i = 0; i < localBatch.size(); ++i) {
     if (!localBatch[i])
       throw Error("step: no data for '" + s.batch[i]->name + "'");
+  }
+  if (s.onCuda())
+    return s.stepOnCuda(localBatch);
+  for (size_t i = 0; i < localBatch.size(); ++i)
     std::memcpy(s.slots[s.batch[i]->slot], localBatch[i],
                 static_cast<size_t>(s.batch[i]->numBytes()));
-  }
   // DDP's broadcast_buffers: before every forward, rank 0's buffers
   // (BatchNorm's running statistics, num_batches_tracked) overwrite every
   // other rank's, which then update them from their own batch.
@@ -308,20 +508,61 @@ float Session::step(const std::vector<const void *> &localBatch) {
     s.tracer->setStep(s.ctx.step + 1);
   s.trainStep(&s.ctx, s.slots.data());
   drainPending(&s.ctx);
-  if (!s.ctx.error.empty())
-    throw Error(s.path + ": " +
-                (s.ctx.worldSize > 1 ? "rank " + std::to_string(s.ctx.rank) + ", "
-                                     : std::string()) +
-                "step " + std::to_string(s.ctx.step + 1) + ": " + s.ctx.error);
+  s.raiseStepError();
   ++s.ctx.step;
+  return s.averageLoss(
+      *static_cast<const float *>(s.slots[s.manifest.loss.slot]));
+}
 
-  float loss = *static_cast<const float *>(s.slots[s.manifest.loss.slot]);
-  if (s.ctx.worldSize == 1)
+float Session::Impl::stepOnCuda(const std::vector<const void *> &localBatch) {
+#if DPC_HAVE_CUDA
+  // The host thread that runs the step may not be the one that loaded.
+  cuda::makeCurrent(&ctx);
+  flushMirrors();
+  // Pageable host memory: each copy returns once its source is staged, so
+  // the caller may reuse its batch right away.
+  for (size_t i = 0; i < localBatch.size(); ++i)
+    cuda::copyToDevice(&ctx, slots[batch[i]->slot], localBatch[i],
+                       batch[i]->numBytes());
+  if (ctx.worldSize > 1)
+    for (const WeightSpec &w : manifest.buffers)
+      cuda::broadcast(&ctx, slots[w.slot], w.numBytes(),
+                      "buffer '" + w.name + "'");
+  ctx.error.clear();
+  if (tracer)
+    tracer->setStep(ctx.step + 1);
+  trainStep(&ctx, slots.data());
+  drainPending(&ctx);
+  // Kernels only enqueue work: their failures surface here.
+  cuda::synchronize(&ctx);
+  raiseStepError();
+  ++ctx.step;
+  float loss = 0.0f;
+  cuda::copyToHost(&ctx, &loss, slots[manifest.loss.slot], sizeof(float));
+  refreshMirrors();
+  return averageLoss(loss);
+#else
+  (void)localBatch;
+  throw Error("the cuda backend is not built");
+#endif
+}
+
+void Session::Impl::raiseStepError() {
+  if (ctx.error.empty())
+    return;
+  throw Error(path + ": " +
+              (ctx.worldSize > 1 ? "rank " + std::to_string(ctx.rank) + ", "
+                                 : std::string()) +
+              "step " + std::to_string(ctx.step + 1) + ": " + ctx.error);
+}
+
+float Session::Impl::averageLoss(float loss) {
+  if (ctx.worldSize == 1)
     return loss;
   double local = loss, sum = 0.0;
-  checkMpi(MPI_Allreduce(&local, &sum, 1, MPI_DOUBLE, MPI_SUM, s.ctx.comm),
+  checkMpi(MPI_Allreduce(&local, &sum, 1, MPI_DOUBLE, MPI_SUM, ctx.comm),
            "averaging the loss");
-  return static_cast<float>(sum / s.ctx.worldSize);
+  return static_cast<float>(sum / ctx.worldSize);
 }
 
 void Session::startTrace() {
@@ -376,7 +617,7 @@ TensorRef Session::tensor(const std::string &name) {
   if (it == impl->tensors.end())
     throw Error(impl->path + " has no parameter, buffer or optimizer state '" +
                 name + "'");
-  return it->second;
+  return impl->handOut(it->second);
 }
 
 float *Session::parameterData(const std::string &name) {
@@ -386,13 +627,18 @@ float *Session::parameterData(const std::string &name) {
   if (it->second.spec->dtype != DType::F32)
     throw Error("parameter '" + name + "' of " + impl->path + " is " +
                 dtypeName(it->second.spec->dtype) + ", not f32");
-  return static_cast<float *>(it->second.data);
+  return static_cast<float *>(impl->handOut(it->second).data);
 }
 
 void Session::saveCheckpoint(const std::string &path) const {
   ProcessGroup::collectively([&] {
     if (impl->ctx.rank != 0)
       return;
+    if (impl->onCuda()) {
+      impl->flushMirrors();
+      for (const std::string &key : impl->keys)
+        impl->refreshMirror(impl->tensors.at(key).spec->slot);
+    }
     std::map<std::string, std::string> metadata = {
         {"format", "pt"}, // lets safetensors.torch.load_file read it as is
         {"producer", "dpc runtime"},
@@ -435,9 +681,33 @@ void Session::loadCheckpoint(const std::string &path) {
       std::memcpy(const_cast<void *>(v.data),
                   file.tensors.at(v.name).bytes.data(),
                   file.tensors.at(v.name).bytes.size());
+#if DPC_HAVE_CUDA
+    if (s.onCuda())
+      for (const std::string &key : s.keys) {
+        const TensorRef &t = s.tensors.at(key);
+        cuda::copyToDevice(&s.ctx, s.slots[t.spec->slot], t.data,
+                           t.spec->numBytes());
+      }
+#endif
   });
   if (s.ctx.worldSize == 1)
     return;
+#if DPC_HAVE_CUDA
+  if (s.onCuda()) {
+    // Rank 0's device values (NCCL) and its step counter (MPI, host).
+    for (const std::string &key : s.keys) {
+      const TensorRef &t = s.tensors.at(key);
+      cuda::broadcast(&s.ctx, s.slots[t.spec->slot], t.spec->numBytes(),
+                      "'" + key + "'");
+    }
+    broadcast(&s.ctx.step, sizeof(s.ctx.step), s.ctx.comm, "'optimizer.step'");
+    cuda::synchronize(&s.ctx);
+    if (!s.ctx.error.empty())
+      throw Error(s.path + ": " + std::exchange(s.ctx.error, std::string()));
+    s.refreshMirrors();
+    return;
+  }
+#endif
   for (const TensorView &v : s.checkpointViews())
     broadcast(const_cast<void *>(v.data),
               numElements(v.shape) * static_cast<int64_t>(dtypeSize(v.dtype)),

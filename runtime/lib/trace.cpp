@@ -99,6 +99,8 @@ void writeTraceFile(const std::string &path,
 
 } // namespace dpc
 
+// Host-only on every backend: on cuda the times are when the host enqueued
+// each op, not when the device ran it (CUDA events would give those).
 extern "C" void dpcrt_trace_op(dpcrt_context *ctx, int32_t index) {
   if (ctx && ctx->tracer)
     ctx->tracer->markOp(index);

@@ -159,8 +159,13 @@ TEST(DpcRunTest, ReportsErrorsOnOneLine) {
               "--log-every expects an integer of at least 1");
   expectError(runCommand(dpcRun(m, dir, "--steps 1 --backend tpu"), dir),
               "--backend expects cpu, cuda or auto, got 'tpu'");
-  expectError(runCommand(dpcRun(m, dir, "--steps 1 --backend cuda"), dir),
-              "built without CUDA support");
+  if (!backendAvailable(Backend::Cuda))
+    expectError(runCommand(dpcRun(m, dir, "--steps 1 --backend cuda"), dir),
+                "--backend cuda: this dpc-run was built without the cuda "
+                "backend; use --backend cpu");
+  else if (cudaDeviceCount() == 0)
+    expectError(runCommand(dpcRun(m, dir, "--steps 1 --backend cuda"), dir),
+                "--backend cuda: no CUDA device found");
   expectError(runCommand(dpcRun(m, dir, "--steps 1 --data z=" + x), dir),
               "has no input or label named 'z' (it has: x, y)");
   expectError(runCommand(dpcRun(m, dir, "--steps 1 --data x=" + x), dir),

@@ -22,7 +22,8 @@ using namespace dpc;
 
 namespace {
 
-const char *const kUsage = R"(usage: dpc-run MODEL.so --data NAME=FILE.npy... --steps N [options]
+const char *const kUsage =
+    R"(usage: dpc-run MODEL.so --data NAME=FILE.npy... --steps N [options]
 
 Trains a model compiled by dpc. Under `mpirun -np N` it runs N data-parallel
 ranks (the model must have been compiled with --world-size N); started
@@ -56,7 +57,9 @@ directly it runs as a single process.
   --trace FILE              write a Chrome trace (chrome://tracing, Perfetto)
                             of the run: one track per stream (compute,
                             communication) per rank; rank 0 writes it
-  --backend cpu|cuda|auto   where to run (default auto: cpu in this build)
+  --backend cpu|cuda|auto   where to run (default auto: the GPUs when this
+                            build has the cuda backend and finds one per
+                            rank on the host, else the CPU)
   -h, --help                print this help and exit
 )";
 
@@ -154,8 +157,10 @@ Options parseArgs(int argc, char **argv) {
     throw Error("--steps is required");
   if (!backendAvailable(opts.backend))
     throw Error(std::string("--backend ") + backendName(opts.backend) +
-                ": this dpc-run was built without CUDA support; use "
+                ": this dpc-run was built without the cuda backend; use "
                 "--backend cpu");
+  if (opts.backend == Backend::Cuda && cudaDeviceCount() == 0)
+    throw Error("--backend cuda: no CUDA device found");
   return opts;
 }
 
@@ -314,11 +319,13 @@ void train(const Options &opts) {
   bool dataParallel = session.manifest().mode == "dp";
   int64_t units = dataParallel ? session.manifest().replicas : session.worldSize();
   if (opts.steps > 0)
-    std::printf("done: %lld steps on %lld %s%s in %.3f s, %.1f samples/s, "
-                "final loss %.6f\n",
-                static_cast<long long>(opts.steps), static_cast<long long>(units),
-                dataParallel ? "replica" : "rank", units == 1 ? "" : "s", elapsed,
-                opts.steps * data.globalBatch / std::max(elapsed, 1e-9), loss);
+    std::printf(
+        "done: %lld steps on %lld %s%s in %.3f s, %.1f samples/s, "
+        "final loss %.6f, backend %s\n",
+        static_cast<long long>(opts.steps), static_cast<long long>(units),
+        dataParallel ? "replica" : "rank", units == 1 ? "" : "s", elapsed,
+        opts.steps * data.globalBatch / std::max(elapsed, 1e-9), loss,
+        backendName(session.backend()));
   else
     std::printf("done: 0 steps\n");
   if (!opts.saveCheckpoint.empty())

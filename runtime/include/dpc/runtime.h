@@ -245,12 +245,23 @@ enum class Backend { Auto, Cpu, Cuda };
 const char *backendName(Backend backend);
 /// Whether this build of the runtime has `backend` (Auto and Cpu always).
 bool backendAvailable(Backend backend);
+/// Number of CUDA devices this process can use; 0 without a GPU, without a
+/// driver, or in a build without the cuda backend.
+int cudaDeviceCount();
 
 struct SessionOptions {
+  /// Auto runs on the GPUs when the runtime has the cuda backend and every
+  /// rank on this host can have a CUDA device of its own, else on the CPU.
+  /// Cuda fails to load without a device (or with more ranks on a host than
+  /// devices).
   Backend backend = Backend::Auto;
 };
 
-/// Mutable access to one tensor a session owns.
+/// Mutable access to one tensor a session owns. On the CPU backend `data`
+/// is the tensor itself. On cuda it is a host copy, made when the reference
+/// is handed out (Session::tensor, parameterData) and copied back to the
+/// device before the next step, checkpoint or hand-out, so writes through it
+/// take effect as on the CPU; to read values of later steps, ask again.
 struct TensorRef {
   const TensorSpec *spec = nullptr;
   void *data = nullptr;

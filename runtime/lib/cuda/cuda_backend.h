@@ -23,10 +23,12 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <cudnn.h>
+#include <nccl.h>
 
 #include <algorithm>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace dpc::cuda {
 
@@ -51,13 +53,99 @@ struct DeviceState {
   /// demand (between steps it holds nothing live).
   void *scratch = nullptr;
   size_t scratchBytes = 0;
+  /// TF32 tensor cores are off unless DPC_ALLOW_TF32=1: float32 results
+  /// must follow the CPU backend (and PyTorch with allow_tf32 = False). The
+  /// cuBLAS handle is set up accordingly; cuDNN convolutions should use
+  /// CUDNN_FMA_MATH unless this is set.
+  bool allowTf32 = false;
+  /// Device memory where kernels report bad data (reportDeviceError); read
+  /// by the host after the step's synchronization (checkDeviceError).
+  struct DeviceError *deviceError = nullptr;
+
+  /// The NCCL communicator over the ranks of the job (also with one rank,
+  /// so that the collective path runs in every configuration).
+  ncclComm_t nccl = nullptr;
+  /// One pair of events per all-reduce started in the current step: `ready`
+  /// (recorded on compute, waited for by comm) and `done` (the reverse).
+  /// Handle h refers to pair h - 1; the pairs are reused every step.
+  std::vector<cudaEvent_t> readyEvents, doneEvents;
+  std::vector<bool> waited;
+  int64_t started = 0;
 };
+
+//===----------------------------------------------------------------------===//
+// Errors found by kernels
+//===----------------------------------------------------------------------===//
+
+/// The bad values kernels can find in their data; each maps to the message
+/// the CPU kernel records for it (deviceErrorMessage).
+enum DeviceErrorKind : int32_t {
+  kNoDeviceError = 0,
+  kCrossEntropyLabel,     // "cross_entropy: label V of sample P is out of ..."
+  kCrossEntropyGradLabel, // "cross_entropy_grad: label ..."
+  kNllLossLabel,          // "nll_loss: label ..."
+  kNllLossGradLabel,      // "nll_loss_grad: label ..."
+  kEmbeddingIndex,        // "embedding: index V at position P is out of ..."
+  kEmbeddingGradIndex,    // "embedding_grad: index ..."
+};
+
+/// The first bad value a kernel found since the last check.
+struct DeviceError {
+  int32_t kind;
+  int64_t value, position, bound;
+};
+
+#ifdef __CUDACC__
+/// Records the first bad value of the step (later ones are dropped).
+__device__ inline void reportDeviceError(DeviceError *error, int32_t kind,
+                                         int64_t value, int64_t position,
+                                         int64_t bound) {
+  if (atomicCAS(reinterpret_cast<int *>(&error->kind), 0, kind) == 0) {
+    error->value = value;
+    error->position = position;
+    error->bound = bound;
+    __threadfence_system();
+  }
+}
+#endif
+
+/// After the compute stream has been synchronized: records the error a
+/// kernel reported, in the CPU kernel's words, and clears the record.
+void checkDeviceError(dpcrt_context *ctx);
 
 /// The device state of a CUDA context (ctx->backend == BackendKind::Cuda).
 DeviceState &state(dpcrt_context *ctx);
 inline cudaStream_t computeStream(dpcrt_context *ctx) {
   return state(ctx).compute;
 }
+
+/// The device address of the context's error record, for kernels.
+inline DeviceError *deviceError(dpcrt_context *ctx) {
+  return state(ctx).deviceError;
+}
+
+/// Sets up the device state of `ctx` on `device` (streams, handles, error
+/// record) and makes ctx a CUDA context; throws dpc::Error on failure.
+void createState(dpcrt_context *ctx, int device);
+/// Makes the context's device the calling thread's current device.
+void makeCurrent(dpcrt_context *ctx);
+
+/// Zeroed device memory of `bytes` (at least 1) bytes; throws dpc::Error
+/// naming `what` when the allocation fails.
+void *allocate(dpcrt_context *ctx, int64_t bytes, const std::string &what);
+void release(void *device);
+/// Copies host to device on the compute stream (asynchronously for pinned
+/// `host` memory); throws dpc::Error.
+void copyToDevice(dpcrt_context *ctx, void *device, const void *host,
+                  int64_t bytes);
+/// Copies device to host after everything enqueued on the compute stream,
+/// and waits for it; throws dpc::Error.
+void copyToHost(dpcrt_context *ctx, void *host, const void *device,
+                int64_t bytes);
+/// Waits for the compute and communication streams; a failure (a kernel
+/// fault, an asynchronous NCCL error) or a value a kernel reported is
+/// recorded in ctx->error.
+void synchronize(dpcrt_context *ctx);
 
 /// Scratch memory of at least `bytes` on the context's device, valid until
 /// the next call on the same context; null (error recorded) when the
@@ -202,6 +290,22 @@ void nll_loss_grad_f32(dpcrt_context *ctx, float *dinput, const float *dloss,
 //===----------------------------------------------------------------------===//
 // Collectives and replicas (comm_cuda.cpp)
 //===----------------------------------------------------------------------===//
+
+/// Creates ctx's NCCL communicator: rank 0's unique id travels over
+/// ctx->comm (MPI). Collective; throws dpc::Error.
+void initCommunicator(dpcrt_context *ctx);
+/// Broadcasts `bytes` of device memory from rank 0 on the compute stream
+/// (DDP's parameter and buffer broadcasts); throws dpc::Error.
+void broadcast(dpcrt_context *ctx, void *data, int64_t bytes,
+               const std::string &what);
+/// End of a step: makes the compute stream wait for every all-reduce still
+/// in flight, recording an error for those never waited for (a compiler
+/// bug), and resets the step's handles.
+void drainPending(dpcrt_context *ctx);
+/// data[0..n) /= divisor on `stream` (the all-reduce's pre-division;
+/// kernels_core.cu).
+void divideOnStream(dpcrt_context *ctx, cudaStream_t stream, float *data,
+                    int64_t n, float divisor);
 
 int64_t allreduce_start(dpcrt_context *ctx, int32_t bucket, float *data, int64_t
                         n);

@@ -1,0 +1,277 @@
+//===- cuda_context.cpp - Device, streams, handles and memory -------------===//
+//
+// The parts of the cuda backend that are not kernels: finding devices,
+// setting up a context's streams and library handles, device memory for the
+// session, synchronization, and turning CUDA, cuBLAS and cuDNN status codes
+// and kernel-reported bad data into the runtime's one-line errors.
+//
+//===----------------------------------------------------------------------===//
+
+#include "cuda_backend.h"
+
+#include "dpc/runtime.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace dpc::cuda {
+
+namespace {
+
+std::string describe(cudaError_t status) {
+  return std::string(cudaGetErrorName(status)) + ": " +
+         cudaGetErrorString(status);
+}
+
+void check(cudaError_t status, const std::string &what) {
+  if (status != cudaSuccess)
+    throw Error(what + " failed: " + describe(status));
+}
+
+} // namespace
+
+int deviceCount() {
+  // A machine without a GPU or driver is the normal CPU case, not an error;
+  // the answer cannot change while the process runs.
+  static const int count = [] {
+    int n = 0;
+    cudaError_t status = cudaGetDeviceCount(&n);
+    if (status != cudaSuccess) {
+      cudaGetLastError(); // not sticky: clear it for later calls
+      return 0;
+    }
+    return n;
+  }();
+  return count;
+}
+
+DeviceState &state(dpcrt_context *ctx) { return *ctx->cuda; }
+
+void makeCurrent(dpcrt_context *ctx) {
+  check(cudaSetDevice(state(ctx).device),
+        "selecting CUDA device " + std::to_string(state(ctx).device));
+}
+
+void createState(dpcrt_context *ctx, int device) {
+  auto owned =
+      std::unique_ptr<DeviceState, DeviceStateDeleter>(new DeviceState);
+  DeviceState &s = *owned;
+  s.device = device;
+  check(cudaSetDevice(device),
+        "selecting CUDA device " + std::to_string(device));
+  // Non-blocking: neither stream synchronizes with the legacy default
+  // stream, which other code in the process may use.
+  check(cudaStreamCreateWithFlags(&s.compute, cudaStreamNonBlocking),
+        "creating the compute stream");
+  check(cudaStreamCreateWithFlags(&s.comm, cudaStreamNonBlocking),
+        "creating the communication stream");
+  if (cublasCreate(&s.cublas) != CUBLAS_STATUS_SUCCESS)
+    throw Error("cannot create a cuBLAS handle");
+  const char *tf32 = std::getenv("DPC_ALLOW_TF32");
+  s.allowTf32 = tf32 && std::strcmp(tf32, "1") == 0;
+  // Default math never uses TF32 for float32 GEMMs; results then follow
+  // the CPU backend to accumulation order.
+  if (cublasSetStream(s.cublas, s.compute) != CUBLAS_STATUS_SUCCESS ||
+      cublasSetMathMode(s.cublas, s.allowTf32 ? CUBLAS_TF32_TENSOR_OP_MATH
+                                              : CUBLAS_DEFAULT_MATH) !=
+          CUBLAS_STATUS_SUCCESS)
+    throw Error("cannot configure the cuBLAS handle");
+  if (cudnnCreate(&s.cudnn) != CUDNN_STATUS_SUCCESS ||
+      cudnnSetStream(s.cudnn, s.compute) != CUDNN_STATUS_SUCCESS)
+    throw Error("cannot create a cuDNN handle");
+  // In device memory, not mapped host memory: device atomics on host
+  // memory are not guaranteed over PCIe. Reading it costs one small copy
+  // per step.
+  check(cudaMalloc(&s.deviceError, sizeof(DeviceError)),
+        "allocating the kernel error record");
+  check(cudaMemsetAsync(s.deviceError, 0, sizeof(DeviceError), s.compute),
+        "clearing the kernel error record");
+  ctx->cuda = std::move(owned);
+  ctx->backend = BackendKind::Cuda;
+}
+
+} // namespace dpc::cuda
+
+void dpc::cuda::DeviceStateDeleter::operator()(DeviceState *s) const {
+  if (!s)
+    return;
+  // Teardown is best effort: a failed device cannot be cleaned up anyway.
+  cudaSetDevice(s->device);
+  if (s->compute)
+    cudaStreamSynchronize(s->compute);
+  if (s->comm)
+    cudaStreamSynchronize(s->comm);
+  if (s->nccl)
+    ncclCommDestroy(s->nccl);
+  for (cudaEvent_t e : s->readyEvents)
+    cudaEventDestroy(e);
+  for (cudaEvent_t e : s->doneEvents)
+    cudaEventDestroy(e);
+  if (s->scratch)
+    cudaFree(s->scratch);
+  if (s->deviceError)
+    cudaFree(s->deviceError);
+  if (s->cudnn)
+    cudnnDestroy(s->cudnn);
+  if (s->cublas)
+    cublasDestroy(s->cublas);
+  if (s->comm)
+    cudaStreamDestroy(s->comm);
+  if (s->compute)
+    cudaStreamDestroy(s->compute);
+  delete s;
+}
+
+namespace dpc::cuda {
+
+void *allocate(dpcrt_context *ctx, int64_t bytes, const std::string &what) {
+  size_t size = static_cast<size_t>(std::max<int64_t>(bytes, 1));
+  void *p = nullptr;
+  cudaError_t status = cudaMalloc(&p, size);
+  if (status != cudaSuccess) {
+    cudaGetLastError();
+    throw Error("cannot allocate " + std::to_string(bytes) +
+                " bytes of GPU memory for " + what + ": " + describe(status));
+  }
+  // Zeroed like the CPU backend's slots (optimizer state starts at zero).
+  status = cudaMemsetAsync(p, 0, size, state(ctx).compute);
+  if (status != cudaSuccess) {
+    cudaFree(p);
+    throw Error("cannot clear GPU memory for " + what + ": " +
+                describe(status));
+  }
+  return p;
+}
+
+void release(void *device) {
+  if (device)
+    cudaFree(device);
+}
+
+void copyToDevice(dpcrt_context *ctx, void *device, const void *host,
+                  int64_t bytes) {
+  if (bytes <= 0)
+    return;
+  check(cudaMemcpyAsync(device, host, static_cast<size_t>(bytes),
+                        cudaMemcpyHostToDevice, state(ctx).compute),
+        "copying to the GPU");
+}
+
+void copyToHost(dpcrt_context *ctx, void *host, const void *device,
+                int64_t bytes) {
+  if (bytes <= 0)
+    return;
+  cudaStream_t stream = state(ctx).compute;
+  check(cudaMemcpyAsync(host, device, static_cast<size_t>(bytes),
+                        cudaMemcpyDeviceToHost, stream),
+        "copying from the GPU");
+  check(cudaStreamSynchronize(stream), "copying from the GPU");
+}
+
+void synchronize(dpcrt_context *ctx) {
+  DeviceState &s = state(ctx);
+  failed(ctx, cudaStreamSynchronize(s.comm), "the communication stream");
+  failed(ctx, cudaStreamSynchronize(s.compute), "the compute stream");
+  if (s.nccl) {
+    ncclResult_t async = ncclSuccess;
+    if (ncclCommGetAsyncError(s.nccl, &async) == ncclSuccess &&
+        async != ncclSuccess)
+      recordError(ctx, std::string("NCCL: ") + ncclGetErrorString(async));
+  }
+  checkDeviceError(ctx);
+}
+
+void checkDeviceError(dpcrt_context *ctx) {
+  DeviceState &s = state(ctx);
+  DeviceError record = {};
+  DeviceError *e = &record;
+  if (!s.deviceError ||
+      failed(ctx,
+             cudaMemcpy(e, s.deviceError, sizeof(DeviceError),
+                        cudaMemcpyDeviceToHost),
+             "reading the kernel error record") ||
+      e->kind == kNoDeviceError)
+    return;
+  const char *kernel = "?";
+  bool label = true;
+  switch (e->kind) {
+  case kCrossEntropyLabel:
+    kernel = "cross_entropy";
+    break;
+  case kCrossEntropyGradLabel:
+    kernel = "cross_entropy_grad";
+    break;
+  case kNllLossLabel:
+    kernel = "nll_loss";
+    break;
+  case kNllLossGradLabel:
+    kernel = "nll_loss_grad";
+    break;
+  case kEmbeddingIndex:
+    kernel = "embedding";
+    label = false;
+    break;
+  case kEmbeddingGradIndex:
+    kernel = "embedding_grad";
+    label = false;
+    break;
+  }
+  // The CPU kernels' wording (cpu_kernels*.cpp).
+  recordError(ctx, std::string(kernel) + (label ? ": label " : ": index ") +
+                       std::to_string(e->value) +
+                       (label ? " of sample " : " at position ") +
+                       std::to_string(e->position) + " is out of range [0, " +
+                       std::to_string(e->bound) + ")");
+  // On the compute stream: ordered before the kernels of the next step.
+  failed(ctx, cudaMemsetAsync(s.deviceError, 0, sizeof(DeviceError), s.compute),
+         "clearing the kernel error record");
+}
+
+void *scratch(dpcrt_context *ctx, size_t bytes) {
+  DeviceState &s = state(ctx);
+  if (bytes <= s.scratchBytes)
+    return s.scratch;
+  // Kernels already enqueued may still use the old buffer.
+  if (failed(ctx, cudaStreamSynchronize(s.compute), "growing scratch memory"))
+    return nullptr;
+  // Grow geometrically so that a sequence of growing requests costs few
+  // synchronizations.
+  size_t size = std::max({bytes, 2 * s.scratchBytes, size_t(1) << 20});
+  cudaFree(s.scratch);
+  s.scratch = nullptr;
+  s.scratchBytes = 0;
+  if (failed(ctx, cudaMalloc(&s.scratch, size), "allocating scratch memory")) {
+    s.scratch = nullptr;
+    return nullptr;
+  }
+  s.scratchBytes = size;
+  return s.scratch;
+}
+
+bool failed(dpcrt_context *ctx, cudaError_t status, const char *what) {
+  if (status == cudaSuccess)
+    return false;
+  recordError(ctx, std::string(what) + ": " + describe(status));
+  return true;
+}
+
+bool failed(dpcrt_context *ctx, cublasStatus_t status, const char *what) {
+  if (status == CUBLAS_STATUS_SUCCESS)
+    return false;
+  recordError(ctx, std::string(what) + ": " + cublasGetStatusName(status) +
+                       " (" + cublasGetStatusString(status) + ")");
+  return true;
+}
+
+bool failed(dpcrt_context *ctx, cudnnStatus_t status, const char *what) {
+  if (status == CUDNN_STATUS_SUCCESS)
+    return false;
+  recordError(ctx, std::string(what) + ": " + cudnnGetErrorString(status));
+  return true;
+}
+
+bool launchFailed(dpcrt_context *ctx, const char *kernel) {
+  return failed(ctx, cudaGetLastError(), kernel);
+}
+
+} // namespace dpc::cuda

@@ -1,0 +1,402 @@
+//===- cuda_core_kernels_test.cpp - CUDA core kernels against the CPU's ---===//
+//
+// Each test runs a dpcrt_* entry point twice on the same random non-zero
+// inputs, once with a CPU context on host memory and once with a CUDA
+// context on device memory (the dispatch picks the backend), and compares.
+// Tolerances, relative to max(1, |cpu value|):
+//   0 (bitwise)  data movement, IEEE arithmetic (+ - * / sqrt, explicit
+//                fma), comparisons, the optimizers (both sides compile the
+//                same formulas without contraction)
+//   1e-6         reductions (double sums in another order, rounded to float)
+//                and transcendental functions (expf/tanhf vs glibc: an ulp
+//                or two)
+//   1e-5         GEMMs (cuBLAS and OpenBLAS accumulate in other orders)
+// Built only with the cuda backend; every test is skipped without a GPU.
+//
+//===----------------------------------------------------------------------===//
+
+#include "context.h"
+#include "cuda/cuda_backend.h"
+#include "test_util.h"
+
+#include <cmath>
+#include <random>
+
+namespace {
+
+/// Uniform in ±[0.1, 2]: no zeros (divisions, ReLU's kink) and a sign mix.
+std::vector<float> randomVector(size_t n, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> magnitude(0.1f, 2.0f);
+  std::bernoulli_distribution negative(0.5);
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = negative(gen) ? -magnitude(gen) : magnitude(gen);
+  return v;
+}
+
+void expectClose(const std::vector<float> &gpu, const std::vector<float> &cpu,
+                 double relTol, const std::string &what = "") {
+  ASSERT_EQ(gpu.size(), cpu.size()) << what;
+  for (size_t i = 0; i < gpu.size(); ++i) {
+    if (std::isnan(cpu[i])) {
+      EXPECT_TRUE(std::isnan(gpu[i])) << what << " at " << i;
+      continue;
+    }
+    if (relTol == 0.0)
+      EXPECT_EQ(gpu[i], cpu[i]) << what << " at " << i;
+    else
+      EXPECT_NEAR(gpu[i], cpu[i],
+                  relTol * std::max(1.0, std::fabs(double(cpu[i]))))
+          << what << " at " << i;
+  }
+}
+
+class CudaCoreKernelsTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (dpc::cuda::deviceCount() == 0)
+      GTEST_SKIP() << "skipped: no GPU";
+    dpc::cuda::createState(&gpu, 0);
+  }
+
+  void TearDown() override {
+    for (void *p : allocations)
+      dpc::cuda::release(p);
+  }
+
+  /// A device copy of `host`.
+  template <typename T> T *upload(const std::vector<T> &host) {
+    void *p = dpc::cuda::allocate(&gpu, host.size() * sizeof(T), "test");
+    allocations.push_back(p);
+    dpc::cuda::copyToDevice(&gpu, p, host.data(), host.size() * sizeof(T));
+    return static_cast<T *>(p);
+  }
+  /// Zeroed device memory of n elements.
+  template <typename T> T *deviceZeros(size_t n) {
+    return upload(std::vector<T>(n, T(0)));
+  }
+  /// The device values after the stream has run; no error may be recorded.
+  template <typename T> std::vector<T> download(const T *device, size_t n) {
+    dpc::cuda::synchronize(&gpu);
+    EXPECT_EQ(gpu.error, "");
+    std::vector<T> host(n);
+    dpc::cuda::copyToHost(&gpu, host.data(), device, n * sizeof(T));
+    return host;
+  }
+
+  dpcrt_context cpu, gpu;
+  std::vector<void *> allocations;
+};
+
+//===----------------------------------------------------------------------===//
+// Elementwise and data movement
+//===----------------------------------------------------------------------===//
+
+TEST_F(CudaCoreKernelsTest, FillCopyScaleDivide) {
+  const size_t n = 1000;
+  std::vector<float> in = randomVector(n, 1), out(n);
+  float *dIn = upload(in), *dOut = deviceZeros<float>(n);
+
+  dpcrt_fill_f32(&cpu, out.data(), n, 0.75f);
+  dpcrt_fill_f32(&gpu, dOut, n, 0.75f);
+  expectClose(download(dOut, n), out, 0, "fill");
+
+  dpcrt_copy(&cpu, out.data(), in.data(), n * 4);
+  dpcrt_copy(&gpu, dOut, dIn, n * 4);
+  expectClose(download(dOut, n), out, 0, "copy");
+
+  // Overlapping ranges, as memmove.
+  dpcrt_copy(&cpu, out.data() + 3, out.data(), 500 * 4);
+  dpcrt_copy(&gpu, dOut + 3, dOut, 500 * 4);
+  expectClose(download(dOut, n), out, 0, "overlapping copy");
+
+  dpcrt_scale_f32(&cpu, out.data(), in.data(), n, -1.7f);
+  dpcrt_scale_f32(&gpu, dOut, dIn, n, -1.7f);
+  expectClose(download(dOut, n), out, 0, "scale");
+
+  dpcrt_div_scalar_f32(&cpu, out.data(), in.data(), n, 3.3f);
+  dpcrt_div_scalar_f32(&gpu, dOut, dIn, n, 3.3f);
+  expectClose(download(dOut, n), out, 0, "div_scalar");
+}
+
+TEST_F(CudaCoreKernelsTest, BroadcastRowsTransposeIncrement) {
+  const int64_t rows = 37, cols = 53;
+  std::vector<float> bias = randomVector(cols, 2), out(rows * cols);
+  std::vector<float> in = randomVector(rows * cols, 3);
+  float *dBias = upload(bias), *dIn = upload(in);
+  float *dOut = deviceZeros<float>(rows * cols);
+
+  dpcrt_broadcast_rows_f32(&cpu, out.data(), bias.data(), rows, cols);
+  dpcrt_broadcast_rows_f32(&gpu, dOut, dBias, rows, cols);
+  expectClose(download(dOut, out.size()), out, 0, "broadcast_rows");
+
+  dpcrt_transpose2d_f32(&cpu, out.data(), in.data(), rows, cols);
+  dpcrt_transpose2d_f32(&gpu, dOut, dIn, rows, cols);
+  expectClose(download(dOut, out.size()), out, 0, "transpose2d");
+
+  std::vector<int64_t> counts = {0, 5, -3};
+  int64_t *dCounts = upload(counts);
+  dpcrt_increment_i64(&cpu, counts.data(), 3, 7);
+  dpcrt_increment_i64(&gpu, dCounts, 3, 7);
+  EXPECT_EQ(download(dCounts, 3), counts);
+}
+
+TEST_F(CudaCoreKernelsTest, UnaryAndGradients) {
+  const size_t n = 777;
+  std::vector<float> x = randomVector(n, 4), dy = randomVector(n, 5), out(n);
+  x[10] = NAN; // ReLU propagates NaN
+  float *dX = upload(x), *dDy = upload(dy), *dOut = deviceZeros<float>(n);
+  for (int kind = DPCRT_UNARY_RELU; kind <= DPCRT_UNARY_NEG; ++kind) {
+    double tol =
+        kind == DPCRT_UNARY_TANH || kind == DPCRT_UNARY_SIGMOID ? 1e-6 : 0;
+    dpcrt_unary_f32(&cpu, kind, out.data(), x.data(), n);
+    dpcrt_unary_f32(&gpu, kind, dOut, dX, n);
+    std::vector<float> y = download(dOut, n);
+    expectClose(y, out, tol, "unary " + std::to_string(kind));
+    // The gradient from the saved value each kind uses (x for ReLU, y for
+    // tanh and sigmoid), the CPU's y on both sides.
+    const std::vector<float> &saved = kind == DPCRT_UNARY_RELU ? x : out;
+    float *dSaved = upload(saved);
+    std::vector<float> dx(n);
+    dpcrt_unary_grad_f32(&cpu, kind, dx.data(), dy.data(), saved.data(), n);
+    dpcrt_unary_grad_f32(&gpu, kind, dOut, dDy, dSaved, n);
+    expectClose(download(dOut, n), dx, 0, "unary_grad " + std::to_string(kind));
+  }
+}
+
+TEST_F(CudaCoreKernelsTest, BinaryCompareMaskedFillBroadcast) {
+  // out [3, 4, 5] = a [3, 1, 5] op b [1, 4, 5].
+  const int64_t dims[9] = {3, 4, 5, 5, 0, 1, 0, 5, 1};
+  std::vector<float> a = randomVector(15, 6), b = randomVector(20, 7);
+  a[2] = b[2]; // an equal pair for the comparisons
+  std::vector<float> out(60);
+  float *dA = upload(a), *dB = upload(b), *dOut = deviceZeros<float>(60);
+  for (int kind = DPCRT_BINARY_ADD; kind <= DPCRT_BINARY_DIV; ++kind) {
+    dpcrt_binary_f32(&cpu, kind, out.data(), a.data(), b.data(), 3, dims, 0.3f);
+    dpcrt_binary_f32(&gpu, kind, dOut, dA, dB, 3, dims, 0.3f);
+    expectClose(download(dOut, 60), out, 0, "binary " + std::to_string(kind));
+  }
+  for (int kind = DPCRT_COMPARE_EQ; kind <= DPCRT_COMPARE_GE; ++kind) {
+    dpcrt_compare_f32(&cpu, kind, out.data(), a.data(), b.data(), 3, dims);
+    dpcrt_compare_f32(&gpu, kind, dOut, dA, dB, 3, dims);
+    expectClose(download(dOut, 60), out, 0, "compare " + std::to_string(kind));
+  }
+  // Rank 0: scalars.
+  dpcrt_binary_f32(&cpu, DPCRT_BINARY_SUB, out.data(), a.data(), b.data(), 0,
+                   nullptr, 2.0f);
+  dpcrt_binary_f32(&gpu, DPCRT_BINARY_SUB, dOut, dA, dB, 0, nullptr, 2.0f);
+  EXPECT_EQ(download(dOut, 1)[0], out[0]);
+
+  // masked_fill of in [3, 4, 5] with a mask [1, 4, 1].
+  const int64_t maskDims[6] = {3, 4, 5, 0, 1, 0};
+  std::vector<float> in = randomVector(60, 8), mask = {1, 0, 0, 1};
+  float *dIn = upload(in), *dMask = upload(mask);
+  dpcrt_masked_fill_f32(&cpu, out.data(), in.data(), mask.data(), 3, maskDims,
+                        -INFINITY);
+  dpcrt_masked_fill_f32(&gpu, dOut, dIn, dMask, 3, maskDims, -INFINITY);
+  expectClose(download(dOut, 60), out, 0, "masked_fill");
+}
+
+TEST_F(CudaCoreKernelsTest, RanksBeyondEightAreAnError) {
+  std::vector<int64_t> dims(27, 1);
+  float *d = deviceZeros<float>(1);
+  dpcrt_binary_f32(&gpu, DPCRT_BINARY_ADD, d, d, d, 9, dims.data(), 1.0f);
+  EXPECT_NE(gpu.error.find("binary: rank 9 is not supported on the cuda "
+                           "backend"),
+            std::string::npos)
+      << gpu.error;
+}
+
+TEST_F(CudaCoreKernelsTest, StridedCopy) {
+  // A [2, 3, 4] -> [4, 2, 3] permutation for 4-, 8- and 3-byte elements.
+  const int64_t dims[9] = {2, 3, 4, 3, 1, 6, 12, 4, 1};
+  for (int64_t elem : {4, 8, 3}) {
+    std::vector<unsigned char> in(24 * elem), out(24 * elem, 0);
+    for (size_t i = 0; i < in.size(); ++i)
+      in[i] = static_cast<unsigned char>(i * 7 + 1);
+    unsigned char *dIn = upload(in);
+    unsigned char *dOut = deviceZeros<unsigned char>(out.size());
+    dpcrt_strided_copy(&cpu, out.data(), in.data(), elem, 3, dims);
+    dpcrt_strided_copy(&gpu, dOut, dIn, elem, 3, dims);
+    EXPECT_EQ(download(dOut, out.size()), out) << "element size " << elem;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions and losses
+//===----------------------------------------------------------------------===//
+
+TEST_F(CudaCoreKernelsTest, ReduceSum) {
+  // in [6, 7, 5]: to [7] (sum over dims 0 and 2), to [6, 1, 5], to a scalar.
+  const int64_t cases[3][6] = {
+      {6, 7, 5, 0, 1, 0}, {6, 7, 5, 5, 0, 1}, {6, 7, 5, 0, 0, 0}};
+  const int64_t outN[3] = {7, 30, 1};
+  std::vector<float> in = randomVector(210, 9);
+  float *dIn = upload(in), *dOut = deviceZeros<float>(210);
+  for (int c = 0; c < 3; ++c) {
+    std::vector<float> out(outN[c]);
+    dpcrt_reduce_sum_f32(&cpu, out.data(), in.data(), 3, cases[c], outN[c]);
+    dpcrt_reduce_sum_f32(&gpu, dOut, dIn, 3, cases[c], outN[c]);
+    expectClose(download(dOut, outN[c]), out, 1e-6,
+                "reduce_sum case " + std::to_string(c));
+  }
+}
+
+TEST_F(CudaCoreKernelsTest, CrossEntropyAndGradient) {
+  const int64_t n = 33, c = 300;
+  std::vector<float> logits = randomVector(n * c, 10);
+  std::vector<int64_t> labels(n);
+  for (int64_t i = 0; i < n; ++i)
+    labels[i] = (i * 37) % c;
+  std::vector<float> dloss = {0.7f}, loss(1), dlogits(n * c);
+  float *dLogits = upload(logits), *dDloss = upload(dloss);
+  int64_t *dLabels = upload(labels);
+  float *dLoss = deviceZeros<float>(1), *dGrad = deviceZeros<float>(n * c);
+  dpcrt_cross_entropy_f32(&cpu, loss.data(), logits.data(), labels.data(), n,
+                          c);
+  dpcrt_cross_entropy_f32(&gpu, dLoss, dLogits, dLabels, n, c);
+  expectClose(download(dLoss, 1), loss, 1e-6, "cross_entropy");
+  dpcrt_cross_entropy_grad_f32(&cpu, dlogits.data(), dloss.data(),
+                               logits.data(), labels.data(), n, c);
+  dpcrt_cross_entropy_grad_f32(&gpu, dGrad, dDloss, dLogits, dLabels, n, c);
+  expectClose(download(dGrad, n * c), dlogits, 1e-6, "cross_entropy_grad");
+
+  // A label out of range: the CPU kernel's message, after synchronization.
+  labels[5] = c;
+  dLabels = upload(labels);
+  dpcrt_cross_entropy_f32(&cpu, loss.data(), logits.data(), labels.data(), n,
+                          c);
+  dpcrt_cross_entropy_f32(&gpu, dLoss, dLogits, dLabels, n, c);
+  dpc::cuda::synchronize(&gpu);
+  EXPECT_EQ(gpu.error, cpu.error);
+  EXPECT_EQ(gpu.error, "cross_entropy: label 300 of sample 5 is out of range "
+                       "[0, 300)");
+  gpu.error.clear();
+}
+
+TEST_F(CudaCoreKernelsTest, MseAndGradient) {
+  const int64_t n = 4099;
+  std::vector<float> pred = randomVector(n, 11), target = randomVector(n, 12);
+  std::vector<float> dloss = {1.3f}, loss(1), dpred(n);
+  float *dPred = upload(pred), *dTarget = upload(target),
+        *dDloss = upload(dloss);
+  float *dLoss = deviceZeros<float>(1), *dGrad = deviceZeros<float>(n);
+  dpcrt_mse_loss_f32(&cpu, loss.data(), pred.data(), target.data(), n);
+  dpcrt_mse_loss_f32(&gpu, dLoss, dPred, dTarget, n);
+  expectClose(download(dLoss, 1), loss, 1e-6, "mse_loss");
+  dpcrt_mse_loss_grad_f32(&cpu, dpred.data(), dloss.data(), pred.data(),
+                          target.data(), n);
+  dpcrt_mse_loss_grad_f32(&gpu, dGrad, dDloss, dPred, dTarget, n);
+  expectClose(download(dGrad, n), dpred, 0, "mse_loss_grad");
+}
+
+//===----------------------------------------------------------------------===//
+// GEMMs
+//===----------------------------------------------------------------------===//
+
+TEST_F(CudaCoreKernelsTest, GemmAllTransposesAndBeta) {
+  const int64_t m = 19, n = 23, k = 37;
+  std::vector<float> a = randomVector(m * k, 13), b = randomVector(k * n, 14);
+  std::vector<float> c0 = randomVector(m * n, 15);
+  float *dA = upload(a), *dB = upload(b);
+  for (int transA = 0; transA < 2; ++transA)
+    for (int transB = 0; transB < 2; ++transB)
+      for (float beta : {0.0f, 0.5f}) {
+        std::vector<float> c = c0;
+        float *dC = upload(c0);
+        dpcrt_gemm_f32(&cpu, c.data(), a.data(), b.data(), m, n, k, transA,
+                       transB, beta);
+        dpcrt_gemm_f32(&gpu, dC, dA, dB, m, n, k, transA, transB, beta);
+        expectClose(download(dC, m * n), c, 1e-5,
+                    "gemm " + std::to_string(transA) + std::to_string(transB) +
+                        " beta " + std::to_string(beta));
+      }
+}
+
+TEST_F(CudaCoreKernelsTest, BatchedGemm) {
+  const int64_t m = 5, n = 6, k = 7;
+  // Batch [2, 3]: dense A and one B for all (uniform strides: one
+  // strided-batched call); then permuted batch strides (a loop of GEMMs).
+  const int64_t uniform[6] = {2, 3, 3, 1, 0, 0};
+  const int64_t permuted[6] = {2, 3, 1, 2, 3, 1};
+  std::vector<float> a = randomVector(6 * m * k, 16);
+  std::vector<float> b = randomVector(6 * k * n, 17);
+  float *dA = upload(a), *dB = upload(b);
+  for (const int64_t *dims : {uniform, permuted})
+    for (int trans = 0; trans < 2; ++trans) {
+      std::vector<float> c(6 * m * n);
+      float *dC = deviceZeros<float>(c.size());
+      dpcrt_batched_gemm_f32(&cpu, c.data(), a.data(), b.data(), 2, dims, m, n,
+                             k, trans, !trans);
+      dpcrt_batched_gemm_f32(&gpu, dC, dA, dB, 2, dims, m, n, k, trans, !trans);
+      expectClose(download(dC, c.size()), c, 1e-5, "batched_gemm");
+    }
+}
+
+//===----------------------------------------------------------------------===//
+// Optimizers
+//===----------------------------------------------------------------------===//
+
+TEST_F(CudaCoreKernelsTest, SgdMatchesBitwise) {
+  const int64_t n = 1025;
+  std::vector<float> grad = randomVector(n, 18);
+  float *dGrad = upload(grad);
+  for (int nesterov = 0; nesterov < 2; ++nesterov) {
+    std::vector<float> param = randomVector(n, 19), buf(n, 0.0f);
+    float *dParam = upload(param), *dBuf = upload(buf);
+    for (int64_t step = 0; step < 3; ++step) {
+      cpu.step = gpu.step = step;
+      dpcrt_sgd_update_f32(&cpu, param.data(), buf.data(), grad.data(), n, 0.1f,
+                           0.9f, 0.1f, 1e-4f, nesterov);
+      dpcrt_sgd_update_f32(&gpu, dParam, dBuf, dGrad, n, 0.1f, 0.9f, 0.1f,
+                           1e-4f, nesterov);
+    }
+    expectClose(download(dParam, n), param, 0, "sgd param");
+    expectClose(download(dBuf, n), buf, 0, "sgd momentum");
+  }
+}
+
+TEST_F(CudaCoreKernelsTest, AdamAndAdamWMatchBitwise) {
+  const int64_t n = 1025;
+  std::vector<float> grad = randomVector(n, 20);
+  float *dGrad = upload(grad);
+  for (int decoupled = 0; decoupled < 2; ++decoupled) {
+    std::vector<float> param = randomVector(n, 21), m(n, 0.0f), v(n, 0.0f);
+    float *dParam = upload(param), *dM = upload(m), *dV = upload(v);
+    for (int64_t step = 0; step < 4; ++step) {
+      cpu.step = gpu.step = step;
+      dpcrt_adam_update_f32(&cpu, param.data(), m.data(), v.data(), grad.data(),
+                            n, 1e-3, 0.9, 0.999, 1e-8, 0.01, decoupled);
+      dpcrt_adam_update_f32(&gpu, dParam, dM, dV, dGrad, n, 1e-3, 0.9, 0.999,
+                            1e-8, 0.01, decoupled);
+    }
+    expectClose(download(dParam, n), param, 0, "adam param");
+    expectClose(download(dM, n), m, 0, "adam exp_avg");
+    expectClose(download(dV, n), v, 0, "adam exp_avg_sq");
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Collectives
+//===----------------------------------------------------------------------===//
+
+TEST_F(CudaCoreKernelsTest, AllReduceOnOneRankKeepsTheData) {
+  dpc::cuda::initCommunicator(&gpu); // a 1-rank NCCL communicator
+  const int64_t n = 300;
+  std::vector<float> data = randomVector(n, 22);
+  float *dData = upload(data);
+  int64_t handle = dpcrt_allreduce_start(&gpu, 0, dData, n);
+  EXPECT_GT(handle, 0);
+  dpcrt_allreduce_wait(&gpu, handle);
+  dpc::drainPending(&gpu);
+  expectClose(download(dData, n), data, 0, "allreduce");
+
+  // A start without its wait is reported at the end of the step.
+  dpcrt_allreduce_start(&gpu, 1, dData, n);
+  dpc::drainPending(&gpu);
+  EXPECT_EQ(gpu.error, "1 all-reduce(s) were started but never waited for");
+  gpu.error.clear();
+}
+
+} // namespace
