@@ -50,15 +50,16 @@ constexpr double kRounding = 1e-6;
 constexpr double kGeluGrad = 4e-6;
 constexpr double kConv = 1e-5;
 
-/// A CUDA context on device 0. The only function here that knows how one
-/// is made: it relies on dpc::cuda::initContext from cuda_context.cpp
-/// setting ctx->backend to BackendKind::Cuda and creating the compute
-/// stream and cuBLAS/cuDNN handles that state(ctx) returns, and on the
-/// context's destructor releasing them.
+/// A CUDA context on device 0 (dpc::cuda::createState makes ctx a CUDA
+/// context with its streams and cuBLAS/cuDNN handles; the context's
+/// destructor releases them); null when that fails.
 std::unique_ptr<dpcrt_context> makeCudaContext() {
   auto ctx = std::make_unique<dpcrt_context>();
-  if (!dpc::cuda::initContext(ctx.get(), 0))
+  try {
+    dpc::cuda::createState(ctx.get(), 0);
+  } catch (const dpc::Error &) {
     return nullptr;
+  }
   return ctx;
 }
 
