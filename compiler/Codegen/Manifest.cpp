@@ -62,11 +62,13 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
     } else if (k == kind::kLabel) {
       label = std::move(entry);
     } else if (k == kind::kParameter || k == kind::kBuffer) {
-      auto offset = weights.offsets.find(name);
-      if (offset == weights.offsets.end())
-        return func.emitError() << "no initial value for '" << name << "'",
-               failure();
-      entry["weights_offset"] = offset->second;
+      if (!config.externalWeights) {
+        auto offset = weights.offsets.find(name);
+        if (offset == weights.offsets.end())
+          return func.emitError() << "no initial value for '" << name << "'",
+                 failure();
+        entry["weights_offset"] = offset->second;
+      }
       if (k == kind::kParameter)
         entry["unused"] = func.getArgAttr(i, kUnusedAttr) != nullptr;
       (k == kind::kParameter ? parameters : buffers).push_back(std::move(entry));
@@ -123,6 +125,7 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
       {"accumulate", config.accumulate},
       {"parameters", std::move(parameters)},
       {"buffers", std::move(buffers)},
+      {"weights", config.externalWeights ? "external" : "embedded"},
       {"weights_bytes", static_cast<int64_t>(weights.bytes.size())},
       {"schedule", buildScheduleJson(func)},
       {"optimizer_state", std::move(state)},

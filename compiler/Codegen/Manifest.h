@@ -32,6 +32,9 @@ struct TrainingConfig {
   /// Micro-batches per step (--accumulate): inputs and labels hold this
   /// many local batches back to back.
   int64_t accumulate = 1;
+  /// --weights external: the module embeds no initial values; the runtime
+  /// takes them from a file.
+  bool externalWeights = false;
 };
 
 /// The initial values of all parameters and buffers, packed with 64-byte

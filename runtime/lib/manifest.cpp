@@ -155,7 +155,8 @@ void parseOptimizer(const FieldReader &r, const json &value,
 }
 
 std::vector<WeightSpec> parseWeights(const FieldReader &r, const json &root,
-                                     const std::string &key, bool required) {
+                                     const std::string &key, bool required,
+                                     bool external) {
   std::vector<WeightSpec> specs;
   const json *value = required ? &r.required(root, key, "") : r.optional(root, key);
   if (!value)
@@ -165,8 +166,10 @@ std::vector<WeightSpec> parseWeights(const FieldReader &r, const json &root,
     std::string path = FieldReader::at(key, i);
     WeightSpec spec;
     r.tensor((*value)[i], path, spec);
-    spec.weightsOffset = r.nonNegative(
-        r.required((*value)[i], "weights_offset", path), path + ".weights_offset");
+    if (!external)
+      spec.weightsOffset =
+          r.nonNegative(r.required((*value)[i], "weights_offset", path),
+                        path + ".weights_offset");
     specs.push_back(std::move(spec));
   }
   return specs;
@@ -337,8 +340,17 @@ Manifest Manifest::parse(const std::string &text, const std::string &where) {
       r.failField("accumulate", "must be at least 1");
   }
 
-  m.parameters = parseWeights(r, root, "parameters", /*required=*/true);
-  m.buffers = parseWeights(r, root, "buffers", /*required=*/false);
+  if (const json *v = r.optional(root, "weights")) {
+    std::string weights = r.string(*v, "weights");
+    if (weights != "embedded" && weights != "external")
+      r.failField("weights", "must be \"embedded\" or \"external\", not \"" +
+                                 weights + "\"");
+    m.externalWeights = weights == "external";
+  }
+  m.parameters = parseWeights(r, root, "parameters", /*required=*/true,
+                              m.externalWeights);
+  m.buffers = parseWeights(r, root, "buffers", /*required=*/false,
+                           m.externalWeights);
 
   if (const json *state = r.optional(root, "optimizer_state")) {
     r.array(*state, "optimizer_state");
@@ -396,7 +408,7 @@ Manifest Manifest::parse(const std::string &text, const std::string &where) {
   checkAccumulate(r, m);
   checkSlots(r, m);
   checkNames(r, m);
-  if (m.weightsBytes)
+  if (m.weightsBytes && !m.externalWeights)
     for (const auto *list : {&m.parameters, &m.buffers})
       for (const WeightSpec &s : *list)
         if (s.weightsOffset > *m.weightsBytes ||

@@ -31,6 +31,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -187,6 +188,17 @@ struct Session::Impl {
              bool mirrored);
   void distribute();
   std::vector<TensorView> checkpointViews();
+  /// Session::loadCheckpoint (everything) and loadWeights (parameters and
+  /// buffers): rank 0 reads `file`, checks it whole, then every rank gets
+  /// rank 0's values.
+  void restore(const std::string &file, bool weightsOnly);
+  /// Whether the parameters and buffers hold values (embedded initial
+  /// weights, or a restore); a module compiled with --weights external
+  /// starts without.
+  bool weightsLoaded = false;
+  /// Bytes allocated for the slots (parameters, state, batch, loss, arena):
+  /// device memory on cuda.
+  int64_t slotBytes = 0;
   /// cuda: copies the mirrors handed out to the device.
   void flushMirrors();
   /// cuda: copies the device value of `slot` to its mirror.
@@ -254,6 +266,9 @@ void Session::Impl::openModule() {
                                   std::to_string(manifest.worldSize) + ")"
                             : ""));
   allocate();
+  weightsLoaded = !manifest.externalWeights;
+  if (manifest.externalWeights)
+    return;
   for (const auto *list : {&manifest.parameters, &manifest.buffers})
     for (const WeightSpec &w : *list) {
       if (onCuda()) {
@@ -270,6 +285,7 @@ void Session::Impl::openModule() {
 
 void Session::Impl::place(int64_t slot, int64_t bytes, const std::string &what,
                           bool mirrored) {
+  slotBytes += std::max<int64_t>(bytes, 1);
   if (!onCuda()) {
     memory[slot] = allocateSlot(bytes, what);
     slots[slot] = memory[slot].get();
@@ -478,6 +494,8 @@ Session Session::load(const std::string &path, const SessionOptions &options) {
     impl->openModule();
   });
   impl->distribute();
+  if (!options.initWeights.empty())
+    impl->restore(options.initWeights, /*weightsOnly=*/true);
   return Session(std::move(impl));
 }
 
@@ -491,6 +509,9 @@ float Session::step(const std::vector<const void *> &localBatch) {
     if (!localBatch[i])
       throw Error("step: no data for '" + s.batch[i]->name + "'");
   }
+  if (!s.weightsLoaded)
+    throw Error("step: " + s.path + " was compiled with --weights external "
+                "and has no initial weights yet (Session::loadWeights)");
   if (s.onCuda())
     return s.stepOnCuda(localBatch);
   for (size_t i = 0; i < localBatch.size(); ++i)
@@ -612,6 +633,15 @@ const std::string &Session::path() const { return impl->path; }
 const Manifest &Session::manifest() const { return impl->manifest; }
 int64_t Session::stepCount() const { return impl->ctx.step; }
 
+int64_t Session::memoryBytes() const {
+  int64_t bytes = impl->slotBytes;
+#if DPC_HAVE_CUDA
+  if (impl->onCuda())
+    bytes += static_cast<int64_t>(cuda::state(&impl->ctx).scratchBytes);
+#endif
+  return bytes;
+}
+
 TensorRef Session::tensor(const std::string &name) {
   auto it = impl->tensors.find(name);
   if (it == impl->tensors.end())
@@ -650,66 +680,91 @@ void Session::saveCheckpoint(const std::string &path) const {
 }
 
 void Session::loadCheckpoint(const std::string &path) {
-  Impl &s = *impl;
+  impl->restore(path, /*weightsOnly=*/false);
+}
+
+void Session::loadWeights(const std::string &path) {
+  impl->restore(path, /*weightsOnly=*/true);
+}
+
+void Session::Impl::restore(const std::string &file, bool weightsOnly) {
+  std::vector<TensorView> views = checkpointViews();
+  if (weightsOnly)
+    views.erase(std::remove_if(views.begin(), views.end(),
+                               [](const TensorView &v) {
+                                 return v.name.rfind("optimizer.", 0) == 0;
+                               }),
+                views.end());
+  std::set<std::string> wanted;
+  for (const TensorView &v : views)
+    wanted.insert(v.name);
   ProcessGroup::collectively([&] {
-    if (s.ctx.rank != 0)
+    if (ctx.rank != 0)
       return;
-    SafetensorsFile file = readSafetensors(path);
-    std::vector<TensorView> views = s.checkpointViews();
+    SafetensorsFile contents = readSafetensors(file);
     // Check everything before overwriting anything.
     for (const TensorView &v : views) {
-      auto it = file.tensors.find(v.name);
-      if (it == file.tensors.end())
-        throw Error(path + ": missing tensor '" + v.name + "' of " + s.path);
+      auto it = contents.tensors.find(v.name);
+      if (it == contents.tensors.end())
+        throw Error(file + ": missing tensor '" + v.name + "' of " + path);
       if (it->second.dtype != v.dtype || it->second.shape != v.shape)
-        throw Error(path + ": tensor '" + v.name + "' is " +
+        throw Error(file + ": tensor '" + v.name + "' is " +
                     dtypeName(it->second.dtype) + formatShape(it->second.shape) +
-                    ", " + s.path + " expects " + dtypeName(v.dtype) +
+                    ", " + path + " expects " + dtypeName(v.dtype) +
                     formatShape(v.shape));
     }
-    if (file.tensors.size() != views.size())
-      for (const auto &entry : file.tensors)
-        if (!s.tensors.count(entry.first) && entry.first != "optimizer.step")
-          throw Error(path + ": unexpected tensor '" + entry.first +
-                      "': not a parameter, buffer or optimizer state of " +
-                      s.path);
-    int64_t step = *file.tensors.at("optimizer.step").data<int64_t>();
-    if (step < 0)
-      throw Error(path + ": 'optimizer.step' is negative (" +
-                  std::to_string(step) + ")");
+    // Initial weights may come from a full checkpoint: its optimizer state
+    // is then not wanted, but nothing else may be unexpected.
+    for (const auto &entry : contents.tensors)
+      if (!wanted.count(entry.first) &&
+          !(weightsOnly && entry.first.rfind("optimizer.", 0) == 0))
+        throw Error(file + ": unexpected tensor '" + entry.first + "': not a " +
+                    (weightsOnly ? "parameter or buffer"
+                                 : "parameter, buffer or optimizer state") +
+                    " of " + path);
+    if (!weightsOnly) {
+      int64_t step = *contents.tensors.at("optimizer.step").data<int64_t>();
+      if (step < 0)
+        throw Error(file + ": 'optimizer.step' is negative (" +
+                    std::to_string(step) + ")");
+    }
     for (const TensorView &v : views)
       std::memcpy(const_cast<void *>(v.data),
-                  file.tensors.at(v.name).bytes.data(),
-                  file.tensors.at(v.name).bytes.size());
+                  contents.tensors.at(v.name).bytes.data(),
+                  contents.tensors.at(v.name).bytes.size());
 #if DPC_HAVE_CUDA
-    if (s.onCuda())
-      for (const std::string &key : s.keys) {
-        const TensorRef &t = s.tensors.at(key);
-        cuda::copyToDevice(&s.ctx, s.slots[t.spec->slot], t.data,
-                           t.spec->numBytes());
-      }
+    if (onCuda())
+      for (const TensorView &v : views)
+        if (v.name != "optimizer.step") {
+          const TensorRef &t = tensors.at(v.name);
+          cuda::copyToDevice(&ctx, slots[t.spec->slot], t.data,
+                             t.spec->numBytes());
+        }
 #endif
   });
-  if (s.ctx.worldSize == 1)
+  weightsLoaded = true;
+  if (ctx.worldSize == 1)
     return;
 #if DPC_HAVE_CUDA
-  if (s.onCuda()) {
+  if (onCuda()) {
     // Rank 0's device values (NCCL) and its step counter (MPI, host).
-    for (const std::string &key : s.keys) {
-      const TensorRef &t = s.tensors.at(key);
-      cuda::broadcast(&s.ctx, s.slots[t.spec->slot], t.spec->numBytes(),
-                      "'" + key + "'");
-    }
-    broadcast(&s.ctx.step, sizeof(s.ctx.step), s.ctx.comm, "'optimizer.step'");
-    cuda::synchronize(&s.ctx);
-    if (!s.ctx.error.empty())
-      throw Error(s.path + ": " + std::exchange(s.ctx.error, std::string()));
-    s.refreshMirrors();
+    for (const TensorView &v : views)
+      if (v.name != "optimizer.step") {
+        const TensorRef &t = tensors.at(v.name);
+        cuda::broadcast(&ctx, slots[t.spec->slot], t.spec->numBytes(),
+                        "'" + v.name + "'");
+      }
+    if (!weightsOnly)
+      broadcast(&ctx.step, sizeof(ctx.step), ctx.comm, "'optimizer.step'");
+    cuda::synchronize(&ctx);
+    if (!ctx.error.empty())
+      throw Error(path + ": " + std::exchange(ctx.error, std::string()));
+    refreshMirrors();
     return;
   }
 #endif
-  for (const TensorView &v : s.checkpointViews())
+  for (const TensorView &v : views)
     broadcast(const_cast<void *>(v.data),
               numElements(v.shape) * static_cast<int64_t>(dtypeSize(v.dtype)),
-              s.ctx.comm, "'" + v.name + "'");
+              ctx.comm, "'" + v.name + "'");
 }

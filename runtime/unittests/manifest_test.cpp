@@ -173,4 +173,19 @@ TEST(ManifestTest, WeightsBytesBoundsOffsets) {
                              "(8455 bytes)");
 }
 
+TEST(ManifestTest, ExternalWeightsHaveNoOffsets) {
+  json j = validManifest();
+  EXPECT_FALSE(parse(j).externalWeights);
+  // Embedded weights (the default) need their offsets.
+  j["parameters"][0].erase("weights_offset");
+  EXPECT_DPC_ERROR(parse(j), "parameters[0].weights_offset");
+  j["weights"] = "external";
+  j["weights_bytes"] = 0;
+  Manifest m = parse(j);
+  EXPECT_TRUE(m.externalWeights);
+  EXPECT_EQ(m.parameters[0].name, "fc1.weight");
+  j["weights"] = "inline";
+  EXPECT_DPC_ERROR(parse(j), "\"inline\"");
+}
+
 } // namespace

@@ -48,6 +48,12 @@ directly it runs as a single process.
                             of B, in order, before one optimizer step.
   --log-every N             print progress on rank 0 every N steps and after
                             the last one (default 10)
+  --init-weights FILE       initial parameters and buffers from a safetensors
+                            file (state_dict names, e.g. written by
+                            safetensors.torch.save_file(model.state_dict()))
+                            instead of the module's own; required for a
+                            module compiled with --weights external (unless
+                            --load-checkpoint gives them)
   --load-checkpoint FILE    start from a safetensors checkpoint written by
                             --save-checkpoint: parameters, buffers, optimizer
                             state and step counter; data continues with the
@@ -68,6 +74,7 @@ struct Options {
   std::vector<std::pair<std::string, std::string>> data; // name, path
   int64_t steps = -1;
   int64_t logEvery = 10;
+  std::string initWeights;
   std::string loadCheckpoint;
   std::string saveCheckpoint;
   std::string trace;
@@ -130,6 +137,8 @@ Options parseArgs(int argc, char **argv) {
       opts.steps = parseCount(flag, takeValue(), 0);
     } else if (flag == "--log-every") {
       opts.logEvery = parseCount(flag, takeValue(), 1);
+    } else if (flag == "--init-weights") {
+      opts.initWeights = takeValue();
     } else if (flag == "--load-checkpoint") {
       opts.loadCheckpoint = takeValue();
     } else if (flag == "--save-checkpoint") {
@@ -269,9 +278,19 @@ double seconds(Clock::time_point from, Clock::time_point to) {
 }
 
 void train(const Options &opts) {
-  Session session = Session::load(opts.model, SessionOptions{opts.backend});
+  SessionOptions options;
+  options.backend = opts.backend;
+  options.initWeights = opts.initWeights;
+  Session session = Session::load(opts.model, options);
   Dataset data;
-  ProcessGroup::collectively([&] { data = loadData(opts, session); });
+  ProcessGroup::collectively([&] {
+    if (session.manifest().externalWeights && opts.initWeights.empty() &&
+        opts.loadCheckpoint.empty())
+      throw Error(opts.model + " was compiled with --weights external: give "
+                               "its initial parameters and buffers with "
+                               "--init-weights FILE.safetensors");
+    data = loadData(opts, session);
+  });
   if (!opts.loadCheckpoint.empty())
     session.loadCheckpoint(opts.loadCheckpoint);
 
@@ -321,11 +340,13 @@ void train(const Options &opts) {
   if (opts.steps > 0)
     std::printf(
         "done: %lld steps on %lld %s%s in %.3f s, %.1f samples/s, "
-        "final loss %.6f, backend %s\n",
+        "final loss %.6f, backend %s, %s memory: %lld bytes\n",
         static_cast<long long>(opts.steps), static_cast<long long>(units),
         dataParallel ? "replica" : "rank", units == 1 ? "" : "s", elapsed,
         opts.steps * data.globalBatch / std::max(elapsed, 1e-9), loss,
-        backendName(session.backend()));
+        backendName(session.backend()),
+        session.backend() == Backend::Cuda ? "device" : "host",
+        static_cast<long long>(session.memoryBytes()));
   else
     std::printf("done: 0 steps\n");
   if (!opts.saveCheckpoint.empty())

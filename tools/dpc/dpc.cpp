@@ -115,6 +115,15 @@ static cl::opt<double> firstBucketMb("first-bucket-mb",
                                      cl::desc("Cap of the first DDP bucket in MiB"),
                                      cl::init(1.0), cl::cat(dpcCategory));
 
+static cl::opt<std::string>
+    weightsMode("weights",
+                cl::desc("Initial parameters and buffers: embed (in model.so, the "
+                         "model.pt's values) or external (model.so holds none; "
+                         "dpc-run --init-weights FILE.safetensors gives them, by "
+                         "state_dict name; for large models)"),
+                cl::value_desc("embed|external"), cl::init("embed"),
+                cl::cat(dpcCategory));
+
 /// The stages `--emit` can stop after, in pipeline order.
 static const char *const kStages[] = {"import",  "train-step", "autodiff",
                                       "ddp",     "optimizer",  "buckets",
@@ -251,6 +260,8 @@ int main(int argc, char **argv) {
     return fail("--loss '" + lossKind + "' is not one of cross_entropy, mse, none");
   if (lossKind == "none" && label)
     return fail("--label makes no sense with --loss none");
+  if (weightsMode != "embed" && weightsMode != "external")
+    return fail("--weights '" + weightsMode + "' is not one of embed, external");
   if (optimizer != "sgd" && optimizer != "adam" && optimizer != "adamw")
     return fail("--optimizer '" + optimizer +
                 "' is not supported (supported: sgd, adam, adamw)");
@@ -512,7 +523,10 @@ int main(int argc, char **argv) {
   config.beta2 = beta2;
   config.eps = epsValue;
   config.accumulate = microBatches;
-  PackedWeights weights = packWeights(model->tensors);
+  config.externalWeights = weightsMode == "external";
+  PackedWeights weights;
+  if (!config.externalWeights)
+    weights = packWeights(model->tensors);
   FailureOr<std::string> manifest = buildManifest(
       module.lookupSymbol<func::FuncOp>(kTrainStepFuncName), config, weights);
   if (failed(manifest))

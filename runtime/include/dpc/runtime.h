@@ -194,6 +194,9 @@ struct Manifest {
   int64_t arenaBytes = 0;
   int64_t arenaSlot = -1;
   int64_t numSlots = 0;
+  /// "weights": "external" (dpc --weights external): the module embeds no
+  /// initial values and has no weights_offset; they come from a file.
+  bool externalWeights = false;
   /// Size of dpc_model_weights when the manifest states it ("weights_bytes");
   /// lets the runtime bounds-check weights_offset.
   std::optional<int64_t> weightsBytes;
@@ -255,6 +258,11 @@ struct SessionOptions {
   /// Cuda fails to load without a device (or with more ranks on a host than
   /// devices).
   Backend backend = Backend::Auto;
+  /// Initial parameters and buffers from a safetensors file (state_dict
+  /// names; a checkpoint works too, its optimizer state is ignored) instead
+  /// of the module's embedded ones. Required for modules compiled with
+  /// --weights external.
+  std::string initWeights;
 };
 
 /// Mutable access to one tensor a session owns. On the CPU backend `data`
@@ -293,6 +301,11 @@ public:
   const Manifest &manifest() const;
   /// Number of optimizer steps taken (restored by loadCheckpoint).
   int64_t stepCount() const;
+  /// Memory the runtime allocated for this module on this rank: every slot
+  /// (parameters, buffers, optimizer state, batch, loss, arena) and, on
+  /// cuda, the kernels' scratch memory; device memory on cuda. Excludes
+  /// what BLAS, cuBLAS, cuDNN and NCCL allocate for themselves.
+  int64_t memoryBytes() const;
 
   /// A parameter or buffer by state_dict name ("fc1.weight"), or optimizer
   /// state by checkpoint key ("optimizer.fc1.weight.momentum_buffer").
@@ -307,6 +320,10 @@ public:
   /// Restores what saveCheckpoint wrote; every key must exist with the
   /// manifest's dtype and shape. Rank 0 reads and broadcasts.
   void loadCheckpoint(const std::string &path);
+  /// Replaces the parameters and buffers (not the optimizer state, not the
+  /// step counter) with a safetensors file's tensors of the same names, as
+  /// SessionOptions::initWeights does at load. Rank 0 reads and broadcasts.
+  void loadWeights(const std::string &path);
 
   /// Starts recording a Chrome trace (chrome://tracing, Perfetto) of the
   /// following steps: one track per stream (compute, communication) per
