@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The GPU checks of the cuda backend, on a machine with a GPU, from the
+# bundle scripts/gpu-bundle.sh made (see there). Prints one line per check
+# and a summary; exit 1 when any check fails. Without a GPU every check is
+# "skipped: no GPU" (exit 0). DPC_CHECK_BACKEND=cpu runs every check with
+# --backend cpu in place of cuda: a smoke test of this script on a CPU host.
+#
+#   bash scripts/gpu-checks.sh gpu-bundle [--no-bench]
+#
+# Checks, with TF32 off (DPC_ALLOW_TF32 unset; PyTorch's checkers run on the
+# CPU in float32):
+#   - the CUDA kernels against the CPU kernels (dpcrt-unittests Cuda*);
+#   - MLP (SGD, AdamW), CNN and GPT: `dpc-run --backend cuda` against
+#     PyTorch (the end-to-end tests' checkers, their 1e-5 normwise
+#     tolerances) and against `--backend cpu` (1e-5: cuBLAS/cuDNN add in
+#     another order than OpenBLAS);
+#   - NCCL with world size 1: every cuda run above all-reduces through it;
+#   - --mode dp with 2 replicas on one GPU against 1 replica (1e-5);
+#   - then the benchmark (bench/gpu_bench.py run).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bundle=${1:?usage: gpu-checks.sh BUNDLE_DIR [--no-bench]}
+bench=1
+[ "${2:-}" = "--no-bench" ] && bench=0
+python=${PYTHON:-python3}
+inputs=test/E2E/Inputs
+export LD_LIBRARY_PATH="$PWD/$bundle/lib:/usr/local/cuda/lib64:/usr/local/cuda/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+unset DPC_ALLOW_TF32
+run="$bundle/bin/dpc-run"
+gpu=${DPC_CHECK_BACKEND:-cuda}
+passed=0 failed=0 skipped=0
+log=$(mktemp -d)
+
+report() { # name status [detail]
+  printf '%-34s %s%s\n' "$1" "$2" "${3:+  ($3)}"
+  case $2 in PASS) passed=$((passed + 1)) ;; FAIL) failed=$((failed + 1)) ;; *) skipped=$((skipped + 1)) ;; esac
+}
+check() { # name command...: PASS when the command succeeds
+  local name=$1; shift
+  if "$@" > "$log/$name.out" 2>&1; then
+    report "$name" PASS "$(tail -1 "$log/$name.out")"
+  else
+    report "$name" FAIL "$(tail -2 "$log/$name.out" | tr '\n' ' ')"
+  fi
+}
+
+echo "bundle of commit $(cat "$bundle/COMMIT"), checkout at $(git rev-parse HEAD 2>/dev/null || echo '?')"
+missing=$(ldd "$bundle/lib/libdpcrt.so" | grep 'not found' || true)
+if [ -n "$missing" ]; then
+  echo "libdpcrt.so cannot load:"; echo "$missing"; exit 1
+fi
+if [ "$gpu" = cuda ] && ! nvidia-smi -L > /dev/null 2>&1; then
+  for name in unit-tests mlp cnn gpt dp bench; do report "$name" "skipped: no GPU"; done
+  echo "gpu checks: $passed passed, $failed failed, $skipped skipped"
+  exit 0
+fi
+[ "$gpu" = cuda ] && nvidia-smi -L
+
+check unit-tests "$bundle/bin/dpcrt-unittests" --gtest_filter='Cuda*' --gtest_brief=1
+
+# train CASE BACKEND STEPS DATA...: checkpoint CASE/BACKEND.safetensors, log CASE/BACKEND.log
+train() {
+  local d=$1 backend=$2 steps=$3; shift 3
+  "$run" "$d/model.so" --backend "$backend" "$@" --steps "$steps" --log-every 1 \
+    --save-checkpoint "$d/$backend.safetensors" > "$d/$backend.log"
+}
+same() { $python $inputs/check_dp_against_torch.py --same "$1" "$2" --rtol "$3"; }
+
+for c in mlp mlp-adamw cnn gpt; do
+  d=$bundle/cases/$c
+  case $c in
+    mlp)       data=(--data x=$d/x.npy --data y=$d/y.npy); steps=5
+               ref=($inputs/check_against_torch.py "$d" --steps 5 --global-batch 16
+                    --lr 0.1 --momentum 0.9 --weight-decay 1e-4) ;;
+    mlp-adamw) data=(--data x=$d/x.npy --data y=$d/y.npy); steps=5
+               ref=($inputs/check_against_torch.py "$d" --steps 5 --global-batch 16
+                    --optimizer adamw --lr 0.01 --weight-decay 0.05) ;;
+    cnn)       data=(--data x=$d/x.npy --data y=$d/y.npy); steps=6
+               ref=($inputs/check_against_torch.py "$d" --steps 6 --global-batch 4
+                    --lr 0.05 --momentum 0.9 --weight-decay 1e-4) ;;
+    gpt)       data=(--data idx=$d/idx.npy --data y=$d/targets.npy); steps=8
+               ref=($inputs/check_gpt.py "$d" --steps 8 --global-batch 4
+                    --lr 0.1 --momentum 0.9 --weight-decay 1e-4) ;;
+  esac
+  check "$c: cuda run" train "$d" "$gpu" $steps "${data[@]}"
+  check "$c: cpu run" train "$d" cpu $steps "${data[@]}"
+  check "$c: cuda vs PyTorch" $python "${ref[@]}" --log "$d/$gpu.log" \
+    --checkpoint "$d/$gpu.safetensors"
+  check "$c: cuda vs cpu backend" same "$d/$gpu.safetensors" "$d/cpu.safetensors" 1e-5
+done
+
+d=$bundle/cases/dp
+for n in 1 2; do
+  check "dp: $n replica(s) on one GPU" "$run" "$d/dp$n.so" --backend "$gpu" \
+    --data x=$d/x.npy --data y=$d/y.npy --steps 12 --save-checkpoint "$d/dp$n.safetensors"
+done
+check "dp: 2 replicas vs 1" same "$d/dp2.safetensors" "$d/dp1.safetensors" 1e-5
+
+if [ $bench -eq 1 ]; then
+  check "bench" $python bench/gpu_bench.py run "$bundle/bench" --dpc-run "$run" \
+    --device "$gpu" --json "$bundle/bench/results.json"
+  cat "$log/bench.out"
+fi
+echo "gpu checks: $passed passed, $failed failed, $skipped skipped"
+[ $failed -eq 0 ]
