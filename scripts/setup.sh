@@ -8,6 +8,7 @@ packages=(
   libtorch-dev                                              # LibTorch 1.13 for the TorchScript importer
   python3-torch python3-numpy                               # test models and reference numbers (Debian's python3)
   libopenblas-dev                                           # CPU GEMMs
+  libdnnl-dev                                               # CPU convolutions (the oneDNN PyTorch uses)
   libopenmpi-dev openmpi-bin                                # multi-process launch and CPU collectives
   libgtest-dev                                              # runtime unit tests
   nlohmann-json3-dev                                        # manifest and safetensors headers in the runtime

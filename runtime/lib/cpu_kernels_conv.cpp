@@ -1,13 +1,14 @@
 //===- cpu_kernels_conv.cpp - CPU kernels for convolution, BN and pooling -===//
 //
-// Convolutions are im2col + OpenBLAS GEMMs, one per group and chunk of
-// samples: a chunk holds enough samples for the GEMM to have at least
-// kChunkColumns columns (deep layers have few output pixels per sample, and
-// a GEMM with 16 columns runs far below BLAS's peak), and its im2col matrix
-// holds the chunk's samples side by side. A 1x1 convolution with stride 1
-// and no padding on a one-sample chunk multiplies the input directly. The
-// buffers are thread-local and grow to the largest convolution once, so
-// steps after the first allocate nothing.
+// Convolutions run on oneDNN, configured as PyTorch 1.13 configures it for
+// float32 CPU training (aten/src/ATen/native/mkldnn/Conv.cpp through ideep's
+// convolution_forward/backward_data/backward_weights): the same direct
+// primitives, which choose their own blocked layouts for the plain NCHW/OIHW
+// tensors, with reorders in between. Linked against the oneDNN PyTorch uses,
+// they pick the same kernels, so the numbers follow torch's rather than a
+// BLAS's summation order, and they run as fast. Each thread caches its
+// primitives, reorders and buffers by geometry: steady-state steps create
+// nothing.
 //
 // Batch normalization and pooling follow PyTorch's CPU kernels (torch 1.13,
 // aten/src/ATen/native/{Normalization.cpp, cpu/batch_norm_kernel.cpp,
@@ -25,13 +26,21 @@
 #include "dispatch.h"
 
 #include <cblas.h>
+#include <oneapi/dnnl/dnnl.hpp>
+#if DNNL_CPU_RUNTIME == DNNL_RUNTIME_OMP
+#include <omp.h>
+#endif
 
 #include <algorithm>
-#include <climits>
+#include <array>
 #include <cmath>
-#include <cstring>
+#include <cstdlib>
+#include <initializer_list>
 #include <limits>
+#include <map>
+#include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 using dpc::recordError;
@@ -54,27 +63,39 @@ struct Conv2d {
         pw(d[DPCRT_CONV2D_PAD_W]), dh(d[DPCRT_CONV2D_DILATION_H]),
         dw(d[DPCRT_CONV2D_DILATION_W]), groups(d[DPCRT_CONV2D_GROUPS]) {}
 
-  int64_t cg() const { return c / groups; }    // input channels per group
-  int64_t og() const { return o / groups; }    // output channels per group
-  int64_t k() const { return cg() * kh * kw; } // GEMM inner dimension
-  int64_t l() const { return oh * ow; }        // output pixels
-  /// The input is its own im2col matrix.
-  bool pointwise() const {
-    return kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0;
-  }
-
-  /// Whether the geometry is consistent and every GEMM size fits BLAS's int.
+  /// Whether the geometry is consistent (oneDNN would reject most
+  /// inconsistencies too, but with a less helpful message).
   bool valid() const {
     for (int64_t v : {n, c, h, w, o, kh, kw, oh, ow, sh, sw, dh, dw, groups})
       if (v < 1)
         return false;
     if (ph < 0 || pw < 0 || c % groups || o % groups)
       return false;
-    if (oh != (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1 ||
-        ow != (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1)
-      return false;
-    return k() <= INT_MAX && l() <= INT_MAX && og() <= INT_MAX;
+    return oh == (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1 &&
+           ow == (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
   }
+
+  using Desc = dnnl::memory::desc;
+  using Tag = dnnl::memory::format_tag;
+  static constexpr auto kF32 = dnnl::memory::data_type::f32;
+
+  /// The caller's plain tensors: NCHW activations and OIHW weights, which
+  /// oneDNN sees as GOIHW when grouped (as ideep's make_grouped_weights).
+  Desc src(Tag tag = Tag::nchw) const { return Desc({n, c, h, w}, kF32, tag); }
+  Desc dst(Tag tag = Tag::nchw) const {
+    return Desc({n, o, oh, ow}, kF32, tag);
+  }
+  Desc weights(bool any = false) const {
+    if (groups == 1)
+      return Desc({o, c, kh, kw}, kF32, any ? Tag::any : Tag::oihw);
+    return Desc({groups, o / groups, c / groups, kh, kw}, kF32,
+                any ? Tag::any : Tag::goihw);
+  }
+  Desc bias() const { return Desc({o}, kF32, Tag::x); }
+  dnnl::memory::dims strides() const { return {sh, sw}; }
+  /// oneDNN counts the gaps between kernel taps: torch's dilation minus 1.
+  dnnl::memory::dims dilates() const { return {dh - 1, dw - 1}; }
+  dnnl::memory::dims padding() const { return {ph, pw}; }
 };
 
 bool checkConv(dpcrt_context *ctx, const char *kernel, const Conv2d &g) {
@@ -89,105 +110,254 @@ bool checkConv(dpcrt_context *ctx, const char *kernel, const Conv2d &g) {
   return false;
 }
 
-/// The GEMM columns a chunk of samples should reach, and the most floats an
-/// im2col matrix of several samples may take (one sample may take more).
-constexpr int64_t kChunkColumns = 1024;
-constexpr int64_t kMaxChunkFloats = int64_t(8) << 20;
+enum class ConvKind { Forward, ForwardBias, InputGrad, WeightGrad };
 
-/// Samples per chunk for a convolution (at least 1, at most the batch).
-int64_t chunkSamples(const Conv2d &g) {
-  int64_t samples = (kChunkColumns + g.l() - 1) / g.l();
-  samples = std::min(samples, kMaxChunkFloats / std::max<int64_t>(
-                                                     g.k() * g.l(), 1));
-  return std::clamp<int64_t>(samples, 1, g.n);
-}
+/// One tensor argument of a cached convolution: the caller's plain tensor
+/// and, when the primitive chose another layout, a copy in that layout with
+/// the reorder between them.
+struct ConvOperand {
+  int arg;            // DNNL_ARG_* of the convolution
+  bool output;        // reordered back to the caller's tensor after the run
+  dnnl::memory user;  // the caller's buffer, bound on every call
+  dnnl::memory inner; // the primitive's layout; null when it is the user's
+  dnnl::reorder reorder;
+  dnnl::memory scratchpad; // the reorder's, if it needs one
+  std::unordered_map<int, dnnl::memory> reorderArgs;
+};
 
-/// Per-thread buffer `which` (0: im2col matrix, 1: a chunk's outputs), at
-/// least `n` floats.
-float *workspace(int which, int64_t n) {
-  thread_local std::vector<float> buffers[2];
-  std::vector<float> &buffer = buffers[which];
-  if (static_cast<int64_t>(buffer.size()) < n)
-    buffer.resize(static_cast<size_t>(n));
-  return buffer.data();
-}
+/// A convolution primitive with everything a call needs, built once per
+/// geometry and thread.
+struct ConvPlan {
+  dnnl::primitive conv;
+  std::vector<ConvOperand> operands;
+  dnnl::memory scratchpad;
+  std::unordered_map<int, dnnl::memory> args;
+};
 
-/// cols [K, L] of one group of one sample, rows `ld` floats apart: in
-/// points at the group's first channel.
-void im2col(const Conv2d &g, const float *in, float *cols, int64_t ld) {
-  for (int64_t ci = 0; ci < g.cg(); ++ci)
-    for (int64_t ki = 0; ki < g.kh; ++ki)
-      for (int64_t kj = 0; kj < g.kw; ++kj) {
-        float *row = cols + ((ci * g.kh + ki) * g.kw + kj) * ld;
-        const float *plane = in + ci * g.h * g.w;
-        for (int64_t y = 0; y < g.oh; ++y) {
-          int64_t iy = y * g.sh - g.ph + ki * g.dh;
-          float *dst = row + y * g.ow;
-          if (iy < 0 || iy >= g.h) {
-            std::fill(dst, dst + g.ow, 0.0f);
-            continue;
-          }
-          for (int64_t x = 0; x < g.ow; ++x) {
-            int64_t ix = x * g.sw - g.pw + kj * g.dw;
-            dst[x] = (ix < 0 || ix >= g.w) ? 0.0f : plane[iy * g.w + ix];
-          }
-        }
+/// The per-thread oneDNN state. Primitives, reorders and their memory
+/// objects are cached by geometry, so steady-state steps create nothing;
+/// the blocked copies and scratchpads of all plans share a few growing
+/// buffers (one per operand slot, one for scratchpads) because kernels run
+/// one at a time on a thread.
+class ConvState {
+public:
+  static ConvState &get() {
+    thread_local ConvState state;
+    return state;
+  }
+
+  /// Runs the convolution of `kind` with `ptrs` (one per operand, in the
+  /// order plan() creates them).
+  void run(ConvKind kind, const Conv2d &g, const int64_t *dims,
+           std::initializer_list<const void *> ptrs) {
+    int threads = applyThreads();
+    Key key{};
+    std::copy(dims, dims + DPCRT_CONV2D_NUM_DIMS, key.begin());
+    key[DPCRT_CONV2D_NUM_DIMS] = static_cast<int64_t>(kind);
+    // oneDNN's kernels split the work for the thread count they were
+    // created with.
+    key[DPCRT_CONV2D_NUM_DIMS + 1] = threads;
+    std::unique_ptr<ConvPlan> &slot = plans[key];
+    if (!slot)
+      slot = plan(kind, g);
+    ConvPlan &p = *slot;
+
+    size_t i = 0;
+    for (const void *ptr : ptrs) {
+      ConvOperand &op = p.operands[i];
+      op.user.set_data_handle(const_cast<void *>(ptr));
+      if (op.inner)
+        op.inner.set_data_handle(buffer(i, op.inner.get_desc().get_size()));
+      // Reorders and the convolution run one after another, so they can
+      // share the scratchpad buffer.
+      if (op.scratchpad)
+        op.scratchpad.set_data_handle(buffer(
+            kScratchBuffer, op.scratchpad.get_desc().get_size()));
+      ++i;
+    }
+    if (p.scratchpad)
+      p.scratchpad.set_data_handle(
+          buffer(kScratchBuffer, p.scratchpad.get_desc().get_size()));
+    for (ConvOperand &op : p.operands)
+      if (op.inner && !op.output)
+        op.reorder.execute(stream, op.reorderArgs);
+    p.conv.execute(stream, p.args);
+    for (ConvOperand &op : p.operands)
+      if (op.inner && op.output)
+        op.reorder.execute(stream, op.reorderArgs);
+    stream.wait();
+  }
+
+private:
+  using Key = std::array<int64_t, DPCRT_CONV2D_NUM_DIMS + 2>;
+  static constexpr size_t kScratchBuffer = 4;
+
+  ConvState() : engine(dnnl::engine::kind::cpu, 0), stream(engine) {}
+
+  /// Gives oneDNN's OpenMP threads the cap the BLAS threads have:
+  /// dpc::setCpuThreads caps OpenBLAS when several ranks share a host, and
+  /// replica stages run BLAS on one thread per replica. The OpenMP setting
+  /// is per thread, hence set here on the thread that runs the kernel.
+  int applyThreads() {
+    int threads = std::max(1, openblas_get_num_threads());
+#if DNNL_CPU_RUNTIME == DNNL_RUNTIME_OMP
+    if (omp_get_max_threads() != threads)
+      omp_set_num_threads(threads);
+#endif
+    return threads;
+  }
+
+  /// Buffer `slot` of this thread, at least `bytes` long and 64-byte aligned
+  /// as oneDNN's jitted kernels prefer.
+  void *buffer(size_t slot, size_t bytes) {
+    Buffer &b = buffers[slot];
+    if (b.size < bytes) {
+      b.data.reset(static_cast<char *>(std::aligned_alloc(
+          64, (bytes + 63) / 64 * 64)));
+      b.size = bytes;
+    }
+    return b.data.get();
+  }
+
+  /// Adds the operand for `arg` with the caller's layout `user` and the
+  /// primitive's layout `inner`.
+  void addOperand(ConvPlan &p, int arg, bool output,
+                  const dnnl::memory::desc &user,
+                  const dnnl::memory::desc &inner) {
+    ConvOperand op;
+    op.arg = arg;
+    op.output = output;
+    op.user = dnnl::memory(user, engine, DNNL_MEMORY_NONE);
+    if (inner != user) {
+      op.inner = dnnl::memory(inner, engine, DNNL_MEMORY_NONE);
+      // Reorders between layouts only move floats, so they cost no
+      // accuracy; the primitive's attributes match the convolution's.
+      dnnl::primitive_attr attr;
+      attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+      const dnnl::memory &from = output ? op.inner : op.user;
+      const dnnl::memory &to = output ? op.user : op.inner;
+      dnnl::reorder::primitive_desc pd(from, to, attr);
+      op.reorder = dnnl::reorder(pd);
+      op.reorderArgs = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+      if (pd.scratchpad_desc().get_size() != 0) {
+        op.scratchpad =
+            dnnl::memory(pd.scratchpad_desc(), engine, DNNL_MEMORY_NONE);
+        op.reorderArgs[DNNL_ARG_SCRATCHPAD] = op.scratchpad;
       }
-}
+    }
+    p.args[arg] = op.inner ? op.inner : op.user;
+    p.operands.push_back(std::move(op));
+  }
 
-/// The adjoint of im2col: adds cols [K, L] (rows `ld` floats apart) into
-/// one group of one sample.
-void col2im(const Conv2d &g, const float *cols, int64_t ld, float *in) {
-  for (int64_t ci = 0; ci < g.cg(); ++ci)
-    for (int64_t ki = 0; ki < g.kh; ++ki)
-      for (int64_t kj = 0; kj < g.kw; ++kj) {
-        const float *row = cols + ((ci * g.kh + ki) * g.kw + kj) * ld;
-        float *plane = in + ci * g.h * g.w;
-        for (int64_t y = 0; y < g.oh; ++y) {
-          int64_t iy = y * g.sh - g.ph + ki * g.dh;
-          if (iy < 0 || iy >= g.h)
-            continue;
-          const float *src = row + y * g.ow;
-          for (int64_t x = 0; x < g.ow; ++x) {
-            int64_t ix = x * g.sw - g.pw + kj * g.dw;
-            if (ix >= 0 && ix < g.w)
-              plane[iy * g.w + ix] += src[x];
-          }
-        }
-      }
-}
+  void finish(ConvPlan &p, dnnl::primitive conv,
+              const dnnl::primitive_desc_base &pd) {
+    p.conv = std::move(conv);
+    dnnl::memory::desc scratch = pd.scratchpad_desc();
+    if (scratch.get_size() != 0) {
+      p.scratchpad = dnnl::memory(scratch, engine, DNNL_MEMORY_NONE);
+      p.args[DNNL_ARG_SCRATCHPAD] = p.scratchpad;
+    }
+  }
 
-/// Copies group `grp` of samples [n0, n0 + nc) of an [N, O, L] tensor into
-/// block [Og, nc * L], sample j in columns [j * L, (j + 1) * L).
-void gatherChunk(const Conv2d &g, int64_t n0, int64_t nc, int64_t grp,
-                 const float *tensor, float *block) {
-  int64_t l = g.l(), og = g.og();
-  for (int64_t j = 0; j < nc; ++j)
-    for (int64_t o = 0; o < og; ++o)
-      std::memcpy(block + o * nc * l + j * l,
-                  tensor + ((n0 + j) * g.o + grp * og + o) * l,
-                  static_cast<size_t>(l) * sizeof(float));
-}
+  /// Configures the primitives as PyTorch 1.13 does through ideep
+  /// (mkldnn_convolution and its backward): direct algorithm, every layout
+  /// `any` so the primitive picks its blocked layouts, plain bias, user
+  /// scratchpad, default (strict) float math; the backward primitives are
+  /// hinted by the forward one without bias.
+  std::unique_ptr<ConvPlan> plan(ConvKind kind, const Conv2d &g) {
+    using Tag = Conv2d::Tag;
+    auto algo = dnnl::algorithm::convolution_direct;
+    auto fwdKind = dnnl::prop_kind::forward_training;
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    auto p = std::make_unique<ConvPlan>();
 
-/// The inverse of gatherChunk: block [Og, nc * L] back into the tensor.
-void scatterChunk(const Conv2d &g, int64_t n0, int64_t nc, int64_t grp,
-                  const float *block, float *tensor) {
-  int64_t l = g.l(), og = g.og();
-  for (int64_t j = 0; j < nc; ++j)
-    for (int64_t o = 0; o < og; ++o)
-      std::memcpy(tensor + ((n0 + j) * g.o + grp * og + o) * l,
-                  block + o * nc * l + j * l,
-                  static_cast<size_t>(l) * sizeof(float));
-}
+    auto forwardHint = [&] {
+      return dnnl::convolution_forward::primitive_desc(
+          {fwdKind, algo, g.src(Tag::any), g.weights(true), g.dst(Tag::any),
+           g.strides(), g.dilates(), g.padding(), g.padding()},
+          engine);
+    };
 
-void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k,
-           const float *a, int64_t lda, const float *b, int64_t ldb,
-           float beta, float *c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
-              transB ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-              static_cast<int>(n), static_cast<int>(k), 1.0f, a,
-              static_cast<int>(lda), b, static_cast<int>(ldb), beta, c,
-              static_cast<int>(ldc));
+    switch (kind) {
+    case ConvKind::Forward:
+    case ConvKind::ForwardBias: {
+      bool bias = kind == ConvKind::ForwardBias;
+      auto desc =
+          bias ? dnnl::convolution_forward::desc(
+                     fwdKind, algo, g.src(Tag::any), g.weights(true),
+                     g.bias(), g.dst(Tag::any), g.strides(), g.dilates(),
+                     g.padding(), g.padding())
+               : dnnl::convolution_forward::desc(
+                     fwdKind, algo, g.src(Tag::any), g.weights(true),
+                     g.dst(Tag::any), g.strides(), g.dilates(), g.padding(),
+                     g.padding());
+      dnnl::convolution_forward::primitive_desc pd(desc, attr, engine);
+      addOperand(*p, DNNL_ARG_DST, true, g.dst(), pd.dst_desc());
+      addOperand(*p, DNNL_ARG_SRC, false, g.src(), pd.src_desc());
+      addOperand(*p, DNNL_ARG_WEIGHTS, false, g.weights(), pd.weights_desc());
+      if (bias)
+        addOperand(*p, DNNL_ARG_BIAS, false, g.bias(), pd.bias_desc());
+      finish(*p, dnnl::convolution_forward(pd), pd);
+      break;
+    }
+    case ConvKind::InputGrad: {
+      dnnl::convolution_backward_data::primitive_desc pd(
+          {algo, g.src(Tag::any), g.weights(true), g.dst(Tag::any),
+           g.strides(), g.dilates(), g.padding(), g.padding()},
+          attr, engine, forwardHint());
+      addOperand(*p, DNNL_ARG_DIFF_SRC, true, g.src(), pd.diff_src_desc());
+      addOperand(*p, DNNL_ARG_DIFF_DST, false, g.dst(), pd.diff_dst_desc());
+      addOperand(*p, DNNL_ARG_WEIGHTS, false, g.weights(), pd.weights_desc());
+      finish(*p, dnnl::convolution_backward_data(pd), pd);
+      break;
+    }
+    case ConvKind::WeightGrad: {
+      dnnl::convolution_backward_weights::primitive_desc pd(
+          {algo, g.src(Tag::any), g.weights(true), g.dst(Tag::any),
+           g.strides(), g.dilates(), g.padding(), g.padding()},
+          attr, engine, forwardHint());
+      addOperand(*p, DNNL_ARG_DIFF_WEIGHTS, true, g.weights(),
+                 pd.diff_weights_desc());
+      addOperand(*p, DNNL_ARG_DIFF_DST, false, g.dst(), pd.diff_dst_desc());
+      addOperand(*p, DNNL_ARG_SRC, false, g.src(), pd.src_desc());
+      finish(*p, dnnl::convolution_backward_weights(pd), pd);
+      break;
+    }
+    }
+    return p;
+  }
+
+  struct FreeDeleter {
+    void operator()(char *p) const { std::free(p); }
+  };
+  struct Buffer {
+    std::unique_ptr<char, FreeDeleter> data;
+    size_t size = 0;
+  };
+
+  dnnl::engine engine;
+  dnnl::stream stream;
+  std::map<Key, std::unique_ptr<ConvPlan>> plans;
+  Buffer buffers[kScratchBuffer + 1];
+};
+
+/// Runs a convolution kernel, recording oneDNN's errors (an unsupported
+/// configuration, memory exhaustion) on the context: the kernels are called
+/// from compiled code and must not throw.
+void runConv(dpcrt_context *ctx, const char *kernel, ConvKind kind,
+             const int64_t *dims, std::initializer_list<const void *> ptrs) {
+  Conv2d g(dims);
+  if (!checkConv(ctx, kernel, g))
+    return;
+  try {
+    ConvState::get().run(kind, g, dims, ptrs);
+  } catch (const dnnl::error &e) {
+    recordError(ctx, std::string(kernel) + ": oneDNN: " + e.what() +
+                         " (status " + std::to_string(e.status) + ")");
+  } catch (const std::exception &e) {
+    recordError(ctx, std::string(kernel) + ": " + e.what());
+  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -340,94 +510,27 @@ void dpcrt_conv2d_f32(dpcrt_context *ctx, float *out, const float *in,
                       const float *weight, const float *bias,
                       const int64_t *dims) {
   DPC_DISPATCH(conv2d_f32, ctx, out, in, weight, bias, dims);
-  Conv2d g(dims);
-  if (!checkConv(ctx, "conv2d", g))
-    return;
-  int64_t k = g.k(), l = g.l(), og = g.og(), chunk = chunkSamples(g);
-  bool direct = g.pointwise() && chunk == 1;
-  float *cols = direct ? nullptr : workspace(0, k * chunk * l);
-  float *block = chunk == 1 ? nullptr : workspace(1, og * chunk * l);
-  for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
-    int64_t nc = std::min(chunk, g.n - n0), ld = nc * l;
-    for (int64_t grp = 0; grp < g.groups; ++grp) {
-      const float *x = in + (n0 * g.c + grp * g.cg()) * g.h * g.w;
-      for (int64_t j = 0; cols && j < nc; ++j)
-        im2col(g, x + j * g.c * g.h * g.w, cols + j * l, ld);
-      // y [Og, nc * L] = W_g [Og, K] @ cols [K, nc * L]
-      float *y = block ? block : out + (n0 * g.o + grp * og) * l;
-      sgemm(false, false, og, ld, k, weight + grp * og * k, k,
-            cols ? cols : x, ld, 0.0f, y, ld);
-      if (block)
-        scatterChunk(g, n0, nc, grp, block, out);
-    }
-  }
   if (bias)
-    for (int64_t n = 0; n < g.n; ++n)
-      for (int64_t o = 0; o < g.o; ++o) {
-        float *y = out + (n * g.o + o) * l, b = bias[o];
-        for (int64_t i = 0; i < l; ++i)
-          y[i] += b;
-      }
+    runConv(ctx, "conv2d", ConvKind::ForwardBias, dims,
+            {out, in, weight, bias});
+  else
+    runConv(ctx, "conv2d", ConvKind::Forward, dims, {out, in, weight});
 }
 
 void dpcrt_conv2d_input_grad_f32(dpcrt_context *ctx, float *dx,
                                  const float *dy, const float *weight,
                                  const int64_t *dims) {
   DPC_DISPATCH(conv2d_input_grad_f32, ctx, dx, dy, weight, dims);
-  Conv2d g(dims);
-  if (!checkConv(ctx, "conv2d_input_grad", g))
-    return;
-  int64_t k = g.k(), l = g.l(), og = g.og(), chunk = chunkSamples(g);
-  bool direct = g.pointwise() && chunk == 1;
-  float *cols = direct ? nullptr : workspace(0, k * chunk * l);
-  float *block = chunk == 1 ? nullptr : workspace(1, og * chunk * l);
-  if (!direct)
-    std::fill(dx, dx + g.n * g.c * g.h * g.w, 0.0f);
-  for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
-    int64_t nc = std::min(chunk, g.n - n0), ld = nc * l;
-    for (int64_t grp = 0; grp < g.groups; ++grp) {
-      float *x = dx + (n0 * g.c + grp * g.cg()) * g.h * g.w;
-      const float *y = dy + (n0 * g.o + grp * og) * l;
-      if (block) {
-        gatherChunk(g, n0, nc, grp, dy, block);
-        y = block;
-      }
-      // dcols [K, nc * L] = W_g^T [K, Og] @ dy_g [Og, nc * L]
-      sgemm(true, false, k, ld, og, weight + grp * og * k, k, y, ld, 0.0f,
-            direct ? x : cols, ld);
-      for (int64_t j = 0; !direct && j < nc; ++j)
-        col2im(g, cols + j * l, ld, x + j * g.c * g.h * g.w);
-    }
-  }
+  runConv(ctx, "conv2d_input_grad", ConvKind::InputGrad, dims,
+          {dx, dy, weight});
 }
 
 void dpcrt_conv2d_weight_grad_f32(dpcrt_context *ctx, float *dweight,
                                   const float *dy, const float *in,
                                   const int64_t *dims) {
   DPC_DISPATCH(conv2d_weight_grad_f32, ctx, dweight, dy, in, dims);
-  Conv2d g(dims);
-  if (!checkConv(ctx, "conv2d_weight_grad", g))
-    return;
-  int64_t k = g.k(), l = g.l(), og = g.og(), chunk = chunkSamples(g);
-  bool direct = g.pointwise() && chunk == 1;
-  float *cols = direct ? nullptr : workspace(0, k * chunk * l);
-  float *block = chunk == 1 ? nullptr : workspace(1, og * chunk * l);
-  for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
-    int64_t nc = std::min(chunk, g.n - n0), ld = nc * l;
-    for (int64_t grp = 0; grp < g.groups; ++grp) {
-      const float *x = in + (n0 * g.c + grp * g.cg()) * g.h * g.w;
-      const float *y = dy + (n0 * g.o + grp * og) * l;
-      for (int64_t j = 0; cols && j < nc; ++j)
-        im2col(g, x + j * g.c * g.h * g.w, cols + j * l, ld);
-      if (block) {
-        gatherChunk(g, n0, nc, grp, dy, block);
-        y = block;
-      }
-      // dW_g [Og, K] (+)= dy_g [Og, nc * L] @ cols^T [nc * L, K]
-      sgemm(false, true, og, k, ld, y, ld, cols ? cols : x, ld,
-            n0 == 0 ? 0.0f : 1.0f, dweight + grp * og * k, k);
-    }
-  }
+  runConv(ctx, "conv2d_weight_grad", ConvKind::WeightGrad, dims,
+          {dweight, dy, in});
 }
 
 //===----------------------------------------------------------------------===//

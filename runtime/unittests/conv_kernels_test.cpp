@@ -1,7 +1,8 @@
 //===- conv_kernels_test.cpp - CNN kernels against naive references -------===//
 //
 // conv2d (forward, input and weight gradients; strides, padding, dilation,
-// groups, the 1x1 fast path), batch_norm (statistics, running statistics,
+// groups, 1x1 kernels, channel counts for which oneDNN picks blocked
+// layouts; cached primitives rerun with the same results), batch_norm (statistics, running statistics,
 // normalization, gradients), max/average/adaptive average pooling and
 // increment, each against a direct double-precision evaluation of its
 // definition. (Bitwise agreement of batch_norm and pooling with PyTorch is
@@ -13,6 +14,7 @@
 #include "test_util.h"
 
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <random>
 
@@ -93,42 +95,66 @@ TEST_F(ConvKernelsTest, Conv2dForwardAndGradients) {
       {2, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},  // same padding
       {2, 4, 9, 7, 6, 3, 2, 2, 1, 1, 0, 1, 1, 2, false}, // strided, grouped
       {2, 6, 11, 10, 6, 3, 3, 2, 2, 2, 2, 2, 2, 3, true}, // dilated
-      {3, 8, 5, 6, 5, 1, 1, 1, 1, 0, 0, 1, 1, 1, true},  // 1x1 fast path
+      {3, 8, 5, 6, 5, 1, 1, 1, 1, 0, 0, 1, 1, 1, true},  // 1x1
       {2, 8, 8, 8, 16, 1, 1, 2, 2, 0, 0, 1, 1, 1, false}, // strided 1x1
       {1, 4, 4, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 4, true},  // depthwise
+      // Channel counts for which oneDNN reorders into blocked layouts.
+      {2, 16, 8, 8, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, true},
+      {2, 32, 6, 6, 16, 1, 1, 1, 1, 0, 0, 1, 1, 1, false},
+      {3, 3, 12, 12, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, false},
   };
-  unsigned seed = 1;
-  for (const ConvCase &k : cases) {
-    SCOPED_TRACE(k.name());
-    int64_t inSize = k.n * k.c * k.h * k.w, wSize = k.o * (k.c / k.groups) * k.kh * k.kw,
-            outSize = k.n * k.o * k.oh() * k.ow();
-    std::vector<float> x = randomVector(inSize, seed++);
-    std::vector<float> w = randomVector(wSize, seed++);
-    std::vector<float> b = randomVector(k.o, seed++);
-    std::vector<float> dy = randomVector(outSize, seed++);
-    std::vector<int64_t> dims = k.dims();
+  struct Results {
+    std::vector<float> y, dx, dw;
+  };
+  std::vector<Results> first;
+  // The second pass reruns every geometry on primitives cached in the first,
+  // after the others have run (and possibly grown the shared buffers).
+  for (int pass = 0; pass < 2; ++pass) {
+    unsigned seed = 1;
+    for (size_t c = 0; c < std::size(cases); ++c) {
+      const ConvCase &k = cases[c];
+      SCOPED_TRACE(k.name() + (pass ? " (cached)" : ""));
+      int64_t inSize = k.n * k.c * k.h * k.w,
+              wSize = k.o * (k.c / k.groups) * k.kh * k.kw,
+              outSize = k.n * k.o * k.oh() * k.ow();
+      std::vector<float> x = randomVector(inSize, seed++);
+      std::vector<float> w = randomVector(wSize, seed++);
+      std::vector<float> b = randomVector(k.o, seed++);
+      std::vector<float> dy = randomVector(outSize, seed++);
+      std::vector<int64_t> dims = k.dims();
 
-    std::vector<double> wantY(outSize, 0.0), wantDx(inSize, 0.0),
-        wantDw(wSize, 0.0);
-    if (k.bias)
-      for (int64_t i = 0; i < outSize; ++i)
-        wantY[i] = b[(i / (k.oh() * k.ow())) % k.o];
-    k.forEachTerm([&](int64_t out, int64_t in, int64_t wt) {
-      wantY[out] += double(x[in]) * w[wt];
-      wantDx[in] += double(dy[out]) * w[wt];
-      wantDw[wt] += double(dy[out]) * x[in];
-    });
+      // NaN-filled outputs: the kernels must overwrite every element.
+      Results r{std::vector<float>(outSize, NAN),
+                std::vector<float>(inSize, NAN),
+                std::vector<float>(wSize, NAN)};
+      dpcrt_conv2d_f32(&ctx, r.y.data(), x.data(), w.data(),
+                       k.bias ? b.data() : nullptr, dims.data());
+      dpcrt_conv2d_input_grad_f32(&ctx, r.dx.data(), dy.data(), w.data(),
+                                  dims.data());
+      dpcrt_conv2d_weight_grad_f32(&ctx, r.dw.data(), dy.data(), x.data(),
+                                   dims.data());
+      if (pass == 1) {
+        EXPECT_EQ(r.y, first[c].y);
+        EXPECT_EQ(r.dx, first[c].dx);
+        EXPECT_EQ(r.dw, first[c].dw);
+        continue;
+      }
 
-    std::vector<float> y(outSize, NAN), dx(inSize, NAN), dw(wSize, NAN);
-    dpcrt_conv2d_f32(&ctx, y.data(), x.data(), w.data(),
-                     k.bias ? b.data() : nullptr, dims.data());
-    dpcrt_conv2d_input_grad_f32(&ctx, dx.data(), dy.data(), w.data(),
-                                dims.data());
-    dpcrt_conv2d_weight_grad_f32(&ctx, dw.data(), dy.data(), x.data(),
-                                 dims.data());
-    expectClose(y, wantY, 1e-5);
-    expectClose(dx, wantDx, 1e-5);
-    expectClose(dw, wantDw, 1e-5);
+      std::vector<double> wantY(outSize, 0.0), wantDx(inSize, 0.0),
+          wantDw(wSize, 0.0);
+      if (k.bias)
+        for (int64_t i = 0; i < outSize; ++i)
+          wantY[i] = b[(i / (k.oh() * k.ow())) % k.o];
+      k.forEachTerm([&](int64_t out, int64_t in, int64_t wt) {
+        wantY[out] += double(x[in]) * w[wt];
+        wantDx[in] += double(dy[out]) * w[wt];
+        wantDw[wt] += double(dy[out]) * x[in];
+      });
+      expectClose(r.y, wantY, 1e-5);
+      expectClose(r.dx, wantDx, 1e-5);
+      expectClose(r.dw, wantDw, 1e-5);
+      first.push_back(std::move(r));
+    }
   }
 }
 
