@@ -106,6 +106,12 @@ TEST_F(CudaCoreKernelsTest, FillCopyScaleDivide) {
   dpcrt_copy(&gpu, dOut, dIn, n * 4);
   expectClose(download(dOut, n), out, 0, "copy");
 
+  // From host memory (nn.constant copies from a global of model.so).
+  static const float constant[4] = {1.5f, -2.0f, 0.25f, 8.0f};
+  dpcrt_copy(&cpu, out.data(), constant, sizeof(constant));
+  dpcrt_copy(&gpu, dOut, constant, sizeof(constant));
+  expectClose(download(dOut, n), out, 0, "copy from host memory");
+
   // Overlapping ranges, as memmove.
   dpcrt_copy(&cpu, out.data() + 3, out.data(), 500 * 4);
   dpcrt_copy(&gpu, dOut + 3, dOut, 500 * 4);

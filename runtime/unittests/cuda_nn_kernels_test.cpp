@@ -93,11 +93,19 @@ public:
     EXPECT_EQ(cudaMalloc(&ptr, bytes()), cudaSuccess);
     EXPECT_EQ(cudaMemcpy(ptr, host.data(), bytes(), cudaMemcpyHostToDevice),
               cudaSuccess);
+    // cudaMemcpy from pageable memory may return before the data reaches
+    // the device, on the legacy default stream, which the context's
+    // non-blocking compute stream does not wait for.
+    EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
   }
   explicit DeviceBuffer(size_t n) : n(n) {
     EXPECT_EQ(cudaMalloc(&ptr, bytes()), cudaSuccess);
     // NaN bytes, so an element a kernel forgets to write shows.
     EXPECT_EQ(cudaMemset(ptr, 0xff, bytes()), cudaSuccess);
+    // cudaMemset is asynchronous (legacy default stream): without this wait
+    // it could land after a kernel on the non-blocking compute stream has
+    // written the buffer.
+    EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
   }
   ~DeviceBuffer() { cudaFree(ptr); }
   DeviceBuffer(const DeviceBuffer &) = delete;

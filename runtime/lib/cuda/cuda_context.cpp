@@ -11,6 +11,7 @@
 
 #include "dpc/runtime.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -38,6 +39,21 @@ int deviceCount() {
     cudaError_t status = cudaGetDeviceCount(&n);
     if (status != cudaSuccess) {
       cudaGetLastError(); // not sticky: clear it for later calls
+      // No GPU (or no NVIDIA driver at all, which reads as an insufficient
+      // driver) is the normal CPU case. A loaded driver that is older than
+      // this CUDA runtime, or any other failure, would otherwise look like
+      // a machine without GPUs and silently skip every GPU test.
+      bool driverLoaded = false;
+      if (std::FILE *version = std::fopen("/proc/driver/nvidia/version", "r")) {
+        driverLoaded = true;
+        std::fclose(version);
+      }
+      if (status != cudaErrorNoDevice &&
+          (status != cudaErrorInsufficientDriver || driverLoaded))
+        std::fprintf(stderr,
+                     "dpcrt: no CUDA device usable (cudaGetDeviceCount: %s: "
+                     "%s); the cuda backend is unavailable\n",
+                     cudaGetErrorName(status), cudaGetErrorString(status));
       return 0;
     }
     return n;

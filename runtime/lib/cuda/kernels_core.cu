@@ -524,6 +524,10 @@ void copy(dpcrt_context *ctx, void *out, const void *in, int64_t bytes) {
   if (bytes <= 0 || out == in)
     return;
   cudaStream_t stream = computeStream(ctx);
+  // `in` is usually device memory, but nn.constant lowers to a copy from a
+  // read-only global of model.so (host memory): cudaMemcpyDefault lets
+  // unified addressing pick the direction (DeviceToDevice would fail with
+  // cudaErrorInvalidValue on a host source).
   auto *o = static_cast<char *>(out);
   auto *i = static_cast<const char *>(in);
   if (o < i + bytes && i < o + bytes) {
@@ -534,12 +538,12 @@ void copy(dpcrt_context *ctx, void *out, const void *in, int64_t bytes) {
       return;
     if (failed(
             ctx,
-            cudaMemcpyAsync(tmp, in, bytes, cudaMemcpyDeviceToDevice, stream),
+            cudaMemcpyAsync(tmp, in, bytes, cudaMemcpyDefault, stream),
             "copy"))
       return;
     in = tmp;
   }
-  failed(ctx, cudaMemcpyAsync(out, in, bytes, cudaMemcpyDeviceToDevice, stream),
+  failed(ctx, cudaMemcpyAsync(out, in, bytes, cudaMemcpyDefault, stream),
          "copy");
 }
 
