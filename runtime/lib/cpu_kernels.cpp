@@ -116,8 +116,12 @@ void dpcrt_unary_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
   switch (kind) {
   case DPCRT_UNARY_RELU:
     // threshold_backward(dy, x, 0): zero where x <= 0 (NaN x passes dy).
-    for (int64_t i = 0; i < n; ++i)
-      dx[i] = saved[i] <= 0.0f ? 0.0f : dy[i];
+    // Both loads are unconditional, so that the select vectorizes (a load
+    // under the condition kept it a mispredicted branch per element).
+    for (int64_t i = 0; i < n; ++i) {
+      float g = dy[i];
+      dx[i] = saved[i] <= 0.0f ? 0.0f : g;
+    }
     return;
   case DPCRT_UNARY_TANH:
     // tanh_backward: dy * (1 - y*y).

@@ -395,9 +395,15 @@ float laneSum(const float *data, int64_t size) {
   return horizontalSum(acc);
 }
 
+// The loops with std::fma are compiled twice, for CPUs with and without FMA
+// instructions (the clone is picked when libdpcrt loads): both compute the
+// same values, std::fma being exact either way, but without the FMA clone
+// each one is a libm call.
+#define DPC_FMA_CLONES __attribute__((target_clones("fma", "default")))
+
 /// vec::map2_reduce_all((x - mean) * dy, x + y, x, dy, size), with the
 /// multiply-add that GCC fuses in PyTorch's AVX2 build.
-float laneDot(const float *x, float mean, const float *dy, int64_t size) {
+DPC_FMA_CLONES float laneDot(const float *x, float mean, const float *dy, int64_t size) {
   if (size < kLanes) {
     float s = size > 0 ? (x[0] - mean) * dy[0] : 0.0f;
     for (int64_t i = 1; i < size; ++i)
@@ -414,6 +420,23 @@ float laneDot(const float *x, float mean, const float *dy, int64_t size) {
   for (int64_t i = 0; i < size - d; ++i)
     acc[i] = std::fma(x[d + i] - mean, dy[d + i], acc[i]);
   return horizontalSum(acc);
+}
+
+/// y = x * alpha + beta, fused (batch_norm_cpu_contiguous_impl).
+DPC_FMA_CLONES void normalizePlane(float *y, const float *x, int64_t size,
+                                   float alpha, float beta) {
+  for (int64_t i = 0; i < size; ++i)
+    y[i] = std::fma(x[i], alpha, beta);
+}
+
+/// dx = (dy - gradMean - (x - mean) * k) * invstd * w, the multiply-add
+/// fused as in PyTorch's AVX2 build, the products in that order.
+DPC_FMA_CLONES void batchNormGradPlane(float *dx, const float *dy,
+                                       const float *x, int64_t size,
+                                       float mean, float k, float gradMean,
+                                       float invstd, float w) {
+  for (int64_t i = 0; i < size; ++i)
+    dx[i] = std::fma(-(x[i] - mean), k, dy[i] - gradMean) * invstd * w;
 }
 
 //===----------------------------------------------------------------------===//
@@ -590,12 +613,9 @@ void dpcrt_batch_norm_f32(dpcrt_context *ctx, float *out, float *saveMean,
     // batch_norm_cpu_contiguous_impl: y = x * alpha + beta, fused.
     float alpha = invstd * weight[ch];
     float beta = std::fma(-mean, alpha, bias[ch]);
-    for (int64_t b = 0; b < n; ++b) {
-      const float *x = in + (b * c + ch) * inner;
-      float *y = out + (b * c + ch) * inner;
-      for (int64_t i = 0; i < inner; ++i)
-        y[i] = std::fma(x[i], alpha, beta);
-    }
+    for (int64_t b = 0; b < n; ++b)
+      normalizePlane(out + (b * c + ch) * inner, in + (b * c + ch) * inner,
+                     inner, alpha, beta);
   }
 }
 
@@ -623,13 +643,10 @@ void dpcrt_batch_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dweight,
     float k = static_cast<float>(dotp) * invstd * invstd /
               static_cast<float>(count);
     float gradMean = static_cast<float>(sum / static_cast<double>(count));
-    for (int64_t b = 0; b < n; ++b) {
-      const float *x = in + (b * c + ch) * inner;
-      const float *g = dy + (b * c + ch) * inner;
-      float *d = dx + (b * c + ch) * inner;
-      for (int64_t i = 0; i < inner; ++i)
-        d[i] = std::fma(-(x[i] - mean), k, g[i] - gradMean) * invstd * w;
-    }
+    for (int64_t b = 0; b < n; ++b)
+      batchNormGradPlane(dx + (b * c + ch) * inner, dy + (b * c + ch) * inner,
+                         in + (b * c + ch) * inner, inner, mean, k, gradMean,
+                         invstd, w);
     dweight[ch] = static_cast<float>(dotp * invstd);
     dbias[ch] = static_cast<float>(sum);
   }

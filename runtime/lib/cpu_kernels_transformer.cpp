@@ -461,8 +461,11 @@ void dpcrt_masked_fill_f32(dpcrt_context *ctx, float *out, const float *in,
                [&](int64_t off, int64_t offMask) {
                  const float *x = in + off, *m = mask + offMask;
                  float *y = out + off;
-                 for (int64_t j = 0; j < inner; ++j)
-                   y[j] = m[j * innerMask] != 0.0f ? value : x[j];
+                 // x[j] loaded unconditionally: the select vectorizes.
+                 for (int64_t j = 0; j < inner; ++j) {
+                   float v = x[j];
+                   y[j] = m[j * innerMask] != 0.0f ? value : v;
+                 }
                });
 }
 
