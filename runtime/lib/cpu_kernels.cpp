@@ -11,6 +11,7 @@
 
 #include "context.h"
 #include "dispatch.h"
+#include "dnnl_eltwise.h"
 
 #include <cblas.h>
 
@@ -299,20 +300,29 @@ void dpcrt_cross_entropy_grad_f32(dpcrt_context *ctx, float *dlogits,
                                   int64_t c) {
   DPC_DISPATCH(cross_entropy_grad_f32, ctx, dlogits, dloss, logits, labels, n,
                c);
-  // nll_loss_backward puts g = -dloss / n at the label; log_softmax_backward
-  // then gives g * onehot - exp(log_softmax) * g.
-  float g = -(dloss[0] / static_cast<float>(n));
-  for (int64_t i = 0; i < n; ++i) {
-    const float *row = logits + i * c;
-    float *drow = dlogits + i * c;
+  for (int64_t i = 0; i < n; ++i)
     if (!checkLabel(ctx, "cross_entropy_grad", labels[i], i, c)) {
       std::fill(dlogits, dlogits + n * c, NAN);
       return;
     }
-    float shift = logSoftmaxShift(row, c);
+  // nll_loss_backward puts g = -dloss / n at the label; log_softmax_backward
+  // then gives g * onehot - exp(log_softmax) * g, with exp(log_softmax) the
+  // softmax, computed by oneDNN (vectorized exp) in place in dlogits. The
+  // forward's log-softmax stays scalar: oneDNN's softmax_log is off by
+  // 3.5e-6 (see dpcrt_softmax_f32).
+  float g = -(dloss[0] / static_cast<float>(n));
+  if (!dpc::dnnlSoftmax(ctx, "cross_entropy_grad", /*log=*/false,
+                        /*backward=*/false, dlogits, logits, nullptr, n, c,
+                        1)) {
+    std::fill(dlogits, dlogits + n * c, NAN);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    float *drow = dlogits + i * c;
+    int64_t label = labels[i];
     for (int64_t j = 0; j < c; ++j) {
-      float gj = j == labels[i] ? g : 0.0f;
-      drow[j] = gj - std::exp(row[j] - shift) * g;
+      float gj = j == label ? g : 0.0f;
+      drow[j] = gj - drow[j] * g;
     }
   }
 }

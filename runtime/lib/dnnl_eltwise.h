@@ -1,0 +1,34 @@
+//===- dnnl_eltwise.h - GELU and softmax on oneDNN --------------*- C++ -*-===//
+//
+// The element-wise transcendental kernels (GELU, softmax, log-softmax and
+// their gradients) run on oneDNN's jitted primitives, which vectorize exp
+// and erf as PyTorch's Sleef-based kernels do; scalar libm calls per element
+// cost 5-10x more. Errors are recorded on the context under `kernel`.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DPC_RUNTIME_DNNL_ELTWISE_H
+#define DPC_RUNTIME_DNNL_ELTWISE_H
+
+#include "dpc/abi.h"
+
+#include <cstdint>
+
+namespace dpc {
+
+/// out = gelu(x) (backward: out = dy * gelu'(x), from x). Both return
+/// false after recording an error.
+bool dnnlGelu(dpcrt_context *ctx, const char *kernel, bool tanhForm,
+              bool backward, float *out, const float *x, const float *dy,
+              int64_t n);
+
+/// Forward: out = (log-)softmax(in) over the middle dimension of
+/// [outer, size, inner]. Backward: out = dx from dy and the forward output
+/// y.
+bool dnnlSoftmax(dpcrt_context *ctx, const char *kernel, bool log,
+                 bool backward, float *out, const float *in, const float *y,
+                 int64_t outer, int64_t size, int64_t inner);
+
+} // namespace dpc
+
+#endif // DPC_RUNTIME_DNNL_ELTWISE_H
