@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs what the GPU checks need into gpu-bundle.tar.xz, for a machine with a
 # GPU but without LLVM/MLIR/LibTorch 1.13 (the lent device machine): dpc-run,
-# the unit tests and libdpcrt built here with the cuda backend, the shared
+# the unit tests, libdpcrt and its cuda plugin built here, the shared
 # libraries they need that such a machine may lack (MPI, OpenBLAS, ...; not
 # CUDA's, not the C/C++ runtime's), and the test and benchmark models,
 # compiled here. scripts/gpu-checks.sh runs them there, from a checkout of
@@ -19,19 +19,20 @@ python=/usr/bin/python3
 inputs=test/E2E/Inputs
 
 bash scripts/build.sh > /dev/null
-# (grep -q would close the pipe early: a SIGPIPE failure under pipefail.)
-if ! nm -D "$build/lib/libdpcrt.so" | grep ' U cudaGetDeviceCount' > /dev/null; then
-  echo "gpu-bundle: $build/lib/libdpcrt.so has no cuda backend (nvcc, cuBLAS, cuDNN" \
-       "and NCCL must be found at configure time)" >&2
+# The cuda backend is a plugin beside libdpcrt, which loads it at run time.
+if [ ! -f "$build/lib/libdpcrt_cuda.so" ]; then
+  echo "gpu-bundle: $build/lib has no libdpcrt_cuda.so, the cuda backend (nvcc, cuBLAS," \
+       "cuDNN and NCCL must be found at configure time)" >&2
   exit 1
 fi
 
 rm -rf "$bundle" gpu-bundle.tar.xz
 mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/cases" "$bundle/bench"
 cp "$build/bin/dpc-run" "$build/bin/dpcrt-unittests" "$bundle/bin/"
-cp "$build/lib/libdpcrt.so" "$bundle/lib/"
+# Side by side: libdpcrt looks for the plugin in its own directory.
+cp "$build/lib/libdpcrt.so" "$build/lib/libdpcrt_cuda.so" "$bundle/lib/"
 # Dependencies outside CUDA and the C/C++ runtime, which the GPU machine has.
-ldd "$build/lib/libdpcrt.so" "$build/bin/dpcrt-unittests" |
+ldd "$build/lib/libdpcrt.so" "$build/lib/libdpcrt_cuda.so" "$build/bin/dpcrt-unittests" |
   awk '$3 ~ /^\// { print $3 }' | sort -u |
   grep -Ev '/(libc|libm|libdl|libpthread|librt|libstdc\+\+|libgcc_s)\.so|/usr/local/cuda' |
   while read -r lib; do cp -L "$lib" "$bundle/lib/"; done

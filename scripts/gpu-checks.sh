@@ -45,10 +45,14 @@ check() { # name command...: PASS when the command succeeds
 }
 
 echo "bundle of commit $(cat "$bundle/COMMIT"), checkout at $(git rev-parse HEAD 2>/dev/null || echo '?')"
-missing=$(ldd "$bundle/lib/libdpcrt.so" | grep 'not found' || true)
-if [ -n "$missing" ]; then
-  echo "libdpcrt.so cannot load:"; echo "$missing"; exit 1
-fi
+# libdpcrt and the cuda plugin beside it, which libdpcrt dlopens (ldd would
+# not see a missing CUDA library of the plugin through libdpcrt).
+for lib in libdpcrt.so libdpcrt_cuda.so; do
+  missing=$(ldd "$bundle/lib/$lib" | grep 'not found' || true)
+  if [ -n "$missing" ]; then
+    echo "$lib cannot load:"; echo "$missing"; exit 1
+  fi
+done
 if [ "$gpu" = cuda ] && ! nvidia-smi -L > /dev/null 2>&1; then
   for name in unit-tests mlp cnn gpt dp bench; do report "$name" "skipped: no GPU"; done
   echo "gpu checks: $passed passed, $failed failed, $skipped skipped"

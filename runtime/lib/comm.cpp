@@ -135,7 +135,7 @@ void CommStream::run() {
 void drainPending(dpcrt_context *ctx) {
 #if DPC_HAVE_CUDA
   if (ctx->backend == BackendKind::Cuda)
-    return cuda::drainPending(ctx);
+    return cudaBackend().drainPending(ctx);
 #endif
   if (!ctx->commStream)
     return;
@@ -151,11 +151,6 @@ void drainPending(dpcrt_context *ctx) {
 // Out of line, where CommStream is complete.
 dpcrt_context::dpcrt_context() = default;
 dpcrt_context::~dpcrt_context() = default;
-
-#if !DPC_HAVE_CUDA
-// Without the cuda backend no device state is ever created.
-void dpc::cuda::DeviceStateDeleter::operator()(DeviceState *) const {}
-#endif
 
 extern "C" {
 

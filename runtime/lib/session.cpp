@@ -23,9 +23,7 @@
 #include "trace.h"
 #include "dpc/runtime.h"
 
-#if DPC_HAVE_CUDA
-#include "cuda/cuda_backend.h"
-#endif
+#include "cuda_backend_table.h"
 
 #include <algorithm>
 #include <climits>
@@ -91,7 +89,7 @@ void broadcast(void *data, int64_t bytes, MPI_Comm comm,
 
 #if DPC_HAVE_CUDA
 struct DeviceFree {
-  void operator()(void *p) const { cuda::release(p); }
+  void operator()(void *p) const { cudaBackend().release(p); }
 };
 using DeviceBuffer = std::unique_ptr<void, DeviceFree>;
 #endif
@@ -114,20 +112,24 @@ void localRanks(int &localRank, int &localCount) {
 
 /// The backend a session runs on: Auto takes the GPUs when this build has
 /// the cuda backend and every rank of this host can have a GPU of its own
-/// (NCCL does not run two ranks on one device), else the CPU.
+/// (NCCL does not run two ranks on one device), else the CPU. Only Cuda, and
+/// Auto on a machine with an NVIDIA driver, load the cuda plugin.
 Backend resolveBackend(Backend requested, int localCount) {
-  int devices = cudaDeviceCount();
   switch (requested) {
   case Backend::Cpu:
     return Backend::Cpu;
-  case Backend::Auto:
+  case Backend::Auto: {
+    int devices = cudaDeviceCount();
     return devices > 0 && devices >= localCount ? Backend::Cuda : Backend::Cpu;
+  }
   case Backend::Cuda:
     break;
   }
   if (!backendAvailable(Backend::Cuda))
     throw Error("backend 'cuda' is not available: this runtime was built "
                 "without CUDA");
+  requireCudaBackend();
+  int devices = cudaBackend().deviceCount();
   if (devices == 0)
     throw Error("backend 'cuda': no CUDA device found");
   if (devices < localCount)
@@ -273,8 +275,8 @@ void Session::Impl::openModule() {
     for (const WeightSpec &w : *list) {
       if (onCuda()) {
 #if DPC_HAVE_CUDA
-        cuda::copyToDevice(&ctx, slots[w.slot], weights + w.weightsOffset,
-                           w.numBytes());
+        cudaBackend().copyToDevice(&ctx, slots[w.slot],
+                                   weights + w.weightsOffset, w.numBytes());
 #endif
         continue;
       }
@@ -292,7 +294,7 @@ void Session::Impl::place(int64_t slot, int64_t bytes, const std::string &what,
     return;
   }
 #if DPC_HAVE_CUDA
-  deviceMemory[slot].reset(cuda::allocate(&ctx, bytes, what));
+  deviceMemory[slot].reset(cudaBackend().allocate(&ctx, bytes, what));
   slots[slot] = deviceMemory[slot].get();
   if (mirrored)
     memory[slot] = allocateSlot(bytes, what);
@@ -311,7 +313,7 @@ void Session::Impl::flushMirrors() {
       for (const auto &entry : tensors)
         if (entry.second.spec->slot == static_cast<int64_t>(slot))
           bytes = entry.second.spec->numBytes();
-      cuda::copyToDevice(&ctx, slots[slot], memory[slot].get(), bytes);
+      cudaBackend().copyToDevice(&ctx, slots[slot], memory[slot].get(), bytes);
     }
 #endif
 }
@@ -328,8 +330,8 @@ void Session::Impl::refreshMirror(int64_t slot) {
 #if DPC_HAVE_CUDA
   for (const auto &entry : tensors)
     if (entry.second.spec->slot == slot) {
-      cuda::copyToHost(&ctx, memory[slot].get(), slots[slot],
-                       entry.second.spec->numBytes());
+      cudaBackend().copyToHost(&ctx, memory[slot].get(), slots[slot],
+                               entry.second.spec->numBytes());
       return;
     }
 #else
@@ -395,13 +397,13 @@ void Session::Impl::distribute() {
 #if DPC_HAVE_CUDA
   if (onCuda()) {
     // NCCL carries the GPU's collectives, one rank included.
-    cuda::initCommunicator(&ctx);
+    cudaBackend().initCommunicator(&ctx);
     if (ctx.worldSize > 1)
       for (const auto *list : {&manifest.parameters, &manifest.buffers})
         for (const WeightSpec &w : *list)
-          cuda::broadcast(&ctx, slots[w.slot], w.numBytes(),
-                          "'" + w.name + "'");
-    cuda::synchronize(&ctx);
+          cudaBackend().broadcast(&ctx, slots[w.slot], w.numBytes(),
+                                  "'" + w.name + "'");
+    cudaBackend().synchronize(&ctx);
     if (!ctx.error.empty())
       throw Error(path + ": " + std::exchange(ctx.error, std::string()));
     return;
@@ -463,11 +465,20 @@ bool dpc::backendAvailable(Backend backend) {
 }
 
 int dpc::cudaDeviceCount() {
-#if DPC_HAVE_CUDA
-  return cuda::deviceCount();
-#else
-  return 0;
-#endif
+  // Without an NVIDIA driver there is no GPU to count: answer without
+  // loading the plugin, which maps CUDA's libraries (over 150 MB resident
+  // once initialized) into a process that will only use the CPU.
+  if (!nvidiaDriverPresent())
+    return 0;
+  const CudaBackendTable *table = loadCudaBackend();
+  return table ? table->deviceCount() : 0;
+}
+
+void dpc::requireCudaBackend() {
+  std::string why;
+  if (!loadCudaBackend(&why))
+    throw Error(
+        "the cuda backend (" DPC_CUDA_PLUGIN_FILE ") cannot be loaded: " + why);
 }
 
 Session::Session(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
@@ -489,7 +500,8 @@ Session Session::load(const std::string &path, const SessionOptions &options) {
     impl->ctx.backend = BackendKind::Cpu;
 #if DPC_HAVE_CUDA
     if (impl->backend == Backend::Cuda)
-      cuda::createState(&impl->ctx, localRank % cuda::deviceCount());
+      cudaBackend().createState(&impl->ctx,
+                                localRank % cudaBackend().deviceCount());
 #endif
     impl->openModule();
   });
@@ -538,28 +550,29 @@ float Session::step(const std::vector<const void *> &localBatch) {
 float Session::Impl::stepOnCuda(const std::vector<const void *> &localBatch) {
 #if DPC_HAVE_CUDA
   // The host thread that runs the step may not be the one that loaded.
-  cuda::makeCurrent(&ctx);
+  cudaBackend().makeCurrent(&ctx);
   flushMirrors();
   // Pageable host memory: each copy returns once its source is staged, so
   // the caller may reuse its batch right away.
   for (size_t i = 0; i < localBatch.size(); ++i)
-    cuda::copyToDevice(&ctx, slots[batch[i]->slot], localBatch[i],
-                       batch[i]->numBytes());
+    cudaBackend().copyToDevice(&ctx, slots[batch[i]->slot], localBatch[i],
+                               batch[i]->numBytes());
   if (ctx.worldSize > 1)
     for (const WeightSpec &w : manifest.buffers)
-      cuda::broadcast(&ctx, slots[w.slot], w.numBytes(),
-                      "buffer '" + w.name + "'");
+      cudaBackend().broadcast(&ctx, slots[w.slot], w.numBytes(),
+                              "buffer '" + w.name + "'");
   ctx.error.clear();
   if (tracer)
     tracer->setStep(ctx.step + 1);
   trainStep(&ctx, slots.data());
   drainPending(&ctx);
   // Kernels only enqueue work: their failures surface here.
-  cuda::synchronize(&ctx);
+  cudaBackend().synchronize(&ctx);
   raiseStepError();
   ++ctx.step;
   float loss = 0.0f;
-  cuda::copyToHost(&ctx, &loss, slots[manifest.loss.slot], sizeof(float));
+  cudaBackend().copyToHost(&ctx, &loss, slots[manifest.loss.slot],
+                           sizeof(float));
   refreshMirrors();
   return averageLoss(loss);
 #else
@@ -637,7 +650,7 @@ int64_t Session::memoryBytes() const {
   int64_t bytes = impl->slotBytes;
 #if DPC_HAVE_CUDA
   if (impl->onCuda())
-    bytes += static_cast<int64_t>(cuda::state(&impl->ctx).scratchBytes);
+    bytes += static_cast<int64_t>(cudaBackend().scratchBytes(&impl->ctx));
 #endif
   return bytes;
 }
@@ -737,8 +750,8 @@ void Session::Impl::restore(const std::string &file, bool weightsOnly) {
       for (const TensorView &v : views)
         if (v.name != "optimizer.step") {
           const TensorRef &t = tensors.at(v.name);
-          cuda::copyToDevice(&ctx, slots[t.spec->slot], t.data,
-                             t.spec->numBytes());
+          cudaBackend().copyToDevice(&ctx, slots[t.spec->slot], t.data,
+                                     t.spec->numBytes());
         }
 #endif
   });
@@ -751,12 +764,12 @@ void Session::Impl::restore(const std::string &file, bool weightsOnly) {
     for (const TensorView &v : views)
       if (v.name != "optimizer.step") {
         const TensorRef &t = tensors.at(v.name);
-        cuda::broadcast(&ctx, slots[t.spec->slot], t.spec->numBytes(),
-                        "'" + v.name + "'");
+        cudaBackend().broadcast(&ctx, slots[t.spec->slot], t.spec->numBytes(),
+                                "'" + v.name + "'");
       }
     if (!weightsOnly)
       broadcast(&ctx.step, sizeof(ctx.step), ctx.comm, "'optimizer.step'");
-    cuda::synchronize(&ctx);
+    cudaBackend().synchronize(&ctx);
     if (!ctx.error.empty())
       throw Error(path + ": " + std::exchange(ctx.error, std::string()));
     refreshMirrors();

@@ -168,8 +168,12 @@ Options parseArgs(int argc, char **argv) {
     throw Error(std::string("--backend ") + backendName(opts.backend) +
                 ": this dpc-run was built without the cuda backend; use "
                 "--backend cpu");
-  if (opts.backend == Backend::Cuda && cudaDeviceCount() == 0)
-    throw Error("--backend cuda: no CUDA device found");
+  if (opts.backend == Backend::Cuda) {
+    // A missing or broken plugin first: that is the problem to fix.
+    requireCudaBackend();
+    if (cudaDeviceCount() == 0)
+      throw Error("--backend cuda: no CUDA device found");
+  }
   return opts;
 }
 

@@ -246,11 +246,21 @@ enum class Backend { Auto, Cpu, Cuda };
 
 /// "auto", "cpu", "cuda".
 const char *backendName(Backend backend);
-/// Whether this build of the runtime has `backend` (Auto and Cpu always).
+/// Whether this build of the runtime has `backend` (Auto and Cpu always;
+/// Cuda when it was built with the cuda backend, whose plugin is only
+/// loaded when a session or requireCudaBackend needs it).
 bool backendAvailable(Backend backend);
 /// Number of CUDA devices this process can use; 0 without a GPU, without a
-/// driver, or in a build without the cuda backend.
+/// driver, in a build without the cuda backend, or when its plugin
+/// (libdpcrt_cuda.so) cannot be loaded. Without an NVIDIA driver it answers
+/// without loading the plugin.
 int cudaDeviceCount();
+/// Loads the cuda backend's plugin, libdpcrt_cuda.so (next to libdpcrt.so,
+/// else from the default library path), unless it is loaded already; throws
+/// "the cuda backend (libdpcrt_cuda.so) cannot be loaded: <reason>" when it
+/// cannot be (or the build has no cuda backend). Sessions on Backend::Cuda
+/// call it themselves; a tool calls it to fail before any other work.
+void requireCudaBackend();
 
 struct SessionOptions {
   /// Auto runs on the GPUs when the runtime has the cuda backend and every

@@ -1,17 +1,22 @@
 //===- cuda_backend.h - The CUDA backend of libdpcrt (internal) -*- C++ -*-===//
 //
-// Built only when CMake finds nvcc, cuBLAS, cuDNN and NCCL (DPC_HAVE_CUDA=1).
-// Every dpcrt_* entry point of the ABI dispatches on ctx->backend
-// (dispatch.h): a CUDA context runs the function of the same name in
-// dpc::cuda declared here, with the ABI's arguments unchanged. Tensor
+// Built only when CMake finds nvcc, cuBLAS, cuDNN and NCCL (DPC_HAVE_CUDA=1),
+// into the plugin libdpcrt_cuda.so, never into libdpcrt itself: this header
+// is the plugin's internal interface (and its unit tests'), while libdpcrt
+// sees only the table of function pointers that plugin.cpp fills from the
+// functions declared here (../cuda_backend_table.h). Every dpcrt_* entry
+// point of the ABI dispatches on ctx->backend (dispatch.h): a CUDA context
+// runs the function of the same name in dpc::cuda declared here, through
+// the table, with the ABI's arguments unchanged. Tensor
 // pointers (and `labels`, `indices`, `dloss`) are device pointers into the
 // session's device memory; `dims` arrays are host pointers into the module's
 // constants and are read on the host. Kernels are launched on the context's
 // compute stream and never synchronize it; errors are recorded with
 // recordError (the session raises them after the step), never thrown.
 //
-// Layout: cuda_context.cpp (device, streams, handles, memory, NCCL),
-// kernels_core.cu, kernels_conv.cu, kernels_transformer.cu, comm_cuda.cpp.
+// Layout: plugin.cpp (the table), cuda_context.cpp (device, streams,
+// handles, memory, NCCL), kernels_core.cu, kernels_conv.cu,
+// kernels_transformer.cu, comm_cuda.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -127,6 +132,9 @@ inline DeviceError *deviceError(dpcrt_context *ctx) {
 /// Sets up the device state of `ctx` on `device` (streams, handles, error
 /// record) and makes ctx a CUDA context; throws dpc::Error on failure.
 void createState(dpcrt_context *ctx, int device);
+/// Releases everything `state` owns, then the state (null is a no-op);
+/// libdpcrt's DeviceStateDeleter calls it through the table.
+void destroyState(DeviceState *state);
 /// Makes the context's device the calling thread's current device.
 void makeCurrent(dpcrt_context *ctx);
 

@@ -69,8 +69,10 @@ void makeCurrent(dpcrt_context *ctx) {
 }
 
 void createState(dpcrt_context *ctx, int device) {
-  auto owned =
-      std::unique_ptr<DeviceState, DeviceStateDeleter>(new DeviceState);
+  // Freed here on failure, without a round trip through libdpcrt's
+  // DeviceStateDeleter (which calls destroyState through the table).
+  auto owned = std::unique_ptr<DeviceState, void (*)(DeviceState *)>(
+      new DeviceState, destroyState);
   DeviceState &s = *owned;
   s.device = device;
   check(cudaSetDevice(device),
@@ -102,13 +104,11 @@ void createState(dpcrt_context *ctx, int device) {
         "allocating the kernel error record");
   check(cudaMemsetAsync(s.deviceError, 0, sizeof(DeviceError), s.compute),
         "clearing the kernel error record");
-  ctx->cuda = std::move(owned);
+  ctx->cuda.reset(owned.release());
   ctx->backend = BackendKind::Cuda;
 }
 
-} // namespace dpc::cuda
-
-void dpc::cuda::DeviceStateDeleter::operator()(DeviceState *s) const {
+void destroyState(DeviceState *s) {
   if (!s)
     return;
   // Teardown is best effort: a failed device cannot be cleaned up anyway.
@@ -137,8 +137,6 @@ void dpc::cuda::DeviceStateDeleter::operator()(DeviceState *s) const {
     cudaStreamDestroy(s->compute);
   delete s;
 }
-
-namespace dpc::cuda {
 
 void *allocate(dpcrt_context *ctx, int64_t bytes, const std::string &what) {
   size_t size = static_cast<size_t>(std::max<int64_t>(bytes, 1));
