@@ -82,9 +82,16 @@ def gpu_present():
 
 
 # GPU tests need a runtime built with the cuda backend and a GPU to run on;
-# elsewhere they report UNSUPPORTED.
-if getattr(config, "dpc_have_cuda", False) and gpu_present():
-    config.available_features.add("cuda-gpu")
+# elsewhere they report UNSUPPORTED. cuda-build: the backend (the plugin
+# libdpcrt_cuda.so) is built, whether or not a GPU is there.
+if getattr(config, "dpc_have_cuda", False):
+    config.available_features.add("cuda-build")
+    if gpu_present():
+        config.available_features.add("cuda-gpu")
+# libdpcrt's directory (beside dpc-run's bin/), for tests that load a copy.
+config.substitutions.append(
+    ("%dpc_lib_dir", os.path.join(os.path.dirname(config.dpc_tools_dir), "lib"))
+)
 
 
 def python_can_import(module):
