@@ -343,7 +343,7 @@ void train(const Options &opts) {
   int64_t units = dataParallel ? session.manifest().replicas : session.worldSize();
   if (opts.steps > 0)
     std::printf(
-        "done: %lld steps on %lld %s%s in %.3f s, %.1f samples/s, "
+        "done: %lld steps on %lld %s%s in %.6f s, %.1f samples/s, "
         "final loss %.6f, backend %s, %s memory: %lld bytes\n",
         static_cast<long long>(opts.steps), static_cast<long long>(units),
         dataParallel ? "replica" : "rank", units == 1 ? "" : "s", elapsed,
