@@ -24,12 +24,10 @@
 
 #include "context.h"
 #include "dispatch.h"
+#include "dnnl_eltwise.h"
+#include "kernel_shared.h"
 
-#include <cblas.h>
 #include <oneapi/dnnl/dnnl.hpp>
-#if DNNL_CPU_RUNTIME == DNNL_RUNTIME_OMP
-#include <omp.h>
-#endif
 
 #include <algorithm>
 #include <array>
@@ -44,6 +42,7 @@
 #include <vector>
 
 using dpc::recordError;
+using dpc::Pool2d;
 
 namespace {
 
@@ -51,29 +50,13 @@ namespace {
 // Convolution helpers
 //===----------------------------------------------------------------------===//
 
-struct Conv2d {
-  int64_t n, c, h, w, o, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, groups;
+/// A convolution's geometry with the oneDNN descriptions of its operands.
+struct Conv2d : dpc::Conv2dGeometry {
+  using Conv2dGeometry::Conv2dGeometry;
 
-  explicit Conv2d(const int64_t *d)
-      : n(d[DPCRT_CONV2D_N]), c(d[DPCRT_CONV2D_C]), h(d[DPCRT_CONV2D_H]),
-        w(d[DPCRT_CONV2D_W]), o(d[DPCRT_CONV2D_O]), kh(d[DPCRT_CONV2D_KH]),
-        kw(d[DPCRT_CONV2D_KW]), oh(d[DPCRT_CONV2D_OH]),
-        ow(d[DPCRT_CONV2D_OW]), sh(d[DPCRT_CONV2D_STRIDE_H]),
-        sw(d[DPCRT_CONV2D_STRIDE_W]), ph(d[DPCRT_CONV2D_PAD_H]),
-        pw(d[DPCRT_CONV2D_PAD_W]), dh(d[DPCRT_CONV2D_DILATION_H]),
-        dw(d[DPCRT_CONV2D_DILATION_W]), groups(d[DPCRT_CONV2D_GROUPS]) {}
-
-  /// Whether the geometry is consistent (oneDNN would reject most
-  /// inconsistencies too, but with a less helpful message).
-  bool valid() const {
-    for (int64_t v : {n, c, h, w, o, kh, kw, oh, ow, sh, sw, dh, dw, groups})
-      if (v < 1)
-        return false;
-    if (ph < 0 || pw < 0 || c % groups || o % groups)
-      return false;
-    return oh == (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1 &&
-           ow == (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
-  }
+  /// oneDNN would reject most inconsistencies too, but with a less helpful
+  /// message.
+  bool valid() const { return consistent(); }
 
   using Desc = dnnl::memory::desc;
   using Tag = dnnl::memory::format_tag;
@@ -101,12 +84,7 @@ struct Conv2d {
 bool checkConv(dpcrt_context *ctx, const char *kernel, const Conv2d &g) {
   if (g.valid())
     return true;
-  recordError(ctx, std::string(kernel) + ": invalid geometry (input [" +
-                       std::to_string(g.n) + ", " + std::to_string(g.c) +
-                       ", " + std::to_string(g.h) + ", " +
-                       std::to_string(g.w) + "], output channels " +
-                       std::to_string(g.o) + ", groups " +
-                       std::to_string(g.groups) + ")");
+  recordError(ctx, g.invalidMessage(kernel));
   return false;
 }
 
@@ -150,7 +128,7 @@ public:
   /// order plan() creates them).
   void run(ConvKind kind, const Conv2d &g, const int64_t *dims,
            std::initializer_list<const void *> ptrs) {
-    int threads = applyThreads();
+    int threads = dpc::applyDnnlThreads();
     Key key{};
     std::copy(dims, dims + DPCRT_CONV2D_NUM_DIMS, key.begin());
     key[DPCRT_CONV2D_NUM_DIMS] = static_cast<int64_t>(kind);
@@ -193,19 +171,6 @@ private:
   static constexpr size_t kScratchBuffer = 4;
 
   ConvState() : engine(dnnl::engine::kind::cpu, 0), stream(engine) {}
-
-  /// Gives oneDNN's OpenMP threads the cap the BLAS threads have:
-  /// dpc::setCpuThreads caps OpenBLAS when several ranks share a host, and
-  /// replica stages run BLAS on one thread per replica. The OpenMP setting
-  /// is per thread, hence set here on the thread that runs the kernel.
-  int applyThreads() {
-    int threads = std::max(1, openblas_get_num_threads());
-#if DNNL_CPU_RUNTIME == DNNL_RUNTIME_OMP
-    if (omp_get_max_threads() != threads)
-      omp_set_num_threads(threads);
-#endif
-    return threads;
-  }
 
   /// Buffer `slot` of this thread, at least `bytes` long and 64-byte aligned
   /// as oneDNN's jitted kernels prefer.
@@ -442,70 +407,6 @@ DPC_FMA_CLONES void batchNormGradPlane(float *dx, const float *dy,
 //===----------------------------------------------------------------------===//
 // Pooling helpers
 //===----------------------------------------------------------------------===//
-
-struct Pool2d {
-  int64_t planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw;
-
-  explicit Pool2d(const int64_t *d)
-      : planes(d[DPCRT_POOL2D_PLANES]), h(d[DPCRT_POOL2D_H]),
-        w(d[DPCRT_POOL2D_W]), oh(d[DPCRT_POOL2D_OH]), ow(d[DPCRT_POOL2D_OW]),
-        kh(d[DPCRT_POOL2D_KH]), kw(d[DPCRT_POOL2D_KW]),
-        sh(d[DPCRT_POOL2D_STRIDE_H]), sw(d[DPCRT_POOL2D_STRIDE_W]),
-        ph(d[DPCRT_POOL2D_PAD_H]), pw(d[DPCRT_POOL2D_PAD_W]),
-        dh(d[DPCRT_POOL2D_DILATION_H]), dw(d[DPCRT_POOL2D_DILATION_W]) {}
-
-  bool valid() const {
-    for (int64_t v : {h, w, oh, ow, kh, kw, sh, sw, dh, dw})
-      if (v < 1)
-        return false;
-    return planes >= 0 && ph >= 0 && pw >= 0;
-  }
-
-  /// The index (in its plane) of the first maximum of output (y, x)'s
-  /// window, as PyTorch's cpu_max_pool; -1 for a window of padding only.
-  int64_t argmax(const float *plane, int64_t y, int64_t x) const {
-    int64_t y0 = y * sh - ph, x0 = x * sw - pw;
-    int64_t y1 = std::min(y0 + (kh - 1) * dh + 1, h);
-    int64_t x1 = std::min(x0 + (kw - 1) * dw + 1, w);
-    while (y0 < 0)
-      y0 += dh;
-    while (x0 < 0)
-      x0 += dw;
-    int64_t index = y0 * w + x0;
-    float best = -std::numeric_limits<float>::infinity();
-    for (int64_t iy = y0; iy < y1; iy += dh)
-      for (int64_t ix = x0; ix < x1; ix += dw) {
-        float v = plane[iy * w + ix];
-        if (v > best || std::isnan(v)) {
-          best = v;
-          index = iy * w + ix;
-        }
-      }
-    return (y0 < y1 && x0 < x1) ? index : -1;
-  }
-
-  /// Output (y, x)'s average window, clipped to the input, and its divisor.
-  struct Window {
-    int64_t y0, y1, x0, x1, divisor;
-  };
-  Window avgWindow(int64_t y, int64_t x, bool countIncludePad,
-                   int64_t divisorOverride) const {
-    Window win;
-    win.y0 = y * sh - ph;
-    win.x0 = x * sw - pw;
-    win.y1 = std::min(win.y0 + kh, h + ph);
-    win.x1 = std::min(win.x0 + kw, w + pw);
-    int64_t poolSize = (win.y1 - win.y0) * (win.x1 - win.x0);
-    win.y0 = std::max<int64_t>(win.y0, 0);
-    win.x0 = std::max<int64_t>(win.x0, 0);
-    win.y1 = std::min(win.y1, h);
-    win.x1 = std::min(win.x1, w);
-    win.divisor = divisorOverride != 0 ? divisorOverride
-                  : countIncludePad    ? poolSize
-                                       : (win.y1 - win.y0) * (win.x1 - win.x0);
-    return win;
-  }
-};
 
 bool checkPool(dpcrt_context *ctx, const char *kernel, const Pool2d &g) {
   if (g.valid())

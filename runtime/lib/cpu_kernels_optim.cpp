@@ -22,26 +22,16 @@
 
 #include "context.h"
 #include "dispatch.h"
+#include "kernel_shared.h"
 
 #include <cmath>
 #include <string>
 
 using dpc::recordError;
+using dpc::AdamConstants;
+using dpc::adamConstants;
 
 namespace {
-
-/// The per-element constants of one Adam step, rounded to float as torch
-/// rounds them.
-struct AdamConstants {
-  float beta1, oneMinusBeta1;
-  float beta2, oneMinusBeta2;
-  float biasCorrection2Sqrt;
-  float eps;
-  float negStepSize;
-  float weightDecay;  // Adam: added to the gradient
-  float decayFactor;  // AdamW: 1 - lr * weight_decay
-  bool decoupled;
-};
 
 // The loop is compiled twice, for CPUs with and without FMA instructions;
 // the right clone is picked when libdpcrt is loaded. Both compute the same
@@ -87,26 +77,9 @@ void dpcrt_adam_update_f32(dpcrt_context *ctx, float *param, float *expAvg,
   }
   if (n <= 0)
     return;
-  // torch.optim.Adam keeps a per-parameter step that is incremented before
-  // use, so the first update runs with t = 1; the runtime's counter holds
-  // the steps already taken.
-  double t = static_cast<double>((ctx ? ctx->step : 0) + 1);
-  // Python float arithmetic, as in _single_tensor_adam: all in double.
-  double biasCorrection1 = 1.0 - std::pow(beta1, t);
-  double biasCorrection2 = 1.0 - std::pow(beta2, t);
-  double stepSize = lr / biasCorrection1;
-
-  AdamConstants c;
-  c.beta1 = static_cast<float>(beta1);
-  c.oneMinusBeta1 = static_cast<float>(1.0 - beta1);
-  c.beta2 = static_cast<float>(beta2);
-  c.oneMinusBeta2 = static_cast<float>(1.0 - beta2);
-  c.biasCorrection2Sqrt = static_cast<float>(std::sqrt(biasCorrection2));
-  c.eps = static_cast<float>(eps);
-  c.negStepSize = static_cast<float>(-stepSize);
-  c.weightDecay = static_cast<float>(weightDecay);
-  c.decayFactor = static_cast<float>(1.0 - lr * weightDecay);
-  c.decoupled = decoupledWeightDecay != 0;
+  AdamConstants c =
+      adamConstants(lr, beta1, beta2, eps, weightDecay,
+                    decoupledWeightDecay != 0, ctx ? ctx->step : 0);
   adamLoop(param, expAvg, expAvgSq, grad, n, c);
 }
 

@@ -54,7 +54,7 @@ public:
   void run(Op op, int64_t variant, int64_t a, int64_t b, int64_t c,
            std::initializer_list<std::pair<int, const void *>> ptrs,
            Make make) {
-    int threads = applyThreads();
+    int threads = dpc::applyDnnlThreads();
     // oneDNN's kernels split the work for the thread count they were
     // created with.
     Key key{static_cast<int64_t>(op), variant, a, b, c, threads};
@@ -71,17 +71,6 @@ private:
   using Key = std::array<int64_t, 6>;
 
   EltwiseState() : engine(dnnl::engine::kind::cpu, 0), stream(engine) {}
-
-  /// As ConvState::applyThreads: oneDNN's OpenMP threads get the cap that
-  /// dpc::setCpuThreads put on OpenBLAS, set on the calling thread.
-  static int applyThreads() {
-    int threads = std::max(1, openblas_get_num_threads());
-#if DNNL_CPU_RUNTIME == DNNL_RUNTIME_OMP
-    if (omp_get_max_threads() != threads)
-      omp_set_num_threads(threads);
-#endif
-    return threads;
-  }
 
   dnnl::engine engine;
   dnnl::stream stream;
@@ -167,6 +156,15 @@ bool guarded(dpcrt_context *ctx, const char *kernel, Body body) {
 }
 
 } // namespace
+
+int dpc::applyDnnlThreads() {
+  int threads = std::max(1, openblas_get_num_threads());
+#if DNNL_CPU_RUNTIME == DNNL_RUNTIME_OMP
+  if (omp_get_max_threads() != threads)
+    omp_set_num_threads(threads);
+#endif
+  return threads;
+}
 
 bool dpc::dnnlGelu(dpcrt_context *ctx, const char *kernel, bool tanhForm,
                    bool backward, float *out, const float *x, const float *dy,

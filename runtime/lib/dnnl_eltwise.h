@@ -16,6 +16,14 @@
 
 namespace dpc {
 
+/// Gives oneDNN's OpenMP threads the cap the BLAS threads have, on the
+/// calling thread (the OpenMP setting is per thread), and returns it:
+/// dpc::setCpuThreads caps OpenBLAS when several ranks share a host, and
+/// replica stages run BLAS on one thread per replica. oneDNN's kernels
+/// split their work for the thread count they were created with, so the
+/// callers key their cached primitives by it.
+int applyDnnlThreads();
+
 /// out = gelu(x) (backward: out = dy * gelu'(x), from x). Both return
 /// false after recording an error.
 bool dnnlGelu(dpcrt_context *ctx, const char *kernel, bool tanhForm,

@@ -24,6 +24,7 @@
 #define DPC_RUNTIME_LIB_CUDA_CUDA_BACKEND_H
 
 #include "../context.h"
+#include "../kernel_shared.h"
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>

@@ -25,6 +25,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "cuda_backend.h"
+#include "device_utils.cuh"
 
 #include <climits>
 #include <cmath>
@@ -37,53 +38,22 @@ using dpc::recordError;
 namespace dpc::cuda {
 namespace {
 
-/// Threads per block of the reduction kernels (a power of two: the trees
-/// below halve it).
-constexpr int kBlock = 256;
-
-/// The sum of `v` over the block by a fixed tree, in the type of `v`;
-/// every thread gets the result. Deterministic for a fixed kBlock.
-template <typename T> __device__ T blockSum(T v, T *shared) {
-  shared[threadIdx.x] = v;
-  __syncthreads();
-  for (int s = kBlock / 2; s > 0; s >>= 1) {
-    if (static_cast<int>(threadIdx.x) < s)
-      shared[threadIdx.x] = shared[threadIdx.x] + shared[threadIdx.x + s];
-    __syncthreads();
-  }
-  T result = shared[0];
-  __syncthreads();
-  return result;
-}
-
 //===----------------------------------------------------------------------===//
 // Convolution (cuDNN)
 //===----------------------------------------------------------------------===//
 
-struct Conv2d {
-  int64_t n, c, h, w, o, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, groups;
-
-  explicit Conv2d(const int64_t *d)
-      : n(d[DPCRT_CONV2D_N]), c(d[DPCRT_CONV2D_C]), h(d[DPCRT_CONV2D_H]),
-        w(d[DPCRT_CONV2D_W]), o(d[DPCRT_CONV2D_O]), kh(d[DPCRT_CONV2D_KH]),
-        kw(d[DPCRT_CONV2D_KW]), oh(d[DPCRT_CONV2D_OH]), ow(d[DPCRT_CONV2D_OW]),
-        sh(d[DPCRT_CONV2D_STRIDE_H]), sw(d[DPCRT_CONV2D_STRIDE_W]),
-        ph(d[DPCRT_CONV2D_PAD_H]), pw(d[DPCRT_CONV2D_PAD_W]),
-        dh(d[DPCRT_CONV2D_DILATION_H]), dw(d[DPCRT_CONV2D_DILATION_W]),
-        groups(d[DPCRT_CONV2D_GROUPS]) {}
+/// A convolution's geometry that cuDNN can take.
+struct Conv2d : Conv2dGeometry {
+  using Conv2dGeometry::Conv2dGeometry;
 
   /// The CPU kernels' check, plus cuDNN's int dimensions (and int element
   /// counts per tensor, which its 4-d descriptors compute strides in).
   bool valid() const {
-    for (int64_t v : {n, c, h, w, o, kh, kw, oh, ow, sh, sw, dh, dw, groups})
-      if (v < 1 || v > INT_MAX)
+    if (!consistent())
+      return false;
+    for (int64_t v : {n, c, h, w, o, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw})
+      if (v > INT_MAX)
         return false;
-    if (ph < 0 || pw < 0 || ph > INT_MAX || pw > INT_MAX || c % groups ||
-        o % groups)
-      return false;
-    if (oh != (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1 ||
-        ow != (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1)
-      return false;
     return n * c * h * w <= INT_MAX && n * o * oh * ow <= INT_MAX &&
            o * (c / groups) * kh * kw <= INT_MAX;
   }
@@ -92,11 +62,7 @@ struct Conv2d {
 bool checkConv(dpcrt_context *ctx, const char *kernel, const Conv2d &g) {
   if (g.valid())
     return true;
-  recordError(ctx, std::string(kernel) + ": invalid geometry (input [" +
-                       std::to_string(g.n) + ", " + std::to_string(g.c) + ", " +
-                       std::to_string(g.h) + ", " + std::to_string(g.w) +
-                       "], output channels " + std::to_string(g.o) +
-                       ", groups " + std::to_string(g.groups) + ")");
+  recordError(ctx, g.invalidMessage(kernel));
   return false;
 }
 
@@ -426,80 +392,16 @@ __global__ void batchNormGradKernel(float *dx, float *dweight, float *dbias,
 // Pooling
 //===----------------------------------------------------------------------===//
 
-struct Pool2d {
-  int64_t planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw;
-
-  explicit Pool2d(const int64_t *d)
-      : planes(d[DPCRT_POOL2D_PLANES]), h(d[DPCRT_POOL2D_H]),
-        w(d[DPCRT_POOL2D_W]), oh(d[DPCRT_POOL2D_OH]), ow(d[DPCRT_POOL2D_OW]),
-        kh(d[DPCRT_POOL2D_KH]), kw(d[DPCRT_POOL2D_KW]),
-        sh(d[DPCRT_POOL2D_STRIDE_H]), sw(d[DPCRT_POOL2D_STRIDE_W]),
-        ph(d[DPCRT_POOL2D_PAD_H]), pw(d[DPCRT_POOL2D_PAD_W]),
-        dh(d[DPCRT_POOL2D_DILATION_H]), dw(d[DPCRT_POOL2D_DILATION_W]) {}
-
-  bool valid() const {
-    for (int64_t v : {h, w, oh, ow, kh, kw, sh, sw, dh, dw})
-      if (v < 1)
-        return false;
-    return planes >= 0 && ph >= 0 && pw >= 0;
-  }
-
-  /// Pool2d::argmax of the CPU kernels, verbatim: the first maximum of
-  /// output (y, x)'s window (NaN wins), -1 for padding only.
-  __device__ int64_t argmax(const float *plane, int64_t y, int64_t x) const {
-    int64_t y0 = y * sh - ph, x0 = x * sw - pw;
-    int64_t y1 = min(y0 + (kh - 1) * dh + 1, h);
-    int64_t x1 = min(x0 + (kw - 1) * dw + 1, w);
-    while (y0 < 0)
-      y0 += dh;
-    while (x0 < 0)
-      x0 += dw;
-    int64_t index = y0 * w + x0;
-    float best = -INFINITY;
-    for (int64_t iy = y0; iy < y1; iy += dh)
-      for (int64_t ix = x0; ix < x1; ix += dw) {
-        float v = plane[iy * w + ix];
-        if (v > best || isnan(v)) {
-          best = v;
-          index = iy * w + ix;
-        }
-      }
-    return (y0 < y1 && x0 < x1) ? index : -1;
-  }
-
-  struct Window {
-    int64_t y0, y1, x0, x1, divisor;
-  };
-  /// Pool2d::avgWindow of the CPU kernels, verbatim.
-  __device__ Window avgWindow(int64_t y, int64_t x, bool countIncludePad,
-                              int64_t divisorOverride) const {
-    Window win;
-    win.y0 = y * sh - ph;
-    win.x0 = x * sw - pw;
-    win.y1 = min(win.y0 + kh, h + ph);
-    win.x1 = min(win.x0 + kw, w + pw);
-    int64_t poolSize = (win.y1 - win.y0) * (win.x1 - win.x0);
-    win.y0 = max(win.y0, int64_t{0});
-    win.x0 = max(win.x0, int64_t{0});
-    win.y1 = min(win.y1, h);
-    win.x1 = min(win.x1, w);
-    win.divisor = divisorOverride != 0 ? divisorOverride
-                  : countIncludePad    ? poolSize
-                                       : (win.y1 - win.y0) * (win.x1 - win.x0);
-    return win;
-  }
-
-  /// Outputs along one axis whose window (start o*stride - pad, extent
-  /// `span`) can contain input position i: [first, last], clipped. A
-  /// superset is fine (callers test membership); it only bounds the loops.
-  __device__ static void candidates(int64_t i, int64_t stride, int64_t pad,
-                                    int64_t span, int64_t outSize,
-                                    int64_t &first, int64_t &last) {
-    int64_t lo = i + pad - span + 1; // o * stride >= lo
-    first = lo <= 0 ? 0 : (lo + stride - 1) / stride;
-    last = min((i + pad) / stride, outSize - 1);
-  }
-};
+/// Outputs along one axis whose window (start o*stride - pad, extent
+/// `span`) can contain input position i: [first, last], clipped. A
+/// superset is fine (callers test membership); it only bounds the loops.
+__device__ void poolCandidates(int64_t i, int64_t stride, int64_t pad,
+                               int64_t span, int64_t outSize, int64_t &first,
+                               int64_t &last) {
+  int64_t lo = i + pad - span + 1; // o * stride >= lo
+  first = lo <= 0 ? 0 : (lo + stride - 1) / stride;
+  last = min((i + pad) / stride, outSize - 1);
+}
 
 bool checkPool(dpcrt_context *ctx, const char *kernel, const Pool2d &g) {
   if (g.valid())
@@ -508,13 +410,8 @@ bool checkPool(dpcrt_context *ctx, const char *kernel, const Pool2d &g) {
   return false;
 }
 
-#define GRID_STRIDE(i, total)                                                  \
-  for (int64_t i =                                                             \
-           blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;        \
-       i < (total); i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-
 __global__ void maxPoolKernel(float *out, const float *in, Pool2d g) {
-  GRID_STRIDE(i, g.planes * g.oh * g.ow) {
+  DPC_GRID_STRIDE(i, g.planes * g.oh * g.ow) {
     int64_t p = i / (g.oh * g.ow), y = i / g.ow % g.oh, x = i % g.ow;
     const float *plane = in + p * g.h * g.w;
     int64_t index = g.argmax(plane, y, x);
@@ -526,14 +423,14 @@ __global__ void maxPoolKernel(float *out, const float *in, Pool2d g) {
 /// over the windows whose first maximum it is (recomputed).
 __global__ void maxPoolGradKernel(float *dx, const float *dy, const float *in,
                                   Pool2d g) {
-  GRID_STRIDE(i, g.planes * g.h * g.w) {
+  DPC_GRID_STRIDE(i, g.planes * g.h * g.w) {
     int64_t p = i / (g.h * g.w), iy = i / g.w % g.h, ix = i % g.w;
     int64_t self = iy * g.w + ix;
     const float *plane = in + p * g.h * g.w;
     const float *d = dy + p * g.oh * g.ow;
     int64_t y0, y1, x0, x1;
-    Pool2d::candidates(iy, g.sh, g.ph, (g.kh - 1) * g.dh + 1, g.oh, y0, y1);
-    Pool2d::candidates(ix, g.sw, g.pw, (g.kw - 1) * g.dw + 1, g.ow, x0, x1);
+    poolCandidates(iy, g.sh, g.ph, (g.kh - 1) * g.dh + 1, g.oh, y0, y1);
+    poolCandidates(ix, g.sw, g.pw, (g.kw - 1) * g.dw + 1, g.ow, x0, x1);
     float grad = 0.0f;
     for (int64_t y = y0; y <= y1; ++y)
       for (int64_t x = x0; x <= x1; ++x)
@@ -545,7 +442,7 @@ __global__ void maxPoolGradKernel(float *dx, const float *dy, const float *in,
 
 __global__ void avgPoolKernel(float *out, const float *in, Pool2d g,
                               bool countIncludePad, int64_t divisorOverride) {
-  GRID_STRIDE(i, g.planes * g.oh * g.ow) {
+  DPC_GRID_STRIDE(i, g.planes * g.oh * g.ow) {
     int64_t p = i / (g.oh * g.ow), y = i / g.ow % g.oh, x = i % g.ow;
     const float *plane = in + p * g.h * g.w;
     auto win = g.avgWindow(y, x, countIncludePad, divisorOverride);
@@ -564,12 +461,12 @@ __global__ void avgPoolKernel(float *out, const float *in, Pool2d g,
 __global__ void avgPoolGradKernel(float *dx, const float *dy, Pool2d g,
                                   bool countIncludePad,
                                   int64_t divisorOverride) {
-  GRID_STRIDE(i, g.planes * g.h * g.w) {
+  DPC_GRID_STRIDE(i, g.planes * g.h * g.w) {
     int64_t p = i / (g.h * g.w), iy = i / g.w % g.h, ix = i % g.w;
     const float *d = dy + p * g.oh * g.ow;
     int64_t y0, y1, x0, x1;
-    Pool2d::candidates(iy, g.sh, g.ph, g.kh, g.oh, y0, y1);
-    Pool2d::candidates(ix, g.sw, g.pw, g.kw, g.ow, x0, x1);
+    poolCandidates(iy, g.sh, g.ph, g.kh, g.oh, y0, y1);
+    poolCandidates(ix, g.sw, g.pw, g.kw, g.ow, x0, x1);
     float grad = 0.0f;
     for (int64_t y = y0; y <= y1; ++y)
       for (int64_t x = x0; x <= x1; ++x) {
@@ -604,7 +501,7 @@ __global__ void globalAvgPoolKernel(float *out, const float *in, int64_t hw) {
 __global__ void adaptiveAvgPoolKernel(float *out, const float *in,
                                       int64_t planes, int64_t h, int64_t w,
                                       int64_t oh, int64_t ow) {
-  GRID_STRIDE(i, planes * oh * ow) {
+  DPC_GRID_STRIDE(i, planes * oh * ow) {
     int64_t p = i / (oh * ow), y = i / ow % oh, x = i % ow;
     const float *plane = in + p * h * w;
     int64_t y0 = startIndex(y, oh, h), y1 = endIndex(y, oh, h);
@@ -619,7 +516,7 @@ __global__ void adaptiveAvgPoolKernel(float *out, const float *in,
 
 __global__ void globalAvgPoolGradKernel(float *dx, const float *dy,
                                         int64_t planes, int64_t hw) {
-  GRID_STRIDE(i, planes * hw) { dx[i] = dy[i / hw] / static_cast<float>(hw); }
+  DPC_GRID_STRIDE(i, planes * hw) { dx[i] = dy[i / hw] / static_cast<float>(hw); }
 }
 
 /// One thread per input element: the deltas of the (possibly overlapping)
@@ -628,7 +525,7 @@ __global__ void globalAvgPoolGradKernel(float *dx, const float *dy,
 __global__ void adaptiveAvgPoolGradKernel(float *dx, const float *dy,
                                           int64_t planes, int64_t h, int64_t w,
                                           int64_t oh, int64_t ow) {
-  GRID_STRIDE(i, planes * h * w) {
+  DPC_GRID_STRIDE(i, planes * h * w) {
     int64_t p = i / (h * w), iy = i / w % h, ix = i % w;
     const float *d = dy + p * oh * ow;
     int64_t yBegin = iy * oh / h, yEnd = min(((iy + 1) * oh + h - 1) / h, oh);

@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "cuda_backend.h"
+#include "device_utils.cuh"
 
 #include <climits>
 #include <cmath>
@@ -29,11 +30,6 @@ namespace {
 constexpr int kThreads = 256;
 /// Dimensions a broadcasting or strided kernel takes by value.
 constexpr int kMaxRank = 8;
-
-#define DPC_GRID_STRIDE(i, n)                                                  \
-  for (int64_t i =                                                             \
-           blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;        \
-       i < (n); i += static_cast<int64_t>(blockDim.x) * gridDim.x)
 
 /// Launches `kernel` over n elements on the compute stream; records a
 /// launch failure under `name`.
@@ -259,21 +255,6 @@ __global__ void incrementKernel(int64_t *data, int64_t n, int64_t amount) {
 // Reductions
 //===----------------------------------------------------------------------===//
 
-/// Sums a double over the block with a fixed tree (deterministic); the
-/// result is valid in thread 0. `shared` holds blockDim.x doubles.
-__device__ double blockSum(double value, double *shared) {
-  shared[threadIdx.x] = value;
-  __syncthreads();
-  for (unsigned half = blockDim.x / 2; half > 0; half /= 2) {
-    if (threadIdx.x < half)
-      shared[threadIdx.x] += shared[threadIdx.x + half];
-    __syncthreads();
-  }
-  double total = shared[0];
-  __syncthreads();
-  return total;
-}
-
 /// The reduction of dpcrt_reduce_sum_f32, one warp per output element:
 /// lane l sums the reduced positions l, l + 32, ... in increasing order in
 /// double, then the lanes combine by a fixed shuffle tree. `st` holds the
@@ -426,18 +407,6 @@ __global__ void sgdKernel(float *param, float *momentumBuf, const float *grad,
     param[i] = param[i] + negLr * d;
   }
 }
-
-/// The float constants of one Adam step (cpu_kernels_optim.cpp).
-struct AdamConstants {
-  float beta1, oneMinusBeta1;
-  float beta2, oneMinusBeta2;
-  float biasCorrection2Sqrt;
-  float eps;
-  float negStepSize;
-  float weightDecay;
-  float decayFactor;
-  bool decoupled;
-};
 
 __global__ void adamKernel(float *param, float *expAvg, float *expAvgSq,
                            const float *grad, int64_t n, AdamConstants c) {
@@ -735,22 +704,9 @@ void adam_update_f32(dpcrt_context *ctx, float *param, float *exp_avg,
   }
   if (n <= 0)
     return;
-  // Host arithmetic identical to cpu_kernels_optim.cpp.
-  double t = static_cast<double>(ctx->step + 1);
-  double biasCorrection1 = 1.0 - std::pow(beta1, t);
-  double biasCorrection2 = 1.0 - std::pow(beta2, t);
-  double stepSize = lr / biasCorrection1;
-  AdamConstants c;
-  c.beta1 = static_cast<float>(beta1);
-  c.oneMinusBeta1 = static_cast<float>(1.0 - beta1);
-  c.beta2 = static_cast<float>(beta2);
-  c.oneMinusBeta2 = static_cast<float>(1.0 - beta2);
-  c.biasCorrection2Sqrt = static_cast<float>(std::sqrt(biasCorrection2));
-  c.eps = static_cast<float>(eps);
-  c.negStepSize = static_cast<float>(-stepSize);
-  c.weightDecay = static_cast<float>(weight_decay);
-  c.decayFactor = static_cast<float>(1.0 - lr * weight_decay);
-  c.decoupled = decoupled_weight_decay != 0;
+  // The CPU kernel's constants (kernel_shared.h).
+  AdamConstants c = adamConstants(lr, beta1, beta2, eps, weight_decay,
+                                  decoupled_weight_decay != 0, ctx->step);
   launch(ctx, "adam_update", n, adamKernel, param, exp_avg, exp_avg_sq, grad, n,
          c);
 }

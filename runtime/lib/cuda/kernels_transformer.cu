@@ -25,6 +25,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "cuda_backend.h"
+#include "device_utils.cuh"
 
 #include <climits>
 #include <cmath>
@@ -34,28 +35,6 @@ using dpc::recordError;
 
 namespace dpc::cuda {
 namespace {
-
-/// Threads per block of the row kernels (a power of two for the trees).
-constexpr int kBlock = 256;
-
-#define GRID_STRIDE(i, total)                                                  \
-  for (int64_t i =                                                             \
-           blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;        \
-       i < (total); i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-
-/// The sum of `v` over the block by a fixed tree; every thread gets it.
-template <typename T> __device__ T blockSum(T v, T *shared) {
-  shared[threadIdx.x] = v;
-  __syncthreads();
-  for (int s = kBlock / 2; s > 0; s >>= 1) {
-    if (static_cast<int>(threadIdx.x) < s)
-      shared[threadIdx.x] = shared[threadIdx.x] + shared[threadIdx.x + s];
-    __syncthreads();
-  }
-  T result = shared[0];
-  __syncthreads();
-  return result;
-}
 
 /// The CPU softmax's running maximum as a tree: NaN wins, else the larger.
 __device__ float maxOrNan(float a, float b) {
@@ -88,7 +67,7 @@ __device__ float tanhF(float v) { return static_cast<float>(tanh(double(v))); }
 __global__ void firstOutOfRangeKernel(unsigned long long *first,
                                       const int64_t *indices, int64_t n,
                                       int64_t limit) {
-  GRID_STRIDE(s, n) {
+  DPC_GRID_STRIDE(s, n) {
     if (indices[s] < 0 || indices[s] >= limit)
       atomicMin(first, static_cast<unsigned long long>(s));
   }
@@ -134,7 +113,7 @@ void checkRange(dpcrt_context *ctx, int32_t kind, const char *kernel,
 __global__ void embeddingKernel(float *out, const float *weight,
                                 const int64_t *indices, int64_t n,
                                 int64_t numWeights, int64_t dim) {
-  GRID_STRIDE(i, n * dim) {
+  DPC_GRID_STRIDE(i, n * dim) {
     int64_t k = indices[i / dim];
     out[i] = k < 0 || k >= numWeights ? NAN : weight[k * dim + i % dim];
   }
@@ -150,7 +129,7 @@ __global__ void embeddingGradKernel(float *dweight, const float *grad,
                                     const int64_t *indices, int64_t n,
                                     int64_t numWeights, int64_t dim,
                                     int64_t classes, int64_t paddingIdx) {
-  GRID_STRIDE(t, classes * dim) {
+  DPC_GRID_STRIDE(t, classes * dim) {
     int64_t r = t / dim, j = t % dim;
     for (int64_t s = 0; s < n; ++s) {
       int64_t k = indices[s];
@@ -241,7 +220,7 @@ __global__ void layerNormGradColumnKernel(float *dgamma, float *dbeta,
                                           const float *rowMean,
                                           const float *rowRstd, int64_t rows,
                                           int64_t cols) {
-  GRID_STRIDE(j, cols) {
+  DPC_GRID_STRIDE(j, cols) {
     float sg = 0.0f, sb = 0.0f;
     for (int64_t i = 0; i < rows; ++i) {
       float a = rowRstd[i], b = -a * rowMean[i];
@@ -268,7 +247,7 @@ constexpr float kKappa = 0.044715f;
 
 __global__ void geluKernel(bool tanhForm, float *out, const float *in,
                            int64_t n) {
-  GRID_STRIDE(i, n) {
+  DPC_GRID_STRIDE(i, n) {
     float x = in[i];
     if (!tanhForm) {
       out[i] = x * 0.5f * (1.0f + erfF(x * kSqrt1_2));
@@ -281,7 +260,7 @@ __global__ void geluKernel(bool tanhForm, float *out, const float *in,
 
 __global__ void geluGradKernel(bool tanhForm, float *dx, const float *dy,
                                const float *xs, int64_t n) {
-  GRID_STRIDE(i, n) {
+  DPC_GRID_STRIDE(i, n) {
     float v = xs[i];
     if (!tanhForm) {
       float cdf = 0.5f * (1.0f + erfF(v * kSqrt1_2));
@@ -334,7 +313,7 @@ __global__ void softmaxRowKernel(float *out, const float *in, int64_t size,
 /// inner > 1: one thread per (outer, inner) column, the CPU's loops.
 __global__ void softmaxColumnKernel(float *out, const float *in, int64_t outer,
                                     int64_t size, int64_t inner, bool log) {
-  GRID_STRIDE(t, outer * inner) {
+  DPC_GRID_STRIDE(t, outer * inner) {
     int64_t o = t / inner, r = t % inner;
     const float *x = in + o * size * inner + r;
     float *y = out + o * size * inner + r;
@@ -377,7 +356,7 @@ __global__ void softmaxGradRowKernel(float *dx, const float *dy, const float *y,
 __global__ void softmaxGradColumnKernel(float *dx, const float *dy,
                                         const float *y, int64_t outer,
                                         int64_t size, int64_t inner, bool log) {
-  GRID_STRIDE(t, outer * inner) {
+  DPC_GRID_STRIDE(t, outer * inner) {
     int64_t base = t / inner * size * inner + t % inner;
     const float *g = dy + base, *out = y + base;
     float *d = dx + base;
@@ -412,7 +391,7 @@ __global__ void nllLossKernel(float *loss, const float *input,
 __global__ void nllLossGradKernel(float *dinput, const float *dloss,
                                   const int64_t *labels, int64_t n, int64_t c) {
   float g = -(dloss[0] / static_cast<float>(n));
-  GRID_STRIDE(i, n) {
+  DPC_GRID_STRIDE(i, n) {
     int64_t label = labels[i];
     if (label >= 0 && label < c)
       dinput[i * c + label] = g;

@@ -1,0 +1,177 @@
+//===- kernel_shared.h - Arithmetic the CPU and CUDA kernels share -*- C++ -*-===//
+//
+// The pieces of the kernels that must be the same on both backends, written
+// once: the convolution and pooling geometries (the pooling windows compiled
+// for host and device, so the CUDA kernels pick exactly the CPU's window and
+// first maximum) and the float constants of an Adam step (computed on the
+// host in double and rounded to float where torch 1.13 rounds them).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DPC_RUNTIME_LIB_KERNEL_SHARED_H
+#define DPC_RUNTIME_LIB_KERNEL_SHARED_H
+
+#include "dpc/abi.h"
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+#ifdef __CUDACC__
+#define DPC_HOST_DEVICE __host__ __device__
+#else
+#define DPC_HOST_DEVICE
+#endif
+
+namespace dpc {
+
+/// The geometry of a 2-d convolution (abi.h's dpcrt_conv2d_dim).
+struct Conv2dGeometry {
+  int64_t n, c, h, w, o, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, groups;
+
+  explicit Conv2dGeometry(const int64_t *d)
+      : n(d[DPCRT_CONV2D_N]), c(d[DPCRT_CONV2D_C]), h(d[DPCRT_CONV2D_H]),
+        w(d[DPCRT_CONV2D_W]), o(d[DPCRT_CONV2D_O]), kh(d[DPCRT_CONV2D_KH]),
+        kw(d[DPCRT_CONV2D_KW]), oh(d[DPCRT_CONV2D_OH]),
+        ow(d[DPCRT_CONV2D_OW]), sh(d[DPCRT_CONV2D_STRIDE_H]),
+        sw(d[DPCRT_CONV2D_STRIDE_W]), ph(d[DPCRT_CONV2D_PAD_H]),
+        pw(d[DPCRT_CONV2D_PAD_W]), dh(d[DPCRT_CONV2D_DILATION_H]),
+        dw(d[DPCRT_CONV2D_DILATION_W]), groups(d[DPCRT_CONV2D_GROUPS]) {}
+
+  /// Positive sizes, channels divisible by the groups, and the output size
+  /// torch computes for this input, kernel, stride, padding and dilation.
+  bool consistent() const {
+    for (int64_t v : {n, c, h, w, o, kh, kw, oh, ow, sh, sw, dh, dw, groups})
+      if (v < 1)
+        return false;
+    if (ph < 0 || pw < 0 || c % groups || o % groups)
+      return false;
+    return oh == (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1 &&
+           ow == (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
+  }
+
+  /// The error of `kernel` for a geometry it cannot run.
+  std::string invalidMessage(const char *kernel) const {
+    return std::string(kernel) + ": invalid geometry (input [" +
+           std::to_string(n) + ", " + std::to_string(c) + ", " +
+           std::to_string(h) + ", " + std::to_string(w) +
+           "], output channels " + std::to_string(o) + ", groups " +
+           std::to_string(groups) + ")";
+  }
+};
+
+/// The geometry of 2-d pooling (abi.h's dpcrt_pool2d_dim).
+struct Pool2d {
+  int64_t planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw;
+
+  explicit Pool2d(const int64_t *d)
+      : planes(d[DPCRT_POOL2D_PLANES]), h(d[DPCRT_POOL2D_H]),
+        w(d[DPCRT_POOL2D_W]), oh(d[DPCRT_POOL2D_OH]), ow(d[DPCRT_POOL2D_OW]),
+        kh(d[DPCRT_POOL2D_KH]), kw(d[DPCRT_POOL2D_KW]),
+        sh(d[DPCRT_POOL2D_STRIDE_H]), sw(d[DPCRT_POOL2D_STRIDE_W]),
+        ph(d[DPCRT_POOL2D_PAD_H]), pw(d[DPCRT_POOL2D_PAD_W]),
+        dh(d[DPCRT_POOL2D_DILATION_H]), dw(d[DPCRT_POOL2D_DILATION_W]) {}
+
+  bool valid() const {
+    for (int64_t v : {h, w, oh, ow, kh, kw, sh, sw, dh, dw})
+      if (v < 1)
+        return false;
+    return planes >= 0 && ph >= 0 && pw >= 0;
+  }
+
+  static DPC_HOST_DEVICE int64_t smaller(int64_t a, int64_t b) {
+    return a < b ? a : b;
+  }
+  static DPC_HOST_DEVICE int64_t larger(int64_t a, int64_t b) {
+    return a < b ? b : a;
+  }
+
+  /// The index (in its plane) of the first maximum of output (y, x)'s
+  /// window, NaN winning, as PyTorch's cpu_max_pool; -1 for a window of
+  /// padding only.
+  DPC_HOST_DEVICE int64_t argmax(const float *plane, int64_t y,
+                                 int64_t x) const {
+    int64_t y0 = y * sh - ph, x0 = x * sw - pw;
+    int64_t y1 = smaller(y0 + (kh - 1) * dh + 1, h);
+    int64_t x1 = smaller(x0 + (kw - 1) * dw + 1, w);
+    while (y0 < 0)
+      y0 += dh;
+    while (x0 < 0)
+      x0 += dw;
+    int64_t index = y0 * w + x0;
+    float best = -INFINITY;
+    for (int64_t iy = y0; iy < y1; iy += dh)
+      for (int64_t ix = x0; ix < x1; ix += dw) {
+        float v = plane[iy * w + ix];
+        if (v > best || v != v) { // v != v: NaN
+          best = v;
+          index = iy * w + ix;
+        }
+      }
+    return (y0 < y1 && x0 < x1) ? index : -1;
+  }
+
+  /// Output (y, x)'s average window, clipped to the input, and its divisor.
+  struct Window {
+    int64_t y0, y1, x0, x1, divisor;
+  };
+  DPC_HOST_DEVICE Window avgWindow(int64_t y, int64_t x, bool countIncludePad,
+                                   int64_t divisorOverride) const {
+    Window win;
+    win.y0 = y * sh - ph;
+    win.x0 = x * sw - pw;
+    win.y1 = smaller(win.y0 + kh, h + ph);
+    win.x1 = smaller(win.x0 + kw, w + pw);
+    int64_t poolSize = (win.y1 - win.y0) * (win.x1 - win.x0);
+    win.y0 = larger(win.y0, 0);
+    win.x0 = larger(win.x0, 0);
+    win.y1 = smaller(win.y1, h);
+    win.x1 = smaller(win.x1, w);
+    win.divisor = divisorOverride != 0 ? divisorOverride
+                  : countIncludePad    ? poolSize
+                                       : (win.y1 - win.y0) * (win.x1 - win.x0);
+    return win;
+  }
+};
+
+/// The per-element constants of one Adam step, rounded to float as torch
+/// rounds them.
+struct AdamConstants {
+  float beta1, oneMinusBeta1;
+  float beta2, oneMinusBeta2;
+  float biasCorrection2Sqrt;
+  float eps;
+  float negStepSize;
+  float weightDecay; // Adam: added to the gradient
+  float decayFactor; // AdamW: 1 - lr * weight_decay
+  bool decoupled;
+};
+
+/// The constants of the Adam step after `stepsTaken` steps. torch.optim.Adam
+/// keeps a per-parameter step that is incremented before use, so the first
+/// update runs with t = 1; the bias corrections and the step size are
+/// Python float arithmetic (_single_tensor_adam), i.e. double.
+inline AdamConstants adamConstants(double lr, double beta1, double beta2,
+                                   double eps, double weightDecay,
+                                   bool decoupled, int64_t stepsTaken) {
+  double t = static_cast<double>(stepsTaken + 1);
+  double biasCorrection1 = 1.0 - std::pow(beta1, t);
+  double biasCorrection2 = 1.0 - std::pow(beta2, t);
+  double stepSize = lr / biasCorrection1;
+  AdamConstants c;
+  c.beta1 = static_cast<float>(beta1);
+  c.oneMinusBeta1 = static_cast<float>(1.0 - beta1);
+  c.beta2 = static_cast<float>(beta2);
+  c.oneMinusBeta2 = static_cast<float>(1.0 - beta2);
+  c.biasCorrection2Sqrt = static_cast<float>(std::sqrt(biasCorrection2));
+  c.eps = static_cast<float>(eps);
+  c.negStepSize = static_cast<float>(-stepSize);
+  c.weightDecay = static_cast<float>(weightDecay);
+  c.decayFactor = static_cast<float>(1.0 - lr * weightDecay);
+  c.decoupled = decoupled;
+  return c;
+}
+
+} // namespace dpc
+
+#endif // DPC_RUNTIME_LIB_KERNEL_SHARED_H
