@@ -3,7 +3,7 @@
 // A model.so produced by `dpc` exports three symbols and calls the dpcrt_*
 // kernel entry points below, which libdpcrt exports. The kernels take the
 // opaque context first so that one model.so runs on any backend: the context
-// knows whether it is the CPU or (later) the CUDA backend, and which stream a
+// knows whether it is the CPU or the CUDA backend, and which stream a
 // call belongs to. Nothing in this header may change meaning without bumping
 // DPC_ABI_VERSION; the runtime refuses a module whose version differs.
 //
@@ -173,18 +173,17 @@ enum dpcrt_conv2d_dim {
   DPCRT_CONV2D_NUM_DIMS = 16,
 };
 // out [N,O,OH,OW] = conv2d(in [N,C,H,W], weight [O,C/groups,KH,KW]) + bias
-// [O] (bias may be null), zero padding. im2col + one GEMM per sample and
-// group; the im2col buffer is per thread and grows once.
+// [O] (bias may be null), zero padding (oneDNN on the CPU, cuDNN on CUDA).
 void dpcrt_conv2d_f32(dpcrt_context *ctx, float *out, const float *in,
                       const float *weight, const float *bias,
                       const int64_t *dims);
-// dx [N,C,H,W] = the gradient of conv2d's input for dy [N,O,OH,OW]
-// (weight^T @ dy per sample and group, then col2im). Overwrites dx.
+// dx [N,C,H,W] = the gradient of conv2d's input for dy [N,O,OH,OW].
+// Overwrites dx.
 void dpcrt_conv2d_input_grad_f32(dpcrt_context *ctx, float *dx,
                                  const float *dy, const float *weight,
                                  const int64_t *dims);
-// dweight [O,C/groups,KH,KW] = sum over the batch of dy @ im2col(in)^T.
-// Overwrites dweight.
+// dweight [O,C/groups,KH,KW] = the gradient of conv2d's weight for dy
+// [N,O,OH,OW], summed over the batch. Overwrites dweight.
 void dpcrt_conv2d_weight_grad_f32(dpcrt_context *ctx, float *dweight,
                                   const float *dy, const float *in,
                                   const int64_t *dims);
