@@ -32,12 +32,9 @@ using namespace dpc;
 std::optional<LogicalResult> dpc::lowerReplicaOp(RuntimeCallBuilder &rt,
                                                  Operation *op) {
   OpBuilder &b = rt.builder();
+  // RuntimeCallBuilder::offsetPtr: i64 offsets (a GEPArg constant is int32).
   auto offsetPtr = [&](Value base, int64_t bytes) {
-    if (bytes == 0)
-      return base;
-    return b.create<LLVM::GEPOp>(rt.getLoc(), rt.ptrType(), b.getI8Type(), base,
-                                 ArrayRef<LLVM::GEPArg>{bytes})
-        .getResult();
+    return bytes == 0 ? base : rt.offsetPtr(base, bytes);
   };
   return llvm::TypeSwitch<Operation *, std::optional<LogicalResult>>(op)
       .Case([&](dp::ScatterOp o) {

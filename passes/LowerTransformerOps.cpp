@@ -50,9 +50,9 @@ Value offsetPtr(RuntimeCallBuilder &rt, Value base, int64_t elements,
                 int64_t bytes) {
   if (elements == 0)
     return base;
-  OpBuilder &b = rt.builder();
-  return b.create<LLVM::GEPOp>(rt.getLoc(), rt.ptrType(), b.getI8Type(), base,
-                               ArrayRef<LLVM::GEPArg>{elements * bytes});
+  // RuntimeCallBuilder::offsetPtr: an i64 offset (a GEPArg constant is
+  // int32 and would truncate offsets of 2 GiB and more).
+  return rt.offsetPtr(base, elements * bytes);
 }
 
 /// One dpcrt_strided_copy over `shape`.

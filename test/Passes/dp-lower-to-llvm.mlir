@@ -15,7 +15,8 @@
 // CHECK-NOT: @dpcrt_unary_f32
 // CHECK: llvm.call @dpcrt_fill_f32(%[[CTX]]
 // Replica 1's rows of x begin 4 rows x 6 floats = 96 bytes in.
-// CHECK: %[[X1:.*]] = llvm.getelementptr %{{.*}}[96] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK: %[[B96_X1:.*]] = llvm.mlir.constant(96 : i64) : i64
+// CHECK-NEXT: %[[X1:.*]] = llvm.getelementptr %{{.*}}[%[[B96_X1]]] : (!llvm.ptr, i64) -> !llvm.ptr, i8
 // CHECK: %[[ENV:.*]] = llvm.alloca %{{.*}} x !llvm.ptr
 // CHECK: llvm.store %[[X1]], %{{.*}} : !llvm.ptr, !llvm.ptr
 // CHECK: %[[FNS:.*]] = llvm.alloca %{{.*}} x !llvm.ptr

@@ -117,13 +117,15 @@
 
 // slice from element 1 (4 bytes in); slice_grad zero-fills its 64
 // elements, then copies into them from element 1.
-// CHECK: %[[FROM:.*]] = llvm.getelementptr %[[LN]][4] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK: %[[B4_FROM:.*]] = llvm.mlir.constant(4 : i64) : i64
+// CHECK-NEXT: %[[FROM:.*]] = llvm.getelementptr %[[LN]][%[[B4_FROM]]] : (!llvm.ptr, i64) -> !llvm.ptr, i8
 // CHECK: %{{.*}} = llvm.mlir.addressof @[[SLICE]] : !llvm.ptr
 // CHECK-NEXT: llvm.call @dpcrt_strided_copy(%[[CTX]], %[[SL:[^,]*]], %[[FROM]],
 // CHECK: %[[N64:.*]] = llvm.mlir.constant(64 : i64) : i64
 // CHECK-NEXT: %[[ZERO:.*]] = llvm.mlir.constant(0.000000e+00 : f32) : f32
 // CHECK-NEXT: llvm.call @dpcrt_fill_f32(%[[CTX]], %[[SLG:[^,]*]], %[[N64]], %[[ZERO]])
-// CHECK-NEXT: %[[TO:.*]] = llvm.getelementptr %[[SLG]][4] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK-NEXT: %[[B4_TO:.*]] = llvm.mlir.constant(4 : i64) : i64
+// CHECK-NEXT: %[[TO:.*]] = llvm.getelementptr %[[SLG]][%[[B4_TO]]] : (!llvm.ptr, i64) -> !llvm.ptr, i8
 // CHECK: %{{.*}} = llvm.mlir.addressof @[[SLICE_GRAD]] : !llvm.ptr
 // CHECK-NEXT: llvm.call @dpcrt_strided_copy(%[[CTX]], %[[TO]], %[[SL]],
 
@@ -131,12 +133,14 @@
 // writes piece 1 at the start and piece 0 after 3 rows (96 bytes in).
 // CHECK: %{{.*}} = llvm.mlir.addressof @[[SPLIT0]] : !llvm.ptr
 // CHECK-NEXT: llvm.call @dpcrt_strided_copy(%[[CTX]], %[[P0:[^,]*]], %[[LN]],
-// CHECK: %[[ROW1:.*]] = llvm.getelementptr %[[LN]][32] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK: %[[B32_ROW1:.*]] = llvm.mlir.constant(32 : i64) : i64
+// CHECK-NEXT: %[[ROW1:.*]] = llvm.getelementptr %[[LN]][%[[B32_ROW1]]] : (!llvm.ptr, i64) -> !llvm.ptr, i8
 // CHECK: %{{.*}} = llvm.mlir.addressof @[[SPLIT1]] : !llvm.ptr
 // CHECK-NEXT: llvm.call @dpcrt_strided_copy(%[[CTX]], %[[P1:[^,]*]], %[[ROW1]],
 // CHECK: %{{.*}} = llvm.mlir.addressof @[[CONCAT0]] : !llvm.ptr
 // CHECK-NEXT: llvm.call @dpcrt_strided_copy(%[[CTX]], %[[C:[^,]*]], %[[P1]],
-// CHECK: %[[AT3:.*]] = llvm.getelementptr %[[C]][96] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK: %[[B96_AT3:.*]] = llvm.mlir.constant(96 : i64) : i64
+// CHECK-NEXT: %[[AT3:.*]] = llvm.getelementptr %[[C]][%[[B96_AT3]]] : (!llvm.ptr, i64) -> !llvm.ptr, i8
 // CHECK: %{{.*}} = llvm.mlir.addressof @[[CONCAT1]] : !llvm.ptr
 // CHECK-NEXT: llvm.call @dpcrt_strided_copy(%[[CTX]], %[[AT3]], %[[P0]],
 
