@@ -122,11 +122,13 @@ int64_t dpc::getPlannedOffset(Value v) {
 
 namespace {
 
-/// Loads the pointer in slot `index` of `slots`.
+/// Loads the pointer in slot `index` of `slots`. Slots are one per
+/// argument of @train_step plus two, so the index fits a GEPArg's int32.
 Value loadSlot(OpBuilder &b, Location loc, Value slots, int64_t index) {
   Type ptrType = LLVM::LLVMPointerType::get(b.getContext());
-  Value addr = b.create<LLVM::GEPOp>(loc, ptrType, ptrType, slots,
-                                     ArrayRef<LLVM::GEPArg>{index});
+  Value addr = b.create<LLVM::GEPOp>(
+      loc, ptrType, ptrType, slots,
+      ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(index)});
   return b.create<LLVM::LoadOp>(loc, ptrType, addr);
 }
 
