@@ -62,6 +62,62 @@ def read_safetensors(path):
     return tensors
 
 
+def compare_tensors(expected, ckpt, rtol, atol, failures):
+    """Checks each expected tensor against the checkpoint's: integer tensors
+    exactly, floating-point ones to |dpc - torch| <= rtol * max|torch| + atol.
+    Appends to `failures`; returns the worst normwise relative error of the
+    floating-point tensors and its tensor's name."""
+    worst, worst_name = 0.0, ""
+    for name, ref in sorted(expected.items()):
+        if name not in ckpt:
+            failures.append(f"checkpoint lacks '{name}'")
+            continue
+        got = ckpt[name]
+        if got.shape != ref.shape:
+            failures.append(f"'{name}': shape {got.shape} != torch's {ref.shape}")
+            continue
+        if ref.dtype.kind == "i":
+            if not np.array_equal(got, ref):
+                failures.append(f"'{name}': {got} != torch's {ref}")
+            continue
+        scale = float(np.abs(ref).max()) if ref.size else 0.0
+        err = float(np.abs(got.astype(np.float64) - ref).max()) if ref.size else 0.0
+        rel = err / scale if scale > 0 else err
+        if rel > worst:
+            worst, worst_name = rel, name
+        if err > rtol * scale + atol:
+            failures.append(f"'{name}': max |dpc - torch| = {err:.3g} exceeds "
+                            f"{rtol:g} * {scale:.3g} + {atol:g}")
+    return worst, worst_name
+
+
+def check_step_counter(ckpt, steps, failures):
+    step_tensor = ckpt.get("optimizer.step")
+    if step_tensor is None or int(step_tensor.reshape(-1)[0]) != steps:
+        failures.append(f"checkpoint step counter is {step_tensor}, expected {steps}")
+
+
+def compare_logged_losses(log, losses, steps, rtol, failures):
+    """Checks each 'step k/K  loss L' line of the run log against losses[k-1]
+    to rtol (plus the 5e-7 that printing with 6 decimals can round). Returns
+    the number of lines and the worst relative error."""
+    logged = {}
+    with open(log) as f:
+        for line in f:
+            m = re.match(r"step (\d+)/\d+\s+loss (\S+)", line)
+            if m:
+                logged[int(m.group(1))] = float(m.group(2))
+    if len(logged) != steps:
+        failures.append(f"log has {len(logged)} loss lines, expected {steps}")
+    worst = 0.0
+    for k, got in sorted(logged.items()):
+        ref = losses[k - 1]
+        worst = max(worst, abs(got - ref) / abs(ref))
+        if abs(got - ref) > rtol * abs(ref) + 5e-7:
+            failures.append(f"step {k}: loss {got} != torch's {ref:.7f}")
+    return len(logged), worst
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("dir")
@@ -159,40 +215,11 @@ def main():
         for key in state_names:
             if state.get(key) is not None:
                 expected[f"optimizer.{names[id(p_)]}.{key}"] = state[key].numpy()
-    worst = 0.0
-    for name, ref in sorted(expected.items()):
-        if name not in ckpt:
-            failures.append(f"checkpoint lacks '{name}'")
-            continue
-        got = ckpt[name]
-        if got.shape != ref.shape:
-            failures.append(f"'{name}': shape {got.shape} != torch's {ref.shape}")
-            continue
-        scale = float(np.abs(ref).max()) if ref.size else 0.0
-        err = float(np.abs(got.astype(np.float64) - ref).max()) if ref.size else 0.0
-        rel = err / scale if scale > 0 else err
-        worst = max(worst, rel)
-        if err > a.rtol * scale + a.atol:
-            failures.append(f"'{name}': max |dpc - torch| = {err:.3g} exceeds "
-                            f"{a.rtol:g} * {scale:.3g} + {a.atol:g}")
-    step_tensor = ckpt.get("optimizer.step")
-    if step_tensor is None or int(step_tensor.reshape(-1)[0]) != a.steps:
-        failures.append(f"checkpoint step counter is {step_tensor}, expected {a.steps}")
+    worst, _ = compare_tensors(expected, ckpt, a.rtol, a.atol, failures)
+    check_step_counter(ckpt, a.steps, failures)
+    logged, _ = compare_logged_losses(a.log, losses, a.steps, a.rtol, failures)
 
-    logged = {}
-    with open(a.log) as f:
-        for line in f:
-            m = re.match(r"step (\d+)/\d+\s+loss (\S+)", line)
-            if m:
-                logged[int(m.group(1))] = float(m.group(2))
-    if len(logged) != a.steps:
-        failures.append(f"log has {len(logged)} loss lines, expected {a.steps}")
-    for k, got in sorted(logged.items()):
-        ref = losses[k - 1]
-        if abs(got - ref) > a.rtol * abs(ref) + 5e-7:
-            failures.append(f"step {k}: loss {got} != torch's {ref:.7f}")
-
-    print(f"compared {len(expected)} tensors and {len(logged)} losses with PyTorch; "
+    print(f"compared {len(expected)} tensors and {logged} losses with PyTorch; "
           f"worst normwise relative error {worst:.2e} (rtol {a.rtol:g})")
     for f_ in failures:
         print("FAIL:", f_)

@@ -21,32 +21,16 @@ within rtol * max|torch| + atol of PyTorch's, elementwise; the step counter
 is K; each logged loss is within rtol (plus printing's 5e-7) of PyTorch's.
 """
 import argparse
-import json
-import re
-import struct
+import os
 import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64}
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(n))
-        data = f.read()
-    tensors = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = info["data_offsets"]
-        arr = np.frombuffer(data[begin:end], dtype=DTYPES[info["dtype"]])
-        tensors[name] = arr.reshape(info["shape"])
-    return tensors
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_against_torch import (  # noqa: E402
+    check_step_counter, compare_logged_losses, compare_tensors, read_safetensors)
 
 def main():
     p = argparse.ArgumentParser()
@@ -104,43 +88,11 @@ def main():
         for state_name in state_names:
             if state.get(state_name) is not None:
                 expected[f"optimizer.{names[id(p_)]}.{state_name}"] = state[state_name].numpy()
-    worst, worst_name = 0.0, ""
-    for name, ref in sorted(expected.items()):
-        if name not in ckpt:
-            failures.append(f"checkpoint lacks '{name}'")
-            continue
-        got = ckpt[name]
-        if got.shape != ref.shape:
-            failures.append(f"'{name}': shape {got.shape} != torch's {ref.shape}")
-            continue
-        scale = float(np.abs(ref).max()) if ref.size else 0.0
-        err = float(np.abs(got.astype(np.float64) - ref).max()) if ref.size else 0.0
-        rel = err / scale if scale > 0 else err
-        if rel > worst:
-            worst, worst_name = rel, name
-        if err > a.rtol * scale + a.atol:
-            failures.append(f"'{name}': max |dpc - torch| = {err:.3g} exceeds "
-                            f"{a.rtol:g} * {scale:.3g} + {a.atol:g}")
-    step_tensor = ckpt.get("optimizer.step")
-    if step_tensor is None or int(step_tensor.reshape(-1)[0]) != a.steps:
-        failures.append(f"checkpoint step counter is {step_tensor}, expected {a.steps}")
+    worst, worst_name = compare_tensors(expected, ckpt, a.rtol, a.atol, failures)
+    check_step_counter(ckpt, a.steps, failures)
+    logged, worst_loss = compare_logged_losses(a.log, losses, a.steps, a.rtol, failures)
 
-    logged = {}
-    with open(a.log) as f:
-        for line in f:
-            m = re.match(r"step (\d+)/\d+\s+loss (\S+)", line)
-            if m:
-                logged[int(m.group(1))] = float(m.group(2))
-    if len(logged) != a.steps:
-        failures.append(f"log has {len(logged)} loss lines, expected {a.steps}")
-    worst_loss = 0.0
-    for k, got in sorted(logged.items()):
-        ref = losses[k - 1]
-        worst_loss = max(worst_loss, abs(got - ref) / abs(ref))
-        if abs(got - ref) > a.rtol * abs(ref) + 5e-7:
-            failures.append(f"step {k}: loss {got} != torch's {ref:.7f}")
-
-    print(f"compared {len(expected)} tensors and {len(logged)} losses with PyTorch; "
+    print(f"compared {len(expected)} tensors and {logged} losses with PyTorch; "
           f"worst normwise relative error {worst:.2e} ({worst_name}), "
           f"losses {worst_loss:.2e} (rtol {a.rtol:g}); "
           f"loss {losses[0]:.4f} -> {losses[-1]:.4f}")

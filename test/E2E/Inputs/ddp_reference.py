@@ -33,7 +33,6 @@ Compared, all of which must hold:
 """
 import argparse
 import os
-import re
 import sys
 import tempfile
 
@@ -45,7 +44,8 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_against_torch import read_safetensors  # noqa: E402
+from check_against_torch import (  # noqa: E402
+    check_step_counter, compare_logged_losses, compare_tensors, read_safetensors)
 
 
 def train(rank, a, tmp):
@@ -118,45 +118,11 @@ def main():
 
     failures = []
     ckpt = read_safetensors(a.checkpoint)
-    worst = 0.0
-    for name, ref in sorted(expected.items()):
-        if name not in ckpt:
-            failures.append(f"checkpoint lacks '{name}'")
-            continue
-        got = ckpt[name]
-        if got.shape != ref.shape:
-            failures.append(f"'{name}': shape {got.shape} != torch's {ref.shape}")
-            continue
-        if ref.dtype.kind == "i":
-            if not np.array_equal(got, ref):
-                failures.append(f"'{name}': {got} != torch's {ref}")
-            continue
-        scale = float(np.abs(ref).max()) if ref.size else 0.0
-        err = float(np.abs(got.astype(np.float64) - ref).max()) if ref.size else 0.0
-        worst = max(worst, err / scale if scale > 0 else err)
-        if err > a.rtol * scale + a.atol:
-            failures.append(f"'{name}': max |dpc - torch| = {err:.3g} exceeds "
-                            f"{a.rtol:g} * {scale:.3g} + {a.atol:g}")
-    step_tensor = ckpt.get("optimizer.step")
-    if step_tensor is None or int(step_tensor.reshape(-1)[0]) != a.steps:
-        failures.append(f"checkpoint step counter is {step_tensor}, expected {a.steps}")
+    worst, _ = compare_tensors(expected, ckpt, a.rtol, a.atol, failures)
+    check_step_counter(ckpt, a.steps, failures)
+    logged, worst_loss = compare_logged_losses(a.log, losses, a.steps, a.rtol, failures)
 
-    logged = {}
-    with open(a.log) as f:
-        for line in f:
-            m = re.match(r"step (\d+)/\d+\s+loss (\S+)", line)
-            if m:
-                logged[int(m.group(1))] = float(m.group(2))
-    if len(logged) != a.steps:
-        failures.append(f"log has {len(logged)} loss lines, expected {a.steps}")
-    worst_loss = 0.0
-    for k, got in sorted(logged.items()):
-        ref = losses[k - 1]
-        worst_loss = max(worst_loss, abs(got - ref) / abs(ref))
-        if abs(got - ref) > a.rtol * abs(ref) + 5e-7:
-            failures.append(f"step {k}: loss {got} != torch's {ref:.7f}")
-
-    print(f"compared {len(expected)} tensors and {len(logged)} losses with PyTorch DDP on "
+    print(f"compared {len(expected)} tensors and {logged} losses with PyTorch DDP on "
           f"{a.world_size} ranks; worst normwise relative error {worst:.2e}, "
           f"losses {worst_loss:.2e} (rtol {a.rtol:g})")
     for f_ in failures:
