@@ -20,15 +20,7 @@
 
 namespace {
 
-std::vector<float> randomVector(size_t n, unsigned seed, float lo = -1.0f,
-                                float hi = 1.0f) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> dist(lo, hi);
-  std::vector<float> v(n);
-  for (float &x : v)
-    x = dist(gen);
-  return v;
-}
+using dpc::test::randomVector;
 
 /// |got - want| <= tol * max(1, max|want|) elementwise (normwise relative).
 void expectClose(const std::vector<float> &got, const std::vector<double> &want,

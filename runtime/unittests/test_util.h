@@ -11,10 +11,22 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
 namespace dpc::test {
+
+/// n floats drawn uniformly from [lo, hi) with a fixed seed.
+inline std::vector<float> randomVector(size_t n, unsigned seed,
+                                       float lo = -1.0f, float hi = 1.0f) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = dist(gen);
+  return v;
+}
 
 /// A fresh directory, removed with its contents when the test ends.
 class TempDir {
