@@ -9,6 +9,7 @@ packages=(
   python3-torch python3-numpy                               # test models and reference numbers (Debian's python3)
   libopenblas-dev                                           # CPU GEMMs
   libdnnl-dev                                               # CPU convolutions (the oneDNN PyTorch uses)
+  ocl-icd-opencl-dev                                        # dnnl-config.cmake looks for OpenCL (only a Recommends of libdnnl-dev)
   libopenmpi-dev openmpi-bin                                # multi-process launch and CPU collectives
   libgtest-dev                                              # runtime unit tests
   nlohmann-json3-dev                                        # manifest and safetensors headers in the runtime
