@@ -32,8 +32,16 @@ std::unique_ptr<llvm::Module>
 translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
                   llvm::StringRef manifestJson, llvm::StringRef weights);
 
-/// Compiles `llvmModule` for the host and links `outputPath`. On failure
-/// returns an error message and leaves no file behind.
+/// Checks, before any work, that `outputPath` may be written: it is new or
+/// a regular file (renaming over a device node, FIFO, directory or symbolic
+/// link would replace that itself), it is not one of `inputs` (the same
+/// file, whatever its name), and its directory takes a new file.
+llvm::Error checkOutputFile(llvm::StringRef outputPath,
+                            llvm::ArrayRef<std::string> inputs);
+
+/// Compiles `llvmModule` for the host and links `outputPath`, ending in the
+/// checksum trailer of abi.h. On failure returns an error message and
+/// leaves no file behind (nor when interrupted by a signal).
 llvm::Error emitSharedLibrary(llvm::Module &llvmModule,
                               llvm::StringRef outputPath);
 

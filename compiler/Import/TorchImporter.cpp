@@ -37,8 +37,18 @@
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/passes/remove_mutation.h>
 
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <set>
 #include <unordered_map>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace mlir;
 using namespace dpc;
@@ -777,10 +787,93 @@ std::optional<LogicalResult> Importer::evaluate(jit::Node *node) {
   return success();
 }
 
+/// What the import does with LibTorch that a corrupted file has been seen
+/// to crash (not throw): loading (`torch::jit::import_ir_module` on a code
+/// member whose names were changed) and mapping nodes to source lines
+/// (`findSourceRangeThatGenerated` on a bad `.debug_pkl` member).
+static void touchWhatCorruptionCrashes(const std::string &path) {
+  try {
+    jit::Module module = jit::load(path);
+    auto forward = module.find_method("forward");
+    if (!forward)
+      return;
+    std::shared_ptr<jit::Graph> graph = forward->graph()->copy();
+    jit::Inline(*graph);
+    std::vector<jit::Block *> blocks = {graph->block()};
+    while (!blocks.empty()) {
+      jit::Block *block = blocks.back();
+      blocks.pop_back();
+      for (jit::Node *node : block->nodes()) {
+        jit::SourceRange range = node->sourceRange();
+        if (auto original = range.findSourceRangeThatGenerated())
+          range = *original;
+        (void)range.file_line_col();
+        for (jit::Block *inner : node->blocks())
+          blocks.push_back(inner);
+      }
+    }
+  } catch (...) {
+    // A clean failure: the import itself reports it.
+  }
+}
+
+/// LibTorch trusts the files it reads, and a corrupted TorchScript file can
+/// crash it. So the steps that have been seen to crash run first in a child
+/// process: if it dies of a signal, dpc reports the file instead of dying
+/// itself. Returns the signal's name, or nullopt when the child survived
+/// (or could not be started: then the import goes ahead unprotected).
+static std::optional<std::string> crashesLibTorch(const std::string &path) {
+  std::fflush(nullptr);
+  pid_t child = ::fork();
+  if (child < 0)
+    return std::nullopt;
+  if (child == 0) {
+    // Die quietly: no LLVM stack dump from the child.
+    for (int signal : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT})
+      std::signal(signal, SIG_DFL);
+    int devnull = ::open("/dev/null", O_WRONLY);
+    if (devnull >= 0) {
+      ::dup2(devnull, STDOUT_FILENO);
+      ::dup2(devnull, STDERR_FILENO);
+    }
+    touchWhatCorruptionCrashes(path);
+    ::_exit(0);
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0)
+    if (errno != EINTR)
+      return std::nullopt;
+  if (!WIFSIGNALED(status))
+    return std::nullopt;
+  const char *name = ::sigabbrev_np(WTERMSIG(status));
+  return name ? "SIG" + std::string(name)
+              : "signal " + std::to_string(WTERMSIG(status));
+}
+
 FailureOr<ImportedModel>
 dpc::importTorchScript(MLIRContext &context, const std::string &path,
                        const std::vector<TensorSpec> &inputs) {
   context.loadDialect<nn::NNDialect, func::FuncDialect>();
+  Location fileLoc = FileLineColLoc::get(&context, path, 0, 0);
+  struct stat status;
+  if (::stat(path.c_str(), &status) != 0)
+    return emitError(fileLoc) << "cannot open model file '" << path
+                              << "': " << std::strerror(errno),
+           failure();
+  // A FIFO would block the reader forever, a device never end.
+  if (!S_ISREG(status.st_mode))
+    return emitError(fileLoc) << "model file '" << path
+                              << "' is not a regular file",
+           failure();
+  // --mode dp imports the same file again: probing it once is enough.
+  static std::set<std::string> probed;
+  if (status.st_size > 0 && probed.insert(path).second)
+    if (std::optional<std::string> signal = crashesLibTorch(path))
+      return emitError(fileLoc)
+                 << "cannot load TorchScript module '" << path
+                 << "': LibTorch crashed reading it (" << *signal
+                 << "); the file is corrupted",
+             failure();
   Importer importer(context, path);
   return importer.run(inputs);
 }

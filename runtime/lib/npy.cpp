@@ -7,31 +7,19 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "file_io.h"
+
 #include "dpc/runtime.h"
 
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <variant>
 
 using namespace dpc;
 
 namespace {
-
-std::vector<unsigned char> readFile(const std::string &path,
-                                    const char *what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw Error(std::string("cannot open ") + what + " '" + path +
-                "': " + std::strerror(errno));
-  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
-                                   std::istreambuf_iterator<char>());
-  if (in.bad())
-    throw Error(std::string("cannot read ") + what + " '" + path + "'");
-  return bytes;
-}
 
 /// A value of the header dict: a string, a bool, or a tuple of integers.
 using HeaderValue = std::variant<std::string, bool, std::vector<int64_t>>;
@@ -138,20 +126,26 @@ enum class NpyType { F4, F8, I4, I8 };
 } // namespace
 
 HostTensor dpc::readNpy(const std::string &path, std::optional<DType> want) {
-  std::vector<unsigned char> file = readFile(path, ".npy file");
+  // Read piece by piece, each sized by what came before: the file is never
+  // read further than its header says.
+  InputFile file(path, ".npy file");
   static const unsigned char kMagic[] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
-  if (file.size() < 10 || std::memcmp(file.data(), kMagic, 6) != 0)
+  unsigned char preamble[12] = {};
+  if (file.size() >= 10)
+    file.read(0, preamble, 10);
+  if (file.size() < 10 || std::memcmp(preamble, kMagic, 6) != 0)
     throw Error(path + ": not a .npy file");
-  int major = file[6], minor = file[7];
+  int major = preamble[6], minor = preamble[7];
   size_t headerLen = 0, headerStart = 0;
   if (major == 1) {
-    headerLen = file[8] | (size_t(file[9]) << 8);
+    headerLen = preamble[8] | (size_t(preamble[9]) << 8);
     headerStart = 10;
   } else if (major == 2 || major == 3) {
     if (file.size() < 12)
       throw Error(path + ": truncated .npy header");
-    headerLen = file[8] | (size_t(file[9]) << 8) | (size_t(file[10]) << 16) |
-                (size_t(file[11]) << 24);
+    file.read(10, preamble + 10, 2);
+    headerLen = preamble[8] | (size_t(preamble[9]) << 8) |
+                (size_t(preamble[10]) << 16) | (size_t(preamble[11]) << 24);
     headerStart = 12;
   } else {
     throw Error(path + ": unsupported .npy format version " +
@@ -159,8 +153,8 @@ HostTensor dpc::readNpy(const std::string &path, std::optional<DType> want) {
   }
   if (headerLen > file.size() - headerStart)
     throw Error(path + ": truncated .npy header");
-  std::string header(reinterpret_cast<const char *>(file.data()) + headerStart,
-                     headerLen);
+  std::vector<unsigned char> headerBytes = file.read(headerStart, headerLen);
+  std::string header(headerBytes.begin(), headerBytes.end());
   std::map<std::string, HeaderValue> dict =
       HeaderParser(header, path).parseDict();
 
@@ -189,7 +183,7 @@ HostTensor dpc::readNpy(const std::string &path, std::optional<DType> want) {
   else if (*descr == "<i8")
     type = NpyType::I8;
   else
-    throw Error(path + ": dtype '" + *descr +
+    throw Error(path + ": dtype '" + escapeBytes(*descr) +
                 "' is not supported (expected '<f4', '<f8', '<i4' or '<i8')");
   size_t itemSize = type == NpyType::F4 || type == NpyType::I4 ? 4 : 8;
 
@@ -199,14 +193,12 @@ HostTensor dpc::readNpy(const std::string &path, std::optional<DType> want) {
       throw Error(path + ": shape " + formatShape(*shape) + " is too large");
     count *= d;
   }
-  size_t dataStart = headerStart + headerLen;
-  size_t dataBytes = static_cast<size_t>(count) * itemSize;
+  uint64_t dataStart = headerStart + headerLen;
+  uint64_t dataBytes = static_cast<uint64_t>(count) * itemSize;
   if (file.size() - dataStart < dataBytes)
     throw Error(path + ": truncated: shape " + formatShape(*shape) + " needs " +
                 std::to_string(dataBytes) + " bytes of data, the file has " +
                 std::to_string(file.size() - dataStart));
-  const unsigned char *data = file.data() + dataStart;
-
   DType natural = type == NpyType::F4   ? DType::F32
                   : type == NpyType::F8 ? DType::F64
                                         : DType::I64;
@@ -214,28 +206,31 @@ HostTensor dpc::readNpy(const std::string &path, std::optional<DType> want) {
   bool ok = target == natural || (type == NpyType::F8 && target == DType::F32) ||
             (type == NpyType::F4 && target == DType::F64);
   if (!ok)
-    throw Error(path + ": holds '" + *descr + "' data, which cannot be used as " +
-                dtypeName(target));
+    throw Error(path + ": holds '" + escapeBytes(*descr) +
+                "' data, which cannot be used as " + dtypeName(target));
 
   HostTensor t;
   t.dtype = target;
   t.shape = *shape;
   t.bytes.resize(static_cast<size_t>(count) * dtypeSize(target));
+  if (dataBytes == 0)
+    return t;
+  if (itemSize == dtypeSize(target) && type != NpyType::I4) {
+    file.read(dataStart, t.bytes.data(), dataBytes);
+    return t;
+  }
+  std::vector<unsigned char> raw = file.read(dataStart, dataBytes);
   auto convert = [&](auto from, auto to) {
     using From = decltype(from);
     using To = decltype(to);
     To *out = t.data<To>();
     for (int64_t i = 0; i < count; ++i) {
       From v;
-      std::memcpy(&v, data + i * sizeof(From), sizeof(From));
+      std::memcpy(&v, raw.data() + i * sizeof(From), sizeof(From));
       out[i] = static_cast<To>(v);
     }
   };
-  if (dataBytes == 0)
-    return t;
-  if (itemSize == dtypeSize(target) && type != NpyType::I4)
-    std::memcpy(t.bytes.data(), data, dataBytes);
-  else if (type == NpyType::F8)
+  if (type == NpyType::F8)
     convert(double(), float());
   else if (type == NpyType::F4)
     convert(float(), double());

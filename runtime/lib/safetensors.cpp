@@ -7,18 +7,15 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "file_io.h"
+
 #include "dpc/runtime.h"
 
 #include <nlohmann/json.hpp>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <algorithm>
+#include <set>
+#include <tuple>
 
 using namespace dpc;
 using nlohmann::json;
@@ -45,21 +42,6 @@ std::optional<DType> parseSafetensorsDType(const std::string &name) {
   if (name == "I64")
     return DType::I64;
   return std::nullopt;
-}
-
-/// Writes all of `bytes` to `fd`, retrying short writes.
-bool writeAll(int fd, const void *bytes, size_t size) {
-  const char *p = static_cast<const char *>(bytes);
-  while (size > 0) {
-    ssize_t n = ::write(fd, p, size);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return false;
-    p += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
 }
 
 } // namespace
@@ -89,65 +71,75 @@ void dpc::writeSafetensors(const std::string &path,
   for (int i = 0; i < 8; ++i)
     length[i] = static_cast<unsigned char>(uint64_t(text.size()) >> (8 * i));
 
-  // Write next to the destination and rename, so that a crash or a full disk
-  // never leaves a half-written checkpoint under the final name.
-  std::string tmp = path + ".tmp.XXXXXX";
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0)
-    throw Error("cannot write '" + path + "': " + std::strerror(errno));
-  mode_t mask = ::umask(0);
-  ::umask(mask);
-  ::fchmod(fd, 0666 & ~mask);
-  bool ok = writeAll(fd, length, 8) && writeAll(fd, text.data(), text.size());
-  for (const TensorView &t : tensors)
-    ok = ok && writeAll(fd, t.data, numElements(t.shape) * dtypeSize(t.dtype));
-  int savedErrno = errno;
-  ok = ok && ::fsync(fd) == 0;
-  if (!ok)
-    savedErrno = errno;
-  ok = (::close(fd) == 0) && ok;
-  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ok = false;
-    savedErrno = errno;
-  }
-  if (!ok) {
-    ::unlink(tmp.c_str());
-    throw Error("cannot write '" + path + "': " + std::strerror(savedErrno));
-  }
+  // Written next to the destination and renamed, so that a crash or a full
+  // disk never leaves a half-written checkpoint under the final name.
+  writeFileAtomically(path, "", [&](int fd) {
+    bool ok = writeAll(fd, length, 8) && writeAll(fd, text.data(), text.size());
+    for (const TensorView &t : tensors)
+      ok = ok && writeAll(fd, t.data, numElements(t.shape) * dtypeSize(t.dtype));
+    return ok;
+  });
 }
 
 SafetensorsFile dpc::readSafetensors(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw Error("cannot open '" + path + "': " + std::strerror(errno));
-  std::vector<unsigned char> file((std::istreambuf_iterator<char>(in)),
-                                  std::istreambuf_iterator<char>());
-  if (in.bad())
-    throw Error("cannot read '" + path + "'");
+  InputFile file(path, "");
   auto fail = [&](const std::string &what) -> Error {
     return Error(path + ": " + what);
   };
   if (file.size() < 8)
     throw fail("not a safetensors file (shorter than its 8-byte header length)");
+  unsigned char length[8];
+  file.read(0, length, 8);
   uint64_t headerLen = 0;
   for (int i = 7; i >= 0; --i)
-    headerLen = (headerLen << 8) | file[i];
+    headerLen = (headerLen << 8) | length[i];
   if (headerLen > file.size() - 8)
     throw fail("not a safetensors file (header length " +
                std::to_string(headerLen) + " exceeds the file size " +
                std::to_string(file.size()) + ")");
+  // The reference implementation's limit: a header is never larger.
+  constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+  if (headerLen > kMaxHeaderBytes)
+    throw fail("not a safetensors file (header length " +
+               std::to_string(headerLen) + " exceeds the format's limit of " +
+               std::to_string(kMaxHeaderBytes) + " bytes)");
+  std::vector<unsigned char> headerBytes = file.read(8, headerLen);
+
+  // nlohmann::json keeps the last of two equal keys; the format forbids
+  // them (two entries for one tensor would silently change which data is
+  // loaded), so a parser callback spots them.
+  std::vector<std::set<std::string>> openObjects;
+  std::optional<std::string> duplicate;
+  json::parser_callback_t noteKeys = [&](int, json::parse_event_t event,
+                                         json &parsed) {
+    if (event == json::parse_event_t::object_start)
+      openObjects.emplace_back();
+    else if (event == json::parse_event_t::object_end && !openObjects.empty())
+      openObjects.pop_back();
+    else if (event == json::parse_event_t::key && !openObjects.empty() &&
+             !openObjects.back().insert(parsed.get<std::string>()).second &&
+             !duplicate)
+      duplicate = parsed.get<std::string>();
+    return true;
+  };
   json header;
   try {
-    header = json::parse(file.begin() + 8, file.begin() + 8 + headerLen);
+    header = json::parse(headerBytes.begin(), headerBytes.end(), noteKeys);
   } catch (const json::exception &) {
     throw fail("not a safetensors file (header is not valid JSON)");
   }
   if (!header.is_object())
     throw fail("not a safetensors file (header is not a JSON object)");
+  if (duplicate)
+    throw fail("the header names '" + escapeBytes(*duplicate) +
+               "' twice (the format forbids duplicate keys)");
 
-  const unsigned char *data = file.data() + 8 + headerLen;
-  uint64_t dataSize = file.size() - 8 - headerLen;
+  uint64_t dataStart = 8 + headerLen;
+  uint64_t dataSize = file.size() - dataStart;
   SafetensorsFile result;
+  // (begin, end, name) of every tensor: together they must cover the data
+  // exactly once.
+  std::vector<std::tuple<uint64_t, uint64_t, std::string>> extents;
   for (const auto &[name, entry] : header.items()) {
     if (name == "__metadata__") {
       if (!entry.is_object())
@@ -157,7 +149,7 @@ SafetensorsFile dpc::readSafetensors(const std::string &path) {
           result.metadata[key] = value.get<std::string>();
       continue;
     }
-    std::string where = "tensor '" + name + "' ";
+    std::string where = "tensor '" + escapeBytes(name) + "' ";
     if (!entry.is_object() || !entry.contains("dtype") ||
         !entry["dtype"].is_string() || !entry.contains("shape") ||
         !entry["shape"].is_array() || !entry.contains("data_offsets") ||
@@ -166,7 +158,7 @@ SafetensorsFile dpc::readSafetensors(const std::string &path) {
     std::string dtypeText = entry["dtype"].get<std::string>();
     std::optional<DType> dtype = parseSafetensorsDType(dtypeText);
     if (!dtype)
-      throw fail(where + "has dtype " + dtypeText +
+      throw fail(where + "has dtype " + escapeBytes(dtypeText) +
                  "; only F32, F64 and I64 are supported");
     HostTensor t;
     t.dtype = *dtype;
@@ -174,11 +166,12 @@ SafetensorsFile dpc::readSafetensors(const std::string &path) {
     for (const json &d : entry["shape"]) {
       if (!d.is_number_unsigned())
         throw fail(where + "has a malformed shape");
-      int64_t dim = d.get<int64_t>();
-      if (dim < 0 || (dim != 0 && count > (int64_t(1) << 56) / dim))
+      uint64_t dim = d.get<uint64_t>();
+      if (dim > (uint64_t(1) << 56) ||
+          (dim != 0 && count > (int64_t(1) << 56) / int64_t(dim)))
         throw fail(where + "has a malformed shape");
-      count *= dim;
-      t.shape.push_back(dim);
+      count *= int64_t(dim);
+      t.shape.push_back(int64_t(dim));
     }
     const json &offsets = entry["data_offsets"];
     if (!offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned())
@@ -191,8 +184,29 @@ SafetensorsFile dpc::readSafetensors(const std::string &path) {
     if (end - begin != static_cast<uint64_t>(count) * dtypeSize(t.dtype))
       throw fail(where + "has " + std::to_string(end - begin) +
                  " data bytes for shape " + formatShape(t.shape));
-    t.bytes.assign(data + begin, data + end);
+    t.bytes = file.read(dataStart + begin, end - begin);
+    extents.emplace_back(begin, end, name);
     result.tensors.emplace(name, std::move(t));
   }
+
+  // The data is the tensors back to back: an overlap would make two tensors
+  // share bytes, a gap or trailing bytes hide data no tensor accounts for.
+  std::sort(extents.begin(), extents.end());
+  uint64_t covered = 0;
+  const std::string *previous = nullptr;
+  for (const auto &[begin, end, name] : extents) {
+    if (begin < covered)
+      throw fail("the data of tensor '" + escapeBytes(name) +
+                 "' overlaps that of '" + escapeBytes(*previous) +
+                 "' (data_offsets)");
+    if (begin > covered)
+      throw fail("bytes [" + std::to_string(covered) + ", " +
+                 std::to_string(begin) + ") of the data belong to no tensor");
+    covered = end;
+    previous = &name;
+  }
+  if (covered != dataSize)
+    throw fail(std::to_string(dataSize - covered) +
+               " bytes after the last tensor's data belong to no tensor");
   return result;
 }

@@ -20,6 +20,7 @@
 
 #include "comm_stream.h"
 #include "context.h"
+#include "file_io.h"
 #include "trace.h"
 #include "dpc/runtime.h"
 
@@ -218,6 +219,8 @@ struct Session::Impl {
 };
 
 void Session::Impl::openModule() {
+  // dlopen of a truncated or corrupted file crashes inside the loader.
+  checkModuleFile(path);
   exportRuntimeSymbols();
   // Without a slash dlopen would search the library path, not the directory
   // the user means.
@@ -251,6 +254,14 @@ void Session::Impl::openModule() {
       static_cast<const unsigned char *>(symbol(DPC_MODEL_WEIGHTS_SYMBOL));
   trainStep = reinterpret_cast<dpc_model_train_step_fn>(
       symbol(DPC_MODEL_TRAIN_STEP_SYMBOL));
+  // The manifest must be the one the module was compiled with: the step
+  // trusts its slots and sizes. (The file checksum covers it too; this
+  // also holds for a module whose trailer was rewritten.)
+  if (const auto *hash = static_cast<const uint64_t *>(
+          dlsym(module, DPC_MODEL_MANIFEST_HASH_SYMBOL));
+      hash && *hash != dpc_checksum(json, std::strlen(json)))
+    throw Error(path + ": its manifest is not the one it was compiled with "
+                       "(modified or corrupted)");
   manifest = Manifest::parse(json, path);
 
   int ranks = ProcessGroup::worldSize();
@@ -524,6 +535,9 @@ float Session::step(const std::vector<const void *> &localBatch) {
   if (!s.weightsLoaded)
     throw Error("step: " + s.path + " was compiled with --weights external "
                 "and has no initial weights yet (Session::loadWeights)");
+  if (s.ctx.step == INT64_MAX)
+    throw Error("step: " + s.path + ": the step counter is at its maximum "
+                "(int64); no further step can be counted");
   if (s.onCuda())
     return s.stepOnCuda(localBatch);
   for (size_t i = 0; i < localBatch.size(); ++i)

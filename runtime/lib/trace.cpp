@@ -3,12 +3,11 @@
 #include "trace.h"
 
 #include "context.h"
+#include "file_io.h"
 #include "dpc/runtime.h"
 
 #include <nlohmann/json.hpp>
 
-#include <cstdio>
-#include <fstream>
 
 namespace dpc {
 
@@ -71,30 +70,18 @@ std::string Tracer::eventsJson(int rank) const {
 
 void writeTraceFile(const std::string &path,
                     const std::vector<std::string> &rankEvents) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out)
-      throw Error("cannot write trace '" + path + "'");
-    out << "{\"displayTimeUnit\": \"ms\", \"traceEvents\": [\n";
-    bool first = true;
-    for (const std::string &events : rankEvents) {
-      if (events.empty())
-        continue;
-      out << (first ? "" : ",\n") << events;
-      first = false;
-    }
-    out << "\n]}\n";
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw Error("cannot write trace '" + path + "'");
-    }
+  std::string text = "{\"displayTimeUnit\": \"ms\", \"traceEvents\": [\n";
+  bool first = true;
+  for (const std::string &events : rankEvents) {
+    if (events.empty())
+      continue;
+    text += (first ? "" : ",\n") + events;
+    first = false;
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error("cannot write trace '" + path + "'");
-  }
+  text += "\n]}\n";
+  writeFileAtomically(path, "trace", [&](int fd) {
+    return writeAll(fd, text.data(), text.size());
+  });
 }
 
 } // namespace dpc

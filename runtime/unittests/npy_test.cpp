@@ -2,6 +2,8 @@
 
 #include "test_util.h"
 
+#include <sys/stat.h>
+
 namespace {
 
 using namespace dpc;
@@ -104,6 +106,30 @@ TEST(NpyTest, RejectsBadFiles) {
   bad.replace(bad.find("(2, 2)"), 6, "(2, x)");
   writeBytes(dir.path("badshape.npy"), bad);
   EXPECT_DPC_ERROR(readNpy(dir.path("badshape.npy")), "malformed .npy header");
+}
+
+TEST(NpyTest, ReadsOnlyRegularFiles) {
+  TempDir dir;
+  // /dev/zero used to be read until memory ran out, a FIFO to block
+  // forever, a directory to say "basic_filebuf::underflow error".
+  EXPECT_DPC_ERROR(readNpy("/dev/zero"),
+                   "cannot read .npy file '/dev/zero': it is a character "
+                   "device, not a regular file");
+  std::string fifo = dir.path("x.npy");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_DPC_ERROR(readNpy(fifo), "cannot read .npy file '" + fifo +
+                                      "': it is a FIFO, not a regular file");
+  EXPECT_DPC_ERROR(readNpy(dir.str()), "cannot read .npy file '" + dir.str() +
+                                           "': it is a directory");
+}
+
+TEST(NpyTest, EscapesBytesFromTheFile) {
+  TempDir dir;
+  // Terminal control sequences in a header are not echoed raw.
+  float v = 1;
+  writeBytes(dir.path("e.npy"), npyBytes("\x1b]0;owned\x07<f4", "(1,)", &v, 4));
+  EXPECT_DPC_ERROR(readNpy(dir.path("e.npy")),
+                   "dtype '\\x1b]0;owned\\x07<f4' is not supported");
 }
 
 } // namespace

@@ -224,4 +224,29 @@ TEST(SessionTest, RejectsSharedObjectsThatAreNotModules) {
                    "is not a dpc module: it does not export dpc_model_manifest");
 }
 
+TEST(SessionTest, RefusesTruncatedAndCorruptedModules) {
+  // dlopen of such files died of SIGBUS or SIGSEGV inside the loader.
+  std::string image = readBytes(DPC_TEST_MODULE);
+  ASSERT_GT(image.size(), 1000u);
+  TempDir dir;
+  std::string copy = dir.path("m.so");
+  for (size_t percent = 1; percent < 100; percent += 7) {
+    writeBytes(copy, image.substr(0, image.size() * percent / 100));
+    EXPECT_DPC_ERROR(Session::load(copy), "cannot load " + copy + ": ");
+  }
+  // Without its trailer: complete as an ELF file, but no longer checkable.
+  writeBytes(copy, image.substr(0, image.size() - DPC_MODULE_TRAILER_BYTES));
+  EXPECT_DPC_ERROR(Session::load(copy), "it has no checksum trailer");
+  // One flipped bit of code or data.
+  for (size_t at : {size_t(100), image.size() / 2, image.size() - 100}) {
+    std::string flipped = image;
+    flipped[at] ^= 0x10;
+    writeBytes(copy, flipped);
+    EXPECT_DPC_ERROR(Session::load(copy), "cannot load " + copy + ": ");
+  }
+  // The intact copy loads.
+  writeBytes(copy, image);
+  Session::load(copy);
+}
+
 } // namespace

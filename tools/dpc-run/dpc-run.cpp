@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -63,11 +65,20 @@ directly it runs as a single process.
   --trace FILE              write a Chrome trace (chrome://tracing, Perfetto)
                             of the run: one track per stream (compute,
                             communication) per rank; rank 0 writes it
+  --on-nonfinite warn|stop|ignore
+                            what a loss that is NaN or infinite does: warn
+                            (the default) says so once, naming the step, and
+                            goes on; stop ends the run with exit code 1
+                            before the next step, saving no checkpoint;
+                            ignore says nothing
   --backend cpu|cuda|auto   where to run (default auto: the GPUs when this
                             build has the cuda backend and finds one per
                             rank on the host, else the CPU)
   -h, --help                print this help and exit
 )";
+
+/// --on-nonfinite: what a NaN or infinite loss does.
+enum class NonFinite { Warn, Stop, Ignore };
 
 struct Options {
   std::string model;
@@ -78,6 +89,7 @@ struct Options {
   std::string loadCheckpoint;
   std::string saveCheckpoint;
   std::string trace;
+  NonFinite onNonFinite = NonFinite::Warn;
   Backend backend = Backend::Auto;
   bool help = false;
 };
@@ -121,11 +133,14 @@ Options parseArgs(int argc, char **argv) {
       inlineValue = true;
     }
     auto takeValue = [&]() {
-      if (inlineValue)
-        return value;
-      if (i + 1 >= argc)
+      if (!inlineValue && i + 1 >= argc)
         throw Error(flag + " needs a value; see --help");
-      return std::string(argv[++i]);
+      std::string v = inlineValue ? value : std::string(argv[++i]);
+      // `--save-checkpoint ""` (an unset shell variable) would otherwise
+      // silently save nothing.
+      if (v.empty())
+        throw Error(flag + " needs a value, got an empty one; see --help");
+      return v;
     };
     if (flag == "--data") {
       std::string spec = takeValue();
@@ -145,6 +160,17 @@ Options parseArgs(int argc, char **argv) {
       opts.saveCheckpoint = takeValue();
     } else if (flag == "--trace") {
       opts.trace = takeValue();
+    } else if (flag == "--on-nonfinite") {
+      std::string what = takeValue();
+      if (what == "warn")
+        opts.onNonFinite = NonFinite::Warn;
+      else if (what == "stop")
+        opts.onNonFinite = NonFinite::Stop;
+      else if (what == "ignore")
+        opts.onNonFinite = NonFinite::Ignore;
+      else
+        throw Error("--on-nonfinite expects warn, stop or ignore, got '" +
+                    what + "'");
     } else if (flag == "--backend") {
       std::string name = takeValue();
       if (name == "cpu")
@@ -164,6 +190,13 @@ Options parseArgs(int argc, char **argv) {
                 "--steps N (see --help)");
   if (opts.steps < 0)
     throw Error("--steps is required");
+  if (!opts.initWeights.empty() && !opts.loadCheckpoint.empty())
+    throw Error("--init-weights and --load-checkpoint both give the "
+                "parameters; use one (a checkpoint also restores the "
+                "optimizer state and the step counter)");
+  if (!opts.trace.empty() && opts.trace == opts.saveCheckpoint)
+    throw Error("--trace and --save-checkpoint name the same file '" +
+                opts.trace + "'");
   if (!backendAvailable(opts.backend))
     throw Error(std::string("--backend ") + backendName(opts.backend) +
                 ": this dpc-run was built without the cuda backend; use "
@@ -275,6 +308,22 @@ Dataset loadData(const Options &opts, const Session &session) {
   return data;
 }
 
+/// Finds a bad --save-checkpoint or --trace before training rather than
+/// after the last step. Rank 0, which writes them.
+void checkOutputs(const Options &opts) {
+  // Saving over the checkpoint a run resumed from is the usual way to
+  // continue training (it has been read whole by then); replacing the
+  // module, the data or the initial weights is not.
+  std::vector<std::string> inputs = {opts.model, opts.initWeights};
+  for (const auto &entry : opts.data)
+    inputs.push_back(entry.second);
+  if (!opts.saveCheckpoint.empty())
+    checkOutputFile(opts.saveCheckpoint, "checkpoint", inputs);
+  inputs.push_back(opts.loadCheckpoint);
+  if (!opts.trace.empty())
+    checkOutputFile(opts.trace, "trace", inputs);
+}
+
 using Clock = std::chrono::steady_clock;
 
 double seconds(Clock::time_point from, Clock::time_point to) {
@@ -294,9 +343,20 @@ void train(const Options &opts) {
                                "its initial parameters and buffers with "
                                "--init-weights FILE.safetensors");
     data = loadData(opts, session);
+    if (session.rank() == 0)
+      checkOutputs(opts);
   });
-  if (!opts.loadCheckpoint.empty())
+  if (!opts.loadCheckpoint.empty()) {
     session.loadCheckpoint(opts.loadCheckpoint);
+    // Every rank has rank 0's counter: all agree.
+    ProcessGroup::collectively([&] {
+      if (session.stepCount() > INT64_MAX - opts.steps)
+        throw Error(opts.loadCheckpoint + ": 'optimizer.step' is " +
+                    std::to_string(session.stepCount()) + "; " +
+                    std::to_string(opts.steps) +
+                    " more steps would overflow the step counter (int64)");
+    });
+  }
 
   if (!opts.trace.empty())
     session.startTrace();
@@ -307,6 +367,7 @@ void train(const Options &opts) {
   Clock::time_point start = Clock::now(), intervalStart = start;
   int64_t intervalSteps = 0;
   float loss = 0.0f;
+  bool warnedNonFinite = false;
   for (int64_t i = 0; i < opts.steps; ++i) {
     // Continue the epoch where the checkpoint left off: resuming gives the
     // same batches as one uninterrupted run.
@@ -318,6 +379,21 @@ void train(const Options &opts) {
                  sample * data.sources[j].sampleBytes;
     loss = session.step(batch);
     ++intervalSteps;
+    // The loss is averaged over the ranks: every rank decides the same.
+    if (!std::isfinite(loss) && opts.onNonFinite != NonFinite::Ignore) {
+      std::string what = "step " + std::to_string(firstStep + i + 1) +
+                         ": the loss is " + (std::isnan(loss) ? "NaN" : "infinite");
+      if (opts.onNonFinite == NonFinite::Stop)
+        throw Error(what + "; stopped (--on-nonfinite stop), no checkpoint "
+                           "saved",
+                    /*reportedElsewhere=*/!print, /*agreed=*/true);
+      if (print && !warnedNonFinite)
+        std::fprintf(stderr,
+                     "dpc-run: warning: %s (later ones are not reported; "
+                     "--on-nonfinite stop ends the run)\n",
+                     what.c_str());
+      warnedNonFinite = true;
+    }
     if (print && ((i + 1) % opts.logEvery == 0 || i + 1 == opts.steps)) {
       Clock::time_point now = Clock::now();
       double rate = intervalSteps * data.globalBatch /

@@ -238,6 +238,8 @@ int main(int argc, char **argv) {
     emitStage = it - std::begin(kStages);
   } else if (outputPath.empty()) {
     return fail("no output file (-o model.so)");
+  } else if (llvm::Error err = checkOutputFile(outputPath, {modelPath})) {
+    return fail(llvm::toString(std::move(err)));
   }
   if (inputSpecs.empty())
     return fail("no --input given; one NAME:DTYPE[SHAPE] per forward argument");

@@ -34,10 +34,52 @@ typedef struct dpcrt_context dpcrt_context;
 //   One training step. `slots` holds one pointer per manifest slot
 //   (parameters, optimizer state, inputs, label, loss, arena); see
 //   docs/ARCHITECTURE.md for the manifest schema.
+// extern const uint64_t dpc_model_manifest_hash;  dpc_checksum of the manifest
+//                                                  (without its NUL)
 #define DPC_MODEL_MANIFEST_SYMBOL "dpc_model_manifest"
+#define DPC_MODEL_MANIFEST_HASH_SYMBOL "dpc_model_manifest_hash"
 #define DPC_MODEL_WEIGHTS_SYMBOL "dpc_model_weights"
 #define DPC_MODEL_TRAIN_STEP_SYMBOL "dpc_model_train_step"
 typedef void (*dpc_model_train_step_fn)(dpcrt_context *ctx, void *const *slots);
+
+//===----------------------------------------------------------------------===//
+// The module file's integrity trailer
+//===----------------------------------------------------------------------===//
+
+// dpc appends 24 bytes to the linked model.so: the magic, the size of the
+// ELF image before it, and dpc_checksum of that image (both little-endian
+// uint64). The runtime checks them before dlopen, so a truncated or
+// corrupted module is an error instead of a SIGBUS or SIGSEGV inside the
+// dynamic loader. dlopen maps segments only and never reads these bytes.
+#define DPC_MODULE_TRAILER_MAGIC "dpcsum1"
+#define DPC_MODULE_TRAILER_BYTES 24
+
+// FNV-1a over 64-bit little-endian words, then the remaining bytes: each
+// step is a bijection of the state, so any change confined to one word
+// changes the result. It detects corruption, not deliberate forgery.
+#define DPC_CHECKSUM_SEED 0xcbf29ce484222325ull
+
+// Continues a checksum over `size` more bytes. Calls in sequence equal one
+// call over the concatenation when each but the last covers a multiple of 8.
+static inline uint64_t dpc_checksum_update(uint64_t hash, const void *data,
+                                           uint64_t size) {
+  const unsigned char *p = (const unsigned char *)data;
+  const uint64_t prime = 0x100000001b3ull;
+  uint64_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    uint64_t word = 0;
+    for (int b = 0; b < 8; ++b)
+      word |= (uint64_t)p[i + b] << (8 * b);
+    hash = (hash ^ word) * prime;
+  }
+  for (; i < size; ++i)
+    hash = (hash ^ p[i]) * prime;
+  return hash;
+}
+
+static inline uint64_t dpc_checksum(const void *data, uint64_t size) {
+  return dpc_checksum_update(DPC_CHECKSUM_SEED, data, size);
+}
 
 //===----------------------------------------------------------------------===//
 // Kernels exported by libdpcrt (all tensors are dense, row-major, float32

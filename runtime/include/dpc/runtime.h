@@ -115,8 +115,19 @@ struct SafetensorsFile {
 void writeSafetensors(const std::string &path,
                       const std::vector<TensorView> &tensors,
                       const std::map<std::string, std::string> &metadata = {});
-/// Reads a safetensors file holding F32, F64 and I64 tensors.
+/// Reads a safetensors file holding F32, F64 and I64 tensors. Refuses what
+/// the format forbids: duplicate names, overlapping data, gaps between
+/// tensors and bytes after the last one.
 SafetensorsFile readSafetensors(const std::string &path);
+
+/// Checks, before any work, that `path` can be written as an output (`what`,
+/// e.g. "checkpoint"): its directory takes a new file, and it is either new
+/// or a regular file that is none of `inputs` (same file, not just same
+/// name). Outputs are written beside the destination and renamed over it,
+/// which would replace a device node, a FIFO, a directory entry or a
+/// symbolic link itself: those are refused. Throws a dpc::Error saying why.
+void checkOutputFile(const std::string &path, const std::string &what,
+                     const std::vector<std::string> &inputs = {});
 
 //===----------------------------------------------------------------------===//
 // Manifest
