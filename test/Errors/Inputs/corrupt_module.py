@@ -10,7 +10,8 @@ manifest-digit the error, for FileCheck.
   truncate        the module cut to 1%, 2%, ..., 99% of its size
   flip            10 copies, each with 300 bytes flipped at random positions
                   (seeded, so a failure is reproducible)
-  manifest-digit  one digit of the embedded manifest changed
+  manifest-digit  one digit of the arena size in the embedded manifest
+                  changed, making it smaller
   manifest-digit-resealed
                   the same, with the checksum trailer made to match
 """
@@ -72,18 +73,22 @@ def main():
                 data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
             variants.append((f"copy {copy}", bytes(data)))
     elif kind in ("manifest-digit", "manifest-digit-resealed"):
-        # The first digit of the first shape in the manifest.
+        # The arena's size made smaller by one digit: nothing else in the
+        # manifest contradicts it, and the step writes past the end.
         start = image.index(b'"abi_version"')
-        digit = image.index(b'"shape":', start) + len(b'"shape":')
+        digit = image.index(b'"bytes":', image.index(b'"arena":', start)) + len(b'"bytes":')
         while not chr(image[digit]).isdigit():
             digit += 1
         data = bytearray(image)
-        data[digit] = ord("9") if data[digit] != ord("9") else ord("8")
+        assert chr(data[digit + 1]).isdigit(), "arena size of one digit"
+        data[digit] = ord("1") if data[digit] != ord("1") else ord("0") + 0
+        if data[digit] == ord("0"):
+            data[digit], data[digit + 1] = ord("1"), ord("0")
         if kind == "manifest-digit-resealed":
             # A valid checksum trailer over the patched image: only the
             # manifest hash compiled into the module can tell.
             data = reseal(bytes(data))
-        variants.append(("shape digit", bytes(data)))
+        variants.append(("arena size digit", bytes(data)))
     else:
         sys.exit(f"unknown corruption '{kind}'")
 
