@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "collective.h"
 #include "comm_stream.h"
 #include "context.h"
 #include "dispatch.h"
@@ -26,9 +27,6 @@ void recordError(dpcrt_context *ctx, const std::string &message) {
 }
 
 namespace {
-
-/// How long the communication thread sleeps between progress polls.
-constexpr std::chrono::microseconds kPollInterval(20);
 
 std::string mpiErrorString(int rc) {
   char text[MPI_MAX_ERROR_STRING];
@@ -53,10 +51,10 @@ CommStream::~CommStream() {
 }
 
 int64_t CommStream::start(int32_t bucket, float *data, int64_t n,
-                          Tracer *tracer) {
+                          int64_t step, Tracer *tracer) {
   std::lock_guard<std::mutex> lock(mutex);
   int64_t handle = nextHandle++;
-  queue.push_back({handle, bucket, data, n, tracer});
+  queue.push_back({handle, bucket, data, n, step, tracer});
   queued.notify_one();
   return handle;
 }
@@ -106,15 +104,15 @@ void CommStream::run() {
       MPI_Request request;
       int rc = MPI_Iallreduce(MPI_IN_PLACE, task.data + first, count,
                               MPI_FLOAT, MPI_SUM, comm, &request);
-      // Poll instead of blocking: a blocking MPI call busy-waits at full
+      // Polled, not blocking: a blocking MPI call busy-waits at full
       // speed, which on a host with a core per rank starves the compute
-      // thread it is meant to overlap with.
-      for (int done = 0; rc == MPI_SUCCESS;) {
-        rc = MPI_Test(&request, &done, MPI_STATUS_IGNORE);
-        if (done)
-          break;
-        std::this_thread::sleep_for(kPollInterval);
-      }
+      // thread it is meant to overlap with. A stalled rank ends the job
+      // after --timeout.
+      if (rc == MPI_SUCCESS)
+        rc = waitCollective(request, "the all-reduce of bucket " +
+                                         std::to_string(task.bucket) +
+                                         " (step " +
+                                         std::to_string(task.step) + ")");
       if (rc != MPI_SUCCESS)
         failure = "allreduce of bucket " + std::to_string(task.bucket) +
                   " failed: " + mpiErrorString(rc);
@@ -162,7 +160,7 @@ int64_t dpcrt_allreduce_start(dpcrt_context *ctx, int32_t bucket, float *data,
     return 0;
   if (!ctx->commStream)
     ctx->commStream = std::make_unique<dpc::CommStream>(ctx->comm, ctx->worldSize);
-  return ctx->commStream->start(bucket, data, n, ctx->tracer);
+  return ctx->commStream->start(bucket, data, n, ctx->step + 1, ctx->tracer);
 }
 
 void dpcrt_allreduce_wait(dpcrt_context *ctx, int64_t handle) {

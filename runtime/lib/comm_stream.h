@@ -34,8 +34,10 @@ public:
   CommStream &operator=(const CommStream &) = delete;
 
   /// Enqueues the average of data[0, n) over all ranks; returns its handle
-  /// (> 0). `tracer` (may be null) records the collective.
-  int64_t start(int32_t bucket, float *data, int64_t n, Tracer *tracer);
+  /// (> 0). `step` (1-based) names it in a timeout's error; `tracer` (may be
+  /// null) records the collective.
+  int64_t start(int32_t bucket, float *data, int64_t n, int64_t step,
+                Tracer *tracer);
   /// Blocks until the collective of `handle` has finished.
   void wait(int64_t handle);
   /// Blocks until everything enqueued has finished; returns the number of
@@ -50,6 +52,7 @@ private:
     int32_t bucket;
     float *data;
     int64_t n;
+    int64_t step;
     Tracer *tracer;
   };
   void run();

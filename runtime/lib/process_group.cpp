@@ -5,21 +5,65 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "collective.h"
 #include "dpc/runtime.h"
 
 #include <mpi.h>
 
+#include <cerrno>
+#include <chrono>
 #include <climits>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <optional>
+#include <thread>
 
 using namespace dpc;
 
 namespace {
 bool initializedHere = false;
+/// ProcessGroup::setTimeout.
+double timeoutSeconds = ProcessGroup::kDefaultTimeoutSeconds;
 } // namespace
+
+void ProcessGroup::setTimeout(double seconds) {
+  if (!(seconds > 0.0) || !std::isfinite(seconds))
+    throw Error("the collective timeout must be a positive number of "
+                "seconds, got " + std::to_string(seconds));
+  timeoutSeconds = seconds;
+}
+
+double ProcessGroup::timeout() { return timeoutSeconds; }
+
+int dpc::waitCollective(MPI_Request &request, const std::string &what) {
+  using Clock = std::chrono::steady_clock;
+  // Poll instead of blocking: a blocking MPI call busy-waits at full speed,
+  // which on a host with a core per rank starves the threads it waits for.
+  constexpr std::chrono::microseconds kPollInterval(20);
+  Clock::time_point deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double>(timeoutSeconds));
+  for (;;) {
+    int done = 0;
+    int rc = MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS || done)
+      return rc;
+    if (Clock::now() > deadline)
+      break;
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  // Which ranks are missing is not knowable from a collective in flight;
+  // the ranks that are waiting each say so, the missing ones do not.
+  std::fprintf(stderr,
+               "%s: error: rank %d: %s did not complete within %g s "
+               "(--timeout): another rank stalled, died or is running "
+               "something else; ending the job\n",
+               program_invocation_short_name, ProcessGroup::rank(),
+               what.c_str(), timeoutSeconds);
+  ProcessGroup::abort(1);
+}
 
 bool ProcessGroup::launchedByMpi() {
   // Open MPI (ORTE and PRRTE), PMIx launchers, and MPICH/Hydra-style PMI.
@@ -102,7 +146,9 @@ void ProcessGroup::collectively(const std::function<void()> &phase) {
   int local[2] = {failure && !failure->isReportedElsewhere() ? me : INT_MAX,
                   failure ? -1 : 0};
   int global[2];
-  MPI_Allreduce(local, global, 2, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  MPI_Request request;
+  MPI_Iallreduce(local, global, 2, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &request);
+  waitCollective(request, "agreeing on the outcome of a set-up phase");
   if (global[1] == 0)
     return;
   int reporter = global[0] == INT_MAX ? 0 : global[0];
@@ -112,4 +158,29 @@ void ProcessGroup::collectively(const std::function<void()> &phase) {
     throw Error("a rank failed without saying why", false, true);
   throw Error("rank " + std::to_string(reporter) + " failed",
               /*reportedElsewhere=*/true, /*agreed=*/true);
+}
+
+void ProcessGroup::agree(
+    const std::vector<std::pair<std::string, int64_t>> &facts) {
+  if (!isDistributed() || worldSize() == 1)
+    return;
+  int n = static_cast<int>(facts.size()), ranks = worldSize(), me = rank();
+  std::vector<int64_t> mine(n), all(static_cast<size_t>(n) * ranks);
+  for (int i = 0; i < n; ++i)
+    mine[i] = facts[i].second;
+  MPI_Request request;
+  MPI_Iallgather(mine.data(), n, MPI_INT64_T, all.data(), n, MPI_INT64_T,
+                 MPI_COMM_WORLD, &request);
+  waitCollective(request, "agreeing on the run's parameters");
+  for (int i = 0; i < n; ++i) {
+    std::string others;
+    for (int r = 1; r < ranks; ++r)
+      if (all[static_cast<size_t>(r) * n + i] != all[i])
+        others += (others.empty() ? "" : ", ") + std::to_string(r) + " (" +
+                  std::to_string(all[static_cast<size_t>(r) * n + i]) + ")";
+    if (!others.empty())
+      throw Error("the ranks disagree on " + facts[i].first + ": rank 0 has " +
+                      std::to_string(all[i]) + ", rank(s) " + others,
+                  /*reportedElsewhere=*/me != 0, /*agreed=*/true);
+  }
 }

@@ -18,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "collective.h"
 #include "comm_stream.h"
 #include "context.h"
 #include "file_io.h"
@@ -77,15 +78,25 @@ void checkMpi(int rc, const std::string &what) {
   throw Error(what + " failed: " + std::string(text, len));
 }
 
+/// Starts a nonblocking collective with `start(request)` and completes it
+/// within the collective timeout (collective.h).
+void collective(const std::string &what,
+                const std::function<int(MPI_Request *)> &start) {
+  MPI_Request request;
+  checkMpi(start(&request), what);
+  checkMpi(waitCollective(request, what), what);
+}
+
 /// Broadcasts `bytes` from rank 0 in int-sized chunks.
 void broadcast(void *data, int64_t bytes, MPI_Comm comm,
                const std::string &what) {
   constexpr int64_t kChunk = INT_MAX / 2;
   for (int64_t begin = 0; begin < bytes; begin += kChunk)
-    checkMpi(MPI_Bcast(static_cast<char *>(data) + begin,
-                       static_cast<int>(std::min(kChunk, bytes - begin)),
-                       MPI_BYTE, 0, comm),
-             "broadcasting " + what);
+    collective("broadcasting " + what, [&](MPI_Request *request) {
+      return MPI_Ibcast(static_cast<char *>(data) + begin,
+                        static_cast<int>(std::min(kChunk, bytes - begin)),
+                        MPI_BYTE, 0, comm, request);
+    });
 }
 
 #if DPC_HAVE_CUDA
@@ -516,6 +527,13 @@ Session Session::load(const std::string &path, const SessionOptions &options) {
 #endif
     impl->openModule();
   });
+  // Ranks that loaded different modules would exchange tensors of
+  // different sizes: hang or worse.
+  const char *json = static_cast<const char *>(
+      dlsym(impl->module, DPC_MODEL_MANIFEST_SYMBOL));
+  ProcessGroup::agree(
+      {{"the module's manifest (its hash)",
+        static_cast<int64_t>(dpc_checksum(json, std::strlen(json)))}});
   impl->distribute();
   if (!options.initWeights.empty())
     impl->restore(options.initWeights, /*weightsOnly=*/true);
@@ -608,15 +626,20 @@ float Session::Impl::averageLoss(float loss) {
   if (ctx.worldSize == 1)
     return loss;
   double local = loss, sum = 0.0;
-  checkMpi(MPI_Allreduce(&local, &sum, 1, MPI_DOUBLE, MPI_SUM, ctx.comm),
-           "averaging the loss");
+  collective("averaging the loss of step " + std::to_string(ctx.step),
+             [&](MPI_Request *request) {
+               return MPI_Iallreduce(&local, &sum, 1, MPI_DOUBLE, MPI_SUM,
+                                     ctx.comm, request);
+             });
   return static_cast<float>(sum / ctx.worldSize);
 }
 
 void Session::startTrace() {
   Impl &s = *impl;
   if (s.ctx.worldSize > 1)
-    checkMpi(MPI_Barrier(s.ctx.comm), "starting the trace");
+    collective("starting the trace", [&](MPI_Request *request) {
+      return MPI_Ibarrier(s.ctx.comm, request);
+    });
   s.tracer = std::make_unique<Tracer>(s.manifest.schedule, Tracer::Clock::now());
   s.ctx.tracer = s.tracer.get();
 }
@@ -629,9 +652,10 @@ void Session::writeTrace(const std::string &path) {
     // Rank 0 collects every rank's events.
     int size = static_cast<int>(events.size());
     std::vector<int> sizes(s.ctx.worldSize), offsets(s.ctx.worldSize);
-    checkMpi(MPI_Gather(&size, 1, MPI_INT, sizes.data(), 1, MPI_INT, 0,
-                        s.ctx.comm),
-             "collecting the trace");
+    collective("collecting the trace", [&](MPI_Request *request) {
+      return MPI_Igather(&size, 1, MPI_INT, sizes.data(), 1, MPI_INT, 0,
+                         s.ctx.comm, request);
+    });
     std::string gathered;
     if (s.ctx.rank == 0) {
       int total = 0;
@@ -641,9 +665,11 @@ void Session::writeTrace(const std::string &path) {
       }
       gathered.resize(total);
     }
-    checkMpi(MPI_Gatherv(events.data(), size, MPI_CHAR, gathered.data(),
-                         sizes.data(), offsets.data(), MPI_CHAR, 0, s.ctx.comm),
-             "collecting the trace");
+    collective("collecting the trace", [&](MPI_Request *request) {
+      return MPI_Igatherv(events.data(), size, MPI_CHAR, gathered.data(),
+                          sizes.data(), offsets.data(), MPI_CHAR, 0,
+                          s.ctx.comm, request);
+    });
     if (s.ctx.rank != 0)
       return;
     all.clear();

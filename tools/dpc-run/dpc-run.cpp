@@ -71,6 +71,11 @@ directly it runs as a single process.
                             goes on; stop ends the run with exit code 1
                             before the next step, saving no checkpoint;
                             ignore says nothing
+  --timeout SECONDS         how long a rank waits for the others in any
+                            collective (an all-reduce, a broadcast) before it
+                            ends the job with an error naming the collective
+                            (default 600); so a stalled or dead rank never
+                            hangs the others forever
   --backend cpu|cuda|auto   where to run (default auto: the GPUs when this
                             build has the cuda backend and finds one per
                             rank on the host, else the CPU)
@@ -90,6 +95,7 @@ struct Options {
   std::string saveCheckpoint;
   std::string trace;
   NonFinite onNonFinite = NonFinite::Warn;
+  double timeout = ProcessGroup::kDefaultTimeoutSeconds;
   Backend backend = Backend::Auto;
   bool help = false;
 };
@@ -171,6 +177,18 @@ Options parseArgs(int argc, char **argv) {
       else
         throw Error("--on-nonfinite expects warn, stop or ignore, got '" +
                     what + "'");
+    } else if (flag == "--timeout") {
+      std::string text = takeValue();
+      size_t used = 0;
+      try {
+        opts.timeout = std::stod(text, &used);
+      } catch (const std::exception &) {
+        used = 0;
+      }
+      if (used == 0 || used != text.size() || !(opts.timeout > 0.0) ||
+          !std::isfinite(opts.timeout))
+        throw Error("--timeout expects a positive number of seconds, got '" +
+                    text + "'");
     } else if (flag == "--backend") {
       std::string name = takeValue();
       if (name == "cpu")
@@ -346,6 +364,10 @@ void train(const Options &opts) {
     if (session.rank() == 0)
       checkOutputs(opts);
   });
+  // Data of different lengths wraps around at different steps: the batches
+  // would silently differ from one uninterrupted global data set.
+  ProcessGroup::agree({{"the number of samples in the --data files",
+                        data.samples}});
   if (!opts.loadCheckpoint.empty()) {
     session.loadCheckpoint(opts.loadCheckpoint);
     // Every rank has rank 0's counter: all agree.
@@ -445,6 +467,20 @@ int main(int argc, char **argv) {
     ProcessGroup::init(&argc, &argv);
     Options opts;
     ProcessGroup::collectively([&] { opts = parseArgs(argc, argv); });
+    ProcessGroup::setTimeout(opts.timeout);
+    // Ranks started with different flags would run different collectives
+    // and wait for each other forever.
+    ProcessGroup::agree(
+        {{"--steps", opts.steps},
+         {"whether --init-weights is given", !opts.initWeights.empty()},
+         {"whether --load-checkpoint is given", !opts.loadCheckpoint.empty()},
+         {"whether --save-checkpoint is given", !opts.saveCheckpoint.empty()},
+         {"whether --trace is given", !opts.trace.empty()},
+         {"--on-nonfinite", static_cast<int64_t>(opts.onNonFinite)},
+         {"--timeout (milliseconds)",
+          static_cast<int64_t>(std::min(opts.timeout * 1e3, 1e18))},
+         {"--backend", static_cast<int64_t>(opts.backend)},
+         {"the number of --data flags", static_cast<int64_t>(opts.data.size())}});
     if (opts.help) {
       if (ProcessGroup::rank() == 0)
         std::fputs(kUsage, stdout);

@@ -247,6 +247,19 @@ public:
   /// rank with its own message, the others marked reportedElsewhere. Must be
   /// called by all ranks. Single-process: just runs `phase`.
   static void collectively(const std::function<void()> &phase);
+  /// Checks that every rank has the same value of each fact (name, value),
+  /// e.g. {"--steps", 10}; otherwise throws an agreed dpc::Error naming the
+  /// first fact that differs and the ranks that differ from rank 0. Must be
+  /// called by all ranks with the same names.
+  static void agree(const std::vector<std::pair<std::string, int64_t>> &facts);
+
+  /// How long a rank waits for any CPU collective (an all-reduce of the
+  /// step, a broadcast, an agreement) before it gives up: it prints one
+  /// line naming the collective and ends the job (MPI_Abort), so no rank
+  /// hangs forever on a stalled or dead one. dpc-run's --timeout.
+  static constexpr double kDefaultTimeoutSeconds = 600;
+  static void setTimeout(double seconds);
+  static double timeout();
 };
 
 //===----------------------------------------------------------------------===//
