@@ -11,9 +11,12 @@
 
 #include "dpc/runtime.h"
 
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 namespace dpc::cuda {
 
@@ -27,6 +30,49 @@ std::string describe(cudaError_t status) {
 void check(cudaError_t status, const std::string &what) {
   if (status != cudaSuccess)
     throw Error(what + " failed: " + describe(status));
+}
+
+/// cudaStreamSynchronize, polled: a collective that never completes (a
+/// stalled or dead rank) would block it forever. Polling surfaces NCCL's
+/// asynchronous errors (the communicator is then aborted, which lets the
+/// stream finish) and, after ProcessGroup::timeout(), aborts the
+/// communicator and ends the job with one line, as the CPU backend's
+/// collectives do (collective.h).
+cudaError_t waitForStream(dpcrt_context *ctx, cudaStream_t stream,
+                          const char *what) {
+  DeviceState &s = *ctx->cuda;
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double>(ProcessGroup::timeout()));
+  for (;;) {
+    cudaError_t status = cudaStreamQuery(stream);
+    if (status != cudaErrorNotReady)
+      return status;
+    if (s.nccl) {
+      ncclResult_t async = ncclSuccess;
+      if (ncclCommGetAsyncError(s.nccl, &async) == ncclSuccess &&
+          async != ncclSuccess && async != ncclInProgress) {
+        recordError(ctx, std::string("NCCL: ") + ncclGetErrorString(async));
+        ncclCommAbort(s.nccl);
+        s.nccl = nullptr;
+      }
+    }
+    if (Clock::now() > deadline) {
+      if (s.nccl) {
+        ncclCommAbort(s.nccl);
+        s.nccl = nullptr;
+      }
+      std::fprintf(stderr,
+                   "%s: error: rank %d: %s did not complete within %g s "
+                   "(--timeout): another rank stalled, died or is running "
+                   "something else; ending the job\n",
+                   program_invocation_short_name, ctx->rank, what,
+                   ProcessGroup::timeout());
+      ProcessGroup::abort(1);
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
+  }
 }
 
 } // namespace
@@ -179,13 +225,17 @@ void copyToHost(dpcrt_context *ctx, void *host, const void *device,
   check(cudaMemcpyAsync(host, device, static_cast<size_t>(bytes),
                         cudaMemcpyDeviceToHost, stream),
         "copying from the GPU");
-  check(cudaStreamSynchronize(stream), "copying from the GPU");
+  check(waitForStream(ctx, stream, "the compute stream"),
+        "copying from the GPU");
 }
 
 void synchronize(dpcrt_context *ctx) {
   DeviceState &s = state(ctx);
-  failed(ctx, cudaStreamSynchronize(s.comm), "the communication stream");
-  failed(ctx, cudaStreamSynchronize(s.compute), "the compute stream");
+  failed(ctx,
+         waitForStream(ctx, s.comm, "the communication stream's collectives"),
+         "the communication stream");
+  failed(ctx, waitForStream(ctx, s.compute, "the compute stream"),
+         "the compute stream");
   if (s.nccl) {
     ncclResult_t async = ncclSuccess;
     if (ncclCommGetAsyncError(s.nccl, &async) == ncclSuccess &&
