@@ -15,6 +15,7 @@
 #include "compiler/Codegen/Schedule.h"
 #include "compiler/Codegen/SharedLibraryEmitter.h"
 #include "compiler/Import/TorchImporter.h"
+#include "DriverChecks.h"
 #include "dialects/DP/DPDialect.h"
 #include "dialects/NN/NNDialect.h"
 #include "passes/Passes.h"
@@ -308,6 +309,8 @@ int main(int argc, char **argv) {
     return fail("--mode '" + mode + "' is not supported (supported: ddp, dp)");
   if (worldSize < 1)
     return fail("--world-size must be at least 1");
+  if (llvm::Error err = checkTensorSpecs(inputs, label, worldSize, microBatches))
+    return fail(llvm::toString(std::move(err)));
   // --mode dp: the batch of every input is scattered over the replicas in
   // torch.chunk's chunks.
   bool dataParallel = mode == "dp";
@@ -447,6 +450,8 @@ int main(int argc, char **argv) {
           pm.addPass(createAccumulate(AccumulateOptions{microBatches}));
       })))
     return 1;
+  if (llvm::Error err = checkSomethingToTrain(trainStep))
+    return fail(llvm::toString(std::move(err)));
   for (BlockArgument arg : trainStep.getArguments())
     if (trainStep.getArgAttr(arg.getArgNumber(), kUnusedAttr))
       llvm::WithColor::warning(llvm::errs(), "dpc")

@@ -51,5 +51,31 @@ class Good(nn.Module):
         return self.fc(x)
 
 
+class NoParameters(nn.Module):
+    def forward(self, x):
+        return x * 2.0
+
+
+class Frozen(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+        self.fc.weight.requires_grad_(False)
+        self.fc.bias.requires_grad_(False)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+class IgnoresParameters(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return x * 2.0
+
+
 MODELS = {"exp": UsesExp, "inplace": InPlace, "two-outputs": TwoOutputs,
-          "f64": Float64Weights, "good": Good}
+          "f64": Float64Weights, "good": Good, "no-parameters": NoParameters,
+          "frozen": Frozen, "ignores-parameters": IgnoresParameters}
