@@ -112,7 +112,8 @@ void CommStream::run() {
         rc = waitCollective(request, "the all-reduce of bucket " +
                                          std::to_string(task.bucket) +
                                          " (step " +
-                                         std::to_string(task.step) + ")");
+                                         std::to_string(task.step) + ")",
+                             PollMode::Sleep);
       if (rc != MPI_SUCCESS)
         failure = "allreduce of bucket " + std::to_string(task.bucket) +
                   " failed: " + mpiErrorString(rc);

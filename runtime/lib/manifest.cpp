@@ -279,7 +279,9 @@ Manifest Manifest::parse(const std::string &text, const std::string &where) {
   json root;
   try {
     root = json::parse(text);
-  } catch (const json::parse_error &e) {
+  } catch (const json::exception &e) {
+    // A parse error, or a number too large for a double ("1E400":
+    // out_of_range.406), found by fuzzing (test/Fuzz/corpus/manifest).
     std::string what = e.what();
     // Drop nlohmann's "[json.exception.parse_error.101] " tag.
     if (size_t close = what.find("] "); close != std::string::npos)

@@ -37,10 +37,9 @@ void ProcessGroup::setTimeout(double seconds) {
 
 double ProcessGroup::timeout() { return timeoutSeconds; }
 
-int dpc::waitCollective(MPI_Request &request, const std::string &what) {
+int dpc::waitCollective(MPI_Request &request, const std::string &what,
+                        PollMode mode) {
   using Clock = std::chrono::steady_clock;
-  // Poll instead of blocking: a blocking MPI call busy-waits at full speed,
-  // which on a host with a core per rank starves the threads it waits for.
   constexpr std::chrono::microseconds kPollInterval(20);
   Clock::time_point deadline =
       Clock::now() + std::chrono::duration_cast<Clock::duration>(
@@ -52,7 +51,10 @@ int dpc::waitCollective(MPI_Request &request, const std::string &what) {
       return rc;
     if (Clock::now() > deadline)
       break;
-    std::this_thread::sleep_for(kPollInterval);
+    if (mode == PollMode::Sleep)
+      std::this_thread::sleep_for(kPollInterval);
+    else
+      std::this_thread::yield();
   }
   // Which ranks are missing is not knowable from a collective in flight;
   // the ranks that are waiting each say so, the missing ones do not.

@@ -85,6 +85,10 @@ TEST(ManifestTest, AbiVersionMismatch) {
 TEST(ManifestTest, SyntaxAndTypeErrors) {
   EXPECT_DPC_ERROR(Manifest::parse("{\"abi_version\": 1,", "m.so"),
                    "m.so: manifest is not valid JSON: parse error");
+  // nlohmann throws out_of_range, not parse_error, for a number beyond a
+  // double (found by fuzzing).
+  EXPECT_DPC_ERROR(Manifest::parse("{\"abi_version\": 1E400}", "m.so"),
+                   "m.so: manifest is not valid JSON: number overflow");
   EXPECT_DPC_ERROR(Manifest::parse("[]", "m.so"),
                    "m.so: manifest: the top level must be a JSON object");
 

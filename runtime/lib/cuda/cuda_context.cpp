@@ -71,7 +71,8 @@ cudaError_t waitForStream(dpcrt_context *ctx, cudaStream_t stream,
                    ProcessGroup::timeout());
       ProcessGroup::abort(1);
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(20));
+    // As cudaStreamSynchronize's default: spin, yielding the core.
+    std::this_thread::yield();
   }
 }
 
