@@ -39,6 +39,7 @@ for target in "${targets[@]}"; do
     "runtime/fuzz/fuzz_$target.cpp" "${sources[@]}" -o "$binary" || exit 1
   # New inputs go to a working corpus; the committed one stays as it is.
   mkdir -p "$out/corpus/$target"
+  rm -f "$out/findings/$target-"* # findings of earlier runs
   log="$out/fuzz_$target.log"
   "$binary" "$out/corpus/$target" "test/Fuzz/corpus/$target" \
     -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
