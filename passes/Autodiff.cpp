@@ -147,7 +147,22 @@ struct AutodiffPass : public dpc::impl::AutodiffBase<AutodiffPass> {
     for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
       if (&op != ret && isOpTriviallyDead(&op))
         op.erase();
+    warnUnusedParameters(func);
     return success();
+  }
+
+  /// An unused parameter is most likely a mistake in the model (a layer
+  /// left out of forward), so it is reported, as a warning without a
+  /// location in the model: the parameter has none.
+  void warnUnusedParameters(func::FuncOp func) {
+    // --mode dp sums the replicas' gradients instead of all-reducing them.
+    bool dataParallel = !func.getBody().getOps<dp::ReplicateOp>().empty();
+    for (BlockArgument arg : func.getArguments())
+      if (func.getArgAttr(arg.getArgNumber(), kUnusedAttr))
+        emitWarning(UnknownLoc::get(&getContext()))
+            << "parameter '" << getArgName(func, arg.getArgNumber())
+            << "' does not affect the loss; it is neither updated nor "
+            << (dataParallel ? "reduce-added" : "all-reduced");
   }
 };
 

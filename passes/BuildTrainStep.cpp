@@ -28,6 +28,37 @@ struct BuildTrainStepPass
     : public dpc::impl::BuildTrainStepBase<BuildTrainStepPass> {
   using BuildTrainStepBase::BuildTrainStepBase;
 
+  /// With `label-dtype`, the user gave the label (`--label y:i64[16]`):
+  /// it must be the label the loss needs. The error is about a flag, so it
+  /// has no location in the model.
+  LogicalResult checkGivenLabel(Type needed) {
+    if (labelDType.empty())
+      return success();
+    MLIRContext *ctx = &getContext();
+    Type element = labelDType == "i64" ? Type(IntegerType::get(ctx, 64))
+                                       : Type(Float32Type::get(ctx));
+    if (RankedTensorType::get(labelShape, element) == needed)
+      return success();
+    auto spec = [&](StringRef dtype, ArrayRef<int64_t> shape) {
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      os << labelName << ":" << dtype << "[";
+      llvm::interleave(shape, os, ",");
+      os << "]";
+      return text;
+    };
+    auto neededType = cast<RankedTensorType>(needed);
+    Type neededElement = neededType.getElementType();
+    StringRef neededDType = neededElement.isF32()   ? "f32"
+                            : neededElement.isF64() ? "f64"
+                                                    : "i64";
+    return emitError(UnknownLoc::get(ctx))
+           << "--label " << spec(labelDType, labelShape)
+           << " does not match the loss: " << loss
+           << " of this model's output needs "
+           << spec(neededDType, neededType.getShape());
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     func::FuncOp func = lookupFunction(module, kForwardFuncName);
@@ -88,6 +119,8 @@ struct BuildTrainStepPass
           shape.assign(labelShape.begin(), labelShape.end());
         labelType = RankedTensorType::get(shape, IntegerType::get(ctx, 64));
       }
+      if (failed(checkGivenLabel(labelType)))
+        return signalPassFailure();
       unsigned labelIndex = func.getNumArguments();
       func.insertArgument(labelIndex, labelType,
                           makeSlotAttrs(ctx, kind::kLabel, labelName), loc);

@@ -32,8 +32,6 @@ using namespace dpc;
 
 namespace {
 
-/// Name of the forward imported for a smaller last chunk.
-constexpr llvm::StringLiteral kLastForwardName = "forward_last";
 
 RankedTensorType withRows(Type type, int64_t rows) {
   auto tensor = cast<RankedTensorType>(type);
@@ -122,23 +120,29 @@ struct DPReplicatePass : public dpc::impl::DPReplicateBase<DPReplicatePass> {
              << devices << " batch=" << batch;
     SmallVector<int64_t> chunks = dp::getChunkSizes(batch, devices);
     int64_t numReplicas = chunks.size();
+    // Not an error (nn.DataParallel does the same), but rarely intended.
+    if (numReplicas < devices)
+      emitWarning(UnknownLoc::get(&getContext()))
+          << "a batch of " << batch << " in chunks of " << chunks.front()
+          << " (torch.chunk) uses " << numReplicas << " of the " << devices
+          << " devices";
 
     func::FuncOp forward = lookupFunction(module, kForwardFuncName);
     if (!forward)
       return failure();
-    func::FuncOp last = module.lookupSymbol<func::FuncOp>(kLastForwardName);
+    func::FuncOp last = module.lookupSymbol<func::FuncOp>(kLastForwardFuncName);
     bool unevenLast = chunks.back() != chunks.front();
     if (unevenLast && !last)
       return module.emitError()
              << "the last of the " << numReplicas << " chunks has "
              << chunks.back() << " samples: dpc-dp-replicate needs @"
-             << kLastForwardName << ", the forward imported for it";
+             << kLastForwardFuncName << ", the forward imported for it";
     if (!unevenLast && last)
       return last.emitError() << "the batch of " << batch << " splits evenly over "
                               << numReplicas << " replicas; @"
-                              << kLastForwardName << " is not used";
+                              << kLastForwardFuncName << " is not used";
     if (last && !last.getBody().hasOneBlock())
-      return last.emitError() << "expected @" << kLastForwardName
+      return last.emitError() << "expected @" << kLastForwardFuncName
                               << " to have a single block";
     if (failed(checkForward(forward, chunks.front(), nullptr)) ||
         (last && failed(checkForward(last, chunks.back(), forward))))

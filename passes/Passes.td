@@ -1,6 +1,7 @@
 //===- Passes.td - dpc's passes --------------------------*- tablegen -*-===//
 //
-// The training-step pipeline, in the order `dpc` runs it:
+// The passes of the training-step pipeline (compiler/Pipeline), in the
+// order it runs them:
 //   dpc-dp-replicate      (--mode dp) one forward over the replicas' chunks
 //   dpc-build-train-step  forward + loss
 //   dpc-autodiff          + reverse-mode gradients of the parameters
@@ -34,6 +35,10 @@ def BuildTrainStep : Pass<"dpc-build-train-step", "mlir::ModuleOp"> {
     `cross_entropy`, labels with more dimensions whose element count is N
     (`[B, T]` for logits `[B*T, V]`, the language-model case) are taken in
     that shape and flattened to `[N]` by an `nn.reshape` (no copy).
+
+    With `label-dtype` (the user's `--label NAME:DTYPE[SHAPE]`), the label
+    the loss needs must be exactly that label; otherwise it is an error
+    that names the label the loss needs.
   }];
   let options = [
     Option<"loss", "loss", "std::string", /*default=*/"\"cross_entropy\"",
@@ -43,6 +48,9 @@ def BuildTrainStep : Pass<"dpc-build-train-step", "mlir::ModuleOp"> {
     ListOption<"labelShape", "label-shape", "int64_t",
                "Shape of the label as given (cross_entropy flattens labels "
                "with N elements to [N])">,
+    Option<"labelDType", "label-dtype", "std::string", /*default=*/"\"\"",
+           "Element type of the label as given (f32, f64, i64); when set, "
+           "the label must match the loss. Empty: derived from the loss">,
   ];
   let dependentDialects = ["::dpc::nn::NNDialect"];
 }
@@ -57,7 +65,7 @@ def Autodiff : Pass<"dpc-autodiff", "mlir::ModuleOp"> {
     parameter argument (`dpc.kind = "parameter"`) after the loss, tagged
     `dpc.kind = "gradient"`. A parameter the loss does not depend on gets no
     gradient and is marked `dpc.unused`; like torch.optim, nothing updates
-    it.
+    it, and the pass warns.
   }];
   let dependentDialects = ["::dpc::nn::NNDialect"];
 }
@@ -226,7 +234,8 @@ def DPReplicate : Pass<"dpc-dp-replicate", "mlir::ModuleOp"> {
     0 on the whole batch, and autodiff differentiates through the adjoint
     pairs (Gather's VJP scatters the output gradient, Replicate's sums the
     replicas' parameter gradients with `dp.reduce_add`), so one step equals
-    single-process training on the whole batch.
+    single-process training on the whole batch. When the batch gives
+    fewer chunks than devices, the pass warns.
   }];
   let options = [
     Option<"devices", "devices", "int64_t", /*default=*/"1",

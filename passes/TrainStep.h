@@ -30,6 +30,9 @@ namespace dpc {
 /// Names of the function the importer produces and of the training step.
 inline constexpr llvm::StringLiteral kForwardFuncName = "forward";
 inline constexpr llvm::StringLiteral kTrainStepFuncName = "train_step";
+/// --mode dp: the forward imported for a smaller last chunk (shapes are
+/// static), beside @forward for the others; dpc-dp-replicate consumes it.
+inline constexpr llvm::StringLiteral kLastForwardFuncName = "forward_last";
 
 /// Argument and result attributes.
 inline constexpr llvm::StringLiteral kKindAttr = "dpc.kind";

@@ -86,9 +86,6 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
   json::Array buckets;
   for (auto start : func.getBody().getOps<dp::AllReduceStartOp>()) {
     json::Array names;
-    int64_t bytes = 0;
-    for (Value input : start.getInputs())
-      bytes += getTensorBytes(input.getType());
     for (Operation *user : start.getToken().getUsers())
       for (Value averaged : user->getResults())
         for (Operation *use : averaged.getUsers())
@@ -96,7 +93,7 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
             if (auto param = dyn_cast<BlockArgument>(use->getOperand(0)))
               names.push_back(getArgName(func, param.getArgNumber()));
     buckets.push_back(json::Object{{"index", start.getBucket()},
-                                   {"bytes", bytes},
+                                   {"bytes", getBucketBytes(start)},
                                    {"parameters", std::move(names)}});
   }
 

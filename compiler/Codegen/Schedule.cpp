@@ -24,13 +24,6 @@ std::string locString(Location loc) {
   return "";
 }
 
-int64_t bucketBytes(dp::AllReduceStartOp start) {
-  int64_t bytes = 0;
-  for (Value input : start.getInputs())
-    bytes += getTensorBytes(input.getType());
-  return bytes;
-}
-
 /// "fc1.weight, fc1.bias": the parameters whose gradients a bucket carries.
 std::string bucketParameters(func::FuncOp func, dp::AllReduceStartOp start) {
   std::string names;
@@ -60,6 +53,13 @@ std::string typeString(Operation *op) {
 
 } // namespace
 
+int64_t dpc::getBucketBytes(Operation *allReduceStart) {
+  int64_t bytes = 0;
+  for (Value input : cast<dp::AllReduceStartOp>(allReduceStart).getInputs())
+    bytes += getTensorBytes(input.getType());
+  return bytes;
+}
+
 llvm::json::Array dpc::buildScheduleJson(func::FuncOp func) {
   llvm::json::Array schedule;
   for (Operation &op : func.getBody().front().without_terminator()) {
@@ -67,7 +67,7 @@ llvm::json::Array dpc::buildScheduleJson(func::FuncOp func) {
                              {"loc", locString(op.getLoc())}};
     if (auto start = dyn_cast<dp::AllReduceStartOp>(op)) {
       entry["bucket"] = start.getBucket();
-      entry["bytes"] = bucketBytes(start);
+      entry["bytes"] = getBucketBytes(start);
     } else if (auto wait = dyn_cast<dp::WaitOp>(op)) {
       entry["bucket"] = wait.getStartOp().getBucket();
     }
@@ -83,7 +83,7 @@ void dpc::printSchedule(func::FuncOp func, llvm::raw_ostream &os) {
     ++numOps;
     if (auto start = dyn_cast<dp::AllReduceStartOp>(op)) {
       ++numBuckets;
-      bucketTotal += bucketBytes(start);
+      bucketTotal += getBucketBytes(start);
     }
   }
   os << "schedule of @" << func.getSymName() << ": " << numOps << " ops, "
@@ -99,7 +99,7 @@ void dpc::printSchedule(func::FuncOp func, llvm::raw_ostream &os) {
     if (auto start = dyn_cast<dp::AllReduceStartOp>(op)) {
       compute += " bucket " + std::to_string(start.getBucket());
       comm = "all-reduce bucket " + std::to_string(start.getBucket()) + " (" +
-             std::to_string(bucketBytes(start)) + " B: " +
+             std::to_string(getBucketBytes(start)) + " B: " +
              bucketParameters(func, start) + ")";
     } else if (auto wait = dyn_cast<dp::WaitOp>(op)) {
       compute += " bucket " + std::to_string(wait.getStartOp().getBucket());

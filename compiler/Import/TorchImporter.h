@@ -13,6 +13,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/Support/LogicalResult.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/Error.h"
 
 #include <cstdint>
 #include <string>
@@ -56,6 +58,22 @@ struct ImportedModel {
 mlir::FailureOr<ImportedModel> importTorchScript(mlir::MLIRContext &context,
                                                  const std::string &path,
                                                  const std::vector<TensorSpec> &inputs);
+
+/// --mode dp: the sizes of torch.chunk's chunks that the batch (dimension 0
+/// of every input) is scattered in over `devices` devices, one replica
+/// each. An error, one line naming the --input, when the inputs cannot be
+/// scattered so.
+llvm::Expected<llvm::SmallVector<int64_t>>
+getDataParallelChunks(const std::vector<TensorSpec> &inputs, int64_t devices);
+
+/// --mode dp: imports the forward of one replica per distinct chunk size
+/// (shapes are static): `@forward` with `chunks.front()` rows per input and,
+/// when the last chunk is smaller, `@forward_last` with `chunks.back()`, in
+/// one module, the module the pipeline's dpc-dp-replicate expects.
+mlir::FailureOr<ImportedModel>
+importTorchScriptChunks(mlir::MLIRContext &context, const std::string &path,
+                        const std::vector<TensorSpec> &inputs,
+                        llvm::ArrayRef<int64_t> chunks);
 
 } // namespace dpc
 

@@ -1,10 +1,13 @@
 //===- dpc-opt.cpp - Run dpc's passes on MLIR files -----------------------===//
 //
 // mlir-opt with dpc's dialects and passes, so that every pass can be run and
-// tested alone: `dpc-opt --dpc-autodiff in.mlir`.
+// tested alone: `dpc-opt --dpc-autodiff in.mlir`, and with dpc's pipeline,
+// so that `dpc-opt --dpc-training-pipeline="..."` on the imported module
+// (`dpc --emit=import`) does what dpc does.
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/Pipeline/Pipeline.h"
 #include "dialects/DP/DPDialect.h"
 #include "dialects/NN/NNDialect.h"
 #include "passes/Passes.h"
@@ -20,6 +23,7 @@ int main(int argc, char **argv) {
   registry.insert<dpc::nn::NNDialect, dpc::dp::DPDialect,
                   mlir::func::FuncDialect, mlir::LLVM::LLVMDialect>();
   dpc::registerDPCPasses();
+  dpc::registerTrainingPipeline();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   return mlir::asMainReturnCode(
