@@ -3,9 +3,9 @@
 #include "compiler/Codegen/Manifest.h"
 #include "compiler/Codegen/Schedule.h"
 
-#include "dialects/DP/DPDialect.h"
-#include "dialects/NN/NNOps.h"
-#include "passes/TrainStep.h"
+#include "compiler/TrainStep/TrainStep.h"
+#include "dialects/DP/IR/DPDialect.h"
+#include "dialects/NN/IR/NNOps.h"
 #include "runtime/include/dpc/abi.h"
 
 #include "llvm/Support/FormatVariadic.h"

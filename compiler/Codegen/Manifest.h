@@ -10,7 +10,7 @@
 #ifndef DPC_COMPILER_CODEGEN_MANIFEST_H
 #define DPC_COMPILER_CODEGEN_MANIFEST_H
 
-#include "compiler/Import/TorchImporter.h"
+#include "compiler/TrainStep/TensorSpec.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/StringMap.h"

@@ -2,8 +2,8 @@
 
 #include "compiler/Codegen/Schedule.h"
 
-#include "dialects/DP/DPDialect.h"
-#include "passes/TrainStep.h"
+#include "compiler/TrainStep/TrainStep.h"
+#include "dialects/DP/IR/DPDialect.h"
 
 #include "llvm/Support/Format.h"
 

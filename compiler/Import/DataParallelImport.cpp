@@ -11,8 +11,8 @@
 
 #include "compiler/Import/TorchImporter.h"
 
-#include "dialects/DP/DPDialect.h"
-#include "passes/TrainStep.h"
+#include "compiler/TrainStep/TrainStep.h"
+#include "dialects/DP/IR/DPDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/Error.h"

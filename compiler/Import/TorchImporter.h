@@ -10,6 +10,8 @@
 #ifndef DPC_COMPILER_IMPORT_TORCHIMPORTER_H
 #define DPC_COMPILER_IMPORT_TORCHIMPORTER_H
 
+#include "compiler/TrainStep/TensorSpec.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/Support/LogicalResult.h"
@@ -21,25 +23,6 @@
 #include <vector>
 
 namespace dpc {
-
-/// Element types of inputs, labels and tensors in checkpoints.
-enum class DType { F32, F64, I64 };
-
-/// One `--input NAME:DTYPE[SHAPE]` of the forward function.
-struct TensorSpec {
-  std::string name;
-  DType dtype = DType::F32;
-  std::vector<int64_t> shape;
-};
-
-/// A parameter or buffer of the model with its initial value.
-struct ModelTensor {
-  std::string name; // state_dict key, e.g. "layer1.0.conv1.weight"
-  bool isParameter = true;
-  DType dtype = DType::F32; // F32, or I64 for buffers (num_batches_tracked)
-  std::vector<int64_t> shape;
-  std::vector<char> bytes; // row-major
-};
 
 struct ImportedModel {
   mlir::OwningOpRef<mlir::ModuleOp> module;

@@ -2,7 +2,8 @@
 
 #include "compiler/Pipeline/Pipeline.h"
 
-#include "passes/Passes.h"
+#include "compiler/Conversion/Passes.h"
+#include "compiler/Transforms/Passes.h"
 
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"

@@ -1,9 +1,9 @@
 //===- TrainStep.cpp - Conventions of the @train_step function ------------===//
 
-#include "passes/TrainStep.h"
+#include "compiler/TrainStep/TrainStep.h"
 
-#include "dialects/DP/DPDialect.h"
-#include "dialects/NN/NNOps.h"
+#include "dialects/DP/IR/DPDialect.h"
+#include "dialects/NN/IR/NNOps.h"
 
 #include "mlir/IR/BuiltinTypes.h"
 

@@ -19,8 +19,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef DPC_PASSES_TRAINSTEP_H
-#define DPC_PASSES_TRAINSTEP_H
+#ifndef DPC_COMPILER_TRAINSTEP_TRAINSTEP_H
+#define DPC_COMPILER_TRAINSTEP_TRAINSTEP_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -89,4 +89,4 @@ int64_t getTensorBytes(mlir::Type type);
 
 } // namespace dpc
 
-#endif // DPC_PASSES_TRAINSTEP_H
+#endif // DPC_COMPILER_TRAINSTEP_TRAINSTEP_H

@@ -9,8 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/Passes.h"
-#include "passes/TrainStep.h"
+#include "compiler/TrainStep/TrainStep.h"
+#include "compiler/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -19,7 +19,7 @@
 
 namespace dpc {
 #define GEN_PASS_DEF_AUTODIFF
-#include "passes/Passes.h.inc"
+#include "compiler/Transforms/Passes.h.inc"
 } // namespace dpc
 
 using namespace mlir;

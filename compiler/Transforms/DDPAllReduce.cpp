@@ -8,14 +8,14 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/Passes.h"
-#include "passes/TrainStep.h"
+#include "compiler/TrainStep/TrainStep.h"
+#include "compiler/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
 
 namespace dpc {
 #define GEN_PASS_DEF_DDPALLREDUCE
-#include "passes/Passes.h.inc"
+#include "compiler/Transforms/Passes.h.inc"
 } // namespace dpc
 
 using namespace mlir;

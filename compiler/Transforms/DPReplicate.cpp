@@ -16,15 +16,15 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/Passes.h"
-#include "passes/TrainStep.h"
+#include "compiler/TrainStep/TrainStep.h"
+#include "compiler/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 
 namespace dpc {
 #define GEN_PASS_DEF_DPREPLICATE
-#include "passes/Passes.h.inc"
+#include "compiler/Transforms/Passes.h.inc"
 } // namespace dpc
 
 using namespace mlir;

@@ -1,4 +1,4 @@
-//===- Passes.td - dpc's passes --------------------------*- tablegen -*-===//
+//===- Passes.td - dpc's transformations -----------------*- tablegen -*-===//
 //
 // The passes of the training-step pipeline (compiler/Pipeline), in the
 // order it runs them:
@@ -12,12 +12,12 @@
 //   dpc-dp-phases         (--mode dp, instead of dpc-ddp and the buckets)
 //                         concurrent replica stages
 //   dpc-plan-memory       arena offsets for every intermediate tensor
-//   dpc-lower-to-llvm     runtime calls in the LLVM dialect
+// and then dpc-lower-to-llvm (compiler/Conversion/Passes.td).
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef DPC_PASSES
-#define DPC_PASSES
+#ifndef DPC_COMPILER_TRANSFORMS_PASSES
+#define DPC_COMPILER_TRANSFORMS_PASSES
 
 include "mlir/Pass/PassBase.td"
 
@@ -140,24 +140,6 @@ def PlanMemory : Pass<"dpc-plan-memory", "mlir::ModuleOp"> {
   }];
 }
 
-def LowerToLLVM : Pass<"dpc-lower-to-llvm", "mlir::ModuleOp"> {
-  let summary = "Lower the planned training step to runtime calls in the LLVM dialect";
-  let description = [{
-    Replaces `@train_step` by `llvm.func @dpc_model_train_step(ctx, slots)`:
-    each argument is read from its slot, each intermediate is an arena
-    offset, and each op becomes a call of a `dpcrt_*` kernel of the runtime's
-    C ABI (runtime/include/dpc/abi.h). Slot i holds argument i; then come the
-    loss and the arena. Updates happen in place in the parameter and
-    optimizer-state slots. Each op is preceded by dpcrt_trace_op(index), the
-    hook of `dpc-run --trace`, unless `trace-ops=false`.
-  }];
-  let options = [
-    Option<"traceOps", "trace-ops", "bool", /*default=*/"true",
-           "Announce each op to the runtime (dpcrt_trace_op) for tracing">,
-  ];
-  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
-}
-
 def Adam : Pass<"dpc-adam", "mlir::ModuleOp"> {
   let summary = "Apply torch.optim.Adam or AdamW to every gradient of @train_step";
   let description = [{
@@ -263,4 +245,4 @@ def DPPhases : Pass<"dpc-dp-phases", "mlir::ModuleOp"> {
   }];
 }
 
-#endif // DPC_PASSES
+#endif // DPC_COMPILER_TRANSFORMS_PASSES

@@ -13,8 +13,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/Passes.h"
-#include "passes/TrainStep.h"
+#include "compiler/TrainStep/TrainStep.h"
+#include "compiler/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/MapVector.h"
@@ -22,7 +22,7 @@
 
 namespace dpc {
 #define GEN_PASS_DEF_PLANMEMORY
-#include "passes/Passes.h.inc"
+#include "compiler/Transforms/Passes.h.inc"
 } // namespace dpc
 
 using namespace mlir;

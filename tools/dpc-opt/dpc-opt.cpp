@@ -7,10 +7,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/Conversion/Passes.h"
 #include "compiler/Pipeline/Pipeline.h"
-#include "dialects/DP/DPDialect.h"
-#include "dialects/NN/NNDialect.h"
-#include "passes/Passes.h"
+#include "compiler/Transforms/Passes.h"
+#include "dialects/DP/IR/DPDialect.h"
+#include "dialects/NN/IR/NNDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -23,6 +24,7 @@ int main(int argc, char **argv) {
   registry.insert<dpc::nn::NNDialect, dpc::dp::DPDialect,
                   mlir::func::FuncDialect, mlir::LLVM::LLVMDialect>();
   dpc::registerDPCPasses();
+  dpc::registerDPCConversionPasses();
   dpc::registerTrainingPipeline();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();

@@ -10,9 +10,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialects/NN/NNOps.h"
-#include "passes/RuntimeCallBuilder.h"
-#include "passes/TrainStep.h"
+#include "dialects/NN/IR/NNOps.h"
+#include "compiler/Conversion/NNToRuntime/RuntimeCallBuilder.h"
+#include "compiler/TrainStep/TrainStep.h"
 #include "runtime/include/dpc/abi.h"
 
 #include "llvm/ADT/TypeSwitch.h"

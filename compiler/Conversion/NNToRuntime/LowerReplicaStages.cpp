@@ -14,10 +14,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/LowerReplicaStages.h"
+#include "compiler/Conversion/NNToRuntime/LowerReplicaStages.h"
 
-#include "dialects/DP/DPDialect.h"
-#include "passes/TrainStep.h"
+#include "dialects/DP/IR/DPDialect.h"
+#include "compiler/TrainStep/TrainStep.h"
 #include "runtime/include/dpc/abi.h"
 
 #include "llvm/ADT/TypeSwitch.h"

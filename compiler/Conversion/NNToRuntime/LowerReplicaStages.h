@@ -6,10 +6,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef DPC_PASSES_LOWERREPLICASTAGES_H
-#define DPC_PASSES_LOWERREPLICASTAGES_H
+#ifndef DPC_COMPILER_CONVERSION_NNTORUNTIME_LOWERREPLICASTAGES_H
+#define DPC_COMPILER_CONVERSION_NNTORUNTIME_LOWERREPLICASTAGES_H
 
-#include "passes/RuntimeCallBuilder.h"
+#include "compiler/Conversion/NNToRuntime/RuntimeCallBuilder.h"
 
 namespace dpc {
 
@@ -60,4 +60,4 @@ private:
 
 } // namespace dpc
 
-#endif // DPC_PASSES_LOWERREPLICASTAGES_H
+#endif // DPC_COMPILER_CONVERSION_NNTORUNTIME_LOWERREPLICASTAGES_H

@@ -12,14 +12,14 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/LowerReplicaStages.h"
-#include "passes/Passes.h"
-#include "passes/RuntimeCallBuilder.h"
-#include "passes/TrainStep.h"
+#include "compiler/Conversion/NNToRuntime/LowerReplicaStages.h"
+#include "compiler/Conversion/Passes.h"
+#include "compiler/Conversion/NNToRuntime/RuntimeCallBuilder.h"
+#include "compiler/TrainStep/TrainStep.h"
 
 namespace dpc {
 #define GEN_PASS_DEF_LOWERTOLLVM
-#include "passes/Passes.h.inc"
+#include "compiler/Conversion/Passes.h.inc"
 } // namespace dpc
 
 using namespace mlir;

@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef DPC_PASSES_RUNTIMECALLBUILDER_H
-#define DPC_PASSES_RUNTIMECALLBUILDER_H
+#ifndef DPC_COMPILER_CONVERSION_NNTORUNTIME_RUNTIMECALLBUILDER_H
+#define DPC_COMPILER_CONVERSION_NNTORUNTIME_RUNTIMECALLBUILDER_H
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
@@ -98,4 +98,4 @@ std::optional<mlir::LogicalResult> lowerOptimizerOp(RuntimeCallBuilder &rt,
 
 } // namespace dpc
 
-#endif // DPC_PASSES_RUNTIMECALLBUILDER_H
+#endif // DPC_COMPILER_CONVERSION_NNTORUNTIME_RUNTIMECALLBUILDER_H

@@ -1,6 +1,6 @@
 //===- DPDialect.cpp - The dp dialect -------------------------------------===//
 
-#include "dialects/DP/DPDialect.h"
+#include "dialects/DP/IR/DPDialect.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -9,19 +9,19 @@
 using namespace mlir;
 using namespace dpc::dp;
 
-#include "dialects/DP/DPDialect.cpp.inc"
+#include "dialects/DP/IR/DPDialect.cpp.inc"
 
 #define GET_TYPEDEF_CLASSES
-#include "dialects/DP/DPTypes.cpp.inc"
+#include "dialects/DP/IR/DPTypes.cpp.inc"
 
 void DPDialect::initialize() {
   addTypes<
 #define GET_TYPEDEF_LIST
-#include "dialects/DP/DPTypes.cpp.inc"
+#include "dialects/DP/IR/DPTypes.cpp.inc"
       >();
   addOperations<
 #define GET_OP_LIST
-#include "dialects/DP/DPOps.cpp.inc"
+#include "dialects/DP/IR/DPOps.cpp.inc"
       >();
 }
 
@@ -222,4 +222,4 @@ SmallVector<Value> ReduceAddOp::buildVJP(OpBuilder &b,
 }
 
 #define GET_OP_CLASSES
-#include "dialects/DP/DPOps.cpp.inc"
+#include "dialects/DP/IR/DPOps.cpp.inc"

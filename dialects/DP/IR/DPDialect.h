@@ -1,9 +1,9 @@
 //===- DPDialect.h - The dp dialect -----------------------------*- C++ -*-===//
 
-#ifndef DPC_DIALECTS_DP_DPDIALECT_H
-#define DPC_DIALECTS_DP_DPDIALECT_H
+#ifndef DPC_DIALECTS_DP_IR_DPDIALECT_H
+#define DPC_DIALECTS_DP_IR_DPDIALECT_H
 
-#include "dialects/NN/NNOps.h"
+#include "dialects/NN/IR/NNOps.h"
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Dialect.h"
@@ -12,13 +12,13 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
-#include "dialects/DP/DPDialect.h.inc"
+#include "dialects/DP/IR/DPDialect.h.inc"
 
 #define GET_TYPEDEF_CLASSES
-#include "dialects/DP/DPTypes.h.inc"
+#include "dialects/DP/IR/DPTypes.h.inc"
 
 #define GET_OP_CLASSES
-#include "dialects/DP/DPOps.h.inc"
+#include "dialects/DP/IR/DPOps.h.inc"
 
 namespace dpc::dp {
 
@@ -43,4 +43,4 @@ llvm::SmallVector<int64_t> getChunkSizes(int64_t batch, int64_t devices);
 
 } // namespace dpc::dp
 
-#endif // DPC_DIALECTS_DP_DPDIALECT_H
+#endif // DPC_DIALECTS_DP_IR_DPDIALECT_H

@@ -15,7 +15,7 @@
 #ifndef DPC_DP_OPS
 #define DPC_DP_OPS
 
-include "dialects/NN/NNInterfaces.td"
+include "dialects/NN/IR/NNInterfaces.td"
 include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/OpBase.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"

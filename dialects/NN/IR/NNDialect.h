@@ -1,10 +1,10 @@
 //===- NNDialect.h - The nn dialect -----------------------------*- C++ -*-===//
 
-#ifndef DPC_DIALECTS_NN_NNDIALECT_H
-#define DPC_DIALECTS_NN_NNDIALECT_H
+#ifndef DPC_DIALECTS_NN_IR_NNDIALECT_H
+#define DPC_DIALECTS_NN_IR_NNDIALECT_H
 
 #include "mlir/IR/Dialect.h"
 
-#include "dialects/NN/NNDialect.h.inc"
+#include "dialects/NN/IR/NNDialect.h.inc"
 
-#endif // DPC_DIALECTS_NN_NNDIALECT_H
+#endif // DPC_DIALECTS_NN_IR_NNDIALECT_H

@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialects/NN/NNOps.h"
+#include "dialects/NN/IR/NNOps.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -345,4 +345,4 @@ LogicalResult SGDUpdateOp::verify() {
 }
 
 #define GET_OP_CLASSES
-#include "dialects/NN/NNOps.cpp.inc"
+#include "dialects/NN/IR/NNOps.cpp.inc"

@@ -1,19 +1,19 @@
 //===- NNOps.h - Operations of the nn dialect -------------------*- C++ -*-===//
 
-#ifndef DPC_DIALECTS_NN_NNOPS_H
-#define DPC_DIALECTS_NN_NNOPS_H
+#ifndef DPC_DIALECTS_NN_IR_NNOPS_H
+#define DPC_DIALECTS_NN_IR_NNOPS_H
 
-#include "dialects/NN/NNDialect.h"
+#include "dialects/NN/IR/NNDialect.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
-#include "dialects/NN/NNInterfaces.h.inc"
+#include "dialects/NN/IR/NNInterfaces.h.inc"
 
 #define GET_OP_CLASSES
-#include "dialects/NN/NNOps.h.inc"
+#include "dialects/NN/IR/NNOps.h.inc"
 
 namespace dpc::nn {
 
@@ -24,4 +24,4 @@ broadcastShapes(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs);
 
 } // namespace dpc::nn
 
-#endif // DPC_DIALECTS_NN_NNOPS_H
+#endif // DPC_DIALECTS_NN_IR_NNOPS_H

@@ -3,8 +3,8 @@
 #ifndef DPC_NN_OPS
 #define DPC_NN_OPS
 
-include "dialects/NN/NNBase.td"
-include "dialects/NN/NNInterfaces.td"
+include "dialects/NN/IR/NNBase.td"
+include "dialects/NN/IR/NNInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
@@ -300,8 +300,8 @@ def NN_SGDUpdateOp : NN_Op<"sgd_update", [InferTypeOpAdaptor]> {
 }
 
 // Op groups in files of their own.
-include "dialects/NN/NNConvOps.td"
-include "dialects/NN/NNTransformerOps.td"
-include "dialects/NN/NNOptimizerOps.td"
+include "dialects/NN/IR/NNConvOps.td"
+include "dialects/NN/IR/NNTransformerOps.td"
+include "dialects/NN/IR/NNOptimizerOps.td"
 
 #endif // DPC_NN_OPS

@@ -1,7 +1,8 @@
 //===- NNTransformerOps.td - nn ops for embedding, normalization, attention and shape ops (Transformers) -*- tablegen -*-===//
 //
 // Included by NNOps.td; shape inference, verifiers and VJPs live in
-// NNTransformerOps.cpp, the runtime calls in passes/LowerTransformerOps.cpp.
+// NNTransformerOps.cpp, the runtime calls in
+// compiler/Conversion/NNToRuntime/LowerTransformerOps.cpp.
 //
 // Conventions of the group:
 // - Dimension attributes (`dim`, `dims`, `permutation`) are non-negative:
