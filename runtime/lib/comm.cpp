@@ -10,8 +10,12 @@
 
 #include "comm_stream.h"
 #include "context.h"
-#include "dispatch.h"
+#include "cpu_backend.h"
 #include "trace.h"
+
+#if DPC_HAVE_CUDA
+#include "cuda_backend_table.h"
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -152,11 +156,10 @@ void drainPending(dpcrt_context *ctx) {
 dpcrt_context::dpcrt_context() = default;
 dpcrt_context::~dpcrt_context() = default;
 
-extern "C" {
+namespace dpc::cpu {
 
-int64_t dpcrt_allreduce_start(dpcrt_context *ctx, int32_t bucket, float *data,
-                              int64_t n) {
-  DPC_DISPATCH(allreduce_start, ctx, bucket, data, n);
+int64_t allreduce_start(dpcrt_context *ctx, int32_t bucket, float *data,
+                        int64_t n) {
   // One rank: the average is the data itself (dividing by 1 is exact).
   if (!ctx || ctx->worldSize <= 1 || n <= 0)
     return 0;
@@ -165,11 +168,10 @@ int64_t dpcrt_allreduce_start(dpcrt_context *ctx, int32_t bucket, float *data,
   return ctx->commStream->start(bucket, data, n, ctx->tracer);
 }
 
-void dpcrt_allreduce_wait(dpcrt_context *ctx, int64_t handle) {
-  DPC_DISPATCH(allreduce_wait, ctx, handle);
+void allreduce_wait(dpcrt_context *ctx, int64_t handle) {
   if (!ctx || handle == 0 || !ctx->commStream)
     return;
   ctx->commStream->wait(handle);
 }
 
-} // extern "C"
+} // namespace dpc::cpu

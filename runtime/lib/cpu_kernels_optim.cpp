@@ -21,7 +21,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "context.h"
-#include "dispatch.h"
+#include "cpu_backend.h"
 #include "kernel_shared.h"
 
 #include <cmath>
@@ -62,14 +62,12 @@ adamLoop(float *param, float *expAvg, float *expAvgSq, const float *grad,
 
 } // namespace
 
-extern "C" {
+namespace dpc::cpu {
 
-void dpcrt_adam_update_f32(dpcrt_context *ctx, float *param, float *expAvg,
-                           float *expAvgSq, const float *grad, int64_t n,
-                           double lr, double beta1, double beta2, double eps,
-                           double weightDecay, int32_t decoupledWeightDecay) {
-  DPC_DISPATCH(adam_update_f32, ctx, param, expAvg, expAvgSq, grad, n, lr,
-               beta1, beta2, eps, weightDecay, decoupledWeightDecay);
+void adam_update_f32(dpcrt_context *ctx, float *param, float *expAvg,
+                     float *expAvgSq, const float *grad, int64_t n,
+                     double lr, double beta1, double beta2, double eps,
+                     double weightDecay, int32_t decoupledWeightDecay) {
   if (!expAvg || !expAvgSq) {
     recordError(ctx, "adam_update: the exp_avg and exp_avg_sq buffers are "
                      "required");
@@ -83,4 +81,4 @@ void dpcrt_adam_update_f32(dpcrt_context *ctx, float *param, float *expAvg,
   adamLoop(param, expAvg, expAvgSq, grad, n, c);
 }
 
-} // extern "C"
+} // namespace dpc::cpu

@@ -10,8 +10,8 @@
 // The table holds the services the session and the collectives need (all
 // taking or returning host-side values; libdpcrt never sees the plugin's
 // DeviceState layout) and one member per dpcrt_* kernel entry point, with
-// the ABI's signature, which DPC_DISPATCH (dispatch.h) calls on a CUDA
-// context. The plugin is built from the same tree as libdpcrt and shares
+// the ABI's signature, which the entry point (entry_points.cpp) calls on a
+// CUDA context. The plugin is built from the same tree as libdpcrt and shares
 // its C++ types (dpcrt_context, std::string, dpc::Error thrown across the
 // boundary); the version fields only catch a stale plugin left beside a
 // newer libdpcrt, they are not a stable interface.
@@ -32,60 +32,10 @@
 /// The plugin's one exported function, of type dpc::CudaBackendEntryFn.
 #define DPC_CUDA_PLUGIN_ENTRY "dpcrt_cuda_backend_table"
 
-/// The kernels the plugin implements: every dpcrt_* entry point that takes
-/// a context (all but dpcrt_trace_op, which only touches the host tracer).
-#define DPC_CUDA_KERNELS(X)                                                    \
-  X(fill_f32)                                                                  \
-  X(copy)                                                                      \
-  X(gemm_f32)                                                                  \
-  X(broadcast_rows_f32)                                                        \
-  X(scale_f32)                                                                 \
-  X(transpose2d_f32)                                                           \
-  X(unary_f32)                                                                 \
-  X(unary_grad_f32)                                                            \
-  X(binary_f32)                                                                \
-  X(reduce_sum_f32)                                                            \
-  X(cross_entropy_f32)                                                         \
-  X(cross_entropy_grad_f32)                                                    \
-  X(mse_loss_f32)                                                              \
-  X(mse_loss_grad_f32)                                                         \
-  X(sgd_update_f32)                                                            \
-  X(adam_update_f32)                                                           \
-  X(increment_i64)                                                             \
-  X(batched_gemm_f32)                                                          \
-  X(strided_copy)                                                              \
-  X(compare_f32)                                                               \
-  X(masked_fill_f32)                                                           \
-  X(div_scalar_f32)                                                            \
-  X(conv2d_f32)                                                                \
-  X(conv2d_input_grad_f32)                                                     \
-  X(conv2d_weight_grad_f32)                                                    \
-  X(batch_norm_f32)                                                            \
-  X(batch_norm_grad_f32)                                                       \
-  X(max_pool2d_f32)                                                            \
-  X(max_pool2d_grad_f32)                                                       \
-  X(avg_pool2d_f32)                                                            \
-  X(avg_pool2d_grad_f32)                                                       \
-  X(adaptive_avg_pool2d_f32)                                                   \
-  X(adaptive_avg_pool2d_grad_f32)                                              \
-  X(embedding_f32)                                                             \
-  X(embedding_grad_f32)                                                        \
-  X(layer_norm_f32)                                                            \
-  X(layer_norm_grad_f32)                                                       \
-  X(gelu_f32)                                                                  \
-  X(gelu_grad_f32)                                                             \
-  X(softmax_f32)                                                               \
-  X(softmax_grad_f32)                                                          \
-  X(nll_loss_f32)                                                              \
-  X(nll_loss_grad_f32)                                                         \
-  X(allreduce_start)                                                           \
-  X(allreduce_wait)                                                            \
-  X(run_replicas)
-
 namespace dpc {
 
 /// Bumped whenever the table's members change.
-constexpr uint32_t kCudaBackendTableVersion = 1;
+constexpr uint32_t kCudaBackendTableVersion = 2;
 
 struct CudaBackendTable {
   /// kCudaBackendTableVersion, DPC_ABI_VERSION and the sizes of the table
@@ -117,10 +67,12 @@ struct CudaBackendTable {
                     const std::string &what);
   void (*drainPending)(dpcrt_context *ctx);
 
-  // The kernels, named like their entry points without the dpcrt_ prefix.
-#define DPC_CUDA_KERNEL_MEMBER(name) decltype(&::dpcrt_##name) name;
-  DPC_CUDA_KERNELS(DPC_CUDA_KERNEL_MEMBER)
-#undef DPC_CUDA_KERNEL_MEMBER
+  // The kernels of kernels.def (all but dpcrt_trace_op, which only touches
+  // the host tracer), named like their entry points without the dpcrt_
+  // prefix, with their signatures.
+#define DPC_KERNEL(name, return_type, parameters, names)                       \
+  return_type(*name) parameters;
+#include "dpc/kernels.def"
 };
 
 /// The type of the plugin's entry point, DPC_CUDA_PLUGIN_ENTRY.

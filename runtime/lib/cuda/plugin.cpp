@@ -37,9 +37,8 @@ CudaBackendTable makeTable() {
   t.broadcast = &cuda::broadcast;
   t.drainPending = &cuda::drainPending;
 
-#define DPC_CUDA_KERNEL_ENTRY(name) t.name = &cuda::name;
-  DPC_CUDA_KERNELS(DPC_CUDA_KERNEL_ENTRY)
-#undef DPC_CUDA_KERNEL_ENTRY
+#define DPC_KERNEL(name, return_type, parameters, names) t.name = &cuda::name;
+#include "dpc/kernels.def"
   return t;
 }
 
