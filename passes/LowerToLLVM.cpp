@@ -207,7 +207,8 @@ int64_t dpc::getPlannedOffset(Value v) {
 namespace {
 
 /// Loads the pointer in slot `index` of `slots`. Slots are one per
-/// argument of @train_step plus two, so the index fits a GEPArg's int32.
+/// argument of @train_step plus two (StepSlots), so the index fits a
+/// GEPArg's int32.
 Value loadSlot(OpBuilder &b, Location loc, Value slots, int64_t index) {
   Type ptrType = LLVM::LLVMPointerType::get(b.getContext());
   Value addr = b.create<LLVM::GEPOp>(
@@ -234,12 +235,12 @@ LogicalResult lowerTrainStep(ModuleOp module, func::FuncOp func, bool traceOps,
   RuntimeCallBuilder rt(module, ctx, b);
   Location loc = func.getLoc();
 
-  // Slot i is argument i; then the loss and the arena.
-  unsigned numArgs = func.getNumArguments();
+  StepSlots layout(func);
   for (BlockArgument arg : func.getArguments())
-    rt.setPtr(arg, loadSlot(b, loc, slots, arg.getArgNumber()));
-  Value lossSlot = loadSlot(b, loc, slots, numArgs);
-  Value arena = loadSlot(b, loc, slots, numArgs + 1);
+    rt.setPtr(arg,
+              loadSlot(b, loc, slots, layout.argument(arg.getArgNumber())));
+  Value lossSlot = loadSlot(b, loc, slots, layout.loss());
+  Value arena = loadSlot(b, loc, slots, layout.arena());
 
   // Each op is announced to the runtime by its index in the step (the
   // manifest's "schedule" names it), which is how `dpc-run --trace` times
@@ -247,7 +248,7 @@ LogicalResult lowerTrainStep(ModuleOp module, func::FuncOp func, bool traceOps,
   // --mode dp: the concurrent stages' calls go to per-replica functions.
   ReplicaStageOutliner replicaStages(module, step, rt);
   Block &body = func.getBody().front();
-  for (auto [index, op] : llvm::enumerate(body.without_terminator())) {
+  for (auto [index, op] : llvm::enumerate(getScheduledOps(func))) {
     if (failed(replicaStages.enter(&op)))
       return failure();
     rt.setLoc(op.getLoc());
