@@ -1,21 +1,20 @@
-//===- comm.cpp - Gradient all-reduce on the communication stream ---------===//
+//===- comm_stream.cpp - Gradient all-reduce on the communication stream --===//
 //
 // dpcrt_allreduce_start/wait implement DDP's default reduction, divide the
 // bucket by the world size and sum it over all ranks in place, on the
 // communication stream (comm_stream.h), so the compiled schedule overlaps
 // the bucket's communication with the rest of the backward pass and with
-// the optimizer updates of earlier buckets.
+// the optimizer updates of earlier buckets. These are the CPU backend's
+// all-reduce kernels (cpu/cpu_backend.h); the cuda backend's run on NCCL
+// (cuda/comm_cuda.cpp).
 //
 //===----------------------------------------------------------------------===//
 
-#include "comm_stream.h"
-#include "context.h"
-#include "cpu_backend.h"
-#include "trace.h"
+#include "comm/comm_stream.h"
 
-#if DPC_HAVE_CUDA
-#include "cuda_backend_table.h"
-#endif
+#include "core/context.h"
+#include "core/trace.h"
+#include "cpu/cpu_backend.h"
 
 #include <algorithm>
 #include <chrono>
@@ -23,11 +22,6 @@
 #include <utility>
 
 namespace dpc {
-
-void recordError(dpcrt_context *ctx, const std::string &message) {
-  if (ctx && ctx->error.empty())
-    ctx->error = message;
-}
 
 namespace {
 
@@ -136,11 +130,7 @@ void CommStream::run() {
   }
 }
 
-void drainPending(dpcrt_context *ctx) {
-#if DPC_HAVE_CUDA
-  if (ctx->backend == BackendKind::Cuda)
-    return cudaBackend().drainPending(ctx);
-#endif
+void cpu::drainPending(dpcrt_context *ctx) {
   if (!ctx->commStream)
     return;
   if (int64_t unwaited = ctx->commStream->drain())
@@ -151,10 +141,6 @@ void drainPending(dpcrt_context *ctx) {
 }
 
 } // namespace dpc
-
-// Out of line, where CommStream is complete.
-dpcrt_context::dpcrt_context() = default;
-dpcrt_context::~dpcrt_context() = default;
 
 namespace dpc::cpu {
 

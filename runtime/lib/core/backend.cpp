@@ -1,11 +1,11 @@
-//===- cuda_plugin.cpp - Loading the cuda backend's plugin ----------------===//
+//===- backend.cpp - Choosing a backend and loading the cuda plugin -------===//
 //
 // libdpcrt links no CUDA library; the cuda backend is libdpcrt_cuda.so,
-// opened here the first time a session wants it (cuda_backend_table.h).
+// opened here the first time a session wants it (backend.h).
 //
 //===----------------------------------------------------------------------===//
 
-#include "cuda_backend_table.h"
+#include "core/backend.h"
 
 #include <string>
 
@@ -17,7 +17,7 @@ using namespace dpc;
 namespace {
 
 struct LoadResult {
-  const CudaBackendTable *table = nullptr;
+  const CudaPlugin *plugin = nullptr;
   std::string error;
 };
 
@@ -27,7 +27,7 @@ struct LoadResult {
 /// plugin without LD_LIBRARY_PATH; empty when that cannot be determined.
 std::string pluginBesideRuntime() {
   Dl_info info;
-  if (!dladdr(reinterpret_cast<void *>(&loadCudaBackend), &info) ||
+  if (!dladdr(reinterpret_cast<void *>(&loadCudaPlugin), &info) ||
       !info.dli_fname)
     return "";
   std::string self = info.dli_fname;
@@ -60,34 +60,34 @@ LoadResult load() {
     result.error = why ? why : path + ": cannot be opened";
     return result;
   }
-  auto entry = reinterpret_cast<CudaBackendEntryFn>(
+  auto entry = reinterpret_cast<CudaPluginEntryFn>(
       dlsym(handle, DPC_CUDA_PLUGIN_ENTRY));
   if (!entry) {
     result.error = path + " has no " DPC_CUDA_PLUGIN_ENTRY;
     return result;
   }
-  const CudaBackendTable *table = entry();
-  if (!table || table->version != kCudaBackendTableVersion ||
-      table->abiVersion != DPC_ABI_VERSION ||
-      table->tableSize != sizeof(CudaBackendTable) ||
-      table->contextSize != sizeof(dpcrt_context)) {
+  const CudaPlugin *plugin = entry();
+  if (!plugin || plugin->version != kCudaPluginVersion ||
+      plugin->abiVersion != DPC_ABI_VERSION ||
+      plugin->pluginSize != sizeof(CudaPlugin) ||
+      plugin->contextSize != sizeof(dpcrt_context)) {
     result.error = path + " was built for another version of libdpcrt";
     return result;
   }
-  result.table = table;
+  result.plugin = plugin;
   return result;
 #endif
 }
 
 } // namespace
 
-const CudaBackendTable *dpc::loadCudaBackend(std::string *error) {
+const CudaPlugin *dpc::loadCudaPlugin(std::string *error) {
   // One attempt per process (thread-safe): a failure is not retried, so
   // every session of the process agrees on the answer.
   static const LoadResult result = load();
-  if (!result.table && error)
+  if (!result.plugin && error)
     *error = result.error;
-  return result.table;
+  return result.plugin;
 }
 
 bool dpc::nvidiaDriverPresent() {
@@ -100,6 +100,78 @@ bool dpc::nvidiaDriverPresent() {
 void dpc::cuda::DeviceStateDeleter::operator()(DeviceState *state) const {
   if (!state)
     return;
-  if (const CudaBackendTable *table = loadCudaBackend())
-    table->destroyState(state);
+  if (const CudaPlugin *plugin = loadCudaPlugin())
+    plugin->destroyState(state);
+}
+
+//===----------------------------------------------------------------------===//
+// Choosing a session's backend
+//===----------------------------------------------------------------------===//
+
+const char *dpc::backendName(Backend backend) {
+  switch (backend) {
+  case Backend::Auto:
+    return "auto";
+  case Backend::Cpu:
+    return "cpu";
+  case Backend::Cuda:
+    return "cuda";
+  }
+  return "?";
+}
+
+bool dpc::backendAvailable(Backend backend) {
+  return backend != Backend::Cuda || DPC_HAVE_CUDA;
+}
+
+int dpc::cudaDeviceCount() {
+  // Without an NVIDIA driver there is no GPU to count: answer without
+  // loading the plugin, which maps CUDA's libraries (over 150 MB resident
+  // once initialized) into a process that will only use the CPU.
+  if (!nvidiaDriverPresent())
+    return 0;
+  const CudaPlugin *plugin = loadCudaPlugin();
+  return plugin ? plugin->deviceCount() : 0;
+}
+
+void dpc::requireCudaBackend() {
+  std::string why;
+  if (!loadCudaPlugin(&why))
+    throw Error(
+        "the cuda backend (" DPC_CUDA_PLUGIN_FILE ") cannot be loaded: " + why);
+}
+
+Backend dpc::resolveBackend(Backend requested, int localCount) {
+  switch (requested) {
+  case Backend::Cpu:
+    return Backend::Cpu;
+  case Backend::Auto: {
+    int devices = cudaDeviceCount();
+    return devices > 0 && devices >= localCount ? Backend::Cuda : Backend::Cpu;
+  }
+  case Backend::Cuda:
+    break;
+  }
+  if (!backendAvailable(Backend::Cuda))
+    throw Error("backend 'cuda' is not available: this runtime was built "
+                "without CUDA");
+  requireCudaBackend();
+  int devices = loadCudaPlugin()->deviceCount();
+  if (devices == 0)
+    throw Error("backend 'cuda': no CUDA device found");
+  if (devices < localCount)
+    throw Error("backend 'cuda': " + std::to_string(localCount) +
+                " ranks on this host but only " + std::to_string(devices) +
+                " CUDA device" + (devices == 1 ? "" : "s") +
+                " (each rank needs a GPU of its own)");
+  return Backend::Cuda;
+}
+
+void dpc::attachBackend(dpcrt_context &ctx, Backend backend, int localRank) {
+  ctx.backend = &cpu::backendTable();
+  if (backend != Backend::Cuda)
+    return;
+  // Resolved to cuda: the plugin is loaded and has devices.
+  const CudaPlugin &plugin = *loadCudaPlugin();
+  plugin.createState(&ctx, localRank % plugin.deviceCount());
 }

@@ -2,19 +2,13 @@
 //
 // A model.so calls the same dpcrt_* entry points on every backend (the ABI
 // does not change with the device). Each one is generated here from
-// kernels.def and runs the kernel of the context's backend: on a CUDA
-// context the cuda plugin's, through its table (cuda_backend_table.h; a
-// CUDA context exists only once the plugin is loaded), otherwise the CPU's
-// (cpu_backend.h). A null context (white-box tests) means the CPU.
+// kernels.def and runs the kernel of the context's backend through its
+// table (backend.h): the CPU's (cpu/cpu_backend.h) or the cuda plugin's. A
+// null context (white-box tests) means the CPU.
 //
 //===----------------------------------------------------------------------===//
 
-#include "context.h"
-#include "cpu_backend.h"
-
-#if DPC_HAVE_CUDA
-#include "cuda_backend_table.h"
-#endif
+#include "core/backend.h"
 
 #include <string_view>
 
@@ -57,29 +51,13 @@ constexpr bool namesParameters(std::string_view parameters,
   }
 }
 
-#if DPC_HAVE_CUDA
-inline bool onCuda(const dpcrt_context *ctx) {
-  return ctx && ctx->backend == dpc::BackendKind::Cuda;
-}
-#else
-constexpr bool onCuda(const dpcrt_context *) { return false; }
-#endif
-
 } // namespace
-
-#if DPC_HAVE_CUDA
-#define DPC_CUDA_CALL(name, names) ::dpc::cudaBackend().name names
-#else
-#define DPC_CUDA_CALL(name, names) ::dpc::cpu::name names
-#endif
 
 #define DPC_KERNEL(name, return_type, parameters, names)                       \
   static_assert(namesParameters(#parameters, #names),                         \
                 "kernels.def: the names of dpcrt_" #name                       \
                 " must be its parameters' names, in order");                   \
   extern "C" return_type dpcrt_##name parameters {                             \
-    if (onCuda(ctx))                                                           \
-      return DPC_CUDA_CALL(name, names);                                       \
-    return ::dpc::cpu::name names;                                             \
+    return ::dpc::backendOf(ctx).name names;                                   \
   }
 #include "dpc/kernels.def"

@@ -1,4 +1,4 @@
-//===- cpu_kernels_conv.cpp - CPU kernels for convolution, BN and pooling -===//
+//===- kernels_conv.cpp - CPU kernels for convolution, BN and pooling -----===//
 //
 // Convolutions run on oneDNN, configured as PyTorch 1.13 configures it for
 // float32 CPU training (aten/src/ATen/native/mkldnn/Conv.cpp through ideep's
@@ -22,9 +22,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "context.h"
-#include "cpu_backend.h"
-#include "dnnl_eltwise.h"
+#include "core/context.h"
+#include "cpu/cpu_backend.h"
+#include "cpu/dnnl_eltwise.h"
 #include "kernel_shared.h"
 
 #include <oneapi/dnnl/dnnl.hpp>

@@ -1,4 +1,4 @@
-//===- cpu_kernels.cpp - CPU backend of the dpcrt_* kernels ---------------===//
+//===- kernels_core.cpp - CPU backend of the dpcrt_* kernels --------------===//
 //
 // GEMMs go to OpenBLAS; everything else is a plain loop. The arithmetic
 // follows PyTorch's CPU kernels operation by operation (same formulas, same
@@ -9,9 +9,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "context.h"
-#include "cpu_backend.h"
-#include "dnnl_eltwise.h"
+#include "core/context.h"
+#include "cpu/cpu_backend.h"
+#include "cpu/dnnl_eltwise.h"
 
 #include <cblas.h>
 
@@ -24,7 +24,7 @@
 
 using dpc::recordError;
 
-void dpc::setCpuThreads(int threads) { openblas_set_num_threads(threads); }
+void dpc::cpu::setThreads(int threads) { openblas_set_num_threads(threads); }
 
 namespace dpc::cpu {
 

@@ -1,7 +1,7 @@
-//===- cpu_kernels_optim.cpp - CPU backend of the optimizer kernels -------===//
+//===- kernels_optim.cpp - CPU backend of the optimizer kernels -----------===//
 //
 // Optimizer updates beyond SGD (which lives with the core kernels in
-// cpu_kernels.cpp). Each kernel reproduces torch.optim's single-tensor path
+// kernels_core.cpp). Each kernel reproduces torch.optim's single-tensor path
 // of torch 1.13 element by element, including where torch rounds a Python
 // (double) hyper-parameter to float and where its AVX2 kernels fuse a
 // multiply-add:
@@ -20,8 +20,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "context.h"
-#include "cpu_backend.h"
+#include "core/context.h"
+#include "cpu/cpu_backend.h"
 #include "kernel_shared.h"
 
 #include <cmath>

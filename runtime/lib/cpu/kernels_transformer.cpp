@@ -1,8 +1,8 @@
-//===- cpu_kernels_transformer.cpp - CPU kernels of the transformer ops ---===//
+//===- kernels_transformer.cpp - CPU kernels of the transformer ops -------===//
 //
 // Embedding lookups and their scatter-add, layer normalization, GELU,
 // softmax, masks, batched GEMMs and strided copies (permute, slice, split,
-// concat, broadcast). As in cpu_kernels.cpp, each kernel follows PyTorch's
+// concat, broadcast). As in kernels_core.cpp, each kernel follows PyTorch's
 // CPU kernel formula by formula (torch 1.13, aten/src/ATen/native/cpu), and
 // sums accumulate in double where torch uses a vectorized float sum, so
 // results agree with torch to a few float32 ulps and do not depend on the
@@ -12,9 +12,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "context.h"
-#include "cpu_backend.h"
-#include "dnnl_eltwise.h"
+#include "core/context.h"
+#include "cpu/cpu_backend.h"
+#include "cpu/dnnl_eltwise.h"
 
 #include <cblas.h>
 

@@ -17,8 +17,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "context.h"
-#include "cpu_backend.h"
+#include "core/context.h"
+#include "cpu/cpu_backend.h"
 
 #include <cblas.h>
 

@@ -4,7 +4,7 @@
 // into the plugin libdpcrt_cuda.so, never into libdpcrt itself: this header
 // is the plugin's internal interface (and its unit tests'), while libdpcrt
 // sees only the table of function pointers that plugin.cpp fills from the
-// functions declared here (../cuda_backend_table.h). Every dpcrt_* entry
+// functions declared here (../core/backend.h). Every dpcrt_* entry
 // point of the ABI dispatches on ctx->backend (entry_points.cpp): a CUDA
 // context runs the function of the same name in dpc::cuda declared here,
 // through the table, with the ABI's arguments unchanged. Tensor
@@ -23,8 +23,8 @@
 #ifndef DPC_RUNTIME_LIB_CUDA_CUDA_BACKEND_H
 #define DPC_RUNTIME_LIB_CUDA_CUDA_BACKEND_H
 
-#include "../context.h"
-#include "../kernel_shared.h"
+#include "core/context.h"
+#include "kernel_shared.h"
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -119,7 +119,7 @@ __device__ inline void reportDeviceError(DeviceError *error, int32_t kind,
 /// kernel reported, in the CPU kernel's words, and clears the record.
 void checkDeviceError(dpcrt_context *ctx);
 
-/// The device state of a CUDA context (ctx->backend == BackendKind::Cuda).
+/// The device state of a CUDA context (one createState made).
 DeviceState &state(dpcrt_context *ctx);
 inline cudaStream_t computeStream(dpcrt_context *ctx) {
   return state(ctx).compute;
@@ -131,8 +131,11 @@ inline DeviceError *deviceError(dpcrt_context *ctx) {
 }
 
 /// Sets up the device state of `ctx` on `device` (streams, handles, error
-/// record) and makes ctx a CUDA context; throws dpc::Error on failure.
+/// record) and makes ctx a CUDA context (its backend is backendTable());
+/// throws dpc::Error on failure.
 void createState(dpcrt_context *ctx, int device);
+/// This backend's table (plugin.cpp).
+const BackendTable &backendTable();
 /// Releases everything `state` owns, then the state (null is a no-op);
 /// libdpcrt's DeviceStateDeleter calls it through the table.
 void destroyState(DeviceState *state);

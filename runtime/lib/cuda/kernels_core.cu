@@ -2,7 +2,7 @@
 //
 // Elementwise ops, GEMMs (cuBLAS), broadcasting binary ops, reductions,
 // losses, optimizer updates and shape ops, each following its CPU kernel
-// (cpu_kernels.cpp, cpu_kernels_optim.cpp, cpu_kernels_transformer.cpp)
+// (cpu/kernels_core.cpp, kernels_optim.cpp, kernels_transformer.cpp)
 // formula by formula. This file is compiled with -fmad=false: like the CPU
 // kernels it never fuses a multiply-add except where the CPU kernel calls
 // std::fma (Adam: __fmaf_rn here), and IEEE division and square root are
