@@ -12,6 +12,7 @@
 #include "core/context.h"
 #include "cpu/cpu_backend.h"
 #include "cpu/dnnl_eltwise.h"
+#include "kernel_shared.h"
 
 #include <cblas.h>
 
@@ -25,6 +26,26 @@
 using dpc::recordError;
 
 void dpc::cpu::setThreads(int threads) { openblas_set_num_threads(threads); }
+
+namespace {
+
+// One loop per kind, with the kind's formula (kernel_shared.h) folded in.
+template <int32_t Kind>
+void unaryLoop(float *out, const float *in, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = dpc::applyUnary(Kind, in[i]);
+}
+
+// Both loads are unconditional (arguments), so that ReLU's select vectorizes
+// (a load under the condition kept it a mispredicted branch per element).
+template <int32_t Kind>
+void unaryGradLoop(float *dx, const float *dy, const float *saved,
+                   int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    dx[i] = dpc::applyUnaryGrad(Kind, dy[i], saved[i]);
+}
+
+} // namespace
 
 namespace dpc::cpu {
 
@@ -84,22 +105,13 @@ void unary_f32(dpcrt_context *ctx, int32_t kind, float *out,
                const float *in, int64_t n) {
   switch (kind) {
   case DPCRT_UNARY_RELU:
-    // clamp_min(x, 0) propagates NaN, as torch.relu does.
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = std::isnan(in[i]) ? in[i] : (in[i] > 0.0f ? in[i] : 0.0f);
-    return;
+    return unaryLoop<DPCRT_UNARY_RELU>(out, in, n);
   case DPCRT_UNARY_TANH:
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = std::tanh(in[i]);
-    return;
+    return unaryLoop<DPCRT_UNARY_TANH>(out, in, n);
   case DPCRT_UNARY_SIGMOID:
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = 1.0f / (1.0f + std::exp(-in[i]));
-    return;
+    return unaryLoop<DPCRT_UNARY_SIGMOID>(out, in, n);
   case DPCRT_UNARY_NEG:
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = -in[i];
-    return;
+    return unaryLoop<DPCRT_UNARY_NEG>(out, in, n);
   }
   recordError(ctx, "unary: unknown kind " + std::to_string(kind));
 }
@@ -108,28 +120,13 @@ void unary_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
                     const float *dy, const float *saved, int64_t n) {
   switch (kind) {
   case DPCRT_UNARY_RELU:
-    // threshold_backward(dy, x, 0): zero where x <= 0 (NaN x passes dy).
-    // Both loads are unconditional, so that the select vectorizes (a load
-    // under the condition kept it a mispredicted branch per element).
-    for (int64_t i = 0; i < n; ++i) {
-      float g = dy[i];
-      dx[i] = saved[i] <= 0.0f ? 0.0f : g;
-    }
-    return;
+    return unaryGradLoop<DPCRT_UNARY_RELU>(dx, dy, saved, n);
   case DPCRT_UNARY_TANH:
-    // tanh_backward: dy * (1 - y*y).
-    for (int64_t i = 0; i < n; ++i)
-      dx[i] = dy[i] * (1.0f - saved[i] * saved[i]);
-    return;
+    return unaryGradLoop<DPCRT_UNARY_TANH>(dx, dy, saved, n);
   case DPCRT_UNARY_SIGMOID:
-    // sigmoid_backward: dy * (1 - y) * y, in that order.
-    for (int64_t i = 0; i < n; ++i)
-      dx[i] = dy[i] * (1.0f - saved[i]) * saved[i];
-    return;
+    return unaryGradLoop<DPCRT_UNARY_SIGMOID>(dx, dy, saved, n);
   case DPCRT_UNARY_NEG:
-    for (int64_t i = 0; i < n; ++i)
-      dx[i] = -dy[i];
-    return;
+    return unaryGradLoop<DPCRT_UNARY_NEG>(dx, dy, saved, n);
   }
   recordError(ctx, "unary_grad: unknown kind " + std::to_string(kind));
 }
@@ -175,6 +172,14 @@ void broadcastLoop(float *out, const float *a, const float *b, int32_t rank,
   }
 }
 
+template <int32_t Kind>
+void binaryLoop(float *out, const float *a, const float *b, int32_t rank,
+                const int64_t *dims, float alpha) {
+  broadcastLoop(out, a, b, rank, dims, [alpha](float x, float y) {
+    return dpc::applyBinary(Kind, x, y, alpha);
+  });
+}
+
 /// Shift of a row's log-softmax, max + log(sum(exp(x - max))), computed as
 /// torch's _vec_log_softmax_lastdim does, so log_softmax = x - shift.
 float logSoftmaxShift(const float *row, int64_t c) {
@@ -211,19 +216,13 @@ void binary_f32(dpcrt_context *ctx, int32_t kind, float *out,
   }
   switch (kind) {
   case DPCRT_BINARY_ADD:
-    broadcastLoop(out, a, b, rank, dims,
-                  [alpha](float x, float y) { return x + alpha * y; });
-    return;
+    return binaryLoop<DPCRT_BINARY_ADD>(out, a, b, rank, dims, alpha);
   case DPCRT_BINARY_SUB:
-    broadcastLoop(out, a, b, rank, dims,
-                  [alpha](float x, float y) { return x - alpha * y; });
-    return;
+    return binaryLoop<DPCRT_BINARY_SUB>(out, a, b, rank, dims, alpha);
   case DPCRT_BINARY_MUL:
-    broadcastLoop(out, a, b, rank, dims, [](float x, float y) { return x * y; });
-    return;
+    return binaryLoop<DPCRT_BINARY_MUL>(out, a, b, rank, dims, alpha);
   case DPCRT_BINARY_DIV:
-    broadcastLoop(out, a, b, rank, dims, [](float x, float y) { return x / y; });
-    return;
+    return binaryLoop<DPCRT_BINARY_DIV>(out, a, b, rank, dims, alpha);
   }
   recordError(ctx, "binary: unknown kind " + std::to_string(kind));
 }
@@ -343,22 +342,10 @@ void sgd_update_f32(dpcrt_context *ctx, float *param,
                          " but no momentum buffer was passed");
     return;
   }
-  bool first = !ctx || ctx->step == 0;
-  // torch.optim.SGD computes these alphas in double and the kernels round
-  // them to float.
-  float keep = static_cast<float>(1.0 - static_cast<double>(dampening));
-  float negLr = -lr;
-  for (int64_t i = 0; i < n; ++i) {
-    float d = grad[i];
-    if (weightDecay != 0.0f)
-      d = d + weightDecay * param[i];
-    if (momentum != 0.0f) {
-      float buf = first ? d : momentumBuf[i] * momentum + keep * d;
-      momentumBuf[i] = buf;
-      d = nesterov ? d + momentum * buf : buf;
-    }
-    param[i] = param[i] + negLr * d;
-  }
+  SgdConstants c = sgdConstants(lr, momentum, dampening, weightDecay,
+                                nesterov != 0, !ctx || ctx->step == 0);
+  for (int64_t i = 0; i < n; ++i)
+    sgdStep(param, momentumBuf, grad, i, c);
 }
 
 } // namespace dpc::cpu

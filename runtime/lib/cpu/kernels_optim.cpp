@@ -40,24 +40,8 @@ namespace {
 __attribute__((target_clones("fma", "default"))) void
 adamLoop(float *param, float *expAvg, float *expAvgSq, const float *grad,
          int64_t n, AdamConstants c) {
-  for (int64_t i = 0; i < n; ++i) {
-    float p = param[i];
-    float g = grad[i];
-    if (c.decoupled)
-      p = p * c.decayFactor; // param.mul_(1 - lr * weight_decay)
-    else if (c.weightDecay != 0.0f)
-      g = std::fma(p, c.weightDecay, g); // grad.add(param, alpha=wd)
-    // exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
-    float m = std::fma(g, c.oneMinusBeta1, expAvg[i] * c.beta1);
-    // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-    float v = std::fma(c.oneMinusBeta2 * g, g, expAvgSq[i] * c.beta2);
-    // (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-    float denom = std::sqrt(v) / c.biasCorrection2Sqrt + c.eps;
-    // param.addcdiv_(exp_avg, denom, value=-step_size)
-    param[i] = p + (c.negStepSize * m) / denom;
-    expAvg[i] = m;
-    expAvgSq[i] = v;
-  }
+  for (int64_t i = 0; i < n; ++i)
+    dpc::adamStep(param, expAvg, expAvgSq, grad, i, c);
 }
 
 } // namespace

@@ -15,6 +15,7 @@
 #include "core/context.h"
 #include "cpu/cpu_backend.h"
 #include "cpu/dnnl_eltwise.h"
+#include "kernel_shared.h"
 
 #include <cblas.h>
 
@@ -361,20 +362,7 @@ void compare_f32(dpcrt_context *ctx, int32_t kind, float *out,
     return;
   }
   auto compare = [kind](float x, float y) {
-    switch (kind) {
-    case DPCRT_COMPARE_EQ:
-      return x == y;
-    case DPCRT_COMPARE_NE:
-      return x != y;
-    case DPCRT_COMPARE_LT:
-      return x < y;
-    case DPCRT_COMPARE_LE:
-      return x <= y;
-    case DPCRT_COMPARE_GT:
-      return x > y;
-    default:
-      return x >= y;
-    }
+    return applyCompare(kind, x, y);
   };
   if (rank == 0) {
     out[0] = compare(a[0], b[0]) ? 1.0f : 0.0f;
