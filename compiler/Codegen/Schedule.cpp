@@ -2,6 +2,7 @@
 
 #include "compiler/Codegen/Schedule.h"
 
+#include "compiler/TrainStep/StepLayout.h"
 #include "compiler/TrainStep/TrainStep.h"
 #include "dialects/DP/IR/DPDialect.h"
 
@@ -62,7 +63,7 @@ int64_t dpc::getBucketBytes(Operation *allReduceStart) {
 
 llvm::json::Array dpc::buildScheduleJson(func::FuncOp func) {
   llvm::json::Array schedule;
-  for (Operation &op : func.getBody().front().without_terminator()) {
+  for (Operation &op : getScheduledOps(func)) {
     llvm::json::Object entry{{"op", op.getName().getStringRef()},
                              {"loc", locString(op.getLoc())}};
     if (auto start = dyn_cast<dp::AllReduceStartOp>(op)) {
@@ -77,9 +78,8 @@ llvm::json::Array dpc::buildScheduleJson(func::FuncOp func) {
 }
 
 void dpc::printSchedule(func::FuncOp func, llvm::raw_ostream &os) {
-  Block &body = func.getBody().front();
   int64_t numOps = 0, numBuckets = 0, bucketTotal = 0;
-  for (Operation &op : body.without_terminator()) {
+  for (Operation &op : getScheduledOps(func)) {
     ++numOps;
     if (auto start = dyn_cast<dp::AllReduceStartOp>(op)) {
       ++numBuckets;
@@ -93,7 +93,7 @@ void dpc::printSchedule(func::FuncOp func, llvm::raw_ostream &os) {
                      static_cast<const char *>("compute stream"),
                      static_cast<const char *>("communication stream"));
   int64_t index = 0;
-  for (Operation &op : body.without_terminator()) {
+  for (Operation &op : getScheduledOps(func)) {
     std::string compute = op.getName().getStringRef().str();
     std::string comm;
     if (auto start = dyn_cast<dp::AllReduceStartOp>(op)) {

@@ -3,7 +3,7 @@
 
 // Buffers the forward updates (returned after its output with
 // dpc.kind = "buffer") stay the last results of @train_step through every
-// pass that rebuilds the result list (passes/TrainStep.h).
+// pass that rebuilds the result list (compiler/TrainStep/TrainStep.h).
 
 // BUILD-LABEL: func.func @train_step(
 // BUILD-SAME: -> (tensor<f32> {dpc.kind = "loss", dpc.name = "loss"},

@@ -16,6 +16,9 @@
 #include "compiler/Conversion/Passes.h"
 #include "compiler/Conversion/NNToRuntime/RuntimeCallBuilder.h"
 #include "compiler/TrainStep/TrainStep.h"
+#include "runtime/include/dpc/abi.h"
+
+#include <type_traits>
 
 namespace dpc {
 #define GEN_PASS_DEF_LOWERTOLLVM
@@ -68,22 +71,103 @@ Value RuntimeCallBuilder::constantArray(ArrayRef<int64_t> values) {
   return b.create<LLVM::AddressOfOp>(loc, pointerType, name);
 }
 
+namespace {
+
+/// The LLVM type of a C type that kernels.def uses.
+template <typename T> Type llvmTypeOf(MLIRContext *context) {
+  if constexpr (std::is_void_v<T>)
+    return LLVM::LLVMVoidType::get(context);
+  else if constexpr (std::is_pointer_v<T>)
+    return LLVM::LLVMPointerType::get(context);
+  else if constexpr (std::is_same_v<T, int64_t>)
+    return IntegerType::get(context, 64);
+  else if constexpr (std::is_same_v<T, int32_t>)
+    return IntegerType::get(context, 32);
+  else if constexpr (std::is_same_v<T, float>)
+    return Float32Type::get(context);
+  else if constexpr (std::is_same_v<T, double>)
+    return Float64Type::get(context);
+  else
+    static_assert(!sizeof(T), "kernels.def uses a C type without an LLVM type");
+}
+
+template <typename Signature> struct LLVMFunctionTypeOf;
+template <typename Result, typename... Params>
+struct LLVMFunctionTypeOf<Result(Params...)> {
+  static LLVM::LLVMFunctionType get(MLIRContext *context) {
+    return LLVM::LLVMFunctionType::get(llvmTypeOf<Result>(context),
+                                       {llvmTypeOf<Params>(context)...});
+  }
+};
+
+/// A dpcrt_* function of the runtime as kernels.def declares it.
+struct RuntimeFunction {
+  const char *name;
+  /// The C prototype, for messages.
+  const char *prototype;
+  LLVM::LLVMFunctionType (*type)(MLIRContext *);
+};
+
+const RuntimeFunction kRuntimeFunctions[] = {
+#define DPC_KERNEL(name, return_type, parameters, names)                       \
+  {"dpcrt_" #name, #return_type " dpcrt_" #name #parameters,                  \
+   &LLVMFunctionTypeOf<return_type parameters>::get},
+#define DPC_RUNTIME_FUNCTION(name, return_type, parameters, names)             \
+  DPC_KERNEL(name, return_type, parameters, names)
+#include "runtime/include/dpc/kernels.def"
+};
+
+const RuntimeFunction *lookupRuntimeFunction(StringRef name) {
+  for (const RuntimeFunction &function : kRuntimeFunctions)
+    if (name == function.name)
+      return &function;
+  return nullptr;
+}
+
+} // namespace
+
 Value RuntimeCallBuilder::call(StringRef name, ValueRange args,
                                Type resultType) {
   SmallVector<Value> operands = {ctx};
   operands.append(args.begin(), args.end());
+  // Every call is checked against the runtime's declaration: a mismatch is
+  // a bug of the lowering, reported at the op being lowered.
+  const RuntimeFunction *function = lookupRuntimeFunction(name);
+  if (!function) {
+    emitError(loc) << "dpc internal error: '" << name
+                   << "' is not a runtime function of kernels.def";
+    callFailed = true;
+    return resultType ? b.create<LLVM::PoisonOp>(loc, resultType).getResult()
+                      : Value();
+  }
+  LLVM::LLVMFunctionType fnType = function->type(b.getContext());
+  Type declaredResult = fnType.getReturnType();
+  bool returnsValue = !isa<LLVM::LLVMVoidType>(declaredResult);
+  if (!llvm::equal(ValueRange(operands).getTypes(), fnType.getParams()) ||
+      (resultType && resultType != declaredResult)) {
+    std::string passed;
+    llvm::raw_string_ostream os(passed);
+    os << "(";
+    llvm::interleaveComma(ValueRange(operands).getTypes(), os);
+    os << ")";
+    if (resultType)
+      os << " -> " << resultType;
+    os << " does not match kernels.def: " << function->prototype << ", i.e. "
+       << fnType;
+    emitError(loc) << "dpc internal error: call of " << name << " with "
+                   << passed;
+    callFailed = true;
+    return resultType ? b.create<LLVM::PoisonOp>(loc, resultType).getResult()
+                      : Value();
+  }
   auto callee = module.lookupSymbol<LLVM::LLVMFuncOp>(name);
   if (!callee) {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToEnd(module.getBody());
-    Type result =
-        resultType ? resultType : LLVM::LLVMVoidType::get(b.getContext());
-    auto fnType = LLVM::LLVMFunctionType::get(
-        result, llvm::to_vector(ValueRange(operands).getTypes()));
     callee = b.create<LLVM::LLVMFuncOp>(loc, name, fnType);
   }
   auto callOp = b.create<LLVM::CallOp>(loc, callee, operands);
-  return resultType ? callOp.getResult() : Value();
+  return returnsValue ? callOp.getResult() : Value();
 }
 
 int64_t dpc::getNumElements(Value v) {
@@ -123,7 +207,8 @@ int64_t dpc::getPlannedOffset(Value v) {
 namespace {
 
 /// Loads the pointer in slot `index` of `slots`. Slots are one per
-/// argument of @train_step plus two, so the index fits a GEPArg's int32.
+/// argument of @train_step plus two (StepSlots), so the index fits a
+/// GEPArg's int32.
 Value loadSlot(OpBuilder &b, Location loc, Value slots, int64_t index) {
   Type ptrType = LLVM::LLVMPointerType::get(b.getContext());
   Value addr = b.create<LLVM::GEPOp>(
@@ -150,12 +235,12 @@ LogicalResult lowerTrainStep(ModuleOp module, func::FuncOp func, bool traceOps,
   RuntimeCallBuilder rt(module, ctx, b);
   Location loc = func.getLoc();
 
-  // Slot i is argument i; then the loss and the arena.
-  unsigned numArgs = func.getNumArguments();
+  StepSlots layout(func);
   for (BlockArgument arg : func.getArguments())
-    rt.setPtr(arg, loadSlot(b, loc, slots, arg.getArgNumber()));
-  Value lossSlot = loadSlot(b, loc, slots, numArgs);
-  Value arena = loadSlot(b, loc, slots, numArgs + 1);
+    rt.setPtr(arg,
+              loadSlot(b, loc, slots, layout.argument(arg.getArgNumber())));
+  Value lossSlot = loadSlot(b, loc, slots, layout.loss());
+  Value arena = loadSlot(b, loc, slots, layout.arena());
 
   // Each op is announced to the runtime by its index in the step (the
   // manifest's "schedule" names it), which is how `dpc-run --trace` times
@@ -163,7 +248,7 @@ LogicalResult lowerTrainStep(ModuleOp module, func::FuncOp func, bool traceOps,
   // --mode dp: the concurrent stages' calls go to per-replica functions.
   ReplicaStageOutliner replicaStages(module, step, rt);
   Block &body = func.getBody().front();
-  for (auto [index, op] : llvm::enumerate(body.without_terminator())) {
+  for (auto [index, op] : llvm::enumerate(getScheduledOps(func))) {
     if (failed(replicaStages.enter(&op)))
       return failure();
     rt.setLoc(op.getLoc());
@@ -176,6 +261,8 @@ LogicalResult lowerTrainStep(ModuleOp module, func::FuncOp func, bool traceOps,
       if (int64_t offset = getPlannedOffset(result); offset >= 0)
         rt.setPtr(result, rt.offsetPtr(arena, offset));
     if (failed(replicaStages.lower(&op, [&, o = &op] { return lowerOp(rt, o); })))
+      return failure();
+    if (rt.hasFailedCall())
       return failure();
   }
   if (failed(replicaStages.enter(nullptr)))
@@ -206,7 +293,7 @@ LogicalResult lowerTrainStep(ModuleOp module, func::FuncOp func, bool traceOps,
              << "') is not an in-place update of an argument";
   }
   b.create<LLVM::ReturnOp>(ret.getLoc(), ValueRange());
-  return success();
+  return failure(rt.hasFailedCall());
 }
 
 struct LowerToLLVMPass : public dpc::impl::LowerToLLVMBase<LowerToLLVMPass> {

@@ -11,6 +11,9 @@
 #ifndef DPC_COMPILER_CONVERSION_NNTORUNTIME_RUNTIMECALLBUILDER_H
 #define DPC_COMPILER_CONVERSION_NNTORUNTIME_RUNTIMECALLBUILDER_H
 
+#include "compiler/TrainStep/StepLayout.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -37,10 +40,15 @@ public:
   /// The address of a constant int64 array (shapes, strides) in the module.
   mlir::Value constantArray(llvm::ArrayRef<int64_t> values);
 
-  /// Emits `name(ctx, args...)`, declaring the kernel on first use; returns
-  /// the result when `resultType` is given.
+  /// Emits `name(ctx, args...)`, declaring the kernel on first use with its
+  /// signature in runtime/include/dpc/kernels.def; returns the result of a
+  /// kernel that has one. A call whose arguments (or `resultType`, when
+  /// given) do not match that signature is a compiler bug: it emits an
+  /// error at the current location and sets hasFailedCall().
   mlir::Value call(llvm::StringRef name, mlir::ValueRange args,
                    mlir::Type resultType = {});
+  /// Whether a call did not match its kernel's signature.
+  bool hasFailedCall() const { return callFailed; }
 
   /// The pointer to the storage of tensor value `v`.
   mlir::Value ptr(mlir::Value v) const { return pointers.lookup(v); }
@@ -69,6 +77,7 @@ private:
   llvm::DenseMap<mlir::Value, mlir::Value> pointers;
   llvm::DenseMap<mlir::Value, mlir::Value> handles;
   unsigned numConstantArrays = 0;
+  bool callFailed = false;
 };
 
 /// Helpers for shapes.

@@ -105,7 +105,7 @@ void createState(dpcrt_context *ctx, int device) {
   check(cudaMemsetAsync(s.deviceError, 0, sizeof(DeviceError), s.compute),
         "clearing the kernel error record");
   ctx->cuda.reset(owned.release());
-  ctx->backend = BackendKind::Cuda;
+  ctx->backend = &backendTable();
 }
 
 void destroyState(DeviceState *s) {
@@ -230,7 +230,7 @@ void checkDeviceError(dpcrt_context *ctx) {
     label = false;
     break;
   }
-  // The CPU kernels' wording (cpu_kernels*.cpp).
+  // The CPU kernels' wording (cpu/kernels_*.cpp).
   recordError(ctx, std::string(kernel) + (label ? ": label " : ": index ") +
                        std::to_string(e->value) +
                        (label ? " of sample " : " at position ") +

@@ -1,6 +1,6 @@
 // RUN: %dpc-opt %s --dpc-plan-memory --dpc-lower-to-llvm=trace-ops=false | FileCheck %s
 
-// The transformer ops as runtime calls (passes/LowerTransformerOps.cpp):
+// The transformer ops as runtime calls (compiler/Conversion/NNToRuntime/LowerTransformerOps.cpp):
 // one kernel per op, shape ops as strided copies whose dims arrays are
 // [shape, destination strides, source strides] (0 along broadcast
 // dimensions), nn.constant as a read-only global copied into the arena.

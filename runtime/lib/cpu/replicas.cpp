@@ -17,8 +17,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "context.h"
-#include "dispatch.h"
+#include "core/context.h"
+#include "cpu/cpu_backend.h"
 
 #include <cblas.h>
 
@@ -148,10 +148,9 @@ private:
 
 } // namespace
 
-extern "C" void dpcrt_run_replicas(dpcrt_context *ctx, int32_t n,
-                                   const dpcrt_replica_fn *fns,
-                                   void *const *env) {
-  DPC_DISPATCH(run_replicas, ctx, n, fns, env);
+void dpc::cpu::run_replicas(dpcrt_context *ctx, int32_t n,
+                            const dpcrt_replica_fn *fns,
+                            void *const *env) {
   if (n <= 0)
     return;
   if (n == 1 || inReplica) {

@@ -1,7 +1,7 @@
-//===- cpu_kernels_optim.cpp - CPU backend of the optimizer kernels -------===//
+//===- kernels_optim.cpp - CPU backend of the optimizer kernels -----------===//
 //
 // Optimizer updates beyond SGD (which lives with the core kernels in
-// cpu_kernels.cpp). Each kernel reproduces torch.optim's single-tensor path
+// kernels_core.cpp). Each kernel reproduces torch.optim's single-tensor path
 // of torch 1.13 element by element, including where torch rounds a Python
 // (double) hyper-parameter to float and where its AVX2 kernels fuse a
 // multiply-add:
@@ -20,8 +20,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "context.h"
-#include "dispatch.h"
+#include "core/context.h"
+#include "cpu/cpu_backend.h"
 #include "kernel_shared.h"
 
 #include <cmath>
@@ -40,36 +40,18 @@ namespace {
 __attribute__((target_clones("fma", "default"))) void
 adamLoop(float *param, float *expAvg, float *expAvgSq, const float *grad,
          int64_t n, AdamConstants c) {
-  for (int64_t i = 0; i < n; ++i) {
-    float p = param[i];
-    float g = grad[i];
-    if (c.decoupled)
-      p = p * c.decayFactor; // param.mul_(1 - lr * weight_decay)
-    else if (c.weightDecay != 0.0f)
-      g = std::fma(p, c.weightDecay, g); // grad.add(param, alpha=wd)
-    // exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
-    float m = std::fma(g, c.oneMinusBeta1, expAvg[i] * c.beta1);
-    // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-    float v = std::fma(c.oneMinusBeta2 * g, g, expAvgSq[i] * c.beta2);
-    // (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-    float denom = std::sqrt(v) / c.biasCorrection2Sqrt + c.eps;
-    // param.addcdiv_(exp_avg, denom, value=-step_size)
-    param[i] = p + (c.negStepSize * m) / denom;
-    expAvg[i] = m;
-    expAvgSq[i] = v;
-  }
+  for (int64_t i = 0; i < n; ++i)
+    dpc::adamStep(param, expAvg, expAvgSq, grad, i, c);
 }
 
 } // namespace
 
-extern "C" {
+namespace dpc::cpu {
 
-void dpcrt_adam_update_f32(dpcrt_context *ctx, float *param, float *expAvg,
-                           float *expAvgSq, const float *grad, int64_t n,
-                           double lr, double beta1, double beta2, double eps,
-                           double weightDecay, int32_t decoupledWeightDecay) {
-  DPC_DISPATCH(adam_update_f32, ctx, param, expAvg, expAvgSq, grad, n, lr,
-               beta1, beta2, eps, weightDecay, decoupledWeightDecay);
+void adam_update_f32(dpcrt_context *ctx, float *param, float *expAvg,
+                     float *expAvgSq, const float *grad, int64_t n,
+                     double lr, double beta1, double beta2, double eps,
+                     double weightDecay, int32_t decoupledWeightDecay) {
   if (!expAvg || !expAvgSq) {
     recordError(ctx, "adam_update: the exp_avg and exp_avg_sq buffers are "
                      "required");
@@ -83,4 +65,4 @@ void dpcrt_adam_update_f32(dpcrt_context *ctx, float *param, float *expAvg,
   adamLoop(param, expAvg, expAvgSq, grad, n, c);
 }
 
-} // extern "C"
+} // namespace dpc::cpu

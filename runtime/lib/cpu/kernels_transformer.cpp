@@ -1,8 +1,8 @@
-//===- cpu_kernels_transformer.cpp - CPU kernels of the transformer ops ---===//
+//===- kernels_transformer.cpp - CPU kernels of the transformer ops -------===//
 //
 // Embedding lookups and their scatter-add, layer normalization, GELU,
 // softmax, masks, batched GEMMs and strided copies (permute, slice, split,
-// concat, broadcast). As in cpu_kernels.cpp, each kernel follows PyTorch's
+// concat, broadcast). As in kernels_core.cpp, each kernel follows PyTorch's
 // CPU kernel formula by formula (torch 1.13, aten/src/ATen/native/cpu), and
 // sums accumulate in double where torch uses a vectorized float sum, so
 // results agree with torch to a few float32 ulps and do not depend on the
@@ -12,9 +12,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "context.h"
-#include "dispatch.h"
-#include "dnnl_eltwise.h"
+#include "core/context.h"
+#include "cpu/cpu_backend.h"
+#include "cpu/dnnl_eltwise.h"
+#include "kernel_shared.h"
 
 #include <cblas.h>
 
@@ -109,14 +110,12 @@ bool checkLabel(dpcrt_context *ctx, const char *kernel, int64_t label,
 
 } // namespace
 
-extern "C" {
+namespace dpc::cpu {
 
-void dpcrt_batched_gemm_f32(dpcrt_context *ctx, float *c, const float *a,
-                            const float *b, int32_t batchRank,
-                            const int64_t *dims, int64_t m, int64_t n,
-                            int64_t k, int32_t transA, int32_t transB) {
-  DPC_DISPATCH(batched_gemm_f32, ctx, c, a, b, batchRank, dims, m, n, k, transA,
-               transB);
+void batched_gemm_f32(dpcrt_context *ctx, float *c, const float *a,
+                      const float *b, int32_t batchRank,
+                      const int64_t *dims, int64_t m, int64_t n,
+                      int64_t k, int32_t transA, int32_t transB) {
   if (batchRank < 0) {
     recordError(ctx, "batched_gemm: negative batch rank");
     return;
@@ -142,9 +141,8 @@ void dpcrt_batched_gemm_f32(dpcrt_context *ctx, float *c, const float *a,
   forEachIndex(batchRank, dims, dims + batchRank, dims + 2 * batchRank, gemm);
 }
 
-void dpcrt_strided_copy(dpcrt_context *ctx, void *out, const void *in,
-                        int64_t elemBytes, int32_t rank, const int64_t *dims) {
-  DPC_DISPATCH(strided_copy, ctx, out, in, elemBytes, rank, dims);
+void strided_copy(dpcrt_context *ctx, void *out, const void *in,
+                  int64_t elemBytes, int32_t rank, const int64_t *dims) {
   if (rank < 0 || elemBytes <= 0) {
     recordError(ctx, "strided_copy: invalid rank or element size");
     return;
@@ -182,10 +180,9 @@ void dpcrt_strided_copy(dpcrt_context *ctx, void *out, const void *in,
   forEachIndex(rank - 1, shape, outStride, inStride, row);
 }
 
-void dpcrt_embedding_f32(dpcrt_context *ctx, float *out, const float *weight,
-                         const int64_t *indices, int64_t n, int64_t numWeights,
-                         int64_t dim) {
-  DPC_DISPATCH(embedding_f32, ctx, out, weight, indices, n, numWeights, dim);
+void embedding_f32(dpcrt_context *ctx, float *out, const float *weight,
+                   const int64_t *indices, int64_t n, int64_t numWeights,
+                   int64_t dim) {
   for (int64_t s = 0; s < n; ++s) {
     if (!checkIndex(ctx, "embedding", indices[s], s, numWeights)) {
       std::fill(out, out + n * dim, NAN);
@@ -196,12 +193,10 @@ void dpcrt_embedding_f32(dpcrt_context *ctx, float *out, const float *weight,
   }
 }
 
-void dpcrt_embedding_grad_f32(dpcrt_context *ctx, float *dweight,
-                              const float *grad, const int64_t *indices,
-                              int64_t n, int64_t numWeights, int64_t dim,
-                              int64_t paddingIdx) {
-  DPC_DISPATCH(embedding_grad_f32, ctx, dweight, grad, indices, n, numWeights,
-               dim, paddingIdx);
+void embedding_grad_f32(dpcrt_context *ctx, float *dweight,
+                        const float *grad, const int64_t *indices,
+                        int64_t n, int64_t numWeights, int64_t dim,
+                        int64_t paddingIdx) {
   // embedding_dense_backward_cpu: zeros, then grad_weight[k].add_(grad[i])
   // for i in increasing order, in float.
   std::fill(dweight, dweight + numWeights * dim, 0.0f);
@@ -220,10 +215,9 @@ void dpcrt_embedding_grad_f32(dpcrt_context *ctx, float *dweight,
   }
 }
 
-void dpcrt_layer_norm_f32(dpcrt_context *ctx, float *y, const float *x,
-                          const float *gamma, const float *beta, int64_t rows,
-                          int64_t cols, float eps) {
-  DPC_DISPATCH(layer_norm_f32, ctx, y, x, gamma, beta, rows, cols, eps);
+void layer_norm_f32(dpcrt_context *, float *y, const float *x,
+                    const float *gamma, const float *beta, int64_t rows,
+                    int64_t cols, float eps) {
   for (int64_t i = 0; i < rows; ++i) {
     const float *xr = x + i * cols;
     float *yr = y + i * cols;
@@ -239,12 +233,10 @@ void dpcrt_layer_norm_f32(dpcrt_context *ctx, float *y, const float *x,
   }
 }
 
-void dpcrt_layer_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dgamma,
-                               float *dbeta, const float *dy, const float *x,
-                               const float *gamma, int64_t rows, int64_t cols,
-                               float eps) {
-  DPC_DISPATCH(layer_norm_grad_f32, ctx, dx, dgamma, dbeta, dy, x, gamma, rows,
-               cols, eps);
+void layer_norm_grad_f32(dpcrt_context *, float *dx, float *dgamma,
+                         float *dbeta, const float *dy, const float *x,
+                         const float *gamma, int64_t rows, int64_t cols,
+                         float eps) {
   // LayerNormBackwardKernelImplInternal (torch 1.13). dgamma and dbeta
   // accumulate in float over the rows in order, as torch does per column
   // (with one thread), so they agree bitwise; the row sums ds and db are
@@ -280,9 +272,8 @@ void dpcrt_layer_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dgamma,
   }
 }
 
-void dpcrt_gelu_f32(dpcrt_context *ctx, int32_t kind, float *out,
-                    const float *in, int64_t n) {
-  DPC_DISPATCH(gelu_f32, ctx, kind, out, in, n);
+void gelu_f32(dpcrt_context *ctx, int32_t kind, float *out,
+              const float *in, int64_t n) {
   if (kind != DPCRT_GELU_ERF && kind != DPCRT_GELU_TANH) {
     recordError(ctx, "gelu: unknown kind " + std::to_string(kind));
     return;
@@ -293,9 +284,8 @@ void dpcrt_gelu_f32(dpcrt_context *ctx, int32_t kind, float *out,
                 in, nullptr, n);
 }
 
-void dpcrt_gelu_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
-                         const float *dy, const float *x, int64_t n) {
-  DPC_DISPATCH(gelu_grad_f32, ctx, kind, dx, dy, x, n);
+void gelu_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
+                   const float *dy, const float *x, int64_t n) {
   if (kind != DPCRT_GELU_ERF && kind != DPCRT_GELU_TANH) {
     recordError(ctx, "gelu_grad: unknown kind " + std::to_string(kind));
     return;
@@ -304,10 +294,9 @@ void dpcrt_gelu_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
                 dx, x, dy, n);
 }
 
-void dpcrt_softmax_f32(dpcrt_context *ctx, float *out, const float *in,
-                       int64_t outer, int64_t size, int64_t inner,
-                       int32_t log) {
-  DPC_DISPATCH(softmax_f32, ctx, out, in, outer, size, inner, log);
+void softmax_f32(dpcrt_context *ctx, float *out, const float *in,
+                 int64_t outer, int64_t size, int64_t inner,
+                 int32_t log) {
   if (size <= 0)
     return;
   if (!log) {
@@ -340,10 +329,9 @@ void dpcrt_softmax_f32(dpcrt_context *ctx, float *out, const float *in,
     }
 }
 
-void dpcrt_softmax_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
-                            const float *y, int64_t outer, int64_t size,
-                            int64_t inner, int32_t log) {
-  DPC_DISPATCH(softmax_grad_f32, ctx, dx, dy, y, outer, size, inner, log);
+void softmax_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
+                      const float *y, int64_t outer, int64_t size,
+                      int64_t inner, int32_t log) {
   if (!log) {
     // (dy - sum(dy * y)) * y on oneDNN, vectorized.
     dpc::dnnlSoftmax(ctx, "softmax_grad", /*log=*/false, /*backward=*/true,
@@ -366,29 +354,15 @@ void dpcrt_softmax_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
     }
 }
 
-void dpcrt_compare_f32(dpcrt_context *ctx, int32_t kind, float *out,
-                       const float *a, const float *b, int32_t rank,
-                       const int64_t *dims) {
-  DPC_DISPATCH(compare_f32, ctx, kind, out, a, b, rank, dims);
+void compare_f32(dpcrt_context *ctx, int32_t kind, float *out,
+                 const float *a, const float *b, int32_t rank,
+                 const int64_t *dims) {
   if (rank < 0 || kind < DPCRT_COMPARE_EQ || kind > DPCRT_COMPARE_GE) {
     recordError(ctx, "compare: invalid rank or kind " + std::to_string(kind));
     return;
   }
   auto compare = [kind](float x, float y) {
-    switch (kind) {
-    case DPCRT_COMPARE_EQ:
-      return x == y;
-    case DPCRT_COMPARE_NE:
-      return x != y;
-    case DPCRT_COMPARE_LT:
-      return x < y;
-    case DPCRT_COMPARE_LE:
-      return x <= y;
-    case DPCRT_COMPARE_GT:
-      return x > y;
-    default:
-      return x >= y;
-    }
+    return applyCompare(kind, x, y);
   };
   if (rank == 0) {
     out[0] = compare(a[0], b[0]) ? 1.0f : 0.0f;
@@ -408,10 +382,9 @@ void dpcrt_compare_f32(dpcrt_context *ctx, int32_t kind, float *out,
                });
 }
 
-void dpcrt_masked_fill_f32(dpcrt_context *ctx, float *out, const float *in,
-                           const float *mask, int32_t rank, const int64_t *dims,
-                           float value) {
-  DPC_DISPATCH(masked_fill_f32, ctx, out, in, mask, rank, dims, value);
+void masked_fill_f32(dpcrt_context *ctx, float *out, const float *in,
+                     const float *mask, int32_t rank, const int64_t *dims,
+                     float value) {
   if (rank < 0) {
     recordError(ctx, "masked_fill: negative rank");
     return;
@@ -439,16 +412,14 @@ void dpcrt_masked_fill_f32(dpcrt_context *ctx, float *out, const float *in,
                });
 }
 
-void dpcrt_div_scalar_f32(dpcrt_context *ctx, float *out, const float *in,
-                          int64_t n, float divisor) {
-  DPC_DISPATCH(div_scalar_f32, ctx, out, in, n, divisor);
+void div_scalar_f32(dpcrt_context *, float *out, const float *in,
+                    int64_t n, float divisor) {
   for (int64_t i = 0; i < n; ++i)
     out[i] = in[i] / divisor;
 }
 
-void dpcrt_nll_loss_f32(dpcrt_context *ctx, float *loss, const float *input,
-                        const int64_t *labels, int64_t n, int64_t c) {
-  DPC_DISPATCH(nll_loss_f32, ctx, loss, input, labels, n, c);
+void nll_loss_f32(dpcrt_context *ctx, float *loss, const float *input,
+                  const int64_t *labels, int64_t n, int64_t c) {
   double total = 0.0;
   for (int64_t i = 0; i < n; ++i) {
     if (!checkLabel(ctx, "nll_loss", labels[i], i, c)) {
@@ -460,10 +431,9 @@ void dpcrt_nll_loss_f32(dpcrt_context *ctx, float *loss, const float *input,
   loss[0] = static_cast<float>(total / static_cast<double>(n));
 }
 
-void dpcrt_nll_loss_grad_f32(dpcrt_context *ctx, float *dinput,
-                             const float *dloss, const int64_t *labels,
-                             int64_t n, int64_t c) {
-  DPC_DISPATCH(nll_loss_grad_f32, ctx, dinput, dloss, labels, n, c);
+void nll_loss_grad_f32(dpcrt_context *ctx, float *dinput,
+                       const float *dloss, const int64_t *labels,
+                       int64_t n, int64_t c) {
   std::fill(dinput, dinput + n * c, 0.0f);
   float g = -(dloss[0] / static_cast<float>(n));
   for (int64_t i = 0; i < n; ++i) {
@@ -475,4 +445,4 @@ void dpcrt_nll_loss_grad_f32(dpcrt_context *ctx, float *dinput,
   }
 }
 
-} // extern "C"
+} // namespace dpc::cpu

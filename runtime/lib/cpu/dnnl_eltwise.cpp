@@ -5,15 +5,15 @@
 // vectorize erf and exp (max relative error of GELU and its gradient about
 // 3e-7 and 8e-7 against double; the scalar std::erf/std::exp loops they
 // replace cost 5-10x more per element). Like the convolutions in
-// cpu_kernels_conv.cpp, each thread caches its primitives by geometry, so
+// kernels_conv.cpp, each thread caches its primitives by geometry, so
 // steady-state steps create nothing, and oneDNN's OpenMP threads follow the
 // BLAS thread cap.
 //
 //===----------------------------------------------------------------------===//
 
-#include "dnnl_eltwise.h"
+#include "cpu/dnnl_eltwise.h"
 
-#include "context.h"
+#include "core/context.h"
 
 #include <cblas.h>
 #include <oneapi/dnnl/dnnl.hpp>

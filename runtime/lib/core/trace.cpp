@@ -1,8 +1,8 @@
 //===- trace.cpp - Chrome trace of a run (dpc-run --trace) ----------------===//
 
-#include "trace.h"
+#include "core/trace.h"
 
-#include "context.h"
+#include "core/context.h"
 #include "dpc/runtime.h"
 
 #include <nlohmann/json.hpp>

@@ -1,17 +1,20 @@
-//===- comm.cpp - Gradient all-reduce on the communication stream ---------===//
+//===- comm_stream.cpp - Gradient all-reduce on the communication stream --===//
 //
 // dpcrt_allreduce_start/wait implement DDP's default reduction, divide the
 // bucket by the world size and sum it over all ranks in place, on the
 // communication stream (comm_stream.h), so the compiled schedule overlaps
 // the bucket's communication with the rest of the backward pass and with
-// the optimizer updates of earlier buckets.
+// the optimizer updates of earlier buckets. These are the CPU backend's
+// all-reduce kernels (cpu/cpu_backend.h); the cuda backend's run on NCCL
+// (cuda/comm_cuda.cpp).
 //
 //===----------------------------------------------------------------------===//
 
-#include "comm_stream.h"
-#include "context.h"
-#include "dispatch.h"
-#include "trace.h"
+#include "comm/comm_stream.h"
+
+#include "core/context.h"
+#include "core/trace.h"
+#include "cpu/cpu_backend.h"
 
 #include <algorithm>
 #include <chrono>
@@ -19,11 +22,6 @@
 #include <utility>
 
 namespace dpc {
-
-void recordError(dpcrt_context *ctx, const std::string &message) {
-  if (ctx && ctx->error.empty())
-    ctx->error = message;
-}
 
 namespace {
 
@@ -132,11 +130,7 @@ void CommStream::run() {
   }
 }
 
-void drainPending(dpcrt_context *ctx) {
-#if DPC_HAVE_CUDA
-  if (ctx->backend == BackendKind::Cuda)
-    return cudaBackend().drainPending(ctx);
-#endif
+void cpu::drainPending(dpcrt_context *ctx) {
   if (!ctx->commStream)
     return;
   if (int64_t unwaited = ctx->commStream->drain())
@@ -148,15 +142,10 @@ void drainPending(dpcrt_context *ctx) {
 
 } // namespace dpc
 
-// Out of line, where CommStream is complete.
-dpcrt_context::dpcrt_context() = default;
-dpcrt_context::~dpcrt_context() = default;
+namespace dpc::cpu {
 
-extern "C" {
-
-int64_t dpcrt_allreduce_start(dpcrt_context *ctx, int32_t bucket, float *data,
-                              int64_t n) {
-  DPC_DISPATCH(allreduce_start, ctx, bucket, data, n);
+int64_t allreduce_start(dpcrt_context *ctx, int32_t bucket, float *data,
+                        int64_t n) {
   // One rank: the average is the data itself (dividing by 1 is exact).
   if (!ctx || ctx->worldSize <= 1 || n <= 0)
     return 0;
@@ -165,11 +154,10 @@ int64_t dpcrt_allreduce_start(dpcrt_context *ctx, int32_t bucket, float *data,
   return ctx->commStream->start(bucket, data, n, ctx->tracer);
 }
 
-void dpcrt_allreduce_wait(dpcrt_context *ctx, int64_t handle) {
-  DPC_DISPATCH(allreduce_wait, ctx, handle);
+void allreduce_wait(dpcrt_context *ctx, int64_t handle) {
   if (!ctx || handle == 0 || !ctx->commStream)
     return;
   ctx->commStream->wait(handle);
 }
 
-} // extern "C"
+} // namespace dpc::cpu

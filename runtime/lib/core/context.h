@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef DPC_RUNTIME_LIB_CONTEXT_H
-#define DPC_RUNTIME_LIB_CONTEXT_H
+#ifndef DPC_RUNTIME_LIB_CORE_CONTEXT_H
+#define DPC_RUNTIME_LIB_CORE_CONTEXT_H
 
 #include "dpc/abi.h"
 
@@ -20,10 +20,7 @@
 
 namespace dpc {
 
-/// The backend a context runs kernels on. A CUDA context carries its device,
-/// streams, library handles and NCCL communicator in `cuda`.
-enum class BackendKind { Cpu, Cuda };
-
+struct BackendTable;
 class CommStream;
 class Tracer;
 
@@ -45,7 +42,10 @@ struct dpcrt_context {
   dpcrt_context();
   ~dpcrt_context();
 
-  dpc::BackendKind backend = dpc::BackendKind::Cpu;
+  /// The backend the context's kernels run on (core/backend.h): the CPU's
+  /// unless attached to another. A CUDA context carries its device, streams,
+  /// library handles and NCCL communicator in `cuda`.
+  const dpc::BackendTable *backend;
   int rank = 0;
   int worldSize = 1;
   /// Optimizer steps already taken; SGD's first step (0) initializes the
@@ -73,13 +73,10 @@ namespace dpc {
 void recordError(dpcrt_context *ctx, const std::string &message);
 
 /// Waits for every all-reduce still in flight (a module that forgot a wait is
-/// a compiler bug: recorded as an error) and records collective errors.
+/// a compiler bug: recorded as an error) and records collective errors, on
+/// the context's backend.
 void drainPending(dpcrt_context *ctx);
-
-/// Caps the CPU backend's BLAS threads (several ranks on one host must not
-/// each start one thread per core).
-void setCpuThreads(int threads);
 
 } // namespace dpc
 
-#endif // DPC_RUNTIME_LIB_CONTEXT_H
+#endif // DPC_RUNTIME_LIB_CORE_CONTEXT_H

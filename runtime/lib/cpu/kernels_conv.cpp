@@ -1,4 +1,4 @@
-//===- cpu_kernels_conv.cpp - CPU kernels for convolution, BN and pooling -===//
+//===- kernels_conv.cpp - CPU kernels for convolution, BN and pooling -----===//
 //
 // Convolutions run on oneDNN, configured as PyTorch 1.13 configures it for
 // float32 CPU training (aten/src/ATen/native/mkldnn/Conv.cpp through ideep's
@@ -22,9 +22,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "context.h"
-#include "dispatch.h"
-#include "dnnl_eltwise.h"
+#include "core/context.h"
+#include "cpu/cpu_backend.h"
+#include "cpu/dnnl_eltwise.h"
 #include "kernel_shared.h"
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -424,16 +424,15 @@ int64_t endIndex(int64_t i, int64_t out, int64_t in) {
 
 } // namespace
 
-extern "C" {
+namespace dpc::cpu {
 
 //===----------------------------------------------------------------------===//
 // conv2d
 //===----------------------------------------------------------------------===//
 
-void dpcrt_conv2d_f32(dpcrt_context *ctx, float *out, const float *in,
-                      const float *weight, const float *bias,
-                      const int64_t *dims) {
-  DPC_DISPATCH(conv2d_f32, ctx, out, in, weight, bias, dims);
+void conv2d_f32(dpcrt_context *ctx, float *out, const float *in,
+                const float *weight, const float *bias,
+                const int64_t *dims) {
   if (bias)
     runConv(ctx, "conv2d", ConvKind::ForwardBias, dims,
             {out, in, weight, bias});
@@ -441,18 +440,16 @@ void dpcrt_conv2d_f32(dpcrt_context *ctx, float *out, const float *in,
     runConv(ctx, "conv2d", ConvKind::Forward, dims, {out, in, weight});
 }
 
-void dpcrt_conv2d_input_grad_f32(dpcrt_context *ctx, float *dx,
-                                 const float *dy, const float *weight,
-                                 const int64_t *dims) {
-  DPC_DISPATCH(conv2d_input_grad_f32, ctx, dx, dy, weight, dims);
+void conv2d_input_grad_f32(dpcrt_context *ctx, float *dx,
+                           const float *dy, const float *weight,
+                           const int64_t *dims) {
   runConv(ctx, "conv2d_input_grad", ConvKind::InputGrad, dims,
           {dx, dy, weight});
 }
 
-void dpcrt_conv2d_weight_grad_f32(dpcrt_context *ctx, float *dweight,
-                                  const float *dy, const float *in,
-                                  const int64_t *dims) {
-  DPC_DISPATCH(conv2d_weight_grad_f32, ctx, dweight, dy, in, dims);
+void conv2d_weight_grad_f32(dpcrt_context *ctx, float *dweight,
+                            const float *dy, const float *in,
+                            const int64_t *dims) {
   runConv(ctx, "conv2d_weight_grad", ConvKind::WeightGrad, dims,
           {dweight, dy, in});
 }
@@ -461,14 +458,12 @@ void dpcrt_conv2d_weight_grad_f32(dpcrt_context *ctx, float *dweight,
 // batch_norm
 //===----------------------------------------------------------------------===//
 
-void dpcrt_batch_norm_f32(dpcrt_context *ctx, float *out, float *saveMean,
-                          float *saveInvstd, float *runningMean,
-                          float *runningVar, const float *in,
-                          const float *weight, const float *bias, int64_t n,
-                          int64_t c, int64_t inner, double momentum,
-                          double eps) {
-  DPC_DISPATCH(batch_norm_f32, ctx, out, saveMean, saveInvstd, runningMean,
-               runningVar, in, weight, bias, n, c, inner, momentum, eps);
+void batch_norm_f32(dpcrt_context *ctx, float *out, float *saveMean,
+                    float *saveInvstd, float *runningMean,
+                    float *runningVar, const float *in,
+                    const float *weight, const float *bias, int64_t n,
+                    int64_t c, int64_t inner, double momentum,
+                    double eps) {
   int64_t count = n * inner;
   if (n < 0 || c < 0 || inner < 0 || count < 2) {
     recordError(ctx, "batch_norm: expected more than 1 value per channel "
@@ -520,13 +515,11 @@ void dpcrt_batch_norm_f32(dpcrt_context *ctx, float *out, float *saveMean,
   }
 }
 
-void dpcrt_batch_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dweight,
-                               float *dbias, const float *dy, const float *in,
-                               const float *weight, const float *saveMean,
-                               const float *saveInvstd, int64_t n, int64_t c,
-                               int64_t inner) {
-  DPC_DISPATCH(batch_norm_grad_f32, ctx, dx, dweight, dbias, dy, in, weight,
-               saveMean, saveInvstd, n, c, inner);
+void batch_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dweight,
+                         float *dbias, const float *dy, const float *in,
+                         const float *weight, const float *saveMean,
+                         const float *saveInvstd, int64_t n, int64_t c,
+                         int64_t inner) {
   int64_t count = n * inner;
   if (n < 0 || c < 0 || inner < 0 || count < 1) {
     recordError(ctx, "batch_norm_grad: empty input");
@@ -553,9 +546,8 @@ void dpcrt_batch_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dweight,
   }
 }
 
-void dpcrt_increment_i64(dpcrt_context *ctx, int64_t *data, int64_t n,
-                         int64_t amount) {
-  DPC_DISPATCH(increment_i64, ctx, data, n, amount);
+void increment_i64(dpcrt_context *, int64_t *data, int64_t n,
+                   int64_t amount) {
   for (int64_t i = 0; i < n; ++i)
     data[i] += amount;
 }
@@ -564,9 +556,8 @@ void dpcrt_increment_i64(dpcrt_context *ctx, int64_t *data, int64_t n,
 // Pooling
 //===----------------------------------------------------------------------===//
 
-void dpcrt_max_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
-                          const int64_t *dims) {
-  DPC_DISPATCH(max_pool2d_f32, ctx, out, in, dims);
+void max_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
+                    const int64_t *dims) {
   Pool2d g(dims);
   if (!checkPool(ctx, "max_pool2d", g))
     return;
@@ -582,9 +573,8 @@ void dpcrt_max_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
   }
 }
 
-void dpcrt_max_pool2d_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
-                               const float *in, const int64_t *dims) {
-  DPC_DISPATCH(max_pool2d_grad_f32, ctx, dx, dy, in, dims);
+void max_pool2d_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
+                         const float *in, const int64_t *dims) {
   Pool2d g(dims);
   if (!checkPool(ctx, "max_pool2d_grad", g))
     return;
@@ -602,11 +592,9 @@ void dpcrt_max_pool2d_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
   }
 }
 
-void dpcrt_avg_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
-                          const int64_t *dims, int32_t countIncludePad,
-                          int64_t divisorOverride) {
-  DPC_DISPATCH(avg_pool2d_f32, ctx, out, in, dims, countIncludePad,
-               divisorOverride);
+void avg_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
+                    const int64_t *dims, int32_t countIncludePad,
+                    int64_t divisorOverride) {
   Pool2d g(dims);
   if (!checkPool(ctx, "avg_pool2d", g))
     return;
@@ -627,11 +615,9 @@ void dpcrt_avg_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
   }
 }
 
-void dpcrt_avg_pool2d_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
-                               const int64_t *dims, int32_t countIncludePad,
-                               int64_t divisorOverride) {
-  DPC_DISPATCH(avg_pool2d_grad_f32, ctx, dx, dy, dims, countIncludePad,
-               divisorOverride);
+void avg_pool2d_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
+                         const int64_t *dims, int32_t countIncludePad,
+                         int64_t divisorOverride) {
   Pool2d g(dims);
   if (!checkPool(ctx, "avg_pool2d_grad", g))
     return;
@@ -650,10 +636,9 @@ void dpcrt_avg_pool2d_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
   }
 }
 
-void dpcrt_adaptive_avg_pool2d_f32(dpcrt_context *ctx, float *out,
-                                   const float *in, int64_t planes, int64_t h,
-                                   int64_t w, int64_t oh, int64_t ow) {
-  DPC_DISPATCH(adaptive_avg_pool2d_f32, ctx, out, in, planes, h, w, oh, ow);
+void adaptive_avg_pool2d_f32(dpcrt_context *ctx, float *out,
+                             const float *in, int64_t planes, int64_t h,
+                             int64_t w, int64_t oh, int64_t ow) {
   if (planes < 0 || h < 1 || w < 1 || oh < 1 || ow < 1) {
     recordError(ctx, "adaptive_avg_pool2d: invalid sizes");
     return;
@@ -684,11 +669,10 @@ void dpcrt_adaptive_avg_pool2d_f32(dpcrt_context *ctx, float *out,
   }
 }
 
-void dpcrt_adaptive_avg_pool2d_grad_f32(dpcrt_context *ctx, float *dx,
-                                        const float *dy, int64_t planes,
-                                        int64_t h, int64_t w, int64_t oh,
-                                        int64_t ow) {
-  DPC_DISPATCH(adaptive_avg_pool2d_grad_f32, ctx, dx, dy, planes, h, w, oh, ow);
+void adaptive_avg_pool2d_grad_f32(dpcrt_context *ctx, float *dx,
+                                  const float *dy, int64_t planes,
+                                  int64_t h, int64_t w, int64_t oh,
+                                  int64_t ow) {
   if (planes < 0 || h < 1 || w < 1 || oh < 1 || ow < 1) {
     recordError(ctx, "adaptive_avg_pool2d_grad: invalid sizes");
     return;
@@ -716,4 +700,4 @@ void dpcrt_adaptive_avg_pool2d_grad_f32(dpcrt_context *ctx, float *dx,
   }
 }
 
-} // extern "C"
+} // namespace dpc::cpu

@@ -1,4 +1,4 @@
-//===- cpu_kernels.cpp - CPU backend of the dpcrt_* kernels ---------------===//
+//===- kernels_core.cpp - CPU backend of the dpcrt_* kernels --------------===//
 //
 // GEMMs go to OpenBLAS; everything else is a plain loop. The arithmetic
 // follows PyTorch's CPU kernels operation by operation (same formulas, same
@@ -9,9 +9,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "context.h"
-#include "dispatch.h"
-#include "dnnl_eltwise.h"
+#include "core/context.h"
+#include "cpu/cpu_backend.h"
+#include "cpu/dnnl_eltwise.h"
+#include "kernel_shared.h"
 
 #include <cblas.h>
 
@@ -24,25 +25,42 @@
 
 using dpc::recordError;
 
-void dpc::setCpuThreads(int threads) { openblas_set_num_threads(threads); }
+void dpc::cpu::setThreads(int threads) { openblas_set_num_threads(threads); }
 
-extern "C" {
+namespace {
 
-void dpcrt_fill_f32(dpcrt_context *ctx, float *out, int64_t n, float value) {
-  DPC_DISPATCH(fill_f32, ctx, out, n, value);
+// One loop per kind, with the kind's formula (kernel_shared.h) folded in.
+template <int32_t Kind>
+void unaryLoop(float *out, const float *in, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = dpc::applyUnary(Kind, in[i]);
+}
+
+// Both loads are unconditional (arguments), so that ReLU's select vectorizes
+// (a load under the condition kept it a mispredicted branch per element).
+template <int32_t Kind>
+void unaryGradLoop(float *dx, const float *dy, const float *saved,
+                   int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    dx[i] = dpc::applyUnaryGrad(Kind, dy[i], saved[i]);
+}
+
+} // namespace
+
+namespace dpc::cpu {
+
+void fill_f32(dpcrt_context *, float *out, int64_t n, float value) {
   std::fill(out, out + std::max<int64_t>(n, 0), value);
 }
 
-void dpcrt_copy(dpcrt_context *ctx, void *out, const void *in, int64_t bytes) {
-  DPC_DISPATCH(copy, ctx, out, in, bytes);
+void copy(dpcrt_context *, void *out, const void *in, int64_t bytes) {
   if (bytes > 0 && out != in)
     std::memmove(out, in, static_cast<size_t>(bytes));
 }
 
-void dpcrt_gemm_f32(dpcrt_context *ctx, float *c, const float *a,
-                    const float *b, int64_t m, int64_t n, int64_t k,
-                    int32_t transA, int32_t transB, float beta) {
-  DPC_DISPATCH(gemm_f32, ctx, c, a, b, m, n, k, transA, transB, beta);
+void gemm_f32(dpcrt_context *ctx, float *c, const float *a,
+              const float *b, int64_t m, int64_t n, int64_t k,
+              int32_t transA, int32_t transB, float beta) {
   if (m < 0 || n < 0 || k < 0 || m > INT_MAX || n > INT_MAX || k > INT_MAX) {
     recordError(ctx, "gemm: sizes m=" + std::to_string(m) + " n=" +
                          std::to_string(n) + " k=" + std::to_string(k) +
@@ -60,23 +78,20 @@ void dpcrt_gemm_f32(dpcrt_context *ctx, float *c, const float *a,
               beta, c, static_cast<int>(n));
 }
 
-void dpcrt_broadcast_rows_f32(dpcrt_context *ctx, float *out, const float *bias,
-                              int64_t rows, int64_t cols) {
-  DPC_DISPATCH(broadcast_rows_f32, ctx, out, bias, rows, cols);
+void broadcast_rows_f32(dpcrt_context *, float *out, const float *bias,
+                        int64_t rows, int64_t cols) {
   for (int64_t i = 0; i < rows; ++i)
     std::memcpy(out + i * cols, bias, static_cast<size_t>(cols) * sizeof(float));
 }
 
-void dpcrt_scale_f32(dpcrt_context *ctx, float *out, const float *in, int64_t n,
-                     float factor) {
-  DPC_DISPATCH(scale_f32, ctx, out, in, n, factor);
+void scale_f32(dpcrt_context *, float *out, const float *in, int64_t n,
+               float factor) {
   for (int64_t i = 0; i < n; ++i)
     out[i] = in[i] * factor;
 }
 
-void dpcrt_transpose2d_f32(dpcrt_context *ctx, float *out, const float *in,
-                           int64_t rows, int64_t cols) {
-  DPC_DISPATCH(transpose2d_f32, ctx, out, in, rows, cols);
+void transpose2d_f32(dpcrt_context *, float *out, const float *in,
+                     int64_t rows, int64_t cols) {
   // Blocked so that both sides stay in cache for large matrices.
   constexpr int64_t kBlock = 32;
   for (int64_t i0 = 0; i0 < rows; i0 += kBlock)
@@ -86,63 +101,37 @@ void dpcrt_transpose2d_f32(dpcrt_context *ctx, float *out, const float *in,
           out[j * rows + i] = in[i * cols + j];
 }
 
-void dpcrt_unary_f32(dpcrt_context *ctx, int32_t kind, float *out,
-                     const float *in, int64_t n) {
-  DPC_DISPATCH(unary_f32, ctx, kind, out, in, n);
+void unary_f32(dpcrt_context *ctx, int32_t kind, float *out,
+               const float *in, int64_t n) {
   switch (kind) {
   case DPCRT_UNARY_RELU:
-    // clamp_min(x, 0) propagates NaN, as torch.relu does.
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = std::isnan(in[i]) ? in[i] : (in[i] > 0.0f ? in[i] : 0.0f);
-    return;
+    return unaryLoop<DPCRT_UNARY_RELU>(out, in, n);
   case DPCRT_UNARY_TANH:
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = std::tanh(in[i]);
-    return;
+    return unaryLoop<DPCRT_UNARY_TANH>(out, in, n);
   case DPCRT_UNARY_SIGMOID:
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = 1.0f / (1.0f + std::exp(-in[i]));
-    return;
+    return unaryLoop<DPCRT_UNARY_SIGMOID>(out, in, n);
   case DPCRT_UNARY_NEG:
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = -in[i];
-    return;
+    return unaryLoop<DPCRT_UNARY_NEG>(out, in, n);
   }
   recordError(ctx, "unary: unknown kind " + std::to_string(kind));
 }
 
-void dpcrt_unary_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
-                          const float *dy, const float *saved, int64_t n) {
-  DPC_DISPATCH(unary_grad_f32, ctx, kind, dx, dy, saved, n);
+void unary_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
+                    const float *dy, const float *saved, int64_t n) {
   switch (kind) {
   case DPCRT_UNARY_RELU:
-    // threshold_backward(dy, x, 0): zero where x <= 0 (NaN x passes dy).
-    // Both loads are unconditional, so that the select vectorizes (a load
-    // under the condition kept it a mispredicted branch per element).
-    for (int64_t i = 0; i < n; ++i) {
-      float g = dy[i];
-      dx[i] = saved[i] <= 0.0f ? 0.0f : g;
-    }
-    return;
+    return unaryGradLoop<DPCRT_UNARY_RELU>(dx, dy, saved, n);
   case DPCRT_UNARY_TANH:
-    // tanh_backward: dy * (1 - y*y).
-    for (int64_t i = 0; i < n; ++i)
-      dx[i] = dy[i] * (1.0f - saved[i] * saved[i]);
-    return;
+    return unaryGradLoop<DPCRT_UNARY_TANH>(dx, dy, saved, n);
   case DPCRT_UNARY_SIGMOID:
-    // sigmoid_backward: dy * (1 - y) * y, in that order.
-    for (int64_t i = 0; i < n; ++i)
-      dx[i] = dy[i] * (1.0f - saved[i]) * saved[i];
-    return;
+    return unaryGradLoop<DPCRT_UNARY_SIGMOID>(dx, dy, saved, n);
   case DPCRT_UNARY_NEG:
-    for (int64_t i = 0; i < n; ++i)
-      dx[i] = -dy[i];
-    return;
+    return unaryGradLoop<DPCRT_UNARY_NEG>(dx, dy, saved, n);
   }
   recordError(ctx, "unary_grad: unknown kind " + std::to_string(kind));
 }
 
-} // extern "C"
+} // namespace dpc::cpu
 
 namespace {
 
@@ -183,6 +172,14 @@ void broadcastLoop(float *out, const float *a, const float *b, int32_t rank,
   }
 }
 
+template <int32_t Kind>
+void binaryLoop(float *out, const float *a, const float *b, int32_t rank,
+                const int64_t *dims, float alpha) {
+  broadcastLoop(out, a, b, rank, dims, [alpha](float x, float y) {
+    return dpc::applyBinary(Kind, x, y, alpha);
+  });
+}
+
 /// Shift of a row's log-softmax, max + log(sum(exp(x - max))), computed as
 /// torch's _vec_log_softmax_lastdim does, so log_softmax = x - shift.
 float logSoftmaxShift(const float *row, int64_t c) {
@@ -208,38 +205,30 @@ bool checkLabel(dpcrt_context *ctx, const char *kernel, int64_t label,
 
 } // namespace
 
-extern "C" {
+namespace dpc::cpu {
 
-void dpcrt_binary_f32(dpcrt_context *ctx, int32_t kind, float *out,
-                      const float *a, const float *b, int32_t rank,
-                      const int64_t *dims, float alpha) {
-  DPC_DISPATCH(binary_f32, ctx, kind, out, a, b, rank, dims, alpha);
+void binary_f32(dpcrt_context *ctx, int32_t kind, float *out,
+                const float *a, const float *b, int32_t rank,
+                const int64_t *dims, float alpha) {
   if (rank < 0) {
     recordError(ctx, "binary: negative rank " + std::to_string(rank));
     return;
   }
   switch (kind) {
   case DPCRT_BINARY_ADD:
-    broadcastLoop(out, a, b, rank, dims,
-                  [alpha](float x, float y) { return x + alpha * y; });
-    return;
+    return binaryLoop<DPCRT_BINARY_ADD>(out, a, b, rank, dims, alpha);
   case DPCRT_BINARY_SUB:
-    broadcastLoop(out, a, b, rank, dims,
-                  [alpha](float x, float y) { return x - alpha * y; });
-    return;
+    return binaryLoop<DPCRT_BINARY_SUB>(out, a, b, rank, dims, alpha);
   case DPCRT_BINARY_MUL:
-    broadcastLoop(out, a, b, rank, dims, [](float x, float y) { return x * y; });
-    return;
+    return binaryLoop<DPCRT_BINARY_MUL>(out, a, b, rank, dims, alpha);
   case DPCRT_BINARY_DIV:
-    broadcastLoop(out, a, b, rank, dims, [](float x, float y) { return x / y; });
-    return;
+    return binaryLoop<DPCRT_BINARY_DIV>(out, a, b, rank, dims, alpha);
   }
   recordError(ctx, "binary: unknown kind " + std::to_string(kind));
 }
 
-void dpcrt_reduce_sum_f32(dpcrt_context *ctx, float *out, const float *in,
-                          int32_t rank, const int64_t *dims, int64_t outN) {
-  DPC_DISPATCH(reduce_sum_f32, ctx, out, in, rank, dims, outN);
+void reduce_sum_f32(dpcrt_context *ctx, float *out, const float *in,
+                    int32_t rank, const int64_t *dims, int64_t outN) {
   if (rank < 0 || outN < 0) {
     recordError(ctx, "reduce_sum: negative rank or output size");
     return;
@@ -277,10 +266,9 @@ void dpcrt_reduce_sum_f32(dpcrt_context *ctx, float *out, const float *in,
     out[i] = static_cast<float>(acc[i]);
 }
 
-void dpcrt_cross_entropy_f32(dpcrt_context *ctx, float *loss,
-                             const float *logits, const int64_t *labels,
-                             int64_t n, int64_t c) {
-  DPC_DISPATCH(cross_entropy_f32, ctx, loss, logits, labels, n, c);
+void cross_entropy_f32(dpcrt_context *ctx, float *loss,
+                       const float *logits, const int64_t *labels,
+                       int64_t n, int64_t c) {
   double total = 0.0;
   for (int64_t i = 0; i < n; ++i) {
     if (!checkLabel(ctx, "cross_entropy", labels[i], i, c)) {
@@ -294,12 +282,10 @@ void dpcrt_cross_entropy_f32(dpcrt_context *ctx, float *loss,
   loss[0] = static_cast<float>(total / static_cast<double>(n));
 }
 
-void dpcrt_cross_entropy_grad_f32(dpcrt_context *ctx, float *dlogits,
-                                  const float *dloss, const float *logits,
-                                  const int64_t *labels, int64_t n,
-                                  int64_t c) {
-  DPC_DISPATCH(cross_entropy_grad_f32, ctx, dlogits, dloss, logits, labels, n,
-               c);
+void cross_entropy_grad_f32(dpcrt_context *ctx, float *dlogits,
+                            const float *dloss, const float *logits,
+                            const int64_t *labels, int64_t n,
+                            int64_t c) {
   for (int64_t i = 0; i < n; ++i)
     if (!checkLabel(ctx, "cross_entropy_grad", labels[i], i, c)) {
       std::fill(dlogits, dlogits + n * c, NAN);
@@ -327,9 +313,8 @@ void dpcrt_cross_entropy_grad_f32(dpcrt_context *ctx, float *dlogits,
   }
 }
 
-void dpcrt_mse_loss_f32(dpcrt_context *ctx, float *loss, const float *pred,
-                        const float *target, int64_t n) {
-  DPC_DISPATCH(mse_loss_f32, ctx, loss, pred, target, n);
+void mse_loss_f32(dpcrt_context *, float *loss, const float *pred,
+                  const float *target, int64_t n) {
   double total = 0.0;
   for (int64_t i = 0; i < n; ++i) {
     float d = pred[i] - target[i];
@@ -338,10 +323,9 @@ void dpcrt_mse_loss_f32(dpcrt_context *ctx, float *loss, const float *pred,
   loss[0] = static_cast<float>(total / static_cast<double>(n));
 }
 
-void dpcrt_mse_loss_grad_f32(dpcrt_context *ctx, float *dpred,
-                             const float *dloss, const float *pred,
-                             const float *target, int64_t n) {
-  DPC_DISPATCH(mse_loss_grad_f32, ctx, dpred, dloss, pred, target, n);
+void mse_loss_grad_f32(dpcrt_context *, float *dpred,
+                       const float *dloss, const float *pred,
+                       const float *target, int64_t n) {
   // mse_loss_backward: (pred - target) * (2 / n) * dloss, norm rounded to
   // float first as torch's scalar multiply does.
   float norm = static_cast<float>(2.0 / static_cast<double>(n));
@@ -349,33 +333,19 @@ void dpcrt_mse_loss_grad_f32(dpcrt_context *ctx, float *dpred,
     dpred[i] = (pred[i] - target[i]) * norm * dloss[0];
 }
 
-void dpcrt_sgd_update_f32(dpcrt_context *ctx, float *param,
-                          float *momentumBuf, const float *grad, int64_t n,
-                          float lr, float momentum, float dampening,
-                          float weightDecay, int32_t nesterov) {
-  DPC_DISPATCH(sgd_update_f32, ctx, param, momentumBuf, grad, n, lr, momentum,
-               dampening, weightDecay, nesterov);
+void sgd_update_f32(dpcrt_context *ctx, float *param,
+                    float *momentumBuf, const float *grad, int64_t n,
+                    float lr, float momentum, float dampening,
+                    float weightDecay, int32_t nesterov) {
   if (momentum != 0.0f && !momentumBuf) {
     recordError(ctx, "sgd_update: momentum is " + std::to_string(momentum) +
                          " but no momentum buffer was passed");
     return;
   }
-  bool first = !ctx || ctx->step == 0;
-  // torch.optim.SGD computes these alphas in double and the kernels round
-  // them to float.
-  float keep = static_cast<float>(1.0 - static_cast<double>(dampening));
-  float negLr = -lr;
-  for (int64_t i = 0; i < n; ++i) {
-    float d = grad[i];
-    if (weightDecay != 0.0f)
-      d = d + weightDecay * param[i];
-    if (momentum != 0.0f) {
-      float buf = first ? d : momentumBuf[i] * momentum + keep * d;
-      momentumBuf[i] = buf;
-      d = nesterov ? d + momentum * buf : buf;
-    }
-    param[i] = param[i] + negLr * d;
-  }
+  SgdConstants c = sgdConstants(lr, momentum, dampening, weightDecay,
+                                nesterov != 0, !ctx || ctx->step == 0);
+  for (int64_t i = 0; i < n; ++i)
+    sgdStep(param, momentumBuf, grad, i, c);
 }
 
-} // extern "C"
+} // namespace dpc::cpu

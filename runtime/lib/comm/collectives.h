@@ -1,0 +1,48 @@
+//===- collectives.h - MPI collectives outside the step ---------*- C++ -*-===//
+//
+// The host-side collectives of a session, all over MPI: the CPU backend's
+// broadcasts of slots, loss averaging, the trace's gathering, and where
+// this rank sits among the ranks of its host. Collective calls; failures
+// throw dpc::Error naming what was being done.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DPC_RUNTIME_LIB_COMM_COLLECTIVES_H
+#define DPC_RUNTIME_LIB_COMM_COLLECTIVES_H
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dpc {
+
+/// Throws "<what> failed: <MPI's message>" unless `rc` is MPI_SUCCESS.
+void checkMpi(int rc, const std::string &what);
+
+/// Broadcasts `bytes` from rank 0 of `comm` (in int-sized chunks).
+void broadcastBytes(void *data, int64_t bytes, MPI_Comm comm,
+                    const std::string &what);
+
+/// The sum of `value` over the ranks of `comm`.
+double sumOverRanks(double value, MPI_Comm comm, const std::string &what);
+
+/// Waits until every rank of `comm` has called it.
+void barrier(MPI_Comm comm, const std::string &what);
+
+/// Rank 0 of `comm` gets every rank's `text`, in rank order; the other ranks
+/// get an empty vector.
+std::vector<std::string> gatherToRoot(const std::string &text, MPI_Comm comm,
+                                      const std::string &what);
+
+/// How many ranks of `comm` share this host.
+int ranksOnHost(MPI_Comm comm);
+
+/// This rank's index among the ranks of MPI_COMM_WORLD on its host (the GPU
+/// it takes) and their number; 0 and 1 when not distributed.
+void localRanks(int &localRank, int &localCount);
+
+} // namespace dpc
+
+#endif // DPC_RUNTIME_LIB_COMM_COLLECTIVES_H
