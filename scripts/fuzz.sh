@@ -28,8 +28,9 @@ fi
 out=${DPC_FUZZ_DIR:-build-fuzz}
 mkdir -p "$out/findings"
 # The readers and what they use; no MPI, BLAS or dlopen.
-sources=(runtime/lib/npy.cpp runtime/lib/safetensors.cpp runtime/lib/file_io.cpp
-         runtime/lib/dtype.cpp runtime/lib/manifest.cpp runtime/lib/module_file.cpp)
+sources=(runtime/lib/io/npy.cpp runtime/lib/io/safetensors.cpp runtime/lib/io/file_io.cpp
+         runtime/lib/core/dtype.cpp runtime/lib/io/manifest.cpp
+         runtime/lib/io/module_file.cpp)
 
 findings=0
 for target in "${targets[@]}"; do

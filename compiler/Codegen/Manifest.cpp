@@ -3,9 +3,10 @@
 #include "compiler/Codegen/Manifest.h"
 #include "compiler/Codegen/Schedule.h"
 
-#include "dialects/DP/DPDialect.h"
-#include "dialects/NN/NNOps.h"
-#include "passes/TrainStep.h"
+#include "compiler/TrainStep/StepLayout.h"
+#include "compiler/TrainStep/TrainStep.h"
+#include "dialects/DP/IR/DPDialect.h"
+#include "dialects/NN/IR/NNOps.h"
 #include "runtime/include/dpc/abi.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -48,6 +49,7 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
   if (!arenaBytes)
     return func.emitError("has no memory plan"), failure();
 
+  StepSlots slots(func);
   json::Array inputs, parameters, buffers, state;
   json::Value label = nullptr;
   for (BlockArgument arg : func.getArguments()) {
@@ -56,7 +58,7 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
     json::Object entry{{"name", name},
                        {"dtype", dtypeOf(arg.getType())},
                        {"shape", shapeOf(arg.getType())},
-                       {"slot", static_cast<int64_t>(i)}};
+                       {"slot", slots.argument(i)}};
     if (k == kind::kInput) {
       inputs.push_back(std::move(entry));
     } else if (k == kind::kLabel) {
@@ -86,9 +88,6 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
   json::Array buckets;
   for (auto start : func.getBody().getOps<dp::AllReduceStartOp>()) {
     json::Array names;
-    int64_t bytes = 0;
-    for (Value input : start.getInputs())
-      bytes += getTensorBytes(input.getType());
     for (Operation *user : start.getToken().getUsers())
       for (Value averaged : user->getResults())
         for (Operation *use : averaged.getUsers())
@@ -96,7 +95,7 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
             if (auto param = dyn_cast<BlockArgument>(use->getOperand(0)))
               names.push_back(getArgName(func, param.getArgNumber()));
     buckets.push_back(json::Object{{"index", start.getBucket()},
-                                   {"bytes", bytes},
+                                   {"bytes", getBucketBytes(start)},
                                    {"parameters", std::move(names)}});
   }
 
@@ -112,7 +111,6 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
     optimizer["eps"] = config.eps;
   }
 
-  int64_t numArgs = func.getNumArguments();
   json::Object manifest{
       {"abi_version", DPC_ABI_VERSION},
       {"producer", "dpc 0.1.0"},
@@ -120,7 +118,7 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
       {"world_size", config.worldSize},
       {"inputs", std::move(inputs)},
       {"label", std::move(label)},
-      {"loss", json::Object{{"kind", config.loss}, {"slot", numArgs}}},
+      {"loss", json::Object{{"kind", config.loss}, {"slot", slots.loss()}}},
       {"optimizer", std::move(optimizer)},
       {"accumulate", config.accumulate},
       {"parameters", std::move(parameters)},
@@ -131,8 +129,8 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
       {"optimizer_state", std::move(state)},
       {"buckets", std::move(buckets)},
       {"arena", json::Object{{"bytes", arenaBytes.getInt()},
-                             {"slot", numArgs + 1}}},
-      {"num_slots", numArgs + 2},
+                             {"slot", slots.arena()}}},
+      {"num_slots", slots.count()},
   };
   if (config.mode == "dp") {
     manifest["devices"] = config.devices;

@@ -3,14 +3,14 @@
 // The manifest tells the runtime everything it must allocate and check for
 // a compiled training step: inputs, label, parameters, buffers, optimizer
 // state, buckets, arena size and the slot of each. Its schema is documented
-// in docs/ARCHITECTURE.md; the runtime parses it in runtime/lib/manifest.cpp.
+// in docs/ARCHITECTURE.md; the runtime parses it in runtime/lib/io/manifest.cpp.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef DPC_COMPILER_CODEGEN_MANIFEST_H
 #define DPC_COMPILER_CODEGEN_MANIFEST_H
 
-#include "compiler/Import/TorchImporter.h"
+#include "compiler/TrainStep/TensorSpec.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/StringMap.h"
@@ -45,9 +45,8 @@ struct PackedWeights {
 };
 PackedWeights packWeights(const std::vector<ModelTensor> &tensors);
 
-/// Builds the manifest JSON of the planned (not yet lowered) @train_step.
-/// Slot i is argument i, then come the loss and the arena, as
-/// dpc-lower-to-llvm lays them out.
+/// Builds the manifest JSON of the planned (not yet lowered) @train_step,
+/// with the slots dpc-lower-to-llvm lays out (StepSlots).
 mlir::FailureOr<std::string> buildManifest(mlir::func::FuncOp trainStep,
                                            const TrainingConfig &config,
                                            const PackedWeights &weights);

@@ -2,8 +2,9 @@
 
 #include "compiler/Codegen/Schedule.h"
 
-#include "dialects/DP/DPDialect.h"
-#include "passes/TrainStep.h"
+#include "compiler/TrainStep/StepLayout.h"
+#include "compiler/TrainStep/TrainStep.h"
+#include "dialects/DP/IR/DPDialect.h"
 
 #include "llvm/Support/Format.h"
 
@@ -22,13 +23,6 @@ std::string locString(Location loc) {
            ":" + std::to_string(file.getLine());
   }
   return "";
-}
-
-int64_t bucketBytes(dp::AllReduceStartOp start) {
-  int64_t bytes = 0;
-  for (Value input : start.getInputs())
-    bytes += getTensorBytes(input.getType());
-  return bytes;
 }
 
 /// "fc1.weight, fc1.bias": the parameters whose gradients a bucket carries.
@@ -60,14 +54,21 @@ std::string typeString(Operation *op) {
 
 } // namespace
 
+int64_t dpc::getBucketBytes(Operation *allReduceStart) {
+  int64_t bytes = 0;
+  for (Value input : cast<dp::AllReduceStartOp>(allReduceStart).getInputs())
+    bytes += getTensorBytes(input.getType());
+  return bytes;
+}
+
 llvm::json::Array dpc::buildScheduleJson(func::FuncOp func) {
   llvm::json::Array schedule;
-  for (Operation &op : func.getBody().front().without_terminator()) {
+  for (Operation &op : getScheduledOps(func)) {
     llvm::json::Object entry{{"op", op.getName().getStringRef()},
                              {"loc", locString(op.getLoc())}};
     if (auto start = dyn_cast<dp::AllReduceStartOp>(op)) {
       entry["bucket"] = start.getBucket();
-      entry["bytes"] = bucketBytes(start);
+      entry["bytes"] = getBucketBytes(start);
     } else if (auto wait = dyn_cast<dp::WaitOp>(op)) {
       entry["bucket"] = wait.getStartOp().getBucket();
     }
@@ -77,13 +78,12 @@ llvm::json::Array dpc::buildScheduleJson(func::FuncOp func) {
 }
 
 void dpc::printSchedule(func::FuncOp func, llvm::raw_ostream &os) {
-  Block &body = func.getBody().front();
   int64_t numOps = 0, numBuckets = 0, bucketTotal = 0;
-  for (Operation &op : body.without_terminator()) {
+  for (Operation &op : getScheduledOps(func)) {
     ++numOps;
     if (auto start = dyn_cast<dp::AllReduceStartOp>(op)) {
       ++numBuckets;
-      bucketTotal += bucketBytes(start);
+      bucketTotal += getBucketBytes(start);
     }
   }
   os << "schedule of @" << func.getSymName() << ": " << numOps << " ops, "
@@ -93,13 +93,13 @@ void dpc::printSchedule(func::FuncOp func, llvm::raw_ostream &os) {
                      static_cast<const char *>("compute stream"),
                      static_cast<const char *>("communication stream"));
   int64_t index = 0;
-  for (Operation &op : body.without_terminator()) {
+  for (Operation &op : getScheduledOps(func)) {
     std::string compute = op.getName().getStringRef().str();
     std::string comm;
     if (auto start = dyn_cast<dp::AllReduceStartOp>(op)) {
       compute += " bucket " + std::to_string(start.getBucket());
       comm = "all-reduce bucket " + std::to_string(start.getBucket()) + " (" +
-             std::to_string(bucketBytes(start)) + " B: " +
+             std::to_string(getBucketBytes(start)) + " B: " +
              bucketParameters(func, start) + ")";
     } else if (auto wait = dyn_cast<dp::WaitOp>(op)) {
       compute += " bucket " + std::to_string(wait.getStartOp().getBucket());

@@ -18,6 +18,9 @@
 
 namespace dpc {
 
+/// The bytes a bucket all-reduces: the sum of its gradients' sizes.
+int64_t getBucketBytes(mlir::Operation *allReduceStart);
+
 /// One entry per op of the step, in order: {"op", "loc", and for
 /// collectives "bucket" and "bytes"}.
 llvm::json::Array buildScheduleJson(mlir::func::FuncOp trainStep);

@@ -10,7 +10,7 @@
 
 #include "compiler/Import/Importer.h"
 
-#include "dialects/NN/NNOps.h"
+#include "dialects/NN/IR/NNOps.h"
 
 #include "mlir/IR/Verifier.h"
 

@@ -6,7 +6,7 @@
 
 #include "compiler/Import/Importer.h"
 
-#include "dialects/NN/NNOps.h"
+#include "dialects/NN/IR/NNOps.h"
 
 using namespace mlir;
 using namespace dpc;

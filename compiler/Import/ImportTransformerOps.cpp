@@ -11,7 +11,7 @@
 
 #include "compiler/Import/Importer.h"
 
-#include "dialects/NN/NNOps.h"
+#include "dialects/NN/IR/NNOps.h"
 
 #include <cmath>
 #include <sstream>

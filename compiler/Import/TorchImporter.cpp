@@ -23,8 +23,8 @@
 
 #include "compiler/Import/Importer.h"
 
-#include "dialects/NN/NNOps.h"
-#include "passes/TrainStep.h"
+#include "compiler/TrainStep/TrainStep.h"
+#include "dialects/NN/IR/NNOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"

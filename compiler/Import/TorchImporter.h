@@ -10,34 +10,19 @@
 #ifndef DPC_COMPILER_IMPORT_TORCHIMPORTER_H
 #define DPC_COMPILER_IMPORT_TORCHIMPORTER_H
 
+#include "compiler/TrainStep/TensorSpec.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/Support/LogicalResult.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/Error.h"
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace dpc {
-
-/// Element types of inputs, labels and tensors in checkpoints.
-enum class DType { F32, F64, I64 };
-
-/// One `--input NAME:DTYPE[SHAPE]` of the forward function.
-struct TensorSpec {
-  std::string name;
-  DType dtype = DType::F32;
-  std::vector<int64_t> shape;
-};
-
-/// A parameter or buffer of the model with its initial value.
-struct ModelTensor {
-  std::string name; // state_dict key, e.g. "layer1.0.conv1.weight"
-  bool isParameter = true;
-  DType dtype = DType::F32; // F32, or I64 for buffers (num_batches_tracked)
-  std::vector<int64_t> shape;
-  std::vector<char> bytes; // row-major
-};
 
 struct ImportedModel {
   mlir::OwningOpRef<mlir::ModuleOp> module;
@@ -56,6 +41,22 @@ struct ImportedModel {
 mlir::FailureOr<ImportedModel> importTorchScript(mlir::MLIRContext &context,
                                                  const std::string &path,
                                                  const std::vector<TensorSpec> &inputs);
+
+/// --mode dp: the sizes of torch.chunk's chunks that the batch (dimension 0
+/// of every input) is scattered in over `devices` devices, one replica
+/// each. An error, one line naming the --input, when the inputs cannot be
+/// scattered so.
+llvm::Expected<llvm::SmallVector<int64_t>>
+getDataParallelChunks(const std::vector<TensorSpec> &inputs, int64_t devices);
+
+/// --mode dp: imports the forward of one replica per distinct chunk size
+/// (shapes are static): `@forward` with `chunks.front()` rows per input and,
+/// when the last chunk is smaller, `@forward_last` with `chunks.back()`, in
+/// one module, the module the pipeline's dpc-dp-replicate expects.
+mlir::FailureOr<ImportedModel>
+importTorchScriptChunks(mlir::MLIRContext &context, const std::string &path,
+                        const std::vector<TensorSpec> &inputs,
+                        llvm::ArrayRef<int64_t> chunks);
 
 } // namespace dpc
 

@@ -5,7 +5,7 @@
 
 #include "fuzz_input_file.h"
 
-#include "file_io.h"
+#include "io/file_io.h"
 
 #include "dpc/runtime.h"
 

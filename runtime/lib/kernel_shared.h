@@ -1,10 +1,18 @@
 //===- kernel_shared.h - Arithmetic the CPU and CUDA kernels share -*- C++ -*-===//
 //
 // The pieces of the kernels that must be the same on both backends, written
-// once: the convolution and pooling geometries (the pooling windows compiled
-// for host and device, so the CUDA kernels pick exactly the CPU's window and
-// first maximum) and the float constants of an Adam step (computed on the
-// host in double and rounded to float where torch 1.13 rounds them).
+// once and compiled for host and device: the scalar arithmetic of the
+// elementwise unary, binary and comparison ops and of the SGD and Adam
+// updates (one element at a time; the CPU loops and the CUDA grid-stride
+// loops around them differ, the formulas do not), the float constants of
+// those updates (computed on the host in double and rounded to float where
+// torch 1.13 rounds them), and the convolution and pooling geometries (so
+// the CUDA kernels pick exactly the CPU's window and first maximum).
+//
+// Neither side contracts them (on the CPU -ffp-contract=off, or the
+// baseline x86-64 target without FMA instructions; nvcc -fmad=false): a
+// multiply-add is fused only where a formula calls fusedMultiplyAdd, so the
+// results agree bitwise.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,6 +32,100 @@
 #endif
 
 namespace dpc {
+
+//===----------------------------------------------------------------------===//
+// Rounding primitives
+//===----------------------------------------------------------------------===//
+
+/// a * b + c rounded once (torch's AVX2 kernels fuse these).
+DPC_HOST_DEVICE inline float fusedMultiplyAdd(float a, float b, float c) {
+#ifdef __CUDA_ARCH__
+  return __fmaf_rn(a, b, c);
+#else
+  return std::fma(a, b, c);
+#endif
+}
+
+/// The correctly rounded square root.
+DPC_HOST_DEVICE inline float roundedSqrt(float x) {
+#ifdef __CUDA_ARCH__
+  return __fsqrt_rn(x);
+#else
+  return std::sqrt(x);
+#endif
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise ops (kinds of abi.h). Called with a constant kind, the switch
+// folds away, so the CPU's per-kind loops stay vectorizable.
+//===----------------------------------------------------------------------===//
+
+/// f(x) of dpcrt_unary_f32.
+DPC_HOST_DEVICE inline float applyUnary(int32_t kind, float x) {
+  switch (kind) {
+  case DPCRT_UNARY_RELU:
+    // clamp_min(x, 0) propagates NaN (x != x), as torch.relu does.
+    return x != x ? x : (x > 0.0f ? x : 0.0f);
+  case DPCRT_UNARY_TANH:
+    return tanhf(x);
+  case DPCRT_UNARY_SIGMOID:
+    return 1.0f / (1.0f + expf(-x));
+  default: // DPCRT_UNARY_NEG
+    return -x;
+  }
+}
+
+/// dx of dpcrt_unary_grad_f32 for dy and `saved`: the forward input x for
+/// RELU, the forward output y for TANH and SIGMOID.
+DPC_HOST_DEVICE inline float applyUnaryGrad(int32_t kind, float dy,
+                                            float saved) {
+  switch (kind) {
+  case DPCRT_UNARY_RELU:
+    // threshold_backward(dy, x, 0): zero where x <= 0 (NaN x passes dy).
+    return saved <= 0.0f ? 0.0f : dy;
+  case DPCRT_UNARY_TANH:
+    // tanh_backward: dy * (1 - y*y).
+    return dy * (1.0f - saved * saved);
+  case DPCRT_UNARY_SIGMOID:
+    // sigmoid_backward: dy * (1 - y) * y, in that order.
+    return dy * (1.0f - saved) * saved;
+  default: // DPCRT_UNARY_NEG
+    return -dy;
+  }
+}
+
+/// One element of dpcrt_binary_f32.
+DPC_HOST_DEVICE inline float applyBinary(int32_t kind, float x, float y,
+                                         float alpha) {
+  switch (kind) {
+  case DPCRT_BINARY_ADD:
+    return x + alpha * y;
+  case DPCRT_BINARY_SUB:
+    return x - alpha * y;
+  case DPCRT_BINARY_MUL:
+    return x * y;
+  default: // DPCRT_BINARY_DIV
+    return x / y;
+  }
+}
+
+/// One element of dpcrt_compare_f32, before it becomes 1 or 0.
+DPC_HOST_DEVICE inline bool applyCompare(int32_t kind, float x, float y) {
+  switch (kind) {
+  case DPCRT_COMPARE_EQ:
+    return x == y;
+  case DPCRT_COMPARE_NE:
+    return x != y;
+  case DPCRT_COMPARE_LT:
+    return x < y;
+  case DPCRT_COMPARE_LE:
+    return x <= y;
+  case DPCRT_COMPARE_GT:
+    return x > y;
+  default: // DPCRT_COMPARE_GE
+    return x >= y;
+  }
+}
 
 /// The geometry of a 2-d convolution (abi.h's dpcrt_conv2d_dim).
 struct Conv2dGeometry {
@@ -134,6 +236,49 @@ struct Pool2d {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Optimizer updates
+//===----------------------------------------------------------------------===//
+
+/// The per-element constants of one SGD step.
+struct SgdConstants {
+  float negLr, momentum, keep, weightDecay;
+  bool nesterov;
+  /// The first step (the runtime's step counter is 0): the momentum buffer
+  /// starts as the gradient instead of decaying.
+  bool first;
+};
+
+/// torch.optim.SGD computes the dampening's alpha in double and the kernels
+/// round it to float.
+inline SgdConstants sgdConstants(float lr, float momentum, float dampening,
+                                 float weightDecay, bool nesterov, bool first) {
+  SgdConstants c;
+  c.negLr = -lr;
+  c.momentum = momentum;
+  c.keep = static_cast<float>(1.0 - static_cast<double>(dampening));
+  c.weightDecay = weightDecay;
+  c.nesterov = nesterov;
+  c.first = first;
+  return c;
+}
+
+/// Element i of dpcrt_sgd_update_f32, in place (momentumBuf is only touched
+/// when c.momentum != 0).
+DPC_HOST_DEVICE inline void sgdStep(float *param, float *momentumBuf,
+                                    const float *grad, int64_t i,
+                                    const SgdConstants &c) {
+  float d = grad[i];
+  if (c.weightDecay != 0.0f)
+    d = d + c.weightDecay * param[i];
+  if (c.momentum != 0.0f) {
+    float buf = c.first ? d : momentumBuf[i] * c.momentum + c.keep * d;
+    momentumBuf[i] = buf;
+    d = c.nesterov ? d + c.momentum * buf : buf;
+  }
+  param[i] = param[i] + c.negLr * d;
+}
+
 /// The per-element constants of one Adam step, rounded to float as torch
 /// rounds them.
 struct AdamConstants {
@@ -170,6 +315,30 @@ inline AdamConstants adamConstants(double lr, double beta1, double beta2,
   c.decayFactor = static_cast<float>(1.0 - lr * weightDecay);
   c.decoupled = decoupled;
   return c;
+}
+
+/// Element i of dpcrt_adam_update_f32, in place: torch 1.13's single-tensor
+/// path, fusing a multiply-add exactly where its AVX2 kernels do
+/// (add(alpha=) and addcmul, not addcdiv or mul).
+DPC_HOST_DEVICE inline void adamStep(float *param, float *expAvg,
+                                     float *expAvgSq, const float *grad,
+                                     int64_t i, const AdamConstants &c) {
+  float p = param[i];
+  float g = grad[i];
+  if (c.decoupled)
+    p = p * c.decayFactor; // param.mul_(1 - lr * weight_decay)
+  else if (c.weightDecay != 0.0f)
+    g = fusedMultiplyAdd(p, c.weightDecay, g); // grad.add(param, alpha=wd)
+  // exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
+  float m = fusedMultiplyAdd(g, c.oneMinusBeta1, expAvg[i] * c.beta1);
+  // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+  float v = fusedMultiplyAdd(c.oneMinusBeta2 * g, g, expAvgSq[i] * c.beta2);
+  // (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
+  float denom = roundedSqrt(v) / c.biasCorrection2Sqrt + c.eps;
+  // param.addcdiv_(exp_avg, denom, value=-step_size)
+  param[i] = p + (c.negStepSize * m) / denom;
+  expAvg[i] = m;
+  expAvgSq[i] = v;
 }
 
 } // namespace dpc

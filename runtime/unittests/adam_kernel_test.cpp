@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "context.h"
+#include "core/context.h"
 #include "test_util.h"
 
 #include <cmath>

@@ -1,6 +1,6 @@
 //===- cpu_kernels_test.cpp - CPU kernels against naive references --------===//
 
-#include "context.h"
+#include "core/context.h"
 #include "test_util.h"
 
 #include <cmath>

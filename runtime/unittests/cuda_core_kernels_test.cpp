@@ -15,7 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "context.h"
+#include "core/context.h"
 #include "cuda/cuda_backend.h"
 #include "test_util.h"
 

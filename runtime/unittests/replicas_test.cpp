@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "context.h"
+#include "core/context.h"
 #include "test_util.h"
 
 #include <atomic>

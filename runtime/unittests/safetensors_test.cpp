@@ -2,7 +2,7 @@
 
 #include "test_util.h"
 
-#include "file_io.h"
+#include "io/file_io.h"
 
 #include <csignal>
 

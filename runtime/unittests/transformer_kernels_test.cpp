@@ -1,12 +1,12 @@
 //===- transformer_kernels_test.cpp - Transformer kernels vs references ---===//
 //
-// Each kernel of cpu_kernels_transformer.cpp against a straightforward
+// Each kernel of cpu/kernels_transformer.cpp against a straightforward
 // double-precision reference (or, where the kernel promises an exact float
 // operation order, against the same float loop, bit for bit).
 //
 //===----------------------------------------------------------------------===//
 
-#include "context.h"
+#include "core/context.h"
 #include "test_util.h"
 
 #include <cmath>

@@ -2,7 +2,9 @@
 
 #include "DriverChecks.h"
 
-#include "passes/TrainStep.h"
+#include "compiler/TrainStep/TrainStep.h"
+
+#include "mlir/IR/BuiltinOps.h"
 
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/Twine.h"
@@ -71,4 +73,37 @@ llvm::Error dpc::checkSomethingToTrain(func::FuncOp trainStep) {
         "none of the model's " + llvm::Twine(parameters) +
         " trainable parameters affects the loss: there is nothing to train");
   return llvm::Error::success();
+}
+
+namespace {
+
+struct CheckSomethingToTrainPass
+    : public PassWrapper<CheckSomethingToTrainPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CheckSomethingToTrainPass)
+
+  llvm::StringRef getArgument() const final {
+    return "dpc-check-something-to-train";
+  }
+  llvm::StringRef getDescription() const final {
+    return "Refuses a @train_step that updates no parameter";
+  }
+
+  void runOnOperation() override {
+    auto trainStep =
+        getOperation().lookupSymbol<func::FuncOp>(dpc::kTrainStepFuncName);
+    // Without @train_step the train-step stage has failed already.
+    if (!trainStep)
+      return;
+    if (llvm::Error err = dpc::checkSomethingToTrain(trainStep)) {
+      // No location: the finding is about the whole model.
+      emitError(UnknownLoc::get(&getContext())) << llvm::toString(std::move(err));
+      signalPassFailure();
+    }
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> dpc::createCheckSomethingToTrainPass() {
+  return std::make_unique<CheckSomethingToTrainPass>();
 }

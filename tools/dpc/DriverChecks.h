@@ -11,11 +11,13 @@
 #ifndef DPC_TOOLS_DPC_DRIVERCHECKS_H
 #define DPC_TOOLS_DPC_DRIVERCHECKS_H
 
-#include "compiler/Import/TorchImporter.h"
+#include "compiler/TrainStep/TensorSpec.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/Pass.h"
 #include "llvm/Support/Error.h"
 
+#include <memory>
 #include <optional>
 
 namespace dpc {
@@ -39,6 +41,11 @@ llvm::Error checkTensorSpecs(llvm::ArrayRef<TensorSpec> inputs,
 /// nothing to train (the pipeline would fail later saying "@train_step
 /// returns no gradients", in its own terms).
 llvm::Error checkSomethingToTrain(mlir::func::FuncOp trainStep);
+
+/// checkSomethingToTrain on the module's @train_step as a pass, which dpc
+/// runs right after the pipeline's autodiff stage; its error is the one
+/// line dpc prints.
+std::unique_ptr<mlir::Pass> createCheckSomethingToTrainPass();
 
 } // namespace dpc
 

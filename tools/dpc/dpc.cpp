@@ -5,26 +5,28 @@
 //   dpc model.pt -o model.so --input x:f32[10,32] --label y:i64[10] \
 //       --mode dp --devices 3          (nn.DataParallel: whole-batch shapes)
 //
-// Imports the TorchScript model, runs the training-step pipeline (see
-// passes/Passes.td) and writes model.so. `--emit=<stage>` prints the IR
-// after a stage instead. Every error is one line on stderr and exit code 1.
+// A thin driver: parses the flags into the pipeline's options
+// (compiler/Pipeline), imports the TorchScript model, runs the training
+// pipeline and writes model.so (compiler/Codegen). `--emit=<stage>` prints
+// the IR after a stage of the pipeline, or a codegen output, instead. Every
+// error is one line on stderr and exit code 1.
 //
 //===----------------------------------------------------------------------===//
 
+#include "DriverChecks.h"
 #include "compiler/Codegen/Manifest.h"
 #include "compiler/Codegen/Schedule.h"
 #include "compiler/Codegen/SharedLibraryEmitter.h"
 #include "compiler/Import/TorchImporter.h"
-#include "DriverChecks.h"
-#include "dialects/DP/DPDialect.h"
-#include "dialects/NN/NNDialect.h"
-#include "passes/Passes.h"
-#include "passes/TrainStep.h"
+#include "compiler/Pipeline/Pipeline.h"
+#include "compiler/TrainStep/TrainStep.h"
+#include "dialects/DP/IR/DPDialect.h"
+#include "dialects/NN/IR/NNDialect.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Transforms/Passes.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/CommandLine.h"
@@ -57,64 +59,63 @@ static cl::opt<std::string>
     lossKind("loss",
              cl::desc("cross_entropy (logits [N,C], class labels [N], mean), mse (mean), "
                       "or none (forward returns the loss)"),
-             cl::init("cross_entropy"), cl::cat(dpcCategory));
+             cl::cat(dpcCategory));
 static cl::opt<std::string>
     optimizer("optimizer",
               cl::desc("Optimizer: sgd, adam or adamw (torch.optim's update rules)"),
-              cl::init("sgd"), cl::cat(dpcCategory));
+              cl::cat(dpcCategory));
 static cl::opt<double> lr("lr",
                           cl::desc("Learning rate (default 0.01 for sgd; 1e-3 for adam "
                                    "and adamw, as torch.optim)"),
-                          cl::init(0.01), cl::cat(dpcCategory));
-static cl::opt<double> momentum("momentum", cl::desc("SGD momentum"), cl::init(0.0),
+                          cl::cat(dpcCategory));
+static cl::opt<double> momentum("momentum", cl::desc("SGD momentum"),
                                 cl::cat(dpcCategory));
-static cl::opt<double> dampening("dampening", cl::desc("SGD dampening"), cl::init(0.0),
+static cl::opt<double> dampening("dampening", cl::desc("SGD dampening"),
                                  cl::cat(dpcCategory));
 static cl::opt<double>
     weightDecay("weight-decay",
                 cl::desc("torch.optim's weight_decay: an L2 penalty added to the gradient "
                          "(sgd, adam) or decoupled decay (adamw); default 0, 1e-2 for "
                          "adamw as torch.optim.AdamW"),
-                cl::init(0.0), cl::cat(dpcCategory));
+                cl::cat(dpcCategory));
 static cl::opt<bool> nesterov("nesterov", cl::desc("Nesterov momentum"),
-                              cl::init(false), cl::cat(dpcCategory));
+                              cl::cat(dpcCategory));
 static cl::opt<std::string> betas("betas",
                                   cl::desc("Adam/AdamW coefficients B1,B2 of the moment "
                                            "averages (default 0.9,0.999)"),
-                                  cl::value_desc("B1,B2"), cl::init("0.9,0.999"),
-                                  cl::cat(dpcCategory));
+                                  cl::value_desc("B1,B2"), cl::cat(dpcCategory));
 // Parsed by hand (as --betas) so that a bad value is a one-line error.
 static cl::opt<std::string> eps("eps",
                                 cl::desc("Adam/AdamW term added to the denominator "
                                          "(default 1e-8)"),
-                                cl::value_desc("E"), cl::init("1e-8"),
-                                cl::cat(dpcCategory));
+                                cl::value_desc("E"), cl::cat(dpcCategory));
 static cl::opt<std::string>
     accumulate("accumulate",
                cl::desc("Gradient accumulation: K micro-batches (each the --input "
                         "shape) per optimizer step, gradients averaged over them and "
                         "all-reduced once per step (default 1)"),
-               cl::value_desc("K"), cl::init("1"), cl::cat(dpcCategory));
+               cl::value_desc("K"), cl::cat(dpcCategory));
 static cl::opt<std::string>
     mode("mode",
          cl::desc("Data parallelism: ddp (one process per rank, like "
                   "DistributedDataParallel) or dp (one process, the batch scattered "
                   "over --devices replicas, like nn.DataParallel)"),
-         cl::init("ddp"), cl::cat(dpcCategory));
+         cl::cat(dpcCategory));
 static cl::opt<int64_t>
     devices("devices",
             cl::desc("--mode dp: number of devices (replicas, one thread each on the "
                      "CPU) the batch is scattered over in torch.chunk's chunks"),
-            cl::value_desc("N"), cl::init(0), cl::cat(dpcCategory));
+            cl::value_desc("N"), cl::cat(dpcCategory));
 static cl::opt<int64_t> worldSize("world-size",
                                   cl::desc("Number of ranks the module will run on"),
-                                  cl::init(1), cl::cat(dpcCategory));
+                                  cl::cat(dpcCategory));
 static cl::opt<double> bucketCapMb("bucket-cap-mb",
-                                   cl::desc("DDP bucket size cap in MiB"), cl::init(25.0),
+                                   cl::desc("DDP bucket size cap in MiB (default 25)"),
                                    cl::cat(dpcCategory));
 static cl::opt<double> firstBucketMb("first-bucket-mb",
-                                     cl::desc("Cap of the first DDP bucket in MiB"),
-                                     cl::init(1.0), cl::cat(dpcCategory));
+                                     cl::desc("Cap of the first DDP bucket in MiB "
+                                              "(default 1)"),
+                                     cl::cat(dpcCategory));
 
 static cl::opt<std::string>
     weightsMode("weights",
@@ -125,11 +126,9 @@ static cl::opt<std::string>
                 cl::value_desc("embed|external"), cl::init("embed"),
                 cl::cat(dpcCategory));
 
-/// The stages `--emit` can stop after, in pipeline order.
-static const char *const kStages[] = {"import",  "train-step", "autodiff",
-                                      "ddp",     "optimizer",  "buckets",
-                                      "memory",  "llvm",       "llvm-ir",
-                                      "manifest", "schedule"};
+/// What `--emit` can print besides the stages of the pipeline: the outputs
+/// of codegen.
+static const char *const kCodegenOutputs[] = {"llvm-ir", "manifest", "schedule"};
 static cl::opt<std::string>
     emit("emit",
          cl::desc("Print the result of a stage instead of writing model.so: import, "
@@ -173,15 +172,63 @@ static FailureOr<TensorSpec> parseTensorSpec(llvm::StringRef flag,
   return spec;
 }
 
-static std::string typeString(Type type) {
-  auto tensor = cast<RankedTensorType>(type);
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  Type e = tensor.getElementType();
-  os << (e.isF32() ? "f32" : e.isF64() ? "f64" : "i64") << "[";
-  llvm::interleave(tensor.getShape(), os, ",");
-  os << "]";
-  return s;
+static llvm::StringRef dtypeName(DType dtype) {
+  return dtype == DType::F32 ? "f32" : dtype == DType::F64 ? "f64" : "i64";
+}
+
+/// Copies what the flags give into the pipeline's options; a flag not given
+/// keeps the options' default. Returns an error message for a flag value
+/// that is not even of the flag's form (the options check the values).
+static std::optional<std::string>
+setPipelineOptions(TrainingPipelineOptions &options,
+                   const std::optional<TensorSpec> &label,
+                   const std::vector<TensorSpec> &inputs) {
+  auto copyIfGiven = [](auto &option, const auto &flag) {
+    if (flag.getNumOccurrences())
+      option = flag.getValue();
+  };
+  copyIfGiven(options.loss, lossKind);
+  if (label) {
+    options.labelName = label->name;
+    options.labelShape = label->shape;
+    options.labelDType = dtypeName(label->dtype).str();
+  }
+  copyIfGiven(options.optimizer, optimizer);
+  copyIfGiven(options.lr, lr);
+  copyIfGiven(options.momentum, momentum);
+  copyIfGiven(options.dampening, dampening);
+  copyIfGiven(options.weightDecay, weightDecay);
+  copyIfGiven(options.nesterov, nesterov);
+  if (betas.getNumOccurrences()) {
+    auto [first, second] = llvm::StringRef(betas).split(',');
+    double beta1, beta2;
+    if (second.contains(',') || first.trim().getAsDouble(beta1) ||
+        second.trim().getAsDouble(beta2))
+      return "--betas '" + betas + "' is not two numbers B1,B2, e.g. 0.9,0.999";
+    options.betas = {beta1, beta2};
+  }
+  if (eps.getNumOccurrences()) {
+    double value;
+    if (llvm::StringRef(eps).trim().getAsDouble(value))
+      return "--eps '" + eps + "' is not a number";
+    options.eps = value;
+  }
+  if (accumulate.getNumOccurrences()) {
+    int64_t microBatches;
+    if (llvm::StringRef(accumulate).trim().getAsInteger(10, microBatches))
+      return "--accumulate '" + accumulate +
+             "' is not a positive integer (micro-batches per step)";
+    options.accumulate = microBatches;
+  }
+  copyIfGiven(options.mode, mode);
+  copyIfGiven(options.worldSize, worldSize);
+  copyIfGiven(options.devices, devices);
+  // --mode dp: the whole batch, which dpc-dp-replicate splits.
+  if (!inputs.front().shape.empty())
+    options.batch = inputs.front().shape[0];
+  copyIfGiven(options.bucketCapMb, bucketCapMb);
+  copyIfGiven(options.firstBucketMb, firstBucketMb);
+  return std::nullopt;
 }
 
 /// Prints each diagnostic as one line: "file:line:col: error: message".
@@ -230,13 +277,13 @@ int main(int argc, char **argv) {
   // Flags first: every mistake is caught before the (slow) model load.
   if (modelPath.empty())
     return fail("no model given (usage: dpc model.pt -o model.so --input ...)");
-  int emitStage = -1;
+  // --emit names a stage of the pipeline (print the module after it) or an
+  // output of codegen.
+  std::optional<PipelineStage> emitStage = parsePipelineStage(emit);
   if (!emit.empty()) {
-    auto it = llvm::find(kStages, emit);
-    if (it == std::end(kStages))
-      return fail("--emit '" + emit + "' is not a stage (import, train-step, autodiff, "
-                  "ddp, optimizer, buckets, memory, llvm, llvm-ir, manifest, schedule)");
-    emitStage = it - std::begin(kStages);
+    if (!emitStage && !llvm::is_contained(kCodegenOutputs, emit))
+      return fail("--emit '" + emit + "' is not a stage (" + getPipelineStageList() +
+                  ", llvm-ir, manifest, schedule)");
   } else if (outputPath.empty()) {
     return fail("no output file (-o model.so)");
   } else if (llvm::Error err = checkOutputFile(outputPath, {modelPath})) {
@@ -259,105 +306,25 @@ int main(int argc, char **argv) {
       return fail(error);
     label = *spec;
   }
-  if (lossKind != "cross_entropy" && lossKind != "mse" && lossKind != "none")
-    return fail("--loss '" + lossKind + "' is not one of cross_entropy, mse, none");
-  if (lossKind == "none" && label)
-    return fail("--label makes no sense with --loss none");
   if (weightsMode != "embed" && weightsMode != "external")
     return fail("--weights '" + weightsMode + "' is not one of embed, external");
-  if (optimizer != "sgd" && optimizer != "adam" && optimizer != "adamw")
-    return fail("--optimizer '" + optimizer +
-                "' is not supported (supported: sgd, adam, adamw)");
-  bool isAdam = optimizer != "sgd";
-  if (isAdam && (momentum.getNumOccurrences() || dampening.getNumOccurrences() ||
-                 nesterov.getNumOccurrences()))
-    return fail("--momentum, --dampening and --nesterov are options of --optimizer sgd, "
-                "not " + optimizer);
-  if (!isAdam && (betas.getNumOccurrences() || eps.getNumOccurrences()))
-    return fail("--betas and --eps are options of --optimizer adam and adamw, not sgd");
-  // torch.optim's defaults where they differ from SGD's.
-  if (isAdam && !lr.getNumOccurrences())
-    lr = 1e-3;
-  if (optimizer == "adamw" && !weightDecay.getNumOccurrences())
-    weightDecay = 1e-2;
-  if (!(lr > 0.0))
-    return fail("--lr must be positive");
-  if (momentum < 0.0 || dampening < 0.0 || weightDecay < 0.0)
-    return fail("--momentum, --dampening and --weight-decay must not be negative");
-  if (nesterov && (momentum == 0.0 || dampening != 0.0))
-    return fail("--nesterov needs --momentum > 0 and --dampening 0 (as torch.optim.SGD)");
-  double beta1 = 0.9, beta2 = 0.999;
-  {
-    auto [first, second] = llvm::StringRef(betas).split(',');
-    if (second.contains(',') || first.trim().getAsDouble(beta1) ||
-        second.trim().getAsDouble(beta2))
-      return fail("--betas '" + betas + "' is not two numbers B1,B2, e.g. 0.9,0.999");
-    if (!(beta1 >= 0.0 && beta1 < 1.0) || !(beta2 >= 0.0 && beta2 < 1.0))
-      return fail("--betas '" + betas + "': both must be in [0, 1) (as torch.optim.Adam)");
-  }
-  double epsValue = 1e-8;
-  if (llvm::StringRef(eps).trim().getAsDouble(epsValue))
-    return fail("--eps '" + eps + "' is not a number");
-  if (!(epsValue >= 0.0))
-    return fail("--eps must not be negative");
-  int64_t microBatches = 1;
-  if (llvm::StringRef(accumulate).trim().getAsInteger(10, microBatches) ||
-      microBatches < 1)
-    return fail("--accumulate '" + accumulate +
-                "' is not a positive integer (micro-batches per step)");
-  if (mode != "ddp" && mode != "dp")
-    return fail("--mode '" + mode + "' is not supported (supported: ddp, dp)");
-  if (worldSize < 1)
-    return fail("--world-size must be at least 1");
-  if (llvm::Error err = checkTensorSpecs(inputs, label, worldSize, microBatches))
+  TrainingPipelineOptions options;
+  if (std::optional<std::string> flagError = setPipelineOptions(options, label, inputs))
+    return fail(*flagError);
+  std::string optionError;
+  if (failed(options.verify(
+          [&](const llvm::Twine &message) { optionError = message.str(); })))
+    return fail(optionError);
+  if (llvm::Error err = checkTensorSpecs(inputs, label, options.worldSize,
+                                         options.accumulate))
     return fail(llvm::toString(std::move(err)));
-  // --mode dp: the batch of every input is scattered over the replicas in
-  // torch.chunk's chunks.
-  bool dataParallel = mode == "dp";
   SmallVector<int64_t> chunks;
-  if (devices.getNumOccurrences() && !dataParallel)
-    return fail("--devices is an option of --mode dp (--mode ddp runs --world-size "
-                "processes)");
-  if (dataParallel) {
-    if (!devices.getNumOccurrences())
-      return fail("--mode dp needs --devices N, the number of replicas the batch is "
-                  "scattered over");
-    if (devices < 1)
-      return fail("--devices must be at least 1, got " + llvm::Twine(devices.getValue()));
-    if (worldSize != 1)
-      return fail("--mode dp runs in one process, so --world-size must be 1 (got " +
-                  llvm::Twine(worldSize.getValue()) + "); the replicas are --devices");
-    if (microBatches > 1)
-      return fail("--accumulate is not supported with --mode dp yet");
-    if (lossKind == "none")
-      return fail("--mode dp needs --loss cross_entropy or mse: the loss is computed on "
-                  "the gathered outputs (with --loss none each replica would return its "
-                  "own loss)");
-    for (const TensorSpec &input : inputs) {
-      if (input.shape.empty())
-        return fail("--mode dp scatters inputs along dimension 0, but --input " +
-                    input.name + " is a scalar");
-      if (input.shape[0] != inputs.front().shape[0])
-        return fail("--mode dp scatters every input along dimension 0, but --input " +
-                    input.name + " has " + llvm::Twine(input.shape[0]) +
-                    " samples and --input " + inputs.front().name + " has " +
-                    llvm::Twine(inputs.front().shape[0]));
-    }
-    int64_t batch = inputs.front().shape[0];
-    if (devices > batch)
-      return fail("--devices " + llvm::Twine(devices.getValue()) +
-                  " is larger than the batch of " + llvm::Twine(batch) +
-                  " samples (--input " + inputs.front().name +
-                  "): every device needs at least one sample");
-    chunks = dp::getChunkSizes(batch, devices);
-    if (static_cast<int64_t>(chunks.size()) < devices)
-      llvm::WithColor::warning(llvm::errs(), "dpc")
-          << "a batch of " << batch << " in chunks of " << chunks.front()
-          << " (torch.chunk) uses " << chunks.size() << " of the " << devices.getValue()
-          << " devices\n";
+  if (options.isDataParallel()) {
+    auto dataParallelChunks = getDataParallelChunks(inputs, options.devices);
+    if (!dataParallelChunks)
+      return fail(llvm::toString(dataParallelChunks.takeError()));
+    chunks = std::move(*dataParallelChunks);
   }
-  if (!(bucketCapMb > 0.0) || !(firstBucketMb > 0.0))
-    return fail("--bucket-cap-mb and --first-bucket-mb must be positive");
 
   MLIRContext context;
   context.loadDialect<nn::NNDialect, dp::DPDialect, func::FuncDialect,
@@ -368,197 +335,89 @@ int main(int argc, char **argv) {
     return success();
   });
 
-  // --mode dp imports the forward once per distinct chunk size (shapes are
-  // static): @forward for the first chunk, @forward_last for a smaller last
-  // one; dpc-dp-replicate makes them one forward over the whole batch.
-  auto withRows = [&](int64_t rows) {
-    std::vector<TensorSpec> specs = inputs;
-    for (TensorSpec &spec : specs)
-      spec.shape[0] = rows;
-    return specs;
-  };
-  FailureOr<ImportedModel> model = importTorchScript(
-      context, modelPath, dataParallel ? withRows(chunks.front()) : inputs);
+  FailureOr<ImportedModel> model =
+      options.isDataParallel()
+          ? importTorchScriptChunks(context, modelPath, inputs, chunks)
+          : importTorchScript(context, modelPath, inputs);
   if (failed(model))
     return 1;
   ModuleOp module = model->module.get();
-  if (dataParallel) {
-    if (chunks.back() != chunks.front()) {
-      FailureOr<ImportedModel> last =
-          importTorchScript(context, modelPath, withRows(chunks.back()));
-      if (failed(last))
-        return 1;
-      auto forward = last->module->lookupSymbol<func::FuncOp>(kForwardFuncName);
-      forward->remove();
-      forward.setSymName("forward_last");
-      module.push_back(forward);
-    }
-    PassManager pm(&context);
-    pm.addPass(createDPReplicate(DPReplicateOptions{devices, inputs.front().shape[0]}));
-    pm.addPass(createCanonicalizerPass());
-    if (failed(pm.run(module)))
-      return 1;
-  }
 
-  auto printAndExit = [&]() {
+  // The pipeline up to the stage to print; codegen reads the planned step,
+  // before lowering replaces it.
+  options.stopAfter =
+      getPipelineStageName(emitStage && *emitStage < PipelineStage::LLVM
+                               ? *emitStage
+                               : PipelineStage::Memory)
+          .str();
+  // buildTrainingPipeline's stages, with dpc's check that the step trains
+  // something right after autodiff: a later stage would fail in its own
+  // terms ("@train_step returns no gradients").
+  PassManager pm(&context);
+  for (int stage = 0; stage <= static_cast<int>(options.getStopAfter()); ++stage) {
+    addPipelineStage(pm, static_cast<PipelineStage>(stage), options);
+    if (static_cast<PipelineStage>(stage) == PipelineStage::Autodiff)
+      pm.addPass(createCheckSomethingToTrainPass());
+  }
+  if (failed(pm.run(module)))
+    return 1;
+  auto printModule = [&]() {
     module.print(llvm::outs());
     llvm::outs() << "\n";
     return 0;
   };
-  if (emitStage == 0)
-    return printAndExit();
-
-  // The pipeline, one stage per --emit name.
-  std::string labelName = label ? label->name : "label";
-  auto stage = [&](int index, auto addPasses) -> LogicalResult {
-    PassManager pm(&context);
-    addPasses(pm);
-    return pm.run(module);
-  };
-  auto addCanonicalize = [](PassManager &pm) {
-    pm.addPass(createCanonicalizerPass());
-  };
-  BuildTrainStepOptions buildTrainStep{lossKind, labelName};
-  if (label)
-    buildTrainStep.labelShape = label->shape; // outlives the pipeline
-  if (failed(stage(1, [&](PassManager &pm) {
-        pm.addPass(createBuildTrainStep(buildTrainStep));
-      })))
-    return 1;
+  if (emitStage && *emitStage < PipelineStage::LLVM)
+    return printModule();
 
   func::FuncOp trainStep = module.lookupSymbol<func::FuncOp>(kTrainStepFuncName);
-  if (label) {
-    for (BlockArgument arg : trainStep.getArguments())
-      if (getArgKind(trainStep, arg.getArgNumber()) == kind::kLabel) {
-        auto expected = RankedTensorType::get(
-            label->shape, label->dtype == DType::I64
-                              ? Type(IntegerType::get(&context, 64))
-                              : Type(Float32Type::get(&context)));
-        if (arg.getType() != expected)
-          return fail("--label " + labelSpec + " does not match the loss: " +
-                      lossKind + " of this model's output needs " + label->name + ":" +
-                      typeString(arg.getType()));
-      }
-  }
-  if (emitStage == 1)
-    return printAndExit();
-
-  if (failed(stage(2, [&](PassManager &pm) {
-        pm.addPass(createAutodiff());
-        addCanonicalize(pm);
-        if (microBatches > 1)
-          pm.addPass(createAccumulate(AccumulateOptions{microBatches}));
-      })))
-    return 1;
-  if (llvm::Error err = checkSomethingToTrain(trainStep))
-    return fail(llvm::toString(std::move(err)));
-  for (BlockArgument arg : trainStep.getArguments())
-    if (trainStep.getArgAttr(arg.getArgNumber(), kUnusedAttr))
-      llvm::WithColor::warning(llvm::errs(), "dpc")
-          << "parameter '" << getArgName(trainStep, arg.getArgNumber())
-          << "' does not affect the loss; it is neither updated nor "
-          << (dataParallel ? "reduce-added" : "all-reduced") << "\n";
-  if (emitStage == 2)
-    return printAndExit();
-
-  if (failed(stage(3, [&](PassManager &pm) {
-        if (!dataParallel)
-          pm.addPass(createDDPAllReduce());
-      })))
-    return 1;
-  if (emitStage == 3)
-    return printAndExit();
-
-  SGDOptions sgd;
-  sgd.lr = lr;
-  sgd.momentum = momentum;
-  sgd.dampening = dampening;
-  sgd.weightDecay = weightDecay;
-  sgd.nesterov = nesterov;
-  AdamOptions adam;
-  adam.lr = lr;
-  adam.beta1 = beta1;
-  adam.beta2 = beta2;
-  adam.eps = epsValue;
-  adam.weightDecay = weightDecay;
-  adam.decoupledWeightDecay = optimizer == "adamw";
-  if (failed(stage(4, [&](PassManager &pm) {
-        if (isAdam)
-          pm.addPass(createAdam(adam));
-        else
-          pm.addPass(createSGD(sgd));
-      })))
-    return 1;
-  if (emitStage == 4)
-    return printAndExit();
-
-  DDPBucketsOptions buckets;
-  buckets.bucketCapMb = bucketCapMb;
-  buckets.firstBucketMb = firstBucketMb;
-  // --mode dp has no all-reduce to bucket; instead its ops are grouped into
-  // concurrent replica stages.
-  if (failed(stage(5, [&](PassManager &pm) {
-        if (dataParallel)
-          pm.addPass(createDPPhases());
-        else
-          pm.addPass(createDDPBuckets(buckets));
-      })))
-    return 1;
-  if (emitStage == 5)
-    return printAndExit();
-
-  if (failed(stage(6, [&](PassManager &pm) { pm.addPass(createPlanMemory()); })))
-    return 1;
-  if (emitStage == 6)
-    return printAndExit();
-
   TrainingConfig config;
-  config.mode = mode;
-  config.worldSize = worldSize;
-  if (dataParallel) {
-    config.devices = devices;
+  config.mode = options.mode;
+  config.worldSize = options.worldSize;
+  if (options.isDataParallel()) {
+    config.devices = options.devices;
     config.replicas = chunks.size();
   }
-  config.loss = lossKind;
-  config.optimizer = optimizer;
-  config.lr = lr;
-  config.momentum = momentum;
-  config.dampening = dampening;
-  config.weightDecay = weightDecay;
-  config.nesterov = nesterov;
-  config.beta1 = beta1;
-  config.beta2 = beta2;
-  config.eps = epsValue;
-  config.accumulate = microBatches;
+  config.loss = options.loss;
+  config.optimizer = options.optimizer;
+  config.lr = options.getLearningRate();
+  config.momentum = options.momentum;
+  config.dampening = options.dampening;
+  config.weightDecay = options.getWeightDecay();
+  config.nesterov = options.nesterov;
+  config.beta1 = options.getBeta1();
+  config.beta2 = options.getBeta2();
+  config.eps = options.eps;
+  config.accumulate = options.accumulate;
   config.externalWeights = weightsMode == "external";
   PackedWeights weights;
   if (!config.externalWeights)
     weights = packWeights(model->tensors);
-  FailureOr<std::string> manifest = buildManifest(
-      module.lookupSymbol<func::FuncOp>(kTrainStepFuncName), config, weights);
+  FailureOr<std::string> manifest = buildManifest(trainStep, config, weights);
   if (failed(manifest))
     return 1;
-  if (emitStage == 9) {
+  if (emit == "manifest") {
     llvm::outs() << *manifest << "\n";
     return 0;
   }
-  if (emitStage == 10) {
-    printSchedule(module.lookupSymbol<func::FuncOp>(kTrainStepFuncName),
-                  llvm::outs());
+  if (emit == "schedule") {
+    printSchedule(trainStep, llvm::outs());
     return 0;
   }
 
-  if (failed(stage(7, [&](PassManager &pm) { pm.addPass(createLowerToLLVM()); })))
+  // The pipeline's last stage.
+  PassManager lower(&context);
+  addPipelineStage(lower, PipelineStage::LLVM, options);
+  if (failed(lower.run(module)))
     return 1;
-  if (emitStage == 7)
-    return printAndExit();
+  if (emitStage == PipelineStage::LLVM)
+    return printModule();
 
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
       translateToLLVMIR(module, llvmContext, *manifest, weights.bytes);
   if (!llvmModule)
     return 1;
-  if (emitStage == 8) {
+  if (emit == "llvm-ir") {
     llvmModule->print(llvm::outs(), nullptr);
     return 0;
   }

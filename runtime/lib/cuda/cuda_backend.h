@@ -4,10 +4,10 @@
 // into the plugin libdpcrt_cuda.so, never into libdpcrt itself: this header
 // is the plugin's internal interface (and its unit tests'), while libdpcrt
 // sees only the table of function pointers that plugin.cpp fills from the
-// functions declared here (../cuda_backend_table.h). Every dpcrt_* entry
-// point of the ABI dispatches on ctx->backend (dispatch.h): a CUDA context
-// runs the function of the same name in dpc::cuda declared here, through
-// the table, with the ABI's arguments unchanged. Tensor
+// functions declared here (../core/backend.h). Every dpcrt_* entry
+// point of the ABI dispatches on ctx->backend (entry_points.cpp): a CUDA
+// context runs the function of the same name in dpc::cuda declared here,
+// through the table, with the ABI's arguments unchanged. Tensor
 // pointers (and `labels`, `indices`, `dloss`) are device pointers into the
 // session's device memory; `dims` arrays are host pointers into the module's
 // constants and are read on the host. Kernels are launched on the context's
@@ -23,8 +23,8 @@
 #ifndef DPC_RUNTIME_LIB_CUDA_CUDA_BACKEND_H
 #define DPC_RUNTIME_LIB_CUDA_CUDA_BACKEND_H
 
-#include "../context.h"
-#include "../kernel_shared.h"
+#include "core/context.h"
+#include "kernel_shared.h"
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -119,7 +119,7 @@ __device__ inline void reportDeviceError(DeviceError *error, int32_t kind,
 /// kernel reported, in the CPU kernel's words, and clears the record.
 void checkDeviceError(dpcrt_context *ctx);
 
-/// The device state of a CUDA context (ctx->backend == BackendKind::Cuda).
+/// The device state of a CUDA context (one createState made).
 DeviceState &state(dpcrt_context *ctx);
 inline cudaStream_t computeStream(dpcrt_context *ctx) {
   return state(ctx).compute;
@@ -131,8 +131,11 @@ inline DeviceError *deviceError(dpcrt_context *ctx) {
 }
 
 /// Sets up the device state of `ctx` on `device` (streams, handles, error
-/// record) and makes ctx a CUDA context; throws dpc::Error on failure.
+/// record) and makes ctx a CUDA context (its backend is backendTable());
+/// throws dpc::Error on failure.
 void createState(dpcrt_context *ctx, int device);
+/// This backend's table (plugin.cpp).
+const BackendTable &backendTable();
 /// Releases everything `state` owns, then the state (null is a no-op);
 /// libdpcrt's DeviceStateDeleter calls it through the table.
 void destroyState(DeviceState *state);
@@ -178,123 +181,16 @@ inline unsigned gridFor(int64_t n, unsigned threads = 256) {
 }
 
 //===----------------------------------------------------------------------===//
-// Elementwise, GEMM, losses, optimizers and shape ops (kernels_core.cu)
+// The kernels of kernels.def, with the ABI's signatures: elementwise, GEMM,
+// losses, optimizers and shape ops in kernels_core.cu, convolution,
+// normalization and pooling in kernels_conv.cu, embedding, normalization
+// and attention ops in kernels_transformer.cu, the all-reduces and
+// run_replicas in comm_cuda.cpp.
 //===----------------------------------------------------------------------===//
 
-void fill_f32(dpcrt_context *ctx, float *out, int64_t n, float value);
-void copy(dpcrt_context *ctx, void *out, const void *in, int64_t bytes);
-void gemm_f32(dpcrt_context *ctx, float *c, const float *a, const float *b,
-              int64_t m, int64_t n, int64_t k, int32_t trans_a, int32_t trans_b,
-              float beta);
-void broadcast_rows_f32(dpcrt_context *ctx, float *out, const float *bias,
-                        int64_t rows, int64_t cols);
-void scale_f32(dpcrt_context *ctx, float *out, const float *in, int64_t n, float
-               factor);
-void transpose2d_f32(dpcrt_context *ctx, float *out, const float *in, int64_t
-                     rows, int64_t cols);
-void unary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
-               int64_t n);
-void unary_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx, const float
-                    *dy, const float *saved, int64_t n);
-void binary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
-                const float *b, int32_t rank, const int64_t *dims, float alpha);
-void reduce_sum_f32(dpcrt_context *ctx, float *out, const float *in, int32_t
-                    rank, const int64_t *dims, int64_t out_n);
-void cross_entropy_f32(dpcrt_context *ctx, float *loss, const float *logits,
-                       const int64_t *labels, int64_t n, int64_t c);
-void cross_entropy_grad_f32(dpcrt_context *ctx, float *dlogits, const float
-                            *dloss, const float *logits, const int64_t *labels,
-                            int64_t n, int64_t c);
-void mse_loss_f32(dpcrt_context *ctx, float *loss, const float *pred, const
-                  float *target, int64_t n);
-void mse_loss_grad_f32(dpcrt_context *ctx, float *dpred, const float *dloss,
-                       const float *pred, const float *target, int64_t n);
-void sgd_update_f32(dpcrt_context *ctx, float *param, float *momentum_buf, const
-                    float *grad, int64_t n, float lr, float momentum, float
-                    dampening, float weight_decay, int32_t nesterov);
-void adam_update_f32(dpcrt_context *ctx, float *param, float *exp_avg, float
-                     *exp_avg_sq, const float *grad, int64_t n, double lr,
-                     double beta1, double beta2, double eps, double
-                     weight_decay, int32_t decoupled_weight_decay);
-void increment_i64(dpcrt_context *ctx, int64_t *data, int64_t n, int64_t
-                   amount);
-void batched_gemm_f32(dpcrt_context *ctx, float *c, const float *a, const float
-                      *b, int32_t batch_rank, const int64_t *dims, int64_t m,
-                      int64_t n, int64_t k, int32_t trans_a, int32_t trans_b);
-void strided_copy(dpcrt_context *ctx, void *out, const void *in, int64_t
-                  elem_bytes, int32_t rank, const int64_t *dims);
-void compare_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
-                 const float *b, int32_t rank, const int64_t *dims);
-void masked_fill_f32(dpcrt_context *ctx, float *out, const float *in, const
-                     float *mask, int32_t rank, const int64_t *dims, float
-                     value);
-void div_scalar_f32(dpcrt_context *ctx, float *out, const float *in, int64_t n,
-                    float divisor);
-
-//===----------------------------------------------------------------------===//
-// Convolution, normalization and pooling (kernels_conv.cu)
-//===----------------------------------------------------------------------===//
-
-void conv2d_f32(dpcrt_context *ctx, float *out, const float *in, const float
-                *weight, const float *bias, const int64_t *dims);
-void conv2d_input_grad_f32(dpcrt_context *ctx, float *dx, const float *dy, const
-                           float *weight, const int64_t *dims);
-void conv2d_weight_grad_f32(dpcrt_context *ctx, float *dweight, const float *dy,
-                            const float *in, const int64_t *dims);
-void batch_norm_f32(dpcrt_context *ctx, float *out, float *save_mean, float
-                    *save_invstd, float *running_mean, float *running_var, const
-                    float *in, const float *weight, const float *bias, int64_t
-                    n, int64_t c, int64_t inner, double momentum, double eps);
-void batch_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dweight, float
-                         *dbias, const float *dy, const float *in, const float
-                         *weight, const float *save_mean, const float
-                         *save_invstd, int64_t n, int64_t c, int64_t inner);
-void max_pool2d_f32(dpcrt_context *ctx, float *out, const float *in, const
-                    int64_t *dims);
-void max_pool2d_grad_f32(dpcrt_context *ctx, float *dx, const float *dy, const
-                         float *in, const int64_t *dims);
-void avg_pool2d_f32(dpcrt_context *ctx, float *out, const float *in, const
-                    int64_t *dims, int32_t count_include_pad, int64_t
-                    divisor_override);
-void avg_pool2d_grad_f32(dpcrt_context *ctx, float *dx, const float *dy, const
-                         int64_t *dims, int32_t count_include_pad, int64_t
-                         divisor_override);
-void adaptive_avg_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
-                             int64_t planes, int64_t h, int64_t w, int64_t oh,
-                             int64_t ow);
-void adaptive_avg_pool2d_grad_f32(dpcrt_context *ctx, float *dx, const float
-                                  *dy, int64_t planes, int64_t h, int64_t w,
-                                  int64_t oh, int64_t ow);
-
-//===----------------------------------------------------------------------===//
-// Embedding, normalization and attention ops (kernels_transformer.cu)
-//===----------------------------------------------------------------------===//
-
-void embedding_f32(dpcrt_context *ctx, float *out, const float *weight, const
-                   int64_t *indices, int64_t n, int64_t num_weights, int64_t
-                   dim);
-void embedding_grad_f32(dpcrt_context *ctx, float *dweight, const float *grad,
-                        const int64_t *indices, int64_t n, int64_t num_weights,
-                        int64_t dim, int64_t padding_idx);
-void layer_norm_f32(dpcrt_context *ctx, float *y, const float *x, const float
-                    *gamma, const float *beta, int64_t rows, int64_t cols, float
-                    eps);
-void layer_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dgamma, float
-                         *dbeta, const float *dy, const float *x, const float
-                         *gamma, int64_t rows, int64_t cols, float eps);
-void gelu_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
-              int64_t n);
-void gelu_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx, const float *dy,
-                   const float *x, int64_t n);
-void softmax_f32(dpcrt_context *ctx, float *out, const float *in, int64_t outer,
-                 int64_t size, int64_t inner, int32_t log);
-void softmax_grad_f32(dpcrt_context *ctx, float *dx, const float *dy, const
-                      float *y, int64_t outer, int64_t size, int64_t inner,
-                      int32_t log);
-void nll_loss_f32(dpcrt_context *ctx, float *loss, const float *input, const
-                  int64_t *labels, int64_t n, int64_t c);
-void nll_loss_grad_f32(dpcrt_context *ctx, float *dinput, const float *dloss,
-                       const int64_t *labels, int64_t n, int64_t c);
+#define DPC_KERNEL(name, return_type, parameters, names)                       \
+  return_type name parameters;
+#include "dpc/kernels.def"
 
 //===----------------------------------------------------------------------===//
 // Collectives and replicas (comm_cuda.cpp)
@@ -315,12 +211,6 @@ void drainPending(dpcrt_context *ctx);
 /// kernels_core.cu).
 void divideOnStream(dpcrt_context *ctx, cudaStream_t stream, float *data,
                     int64_t n, float divisor);
-
-int64_t allreduce_start(dpcrt_context *ctx, int32_t bucket, float *data, int64_t
-                        n);
-void allreduce_wait(dpcrt_context *ctx, int64_t handle);
-void run_replicas(dpcrt_context *ctx, int32_t n, const dpcrt_replica_fn *fns,
-                  void *const *env);
 
 } // namespace dpc::cuda
 

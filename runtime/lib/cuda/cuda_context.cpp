@@ -37,7 +37,7 @@ void check(cudaError_t status, const std::string &what) {
 /// asynchronous errors (the communicator is then aborted, which lets the
 /// stream finish) and, after ProcessGroup::timeout(), aborts the
 /// communicator and ends the job with one line, as the CPU backend's
-/// collectives do (collective.h).
+/// collectives do (comm/collectives.h).
 cudaError_t waitForStream(dpcrt_context *ctx, cudaStream_t stream,
                           const char *what) {
   DeviceState &s = *ctx->cuda;
@@ -152,7 +152,7 @@ void createState(dpcrt_context *ctx, int device) {
   check(cudaMemsetAsync(s.deviceError, 0, sizeof(DeviceError), s.compute),
         "clearing the kernel error record");
   ctx->cuda.reset(owned.release());
-  ctx->backend = BackendKind::Cuda;
+  ctx->backend = &backendTable();
 }
 
 void destroyState(DeviceState *s) {
@@ -281,7 +281,7 @@ void checkDeviceError(dpcrt_context *ctx) {
     label = false;
     break;
   }
-  // The CPU kernels' wording (cpu_kernels*.cpp).
+  // The CPU kernels' wording (cpu/kernels_*.cpp).
   recordError(ctx, std::string(kernel) + (label ? ": label " : ": index ") +
                        std::to_string(e->value) +
                        (label ? " of sample " : " at position ") +

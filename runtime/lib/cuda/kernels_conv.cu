@@ -1,6 +1,6 @@
 //===- kernels_conv.cu - CUDA kernels for convolution, BN and pooling -----===//
 //
-// The CUDA counterparts of cpu_kernels_conv.cpp, with the same ABI
+// The CUDA counterparts of cpu/kernels_conv.cpp, with the same ABI
 // semantics (abi.h). Convolutions run on cuDNN's legacy convolution API
 // (still shipped, deprecated, in cuDNN 9's cudnn_cnn.h) with deterministic
 // algorithms and FMA math (no TF32 unless DPC_ALLOW_TF32=1); their sums are

@@ -2,7 +2,7 @@
 //
 // Elementwise ops, GEMMs (cuBLAS), broadcasting binary ops, reductions,
 // losses, optimizer updates and shape ops, each following its CPU kernel
-// (cpu_kernels.cpp, cpu_kernels_optim.cpp, cpu_kernels_transformer.cpp)
+// (cpu/kernels_core.cpp, kernels_optim.cpp, kernels_transformer.cpp)
 // formula by formula. This file is compiled with -fmad=false: like the CPU
 // kernels it never fuses a multiply-add except where the CPU kernel calls
 // std::fma (Adam: __fmaf_rn here), and IEEE division and square root are
@@ -119,46 +119,15 @@ __global__ void transposeKernel(float *out, const float *in, int64_t rows,
   }
 }
 
+// The formulas are kernel_shared.h's, the CPU kernels' own.
 __global__ void unaryKernel(int32_t kind, float *out, const float *in,
                             int64_t n) {
-  DPC_GRID_STRIDE(i, n) {
-    float x = in[i];
-    switch (kind) {
-    case DPCRT_UNARY_RELU:
-      out[i] = isnan(x) ? x : (x > 0.0f ? x : 0.0f);
-      break;
-    case DPCRT_UNARY_TANH:
-      out[i] = tanhf(x);
-      break;
-    case DPCRT_UNARY_SIGMOID:
-      out[i] = 1.0f / (1.0f + expf(-x));
-      break;
-    default:
-      out[i] = -x;
-      break;
-    }
-  }
+  DPC_GRID_STRIDE(i, n) { out[i] = applyUnary(kind, in[i]); }
 }
 
 __global__ void unaryGradKernel(int32_t kind, float *dx, const float *dy,
                                 const float *saved, int64_t n) {
-  DPC_GRID_STRIDE(i, n) {
-    float s = saved[i];
-    switch (kind) {
-    case DPCRT_UNARY_RELU:
-      dx[i] = s <= 0.0f ? 0.0f : dy[i];
-      break;
-    case DPCRT_UNARY_TANH:
-      dx[i] = dy[i] * (1.0f - s * s);
-      break;
-    case DPCRT_UNARY_SIGMOID:
-      dx[i] = dy[i] * (1.0f - s) * s;
-      break;
-    default:
-      dx[i] = -dy[i];
-      break;
-    }
-  }
+  DPC_GRID_STRIDE(i, n) { dx[i] = applyUnaryGrad(kind, dy[i], saved[i]); }
 }
 
 __global__ void binaryKernel(int32_t kind, float *out, const float *a,
@@ -167,21 +136,7 @@ __global__ void binaryKernel(int32_t kind, float *out, const float *a,
   DPC_GRID_STRIDE(i, n) {
     int64_t off[2];
     offsetsOf<2>(st, i, off);
-    float x = a[off[0]], y = b[off[1]];
-    switch (kind) {
-    case DPCRT_BINARY_ADD:
-      out[i] = x + alpha * y;
-      break;
-    case DPCRT_BINARY_SUB:
-      out[i] = x - alpha * y;
-      break;
-    case DPCRT_BINARY_MUL:
-      out[i] = x * y;
-      break;
-    default:
-      out[i] = x / y;
-      break;
-    }
+    out[i] = applyBinary(kind, a[off[0]], b[off[1]], alpha);
   }
 }
 
@@ -190,29 +145,7 @@ __global__ void compareKernel(int32_t kind, float *out, const float *a,
   DPC_GRID_STRIDE(i, n) {
     int64_t off[2];
     offsetsOf<2>(st, i, off);
-    float x = a[off[0]], y = b[off[1]];
-    bool r;
-    switch (kind) {
-    case DPCRT_COMPARE_EQ:
-      r = x == y;
-      break;
-    case DPCRT_COMPARE_NE:
-      r = x != y;
-      break;
-    case DPCRT_COMPARE_LT:
-      r = x < y;
-      break;
-    case DPCRT_COMPARE_LE:
-      r = x <= y;
-      break;
-    case DPCRT_COMPARE_GT:
-      r = x > y;
-      break;
-    default:
-      r = x >= y;
-      break;
-    }
-    out[i] = r ? 1.0f : 0.0f;
+    out[i] = applyCompare(kind, a[off[0]], b[off[1]]) ? 1.0f : 0.0f;
   }
 }
 
@@ -392,38 +325,15 @@ __global__ void mseGradKernel(float *dpred, const float *dloss,
 // Optimizers
 //===----------------------------------------------------------------------===//
 
+// Element by element the CPU's update (kernel_shared.h).
 __global__ void sgdKernel(float *param, float *momentumBuf, const float *grad,
-                          int64_t n, float negLr, float momentum, float keep,
-                          float weightDecay, bool nesterov, bool first) {
-  DPC_GRID_STRIDE(i, n) {
-    float d = grad[i];
-    if (weightDecay != 0.0f)
-      d = d + weightDecay * param[i];
-    if (momentum != 0.0f) {
-      float buf = first ? d : momentumBuf[i] * momentum + keep * d;
-      momentumBuf[i] = buf;
-      d = nesterov ? d + momentum * buf : buf;
-    }
-    param[i] = param[i] + negLr * d;
-  }
+                          int64_t n, SgdConstants c) {
+  DPC_GRID_STRIDE(i, n) { sgdStep(param, momentumBuf, grad, i, c); }
 }
 
 __global__ void adamKernel(float *param, float *expAvg, float *expAvgSq,
                            const float *grad, int64_t n, AdamConstants c) {
-  DPC_GRID_STRIDE(i, n) {
-    float p = param[i];
-    float g = grad[i];
-    if (c.decoupled)
-      p = p * c.decayFactor;
-    else if (c.weightDecay != 0.0f)
-      g = __fmaf_rn(p, c.weightDecay, g);
-    float m = __fmaf_rn(g, c.oneMinusBeta1, expAvg[i] * c.beta1);
-    float v = __fmaf_rn(c.oneMinusBeta2 * g, g, expAvgSq[i] * c.beta2);
-    float denom = __fsqrt_rn(v) / c.biasCorrection2Sqrt + c.eps;
-    param[i] = p + (c.negStepSize * m) / denom;
-    expAvg[i] = m;
-    expAvgSq[i] = v;
-  }
+  DPC_GRID_STRIDE(i, n) { adamStep(param, expAvg, expAvgSq, grad, i, c); }
 }
 
 //===----------------------------------------------------------------------===//
@@ -686,11 +596,10 @@ void sgd_update_f32(dpcrt_context *ctx, float *param, float *momentum_buf,
     return;
   }
   // The step counter lives on the host: the first step (0) initializes
-  // the momentum buffer.
-  bool first = ctx->step == 0;
-  float keep = static_cast<float>(1.0 - static_cast<double>(dampening));
-  launch(ctx, "sgd_update", n, sgdKernel, param, momentum_buf, grad, n, -lr,
-         momentum, keep, weight_decay, nesterov != 0, first);
+  // the momentum buffer. The CPU kernel's constants (kernel_shared.h).
+  SgdConstants c = sgdConstants(lr, momentum, dampening, weight_decay,
+                                nesterov != 0, ctx->step == 0);
+  launch(ctx, "sgd_update", n, sgdKernel, param, momentum_buf, grad, n, c);
 }
 
 void adam_update_f32(dpcrt_context *ctx, float *param, float *exp_avg,

@@ -1,7 +1,7 @@
 //===- kernels_transformer.cu - CUDA kernels of the transformer ops -------===//
 //
 // The CUDA counterparts of the embedding, layer-norm, GELU, softmax and NLL
-// kernels of cpu_kernels_transformer.cpp, with the same ABI semantics
+// kernels of cpu/kernels_transformer.cpp, with the same ABI semantics
 // (abi.h). Each follows the CPU kernel formula by formula:
 //
 //  - Sums the CPU accumulates in float in a fixed order (the embedding

@@ -1,29 +1,32 @@
 //===- plugin.cpp - The entry point of libdpcrt_cuda.so -------------------===//
 //
-// The one function libdpcrt looks up after dlopen: it returns the table
-// through which libdpcrt reaches this backend (../cuda_backend_table.h).
-// Assigning each member from the function of the same name also checks, at
-// compile time, that every kernel here has its entry point's signature.
+// The one function libdpcrt looks up after dlopen: it returns the record
+// through which libdpcrt reaches this backend (../core/backend.h), the
+// backend table included. Assigning each member from the function of the
+// same name also checks, at compile time, that every kernel here has its
+// entry point's signature.
 //
 //===----------------------------------------------------------------------===//
 
-#include "../cuda_backend_table.h"
-#include "cuda_backend.h"
+#include "core/backend.h"
+#include "cuda/cuda_backend.h"
 
 using namespace dpc;
 
 namespace {
 
-CudaBackendTable makeTable() {
-  CudaBackendTable t{};
-  t.version = kCudaBackendTableVersion;
-  t.abiVersion = DPC_ABI_VERSION;
-  t.tableSize = sizeof(CudaBackendTable);
-  t.contextSize = sizeof(dpcrt_context);
+CudaPlugin makePlugin() {
+  CudaPlugin p{};
+  p.version = kCudaPluginVersion;
+  p.abiVersion = DPC_ABI_VERSION;
+  p.pluginSize = sizeof(CudaPlugin);
+  p.contextSize = sizeof(dpcrt_context);
+  p.deviceCount = &cuda::deviceCount;
+  p.createState = &cuda::createState;
+  p.destroyState = &cuda::destroyState;
 
-  t.deviceCount = &cuda::deviceCount;
-  t.createState = &cuda::createState;
-  t.destroyState = &cuda::destroyState;
+  BackendTable &t = p.backend;
+  t.hostMemory = false;
   t.makeCurrent = &cuda::makeCurrent;
   t.allocate = &cuda::allocate;
   t.release = &cuda::release;
@@ -33,20 +36,24 @@ CudaBackendTable makeTable() {
   t.scratchBytes = [](dpcrt_context *ctx) {
     return cuda::state(ctx).scratchBytes;
   };
-  t.initCommunicator = &cuda::initCommunicator;
+  t.joinRanks = &cuda::initCommunicator;
   t.broadcast = &cuda::broadcast;
   t.drainPending = &cuda::drainPending;
+#define DPC_KERNEL(name, return_type, parameters, names) t.name = &cuda::name;
+#include "dpc/kernels.def"
+  return p;
+}
 
-#define DPC_CUDA_KERNEL_ENTRY(name) t.name = &cuda::name;
-  DPC_CUDA_KERNELS(DPC_CUDA_KERNEL_ENTRY)
-#undef DPC_CUDA_KERNEL_ENTRY
-  return t;
+const CudaPlugin &plugin() {
+  static const CudaPlugin record = makePlugin();
+  return record;
 }
 
 } // namespace
 
-extern "C" __attribute__((visibility("default"))) const CudaBackendTable *
+const BackendTable &dpc::cuda::backendTable() { return plugin().backend; }
+
+extern "C" __attribute__((visibility("default"))) const CudaPlugin *
 dpcrt_cuda_backend_table() {
-  static const CudaBackendTable table = makeTable();
-  return &table;
+  return &plugin();
 }

@@ -1,0 +1,55 @@
+//===- LowerOptimizerOps.cpp - optimizer updates beyond SGD ---===//
+//
+// Part of dpc-lower-to-llvm (see LowerToLLVM.cpp and RuntimeCallBuilder.h):
+// nn.adam_update becomes one dpcrt_adam_update_f32 call that updates the
+// parameter and its moments in place; nn.micro_batch is a view into its
+// operand.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/NN/IR/NNOps.h"
+#include "compiler/Conversion/NNToRuntime/RuntimeCallBuilder.h"
+#include "compiler/TrainStep/TrainStep.h"
+#include "runtime/include/dpc/abi.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace dpc;
+
+namespace {
+
+/// A C double constant (the Adam kernel takes its hyper-parameters as
+/// doubles, like the Python floats torch computes with).
+Value f64(RuntimeCallBuilder &rt, const APFloat &v) {
+  OpBuilder &b = rt.builder();
+  return b.create<LLVM::ConstantOp>(rt.getLoc(), b.getF64Type(),
+                                    b.getF64FloatAttr(v.convertToDouble()));
+}
+
+} // namespace
+
+std::optional<LogicalResult> dpc::lowerOptimizerOp(RuntimeCallBuilder &rt,
+                                                   Operation *op) {
+  return llvm::TypeSwitch<Operation *, std::optional<LogicalResult>>(op)
+      .Case([&](nn::AdamUpdateOp o) {
+        Value param = rt.ptr(o.getParam()), expAvg = rt.ptr(o.getExpAvg()),
+              expAvgSq = rt.ptr(o.getExpAvgSq());
+        rt.call("dpcrt_adam_update_f32",
+                {param, expAvg, expAvgSq, rt.ptr(o.getGrad()),
+                 rt.i64(getNumElements(o.getParam())), f64(rt, o.getLr()),
+                 f64(rt, o.getBeta1()), f64(rt, o.getBeta2()),
+                 f64(rt, o.getEps()), f64(rt, o.getWeightDecay()),
+                 rt.i32(o.getDecoupledWeightDecay())});
+        rt.setPtr(o.getNewParam(), param);
+        rt.setPtr(o.getNewExpAvg(), expAvg);
+        rt.setPtr(o.getNewExpAvgSq(), expAvgSq);
+        return success();
+      })
+      .Case([&](nn::MicroBatchOp o) {
+        int64_t offset = o.getIndex() * getTensorBytes(o.getType());
+        rt.setPtr(o.getResult(), rt.offsetPtr(rt.ptr(o.getInput()), offset));
+        return success();
+      })
+      .Default([](Operation *) { return std::nullopt; });
+}

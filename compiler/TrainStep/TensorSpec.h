@@ -1,0 +1,40 @@
+//===- TensorSpec.h - Tensors the compiler is told about --------*- C++ -*-===//
+//
+// The element types and tensor descriptions of the compiler: the `--input`
+// and `--label` specs of the driver, and the model's parameters and buffers
+// that the importer reads and codegen embeds. (The runtime, a separate
+// library without LLVM, has its own in runtime/include/dpc/runtime.h.)
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DPC_COMPILER_TRAINSTEP_TENSORSPEC_H
+#define DPC_COMPILER_TRAINSTEP_TENSORSPEC_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dpc {
+
+/// Element types of inputs, labels and tensors in checkpoints.
+enum class DType { F32, F64, I64 };
+
+/// One `--input NAME:DTYPE[SHAPE]` of the forward function.
+struct TensorSpec {
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+};
+
+/// A parameter or buffer of the model with its initial value.
+struct ModelTensor {
+  std::string name; // state_dict key, e.g. "layer1.0.conv1.weight"
+  bool isParameter = true;
+  DType dtype = DType::F32; // F32, or I64 for buffers (num_batches_tracked)
+  std::vector<int64_t> shape;
+  std::vector<char> bytes; // row-major
+};
+
+} // namespace dpc
+
+#endif // DPC_COMPILER_TRAINSTEP_TENSORSPEC_H

@@ -1,0 +1,92 @@
+//===- TrainStep.h - Conventions of the @train_step function ----*- C++ -*-===//
+//
+// The passes communicate through the signature of one function,
+// `@train_step`: every argument and result carries `dpc.kind` (what it is)
+// and `dpc.name` (its state_dict or input name). This header names those
+// conventions once.
+//
+// Result order: the loss is always result 0; buffers the forward updates in
+// place (BatchNorm's running statistics and num_batches_tracked, kind
+// "buffer", in argument order) are always the last results. A pass that
+// rebuilds the result list puts its own results (gradients; updated
+// parameters, then optimizer state) between the two and keeps every result
+// it does not consume, in order, at the end:
+//   build-train-step  (loss, buffers...)
+//   autodiff          (loss, gradients..., buffers...)
+//   sgd / adam        (loss, parameters..., optimizer state..., buffers...)
+// Every result other than the loss is computed in place in the storage of
+// the argument of the same kind and name (dpc-lower-to-llvm checks this).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DPC_COMPILER_TRAINSTEP_TRAINSTEP_H
+#define DPC_COMPILER_TRAINSTEP_TRAINSTEP_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+
+namespace dpc {
+
+/// Names of the function the importer produces and of the training step.
+inline constexpr llvm::StringLiteral kForwardFuncName = "forward";
+inline constexpr llvm::StringLiteral kTrainStepFuncName = "train_step";
+/// --mode dp: the forward imported for a smaller last chunk (shapes are
+/// static), beside @forward for the others; dpc-dp-replicate consumes it.
+inline constexpr llvm::StringLiteral kLastForwardFuncName = "forward_last";
+
+/// Argument and result attributes.
+inline constexpr llvm::StringLiteral kKindAttr = "dpc.kind";
+inline constexpr llvm::StringLiteral kNameAttr = "dpc.name";
+/// On gradients and optimizer state: the parameter they belong to.
+inline constexpr llvm::StringLiteral kParameterAttr = "dpc.parameter";
+/// On parameters that the loss does not depend on.
+inline constexpr llvm::StringLiteral kUnusedAttr = "dpc.unused";
+
+/// The memory plan: per op, the arena offset of each result (-1: none of
+/// its own); on the function, the arena size.
+inline constexpr llvm::StringLiteral kOffsetAttr = "dpc.offset";
+inline constexpr llvm::StringLiteral kArenaBytesAttr = "dpc.arena_bytes";
+
+/// Values of `dpc.kind`.
+namespace kind {
+inline constexpr llvm::StringLiteral kInput = "input";
+inline constexpr llvm::StringLiteral kLabel = "label";
+inline constexpr llvm::StringLiteral kParameter = "parameter";
+inline constexpr llvm::StringLiteral kBuffer = "buffer";
+inline constexpr llvm::StringLiteral kOptimizerState = "optimizer_state";
+inline constexpr llvm::StringLiteral kLoss = "loss";
+inline constexpr llvm::StringLiteral kGradient = "gradient";
+} // namespace kind
+
+/// Returns the `dpc.kind` of argument `i` / result `i`, or "" when unset.
+llvm::StringRef getArgKind(mlir::func::FuncOp func, unsigned i);
+llvm::StringRef getResultKind(mlir::func::FuncOp func, unsigned i);
+/// Returns the `dpc.name` of argument `i` / result `i`, or "" when unset.
+llvm::StringRef getArgName(mlir::func::FuncOp func, unsigned i);
+llvm::StringRef getResultName(mlir::func::FuncOp func, unsigned i);
+
+/// Builds the attribute dictionary {dpc.kind = kind, dpc.name = name
+/// [, dpc.parameter = parameter]}.
+mlir::DictionaryAttr makeSlotAttrs(mlir::MLIRContext *ctx, llvm::StringRef kind,
+                                   llvm::StringRef name,
+                                   llvm::StringRef parameter = {});
+
+/// Looks up `@name` in `module`; emits an error on the module and returns
+/// null when it is missing or is not a single-block function.
+mlir::func::FuncOp lookupFunction(mlir::ModuleOp module, llvm::StringRef name);
+
+/// The value whose storage `v` uses: `v` itself, or for results computed in
+/// place or as views (updated parameters and optimizer state, dp.wait
+/// results, nn.reshape) the owner of the value they alias.
+mlir::Value getStorageOwner(mlir::Value v);
+/// Whether `op`'s results that use another value's storage only read it
+/// (views: nn.reshape, dp.scatter, dp.replicate) rather than update it in
+/// place (optimizer updates, BatchNorm's running statistics).
+bool isStorageView(mlir::Operation *op);
+
+/// Size in bytes of a statically shaped tensor type.
+int64_t getTensorBytes(mlir::Type type);
+
+} // namespace dpc
+
+#endif // DPC_COMPILER_TRAINSTEP_TRAINSTEP_H

@@ -1,0 +1,17 @@
+//===- NNDialect.cpp - The nn dialect -------------------------------------===//
+
+#include "dialects/NN/IR/NNDialect.h"
+#include "dialects/NN/IR/NNOps.h"
+
+using namespace mlir;
+using namespace dpc::nn;
+
+#include "dialects/NN/IR/NNDialect.cpp.inc"
+#include "dialects/NN/IR/NNInterfaces.cpp.inc"
+
+void NNDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "dialects/NN/IR/NNOps.cpp.inc"
+      >();
+}

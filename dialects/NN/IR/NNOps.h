@@ -1,0 +1,27 @@
+//===- NNOps.h - Operations of the nn dialect -------------------*- C++ -*-===//
+
+#ifndef DPC_DIALECTS_NN_IR_NNOPS_H
+#define DPC_DIALECTS_NN_IR_NNOPS_H
+
+#include "dialects/NN/IR/NNDialect.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "dialects/NN/IR/NNInterfaces.h.inc"
+
+#define GET_OP_CLASSES
+#include "dialects/NN/IR/NNOps.h.inc"
+
+namespace dpc::nn {
+
+/// Returns the NumPy broadcast of two shapes, or failure if they do not
+/// broadcast.
+mlir::FailureOr<llvm::SmallVector<int64_t>>
+broadcastShapes(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs);
+
+} // namespace dpc::nn
+
+#endif // DPC_DIALECTS_NN_IR_NNOPS_H

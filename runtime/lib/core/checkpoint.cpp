@@ -1,0 +1,120 @@
+//===- checkpoint.cpp - Saving and restoring a session's state ------------===//
+//
+// Checkpoints are safetensors files (io/safetensors.cpp) holding every
+// parameter, buffer and optimizer state under its checkpoint key and the
+// step counter as "optimizer.step"; rank 0 reads and writes them, through
+// the host copies of the tensors (the slots on the CPU, the mirrors on
+// cuda), and the other ranks get rank 0's values by broadcast.
+//
+//===----------------------------------------------------------------------===//
+
+#include "core/session_impl.h"
+
+#include "comm/collectives.h"
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+using namespace dpc;
+
+std::vector<TensorView> Session::Impl::checkpointViews() {
+  std::vector<TensorView> views;
+  for (const std::string &key : keys) {
+    const TensorRef &t = tensors.at(key);
+    views.push_back({key, t.spec->dtype, t.spec->shape, t.data});
+  }
+  views.push_back({"optimizer.step", DType::I64, {}, &ctx.step});
+  return views;
+}
+
+void Session::saveCheckpoint(const std::string &path) const {
+  ProcessGroup::collectively([&] {
+    if (impl->ctx.rank != 0)
+      return;
+    impl->flushMirrors();
+    for (const std::string &key : impl->keys)
+      impl->refreshMirror(impl->tensors.at(key).spec->slot);
+    std::map<std::string, std::string> metadata = {
+        {"format", "pt"}, // lets safetensors.torch.load_file read it as is
+        {"producer", "dpc runtime"},
+        {"model", impl->path},
+        {"model_producer", impl->manifest.producer},
+        {"dpc_abi_version", std::to_string(DPC_ABI_VERSION)}};
+    writeSafetensors(path, impl->checkpointViews(), metadata);
+  });
+}
+
+void Session::loadCheckpoint(const std::string &path) {
+  impl->restore(path, /*weightsOnly=*/false);
+}
+
+void Session::loadWeights(const std::string &path) {
+  impl->restore(path, /*weightsOnly=*/true);
+}
+
+void Session::Impl::restore(const std::string &file, bool weightsOnly) {
+  std::vector<TensorView> views = checkpointViews();
+  if (weightsOnly)
+    views.erase(std::remove_if(views.begin(), views.end(),
+                               [](const TensorView &v) {
+                                 return v.name.rfind("optimizer.", 0) == 0;
+                               }),
+                views.end());
+  std::set<std::string> wanted;
+  for (const TensorView &v : views)
+    wanted.insert(v.name);
+  ProcessGroup::collectively([&] {
+    if (ctx.rank != 0)
+      return;
+    SafetensorsFile contents = readSafetensors(file);
+    // Check everything before overwriting anything.
+    for (const TensorView &v : views) {
+      auto it = contents.tensors.find(v.name);
+      if (it == contents.tensors.end())
+        throw Error(file + ": missing tensor '" + v.name + "' of " + path);
+      if (it->second.dtype != v.dtype || it->second.shape != v.shape)
+        throw Error(file + ": tensor '" + v.name + "' is " +
+                    dtypeName(it->second.dtype) + formatShape(it->second.shape) +
+                    ", " + path + " expects " + dtypeName(v.dtype) +
+                    formatShape(v.shape));
+    }
+    // Initial weights may come from a full checkpoint: its optimizer state
+    // is then not wanted, but nothing else may be unexpected.
+    for (const auto &entry : contents.tensors)
+      if (!wanted.count(entry.first) &&
+          !(weightsOnly && entry.first.rfind("optimizer.", 0) == 0))
+        throw Error(file + ": unexpected tensor '" + entry.first + "': not a " +
+                    (weightsOnly ? "parameter or buffer"
+                                 : "parameter, buffer or optimizer state") +
+                    " of " + path);
+    if (!weightsOnly) {
+      int64_t step = *contents.tensors.at("optimizer.step").data<int64_t>();
+      if (step < 0)
+        throw Error(file + ": 'optimizer.step' is negative (" +
+                    std::to_string(step) + ")");
+    }
+    for (const TensorView &v : views)
+      std::memcpy(const_cast<void *>(v.data),
+                  contents.tensors.at(v.name).bytes.data(),
+                  contents.tensors.at(v.name).bytes.size());
+    for (const TensorView &v : views)
+      if (v.name != "optimizer.step")
+        syncToSlot(tensors.at(v.name));
+  });
+  weightsLoaded = true;
+  if (ctx.worldSize == 1)
+    return;
+  // Rank 0's slots (on cuda over NCCL) and its step counter (MPI, host).
+  for (const TensorView &v : views)
+    if (v.name != "optimizer.step") {
+      const TensorRef &t = tensors.at(v.name);
+      backendTable().broadcast(&ctx, slots[t.spec->slot], t.spec->numBytes(),
+                               "'" + v.name + "'");
+    }
+  if (!weightsOnly)
+    broadcastBytes(&ctx.step, sizeof(ctx.step), ctx.comm, "'optimizer.step'");
+  backendTable().synchronize(&ctx);
+  raiseError();
+  refreshMirrors();
+}

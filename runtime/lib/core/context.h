@@ -1,0 +1,82 @@
+//===- context.h - The runtime context behind the opaque ABI handle -*- C++ -*-===//
+//
+// Internal to libdpcrt (and its white-box unit tests). A model.so only ever
+// sees a pointer to this struct and passes it back to every kernel, which is
+// how one module runs on any backend.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DPC_RUNTIME_LIB_CORE_CONTEXT_H
+#define DPC_RUNTIME_LIB_CORE_CONTEXT_H
+
+#include "dpc/abi.h"
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dpc {
+
+struct BackendTable;
+class CommStream;
+class Tracer;
+
+namespace cuda {
+/// Defined in cuda/cuda_backend.h, which only CUDA builds compile; this
+/// header stays free of CUDA headers, and its layout is the same with and
+/// without the cuda backend (unit tests include it without DPC_HAVE_CUDA).
+struct DeviceState;
+struct DeviceStateDeleter {
+  /// Releases the device state (a no-op in builds without CUDA, where no
+  /// state is ever created).
+  void operator()(DeviceState *state) const;
+};
+} // namespace cuda
+
+} // namespace dpc
+
+struct dpcrt_context {
+  dpcrt_context();
+  ~dpcrt_context();
+
+  /// The backend the context's kernels run on (core/backend.h): the CPU's
+  /// unless attached to another. A CUDA context carries its device, streams,
+  /// library handles and NCCL communicator in `cuda`.
+  const dpc::BackendTable *backend;
+  int rank = 0;
+  int worldSize = 1;
+  /// Optimizer steps already taken; SGD's first step (0) initializes the
+  /// momentum buffer instead of decaying it, as torch.optim.SGD does.
+  int64_t step = 0;
+  /// A private duplicate of MPI_COMM_WORLD (MPI_COMM_NULL without MPI), so the
+  /// runtime's collectives never match the embedding program's messages.
+  MPI_Comm comm = MPI_COMM_NULL;
+  /// The communication stream, started by the first all-reduce (none in a
+  /// single process: there a start returns handle 0 and a wait does nothing).
+  std::unique_ptr<dpc::CommStream> commStream;
+  /// The device state of a CUDA context (null on the CPU backend).
+  std::unique_ptr<dpc::cuda::DeviceState, dpc::cuda::DeviceStateDeleter> cuda;
+  /// Records a Chrome trace when set (Session::startTrace).
+  dpc::Tracer *tracer = nullptr;
+  /// The first error a kernel hit during the current step. Kernels cannot
+  /// throw through the compiled module's frames, so they record it here and
+  /// the session raises it once the step returns.
+  std::string error;
+};
+
+namespace dpc {
+
+/// Records `message` as the context's error unless one is already recorded.
+void recordError(dpcrt_context *ctx, const std::string &message);
+
+/// Waits for every all-reduce still in flight (a module that forgot a wait is
+/// a compiler bug: recorded as an error) and records collective errors, on
+/// the context's backend.
+void drainPending(dpcrt_context *ctx);
+
+} // namespace dpc
+
+#endif // DPC_RUNTIME_LIB_CORE_CONTEXT_H

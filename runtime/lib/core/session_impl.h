@@ -1,0 +1,115 @@
+//===- session_impl.h - A session's state ------------------------*- C++ -*-===//
+//
+// A session owns one slot buffer per manifest slot (parameters, buffers,
+// optimizer state, inputs, label, loss, arena) and the context the module's
+// kernel calls receive. Slots come from the context's backend (backend.h):
+// host memory on the CPU, device memory on cuda, where parameters, buffers
+// and optimizer state also have a host mirror behind tensor(),
+// parameterData() and the checkpoints. Once a tensor has been handed out,
+// its mirror is kept in step with the device: copied to the device before
+// each step (the caller may have written to it) and back after it, so the
+// pointer behaves like the CPU's live memory between steps, at the cost of
+// two copies per step of each tensor handed out (none in dpc-run).
+//
+// session.cpp loads and steps, checkpoint.cpp saves and restores.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DPC_RUNTIME_LIB_CORE_SESSION_IMPL_H
+#define DPC_RUNTIME_LIB_CORE_SESSION_IMPL_H
+
+#include "core/backend.h"
+#include "core/context.h"
+#include "core/trace.h"
+#include "dpc/runtime.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dpc {
+
+/// Memory from a backend's `allocate`, released by the same backend.
+struct SlotDeleter {
+  const BackendTable *backend = nullptr;
+  void operator()(void *p) const { backend->release(p); }
+};
+using SlotBuffer = std::unique_ptr<void, SlotDeleter>;
+
+struct Session::Impl {
+  std::string path;
+  void *module = nullptr;
+  dpc_model_train_step_fn trainStep = nullptr;
+  Manifest manifest;
+  Backend backend = Backend::Cpu;
+  dpcrt_context ctx;
+  /// Indexed by slot: the slots' memory on the context's backend.
+  std::vector<SlotBuffer> slotMemory;
+  /// What the module gets: slotMemory's pointers.
+  std::vector<void *> slots;
+  /// Indexed by slot, on a backend without host memory: the host mirrors of
+  /// parameters, buffers and optimizer state (null for the others).
+  std::vector<SlotBuffer> mirrors;
+  /// The slots whose mirrors have been handed out (kept in step).
+  std::vector<bool> handedOut;
+  /// Inputs, then the label: the order step() takes its pointers in.
+  std::vector<const TensorSpec *> batch;
+  /// Checkpoint keys: state_dict names and "optimizer." + state name. Their
+  /// data is host memory: the slot itself on the CPU, else the mirror.
+  std::map<std::string, TensorRef> tensors;
+  std::vector<std::string> keys; // checkpoint order
+
+  std::unique_ptr<Tracer> tracer;
+
+  /// Whether the parameters and buffers hold values (embedded initial
+  /// weights, or a restore); a module compiled with --weights external
+  /// starts without.
+  bool weightsLoaded = false;
+  /// Bytes allocated for the slots (parameters, state, batch, loss, arena):
+  /// device memory on cuda.
+  int64_t slotBytes = 0;
+
+  ~Impl();
+
+  const BackendTable &backendTable() const { return *ctx.backend; }
+  bool hasMirrors() const { return !backendTable().hostMemory; }
+
+  void openModule();
+  void allocate();
+  /// Allocates slot `slot` of `bytes` (a host mirror too when `mirrored`
+  /// and the backend's memory is not the host's).
+  void place(int64_t slot, int64_t bytes, const std::string &what,
+             bool mirrored);
+  /// Collective part of loading: a private communicator, the backend's
+  /// collective set-up and DDP's broadcast of the initial parameters and
+  /// buffers.
+  void distribute();
+  std::vector<TensorView> checkpointViews();
+  /// Session::loadCheckpoint (everything) and loadWeights (parameters and
+  /// buffers): rank 0 reads `file`, checks it whole, then every rank gets
+  /// rank 0's values.
+  void restore(const std::string &file, bool weightsOnly);
+  /// Copies the mirrors handed out to the device (no-op without mirrors).
+  void flushMirrors();
+  /// Copies the device value of `slot` to its mirror (no-op without).
+  void refreshMirror(int64_t slot);
+  /// Refreshes every mirror handed out.
+  void refreshMirrors();
+  /// Copies the host value of checkpoint tensor `ref` to its slot (no-op
+  /// without mirrors, where they are the same memory).
+  void syncToSlot(const TensorRef &ref);
+  /// The host view of a tensor for the caller: with mirrors, its mirror,
+  /// from now on kept in step with the device.
+  TensorRef handOut(const TensorRef &ref);
+  /// Throws the error the step recorded, if any.
+  void raiseStepError();
+  /// Throws an error recorded outside a step (loading, restoring).
+  void raiseError();
+  /// The loss averaged over the ranks.
+  float averageLoss(float loss);
+};
+
+} // namespace dpc
+
+#endif // DPC_RUNTIME_LIB_CORE_SESSION_IMPL_H

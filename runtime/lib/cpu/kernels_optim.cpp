@@ -1,0 +1,68 @@
+//===- kernels_optim.cpp - CPU backend of the optimizer kernels -----------===//
+//
+// Optimizer updates beyond SGD (which lives with the core kernels in
+// kernels_core.cpp). Each kernel reproduces torch.optim's single-tensor path
+// of torch 1.13 element by element, including where torch rounds a Python
+// (double) hyper-parameter to float and where its AVX2 kernels fuse a
+// multiply-add:
+//
+//   torch op (float32 tensors)               per element, as measured
+//   a.add(b, alpha=s)                        fma(b, float(s), a)
+//   a.mul_(s)                                a * float(s)
+//   a.addcmul_(b, c, value=s)                fma(float(s) * b, c, a)
+//   a.sqrt() / s                             sqrt(a) / float(s)
+//   a.add_(s)                                a + float(s)
+//   a.addcdiv_(b, c, value=s)                a + (float(s) * b) / c
+//
+// so that a compiled run tracks PyTorch to float32 rounding. This file is
+// built with -ffp-contract=off: the fused multiply-adds are exactly the
+// std::fma calls below, never the compiler's choice.
+//
+//===----------------------------------------------------------------------===//
+
+#include "core/context.h"
+#include "cpu/cpu_backend.h"
+#include "kernel_shared.h"
+
+#include <cmath>
+#include <string>
+
+using dpc::recordError;
+using dpc::AdamConstants;
+using dpc::adamConstants;
+
+namespace {
+
+// The loop is compiled twice, for CPUs with and without FMA instructions;
+// the right clone is picked when libdpcrt is loaded. Both compute the same
+// values (std::fma is exact either way), the FMA clone just does it in one
+// instruction instead of a libm call.
+__attribute__((target_clones("fma", "default"))) void
+adamLoop(float *param, float *expAvg, float *expAvgSq, const float *grad,
+         int64_t n, AdamConstants c) {
+  for (int64_t i = 0; i < n; ++i)
+    dpc::adamStep(param, expAvg, expAvgSq, grad, i, c);
+}
+
+} // namespace
+
+namespace dpc::cpu {
+
+void adam_update_f32(dpcrt_context *ctx, float *param, float *expAvg,
+                     float *expAvgSq, const float *grad, int64_t n,
+                     double lr, double beta1, double beta2, double eps,
+                     double weightDecay, int32_t decoupledWeightDecay) {
+  if (!expAvg || !expAvgSq) {
+    recordError(ctx, "adam_update: the exp_avg and exp_avg_sq buffers are "
+                     "required");
+    return;
+  }
+  if (n <= 0)
+    return;
+  AdamConstants c =
+      adamConstants(lr, beta1, beta2, eps, weightDecay,
+                    decoupledWeightDecay != 0, ctx ? ctx->step : 0);
+  adamLoop(param, expAvg, expAvgSq, grad, n, c);
+}
+
+} // namespace dpc::cpu
