@@ -28,4 +28,27 @@ def VJPOpInterface : OpInterface<"VJPOpInterface"> {
   ];
 }
 
+def ElementwiseUnaryOpInterface : OpInterface<"ElementwiseUnaryOpInterface"> {
+  let cppNamespace = "::dpc::nn";
+  let description = [{
+    An elementwise f32 function of one tensor (`nn.exp`, `nn.relu`, ...)
+    that the runtime computes with `dpcrt_unary_f32`. Its ODS record
+    (`NN_UnaryOp` in NNOps.td) names the aten operator it is imported from
+    and the runtime's kind, so the family needs no per-op code outside the
+    record and its VJP: the importer builds its table of these ops from the
+    registered records, and one lowering covers them all.
+  }];
+  let methods = [
+    StaticInterfaceMethod<
+      "The aten operator imported as this op, e.g. `aten::exp`.",
+      "::llvm::StringRef", "getAtenName", (ins), [{}],
+      [{ return ConcreteOp::kAtenName; }]>,
+    StaticInterfaceMethod<
+      "The `dpcrt_unary_kind` (runtime/include/dpc/unary_kinds.def) the "
+      "runtime computes this op with.",
+      "int32_t", "getUnaryKind", (ins), [{}],
+      [{ return ConcreteOp::kUnaryKind; }]>,
+  ];
+}
+
 #endif // DPC_NN_INTERFACES

@@ -167,9 +167,6 @@ LogicalResult MulOp::inferReturnTypes(MLIRContext *ctx,
     types.push_back(adaptor.GETTER().getType());                               \
     return success();                                                          \
   }
-DPC_SAME_TYPE_AS_INPUT(ReluOp, getInput)
-DPC_SAME_TYPE_AS_INPUT(TanhOp, getInput)
-DPC_SAME_TYPE_AS_INPUT(SigmoidOp, getInput)
 DPC_SAME_TYPE_AS_INPUT(ScaleOp, getInput)
 DPC_SAME_TYPE_AS_INPUT(CopyOp, getInput)
 #undef DPC_SAME_TYPE_AS_INPUT
