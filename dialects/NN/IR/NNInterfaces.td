@@ -51,4 +51,30 @@ def ElementwiseUnaryOpInterface : OpInterface<"ElementwiseUnaryOpInterface"> {
   ];
 }
 
+def StorageAliasOpInterface : OpInterface<"StorageAliasOpInterface"> {
+  let cppNamespace = "::dpc::nn";
+  let description = [{
+    An op some of whose results live in another value's storage instead of
+    storage of their own: views (`nn.reshape`, `nn.micro_batch`,
+    `dp.scatter`, `dp.replicate` on the CPU) and updates computed in place
+    (optimizer updates, BatchNorm's running statistics, `nn.increment`,
+    `dp.wait`'s averaged gradients). Memory planning, the data-parallel
+    passes and the lowering ask this interface (through
+    `getStorageOwner` / `isStorageView`, compiler/TrainStep) instead of
+    keeping lists of such ops.
+  }];
+  let methods = [
+    InterfaceMethod<[{
+        The value whose storage result `resultNumber` uses, or a null value
+        when that result has storage of its own.
+      }],
+      "::mlir::Value", "getAliasedValue", (ins "unsigned":$resultNumber)>,
+    InterfaceMethod<[{
+        Whether the aliasing results only read the aliased storage (views)
+        rather than overwrite it (in-place updates).
+      }],
+      "bool", "isStorageView", (ins), [{}], [{ return false; }]>,
+  ];
+}
+
 #endif // DPC_NN_INTERFACES

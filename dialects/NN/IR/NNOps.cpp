@@ -341,5 +341,17 @@ LogicalResult SGDUpdateOp::verify() {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Storage aliases (StorageAliasOpInterface)
+//===----------------------------------------------------------------------===//
+
+Value ReshapeOp::getAliasedValue(unsigned) { return getInput(); }
+bool ReshapeOp::isStorageView() { return true; }
+
+// The updated parameter and momentum buffer overwrite the old ones.
+Value SGDUpdateOp::getAliasedValue(unsigned resultNumber) {
+  return resultNumber == 0 ? getParam() : getMomentumBuffer();
+}
+
 #define GET_OP_CLASSES
 #include "dialects/NN/IR/NNOps.cpp.inc"

@@ -248,7 +248,9 @@ def NN_SumToOp : NN_Op<"sum_to"> {
 
 def NN_AnyTensor : StaticShapeTensorOf<[F32, I64]>;
 
-def NN_ReshapeOp : NN_Op<"reshape", [DeclareOpInterfaceMethods<VJPOpInterface>]> {
+def NN_ReshapeOp : NN_Op<"reshape", [
+    DeclareOpInterfaceMethods<StorageAliasOpInterface, ["isStorageView"]>,
+    DeclareOpInterfaceMethods<VJPOpInterface>]> {
   let summary = "the same elements in another shape (view, reshape, flatten)";
   let description = [{
     Reinterprets the row-major elements of `input` with the result's shape;
@@ -290,7 +292,9 @@ def NN_CopyOp : NN_Op<"copy", [InferTypeOpAdaptor]> {
 // Optimizer updates
 //===----------------------------------------------------------------------===//
 
-def NN_SGDUpdateOp : NN_Op<"sgd_update", [InferTypeOpAdaptor]> {
+def NN_SGDUpdateOp : NN_Op<"sgd_update", [
+    DeclareOpInterfaceMethods<StorageAliasOpInterface>,
+    InferTypeOpAdaptor]> {
   let summary = "one torch.optim.SGD step for one parameter";
   let description = [{
     ```
