@@ -141,12 +141,27 @@ LogicalResult importNeg(Importer &im, jit::Node *node) {
                            {factorAttr(im.getBuilder(), -1.0)}));
 }
 
-template <typename OpTy>
-LogicalResult importUnary(Importer &im, jit::Node *node) {
-  auto x = im.tensorArg(node, 0);
-  if (failed(x))
-    return failure();
-  return im.bind(node, im.create<OpTy>(im.locOf(node), {*x}));
+/// Imports aten's `name(Tensor self) -> Tensor` as the elementwise unary op
+/// `opName` (ElementwiseUnaryOpInterface: same type in and out).
+NodeImporter importElementwiseUnary(OperationName opName,
+                                    llvm::StringRef atenName) {
+  return [opName, atenName](Importer &im, jit::Node *node) -> LogicalResult {
+    if (node->inputs().size() != 1)
+      return im.error(node) << atenName << " with " << node->inputs().size()
+                            << " operands is not supported (only "
+                            << atenName << "(Tensor))";
+    auto x = im.tensorArg(node, 0);
+    if (failed(x))
+      return failure();
+    auto type = cast<RankedTensorType>(x->getType());
+    if (!type.getElementType().isF32())
+      return im.error(node) << atenName << " of a " << type
+                            << " is not supported (float32 tensors only)";
+    OperationState state(im.locOf(node), opName);
+    state.addOperands(*x);
+    state.addTypes(type);
+    return im.bind(node, im.getBuilder().create(state)->getResult(0));
+  };
 }
 
 LogicalResult reshapeTo(Importer &im, jit::Node *node, Value x,
@@ -273,12 +288,24 @@ void dpc::registerCoreImporters(NodeImporterTable &table) {
   table[c10::aten::sub] = importAddSub;
   table[c10::aten::mul] = importMul;
   table[c10::aten::neg] = importNeg;
-  table[c10::aten::relu] = importUnary<nn::ReluOp>;
-  table[c10::aten::tanh] = importUnary<nn::TanhOp>;
-  table[c10::aten::sigmoid] = importUnary<nn::SigmoidOp>;
   table[c10::aten::contiguous] = importIdentity;
   table[c10::aten::cross_entropy_loss] = importCrossEntropyLoss;
   table[c10::aten::view] = importView;
   table[c10::aten::reshape] = importView;
   table[c10::aten::flatten] = importFlatten;
+}
+
+void dpc::registerElementwiseUnaryImporters(NodeImporterTable &table,
+                                            MLIRContext &context) {
+  // The family's records name their aten operators: every registered nn op
+  // with ElementwiseUnaryOpInterface is importable, with nothing to list.
+  context.getOrLoadDialect<nn::NNDialect>();
+  for (RegisteredOperationName name : context.getRegisteredOperations()) {
+    auto *record = name.getInterface<nn::ElementwiseUnaryOpInterface>();
+    if (!record)
+      continue;
+    llvm::StringRef aten = record->getAtenName();
+    table[c10::Symbol::fromQualString(aten.str())] =
+        importElementwiseUnary(name, aten);
+  }
 }

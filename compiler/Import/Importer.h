@@ -37,6 +37,9 @@ using NodeImporterTable = std::unordered_map<c10::Symbol, NodeImporter>;
 void registerCoreImporters(NodeImporterTable &table);
 void registerConvImporters(NodeImporterTable &table);
 void registerTransformerImporters(NodeImporterTable &table);
+/// The elementwise unary ops, from the nn ops' records (their aten names).
+void registerElementwiseUnaryImporters(NodeImporterTable &table,
+                                       mlir::MLIRContext &context);
 
 class Importer {
 public:

@@ -154,6 +154,7 @@ Importer::Importer(MLIRContext &context, const std::string &path)
     : context(context), builder(&context), path(path),
       fileLoc(FileLineColLoc::get(&context, path, 0, 0)) {
   registerCoreImporters(importers);
+  registerElementwiseUnaryImporters(importers, context);
   registerConvImporters(importers);
   registerTransformerImporters(importers);
 }

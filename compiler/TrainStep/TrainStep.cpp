@@ -54,7 +54,19 @@ func::FuncOp dpc::lookupFunction(ModuleOp module, StringRef name) {
 }
 
 bool dpc::isStorageView(Operation *op) {
-  return isa<nn::ReshapeOp, dp::ScatterOp, dp::ReplicateOp>(op);
+  auto alias = dyn_cast<nn::StorageAliasOpInterface>(op);
+  return alias && alias.isStorageView();
+}
+
+Value dpc::getStorageOwner(Value v) {
+  auto result = dyn_cast<OpResult>(v);
+  if (!result)
+    return v;
+  auto alias = dyn_cast<nn::StorageAliasOpInterface>(result.getOwner());
+  if (!alias)
+    return v;
+  Value aliased = alias.getAliasedValue(result.getResultNumber());
+  return aliased ? getStorageOwner(aliased) : v;
 }
 
 int64_t dpc::getTensorBytes(Type type) {
@@ -63,42 +75,3 @@ int64_t dpc::getTensorBytes(Type type) {
          (tensor.getElementType().getIntOrFloatBitWidth() / 8);
 }
 
-Value dpc::getStorageOwner(Value v) {
-  auto result = dyn_cast<OpResult>(v);
-  if (!result)
-    return v;
-  Operation *op = result.getOwner();
-  if (auto update = dyn_cast<nn::SGDUpdateOp>(op))
-    return result.getResultNumber() == 0 ? update.getParam()
-                                         : update.getMomentumBuffer();
-  if (auto wait = dyn_cast<dp::WaitOp>(op))
-    return getStorageOwner(
-        wait.getStartOp().getInputs()[result.getResultNumber()]);
-  if (auto reshape = dyn_cast<nn::ReshapeOp>(op))
-    return getStorageOwner(reshape.getInput());
-  // New running statistics and counters are written over the old ones.
-  if (auto bn = dyn_cast<nn::BatchNormOp>(op)) {
-    if (result == bn.getNewRunningMean())
-      return getStorageOwner(bn.getRunningMean());
-    if (result == bn.getNewRunningVar())
-      return getStorageOwner(bn.getRunningVar());
-    return v;
-  }
-  if (auto increment = dyn_cast<nn::IncrementOp>(op))
-    return getStorageOwner(increment.getInput());
-  // On the CPU backend a replica's chunk and parameter copies are views.
-  if (auto scatter = dyn_cast<dp::ScatterOp>(op))
-    return getStorageOwner(scatter.getInput());
-  if (auto replicate = dyn_cast<dp::ReplicateOp>(op))
-    return replicate.getCopies() && result.getResultNumber() > 0
-               ? v
-               : getStorageOwner(replicate.getInput());
-  if (auto update = dyn_cast<nn::AdamUpdateOp>(op)) {
-    Value owners[] = {update.getParam(), update.getExpAvg(),
-                      update.getExpAvgSq()};
-    return owners[result.getResultNumber()];
-  }
-  if (auto view = dyn_cast<nn::MicroBatchOp>(op))
-    return getStorageOwner(view.getInput());
-  return v;
-}

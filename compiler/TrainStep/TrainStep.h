@@ -77,11 +77,13 @@ mlir::func::FuncOp lookupFunction(mlir::ModuleOp module, llvm::StringRef name);
 
 /// The value whose storage `v` uses: `v` itself, or for results computed in
 /// place or as views (updated parameters and optimizer state, dp.wait
-/// results, nn.reshape) the owner of the value they alias.
+/// results, nn.reshape; every op with StorageAliasOpInterface) the owner of
+/// the value they alias, followed through chains of aliases.
 mlir::Value getStorageOwner(mlir::Value v);
 /// Whether `op`'s results that use another value's storage only read it
-/// (views: nn.reshape, dp.scatter, dp.replicate) rather than update it in
-/// place (optimizer updates, BatchNorm's running statistics).
+/// (views: nn.reshape, nn.micro_batch, dp.scatter, dp.replicate) rather than
+/// update it in place (optimizer updates, BatchNorm's running statistics),
+/// as its StorageAliasOpInterface says.
 bool isStorageView(mlir::Operation *op);
 
 /// Size in bytes of a statically shaped tensor type.

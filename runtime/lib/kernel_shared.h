@@ -60,7 +60,8 @@ DPC_HOST_DEVICE inline float roundedSqrt(float x) {
 // folds away, so the CPU's per-kind loops stay vectorizable.
 //===----------------------------------------------------------------------===//
 
-/// f(x) of dpcrt_unary_f32.
+/// f(x) of dpcrt_unary_f32, one case per kind of unary_kinds.def. Called
+/// only with listed kinds (the kernels check the kind first).
 DPC_HOST_DEVICE inline float applyUnary(int32_t kind, float x) {
   switch (kind) {
   case DPCRT_UNARY_RELU:
@@ -70,13 +71,17 @@ DPC_HOST_DEVICE inline float applyUnary(int32_t kind, float x) {
     return tanhf(x);
   case DPCRT_UNARY_SIGMOID:
     return 1.0f / (1.0f + expf(-x));
-  default: // DPCRT_UNARY_NEG
+  case DPCRT_UNARY_NEG:
     return -x;
+  case DPCRT_UNARY_EXP:
+    return expf(x);
+  default:
+    return NAN;
   }
 }
 
 /// dx of dpcrt_unary_grad_f32 for dy and `saved`: the forward input x for
-/// RELU, the forward output y for TANH and SIGMOID.
+/// RELU, the forward output y for TANH, SIGMOID and EXP.
 DPC_HOST_DEVICE inline float applyUnaryGrad(int32_t kind, float dy,
                                             float saved) {
   switch (kind) {
@@ -89,8 +94,24 @@ DPC_HOST_DEVICE inline float applyUnaryGrad(int32_t kind, float dy,
   case DPCRT_UNARY_SIGMOID:
     // sigmoid_backward: dy * (1 - y) * y, in that order.
     return dy * (1.0f - saved) * saved;
-  default: // DPCRT_UNARY_NEG
+  case DPCRT_UNARY_NEG:
     return -dy;
+  case DPCRT_UNARY_EXP:
+    // exp's backward: dy * y.
+    return dy * saved;
+  default:
+    return NAN;
+  }
+}
+
+/// Whether `kind` is one of unary_kinds.def's.
+DPC_HOST_DEVICE inline bool isUnaryKind(int32_t kind) {
+  switch (kind) {
+#define DPC_UNARY_KIND(NAME, VALUE) case DPCRT_UNARY_##NAME:
+#include "dpc/unary_kinds.def"
+    return true;
+  default:
+    return false;
   }
 }
 

@@ -127,7 +127,24 @@ TEST_F(CpuKernelsTest, UnaryAndGrad) {
     EXPECT_NEAR(y[i], s, 1e-7);
     EXPECT_NEAR(dx[i], dy[i] * s * (1 - s), 1e-6 * dy[i]);
   }
+
+  // exp: within an ulp of the double result (relative 1.2e-7); its
+  // gradient form is dy * y.
+  dpcrt_unary_f32(&ctx, DPCRT_UNARY_EXP, y.data(), x.data(), 5);
+  dpcrt_unary_grad_f32(&ctx, DPCRT_UNARY_EXP, dx.data(), dy.data(), y.data(), 5);
+  for (int i = 0; i < 5; ++i) {
+    double e = std::exp(double(x[i]));
+    EXPECT_NEAR(y[i], e, 1.2e-7 * e);
+    EXPECT_EQ(dx[i], dy[i] * y[i]);
+  }
   EXPECT_EQ(ctx.error, "");
+}
+
+TEST_F(CpuKernelsTest, UnaryRefusesUnknownKind) {
+  float x = 1, y = 0;
+  dpcrt_unary_f32(&ctx, DPCRT_UNARY_KIND_END, &y, &x, 1);
+  EXPECT_EQ(ctx.error, "unary: unknown kind " +
+                           std::to_string(int(DPCRT_UNARY_KIND_END)));
 }
 
 TEST_F(CpuKernelsTest, ReluPropagatesNaN) {

@@ -153,9 +153,12 @@ TEST_F(CudaCoreKernelsTest, UnaryAndGradients) {
   std::vector<float> x = randomVector(n, 4), dy = randomVector(n, 5), out(n);
   x[10] = NAN; // ReLU propagates NaN
   float *dX = upload(x), *dDy = upload(dy), *dOut = deviceZeros<float>(n);
-  for (int kind = DPCRT_UNARY_RELU; kind <= DPCRT_UNARY_NEG; ++kind) {
-    double tol =
-        kind == DPCRT_UNARY_TANH || kind == DPCRT_UNARY_SIGMOID ? 1e-6 : 0;
+  // Every kind of unary_kinds.def.
+  for (int kind = 0; kind < DPCRT_UNARY_KIND_END; ++kind) {
+    double tol = kind == DPCRT_UNARY_TANH || kind == DPCRT_UNARY_SIGMOID ||
+                         kind == DPCRT_UNARY_EXP
+                     ? 1e-6
+                     : 0;
     dpcrt_unary_f32(&cpu, kind, out.data(), x.data(), n);
     dpcrt_unary_f32(&gpu, kind, dOut, dX, n);
     std::vector<float> y = download(dOut, n);

@@ -93,13 +93,12 @@ std::optional<LogicalResult> dpc::lowerCoreOp(RuntimeCallBuilder &rt,
                  rt.f32(alpha)});
         return success();
       })
-      .Case<nn::ReluOp, nn::TanhOp, nn::SigmoidOp>([&](auto o) {
-        int32_t kind = isa<nn::ReluOp>(o)   ? DPCRT_UNARY_RELU
-                       : isa<nn::TanhOp>(o) ? DPCRT_UNARY_TANH
-                                            : DPCRT_UNARY_SIGMOID;
+      .Case([&](nn::ElementwiseUnaryOpInterface o) {
+        // The whole family: the op's record names the runtime's kind.
+        Value input = op->getOperand(0);
         rt.call("dpcrt_unary_f32",
-                {rt.i32(kind), rt.ptr(o.getResult()), rt.ptr(o.getInput()),
-                 rt.i64(getNumElements(o.getInput()))});
+                {rt.i32(o.getUnaryKind()), rt.ptr(op->getResult(0)),
+                 rt.ptr(input), rt.i64(getNumElements(input))});
         return success();
       })
       .Case([&](nn::ReluGradOp o) {

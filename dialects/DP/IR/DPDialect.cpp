@@ -221,5 +221,24 @@ SmallVector<Value> ReduceAddOp::buildVJP(OpBuilder &b,
   return SmallVector<Value>(copies.getResults());
 }
 
+//===----------------------------------------------------------------------===//
+// Storage aliases (StorageAliasOpInterface)
+//===----------------------------------------------------------------------===//
+
+// The averaged gradients are written over the bucket's inputs.
+Value WaitOp::getAliasedValue(unsigned resultNumber) {
+  return getStartOp().getInputs()[resultNumber];
+}
+
+// On the CPU backend a replica's chunk is a view of the batch, and its
+// parameters are the originals; only `copies` makes storage of its own.
+Value ScatterOp::getAliasedValue(unsigned) { return getInput(); }
+bool ScatterOp::isStorageView() { return true; }
+
+Value ReplicateOp::getAliasedValue(unsigned resultNumber) {
+  return getCopies() && resultNumber > 0 ? Value() : getInput();
+}
+bool ReplicateOp::isStorageView() { return true; }
+
 #define GET_OP_CLASSES
 #include "dialects/DP/IR/DPOps.cpp.inc"

@@ -92,7 +92,9 @@ def DP_AllReduceStartOp : Op<DP_Dialect, "all_reduce_start",
   let hasVerifier = 1;
 }
 
-def DP_WaitOp : Op<DP_Dialect, "wait", [MemoryEffects<[MemWrite]>]> {
+def DP_WaitOp : Op<DP_Dialect, "wait", [
+    DeclareOpInterfaceMethods<StorageAliasOpInterface>,
+    MemoryEffects<[MemWrite]>]> {
   let summary = "wait for an asynchronous all-reduce";
   let description = [{
     Blocks until the collective behind `token` has finished; the results are
@@ -117,7 +119,9 @@ def DP_WaitOp : Op<DP_Dialect, "wait", [MemoryEffects<[MemWrite]>]> {
 
 def DP_AnyTensor : StaticShapeTensorOf<[F32, F64, I64]>;
 
-def DP_ScatterOp : Op<DP_Dialect, "scatter", [Pure]> {
+def DP_ScatterOp : Op<DP_Dialect, "scatter", [
+    DeclareOpInterfaceMethods<StorageAliasOpInterface, ["isStorageView"]>,
+    Pure]> {
   let summary = "one replica's chunk of a batch (Scatter)";
   let description = [{
     Rows `[offset, offset + n)` of `input` along dimension 0, where `n` is
@@ -164,7 +168,8 @@ def DP_GatherOp : Op<DP_Dialect, "gather",
 }
 
 def DP_ReplicateOp : Op<DP_Dialect, "replicate",
-    [Pure, DeclareOpInterfaceMethods<VJPOpInterface>]> {
+    [DeclareOpInterfaceMethods<StorageAliasOpInterface, ["isStorageView"]>,
+     Pure, DeclareOpInterfaceMethods<VJPOpInterface>]> {
   let summary = "one copy of a parameter or buffer per replica (Broadcast)";
   let description = [{
     Result `r` is replica `r`'s copy of `input` (nn.parallel.replicate, which

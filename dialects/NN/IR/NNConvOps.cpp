@@ -490,3 +490,21 @@ LogicalResult AdaptiveAvgPool2dGradOp::verify() {
            << shapeString(dy);
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Storage aliases (StorageAliasOpInterface)
+//===----------------------------------------------------------------------===//
+
+// New running statistics are written over the old ones; the normalized
+// value and the saved statistics have storage of their own.
+Value BatchNormOp::getAliasedValue(unsigned resultNumber) {
+  Value result = getOperation()->getResult(resultNumber);
+  if (result == getNewRunningMean())
+    return getRunningMean();
+  if (result == getNewRunningVar())
+    return getRunningVar();
+  return Value();
+}
+
+// num_batches_tracked.add_(1).
+Value IncrementOp::getAliasedValue(unsigned) { return getInput(); }

@@ -109,6 +109,7 @@ def NN_Conv2dWeightGradOp : NN_ExplicitGradOp<"conv2d_weight_grad"> {
 //===----------------------------------------------------------------------===//
 
 def NN_BatchNormOp : NN_DiffOp<"batch_norm", [
+    DeclareOpInterfaceMethods<StorageAliasOpInterface>,
     AllTypesMatch<["weight", "bias", "running_mean", "running_var"]>]> {
   let summary = "batch normalization in training mode (aten::batch_norm, nn.BatchNorm*d)";
   let description = [{
@@ -185,7 +186,9 @@ def NN_BatchNormGradOp : NN_GradOp<"batch_norm_grad"> {
   }];
 }
 
-def NN_IncrementOp : NN_Op<"increment", [InferTypeOpAdaptor]> {
+def NN_IncrementOp : NN_Op<"increment", [
+    DeclareOpInterfaceMethods<StorageAliasOpInterface>,
+    InferTypeOpAdaptor]> {
   let summary = "adds a constant to an integer tensor (num_batches_tracked += 1)";
   let description = [{
     `result = input + amount` on an i64 tensor: BatchNorm's

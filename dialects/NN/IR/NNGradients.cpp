@@ -139,6 +139,11 @@ SmallVector<Value> SigmoidOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   return {b.create<SigmoidGradOp>(getLoc(), resultGrads[0], getResult())};
 }
 
+SmallVector<Value> ExpOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  // torch's exp backward: grad * result.
+  return {b.create<MulOp>(getLoc(), resultGrads[0], getResult())};
+}
+
 SmallVector<Value> ScaleOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   return {scaled(b, getLoc(), resultGrads[0], getFactor().convertToFloat())};
 }

@@ -28,4 +28,53 @@ def VJPOpInterface : OpInterface<"VJPOpInterface"> {
   ];
 }
 
+def ElementwiseUnaryOpInterface : OpInterface<"ElementwiseUnaryOpInterface"> {
+  let cppNamespace = "::dpc::nn";
+  let description = [{
+    An elementwise f32 function of one tensor (`nn.exp`, `nn.relu`, ...)
+    that the runtime computes with `dpcrt_unary_f32`. Its ODS record
+    (`NN_UnaryOp` in NNOps.td) names the aten operator it is imported from
+    and the runtime's kind, so the family needs no per-op code outside the
+    record and its VJP: the importer builds its table of these ops from the
+    registered records, and one lowering covers them all.
+  }];
+  let methods = [
+    StaticInterfaceMethod<
+      "The aten operator imported as this op, e.g. `aten::exp`.",
+      "::llvm::StringRef", "getAtenName", (ins), [{}],
+      [{ return ConcreteOp::kAtenName; }]>,
+    StaticInterfaceMethod<
+      "The `dpcrt_unary_kind` (runtime/include/dpc/unary_kinds.def) the "
+      "runtime computes this op with.",
+      "int32_t", "getUnaryKind", (ins), [{}],
+      [{ return ConcreteOp::kUnaryKind; }]>,
+  ];
+}
+
+def StorageAliasOpInterface : OpInterface<"StorageAliasOpInterface"> {
+  let cppNamespace = "::dpc::nn";
+  let description = [{
+    An op some of whose results live in another value's storage instead of
+    storage of their own: views (`nn.reshape`, `nn.micro_batch`,
+    `dp.scatter`, `dp.replicate` on the CPU) and updates computed in place
+    (optimizer updates, BatchNorm's running statistics, `nn.increment`,
+    `dp.wait`'s averaged gradients). Memory planning, the data-parallel
+    passes and the lowering ask this interface (through
+    `getStorageOwner` / `isStorageView`, compiler/TrainStep) instead of
+    keeping lists of such ops.
+  }];
+  let methods = [
+    InterfaceMethod<[{
+        The value whose storage result `resultNumber` uses, or a null value
+        when that result has storage of its own.
+      }],
+      "::mlir::Value", "getAliasedValue", (ins "unsigned":$resultNumber)>,
+    InterfaceMethod<[{
+        Whether the aliasing results only read the aliased storage (views)
+        rather than overwrite it (in-place updates).
+      }],
+      "bool", "isStorageView", (ins), [{}], [{ return false; }]>,
+  ];
+}
+
 #endif // DPC_NN_INTERFACES

@@ -167,9 +167,6 @@ LogicalResult MulOp::inferReturnTypes(MLIRContext *ctx,
     types.push_back(adaptor.GETTER().getType());                               \
     return success();                                                          \
   }
-DPC_SAME_TYPE_AS_INPUT(ReluOp, getInput)
-DPC_SAME_TYPE_AS_INPUT(TanhOp, getInput)
-DPC_SAME_TYPE_AS_INPUT(SigmoidOp, getInput)
 DPC_SAME_TYPE_AS_INPUT(ScaleOp, getInput)
 DPC_SAME_TYPE_AS_INPUT(CopyOp, getInput)
 #undef DPC_SAME_TYPE_AS_INPUT
@@ -342,6 +339,18 @@ LogicalResult SGDUpdateOp::verify() {
   if (getNesterov() && !hasMomentum)
     return emitOpError("nesterov needs a non-zero momentum");
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Storage aliases (StorageAliasOpInterface)
+//===----------------------------------------------------------------------===//
+
+Value ReshapeOp::getAliasedValue(unsigned) { return getInput(); }
+bool ReshapeOp::isStorageView() { return true; }
+
+// The updated parameter and momentum buffer overwrite the old ones.
+Value SGDUpdateOp::getAliasedValue(unsigned resultNumber) {
+  return resultNumber == 0 ? getParam() : getMomentumBuffer();
 }
 
 #define GET_OP_CLASSES

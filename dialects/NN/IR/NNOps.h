@@ -9,6 +9,7 @@
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "runtime/include/dpc/abi.h" // the runtime kinds on the op records
 
 #include "dialects/NN/IR/NNInterfaces.h.inc"
 

@@ -103,16 +103,37 @@ def NN_MulOp : NN_BinaryOp<"mul", "lhs * rhs"> {
   let arguments = (ins NN_F32Tensor:$lhs, NN_F32Tensor:$rhs);
 }
 
-class NN_UnaryOp<string mnemonic, string formula> : NN_DiffOp<mnemonic> {
-  let summary = "elementwise " # formula;
+// The elementwise unary family: one record per op names its formula, the
+// aten operator it imports and the runtime kind that computes it
+// (DPCRT_UNARY_*, runtime/include/dpc/unary_kinds.def). Result type, import
+// and lowering follow from the record (ElementwiseUnaryOpInterface); only
+// the VJP is written by hand (NNGradients.cpp).
+class NN_UnaryOp<string mnemonic, string formula, string atenName,
+                 string unaryKind>
+    : NN_DiffOp<mnemonic, [ElementwiseUnaryOpInterface]> {
+  let summary = "elementwise " # formula # " (" # atenName # ")";
   let arguments = (ins NN_F32Tensor:$input);
   let results = (outs NN_F32Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
+  let extraClassDeclaration = [{
+    static constexpr ::llvm::StringLiteral kAtenName = "}] # atenName # [{";
+    static constexpr int32_t kUnaryKind = }] # unaryKind # [{;
+  }];
+  let extraClassDefinition = [{
+    ::mlir::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *, ::std::optional<::mlir::Location>,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &types) {
+      types.push_back(adaptor.getInput().getType());
+      return ::mlir::success();
+    }
+  }];
 }
 
-def NN_ReluOp : NN_UnaryOp<"relu", "max(x, 0)">;
-def NN_TanhOp : NN_UnaryOp<"tanh", "tanh(x)">;
-def NN_SigmoidOp : NN_UnaryOp<"sigmoid", "1 / (1 + exp(-x))">;
+def NN_ReluOp : NN_UnaryOp<"relu", "max(x, 0)", "aten::relu", "DPCRT_UNARY_RELU">;
+def NN_TanhOp : NN_UnaryOp<"tanh", "tanh(x)", "aten::tanh", "DPCRT_UNARY_TANH">;
+def NN_SigmoidOp : NN_UnaryOp<"sigmoid", "1 / (1 + exp(-x))", "aten::sigmoid",
+                              "DPCRT_UNARY_SIGMOID">;
+def NN_ExpOp : NN_UnaryOp<"exp", "exp(x)", "aten::exp", "DPCRT_UNARY_EXP">;
 
 def NN_ScaleOp : NN_DiffOp<"scale"> {
   let summary = "multiplication by a compile-time constant";
@@ -227,7 +248,9 @@ def NN_SumToOp : NN_Op<"sum_to"> {
 
 def NN_AnyTensor : StaticShapeTensorOf<[F32, I64]>;
 
-def NN_ReshapeOp : NN_Op<"reshape", [DeclareOpInterfaceMethods<VJPOpInterface>]> {
+def NN_ReshapeOp : NN_Op<"reshape", [
+    DeclareOpInterfaceMethods<StorageAliasOpInterface, ["isStorageView"]>,
+    DeclareOpInterfaceMethods<VJPOpInterface>]> {
   let summary = "the same elements in another shape (view, reshape, flatten)";
   let description = [{
     Reinterprets the row-major elements of `input` with the result's shape;
@@ -269,7 +292,9 @@ def NN_CopyOp : NN_Op<"copy", [InferTypeOpAdaptor]> {
 // Optimizer updates
 //===----------------------------------------------------------------------===//
 
-def NN_SGDUpdateOp : NN_Op<"sgd_update", [InferTypeOpAdaptor]> {
+def NN_SGDUpdateOp : NN_Op<"sgd_update", [
+    DeclareOpInterfaceMethods<StorageAliasOpInterface>,
+    InferTypeOpAdaptor]> {
   let summary = "one torch.optim.SGD step for one parameter";
   let description = [{
     ```

@@ -85,3 +85,17 @@ LogicalResult MicroBatchOp::inferReturnTypes(MLIRContext *,
   types.push_back(type.clone(shape));
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Storage aliases (StorageAliasOpInterface)
+//===----------------------------------------------------------------------===//
+
+// The updated parameter and moments overwrite the old ones.
+Value AdamUpdateOp::getAliasedValue(unsigned resultNumber) {
+  Value owners[] = {getParam(), getExpAvg(), getExpAvgSq()};
+  return owners[resultNumber];
+}
+
+// Micro-batch k is rows [k*n, (k+1)*n) of the input, read in place.
+Value MicroBatchOp::getAliasedValue(unsigned) { return getInput(); }
+bool MicroBatchOp::isStorageView() { return true; }

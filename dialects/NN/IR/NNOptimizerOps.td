@@ -10,7 +10,9 @@
 #ifndef DPC_NN_OPTIMIZER_OPS
 #define DPC_NN_OPTIMIZER_OPS
 
-def NN_AdamUpdateOp : NN_Op<"adam_update", [InferTypeOpAdaptor,
+def NN_AdamUpdateOp : NN_Op<"adam_update", [
+    DeclareOpInterfaceMethods<StorageAliasOpInterface>,
+    InferTypeOpAdaptor,
     AllTypesMatch<["param", "grad", "exp_avg", "exp_avg_sq"]>]> {
   let summary = "one torch.optim.Adam or AdamW step for one parameter";
   let description = [{
@@ -50,7 +52,9 @@ def NN_AdamUpdateOp : NN_Op<"adam_update", [InferTypeOpAdaptor,
   let hasVerifier = 1;
 }
 
-def NN_MicroBatchOp : NN_Op<"micro_batch", [InferTypeOpAdaptor]> {
+def NN_MicroBatchOp : NN_Op<"micro_batch", [
+    DeclareOpInterfaceMethods<StorageAliasOpInterface, ["isStorageView"]>,
+    InferTypeOpAdaptor]> {
   let summary = "micro-batch `index` of `count` along dimension 0 (a view)";
   let description = [{
     Splits a tensor whose leading dimension holds `count` micro-batches back

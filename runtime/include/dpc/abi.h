@@ -88,11 +88,11 @@ static inline uint64_t dpc_checksum(const void *data, uint64_t size) {
 
 // The values some kernel parameters take.
 
+// The functions of dpcrt_unary_f32, listed in unary_kinds.def.
 enum dpcrt_unary_kind {
-  DPCRT_UNARY_RELU = 0,
-  DPCRT_UNARY_TANH = 1,
-  DPCRT_UNARY_SIGMOID = 2,
-  DPCRT_UNARY_NEG = 3,
+#define DPC_UNARY_KIND(NAME, VALUE) DPCRT_UNARY_##NAME = VALUE,
+#include "unary_kinds.def"
+  DPCRT_UNARY_KIND_END // one past the largest kind
 };
 
 enum dpcrt_binary_kind {

@@ -104,14 +104,10 @@ void transpose2d_f32(dpcrt_context *, float *out, const float *in,
 void unary_f32(dpcrt_context *ctx, int32_t kind, float *out,
                const float *in, int64_t n) {
   switch (kind) {
-  case DPCRT_UNARY_RELU:
-    return unaryLoop<DPCRT_UNARY_RELU>(out, in, n);
-  case DPCRT_UNARY_TANH:
-    return unaryLoop<DPCRT_UNARY_TANH>(out, in, n);
-  case DPCRT_UNARY_SIGMOID:
-    return unaryLoop<DPCRT_UNARY_SIGMOID>(out, in, n);
-  case DPCRT_UNARY_NEG:
-    return unaryLoop<DPCRT_UNARY_NEG>(out, in, n);
+#define DPC_UNARY_KIND(NAME, VALUE)                                            \
+  case DPCRT_UNARY_##NAME:                                                     \
+    return unaryLoop<DPCRT_UNARY_##NAME>(out, in, n);
+#include "dpc/unary_kinds.def"
   }
   recordError(ctx, "unary: unknown kind " + std::to_string(kind));
 }
@@ -119,14 +115,10 @@ void unary_f32(dpcrt_context *ctx, int32_t kind, float *out,
 void unary_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
                     const float *dy, const float *saved, int64_t n) {
   switch (kind) {
-  case DPCRT_UNARY_RELU:
-    return unaryGradLoop<DPCRT_UNARY_RELU>(dx, dy, saved, n);
-  case DPCRT_UNARY_TANH:
-    return unaryGradLoop<DPCRT_UNARY_TANH>(dx, dy, saved, n);
-  case DPCRT_UNARY_SIGMOID:
-    return unaryGradLoop<DPCRT_UNARY_SIGMOID>(dx, dy, saved, n);
-  case DPCRT_UNARY_NEG:
-    return unaryGradLoop<DPCRT_UNARY_NEG>(dx, dy, saved, n);
+#define DPC_UNARY_KIND(NAME, VALUE)                                            \
+  case DPCRT_UNARY_##NAME:                                                     \
+    return unaryGradLoop<DPCRT_UNARY_##NAME>(dx, dy, saved, n);
+#include "dpc/unary_kinds.def"
   }
   recordError(ctx, "unary_grad: unknown kind " + std::to_string(kind));
 }

@@ -456,7 +456,7 @@ void transpose2d_f32(dpcrt_context *ctx, float *out, const float *in,
 
 void unary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
                int64_t n) {
-  if (kind < DPCRT_UNARY_RELU || kind > DPCRT_UNARY_NEG) {
+  if (!isUnaryKind(kind)) {
     recordError(ctx, "unary: unknown kind " + std::to_string(kind));
     return;
   }
@@ -465,7 +465,7 @@ void unary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
 
 void unary_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
                     const float *dy, const float *saved, int64_t n) {
-  if (kind < DPCRT_UNARY_RELU || kind > DPCRT_UNARY_NEG) {
+  if (!isUnaryKind(kind)) {
     recordError(ctx, "unary_grad: unknown kind " + std::to_string(kind));
     return;
   }

@@ -52,4 +52,18 @@ class Regressor(nn.Module):
         return self.fc2(torch.relu(self.fc1(x)))
 
 
-MODELS = {"mlp": MLP, "tied": TiedMLP, "regressor": Regressor}
+class ExpMLP(nn.Module):
+    """torch.exp between two layers (bounded by a tanh before it, so that
+    exp stays within [1/e, e])."""
+
+    def __init__(self, features=32, hidden=64, classes=10):
+        super().__init__()
+        self.fc1 = nn.Linear(features, hidden)
+        self.head = nn.Linear(hidden, classes)
+
+    def forward(self, x):
+        h = torch.exp(torch.tanh(self.fc1(x)))
+        return self.head(h)
+
+
+MODELS = {"mlp": MLP, "tied": TiedMLP, "regressor": Regressor, "exp": ExpMLP}

@@ -3,14 +3,14 @@ import torch
 import torch.nn as nn
 
 
-class UsesExp(nn.Module):
+class UsesErfinv(nn.Module):
     def __init__(self):
         super().__init__()
         self.fc = nn.Linear(4, 3)
 
     def forward(self, x):
         h = self.fc(x)
-        return torch.exp(h)
+        return torch.erfinv(h)
 
 
 class InPlace(nn.Module):
@@ -76,6 +76,6 @@ class IgnoresParameters(nn.Module):
         return x * 2.0
 
 
-MODELS = {"exp": UsesExp, "inplace": InPlace, "two-outputs": TwoOutputs,
+MODELS = {"erfinv": UsesErfinv, "inplace": InPlace, "two-outputs": TwoOutputs,
           "f64": Float64Weights, "good": Good, "no-parameters": NoParameters,
           "frozen": Frozen, "ignores-parameters": IgnoresParameters}
