@@ -4,6 +4,7 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build g++ pkg-config
+  clang-format-19                                           # the format check of scripts/test.sh (scripts/check-format.sh)
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools   # MLIR/LLVM 19, mlir-tblgen, lit, FileCheck
   libtorch-dev                                              # LibTorch 1.13 for the TorchScript importer
   python3-torch python3-numpy                               # test models and reference numbers (Debian's python3)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set-up, build, and every test: lit (dialects, passes, importer, end-to-end
-# runs against PyTorch, error handling) and the runtime's unit tests.
+# Set-up, build, and every test: the format check (clang-format), lit
+# (dialects, passes, importer, end-to-end runs against PyTorch, error
+# handling) and the runtime's unit tests.
 # Ends with one summary line "tests: N passed, M failed"; exit 1 on any
 # failure.
 set -uo pipefail
@@ -10,6 +11,10 @@ bash scripts/build.sh || exit 1
 build_dir=${DPC_BUILD_DIR:-build}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+
+echo "== format (scripts/check-format.sh)"
+bash scripts/check-format.sh
+format_status=$?
 
 echo "== lit"
 /usr/bin/python3 /usr/lib/llvm-19/build/utils/lit/lit.py -v "$build_dir/test" | tee -a "$log"
@@ -26,6 +31,12 @@ read -r passed failed < <(awk '
   /^\[  PASSED  \] [0-9]+ test/ { p += $4 }
   /^\[  FAILED  \] [0-9]+ test/ { q += $4 }
   END { print p + 0, q + 0 }' "$log")
+# The format check counts as one test.
+if [ "$format_status" -eq 0 ]; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
 if [ "$lit_status" -ne 0 ] || [ "$unit_status" -ne 0 ]; then
   [ "$failed" -eq 0 ] && failed=1
 fi

@@ -73,7 +73,8 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
       }
       if (k == kind::kParameter)
         entry["unused"] = func.getArgAttr(i, kUnusedAttr) != nullptr;
-      (k == kind::kParameter ? parameters : buffers).push_back(std::move(entry));
+      (k == kind::kParameter ? parameters : buffers)
+          .push_back(std::move(entry));
     } else if (k == kind::kOptimizerState) {
       auto parameter = func.getArgAttrOfType<StringAttr>(i, kParameterAttr);
       entry["parameter"] = parameter ? parameter.getValue() : "";
@@ -128,8 +129,8 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
       {"schedule", buildScheduleJson(func)},
       {"optimizer_state", std::move(state)},
       {"buckets", std::move(buckets)},
-      {"arena", json::Object{{"bytes", arenaBytes.getInt()},
-                             {"slot", slots.arena()}}},
+      {"arena",
+       json::Object{{"bytes", arenaBytes.getInt()}, {"slot", slots.arena()}}},
       {"num_slots", slots.count()},
   };
   if (config.mode == "dp") {

@@ -3,7 +3,8 @@
 // The manifest tells the runtime everything it must allocate and check for
 // a compiled training step: inputs, label, parameters, buffers, optimizer
 // state, buckets, arena size and the slot of each. Its schema is documented
-// in docs/ARCHITECTURE.md; the runtime parses it in runtime/lib/io/manifest.cpp.
+// in docs/ARCHITECTURE.md; the runtime parses it in
+// runtime/lib/io/manifest.cpp.
 //
 //===----------------------------------------------------------------------===//
 

@@ -99,8 +99,8 @@ void dpc::printSchedule(func::FuncOp func, llvm::raw_ostream &os) {
     if (auto start = dyn_cast<dp::AllReduceStartOp>(op)) {
       compute += " bucket " + std::to_string(start.getBucket());
       comm = "all-reduce bucket " + std::to_string(start.getBucket()) + " (" +
-             std::to_string(getBucketBytes(start)) + " B: " +
-             bucketParameters(func, start) + ")";
+             std::to_string(getBucketBytes(start)) +
+             " B: " + bucketParameters(func, start) + ")";
     } else if (auto wait = dyn_cast<dp::WaitOp>(op)) {
       compute += " bucket " + std::to_string(wait.getStartOp().getBucket());
       comm = "  <- compute waits for bucket " +

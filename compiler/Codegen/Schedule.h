@@ -1,4 +1,5 @@
-//===- Schedule.h - The compiled order of compute and communication -*- C++ -*-===//
+//===- Schedule.h - The compiled order of compute and communication -*- C++
+//-*-===//
 //
 // The planned @train_step is a straight-line schedule for two streams: the
 // compute stream runs the ops in order; each dp.all_reduce_start hands a

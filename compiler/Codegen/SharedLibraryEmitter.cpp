@@ -40,12 +40,13 @@ dpc::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &llvmContext,
 
   auto *manifest = llvm::ConstantDataArray::getString(llvmContext, manifestJson,
                                                       /*AddNull=*/true);
-  new llvm::GlobalVariable(*llvmModule, manifest->getType(), /*isConstant=*/true,
-                           llvm::GlobalValue::ExternalLinkage, manifest,
-                           DPC_MODEL_MANIFEST_SYMBOL);
+  new llvm::GlobalVariable(
+      *llvmModule, manifest->getType(), /*isConstant=*/true,
+      llvm::GlobalValue::ExternalLinkage, manifest, DPC_MODEL_MANIFEST_SYMBOL);
 
   // The runtime compares it with the manifest it finds at load.
-  uint64_t manifestHash = dpc_checksum(manifestJson.data(), manifestJson.size());
+  uint64_t manifestHash =
+      dpc_checksum(manifestJson.data(), manifestJson.size());
   new llvm::GlobalVariable(
       *llvmModule, llvm::Type::getInt64Ty(llvmContext), /*isConstant=*/true,
       llvm::GlobalValue::ExternalLinkage,
@@ -109,10 +110,9 @@ static llvm::Error checkReplaceable(llvm::StringRef outputPath) {
     return llvm::Error::success(); // does not exist (yet)
   if (status.type() == llvm::sys::fs::file_type::regular_file)
     return llvm::Error::success();
-  return llvm::createStringError(
-      "refusing to write '" + outputPath.str() + "': it is " +
-      describeFileType(status.type()) +
-      ", which would be replaced by a regular file");
+  return llvm::createStringError("refusing to write '" + outputPath.str() +
+                                 "': it is " + describeFileType(status.type()) +
+                                 ", which would be replaced by a regular file");
 }
 
 llvm::Error dpc::checkOutputFile(llvm::StringRef outputPath,
@@ -128,8 +128,8 @@ llvm::Error dpc::checkOutputFile(llvm::StringRef outputPath,
   // Whether the directory takes a new file (permissions alone do not say:
   // root ignores them, a read-only file system does not).
   llvm::SmallString<128> probe;
-  if (std::error_code ec = llvm::sys::fs::createUniqueFile(
-          outputPath + ".tmp-%%%%%%", probe))
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueFile(outputPath + ".tmp-%%%%%%", probe))
     return llvm::createStringError("cannot write '" + outputPath.str() +
                                    "': " + ec.message());
   llvm::sys::fs::remove(probe);
@@ -170,9 +170,11 @@ llvm::Error dpc::emitSharedLibrary(llvm::Module &llvmModule,
   llvm::InitializeNativeTargetAsmPrinter();
   std::string triple = llvm::sys::getDefaultTargetTriple();
   std::string error;
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target)
-    return llvm::createStringError("no code generator for " + triple + ": " + error);
+    return llvm::createStringError("no code generator for " + triple + ": " +
+                                   error);
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
       triple, "generic", "", llvm::TargetOptions(), llvm::Reloc::PIC_));
   llvmModule.setDataLayout(machine->createDataLayout());
@@ -205,8 +207,8 @@ llvm::Error dpc::emitSharedLibrary(llvm::Module &llvmModule,
                                    "to link the shared library");
   TempFile library;
   llvm::SmallString<128> model(outputPath);
-  if (std::error_code ec = llvm::sys::fs::createUniqueFile(
-          model + ".tmp-%%%%%%", library.path))
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueFile(model + ".tmp-%%%%%%", library.path))
     return llvm::createStringError("cannot write '" + outputPath.str() +
                                    "': " + ec.message());
   library.track();

@@ -1,4 +1,5 @@
-//===- SharedLibraryEmitter.h - model.so from the lowered module -*- C++ -*-===//
+//===- SharedLibraryEmitter.h - model.so from the lowered module -*- C++
+//-*-===//
 //
 // The last step of `dpc`: the training step, already lowered to the LLVM
 // dialect, becomes LLVM IR; the manifest and the initial weights are added
@@ -28,9 +29,10 @@ namespace dpc {
 
 /// Translates `module` (LLVM dialect) to LLVM IR and adds the manifest and
 /// weight globals. Returns null after emitting a diagnostic.
-std::unique_ptr<llvm::Module>
-translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
-                  llvm::StringRef manifestJson, llvm::StringRef weights);
+std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
+                                                llvm::LLVMContext &llvmContext,
+                                                llvm::StringRef manifestJson,
+                                                llvm::StringRef weights);
 
 /// Checks, before any work, that `outputPath` may be written: it is new or
 /// a regular file (renaming over a device node, FIFO, directory or symbolic

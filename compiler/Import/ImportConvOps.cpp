@@ -1,4 +1,5 @@
-//===- ImportConvOps.cpp - aten ops for convolution, normalization and pooling (CNNs) ---===//
+//===- ImportConvOps.cpp - aten ops for convolution, normalization and pooling
+//(CNNs) ---===//
 //
 // conv2d (scripted aten::conv2d, traced aten::_convolution), training-mode
 // batch_norm with its running statistics, BatchNorm's
@@ -28,9 +29,8 @@ FailureOr<SmallVector<int64_t>> pairArg(Importer &im, jit::Node *node,
   if (list->size() == 1)
     list->push_back(list->front());
   if (list->size() != 2)
-    return im.error(node) << "'" << node->kind().toQualString() << "': "
-                          << what << " must have 1 or 2 values, got "
-                          << list->size(),
+    return im.error(node) << "'" << node->kind().toQualString() << "': " << what
+                          << " must have 1 or 2 values, got " << list->size(),
            failure();
   return list;
 }
@@ -92,8 +92,8 @@ LogicalResult importConv(Importer &im, jit::Node *node, size_t strideIndex,
       if ((*stride)[0] != 1 || (*stride)[1] != 1)
         return im.error(node) << "conv2d: padding='same' needs stride 1";
     } else {
-      return im.error(node) << "conv2d: unknown padding '"
-                            << mode->toStringRef() << "'";
+      return im.error(node)
+             << "conv2d: unknown padding '" << mode->toStringRef() << "'";
     }
   } else {
     auto pad = pairArg(im, node, paddingIndex, "padding");
@@ -102,14 +102,14 @@ LogicalResult importConv(Importer &im, jit::Node *node, size_t strideIndex,
     padding = *pad;
   }
   OpBuilder &b = im.getBuilder();
-  return im.bind(node,
-                 im.create<nn::Conv2dOp>(
-                     im.locOf(node), operands,
-                     {pairAttr(im, "stride", *stride),
-                      pairAttr(im, "padding", padding),
-                      pairAttr(im, "dilation", *dilation),
-                      b.getNamedAttr("groups", b.getI64IntegerAttr(
-                                                   static_cast<int64_t>(*groups)))}));
+  return im.bind(
+      node,
+      im.create<nn::Conv2dOp>(
+          im.locOf(node), operands,
+          {pairAttr(im, "stride", *stride), pairAttr(im, "padding", padding),
+           pairAttr(im, "dilation", *dilation),
+           b.getNamedAttr(
+               "groups", b.getI64IntegerAttr(static_cast<int64_t>(*groups)))}));
 }
 
 // conv2d(input, weight, bias, stride, padding, dilation, groups)
@@ -139,9 +139,9 @@ LogicalResult importConvolution(Importer &im, jit::Node *node) {
 /// A per-channel [C] constant.
 Value fill(Importer &im, Location loc, int64_t channels, float value) {
   OpBuilder &b = im.getBuilder();
-  return b.create<nn::FillOp>(
-      loc, RankedTensorType::get({channels}, b.getF32Type()),
-      b.getF32FloatAttr(value));
+  return b.create<nn::FillOp>(loc,
+                              RankedTensorType::get({channels}, b.getF32Type()),
+                              b.getF32FloatAttr(value));
 }
 
 // batch_norm(input, weight, bias, running_mean, running_var, training,
@@ -188,9 +188,9 @@ LogicalResult importBatchNorm(Importer &im, jit::Node *node) {
     operands.push_back(*t);
     buffers.push_back(im.bufferName(v));
     if (i >= 3 && !buffers.back())
-      return im.error(node) << "batch_norm: the running "
-                            << (i == 3 ? "mean" : "variance")
-                            << " must be a buffer of the model",
+      return im.error(node)
+                 << "batch_norm: the running " << (i == 3 ? "mean" : "variance")
+                 << " must be a buffer of the model",
              failure();
   }
   OpBuilder &b = im.getBuilder();
@@ -309,9 +309,9 @@ LogicalResult importAvgPool2d(Importer &im, jit::Node *node) {
     auto divisor = im.scalarArg(node, 6);
     if (failed(divisor))
       return failure();
-    attrs.push_back(b.getNamedAttr(
-        "divisor_override",
-        b.getI64IntegerAttr(static_cast<int64_t>(*divisor))));
+    attrs.push_back(
+        b.getNamedAttr("divisor_override",
+                       b.getI64IntegerAttr(static_cast<int64_t>(*divisor))));
   }
   return im.bind(node, im.create<nn::AvgPool2dOp>(im.locOf(node), {*x}, attrs));
 }
@@ -324,9 +324,9 @@ LogicalResult importAdaptiveAvgPool2d(Importer &im, jit::Node *node) {
   auto size = pairArg(im, node, 1, "output_size");
   if (failed(size))
     return failure();
-  return im.bind(node, im.create<nn::AdaptiveAvgPool2dOp>(
-                           im.locOf(node), {*x},
-                           {pairAttr(im, "output_size", *size)}));
+  return im.bind(
+      node, im.create<nn::AdaptiveAvgPool2dOp>(
+                im.locOf(node), {*x}, {pairAttr(im, "output_size", *size)}));
 }
 
 } // namespace

@@ -37,7 +37,8 @@ LogicalResult importLinear(Importer &im, jit::Node *node) {
 
 // addmm(self, mat1, mat2, beta, alpha) = beta * self + alpha * mat1 @ mat2
 LogicalResult importAddmm(Importer &im, jit::Node *node) {
-  auto self = im.tensorArg(node, 0), a = im.tensorArg(node, 1), b = im.tensorArg(node, 2);
+  auto self = im.tensorArg(node, 0), a = im.tensorArg(node, 1),
+       b = im.tensorArg(node, 2);
   auto beta = im.scalarArg(node, 3), alpha = im.scalarArg(node, 4);
   if (failed(self) || failed(a) || failed(b) || failed(beta) || failed(alpha))
     return failure();
@@ -136,9 +137,9 @@ LogicalResult importNeg(Importer &im, jit::Node *node) {
   auto x = im.tensorArg(node, 0);
   if (failed(x))
     return failure();
-  return im.bind(node, im.create<nn::ScaleOp>(
-                           im.locOf(node), {*x},
-                           {factorAttr(im.getBuilder(), -1.0)}));
+  return im.bind(node,
+                 im.create<nn::ScaleOp>(im.locOf(node), {*x},
+                                        {factorAttr(im.getBuilder(), -1.0)}));
 }
 
 /// Imports aten's `name(Tensor self) -> Tensor` as the elementwise unary op
@@ -147,9 +148,9 @@ NodeImporter importElementwiseUnary(OperationName opName,
                                     llvm::StringRef atenName) {
   return [opName, atenName](Importer &im, jit::Node *node) -> LogicalResult {
     if (node->inputs().size() != 1)
-      return im.error(node) << atenName << " with " << node->inputs().size()
-                            << " operands is not supported (only "
-                            << atenName << "(Tensor))";
+      return im.error(node)
+             << atenName << " with " << node->inputs().size()
+             << " operands is not supported (only " << atenName << "(Tensor))";
     auto x = im.tensorArg(node, 0);
     if (failed(x))
       return failure();
@@ -172,7 +173,8 @@ LogicalResult reshapeTo(Importer &im, jit::Node *node, Value x,
     count *= d;
   if (count != type.getNumElements())
     return im.error(node) << "cannot reshape " << type << " to "
-                          << RankedTensorType::get(shape, type.getElementType());
+                          << RankedTensorType::get(shape,
+                                                   type.getElementType());
   auto result = im.getBuilder().create<nn::ReshapeOp>(
       im.locOf(node), RankedTensorType::get(shape, type.getElementType()), x);
   return im.bind(node, result.getResult());
@@ -191,8 +193,8 @@ LogicalResult importView(Importer &im, jit::Node *node) {
     if (d == -1 && inferred < 0) {
       inferred = i;
     } else if (d <= 0) {
-      return im.error(node) << "'" << node->kind().toQualString()
-                            << "': invalid size " << d;
+      return im.error(node)
+             << "'" << node->kind().toQualString() << "': invalid size " << d;
     } else {
       known *= d;
     }
@@ -219,9 +221,8 @@ LogicalResult importFlatten(Importer &im, jit::Node *node) {
   s = s < 0 ? s + rank : s;
   e = e < 0 ? e + rank : e;
   if (s < 0 || e >= rank || s > e)
-    return im.error(node) << "'aten::flatten': dims " << *start << ".."
-                          << *end << " do not fit a " << in.size()
-                          << "-d tensor";
+    return im.error(node) << "'aten::flatten': dims " << *start << ".." << *end
+                          << " do not fit a " << in.size() << "-d tensor";
   if (in.empty())
     return reshapeTo(im, node, *x, {1});
   SmallVector<int64_t> shape(in.begin(), in.begin() + s);
@@ -266,8 +267,8 @@ LogicalResult importCrossEntropyLoss(Importer &im, jit::Node *node) {
   if (!cast<RankedTensorType>(labels->getType()).getElementType().isInteger(64))
     return im.error(node) << "F.cross_entropy needs i64 class indices as its "
                              "target (give it as --input NAME:i64[N])";
-  return im.bind(node,
-                 im.create<nn::CrossEntropyOp>(im.locOf(node), {*logits, *labels}));
+  return im.bind(
+      node, im.create<nn::CrossEntropyOp>(im.locOf(node), {*logits, *labels}));
 }
 
 // x.contiguous() is the identity on value-semantics tensors.

@@ -30,7 +30,8 @@ namespace jit = torch::jit;
 class Importer;
 
 /// Translates one node; emits a diagnostic and returns failure on error.
-using NodeImporter = std::function<mlir::LogicalResult(Importer &, jit::Node *)>;
+using NodeImporter =
+    std::function<mlir::LogicalResult(Importer &, jit::Node *)>;
 using NodeImporterTable = std::unordered_map<c10::Symbol, NodeImporter>;
 
 /// Each op group adds its handlers.

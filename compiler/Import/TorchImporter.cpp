@@ -121,8 +121,8 @@ void functionalizeInPlaceOps(std::shared_ptr<jit::Graph> &graph) {
         if (other == self || !aliasDb.mayAlias(self, other))
           continue;
         jit::Node *user = other->node();
-        bool inPlaceResult = functionalForm(user) &&
-                             aliasDb.mayAlias(user->input(0), self);
+        bool inPlaceResult =
+            functionalForm(user) && aliasDb.mayAlias(user->input(0), self);
         aliased |= !inPlaceResult;
       }
       if (!aliased)
@@ -141,8 +141,7 @@ void functionalizeInPlaceOps(std::shared_ptr<jit::Graph> &graph) {
     node->output()->replaceAllUsesWith(result);
     std::vector<jit::Use> uses = self->uses();
     for (const jit::Use &use : uses)
-      if (use.user != node && use.user != functional &&
-          use.user->isAfter(node))
+      if (use.user != node && use.user != functional && use.user->isAfter(node))
         use.user->replaceInput(use.offset, result);
     node->destroy();
   }
@@ -216,8 +215,7 @@ LogicalResult Importer::collectTensors(jit::Module &module) {
   return success();
 }
 
-FailureOr<ImportedModel>
-Importer::run(const std::vector<TensorSpec> &inputs) {
+FailureOr<ImportedModel> Importer::run(const std::vector<TensorSpec> &inputs) {
   {
     std::ifstream file(path, std::ios::binary | std::ios::ate);
     if (!file)
@@ -277,10 +275,10 @@ Importer::run(const std::vector<TensorSpec> &inputs) {
     SmallVector<Type> argTypes;
     SmallVector<DictionaryAttr> argAttrs;
     for (const TensorSpec &input : inputs) {
-      Type elementType = input.dtype == DType::I64
-                             ? Type(builder.getI64Type())
-                         : input.dtype == DType::F64 ? Type(builder.getF64Type())
-                                                     : Type(builder.getF32Type());
+      Type elementType = input.dtype == DType::I64 ? Type(builder.getI64Type())
+                         : input.dtype == DType::F64
+                             ? Type(builder.getF64Type())
+                             : Type(builder.getF32Type());
       argTypes.push_back(RankedTensorType::get(input.shape, elementType));
       argAttrs.push_back(makeSlotAttrs(&context, kind::kInput, input.name));
     }
@@ -303,8 +301,7 @@ Importer::run(const std::vector<TensorSpec> &inputs) {
     for (size_t i = 0; i < numInputs; ++i)
       values[graph->inputs()[i + 1]] = entry->getArgument(i);
     for (size_t i = 0; i < result.tensors.size(); ++i)
-      namedTensors[result.tensors[i].name] =
-          entry->getArgument(numInputs + i);
+      namedTensors[result.tensors[i].name] = entry->getArgument(numInputs + i);
     for (const auto &[alias, name] : tiedTensors)
       namedTensors[alias] = namedTensors[name];
     attributes[graph->inputs()[0]] = module._ivalue();
@@ -333,8 +330,8 @@ Importer::run(const std::vector<TensorSpec> &inputs) {
         resultAttrs.push_back(makeSlotAttrs(&context, kind::kBuffer, t.name));
       }
     builder.create<func::ReturnOp>(fileLoc, results);
-    func.setFunctionType(builder.getFunctionType(
-        argTypes, ValueRange(results).getTypes()));
+    func.setFunctionType(
+        builder.getFunctionType(argTypes, ValueRange(results).getTypes()));
     func.setAllResultAttrs(resultAttrs);
   } catch (const c10::Error &e) {
     return emitError(fileLoc) << "while importing '" << path
@@ -344,7 +341,8 @@ Importer::run(const std::vector<TensorSpec> &inputs) {
   return std::move(result);
 }
 
-LogicalResult Importer::bind(jit::Node *node, FailureOr<Value> v, size_t index) {
+LogicalResult Importer::bind(jit::Node *node, FailureOr<Value> v,
+                             size_t index) {
   if (failed(v))
     return failure();
   values[node->output(index)] = *v;
@@ -372,7 +370,9 @@ FailureOr<double> Importer::scalar(jit::Node *node, jit::Value *v) {
                        << "': expected a constant number for argument '"
                        << v->debugName() << "'",
            failure();
-  return c->isDouble() ? c->toDouble() : static_cast<double>(c->isInt() ? c->toInt() : c->toBool());
+  return c->isDouble()
+             ? c->toDouble()
+             : static_cast<double>(c->isInt() ? c->toInt() : c->toBool());
 }
 
 FailureOr<SmallVector<int64_t>> Importer::intList(jit::Node *node,
@@ -435,14 +435,14 @@ FailureOr<Value> Importer::tensor(jit::Node *node, jit::Value *v) {
     return value;
   // A tensor computed at compile time (see evaluate).
   if (std::optional<c10::IValue> c = constant(v); c && c->isTensor()) {
-    FailureOr<Value> materialized = materializeConstant(*this, node,
-                                                        c->toTensor());
+    FailureOr<Value> materialized =
+        materializeConstant(*this, node, c->toTensor());
     if (succeeded(materialized))
       values[v] = *materialized;
     return materialized;
   }
-  return error(node) << "'" << node->kind().toQualString()
-                     << "': operand '" << v->debugName()
+  return error(node) << "'" << node->kind().toQualString() << "': operand '"
+                     << v->debugName()
                      << "' is not a tensor dpc supports here ("
                      << v->type()->str() << ")",
          failure();
@@ -469,9 +469,8 @@ LogicalResult Importer::importNode(jit::Node *node) {
         return error(node) << "tensor attribute '" << full
                            << "' is neither a parameter nor a buffer",
                failure();
-      auto spec = llvm::find_if(result.tensors, [&](const ModelTensor &t) {
-        return t.name == full;
-      });
+      auto spec = llvm::find_if(
+          result.tensors, [&](const ModelTensor &t) { return t.name == full; });
       if (spec != result.tensors.end() && !spec->isParameter)
         bufferAliases[node->output()] = full; // read its current value
       else
@@ -552,9 +551,11 @@ LogicalResult Importer::importNode(jit::Node *node) {
 
   // x.size() and x.size(d) of statically shaped tensors are constants.
   if (kind == c10::aten::size && isTensor(node->input(0))) {
-    auto shape = cast<RankedTensorType>(values[node->input(0)].getType()).getShape();
+    auto shape =
+        cast<RankedTensorType>(values[node->input(0)].getType()).getShape();
     if (node->inputs().size() == 1) {
-      bindConstant(node, c10::IValue(std::vector<int64_t>(shape.begin(), shape.end())));
+      bindConstant(
+          node, c10::IValue(std::vector<int64_t>(shape.begin(), shape.end())));
       return success();
     }
     auto dim = scalar(node, node->input(1));
@@ -684,8 +685,7 @@ LogicalResult Importer::importIf(jit::Node *node) {
   if (!condition || !condition->isBool())
     return error(node) << "control flow on a value known only at run time "
                           "('prim::If' on '"
-                       << node->input(0)->debugName()
-                       << "') is not supported",
+                       << node->input(0)->debugName() << "') is not supported",
            failure();
   jit::Block *taken = node->blocks()[condition->toBool() ? 0 : 1];
   if (failed(importBlock(taken)))
@@ -863,17 +863,16 @@ dpc::importTorchScript(MLIRContext &context, const std::string &path,
            failure();
   // A FIFO would block the reader forever, a device never end.
   if (!S_ISREG(status.st_mode))
-    return emitError(fileLoc) << "model file '" << path
-                              << "' is not a regular file",
+    return emitError(fileLoc)
+               << "model file '" << path << "' is not a regular file",
            failure();
   // --mode dp imports the same file again: probing it once is enough.
   static std::set<std::string> probed;
   if (status.st_size > 0 && probed.insert(path).second)
     if (std::optional<std::string> signal = crashesLibTorch(path))
-      return emitError(fileLoc)
-                 << "cannot load TorchScript module '" << path
-                 << "': LibTorch crashed reading it (" << *signal
-                 << "); the file is corrupted",
+      return emitError(fileLoc) << "cannot load TorchScript module '" << path
+                                << "': LibTorch crashed reading it (" << *signal
+                                << "); the file is corrupted",
              failure();
   Importer importer(context, path);
   return importer.run(inputs);

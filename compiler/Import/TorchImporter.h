@@ -38,9 +38,9 @@ struct ImportedModel {
 /// values are returned after the output, in argument order, with
 /// `dpc.kind = "buffer"` and `dpc.name`. On failure emits one diagnostic (at
 /// the model's source line where there is one) and returns failure.
-mlir::FailureOr<ImportedModel> importTorchScript(mlir::MLIRContext &context,
-                                                 const std::string &path,
-                                                 const std::vector<TensorSpec> &inputs);
+mlir::FailureOr<ImportedModel>
+importTorchScript(mlir::MLIRContext &context, const std::string &path,
+                  const std::vector<TensorSpec> &inputs);
 
 /// --mode dp: the sizes of torch.chunk's chunks that the batch (dimension 0
 /// of every input) is scattered in over `devices` devices, one replica

@@ -18,8 +18,8 @@ using namespace dpc;
 namespace {
 
 constexpr llvm::StringLiteral kStageNames[] = {
-    "import", "train-step", "autodiff", "ddp",
-    "optimizer", "buckets", "memory", "llvm"};
+    "import",    "train-step", "autodiff", "ddp",
+    "optimizer", "buckets",    "memory",   "llvm"};
 
 /// torch.optim's defaults where they differ between the optimizers.
 constexpr double kSGDLearningRate = 0.01;

@@ -75,16 +75,15 @@ struct TrainingPipelineOptions
                      "Empty: the label's type is derived from the loss")};
 
   // The optimizer (torch.optim's update rules and defaults).
-  Option<std::string> optimizer{
-      *this, "optimizer", llvm::cl::desc("sgd, adam or adamw"),
-      llvm::cl::init("sgd")};
+  Option<std::string> optimizer{*this, "optimizer",
+                                llvm::cl::desc("sgd, adam or adamw"),
+                                llvm::cl::init("sgd")};
   Option<double> lr{*this, "lr",
                     llvm::cl::desc("Learning rate (default 0.01 for sgd, 1e-3 "
                                    "for adam and adamw, as torch.optim)")};
   Option<double> momentum{*this, "momentum", llvm::cl::desc("SGD momentum"),
                           llvm::cl::init(0.0)};
-  Option<double> dampening{*this, "dampening",
-                           llvm::cl::desc("SGD dampening"),
+  Option<double> dampening{*this, "dampening", llvm::cl::desc("SGD dampening"),
                            llvm::cl::init(0.0)};
   Option<bool> nesterov{*this, "nesterov",
                         llvm::cl::desc("SGD Nesterov momentum"),

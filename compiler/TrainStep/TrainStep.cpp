@@ -33,8 +33,9 @@ StringRef dpc::getResultName(func::FuncOp func, unsigned i) {
 DictionaryAttr dpc::makeSlotAttrs(MLIRContext *ctx, StringRef kind,
                                   StringRef name, StringRef parameter) {
   Builder b(ctx);
-  SmallVector<NamedAttribute> attrs = {b.getNamedAttr(kKindAttr, b.getStringAttr(kind)),
-                                       b.getNamedAttr(kNameAttr, b.getStringAttr(name))};
+  SmallVector<NamedAttribute> attrs = {
+      b.getNamedAttr(kKindAttr, b.getStringAttr(kind)),
+      b.getNamedAttr(kNameAttr, b.getStringAttr(name))};
   if (!parameter.empty())
     attrs.push_back(b.getNamedAttr(kParameterAttr, b.getStringAttr(parameter)));
   return b.getDictionaryAttr(attrs);
@@ -74,4 +75,3 @@ int64_t dpc::getTensorBytes(Type type) {
   return tensor.getNumElements() *
          (tensor.getElementType().getIntOrFloatBitWidth() / 8);
 }
-

@@ -131,8 +131,8 @@ struct AccumulatePass : public dpc::impl::AccumulateBase<AccumulatePass> {
       arg.replaceAllUsesExcept(view.getResult(), view);
       firstViews.push_back(view.getResult());
     }
-    func.setFunctionType(FunctionType::get(ctx, body.getArgumentTypes(),
-                                           func.getResultTypes()));
+    func.setFunctionType(
+        FunctionType::get(ctx, body.getArgumentTypes(), func.getResultTypes()));
 
     // Micro-batches 1..K-1: clones of the step, each reading its own views
     // and the buffers the previous one updated. Gradients and the loss are

@@ -153,8 +153,8 @@ struct AdamPass : public dpc::impl::AdamBase<AdamPass> {
       Value newMoments[] = {update.getNewExpAvg(), update.getNewExpAvgSq()};
       for (auto [moment, value] : llvm::zip(kMoments, newMoments)) {
         state.push_back(value);
-        stateAttrs.push_back(makeSlotAttrs(
-            ctx, kind::kOptimizerState, (name + "." + moment).str(), name));
+        stateAttrs.push_back(makeSlotAttrs(ctx, kind::kOptimizerState,
+                                           (name + "." + moment).str(), name));
       }
     }
     results.append(state);

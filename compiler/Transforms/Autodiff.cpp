@@ -39,9 +39,10 @@ struct AutodiffPass : public dpc::impl::AutodiffBase<AutodiffPass> {
     Block &body = func.getBody().front();
     auto ret = cast<func::ReturnOp>(body.getTerminator());
     // The loss, then updated buffers (TrainStep.h).
-    bool onlyBuffers = llvm::all_of(
-        llvm::seq(1u, func.getNumResults()),
-        [&](unsigned i) { return getResultKind(func, i) == kind::kBuffer; });
+    bool onlyBuffers =
+        llvm::all_of(llvm::seq(1u, func.getNumResults()), [&](unsigned i) {
+          return getResultKind(func, i) == kind::kBuffer;
+        });
     if (ret.getNumOperands() < 1 || getResultKind(func, 0) != kind::kLoss ||
         !onlyBuffers)
       return func.emitError("expected @train_step to return only the loss; "
@@ -74,8 +75,8 @@ struct AutodiffPass : public dpc::impl::AutodiffBase<AutodiffPass> {
         continue;
       auto vjp = dyn_cast<nn::VJPOpInterface>(op);
       if (!vjp)
-        return op->emitError() << "cannot differentiate through '"
-                               << op->getName() << "'";
+        return op->emitError()
+               << "cannot differentiate through '" << op->getName() << "'";
       // Results nothing depends on (e.g. updated running statistics) have
       // no gradient: the VJP sees a null value for them.
       SmallVector<Value> resultGrads;

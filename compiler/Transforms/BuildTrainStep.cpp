@@ -141,8 +141,8 @@ struct BuildTrainStepPass
     }
 
     ret.setOperand(0, lossValue);
-    func.setFunctionType(FunctionType::get(ctx, func.getArgumentTypes(),
-                                           ret.getOperandTypes()));
+    func.setFunctionType(
+        FunctionType::get(ctx, func.getArgumentTypes(), ret.getOperandTypes()));
     func.setResultAttrs(0, makeSlotAttrs(ctx, kind::kLoss, "loss"));
     func.setSymName(kTrainStepFuncName);
   }

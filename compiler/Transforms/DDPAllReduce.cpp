@@ -23,8 +23,7 @@ using namespace dpc;
 
 namespace {
 
-struct DDPAllReducePass
-    : public dpc::impl::DDPAllReduceBase<DDPAllReducePass> {
+struct DDPAllReducePass : public dpc::impl::DDPAllReduceBase<DDPAllReducePass> {
   void runOnOperation() override {
     func::FuncOp func = lookupFunction(getOperation(), kTrainStepFuncName);
     if (!func)

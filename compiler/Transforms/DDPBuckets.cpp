@@ -93,9 +93,9 @@ struct DDPBucketsPass : public dpc::impl::DDPBucketsBase<DDPBucketsPass> {
         inputs.push_back(grad);
       }
       Location loc = bucket.front().getLoc();
-      auto start = b.create<dp::AllReduceStartOp>(
-          loc, dp::TokenType::get(&getContext()), inputs,
-          b.getI64IntegerAttr(index));
+      auto start =
+          b.create<dp::AllReduceStartOp>(loc, dp::TokenType::get(&getContext()),
+                                         inputs, b.getI64IntegerAttr(index));
 
       // ...and is waited for right before the first use of any result.
       Operation *firstUse = body.getTerminator();
@@ -109,8 +109,8 @@ struct DDPBucketsPass : public dpc::impl::DDPBucketsBase<DDPBucketsPass> {
         return signalPassFailure();
       }
       b.setInsertionPoint(firstUse);
-      auto wait = b.create<dp::WaitOp>(
-          loc, ValueRange(inputs).getTypes(), start.getToken());
+      auto wait = b.create<dp::WaitOp>(loc, ValueRange(inputs).getTypes(),
+                                       start.getToken());
       for (auto [op, result] : llvm::zip(bucket, wait.getResults()))
         op.getResult().replaceAllUsesWith(result);
       for (dp::AllReduceOp op : bucket)

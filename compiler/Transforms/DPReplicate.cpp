@@ -32,7 +32,6 @@ using namespace dpc;
 
 namespace {
 
-
 RankedTensorType withRows(Type type, int64_t rows) {
   auto tensor = cast<RankedTensorType>(type);
   SmallVector<int64_t> shape(tensor.getShape());
@@ -95,17 +94,17 @@ struct DPReplicatePass : public dpc::impl::DPReplicateBase<DPReplicatePass> {
         func.getAllResultAttrs() != reference.getAllResultAttrs() ||
         func.getResultTypes().drop_front() !=
             reference.getResultTypes().drop_front())
-      return func.emitError() << "@" << func.getSymName()
-                              << " does not take the arguments of @"
-                              << reference.getSymName();
+      return func.emitError()
+             << "@" << func.getSymName() << " does not take the arguments of @"
+             << reference.getSymName();
     for (auto [i, a, b] : llvm::enumerate(func.getArgumentTypes(),
                                           reference.getArgumentTypes())) {
       // Inputs differ in their number of rows only.
       bool input = getArgKind(func, i) == kind::kInput;
       if (input ? withRows(a, 1) != withRows(b, 1) : a != b)
-        return func.emitError() << "@" << func.getSymName()
-                                << " does not take the arguments of @"
-                                << reference.getSymName();
+        return func.emitError()
+               << "@" << func.getSymName()
+               << " does not take the arguments of @" << reference.getSymName();
     }
     return success();
   }
@@ -138,9 +137,10 @@ struct DPReplicatePass : public dpc::impl::DPReplicateBase<DPReplicatePass> {
              << chunks.back() << " samples: dpc-dp-replicate needs @"
              << kLastForwardFuncName << ", the forward imported for it";
     if (!unevenLast && last)
-      return last.emitError() << "the batch of " << batch << " splits evenly over "
-                              << numReplicas << " replicas; @"
-                              << kLastForwardFuncName << " is not used";
+      return last.emitError()
+             << "the batch of " << batch << " splits evenly over "
+             << numReplicas << " replicas; @" << kLastForwardFuncName
+             << " is not used";
     if (last && !last.getBody().hasOneBlock())
       return last.emitError() << "expected @" << kLastForwardFuncName
                               << " to have a single block";

@@ -32,7 +32,9 @@ namespace {
 
 constexpr int64_t kAlignment = 64;
 
-int64_t alignTo(int64_t n) { return (n + kAlignment - 1) / kAlignment * kAlignment; }
+int64_t alignTo(int64_t n) {
+  return (n + kAlignment - 1) / kAlignment * kAlignment;
+}
 
 /// A block of arena space live over the ops [begin, end] (inclusive: an op
 /// never writes its result over one of its operands).
@@ -64,9 +66,8 @@ bool conflicts(const Allocation &a, const Allocation &b,
   auto inWindow = [](const Allocation &x, std::pair<int64_t, int64_t> w) {
     return x.begin <= w.second && w.first <= x.end;
   };
-  return llvm::any_of(windows, [&](auto w) {
-    return inWindow(a, w) && inWindow(b, w);
-  });
+  return llvm::any_of(windows,
+                      [&](auto w) { return inWindow(a, w) && inWindow(b, w); });
 }
 
 struct PlanMemoryPass : public dpc::impl::PlanMemoryBase<PlanMemoryPass> {

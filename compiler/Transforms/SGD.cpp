@@ -24,7 +24,8 @@ using namespace dpc;
 namespace {
 
 /// Position of the op that produces `v` (block arguments come first).
-static int64_t readyPosition(Value v, llvm::DenseMap<Operation *, int64_t> &positions) {
+static int64_t readyPosition(Value v,
+                             llvm::DenseMap<Operation *, int64_t> &positions) {
   Operation *def = v.getDefiningOp();
   return def ? positions.lookup(def) : -1;
 }
@@ -92,7 +93,8 @@ struct SGDPass : public dpc::impl::SGDBase<SGDPass> {
     for (auto [index, op] : llvm::enumerate(body))
       positions[&op] = index;
     llvm::stable_sort(updates, [&](const Update &a, const Update &b) {
-      return readyPosition(a.grad, positions) < readyPosition(b.grad, positions);
+      return readyPosition(a.grad, positions) <
+             readyPosition(b.grad, positions);
     });
 
     // Momentum buffers, as arguments in parameter order.
@@ -122,10 +124,9 @@ struct SGDPass : public dpc::impl::SGDBase<SGDPass> {
     for (const Update &u : updates) {
       Value buffer = buffers.lookup(u.param);
       auto update = b.create<nn::SGDUpdateOp>(
-          u.grad.getLoc(), u.param, u.grad, buffer,
-          b.getF32FloatAttr(lr), b.getF32FloatAttr(momentum),
-          b.getF32FloatAttr(dampening), b.getF32FloatAttr(weightDecay),
-          nesterov ? b.getUnitAttr() : nullptr);
+          u.grad.getLoc(), u.param, u.grad, buffer, b.getF32FloatAttr(lr),
+          b.getF32FloatAttr(momentum), b.getF32FloatAttr(dampening),
+          b.getF32FloatAttr(weightDecay), nesterov ? b.getUnitAttr() : nullptr);
       updated[u.param] = {update.getNewParam(), update.getNewMomentumBuffer()};
     }
 
@@ -145,9 +146,9 @@ struct SGDPass : public dpc::impl::SGDBase<SGDPass> {
       resultAttrs.push_back(makeSlotAttrs(ctx, kind::kParameter, name));
       if (Value buf = it->second.second) {
         newBuffers.push_back(buf);
-        bufferAttrs.push_back(makeSlotAttrs(
-            ctx, kind::kOptimizerState, (name + ".momentum_buffer").str(),
-            name));
+        bufferAttrs.push_back(makeSlotAttrs(ctx, kind::kOptimizerState,
+                                            (name + ".momentum_buffer").str(),
+                                            name));
       }
     }
     results.append(newBuffers);

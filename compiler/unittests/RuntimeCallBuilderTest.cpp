@@ -81,9 +81,9 @@ TEST_F(RuntimeCallBuilderTest, DeclaresTheCalleeWithItsSignature) {
 
 TEST_F(RuntimeCallBuilderTest, MapsEveryCType) {
   // double -> f64, int32_t -> i32, const float * -> ptr.
-  Value f64 = builder.create<LLVM::ConstantOp>(
-      builder.getUnknownLoc(), builder.getF64Type(),
-      builder.getF64FloatAttr(0.5));
+  Value f64 = builder.create<LLVM::ConstantOp>(builder.getUnknownLoc(),
+                                               builder.getF64Type(),
+                                               builder.getF64FloatAttr(0.5));
   rt->call("dpcrt_adam_update_f32",
            {pointer, pointer, pointer, pointer, rt->i64(3), f64, f64, f64, f64,
             f64, rt->i32(1)});
@@ -94,9 +94,9 @@ TEST_F(RuntimeCallBuilderTest, MapsEveryCType) {
 }
 
 TEST_F(RuntimeCallBuilderTest, ReturnsTheKernelsResult) {
-  Value handle = rt->call("dpcrt_allreduce_start",
-                          {rt->i32(0), pointer, rt->i64(16)},
-                          builder.getI64Type());
+  Value handle =
+      rt->call("dpcrt_allreduce_start", {rt->i32(0), pointer, rt->i64(16)},
+               builder.getI64Type());
   ASSERT_TRUE(handle);
   EXPECT_TRUE(handle.getType().isInteger(64));
   EXPECT_FALSE(rt->hasFailedCall());
@@ -132,9 +132,9 @@ TEST_F(RuntimeCallBuilderTest, RejectsAMissingArgument) {
 }
 
 TEST_F(RuntimeCallBuilderTest, RejectsAWrongResultType) {
-  Value handle = rt->call("dpcrt_allreduce_start",
-                          {rt->i32(0), pointer, rt->i64(16)},
-                          builder.getI32Type());
+  Value handle =
+      rt->call("dpcrt_allreduce_start", {rt->i32(0), pointer, rt->i64(16)},
+               builder.getI32Type());
   EXPECT_TRUE(rt->hasFailedCall());
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_NE(errors[0].find("-> i32 does not match kernels.def: int64_t "

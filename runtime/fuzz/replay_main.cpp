@@ -1,4 +1,5 @@
-//===- replay_main.cpp - Run a fuzz target over files, without libFuzzer ---===//
+//===- replay_main.cpp - Run a fuzz target over files, without libFuzzer
+//---===//
 //
 // usage: <target>-replay FILE_OR_DIR...
 //

@@ -1,4 +1,5 @@
-//===- kernel_shared.h - Arithmetic the CPU and CUDA kernels share -*- C++ -*-===//
+//===- kernel_shared.h - Arithmetic the CPU and CUDA kernels share -*- C++
+//-*-===//
 //
 // The pieces of the kernels that must be the same on both backends, written
 // once and compiled for host and device: the scalar arithmetic of the
@@ -155,11 +156,11 @@ struct Conv2dGeometry {
   explicit Conv2dGeometry(const int64_t *d)
       : n(d[DPCRT_CONV2D_N]), c(d[DPCRT_CONV2D_C]), h(d[DPCRT_CONV2D_H]),
         w(d[DPCRT_CONV2D_W]), o(d[DPCRT_CONV2D_O]), kh(d[DPCRT_CONV2D_KH]),
-        kw(d[DPCRT_CONV2D_KW]), oh(d[DPCRT_CONV2D_OH]),
-        ow(d[DPCRT_CONV2D_OW]), sh(d[DPCRT_CONV2D_STRIDE_H]),
-        sw(d[DPCRT_CONV2D_STRIDE_W]), ph(d[DPCRT_CONV2D_PAD_H]),
-        pw(d[DPCRT_CONV2D_PAD_W]), dh(d[DPCRT_CONV2D_DILATION_H]),
-        dw(d[DPCRT_CONV2D_DILATION_W]), groups(d[DPCRT_CONV2D_GROUPS]) {}
+        kw(d[DPCRT_CONV2D_KW]), oh(d[DPCRT_CONV2D_OH]), ow(d[DPCRT_CONV2D_OW]),
+        sh(d[DPCRT_CONV2D_STRIDE_H]), sw(d[DPCRT_CONV2D_STRIDE_W]),
+        ph(d[DPCRT_CONV2D_PAD_H]), pw(d[DPCRT_CONV2D_PAD_W]),
+        dh(d[DPCRT_CONV2D_DILATION_H]), dw(d[DPCRT_CONV2D_DILATION_W]),
+        groups(d[DPCRT_CONV2D_GROUPS]) {}
 
   /// Positive sizes, channels divisible by the groups, and the output size
   /// torch computes for this input, kernel, stride, padding and dilation.

@@ -87,8 +87,8 @@ TEST(AdamKernelTest, EmptyAndMissingState) {
   dpcrt_adam_update_f32(&ctx, &p, &m, &m, &g, 0, 0.1, 0.9, 0.999, 1e-8, 0, 0);
   EXPECT_EQ(p, 1.0f);
   EXPECT_EQ(ctx.error, "");
-  dpcrt_adam_update_f32(&ctx, &p, &m, nullptr, &g, 1, 0.1, 0.9, 0.999, 1e-8,
-                        0, 0);
+  dpcrt_adam_update_f32(&ctx, &p, &m, nullptr, &g, 1, 0.1, 0.9, 0.999, 1e-8, 0,
+                        0);
   EXPECT_NE(ctx.error.find("exp_avg_sq"), std::string::npos);
   EXPECT_EQ(p, 1.0f);
 }

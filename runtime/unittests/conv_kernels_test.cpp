@@ -2,11 +2,12 @@
 //
 // conv2d (forward, input and weight gradients; strides, padding, dilation,
 // groups, 1x1 kernels, channel counts for which oneDNN picks blocked
-// layouts; cached primitives rerun with the same results), batch_norm (statistics, running statistics,
-// normalization, gradients), max/average/adaptive average pooling and
-// increment, each against a direct double-precision evaluation of its
-// definition. (Bitwise agreement of batch_norm and pooling with PyTorch is
-// checked end to end by the lit tests in test/E2E.)
+// layouts; cached primitives rerun with the same results), batch_norm
+// (statistics, running statistics, normalization, gradients),
+// max/average/adaptive average pooling and increment, each against a direct
+// double-precision evaluation of its definition. (Bitwise agreement of
+// batch_norm and pooling with PyTorch is checked end to end by the lit tests in
+// test/E2E.)
 //
 //===----------------------------------------------------------------------===//
 
@@ -70,7 +71,8 @@ struct ConvCase {
             for (int64_t ci = 0; ci < cg; ++ci)
               for (int64_t ky = 0; ky < kh; ++ky)
                 for (int64_t kx = 0; kx < kw; ++kx) {
-                  int64_t iy = y * sh - ph + ky * dh, ix = x * sw - pw + kx * dw;
+                  int64_t iy = y * sh - ph + ky * dh,
+                          ix = x * sw - pw + kx * dw;
                   if (iy < 0 || iy >= h || ix < 0 || ix >= w)
                     continue;
                   int64_t inChannel = (oc / og) * cg + ci;
@@ -84,12 +86,12 @@ struct ConvCase {
 
 TEST_F(ConvKernelsTest, Conv2dForwardAndGradients) {
   const ConvCase cases[] = {
-      {2, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},  // same padding
-      {2, 4, 9, 7, 6, 3, 2, 2, 1, 1, 0, 1, 1, 2, false}, // strided, grouped
+      {2, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},   // same padding
+      {2, 4, 9, 7, 6, 3, 2, 2, 1, 1, 0, 1, 1, 2, false},  // strided, grouped
       {2, 6, 11, 10, 6, 3, 3, 2, 2, 2, 2, 2, 2, 3, true}, // dilated
-      {3, 8, 5, 6, 5, 1, 1, 1, 1, 0, 0, 1, 1, 1, true},  // 1x1
+      {3, 8, 5, 6, 5, 1, 1, 1, 1, 0, 0, 1, 1, 1, true},   // 1x1
       {2, 8, 8, 8, 16, 1, 1, 2, 2, 0, 0, 1, 1, 1, false}, // strided 1x1
-      {1, 4, 4, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 4, true},  // depthwise
+      {1, 4, 4, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 4, true},   // depthwise
       // Channel counts for which oneDNN reorders into blocked layouts.
       {2, 16, 8, 8, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, true},
       {2, 32, 6, 6, 16, 1, 1, 1, 1, 0, 0, 1, 1, 1, false},
@@ -169,7 +171,8 @@ TEST_F(ConvKernelsTest, BatchNormForwardAndGradients) {
   struct Case {
     int64_t n, c, inner;
   };
-  for (Case k : {Case{4, 3, 63}, Case{8, 5, 4}, Case{6, 4, 1}, Case{2, 2, 17}}) {
+  for (Case k :
+       {Case{4, 3, 63}, Case{8, 5, 4}, Case{6, 4, 1}, Case{2, 2, 17}}) {
     SCOPED_TRACE("n=" + std::to_string(k.n) + " c=" + std::to_string(k.c) +
                  " inner=" + std::to_string(k.inner));
     int64_t size = k.n * k.c * k.inner, count = k.n * k.inner;
@@ -215,7 +218,8 @@ TEST_F(ConvKernelsTest, BatchNormForwardAndGradients) {
         for (int64_t i = 0; i < k.inner; ++i) {
           int64_t j = at(b_, ch, i);
           double xhat = (x[j] - mean) * invstd;
-          wantDx[j] = w[ch] * invstd * (dy[j] - sum / count - xhat * dotp / count);
+          wantDx[j] =
+              w[ch] * invstd * (dy[j] - sum / count - xhat * dotp / count);
         }
     }
 
@@ -299,7 +303,8 @@ TEST_F(ConvKernelsTest, MaxPool2dForwardAndGradient) {
     std::vector<int64_t> dims = k.dims();
     std::vector<float> y(outSize), dx(inSize, NAN);
     dpcrt_max_pool2d_f32(&ctx, y.data(), x.data(), dims.data());
-    dpcrt_max_pool2d_grad_f32(&ctx, dx.data(), dy.data(), x.data(), dims.data());
+    dpcrt_max_pool2d_grad_f32(&ctx, dx.data(), dy.data(), x.data(),
+                              dims.data());
     expectClose(y, wantY, 0.0);
     expectClose(dx, wantDx, 1e-6);
   }
@@ -307,7 +312,8 @@ TEST_F(ConvKernelsTest, MaxPool2dForwardAndGradient) {
 
 TEST_F(ConvKernelsTest, MaxPool2dNaNWins) {
   std::vector<float> x = {1.0f, NAN, 3.0f, 2.0f}, y(1), dx(4), dy = {1.0f};
-  std::vector<int64_t> dims = PoolCase{1, 2, 2, 1, 1, 2, 2, 2, 2, 0, 0, 1, 1}.dims();
+  std::vector<int64_t> dims =
+      PoolCase{1, 2, 2, 1, 1, 2, 2, 2, 2, 0, 0, 1, 1}.dims();
   dpcrt_max_pool2d_f32(&ctx, y.data(), x.data(), dims.data());
   dpcrt_max_pool2d_grad_f32(&ctx, dx.data(), dy.data(), x.data(), dims.data());
   EXPECT_TRUE(std::isnan(y[0]));
@@ -337,7 +343,7 @@ TEST_F(ConvKernelsTest, AvgPool2dDivisors) {
             x0 = std::max<int64_t>(x0, 0);
             y1 = std::min(y1, k.h);
             x1 = std::min(x1, k.w);
-            int64_t divisor = divisorOverride ? divisorOverride
+            int64_t divisor = divisorOverride   ? divisorOverride
                               : countIncludePad ? padded
                                                 : (y1 - y0) * (x1 - x0);
             int64_t o = (p * k.oh + y) * k.ow + xo;

@@ -48,9 +48,8 @@ TEST_F(CpuKernelsTest, GemmAllTransposes) {
           }
         dpcrt_gemm_f32(&ctx, c.data(), a.data(), b.data(), m, n, k, transA,
                        transB, beta);
-        SCOPED_TRACE("transA=" + std::to_string(transA) +
-                     " transB=" + std::to_string(transB) +
-                     " beta=" + std::to_string(beta));
+        SCOPED_TRACE("transA=" + std::to_string(transA) + " transB=" +
+                     std::to_string(transB) + " beta=" + std::to_string(beta));
         expectNear(c, want, 1e-6);
       }
   EXPECT_EQ(ctx.error, "");
@@ -104,16 +103,19 @@ TEST_F(CpuKernelsTest, UnaryAndGrad) {
 
   dpcrt_unary_f32(&ctx, DPCRT_UNARY_RELU, y.data(), x.data(), 5);
   EXPECT_EQ(y, (std::vector<float>{0, 0, 0, 0.5f, 3.0f}));
-  dpcrt_unary_grad_f32(&ctx, DPCRT_UNARY_RELU, dx.data(), dy.data(), x.data(), 5);
+  dpcrt_unary_grad_f32(&ctx, DPCRT_UNARY_RELU, dx.data(), dy.data(), x.data(),
+                       5);
   EXPECT_EQ(dx, (std::vector<float>{0, 0, 0, 4, 5}));
 
   dpcrt_unary_f32(&ctx, DPCRT_UNARY_NEG, y.data(), x.data(), 5);
   EXPECT_EQ(y[4], -3.0f);
-  dpcrt_unary_grad_f32(&ctx, DPCRT_UNARY_NEG, dx.data(), dy.data(), y.data(), 5);
+  dpcrt_unary_grad_f32(&ctx, DPCRT_UNARY_NEG, dx.data(), dy.data(), y.data(),
+                       5);
   EXPECT_EQ(dx[0], -1.0f);
 
   dpcrt_unary_f32(&ctx, DPCRT_UNARY_TANH, y.data(), x.data(), 5);
-  dpcrt_unary_grad_f32(&ctx, DPCRT_UNARY_TANH, dx.data(), dy.data(), y.data(), 5);
+  dpcrt_unary_grad_f32(&ctx, DPCRT_UNARY_TANH, dx.data(), dy.data(), y.data(),
+                       5);
   for (int i = 0; i < 5; ++i) {
     double t = std::tanh(double(x[i]));
     EXPECT_NEAR(y[i], t, 1e-7);
@@ -121,7 +123,8 @@ TEST_F(CpuKernelsTest, UnaryAndGrad) {
   }
 
   dpcrt_unary_f32(&ctx, DPCRT_UNARY_SIGMOID, y.data(), x.data(), 5);
-  dpcrt_unary_grad_f32(&ctx, DPCRT_UNARY_SIGMOID, dx.data(), dy.data(), y.data(), 5);
+  dpcrt_unary_grad_f32(&ctx, DPCRT_UNARY_SIGMOID, dx.data(), dy.data(),
+                       y.data(), 5);
   for (int i = 0; i < 5; ++i) {
     double s = 1.0 / (1.0 + std::exp(-double(x[i])));
     EXPECT_NEAR(y[i], s, 1e-7);
@@ -131,7 +134,8 @@ TEST_F(CpuKernelsTest, UnaryAndGrad) {
   // exp: within an ulp of the double result (relative 1.2e-7); its
   // gradient form is dy * y.
   dpcrt_unary_f32(&ctx, DPCRT_UNARY_EXP, y.data(), x.data(), 5);
-  dpcrt_unary_grad_f32(&ctx, DPCRT_UNARY_EXP, dx.data(), dy.data(), y.data(), 5);
+  dpcrt_unary_grad_f32(&ctx, DPCRT_UNARY_EXP, dx.data(), dy.data(), y.data(),
+                       5);
   for (int i = 0; i < 5; ++i) {
     double e = std::exp(double(x[i]));
     EXPECT_NEAR(y[i], e, 1.2e-7 * e);
@@ -143,8 +147,8 @@ TEST_F(CpuKernelsTest, UnaryAndGrad) {
 TEST_F(CpuKernelsTest, UnaryRefusesUnknownKind) {
   float x = 1, y = 0;
   dpcrt_unary_f32(&ctx, DPCRT_UNARY_KIND_END, &y, &x, 1);
-  EXPECT_EQ(ctx.error, "unary: unknown kind " +
-                           std::to_string(int(DPCRT_UNARY_KIND_END)));
+  EXPECT_EQ(ctx.error,
+            "unary: unknown kind " + std::to_string(int(DPCRT_UNARY_KIND_END)));
 }
 
 TEST_F(CpuKernelsTest, ReluPropagatesNaN) {
@@ -183,10 +187,18 @@ std::vector<double> naiveBinary(int kind, const std::vector<float> &a,
     }
     float x = a[ia], y = b[ib];
     switch (kind) {
-    case DPCRT_BINARY_ADD: out[linear] = x + alpha * y; break;
-    case DPCRT_BINARY_SUB: out[linear] = x - alpha * y; break;
-    case DPCRT_BINARY_MUL: out[linear] = x * y; break;
-    case DPCRT_BINARY_DIV: out[linear] = x / y; break;
+    case DPCRT_BINARY_ADD:
+      out[linear] = x + alpha * y;
+      break;
+    case DPCRT_BINARY_SUB:
+      out[linear] = x - alpha * y;
+      break;
+    case DPCRT_BINARY_MUL:
+      out[linear] = x * y;
+      break;
+    case DPCRT_BINARY_DIV:
+      out[linear] = x / y;
+      break;
     }
   }
   return out;
@@ -218,10 +230,12 @@ TEST_F(CpuKernelsTest, BinaryBroadcasting) {
       dims.insert(dims.end(), c.sb.begin(), c.sb.end());
       std::vector<float> out(dpc::numElements(c.shape));
       dpcrt_binary_f32(&ctx, kind, out.data(), a.data(), b.data(),
-                       static_cast<int32_t>(c.shape.size()), dims.data(), 0.75f);
+                       static_cast<int32_t>(c.shape.size()), dims.data(),
+                       0.75f);
       SCOPED_TRACE("kind " + std::to_string(kind) + " shape " +
                    dpc::formatShape(c.shape));
-      expectNear(out, naiveBinary(kind, a, b, c.shape, c.sa, c.sb, 0.75f), 1e-7);
+      expectNear(out, naiveBinary(kind, a, b, c.shape, c.sa, c.sb, 0.75f),
+                 1e-7);
     }
   EXPECT_EQ(ctx.error, "");
 }
@@ -304,9 +318,10 @@ TEST_F(CpuKernelsTest, CrossEntropyHandComputed) {
                                labels.data(), 2, 3);
   double e1 = std::exp(1.0), e2 = std::exp(2.0), e3 = std::exp(3.0);
   double z = e1 + e2 + e3;
-  expectNear(grad, {e1 / z / 2, e2 / z / 2, (e3 / z - 1) / 2, -1.0 / 3,
-                    1.0 / 6, 1.0 / 6},
-             1e-7);
+  expectNear(
+      grad,
+      {e1 / z / 2, e2 / z / 2, (e3 / z - 1) / 2, -1.0 / 3, 1.0 / 6, 1.0 / 6},
+      1e-7);
   EXPECT_EQ(ctx.error, "");
 }
 

@@ -1,4 +1,5 @@
-//===- dpc_run_test.cpp - The dpc-run tool, single-process and under mpirun -===//
+//===- dpc_run_test.cpp - The dpc-run tool, single-process and under mpirun
+//-===//
 
 #include "test_util.h"
 
@@ -55,7 +56,8 @@ void expectError(const RunResult &r, const std::string &needle) {
 
 /// `samples` samples of the test modules' linear regression data; y is
 /// written as f64 to exercise the conversion.
-void writeData(const TempDir &dir, int samples, const std::string &suffix = "") {
+void writeData(const TempDir &dir, int samples,
+               const std::string &suffix = "") {
   std::vector<float> x(samples * 4);
   std::vector<double> y(samples);
   for (int i = 0; i < samples; ++i) {
@@ -73,8 +75,9 @@ void writeData(const TempDir &dir, int samples, const std::string &suffix = "") 
 
 std::string dpcRun(const std::string &module, const TempDir &dir,
                    const std::string &extra) {
-  return std::string(DPC_RUN_PATH) + " " + module + " --data x=" +
-         dir.path("x.npy") + " --data y=" + dir.path("y.npy") + " " + extra;
+  return std::string(DPC_RUN_PATH) + " " + module +
+         " --data x=" + dir.path("x.npy") + " --data y=" + dir.path("y.npy") +
+         " " + extra;
 }
 
 std::vector<float> checkpointWeights(const std::string &path) {
@@ -88,8 +91,9 @@ TEST(DpcRunTest, HelpExplainsEveryFlag) {
   RunResult r = runCommand(std::string(DPC_RUN_PATH) + " --help", dir);
   EXPECT_EQ(r.exitCode, 0);
   EXPECT_EQ(r.err, "");
-  for (const char *flag : {"--data", "--steps", "--log-every", "--load-checkpoint",
-                           "--save-checkpoint", "--backend", "--help"})
+  for (const char *flag :
+       {"--data", "--steps", "--log-every", "--load-checkpoint",
+        "--save-checkpoint", "--backend", "--help"})
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
 }
 
@@ -98,7 +102,8 @@ TEST(DpcRunTest, TrainsAndLogs) {
   writeData(dir, 20); // two batches of 8; 4 samples dropped per epoch
   std::string ckpt = dir.path("c.safetensors");
   RunResult r = runCommand(
-      dpcRun(DPC_TEST_MODULE, dir, "--steps 25 --save-checkpoint " + ckpt), dir);
+      dpcRun(DPC_TEST_MODULE, dir, "--steps 25 --save-checkpoint " + ckpt),
+      dir);
   ASSERT_EQ(r.exitCode, 0) << r.err;
   EXPECT_EQ(r.err, "");
   std::vector<std::string> steps = linesWith(r.out, "  loss ");
@@ -127,17 +132,22 @@ TEST(DpcRunTest, ResumingEqualsOneRun) {
   std::string a = dir.path("a.safetensors"), b = dir.path("b.safetensors"),
               c = dir.path("c.safetensors");
   std::string module = DPC_TEST_MODULE_MOMENTUM;
-  ASSERT_EQ(runCommand(dpcRun(module, dir, "--steps 7 --save-checkpoint " + a), dir)
-                .exitCode, 0);
-  RunResult r = runCommand(dpcRun(module, dir, "--steps 6 --log-every 3 "
-                                               "--load-checkpoint " + a +
-                                               " --save-checkpoint " + b),
+  ASSERT_EQ(
+      runCommand(dpcRun(module, dir, "--steps 7 --save-checkpoint " + a), dir)
+          .exitCode,
+      0);
+  RunResult r = runCommand(dpcRun(module, dir,
+                                  "--steps 6 --log-every 3 "
+                                  "--load-checkpoint " +
+                                      a + " --save-checkpoint " + b),
                            dir);
   ASSERT_EQ(r.exitCode, 0) << r.err;
   EXPECT_EQ(linesWith(r.out, "saved checkpoint " + b + " (step 13)").size(), 1u)
       << r.out;
-  ASSERT_EQ(runCommand(dpcRun(module, dir, "--steps 13 --save-checkpoint " + c), dir)
-                .exitCode, 0);
+  ASSERT_EQ(
+      runCommand(dpcRun(module, dir, "--steps 13 --save-checkpoint " + c), dir)
+          .exitCode,
+      0);
   EXPECT_EQ(checkpointWeights(b), checkpointWeights(c));
 }
 
@@ -149,8 +159,9 @@ TEST(DpcRunTest, ReportsErrorsOnOneLine) {
   std::string x = dir.path("x.npy"), y = dir.path("y.npy");
 
   expectError(runCommand(run, dir), "no model given");
-  expectError(runCommand(run + " " + m + " --data x=" + x + " --data y=" + y, dir),
-              "--steps is required");
+  expectError(
+      runCommand(run + " " + m + " --data x=" + x + " --data y=" + y, dir),
+      "--steps is required");
   expectError(runCommand(dpcRun(m, dir, "--steps 1 --frobnicate"), dir),
               "unknown option '--frobnicate'");
   expectError(runCommand(dpcRun(m, dir, "--steps -3"), dir),
@@ -173,32 +184,39 @@ TEST(DpcRunTest, ReportsErrorsOnOneLine) {
   expectError(runCommand(run + " " + m + " --data x=" + x + " --steps 1", dir),
               "no --data for label 'y'");
   expectError(runCommand(run + " " + m + " --data=x=" + x + " --data y=" + y +
-                             " --steps=1 --data y=" + y, dir),
+                             " --steps=1 --data y=" + y,
+                         dir),
               "--data y is given twice");
   expectError(runCommand(dpcRun(DPC_TEST_MODULE_WS2, dir, "--steps 1"), dir),
               "was compiled for --world-size 2 but runs on 1 rank");
-  expectError(runCommand(dpcRun(m, dir, "--steps 1 --load-checkpoint " +
-                                            dir.path("none.safetensors")), dir),
+  expectError(runCommand(dpcRun(m, dir,
+                                "--steps 1 --load-checkpoint " +
+                                    dir.path("none.safetensors")),
+                         dir),
               "cannot open '" + dir.path("none.safetensors") + "'");
 
   // Data that does not fit the model.
   writeNpy(dir.path("x3.npy"), "<f4", "(20, 3)", std::vector<float>(60));
   expectError(runCommand(run + " " + m + " --data x=" + dir.path("x3.npy") +
-                             " --data y=" + y + " --steps 1", dir),
+                             " --data y=" + y + " --steps 1",
+                         dir),
               "x3.npy: samples have shape [3], but input 'x' of " + m +
                   " needs [4] (compiled shape [8, 4] without the batch "
                   "dimension)");
   writeNpy(dir.path("y19.npy"), "<f4", "(19, 1)", std::vector<float>(19));
-  expectError(runCommand(run + " " + m + " --data x=" + x + " --data y=" +
-                             dir.path("y19.npy") + " --steps 1", dir),
+  expectError(runCommand(run + " " + m + " --data x=" + x +
+                             " --data y=" + dir.path("y19.npy") + " --steps 1",
+                         dir),
               "y19.npy has 19 samples but " + x + " has 20");
   writeNpy(dir.path("yi.npy"), "<i8", "(20, 1)", std::vector<int64_t>(20));
-  expectError(runCommand(run + " " + m + " --data x=" + x + " --data y=" +
-                             dir.path("yi.npy") + " --steps 1", dir),
+  expectError(runCommand(run + " " + m + " --data x=" + x +
+                             " --data y=" + dir.path("yi.npy") + " --steps 1",
+                         dir),
               "holds '<i8' data, which cannot be used as f32");
   writeData(dir, 5, "5");
   expectError(runCommand(run + " " + m + " --data x=" + dir.path("x5.npy") +
-                             " --data y=" + dir.path("y5.npy") + " --steps 1", dir),
+                             " --data y=" + dir.path("y5.npy") + " --steps 1",
+                         dir),
               "has 5 samples, fewer than one global batch (1 ranks x 8 = 8)");
 }
 
@@ -225,22 +243,27 @@ protected:
 TEST_F(DpcRunMpiTest, TwoRanksMatchOneRankWithTheGlobalBatch) {
   TempDir dir;
   writeData(dir, 40); // two global batches of 16 (8 per rank); 8 dropped
-  std::string two = dir.path("two.safetensors"), one = dir.path("one.safetensors");
-  RunResult r = runCommand(mpirun(2) + dpcRun(DPC_TEST_MODULE_WS2, dir,
-                                              "--steps 12 --save-checkpoint " + two),
-                           dir);
+  std::string two = dir.path("two.safetensors"),
+              one = dir.path("one.safetensors");
+  RunResult r =
+      runCommand(mpirun(2) + dpcRun(DPC_TEST_MODULE_WS2, dir,
+                                    "--steps 12 --save-checkpoint " + two),
+                 dir);
   ASSERT_EQ(r.exitCode, 0) << r.out << r.err;
   EXPECT_EQ(linesWith(r.out, "done: 12 steps on 2 ranks").size(), 1u) << r.out;
   EXPECT_EQ(linesWith(r.out, "step 10/12").size(), 1u) << r.out;
   ASSERT_EQ(runCommand(dpcRun(DPC_TEST_MODULE_B16, dir,
-                              "--steps 12 --save-checkpoint " + one), dir)
-                .exitCode, 0);
+                              "--steps 12 --save-checkpoint " + one),
+                       dir)
+                .exitCode,
+            0);
   // DDP: averaging the per-rank mean gradients equals the gradient of the
   // mean over the global batch, up to rounding.
   std::vector<float> a = checkpointWeights(two), b = checkpointWeights(one);
   for (int j = 0; j < 4; ++j)
     EXPECT_NEAR(a[j], b[j], 1e-6) << j;
-  EXPECT_EQ(readSafetensors(two).tensors.at("optimizer.step").data<int64_t>()[0], 12);
+  EXPECT_EQ(
+      readSafetensors(two).tensors.at("optimizer.step").data<int64_t>()[0], 12);
 }
 
 TEST_F(DpcRunMpiTest, BuffersFollowRankZero) {
@@ -280,31 +303,41 @@ TEST_F(DpcRunMpiTest, ResumeUnderMpi) {
   std::string a = dir.path("a.safetensors"), b = dir.path("b.safetensors"),
               c = dir.path("c.safetensors");
   std::string m = DPC_TEST_MODULE_WS2;
-  ASSERT_EQ(runCommand(mpirun(2) + dpcRun(m, dir, "--steps 3 --save-checkpoint " + a), dir)
-                .exitCode, 0);
-  ASSERT_EQ(runCommand(mpirun(2) + dpcRun(m, dir, "--steps 2 --load-checkpoint " + a +
-                                                      " --save-checkpoint " + b), dir)
-                .exitCode, 0);
-  ASSERT_EQ(runCommand(mpirun(2) + dpcRun(m, dir, "--steps 5 --save-checkpoint " + c), dir)
-                .exitCode, 0);
+  ASSERT_EQ(
+      runCommand(mpirun(2) + dpcRun(m, dir, "--steps 3 --save-checkpoint " + a),
+                 dir)
+          .exitCode,
+      0);
+  ASSERT_EQ(runCommand(mpirun(2) + dpcRun(m, dir,
+                                          "--steps 2 --load-checkpoint " + a +
+                                              " --save-checkpoint " + b),
+                       dir)
+                .exitCode,
+            0);
+  ASSERT_EQ(
+      runCommand(mpirun(2) + dpcRun(m, dir, "--steps 5 --save-checkpoint " + c),
+                 dir)
+          .exitCode,
+      0);
   EXPECT_EQ(checkpointWeights(b), checkpointWeights(c));
 }
 
 TEST_F(DpcRunMpiTest, ErrorsAreReportedOnceWithoutHanging) {
   TempDir dir;
   writeData(dir, 40);
-  RunResult r = runCommand(mpirun(3) + dpcRun(DPC_TEST_MODULE_WS2, dir, "--steps 1"),
-                           dir);
+  RunResult r = runCommand(
+      mpirun(3) + dpcRun(DPC_TEST_MODULE_WS2, dir, "--steps 1"), dir);
   EXPECT_NE(r.exitCode, 0);
   std::vector<std::string> errors = linesWith(r.err, "dpc-run: error: ");
   ASSERT_EQ(errors.size(), 1u) << r.err;
-  EXPECT_NE(errors[0].find("was compiled for --world-size 2 but runs on 3 ranks"),
-            std::string::npos);
+  EXPECT_NE(
+      errors[0].find("was compiled for --world-size 2 but runs on 3 ranks"),
+      std::string::npos);
 
   writeNpy(dir.path("x3.npy"), "<f4", "(40, 3)", std::vector<float>(120));
-  r = runCommand(mpirun(2) + std::string(DPC_RUN_PATH) + " " + DPC_TEST_MODULE_WS2 +
-                     " --data x=" + dir.path("x3.npy") + " --data y=" +
-                     dir.path("y.npy") + " --steps 1",
+  r = runCommand(mpirun(2) + std::string(DPC_RUN_PATH) + " " +
+                     DPC_TEST_MODULE_WS2 + " --data x=" + dir.path("x3.npy") +
+                     " --data y=" + dir.path("y.npy") + " --steps 1",
                  dir);
   EXPECT_NE(r.exitCode, 0);
   errors = linesWith(r.err, "dpc-run: error: ");
@@ -312,9 +345,9 @@ TEST_F(DpcRunMpiTest, ErrorsAreReportedOnceWithoutHanging) {
   EXPECT_NE(errors[0].find("samples have shape [3]"), std::string::npos);
 
   writeData(dir, 12, "12");
-  r = runCommand(mpirun(2) + std::string(DPC_RUN_PATH) + " " + DPC_TEST_MODULE_WS2 +
-                     " --data x=" + dir.path("x12.npy") + " --data y=" +
-                     dir.path("y12.npy") + " --steps 1",
+  r = runCommand(mpirun(2) + std::string(DPC_RUN_PATH) + " " +
+                     DPC_TEST_MODULE_WS2 + " --data x=" + dir.path("x12.npy") +
+                     " --data y=" + dir.path("y12.npy") + " --steps 1",
                  dir);
   errors = linesWith(r.err, "dpc-run: error: ");
   ASSERT_EQ(errors.size(), 1u) << r.err;

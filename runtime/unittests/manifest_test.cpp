@@ -70,7 +70,8 @@ TEST(ManifestTest, LossNoneNeedsNoLabel) {
   json j = validManifest();
   j["label"] = nullptr;
   j["loss"]["kind"] = "none";
-  j["inputs"].push_back({{"name", "y"}, {"dtype", "i64"}, {"shape", {16}}, {"slot", 6}});
+  j["inputs"].push_back(
+      {{"name", "y"}, {"dtype", "i64"}, {"shape", {16}}, {"slot", 6}});
   Manifest m = parse(j);
   EXPECT_FALSE(m.label.has_value());
   EXPECT_EQ(m.inputs.size(), 2u);
@@ -79,7 +80,8 @@ TEST(ManifestTest, LossNoneNeedsNoLabel) {
 TEST(ManifestTest, AbiVersionMismatch) {
   json j = validManifest();
   j["abi_version"] = 7;
-  EXPECT_DPC_ERROR(parse(j), "model.so was built for dpc ABI 7, this runtime speaks 1");
+  EXPECT_DPC_ERROR(parse(j),
+                   "model.so was built for dpc ABI 7, this runtime speaks 1");
 }
 
 TEST(ManifestTest, SyntaxAndTypeErrors) {
@@ -100,10 +102,12 @@ TEST(ManifestTest, SyntaxAndTypeErrors) {
   EXPECT_DPC_ERROR(parse(j), "'parameters[1].weights_offset' is missing");
   j = validManifest();
   j["inputs"][0]["dtype"] = "bf16";
-  EXPECT_DPC_ERROR(parse(j), "'inputs[0].dtype' is 'bf16'; expected f32, f64 or i64");
+  EXPECT_DPC_ERROR(parse(j),
+                   "'inputs[0].dtype' is 'bf16'; expected f32, f64 or i64");
   j = validManifest();
   j["inputs"][0]["shape"] = {16, -1};
-  EXPECT_DPC_ERROR(parse(j), "'inputs[0].shape' must be an array of non-negative integers");
+  EXPECT_DPC_ERROR(
+      parse(j), "'inputs[0].shape' must be an array of non-negative integers");
   j = validManifest();
   j["optimizer"]["lr"] = "fast";
   EXPECT_DPC_ERROR(parse(j), "'optimizer.lr' must be a number");
@@ -139,8 +143,9 @@ TEST(ManifestTest, SlotsMustBeUsedExactlyOnce) {
 TEST(ManifestTest, NamesAndReferences) {
   json j = validManifest();
   j["optimizer_state"][0]["parameter"] = "fc9.weight";
-  EXPECT_DPC_ERROR(parse(j), "optimizer state 'fc1.weight.momentum_buffer' refers "
-                             "to unknown parameter 'fc9.weight'");
+  EXPECT_DPC_ERROR(parse(j),
+                   "optimizer state 'fc1.weight.momentum_buffer' refers "
+                   "to unknown parameter 'fc9.weight'");
   j = validManifest();
   j["buckets"][0]["parameters"].push_back("nope");
   EXPECT_DPC_ERROR(parse(j), "bucket 0 refers to unknown parameter 'nope'");
@@ -161,7 +166,8 @@ TEST(ManifestTest, LossNeedsAMatchingLabel) {
   j.erase("label");
   j["num_slots"] = 9;
   j["loss"]["kind"] = "mse";
-  EXPECT_DPC_ERROR(parse(j), "loss 'mse' needs a label, but the manifest has none");
+  EXPECT_DPC_ERROR(parse(j),
+                   "loss 'mse' needs a label, but the manifest has none");
   j = validManifest();
   j["loss"]["kind"] = "hinge";
   EXPECT_DPC_ERROR(parse(j), "'loss.kind' is 'hinge'");

@@ -78,7 +78,8 @@ TEST(OptimizerManifestTest, AccumulateMustDivideEveryBatch) {
 TEST(OptimizerManifestTest, BetasMustBeTwoNumbers) {
   json j = adamManifest();
   j["optimizer"]["betas"] = {0.9};
-  EXPECT_DPC_ERROR(parse(j), "'optimizer.betas' must be an array of two numbers");
+  EXPECT_DPC_ERROR(parse(j),
+                   "'optimizer.betas' must be an array of two numbers");
 }
 
 } // namespace

@@ -11,8 +11,8 @@
 #include "test_util.h"
 
 #include <atomic>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <random>
 #include <thread>
 
@@ -81,7 +81,8 @@ TEST(RunReplicasTest, WorkersPersistAcrossStages) {
     dpcrt_run_replicas(&ctx, 3, fns, env);
     ASSERT_TRUE(probe.allMet);
     if (stage == 0)
-      std::copy(std::begin(probe.threads), std::begin(probe.threads) + 3, first);
+      std::copy(std::begin(probe.threads), std::begin(probe.threads) + 3,
+                first);
     else
       for (int r = 0; r < 3; ++r)
         EXPECT_EQ(probe.threads[r], first[r]) << "stage " << stage;
@@ -149,8 +150,8 @@ template <int R> void gemm(dpcrt_context *ctx, void *const *env) {
   for (int repeat = 0; repeat < 20; ++repeat)
     dpcrt_gemm_f32(ctx, static_cast<float *>(env[3 * R + 2]),
                    static_cast<const float *>(env[3 * R]),
-                   static_cast<const float *>(env[3 * R + 1]), kM, kN, kK, 0,
-                   1, 0.0f);
+                   static_cast<const float *>(env[3 * R + 1]), kM, kN, kK, 0, 1,
+                   0.0f);
 }
 
 TEST(RunReplicasTest, ConcurrentGemmsMatchSerialOnes) {

@@ -79,15 +79,14 @@ TEST(SafetensorsTest, OverwritesAtomically) {
 TEST(SafetensorsTest, WriteErrors) {
   TempDir dir;
   float a = 1;
+  EXPECT_DPC_ERROR(writeSafetensors(dir.path("no/such/dir/c.safetensors"),
+                                    {{"a", DType::F32, {}, &a}}),
+                   "cannot write '" + dir.path("no/such/dir/c.safetensors") +
+                       "': No such file or directory");
   EXPECT_DPC_ERROR(
-      writeSafetensors(dir.path("no/such/dir/c.safetensors"),
-                       {{"a", DType::F32, {}, &a}}),
-      "cannot write '" + dir.path("no/such/dir/c.safetensors") +
-          "': No such file or directory");
-  EXPECT_DPC_ERROR(writeSafetensors(dir.path("c.safetensors"),
-                                    {{"a", DType::F32, {}, &a},
-                                     {"a", DType::F32, {}, &a}}),
-                   "tensor name 'a' appears twice");
+      writeSafetensors(dir.path("c.safetensors"),
+                       {{"a", DType::F32, {}, &a}, {"a", DType::F32, {}, &a}}),
+      "tensor name 'a' appears twice");
   EXPECT_EQ(countFiles(dir.str()), 0u);
 }
 
@@ -106,17 +105,22 @@ TEST(SafetensorsTest, RejectsBadFiles) {
   EXPECT_DPC_ERROR(readSafetensors(p), "header is not a JSON object");
 
   writeBytes(p, withHeader(R"({"a": {"dtype": "BF16", "shape": [1],
-                               "data_offsets": [0, 2]}})", "xx"));
+                               "data_offsets": [0, 2]}})",
+                           "xx"));
   EXPECT_DPC_ERROR(readSafetensors(p),
                    "tensor 'a' has dtype BF16; only F32, F64 and I64");
   writeBytes(p, withHeader(R"({"a": {"dtype": "F32", "shape": [2],
-                               "data_offsets": [0, 4]}})", "xxxx"));
-  EXPECT_DPC_ERROR(readSafetensors(p), "tensor 'a' has 4 data bytes for shape [2]");
+                               "data_offsets": [0, 4]}})",
+                           "xxxx"));
+  EXPECT_DPC_ERROR(readSafetensors(p),
+                   "tensor 'a' has 4 data bytes for shape [2]");
   writeBytes(p, withHeader(R"({"a": {"dtype": "F32", "shape": [-1],
-                               "data_offsets": [0, 4]}})", "xxxx"));
+                               "data_offsets": [0, 4]}})",
+                           "xxxx"));
   EXPECT_DPC_ERROR(readSafetensors(p), "tensor 'a' has a malformed shape");
   writeBytes(p, withHeader(R"({"a": {"dtype": "F32"}})", ""));
-  EXPECT_DPC_ERROR(readSafetensors(p), "tensor 'a' has a malformed header entry");
+  EXPECT_DPC_ERROR(readSafetensors(p),
+                   "tensor 'a' has a malformed header entry");
 
   // A good file cut short.
   std::vector<float> w(16, 1.0f);
@@ -136,31 +140,39 @@ TEST(SafetensorsTest, RejectsWhatTheFormatForbids) {
   writeBytes(p, withHeader(R"({"a": {"dtype": "F32", "shape": [1],
                                "data_offsets": [0, 4]},
                                "a": {"dtype": "F32", "shape": [1],
-                               "data_offsets": [4, 8]}})", "xxxxyyyy"));
+                               "data_offsets": [4, 8]}})",
+                           "xxxxyyyy"));
   EXPECT_DPC_ERROR(readSafetensors(p), "names 'a' twice");
   writeBytes(p, withHeader(R"({"a": {"dtype": "F32", "dtype": "F64",
-                               "shape": [1], "data_offsets": [0, 4]}})", "xxxx"));
+                               "shape": [1], "data_offsets": [0, 4]}})",
+                           "xxxx"));
   EXPECT_DPC_ERROR(readSafetensors(p), "names 'dtype' twice");
   // Two tensors sharing bytes.
   writeBytes(p, withHeader(R"({"a": {"dtype": "F32", "shape": [2],
                                "data_offsets": [0, 8]},
                                "b": {"dtype": "F32", "shape": [1],
-                               "data_offsets": [4, 8]}})", "xxxxyyyy"));
-  EXPECT_DPC_ERROR(readSafetensors(p), "the data of tensor 'b' overlaps that of 'a'");
+                               "data_offsets": [4, 8]}})",
+                           "xxxxyyyy"));
+  EXPECT_DPC_ERROR(readSafetensors(p),
+                   "the data of tensor 'b' overlaps that of 'a'");
   // Bytes no tensor accounts for: a gap, and after the last tensor.
   writeBytes(p, withHeader(R"({"a": {"dtype": "F32", "shape": [1],
                                "data_offsets": [0, 4]},
                                "b": {"dtype": "F32", "shape": [1],
-                               "data_offsets": [8, 12]}})", "xxxxggggyyyy"));
-  EXPECT_DPC_ERROR(readSafetensors(p), "bytes [4, 8) of the data belong to no tensor");
+                               "data_offsets": [8, 12]}})",
+                           "xxxxggggyyyy"));
+  EXPECT_DPC_ERROR(readSafetensors(p),
+                   "bytes [4, 8) of the data belong to no tensor");
   writeBytes(p, withHeader(R"({"a": {"dtype": "F32", "shape": [1],
-                               "data_offsets": [0, 4]}})", "xxxxtrailing"));
+                               "data_offsets": [0, 4]}})",
+                           "xxxxtrailing"));
   EXPECT_DPC_ERROR(readSafetensors(p),
                    "8 bytes after the last tensor's data belong to no tensor");
   // Names from the file are echoed escaped.
   writeBytes(p, withHeader("{\"\\u001b[2Jx\": {\"dtype\": \"F32\", "
                            "\"shape\": [1], \"data_offsets\": [0, 4]},"
-                           "\"\\u001b[2Jx\": {}}", "xxxx"));
+                           "\"\\u001b[2Jx\": {}}",
+                           "xxxx"));
   EXPECT_DPC_ERROR(readSafetensors(p), "names '\\x1b[2Jx' twice");
   // Still fine: tensors in any order in the header, empty tensors.
   writeBytes(p, withHeader(R"({"b": {"dtype": "F32", "shape": [1],
@@ -168,7 +180,8 @@ TEST(SafetensorsTest, RejectsWhatTheFormatForbids) {
                                "e": {"dtype": "F32", "shape": [0],
                                "data_offsets": [8, 8]},
                                "a": {"dtype": "F32", "shape": [1],
-                               "data_offsets": [0, 4]}})", "xxxxyyyy"));
+                               "data_offsets": [0, 4]}})",
+                           "xxxxyyyy"));
   EXPECT_EQ(readSafetensors(p).tensors.size(), 3u);
 }
 

@@ -45,7 +45,8 @@ int main(int argc, char **argv) {
     const char *t = image.data() + image.size() - DPC_MODULE_TRAILER_BYTES;
     uint64_t size = image.size() - DPC_MODULE_TRAILER_BYTES;
     if (std::memcmp(t, DPC_MODULE_TRAILER_MAGIC, 8) == 0 &&
-        field(t + 8) == size && field(t + 16) == dpc_checksum(image.data(), size))
+        field(t + 8) == size &&
+        field(t + 16) == dpc_checksum(image.data(), size))
       return 0;
   }
   uint64_t size = image.size(), sum = dpc_checksum(image.data(), size);

@@ -167,25 +167,30 @@ TEST(SessionTest, CheckpointErrors) {
 
   Session s = Session::load(DPC_TEST_MODULE_MOMENTUM);
   EXPECT_DPC_ERROR(s.loadCheckpoint(plainCkpt),
-                   plainCkpt + ": missing tensor 'optimizer.w.momentum_buffer'");
+                   plainCkpt +
+                       ": missing tensor 'optimizer.w.momentum_buffer'");
 
   std::vector<float> w(4, 9.0f), m(4);
   int64_t step = 1;
   std::string bad = dir.path("bad.safetensors");
-  writeSafetensors(bad, {{"w", DType::F32, {4}, w.data()},
-                         {"optimizer.w.momentum_buffer", DType::F32, {4, 1}, m.data()},
-                         {"optimizer.step", DType::I64, {}, &step}});
+  writeSafetensors(
+      bad, {{"w", DType::F32, {4}, w.data()},
+            {"optimizer.w.momentum_buffer", DType::F32, {4, 1}, m.data()},
+            {"optimizer.step", DType::I64, {}, &step}});
   EXPECT_DPC_ERROR(s.loadCheckpoint(bad),
                    bad + ": tensor 'w' is f32[4], " DPC_TEST_MODULE_MOMENTUM
                          " expects f32[4, 1]");
-  writeSafetensors(bad, {{"w", DType::F32, {4, 1}, w.data()},
-                         {"optimizer.w.momentum_buffer", DType::F32, {4, 1}, m.data()},
-                         {"optimizer.step", DType::I64, {}, &step},
-                         {"fc.bias", DType::F32, {4}, w.data()}});
-  EXPECT_DPC_ERROR(s.loadCheckpoint(bad), bad + ": unexpected tensor 'fc.bias'");
+  writeSafetensors(
+      bad, {{"w", DType::F32, {4, 1}, w.data()},
+            {"optimizer.w.momentum_buffer", DType::F32, {4, 1}, m.data()},
+            {"optimizer.step", DType::I64, {}, &step},
+            {"fc.bias", DType::F32, {4}, w.data()}});
+  EXPECT_DPC_ERROR(s.loadCheckpoint(bad),
+                   bad + ": unexpected tensor 'fc.bias'");
   writeBytes(bad, "garbage");
   EXPECT_DPC_ERROR(s.loadCheckpoint(bad), bad + ": not a safetensors file");
-  EXPECT_DPC_ERROR(s.loadCheckpoint(dir.path("none.safetensors")), "cannot open");
+  EXPECT_DPC_ERROR(s.loadCheckpoint(dir.path("none.safetensors")),
+                   "cannot open");
 
   // Failed loads change nothing.
   EXPECT_EQ(s.parameterData("w")[0], 0.5f);
@@ -220,8 +225,9 @@ TEST(SessionTest, RejectsSharedObjectsThatAreNotModules) {
   // libdpcrt itself is a loadable .so without the module symbols.
   Dl_info info;
   ASSERT_TRUE(dladdr(reinterpret_cast<void *>(&dpcrt_fill_f32), &info));
-  EXPECT_DPC_ERROR(Session::load(info.dli_fname),
-                   "is not a dpc module: it does not export dpc_model_manifest");
+  EXPECT_DPC_ERROR(
+      Session::load(info.dli_fname),
+      "is not a dpc module: it does not export dpc_model_manifest");
 }
 
 TEST(SessionTest, RefusesTruncatedAndCorruptedModules) {

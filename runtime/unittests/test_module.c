@@ -45,34 +45,152 @@
 /* Arena layout in floats: pred[B], dpred[B], grad_w[4], dloss[1]; 4096
  * bytes hold it for B up to 500. */
 
-const char dpc_model_manifest[] =
-    "{\"abi_version\": " STR(DPC_TEST_ABI) ","
-    " \"producer\": \"test_module.c\", \"mode\": \"ddp\","
-    " \"world_size\": " STR(DPC_TEST_WORLD_SIZE) ","
-    " \"inputs\": [{\"name\": \"x\", \"dtype\": \"f32\", \"shape\": [" STR(B) ", 4], \"slot\": 1}],"
-    " \"label\": {\"name\": \"y\", \"dtype\": \"f32\", \"shape\": [" STR(B) ", 1], \"slot\": 2},"
-    " \"loss\": {\"kind\": \"mse\", \"slot\": 3},"
-    " \"optimizer\": {\"kind\": \"sgd\", \"lr\": 0.1, \"momentum\": " STR(MOMENTUM) ","
-    " \"dampening\": 0.0, \"weight_decay\": 0.0, \"nesterov\": false},"
-    " \"parameters\": [{\"name\": \"w\", \"dtype\": \"f32\", \"shape\": [4, 1], \"weights_offset\": 0, \"slot\": 0}],"
+const char dpc_model_manifest[] = "{\"abi_version\": " STR(
+    DPC_TEST_ABI) ","
+                  " \"producer\": \"test_module.c\", \"mode\": \"ddp\","
+                  " \"world_size\": " STR(
+                      DPC_TEST_WORLD_SIZE) ","
+                                           " \"inputs\": [{\"name\": \"x\", "
+                                           "\"dtype\": \"f32\", \"shape\": "
+                                           "[" STR(
+                                               B) ", 4], \"slot\": 1}],"
+                                                  " \"label\": {\"name\": "
+                                                  "\"y\", \"dtype\": \"f32\", "
+                                                  "\"shape\": [" STR(
+                                                      B) ", 1], \"slot\": 2},"
+                                                         " \"loss\": "
+                                                         "{\"kind\": \"mse\", "
+                                                         "\"slot\": 3},"
+                                                         " \"optimizer\": "
+                                                         "{\"kind\": \"sgd\", "
+                                                         "\"lr\": 0.1, "
+                                                         "\"momentum\": " STR(
+                                                             MOMENTUM) ","
+                                                                       " \"damp"
+                                                                       "ening\""
+                                                                       ": 0.0, "
+                                                                       "\"weigh"
+                                                                       "t_"
+                                                                       "decay\""
+                                                                       ": 0.0, "
+                                                                       "\"neste"
+                                                                       "rov\": "
+                                                                       "false},"
+                                                                       " \"para"
+                                                                       "meters"
+                                                                       "\": "
+                                                                       "[{"
+                                                                       "\"name"
+                                                                       "\": "
+                                                                       "\"w\", "
+                                                                       "\"dtype"
+                                                                       "\": "
+                                                                       "\"f32\""
+                                                                       ", "
+                                                                       "\"shape"
+                                                                       "\": "
+                                                                       "[4, "
+                                                                       "1], "
+                                                                       "\"weigh"
+                                                                       "ts_"
+                                                                       "offset"
+                                                                       "\": 0, "
+                                                                       "\"slot"
+                                                                       "\": "
+                                                                       "0}],"
 #ifdef DPC_TEST_BUFFER
-    " \"buffers\": [{\"name\": \"b\", \"dtype\": \"f32\", \"shape\": [1], \"weights_offset\": 16, \"slot\": 5}],"
+                                                                       " \"buff"
+                                                                       "ers\": "
+                                                                       "[{"
+                                                                       "\"name"
+                                                                       "\": "
+                                                                       "\"b\", "
+                                                                       "\"dtype"
+                                                                       "\": "
+                                                                       "\"f32\""
+                                                                       ", "
+                                                                       "\"shape"
+                                                                       "\": "
+                                                                       "[1], "
+                                                                       "\"weigh"
+                                                                       "ts_"
+                                                                       "offset"
+                                                                       "\": "
+                                                                       "16, "
+                                                                       "\"slot"
+                                                                       "\": "
+                                                                       "5}],"
 #else
-    " \"buffers\": [],"
+                                                                       " \"buff"
+                                                                       "ers\": "
+                                                                       "[],"
 #endif
 #ifdef DPC_TEST_MOMENTUM
-    " \"optimizer_state\": [{\"name\": \"w.momentum_buffer\", \"parameter\": \"w\", \"dtype\": \"f32\", \"shape\": [4, 1], \"slot\": 5}],"
+                                                                       " \"opti"
+                                                                       "mizer_"
+                                                                       "state\""
+                                                                       ": "
+                                                                       "[{"
+                                                                       "\"name"
+                                                                       "\": "
+                                                                       "\"w."
+                                                                       "momentu"
+                                                                       "m_"
+                                                                       "buffer"
+                                                                       "\", "
+                                                                       "\"param"
+                                                                       "eter\":"
+                                                                       " \"w\","
+                                                                       " \"dtyp"
+                                                                       "e\": "
+                                                                       "\"f32\""
+                                                                       ", "
+                                                                       "\"shape"
+                                                                       "\": "
+                                                                       "[4, "
+                                                                       "1], "
+                                                                       "\"slot"
+                                                                       "\": "
+                                                                       "5}],"
 #else
-    " \"optimizer_state\": [],"
+                                                                       " \"opti"
+                                                                       "mizer_"
+                                                                       "state\""
+                                                                       ": [],"
 #endif
-    " \"buckets\": [{\"index\": 0, \"bytes\": 16, \"parameters\": [\"w\"]}],"
-    " \"arena\": {\"bytes\": 4096, \"slot\": 4},"
+                                                                       " \"buck"
+                                                                       "ets\": "
+                                                                       "[{"
+                                                                       "\"index"
+                                                                       "\": 0, "
+                                                                       "\"bytes"
+                                                                       "\": "
+                                                                       "16, "
+                                                                       "\"param"
+                                                                       "eters\""
+                                                                       ": "
+                                                                       "[\"w\"]"
+                                                                       "}],"
+                                                                       " \"aren"
+                                                                       "a\": "
+                                                                       "{\"byte"
+                                                                       "s\": "
+                                                                       "4096, "
+                                                                       "\"slot"
+                                                                       "\": 4},"
 #if defined(DPC_TEST_MOMENTUM) || defined(DPC_TEST_BUFFER)
-    " \"num_slots\": 6,"
+                                                                       " \"num_"
+                                                                       "slots\""
+                                                                       ": 6,"
 #else
-    " \"num_slots\": 5,"
+                                                                       " \"num_"
+                                                                       "slots\""
+                                                                       ": 5,"
 #endif
-    " \"weights_bytes\": 20}";
+                                                                       " \"weig"
+                                                                       "hts_"
+                                                                       "bytes\""
+                                                                       ": 20}";
 
 #if defined(DPC_TEST_MOMENTUM) && defined(DPC_TEST_BUFFER)
 #error "the momentum buffer and the buffer b share slot 5"
@@ -80,9 +198,8 @@ const char dpc_model_manifest[] =
 
 /* w = [0.5, -0.25, 0.125, 1.0], then b = 0, as little-endian float32. */
 __attribute__((aligned(64))) const unsigned char dpc_model_weights[20] = {
-    0x00, 0x00, 0x00, 0x3f, 0x00, 0x00, 0x80, 0xbe,
-    0x00, 0x00, 0x00, 0x3e, 0x00, 0x00, 0x80, 0x3f,
-    0x00, 0x00, 0x00, 0x00};
+    0x00, 0x00, 0x00, 0x3f, 0x00, 0x00, 0x80, 0xbe, 0x00, 0x00,
+    0x00, 0x3e, 0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0x00};
 
 #if DPC_TEST_ABI != DPC_ABI_VERSION
 void dpcrt_kernel_from_the_future(dpcrt_context *ctx);
@@ -119,6 +236,6 @@ void dpc_model_train_step(dpcrt_context *ctx, void *const *slots) {
 #endif
   int64_t handle = dpcrt_allreduce_start(ctx, 0, gradW, 4);
   dpcrt_allreduce_wait(ctx, handle);
-  dpcrt_sgd_update_f32(ctx, w, momentumBuf, gradW, 4, 0.1f,
-                       (float)MOMENTUM, 0.0f, 0.0f, 0);
+  dpcrt_sgd_update_f32(ctx, w, momentumBuf, gradW, 4, 0.1f, (float)MOMENTUM,
+                       0.0f, 0.0f, 0);
 }

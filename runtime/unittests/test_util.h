@@ -61,9 +61,9 @@ inline std::string readBytes(const std::string &path) {
 inline std::string npyBytes(const std::string &descr, const std::string &shape,
                             const void *data, size_t bytes, int major = 1,
                             bool fortran = false) {
-  std::string dict = "{'descr': '" + descr + "', 'fortran_order': " +
-                     (fortran ? "True" : "False") + ", 'shape': " + shape +
-                     ", }";
+  std::string dict = "{'descr': '" + descr +
+                     "', 'fortran_order': " + (fortran ? "True" : "False") +
+                     ", 'shape': " + shape + ", }";
   size_t prefix = major == 1 ? 10 : 12;
   size_t total = (prefix + dict.size() + 1 + 63) / 64 * 64;
   dict.append(total - prefix - dict.size() - 1, ' ');
@@ -86,8 +86,8 @@ inline std::string npyBytes(const std::string &descr, const std::string &shape,
 template <typename T>
 void writeNpy(const std::string &path, const std::string &descr,
               const std::string &shape, const std::vector<T> &values) {
-  writeBytes(path, npyBytes(descr, shape, values.data(),
-                            values.size() * sizeof(T)));
+  writeBytes(path,
+             npyBytes(descr, shape, values.data(), values.size() * sizeof(T)));
 }
 
 /// Runs `expr`, expects a dpc::Error whose message contains `needle`, and
@@ -96,7 +96,7 @@ void writeNpy(const std::string &path, const std::string &descr,
   do {                                                                         \
     try {                                                                      \
       expr;                                                                    \
-      ADD_FAILURE() << "expected dpc::Error containing: " << (needle);        \
+      ADD_FAILURE() << "expected dpc::Error containing: " << (needle);         \
     } catch (const dpc::Error &e) {                                            \
       std::string message = e.what();                                          \
       EXPECT_NE(message.find(needle), std::string::npos) << message;           \

@@ -133,7 +133,8 @@ Options parseArgs(int argc, char **argv) {
     // Both "--flag value" and "--flag=value".
     std::string flag = arg, value;
     bool inlineValue = false;
-    if (size_t eq = arg.find('='); eq != std::string::npos && arg.rfind("--", 0) == 0) {
+    if (size_t eq = arg.find('=');
+        eq != std::string::npos && arg.rfind("--", 0) == 0) {
       flag = arg.substr(0, eq);
       value = arg.substr(eq + 1);
       inlineValue = true;
@@ -263,8 +264,8 @@ Dataset loadData(const Options &opts, const Session &session) {
       found |= s->name == name;
     if (!found)
       throw Error("--data " + name + "=" + path + ": " + opts.model +
-                  " has no input or label named '" + name + "' (it has: " +
-                  known + ")");
+                  " has no input or label named '" + name +
+                  "' (it has: " + known + ")");
     if (!files.emplace(name, path).second)
       throw Error("--data " + name + " is given twice");
   }
@@ -286,14 +287,17 @@ Dataset loadData(const Options &opts, const Session &session) {
     src.tensor = readNpy(src.path, s->dtype);
     const std::vector<int64_t> &shape = src.tensor.shape;
     std::vector<int64_t> want(s->shape.begin() + 1, s->shape.end());
-    if (shape.empty() || std::vector<int64_t>(shape.begin() + 1, shape.end()) != want)
+    if (shape.empty() ||
+        std::vector<int64_t>(shape.begin() + 1, shape.end()) != want)
       throw Error(src.path + ": samples have shape " +
-                  (shape.empty() ? std::string("(none: a scalar file)")
-                                 : formatShape({shape.begin() + 1, shape.end()})) +
+                  (shape.empty()
+                       ? std::string("(none: a scalar file)")
+                       : formatShape({shape.begin() + 1, shape.end()})) +
                   ", but " + role + " '" + s->name + "' of " + opts.model +
                   " needs " + formatShape(want) + " (compiled shape " +
                   formatShape(s->shape) + " without the batch dimension)");
-    src.sampleBytes = numElements(want) * static_cast<int64_t>(dtypeSize(s->dtype));
+    src.sampleBytes =
+        numElements(want) * static_cast<int64_t>(dtypeSize(s->dtype));
     if (data.sources.empty()) {
       data.samples = shape[0];
       data.localBatch = s->shape[0];
@@ -312,17 +316,15 @@ Dataset loadData(const Options &opts, const Session &session) {
   }
   data.globalBatch = data.localBatch * session.worldSize();
   if (!data.sources.empty() && data.samples < data.globalBatch)
-    throw Error(data.sources.front().path + " has " +
-                std::to_string(data.samples) +
-                " samples, fewer than one global batch (" +
-                std::to_string(session.worldSize()) + " ranks x " +
-                (m.accumulate > 1
-                     ? std::to_string(m.accumulate) + " micro-batches x " +
-                           std::to_string(data.localBatch / m.accumulate)
-                     : std::to_string(data.localBatch)) +
-                " = " + std::to_string(data.globalBatch) + ")");
-  data.numBatches =
-      data.globalBatch > 0 ? data.samples / data.globalBatch : 1;
+    throw Error(
+        data.sources.front().path + " has " + std::to_string(data.samples) +
+        " samples, fewer than one global batch (" +
+        std::to_string(session.worldSize()) + " ranks x " +
+        (m.accumulate > 1 ? std::to_string(m.accumulate) + " micro-batches x " +
+                                std::to_string(data.localBatch / m.accumulate)
+                          : std::to_string(data.localBatch)) +
+        " = " + std::to_string(data.globalBatch) + ")");
+  data.numBatches = data.globalBatch > 0 ? data.samples / data.globalBatch : 1;
   return data;
 }
 
@@ -366,8 +368,8 @@ void train(const Options &opts) {
   });
   // Data of different lengths wraps around at different steps: the batches
   // would silently differ from one uninterrupted global data set.
-  ProcessGroup::agree({{"the number of samples in the --data files",
-                        data.samples}});
+  ProcessGroup::agree(
+      {{"the number of samples in the --data files", data.samples}});
   if (!opts.loadCheckpoint.empty()) {
     session.loadCheckpoint(opts.loadCheckpoint);
     // Every rank has rank 0's counter: all agree.
@@ -394,8 +396,8 @@ void train(const Options &opts) {
     // Continue the epoch where the checkpoint left off: resuming gives the
     // same batches as one uninterrupted run.
     int64_t index = (firstStep + i) % data.numBatches;
-    int64_t sample = (index * session.worldSize() + session.rank()) *
-                     data.localBatch;
+    int64_t sample =
+        (index * session.worldSize() + session.rank()) * data.localBatch;
     for (size_t j = 0; j < data.sources.size(); ++j)
       batch[j] = data.sources[j].tensor.bytes.data() +
                  sample * data.sources[j].sampleBytes;
@@ -404,7 +406,8 @@ void train(const Options &opts) {
     // The loss is averaged over the ranks: every rank decides the same.
     if (!std::isfinite(loss) && opts.onNonFinite != NonFinite::Ignore) {
       std::string what = "step " + std::to_string(firstStep + i + 1) +
-                         ": the loss is " + (std::isnan(loss) ? "NaN" : "infinite");
+                         ": the loss is " +
+                         (std::isnan(loss) ? "NaN" : "infinite");
       if (opts.onNonFinite == NonFinite::Stop)
         throw Error(what + "; stopped (--on-nonfinite stop), no checkpoint "
                            "saved",
@@ -438,7 +441,8 @@ void train(const Options &opts) {
     return;
   // A --mode dp module runs its replicas in this one process.
   bool dataParallel = session.manifest().mode == "dp";
-  int64_t units = dataParallel ? session.manifest().replicas : session.worldSize();
+  int64_t units =
+      dataParallel ? session.manifest().replicas : session.worldSize();
   if (opts.steps > 0)
     std::printf(
         "done: %lld steps on %lld %s%s in %.6f s, %.1f samples/s, "
@@ -480,7 +484,8 @@ int main(int argc, char **argv) {
          {"--timeout (milliseconds)",
           static_cast<int64_t>(std::min(opts.timeout * 1e3, 1e18))},
          {"--backend", static_cast<int64_t>(opts.backend)},
-         {"the number of --data flags", static_cast<int64_t>(opts.data.size())}});
+         {"the number of --data flags",
+          static_cast<int64_t>(opts.data.size())}});
     if (opts.help) {
       if (ProcessGroup::rank() == 0)
         std::fputs(kUsage, stdout);

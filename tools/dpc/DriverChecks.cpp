@@ -16,7 +16,9 @@ namespace {
 /// The runtime's bound on a tensor's element count (manifest.cpp).
 constexpr int64_t kMaxElements = int64_t(1) << 56;
 
-int64_t elementSize(dpc::DType dtype) { return dtype == dpc::DType::F32 ? 4 : 8; }
+int64_t elementSize(dpc::DType dtype) {
+  return dtype == dpc::DType::F32 ? 4 : 8;
+}
 
 } // namespace
 
@@ -28,7 +30,8 @@ llvm::Error dpc::checkTensorSpecs(llvm::ArrayRef<TensorSpec> inputs,
         "--world-size " + llvm::Twine(worldSize) + " is larger than " +
         llvm::Twine(kMaxWorldSize) + " ranks (a typo?)");
   llvm::StringSet<> names;
-  auto check = [&](const TensorSpec &spec, llvm::StringRef flag) -> llvm::Error {
+  auto check = [&](const TensorSpec &spec,
+                   llvm::StringRef flag) -> llvm::Error {
     if (!names.insert(spec.name).second)
       return llvm::createStringError(
           "--" + flag + " '" + spec.name + "': the name '" + spec.name +
@@ -39,7 +42,8 @@ llvm::Error dpc::checkTensorSpecs(llvm::ArrayRef<TensorSpec> inputs,
     for (int64_t dim : spec.shape) {
       if (count > kMaxElements / dim)
         return llvm::createStringError(
-            "--" + flag + " '" + spec.name + "': the shape has more than 2^56 "
+            "--" + flag + " '" + spec.name +
+            "': the shape has more than 2^56 "
             "elements per step, more than the runtime can address");
       count *= dim;
     }
@@ -62,7 +66,8 @@ llvm::Error dpc::checkSomethingToTrain(func::FuncOp trainStep) {
   for (BlockArgument arg : trainStep.getArguments())
     if (getArgKind(trainStep, arg.getArgNumber()) == kind::kParameter) {
       ++parameters;
-      unused += trainStep.getArgAttr(arg.getArgNumber(), kUnusedAttr) != nullptr;
+      unused +=
+          trainStep.getArgAttr(arg.getArgNumber(), kUnusedAttr) != nullptr;
     }
   if (parameters == 0)
     return llvm::createStringError(
@@ -96,7 +101,8 @@ struct CheckSomethingToTrainPass
       return;
     if (llvm::Error err = dpc::checkSomethingToTrain(trainStep)) {
       // No location: the finding is about the whole model.
-      emitError(UnknownLoc::get(&getContext())) << llvm::toString(std::move(err));
+      emitError(UnknownLoc::get(&getContext()))
+          << llvm::toString(std::move(err));
       signalPassFailure();
     }
   }

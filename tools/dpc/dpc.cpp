@@ -42,101 +42,109 @@ static cl::OptionCategory dpcCategory("dpc options");
 
 static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.pt>"),
                                       cl::cat(dpcCategory));
-static cl::opt<std::string> outputPath("o", cl::desc("Output shared library (model.so)"),
-                                       cl::value_desc("file"), cl::cat(dpcCategory));
-static cl::list<std::string>
-    inputSpecs("input",
-               cl::desc("A forward argument NAME:DTYPE[SHAPE], e.g. x:f32[16,32]; one per "
-                        "argument, in order. In ddp mode shapes are per rank, in dp "
-                        "mode the whole batch"),
-               cl::value_desc("spec"), cl::cat(dpcCategory));
 static cl::opt<std::string>
-    labelSpec("label",
-              cl::desc("The label NAME:DTYPE[SHAPE], e.g. y:i64[16] (checked against "
-                       "the loss; its type is derived when omitted)"),
-              cl::value_desc("spec"), cl::cat(dpcCategory));
-static cl::opt<std::string>
-    lossKind("loss",
-             cl::desc("cross_entropy (logits [N,C], class labels [N], mean), mse (mean), "
-                      "or none (forward returns the loss)"),
-             cl::cat(dpcCategory));
-static cl::opt<std::string>
-    optimizer("optimizer",
-              cl::desc("Optimizer: sgd, adam or adamw (torch.optim's update rules)"),
-              cl::cat(dpcCategory));
-static cl::opt<double> lr("lr",
-                          cl::desc("Learning rate (default 0.01 for sgd; 1e-3 for adam "
-                                   "and adamw, as torch.optim)"),
-                          cl::cat(dpcCategory));
+    outputPath("o", cl::desc("Output shared library (model.so)"),
+               cl::value_desc("file"), cl::cat(dpcCategory));
+static cl::list<std::string> inputSpecs(
+    "input",
+    cl::desc("A forward argument NAME:DTYPE[SHAPE], e.g. x:f32[16,32]; one per "
+             "argument, in order. In ddp mode shapes are per rank, in dp "
+             "mode the whole batch"),
+    cl::value_desc("spec"), cl::cat(dpcCategory));
+static cl::opt<std::string> labelSpec(
+    "label",
+    cl::desc("The label NAME:DTYPE[SHAPE], e.g. y:i64[16] (checked against "
+             "the loss; its type is derived when omitted)"),
+    cl::value_desc("spec"), cl::cat(dpcCategory));
+static cl::opt<std::string> lossKind(
+    "loss",
+    cl::desc(
+        "cross_entropy (logits [N,C], class labels [N], mean), mse (mean), "
+        "or none (forward returns the loss)"),
+    cl::cat(dpcCategory));
+static cl::opt<std::string> optimizer(
+    "optimizer",
+    cl::desc("Optimizer: sgd, adam or adamw (torch.optim's update rules)"),
+    cl::cat(dpcCategory));
+static cl::opt<double>
+    lr("lr",
+       cl::desc("Learning rate (default 0.01 for sgd; 1e-3 for adam "
+                "and adamw, as torch.optim)"),
+       cl::cat(dpcCategory));
 static cl::opt<double> momentum("momentum", cl::desc("SGD momentum"),
                                 cl::cat(dpcCategory));
 static cl::opt<double> dampening("dampening", cl::desc("SGD dampening"),
                                  cl::cat(dpcCategory));
-static cl::opt<double>
-    weightDecay("weight-decay",
-                cl::desc("torch.optim's weight_decay: an L2 penalty added to the gradient "
-                         "(sgd, adam) or decoupled decay (adamw); default 0, 1e-2 for "
-                         "adamw as torch.optim.AdamW"),
-                cl::cat(dpcCategory));
+static cl::opt<double> weightDecay(
+    "weight-decay",
+    cl::desc("torch.optim's weight_decay: an L2 penalty added to the gradient "
+             "(sgd, adam) or decoupled decay (adamw); default 0, 1e-2 for "
+             "adamw as torch.optim.AdamW"),
+    cl::cat(dpcCategory));
 static cl::opt<bool> nesterov("nesterov", cl::desc("Nesterov momentum"),
                               cl::cat(dpcCategory));
-static cl::opt<std::string> betas("betas",
-                                  cl::desc("Adam/AdamW coefficients B1,B2 of the moment "
-                                           "averages (default 0.9,0.999)"),
-                                  cl::value_desc("B1,B2"), cl::cat(dpcCategory));
+static cl::opt<std::string>
+    betas("betas",
+          cl::desc("Adam/AdamW coefficients B1,B2 of the moment "
+                   "averages (default 0.9,0.999)"),
+          cl::value_desc("B1,B2"), cl::cat(dpcCategory));
 // Parsed by hand (as --betas) so that a bad value is a one-line error.
-static cl::opt<std::string> eps("eps",
-                                cl::desc("Adam/AdamW term added to the denominator "
-                                         "(default 1e-8)"),
-                                cl::value_desc("E"), cl::cat(dpcCategory));
 static cl::opt<std::string>
-    accumulate("accumulate",
-               cl::desc("Gradient accumulation: K micro-batches (each the --input "
-                        "shape) per optimizer step, gradients averaged over them and "
-                        "all-reduced once per step (default 1)"),
-               cl::value_desc("K"), cl::cat(dpcCategory));
-static cl::opt<std::string>
-    mode("mode",
-         cl::desc("Data parallelism: ddp (one process per rank, like "
-                  "DistributedDataParallel) or dp (one process, the batch scattered "
-                  "over --devices replicas, like nn.DataParallel)"),
-         cl::cat(dpcCategory));
+    eps("eps",
+        cl::desc("Adam/AdamW term added to the denominator "
+                 "(default 1e-8)"),
+        cl::value_desc("E"), cl::cat(dpcCategory));
+static cl::opt<std::string> accumulate(
+    "accumulate",
+    cl::desc("Gradient accumulation: K micro-batches (each the --input "
+             "shape) per optimizer step, gradients averaged over them and "
+             "all-reduced once per step (default 1)"),
+    cl::value_desc("K"), cl::cat(dpcCategory));
+static cl::opt<std::string> mode(
+    "mode",
+    cl::desc("Data parallelism: ddp (one process per rank, like "
+             "DistributedDataParallel) or dp (one process, the batch scattered "
+             "over --devices replicas, like nn.DataParallel)"),
+    cl::cat(dpcCategory));
+static cl::opt<int64_t> devices(
+    "devices",
+    cl::desc("--mode dp: number of devices (replicas, one thread each on the "
+             "CPU) the batch is scattered over in torch.chunk's chunks"),
+    cl::value_desc("N"), cl::cat(dpcCategory));
 static cl::opt<int64_t>
-    devices("devices",
-            cl::desc("--mode dp: number of devices (replicas, one thread each on the "
-                     "CPU) the batch is scattered over in torch.chunk's chunks"),
-            cl::value_desc("N"), cl::cat(dpcCategory));
-static cl::opt<int64_t> worldSize("world-size",
-                                  cl::desc("Number of ranks the module will run on"),
-                                  cl::cat(dpcCategory));
-static cl::opt<double> bucketCapMb("bucket-cap-mb",
-                                   cl::desc("DDP bucket size cap in MiB (default 25)"),
-                                   cl::cat(dpcCategory));
-static cl::opt<double> firstBucketMb("first-bucket-mb",
-                                     cl::desc("Cap of the first DDP bucket in MiB "
-                                              "(default 1)"),
-                                     cl::cat(dpcCategory));
-
-static cl::opt<std::string>
-    weightsMode("weights",
-                cl::desc("Initial parameters and buffers: embed (in model.so, the "
-                         "model.pt's values) or external (model.so holds none; "
-                         "dpc-run --init-weights FILE.safetensors gives them, by "
-                         "state_dict name; for large models)"),
-                cl::value_desc("embed|external"), cl::init("embed"),
+    worldSize("world-size", cl::desc("Number of ranks the module will run on"),
+              cl::cat(dpcCategory));
+static cl::opt<double>
+    bucketCapMb("bucket-cap-mb",
+                cl::desc("DDP bucket size cap in MiB (default 25)"),
                 cl::cat(dpcCategory));
+static cl::opt<double>
+    firstBucketMb("first-bucket-mb",
+                  cl::desc("Cap of the first DDP bucket in MiB "
+                           "(default 1)"),
+                  cl::cat(dpcCategory));
+
+static cl::opt<std::string> weightsMode(
+    "weights",
+    cl::desc("Initial parameters and buffers: embed (in model.so, the "
+             "model.pt's values) or external (model.so holds none; "
+             "dpc-run --init-weights FILE.safetensors gives them, by "
+             "state_dict name; for large models)"),
+    cl::value_desc("embed|external"), cl::init("embed"), cl::cat(dpcCategory));
 
 /// What `--emit` can print besides the stages of the pipeline: the outputs
 /// of codegen.
-static const char *const kCodegenOutputs[] = {"llvm-ir", "manifest", "schedule"};
-static cl::opt<std::string>
-    emit("emit",
-         cl::desc("Print the result of a stage instead of writing model.so: import, "
-                  "train-step, autodiff, ddp, optimizer, buckets (--mode dp: the "
-                  "replica stages), memory, llvm (LLVM "
-                  "dialect), llvm-ir, manifest, schedule (the compiled order of compute "
-                  "and communication per stream, with bucket sizes)"),
-         cl::value_desc("stage"), cl::cat(dpcCategory));
+static const char *const kCodegenOutputs[] = {"llvm-ir", "manifest",
+                                              "schedule"};
+static cl::opt<std::string> emit(
+    "emit",
+    cl::desc(
+        "Print the result of a stage instead of writing model.so: import, "
+        "train-step, autodiff, ddp, optimizer, buckets (--mode dp: the "
+        "replica stages), memory, llvm (LLVM "
+        "dialect), llvm-ir, manifest, schedule (the compiled order of compute "
+        "and communication per stream, with bucket sizes)"),
+    cl::value_desc("stage"), cl::cat(dpcCategory));
 
 /// Prints "dpc: error: <message>" and returns exit code 1.
 static int fail(const llvm::Twine &message) {
@@ -148,23 +156,29 @@ static int fail(const llvm::Twine &message) {
 static FailureOr<TensorSpec> parseTensorSpec(llvm::StringRef flag,
                                              llvm::StringRef text,
                                              std::string &error) {
-  llvm::Regex pattern("^([A-Za-z_][A-Za-z0-9_.]*):(f32|f64|i64)\\[([0-9, ]*)\\]$");
+  llvm::Regex pattern(
+      "^([A-Za-z_][A-Za-z0-9_.]*):(f32|f64|i64)\\[([0-9, ]*)\\]$");
   llvm::SmallVector<llvm::StringRef> m;
   if (!pattern.match(text, &m)) {
     error = ("--" + flag + " '" + text +
-             "' is not NAME:DTYPE[SHAPE] (DTYPE f32, f64 or i64), e.g. x:f32[16,32]")
+             "' is not NAME:DTYPE[SHAPE] (DTYPE f32, f64 or i64), e.g. "
+             "x:f32[16,32]")
                 .str();
     return failure();
   }
   TensorSpec spec;
   spec.name = m[1].str();
-  spec.dtype = m[2] == "f32" ? DType::F32 : m[2] == "f64" ? DType::F64 : DType::I64;
+  spec.dtype = m[2] == "f32"   ? DType::F32
+               : m[2] == "f64" ? DType::F64
+                               : DType::I64;
   llvm::SmallVector<llvm::StringRef> dims;
   m[3].split(dims, ',', -1, /*KeepEmpty=*/false);
   for (llvm::StringRef d : dims) {
     int64_t size;
     if (d.trim().getAsInteger(10, size) || size <= 0) {
-      error = ("--" + flag + " '" + text + "': dimensions must be positive integers").str();
+      error = ("--" + flag + " '" + text +
+               "': dimensions must be positive integers")
+                  .str();
       return failure();
     }
     spec.shape.push_back(size);
@@ -245,10 +259,10 @@ static void printDiagnostic(Diagnostic &diag) {
   } else {
     where = "dpc";
   }
-  const char *severity = diag.getSeverity() == DiagnosticSeverity::Error ? "error"
-                         : diag.getSeverity() == DiagnosticSeverity::Warning
-                             ? "warning"
-                             : "note";
+  const char *severity =
+      diag.getSeverity() == DiagnosticSeverity::Error     ? "error"
+      : diag.getSeverity() == DiagnosticSeverity::Warning ? "warning"
+                                                          : "note";
   std::string message = diag.str();
   message = message.substr(0, message.find('\n'));
   llvm::errs() << where << ": " << severity << ": " << message << "\n";
@@ -261,7 +275,8 @@ int main(int argc, char **argv) {
   llvm::raw_string_ostream flagErrorStream(flagErrors);
   bool flagsParsed = cl::ParseCommandLineOptions(
       argc, argv,
-      "dpc: compile a TorchScript model into a data-parallel training step (model.so)\n\n"
+      "dpc: compile a TorchScript model into a data-parallel training step "
+      "(model.so)\n\n"
       "  dpc model.pt -o model.so --input x:f32[16,32] --label y:i64[16] \\\n"
       "      --loss cross_entropy --optimizer sgd --lr 0.1 --momentum 0.9 \\\n"
       "      --mode ddp --world-size 2\n",
@@ -282,8 +297,8 @@ int main(int argc, char **argv) {
   std::optional<PipelineStage> emitStage = parsePipelineStage(emit);
   if (!emit.empty()) {
     if (!emitStage && !llvm::is_contained(kCodegenOutputs, emit))
-      return fail("--emit '" + emit + "' is not a stage (" + getPipelineStageList() +
-                  ", llvm-ir, manifest, schedule)");
+      return fail("--emit '" + emit + "' is not a stage (" +
+                  getPipelineStageList() + ", llvm-ir, manifest, schedule)");
   } else if (outputPath.empty()) {
     return fail("no output file (-o model.so)");
   } else if (llvm::Error err = checkOutputFile(outputPath, {modelPath})) {
@@ -307,9 +322,11 @@ int main(int argc, char **argv) {
     label = *spec;
   }
   if (weightsMode != "embed" && weightsMode != "external")
-    return fail("--weights '" + weightsMode + "' is not one of embed, external");
+    return fail("--weights '" + weightsMode +
+                "' is not one of embed, external");
   TrainingPipelineOptions options;
-  if (std::optional<std::string> flagError = setPipelineOptions(options, label, inputs))
+  if (std::optional<std::string> flagError =
+          setPipelineOptions(options, label, inputs))
     return fail(*flagError);
   std::string optionError;
   if (failed(options.verify(
@@ -354,7 +371,8 @@ int main(int argc, char **argv) {
   // something right after autodiff: a later stage would fail in its own
   // terms ("@train_step returns no gradients").
   PassManager pm(&context);
-  for (int stage = 0; stage <= static_cast<int>(options.getStopAfter()); ++stage) {
+  for (int stage = 0; stage <= static_cast<int>(options.getStopAfter());
+       ++stage) {
     addPipelineStage(pm, static_cast<PipelineStage>(stage), options);
     if (static_cast<PipelineStage>(stage) == PipelineStage::Autodiff)
       pm.addPass(createCheckSomethingToTrainPass());
@@ -369,7 +387,8 @@ int main(int argc, char **argv) {
   if (emitStage && *emitStage < PipelineStage::LLVM)
     return printModule();
 
-  func::FuncOp trainStep = module.lookupSymbol<func::FuncOp>(kTrainStepFuncName);
+  func::FuncOp trainStep =
+      module.lookupSymbol<func::FuncOp>(kTrainStepFuncName);
   TrainingConfig config;
   config.mode = options.mode;
   config.worldSize = options.worldSize;

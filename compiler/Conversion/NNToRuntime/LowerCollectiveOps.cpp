@@ -4,9 +4,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialects/DP/IR/DPDialect.h"
 #include "compiler/Conversion/NNToRuntime/RuntimeCallBuilder.h"
 #include "compiler/TrainStep/TrainStep.h"
+#include "dialects/DP/IR/DPDialect.h"
 #include "runtime/include/dpc/abi.h"
 
 #include "llvm/ADT/TypeSwitch.h"

@@ -10,9 +10,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialects/NN/IR/NNOps.h"
 #include "compiler/Conversion/NNToRuntime/RuntimeCallBuilder.h"
 #include "compiler/TrainStep/TrainStep.h"
+#include "dialects/NN/IR/NNOps.h"
 #include "runtime/include/dpc/abi.h"
 
 #include "llvm/ADT/TypeSwitch.h"
@@ -93,8 +93,9 @@ LogicalResult checkInPlace(Operation *op, Value operand, StringRef what) {
     for (Operation *user : old.getUsers())
       if (user != op && !user->isBeforeInBlock(op))
         return op->emitError()
-               << what << " is updated in place here but its old value is "
-                          "read afterwards by '"
+               << what
+               << " is updated in place here but its old value is "
+                  "read afterwards by '"
                << user->getName() << "'";
   return success();
 }
@@ -105,9 +106,9 @@ std::optional<LogicalResult> dpc::lowerConvOp(RuntimeCallBuilder &rt,
                                               Operation *op) {
   return llvm::TypeSwitch<Operation *, std::optional<LogicalResult>>(op)
       .Case([&](nn::Conv2dOp o) {
-        Value dims = conv2dDims(rt, o, getShape(o.getInput()),
-                                getShape(o.getWeight()),
-                                getShape(o.getResult()));
+        Value dims =
+            conv2dDims(rt, o, getShape(o.getInput()), getShape(o.getWeight()),
+                       getShape(o.getResult()));
         rt.call("dpcrt_conv2d_f32",
                 {rt.ptr(o.getResult()), rt.ptr(o.getInput()),
                  rt.ptr(o.getWeight()),
@@ -116,8 +117,7 @@ std::optional<LogicalResult> dpc::lowerConvOp(RuntimeCallBuilder &rt,
       })
       .Case([&](nn::Conv2dInputGradOp o) {
         Value dims = conv2dDims(rt, o, getShape(o.getResult()),
-                                getShape(o.getWeight()),
-                                getShape(o.getGrad()));
+                                getShape(o.getWeight()), getShape(o.getGrad()));
         rt.call("dpcrt_conv2d_input_grad_f32",
                 {rt.ptr(o.getResult()), rt.ptr(o.getGrad()),
                  rt.ptr(o.getWeight()), dims});
@@ -125,8 +125,7 @@ std::optional<LogicalResult> dpc::lowerConvOp(RuntimeCallBuilder &rt,
       })
       .Case([&](nn::Conv2dWeightGradOp o) {
         Value dims = conv2dDims(rt, o, getShape(o.getInput()),
-                                getShape(o.getResult()),
-                                getShape(o.getGrad()));
+                                getShape(o.getResult()), getShape(o.getGrad()));
         rt.call("dpcrt_conv2d_weight_grad_f32",
                 {rt.ptr(o.getResult()), rt.ptr(o.getGrad()),
                  rt.ptr(o.getInput()), dims});
@@ -146,9 +145,8 @@ std::optional<LogicalResult> dpc::lowerConvOp(RuntimeCallBuilder &rt,
                 {rt.ptr(o.getResult()), rt.ptr(o.getMean()),
                  rt.ptr(o.getInvstd()), runningMean, runningVar,
                  rt.ptr(o.getInput()), rt.ptr(o.getWeight()),
-                 rt.ptr(o.getBias()), rt.i64(x[0]), rt.i64(x[1]),
-                 rt.i64(inner), f64(rt, o.getMomentum()),
-                 f64(rt, o.getEps())});
+                 rt.ptr(o.getBias()), rt.i64(x[0]), rt.i64(x[1]), rt.i64(inner),
+                 f64(rt, o.getMomentum()), f64(rt, o.getEps())});
         rt.setPtr(o.getNewRunningMean(), runningMean);
         rt.setPtr(o.getNewRunningVar(), runningVar);
         return success();
@@ -179,8 +177,7 @@ std::optional<LogicalResult> dpc::lowerConvOp(RuntimeCallBuilder &rt,
       .Case([&](nn::MaxPool2dOp o) {
         Value dims = pool2dDims(rt, getShape(o.getInput()),
                                 getShape(o.getResult()), o.getKernelSize(),
-                                o.getStride(), o.getPadding(),
-                                o.getDilation());
+                                o.getStride(), o.getPadding(), o.getDilation());
         rt.call("dpcrt_max_pool2d_f32",
                 {rt.ptr(o.getResult()), rt.ptr(o.getInput()), dims});
         return success();
@@ -188,17 +185,16 @@ std::optional<LogicalResult> dpc::lowerConvOp(RuntimeCallBuilder &rt,
       .Case([&](nn::MaxPool2dGradOp o) {
         Value dims = pool2dDims(rt, getShape(o.getInput()),
                                 getShape(o.getGrad()), o.getKernelSize(),
-                                o.getStride(), o.getPadding(),
-                                o.getDilation());
+                                o.getStride(), o.getPadding(), o.getDilation());
         rt.call("dpcrt_max_pool2d_grad_f32",
                 {rt.ptr(o.getResult()), rt.ptr(o.getGrad()),
                  rt.ptr(o.getInput()), dims});
         return success();
       })
       .Case([&](nn::AvgPool2dOp o) {
-        Value dims = pool2dDims(rt, getShape(o.getInput()),
-                                getShape(o.getResult()), o.getKernelSize(),
-                                o.getStride(), o.getPadding(), {});
+        Value dims =
+            pool2dDims(rt, getShape(o.getInput()), getShape(o.getResult()),
+                       o.getKernelSize(), o.getStride(), o.getPadding(), {});
         rt.call("dpcrt_avg_pool2d_f32",
                 {rt.ptr(o.getResult()), rt.ptr(o.getInput()), dims,
                  rt.i32(o.getCountIncludePad()),
@@ -206,9 +202,9 @@ std::optional<LogicalResult> dpc::lowerConvOp(RuntimeCallBuilder &rt,
         return success();
       })
       .Case([&](nn::AvgPool2dGradOp o) {
-        Value dims = pool2dDims(rt, getShape(o.getResult()),
-                                getShape(o.getGrad()), o.getKernelSize(),
-                                o.getStride(), o.getPadding(), {});
+        Value dims =
+            pool2dDims(rt, getShape(o.getResult()), getShape(o.getGrad()),
+                       o.getKernelSize(), o.getStride(), o.getPadding(), {});
         rt.call("dpcrt_avg_pool2d_grad_f32",
                 {rt.ptr(o.getResult()), rt.ptr(o.getGrad()), dims,
                  rt.i32(o.getCountIncludePad()),

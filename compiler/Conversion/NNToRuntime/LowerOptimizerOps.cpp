@@ -7,9 +7,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialects/NN/IR/NNOps.h"
 #include "compiler/Conversion/NNToRuntime/RuntimeCallBuilder.h"
 #include "compiler/TrainStep/TrainStep.h"
+#include "dialects/NN/IR/NNOps.h"
 #include "runtime/include/dpc/abi.h"
 
 #include "llvm/ADT/TypeSwitch.h"

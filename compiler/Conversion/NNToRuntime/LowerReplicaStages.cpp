@@ -16,8 +16,8 @@
 
 #include "compiler/Conversion/NNToRuntime/LowerReplicaStages.h"
 
-#include "dialects/DP/IR/DPDialect.h"
 #include "compiler/TrainStep/TrainStep.h"
+#include "dialects/DP/IR/DPDialect.h"
 #include "runtime/include/dpc/abi.h"
 
 #include "llvm/ADT/TypeSwitch.h"
@@ -39,8 +39,8 @@ std::optional<LogicalResult> dpc::lowerReplicaOp(RuntimeCallBuilder &rt,
   return llvm::TypeSwitch<Operation *, std::optional<LogicalResult>>(op)
       .Case([&](dp::ScatterOp o) {
         // Rows of a row-major tensor are contiguous: the chunk is a view.
-        int64_t rowBytes = getTensorBytes(o.getInput().getType()) /
-                           getShape(o.getInput())[0];
+        int64_t rowBytes =
+            getTensorBytes(o.getInput().getType()) / getShape(o.getInput())[0];
         int64_t offset = o.getOffset();
         rt.setPtr(o.getResult(),
                   offsetPtr(rt.ptr(o.getInput()), offset * rowBytes));
@@ -209,14 +209,15 @@ LogicalResult ReplicaStageOutliner::endStage() {
       Value &mapped = local[v];
       if (!mapped) {
         Operation *def = v.getDefiningOp();
-        if (def && isa<LLVM::ConstantOp, LLVM::ZeroOp, LLVM::AddressOfOp>(def)) {
+        if (def &&
+            isa<LLVM::ConstantOp, LLVM::ZeroOp, LLVM::AddressOfOp>(def)) {
           mapped = fb.clone(*def)->getResult(0);
         } else {
           Type type = v.getType();
           if (!isa<LLVM::LLVMPointerType>(type) &&
               !(type.isIntOrFloat() && type.getIntOrFloatBitWidth() <= 64))
-            return emitError(loc) << "cannot pass a value of type " << type
-                                  << " to a replica";
+            return emitError(loc)
+                   << "cannot pass a value of type " << type << " to a replica";
           auto [it, inserted] = captureIndex.try_emplace(v, captured.size());
           if (inserted)
             captured.push_back(v);
@@ -249,13 +250,13 @@ LogicalResult ReplicaStageOutliner::endStage() {
   Value fns = b.create<LLVM::AllocaOp>(loc, ptrType, ptrType,
                                        rt.i64(functions.size()), 8);
   for (auto [r, fn] : llvm::enumerate(functions)) {
-    Value slot = b.create<LLVM::GEPOp>(
-        loc, ptrType, ptrType, fns, ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(r)});
+    Value slot =
+        b.create<LLVM::GEPOp>(loc, ptrType, ptrType, fns,
+                              ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(r)});
     b.create<LLVM::StoreOp>(
         loc, b.create<LLVM::AddressOfOp>(loc, ptrType, fn.getSymName()), slot);
   }
-  rt.call("dpcrt_run_replicas",
-          {rt.i32(functions.size()), fns, env});
+  rt.call("dpcrt_run_replicas", {rt.i32(functions.size()), fns, env});
   stage.reset();
   functions.clear();
   return success();

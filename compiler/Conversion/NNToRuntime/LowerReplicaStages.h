@@ -41,9 +41,8 @@ public:
   mlir::LogicalResult enter(mlir::Operation *op);
   /// Lowers `op` with `lowerOp` and outlines its calls if it belongs to a
   /// concurrent stage.
-  mlir::LogicalResult
-  lower(mlir::Operation *op,
-        llvm::function_ref<mlir::LogicalResult()> lowerOp);
+  mlir::LogicalResult lower(mlir::Operation *op,
+                            llvm::function_ref<mlir::LogicalResult()> lowerOp);
 
 private:
   mlir::LLVM::LLVMFuncOp getOrCreateReplicaFunction(int64_t replica);

@@ -13,8 +13,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Conversion/NNToRuntime/LowerReplicaStages.h"
-#include "compiler/Conversion/Passes.h"
 #include "compiler/Conversion/NNToRuntime/RuntimeCallBuilder.h"
+#include "compiler/Conversion/Passes.h"
 #include "compiler/TrainStep/TrainStep.h"
 #include "runtime/include/dpc/abi.h"
 
@@ -110,7 +110,7 @@ struct RuntimeFunction {
 
 const RuntimeFunction kRuntimeFunctions[] = {
 #define DPC_KERNEL(name, return_type, parameters, names)                       \
-  {"dpcrt_" #name, #return_type " dpcrt_" #name #parameters,                  \
+  {"dpcrt_" #name, #return_type " dpcrt_" #name #parameters,                   \
    &LLVMFunctionTypeOf<return_type parameters>::get},
 #define DPC_RUNTIME_FUNCTION(name, return_type, parameters, names)             \
   DPC_KERNEL(name, return_type, parameters, names)
@@ -260,7 +260,8 @@ LogicalResult lowerTrainStep(ModuleOp module, func::FuncOp func, bool traceOps,
     for (Value result : op.getResults())
       if (int64_t offset = getPlannedOffset(result); offset >= 0)
         rt.setPtr(result, rt.offsetPtr(arena, offset));
-    if (failed(replicaStages.lower(&op, [&, o = &op] { return lowerOp(rt, o); })))
+    if (failed(
+            replicaStages.lower(&op, [&, o = &op] { return lowerOp(rt, o); })))
       return failure();
     if (rt.hasFailedCall())
       return failure();

@@ -26,14 +26,13 @@ void DPDialect::initialize() {
 }
 
 LogicalResult DPDialect::verifyOperationAttribute(Operation *op,
-                                                 NamedAttribute attr) {
+                                                  NamedAttribute attr) {
   StringRef name = attr.getName().getValue();
   if (name != kReplicaAttrName && name != kStageAttrName)
     return op->emitError() << "unknown dp attribute '" << name << "'";
   auto value = dyn_cast<IntegerAttr>(attr.getValue());
   if (!value || value.getInt() < 0)
-    return op->emitError() << "'" << name
-                           << "' must be a non-negative integer";
+    return op->emitError() << "'" << name << "' must be a non-negative integer";
   return success();
 }
 
@@ -44,8 +43,9 @@ std::optional<int64_t> dpc::dp::getReplica(Operation *op) {
 }
 
 void dpc::dp::setReplica(Operation *op, int64_t replica) {
-  op->setAttr(kReplicaAttrName,
-              IntegerAttr::get(IntegerType::get(op->getContext(), 64), replica));
+  op->setAttr(
+      kReplicaAttrName,
+      IntegerAttr::get(IntegerType::get(op->getContext(), 64), replica));
 }
 
 SmallVector<int64_t> dpc::dp::getChunkSizes(int64_t batch, int64_t devices) {
@@ -103,9 +103,8 @@ LogicalResult verifyChunkOf(Operation *op, RankedTensorType chunk,
                              << " has another element type than " << whole;
   if (whole.getRank() == 0 || chunk.getRank() != whole.getRank() ||
       chunk.getShape().drop_front() != whole.getShape().drop_front())
-    return op->emitOpError()
-           << what << " " << chunk << " is not a chunk of " << whole
-           << " along dimension 0";
+    return op->emitOpError() << what << " " << chunk << " is not a chunk of "
+                             << whole << " along dimension 0";
   return success();
 }
 
@@ -119,9 +118,8 @@ LogicalResult ScatterOp::verify() {
   int64_t offset = getOffset();
   if (offset + chunk.getDimSize(0) > whole.getDimSize(0))
     return emitOpError() << "rows [" << offset << ", "
-                         << offset + chunk.getDimSize(0)
-                         << ") lie outside the " << whole.getDimSize(0)
-                         << " rows of the input";
+                         << offset + chunk.getDimSize(0) << ") lie outside the "
+                         << whole.getDimSize(0) << " rows of the input";
   return success();
 }
 
@@ -160,8 +158,8 @@ SmallVector<Value> GatherOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   SmallVector<Value> grads;
   int64_t offset = 0;
   for (auto [replica, input] : llvm::enumerate(getInputs())) {
-    auto scatter = b.create<ScatterOp>(getLoc(), input.getType(),
-                                       resultGrads[0], offset);
+    auto scatter =
+        b.create<ScatterOp>(getLoc(), input.getType(), resultGrads[0], offset);
     setReplica(scatter, replica);
     grads.push_back(scatter);
     offset += cast<RankedTensorType>(input.getType()).getDimSize(0);
@@ -187,8 +185,7 @@ LogicalResult ReplicateOp::fold(FoldAdaptor,
   return success();
 }
 
-SmallVector<Value> ReplicateOp::buildVJP(OpBuilder &b,
-                                         ValueRange resultGrads) {
+SmallVector<Value> ReplicateOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   // Broadcast's adjoint is ReduceAddCoalesced: sum the replicas' gradients
   // on device 0, in replica order.
   SmallVector<Value> grads;
@@ -212,8 +209,7 @@ OpFoldResult ReduceAddOp::fold(FoldAdaptor) {
   return {};
 }
 
-SmallVector<Value> ReduceAddOp::buildVJP(OpBuilder &b,
-                                         ValueRange resultGrads) {
+SmallVector<Value> ReduceAddOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   // ReduceAddCoalesced's adjoint is Broadcast.
   auto copies = b.create<ReplicateOp>(
       getLoc(), SmallVector<Type>(getInputs().size(), getType()),

@@ -86,29 +86,30 @@ FailureOr<Shape> inferConv2d(std::optional<Location> loc, StringRef op,
   if (failed(checkNCHW(loc, op, "input", x)))
     return failure();
   if (w.size() != 4)
-    return emitOptionalError(loc, op, ": expected weight [O, C/groups, KH, "
-                                      "KW], got ",
+    return emitOptionalError(loc, op,
+                             ": expected weight [O, C/groups, KH, "
+                             "KW], got ",
                              shapeString(w));
   if (g.groups < 1)
     return emitOptionalError(loc, op, ": groups must be positive, got ",
                              g.groups);
   if (x[1] != w[1] * g.groups)
-    return emitOptionalError(loc, op, ": input ", shapeString(x), " has ",
-                             x[1], " channels, but weight ", shapeString(w),
+    return emitOptionalError(loc, op, ": input ", shapeString(x), " has ", x[1],
+                             " channels, but weight ", shapeString(w),
                              " with groups=", g.groups, " expects ",
                              w[1] * g.groups);
   if (w[0] % g.groups != 0)
-    return emitOptionalError(loc, op, ": ", w[0],
-                             " output channels are not divisible by groups=",
-                             g.groups);
+    return emitOptionalError(
+        loc, op, ": ", w[0],
+        " output channels are not divisible by groups=", g.groups);
   Shape out = {x[0], w[0]};
   for (int i = 0; i < 2; ++i) {
     int64_t padded = x[2 + i] + 2 * g.padding[i];
     int64_t extent = g.dilation[i] * (w[2 + i] - 1) + 1;
     if (w[2 + i] < 1 || padded < extent)
       return emitOptionalError(
-          loc, op, ": the kernel ", shapeString(w.drop_front(2)),
-          " (dilation ", shapeString(g.dilation.asArrayRef()),
+          loc, op, ": the kernel ", shapeString(w.drop_front(2)), " (dilation ",
+          shapeString(g.dilation.asArrayRef()),
           ") is larger than the padded input ",
           shapeString({x[2] + 2 * g.padding[0], x[3] + 2 * g.padding[1]}));
     out.push_back((padded - extent) / g.stride[i] + 1);
@@ -116,8 +117,7 @@ FailureOr<Shape> inferConv2d(std::optional<Location> loc, StringRef op,
   return out;
 }
 
-template <typename OpOrAdaptor>
-ConvGeometry convGeometry(OpOrAdaptor op) {
+template <typename OpOrAdaptor> ConvGeometry convGeometry(OpOrAdaptor op) {
   return {op.getStrideAttr(), op.getPaddingAttr(), op.getDilationAttr(),
           static_cast<int64_t>(op.getGroups())};
 }
@@ -150,8 +150,7 @@ FailureOr<Shape> inferPool2d(std::optional<Location> loc, StringRef op,
   if (failed(checkPair(loc, op, "kernel_size", g.kernel, false)) ||
       failed(checkPair(loc, op, "stride", g.stride, false)) ||
       failed(checkPair(loc, op, "padding", g.padding, true)) ||
-      (g.dilation &&
-       failed(checkPair(loc, op, "dilation", g.dilation, false))))
+      (g.dilation && failed(checkPair(loc, op, "dilation", g.dilation, false))))
     return failure();
   if (failed(checkNCHW(loc, op, "input", x)))
     return failure();
@@ -159,10 +158,10 @@ FailureOr<Shape> inferPool2d(std::optional<Location> loc, StringRef op,
   for (int i = 0; i < 2; ++i) {
     int64_t k = g.kernel[i], p = g.padding[i];
     if (p > k / 2)
-      return emitOptionalError(
-          loc, op, ": padding ", shapeString(g.padding.asArrayRef()),
-          " must be at most half of the kernel size ",
-          shapeString(g.kernel.asArrayRef()));
+      return emitOptionalError(loc, op, ": padding ",
+                               shapeString(g.padding.asArrayRef()),
+                               " must be at most half of the kernel size ",
+                               shapeString(g.kernel.asArrayRef()));
     int64_t d = g.dilation ? g.dilation[i] : 1;
     int64_t size = poolOutputSize(x[2 + i], k, p, g.stride[i], d, g.ceilMode);
     if (size < 1)
@@ -175,14 +174,12 @@ FailureOr<Shape> inferPool2d(std::optional<Location> loc, StringRef op,
   return out;
 }
 
-template <typename OpOrAdaptor>
-PoolGeometry avgPoolGeometry(OpOrAdaptor op) {
+template <typename OpOrAdaptor> PoolGeometry avgPoolGeometry(OpOrAdaptor op) {
   return {op.getKernelSizeAttr(), op.getStrideAttr(), op.getPaddingAttr(),
           nullptr, static_cast<bool>(op.getCeilModeAttr())};
 }
 
-template <typename OpOrAdaptor>
-PoolGeometry maxPoolGeometry(OpOrAdaptor op) {
+template <typename OpOrAdaptor> PoolGeometry maxPoolGeometry(OpOrAdaptor op) {
   return {op.getKernelSizeAttr(), op.getStrideAttr(), op.getPaddingAttr(),
           op.getDilationAttr(), static_cast<bool>(op.getCeilModeAttr())};
 }
@@ -217,8 +214,7 @@ LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *ctx,
                                          Adaptor adaptor,
                                          SmallVectorImpl<Type> &types) {
   auto shape = inferConv2d(loc, "conv2d", shapeOf(adaptor.getInput()),
-                           shapeOf(adaptor.getWeight()),
-                           convGeometry(adaptor));
+                           shapeOf(adaptor.getWeight()), convGeometry(adaptor));
   if (failed(shape))
     return failure();
   if (Value bias = adaptor.getBias()) {
@@ -233,9 +229,8 @@ LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *ctx,
 }
 
 LogicalResult Conv2dInputGradOp::verify() {
-  auto shape = inferConv2d(getLoc(), "conv2d_input_grad",
-                           shapeOf(getResult()), shapeOf(getWeight()),
-                           convGeometry(*this));
+  auto shape = inferConv2d(getLoc(), "conv2d_input_grad", shapeOf(getResult()),
+                           shapeOf(getWeight()), convGeometry(*this));
   if (failed(shape))
     return failure();
   if (ArrayRef<int64_t>(*shape) != shapeOf(getGrad()))
@@ -247,9 +242,8 @@ LogicalResult Conv2dInputGradOp::verify() {
 }
 
 LogicalResult Conv2dWeightGradOp::verify() {
-  auto shape = inferConv2d(getLoc(), "conv2d_weight_grad",
-                           shapeOf(getInput()), shapeOf(getResult()),
-                           convGeometry(*this));
+  auto shape = inferConv2d(getLoc(), "conv2d_weight_grad", shapeOf(getInput()),
+                           shapeOf(getResult()), convGeometry(*this));
   if (failed(shape))
     return failure();
   if (ArrayRef<int64_t>(*shape) != shapeOf(getGrad()))
@@ -267,9 +261,8 @@ SmallVector<Value> Conv2dOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   SmallVector<NamedAttribute> attrs = inherentAttrs(*this);
   Value dx = b.create<Conv2dInputGradOp>(loc, TypeRange{getInput().getType()},
                                          ValueRange{dy, getWeight()}, attrs);
-  Value dw = b.create<Conv2dWeightGradOp>(
-      loc, TypeRange{getWeight().getType()}, ValueRange{dy, getInput()},
-      attrs);
+  Value dw = b.create<Conv2dWeightGradOp>(loc, TypeRange{getWeight().getType()},
+                                          ValueRange{dy, getInput()}, attrs);
   SmallVector<Value> grads = {dx, dw};
   if (Value bias = getBias()) {
     // The bias is broadcast over [N, ., OH, OW]: sum down to [O, 1, 1],
@@ -296,8 +289,9 @@ static FailureOr<int64_t> checkBatchNormOperands(std::optional<Location> loc,
                              shapeString(x));
   for (Value v : perChannel)
     if (shapeOf(v) != ArrayRef<int64_t>{x[1]})
-      return emitOptionalError(loc, op, ": expected per-channel operands of "
-                                        "shape [",
+      return emitOptionalError(loc, op,
+                               ": expected per-channel operands of "
+                               "shape [",
                                x[1], "] for input ", shapeString(x), ", got ",
                                shapeString(shapeOf(v)));
   return x[1];
@@ -316,8 +310,9 @@ LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *ctx,
   auto input = cast<RankedTensorType>(adaptor.getInput().getType());
   if (input.getNumElements() / *channels < 2)
     return emitOptionalError(
-        loc, "batch_norm: expected more than 1 value per channel when "
-             "training, got input ",
+        loc,
+        "batch_norm: expected more than 1 value per channel when "
+        "training, got input ",
         shapeString(input.getShape()));
   types.push_back(input);
   types.append(4, f32Tensor(ctx, {*channels}));
@@ -334,8 +329,7 @@ LogicalResult BatchNormOp::verify() {
   return success();
 }
 
-SmallVector<Value> BatchNormOp::buildVJP(OpBuilder &b,
-                                         ValueRange resultGrads) {
+SmallVector<Value> BatchNormOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   // Only the normalized result carries a gradient: the saved statistics are
   // not visible to the model, and running statistics are buffers, which
   // PyTorch updates without recording them for autograd.
@@ -392,19 +386,17 @@ LogicalResult MaxPool2dOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
-SmallVector<Value> MaxPool2dOp::buildVJP(OpBuilder &b,
-                                         ValueRange resultGrads) {
-  return {b.create<MaxPool2dGradOp>(
-      getLoc(), TypeRange{getInput().getType()},
-      ValueRange{resultGrads[0], getInput()}, inherentAttrs(*this))};
+SmallVector<Value> MaxPool2dOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  return {b.create<MaxPool2dGradOp>(getLoc(), TypeRange{getInput().getType()},
+                                    ValueRange{resultGrads[0], getInput()},
+                                    inherentAttrs(*this))};
 }
 
 LogicalResult MaxPool2dGradOp::inferReturnTypes(MLIRContext *,
                                                 std::optional<Location> loc,
                                                 Adaptor adaptor,
                                                 SmallVectorImpl<Type> &types) {
-  auto shape = inferPool2d(loc, "max_pool2d_grad",
-                           shapeOf(adaptor.getInput()),
+  auto shape = inferPool2d(loc, "max_pool2d_grad", shapeOf(adaptor.getInput()),
                            maxPoolGeometry(adaptor));
   if (failed(shape))
     return failure();
@@ -422,8 +414,7 @@ LogicalResult AvgPool2dOp::inferReturnTypes(MLIRContext *ctx,
                                             std::optional<Location> loc,
                                             Adaptor adaptor,
                                             SmallVectorImpl<Type> &types) {
-  if (failed(checkDivisor(loc, "avg_pool2d",
-                          adaptor.getDivisorOverrideAttr())))
+  if (failed(checkDivisor(loc, "avg_pool2d", adaptor.getDivisorOverrideAttr())))
     return failure();
   auto shape = inferPool2d(loc, "avg_pool2d", shapeOf(adaptor.getInput()),
                            avgPoolGeometry(adaptor));
@@ -433,16 +424,15 @@ LogicalResult AvgPool2dOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
-SmallVector<Value> AvgPool2dOp::buildVJP(OpBuilder &b,
-                                         ValueRange resultGrads) {
+SmallVector<Value> AvgPool2dOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   return {b.create<AvgPool2dGradOp>(getLoc(), TypeRange{getInput().getType()},
                                     ValueRange{resultGrads[0]},
                                     inherentAttrs(*this))};
 }
 
 LogicalResult AvgPool2dGradOp::verify() {
-  if (failed(checkDivisor(getLoc(), "avg_pool2d_grad",
-                          getDivisorOverrideAttr())))
+  if (failed(
+          checkDivisor(getLoc(), "avg_pool2d_grad", getDivisorOverrideAttr())))
     return failure();
   auto shape = inferPool2d(getLoc(), "avg_pool2d_grad", shapeOf(getResult()),
                            avgPoolGeometry(*this));
@@ -474,14 +464,13 @@ LogicalResult AdaptiveAvgPool2dOp::inferReturnTypes(
 
 SmallVector<Value> AdaptiveAvgPool2dOp::buildVJP(OpBuilder &b,
                                                  ValueRange resultGrads) {
-  return {b.create<AdaptiveAvgPool2dGradOp>(
-      getLoc(), getInput().getType(), resultGrads[0])};
+  return {b.create<AdaptiveAvgPool2dGradOp>(getLoc(), getInput().getType(),
+                                            resultGrads[0])};
 }
 
 LogicalResult AdaptiveAvgPool2dGradOp::verify() {
   ArrayRef<int64_t> dy = shapeOf(getGrad()), dx = shapeOf(getResult());
-  if (failed(checkNCHW(getLoc(), "adaptive_avg_pool2d_grad", "gradient",
-                       dy)) ||
+  if (failed(checkNCHW(getLoc(), "adaptive_avg_pool2d_grad", "gradient", dy)) ||
       failed(checkNCHW(getLoc(), "adaptive_avg_pool2d_grad", "result", dx)))
     return failure();
   if (dy[0] != dx[0] || dy[1] != dx[1] || dx[2] < 1 || dx[3] < 1)

@@ -94,8 +94,7 @@ SmallVector<Value> MatmulOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   return {sumToTypeOf(b, loc, da, lhs), sumToTypeOf(b, loc, db, rhs)};
 }
 
-SmallVector<Value> TransposeOp::buildVJP(OpBuilder &b,
-                                         ValueRange resultGrads) {
+SmallVector<Value> TransposeOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   return {b.create<TransposeOp>(getLoc(), resultGrads[0])};
 }
 

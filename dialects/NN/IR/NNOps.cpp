@@ -65,10 +65,9 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *ctx,
                              "weight [N, K], got input ",
                              shapeString(x), " and weight ", shapeString(w));
   if (x.back() != w[1])
-    return emitOptionalError(loc, "linear: input has ", x.back(),
-                             " features (shape ", shapeString(x),
-                             ") but the weight ", shapeString(w), " expects ",
-                             w[1]);
+    return emitOptionalError(
+        loc, "linear: input has ", x.back(), " features (shape ",
+        shapeString(x), ") but the weight ", shapeString(w), " expects ", w[1]);
   if (Value bias = adaptor.getBias()) {
     ArrayRef<int64_t> b = shapeOf(bias);
     if (b.size() != 1 || b[0] != w[0])
@@ -95,9 +94,9 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *ctx,
   int64_t m = ta ? a[ra - 1] : a[ra - 2], k = ta ? a[ra - 2] : a[ra - 1];
   int64_t kb = tb ? b[rb - 1] : b[rb - 2], n = tb ? b[rb - 2] : b[rb - 1];
   if (k != kb)
-    return emitOptionalError(loc, "matmul: inner dimensions differ: ",
-                             shapeString(a), (ta ? "^T" : ""), " @ ",
-                             shapeString(b), (tb ? "^T" : ""));
+    return emitOptionalError(
+        loc, "matmul: inner dimensions differ: ", shapeString(a),
+        (ta ? "^T" : ""), " @ ", shapeString(b), (tb ? "^T" : ""));
   auto batch = broadcastShapes(a.drop_back(2), b.drop_back(2));
   if (failed(batch))
     return emitOptionalError(loc, "matmul: batch dimensions of ",
@@ -122,8 +121,8 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *ctx,
 }
 
 static LogicalResult inferBroadcast(MLIRContext *ctx,
-                                    std::optional<Location> loc,
-                                    StringRef name, Value lhs, Value rhs,
+                                    std::optional<Location> loc, StringRef name,
+                                    Value lhs, Value rhs,
                                     SmallVectorImpl<Type> &types) {
   auto shape = broadcastShapes(shapeOf(lhs), shapeOf(rhs));
   if (failed(shape))
@@ -161,8 +160,8 @@ LogicalResult MulOp::inferReturnTypes(MLIRContext *ctx,
 // Unary ops and the elementwise backward ops keep their first operand's type;
 // the backward ops also require the second operand to match it.
 #define DPC_SAME_TYPE_AS_INPUT(OP, GETTER)                                     \
-  LogicalResult OP::inferReturnTypes(MLIRContext *,                            \
-                                     std::optional<Location>, Adaptor adaptor, \
+  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location>,   \
+                                     Adaptor adaptor,                          \
                                      SmallVectorImpl<Type> &types) {           \
     types.push_back(adaptor.GETTER().getType());                               \
     return success();                                                          \
@@ -234,9 +233,10 @@ LogicalResult CrossEntropyOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
-LogicalResult CrossEntropyGradOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &types) {
+LogicalResult
+CrossEntropyGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                     Adaptor adaptor,
+                                     SmallVectorImpl<Type> &types) {
   if (failed(checkCrossEntropyOperands(loc, adaptor.getLogits(),
                                        adaptor.getLabels())))
     return failure();
@@ -249,11 +249,10 @@ LogicalResult MSELossOp::inferReturnTypes(MLIRContext *ctx,
                                           Adaptor adaptor,
                                           SmallVectorImpl<Type> &types) {
   if (adaptor.getInput().getType() != adaptor.getTarget().getType())
-    return emitOptionalError(loc, "mse_loss: input ",
-                             shapeString(shapeOf(adaptor.getInput())),
-                             " and target ",
-                             shapeString(shapeOf(adaptor.getTarget())),
-                             " must have the same shape");
+    return emitOptionalError(
+        loc, "mse_loss: input ", shapeString(shapeOf(adaptor.getInput())),
+        " and target ", shapeString(shapeOf(adaptor.getTarget())),
+        " must have the same shape");
   types.push_back(f32Tensor(ctx, {}));
   return success();
 }

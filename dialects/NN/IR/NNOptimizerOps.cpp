@@ -23,8 +23,8 @@ LogicalResult AdamUpdateOp::inferReturnTypes(MLIRContext *,
                                              Adaptor adaptor,
                                              SmallVectorImpl<Type> &types) {
   Type paramType = adaptor.getParam().getType();
-  for (Value v : {adaptor.getGrad(), adaptor.getExpAvg(),
-                  adaptor.getExpAvgSq()})
+  for (Value v :
+       {adaptor.getGrad(), adaptor.getExpAvg(), adaptor.getExpAvgSq()})
     if (v.getType() != paramType)
       return emitOptionalError(loc, "adam_update: parameter ", paramType,
                                ", gradient and moments must have the same "
@@ -75,8 +75,7 @@ LogicalResult MicroBatchOp::inferReturnTypes(MLIRContext *,
                                   "dimension to split");
   if (count <= 0 || type.getDimSize(0) % count != 0)
     return emitOptionalError(loc, "micro_batch: dimension 0 of ", type,
-                             " does not split into ", count,
-                             " micro-batches");
+                             " does not split into ", count, " micro-batches");
   if (index < 0 || index >= count)
     return emitOptionalError(loc, "micro_batch: index ", index,
                              " is not in [0, ", count, ")");

@@ -105,15 +105,15 @@ enum dpcrt_binary_kind {
 // The geometry of a 2-d convolution: the conv2d kernels take a pointer to
 // DPCRT_CONV2D_NUM_DIMS int64 values, indexed by these names.
 enum dpcrt_conv2d_dim {
-  DPCRT_CONV2D_N = 0,      // batch
-  DPCRT_CONV2D_C = 1,      // input channels
-  DPCRT_CONV2D_H = 2,      // input height
-  DPCRT_CONV2D_W = 3,      // input width
-  DPCRT_CONV2D_O = 4,      // output channels
-  DPCRT_CONV2D_KH = 5,     // kernel height
-  DPCRT_CONV2D_KW = 6,     // kernel width
-  DPCRT_CONV2D_OH = 7,     // output height
-  DPCRT_CONV2D_OW = 8,     // output width
+  DPCRT_CONV2D_N = 0,  // batch
+  DPCRT_CONV2D_C = 1,  // input channels
+  DPCRT_CONV2D_H = 2,  // input height
+  DPCRT_CONV2D_W = 3,  // input width
+  DPCRT_CONV2D_O = 4,  // output channels
+  DPCRT_CONV2D_KH = 5, // kernel height
+  DPCRT_CONV2D_KW = 6, // kernel width
+  DPCRT_CONV2D_OH = 7, // output height
+  DPCRT_CONV2D_OW = 8, // output width
   DPCRT_CONV2D_STRIDE_H = 9,
   DPCRT_CONV2D_STRIDE_W = 10,
   DPCRT_CONV2D_PAD_H = 11,

@@ -1,4 +1,5 @@
-//===- runtime.h - C++ API of the dpc runtime (libdpcrt) ----------*- C++ -*-===//
+//===- runtime.h - C++ API of the dpc runtime (libdpcrt) ----------*- C++
+//-*-===//
 //
 // Loads a model.so compiled by dpc, owns its parameters, optimizer state and
 // arena, and runs training steps on one process or on every rank of an MPI
@@ -79,7 +80,9 @@ struct HostTensor {
   std::vector<unsigned char> bytes;
 
   int64_t numElements() const { return dpc::numElements(shape); }
-  template <typename T> T *data() { return reinterpret_cast<T *>(bytes.data()); }
+  template <typename T> T *data() {
+    return reinterpret_cast<T *>(bytes.data());
+  }
   template <typename T> const T *data() const {
     return reinterpret_cast<const T *>(bytes.data());
   }

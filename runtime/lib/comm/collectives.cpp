@@ -78,8 +78,7 @@ void dpc::broadcastBytes(void *data, int64_t bytes, MPI_Comm comm,
     });
 }
 
-double dpc::sumOverRanks(double value, MPI_Comm comm,
-                         const std::string &what) {
+double dpc::sumOverRanks(double value, MPI_Comm comm, const std::string &what) {
   double sum = 0.0;
   collective(what, [&](MPI_Request *request) {
     return MPI_Iallreduce(&value, &sum, 1, MPI_DOUBLE, MPI_SUM, comm, request);
@@ -88,9 +87,8 @@ double dpc::sumOverRanks(double value, MPI_Comm comm,
 }
 
 void dpc::barrier(MPI_Comm comm, const std::string &what) {
-  collective(what, [&](MPI_Request *request) {
-    return MPI_Ibarrier(comm, request);
-  });
+  collective(what,
+             [&](MPI_Request *request) { return MPI_Ibarrier(comm, request); });
 }
 
 std::vector<std::string> dpc::gatherToRoot(const std::string &text,
@@ -131,8 +129,8 @@ int dpc::ranksOnHost(MPI_Comm comm) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm host;
-  checkMpi(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank,
-                               MPI_INFO_NULL, &host),
+  checkMpi(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL,
+                               &host),
            "MPI_Comm_split_type");
   int count = 1;
   MPI_Comm_size(host, &count);

@@ -48,8 +48,8 @@ CommStream::~CommStream() {
   worker.join();
 }
 
-int64_t CommStream::start(int32_t bucket, float *data, int64_t n,
-                          int64_t step, Tracer *tracer) {
+int64_t CommStream::start(int32_t bucket, float *data, int64_t n, int64_t step,
+                          Tracer *tracer) {
   std::lock_guard<std::mutex> lock(mutex);
   int64_t handle = nextHandle++;
   queue.push_back({handle, bucket, data, n, step, tracer});
@@ -97,21 +97,22 @@ void CommStream::run() {
     std::string failure;
     // MPI counts are ints: split buckets beyond INT_MAX elements.
     constexpr int64_t kChunk = INT_MAX / 2;
-    for (int64_t first = 0; first < task.n && failure.empty(); first += kChunk) {
+    for (int64_t first = 0; first < task.n && failure.empty();
+         first += kChunk) {
       int count = static_cast<int>(std::min(kChunk, task.n - first));
       MPI_Request request;
-      int rc = MPI_Iallreduce(MPI_IN_PLACE, task.data + first, count,
-                              MPI_FLOAT, MPI_SUM, comm, &request);
+      int rc = MPI_Iallreduce(MPI_IN_PLACE, task.data + first, count, MPI_FLOAT,
+                              MPI_SUM, comm, &request);
       // Polled, not blocking: a blocking MPI call busy-waits at full
       // speed, which on a host with a core per rank starves the compute
       // thread it is meant to overlap with. A stalled rank ends the job
       // after --timeout.
       if (rc == MPI_SUCCESS)
-        rc = waitCollective(request, "the all-reduce of bucket " +
-                                         std::to_string(task.bucket) +
-                                         " (step " +
-                                         std::to_string(task.step) + ")",
-                             PollMode::Sleep);
+        rc = waitCollective(request,
+                            "the all-reduce of bucket " +
+                                std::to_string(task.bucket) + " (step " +
+                                std::to_string(task.step) + ")",
+                            PollMode::Sleep);
       if (rc != MPI_SUCCESS)
         failure = "allreduce of bucket " + std::to_string(task.bucket) +
                   " failed: " + mpiErrorString(rc);
@@ -149,7 +150,8 @@ int64_t allreduce_start(dpcrt_context *ctx, int32_t bucket, float *data,
   if (!ctx || ctx->worldSize <= 1 || n <= 0)
     return 0;
   if (!ctx->commStream)
-    ctx->commStream = std::make_unique<dpc::CommStream>(ctx->comm, ctx->worldSize);
+    ctx->commStream =
+        std::make_unique<dpc::CommStream>(ctx->comm, ctx->worldSize);
   return ctx->commStream->start(bucket, data, n, ctx->step + 1, ctx->tracer);
 }
 

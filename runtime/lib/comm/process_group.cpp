@@ -28,7 +28,8 @@ double timeoutSeconds = ProcessGroup::kDefaultTimeoutSeconds;
 void ProcessGroup::setTimeout(double seconds) {
   if (!(seconds > 0.0) || !std::isfinite(seconds))
     throw Error("the collective timeout must be a positive number of "
-                "seconds, got " + std::to_string(seconds));
+                "seconds, got " +
+                std::to_string(seconds));
   timeoutSeconds = seconds;
 }
 
@@ -36,8 +37,8 @@ double ProcessGroup::timeout() { return timeoutSeconds; }
 
 bool ProcessGroup::launchedByMpi() {
   // Open MPI (ORTE and PRRTE), PMIx launchers, and MPICH/Hydra-style PMI.
-  for (const char *name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK",
-                           "PMI_SIZE"})
+  for (const char *name :
+       {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
     if (std::getenv(name))
       return true;
   return false;

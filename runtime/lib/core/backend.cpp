@@ -60,8 +60,8 @@ LoadResult load() {
     result.error = why ? why : path + ": cannot be opened";
     return result;
   }
-  auto entry = reinterpret_cast<CudaPluginEntryFn>(
-      dlsym(handle, DPC_CUDA_PLUGIN_ENTRY));
+  auto entry =
+      reinterpret_cast<CudaPluginEntryFn>(dlsym(handle, DPC_CUDA_PLUGIN_ENTRY));
   if (!entry) {
     result.error = path + " has no " DPC_CUDA_PLUGIN_ENTRY;
     return result;

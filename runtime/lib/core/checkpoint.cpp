@@ -75,9 +75,9 @@ void Session::Impl::restore(const std::string &file, bool weightsOnly) {
         throw Error(file + ": missing tensor '" + v.name + "' of " + path);
       if (it->second.dtype != v.dtype || it->second.shape != v.shape)
         throw Error(file + ": tensor '" + v.name + "' is " +
-                    dtypeName(it->second.dtype) + formatShape(it->second.shape) +
-                    ", " + path + " expects " + dtypeName(v.dtype) +
-                    formatShape(v.shape));
+                    dtypeName(it->second.dtype) +
+                    formatShape(it->second.shape) + ", " + path + " expects " +
+                    dtypeName(v.dtype) + formatShape(v.shape));
     }
     // Initial weights may come from a full checkpoint: its optimizer state
     // is then not wanted, but nothing else may be unexpected.

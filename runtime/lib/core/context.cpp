@@ -15,6 +15,4 @@ void dpc::recordError(dpcrt_context *ctx, const std::string &message) {
     ctx->error = message;
 }
 
-void dpc::drainPending(dpcrt_context *ctx) {
-  ctx->backend->drainPending(ctx);
-}
+void dpc::drainPending(dpcrt_context *ctx) { ctx->backend->drainPending(ctx); }

@@ -1,4 +1,5 @@
-//===- context.h - The runtime context behind the opaque ABI handle -*- C++ -*-===//
+//===- context.h - The runtime context behind the opaque ABI handle -*- C++
+//-*-===//
 //
 // Internal to libdpcrt (and its white-box unit tests). A model.so only ever
 // sees a pointer to this struct and passes it back to every kernel, which is

@@ -1,4 +1,5 @@
-//===- dtype.cpp - Element types and shapes --------------------------------===//
+//===- dtype.cpp - Element types and shapes
+//--------------------------------===//
 
 #include "dpc/runtime.h"
 

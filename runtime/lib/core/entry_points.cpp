@@ -54,7 +54,7 @@ constexpr bool namesParameters(std::string_view parameters,
 } // namespace
 
 #define DPC_KERNEL(name, return_type, parameters, names)                       \
-  static_assert(namesParameters(#parameters, #names),                         \
+  static_assert(namesParameters(#parameters, #names),                          \
                 "kernels.def: the names of dpcrt_" #name                       \
                 " must be its parameters' names, in order");                   \
   extern "C" return_type dpcrt_##name parameters {                             \

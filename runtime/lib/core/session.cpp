@@ -82,7 +82,8 @@ void Session::Impl::openModule() {
       throw Error(path + " is not a dpc module: it does not export " + name);
     return p;
   };
-  const char *json = static_cast<const char *>(symbol(DPC_MODEL_MANIFEST_SYMBOL));
+  const char *json =
+      static_cast<const char *>(symbol(DPC_MODEL_MANIFEST_SYMBOL));
   const auto *weights =
       static_cast<const unsigned char *>(symbol(DPC_MODEL_WEIGHTS_SYMBOL));
   trainStep = reinterpret_cast<dpc_model_train_step_fn>(
@@ -262,8 +263,8 @@ Session Session::load(const std::string &path, const SessionOptions &options) {
   });
   // Ranks that loaded different modules would exchange tensors of
   // different sizes: hang or worse.
-  const char *json = static_cast<const char *>(
-      dlsym(impl->module, DPC_MODEL_MANIFEST_SYMBOL));
+  const char *json =
+      static_cast<const char *>(dlsym(impl->module, DPC_MODEL_MANIFEST_SYMBOL));
   ProcessGroup::agree(
       {{"the module's manifest (its hash)",
         static_cast<int64_t>(dpc_checksum(json, std::strlen(json)))}});
@@ -284,10 +285,12 @@ float Session::step(const std::vector<const void *> &localBatch) {
       throw Error("step: no data for '" + s.batch[i]->name + "'");
   }
   if (!s.weightsLoaded)
-    throw Error("step: " + s.path + " was compiled with --weights external "
+    throw Error("step: " + s.path +
+                " was compiled with --weights external "
                 "and has no initial weights yet (Session::loadWeights)");
   if (s.ctx.step == INT64_MAX)
-    throw Error("step: " + s.path + ": the step counter is at its maximum "
+    throw Error("step: " + s.path +
+                ": the step counter is at its maximum "
                 "(int64); no further step can be counted");
   const BackendTable &backend = s.backendTable();
   // The host thread that runs the step may not be the one that loaded.
@@ -338,8 +341,8 @@ void Session::Impl::raiseError() {
 float Session::Impl::averageLoss(float loss) {
   if (ctx.worldSize == 1)
     return loss;
-  double sum = sumOverRanks(loss, ctx.comm, "averaging the loss of step " +
-                                               std::to_string(ctx.step));
+  double sum = sumOverRanks(
+      loss, ctx.comm, "averaging the loss of step " + std::to_string(ctx.step));
   return static_cast<float>(sum / ctx.worldSize);
 }
 
@@ -347,7 +350,8 @@ void Session::startTrace() {
   Impl &s = *impl;
   if (s.ctx.worldSize > 1)
     barrier(s.ctx.comm, "starting the trace");
-  s.tracer = std::make_unique<Tracer>(s.manifest.schedule, Tracer::Clock::now());
+  s.tracer =
+      std::make_unique<Tracer>(s.manifest.schedule, Tracer::Clock::now());
   s.ctx.tracer = s.tracer.get();
 }
 
@@ -372,8 +376,8 @@ const Manifest &Session::manifest() const { return impl->manifest; }
 int64_t Session::stepCount() const { return impl->ctx.step; }
 
 int64_t Session::memoryBytes() const {
-  return impl->slotBytes + static_cast<int64_t>(impl->backendTable().scratchBytes(
-                               &impl->ctx));
+  return impl->slotBytes +
+         static_cast<int64_t>(impl->backendTable().scratchBytes(&impl->ctx));
 }
 
 TensorRef Session::tensor(const std::string &name) {

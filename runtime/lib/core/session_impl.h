@@ -1,4 +1,5 @@
-//===- session_impl.h - A session's state ------------------------*- C++ -*-===//
+//===- session_impl.h - A session's state ------------------------*- C++
+//-*-===//
 //
 // A session owns one slot buffer per manifest slot (parameters, buffers,
 // optimizer state, inputs, label, loss, arena) and the context the module's

@@ -3,11 +3,10 @@
 #include "core/trace.h"
 
 #include "core/context.h"
-#include "io/file_io.h"
 #include "dpc/runtime.h"
+#include "io/file_io.h"
 
 #include <nlohmann/json.hpp>
-
 
 namespace dpc {
 
@@ -51,19 +50,32 @@ std::string Tracer::eventsJson(int rank) const {
       out += ",\n";
     out += event.dump();
   };
-  append({{"ph", "M"}, {"name", "process_name"}, {"pid", rank},
+  append({{"ph", "M"},
+          {"name", "process_name"},
+          {"pid", rank},
           {"args", {{"name", "rank " + std::to_string(rank)}}}});
-  append({{"ph", "M"}, {"name", "thread_name"}, {"pid", rank},
-          {"tid", kComputeTrack}, {"args", {{"name", "compute stream"}}}});
-  append({{"ph", "M"}, {"name", "thread_name"}, {"pid", rank},
-          {"tid", kCommTrack}, {"args", {{"name", "communication stream"}}}});
+  append({{"ph", "M"},
+          {"name", "thread_name"},
+          {"pid", rank},
+          {"tid", kComputeTrack},
+          {"args", {{"name", "compute stream"}}}});
+  append({{"ph", "M"},
+          {"name", "thread_name"},
+          {"pid", rank},
+          {"tid", kCommTrack},
+          {"args", {{"name", "communication stream"}}}});
   std::lock_guard<std::mutex> lock(mutex);
   for (const Event &e : events) {
     json args = {{"step", e.step}};
     if (e.bytes >= 0)
       args["bytes"] = e.bytes;
-    append({{"ph", "X"}, {"name", e.name}, {"pid", rank}, {"tid", e.track},
-            {"ts", e.beginUs}, {"dur", e.durationUs}, {"args", args}});
+    append({{"ph", "X"},
+            {"name", e.name},
+            {"pid", rank},
+            {"tid", e.track},
+            {"ts", e.beginUs},
+            {"dur", e.durationUs},
+            {"args", args}});
   }
   return out;
 }

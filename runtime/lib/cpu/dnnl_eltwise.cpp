@@ -111,15 +111,15 @@ std::unique_ptr<Plan> makeGelu(const dnnl::engine &e, bool tanhForm,
 std::unique_ptr<Plan> makeSoftmax(const dnnl::engine &e, bool log,
                                   bool backward, int64_t outer, int64_t size,
                                   int64_t inner) {
-  auto algo = log ? dnnl::algorithm::softmax_log
-                  : dnnl::algorithm::softmax_accurate;
+  auto algo =
+      log ? dnnl::algorithm::softmax_log : dnnl::algorithm::softmax_accurate;
   // A last-dimension softmax as a 2-D tensor, so that oneDNN sees a dense
   // axis and picks its jitted kernel.
   dnnl::memory::desc md =
-      inner == 1
-          ? dnnl::memory::desc({outer, size}, kF32, dnnl::memory::format_tag::ab)
-          : dnnl::memory::desc({outer, size, inner}, kF32,
-                               dnnl::memory::format_tag::abc);
+      inner == 1 ? dnnl::memory::desc({outer, size}, kF32,
+                                      dnnl::memory::format_tag::ab)
+                 : dnnl::memory::desc({outer, size, inner}, kF32,
+                                      dnnl::memory::format_tag::abc);
   dnnl::softmax_v2_forward::primitive_desc fwd(
       {dnnl::prop_kind::forward_training, algo, md, md, 1}, e);
   auto plan = std::make_unique<Plan>();
@@ -129,8 +129,7 @@ std::unique_ptr<Plan> makeSoftmax(const dnnl::engine &e, bool log,
                   {DNNL_ARG_DST, unbound(md, e)}};
     return plan;
   }
-  dnnl::softmax_v2_backward::primitive_desc bwd({algo, md, md, md, 1}, e,
-                                                fwd);
+  dnnl::softmax_v2_backward::primitive_desc bwd({algo, md, md, md, 1}, e, fwd);
   plan->prim = dnnl::softmax_v2_backward(bwd);
   plan->args = {{DNNL_ARG_DST, unbound(md, e)},
                 {DNNL_ARG_DIFF_DST, unbound(md, e)},
@@ -177,11 +176,13 @@ bool dpc::dnnlGelu(dpcrt_context *ctx, const char *kernel, bool tanhForm,
     };
     EltwiseState &s = EltwiseState::get();
     if (!backward)
-      s.run(Op::Gelu, tanhForm, n, 0, 0, {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, out}},
-            make);
+      s.run(Op::Gelu, tanhForm, n, 0, 0,
+            {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, out}}, make);
     else
       s.run(Op::Gelu, 2 + tanhForm, n, 0, 0,
-            {{DNNL_ARG_SRC, x}, {DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_DIFF_SRC, out}},
+            {{DNNL_ARG_SRC, x},
+             {DNNL_ARG_DIFF_DST, dy},
+             {DNNL_ARG_DIFF_SRC, out}},
             make);
   });
 }
@@ -202,7 +203,9 @@ bool dpc::dnnlSoftmax(dpcrt_context *ctx, const char *kernel, bool log,
             {{DNNL_ARG_SRC, in}, {DNNL_ARG_DST, out}}, make);
     else
       s.run(Op::Softmax, 2 + log, outer, size, inner,
-            {{DNNL_ARG_DST, y}, {DNNL_ARG_DIFF_DST, in}, {DNNL_ARG_DIFF_SRC, out}},
+            {{DNNL_ARG_DST, y},
+             {DNNL_ARG_DIFF_DST, in},
+             {DNNL_ARG_DIFF_SRC, out}},
             make);
   });
 }

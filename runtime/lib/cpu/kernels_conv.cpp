@@ -41,8 +41,8 @@
 #include <unordered_map>
 #include <vector>
 
-using dpc::recordError;
 using dpc::Pool2d;
+using dpc::recordError;
 
 namespace {
 
@@ -149,8 +149,8 @@ public:
       // Reorders and the convolution run one after another, so they can
       // share the scratchpad buffer.
       if (op.scratchpad)
-        op.scratchpad.set_data_handle(buffer(
-            kScratchBuffer, op.scratchpad.get_desc().get_size()));
+        op.scratchpad.set_data_handle(
+            buffer(kScratchBuffer, op.scratchpad.get_desc().get_size()));
       ++i;
     }
     if (p.scratchpad)
@@ -177,8 +177,8 @@ private:
   void *buffer(size_t slot, size_t bytes) {
     Buffer &b = buffers[slot];
     if (b.size < bytes) {
-      b.data.reset(static_cast<char *>(std::aligned_alloc(
-          64, (bytes + 63) / 64 * 64)));
+      b.data.reset(
+          static_cast<char *>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
       b.size = bytes;
     }
     return b.data.get();
@@ -248,15 +248,14 @@ private:
     case ConvKind::Forward:
     case ConvKind::ForwardBias: {
       bool bias = kind == ConvKind::ForwardBias;
-      auto desc =
-          bias ? dnnl::convolution_forward::desc(
-                     fwdKind, algo, g.src(Tag::any), g.weights(true),
-                     g.bias(), g.dst(Tag::any), g.strides(), g.dilates(),
-                     g.padding(), g.padding())
-               : dnnl::convolution_forward::desc(
-                     fwdKind, algo, g.src(Tag::any), g.weights(true),
-                     g.dst(Tag::any), g.strides(), g.dilates(), g.padding(),
-                     g.padding());
+      auto desc = bias ? dnnl::convolution_forward::desc(
+                             fwdKind, algo, g.src(Tag::any), g.weights(true),
+                             g.bias(), g.dst(Tag::any), g.strides(),
+                             g.dilates(), g.padding(), g.padding())
+                       : dnnl::convolution_forward::desc(
+                             fwdKind, algo, g.src(Tag::any), g.weights(true),
+                             g.dst(Tag::any), g.strides(), g.dilates(),
+                             g.padding(), g.padding());
       dnnl::convolution_forward::primitive_desc pd(desc, attr, engine);
       addOperand(*p, DNNL_ARG_DST, true, g.dst(), pd.dst_desc());
       addOperand(*p, DNNL_ARG_SRC, false, g.src(), pd.src_desc());
@@ -268,8 +267,8 @@ private:
     }
     case ConvKind::InputGrad: {
       dnnl::convolution_backward_data::primitive_desc pd(
-          {algo, g.src(Tag::any), g.weights(true), g.dst(Tag::any),
-           g.strides(), g.dilates(), g.padding(), g.padding()},
+          {algo, g.src(Tag::any), g.weights(true), g.dst(Tag::any), g.strides(),
+           g.dilates(), g.padding(), g.padding()},
           attr, engine, forwardHint());
       addOperand(*p, DNNL_ARG_DIFF_SRC, true, g.src(), pd.diff_src_desc());
       addOperand(*p, DNNL_ARG_DIFF_DST, false, g.dst(), pd.diff_dst_desc());
@@ -279,8 +278,8 @@ private:
     }
     case ConvKind::WeightGrad: {
       dnnl::convolution_backward_weights::primitive_desc pd(
-          {algo, g.src(Tag::any), g.weights(true), g.dst(Tag::any),
-           g.strides(), g.dilates(), g.padding(), g.padding()},
+          {algo, g.src(Tag::any), g.weights(true), g.dst(Tag::any), g.strides(),
+           g.dilates(), g.padding(), g.padding()},
           attr, engine, forwardHint());
       addOperand(*p, DNNL_ARG_DIFF_WEIGHTS, true, g.weights(),
                  pd.diff_weights_desc());
@@ -368,7 +367,8 @@ float laneSum(const float *data, int64_t size) {
 
 /// vec::map2_reduce_all((x - mean) * dy, x + y, x, dy, size), with the
 /// multiply-add that GCC fuses in PyTorch's AVX2 build.
-DPC_FMA_CLONES float laneDot(const float *x, float mean, const float *dy, int64_t size) {
+DPC_FMA_CLONES float laneDot(const float *x, float mean, const float *dy,
+                             int64_t size) {
   if (size < kLanes) {
     float s = size > 0 ? (x[0] - mean) * dy[0] : 0.0f;
     for (int64_t i = 1; i < size; ++i)
@@ -397,9 +397,9 @@ DPC_FMA_CLONES void normalizePlane(float *y, const float *x, int64_t size,
 /// dx = (dy - gradMean - (x - mean) * k) * invstd * w, the multiply-add
 /// fused as in PyTorch's AVX2 build, the products in that order.
 DPC_FMA_CLONES void batchNormGradPlane(float *dx, const float *dy,
-                                       const float *x, int64_t size,
-                                       float mean, float k, float gradMean,
-                                       float invstd, float w) {
+                                       const float *x, int64_t size, float mean,
+                                       float k, float gradMean, float invstd,
+                                       float w) {
   for (int64_t i = 0; i < size; ++i)
     dx[i] = std::fma(-(x[i] - mean), k, dy[i] - gradMean) * invstd * w;
 }
@@ -431,8 +431,7 @@ namespace dpc::cpu {
 //===----------------------------------------------------------------------===//
 
 void conv2d_f32(dpcrt_context *ctx, float *out, const float *in,
-                const float *weight, const float *bias,
-                const int64_t *dims) {
+                const float *weight, const float *bias, const int64_t *dims) {
   if (bias)
     runConv(ctx, "conv2d", ConvKind::ForwardBias, dims,
             {out, in, weight, bias});
@@ -440,16 +439,14 @@ void conv2d_f32(dpcrt_context *ctx, float *out, const float *in,
     runConv(ctx, "conv2d", ConvKind::Forward, dims, {out, in, weight});
 }
 
-void conv2d_input_grad_f32(dpcrt_context *ctx, float *dx,
-                           const float *dy, const float *weight,
-                           const int64_t *dims) {
+void conv2d_input_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
+                           const float *weight, const int64_t *dims) {
   runConv(ctx, "conv2d_input_grad", ConvKind::InputGrad, dims,
           {dx, dy, weight});
 }
 
-void conv2d_weight_grad_f32(dpcrt_context *ctx, float *dweight,
-                            const float *dy, const float *in,
-                            const int64_t *dims) {
+void conv2d_weight_grad_f32(dpcrt_context *ctx, float *dweight, const float *dy,
+                            const float *in, const int64_t *dims) {
   runConv(ctx, "conv2d_weight_grad", ConvKind::WeightGrad, dims,
           {dweight, dy, in});
 }
@@ -459,10 +456,9 @@ void conv2d_weight_grad_f32(dpcrt_context *ctx, float *dweight,
 //===----------------------------------------------------------------------===//
 
 void batch_norm_f32(dpcrt_context *ctx, float *out, float *saveMean,
-                    float *saveInvstd, float *runningMean,
-                    float *runningVar, const float *in,
-                    const float *weight, const float *bias, int64_t n,
-                    int64_t c, int64_t inner, double momentum,
+                    float *saveInvstd, float *runningMean, float *runningVar,
+                    const float *in, const float *weight, const float *bias,
+                    int64_t n, int64_t c, int64_t inner, double momentum,
                     double eps) {
   int64_t count = n * inner;
   if (n < 0 || c < 0 || inner < 0 || count < 2) {
@@ -500,11 +496,10 @@ void batch_norm_f32(dpcrt_context *ctx, float *out, float *saveMean,
       invstd = static_cast<float>(1.0 / std::sqrt(var + eps));
     saveMean[ch] = mean;
     saveInvstd[ch] = invstd;
-    runningMean[ch] =
-        momentumF * mean + (1.0f - momentumF) * runningMean[ch];
+    runningMean[ch] = momentumF * mean + (1.0f - momentumF) * runningMean[ch];
     double unbiased = varSum / static_cast<float>(count - 1);
-    runningVar[ch] = static_cast<float>(
-        momentumF * unbiased + (1.0f - momentumF) * runningVar[ch]);
+    runningVar[ch] = static_cast<float>(momentumF * unbiased +
+                                        (1.0f - momentumF) * runningVar[ch]);
 
     // batch_norm_cpu_contiguous_impl: y = x * alpha + beta, fused.
     float alpha = invstd * weight[ch];
@@ -534,8 +529,8 @@ void batch_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dweight,
       sum += laneSum(g, inner);
       dotp += laneDot(x, mean, g, inner);
     }
-    float k = static_cast<float>(dotp) * invstd * invstd /
-              static_cast<float>(count);
+    float k =
+        static_cast<float>(dotp) * invstd * invstd / static_cast<float>(count);
     float gradMean = static_cast<float>(sum / static_cast<double>(count));
     for (int64_t b = 0; b < n; ++b)
       batchNormGradPlane(dx + (b * c + ch) * inner, dy + (b * c + ch) * inner,
@@ -546,8 +541,7 @@ void batch_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dweight,
   }
 }
 
-void increment_i64(dpcrt_context *, int64_t *data, int64_t n,
-                   int64_t amount) {
+void increment_i64(dpcrt_context *, int64_t *data, int64_t n, int64_t amount) {
   for (int64_t i = 0; i < n; ++i)
     data[i] += amount;
 }
@@ -567,8 +561,8 @@ void max_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
     for (int64_t y = 0; y < g.oh; ++y)
       for (int64_t x = 0; x < g.ow; ++x) {
         int64_t index = g.argmax(plane, y, x);
-        o[y * g.ow + x] = index < 0 ? -std::numeric_limits<float>::infinity()
-                                    : plane[index];
+        o[y * g.ow + x] =
+            index < 0 ? -std::numeric_limits<float>::infinity() : plane[index];
       }
   }
 }
@@ -636,9 +630,9 @@ void avg_pool2d_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
   }
 }
 
-void adaptive_avg_pool2d_f32(dpcrt_context *ctx, float *out,
-                             const float *in, int64_t planes, int64_t h,
-                             int64_t w, int64_t oh, int64_t ow) {
+void adaptive_avg_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
+                             int64_t planes, int64_t h, int64_t w, int64_t oh,
+                             int64_t ow) {
   if (planes < 0 || h < 1 || w < 1 || oh < 1 || ow < 1) {
     recordError(ctx, "adaptive_avg_pool2d: invalid sizes");
     return;
@@ -662,17 +656,16 @@ void adaptive_avg_pool2d_f32(dpcrt_context *ctx, float *out,
         for (int64_t iy = y0; iy < y1; ++iy)
           for (int64_t ix = x0; ix < x1; ++ix)
             sum += plane[iy * w + ix];
-        o[y * ow + x] = sum / static_cast<float>(y1 - y0) /
-                        static_cast<float>(x1 - x0);
+        o[y * ow + x] =
+            sum / static_cast<float>(y1 - y0) / static_cast<float>(x1 - x0);
       }
     }
   }
 }
 
 void adaptive_avg_pool2d_grad_f32(dpcrt_context *ctx, float *dx,
-                                  const float *dy, int64_t planes,
-                                  int64_t h, int64_t w, int64_t oh,
-                                  int64_t ow) {
+                                  const float *dy, int64_t planes, int64_t h,
+                                  int64_t w, int64_t oh, int64_t ow) {
   if (planes < 0 || h < 1 || w < 1 || oh < 1 || ow < 1) {
     recordError(ctx, "adaptive_avg_pool2d_grad: invalid sizes");
     return;

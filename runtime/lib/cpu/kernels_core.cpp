@@ -30,8 +30,7 @@ void dpc::cpu::setThreads(int threads) { openblas_set_num_threads(threads); }
 namespace {
 
 // One loop per kind, with the kind's formula (kernel_shared.h) folded in.
-template <int32_t Kind>
-void unaryLoop(float *out, const float *in, int64_t n) {
+template <int32_t Kind> void unaryLoop(float *out, const float *in, int64_t n) {
   for (int64_t i = 0; i < n; ++i)
     out[i] = dpc::applyUnary(Kind, in[i]);
 }
@@ -39,8 +38,7 @@ void unaryLoop(float *out, const float *in, int64_t n) {
 // Both loads are unconditional (arguments), so that ReLU's select vectorizes
 // (a load under the condition kept it a mispredicted branch per element).
 template <int32_t Kind>
-void unaryGradLoop(float *dx, const float *dy, const float *saved,
-                   int64_t n) {
+void unaryGradLoop(float *dx, const float *dy, const float *saved, int64_t n) {
   for (int64_t i = 0; i < n; ++i)
     dx[i] = dpc::applyUnaryGrad(Kind, dy[i], saved[i]);
 }
@@ -58,12 +56,12 @@ void copy(dpcrt_context *, void *out, const void *in, int64_t bytes) {
     std::memmove(out, in, static_cast<size_t>(bytes));
 }
 
-void gemm_f32(dpcrt_context *ctx, float *c, const float *a,
-              const float *b, int64_t m, int64_t n, int64_t k,
-              int32_t transA, int32_t transB, float beta) {
+void gemm_f32(dpcrt_context *ctx, float *c, const float *a, const float *b,
+              int64_t m, int64_t n, int64_t k, int32_t transA, int32_t transB,
+              float beta) {
   if (m < 0 || n < 0 || k < 0 || m > INT_MAX || n > INT_MAX || k > INT_MAX) {
-    recordError(ctx, "gemm: sizes m=" + std::to_string(m) + " n=" +
-                         std::to_string(n) + " k=" + std::to_string(k) +
+    recordError(ctx, "gemm: sizes m=" + std::to_string(m) +
+                         " n=" + std::to_string(n) + " k=" + std::to_string(k) +
                          " are out of BLAS's int range");
     return;
   }
@@ -81,7 +79,8 @@ void gemm_f32(dpcrt_context *ctx, float *c, const float *a,
 void broadcast_rows_f32(dpcrt_context *, float *out, const float *bias,
                         int64_t rows, int64_t cols) {
   for (int64_t i = 0; i < rows; ++i)
-    std::memcpy(out + i * cols, bias, static_cast<size_t>(cols) * sizeof(float));
+    std::memcpy(out + i * cols, bias,
+                static_cast<size_t>(cols) * sizeof(float));
 }
 
 void scale_f32(dpcrt_context *, float *out, const float *in, int64_t n,
@@ -90,8 +89,8 @@ void scale_f32(dpcrt_context *, float *out, const float *in, int64_t n,
     out[i] = in[i] * factor;
 }
 
-void transpose2d_f32(dpcrt_context *, float *out, const float *in,
-                     int64_t rows, int64_t cols) {
+void transpose2d_f32(dpcrt_context *, float *out, const float *in, int64_t rows,
+                     int64_t cols) {
   // Blocked so that both sides stay in cache for large matrices.
   constexpr int64_t kBlock = 32;
   for (int64_t i0 = 0; i0 < rows; i0 += kBlock)
@@ -101,8 +100,8 @@ void transpose2d_f32(dpcrt_context *, float *out, const float *in,
           out[j * rows + i] = in[i * cols + j];
 }
 
-void unary_f32(dpcrt_context *ctx, int32_t kind, float *out,
-               const float *in, int64_t n) {
+void unary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
+               int64_t n) {
   switch (kind) {
 #define DPC_UNARY_KIND(NAME, VALUE)                                            \
   case DPCRT_UNARY_##NAME:                                                     \
@@ -199,9 +198,9 @@ bool checkLabel(dpcrt_context *ctx, const char *kernel, int64_t label,
 
 namespace dpc::cpu {
 
-void binary_f32(dpcrt_context *ctx, int32_t kind, float *out,
-                const float *a, const float *b, int32_t rank,
-                const int64_t *dims, float alpha) {
+void binary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
+                const float *b, int32_t rank, const int64_t *dims,
+                float alpha) {
   if (rank < 0) {
     recordError(ctx, "binary: negative rank " + std::to_string(rank));
     return;
@@ -258,9 +257,8 @@ void reduce_sum_f32(dpcrt_context *ctx, float *out, const float *in,
     out[i] = static_cast<float>(acc[i]);
 }
 
-void cross_entropy_f32(dpcrt_context *ctx, float *loss,
-                       const float *logits, const int64_t *labels,
-                       int64_t n, int64_t c) {
+void cross_entropy_f32(dpcrt_context *ctx, float *loss, const float *logits,
+                       const int64_t *labels, int64_t n, int64_t c) {
   double total = 0.0;
   for (int64_t i = 0; i < n; ++i) {
     if (!checkLabel(ctx, "cross_entropy", labels[i], i, c)) {
@@ -276,8 +274,7 @@ void cross_entropy_f32(dpcrt_context *ctx, float *loss,
 
 void cross_entropy_grad_f32(dpcrt_context *ctx, float *dlogits,
                             const float *dloss, const float *logits,
-                            const int64_t *labels, int64_t n,
-                            int64_t c) {
+                            const int64_t *labels, int64_t n, int64_t c) {
   for (int64_t i = 0; i < n; ++i)
     if (!checkLabel(ctx, "cross_entropy_grad", labels[i], i, c)) {
       std::fill(dlogits, dlogits + n * c, NAN);
@@ -315,9 +312,8 @@ void mse_loss_f32(dpcrt_context *, float *loss, const float *pred,
   loss[0] = static_cast<float>(total / static_cast<double>(n));
 }
 
-void mse_loss_grad_f32(dpcrt_context *, float *dpred,
-                       const float *dloss, const float *pred,
-                       const float *target, int64_t n) {
+void mse_loss_grad_f32(dpcrt_context *, float *dpred, const float *dloss,
+                       const float *pred, const float *target, int64_t n) {
   // mse_loss_backward: (pred - target) * (2 / n) * dloss, norm rounded to
   // float first as torch's scalar multiply does.
   float norm = static_cast<float>(2.0 / static_cast<double>(n));
@@ -325,10 +321,9 @@ void mse_loss_grad_f32(dpcrt_context *, float *dpred,
     dpred[i] = (pred[i] - target[i]) * norm * dloss[0];
 }
 
-void sgd_update_f32(dpcrt_context *ctx, float *param,
-                    float *momentumBuf, const float *grad, int64_t n,
-                    float lr, float momentum, float dampening,
-                    float weightDecay, int32_t nesterov) {
+void sgd_update_f32(dpcrt_context *ctx, float *param, float *momentumBuf,
+                    const float *grad, int64_t n, float lr, float momentum,
+                    float dampening, float weightDecay, int32_t nesterov) {
   if (momentum != 0.0f && !momentumBuf) {
     recordError(ctx, "sgd_update: momentum is " + std::to_string(momentum) +
                          " but no momentum buffer was passed");

@@ -27,9 +27,9 @@
 #include <cmath>
 #include <string>
 
-using dpc::recordError;
 using dpc::AdamConstants;
 using dpc::adamConstants;
+using dpc::recordError;
 
 namespace {
 
@@ -49,9 +49,9 @@ adamLoop(float *param, float *expAvg, float *expAvgSq, const float *grad,
 namespace dpc::cpu {
 
 void adam_update_f32(dpcrt_context *ctx, float *param, float *expAvg,
-                     float *expAvgSq, const float *grad, int64_t n,
-                     double lr, double beta1, double beta2, double eps,
-                     double weightDecay, int32_t decoupledWeightDecay) {
+                     float *expAvgSq, const float *grad, int64_t n, double lr,
+                     double beta1, double beta2, double eps, double weightDecay,
+                     int32_t decoupledWeightDecay) {
   if (!expAvg || !expAvgSq) {
     recordError(ctx, "adam_update: the exp_avg and exp_avg_sq buffers are "
                      "required");

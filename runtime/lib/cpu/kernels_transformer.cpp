@@ -113,9 +113,9 @@ bool checkLabel(dpcrt_context *ctx, const char *kernel, int64_t label,
 namespace dpc::cpu {
 
 void batched_gemm_f32(dpcrt_context *ctx, float *c, const float *a,
-                      const float *b, int32_t batchRank,
-                      const int64_t *dims, int64_t m, int64_t n,
-                      int64_t k, int32_t transA, int32_t transB) {
+                      const float *b, int32_t batchRank, const int64_t *dims,
+                      int64_t m, int64_t n, int64_t k, int32_t transA,
+                      int32_t transB) {
   if (batchRank < 0) {
     recordError(ctx, "batched_gemm: negative batch rank");
     return;
@@ -193,10 +193,9 @@ void embedding_f32(dpcrt_context *ctx, float *out, const float *weight,
   }
 }
 
-void embedding_grad_f32(dpcrt_context *ctx, float *dweight,
-                        const float *grad, const int64_t *indices,
-                        int64_t n, int64_t numWeights, int64_t dim,
-                        int64_t paddingIdx) {
+void embedding_grad_f32(dpcrt_context *ctx, float *dweight, const float *grad,
+                        const int64_t *indices, int64_t n, int64_t numWeights,
+                        int64_t dim, int64_t paddingIdx) {
   // embedding_dense_backward_cpu: zeros, then grad_weight[k].add_(grad[i])
   // for i in increasing order, in float.
   std::fill(dweight, dweight + numWeights * dim, 0.0f);
@@ -272,8 +271,8 @@ void layer_norm_grad_f32(dpcrt_context *, float *dx, float *dgamma,
   }
 }
 
-void gelu_f32(dpcrt_context *ctx, int32_t kind, float *out,
-              const float *in, int64_t n) {
+void gelu_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
+              int64_t n) {
   if (kind != DPCRT_GELU_ERF && kind != DPCRT_GELU_TANH) {
     recordError(ctx, "gelu: unknown kind " + std::to_string(kind));
     return;
@@ -284,8 +283,8 @@ void gelu_f32(dpcrt_context *ctx, int32_t kind, float *out,
                 in, nullptr, n);
 }
 
-void gelu_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
-                   const float *dy, const float *x, int64_t n) {
+void gelu_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx, const float *dy,
+                   const float *x, int64_t n) {
   if (kind != DPCRT_GELU_ERF && kind != DPCRT_GELU_TANH) {
     recordError(ctx, "gelu_grad: unknown kind " + std::to_string(kind));
     return;
@@ -294,9 +293,8 @@ void gelu_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
                 dx, x, dy, n);
 }
 
-void softmax_f32(dpcrt_context *ctx, float *out, const float *in,
-                 int64_t outer, int64_t size, int64_t inner,
-                 int32_t log) {
+void softmax_f32(dpcrt_context *ctx, float *out, const float *in, int64_t outer,
+                 int64_t size, int64_t inner, int32_t log) {
   if (size <= 0)
     return;
   if (!log) {
@@ -305,8 +303,8 @@ void softmax_f32(dpcrt_context *ctx, float *out, const float *in,
     // (-inf) gives 0 and a row of all -inf gives NaN, as before; a NaN or
     // +inf score gives NaN at its position and 0 elsewhere instead of a
     // row of NaN.
-    dpc::dnnlSoftmax(ctx, "softmax", /*log=*/false, /*backward=*/false, out,
-                     in, nullptr, outer, size, inner);
+    dpc::dnnlSoftmax(ctx, "softmax", /*log=*/false, /*backward=*/false, out, in,
+                     nullptr, outer, size, inner);
     return;
   }
   // Log-softmax stays scalar: oneDNN's softmax_log takes the log of the sum
@@ -334,8 +332,8 @@ void softmax_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
                       int64_t inner, int32_t log) {
   if (!log) {
     // (dy - sum(dy * y)) * y on oneDNN, vectorized.
-    dpc::dnnlSoftmax(ctx, "softmax_grad", /*log=*/false, /*backward=*/true,
-                     dx, dy, y, outer, size, inner);
+    dpc::dnnlSoftmax(ctx, "softmax_grad", /*log=*/false, /*backward=*/true, dx,
+                     dy, y, outer, size, inner);
     return;
   }
   // dy - exp(y) * sum(dy) stays scalar, so that a row of all -inf (y NaN)
@@ -354,16 +352,13 @@ void softmax_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
     }
 }
 
-void compare_f32(dpcrt_context *ctx, int32_t kind, float *out,
-                 const float *a, const float *b, int32_t rank,
-                 const int64_t *dims) {
+void compare_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
+                 const float *b, int32_t rank, const int64_t *dims) {
   if (rank < 0 || kind < DPCRT_COMPARE_EQ || kind > DPCRT_COMPARE_GE) {
     recordError(ctx, "compare: invalid rank or kind " + std::to_string(kind));
     return;
   }
-  auto compare = [kind](float x, float y) {
-    return applyCompare(kind, x, y);
-  };
+  auto compare = [kind](float x, float y) { return applyCompare(kind, x, y); };
   if (rank == 0) {
     out[0] = compare(a[0], b[0]) ? 1.0f : 0.0f;
     return;
@@ -412,8 +407,8 @@ void masked_fill_f32(dpcrt_context *ctx, float *out, const float *in,
                });
 }
 
-void div_scalar_f32(dpcrt_context *, float *out, const float *in,
-                    int64_t n, float divisor) {
+void div_scalar_f32(dpcrt_context *, float *out, const float *in, int64_t n,
+                    float divisor) {
   for (int64_t i = 0; i < n; ++i)
     out[i] = in[i] / divisor;
 }
@@ -431,9 +426,8 @@ void nll_loss_f32(dpcrt_context *ctx, float *loss, const float *input,
   loss[0] = static_cast<float>(total / static_cast<double>(n));
 }
 
-void nll_loss_grad_f32(dpcrt_context *ctx, float *dinput,
-                       const float *dloss, const int64_t *labels,
-                       int64_t n, int64_t c) {
+void nll_loss_grad_f32(dpcrt_context *ctx, float *dinput, const float *dloss,
+                       const int64_t *labels, int64_t n, int64_t c) {
   std::fill(dinput, dinput + n * c, 0.0f);
   float g = -(dloss[0] / static_cast<float>(n));
   for (int64_t i = 0; i < n; ++i) {

@@ -149,8 +149,7 @@ private:
 } // namespace
 
 void dpc::cpu::run_replicas(dpcrt_context *ctx, int32_t n,
-                            const dpcrt_replica_fn *fns,
-                            void *const *env) {
+                            const dpcrt_replica_fn *fns, void *const *env) {
   if (n <= 0)
     return;
   if (n == 1 || inReplica) {

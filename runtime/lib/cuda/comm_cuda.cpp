@@ -3,8 +3,8 @@
 // The cuda backend's communication stream is a CUDA stream: an all-reduce
 // start records an event on the compute stream, makes the communication
 // stream wait for it, divides the bucket by the world size and runs
-// ncclAllReduce(sum) there (DDP's order, as comm/comm_stream.cpp on the CPU), and
-// records a completion event; the matching wait makes the compute stream
+// ncclAllReduce(sum) there (DDP's order, as comm/comm_stream.cpp on the CPU),
+// and records a completion event; the matching wait makes the compute stream
 // wait for that event. Neither blocks the host, so the compiled schedule's
 // overlap happens on the device. The NCCL communicator exists for every
 // world size, one rank included, so that this path always runs.
@@ -114,7 +114,8 @@ int64_t allreduce_start(dpcrt_context *ctx, int32_t bucket, float *data,
       failed(ctx, cudaStreamWaitEvent(s.comm, s.readyEvents[index], 0),
              "allreduce: ordering the communication stream"))
     return 0;
-  // DDP divides by the world size before summing (comm/comm_stream.cpp does the same).
+  // DDP divides by the world size before summing (comm/comm_stream.cpp does the
+  // same).
   divideOnStream(ctx, s.comm, data, n, static_cast<float>(ctx->worldSize));
   ncclResult_t status = ncclAllReduce(data, data, static_cast<size_t>(n),
                                       ncclFloat, ncclSum, s.nccl, s.comm);

@@ -43,8 +43,9 @@ cudaError_t waitForStream(dpcrt_context *ctx, cudaStream_t stream,
   DeviceState &s = *ctx->cuda;
   using Clock = std::chrono::steady_clock;
   Clock::time_point deadline =
-      Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                         std::chrono::duration<double>(ProcessGroup::timeout()));
+      Clock::now() +
+      std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>(ProcessGroup::timeout()));
   for (;;) {
     cudaError_t status = cudaStreamQuery(stream);
     if (status != cudaErrorNotReady)

@@ -1,4 +1,5 @@
-//===- device_utils.cuh - Helpers of the CUDA kernel files ------*- CUDA -*-===//
+//===- device_utils.cuh - Helpers of the CUDA kernel files ------*- CUDA
+//-*-===//
 //
 // Loop and reduction building blocks the kernel files share. Reductions are
 // fixed trees, so every kernel built on them is deterministic.

@@ -516,7 +516,9 @@ __global__ void adaptiveAvgPoolKernel(float *out, const float *in,
 
 __global__ void globalAvgPoolGradKernel(float *dx, const float *dy,
                                         int64_t planes, int64_t hw) {
-  DPC_GRID_STRIDE(i, planes * hw) { dx[i] = dy[i / hw] / static_cast<float>(hw); }
+  DPC_GRID_STRIDE(i, planes * hw) {
+    dx[i] = dy[i / hw] / static_cast<float>(hw);
+  }
 }
 
 /// One thread per input element: the deltas of the (possibly overlapping)

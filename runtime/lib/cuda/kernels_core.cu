@@ -415,10 +415,8 @@ void copy(dpcrt_context *ctx, void *out, const void *in, int64_t bytes) {
     void *tmp = scratch(ctx, static_cast<size_t>(bytes));
     if (!tmp)
       return;
-    if (failed(
-            ctx,
-            cudaMemcpyAsync(tmp, in, bytes, cudaMemcpyDefault, stream),
-            "copy"))
+    if (failed(ctx, cudaMemcpyAsync(tmp, in, bytes, cudaMemcpyDefault, stream),
+               "copy"))
       return;
     in = tmp;
   }

@@ -96,13 +96,12 @@ void checkRange(dpcrt_context *ctx, int32_t kind, const char *kernel,
   if (!first)
     return;
   cudaStream_t stream = computeStream(ctx);
-  if (failed(ctx, cudaMemsetAsync(first, 0xff, sizeof(*first), stream),
-             kernel))
+  if (failed(ctx, cudaMemsetAsync(first, 0xff, sizeof(*first), stream), kernel))
     return;
   firstOutOfRangeKernel<<<gridFor(n), 256, 0, stream>>>(first, indices, n,
                                                         limit);
-  reportFirstKernel<<<1, 1, 0, stream>>>(deviceError(ctx), kind, first,
-                                         indices, limit);
+  reportFirstKernel<<<1, 1, 0, stream>>>(deviceError(ctx), kind, first, indices,
+                                         limit);
   launchFailed(ctx, kernel);
 }
 

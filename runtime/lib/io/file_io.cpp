@@ -80,8 +80,8 @@ void installCleanupHandlers() {
   std::call_once(once, [] {
     for (int signal : kCleanupSignals) {
       struct sigaction old;
-      if (::sigaction(signal, nullptr, &old) != 0 || old.sa_handler != SIG_DFL ||
-          (old.sa_flags & SA_SIGINFO))
+      if (::sigaction(signal, nullptr, &old) != 0 ||
+          old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO))
         continue;
       struct sigaction action = {};
       action.sa_handler = removeTemporariesAndDie;

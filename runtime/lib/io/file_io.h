@@ -1,4 +1,5 @@
-//===- file_io.h - Reading and writing files that may be hostile -*- C++ -*-===//
+//===- file_io.h - Reading and writing files that may be hostile -*- C++
+//-*-===//
 //
 // Internal to libdpcrt. Every file the runtime reads (data, checkpoints,
 // modules) and writes (checkpoints, traces) goes through here, so that the

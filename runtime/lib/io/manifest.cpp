@@ -158,7 +158,8 @@ std::vector<WeightSpec> parseWeights(const FieldReader &r, const json &root,
                                      const std::string &key, bool required,
                                      bool external) {
   std::vector<WeightSpec> specs;
-  const json *value = required ? &r.required(root, key, "") : r.optional(root, key);
+  const json *value =
+      required ? &r.required(root, key, "") : r.optional(root, key);
   if (!value)
     return specs;
   r.array(*value, key);
@@ -184,8 +185,8 @@ void checkSlots(const FieldReader &r, const Manifest &m) {
              " is outside [0, num_slots=" + std::to_string(m.numSlots) + ")");
     auto [it, inserted] = users.emplace(slot, what);
     if (!inserted)
-      r.fail("slot " + std::to_string(slot) + " is used by both " +
-             it->second + " and " + what);
+      r.fail("slot " + std::to_string(slot) + " is used by both " + it->second +
+             " and " + what);
   };
   for (const TensorSpec &s : m.inputs)
     use(s.slot, "input '" + s.name + "'");
@@ -349,10 +350,10 @@ Manifest Manifest::parse(const std::string &text, const std::string &where) {
                                  weights + "\"");
     m.externalWeights = weights == "external";
   }
-  m.parameters = parseWeights(r, root, "parameters", /*required=*/true,
-                              m.externalWeights);
-  m.buffers = parseWeights(r, root, "buffers", /*required=*/false,
-                           m.externalWeights);
+  m.parameters =
+      parseWeights(r, root, "parameters", /*required=*/true, m.externalWeights);
+  m.buffers =
+      parseWeights(r, root, "buffers", /*required=*/false, m.externalWeights);
 
   if (const json *state = r.optional(root, "optimizer_state")) {
     r.array(*state, "optimizer_state");
@@ -383,19 +384,19 @@ Manifest Manifest::parse(const std::string &text, const std::string &where) {
   }
 
   const json &arena = r.object(r.required(root, "arena", ""), "arena");
-  m.arenaBytes = r.nonNegative(r.required(arena, "bytes", "arena"), "arena.bytes");
+  m.arenaBytes =
+      r.nonNegative(r.required(arena, "bytes", "arena"), "arena.bytes");
   m.arenaSlot = r.integer(r.required(arena, "slot", "arena"), "arena.slot");
-  m.numSlots =
-      r.nonNegative(r.required(root, "num_slots", ""), "num_slots");
+  m.numSlots = r.nonNegative(r.required(root, "num_slots", ""), "num_slots");
   if (const json *v = r.optional(root, "weights_bytes"))
     m.weightsBytes = r.nonNegative(*v, "weights_bytes");
   // Informational (trace event names): tolerate what is not understood.
   if (const json *v = r.optional(root, "schedule"); v && v->is_array())
     for (const json &entry : *v) {
-      std::string name = entry.is_object() && entry.contains("op") &&
-                                 entry["op"].is_string()
-                             ? entry["op"].get<std::string>()
-                             : "op";
+      std::string name =
+          entry.is_object() && entry.contains("op") && entry["op"].is_string()
+              ? entry["op"].get<std::string>()
+              : "op";
       if (entry.is_object() && entry.contains("bucket") &&
           entry["bucket"].is_number_integer())
         name += " bucket " + std::to_string(entry["bucket"].get<int64_t>());

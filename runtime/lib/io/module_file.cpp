@@ -52,8 +52,9 @@ std::vector<T> readTable(const InputFile &file, uint64_t offset, uint64_t count,
 }
 
 /// Whether the ELF image exports `name` in its dynamic symbol table.
-bool exportsSymbol(const InputFile &file, const std::vector<Elf64_Shdr> &sections,
-                   uint64_t imageSize, const char *name,
+bool exportsSymbol(const InputFile &file,
+                   const std::vector<Elf64_Shdr> &sections, uint64_t imageSize,
+                   const char *name,
                    const std::function<void(const std::string &)> &fail) {
   for (const Elf64_Shdr &section : sections) {
     if (section.sh_type != SHT_DYNSYM || section.sh_link >= sections.size())
@@ -62,10 +63,9 @@ bool exportsSymbol(const InputFile &file, const std::vector<Elf64_Shdr> &section
     std::vector<char> names =
         readTable<char>(file, strings.sh_offset, strings.sh_size, imageSize,
                         "the dynamic string table", fail);
-    std::vector<Elf64_Sym> symbols =
-        readTable<Elf64_Sym>(file, section.sh_offset,
-                             section.sh_size / sizeof(Elf64_Sym), imageSize,
-                             "the dynamic symbol table", fail);
+    std::vector<Elf64_Sym> symbols = readTable<Elf64_Sym>(
+        file, section.sh_offset, section.sh_size / sizeof(Elf64_Sym), imageSize,
+        "the dynamic symbol table", fail);
     size_t length = std::strlen(name);
     for (const Elf64_Sym &symbol : symbols)
       if (symbol.st_name < names.size() &&

@@ -1,7 +1,9 @@
-//===- npy.cpp - Reading NumPy .npy files ----------------------------------===//
+//===- npy.cpp - Reading NumPy .npy files
+//----------------------------------===//
 //
-// Format: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
-// A magic string, a version, a header length, and a Python dict literal
+// Format:
+// https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html A
+// magic string, a version, a header length, and a Python dict literal
 // {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), } padded with
 // spaces; then the raw data.
 //
@@ -50,7 +52,8 @@ private:
     throw Error(path + ": malformed .npy header (" + what + ")");
   }
   void skipSpace() {
-    while (pos < text.size() && std::isspace(static_cast<unsigned char>(text[pos])))
+    while (pos < text.size() &&
+           std::isspace(static_cast<unsigned char>(text[pos])))
       ++pos;
   }
   bool consume(char c) {
@@ -99,7 +102,8 @@ private:
     while (!consume(')')) {
       skipSpace();
       size_t start = pos;
-      while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos])))
+      while (pos < text.size() &&
+             std::isdigit(static_cast<unsigned char>(text[pos])))
         ++pos;
       // Python 2 era files may write 3L.
       std::string digits = text.substr(start, pos - start);
@@ -203,7 +207,8 @@ HostTensor dpc::readNpy(const std::string &path, std::optional<DType> want) {
                   : type == NpyType::F8 ? DType::F64
                                         : DType::I64;
   DType target = want.value_or(natural);
-  bool ok = target == natural || (type == NpyType::F8 && target == DType::F32) ||
+  bool ok = target == natural ||
+            (type == NpyType::F8 && target == DType::F32) ||
             (type == NpyType::F4 && target == DType::F64);
   if (!ok)
     throw Error(path + ": holds '" + escapeBytes(*descr) +

@@ -76,7 +76,8 @@ void dpc::writeSafetensors(const std::string &path,
   writeFileAtomically(path, "", [&](int fd) {
     bool ok = writeAll(fd, length, 8) && writeAll(fd, text.data(), text.size());
     for (const TensorView &t : tensors)
-      ok = ok && writeAll(fd, t.data, numElements(t.shape) * dtypeSize(t.dtype));
+      ok =
+          ok && writeAll(fd, t.data, numElements(t.shape) * dtypeSize(t.dtype));
     return ok;
   });
 }
@@ -87,7 +88,8 @@ SafetensorsFile dpc::readSafetensors(const std::string &path) {
     return Error(path + ": " + what);
   };
   if (file.size() < 8)
-    throw fail("not a safetensors file (shorter than its 8-byte header length)");
+    throw fail(
+        "not a safetensors file (shorter than its 8-byte header length)");
   unsigned char length[8];
   file.read(0, length, 8);
   uint64_t headerLen = 0;
@@ -176,7 +178,8 @@ SafetensorsFile dpc::readSafetensors(const std::string &path) {
     const json &offsets = entry["data_offsets"];
     if (!offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned())
       throw fail(where + "has malformed data_offsets");
-    uint64_t begin = offsets[0].get<uint64_t>(), end = offsets[1].get<uint64_t>();
+    uint64_t begin = offsets[0].get<uint64_t>(),
+             end = offsets[1].get<uint64_t>();
     if (begin > end || end > dataSize)
       throw fail(where + "has data_offsets [" + std::to_string(begin) + ", " +
                  std::to_string(end) + "] outside the " +
