@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/TrainStep/TrainStep.h"
+#include "compiler/Transforms/OptimizerStep.h"
 #include "compiler/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -28,13 +29,6 @@ using namespace mlir;
 using namespace dpc;
 
 namespace {
-
-/// Position of the op that produces `v` (block arguments come first).
-int64_t readyPosition(Value v,
-                      const llvm::DenseMap<Operation *, int64_t> &positions) {
-  Operation *def = v.getDefiningOp();
-  return def ? positions.lookup(def) : -1;
-}
 
 struct AdamPass : public dpc::impl::AdamBase<AdamPass> {
   using AdamBase::AdamBase;
@@ -53,118 +47,34 @@ struct AdamPass : public dpc::impl::AdamBase<AdamPass> {
                           "[0, 1))";
       return signalPassFailure();
     }
-    MLIRContext *ctx = &getContext();
-    Block &body = func.getBody().front();
-    auto ret = cast<func::ReturnOp>(body.getTerminator());
-
-    llvm::StringMap<BlockArgument> params;
-    for (BlockArgument arg : func.getArguments())
-      if (getArgKind(func, arg.getArgNumber()) == kind::kParameter)
-        params[getArgName(func, arg.getArgNumber())] = arg;
-
-    struct Update {
-      BlockArgument param;
-      Value grad;
-    };
-    SmallVector<Update> updates;
-    Value loss;
-    // Results the optimizer does not consume (e.g. updated buffers) stay.
-    SmallVector<Value> others;
-    SmallVector<DictionaryAttr> otherAttrs;
-    for (unsigned i = 0, e = func.getNumResults(); i < e; ++i) {
-      StringRef k = getResultKind(func, i);
-      if (k == kind::kLoss) {
-        loss = ret.getOperand(i);
-      } else if (k == kind::kGradient) {
-        BlockArgument param = params.lookup(getResultName(func, i));
-        if (!param) {
-          func.emitError() << "gradient '" << getResultName(func, i)
-                           << "' has no parameter argument";
-          return signalPassFailure();
-        }
-        updates.push_back({param, ret.getOperand(i)});
-      } else {
-        others.push_back(ret.getOperand(i));
-        otherAttrs.push_back(func.getResultAttrDict(i));
-      }
-    }
-    if (!loss || updates.empty()) {
-      func.emitError("expected @train_step to return the loss and gradients; "
-                     "run dpc-autodiff first");
+    FailureOr<TrainStepGradients> step = collectGradients(func);
+    if (failed(step))
       return signalPassFailure();
-    }
-
-    llvm::DenseMap<Operation *, int64_t> positions;
-    for (auto [index, op] : llvm::enumerate(body))
-      positions[&op] = index;
-    llvm::stable_sort(updates, [&](const Update &a, const Update &b) {
-      return readyPosition(a.grad, positions) <
-             readyPosition(b.grad, positions);
-    });
 
     // The moments, as arguments in parameter order: exp_avg, exp_avg_sq of
     // the first parameter, then of the second, ...
     static constexpr StringLiteral kMoments[] = {"exp_avg", "exp_avg_sq"};
-    SmallVector<BlockArgument> updatedParams;
-    for (const Update &u : updates)
-      updatedParams.push_back(u.param);
-    llvm::sort(updatedParams, [](BlockArgument a, BlockArgument b) {
-      return a.getArgNumber() < b.getArgNumber();
-    });
     llvm::DenseMap<Value, std::array<Value, 2>> moments;
-    for (BlockArgument param : updatedParams) {
-      StringRef name = getArgName(func, param.getArgNumber());
-      for (auto [i, moment] : llvm::enumerate(kMoments)) {
-        unsigned index = func.getNumArguments();
-        func.insertArgument(index, param.getType(),
-                            makeSlotAttrs(ctx, kind::kOptimizerState,
-                                          (name + "." + moment).str(), name),
-                            param.getLoc());
-        moments[param][i] = func.getArgument(index);
-      }
-    }
+    for (BlockArgument param : step->parameters)
+      for (auto [i, moment] : llvm::enumerate(kMoments))
+        moments[param][i] = addOptimizerState(func, param, moment);
 
     // One update per parameter, in gradient-ready order.
-    OpBuilder b(ret);
-    llvm::DenseMap<Value, nn::AdamUpdateOp> updated;
-    for (const Update &u : updates) {
-      auto [expAvg, expAvgSq] = moments[u.param];
-      updated[u.param] = b.create<nn::AdamUpdateOp>(
-          u.grad.getLoc(), u.param, u.grad, expAvg, expAvgSq,
+    OpBuilder b(func.getBody().front().getTerminator());
+    llvm::DenseMap<Value, ParameterUpdate> updates;
+    for (const ParameterGradient &g : step->gradients) {
+      auto [expAvg, expAvgSq] = moments[g.param];
+      auto update = b.create<nn::AdamUpdateOp>(
+          g.grad.getLoc(), g.param, g.grad, expAvg, expAvgSq,
           b.getF64FloatAttr(lr), b.getF64FloatAttr(beta1),
           b.getF64FloatAttr(beta2), b.getF64FloatAttr(eps),
           b.getF64FloatAttr(weightDecay),
           decoupledWeightDecay ? b.getUnitAttr() : nullptr);
+      updates[g.param] = {update.getNewParam(),
+                          {{update.getNewExpAvg(), kMoments[0].str()},
+                           {update.getNewExpAvgSq(), kMoments[1].str()}}};
     }
-
-    // Results: the loss, the updated parameters in argument order, their
-    // moments in the order of the state arguments, then whatever else the
-    // step returned.
-    SmallVector<Value> results = {loss};
-    SmallVector<DictionaryAttr> resultAttrs = {
-        makeSlotAttrs(ctx, kind::kLoss, "loss")};
-    SmallVector<Value> state;
-    SmallVector<DictionaryAttr> stateAttrs;
-    for (BlockArgument param : updatedParams) {
-      StringRef name = getArgName(func, param.getArgNumber());
-      nn::AdamUpdateOp update = updated[param];
-      results.push_back(update.getNewParam());
-      resultAttrs.push_back(makeSlotAttrs(ctx, kind::kParameter, name));
-      Value newMoments[] = {update.getNewExpAvg(), update.getNewExpAvgSq()};
-      for (auto [moment, value] : llvm::zip(kMoments, newMoments)) {
-        state.push_back(value);
-        stateAttrs.push_back(makeSlotAttrs(ctx, kind::kOptimizerState,
-                                           (name + "." + moment).str(), name));
-      }
-    }
-    results.append(state);
-    resultAttrs.append(stateAttrs);
-    results.append(others);
-    resultAttrs.append(otherAttrs);
-    ret->setOperands(results);
-    func.setFunctionType(FunctionType::get(ctx, func.getArgumentTypes(),
-                                           ValueRange(results).getTypes()));
-    func.setAllResultAttrs(resultAttrs);
+    setOptimizerStepResults(func, *step, updates);
   }
 };
 
