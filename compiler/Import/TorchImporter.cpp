@@ -788,42 +788,19 @@ std::optional<LogicalResult> Importer::evaluate(jit::Node *node) {
   return success();
 }
 
-/// What the import does with LibTorch that a corrupted file has been seen
-/// to crash (not throw): loading (`torch::jit::import_ir_module` on a code
-/// member whose names were changed) and mapping nodes to source lines
-/// (`findSourceRangeThatGenerated` on a bad `.debug_pkl` member).
-static void touchWhatCorruptionCrashes(const std::string &path) {
-  try {
-    jit::Module module = jit::load(path);
-    auto forward = module.find_method("forward");
-    if (!forward)
-      return;
-    std::shared_ptr<jit::Graph> graph = forward->graph()->copy();
-    jit::Inline(*graph);
-    std::vector<jit::Block *> blocks = {graph->block()};
-    while (!blocks.empty()) {
-      jit::Block *block = blocks.back();
-      blocks.pop_back();
-      for (jit::Node *node : block->nodes()) {
-        jit::SourceRange range = node->sourceRange();
-        if (auto original = range.findSourceRangeThatGenerated())
-          range = *original;
-        (void)range.file_line_col();
-        for (jit::Block *inner : node->blocks())
-          blocks.push_back(inner);
-      }
-    }
-  } catch (...) {
-    // A clean failure: the import itself reports it.
-  }
-}
-
 /// LibTorch trusts the files it reads, and a corrupted TorchScript file can
-/// crash it. So the steps that have been seen to crash run first in a child
-/// process: if it dies of a signal, dpc reports the file instead of dying
+/// crash it (seen: `torch::jit::import_ir_module` on a code member whose
+/// names were changed, `findSourceRangeThatGenerated` on a bad `.debug_pkl`
+/// member). So the whole import runs first in a forked child: a copy of
+/// this process that does exactly what the parent is about to do, so that a
+/// crash that depends on the heap's layout (a fresh machine crashed where a
+/// partial replay of the import in the child did not) happens there too.
+/// If the child dies of a signal, dpc reports the file instead of dying
 /// itself. Returns the signal's name, or nullopt when the child survived
 /// (or could not be started: then the import goes ahead unprotected).
-static std::optional<std::string> crashesLibTorch(const std::string &path) {
+static std::optional<std::string>
+crashesLibTorch(MLIRContext &context, const std::string &path,
+                const std::vector<TensorSpec> &inputs) {
   std::fflush(nullptr);
   pid_t child = ::fork();
   if (child < 0)
@@ -837,7 +814,12 @@ static std::optional<std::string> crashesLibTorch(const std::string &path) {
       ::dup2(devnull, STDOUT_FILENO);
       ::dup2(devnull, STDERR_FILENO);
     }
-    touchWhatCorruptionCrashes(path);
+    try {
+      Importer importer(context, path);
+      (void)importer.run(inputs);
+    } catch (...) {
+      // A clean failure: the parent's import reports it.
+    }
     ::_exit(0);
   }
   int status = 0;
@@ -869,7 +851,8 @@ dpc::importTorchScript(MLIRContext &context, const std::string &path,
   // --mode dp imports the same file again: probing it once is enough.
   static std::set<std::string> probed;
   if (status.st_size > 0 && probed.insert(path).second)
-    if (std::optional<std::string> signal = crashesLibTorch(path))
+    if (std::optional<std::string> signal =
+            crashesLibTorch(context, path, inputs))
       return emitError(fileLoc) << "cannot load TorchScript module '" << path
                                 << "': LibTorch crashed reading it (" << *signal
                                 << "); the file is corrupted",
