@@ -1,0 +1,43 @@
+//===- NNShapeUtils.h - Shape helpers of the nn ops' C++ --------*- C++ -*-===//
+//
+// What the ops' type inference, verifiers and VJPs (NNOps.cpp,
+// NNConvOps.cpp, NNTransformerOps.cpp) use to read shapes and to print them
+// in diagnostics, written once.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DPC_DIALECTS_NN_IR_NNSHAPEUTILS_H
+#define DPC_DIALECTS_NN_IR_NNSHAPEUTILS_H
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Value.h"
+
+#include <string>
+
+namespace dpc::nn {
+
+/// A statically shaped f32 tensor type.
+inline mlir::RankedTensorType f32Tensor(mlir::MLIRContext *ctx,
+                                        llvm::ArrayRef<int64_t> shape) {
+  return mlir::RankedTensorType::get(shape, mlir::Float32Type::get(ctx));
+}
+
+/// The shape of a ranked tensor value or type.
+inline llvm::ArrayRef<int64_t> shapeOf(mlir::Type type) {
+  return llvm::cast<mlir::RankedTensorType>(type).getShape();
+}
+inline llvm::ArrayRef<int64_t> shapeOf(mlir::Value v) {
+  return shapeOf(v.getType());
+}
+
+/// "[2, 3, 4]", as diagnostics print shapes.
+inline std::string shapeString(llvm::ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  llvm::interleave(
+      shape, [&](int64_t d) { s += std::to_string(d); }, [&] { s += ", "; });
+  return s + "]";
+}
+
+} // namespace dpc::nn
+
+#endif // DPC_DIALECTS_NN_IR_NNSHAPEUTILS_H
