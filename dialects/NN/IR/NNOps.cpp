@@ -102,41 +102,28 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
-static LogicalResult inferBroadcast(MLIRContext *ctx,
-                                    std::optional<Location> loc, StringRef name,
-                                    Value lhs, Value rhs,
-                                    SmallVectorImpl<Type> &types) {
-  auto shape = broadcastShapes(shapeOf(lhs), shapeOf(rhs));
-  if (failed(shape))
-    return emitOptionalError(loc, name, ": shapes ", shapeString(shapeOf(lhs)),
-                             " and ", shapeString(shapeOf(rhs)),
-                             " do not broadcast");
-  types.push_back(f32Tensor(ctx, *shape));
-  return success();
-}
-
 LogicalResult AddOp::inferReturnTypes(MLIRContext *ctx,
                                       std::optional<Location> loc,
                                       Adaptor adaptor,
                                       SmallVectorImpl<Type> &types) {
-  return inferBroadcast(ctx, loc, "add", adaptor.getLhs(), adaptor.getRhs(),
-                        types);
+  return inferBroadcastF32(ctx, loc, "add", adaptor.getLhs(), adaptor.getRhs(),
+                           types);
 }
 
 LogicalResult SubOp::inferReturnTypes(MLIRContext *ctx,
                                       std::optional<Location> loc,
                                       Adaptor adaptor,
                                       SmallVectorImpl<Type> &types) {
-  return inferBroadcast(ctx, loc, "sub", adaptor.getLhs(), adaptor.getRhs(),
-                        types);
+  return inferBroadcastF32(ctx, loc, "sub", adaptor.getLhs(), adaptor.getRhs(),
+                           types);
 }
 
 LogicalResult MulOp::inferReturnTypes(MLIRContext *ctx,
                                       std::optional<Location> loc,
                                       Adaptor adaptor,
                                       SmallVectorImpl<Type> &types) {
-  return inferBroadcast(ctx, loc, "mul", adaptor.getLhs(), adaptor.getRhs(),
-                        types);
+  return inferBroadcastF32(ctx, loc, "mul", adaptor.getLhs(), adaptor.getRhs(),
+                           types);
 }
 
 // Unary ops and the elementwise backward ops keep their first operand's type;

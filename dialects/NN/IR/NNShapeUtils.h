@@ -10,6 +10,7 @@
 #define DPC_DIALECTS_NN_IR_NNSHAPEUTILS_H
 
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Value.h"
 
 #include <string>
@@ -36,6 +37,25 @@ inline std::string shapeString(llvm::ArrayRef<int64_t> shape) {
   llvm::interleave(
       shape, [&](int64_t d) { s += std::to_string(d); }, [&] { s += ", "; });
   return s + "]";
+}
+
+/// NumPy broadcast of two shapes, or failure (defined in NNOps.cpp).
+mlir::FailureOr<llvm::SmallVector<int64_t>>
+broadcastShapes(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs);
+
+/// Result type inference of the broadcasting f32 binary ops: the f32
+/// tensor of the broadcast shape, or an error naming op `name`.
+inline mlir::LogicalResult
+inferBroadcastF32(mlir::MLIRContext *ctx, std::optional<mlir::Location> loc,
+                  llvm::StringRef name, mlir::Value lhs, mlir::Value rhs,
+                  llvm::SmallVectorImpl<mlir::Type> &types) {
+  auto shape = broadcastShapes(shapeOf(lhs), shapeOf(rhs));
+  if (mlir::failed(shape))
+    return mlir::emitOptionalError(
+        loc, name, ": shapes ", shapeString(shapeOf(lhs)), " and ",
+        shapeString(shapeOf(rhs)), " do not broadcast");
+  types.push_back(f32Tensor(ctx, *shape));
+  return mlir::success();
 }
 
 } // namespace dpc::nn

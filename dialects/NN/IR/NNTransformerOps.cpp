@@ -330,19 +330,6 @@ SmallVector<Value> LogSoftmaxOp::buildVJP(OpBuilder &b,
 // div, compare, masked_fill
 //===----------------------------------------------------------------------===//
 
-static LogicalResult inferBroadcastF32(MLIRContext *ctx,
-                                       std::optional<Location> loc,
-                                       StringRef name, Value lhs, Value rhs,
-                                       SmallVectorImpl<Type> &types) {
-  auto shape = broadcastShapes(shapeOf(lhs), shapeOf(rhs));
-  if (failed(shape))
-    return emitOptionalError(loc, name, ": shapes ", shapeString(shapeOf(lhs)),
-                             " and ", shapeString(shapeOf(rhs)),
-                             " do not broadcast");
-  types.push_back(f32Tensor(ctx, *shape));
-  return success();
-}
-
 LogicalResult DivOp::inferReturnTypes(MLIRContext *ctx,
                                       std::optional<Location> loc,
                                       Adaptor adaptor,
