@@ -49,6 +49,15 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
   if (!arenaBytes)
     return func.emitError("has no memory plan"), failure();
 
+  // The other state_dict names of tied tensors, by the name that holds them.
+  llvm::StringMap<json::Array> aliasesOf;
+  if (auto tied =
+          func->getParentOfType<ModuleOp>()->getAttrOfType<DictionaryAttr>(
+              kTiedNamesAttr))
+    for (NamedAttribute alias : tied)
+      aliasesOf[cast<StringAttr>(alias.getValue()).getValue()].push_back(
+          alias.getName().getValue());
+
   StepSlots slots(func);
   json::Array inputs, parameters, buffers, state;
   json::Value label = nullptr;
@@ -71,6 +80,8 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
                  failure();
         entry["weights_offset"] = offset->second;
       }
+      if (auto aliases = aliasesOf.find(name); aliases != aliasesOf.end())
+        entry["aliases"] = std::move(aliases->second);
       if (k == kind::kParameter)
         entry["unused"] = func.getArgAttr(i, kUnusedAttr) != nullptr;
       (k == kind::kParameter ? parameters : buffers)

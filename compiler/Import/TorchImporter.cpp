@@ -291,6 +291,14 @@ FailureOr<ImportedModel> Importer::run(const std::vector<TensorSpec> &inputs) {
     }
 
     result.module = ModuleOp::create(fileLoc);
+    if (!tiedTensors.empty()) {
+      SmallVector<NamedAttribute> tiedNames;
+      for (const auto &[alias, name] : tiedTensors)
+        tiedNames.push_back(
+            builder.getNamedAttr(alias, builder.getStringAttr(name)));
+      (*result.module)
+          ->setAttr(kTiedNamesAttr, builder.getDictionaryAttr(tiedNames));
+    }
     builder.setInsertionPointToEnd(result.module->getBody());
     auto func = builder.create<func::FuncOp>(
         fileLoc, kForwardFuncName, builder.getFunctionType(argTypes, {}));

@@ -42,6 +42,11 @@ inline constexpr llvm::StringLiteral kParameterAttr = "dpc.parameter";
 /// On parameters that the loss does not depend on.
 inline constexpr llvm::StringLiteral kUnusedAttr = "dpc.unused";
 
+/// On the module: the other state_dict names of a tensor reachable under
+/// several (an lm head tied to the token embedding), as a dictionary from
+/// each such name to the name of the argument that holds the tensor.
+inline constexpr llvm::StringLiteral kTiedNamesAttr = "dpc.tied_names";
+
 /// The memory plan: per op, the arena offset of each result (-1: none of
 /// its own); on the function, the arena size.
 inline constexpr llvm::StringLiteral kOffsetAttr = "dpc.offset";

@@ -153,6 +153,9 @@ struct TensorSpec {
 /// embedded weights.
 struct WeightSpec : TensorSpec {
   int64_t weightsOffset = 0;
+  /// The tensor's other state_dict names (an lm head tied to the token
+  /// embedding): checkpoints hold it under each, as torch's state_dict does.
+  std::vector<std::string> aliases;
 };
 
 /// Per-parameter optimizer state (momentum buffer, Adam moments, ...).

@@ -18,11 +18,16 @@
 
 using namespace dpc;
 
-std::vector<TensorView> Session::Impl::checkpointViews() {
+std::vector<TensorView> Session::Impl::checkpointViews(bool withAliases) {
   std::vector<TensorView> views;
   for (const std::string &key : keys) {
     const TensorRef &t = tensors.at(key);
     views.push_back({key, t.spec->dtype, t.spec->shape, t.data});
+    if (!withAliases || key.rfind("optimizer.", 0) == 0)
+      continue;
+    for (const std::string &alias :
+         static_cast<const WeightSpec *>(t.spec)->aliases)
+      views.push_back({alias, t.spec->dtype, t.spec->shape, t.data});
   }
   views.push_back({"optimizer.step", DType::I64, {}, &ctx.step});
   return views;
@@ -41,7 +46,8 @@ void Session::saveCheckpoint(const std::string &path) const {
         {"model", impl->path},
         {"model_producer", impl->manifest.producer},
         {"dpc_abi_version", std::to_string(DPC_ABI_VERSION)}};
-    writeSafetensors(path, impl->checkpointViews(), metadata);
+    writeSafetensors(path, impl->checkpointViews(/*withAliases=*/true),
+                     metadata);
   });
 }
 
@@ -64,13 +70,36 @@ void Session::Impl::restore(const std::string &file, bool weightsOnly) {
   std::set<std::string> wanted;
   for (const TensorView &v : views)
     wanted.insert(v.name);
+  for (const auto &entry : aliasOf)
+    wanted.insert(entry.first);
   ProcessGroup::collectively([&] {
     if (ctx.rank != 0)
       return;
     SafetensorsFile contents = readSafetensors(file);
+    // A tied tensor may come under any of its names (torch's state_dict has
+    // each); where several are there, they must hold the same values, since
+    // this model cannot untie them. `source` is the name read from.
+    std::map<std::string, std::string> source;
+    for (const TensorView &v : views)
+      source[v.name] = v.name;
+    for (const auto &[alias, name] : aliasOf) {
+      auto found = contents.tensors.find(alias);
+      if (found == contents.tensors.end() || !source.count(name))
+        continue;
+      auto primary = contents.tensors.find(source[name]);
+      if (primary == contents.tensors.end()) {
+        source[name] = alias;
+        continue;
+      }
+      if (primary->second.dtype != found->second.dtype ||
+          primary->second.shape != found->second.shape ||
+          primary->second.bytes != found->second.bytes)
+        throw Error(file + ": tensors '" + primary->first + "' and '" + alias +
+                    "' differ, but they are one tied tensor in " + path);
+    }
     // Check everything before overwriting anything.
     for (const TensorView &v : views) {
-      auto it = contents.tensors.find(v.name);
+      auto it = contents.tensors.find(source[v.name]);
       if (it == contents.tensors.end())
         throw Error(file + ": missing tensor '" + v.name + "' of " + path);
       if (it->second.dtype != v.dtype || it->second.shape != v.shape)
@@ -96,8 +125,8 @@ void Session::Impl::restore(const std::string &file, bool weightsOnly) {
     }
     for (const TensorView &v : views)
       std::memcpy(const_cast<void *>(v.data),
-                  contents.tensors.at(v.name).bytes.data(),
-                  contents.tensors.at(v.name).bytes.size());
+                  contents.tensors.at(source[v.name]).bytes.data(),
+                  contents.tensors.at(source[v.name]).bytes.size());
     for (const TensorView &v : views)
       if (v.name != "optimizer.step")
         syncToSlot(tensors.at(v.name));

@@ -210,7 +210,13 @@ void Session::Impl::allocate() {
       add(s, "parameter", true);
       tensors[s.name] = TensorRef{&s, host(s.slot)};
       keys.push_back(s.name);
+      for (const std::string &alias : s.aliases)
+        aliasOf[alias] = s.name;
     }
+  for (const auto &[alias, name] : aliasOf)
+    if (tensors.count(alias))
+      throw Error(path + ": the manifest names '" + alias +
+                  "' both as a tensor and as another name of '" + name + "'");
   for (const OptimizerStateSpec &s : manifest.optimizerState) {
     add(s, "optimizer state", true);
     std::string key = "optimizer." + s.name;
@@ -381,7 +387,7 @@ int64_t Session::memoryBytes() const {
 }
 
 TensorRef Session::tensor(const std::string &name) {
-  auto it = impl->tensors.find(name);
+  auto it = impl->tensors.find(impl->resolveAlias(name));
   if (it == impl->tensors.end())
     throw Error(impl->path + " has no parameter, buffer or optimizer state '" +
                 name + "'");
@@ -389,7 +395,7 @@ TensorRef Session::tensor(const std::string &name) {
 }
 
 float *Session::parameterData(const std::string &name) {
-  auto it = impl->tensors.find(name);
+  auto it = impl->tensors.find(impl->resolveAlias(name));
   if (it == impl->tensors.end() || name.rfind("optimizer.", 0) == 0)
     throw Error(impl->path + " has no parameter or buffer '" + name + "'");
   if (it->second.spec->dtype != DType::F32)

@@ -60,6 +60,8 @@ struct Session::Impl {
   /// data is host memory: the slot itself on the CPU, else the mirror.
   std::map<std::string, TensorRef> tensors;
   std::vector<std::string> keys; // checkpoint order
+  /// The other state_dict names of tied tensors, to the key holding them.
+  std::map<std::string, std::string> aliasOf;
 
   std::unique_ptr<Tracer> tracer;
 
@@ -86,7 +88,14 @@ struct Session::Impl {
   /// collective set-up and DDP's broadcast of the initial parameters and
   /// buffers.
   void distribute();
-  std::vector<TensorView> checkpointViews();
+  /// Every checkpoint key with its host data, in checkpoint order; with
+  /// `withAliases`, a tied tensor once more under each other name.
+  std::vector<TensorView> checkpointViews(bool withAliases = false);
+  /// The key holding `name`: itself, or the tensor a tied name refers to.
+  const std::string &resolveAlias(const std::string &name) const {
+    auto it = aliasOf.find(name);
+    return it == aliasOf.end() ? name : it->second;
+  }
   /// Session::loadCheckpoint (everything) and loadWeights (parameters and
   /// buffers): rank 0 reads `file`, checks it whole, then every rank gets
   /// rank 0's values.

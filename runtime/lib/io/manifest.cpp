@@ -171,6 +171,15 @@ std::vector<WeightSpec> parseWeights(const FieldReader &r, const json &root,
       spec.weightsOffset =
           r.nonNegative(r.required((*value)[i], "weights_offset", path),
                         path + ".weights_offset");
+    if (const json *aliases = r.optional((*value)[i], "aliases")) {
+      r.array(*aliases, path + ".aliases");
+      for (size_t j = 0; j < aliases->size(); ++j) {
+        std::string aliasPath = FieldReader::at(path + ".aliases", j);
+        spec.aliases.push_back(r.string((*aliases)[j], aliasPath));
+        if (spec.aliases.back().empty())
+          r.failField(aliasPath, "must not be empty");
+      }
+    }
     specs.push_back(std::move(spec));
   }
   return specs;

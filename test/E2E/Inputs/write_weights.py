@@ -2,9 +2,11 @@
 file `dpc-run --init-weights` reads (what safetensors.torch.save_file(
 model.state_dict()) writes, without needing that package).
 
-usage: write_weights.py MODEL.pt OUT.safetensors [--scale S]
+usage: write_weights.py MODEL.pt OUT.safetensors [--scale S] [--untie NAME]
 --scale multiplies every floating-point tensor, so that a test can tell
-these weights from the ones embedded in a module.
+these weights from the ones embedded in a module. --untie NAME writes NAME
+(a tied weight's second name) as a different tensor from the one it is
+tied to, which no model with the tie can hold.
 """
 import argparse
 import json
@@ -37,10 +39,14 @@ def main():
     p.add_argument("model")
     p.add_argument("out")
     p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--untie")
     a = p.parse_args()
     state = torch.jit.load(a.model).state_dict()
-    write_safetensors(a.out, {name: t * a.scale if t.is_floating_point() else t
-                              for name, t in state.items()})
+    tensors = {name: t * a.scale if t.is_floating_point() else t
+               for name, t in state.items()}
+    if a.untie:
+        tensors[a.untie] = tensors[a.untie] + 1.0
+    write_safetensors(a.out, tensors)
 
 
 if __name__ == "__main__":
