@@ -22,6 +22,7 @@
 #include <optional>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace dpc {
 
@@ -55,7 +56,8 @@ public:
   mlir::MLIRContext &getContext() { return context; }
   mlir::OpBuilder &getBuilder() { return builder; }
 
-  /// The model's source location of `node` (the user's file and line).
+  /// The source location of `node` (where its op is written: the user's
+  /// file, or torch's for the inside of a library module such as LSTM).
   mlir::Location locOf(jit::Node *node);
   /// Starts an error at `node`'s location.
   mlir::InFlightDiagnostic error(jit::Node *node) {
@@ -154,11 +156,44 @@ private:
   mlir::LogicalResult collectTensors(jit::Module &module);
   mlir::LogicalResult foldModuleAttributes(jit::Graph &graph,
                                            const c10::IValue &self);
+  /// Imports every node of `block`. A node that fails is reported and its
+  /// results are marked failed, and the import goes on, so that one run
+  /// lists every unsupported op of the model; a node reading a failed value
+  /// is skipped, and reported only if it is unsupported in itself.
   mlir::LogicalResult importBlock(jit::Block *block);
+  /// Whether some importer or built-in case handles nodes of `node`'s kind.
+  bool hasImporter(jit::Node *node) const;
   mlir::LogicalResult importNode(jit::Node *node);
   mlir::LogicalResult importIf(jit::Node *node);
   mlir::LogicalResult importLoop(jit::Node *node);
   std::optional<mlir::LogicalResult> evaluate(jit::Node *node);
+
+  /// Where a node comes from, for errors: the module that owns it (path in
+  /// the module tree, e.g. "blocks.0.attn", and class, e.g.
+  /// "MultiheadAttention"; empty at the top level) and the model's own
+  /// source line (for a node inside torch's library code, the line of the
+  /// model that calls into it).
+  struct NodeOrigin {
+    std::string modulePath;
+    std::string moduleType;
+    mlir::Location loc;
+  };
+  NodeOrigin originOf(jit::Node *node);
+  /// The path from `module` to its submodule called `name` (of class
+  /// `type`) in a call stack, and `module` set to that submodule.
+  std::string childPath(c10::IValue &module, const std::string &name,
+                        const c10::ClassTypePtr &type);
+  /// The model itself (the root of the module paths).
+  c10::IValue rootModule;
+  /// Errors of the import, reported together at its end: by the model's
+  /// source line and message, with the module paths that reached them.
+  struct ImportError {
+    mlir::Location loc;
+    std::string moduleType;
+    std::string message;
+    llvm::SmallVector<std::string> modulePaths;
+  };
+  void reportImportErrors(llvm::ArrayRef<ImportError> errors);
 
   mlir::MLIRContext &context;
   mlir::OpBuilder builder;
@@ -174,6 +209,10 @@ private:
   /// current value is namedTensors[name].
   std::unordered_map<const jit::Value *, std::string> bufferAliases;
   std::set<std::string> updatedBuffers;
+  /// The node being imported (errors are attributed to it), and the values
+  /// of nodes that failed to import.
+  jit::Node *currentNode = nullptr;
+  std::unordered_set<const jit::Value *> failedValues;
   /// (alias, name) pairs of tensors that are reachable under two state_dict
   /// names (tied weights); the alias reads the named tensor's argument.
   std::vector<std::pair<std::string, std::string>> tiedTensors;

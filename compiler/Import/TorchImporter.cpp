@@ -44,6 +44,7 @@
 #include <fstream>
 #include <set>
 #include <unordered_map>
+#include <utility>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -170,6 +171,182 @@ Location Importer::locOf(jit::Node *node) {
                         fileLoc);
   auto [file, line, col] = *flc;
   return FileLineColLoc::get(&context, file, line, col + 1);
+}
+
+/// Whether `file` is one of torch's own Python sources (torch.nn's modules
+/// and functional), rather than the model's.
+static bool isTorchLibraryFile(llvm::StringRef file) {
+  return file.contains("/torch/nn/") ||
+         file.ends_with("/torch/functional.py") ||
+         file.contains("/torch/_tensor.py") || file.contains("/torch/jit/");
+}
+
+/// The file, line and column that `range` was generated from.
+static c10::optional<std::tuple<std::string, size_t, size_t>>
+sourcePosition(jit::SourceRange range) {
+  if (auto original = range.findSourceRangeThatGenerated())
+    range = *original;
+  return range.file_line_col();
+}
+
+/// A traced model's nodes carry the Python stack of the trace as their
+/// source text, one "file(line): function" per frame, innermost first: the
+/// innermost frame of the model's own code.
+static std::optional<std::pair<std::string, unsigned>>
+modelFrameOfTrace(const jit::SourceRange &range) {
+  if (!range.source() || !range.source()->filename().value_or("").empty())
+    return std::nullopt;
+  std::string text = range.text().str();
+  llvm::SmallVector<llvm::StringRef> frames;
+  llvm::StringRef(text).split(frames, '\n', -1, /*KeepEmpty=*/false);
+  for (llvm::StringRef frame : frames) {
+    size_t open = frame.find("("), close = frame.find("): ");
+    unsigned line;
+    if (open == llvm::StringRef::npos || close == llvm::StringRef::npos ||
+        close < open || frame.slice(open + 1, close).getAsInteger(10, line))
+      continue;
+    llvm::StringRef file = frame.take_front(open);
+    if (!isTorchLibraryFile(file))
+      return std::make_pair(file.str(), line);
+  }
+  return std::nullopt;
+}
+
+Importer::NodeOrigin Importer::originOf(jit::Node *node) {
+  NodeOrigin origin{"", "", locOf(node)};
+  // The call stack of an inlined node, outermost call first: each entry is
+  // a call (its source range in the caller) into a function, with the
+  // module instance whose method it is.
+  // The inliner gives call stacks only to the nodes of a callee's top
+  // block that have results (torch 1.13's inlineCallTo walks its value
+  // map): a node nested in an inlined prim::If, or a result-less prim::If
+  // (an inlined check), has none. Such a node takes the stack of the node
+  // it is nested in, or of the node computing its condition: a number
+  // computed in the same function (a tensor operand may come from the
+  // caller).
+  jit::Node *withStack = node;
+  for (int hops = 0; !withStack->callstack() && hops < 8; ++hops) {
+    jit::Node *next = withStack->owningBlock()->owningNode();
+    if (!next)
+      for (jit::Value *operand : withStack->inputs())
+        if (operand->type()->kind() != c10::TypeKind::TensorType &&
+            operand->node()->kind() != c10::prim::Constant &&
+            operand->node()->kind() != c10::prim::Param) {
+          next = operand->node();
+          break;
+        }
+    if (!next)
+      break;
+    withStack = next;
+  }
+  std::vector<jit::InlinedCallStackEntry> calls;
+  if (auto callstack = withStack->callstack())
+    calls = (*callstack)->vec();
+  c10::IValue module = rootModule;
+  for (const jit::InlinedCallStackEntry &call : calls)
+    if (const auto &instance = std::get<2>(call)) {
+      // A method's call of another method of its own module is "SELF".
+      std::string name = instance->instance_name();
+      if (name != "SELF") {
+        std::string step = childPath(module, name, instance->class_type());
+        origin.modulePath += (origin.modulePath.empty() ? "" : ".") + step;
+      }
+      if (instance->class_type() && instance->class_type()->name())
+        origin.moduleType = instance->class_type()->name()->name();
+    }
+  // The innermost position written in the model itself: the node's own,
+  // or the model's call into torch's library code.
+  std::vector<jit::SourceRange> positions = {node->sourceRange()};
+  for (auto it = calls.rbegin(); it != calls.rend(); ++it)
+    positions.push_back(std::get<1>(*it));
+  // A node without a position of its own (`z.real`) is at its operand's.
+  for (jit::Node *n = node; n && positions.size() < 16;) {
+    jit::Node *producer = nullptr;
+    for (jit::Value *operand : n->inputs())
+      if (operand->node()->kind() != c10::prim::Param &&
+          operand->node()->kind() != c10::prim::Constant) {
+        producer = operand->node();
+        break;
+      }
+    if (producer)
+      positions.push_back(producer->sourceRange());
+    n = producer;
+  }
+  // Else the innermost position in torch's code, else the model file
+  // (a traced model's saved code, code/__torch__/..., is no one's source).
+  std::optional<Location> inLibrary;
+  for (const jit::SourceRange &range : positions) {
+    if (auto frame = modelFrameOfTrace(range)) {
+      origin.loc =
+          FileLineColLoc::get(&context, frame->first, frame->second, 0);
+      return origin;
+    }
+    auto flc = sourcePosition(range);
+    if (!flc || std::get<0>(*flc).empty() ||
+        llvm::StringRef(std::get<0>(*flc)).starts_with("code/"))
+      continue;
+    auto [file, line, col] = *flc;
+    Location loc = FileLineColLoc::get(&context, file, line, col + 1);
+    if (!isTorchLibraryFile(file)) {
+      origin.loc = loc;
+      return origin;
+    }
+    if (!inLibrary)
+      inLibrary = loc;
+  }
+  origin.loc = inLibrary ? *inLibrary : fileLoc;
+  return origin;
+}
+
+std::string Importer::childPath(c10::IValue &module, const std::string &name,
+                                const c10::ClassTypePtr &type) {
+  auto childOf = [&](const c10::IValue &parent,
+                     const std::string &child) -> std::optional<c10::IValue> {
+    if (!parent.isObject())
+      return std::nullopt;
+    auto object = parent.toObject();
+    if (!object->type()->hasAttribute(child))
+      return std::nullopt;
+    c10::IValue value = object->getAttr(child);
+    if (!value.isObject() || (type && value.type() != type))
+      return std::nullopt;
+    return value;
+  };
+  if (auto child = childOf(module, name)) {
+    module = *child;
+    return name;
+  }
+  // The blocks of a ModuleList or ModuleDict are called by their owner
+  // directly (the container has no forward of its own), so the call
+  // stack names "0", not "blocks.0".
+  if (module.isObject()) {
+    auto object = module.toObject();
+    const c10::ClassTypePtr &objectType = object->type();
+    for (size_t i = 0; i < objectType->numAttributes(); ++i) {
+      c10::IValue container = object->getSlot(i);
+      if (auto child = childOf(container, name)) {
+        module = *child;
+        return objectType->getAttributeName(i) + "." + name;
+      }
+    }
+  }
+  module = c10::IValue();
+  return name;
+}
+
+void Importer::reportImportErrors(ArrayRef<ImportError> errors) {
+  constexpr size_t kPathsShown = 3;
+  for (const ImportError &e : errors) {
+    InFlightDiagnostic diag = emitError(e.loc);
+    if (!e.modulePaths.empty()) {
+      for (size_t i = 0; i < e.modulePaths.size() && i < kPathsShown; ++i)
+        diag << (i ? ", " : "") << e.modulePaths[i];
+      if (e.modulePaths.size() > kPathsShown)
+        diag << " and " << e.modulePaths.size() - kPathsShown << " more";
+      diag << " (" << e.moduleType << "): ";
+    }
+    diag << e.message;
+  }
 }
 
 LogicalResult Importer::collectTensors(jit::Module &module) {
@@ -313,9 +490,45 @@ FailureOr<ImportedModel> Importer::run(const std::vector<TensorSpec> &inputs) {
     for (const auto &[alias, name] : tiedTensors)
       namedTensors[alias] = namedTensors[name];
     attributes[graph->inputs()[0]] = module._ivalue();
+    rootModule = module._ivalue();
     attributePaths[graph->inputs()[0]] = "";
 
-    if (failed(importBlock(graph->block())))
+    // Every error of the import is collected, attributed to the model's
+    // source line and module, and reported once at the end (the same
+    // error in several instances of a module, e.g. the blocks of a
+    // ModuleList, is one line naming them).
+    SmallVector<ImportError> errors;
+    LogicalResult imported = success();
+    {
+      ScopedDiagnosticHandler collect(&context, [&](Diagnostic &diag) {
+        if (diag.getSeverity() != DiagnosticSeverity::Error)
+          return failure(); // notes and warnings pass through
+        NodeOrigin origin = currentNode
+                                ? originOf(currentNode)
+                                : NodeOrigin{"", "", diag.getLocation()};
+        // A handler may have placed the error more precisely, at another
+        // line of the model's own code (the use that cannot be imported).
+        if (auto own = dyn_cast<FileLineColLoc>(diag.getLocation()))
+          if (own.getLine() != 0 && !isTorchLibraryFile(own.getFilename()))
+            origin.loc = own;
+        std::string message = diag.str();
+        auto same = llvm::find_if(errors, [&](const ImportError &e) {
+          return e.loc == origin.loc && e.message == message &&
+                 e.moduleType == origin.moduleType;
+        });
+        if (same == errors.end())
+          same = errors.insert(
+              errors.end(),
+              ImportError{origin.loc, origin.moduleType, message, {}});
+        if (!origin.modulePath.empty() &&
+            !llvm::is_contained(same->modulePaths, origin.modulePath))
+          same->modulePaths.push_back(origin.modulePath);
+        return success();
+      });
+      imported = importBlock(graph->block());
+    }
+    reportImportErrors(errors);
+    if (failed(imported) || !errors.empty())
       return failure();
 
     if (graph->outputs().size() != 1)
@@ -682,10 +895,48 @@ void Importer::updateBuffer(const std::string &name, Value newValue,
 }
 
 LogicalResult Importer::importBlock(jit::Block *block) {
-  for (jit::Node *node : block->nodes())
-    if (failed(importNode(node)))
-      return failure();
-  return success();
+  LogicalResult result = success();
+  for (jit::Node *node : block->nodes()) {
+    jit::Node *enclosing = std::exchange(currentNode, node);
+    bool readsFailedValue = llvm::any_of(node->inputs(), [&](jit::Value *v) {
+      return failedValues.count(v) != 0;
+    });
+    if (readsFailedValue) {
+      // What it computes is unknown; whether its kind is supported is not.
+      // (Ops without tensor operands, such as torch.zeros(sizes), are
+      // evaluated at compile time when their operands are known.)
+      auto isTensorValue = [](jit::Value *v) {
+        return v->type()->kind() == c10::TypeKind::TensorType;
+      };
+      if (node->kind().is_aten() && !hasImporter(node) &&
+          llvm::any_of(node->inputs(), isTensorValue))
+        error(node) << "unsupported op '" << node->kind().toQualString() << "'";
+    } else if (succeeded(importNode(node))) {
+      currentNode = enclosing;
+      continue;
+    }
+    result = failure();
+    for (jit::Value *output : node->outputs())
+      failedValues.insert(output);
+    currentNode = enclosing;
+  }
+  return result;
+}
+
+bool Importer::hasImporter(jit::Node *node) const {
+  static const std::set<c10::Symbol> builtIn = {c10::prim::Constant,
+                                                c10::prim::GetAttr,
+                                                c10::prim::If,
+                                                c10::prim::Loop,
+                                                c10::prim::RaiseException,
+                                                c10::prim::Uninitialized,
+                                                c10::aten::warn,
+                                                c10::aten::dim,
+                                                c10::aten::__is__,
+                                                c10::aten::__isnot__,
+                                                c10::prim::ListConstruct,
+                                                c10::aten::size};
+  return importers.count(node->kind()) || builtIn.count(node->kind());
 }
 
 LogicalResult Importer::importIf(jit::Node *node) {

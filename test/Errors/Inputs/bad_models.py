@@ -76,6 +76,33 @@ class IgnoresParameters(nn.Module):
         return x * 2.0
 
 
-MODELS = {"erfinv": UsesErfinv, "inplace": InPlace, "two-outputs": TwoOutputs,
+class InverseBlock(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return torch.linalg.inv(self.fc(x).reshape(2, 2, 2)).reshape(2, 4)
+
+
+class SeveralUnsupported(nn.Module):
+    """Three unsupported constructs: erfinv at the top, torch.linalg.inv in
+    each of three blocks of a ModuleList (one line of the model), and an op
+    that only reads what an unsupported one produced (skipped, as its
+    input is unknown) before a further unsupported op (erfcx)."""
+
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList([InverseBlock() for _ in range(3)])
+
+    def forward(self, x):
+        x = torch.erfinv(x)
+        for block in self.blocks:
+            x = block(x)
+        x = torch.relu(x)
+        return torch.special.erfcx(x)
+
+
+MODELS = {"erfinv": UsesErfinv, "several": SeveralUnsupported, "inplace": InPlace, "two-outputs": TwoOutputs,
           "f64": Float64Weights, "good": Good, "no-parameters": NoParameters,
           "frozen": Frozen, "ignores-parameters": IgnoresParameters}

@@ -1,10 +1,11 @@
 """Runs a command that must fail cleanly, and prints its stderr.
 
-usage: expect_error.py [--absent FILE]... -- COMMAND...
+usage: expect_error.py [--absent FILE]... [--errors N] -- COMMAND...
 
 Fails unless the command exits with code 1 (not a crash, not a signal, not
 another code), writes at most two lines to stderr (an error, plus at most
-one warning; no backtrace or 'Stack dump'), and leaves each --absent FILE
+one warning; no backtrace or 'Stack dump'; with --errors N, exactly N error
+lines, one per problem of a listing, plus at most one warning), and leaves each --absent FILE
 nonexistent (no partial output). On success prints the command's stderr, for
 FileCheck.
 """
@@ -15,12 +16,15 @@ import sys
 
 def main():
     args = sys.argv[1:]
-    absent = []
-    while args and args[0] == "--absent":
-        absent.append(args[1])
+    absent, errors = [], None
+    while args and args[0] in ("--absent", "--errors"):
+        if args[0] == "--absent":
+            absent.append(args[1])
+        else:
+            errors = int(args[1])
         args = args[2:]
     if not args or args[0] != "--":
-        sys.exit("usage: expect_error.py [--absent FILE]... -- COMMAND...")
+        sys.exit("usage: expect_error.py [--absent FILE]... [--errors N] -- COMMAND...")
     proc = subprocess.run(args[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True, timeout=300)
     err = proc.stderr
@@ -30,8 +34,13 @@ def main():
     lines = [l for l in err.splitlines() if l.strip()]
     if not any("error" in l for l in lines):
         problems.append("no error message on stderr")
-    if len(lines) > 2:
+    if errors is None and len(lines) > 2:
         problems.append(f"{len(lines)} lines on stderr, expected one error line")
+    error_lines = [l for l in lines if ": error: " in l]
+    if errors is not None and (len(error_lines) != errors or
+                               len(lines) > errors + 1):
+        problems.append(f"{len(error_lines)} error lines and {len(lines)} lines "
+                        f"on stderr, expected {errors} error lines")
     for marker in ["Stack dump", "Traceback", "terminate called", "Aborted", "#0 "]:
         if marker in err:
             problems.append(f"stderr contains '{marker}'")
