@@ -1,26 +1,21 @@
-//===- kernels_conv.cu - CUDA kernels for convolution, BN and pooling -----===//
+//===- conv_pool_kernels.cu - CUDA kernels of convolution and pooling -----===//
 //
-// The CUDA counterparts of cpu/kernels_conv.cpp, with the same ABI
+// The CUDA counterparts of cpu/conv_pool_kernels.cpp, with the same ABI
 // semantics (abi.h). Convolutions run on cuDNN's legacy convolution API
 // (still shipped, deprecated, in cuDNN 9's cudnn_cnn.h) with deterministic
 // algorithms and FMA math (no TF32 unless DPC_ALLOW_TF32=1); their sums are
-// reassociated relative to the CPU's im2col + OpenBLAS GEMMs, so they agree
-// to rounding, not bitwise.
+// reassociated relative to the CPU's oneDNN kernels, so they agree to
+// rounding, not bitwise.
 //
-// Batch normalization and pooling are plain kernels that follow the CPU
-// kernels operation by operation. Where the CPU reference adds in a fixed
-// order in float, the kernels here add in that same order (one thread owns
-// each such sum), so they agree bitwise: pooling and its gradients (which
-// gather per input element rather than scatter with atomics), and the
-// batch-norm backward's 8-lane sums. Sums the CPU accumulates in double
-// become deterministic tree reductions in double, which round to the same
-// float except in rare ties. Every kernel is deterministic: no atomics on
-// floats, fixed block sizes, fixed reduction trees.
+// Pooling kernels follow the CPU kernels operation by operation, with the
+// window arithmetic of kernel_shared.h; where the CPU adds in a fixed order
+// in float, the kernels here add in that same order (they gather per input
+// element rather than scatter with atomics), so they agree bitwise.
 //
 // Like the CPU kernels (-ffp-contract=off), this file must be compiled with
 // -fmad=false and without --use_fast_math: fused multiply-adds appear only
-// where written (__fmaf_rn, where PyTorch fuses), and division and sqrt are
-// IEEE-rounded.
+// where written (__fmaf_rn, where the CPU calls std::fma), and division and
+// sqrt are IEEE-rounded.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,8 +27,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
-
-using dpc::recordError;
 
 namespace dpc::cuda {
 namespace {
@@ -238,157 +231,6 @@ __global__ void addBiasKernel(float *out, const float *bias, int64_t planes,
 }
 
 //===----------------------------------------------------------------------===//
-// Batch normalization
-//===----------------------------------------------------------------------===//
-
-/// One block per channel: the statistics (double tree sums, then the CPU's
-/// float/double rounding steps verbatim), the running statistics, then the
-/// fused normalization.
-__global__ void batchNormKernel(float *out, float *saveMean, float *saveInvstd,
-                                float *runningMean, float *runningVar,
-                                const float *in, const float *weight,
-                                const float *bias, int64_t n, int64_t c,
-                                int64_t inner, float momentumF, double eps) {
-  __shared__ double shared[kBlock];
-  __shared__ float alphaBeta[2];
-  int64_t ch = blockIdx.x, count = n * inner;
-  auto at = [&](int64_t e) {
-    return ((e / inner) * c + ch) * inner + e % inner;
-  };
-
-  double sum = 0.0;
-  for (int64_t e = threadIdx.x; e < count; e += kBlock)
-    sum += in[at(e)];
-  sum = blockSum(sum, shared);
-  float mean = static_cast<float>(sum / static_cast<double>(count));
-
-  double varSumAcc = 0.0;
-  for (int64_t e = threadIdx.x; e < count; e += kBlock) {
-    float d = in[at(e)] - mean;
-    varSumAcc += d * d; // a float product, as on the CPU
-  }
-  varSumAcc = blockSum(varSumAcc, shared);
-
-  if (threadIdx.x == 0) {
-    float varSum = static_cast<float>(varSumAcc);
-    double var = varSum / static_cast<float>(count);
-    float invstd = 0.0f;
-    if (var != 0.0 || eps != 0.0)
-      invstd = static_cast<float>(1.0 / sqrt(var + eps));
-    saveMean[ch] = mean;
-    saveInvstd[ch] = invstd;
-    runningMean[ch] = momentumF * mean + (1.0f - momentumF) * runningMean[ch];
-    double unbiased = varSum / static_cast<float>(count - 1);
-    runningVar[ch] = static_cast<float>(momentumF * unbiased +
-                                        (1.0f - momentumF) * runningVar[ch]);
-    float alpha = invstd * weight[ch];
-    alphaBeta[0] = alpha;
-    alphaBeta[1] = __fmaf_rn(-mean, alpha, bias[ch]);
-  }
-  __syncthreads();
-  float alpha = alphaBeta[0], beta = alphaBeta[1];
-  for (int64_t e = threadIdx.x; e < count; e += kBlock) {
-    int64_t i = at(e);
-    out[i] = __fmaf_rn(in[i], alpha, beta);
-  }
-}
-
-constexpr int kLanes = 8;
-/// Planes of one channel the backward kernel sums at once: 8 threads (one
-/// per vector lane) each.
-constexpr int kPlanesPerBlock = kBlock / kLanes;
-
-/// One block per channel. PyTorch's vec::reduce_all and map2_reduce_all
-/// sum each plane (sample) in 8 float lanes, then add the lanes pairwise;
-/// here the 8 lanes of a plane are 8 consecutive threads, each running its
-/// lane's sequential chain, and the pairwise halving is done with warp
-/// shuffles, which performs the same float additions. The per-plane
-/// results are then added in double in sample order by one thread, as the
-/// CPU does, so the sums, and therefore every output, agree bitwise.
-__global__ void batchNormGradKernel(float *dx, float *dweight, float *dbias,
-                                    const float *dy, const float *in,
-                                    const float *weight, const float *saveMean,
-                                    const float *saveInvstd, int64_t n,
-                                    int64_t c, int64_t inner) {
-  __shared__ float planeSum[kPlanesPerBlock], planeDot[kPlanesPerBlock];
-  __shared__ double totals[2];
-  int64_t ch = blockIdx.x, count = n * inner;
-  float mean = saveMean[ch], invstd = saveInvstd[ch], w = weight[ch];
-  int lane = threadIdx.x % kLanes, slot = threadIdx.x / kLanes;
-  double sum = 0.0, dotp = 0.0; // meaningful in thread 0 only
-  for (int64_t b0 = 0; b0 < n; b0 += kPlanesPerBlock) {
-    int64_t b = b0 + slot;
-    float s = 0.0f, d = 0.0f;
-    if (b < n) {
-      const float *x = in + (b * c + ch) * inner;
-      const float *g = dy + (b * c + ch) * inner;
-      if (inner < kLanes) {
-        // A partial vector: summed lane by lane, unfused (lane 0 only).
-        if (lane == 0 && inner > 0) {
-          s = g[0];
-          d = (x[0] - mean) * g[0];
-          for (int64_t i = 1; i < inner; ++i) {
-            s = s + g[i];
-            d = d + (x[i] - mean) * g[i];
-          }
-        }
-      } else {
-        // Lane `lane` of the vector accumulators: the first full vector
-        // initializes it, later full vectors and the tail add into it.
-        s = g[lane];
-        d = (x[lane] - mean) * g[lane];
-        int64_t full = inner - inner % kLanes;
-        int64_t i = kLanes + lane;
-        for (; i < full; i += kLanes) {
-          s = s + g[i];
-          d = __fmaf_rn(x[i] - mean, g[i], d);
-        }
-        if (i < inner) { // the tail touches lanes [0, inner - full)
-          s = s + g[i];
-          d = __fmaf_rn(x[i] - mean, g[i], d);
-        }
-      }
-    }
-    if (inner >= kLanes) {
-      // horizontalSum: acc[i] = acc[i] + acc[i + width], width 4, 2, 1.
-      for (int width = kLanes / 2; width >= 1; width /= 2) {
-        float so = __shfl_down_sync(0xffffffffu, s, width, kLanes);
-        float dd = __shfl_down_sync(0xffffffffu, d, width, kLanes);
-        s = s + so;
-        d = d + dd;
-      }
-    }
-    if (lane == 0) {
-      planeSum[slot] = s;
-      planeDot[slot] = d;
-    }
-    __syncthreads();
-    if (threadIdx.x == 0)
-      for (int j = 0; j < kPlanesPerBlock && b0 + j < n; ++j) {
-        sum += planeSum[j];
-        dotp += planeDot[j];
-      }
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) {
-    totals[0] = sum;
-    totals[1] = dotp;
-    dweight[ch] = static_cast<float>(dotp * invstd);
-    dbias[ch] = static_cast<float>(sum);
-  }
-  __syncthreads();
-  sum = totals[0];
-  dotp = totals[1];
-  float k =
-      static_cast<float>(dotp) * invstd * invstd / static_cast<float>(count);
-  float gradMean = static_cast<float>(sum / static_cast<double>(count));
-  for (int64_t e = threadIdx.x; e < count; e += kBlock) {
-    int64_t i = ((e / inner) * c + ch) * inner + e % inner;
-    dx[i] = __fmaf_rn(-(in[i] - mean), k, dy[i] - gradMean) * invstd * w;
-  }
-}
-
-//===----------------------------------------------------------------------===//
 // Pooling
 //===----------------------------------------------------------------------===//
 
@@ -552,6 +394,10 @@ __global__ void adaptiveAvgPoolGradKernel(float *dx, const float *dy,
 } // namespace
 
 //===----------------------------------------------------------------------===//
+// Entry points
+//===----------------------------------------------------------------------===//
+
+//===----------------------------------------------------------------------===//
 // conv2d
 //===----------------------------------------------------------------------===//
 
@@ -674,56 +520,6 @@ void conv2d_weight_grad_f32(dpcrt_context *ctx, float *dweight, const float *dy,
                                         d.conv, algo, ws, bytes, &beta, d.w,
                                         dweight),
          "conv2d_weight_grad: cudnnConvolutionBackwardFilter");
-}
-
-//===----------------------------------------------------------------------===//
-// batch_norm
-//===----------------------------------------------------------------------===//
-
-void batch_norm_f32(dpcrt_context *ctx, float *out, float *saveMean,
-                    float *saveInvstd, float *runningMean, float *runningVar,
-                    const float *in, const float *weight, const float *bias,
-                    int64_t n, int64_t c, int64_t inner, double momentum,
-                    double eps) {
-  int64_t count = n * inner;
-  if (n < 0 || c < 0 || inner < 0 || count < 2) {
-    recordError(ctx, "batch_norm: expected more than 1 value per channel "
-                     "when training, got " +
-                         std::to_string(count));
-    return;
-  }
-  if (c == 0)
-    return;
-  if (c > INT_MAX) {
-    recordError(ctx, "batch_norm: too many channels");
-    return;
-  }
-  batchNormKernel<<<static_cast<unsigned>(c), kBlock, 0, computeStream(ctx)>>>(
-      out, saveMean, saveInvstd, runningMean, runningVar, in, weight, bias, n,
-      c, inner, static_cast<float>(momentum), eps);
-  launchFailed(ctx, "batch_norm");
-}
-
-void batch_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dweight,
-                         float *dbias, const float *dy, const float *in,
-                         const float *weight, const float *saveMean,
-                         const float *saveInvstd, int64_t n, int64_t c,
-                         int64_t inner) {
-  int64_t count = n * inner;
-  if (n < 0 || c < 0 || inner < 0 || count < 1) {
-    recordError(ctx, "batch_norm_grad: empty input");
-    return;
-  }
-  if (c == 0)
-    return;
-  if (c > INT_MAX) {
-    recordError(ctx, "batch_norm_grad: too many channels");
-    return;
-  }
-  batchNormGradKernel<<<static_cast<unsigned>(c), kBlock, 0,
-                        computeStream(ctx)>>>(
-      dx, dweight, dbias, dy, in, weight, saveMean, saveInvstd, n, c, inner);
-  launchFailed(ctx, "batch_norm_grad");
 }
 
 //===----------------------------------------------------------------------===//
