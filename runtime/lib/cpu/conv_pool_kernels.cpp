@@ -35,6 +35,9 @@
 #include <unordered_map>
 #include <vector>
 
+using dpc::adaptiveAvgValue;
+using dpc::adaptiveEnd;
+using dpc::adaptiveStart;
 using dpc::Pool2d;
 using dpc::recordError;
 
@@ -329,13 +332,6 @@ bool checkPool(dpcrt_context *ctx, const char *kernel, const Pool2d &g) {
   return false;
 }
 
-int64_t startIndex(int64_t i, int64_t out, int64_t in) {
-  return (i * in) / out;
-}
-int64_t endIndex(int64_t i, int64_t out, int64_t in) {
-  return ((i + 1) * in + out - 1) / out;
-}
-
 } // namespace
 
 namespace dpc::cpu {
@@ -378,11 +374,8 @@ void max_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
     const float *plane = in + p * g.h * g.w;
     float *o = out + p * g.oh * g.ow;
     for (int64_t y = 0; y < g.oh; ++y)
-      for (int64_t x = 0; x < g.ow; ++x) {
-        int64_t index = g.argmax(plane, y, x);
-        o[y * g.ow + x] =
-            index < 0 ? -std::numeric_limits<float>::infinity() : plane[index];
-      }
+      for (int64_t x = 0; x < g.ow; ++x)
+        o[y * g.ow + x] = g.maxValue(plane, y, x);
   }
 }
 
@@ -415,16 +408,9 @@ void avg_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
     const float *plane = in + p * g.h * g.w;
     float *o = out + p * g.oh * g.ow;
     for (int64_t y = 0; y < g.oh; ++y)
-      for (int64_t x = 0; x < g.ow; ++x) {
-        auto win = g.avgWindow(y, x, countIncludePad, divisorOverride);
-        float sum = 0.0f;
-        for (int64_t iy = win.y0; iy < win.y1; ++iy)
-          for (int64_t ix = win.x0; ix < win.x1; ++ix)
-            sum += plane[iy * g.w + ix];
-        o[y * g.ow + x] = (win.y0 >= win.y1 || win.x0 >= win.x1)
-                              ? 0.0f
-                              : sum / static_cast<float>(win.divisor);
-      }
+      for (int64_t x = 0; x < g.ow; ++x)
+        o[y * g.ow + x] =
+            g.avgValue(plane, y, x, countIncludePad, divisorOverride);
   }
 }
 
@@ -467,18 +453,9 @@ void adaptive_avg_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
       o[0] = static_cast<float>(sum) / static_cast<float>(h * w);
       continue;
     }
-    for (int64_t y = 0; y < oh; ++y) {
-      int64_t y0 = startIndex(y, oh, h), y1 = endIndex(y, oh, h);
-      for (int64_t x = 0; x < ow; ++x) {
-        int64_t x0 = startIndex(x, ow, w), x1 = endIndex(x, ow, w);
-        float sum = 0.0f;
-        for (int64_t iy = y0; iy < y1; ++iy)
-          for (int64_t ix = x0; ix < x1; ++ix)
-            sum += plane[iy * w + ix];
-        o[y * ow + x] =
-            sum / static_cast<float>(y1 - y0) / static_cast<float>(x1 - x0);
-      }
-    }
+    for (int64_t y = 0; y < oh; ++y)
+      for (int64_t x = 0; x < ow; ++x)
+        o[y * ow + x] = adaptiveAvgValue(plane, h, w, oh, ow, y, x);
   }
 }
 
@@ -499,9 +476,9 @@ void adaptive_avg_pool2d_grad_f32(dpcrt_context *ctx, float *dx,
     }
     std::fill(grad, grad + h * w, 0.0f);
     for (int64_t y = 0; y < oh; ++y) {
-      int64_t y0 = startIndex(y, oh, h), y1 = endIndex(y, oh, h);
+      int64_t y0 = adaptiveStart(y, oh, h), y1 = adaptiveEnd(y, oh, h);
       for (int64_t x = 0; x < ow; ++x) {
-        int64_t x0 = startIndex(x, ow, w), x1 = endIndex(x, ow, w);
+        int64_t x0 = adaptiveStart(x, ow, w), x1 = adaptiveEnd(x, ow, w);
         float delta = d[y * ow + x] / static_cast<float>(y1 - y0) /
                       static_cast<float>(x1 - x0);
         for (int64_t iy = y0; iy < y1; ++iy)

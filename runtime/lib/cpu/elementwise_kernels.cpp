@@ -36,47 +36,10 @@ void unaryGradLoop(float *dx, const float *dy, const float *saved, int64_t n) {
     dx[i] = dpc::applyUnaryGrad(Kind, dy[i], saved[i]);
 }
 
-/// Applies `op` over a broadcast iteration space, innermost dimension in a
-/// tight loop, outer dimensions by an odometer.
-template <typename Op>
-void broadcastLoop(float *out, const float *a, const float *b, int32_t rank,
-                   const int64_t *dims, Op op) {
-  if (rank == 0) {
-    out[0] = op(a[0], b[0]);
-    return;
-  }
-  const int64_t *shape = dims;
-  const int64_t *strideA = dims + rank;
-  const int64_t *strideB = dims + 2 * rank;
-  for (int32_t d = 0; d < rank; ++d)
-    if (shape[d] <= 0)
-      return;
-  int64_t inner = shape[rank - 1];
-  int64_t innerA = strideA[rank - 1], innerB = strideB[rank - 1];
-  std::vector<int64_t> index(rank, 0);
-  int64_t offA = 0, offB = 0;
-  for (float *o = out;; o += inner) {
-    for (int64_t j = 0; j < inner; ++j)
-      o[j] = op(a[offA + j * innerA], b[offB + j * innerB]);
-    int32_t d = rank - 2;
-    for (; d >= 0; --d) {
-      offA += strideA[d];
-      offB += strideB[d];
-      if (++index[d] < shape[d])
-        break;
-      offA -= strideA[d] * shape[d];
-      offB -= strideB[d] * shape[d];
-      index[d] = 0;
-    }
-    if (d < 0)
-      return;
-  }
-}
-
 template <int32_t Kind>
 void binaryLoop(float *out, const float *a, const float *b, int32_t rank,
                 const int64_t *dims, float alpha) {
-  broadcastLoop(out, a, b, rank, dims, [alpha](float x, float y) {
+  dpc::cpu::broadcastLoop(out, a, b, rank, dims, [alpha](float x, float y) {
     return dpc::applyBinary(Kind, x, y, alpha);
   });
 }
@@ -149,23 +112,9 @@ void compare_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
     recordError(ctx, "compare: invalid rank or kind " + std::to_string(kind));
     return;
   }
-  auto compare = [kind](float x, float y) { return applyCompare(kind, x, y); };
-  if (rank == 0) {
-    out[0] = compare(a[0], b[0]) ? 1.0f : 0.0f;
-    return;
-  }
-  // The innermost dimension in a tight loop, the outer ones by an odometer.
-  int64_t inner = dims[rank - 1];
-  int64_t innerA = dims[2 * rank - 1], innerB = dims[3 * rank - 1];
-  float *o = out;
-  forEachIndex(rank - 1, dims, dims + rank, dims + 2 * rank,
-               [&](int64_t offA, int64_t offB) {
-                 for (int64_t j = 0; j < inner; ++j)
-                   o[j] = compare(a[offA + j * innerA], b[offB + j * innerB])
-                              ? 1.0f
-                              : 0.0f;
-                 o += inner;
-               });
+  broadcastLoop(out, a, b, rank, dims, [kind](float x, float y) {
+    return applyCompare(kind, x, y) ? 1.0f : 0.0f;
+  });
 }
 
 void masked_fill_f32(dpcrt_context *ctx, float *out, const float *in,

@@ -11,6 +11,7 @@
 #include "core/context.h"
 #include "cpu/cpu_backend.h"
 #include "cpu/dnnl_eltwise.h"
+#include "cpu/strided_loops.h"
 
 #include <cmath>
 #include <string>
@@ -33,28 +34,18 @@ void reduce_sum_f32(dpcrt_context *ctx, float *out, const float *in,
   const int64_t *shape = dims;
   const int64_t *outStride = dims + rank;
   std::vector<double> acc(static_cast<size_t>(outN), 0.0);
-  bool empty = false;
-  for (int32_t d = 0; d < rank; ++d)
-    empty |= shape[d] <= 0;
-  if (!empty) {
-    int64_t inner = shape[rank - 1], innerStride = outStride[rank - 1];
-    std::vector<int64_t> index(rank, 0);
-    int64_t outOff = 0;
-    for (const float *i = in;; i += inner) {
-      for (int64_t j = 0; j < inner; ++j)
-        acc[outOff + j * innerStride] += i[j];
-      int32_t d = rank - 2;
-      for (; d >= 0; --d) {
-        outOff += outStride[d];
-        if (++index[d] < shape[d])
-          break;
-        outOff -= outStride[d] * shape[d];
-        index[d] = 0;
-      }
-      if (d < 0)
-        break;
-    }
-  }
+  // The input in row-major order (a row of the innermost dimension at a
+  // time), each element added to its output's accumulator. One strided
+  // operand: forEachIndex's second offset is not used.
+  int64_t inner = shape[rank - 1], innerStride = outStride[rank - 1];
+  const float *row = in;
+  if (inner > 0)
+    forEachIndex(rank - 1, shape, outStride, outStride,
+                 [&](int64_t outOff, int64_t) {
+                   for (int64_t j = 0; j < inner; ++j)
+                     acc[outOff + j * innerStride] += row[j];
+                   row += inner;
+                 });
   for (int64_t i = 0; i < outN; ++i)
     out[i] = static_cast<float>(acc[i]);
 }

@@ -1,9 +1,9 @@
 //===- strided_loops.h - Odometer loops of the CPU kernels ------*- C++ -*-===//
 //
 // The row-major walk over a shape with the offsets of strided operands
-// (broadcasts, permutes, slices, batched GEMMs), written once for the CPU
-// kernels of every family. The CUDA kernels compute the same offsets from
-// a linear index instead (cuda/device_utils.cuh, offsetsOf).
+// (broadcasts, reductions, permutes, slices, batched GEMMs), written once
+// for the CPU kernels of every family. The CUDA kernels compute the same
+// offsets from a linear index instead (cuda/device_utils.cuh, offsetsOf).
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,6 +40,30 @@ void forEachIndex(int32_t rank, const int64_t *shape, const int64_t *strideA,
     if (d < 0)
       return;
   }
+}
+
+/// out[i] = op(a[offset of i in a], b[offset of i in b]) for every index i
+/// of a broadcast: `dims` as in dpcrt_binary_f32 (the output shape, then
+/// a's and b's strides, 3*rank values), out dense. The innermost dimension
+/// runs in a tight loop, the outer ones by forEachIndex.
+template <typename Op>
+void broadcastLoop(float *out, const float *a, const float *b, int32_t rank,
+                   const int64_t *dims, Op op) {
+  if (rank == 0) {
+    out[0] = op(a[0], b[0]);
+    return;
+  }
+  int64_t inner = dims[rank - 1];
+  int64_t innerA = dims[2 * rank - 1], innerB = dims[3 * rank - 1];
+  if (inner <= 0)
+    return;
+  float *o = out;
+  forEachIndex(rank - 1, dims, dims + rank, dims + 2 * rank,
+               [&](int64_t offA, int64_t offB) {
+                 for (int64_t j = 0; j < inner; ++j)
+                   o[j] = op(a[offA + j * innerA], b[offB + j * innerB]);
+                 o += inner;
+               });
 }
 
 } // namespace dpc::cpu

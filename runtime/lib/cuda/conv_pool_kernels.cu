@@ -167,48 +167,145 @@ cudnnHandle_t cudnnOn(dpcrt_context *ctx, const char *kernel) {
   return st.cudnn;
 }
 
-/// Whether an algorithm sums the products directly (GEMM-like, direct).
-/// FFT and Winograd algorithms transform the operands first, which costs
-/// digits: their results drift further from the CPU's GEMM than the
-/// reassociation of a direct sum does, so they are not used.
-bool directSum(cudnnConvolutionFwdAlgo_t a) {
-  return a == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM ||
-         a == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM ||
-         a == CUDNN_CONVOLUTION_FWD_ALGO_GEMM ||
-         a == CUDNN_CONVOLUTION_FWD_ALGO_DIRECT;
-}
-bool directSum(cudnnConvolutionBwdDataAlgo_t a) {
-  return a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_0 ||
-         a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_1;
-}
-bool directSum(cudnnConvolutionBwdFilterAlgo_t a) {
-  return a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0 ||
-         a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1 ||
-         a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_3;
-}
+// The three directions of a convolution, each with cuDNN's functions and
+// the deterministic algorithm to fall back to. run() computes `result` from
+// `first` and `second` (alpha 1, beta 0: the result is overwritten).
+//
+// directSum: whether an algorithm sums the products directly (GEMM-like,
+// direct). FFT and Winograd algorithms transform the operands first, which
+// costs digits: their results drift further from the CPU's GEMM than the
+// reassociation of a direct sum does, so they are not used.
+
+/// out = conv2d(in, weight).
+struct ForwardConv {
+  using Perf = cudnnConvolutionFwdAlgoPerf_t;
+  using Algo = cudnnConvolutionFwdAlgo_t;
+  static constexpr int kCount = CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
+  static constexpr Algo kFallback = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
+  static constexpr const char *kQueryName =
+      "cudnnGetConvolutionForwardAlgorithm_v7";
+  static constexpr const char *kRunName = "cudnnConvolutionForward";
+
+  static bool directSum(Algo a) {
+    return a == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM ||
+           a == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM ||
+           a == CUDNN_CONVOLUTION_FWD_ALGO_GEMM ||
+           a == CUDNN_CONVOLUTION_FWD_ALGO_DIRECT;
+  }
+  static cudnnStatus_t query(cudnnHandle_t h, const ConvDescriptors &d,
+                             int *returned, Perf *perf) {
+    return cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y,
+                                                  kCount, returned, perf);
+  }
+  static cudnnStatus_t workspaceSize(cudnnHandle_t h, const ConvDescriptors &d,
+                                     Algo a, size_t *bytes) {
+    return cudnnGetConvolutionForwardWorkspaceSize(h, d.x, d.w, d.conv, d.y, a,
+                                                   bytes);
+  }
+  static cudnnStatus_t run(cudnnHandle_t h, const ConvDescriptors &d, Algo a,
+                           void *ws, size_t bytes, float *out, const float *in,
+                           const float *weight) {
+    float alpha = 1.0f, beta = 0.0f;
+    return cudnnConvolutionForward(h, &alpha, d.x, in, d.w, weight, d.conv, a,
+                                   ws, bytes, &beta, d.y, out);
+  }
+};
+
+/// dx = the input gradient of conv2d for dy and weight.
+struct InputGradConv {
+  using Perf = cudnnConvolutionBwdDataAlgoPerf_t;
+  using Algo = cudnnConvolutionBwdDataAlgo_t;
+  static constexpr int kCount = CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
+  // ALGO_0 sums with atomics (non-deterministic); ALGO_1 does not.
+  static constexpr Algo kFallback = CUDNN_CONVOLUTION_BWD_DATA_ALGO_1;
+  static constexpr const char *kQueryName =
+      "cudnnGetConvolutionBackwardDataAlgorithm_v7";
+  static constexpr const char *kRunName = "cudnnConvolutionBackwardData";
+
+  static bool directSum(Algo a) {
+    return a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_0 ||
+           a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_1;
+  }
+  static cudnnStatus_t query(cudnnHandle_t h, const ConvDescriptors &d,
+                             int *returned, Perf *perf) {
+    return cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x,
+                                                       kCount, returned, perf);
+  }
+  static cudnnStatus_t workspaceSize(cudnnHandle_t h, const ConvDescriptors &d,
+                                     Algo a, size_t *bytes) {
+    return cudnnGetConvolutionBackwardDataWorkspaceSize(h, d.w, d.y, d.conv,
+                                                        d.x, a, bytes);
+  }
+  static cudnnStatus_t run(cudnnHandle_t h, const ConvDescriptors &d, Algo a,
+                           void *ws, size_t bytes, float *dx, const float *dy,
+                           const float *weight) {
+    float alpha = 1.0f, beta = 0.0f;
+    return cudnnConvolutionBackwardData(h, &alpha, d.w, weight, d.y, dy, d.conv,
+                                        a, ws, bytes, &beta, d.x, dx);
+  }
+};
+
+/// dweight = the weight gradient of conv2d for dy and in, summed over the
+/// batch.
+struct WeightGradConv {
+  using Perf = cudnnConvolutionBwdFilterAlgoPerf_t;
+  using Algo = cudnnConvolutionBwdFilterAlgo_t;
+  static constexpr int kCount = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
+  // ALGO_0 and ALGO_3 sum with atomics (non-deterministic); ALGO_1 does not.
+  static constexpr Algo kFallback = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1;
+  static constexpr const char *kQueryName =
+      "cudnnGetConvolutionBackwardFilterAlgorithm_v7";
+  static constexpr const char *kRunName = "cudnnConvolutionBackwardFilter";
+
+  static bool directSum(Algo a) {
+    return a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0 ||
+           a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1 ||
+           a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_3;
+  }
+  static cudnnStatus_t query(cudnnHandle_t h, const ConvDescriptors &d,
+                             int *returned, Perf *perf) {
+    return cudnnGetConvolutionBackwardFilterAlgorithm_v7(
+        h, d.x, d.y, d.conv, d.w, kCount, returned, perf);
+  }
+  static cudnnStatus_t workspaceSize(cudnnHandle_t h, const ConvDescriptors &d,
+                                     Algo a, size_t *bytes) {
+    return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, d.x, d.y, d.conv,
+                                                          d.w, a, bytes);
+  }
+  static cudnnStatus_t run(cudnnHandle_t h, const ConvDescriptors &d, Algo a,
+                           void *ws, size_t bytes, float *dweight,
+                           const float *dy, const float *in) {
+    float alpha = 1.0f, beta = 0.0f;
+    return cudnnConvolutionBackwardFilter(h, &alpha, d.x, in, d.y, dy, d.conv,
+                                          a, ws, bytes, &beta, d.w, dweight);
+  }
+};
 
 /// Picks the first algorithm of cuDNN's heuristic ranking (the _v7 query:
 /// a pure function of the descriptors and the device, unlike the timing
 /// cudnnFind*, so every run picks the same one) that is deterministic, sums
 /// directly, uses an allowed math type and whose workspace size can be
-/// queried; falls back to `fallback`. Perf is cudnnConvolution*AlgoPerf_t.
-template <typename Perf, typename Algo, typename Workspace>
-bool pickAlgorithm(dpcrt_context *ctx, const char *kernel, const Perf *perf,
-                   int returned, Algo fallback, Workspace workspaceOf,
-                   Algo &algo, size_t &bytes) {
+/// queried; falls back to Direction::kFallback.
+template <typename Direction>
+bool pickAlgorithm(dpcrt_context *ctx, const char *kernel, cudnnHandle_t handle,
+                   const ConvDescriptors &d,
+                   const typename Direction::Perf *perf, int returned,
+                   typename Direction::Algo &algo, size_t &bytes) {
   for (int i = 0; i < returned; ++i) {
     if (perf[i].status != CUDNN_STATUS_SUCCESS ||
         perf[i].determinism != CUDNN_DETERMINISTIC ||
-        !directSum(perf[i].algo) || !acceptableMath(perf[i].mathType))
+        !Direction::directSum(perf[i].algo) ||
+        !acceptableMath(perf[i].mathType))
       continue;
-    if (workspaceOf(perf[i].algo, bytes) == CUDNN_STATUS_SUCCESS) {
+    if (Direction::workspaceSize(handle, d, perf[i].algo, &bytes) ==
+        CUDNN_STATUS_SUCCESS) {
       algo = perf[i].algo;
       return true;
     }
   }
-  algo = fallback;
+  algo = Direction::kFallback;
   return !failed(
-      ctx, workspaceOf(fallback, bytes),
+      ctx, Direction::workspaceSize(handle, d, algo, &bytes),
       (std::string(kernel) + ": no deterministic algorithm").c_str());
 }
 
@@ -220,6 +317,38 @@ bool workspace(dpcrt_context *ctx, size_t bytes, void *&ptr) {
     return true;
   ptr = scratch(ctx, bytes);
   return ptr != nullptr;
+}
+
+/// Runs `Direction` of the convolution of `dims` on cuDNN: checks the
+/// geometry, sets up the descriptors, picks the algorithm, gets the
+/// workspace and computes `result` from `first` and `second` (as
+/// Direction::run names them). False after recording an error.
+template <typename Direction>
+bool runConvolution(dpcrt_context *ctx, const char *kernel, const int64_t *dims,
+                    float *result, const float *first, const float *second) {
+  Conv2d g(dims);
+  if (!checkConv(ctx, kernel, g))
+    return false;
+  ConvDescriptors d;
+  cudnnHandle_t handle = cudnnOn(ctx, kernel);
+  if (!handle || !d.init(ctx, g, kernel))
+    return false;
+  std::string what = std::string(kernel) + ": ";
+  typename Direction::Perf perf[Direction::kCount];
+  int returned = 0;
+  if (failed(ctx, Direction::query(handle, d, &returned, perf),
+             (what + Direction::kQueryName).c_str()))
+    return false;
+  typename Direction::Algo algo;
+  size_t bytes = 0;
+  void *ws;
+  if (!pickAlgorithm<Direction>(ctx, kernel, handle, d, perf, returned, algo,
+                                bytes) ||
+      !workspace(ctx, bytes, ws))
+    return false;
+  return !failed(
+      ctx, Direction::run(handle, d, algo, ws, bytes, result, first, second),
+      (what + Direction::kRunName).c_str());
 }
 
 __global__ void addBiasKernel(float *out, const float *bias, int64_t planes,
@@ -256,8 +385,7 @@ __global__ void maxPoolKernel(float *out, const float *in, Pool2d g) {
   DPC_GRID_STRIDE(i, g.planes * g.oh * g.ow) {
     int64_t p = i / (g.oh * g.ow), y = i / g.ow % g.oh, x = i % g.ow;
     const float *plane = in + p * g.h * g.w;
-    int64_t index = g.argmax(plane, y, x);
-    out[i] = index < 0 ? -INFINITY : plane[index];
+    out[i] = g.maxValue(plane, y, x);
   }
 }
 
@@ -287,14 +415,7 @@ __global__ void avgPoolKernel(float *out, const float *in, Pool2d g,
   DPC_GRID_STRIDE(i, g.planes * g.oh * g.ow) {
     int64_t p = i / (g.oh * g.ow), y = i / g.ow % g.oh, x = i % g.ow;
     const float *plane = in + p * g.h * g.w;
-    auto win = g.avgWindow(y, x, countIncludePad, divisorOverride);
-    float sum = 0.0f;
-    for (int64_t iy = win.y0; iy < win.y1; ++iy)
-      for (int64_t ix = win.x0; ix < win.x1; ++ix)
-        sum += plane[iy * g.w + ix];
-    out[i] = (win.y0 >= win.y1 || win.x0 >= win.x1)
-                 ? 0.0f
-                 : sum / static_cast<float>(win.divisor);
+    out[i] = g.avgValue(plane, y, x, countIncludePad, divisorOverride);
   }
 }
 
@@ -321,13 +442,6 @@ __global__ void avgPoolGradKernel(float *dx, const float *dy, Pool2d g,
   }
 }
 
-__device__ int64_t startIndex(int64_t i, int64_t out, int64_t in) {
-  return (i * in) / out;
-}
-__device__ int64_t endIndex(int64_t i, int64_t out, int64_t in) {
-  return ((i + 1) * in + out - 1) / out;
-}
-
 /// 1x1 output: one block per plane, the mean as a double tree sum.
 __global__ void globalAvgPoolKernel(float *out, const float *in, int64_t hw) {
   __shared__ double shared[kBlock];
@@ -346,13 +460,7 @@ __global__ void adaptiveAvgPoolKernel(float *out, const float *in,
   DPC_GRID_STRIDE(i, planes * oh * ow) {
     int64_t p = i / (oh * ow), y = i / ow % oh, x = i % ow;
     const float *plane = in + p * h * w;
-    int64_t y0 = startIndex(y, oh, h), y1 = endIndex(y, oh, h);
-    int64_t x0 = startIndex(x, ow, w), x1 = endIndex(x, ow, w);
-    float sum = 0.0f;
-    for (int64_t iy = y0; iy < y1; ++iy)
-      for (int64_t ix = x0; ix < x1; ++ix)
-        sum += plane[iy * w + ix];
-    out[i] = sum / static_cast<float>(y1 - y0) / static_cast<float>(x1 - x0);
+    out[i] = adaptiveAvgValue(plane, h, w, oh, ow, y, x);
   }
 }
 
@@ -376,11 +484,11 @@ __global__ void adaptiveAvgPoolGradKernel(float *dx, const float *dy,
     int64_t xBegin = ix * ow / w, xEnd = min(((ix + 1) * ow + w - 1) / w, ow);
     float grad = 0.0f;
     for (int64_t y = yBegin; y < yEnd; ++y) {
-      int64_t y0 = startIndex(y, oh, h), y1 = endIndex(y, oh, h);
+      int64_t y0 = adaptiveStart(y, oh, h), y1 = adaptiveEnd(y, oh, h);
       if (iy < y0 || iy >= y1)
         continue;
       for (int64_t x = xBegin; x < xEnd; ++x) {
-        int64_t x0 = startIndex(x, ow, w), x1 = endIndex(x, ow, w);
+        int64_t x0 = adaptiveStart(x, ow, w), x1 = adaptiveEnd(x, ow, w);
         if (ix < x0 || ix >= x1)
           continue;
         grad += d[y * ow + x] / static_cast<float>(y1 - y0) /
@@ -394,51 +502,17 @@ __global__ void adaptiveAvgPoolGradKernel(float *dx, const float *dy,
 } // namespace
 
 //===----------------------------------------------------------------------===//
-// Entry points
-//===----------------------------------------------------------------------===//
-
-//===----------------------------------------------------------------------===//
 // conv2d
 //===----------------------------------------------------------------------===//
 
 void conv2d_f32(dpcrt_context *ctx, float *out, const float *in,
                 const float *weight, const float *bias, const int64_t *dims) {
-  Conv2d g(dims);
-  if (!checkConv(ctx, "conv2d", g))
-    return;
-  ConvDescriptors d;
-  cudnnHandle_t handle = cudnnOn(ctx, "conv2d");
-  if (!handle || !d.init(ctx, g, "conv2d"))
-    return;
-  cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-  int returned = 0;
-  if (failed(ctx,
-             cudnnGetConvolutionForwardAlgorithm_v7(
-                 handle, d.x, d.w, d.conv, d.y,
-                 CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &returned, perf),
-             "conv2d: cudnnGetConvolutionForwardAlgorithm_v7"))
-    return;
-  cudnnConvolutionFwdAlgo_t algo;
-  size_t bytes = 0;
-  auto workspaceOf = [&](cudnnConvolutionFwdAlgo_t a, size_t &b) {
-    return cudnnGetConvolutionForwardWorkspaceSize(handle, d.x, d.w, d.conv,
-                                                   d.y, a, &b);
-  };
-  void *ws;
-  if (!pickAlgorithm(ctx, "conv2d", perf, returned,
-                     CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, workspaceOf,
-                     algo, bytes) ||
-      !workspace(ctx, bytes, ws))
-    return;
-  float alpha = 1.0f, beta = 0.0f;
-  if (failed(ctx,
-             cudnnConvolutionForward(handle, &alpha, d.x, in, d.w, weight,
-                                     d.conv, algo, ws, bytes, &beta, d.y, out),
-             "conv2d: cudnnConvolutionForward") ||
+  if (!runConvolution<ForwardConv>(ctx, "conv2d", dims, out, in, weight) ||
       !bias)
     return;
   // The bias separately, as the CPU adds it after the GEMMs (one float
   // addition per element, so the same rounding as there).
+  Conv2d g(dims);
   int64_t l = g.oh * g.ow;
   addBiasKernel<<<gridFor(g.n * g.o * l), 256, 0, computeStream(ctx)>>>(
       out, bias, g.n * g.o, g.o, l);
@@ -447,79 +521,13 @@ void conv2d_f32(dpcrt_context *ctx, float *out, const float *in,
 
 void conv2d_input_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
                            const float *weight, const int64_t *dims) {
-  Conv2d g(dims);
-  if (!checkConv(ctx, "conv2d_input_grad", g))
-    return;
-  ConvDescriptors d;
-  cudnnHandle_t handle = cudnnOn(ctx, "conv2d_input_grad");
-  if (!handle || !d.init(ctx, g, "conv2d_input_grad"))
-    return;
-  cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-  int returned = 0;
-  if (failed(ctx,
-             cudnnGetConvolutionBackwardDataAlgorithm_v7(
-                 handle, d.w, d.y, d.conv, d.x,
-                 CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &returned, perf),
-             "conv2d_input_grad: cudnnGetConvolutionBackwardDataAlgorithm_v7"))
-    return;
-  cudnnConvolutionBwdDataAlgo_t algo;
-  size_t bytes = 0;
-  auto workspaceOf = [&](cudnnConvolutionBwdDataAlgo_t a, size_t &b) {
-    return cudnnGetConvolutionBackwardDataWorkspaceSize(handle, d.w, d.y,
-                                                        d.conv, d.x, a, &b);
-  };
-  void *ws;
-  // ALGO_0 sums with atomics (non-deterministic); ALGO_1 does not.
-  if (!pickAlgorithm(ctx, "conv2d_input_grad", perf, returned,
-                     CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, workspaceOf, algo,
-                     bytes) ||
-      !workspace(ctx, bytes, ws))
-    return;
-  float alpha = 1.0f, beta = 0.0f; // overwrites dx
-  failed(ctx,
-         cudnnConvolutionBackwardData(handle, &alpha, d.w, weight, d.y, dy,
-                                      d.conv, algo, ws, bytes, &beta, d.x, dx),
-         "conv2d_input_grad: cudnnConvolutionBackwardData");
+  runConvolution<InputGradConv>(ctx, "conv2d_input_grad", dims, dx, dy, weight);
 }
 
 void conv2d_weight_grad_f32(dpcrt_context *ctx, float *dweight, const float *dy,
                             const float *in, const int64_t *dims) {
-  Conv2d g(dims);
-  if (!checkConv(ctx, "conv2d_weight_grad", g))
-    return;
-  ConvDescriptors d;
-  cudnnHandle_t handle = cudnnOn(ctx, "conv2d_weight_grad");
-  if (!handle || !d.init(ctx, g, "conv2d_weight_grad"))
-    return;
-  cudnnConvolutionBwdFilterAlgoPerf_t
-      perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-  int returned = 0;
-  if (failed(ctx,
-             cudnnGetConvolutionBackwardFilterAlgorithm_v7(
-                 handle, d.x, d.y, d.conv, d.w,
-                 CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &returned, perf),
-             "conv2d_weight_grad: "
-             "cudnnGetConvolutionBackwardFilterAlgorithm_v7"))
-    return;
-  cudnnConvolutionBwdFilterAlgo_t algo;
-  size_t bytes = 0;
-  auto workspaceOf = [&](cudnnConvolutionBwdFilterAlgo_t a, size_t &b) {
-    return cudnnGetConvolutionBackwardFilterWorkspaceSize(handle, d.x, d.y,
-                                                          d.conv, d.w, a, &b);
-  };
-  void *ws;
-  // ALGO_0 and ALGO_3 sum with atomics (non-deterministic); ALGO_1 does not.
-  if (!pickAlgorithm(ctx, "conv2d_weight_grad", perf, returned,
-                     CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1, workspaceOf, algo,
-                     bytes) ||
-      !workspace(ctx, bytes, ws))
-    return;
-  float alpha = 1.0f, beta = 0.0f; // overwrites dweight
-  failed(ctx,
-         cudnnConvolutionBackwardFilter(handle, &alpha, d.x, in, d.y, dy,
-                                        d.conv, algo, ws, bytes, &beta, d.w,
-                                        dweight),
-         "conv2d_weight_grad: cudnnConvolutionBackwardFilter");
+  runConvolution<WeightGradConv>(ctx, "conv2d_weight_grad", dims, dweight, dy,
+                                 in);
 }
 
 //===----------------------------------------------------------------------===//
@@ -529,54 +537,35 @@ void conv2d_weight_grad_f32(dpcrt_context *ctx, float *dweight, const float *dy,
 void max_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
                     const int64_t *dims) {
   Pool2d g(dims);
-  if (!checkPool(ctx, "max_pool2d", g))
-    return;
-  int64_t total = g.planes * g.oh * g.ow;
-  if (total == 0)
-    return;
-  maxPoolKernel<<<gridFor(total), 256, 0, computeStream(ctx)>>>(out, in, g);
-  launchFailed(ctx, "max_pool2d");
+  if (checkPool(ctx, "max_pool2d", g))
+    launch(ctx, "max_pool2d", g.planes * g.oh * g.ow, maxPoolKernel, out, in,
+           g);
 }
 
 void max_pool2d_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
                          const float *in, const int64_t *dims) {
   Pool2d g(dims);
-  if (!checkPool(ctx, "max_pool2d_grad", g))
-    return;
-  int64_t total = g.planes * g.h * g.w;
-  if (total == 0)
-    return;
-  maxPoolGradKernel<<<gridFor(total), 256, 0, computeStream(ctx)>>>(dx, dy, in,
-                                                                    g);
-  launchFailed(ctx, "max_pool2d_grad");
+  if (checkPool(ctx, "max_pool2d_grad", g))
+    launch(ctx, "max_pool2d_grad", g.planes * g.h * g.w, maxPoolGradKernel, dx,
+           dy, in, g);
 }
 
 void avg_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
                     const int64_t *dims, int32_t countIncludePad,
                     int64_t divisorOverride) {
   Pool2d g(dims);
-  if (!checkPool(ctx, "avg_pool2d", g))
-    return;
-  int64_t total = g.planes * g.oh * g.ow;
-  if (total == 0)
-    return;
-  avgPoolKernel<<<gridFor(total), 256, 0, computeStream(ctx)>>>(
-      out, in, g, countIncludePad != 0, divisorOverride);
-  launchFailed(ctx, "avg_pool2d");
+  if (checkPool(ctx, "avg_pool2d", g))
+    launch(ctx, "avg_pool2d", g.planes * g.oh * g.ow, avgPoolKernel, out, in, g,
+           countIncludePad != 0, divisorOverride);
 }
 
 void avg_pool2d_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
                          const int64_t *dims, int32_t countIncludePad,
                          int64_t divisorOverride) {
   Pool2d g(dims);
-  if (!checkPool(ctx, "avg_pool2d_grad", g))
-    return;
-  int64_t total = g.planes * g.h * g.w;
-  if (total == 0)
-    return;
-  avgPoolGradKernel<<<gridFor(total), 256, 0, computeStream(ctx)>>>(
-      dx, dy, g, countIncludePad != 0, divisorOverride);
-  launchFailed(ctx, "avg_pool2d_grad");
+  if (checkPool(ctx, "avg_pool2d_grad", g))
+    launch(ctx, "avg_pool2d_grad", g.planes * g.h * g.w, avgPoolGradKernel, dx,
+           dy, g, countIncludePad != 0, divisorOverride);
 }
 
 void adaptive_avg_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
