@@ -2,22 +2,22 @@
 //
 // The element types and tensor descriptions of the compiler: the `--input`
 // and `--label` specs of the driver, and the model's parameters and buffers
-// that the importer reads and codegen embeds. (The runtime, a separate
-// library without LLVM, has its own in runtime/include/dpc/runtime.h.)
+// that the importer reads and codegen embeds. The element types are the
+// runtime's (runtime/include/dpc/dtype.h, plain C++), so both sides spell
+// and size them alike.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef DPC_COMPILER_TRAINSTEP_TENSORSPEC_H
 #define DPC_COMPILER_TRAINSTEP_TENSORSPEC_H
 
+#include "runtime/include/dpc/dtype.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace dpc {
-
-/// Element types of inputs, labels and tensors in checkpoints.
-enum class DType { F32, F64, I64 };
 
 /// One `--input NAME:DTYPE[SHAPE]` of the forward function.
 struct TensorSpec {

@@ -235,6 +235,14 @@ struct Pool2d {
     return (y0 < y1 && x0 < x1) ? index : -1;
   }
 
+  /// Output (y, x) of max_pool2d: its window's first maximum (NaN winning),
+  /// -inf for a window of padding only.
+  DPC_HOST_DEVICE float maxValue(const float *plane, int64_t y,
+                                 int64_t x) const {
+    int64_t index = argmax(plane, y, x);
+    return index < 0 ? -INFINITY : plane[index];
+  }
+
   /// Output (y, x)'s average window, clipped to the input, and its divisor.
   struct Window {
     int64_t y0, y1, x0, x1, divisor;
@@ -256,7 +264,49 @@ struct Pool2d {
                                        : (win.y1 - win.y0) * (win.x1 - win.x0);
     return win;
   }
+
+  /// Output (y, x) of avg_pool2d: the float sum of its window (row by row,
+  /// as PyTorch's cpu_avg_pool) divided by the divisor; 0 for an empty
+  /// window.
+  DPC_HOST_DEVICE float avgValue(const float *plane, int64_t y, int64_t x,
+                                 bool countIncludePad,
+                                 int64_t divisorOverride) const {
+    Window win = avgWindow(y, x, countIncludePad, divisorOverride);
+    float sum = 0.0f;
+    for (int64_t iy = win.y0; iy < win.y1; ++iy)
+      for (int64_t ix = win.x0; ix < win.x1; ++ix)
+        sum += plane[iy * w + ix];
+    return (win.y0 >= win.y1 || win.x0 >= win.x1)
+               ? 0.0f
+               : sum / static_cast<float>(win.divisor);
+  }
 };
+
+/// The windows of adaptive average pooling along one axis (PyTorch's
+/// start_index and end_index): output i of `out` covers the inputs
+/// [adaptiveStart(i), adaptiveEnd(i)) of `in`.
+DPC_HOST_DEVICE inline int64_t adaptiveStart(int64_t i, int64_t out,
+                                             int64_t in) {
+  return (i * in) / out;
+}
+DPC_HOST_DEVICE inline int64_t adaptiveEnd(int64_t i, int64_t out, int64_t in) {
+  return ((i + 1) * in + out - 1) / out;
+}
+
+/// Output (y, x) of the adaptive average pooling of an [h, w] plane to
+/// [oh, ow] (other than 1x1, a mean): the float sum of its window divided by
+/// the window's height, then by its width, as cpu_adaptive_avg_pool.
+DPC_HOST_DEVICE inline float adaptiveAvgValue(const float *plane, int64_t h,
+                                              int64_t w, int64_t oh, int64_t ow,
+                                              int64_t y, int64_t x) {
+  int64_t y0 = adaptiveStart(y, oh, h), y1 = adaptiveEnd(y, oh, h);
+  int64_t x0 = adaptiveStart(x, ow, w), x1 = adaptiveEnd(x, ow, w);
+  float sum = 0.0f;
+  for (int64_t iy = y0; iy < y1; ++iy)
+    for (int64_t ix = x0; ix < x1; ++ix)
+      sum += plane[iy * w + ix];
+  return sum / static_cast<float>(y1 - y0) / static_cast<float>(x1 - x0);
+}
 
 //===----------------------------------------------------------------------===//
 // Optimizer updates

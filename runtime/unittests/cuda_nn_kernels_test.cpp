@@ -1,7 +1,8 @@
 //===- cuda_nn_kernels_test.cpp - CUDA CNN/transformer kernels vs the CPU -===//
 //
-// Every kernel of kernels_conv.cu and kernels_transformer.cu against the CPU
-// kernel of the same name, on random non-zero inputs of several shapes.
+// Every CNN and transformer kernel (convolution, pooling, normalization,
+// embedding, softmax, NLL loss, GELU, ...) against the CPU kernel of the
+// same name, on random non-zero inputs of several shapes.
 // Tolerances are normwise: max|gpu - cpu| <= tol * max|cpu|.
 //
 //  - kBitwise (0): kernels that perform the CPU's float operations in the

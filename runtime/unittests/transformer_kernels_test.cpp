@@ -1,6 +1,7 @@
 //===- transformer_kernels_test.cpp - Transformer kernels vs references ---===//
 //
-// Each kernel of cpu/kernels_transformer.cpp against a straightforward
+// Each transformer kernel (embedding, layer norm, GELU, softmax, masks,
+// batched GEMM, strided copy, NLL loss) against a straightforward
 // double-precision reference (or, where the kernel promises an exact float
 // operation order, against the same float loop, bit for bit).
 //

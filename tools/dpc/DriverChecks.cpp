@@ -16,10 +16,6 @@ namespace {
 /// The runtime's bound on a tensor's element count (manifest.cpp).
 constexpr int64_t kMaxElements = int64_t(1) << 56;
 
-int64_t elementSize(dpc::DType dtype) {
-  return dtype == dpc::DType::F32 ? 4 : 8;
-}
-
 } // namespace
 
 llvm::Error dpc::checkTensorSpecs(llvm::ArrayRef<TensorSpec> inputs,
@@ -47,7 +43,8 @@ llvm::Error dpc::checkTensorSpecs(llvm::ArrayRef<TensorSpec> inputs,
             "elements per step, more than the runtime can address");
       count *= dim;
     }
-    if (count > kMaxElements / worldSize / elementSize(spec.dtype))
+    if (count >
+        kMaxElements / worldSize / static_cast<int64_t>(dtypeSize(spec.dtype)))
       return llvm::createStringError(
           "--" + flag + " '" + spec.name + "': " + llvm::Twine(worldSize) +
           " ranks read more than 2^56 bytes of it per step");

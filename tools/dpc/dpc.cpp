@@ -168,9 +168,7 @@ static FailureOr<TensorSpec> parseTensorSpec(llvm::StringRef flag,
   }
   TensorSpec spec;
   spec.name = m[1].str();
-  spec.dtype = m[2] == "f32"   ? DType::F32
-               : m[2] == "f64" ? DType::F64
-                               : DType::I64;
+  spec.dtype = *parseDType(m[2]); // one of the pattern's spellings
   llvm::SmallVector<llvm::StringRef> dims;
   m[3].split(dims, ',', -1, /*KeepEmpty=*/false);
   for (llvm::StringRef d : dims) {
@@ -184,10 +182,6 @@ static FailureOr<TensorSpec> parseTensorSpec(llvm::StringRef flag,
     spec.shape.push_back(size);
   }
   return spec;
-}
-
-static llvm::StringRef dtypeName(DType dtype) {
-  return dtype == DType::F32 ? "f32" : dtype == DType::F64 ? "f64" : "i64";
 }
 
 /// Copies what the flags give into the pipeline's options; a flag not given
@@ -205,7 +199,7 @@ setPipelineOptions(TrainingPipelineOptions &options,
   if (label) {
     options.labelName = label->name;
     options.labelShape = label->shape;
-    options.labelDType = dtypeName(label->dtype).str();
+    options.labelDType = dtypeName(label->dtype);
   }
   copyIfGiven(options.optimizer, optimizer);
   copyIfGiven(options.lr, lr);

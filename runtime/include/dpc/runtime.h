@@ -19,6 +19,7 @@
 #define DPC_RUNTIME_H
 
 #include "dpc/abi.h"
+#include "dpc/dtype.h"
 
 #include <cstdint>
 #include <functional>
@@ -59,14 +60,7 @@ private:
 // Element types and tensors
 //===----------------------------------------------------------------------===//
 
-enum class DType { F32, F64, I64 };
-
-/// Element size in bytes.
-size_t dtypeSize(DType dtype);
-/// The manifest spelling: "f32", "f64", "i64".
-const char *dtypeName(DType dtype);
-/// Parses a manifest spelling; nullopt when unknown.
-std::optional<DType> parseDType(const std::string &name);
+// DType, dtypeSize, dtypeName and parseDType: dpc/dtype.h.
 
 /// Number of elements of a shape ([] is a scalar: 1 element).
 int64_t numElements(const std::vector<int64_t> &shape);

@@ -3,9 +3,11 @@
 // The CPU implementation of every kernel of kernels.def, declared from that
 // list with the ABI's signature: dpc::cpu::gemm_f32 is what dpcrt_gemm_f32
 // runs on a CPU context, through the table cpu_backend.cpp fills. Layout:
-// kernels_core.cpp (elementwise, GEMM, losses, SGD), kernels_optim.cpp
-// (Adam), kernels_conv.cpp (oneDNN convolutions, batch norm, pooling),
-// kernels_transformer.cpp, dnnl_eltwise.cpp (oneDNN's GELU and softmax),
+// one file per op family, as kernels.def is sectioned:
+// elementwise_kernels.cpp, linalg_kernels.cpp (OpenBLAS), indexing_,
+// reduction_, normalization_, conv_pool_ (oneDNN convolutions, pooling),
+// shape_, loss_ and optimizer_kernels.cpp; their helpers strided_loops.h
+// (odometer loops) and dnnl_eltwise.cpp (oneDNN's GELU and softmax);
 // replicas.cpp (dpcrt_run_replicas), and the all-reduces on the
 // communication stream in ../comm/comm_stream.cpp.
 //

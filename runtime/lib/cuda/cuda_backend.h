@@ -15,8 +15,8 @@
 // recordError (the session raises them after the step), never thrown.
 //
 // Layout: plugin.cpp (the table), cuda_context.cpp (device, streams,
-// handles, memory, NCCL), kernels_core.cu, kernels_conv.cu,
-// kernels_transformer.cu, comm_cuda.cpp.
+// handles, memory, NCCL), one <family>_kernels.cu per op family (as
+// kernels.def is sectioned; helpers in device_utils.cuh), comm_cuda.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -181,11 +181,9 @@ inline unsigned gridFor(int64_t n, unsigned threads = 256) {
 }
 
 //===----------------------------------------------------------------------===//
-// The kernels of kernels.def, with the ABI's signatures: elementwise, GEMM,
-// losses, optimizers and shape ops in kernels_core.cu, convolution,
-// normalization and pooling in kernels_conv.cu, embedding, normalization
-// and attention ops in kernels_transformer.cu, the all-reduces and
-// run_replicas in comm_cuda.cpp.
+// The kernels of kernels.def, with the ABI's signatures: those of family
+// <family> in <family>_kernels.cu, the all-reduces and run_replicas in
+// comm_cuda.cpp.
 //===----------------------------------------------------------------------===//
 
 #define DPC_KERNEL(name, return_type, parameters, names)                       \
@@ -208,7 +206,7 @@ void broadcast(dpcrt_context *ctx, void *data, int64_t bytes,
 /// bug), and resets the step's handles.
 void drainPending(dpcrt_context *ctx);
 /// data[0..n) /= divisor on `stream` (the all-reduce's pre-division;
-/// kernels_core.cu).
+/// elementwise_kernels.cu).
 void divideOnStream(dpcrt_context *ctx, cudaStream_t stream, float *data,
                     int64_t n, float divisor);
 

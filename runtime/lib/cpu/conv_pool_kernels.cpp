@@ -1,4 +1,4 @@
-//===- kernels_conv.cpp - CPU kernels for convolution, BN and pooling -----===//
+//===- conv_pool_kernels.cpp - CPU kernels of convolution and pooling -----===//
 //
 // Convolutions run on oneDNN, configured as PyTorch 1.13 configures it for
 // float32 CPU training (aten/src/ATen/native/mkldnn/Conv.cpp through ideep's
@@ -10,15 +10,10 @@
 // primitives, reorders and buffers by geometry: steady-state steps create
 // nothing.
 //
-// Batch normalization and pooling follow PyTorch's CPU kernels (torch 1.13,
-// aten/src/ATen/native/{Normalization.cpp, cpu/batch_norm_kernel.cpp,
-// cpu/MaxPoolKernel.cpp, cpu/AvgPoolKernel.cpp,
-// cpu/AdaptiveAvgPoolKernel.cpp}) operation by operation: the same
-// accumulation types, the same order of float operations and fused
-// multiply-adds exactly where PyTorch's AVX2 build fuses them (explicit
-// std::fma; this file is compiled with -ffp-contract=off so the compiler
-// fuses nothing else). The batch-norm backward reproduces the 8-lane vector
-// sums of PyTorch's vec::reduce_all; checked bitwise against torch.
+// Pooling follows PyTorch's CPU kernels (torch 1.13,
+// aten/src/ATen/native/cpu/{MaxPoolKernel.cpp, AvgPoolKernel.cpp,
+// AdaptiveAvgPoolKernel.cpp}) operation by operation, with the window
+// arithmetic of kernel_shared.h that the CUDA kernels share.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,7 +26,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <cstdlib>
 #include <initializer_list>
 #include <limits>
@@ -41,6 +35,9 @@
 #include <unordered_map>
 #include <vector>
 
+using dpc::adaptiveAvgValue;
+using dpc::adaptiveEnd;
+using dpc::adaptiveStart;
 using dpc::Pool2d;
 using dpc::recordError;
 
@@ -325,86 +322,6 @@ void runConv(dpcrt_context *ctx, const char *kernel, ConvKind kind,
 }
 
 //===----------------------------------------------------------------------===//
-// PyTorch's vector reductions (vec::reduce_all, vec::map2_reduce_all) with
-// AVX2's 8 float lanes.
-//===----------------------------------------------------------------------===//
-
-constexpr int kLanes = 8;
-
-/// The horizontal sum of a full vector: halves added pairwise.
-float horizontalSum(float (&acc)[kLanes]) {
-  for (int width = kLanes / 2; width >= 1; width /= 2)
-    for (int i = 0; i < width; ++i)
-      acc[i] = acc[i] + acc[i + width];
-  return acc[0];
-}
-
-/// vec::reduce_all(x + y, data, size).
-float laneSum(const float *data, int64_t size) {
-  if (size < kLanes) {
-    // A partial vector is summed lane by lane.
-    float s = size > 0 ? data[0] : 0.0f;
-    for (int64_t i = 1; i < size; ++i)
-      s = s + data[i];
-    return s;
-  }
-  float acc[kLanes];
-  std::copy(data, data + kLanes, acc);
-  int64_t d = kLanes;
-  for (; d < size - size % kLanes; d += kLanes)
-    for (int i = 0; i < kLanes; ++i)
-      acc[i] = acc[i] + data[d + i];
-  for (int64_t i = 0; i < size - d; ++i)
-    acc[i] = acc[i] + data[d + i];
-  return horizontalSum(acc);
-}
-
-// The loops with std::fma are compiled twice, for CPUs with and without FMA
-// instructions (the clone is picked when libdpcrt loads): both compute the
-// same values, std::fma being exact either way, but without the FMA clone
-// each one is a libm call.
-#define DPC_FMA_CLONES __attribute__((target_clones("fma", "default")))
-
-/// vec::map2_reduce_all((x - mean) * dy, x + y, x, dy, size), with the
-/// multiply-add that GCC fuses in PyTorch's AVX2 build.
-DPC_FMA_CLONES float laneDot(const float *x, float mean, const float *dy,
-                             int64_t size) {
-  if (size < kLanes) {
-    float s = size > 0 ? (x[0] - mean) * dy[0] : 0.0f;
-    for (int64_t i = 1; i < size; ++i)
-      s = s + (x[i] - mean) * dy[i];
-    return s;
-  }
-  float acc[kLanes];
-  for (int i = 0; i < kLanes; ++i)
-    acc[i] = (x[i] - mean) * dy[i];
-  int64_t d = kLanes;
-  for (; d < size - size % kLanes; d += kLanes)
-    for (int i = 0; i < kLanes; ++i)
-      acc[i] = std::fma(x[d + i] - mean, dy[d + i], acc[i]);
-  for (int64_t i = 0; i < size - d; ++i)
-    acc[i] = std::fma(x[d + i] - mean, dy[d + i], acc[i]);
-  return horizontalSum(acc);
-}
-
-/// y = x * alpha + beta, fused (batch_norm_cpu_contiguous_impl).
-DPC_FMA_CLONES void normalizePlane(float *y, const float *x, int64_t size,
-                                   float alpha, float beta) {
-  for (int64_t i = 0; i < size; ++i)
-    y[i] = std::fma(x[i], alpha, beta);
-}
-
-/// dx = (dy - gradMean - (x - mean) * k) * invstd * w, the multiply-add
-/// fused as in PyTorch's AVX2 build, the products in that order.
-DPC_FMA_CLONES void batchNormGradPlane(float *dx, const float *dy,
-                                       const float *x, int64_t size, float mean,
-                                       float k, float gradMean, float invstd,
-                                       float w) {
-  for (int64_t i = 0; i < size; ++i)
-    dx[i] = std::fma(-(x[i] - mean), k, dy[i] - gradMean) * invstd * w;
-}
-
-//===----------------------------------------------------------------------===//
 // Pooling helpers
 //===----------------------------------------------------------------------===//
 
@@ -413,13 +330,6 @@ bool checkPool(dpcrt_context *ctx, const char *kernel, const Pool2d &g) {
     return true;
   recordError(ctx, std::string(kernel) + ": invalid pooling geometry");
   return false;
-}
-
-int64_t startIndex(int64_t i, int64_t out, int64_t in) {
-  return (i * in) / out;
-}
-int64_t endIndex(int64_t i, int64_t out, int64_t in) {
-  return ((i + 1) * in + out - 1) / out;
 }
 
 } // namespace
@@ -452,101 +362,6 @@ void conv2d_weight_grad_f32(dpcrt_context *ctx, float *dweight, const float *dy,
 }
 
 //===----------------------------------------------------------------------===//
-// batch_norm
-//===----------------------------------------------------------------------===//
-
-void batch_norm_f32(dpcrt_context *ctx, float *out, float *saveMean,
-                    float *saveInvstd, float *runningMean, float *runningVar,
-                    const float *in, const float *weight, const float *bias,
-                    int64_t n, int64_t c, int64_t inner, double momentum,
-                    double eps) {
-  int64_t count = n * inner;
-  if (n < 0 || c < 0 || inner < 0 || count < 2) {
-    recordError(ctx, "batch_norm: expected more than 1 value per channel "
-                     "when training, got " +
-                         std::to_string(count));
-    return;
-  }
-  float momentumF = static_cast<float>(momentum);
-  for (int64_t ch = 0; ch < c; ++ch) {
-    // batch_norm_cpu_collect_stats_contiguous_impl: double accumulators.
-    double sum = 0.0;
-    for (int64_t b = 0; b < n; ++b) {
-      const float *x = in + (b * c + ch) * inner;
-      for (int64_t i = 0; i < inner; ++i)
-        sum += x[i];
-    }
-    float mean = static_cast<float>(sum / static_cast<double>(count));
-    double varSumAcc = 0.0;
-    for (int64_t b = 0; b < n; ++b) {
-      const float *x = in + (b * c + ch) * inner;
-      for (int64_t i = 0; i < inner; ++i) {
-        float d = x[i] - mean;
-        varSumAcc += d * d;
-      }
-    }
-    float varSum = static_cast<float>(varSumAcc);
-
-    // batch_norm_cpu_update_stats_template: InvStd<double> of the float
-    // biased variance; running statistics in float, the unbiased variance
-    // as a double.
-    double var = varSum / static_cast<float>(count);
-    float invstd = 0.0f;
-    if (var != 0.0 || eps != 0.0)
-      invstd = static_cast<float>(1.0 / std::sqrt(var + eps));
-    saveMean[ch] = mean;
-    saveInvstd[ch] = invstd;
-    runningMean[ch] = momentumF * mean + (1.0f - momentumF) * runningMean[ch];
-    double unbiased = varSum / static_cast<float>(count - 1);
-    runningVar[ch] = static_cast<float>(momentumF * unbiased +
-                                        (1.0f - momentumF) * runningVar[ch]);
-
-    // batch_norm_cpu_contiguous_impl: y = x * alpha + beta, fused.
-    float alpha = invstd * weight[ch];
-    float beta = std::fma(-mean, alpha, bias[ch]);
-    for (int64_t b = 0; b < n; ++b)
-      normalizePlane(out + (b * c + ch) * inner, in + (b * c + ch) * inner,
-                     inner, alpha, beta);
-  }
-}
-
-void batch_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dweight,
-                         float *dbias, const float *dy, const float *in,
-                         const float *weight, const float *saveMean,
-                         const float *saveInvstd, int64_t n, int64_t c,
-                         int64_t inner) {
-  int64_t count = n * inner;
-  if (n < 0 || c < 0 || inner < 0 || count < 1) {
-    recordError(ctx, "batch_norm_grad: empty input");
-    return;
-  }
-  for (int64_t ch = 0; ch < c; ++ch) {
-    float mean = saveMean[ch], invstd = saveInvstd[ch], w = weight[ch];
-    double sum = 0.0, dotp = 0.0;
-    for (int64_t b = 0; b < n; ++b) {
-      const float *x = in + (b * c + ch) * inner;
-      const float *g = dy + (b * c + ch) * inner;
-      sum += laneSum(g, inner);
-      dotp += laneDot(x, mean, g, inner);
-    }
-    float k =
-        static_cast<float>(dotp) * invstd * invstd / static_cast<float>(count);
-    float gradMean = static_cast<float>(sum / static_cast<double>(count));
-    for (int64_t b = 0; b < n; ++b)
-      batchNormGradPlane(dx + (b * c + ch) * inner, dy + (b * c + ch) * inner,
-                         in + (b * c + ch) * inner, inner, mean, k, gradMean,
-                         invstd, w);
-    dweight[ch] = static_cast<float>(dotp * invstd);
-    dbias[ch] = static_cast<float>(sum);
-  }
-}
-
-void increment_i64(dpcrt_context *, int64_t *data, int64_t n, int64_t amount) {
-  for (int64_t i = 0; i < n; ++i)
-    data[i] += amount;
-}
-
-//===----------------------------------------------------------------------===//
 // Pooling
 //===----------------------------------------------------------------------===//
 
@@ -559,11 +374,8 @@ void max_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
     const float *plane = in + p * g.h * g.w;
     float *o = out + p * g.oh * g.ow;
     for (int64_t y = 0; y < g.oh; ++y)
-      for (int64_t x = 0; x < g.ow; ++x) {
-        int64_t index = g.argmax(plane, y, x);
-        o[y * g.ow + x] =
-            index < 0 ? -std::numeric_limits<float>::infinity() : plane[index];
-      }
+      for (int64_t x = 0; x < g.ow; ++x)
+        o[y * g.ow + x] = g.maxValue(plane, y, x);
   }
 }
 
@@ -596,16 +408,9 @@ void avg_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
     const float *plane = in + p * g.h * g.w;
     float *o = out + p * g.oh * g.ow;
     for (int64_t y = 0; y < g.oh; ++y)
-      for (int64_t x = 0; x < g.ow; ++x) {
-        auto win = g.avgWindow(y, x, countIncludePad, divisorOverride);
-        float sum = 0.0f;
-        for (int64_t iy = win.y0; iy < win.y1; ++iy)
-          for (int64_t ix = win.x0; ix < win.x1; ++ix)
-            sum += plane[iy * g.w + ix];
-        o[y * g.ow + x] = (win.y0 >= win.y1 || win.x0 >= win.x1)
-                              ? 0.0f
-                              : sum / static_cast<float>(win.divisor);
-      }
+      for (int64_t x = 0; x < g.ow; ++x)
+        o[y * g.ow + x] =
+            g.avgValue(plane, y, x, countIncludePad, divisorOverride);
   }
 }
 
@@ -648,18 +453,9 @@ void adaptive_avg_pool2d_f32(dpcrt_context *ctx, float *out, const float *in,
       o[0] = static_cast<float>(sum) / static_cast<float>(h * w);
       continue;
     }
-    for (int64_t y = 0; y < oh; ++y) {
-      int64_t y0 = startIndex(y, oh, h), y1 = endIndex(y, oh, h);
-      for (int64_t x = 0; x < ow; ++x) {
-        int64_t x0 = startIndex(x, ow, w), x1 = endIndex(x, ow, w);
-        float sum = 0.0f;
-        for (int64_t iy = y0; iy < y1; ++iy)
-          for (int64_t ix = x0; ix < x1; ++ix)
-            sum += plane[iy * w + ix];
-        o[y * ow + x] =
-            sum / static_cast<float>(y1 - y0) / static_cast<float>(x1 - x0);
-      }
-    }
+    for (int64_t y = 0; y < oh; ++y)
+      for (int64_t x = 0; x < ow; ++x)
+        o[y * ow + x] = adaptiveAvgValue(plane, h, w, oh, ow, y, x);
   }
 }
 
@@ -680,9 +476,9 @@ void adaptive_avg_pool2d_grad_f32(dpcrt_context *ctx, float *dx,
     }
     std::fill(grad, grad + h * w, 0.0f);
     for (int64_t y = 0; y < oh; ++y) {
-      int64_t y0 = startIndex(y, oh, h), y1 = endIndex(y, oh, h);
+      int64_t y0 = adaptiveStart(y, oh, h), y1 = adaptiveEnd(y, oh, h);
       for (int64_t x = 0; x < ow; ++x) {
-        int64_t x0 = startIndex(x, ow, w), x1 = endIndex(x, ow, w);
+        int64_t x0 = adaptiveStart(x, ow, w), x1 = adaptiveEnd(x, ow, w);
         float delta = d[y * ow + x] / static_cast<float>(y1 - y0) /
                       static_cast<float>(x1 - x0);
         for (int64_t iy = y0; iy < y1; ++iy)

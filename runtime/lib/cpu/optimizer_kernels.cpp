@@ -1,10 +1,10 @@
-//===- kernels_optim.cpp - CPU backend of the optimizer kernels -----------===//
+//===- optimizer_kernels.cpp - CPU kernels of the optimizer updates -------===//
 //
-// Optimizer updates beyond SGD (which lives with the core kernels in
-// kernels_core.cpp). Each kernel reproduces torch.optim's single-tensor path
-// of torch 1.13 element by element, including where torch rounds a Python
-// (double) hyper-parameter to float and where its AVX2 kernels fuse a
-// multiply-add:
+// SGD and Adam (AdamW) for one parameter, in place. The per-element
+// arithmetic is kernel_shared.h's, shared with the CUDA kernels; it
+// reproduces torch.optim's single-tensor path of torch 1.13 element by
+// element, including where torch rounds a Python (double) hyper-parameter
+// to float and where its AVX2 kernels fuse a multiply-add:
 //
 //   torch op (float32 tensors)               per element, as measured
 //   a.add(b, alpha=s)                        fma(b, float(s), a)
@@ -16,7 +16,7 @@
 //
 // so that a compiled run tracks PyTorch to float32 rounding. This file is
 // built with -ffp-contract=off: the fused multiply-adds are exactly the
-// std::fma calls below, never the compiler's choice.
+// std::fma calls of kernel_shared.h, never the compiler's choice.
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,6 +47,20 @@ adamLoop(float *param, float *expAvg, float *expAvgSq, const float *grad,
 } // namespace
 
 namespace dpc::cpu {
+
+void sgd_update_f32(dpcrt_context *ctx, float *param, float *momentumBuf,
+                    const float *grad, int64_t n, float lr, float momentum,
+                    float dampening, float weightDecay, int32_t nesterov) {
+  if (momentum != 0.0f && !momentumBuf) {
+    recordError(ctx, "sgd_update: momentum is " + std::to_string(momentum) +
+                         " but no momentum buffer was passed");
+    return;
+  }
+  SgdConstants c = sgdConstants(lr, momentum, dampening, weightDecay,
+                                nesterov != 0, !ctx || ctx->step == 0);
+  for (int64_t i = 0; i < n; ++i)
+    sgdStep(param, momentumBuf, grad, i, c);
+}
 
 void adam_update_f32(dpcrt_context *ctx, float *param, float *expAvg,
                      float *expAvgSq, const float *grad, int64_t n, double lr,

@@ -1,0 +1,235 @@
+//===- elementwise_kernels.cu - CUDA kernels of the elementwise ops -------===//
+//
+// The CUDA counterparts of cpu/elementwise_kernels.cpp, with the same ABI
+// semantics (abi.h): fill, scale, div_scalar, the unary ops and their
+// gradients, the broadcasting binary ops, compare, masked_fill and GELU.
+// The unary, binary and comparison formulas are kernel_shared.h's, the CPU
+// kernels' own; GELU's erf and tanh are evaluated in double and rounded to
+// float (the CPU uses oneDNN's vectorized approximations, within about 3e-7
+// of the exact values, so results agree to about that).
+//
+// Like the CPU kernels (-ffp-contract=off), this file must be compiled with
+// -fmad=false and without --use_fast_math: fused multiply-adds appear only
+// where written (__fmaf_rn, where the CPU calls std::fma), and division and
+// sqrt are IEEE-rounded.
+//
+//===----------------------------------------------------------------------===//
+
+#include "cuda_backend.h"
+#include "device_utils.cuh"
+
+#include <cmath>
+#include <string>
+
+namespace dpc::cuda {
+namespace {
+
+__global__ void fillKernel(float *out, int64_t n, float value) {
+  DPC_GRID_STRIDE(i, n) out[i] = value;
+}
+
+__global__ void scaleKernel(float *out, const float *in, int64_t n,
+                            float factor) {
+  DPC_GRID_STRIDE(i, n) out[i] = in[i] * factor;
+}
+
+__global__ void divKernel(float *out, const float *in, int64_t n,
+                          float divisor) {
+  DPC_GRID_STRIDE(i, n) out[i] = in[i] / divisor;
+}
+
+// The formulas are kernel_shared.h's, the CPU kernels' own.
+__global__ void unaryKernel(int32_t kind, float *out, const float *in,
+                            int64_t n) {
+  DPC_GRID_STRIDE(i, n) { out[i] = applyUnary(kind, in[i]); }
+}
+
+__global__ void unaryGradKernel(int32_t kind, float *dx, const float *dy,
+                                const float *saved, int64_t n) {
+  DPC_GRID_STRIDE(i, n) { dx[i] = applyUnaryGrad(kind, dy[i], saved[i]); }
+}
+
+__global__ void binaryKernel(int32_t kind, float *out, const float *a,
+                             const float *b, Strides st, int64_t n,
+                             float alpha) {
+  DPC_GRID_STRIDE(i, n) {
+    int64_t off[2];
+    offsetsOf<2>(st, i, off);
+    out[i] = applyBinary(kind, a[off[0]], b[off[1]], alpha);
+  }
+}
+
+__global__ void compareKernel(int32_t kind, float *out, const float *a,
+                              const float *b, Strides st, int64_t n) {
+  DPC_GRID_STRIDE(i, n) {
+    int64_t off[2];
+    offsetsOf<2>(st, i, off);
+    out[i] = applyCompare(kind, a[off[0]], b[off[1]]) ? 1.0f : 0.0f;
+  }
+}
+
+__global__ void maskedFillKernel(float *out, const float *in, const float *mask,
+                                 Strides st, int64_t n, float value) {
+  DPC_GRID_STRIDE(i, n) {
+    int64_t off[1];
+    offsetsOf<1>(st, i, off);
+    out[i] = mask[off[0]] != 0.0f ? value : in[i];
+  }
+}
+
+// The constants of torch's GeluKernel / GeluBackwardKernel, as on the CPU.
+constexpr float kSqrt1_2 = 0.70710678118654752440f;
+constexpr float kBetaErf = 0.39894228040143267794f;
+constexpr float kBetaTanh = 0.79788456080286535588f;
+constexpr float kKappa = 0.044715f;
+
+__global__ void geluKernel(bool tanhForm, float *out, const float *in,
+                           int64_t n) {
+  DPC_GRID_STRIDE(i, n) {
+    float x = in[i];
+    if (!tanhForm) {
+      out[i] = x * 0.5f * (1.0f + erfF(x * kSqrt1_2));
+    } else {
+      float inner = kBetaTanh * (x + kKappa * (x * x * x));
+      out[i] = 0.5f * x * (1.0f + tanhF(inner));
+    }
+  }
+}
+
+__global__ void geluGradKernel(bool tanhForm, float *dx, const float *dy,
+                               const float *xs, int64_t n) {
+  DPC_GRID_STRIDE(i, n) {
+    float v = xs[i];
+    if (!tanhForm) {
+      float cdf = 0.5f * (1.0f + erfF(v * kSqrt1_2));
+      float pdf = kBetaErf * expF(v * v * -0.5f);
+      dx[i] = dy[i] * (cdf + v * pdf);
+    } else {
+      float sq = v * v, cube = sq * v;
+      float inner = kBetaTanh * (v + kKappa * cube);
+      float t = tanhF(inner);
+      float left = 0.5f * v, right = 1.0f + t;
+      float leftDerivative = 0.5f * right;
+      float tanhDerivative = 1.0f - t * t;
+      float innerDerivative = kBetaTanh * (1.0f + 3.0f * kKappa * sq);
+      float rightDerivative = left * tanhDerivative * innerDerivative;
+      dx[i] = dy[i] * (leftDerivative + rightDerivative);
+    }
+  }
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Entry points
+//===----------------------------------------------------------------------===//
+
+void fill_f32(dpcrt_context *ctx, float *out, int64_t n, float value) {
+  launch(ctx, "fill", n, fillKernel, out, n, value);
+}
+
+void scale_f32(dpcrt_context *ctx, float *out, const float *in, int64_t n,
+               float factor) {
+  launch(ctx, "scale", n, scaleKernel, out, in, n, factor);
+}
+
+void unary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
+               int64_t n) {
+  if (!isUnaryKind(kind)) {
+    recordError(ctx, "unary: unknown kind " + std::to_string(kind));
+    return;
+  }
+  launch(ctx, "unary", n, unaryKernel, kind, out, in, n);
+}
+
+void unary_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
+                    const float *dy, const float *saved, int64_t n) {
+  if (!isUnaryKind(kind)) {
+    recordError(ctx, "unary_grad: unknown kind " + std::to_string(kind));
+    return;
+  }
+  launch(ctx, "unary_grad", n, unaryGradKernel, kind, dx, dy, saved, n);
+}
+
+void binary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
+                const float *b, int32_t rank, const int64_t *dims,
+                float alpha) {
+  if (kind < DPCRT_BINARY_ADD || kind > DPCRT_BINARY_DIV) {
+    recordError(ctx, "binary: unknown kind " + std::to_string(kind));
+    return;
+  }
+  Strides st;
+  int64_t n;
+  if (!makeStrides(ctx, "binary", rank, dims, 2, st, n))
+    return;
+  launch(ctx, "binary", n, binaryKernel, kind, out, a, b, st, n, alpha);
+}
+
+void compare_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
+                 const float *b, int32_t rank, const int64_t *dims) {
+  if (rank < 0 || kind < DPCRT_COMPARE_EQ || kind > DPCRT_COMPARE_GE) {
+    recordError(ctx, "compare: invalid rank or kind " + std::to_string(kind));
+    return;
+  }
+  Strides st;
+  int64_t n;
+  if (!makeStrides(ctx, "compare", rank, dims, 2, st, n))
+    return;
+  launch(ctx, "compare", n, compareKernel, kind, out, a, b, st, n);
+}
+
+void masked_fill_f32(dpcrt_context *ctx, float *out, const float *in,
+                     const float *mask, int32_t rank, const int64_t *dims,
+                     float value) {
+  if (rank < 0) {
+    recordError(ctx, "masked_fill: negative rank");
+    return;
+  }
+  Strides st;
+  int64_t n;
+  if (!makeStrides(ctx, "masked_fill", rank, dims, 1, st, n))
+    return;
+  launch(ctx, "masked_fill", n, maskedFillKernel, out, in, mask, st, n, value);
+}
+
+void div_scalar_f32(dpcrt_context *ctx, float *out, const float *in, int64_t n,
+                    float divisor) {
+  launch(ctx, "div_scalar", n, divKernel, out, in, n, divisor);
+}
+
+void gelu_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
+              int64_t n) {
+  if (kind != DPCRT_GELU_ERF && kind != DPCRT_GELU_TANH) {
+    recordError(ctx, "gelu: unknown kind " + std::to_string(kind));
+    return;
+  }
+  if (n <= 0)
+    return;
+  geluKernel<<<gridFor(n), 256, 0, computeStream(ctx)>>>(
+      kind == DPCRT_GELU_TANH, out, in, n);
+  launchFailed(ctx, "gelu");
+}
+
+void gelu_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx, const float *dy,
+                   const float *x, int64_t n) {
+  if (kind != DPCRT_GELU_ERF && kind != DPCRT_GELU_TANH) {
+    recordError(ctx, "gelu_grad: unknown kind " + std::to_string(kind));
+    return;
+  }
+  if (n <= 0)
+    return;
+  geluGradKernel<<<gridFor(n), 256, 0, computeStream(ctx)>>>(
+      kind == DPCRT_GELU_TANH, dx, dy, x, n);
+  launchFailed(ctx, "gelu_grad");
+}
+
+void divideOnStream(dpcrt_context *ctx, cudaStream_t stream, float *data,
+                    int64_t n, float divisor) {
+  if (n <= 0)
+    return;
+  divKernel<<<gridFor(n, kThreads), kThreads, 0, stream>>>(data, data, n,
+                                                           divisor);
+  launchFailed(ctx, "allreduce: dividing by the world size");
+}
+
+} // namespace dpc::cuda
