@@ -33,7 +33,7 @@ def ElementwiseUnaryOpInterface : OpInterface<"ElementwiseUnaryOpInterface"> {
   let description = [{
     An elementwise f32 function of one tensor (`nn.exp`, `nn.relu`, ...)
     that the runtime computes with `dpcrt_unary_f32`. Its ODS record
-    (`NN_UnaryOp` in NNOps.td) names the aten operator it is imported from
+    (`NN_UnaryOp` in NNElementwiseOps.td) names the aten operator it is imported from
     and the runtime's kind, so the family needs no per-op code outside the
     record and its VJP: the importer builds its table of these ops from the
     registered records, and one lowering covers them all.
