@@ -24,43 +24,71 @@ NamedAttribute factorAttr(OpBuilder &b, double factor) {
   return b.getNamedAttr("factor", b.getF32FloatAttr(factor));
 }
 
-// add/sub(Tensor self, Tensor other, Scalar alpha)
-LogicalResult importAddSub(Importer &im, jit::Node *node) {
-  auto a = im.tensorArg(node, 0);
-  if (failed(a))
+/// Creates the op `name` from its operands and attributes, with its result
+/// types from its type inference (a shape mismatch is a diagnostic at `loc`).
+FailureOr<Value> createInferred(Importer &im, OperationName name, Location loc,
+                                ValueRange operands,
+                                ArrayRef<NamedAttribute> attrs) {
+  OpBuilder &b = im.getBuilder();
+  auto *inference =
+      name.getRegisteredInfo()->getInterface<InferTypeOpInterface>();
+  SmallVector<Type> types;
+  if (failed(inference->inferReturnTypes(
+          &im.getContext(), loc, operands, b.getDictionaryAttr(attrs),
+          OpaqueProperties(nullptr), RegionRange(), types)))
     return failure();
-  if (!im.isTensor(node->input(1)))
-    return im.error(node) << "'" << node->kind().toQualString()
-                          << "' with a scalar operand is not supported yet";
-  auto b = im.tensorArg(node, 1);
-  double alpha = 1.0;
-  if (node->inputs().size() > 2) {
-    auto alphaValue = im.scalarArg(node, 2);
-    if (failed(alphaValue))
-      return failure();
-    alpha = *alphaValue;
-  }
-  Location loc = im.locOf(node);
-  NamedAttribute attr = alphaAttr(im.getBuilder(), alpha);
-  if (node->kind() == c10::aten::add)
-    return im.bind(node, im.create<nn::AddOp>(loc, {*a, *b}, {attr}));
-  return im.bind(node, im.create<nn::SubOp>(loc, {*a, *b}, {attr}));
+  OperationState state(loc, name);
+  state.addOperands(operands);
+  state.addTypes(types);
+  state.addAttributes(attrs);
+  return b.create(state)->getResult(0);
 }
 
-LogicalResult importMul(Importer &im, jit::Node *node) {
-  auto a = im.tensorArg(node, 0);
-  if (failed(a))
-    return failure();
-  Location loc = im.locOf(node);
-  if (im.isTensor(node->input(1))) {
+/// Imports aten's tensor-tensor form `name(Tensor self, Tensor other)`, with
+/// `Scalar alpha` for ops that have it (add, sub), as the elementwise binary
+/// op `opName` (ElementwiseBinaryOpInterface).
+NodeImporter importElementwiseBinary(OperationName opName, bool hasAlpha) {
+  return [opName, hasAlpha](Importer &im, jit::Node *node) -> LogicalResult {
+    auto a = im.tensorArg(node, 0);
+    if (failed(a))
+      return failure();
+    if (!im.isTensor(node->input(1)))
+      return im.error(node) << "'" << node->kind().toQualString()
+                            << "' with a scalar operand is not supported yet";
     auto b = im.tensorArg(node, 1);
-    return im.bind(node, im.create<nn::MulOp>(loc, {*a, *b}));
-  }
-  auto factor = im.scalarArg(node, 1);
-  if (failed(factor))
-    return failure();
-  return im.bind(node, im.create<nn::ScaleOp>(
-                           loc, {*a}, {factorAttr(im.getBuilder(), *factor)}));
+    if (failed(b))
+      return failure();
+    SmallVector<NamedAttribute> attrs;
+    if (hasAlpha) {
+      double alpha = 1.0;
+      if (node->inputs().size() > 2) {
+        auto alphaValue = im.scalarArg(node, 2);
+        if (failed(alphaValue))
+          return failure();
+        alpha = *alphaValue;
+      }
+      attrs.push_back(alphaAttr(im.getBuilder(), alpha));
+    }
+    return im.bind(node,
+                   createInferred(im, opName, im.locOf(node), {*a, *b}, attrs));
+  };
+}
+
+/// mul(Tensor, Scalar) is nn.scale; mul(Tensor, Tensor) the record's form.
+NodeImporter importMul(NodeImporter tensorForm) {
+  return [tensorForm](Importer &im, jit::Node *node) -> LogicalResult {
+    if (im.isTensor(node->input(1)))
+      return tensorForm(im, node);
+    auto a = im.tensorArg(node, 0);
+    if (failed(a))
+      return failure();
+    auto factor = im.scalarArg(node, 1);
+    if (failed(factor))
+      return failure();
+    return im.bind(
+        node, im.create<nn::ScaleOp>(im.locOf(node), {*a},
+                                     {factorAttr(im.getBuilder(), *factor)}));
+  };
 }
 
 LogicalResult importNeg(Importer &im, jit::Node *node) {
@@ -232,14 +260,9 @@ LogicalResult importMaskedFill(Importer &im, jit::Node *node) {
 
 void dpc::registerElementwiseImporters(NodeImporterTable &table,
                                        MLIRContext &context) {
-  table[c10::aten::add] = importAddSub;
-  table[c10::aten::sub] = importAddSub;
-  table[c10::aten::mul] = importMul;
   table[c10::aten::neg] = importNeg;
   table[c10::aten::gelu] = importGelu;
   table[c10::aten::dropout] = importDropout;
-  table[c10::aten::div] = importDiv;
-  table[c10::aten::true_divide] = importDiv;
   for (c10::Symbol compare : {c10::aten::eq, c10::aten::ne, c10::aten::lt,
                               c10::aten::le, c10::aten::gt, c10::aten::ge})
     table[compare] = importCompare;
@@ -255,4 +278,18 @@ void dpc::registerElementwiseImporters(NodeImporterTable &table,
     table[c10::Symbol::fromQualString(aten.str())] =
         importElementwiseUnary(name, aten);
   }
+  // Likewise the binary ops' tensor-tensor forms (add and sub with alpha).
+  for (RegisteredOperationName name : context.getRegisteredOperations()) {
+    auto *record = name.getInterface<nn::ElementwiseBinaryOpInterface>();
+    if (!record)
+      continue;
+    table[c10::Symbol::fromQualString(record->getAtenName().str())] =
+        importElementwiseBinary(name, record->hasAlpha());
+  }
+  // The forms beyond tensor-tensor: a number as the second operand of mul
+  // (nn.scale), and div's (rounding_mode, numbers and 0-d constants as
+  // divisors), which replaces the record's form.
+  table[c10::aten::mul] = importMul(table.at(c10::aten::mul));
+  table[c10::aten::div] = importDiv;
+  table[c10::aten::true_divide] = importDiv;
 }

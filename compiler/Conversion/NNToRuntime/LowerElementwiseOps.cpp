@@ -1,8 +1,8 @@
 //===- LowerElementwiseOps.cpp - Elementwise: nn ops as runtime calls -----===//
 //
 // Part of dpc-lower-to-llvm (see LowerToLLVM.cpp and RuntimeCallBuilder.h).
-// Arithmetic with broadcasting (dpcrt_binary_f32), the unary family from its
-// records (dpcrt_unary_f32), the activations' backward ops, gelu, the
+// The binary family (dpcrt_binary_f32) and the unary family (dpcrt_unary_f32)
+// from their records, the activations' backward ops, gelu, the
 // comparisons and masked_fill.
 //
 //===----------------------------------------------------------------------===//
@@ -36,27 +36,22 @@ int32_t compareKind(StringRef predicate) {
 } // namespace
 
 void dpc::populateElementwiseLowerings(RuntimeLowerings &lowerings) {
-  lowerings.add<nn::AddOp, nn::SubOp, nn::MulOp>([](RuntimeCallBuilder &rt,
-                                                    auto o) {
-    int32_t kind = DPCRT_BINARY_MUL;
-    float alpha = 1.0f;
-    if constexpr (std::is_same_v<decltype(o), nn::AddOp>) {
-      kind = DPCRT_BINARY_ADD;
-      alpha = o.getAlpha().convertToFloat();
-    } else if constexpr (std::is_same_v<decltype(o), nn::SubOp>) {
-      kind = DPCRT_BINARY_SUB;
-      alpha = o.getAlpha().convertToFloat();
-    }
-    ArrayRef<int64_t> out = getShape(o.getResult());
-    SmallVector<int64_t> dims(out);
-    llvm::append_range(dims, getBroadcastStrides(getShape(o.getLhs()), out));
-    llvm::append_range(dims, getBroadcastStrides(getShape(o.getRhs()), out));
-    rt.call("dpcrt_binary_f32",
-            {rt.i32(kind), rt.ptr(o.getResult()), rt.ptr(o.getLhs()),
-             rt.ptr(o.getRhs()), rt.i32(out.size()), rt.constantArray(dims),
-             rt.f32(alpha)});
-    return success();
-  });
+  lowerings.addForInterface<nn::ElementwiseBinaryOpInterface>(
+      [](RuntimeCallBuilder &rt, nn::ElementwiseBinaryOpInterface o) {
+        // The whole family: the op's record names the runtime's kind, and
+        // whether its rhs has a factor (alpha).
+        Value lhs = o->getOperand(0), rhs = o->getOperand(1),
+              result = o->getResult(0);
+        ArrayRef<int64_t> out = getShape(result);
+        SmallVector<int64_t> dims(out);
+        llvm::append_range(dims, getBroadcastStrides(getShape(lhs), out));
+        llvm::append_range(dims, getBroadcastStrides(getShape(rhs), out));
+        rt.call("dpcrt_binary_f32",
+                {rt.i32(o.getBinaryKind()), rt.ptr(result), rt.ptr(lhs),
+                 rt.ptr(rhs), rt.i32(out.size()), rt.constantArray(dims),
+                 rt.f32(o.getRhsFactor())});
+        return success();
+      });
   lowerings.addForInterface<nn::ElementwiseUnaryOpInterface>(
       [](RuntimeCallBuilder &rt, nn::ElementwiseUnaryOpInterface o) {
         // The whole family: the op's record names the runtime's kind.
@@ -105,17 +100,6 @@ void dpc::populateElementwiseLowerings(RuntimeLowerings &lowerings) {
             {rt.i32(geluKind(o.getApproximate())), rt.ptr(o.getResult()),
              rt.ptr(o.getGrad()), rt.ptr(o.getInput()),
              rt.i64(getNumElements(o.getInput()))});
-    return success();
-  });
-  lowerings.add<nn::DivOp>([](RuntimeCallBuilder &rt, nn::DivOp o) {
-    ArrayRef<int64_t> out = getShape(o.getResult());
-    SmallVector<int64_t> dims(out);
-    llvm::append_range(dims, getBroadcastStrides(getShape(o.getLhs()), out));
-    llvm::append_range(dims, getBroadcastStrides(getShape(o.getRhs()), out));
-    rt.call("dpcrt_binary_f32",
-            {rt.i32(DPCRT_BINARY_DIV), rt.ptr(o.getResult()),
-             rt.ptr(o.getLhs()), rt.ptr(o.getRhs()), rt.i32(out.size()),
-             rt.constantArray(dims), rt.f32(1.0f)});
     return success();
   });
   lowerings.add<nn::CompareOp>([](RuntimeCallBuilder &rt, nn::CompareOp o) {

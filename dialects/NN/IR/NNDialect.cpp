@@ -2,6 +2,7 @@
 
 #include "dialects/NN/IR/NNDialect.h"
 #include "dialects/NN/IR/NNOps.h"
+#include "dialects/NN/IR/NNShapeUtils.h" // the records' type inference
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"

@@ -39,14 +39,6 @@ bool isValidApproximate(StringAttr approximate) {
 // add
 //===----------------------------------------------------------------------===//
 
-LogicalResult AddOp::inferReturnTypes(MLIRContext *ctx,
-                                      std::optional<Location> loc,
-                                      Adaptor adaptor,
-                                      SmallVectorImpl<Type> &types) {
-  return inferBroadcastF32(ctx, loc, "add", adaptor.getLhs(), adaptor.getRhs(),
-                           types);
-}
-
 SmallVector<Value> AddOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   Location loc = getLoc();
   Value dy = resultGrads[0];
@@ -58,14 +50,6 @@ SmallVector<Value> AddOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
 //===----------------------------------------------------------------------===//
 // sub
 //===----------------------------------------------------------------------===//
-
-LogicalResult SubOp::inferReturnTypes(MLIRContext *ctx,
-                                      std::optional<Location> loc,
-                                      Adaptor adaptor,
-                                      SmallVectorImpl<Type> &types) {
-  return inferBroadcastF32(ctx, loc, "sub", adaptor.getLhs(), adaptor.getRhs(),
-                           types);
-}
 
 SmallVector<Value> SubOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   Location loc = getLoc();
@@ -79,14 +63,6 @@ SmallVector<Value> SubOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
 // mul
 //===----------------------------------------------------------------------===//
 
-LogicalResult MulOp::inferReturnTypes(MLIRContext *ctx,
-                                      std::optional<Location> loc,
-                                      Adaptor adaptor,
-                                      SmallVectorImpl<Type> &types) {
-  return inferBroadcastF32(ctx, loc, "mul", adaptor.getLhs(), adaptor.getRhs(),
-                           types);
-}
-
 SmallVector<Value> MulOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   Location loc = getLoc();
   Value dy = resultGrads[0];
@@ -98,14 +74,6 @@ SmallVector<Value> MulOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
 //===----------------------------------------------------------------------===//
 // div
 //===----------------------------------------------------------------------===//
-
-LogicalResult DivOp::inferReturnTypes(MLIRContext *ctx,
-                                      std::optional<Location> loc,
-                                      Adaptor adaptor,
-                                      SmallVectorImpl<Type> &types) {
-  return inferBroadcastF32(ctx, loc, "div", adaptor.getLhs(), adaptor.getRhs(),
-                           types);
-}
 
 SmallVector<Value> DivOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   Location loc = getLoc();

@@ -14,33 +14,53 @@
 #ifndef DPC_NN_ELEMENTWISE_OPS
 #define DPC_NN_ELEMENTWISE_OPS
 
-class NN_BinaryOp<string mnemonic, string formula> : NN_DiffOp<mnemonic> {
+// The elementwise binary family: one record per op names its formula, the
+// aten operator it imports, the runtime kind that computes it
+// (DPCRT_BINARY_*, runtime/include/dpc/binary_kinds.def) and whether it has
+// torch's `alpha` (the factor of rhs). Result type (the NumPy broadcast of
+// the operands, inferBroadcastF32), the tensor-tensor import and the
+// lowering follow from the record (ElementwiseBinaryOpInterface); the VJP is
+// written by hand (NNElementwiseOps.cpp).
+class NN_BinaryOp<string mnemonic, string formula, string atenName,
+                  string binaryKind, bit hasAlpha = 0>
+    : NN_DiffOp<mnemonic, [ElementwiseBinaryOpInterface]> {
   let summary = "elementwise " # formula # " with NumPy broadcasting";
   let description = [{
     Elementwise `}] # formula # [{` of two f32 tensors whose shapes broadcast
     as in NumPy/PyTorch; the result has the broadcast shape.
   }];
+  let arguments = !if(hasAlpha,
+      (ins NN_F32Tensor:$lhs, NN_F32Tensor:$rhs,
+           DefaultValuedAttr<F32Attr, "1.0">:$alpha),
+      (ins NN_F32Tensor:$lhs, NN_F32Tensor:$rhs));
   let results = (outs NN_F32Tensor:$result);
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
   }];
+  let extraClassDeclaration = [{
+    static constexpr ::llvm::StringLiteral kAtenName = "}] # atenName # [{";
+    static constexpr int32_t kBinaryKind = }] # binaryKind # [{;
+    static constexpr bool kHasAlpha = }] # !if(hasAlpha, "true", "false") # [{;
+    float getRhsFactor() { return }] #
+      !if(hasAlpha, "getAlpha().convertToFloat()", "1.0f") # [{; }
+  }];
+  let extraClassDefinition = [{
+    ::mlir::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *ctx, ::std::optional<::mlir::Location> loc,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &types) {
+      return inferBroadcastF32(ctx, loc, "}] # mnemonic # [{", adaptor.getLhs(),
+                               adaptor.getRhs(), types);
+    }
+  }];
 }
 
-def NN_AddOp : NN_BinaryOp<"add", "lhs + alpha * rhs"> {
-  let arguments = (ins NN_F32Tensor:$lhs, NN_F32Tensor:$rhs,
-                       DefaultValuedAttr<F32Attr, "1.0">:$alpha);
-}
+def NN_AddOp : NN_BinaryOp<"add", "lhs + alpha * rhs", "aten::add",
+                           "DPCRT_BINARY_ADD", /*hasAlpha=*/1>;
+def NN_SubOp : NN_BinaryOp<"sub", "lhs - alpha * rhs", "aten::sub",
+                           "DPCRT_BINARY_SUB", /*hasAlpha=*/1>;
+def NN_MulOp : NN_BinaryOp<"mul", "lhs * rhs", "aten::mul", "DPCRT_BINARY_MUL">;
 
-def NN_SubOp : NN_BinaryOp<"sub", "lhs - alpha * rhs"> {
-  let arguments = (ins NN_F32Tensor:$lhs, NN_F32Tensor:$rhs,
-                       DefaultValuedAttr<F32Attr, "1.0">:$alpha);
-}
-
-def NN_MulOp : NN_BinaryOp<"mul", "lhs * rhs"> {
-  let arguments = (ins NN_F32Tensor:$lhs, NN_F32Tensor:$rhs);
-}
-
-def NN_DivOp : NN_BinaryOp<"div", "lhs / rhs"> {
+def NN_DivOp : NN_BinaryOp<"div", "lhs / rhs", "aten::div", "DPCRT_BINARY_DIV"> {
   let description = [{
     Elementwise true division of two f32 tensors whose shapes broadcast as
     in NumPy/PyTorch. Division by a number (`x / math.sqrt(d)`) divides by
@@ -52,7 +72,6 @@ def NN_DivOp : NN_BinaryOp<"div", "lhs / rhs"> {
     %y = nn.div %x, %c : (tensor<4x8xf32>, tensor<f32>) -> tensor<4x8xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$lhs, NN_F32Tensor:$rhs);
 }
 
 def NN_ScaleOp : NN_DiffOp<"scale"> {
