@@ -3,7 +3,7 @@
 // Private to compiler/Import: includes LibTorch headers, so only the
 // exception-enabled DPCTorchImport library may include it. The Importer
 // walks an inlined TorchScript graph; each aten op is translated by a
-// handler of its op group (Import*Ops.cpp) through the helpers below.
+// handler of its op family (Import<Family>Ops.cpp) through the helpers below.
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,13 +35,25 @@ using NodeImporter =
     std::function<mlir::LogicalResult(Importer &, jit::Node *)>;
 using NodeImporterTable = std::unordered_map<c10::Symbol, NodeImporter>;
 
-/// Each op group adds its handlers.
-void registerCoreImporters(NodeImporterTable &table);
-void registerConvImporters(NodeImporterTable &table);
-void registerTransformerImporters(NodeImporterTable &table);
-/// The elementwise unary ops, from the nn ops' records (their aten names).
-void registerElementwiseUnaryImporters(NodeImporterTable &table,
-                                       mlir::MLIRContext &context);
+/// Each op family (Import<Family>Ops.cpp) adds the handlers of the aten ops
+/// it imports; the elementwise unary ops come from the nn ops' records
+/// (their aten names), which is what the context is for.
+void registerElementwiseImporters(NodeImporterTable &table,
+                                  mlir::MLIRContext &context);
+void registerLinalgImporters(NodeImporterTable &table,
+                             mlir::MLIRContext &context);
+void registerIndexingImporters(NodeImporterTable &table,
+                               mlir::MLIRContext &context);
+void registerReductionImporters(NodeImporterTable &table,
+                                mlir::MLIRContext &context);
+void registerNormalizationImporters(NodeImporterTable &table,
+                                    mlir::MLIRContext &context);
+void registerConvPoolImporters(NodeImporterTable &table,
+                               mlir::MLIRContext &context);
+void registerShapeImporters(NodeImporterTable &table,
+                            mlir::MLIRContext &context);
+void registerLossImporters(NodeImporterTable &table,
+                           mlir::MLIRContext &context);
 
 class Importer {
 public:

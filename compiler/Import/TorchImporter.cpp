@@ -153,10 +153,14 @@ void functionalizeInPlaceOps(std::shared_ptr<jit::Graph> &graph) {
 Importer::Importer(MLIRContext &context, const std::string &path)
     : context(context), builder(&context), path(path),
       fileLoc(FileLineColLoc::get(&context, path, 0, 0)) {
-  registerCoreImporters(importers);
-  registerElementwiseUnaryImporters(importers, context);
-  registerConvImporters(importers);
-  registerTransformerImporters(importers);
+  registerElementwiseImporters(importers, context);
+  registerLinalgImporters(importers, context);
+  registerIndexingImporters(importers, context);
+  registerReductionImporters(importers, context);
+  registerNormalizationImporters(importers, context);
+  registerConvPoolImporters(importers, context);
+  registerShapeImporters(importers, context);
+  registerLossImporters(importers, context);
 }
 
 Location Importer::locOf(jit::Node *node) {

@@ -1,6 +1,10 @@
-//===- LowerCollectiveOps.cpp - dp collectives as runtime calls ---===//
+//===- LowerCollectiveOps.cpp - the Collective family as runtime calls ----===//
 //
 // Part of dpc-lower-to-llvm (see LowerToLLVM.cpp and RuntimeCallBuilder.h).
+// The dp dialect: all-reduce (blocking, or started and waited for) across
+// processes, and the ops of single-process data parallelism (--mode dp):
+// dp.scatter and dp.replicate (views on the CPU backend), dp.gather (copies
+// into the gathered tensor) and dp.reduce_add (sums in replica order).
 //
 //===----------------------------------------------------------------------===//
 
@@ -9,27 +13,34 @@
 #include "dialects/DP/IR/DPDialect.h"
 #include "runtime/include/dpc/abi.h"
 
-#include "llvm/ADT/TypeSwitch.h"
-
 using namespace mlir;
 using namespace dpc;
 
-std::optional<LogicalResult> dpc::lowerCollectiveOp(RuntimeCallBuilder &rt,
-                                                    Operation *op) {
-  return llvm::TypeSwitch<Operation *, std::optional<LogicalResult>>(op)
-      .Case([&](dp::AllReduceOp o) {
-        // Synchronous form (no bucketing): average a copy in place.
-        Value out = rt.ptr(o.getResult());
-        rt.call("dpcrt_copy", {out, rt.ptr(o.getInput()),
-                               rt.i64(getTensorBytes(o.getType()))});
-        Value handle =
-            rt.call("dpcrt_allreduce_start",
-                    {rt.i32(-1), out, rt.i64(getNumElements(o.getInput()))},
-                    rt.builder().getI64Type());
-        rt.call("dpcrt_allreduce_wait", {handle});
-        return success();
-      })
-      .Case([&](dp::AllReduceStartOp o) -> LogicalResult {
+namespace {
+
+/// `base + bytes`, or `base` itself for offset 0
+/// (RuntimeCallBuilder::offsetPtr: i64 offsets, a GEPArg constant is int32).
+Value offsetPtrOrBase(RuntimeCallBuilder &rt, Value base, int64_t bytes) {
+  return bytes == 0 ? base : rt.offsetPtr(base, bytes);
+}
+
+} // namespace
+
+void dpc::populateCollectiveLowerings(RuntimeLowerings &lowerings) {
+  lowerings.add<dp::AllReduceOp>([](RuntimeCallBuilder &rt, dp::AllReduceOp o) {
+    // Synchronous form (no bucketing): average a copy in place.
+    Value out = rt.ptr(o.getResult());
+    rt.call("dpcrt_copy",
+            {out, rt.ptr(o.getInput()), rt.i64(getTensorBytes(o.getType()))});
+    Value handle =
+        rt.call("dpcrt_allreduce_start",
+                {rt.i32(-1), out, rt.i64(getNumElements(o.getInput()))},
+                rt.builder().getI64Type());
+    rt.call("dpcrt_allreduce_wait", {handle});
+    return success();
+  });
+  lowerings.add<dp::AllReduceStartOp>(
+      [](RuntimeCallBuilder &rt, dp::AllReduceStartOp o) -> LogicalResult {
         // The plan placed the operands back to back; check it.
         int64_t expected = getPlannedOffset(o.getInputs().front()),
                 elements = 0;
@@ -46,13 +57,66 @@ std::optional<LogicalResult> dpc::lowerCollectiveOp(RuntimeCallBuilder &rt,
                               rt.ptr(o.getInputs().front()), rt.i64(elements)},
                              rt.builder().getI64Type()));
         return success();
-      })
-      .Case([&](dp::WaitOp o) {
-        rt.call("dpcrt_allreduce_wait", {rt.lookupHandle(o.getToken())});
-        for (auto [result, input] :
-             llvm::zip(o.getResults(), o.getStartOp().getInputs()))
-          rt.setPtr(result, rt.ptr(input));
-        return success();
-      })
-      .Default([](Operation *) { return std::nullopt; });
+      });
+  lowerings.add<dp::WaitOp>([](RuntimeCallBuilder &rt, dp::WaitOp o) {
+    rt.call("dpcrt_allreduce_wait", {rt.lookupHandle(o.getToken())});
+    for (auto [result, input] :
+         llvm::zip(o.getResults(), o.getStartOp().getInputs()))
+      rt.setPtr(result, rt.ptr(input));
+    return success();
+  });
+  lowerings.add<dp::ScatterOp>([](RuntimeCallBuilder &rt, dp::ScatterOp o) {
+    // Rows of a row-major tensor are contiguous: the chunk is a view.
+    int64_t rowBytes =
+        getTensorBytes(o.getInput().getType()) / getShape(o.getInput())[0];
+    int64_t offset = o.getOffset();
+    rt.setPtr(o.getResult(),
+              offsetPtrOrBase(rt, rt.ptr(o.getInput()), offset * rowBytes));
+    return success();
+  });
+  lowerings.add<dp::ReplicateOp>([](RuntimeCallBuilder &rt, dp::ReplicateOp o) {
+    // All replicas share the host's memory: a copy is the input itself,
+    // unless the replicas update their copies (`copies`), where replica
+    // 0 keeps the input and the others get storage of their own.
+    for (auto [replica, copy] : llvm::enumerate(o.getResults())) {
+      if (replica == 0 || !o.getCopies()) {
+        rt.setPtr(copy, rt.ptr(o.getInput()));
+        continue;
+      }
+      rt.call("dpcrt_copy", {rt.ptr(copy), rt.ptr(o.getInput()),
+                             rt.i64(getTensorBytes(copy.getType()))});
+    }
+    return success();
+  });
+  lowerings.add<dp::GatherOp>([](RuntimeCallBuilder &rt, dp::GatherOp o) {
+    Value out = rt.ptr(o.getResult());
+    int64_t offset = 0;
+    for (Value input : o.getInputs()) {
+      int64_t bytes = getTensorBytes(input.getType());
+      rt.call("dpcrt_copy",
+              {offsetPtrOrBase(rt, out, offset), rt.ptr(input), rt.i64(bytes)});
+      offset += bytes;
+    }
+    return success();
+  });
+  lowerings.add<dp::ReduceAddOp>([](RuntimeCallBuilder &rt, dp::ReduceAddOp o) {
+    Value out = rt.ptr(o.getResult());
+    OperandRange inputs = o.getInputs();
+    int64_t n = getNumElements(o.getResult());
+    if (inputs.size() == 1) {
+      rt.call("dpcrt_copy",
+              {out, rt.ptr(inputs[0]), rt.i64(getTensorBytes(o.getType()))});
+      return success();
+    }
+    // ((g0 + g1) + g2) + ..., as torch.cuda.comm.reduce_add.
+    Value dims = rt.constantArray({n, 1, 1});
+    Value acc = rt.ptr(inputs[0]);
+    for (Value input : inputs.drop_front()) {
+      rt.call("dpcrt_binary_f32",
+              {rt.i32(DPCRT_BINARY_ADD), out, acc, rt.ptr(input), rt.i32(1),
+               dims, rt.f32(1.0f)});
+      acc = out;
+    }
+    return success();
+  });
 }

@@ -9,7 +9,7 @@
 // closing them over the values they use from it (closure conversion):
 // constants are copied, everything else (tensor pointers, mostly) is passed
 // through an environment array that the step function fills right before
-// the stage runs. So every op group's lowering works unchanged inside a
+// the stage runs. So every op family's lowering works unchanged inside a
 // replica.
 //
 //===----------------------------------------------------------------------===//
@@ -20,79 +20,8 @@
 #include "dialects/DP/IR/DPDialect.h"
 #include "runtime/include/dpc/abi.h"
 
-#include "llvm/ADT/TypeSwitch.h"
-
 using namespace mlir;
 using namespace dpc;
-
-//===----------------------------------------------------------------------===//
-// dp ops
-//===----------------------------------------------------------------------===//
-
-std::optional<LogicalResult> dpc::lowerReplicaOp(RuntimeCallBuilder &rt,
-                                                 Operation *op) {
-  OpBuilder &b = rt.builder();
-  // RuntimeCallBuilder::offsetPtr: i64 offsets (a GEPArg constant is int32).
-  auto offsetPtr = [&](Value base, int64_t bytes) {
-    return bytes == 0 ? base : rt.offsetPtr(base, bytes);
-  };
-  return llvm::TypeSwitch<Operation *, std::optional<LogicalResult>>(op)
-      .Case([&](dp::ScatterOp o) {
-        // Rows of a row-major tensor are contiguous: the chunk is a view.
-        int64_t rowBytes =
-            getTensorBytes(o.getInput().getType()) / getShape(o.getInput())[0];
-        int64_t offset = o.getOffset();
-        rt.setPtr(o.getResult(),
-                  offsetPtr(rt.ptr(o.getInput()), offset * rowBytes));
-        return success();
-      })
-      .Case([&](dp::ReplicateOp o) {
-        // All replicas share the host's memory: a copy is the input itself,
-        // unless the replicas update their copies (`copies`), where replica
-        // 0 keeps the input and the others get storage of their own.
-        for (auto [replica, copy] : llvm::enumerate(o.getResults())) {
-          if (replica == 0 || !o.getCopies()) {
-            rt.setPtr(copy, rt.ptr(o.getInput()));
-            continue;
-          }
-          rt.call("dpcrt_copy", {rt.ptr(copy), rt.ptr(o.getInput()),
-                                 rt.i64(getTensorBytes(copy.getType()))});
-        }
-        return success();
-      })
-      .Case([&](dp::GatherOp o) {
-        Value out = rt.ptr(o.getResult());
-        int64_t offset = 0;
-        for (Value input : o.getInputs()) {
-          int64_t bytes = getTensorBytes(input.getType());
-          rt.call("dpcrt_copy",
-                  {offsetPtr(out, offset), rt.ptr(input), rt.i64(bytes)});
-          offset += bytes;
-        }
-        return success();
-      })
-      .Case([&](dp::ReduceAddOp o) {
-        Value out = rt.ptr(o.getResult());
-        OperandRange inputs = o.getInputs();
-        int64_t n = getNumElements(o.getResult());
-        if (inputs.size() == 1) {
-          rt.call("dpcrt_copy", {out, rt.ptr(inputs[0]),
-                                 rt.i64(getTensorBytes(o.getType()))});
-          return success();
-        }
-        // ((g0 + g1) + g2) + ..., as torch.cuda.comm.reduce_add.
-        Value dims = rt.constantArray({n, 1, 1});
-        Value acc = rt.ptr(inputs[0]);
-        for (Value input : inputs.drop_front()) {
-          rt.call("dpcrt_binary_f32",
-                  {rt.i32(DPCRT_BINARY_ADD), out, acc, rt.ptr(input), rt.i32(1),
-                   dims, rt.f32(1.0f)});
-          acc = out;
-        }
-        return success();
-      })
-      .Default([](Operation *) { return std::nullopt; });
-}
 
 //===----------------------------------------------------------------------===//
 // ReplicaStageOutliner

@@ -1,8 +1,9 @@
 //===- LowerReplicaStages.h - --mode dp in dpc-lower-to-llvm ----*- C++ -*-===//
 //
-// Part of dpc-lower-to-llvm: the dp ops of single-process data parallelism
-// as runtime calls, and the outlining of concurrent stages (dpc-dp-phases)
-// into one function per replica, run by dpcrt_run_replicas.
+// Part of dpc-lower-to-llvm: the outlining of concurrent stages
+// (dpc-dp-phases) into one function per replica, run by dpcrt_run_replicas.
+// The dp ops of single-process data parallelism themselves are lowered with
+// the Collective family (LowerCollectiveOps.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,12 +13,6 @@
 #include "compiler/Conversion/NNToRuntime/RuntimeCallBuilder.h"
 
 namespace dpc {
-
-/// dp.scatter and dp.replicate (views on the CPU backend), dp.gather
-/// (copies into the gathered tensor) and dp.reduce_add (sums in replica
-/// order). Same contract as the other op groups (RuntimeCallBuilder.h).
-std::optional<mlir::LogicalResult> lowerReplicaOp(RuntimeCallBuilder &rt,
-                                                  mlir::Operation *op);
 
 /// Outlines the concurrent stages of a --mode dp step while
 /// lowerTrainStep lowers it op by op into the step function. Every op is

@@ -3,9 +3,9 @@
 // After memory planning every tensor of the step is a pointer: arguments come
 // from the slot array the runtime passes in, intermediates are arena offsets,
 // in-place results reuse their operand's pointer. Each op then becomes calls
-// of dpcrt_* kernels (runtime/include/dpc/abi.h), emitted by the op group's
-// lowering (Lower*Ops.cpp). The result is a plain LLVM-dialect function with
-// the ABI's signature,
+// of dpcrt_* kernels (runtime/include/dpc/abi.h), emitted by the lowering its
+// op family registered (Lower<Family>Ops.cpp, populate<Family>Lowerings). The
+// result is a plain LLVM-dialect function with the ABI's signature,
 //   void dpc_model_train_step(dpcrt_context *ctx, void *const *slots),
 // that knows nothing about the backend: the context decides where kernels
 // run.
@@ -170,6 +170,17 @@ Value RuntimeCallBuilder::call(StringRef name, ValueRange args,
   return returnsValue ? callOp.getResult() : Value();
 }
 
+const OpLowering *RuntimeLowerings::lookup(Operation *op) const {
+  OperationName name = op->getName();
+  auto own = opLowerings.find(name.getTypeID());
+  if (own != opLowerings.end())
+    return &own->second;
+  for (const auto &[interface, lowering] : interfaceLowerings)
+    if (name.hasInterface(interface))
+      return &lowering;
+  return nullptr;
+}
+
 int64_t dpc::getNumElements(Value v) {
   return cast<RankedTensorType>(v.getType()).getNumElements();
 }
@@ -217,11 +228,26 @@ Value loadSlot(OpBuilder &b, Location loc, Value slots, int64_t index) {
   return b.create<LLVM::LoadOp>(loc, ptrType, addr);
 }
 
-LogicalResult lowerOp(RuntimeCallBuilder &rt, Operation *op) {
-  for (auto lowerGroup : {lowerCoreOp, lowerCollectiveOp, lowerConvOp,
-                          lowerTransformerOp, lowerOptimizerOp, lowerReplicaOp})
-    if (std::optional<LogicalResult> lowered = lowerGroup(rt, op))
-      return *lowered;
+/// The lowerings of all op families.
+RuntimeLowerings getRuntimeLowerings() {
+  RuntimeLowerings lowerings;
+  populateElementwiseLowerings(lowerings);
+  populateLinalgLowerings(lowerings);
+  populateIndexingLowerings(lowerings);
+  populateReductionLowerings(lowerings);
+  populateNormalizationLowerings(lowerings);
+  populateConvPoolLowerings(lowerings);
+  populateShapeLowerings(lowerings);
+  populateLossLowerings(lowerings);
+  populateOptimizerLowerings(lowerings);
+  populateCollectiveLowerings(lowerings);
+  return lowerings;
+}
+
+LogicalResult lowerOp(const RuntimeLowerings &lowerings, RuntimeCallBuilder &rt,
+                      Operation *op) {
+  if (const OpLowering *lowering = lowerings.lookup(op))
+    return (*lowering)(rt, op);
   return op->emitError() << "cannot lower '" << op->getName()
                          << "' to runtime calls";
 }
@@ -233,6 +259,7 @@ LogicalResult lowerTrainStep(ModuleOp module, func::FuncOp func, bool traceOps,
   b.setInsertionPointToStart(entry);
   Value ctx = entry->getArgument(0), slots = entry->getArgument(1);
   RuntimeCallBuilder rt(module, ctx, b);
+  RuntimeLowerings lowerings = getRuntimeLowerings();
   Location loc = func.getLoc();
 
   StepSlots layout(func);
@@ -260,8 +287,8 @@ LogicalResult lowerTrainStep(ModuleOp module, func::FuncOp func, bool traceOps,
     for (Value result : op.getResults())
       if (int64_t offset = getPlannedOffset(result); offset >= 0)
         rt.setPtr(result, rt.offsetPtr(arena, offset));
-    if (failed(
-            replicaStages.lower(&op, [&, o = &op] { return lowerOp(rt, o); })))
+    if (failed(replicaStages.lower(
+            &op, [&, o = &op] { return lowerOp(lowerings, rt, o); })))
       return failure();
     if (rt.hasFailedCall())
       return failure();

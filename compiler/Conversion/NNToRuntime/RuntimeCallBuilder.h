@@ -1,10 +1,11 @@
 //===- RuntimeCallBuilder.h - Emitting dpcrt_* calls ------------*- C++ -*-===//
 //
 // dpc-lower-to-llvm turns each op of the planned @train_step into calls of
-// runtime kernels. The ops are lowered in groups (core, conv, transformer,
-// optimizer, ...), one file each; this header is what those files share: a
-// builder that knows the pointer of every tensor value and emits constants,
-// constant shape arrays and kernel calls.
+// runtime kernels. Each op family registers how its ops are lowered
+// (Lower<Family>Ops.cpp, populate<Family>Lowerings); this header is what
+// those files share: a builder that knows the pointer of every tensor value
+// and emits constants, constant shape arrays and kernel calls, and the table
+// of lowerings the families fill.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +19,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 
+#include <functional>
 #include <optional>
 
 namespace dpc {
@@ -90,20 +92,69 @@ llvm::SmallVector<int64_t> getBroadcastStrides(llvm::ArrayRef<int64_t> shape,
 /// The arena offset the memory plan gave result `v` (-1: none of its own).
 int64_t getPlannedOffset(mlir::Value v);
 
-/// Lowering of one group of ops. Each returns std::nullopt when `op` is not
-/// in its group, success() when it emitted the calls, failure() after
-/// emitting an error. The result pointers of ops with planned storage are
-/// already set when these run.
-std::optional<mlir::LogicalResult> lowerCoreOp(RuntimeCallBuilder &rt,
-                                               mlir::Operation *op);
-std::optional<mlir::LogicalResult> lowerCollectiveOp(RuntimeCallBuilder &rt,
-                                                     mlir::Operation *op);
-std::optional<mlir::LogicalResult> lowerConvOp(RuntimeCallBuilder &rt,
-                                               mlir::Operation *op);
-std::optional<mlir::LogicalResult> lowerTransformerOp(RuntimeCallBuilder &rt,
-                                                      mlir::Operation *op);
-std::optional<mlir::LogicalResult> lowerOptimizerOp(RuntimeCallBuilder &rt,
-                                                    mlir::Operation *op);
+/// Emits the runtime calls of one op: success(), or failure() after emitting
+/// an error. The result pointers of ops with planned storage are already set
+/// when it runs.
+using OpLowering =
+    std::function<mlir::LogicalResult(RuntimeCallBuilder &, mlir::Operation *)>;
+
+/// The ops dpc-lower-to-llvm can lower, filled by the op families'
+/// populate<Family>Lowerings: one lowering per op (by its TypeID), and one
+/// per op interface for the families whose ops are records (every op with
+/// the interface, e.g. ElementwiseUnaryOpInterface). An op's own lowering
+/// takes precedence over its interface's.
+///
+/// Not MLIR conversion patterns: lowering walks the ops in their schedule
+/// order, building one new LLVM function whose values are the pointers in
+/// RuntimeCallBuilder (tensors become arena pointers, not converted types),
+/// and --mode dp outlines the calls of concurrent stages as they are
+/// emitted; a pattern driver would apply in its own order.
+class RuntimeLowerings {
+public:
+  /// Lowers each op of `OpTys` with `lower(RuntimeCallBuilder &, OpTy)`.
+  template <typename... OpTys, typename Fn> void add(Fn lower) {
+    (addOne<OpTys>(lower), ...);
+  }
+  /// Lowers every op with interface `Interface` that has no lowering of its
+  /// own with `lower(RuntimeCallBuilder &, Interface)`.
+  template <typename Interface, typename Fn> void addForInterface(Fn lower) {
+    interfaceLowerings.emplace_back(
+        mlir::TypeID::get<Interface>(),
+        [lower](RuntimeCallBuilder &rt, mlir::Operation *op) {
+          return lower(rt, llvm::cast<Interface>(op));
+        });
+  }
+
+  /// The lowering of `op`, or null when no family lowers it.
+  const OpLowering *lookup(mlir::Operation *op) const;
+
+private:
+  template <typename OpTy, typename Fn> void addOne(Fn lower) {
+    [[maybe_unused]] bool inserted =
+        opLowerings
+            .try_emplace(mlir::TypeID::get<OpTy>(),
+                         [lower](RuntimeCallBuilder &rt, mlir::Operation *op) {
+                           return lower(rt, llvm::cast<OpTy>(op));
+                         })
+            .second;
+    assert(inserted && "an op is lowered by two families");
+  }
+
+  llvm::DenseMap<mlir::TypeID, OpLowering> opLowerings;
+  llvm::SmallVector<std::pair<mlir::TypeID, OpLowering>> interfaceLowerings;
+};
+
+/// Each op family adds the lowerings of its ops (Lower<Family>Ops.cpp).
+void populateElementwiseLowerings(RuntimeLowerings &lowerings);
+void populateLinalgLowerings(RuntimeLowerings &lowerings);
+void populateIndexingLowerings(RuntimeLowerings &lowerings);
+void populateReductionLowerings(RuntimeLowerings &lowerings);
+void populateNormalizationLowerings(RuntimeLowerings &lowerings);
+void populateConvPoolLowerings(RuntimeLowerings &lowerings);
+void populateShapeLowerings(RuntimeLowerings &lowerings);
+void populateLossLowerings(RuntimeLowerings &lowerings);
+void populateOptimizerLowerings(RuntimeLowerings &lowerings);
+void populateCollectiveLowerings(RuntimeLowerings &lowerings);
 
 } // namespace dpc
 

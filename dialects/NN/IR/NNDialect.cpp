@@ -2,6 +2,10 @@
 
 #include "dialects/NN/IR/NNDialect.h"
 #include "dialects/NN/IR/NNOps.h"
+#include "dialects/NN/IR/NNShapeUtils.h" // the records' type inference
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
 
 using namespace mlir;
 using namespace dpc::nn;
@@ -15,3 +19,8 @@ void NNDialect::initialize() {
 #include "dialects/NN/IR/NNOps.cpp.inc"
       >();
 }
+
+// The op classes of all families (NN<Family>Ops.td); their hand-written
+// methods are in NN<Family>Ops.cpp.
+#define GET_OP_CLASSES
+#include "dialects/NN/IR/NNOps.cpp.inc"

@@ -33,7 +33,7 @@ def ElementwiseUnaryOpInterface : OpInterface<"ElementwiseUnaryOpInterface"> {
   let description = [{
     An elementwise f32 function of one tensor (`nn.exp`, `nn.relu`, ...)
     that the runtime computes with `dpcrt_unary_f32`. Its ODS record
-    (`NN_UnaryOp` in NNOps.td) names the aten operator it is imported from
+    (`NN_UnaryOp` in NNElementwiseOps.td) names the aten operator it is imported from
     and the runtime's kind, so the family needs no per-op code outside the
     record and its VJP: the importer builds its table of these ops from the
     registered records, and one lowering covers them all.
@@ -48,6 +48,36 @@ def ElementwiseUnaryOpInterface : OpInterface<"ElementwiseUnaryOpInterface"> {
       "runtime computes this op with.",
       "int32_t", "getUnaryKind", (ins), [{}],
       [{ return ConcreteOp::kUnaryKind; }]>,
+  ];
+}
+
+def ElementwiseBinaryOpInterface : OpInterface<"ElementwiseBinaryOpInterface"> {
+  let cppNamespace = "::dpc::nn";
+  let description = [{
+    A broadcasting elementwise f32 function of two tensors (`nn.add`,
+    `nn.mul`, ...) that the runtime computes with `dpcrt_binary_f32`. Its
+    ODS record (`NN_BinaryOp` in NNElementwiseOps.td) names the aten
+    operator it is imported from, the runtime's kind and whether it has
+    torch's `alpha`: the importer builds its table of the tensor-tensor
+    forms from the registered records, and one lowering covers them all.
+  }];
+  let methods = [
+    StaticInterfaceMethod<
+      "The aten operator imported as this op, e.g. `aten::add`.",
+      "::llvm::StringRef", "getAtenName", (ins), [{}],
+      [{ return ConcreteOp::kAtenName; }]>,
+    StaticInterfaceMethod<
+      "The `dpcrt_binary_kind` (runtime/include/dpc/binary_kinds.def) the "
+      "runtime computes this op with.",
+      "int32_t", "getBinaryKind", (ins), [{}],
+      [{ return ConcreteOp::kBinaryKind; }]>,
+    StaticInterfaceMethod<
+      "Whether the op has torch's `alpha` attribute (aten's third operand).",
+      "bool", "hasAlpha", (ins), [{}],
+      [{ return ConcreteOp::kHasAlpha; }]>,
+    InterfaceMethod<
+      "The factor of rhs in the formula: `alpha`, or 1 without it.",
+      "float", "getRhsFactor">,
   ];
 }
 

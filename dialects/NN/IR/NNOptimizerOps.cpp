@@ -1,18 +1,56 @@
-//===- NNOptimizerOps.cpp - Optimizer ops of the nn dialect ---------------===//
+//===- NNOptimizerOps.cpp - Optimizer updates: types, verifiers -----------===//
 //
-// Shape inference and verifiers of the ops in NNOptimizerOps.td. The op
-// classes themselves are generated into NNOps.cpp.inc with the rest of the
-// dialect.
+// The methods of the ops in NNOptimizerOps.td (the op classes are generated
+// into NNOps.cpp.inc, included by NNDialect.cpp). Result types are inferred
+// from operands so that the importer reports a mismatch at the model's source
+// line; each differentiable op builds its VJP out of nn ops.
 //
 //===----------------------------------------------------------------------===//
 
 #include "dialects/NN/IR/NNOps.h"
+#include "dialects/NN/IR/NNShapeUtils.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
 using namespace dpc::nn;
+
+//===----------------------------------------------------------------------===//
+// sgd_update
+//===----------------------------------------------------------------------===//
+
+LogicalResult SGDUpdateOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  Type paramType = adaptor.getParam().getType();
+  if (adaptor.getGrad().getType() != paramType ||
+      (adaptor.getMomentumBuffer() &&
+       adaptor.getMomentumBuffer().getType() != paramType))
+    return emitOptionalError(loc, "sgd_update: parameter, gradient and "
+                                  "momentum buffer types differ");
+  types.push_back(paramType);
+  if (adaptor.getMomentumBuffer())
+    types.push_back(paramType);
+  return success();
+}
+
+LogicalResult SGDUpdateOp::verify() {
+  bool hasMomentum = getMomentum().convertToFloat() != 0.0f;
+  if (hasMomentum != static_cast<bool>(getMomentumBuffer()))
+    return emitOpError("has a momentum buffer exactly when momentum != 0");
+  if (getNesterov() && !hasMomentum)
+    return emitOpError("nesterov needs a non-zero momentum");
+  return success();
+}
+
+// The updated parameter and momentum buffer overwrite the old ones.
+Value SGDUpdateOp::getAliasedValue(unsigned resultNumber) {
+  return resultNumber == 0 ? getParam() : getMomentumBuffer();
+}
 
 //===----------------------------------------------------------------------===//
 // adam_update
@@ -52,49 +90,8 @@ LogicalResult AdamUpdateOp::verify() {
   return success();
 }
 
-//===----------------------------------------------------------------------===//
-// micro_batch
-//===----------------------------------------------------------------------===//
-
-LogicalResult MicroBatchOp::inferReturnTypes(MLIRContext *,
-                                             std::optional<Location> loc,
-                                             Adaptor adaptor,
-                                             SmallVectorImpl<Type> &types) {
-  auto type = cast<RankedTensorType>(adaptor.getInput().getType());
-  // Read the attributes defensively: inference also runs on ops that the
-  // verifier has not seen yet.
-  DictionaryAttr attrs = adaptor.getAttributes();
-  auto indexAttr = attrs ? attrs.getAs<IntegerAttr>("index") : IntegerAttr();
-  auto countAttr = attrs ? attrs.getAs<IntegerAttr>("count") : IntegerAttr();
-  if (!indexAttr || !countAttr)
-    return emitOptionalError(loc, "micro_batch: needs integer 'index' and "
-                                  "'count' attributes");
-  int64_t index = indexAttr.getInt(), count = countAttr.getInt();
-  if (type.getRank() == 0)
-    return emitOptionalError(loc, "micro_batch: a scalar has no batch "
-                                  "dimension to split");
-  if (count <= 0 || type.getDimSize(0) % count != 0)
-    return emitOptionalError(loc, "micro_batch: dimension 0 of ", type,
-                             " does not split into ", count, " micro-batches");
-  if (index < 0 || index >= count)
-    return emitOptionalError(loc, "micro_batch: index ", index,
-                             " is not in [0, ", count, ")");
-  SmallVector<int64_t> shape(type.getShape());
-  shape[0] /= count;
-  types.push_back(type.clone(shape));
-  return success();
-}
-
-//===----------------------------------------------------------------------===//
-// Storage aliases (StorageAliasOpInterface)
-//===----------------------------------------------------------------------===//
-
 // The updated parameter and moments overwrite the old ones.
 Value AdamUpdateOp::getAliasedValue(unsigned resultNumber) {
   Value owners[] = {getParam(), getExpAvg(), getExpAvgSq()};
   return owners[resultNumber];
 }
-
-// Micro-batch k is rows [k*n, (k+1)*n) of the input, read in place.
-Value MicroBatchOp::getAliasedValue(unsigned) { return getInput(); }
-bool MicroBatchOp::isStorageView() { return true; }

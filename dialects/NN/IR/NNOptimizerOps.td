@@ -1,14 +1,46 @@
-//===- NNOptimizerOps.td - nn ops for optimizer updates beyond SGD -*- tablegen -*-===//
+//===- NNOptimizerOps.td - nn optimizer updates (in place) ---*- tablegen -*-===//
 //
-// Included by NNOps.td; shape inference and verifiers live in
-// NNOptimizerOps.cpp. Besides the optimizer updates, the group holds the
-// view that splits a step's inputs into the micro-batches of gradient
-// accumulation (dpc-accumulate).
+// The Optimizer family (docs/ARCHITECTURE.md, "Where to add an op"); included by
+// NNOps.td. Built by the optimizer passes (dpc-sgd, dpc-adam), not imported.
+// Shape inference and verifiers live in NNOptimizerOps.cpp, the runtime calls
+// in compiler/Conversion/NNToRuntime/LowerOptimizerOps.cpp.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef DPC_NN_OPTIMIZER_OPS
 #define DPC_NN_OPTIMIZER_OPS
+
+def NN_SGDUpdateOp : NN_Op<"sgd_update", [
+    DeclareOpInterfaceMethods<StorageAliasOpInterface>,
+    InferTypeOpAdaptor]> {
+  let summary = "one torch.optim.SGD step for one parameter";
+  let description = [{
+    ```
+    d = grad + weight_decay * param
+    if momentum != 0:
+      buf = d                                          (first step)
+      buf = momentum * buf + (1 - dampening) * d       (later steps)
+      d = nesterov ? d + momentum * buf : buf
+    param = param - lr * d
+    ```
+    The momentum buffer operand and result are present exactly when
+    `momentum` is non-zero. Whether a step is the first is known at run time
+    (the runtime's step counter). Lowering updates the parameter and the
+    buffer in place.
+  }];
+  let arguments = (ins NN_F32Tensor:$param, NN_F32Tensor:$grad,
+                       Optional<NN_F32Tensor>:$momentum_buffer,
+                       F32Attr:$lr, DefaultValuedAttr<F32Attr, "0.0">:$momentum,
+                       DefaultValuedAttr<F32Attr, "0.0">:$dampening,
+                       DefaultValuedAttr<F32Attr, "0.0">:$weight_decay,
+                       UnitAttr:$nesterov);
+  let results = (outs NN_F32Tensor:$new_param,
+                      Optional<NN_F32Tensor>:$new_momentum_buffer);
+  let assemblyFormat = [{
+    $param `,` $grad (`,` $momentum_buffer^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
 
 def NN_AdamUpdateOp : NN_Op<"adam_update", [
     DeclareOpInterfaceMethods<StorageAliasOpInterface>,
@@ -50,29 +82,6 @@ def NN_AdamUpdateOp : NN_Op<"adam_update", [
     $param `,` $grad `,` $exp_avg `,` $exp_avg_sq attr-dict `:` type($param)
   }];
   let hasVerifier = 1;
-}
-
-def NN_MicroBatchOp : NN_Op<"micro_batch", [
-    DeclareOpInterfaceMethods<StorageAliasOpInterface, ["isStorageView"]>,
-    InferTypeOpAdaptor]> {
-  let summary = "micro-batch `index` of `count` along dimension 0 (a view)";
-  let description = [{
-    Splits a tensor whose leading dimension holds `count` micro-batches back
-    to back into its `index`-th one: rows `[index * B, (index + 1) * B)`
-    with `B = dim0 / count`. The result is a view: lowering points it into
-    the operand's storage, no data moves. dpc-accumulate uses it to give
-    each of the K unrolled forward/backward passes of a step its slice of
-    the inputs and labels.
-
-    ```mlir
-    %x1 = nn.micro_batch %x {index = 1, count = 4} : tensor<64x32xf32> to tensor<16x32xf32>
-    ```
-  }];
-  let arguments = (ins AnyTypeOf<[NN_F32Tensor, NN_I64Tensor]>:$input,
-                       ConfinedAttr<I64Attr, [IntNonNegative]>:$index,
-                       ConfinedAttr<I64Attr, [IntPositive]>:$count);
-  let results = (outs AnyTypeOf<[NN_F32Tensor, NN_I64Tensor]>:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input) `to` type($result)";
 }
 
 #endif // DPC_NN_OPTIMIZER_OPS

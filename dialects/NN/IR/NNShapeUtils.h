@@ -1,8 +1,7 @@
 //===- NNShapeUtils.h - Shape helpers of the nn ops' C++ --------*- C++ -*-===//
 //
-// What the ops' type inference, verifiers and VJPs (NNOps.cpp,
-// NNConvOps.cpp, NNTransformerOps.cpp) use to read shapes and to print them
-// in diagnostics, written once.
+// What the ops' type inference, verifiers and VJPs (NN<Family>Ops.cpp) use
+// to read shapes and to print them in diagnostics, written once.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,6 +22,11 @@ inline mlir::RankedTensorType f32Tensor(mlir::MLIRContext *ctx,
   return mlir::RankedTensorType::get(shape, mlir::Float32Type::get(ctx));
 }
 
+/// The ranked tensor type of a value.
+inline mlir::RankedTensorType tensorType(mlir::Value v) {
+  return llvm::cast<mlir::RankedTensorType>(v.getType());
+}
+
 /// The shape of a ranked tensor value or type.
 inline llvm::ArrayRef<int64_t> shapeOf(mlir::Type type) {
   return llvm::cast<mlir::RankedTensorType>(type).getShape();
@@ -39,7 +43,7 @@ inline std::string shapeString(llvm::ArrayRef<int64_t> shape) {
   return s + "]";
 }
 
-/// NumPy broadcast of two shapes, or failure (defined in NNOps.cpp).
+/// NumPy broadcast of two shapes, or failure (defined in NNShapeUtils.cpp).
 mlir::FailureOr<llvm::SmallVector<int64_t>>
 broadcastShapes(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs);
 
@@ -55,6 +59,20 @@ inferBroadcastF32(mlir::MLIRContext *ctx, std::optional<mlir::Location> loc,
         loc, name, ": shapes ", shapeString(shapeOf(lhs)), " and ",
         shapeString(shapeOf(rhs)), " do not broadcast");
   types.push_back(f32Tensor(ctx, *shape));
+  return mlir::success();
+}
+
+/// Result type inference of the elementwise backward ops: the gradient's
+/// type, which the saved forward value must have too.
+inline mlir::LogicalResult
+inferElementwiseGrad(std::optional<mlir::Location> loc, llvm::StringRef name,
+                     mlir::Value grad, mlir::Value saved,
+                     llvm::SmallVectorImpl<mlir::Type> &types) {
+  if (grad.getType() != saved.getType())
+    return mlir::emitOptionalError(loc, name, ": gradient ", grad.getType(),
+                                   " and saved value ", saved.getType(),
+                                   " differ");
+  types.push_back(grad.getType());
   return mlir::success();
 }
 

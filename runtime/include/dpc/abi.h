@@ -95,11 +95,10 @@ enum dpcrt_unary_kind {
   DPCRT_UNARY_KIND_END // one past the largest kind
 };
 
+// The functions of dpcrt_binary_f32, listed in binary_kinds.def.
 enum dpcrt_binary_kind {
-  DPCRT_BINARY_ADD = 0, // a + alpha * b   (torch.add with alpha)
-  DPCRT_BINARY_SUB = 1, // a - alpha * b
-  DPCRT_BINARY_MUL = 2, // a * b
-  DPCRT_BINARY_DIV = 3, // a / b
+#define DPC_BINARY_KIND(NAME, VALUE) DPCRT_BINARY_##NAME = VALUE,
+#include "binary_kinds.def"
 };
 
 // The geometry of a 2-d convolution: the conv2d kernels take a pointer to

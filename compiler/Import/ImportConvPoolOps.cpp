@@ -1,19 +1,17 @@
-//===- ImportConvOps.cpp - aten ops for convolution, normalization and pooling
-//(CNNs) ---===//
+//===- ImportConvPoolOps.cpp - ConvPool: aten ops to nn ops ---------------===//
 //
-// conv2d (scripted aten::conv2d, traced aten::_convolution), training-mode
-// batch_norm with its running statistics, BatchNorm's
-// num_batches_tracked.add_(1), and 2-d max, average and adaptive average
-// pooling. Window arguments are pairs; a single value is used for both
-// dimensions, as PyTorch does.
+// conv2d (scripted aten::conv2d, traced aten::_convolution) and 2-d max,
+// average and adaptive average pooling. Window arguments are pairs; a single
+// value is used for both dimensions, as PyTorch does.
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/Import/ImportArgs.h"
 #include "compiler/Import/Importer.h"
 
 #include "dialects/NN/IR/NNOps.h"
 
-#include "mlir/IR/Verifier.h"
+#include <cmath>
 
 using namespace mlir;
 using namespace dpc;
@@ -136,119 +134,6 @@ LogicalResult importConvolution(Importer &im, jit::Node *node) {
   return importConv(im, node, 3, 4, 5, 8);
 }
 
-/// A per-channel [C] constant.
-Value fill(Importer &im, Location loc, int64_t channels, float value) {
-  OpBuilder &b = im.getBuilder();
-  return b.create<nn::FillOp>(loc,
-                              RankedTensorType::get({channels}, b.getF32Type()),
-                              b.getF32FloatAttr(value));
-}
-
-// batch_norm(input, weight, bias, running_mean, running_var, training,
-// momentum, eps, cudnn_enabled)
-LogicalResult importBatchNorm(Importer &im, jit::Node *node) {
-  auto x = im.tensorArg(node, 0);
-  auto training = im.scalarArg(node, 5);
-  if (failed(x) || failed(training))
-    return failure();
-  if (*training == 0.0)
-    return im.error(node) << "batch_norm in evaluation mode is not "
-                             "supported: dpc compiles training steps (trace "
-                             "the model in training mode)";
-  std::optional<c10::IValue> momentum = im.constant(node->input(6));
-  if (!momentum || !(momentum->isDouble() || momentum->isInt()))
-    return im.error(node) << "batch_norm: the momentum must be a constant "
-                             "(momentum=None, the cumulative moving "
-                             "average, is not supported)";
-  auto eps = im.scalarArg(node, 7);
-  if (failed(eps))
-    return failure();
-  auto type = cast<RankedTensorType>(x->getType());
-  if (type.getRank() < 2)
-    return im.error(node) << "batch_norm expects an input [N, C, ...], got "
-                          << type;
-  int64_t channels = type.getDimSize(1);
-  Location loc = im.locOf(node);
-
-  // Absent affine parameters are ones and zeros; absent running statistics
-  // (track_running_stats=False) are throwaway values.
-  SmallVector<Value> operands = {*x};
-  float defaults[] = {1.0f, 0.0f, 0.0f, 1.0f};
-  SmallVector<std::optional<std::string>> buffers;
-  for (size_t i = 1; i <= 4; ++i) {
-    jit::Value *v = node->input(i);
-    if (Importer::isNone(v)) {
-      operands.push_back(fill(im, loc, channels, defaults[i - 1]));
-      buffers.push_back(std::nullopt);
-      continue;
-    }
-    auto t = im.tensorArg(node, i);
-    if (failed(t))
-      return failure();
-    operands.push_back(*t);
-    buffers.push_back(im.bufferName(v));
-    if (i >= 3 && !buffers.back())
-      return im.error(node)
-                 << "batch_norm: the running " << (i == 3 ? "mean" : "variance")
-                 << " must be a buffer of the model",
-             failure();
-  }
-  OpBuilder &b = im.getBuilder();
-  double momentumValue =
-      momentum->isDouble() ? momentum->toDouble() : momentum->toInt();
-  auto op = im.createOp<nn::BatchNormOp>(
-      loc, operands,
-      {b.getNamedAttr("momentum", b.getF64FloatAttr(momentumValue)),
-       b.getNamedAttr("eps", b.getF64FloatAttr(*eps))});
-  if (failed(op))
-    return failure();
-  if (failed(mlir::verify(*op)))
-    return failure();
-  // The new running statistics replace the buffers (PyTorch updates them in
-  // place).
-  if (buffers[2])
-    im.updateBuffer(*buffers[2], op->getNewRunningMean());
-  if (buffers[3])
-    im.updateBuffer(*buffers[3], op->getNewRunningVar());
-  return im.bind(node, op->getResult());
-}
-
-// add_(self, other, alpha) on an integer buffer: BatchNorm's
-// num_batches_tracked.add_(1). Other in-place ops that remain after
-// TorchScript's mutation removal are errors.
-LogicalResult importAddInPlace(Importer &im, jit::Node *node) {
-  std::optional<std::string> buffer = im.bufferName(node->input(0));
-  auto self = im.tensorArg(node, 0);
-  if (failed(self))
-    return failure();
-  std::optional<c10::IValue> other = im.constant(node->input(1));
-  std::optional<int64_t> amount;
-  if (other && other->isInt())
-    amount = other->toInt();
-  else if (other && other->isTensor() && other->toTensor().numel() == 1 &&
-           !other->toTensor().is_floating_point())
-    amount = other->toTensor().item<int64_t>();
-  auto alpha = im.scalarArg(node, 2);
-  if (failed(alpha))
-    return failure();
-  auto type = cast<RankedTensorType>(self->getType());
-  if (!buffer || !type.getElementType().isInteger(64) || !amount)
-    return im.error(node) << "in-place op 'aten::add_' is supported only to "
-                             "count in an integer buffer "
-                             "(num_batches_tracked.add_(1)); use the "
-                             "out-of-place form",
-           failure();
-  OpBuilder &b = im.getBuilder();
-  auto result = im.create<nn::IncrementOp>(
-      im.locOf(node), {*self},
-      {b.getNamedAttr("amount", b.getI64IntegerAttr(
-                                    *amount * static_cast<int64_t>(*alpha)))});
-  if (failed(result))
-    return failure();
-  im.updateBuffer(*buffer, *result, node->output());
-  return success();
-}
-
 // max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)
 LogicalResult importMaxPool2d(Importer &im, jit::Node *node) {
   auto x = im.tensorArg(node, 0);
@@ -331,12 +216,10 @@ LogicalResult importAdaptiveAvgPool2d(Importer &im, jit::Node *node) {
 
 } // namespace
 
-void dpc::registerConvImporters(NodeImporterTable &table) {
+void dpc::registerConvPoolImporters(NodeImporterTable &table, MLIRContext &) {
   table[c10::aten::conv2d] = importConv2d;
   table[c10::aten::_convolution] = importConvolution;
   table[c10::aten::convolution] = importConvolution;
-  table[c10::aten::batch_norm] = importBatchNorm;
-  table[c10::aten::add_] = importAddInPlace;
   table[c10::aten::max_pool2d] = importMaxPool2d;
   table[c10::aten::max_pool2d_with_indices] = importMaxPool2dWithIndices;
   table[c10::aten::avg_pool2d] = importAvgPool2d;

@@ -1,10 +1,13 @@
-//===- NNConvOps.cpp - Convolution, normalization and pooling ops ---------===//
+//===- NNConvPoolOps.cpp - Convolution and pooling ------------------------===//
 //
-// Shape inference, verifiers and vector-Jacobian products of the ops in
-// NNConvOps.td. The op classes themselves are generated into NNOps.cpp.inc
-// with the rest of the dialect. Output sizes follow PyTorch's formulas
-// (aten/src/ATen/native/Pool.h, ConvUtils.h), including its checks, so a
+// The methods of the ops in NNConvPoolOps.td (the op classes are generated into
+// NNOps.cpp.inc, included by NNDialect.cpp). Result types are inferred from
+// operands so that the importer reports a mismatch at the model's source
+// line; each differentiable op builds its VJP out of nn ops.
+//
+// Output sizes follow PyTorch's formulas (conv and pooling_output_shape), so a
 // model that PyTorch rejects is rejected here at the model's source line.
+//
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,10 +50,6 @@ LogicalResult checkNCHW(std::optional<Location> loc, StringRef op,
                              " [N, C, H, W], got ", shapeString(shape));
   return success();
 }
-
-//===----------------------------------------------------------------------===//
-// Geometry
-//===----------------------------------------------------------------------===//
 
 struct ConvGeometry {
   DenseI64ArrayAttr stride, padding, dilation;
@@ -210,6 +209,26 @@ LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
+SmallVector<Value> Conv2dOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  Location loc = getLoc();
+  Value dy = resultGrads[0];
+  SmallVector<NamedAttribute> attrs = inherentAttrs(*this);
+  Value dx = b.create<Conv2dInputGradOp>(loc, TypeRange{getInput().getType()},
+                                         ValueRange{dy, getWeight()}, attrs);
+  Value dw = b.create<Conv2dWeightGradOp>(loc, TypeRange{getWeight().getType()},
+                                          ValueRange{dy, getInput()}, attrs);
+  SmallVector<Value> grads = {dx, dw};
+  if (Value bias = getBias()) {
+    // The bias is broadcast over [N, ., OH, OW]: sum down to [O, 1, 1],
+    // then view as [O].
+    int64_t channels = shapeOf(bias)[0];
+    Value summed =
+        b.create<SumToOp>(loc, f32Tensor(b.getContext(), {channels, 1, 1}), dy);
+    grads.push_back(b.create<ReshapeOp>(loc, bias.getType(), summed));
+  }
+  return grads;
+}
+
 LogicalResult Conv2dInputGradOp::verify() {
   auto shape = inferConv2d(getLoc(), "conv2d_input_grad", shapeOf(getResult()),
                            shapeOf(getWeight()), convGeometry(*this));
@@ -237,123 +256,8 @@ LogicalResult Conv2dWeightGradOp::verify() {
   return success();
 }
 
-SmallVector<Value> Conv2dOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
-  Location loc = getLoc();
-  Value dy = resultGrads[0];
-  SmallVector<NamedAttribute> attrs = inherentAttrs(*this);
-  Value dx = b.create<Conv2dInputGradOp>(loc, TypeRange{getInput().getType()},
-                                         ValueRange{dy, getWeight()}, attrs);
-  Value dw = b.create<Conv2dWeightGradOp>(loc, TypeRange{getWeight().getType()},
-                                          ValueRange{dy, getInput()}, attrs);
-  SmallVector<Value> grads = {dx, dw};
-  if (Value bias = getBias()) {
-    // The bias is broadcast over [N, ., OH, OW]: sum down to [O, 1, 1],
-    // then view as [O].
-    int64_t channels = shapeOf(bias)[0];
-    Value summed =
-        b.create<SumToOp>(loc, f32Tensor(b.getContext(), {channels, 1, 1}), dy);
-    grads.push_back(b.create<ReshapeOp>(loc, bias.getType(), summed));
-  }
-  return grads;
-}
-
 //===----------------------------------------------------------------------===//
-// batch_norm
-//===----------------------------------------------------------------------===//
-
-/// Checks input [N, C, *] against per-channel [C] operands; returns C.
-static FailureOr<int64_t> checkBatchNormOperands(std::optional<Location> loc,
-                                                 StringRef op, Value input,
-                                                 ValueRange perChannel) {
-  ArrayRef<int64_t> x = shapeOf(input);
-  if (x.size() < 2)
-    return emitOptionalError(loc, op, ": expected an input [N, C, ...], got ",
-                             shapeString(x));
-  for (Value v : perChannel)
-    if (shapeOf(v) != ArrayRef<int64_t>{x[1]})
-      return emitOptionalError(loc, op,
-                               ": expected per-channel operands of "
-                               "shape [",
-                               x[1], "] for input ", shapeString(x), ", got ",
-                               shapeString(shapeOf(v)));
-  return x[1];
-}
-
-LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *ctx,
-                                            std::optional<Location> loc,
-                                            Adaptor adaptor,
-                                            SmallVectorImpl<Type> &types) {
-  auto channels = checkBatchNormOperands(
-      loc, "batch_norm", adaptor.getInput(),
-      {adaptor.getWeight(), adaptor.getBias(), adaptor.getRunningMean(),
-       adaptor.getRunningVar()});
-  if (failed(channels))
-    return failure();
-  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
-  if (input.getNumElements() / *channels < 2)
-    return emitOptionalError(
-        loc,
-        "batch_norm: expected more than 1 value per channel when "
-        "training, got input ",
-        shapeString(input.getShape()));
-  types.push_back(input);
-  types.append(4, f32Tensor(ctx, {*channels}));
-  return success();
-}
-
-LogicalResult BatchNormOp::verify() {
-  double momentum = getMomentum().convertToDouble();
-  double eps = getEps().convertToDouble();
-  if (!(momentum >= 0.0 && momentum <= 1.0))
-    return emitOpError("momentum must be in [0, 1], got ") << momentum;
-  if (!(eps >= 0.0))
-    return emitOpError("eps must be non-negative, got ") << eps;
-  return success();
-}
-
-SmallVector<Value> BatchNormOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
-  // Only the normalized result carries a gradient: the saved statistics are
-  // not visible to the model, and running statistics are buffers, which
-  // PyTorch updates without recording them for autograd.
-  SmallVector<Value> grads(getNumOperands());
-  if (!resultGrads[0])
-    return grads;
-  auto grad = b.create<BatchNormGradOp>(getLoc(), resultGrads[0], getInput(),
-                                        getWeight(), getMean(), getInvstd());
-  grads[0] = grad.getGradInput();
-  grads[1] = grad.getGradWeight();
-  grads[2] = grad.getGradBias();
-  return grads;
-}
-
-LogicalResult BatchNormGradOp::inferReturnTypes(MLIRContext *ctx,
-                                                std::optional<Location> loc,
-                                                Adaptor adaptor,
-                                                SmallVectorImpl<Type> &types) {
-  if (adaptor.getGrad().getType() != adaptor.getInput().getType())
-    return emitOptionalError(loc, "batch_norm_grad: gradient ",
-                             adaptor.getGrad().getType(), " and input ",
-                             adaptor.getInput().getType(), " differ");
-  auto channels = checkBatchNormOperands(
-      loc, "batch_norm_grad", adaptor.getInput(),
-      {adaptor.getWeight(), adaptor.getMean(), adaptor.getInvstd()});
-  if (failed(channels))
-    return failure();
-  types.push_back(adaptor.getInput().getType());
-  types.append(2, f32Tensor(ctx, {*channels}));
-  return success();
-}
-
-LogicalResult IncrementOp::inferReturnTypes(MLIRContext *,
-                                            std::optional<Location>,
-                                            Adaptor adaptor,
-                                            SmallVectorImpl<Type> &types) {
-  types.push_back(adaptor.getInput().getType());
-  return success();
-}
-
-//===----------------------------------------------------------------------===//
-// Pooling
+// max_pool2d
 //===----------------------------------------------------------------------===//
 
 LogicalResult MaxPool2dOp::inferReturnTypes(MLIRContext *ctx,
@@ -392,6 +296,10 @@ LogicalResult MaxPool2dGradOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// avg_pool2d
+//===----------------------------------------------------------------------===//
+
 LogicalResult AvgPool2dOp::inferReturnTypes(MLIRContext *ctx,
                                             std::optional<Location> loc,
                                             Adaptor adaptor,
@@ -428,6 +336,10 @@ LogicalResult AvgPool2dGradOp::verify() {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// adaptive_avg_pool2d
+//===----------------------------------------------------------------------===//
+
 LogicalResult AdaptiveAvgPool2dOp::inferReturnTypes(
     MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,
     SmallVectorImpl<Type> &types) {
@@ -461,21 +373,3 @@ LogicalResult AdaptiveAvgPool2dGradOp::verify() {
            << shapeString(dy);
   return success();
 }
-
-//===----------------------------------------------------------------------===//
-// Storage aliases (StorageAliasOpInterface)
-//===----------------------------------------------------------------------===//
-
-// New running statistics are written over the old ones; the normalized
-// value and the saved statistics have storage of their own.
-Value BatchNormOp::getAliasedValue(unsigned resultNumber) {
-  Value result = getOperation()->getResult(resultNumber);
-  if (result == getNewRunningMean())
-    return getRunningMean();
-  if (result == getNewRunningVar())
-    return getRunningVar();
-  return Value();
-}
-
-// num_batches_tracked.add_(1).
-Value IncrementOp::getAliasedValue(unsigned) { return getInput(); }

@@ -1,0 +1,533 @@
+//===- ImportShapeOps.cpp - aten ops of the Shape family to nn ops --------===//
+//
+// view/reshape/flatten, t/transpose/permute, slice/select, split/chunk
+// (through the prim::ListUnpack of their results), cat/stack, (un)squeeze,
+// expand and contiguous. PyTorch's negative dims and open slice bounds are
+// resolved here, so the nn ops only see normalized attributes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Import/ImportArgs.h"
+#include "compiler/Import/Importer.h"
+
+#include "dialects/NN/IR/NNOps.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace dpc;
+
+namespace {
+
+LogicalResult importTranspose(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  if (failed(x))
+    return failure();
+  if (node->kind() == c10::aten::transpose) {
+    auto d0 = im.scalarArg(node, 1), d1 = im.scalarArg(node, 2);
+    if (failed(d0) || failed(d1))
+      return failure();
+    int64_t rank = cast<RankedTensorType>(x->getType()).getRank();
+    int64_t a = static_cast<int64_t>(*d0), b = static_cast<int64_t>(*d1);
+    a = a < 0 ? a + rank : a;
+    b = b < 0 ? b + rank : b;
+    if (a < 0 || a >= rank || b < 0 || b >= rank)
+      return im.error(node) << "'aten::transpose': dims " << *d0 << " and "
+                            << *d1 << " do not fit a " << rank << "-d tensor";
+    if (a == b)
+      return im.bind(node, *x);
+    // Other than the two dims of a matrix: a permutation (a copy).
+    if (rank != 2) {
+      SmallVector<int64_t> permutation =
+          llvm::to_vector(llvm::seq<int64_t>(0, rank));
+      std::swap(permutation[a], permutation[b]);
+      OpBuilder &builder = im.getBuilder();
+      return im.bind(
+          node,
+          im.create<nn::PermuteOp>(
+              im.locOf(node), {*x},
+              {builder.getNamedAttr(
+                  "permutation", builder.getDenseI64ArrayAttr(permutation))}));
+    }
+  }
+  return im.bind(node, im.create<nn::TransposeOp>(im.locOf(node), {*x}));
+}
+
+LogicalResult reshapeTo(Importer &im, jit::Node *node, Value x,
+                        ArrayRef<int64_t> shape) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t count = 1;
+  for (int64_t d : shape)
+    count *= d;
+  if (count != type.getNumElements())
+    return im.error(node) << "cannot reshape " << type << " to "
+                          << RankedTensorType::get(shape,
+                                                   type.getElementType());
+  auto result = im.getBuilder().create<nn::ReshapeOp>(
+      im.locOf(node), RankedTensorType::get(shape, type.getElementType()), x);
+  return im.bind(node, result.getResult());
+}
+
+// view(x, size) / reshape(x, shape), with at most one -1.
+LogicalResult importView(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  auto sizes = im.intListArg(node, 1);
+  if (failed(x) || failed(sizes))
+    return failure();
+  int64_t numElements = cast<RankedTensorType>(x->getType()).getNumElements();
+  int64_t known = 1, inferred = -1;
+  SmallVector<int64_t> shape(*sizes);
+  for (auto [i, d] : llvm::enumerate(shape)) {
+    if (d == -1 && inferred < 0) {
+      inferred = i;
+    } else if (d <= 0) {
+      return im.error(node)
+             << "'" << node->kind().toQualString() << "': invalid size " << d;
+    } else {
+      known *= d;
+    }
+  }
+  if (inferred >= 0) {
+    if (numElements % known != 0)
+      return im.error(node) << "'" << node->kind().toQualString()
+                            << "': cannot infer the -1 dimension of "
+                            << numElements << " elements";
+    shape[inferred] = numElements / known;
+  }
+  return reshapeTo(im, node, *x, shape);
+}
+
+// flatten(x, start_dim, end_dim)
+LogicalResult importFlatten(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  auto start = im.scalarArg(node, 1), end = im.scalarArg(node, 2);
+  if (failed(x) || failed(start) || failed(end))
+    return failure();
+  ArrayRef<int64_t> in = cast<RankedTensorType>(x->getType()).getShape();
+  int64_t rank = std::max<int64_t>(in.size(), 1);
+  int64_t s = static_cast<int64_t>(*start), e = static_cast<int64_t>(*end);
+  s = s < 0 ? s + rank : s;
+  e = e < 0 ? e + rank : e;
+  if (s < 0 || e >= rank || s > e)
+    return im.error(node) << "'aten::flatten': dims " << *start << ".." << *end
+                          << " do not fit a " << in.size() << "-d tensor";
+  if (in.empty())
+    return reshapeTo(im, node, *x, {1});
+  SmallVector<int64_t> shape(in.begin(), in.begin() + s);
+  int64_t merged = 1;
+  for (int64_t i = s; i <= e; ++i)
+    merged *= in[i];
+  shape.push_back(merged);
+  shape.append(in.begin() + e + 1, in.end());
+  return reshapeTo(im, node, *x, shape);
+}
+
+// x.contiguous() is the identity on value-semantics tensors.
+LogicalResult importIdentity(Importer &im, jit::Node *node) {
+  return im.bind(node, im.tensorArg(node, 0));
+}
+
+Value reshape(Importer &im, Location loc, Value x, ArrayRef<int64_t> shape) {
+  auto type = RankedTensorType::get(shape, typeOf(x).getElementType());
+  if (type == x.getType())
+    return x;
+  return im.getBuilder().create<nn::ReshapeOp>(loc, type, x);
+}
+
+LogicalResult bindPermute(Importer &im, jit::Node *node, Value x,
+                          ArrayRef<int64_t> permutation) {
+  if (llvm::equal(permutation, llvm::seq<int64_t>(0, permutation.size())))
+    return im.bind(node, x);
+  OpBuilder &b = im.getBuilder();
+  return im.bind(node,
+                 im.create<nn::PermuteOp>(
+                     im.locOf(node), {x},
+                     {b.getNamedAttr("permutation",
+                                     b.getDenseI64ArrayAttr(permutation))}));
+}
+
+// permute(x, dims)
+LogicalResult importPermute(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  auto dims = im.intListArg(node, 1);
+  if (failed(x) || failed(dims))
+    return failure();
+  int64_t rank = typeOf(*x).getRank();
+  if (static_cast<int64_t>(dims->size()) != rank)
+    return im.error(node) << "'aten::permute': " << dims->size()
+                          << " dims for a " << rank << "-d tensor";
+  SmallVector<int64_t> permutation;
+  for (int64_t d : *dims) {
+    auto dim = normalizeDim(im, node, d, rank);
+    if (failed(dim))
+      return failure();
+    permutation.push_back(*dim);
+  }
+  return bindPermute(im, node, *x, permutation);
+}
+
+/// Python slice bounds resolved against a dimension of `size`: negative
+/// bounds count from the end, then both are clamped to [0, size].
+std::pair<int64_t, int64_t> clampBounds(std::optional<int64_t> start,
+                                        std::optional<int64_t> end,
+                                        int64_t size) {
+  auto resolve = [&](std::optional<int64_t> bound, int64_t dflt) {
+    if (!bound)
+      return dflt;
+    int64_t v = *bound < 0 ? *bound + size : *bound;
+    return std::clamp<int64_t>(v, 0, size);
+  };
+  int64_t s = resolve(start, 0), e = resolve(end, size);
+  return {s, std::max(s, e)};
+}
+
+FailureOr<std::optional<int64_t>> optionalInt(Importer &im, jit::Node *node,
+                                              size_t input) {
+  if (Importer::isNone(node->input(input)))
+    return std::optional<int64_t>();
+  auto v = intArg(im, node, input);
+  if (failed(v))
+    return failure();
+  return std::optional<int64_t>(*v);
+}
+
+FailureOr<Value> createSlice(Importer &im, jit::Node *node, Value x,
+                             int64_t dim, int64_t start, int64_t end,
+                             int64_t step) {
+  if (start == 0 && end == typeOf(x).getDimSize(dim) && step == 1)
+    return x;
+  return im.create<nn::SliceOp>(
+      im.locOf(node), {x},
+      {i64Attr(im, "dim", dim), i64Attr(im, "start", start),
+       i64Attr(im, "end", end), i64Attr(im, "step", step)});
+}
+
+// slice(x, dim, start?, end?, step)
+LogicalResult importSlice(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  if (failed(x))
+    return failure();
+  auto dim = dimArg(im, node, 1, typeOf(*x).getRank());
+  auto start = optionalInt(im, node, 2), end = optionalInt(im, node, 3);
+  auto step = intArg(im, node, 4);
+  if (failed(dim) || failed(start) || failed(end) || failed(step))
+    return failure();
+  if (*step < 1)
+    return im.error(node) << "'aten::slice': step must be positive, got "
+                          << *step;
+  auto [s, e] = clampBounds(*start, *end, typeOf(*x).getDimSize(*dim));
+  return im.bind(node, createSlice(im, node, *x, *dim, s, e, *step));
+}
+
+// select(x, dim, index): x[..., index, ...] without the dimension.
+LogicalResult importSelect(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  if (failed(x))
+    return failure();
+  RankedTensorType type = typeOf(*x);
+  auto dim = dimArg(im, node, 1, type.getRank());
+  auto index = intArg(im, node, 2);
+  if (failed(dim) || failed(index))
+    return failure();
+  int64_t size = type.getDimSize(*dim), i = *index;
+  if (i < -size || i >= size)
+    return im.error(node) << "'aten::select': index " << i
+                          << " is out of range for dimension " << *dim
+                          << " of size " << size;
+  i = i < 0 ? i + size : i;
+  auto slice = createSlice(im, node, *x, *dim, i, i + 1, 1);
+  if (failed(slice))
+    return failure();
+  SmallVector<int64_t> shape(type.getShape());
+  shape.erase(shape.begin() + *dim);
+  return im.bind(node, reshape(im, im.locOf(node), *slice, shape));
+}
+
+// unsqueeze(x, dim)
+LogicalResult importUnsqueeze(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  if (failed(x))
+    return failure();
+  RankedTensorType type = typeOf(*x);
+  auto dim = dimArg(im, node, 1, type.getRank() + 1);
+  if (failed(dim))
+    return failure();
+  SmallVector<int64_t> shape(type.getShape());
+  shape.insert(shape.begin() + *dim, 1);
+  return im.bind(node, reshape(im, im.locOf(node), *x, shape));
+}
+
+// squeeze(x) and squeeze(x, dim)
+LogicalResult importSqueeze(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  if (failed(x))
+    return failure();
+  RankedTensorType type = typeOf(*x);
+  SmallVector<int64_t> shape;
+  if (node->inputs().size() > 1) {
+    auto dim = dimArg(im, node, 1, std::max<int64_t>(type.getRank(), 1));
+    if (failed(dim))
+      return failure();
+    for (auto [i, size] : llvm::enumerate(type.getShape()))
+      if (static_cast<int64_t>(i) != *dim || size != 1)
+        shape.push_back(size);
+  } else {
+    for (int64_t size : type.getShape())
+      if (size != 1)
+        shape.push_back(size);
+  }
+  return im.bind(node, reshape(im, im.locOf(node), *x, shape));
+}
+
+// expand(x, sizes, implicit) and expand_as(x, other)
+LogicalResult importExpand(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  if (failed(x))
+    return failure();
+  RankedTensorType type = typeOf(*x);
+  SmallVector<int64_t> sizes;
+  if (node->kind() == c10::aten::expand_as) {
+    auto other = im.tensorArg(node, 1);
+    if (failed(other))
+      return failure();
+    sizes.assign(typeOf(*other).getShape().begin(),
+                 typeOf(*other).getShape().end());
+  } else {
+    auto list = im.intListArg(node, 1);
+    if (failed(list))
+      return failure();
+    sizes = *list;
+  }
+  int64_t lead = static_cast<int64_t>(sizes.size()) - type.getRank();
+  if (lead < 0)
+    return im.error(node) << "'" << opName(node) << "': cannot expand " << type
+                          << " to " << sizes.size() << " dimensions";
+  for (int64_t i = lead; i < static_cast<int64_t>(sizes.size()); ++i)
+    if (sizes[i] == -1)
+      sizes[i] = type.getDimSize(i - lead);
+  auto result = RankedTensorType::get(sizes, type.getElementType());
+  auto broadcast = nn::broadcastShapes(type.getShape(), sizes);
+  if (failed(broadcast) || ArrayRef<int64_t>(*broadcast) != ArrayRef(sizes))
+    return im.error(node) << "'" << opName(node) << "': cannot expand " << type
+                          << " to " << result;
+  if (result == type)
+    return im.bind(node, *x);
+  return im.bind(node,
+                 im.getBuilder()
+                     .create<nn::BroadcastToOp>(im.locOf(node), result, *x)
+                     .getResult());
+}
+
+/// The tensors of a list input built by prim::ListConstruct.
+FailureOr<SmallVector<Value>> tensorList(Importer &im, jit::Node *node,
+                                         size_t input) {
+  jit::Node *list = node->input(input)->node();
+  if (list->kind() != c10::prim::ListConstruct)
+    return im.error(node) << "'" << opName(node)
+                          << "': expected a list of tensors written out in "
+                             "the model (prim::ListConstruct)",
+           failure();
+  SmallVector<Value> tensors;
+  for (jit::Value *v : list->inputs()) {
+    auto t = im.tensor(node, v);
+    if (failed(t))
+      return failure();
+    tensors.push_back(*t);
+  }
+  if (tensors.empty())
+    return im.error(node) << "'" << opName(node) << "' of an empty list",
+           failure();
+  return tensors;
+}
+
+FailureOr<Value> concat(Importer &im, jit::Node *node, ArrayRef<Value> inputs,
+                        int64_t dim) {
+  if (inputs.size() == 1)
+    return inputs[0];
+  return im.create<nn::ConcatOp>(im.locOf(node), inputs,
+                                 {i64Attr(im, "dim", dim)});
+}
+
+// cat(tensors, dim)
+LogicalResult importCat(Importer &im, jit::Node *node) {
+  auto tensors = tensorList(im, node, 0);
+  if (failed(tensors))
+    return failure();
+  auto dim = dimArg(im, node, 1, typeOf((*tensors)[0]).getRank());
+  if (failed(dim))
+    return failure();
+  return im.bind(node, concat(im, node, *tensors, *dim));
+}
+
+// stack(tensors, dim): cat of the tensors with a new dimension.
+LogicalResult importStack(Importer &im, jit::Node *node) {
+  auto tensors = tensorList(im, node, 0);
+  if (failed(tensors))
+    return failure();
+  RankedTensorType type = typeOf((*tensors)[0]);
+  auto dim = dimArg(im, node, 1, type.getRank() + 1);
+  if (failed(dim))
+    return failure();
+  SmallVector<Value> expanded;
+  for (Value t : *tensors) {
+    if (t.getType() != type)
+      return im.error(node) << "'aten::stack' of tensors of different types "
+                            << type << " and " << t.getType();
+    SmallVector<int64_t> shape(type.getShape());
+    shape.insert(shape.begin() + *dim, 1);
+    expanded.push_back(reshape(im, im.locOf(node), t, shape));
+  }
+  return im.bind(node, concat(im, node, expanded, *dim));
+}
+
+/// The sizes of the pieces split/chunk make along a dimension of `size`.
+FailureOr<SmallVector<int64_t>> splitSizes(Importer &im, jit::Node *split,
+                                           int64_t size) {
+  std::optional<c10::IValue> arg = im.constant(split->input(1));
+  if (!arg)
+    return im.error(split) << "'" << opName(split)
+                           << "': expected constant sizes",
+           failure();
+  SmallVector<int64_t> sizes;
+  if (split->kind() == c10::aten::chunk) {
+    // chunk(n): pieces of ceil(size / n), the last one smaller.
+    int64_t chunks = arg->isInt() ? arg->toInt() : 0;
+    if (chunks <= 0)
+      return im.error(split) << "'aten::chunk' needs a positive number of "
+                                "chunks",
+             failure();
+    int64_t piece = (size + chunks - 1) / chunks;
+    for (int64_t begin = 0; begin < size; begin += piece)
+      sizes.push_back(std::min(piece, size - begin));
+    if (sizes.empty())
+      sizes.push_back(0);
+    return sizes;
+  }
+  if (arg->isInt()) {
+    // split(split_size): pieces of split_size, the last one smaller.
+    int64_t piece = arg->toInt();
+    if (piece <= 0)
+      return im.error(split) << "'aten::split' needs a positive split size",
+             failure();
+    for (int64_t begin = 0; begin < size; begin += piece)
+      sizes.push_back(std::min(piece, size - begin));
+    if (sizes.empty())
+      sizes.push_back(0);
+    return sizes;
+  }
+  auto list = im.intList(split, split->input(1));
+  if (failed(list))
+    return failure();
+  return *list;
+}
+
+// The pieces of split/chunk are unpacked by prim::ListUnpack; the split
+// itself is imported there, as one nn.split with one result per piece.
+LogicalResult importListUnpack(Importer &im, jit::Node *node) {
+  // A list known at compile time (`B, T = x.size()`) unpacks into constants.
+  if (std::optional<c10::IValue> list = im.constant(node->input(0));
+      list && list->isList()) {
+    c10::ArrayRef<c10::IValue> elements = list->toListRef();
+    if (elements.size() != node->outputs().size())
+      return im.error(node) << "unpacking " << elements.size()
+                            << " values into " << node->outputs().size();
+    for (auto [i, element] : llvm::enumerate(elements))
+      im.bindConstant(node, element, i);
+    return success();
+  }
+  jit::Node *split = node->input(0)->node();
+  c10::Symbol kind = split->kind();
+  if (kind != c10::aten::split && kind != c10::aten::split_with_sizes &&
+      kind != c10::aten::chunk && kind != c10::aten::unbind)
+    return im.error(node) << "unpacking a list made by '" << opName(split)
+                          << "' is not supported";
+  auto x = im.tensorArg(split, 0);
+  if (failed(x))
+    return failure();
+  RankedTensorType type = typeOf(*x);
+  auto dim =
+      dimArg(im, split, kind == c10::aten::unbind ? 1 : 2, type.getRank());
+  if (failed(dim))
+    return failure();
+  int64_t size = type.getDimSize(*dim);
+  SmallVector<int64_t> sizes;
+  if (kind == c10::aten::unbind) {
+    sizes.assign(size, 1);
+  } else {
+    auto s = splitSizes(im, split, size);
+    if (failed(s))
+      return failure();
+    sizes = *s;
+  }
+  if (sizes.size() != node->outputs().size())
+    return im.error(node) << "'" << opName(split) << "' makes " << sizes.size()
+                          << " pieces but " << node->outputs().size()
+                          << " are unpacked";
+  Location loc = im.locOf(split);
+  SmallVector<Value> pieces;
+  if (sizes.size() == 1) {
+    pieces.push_back(*x);
+  } else {
+    OpBuilder &b = im.getBuilder();
+    // Several results: infer them here (Importer::create returns one).
+    DictionaryAttr attrs = b.getDictionaryAttr(
+        {i64Attr(im, "dim", *dim),
+         b.getNamedAttr("sizes", b.getDenseI64ArrayAttr(sizes))});
+    SmallVector<Type> types;
+    if (failed(nn::SplitOp::inferReturnTypes(
+            &im.getContext(), loc, ValueRange{*x}, attrs,
+            OpaqueProperties(nullptr), RegionRange(), types)))
+      return failure();
+    auto op =
+        b.create<nn::SplitOp>(loc, types, ValueRange{*x}, attrs.getValue());
+    pieces.append(op->getResults().begin(), op->getResults().end());
+  }
+  for (auto [i, piece] : llvm::enumerate(pieces)) {
+    if (kind == c10::aten::unbind) {
+      SmallVector<int64_t> shape(type.getShape());
+      shape.erase(shape.begin() + *dim);
+      piece = reshape(im, loc, piece, shape);
+    }
+    if (failed(im.bind(node, piece, i)))
+      return failure();
+  }
+  return success();
+}
+
+// split/chunk/unbind produce a list that only prim::ListUnpack may read.
+LogicalResult importSplitList(Importer &im, jit::Node *node) {
+  for (const jit::Use &use : node->output()->uses())
+    if (use.user->kind() != c10::prim::ListUnpack)
+      return im.error(use.user)
+             << "the list of tensors made by '" << opName(node)
+             << "' is supported only when unpacked (a, b = x.split(...)), "
+                "not read by '"
+             << use.user->kind().toQualString() << "'";
+  return success();
+}
+
+} // namespace
+
+void dpc::registerShapeImporters(NodeImporterTable &table, MLIRContext &) {
+  table[c10::aten::t] = importTranspose;
+  table[c10::aten::transpose] = importTranspose;
+  table[c10::aten::contiguous] = importIdentity;
+  table[c10::aten::view] = importView;
+  table[c10::aten::reshape] = importView;
+  table[c10::aten::flatten] = importFlatten;
+  table[c10::aten::permute] = importPermute;
+  table[c10::aten::slice] = importSlice;
+  table[c10::aten::select] = importSelect;
+  table[c10::aten::unsqueeze] = importUnsqueeze;
+  table[c10::aten::squeeze] = importSqueeze;
+  table[c10::aten::expand] = importExpand;
+  table[c10::aten::expand_as] = importExpand;
+  table[c10::aten::cat] = importCat;
+  table[c10::aten::concat] = importCat;
+  table[c10::aten::stack] = importStack;
+  table[c10::aten::split] = importSplitList;
+  table[c10::aten::split_with_sizes] = importSplitList;
+  table[c10::aten::chunk] = importSplitList;
+  table[c10::aten::unbind] = importSplitList;
+  table[c10::prim::ListUnpack] = importListUnpack;
+}

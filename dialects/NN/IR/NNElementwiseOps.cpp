@@ -1,0 +1,243 @@
+//===- NNElementwiseOps.cpp - Elementwise ops: types, verifiers, VJPs -----===//
+//
+// The methods of the ops in NNElementwiseOps.td (the op classes are generated
+// into NNOps.cpp.inc, included by NNDialect.cpp). Result types are inferred
+// from operands so that the importer reports a mismatch at the model's source
+// line; each differentiable op builds its VJP out of nn ops.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/NN/IR/NNOps.h"
+#include "dialects/NN/IR/NNShapeUtils.h"
+#include "dialects/NN/IR/NNVJPBuilders.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+using namespace dpc::nn;
+
+namespace {
+
+bool isValidPredicate(StringRef p) {
+  return llvm::is_contained({"eq", "ne", "lt", "le", "gt", "ge"}, p);
+}
+
+/// Whether `approximate` (absent: the default "none") names a gelu form.
+/// Attributes with default values may be absent while an op is parsed or
+/// built, so inference reads them through these helpers.
+bool isValidApproximate(StringAttr approximate) {
+  return !approximate || approximate.getValue() == "none" ||
+         approximate.getValue() == "tanh";
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// add
+//===----------------------------------------------------------------------===//
+
+SmallVector<Value> AddOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  Location loc = getLoc();
+  Value dy = resultGrads[0];
+  float alpha = getAlpha().convertToFloat();
+  return {sumToTypeOf(b, loc, dy, getLhs()),
+          sumToTypeOf(b, loc, scaled(b, loc, dy, alpha), getRhs())};
+}
+
+//===----------------------------------------------------------------------===//
+// sub
+//===----------------------------------------------------------------------===//
+
+SmallVector<Value> SubOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  Location loc = getLoc();
+  Value dy = resultGrads[0];
+  float alpha = getAlpha().convertToFloat();
+  return {sumToTypeOf(b, loc, dy, getLhs()),
+          sumToTypeOf(b, loc, scaled(b, loc, dy, -alpha), getRhs())};
+}
+
+//===----------------------------------------------------------------------===//
+// mul
+//===----------------------------------------------------------------------===//
+
+SmallVector<Value> MulOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  Location loc = getLoc();
+  Value dy = resultGrads[0];
+  Value da = b.create<MulOp>(loc, dy, getRhs());
+  Value db = b.create<MulOp>(loc, dy, getLhs());
+  return {sumToTypeOf(b, loc, da, getLhs()), sumToTypeOf(b, loc, db, getRhs())};
+}
+
+//===----------------------------------------------------------------------===//
+// div
+//===----------------------------------------------------------------------===//
+
+SmallVector<Value> DivOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  Location loc = getLoc();
+  Value dy = resultGrads[0], lhs = getLhs(), rhs = getRhs();
+  // torch's div backward: grad / other, and -grad * ((self / other) / other).
+  // A divisor that does not depend on a parameter (a number) has its
+  // gradient ops removed again as dead code.
+  Value dlhs = b.create<DivOp>(loc, dy, rhs);
+  Value ratio = b.create<DivOp>(loc, b.create<DivOp>(loc, lhs, rhs), rhs);
+  Value drhs = b.create<MulOp>(
+      loc, b.create<ScaleOp>(loc, dy, b.getF32FloatAttr(-1.0f)), ratio);
+  return {sumToTypeOf(b, loc, dlhs, lhs), sumToTypeOf(b, loc, drhs, rhs)};
+}
+
+//===----------------------------------------------------------------------===//
+// scale
+//===----------------------------------------------------------------------===//
+
+LogicalResult ScaleOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+SmallVector<Value> ScaleOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  return {scaled(b, getLoc(), resultGrads[0], getFactor().convertToFloat())};
+}
+
+//===----------------------------------------------------------------------===//
+// relu
+//===----------------------------------------------------------------------===//
+
+SmallVector<Value> ReluOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  return {b.create<ReluGradOp>(getLoc(), resultGrads[0], getInput())};
+}
+
+LogicalResult ReluGradOp::inferReturnTypes(MLIRContext *,
+                                           std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &types) {
+  return inferElementwiseGrad(loc, "relu_grad", adaptor.getGrad(),
+                              adaptor.getInput(), types);
+}
+
+//===----------------------------------------------------------------------===//
+// tanh
+//===----------------------------------------------------------------------===//
+
+SmallVector<Value> TanhOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  return {b.create<TanhGradOp>(getLoc(), resultGrads[0], getResult())};
+}
+
+LogicalResult TanhGradOp::inferReturnTypes(MLIRContext *,
+                                           std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &types) {
+  return inferElementwiseGrad(loc, "tanh_grad", adaptor.getGrad(),
+                              adaptor.getOutput(), types);
+}
+
+//===----------------------------------------------------------------------===//
+// sigmoid
+//===----------------------------------------------------------------------===//
+
+SmallVector<Value> SigmoidOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  return {b.create<SigmoidGradOp>(getLoc(), resultGrads[0], getResult())};
+}
+
+LogicalResult SigmoidGradOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location> loc,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &types) {
+  return inferElementwiseGrad(loc, "sigmoid_grad", adaptor.getGrad(),
+                              adaptor.getOutput(), types);
+}
+
+//===----------------------------------------------------------------------===//
+// exp
+//===----------------------------------------------------------------------===//
+
+SmallVector<Value> ExpOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  // torch's exp backward: grad * result.
+  return {b.create<MulOp>(getLoc(), resultGrads[0], getResult())};
+}
+
+//===----------------------------------------------------------------------===//
+// gelu
+//===----------------------------------------------------------------------===//
+
+LogicalResult GeluOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
+  if (!isValidApproximate(adaptor.getApproximateAttr()))
+    return emitOptionalError(loc,
+                             "gelu: approximate must be 'none' or "
+                             "'tanh', got ",
+                             adaptor.getApproximateAttr());
+  types.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+SmallVector<Value> GeluOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  return {b.create<GeluGradOp>(getLoc(), resultGrads[0], getInput(),
+                               getApproximateAttr())};
+}
+
+LogicalResult GeluGradOp::inferReturnTypes(MLIRContext *,
+                                           std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &types) {
+  if (!isValidApproximate(adaptor.getApproximateAttr()))
+    return emitOptionalError(loc,
+                             "gelu_grad: approximate must be 'none' or "
+                             "'tanh', got ",
+                             adaptor.getApproximateAttr());
+  types.push_back(adaptor.getGrad().getType());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// compare
+//===----------------------------------------------------------------------===//
+
+LogicalResult CompareOp::inferReturnTypes(MLIRContext *ctx,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  if (!isValidPredicate(adaptor.getPredicate()))
+    return emitOptionalError(loc, "compare: unknown predicate '",
+                             adaptor.getPredicate(),
+                             "' (expected eq, ne, lt, le, gt or ge)");
+  return inferBroadcastF32(ctx, loc, "compare", adaptor.getLhs(),
+                           adaptor.getRhs(), types);
+}
+
+SmallVector<Value> CompareOp::buildVJP(OpBuilder &, ValueRange) {
+  // A comparison is piecewise constant: no gradient flows through it.
+  return {Value(), Value()};
+}
+
+//===----------------------------------------------------------------------===//
+// masked_fill
+//===----------------------------------------------------------------------===//
+
+LogicalResult MaskedFillOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &types) {
+  ArrayRef<int64_t> x = shapeOf(adaptor.getInput()),
+                    m = shapeOf(adaptor.getMask());
+  auto shape = broadcastShapes(m, x);
+  if (failed(shape) || ArrayRef<int64_t>(*shape) != x)
+    return emitOptionalError(loc, "masked_fill: mask ", shapeString(m),
+                             " does not broadcast to the input ",
+                             shapeString(x));
+  types.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+SmallVector<Value> MaskedFillOp::buildVJP(OpBuilder &b,
+                                          ValueRange resultGrads) {
+  Value dx = b.create<MaskedFillOp>(getLoc(), resultGrads[0], getMask(),
+                                    b.getF32FloatAttr(0.0f));
+  return {dx, Value()};
+}

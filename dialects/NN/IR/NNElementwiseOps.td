@@ -1,0 +1,227 @@
+//===- NNElementwiseOps.td - nn elementwise ops ---*- tablegen -*-===//
+//
+// The Elementwise family (docs/ARCHITECTURE.md, "Where to add an op"); included by
+// NNOps.td. Shape inference, verifiers and VJPs live in NNElementwiseOps.cpp, the
+// import in compiler/Import/ImportElementwiseOps.cpp, the runtime calls in
+// compiler/Conversion/NNToRuntime/LowerElementwiseOps.cpp.
+//
+// Masks are f32 tensors of 0 and 1 (1 = true), the values a torch.bool tensor
+// has when it takes part in float arithmetic. `nn.compare` makes them,
+// `nn.masked_fill` reads them (any non-zero element is true).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DPC_NN_ELEMENTWISE_OPS
+#define DPC_NN_ELEMENTWISE_OPS
+
+// The elementwise binary family: one record per op names its formula, the
+// aten operator it imports, the runtime kind that computes it
+// (DPCRT_BINARY_*, runtime/include/dpc/binary_kinds.def) and whether it has
+// torch's `alpha` (the factor of rhs). Result type (the NumPy broadcast of
+// the operands, inferBroadcastF32), the tensor-tensor import and the
+// lowering follow from the record (ElementwiseBinaryOpInterface); the VJP is
+// written by hand (NNElementwiseOps.cpp).
+class NN_BinaryOp<string mnemonic, string formula, string atenName,
+                  string binaryKind, bit hasAlpha = 0>
+    : NN_DiffOp<mnemonic, [ElementwiseBinaryOpInterface]> {
+  let summary = "elementwise " # formula # " with NumPy broadcasting";
+  let description = [{
+    Elementwise `}] # formula # [{` of two f32 tensors whose shapes broadcast
+    as in NumPy/PyTorch; the result has the broadcast shape.
+  }];
+  let arguments = !if(hasAlpha,
+      (ins NN_F32Tensor:$lhs, NN_F32Tensor:$rhs,
+           DefaultValuedAttr<F32Attr, "1.0">:$alpha),
+      (ins NN_F32Tensor:$lhs, NN_F32Tensor:$rhs));
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    static constexpr ::llvm::StringLiteral kAtenName = "}] # atenName # [{";
+    static constexpr int32_t kBinaryKind = }] # binaryKind # [{;
+    static constexpr bool kHasAlpha = }] # !if(hasAlpha, "true", "false") # [{;
+    float getRhsFactor() { return }] #
+      !if(hasAlpha, "getAlpha().convertToFloat()", "1.0f") # [{; }
+  }];
+  let extraClassDefinition = [{
+    ::mlir::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *ctx, ::std::optional<::mlir::Location> loc,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &types) {
+      return inferBroadcastF32(ctx, loc, "}] # mnemonic # [{", adaptor.getLhs(),
+                               adaptor.getRhs(), types);
+    }
+  }];
+}
+
+def NN_AddOp : NN_BinaryOp<"add", "lhs + alpha * rhs", "aten::add",
+                           "DPCRT_BINARY_ADD", /*hasAlpha=*/1>;
+def NN_SubOp : NN_BinaryOp<"sub", "lhs - alpha * rhs", "aten::sub",
+                           "DPCRT_BINARY_SUB", /*hasAlpha=*/1>;
+def NN_MulOp : NN_BinaryOp<"mul", "lhs * rhs", "aten::mul", "DPCRT_BINARY_MUL">;
+
+def NN_DivOp : NN_BinaryOp<"div", "lhs / rhs", "aten::div", "DPCRT_BINARY_DIV"> {
+  let description = [{
+    Elementwise true division of two f32 tensors whose shapes broadcast as
+    in NumPy/PyTorch. Division by a number (`x / math.sqrt(d)`) divides by
+    a 0-d `nn.fill` of the number rounded to f32, which is what torch does
+    (a division, not a multiplication by the reciprocal, so the results are
+    the same bits).
+
+    ```mlir
+    %y = nn.div %x, %c : (tensor<4x8xf32>, tensor<f32>) -> tensor<4x8xf32>
+    ```
+  }];
+}
+
+def NN_ScaleOp : NN_DiffOp<"scale"> {
+  let summary = "multiplication by a compile-time constant";
+  let description = [{
+    `result = input * factor`. Produced for `x * 2.0`, `-x` and by the
+    backward pass of `add`/`sub` with `alpha`.
+  }];
+  let arguments = (ins NN_F32Tensor:$input, F32Attr:$factor);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input `,` $factor attr-dict `:` type($input)";
+}
+
+// The elementwise unary family: one record per op names its formula, the
+// aten operator it imports and the runtime kind that computes it
+// (DPCRT_UNARY_*, runtime/include/dpc/unary_kinds.def). Result type, import
+// and lowering follow from the record (ElementwiseUnaryOpInterface); only
+// the VJP is written by hand (NNElementwiseOps.cpp).
+class NN_UnaryOp<string mnemonic, string formula, string atenName,
+                 string unaryKind>
+    : NN_DiffOp<mnemonic, [ElementwiseUnaryOpInterface]> {
+  let summary = "elementwise " # formula # " (" # atenName # ")";
+  let arguments = (ins NN_F32Tensor:$input);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let extraClassDeclaration = [{
+    static constexpr ::llvm::StringLiteral kAtenName = "}] # atenName # [{";
+    static constexpr int32_t kUnaryKind = }] # unaryKind # [{;
+  }];
+  let extraClassDefinition = [{
+    ::mlir::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *, ::std::optional<::mlir::Location>,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &types) {
+      types.push_back(adaptor.getInput().getType());
+      return ::mlir::success();
+    }
+  }];
+}
+
+def NN_ReluOp : NN_UnaryOp<"relu", "max(x, 0)", "aten::relu", "DPCRT_UNARY_RELU">;
+
+def NN_TanhOp : NN_UnaryOp<"tanh", "tanh(x)", "aten::tanh", "DPCRT_UNARY_TANH">;
+
+def NN_SigmoidOp : NN_UnaryOp<"sigmoid", "1 / (1 + exp(-x))", "aten::sigmoid",
+                              "DPCRT_UNARY_SIGMOID">;
+
+def NN_ExpOp : NN_UnaryOp<"exp", "exp(x)", "aten::exp", "DPCRT_UNARY_EXP">;
+
+def NN_GeluOp : NN_DiffOp<"gelu"> {
+  let summary = "Gaussian error linear unit (aten::gelu)";
+  let description = [{
+    `approximate = "none"` (the default): `x * 0.5 * (1 + erf(x / sqrt(2)))`;
+    `approximate = "tanh"`:
+    `0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))`, the two
+    forms of torch.nn.functional.gelu.
+
+    ```mlir
+    %y = nn.gelu %x {approximate = "tanh"} : tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input,
+                       DefaultValuedStrAttr<StrAttr, "none">:$approximate);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def NN_CompareOp : NN_DiffOp<"compare"> {
+  let summary = "elementwise comparison giving an f32 0/1 mask";
+  let description = [{
+    `result = (lhs <predicate> rhs) ? 1 : 0` with NumPy broadcasting, where
+    `predicate` is one of `eq`, `ne`, `lt`, `le`, `gt`, `ge` (aten::eq, ...).
+    Comparisons with a number compare with a 0-d `nn.fill`. The result is a
+    mask in the group's f32 0/1 representation. Its gradient is zero (torch:
+    boolean results do not require grad), so the VJP gives none.
+
+    ```mlir
+    %m = nn.compare %mask, %zero {predicate = "eq"} : (tensor<1x1x8x8xf32>, tensor<f32>) -> tensor<1x1x8x8xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$lhs, NN_F32Tensor:$rhs, StrAttr:$predicate);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def NN_MaskedFillOp : NN_DiffOp<"masked_fill"> {
+  let summary = "replace the elements where a mask is true (aten::masked_fill)";
+  let description = [{
+    `result = mask != 0 ? value : input`, where `mask` (an f32 0/1 mask)
+    broadcasts to the shape of `input`; the result has `input`'s type. The
+    gradient of `input` is the result gradient with the masked elements set
+    to 0; the mask gets none.
+
+    ```mlir
+    %a = nn.masked_fill %s, %m {value = 0xFF800000 : f32} : (tensor<4x2x8x8xf32>, tensor<1x1x8x8xf32>) -> tensor<4x2x8x8xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, NN_F32Tensor:$mask, F32Attr:$value);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $mask attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def NN_FillOp : NN_Op<"fill"> {
+  let summary = "a tensor with every element equal to `value`";
+  let description = "Seeds reverse-mode autodiff with `d loss / d loss = 1`.";
+  let arguments = (ins F32Attr:$value);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$value attr-dict `:` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Backward ops (built by the VJPs above)
+//===----------------------------------------------------------------------===//
+
+def NN_ReluGradOp : NN_GradOp<"relu_grad", [AllTypesMatch<["grad", "input"]>]> {
+  let summary = "gradient of relu: grad where input > 0, else 0";
+  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$input);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$grad `,` $input attr-dict `:` type($grad)";
+}
+
+def NN_TanhGradOp : NN_GradOp<"tanh_grad", [AllTypesMatch<["grad", "output"]>]> {
+  let summary = "gradient of tanh from its output: grad * (1 - y^2)";
+  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$output);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$grad `,` $output attr-dict `:` type($grad)";
+}
+
+def NN_SigmoidGradOp : NN_GradOp<"sigmoid_grad", [AllTypesMatch<["grad", "output"]>]> {
+  let summary = "gradient of sigmoid from its output: grad * y * (1 - y)";
+  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$output);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$grad `,` $output attr-dict `:` type($grad)";
+}
+
+def NN_GeluGradOp : NN_GradOp<"gelu_grad", [AllTypesMatch<["grad", "input"]>]> {
+  let summary = "gradient of gelu from its input";
+  let description = [{
+    torch's `gelu_backward`: for `approximate = "none"`,
+    `grad * (cdf + x * pdf)` with `cdf = 0.5 * (1 + erf(x / sqrt(2)))`,
+    `pdf = exp(-x^2 / 2) / sqrt(2 pi)`; for `"tanh"` the derivative of the
+    tanh form.
+  }];
+  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$input,
+                       DefaultValuedStrAttr<StrAttr, "none">:$approximate);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$grad `,` $input attr-dict `:` type($grad)";
+}
+
+#endif // DPC_NN_ELEMENTWISE_OPS

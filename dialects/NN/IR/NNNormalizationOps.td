@@ -1,0 +1,170 @@
+//===- NNNormalizationOps.td - nn batch and layer normalization ---*- tablegen -*-===//
+//
+// The Normalization family (docs/ARCHITECTURE.md, "Where to add an op"); included by
+// NNOps.td. Shape inference, verifiers and VJPs live in NNNormalizationOps.cpp, the
+// import in compiler/Import/ImportNormalizationOps.cpp, the runtime calls in
+// compiler/Conversion/NNToRuntime/LowerNormalizationOps.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DPC_NN_NORMALIZATION_OPS
+#define DPC_NN_NORMALIZATION_OPS
+
+def NN_BatchNormOp : NN_DiffOp<"batch_norm", [
+    DeclareOpInterfaceMethods<StorageAliasOpInterface>,
+    AllTypesMatch<["weight", "bias", "running_mean", "running_var"]>]> {
+  let summary = "batch normalization in training mode (aten::batch_norm, nn.BatchNorm*d)";
+  let description = [{
+    `input` is `[N, C, *]` (BatchNorm1d, 2d and 3d alike); `weight`, `bias`,
+    `running_mean` and `running_var` are `[C]`. With the statistics of this
+    batch, per channel c over the `n = N * prod(*)` elements,
+
+    ```
+    mean[c]   = sum(x) / n                      (summed in double)
+    var_sum   = sum((x - mean)^2)               (summed in double)
+    invstd[c] = 1 / sqrt(var_sum / n + eps)
+    result    = x * (invstd * weight) + (bias - mean * invstd * weight)
+    new_running_mean = momentum * mean + (1 - momentum) * running_mean
+    new_running_var  = momentum * var_sum / (n - 1) + (1 - momentum) * running_var
+    ```
+
+    i.e. PyTorch's training-mode `batch_norm`: normalization by the biased
+    batch variance, running variance updated with the unbiased one. `n`
+    must be at least 2. `mean` and `invstd` are the saved statistics that
+    `nn.batch_norm_grad` needs. The arithmetic follows PyTorch's CPU kernel
+    operation by operation (the same roundings and fused multiply-adds).
+
+    Lowering writes `new_running_mean` and `new_running_var` in place into
+    the storage of `running_mean` and `running_var`, so nothing may read
+    those operands after this op. A model without running statistics
+    (`track_running_stats=False`) or without affine parameters
+    (`affine=False`) passes throwaway running statistics and a weight of
+    ones and a bias of zeros.
+
+    ```mlir
+    %y, %mean, %invstd, %rm, %rv = nn.batch_norm %x, %w, %b, %running_mean, %running_var
+        {momentum = 1.000000e-01 : f64, eps = 1.000000e-05 : f64}
+        : (tensor<8x16x4x4xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>)
+        -> (tensor<8x16x4x4xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>)
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, NN_F32Tensor:$weight,
+                       NN_F32Tensor:$bias, NN_F32Tensor:$running_mean,
+                       NN_F32Tensor:$running_var,
+                       F64Attr:$momentum, F64Attr:$eps);
+  let results = (outs NN_F32Tensor:$result, NN_F32Tensor:$mean,
+                      NN_F32Tensor:$invstd, NN_F32Tensor:$new_running_mean,
+                      NN_F32Tensor:$new_running_var);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias `,` $running_mean `,` $running_var attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_IncrementOp : NN_Op<"increment", [
+    DeclareOpInterfaceMethods<StorageAliasOpInterface>,
+    InferTypeOpAdaptor]> {
+  let summary = "adds a constant to an integer tensor (num_batches_tracked += 1)";
+  let description = [{
+    `result = input + amount` on an i64 tensor: BatchNorm's
+    `num_batches_tracked.add_(1)`, functionalized by the importer. Lowering
+    updates `input` in place, so nothing may read it after this op.
+
+    ```mlir
+    %n1 = nn.increment %n {amount = 1 : i64} : tensor<i64>
+    ```
+  }];
+  let arguments = (ins NN_I64Tensor:$input,
+                       DefaultValuedAttr<I64Attr, "1">:$amount);
+  let results = (outs NN_I64Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def NN_LayerNormOp : NN_DiffOp<"layer_norm"> {
+  let summary = "layer normalization over the trailing dimensions (aten::layer_norm)";
+  let description = [{
+    Normalizes `input` over its last `normalized_rank` dimensions and applies
+    the affine map: with `x` a row of those dimensions,
+
+    ```
+    y = (x - mean(x)) / sqrt(var(x) + eps) * weight + bias
+    ```
+
+    where `var` is the biased variance. `weight` and `bias` have the shape of
+    the normalized dimensions (the importer passes ones and zeros for
+    `elementwise_affine=False`). Like torch's CPU kernel the statistics are
+    computed per row and the result as `(x * rstd + (-rstd * mean)) *
+    weight + bias` in f32.
+
+    ```mlir
+    %y = nn.layer_norm %x, %w, %b {normalized_rank = 1 : i64, eps = 1.0e-05 : f32} : (tensor<4x8x32xf32>, tensor<32xf32>, tensor<32xf32>) -> tensor<4x8x32xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, NN_F32Tensor:$weight,
+                       NN_F32Tensor:$bias,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$normalized_rank,
+                       F32Attr:$eps);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Backward ops (built by the VJPs above)
+//===----------------------------------------------------------------------===//
+
+def NN_BatchNormGradOp : NN_GradOp<"batch_norm_grad"> {
+  let summary = "gradients of training-mode batch_norm";
+  let description = [{
+    From the gradient `grad` of a `batch_norm` result, its `input`, `weight`
+    and saved `mean` and `invstd`, computes the gradients of the input,
+    the weight and the bias (PyTorch's `native_batch_norm_backward` in
+    training mode):
+
+    ```
+    sum  = sum(grad),  dotp = sum((x - mean) * grad)        per channel
+    k    = dotp * invstd^2 / n
+    grad_input  = (grad - sum / n - (x - mean) * k) * invstd * weight
+    grad_weight = dotp * invstd,  grad_bias = sum
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$input,
+                       NN_F32Tensor:$weight, NN_F32Tensor:$mean,
+                       NN_F32Tensor:$invstd);
+  let results = (outs NN_F32Tensor:$grad_input, NN_F32Tensor:$grad_weight,
+                      NN_F32Tensor:$grad_bias);
+  let assemblyFormat = [{
+    $grad `,` $input `,` $weight `,` $mean `,` $invstd attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+def NN_LayerNormGradOp : NN_GradOp<"layer_norm_grad"> {
+  let summary = "gradients of layer_norm: input, weight and bias";
+  let description = [{
+    From the result gradient `grad`, the forward `input` and `weight`,
+    recomputes each row's mean and rstd as the forward did and returns, as
+    torch's CPU `layer_norm_backward`:
+
+    ```
+    dx     = rstd * grad * weight + b * x + c,
+             b = (sum(grad * weight) * mean - sum(grad * weight * x)) * rstd^3 / n,
+             c = -b * mean - sum(grad * weight) * rstd / n
+    dweight = sum over rows of grad * (x - mean) * rstd
+    dbias   = sum over rows of grad
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$input,
+                       NN_F32Tensor:$weight,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$normalized_rank,
+                       F32Attr:$eps);
+  let results = (outs NN_F32Tensor:$input_grad, NN_F32Tensor:$weight_grad,
+                      NN_F32Tensor:$bias_grad);
+  let assemblyFormat = [{
+    $grad `,` $input `,` $weight attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+#endif // DPC_NN_NORMALIZATION_OPS
