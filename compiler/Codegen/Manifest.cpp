@@ -112,6 +112,38 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
     optimizer["eps"] = config.eps;
   }
 
+  // Parameter groups (dpc.param_groups): each with its initial lr, weight
+  // decay and the parameters it updates, in argument order.
+  json::Array paramGroups;
+  if (auto groups = func->getAttrOfType<ArrayAttr>(kParamGroupsAttr)) {
+    std::vector<json::Array> members(groups.size());
+    for (BlockArgument arg : func.getArguments())
+      for (Operation *user : arg.getUsers()) {
+        std::optional<uint32_t> group;
+        if (auto sgd = dyn_cast<nn::SGDUpdateOp>(user))
+          group = sgd.getGroup();
+        else if (auto adam = dyn_cast<nn::AdamUpdateOp>(user))
+          group = adam.getGroup();
+        if (group && user->getOperand(0) == arg) {
+          if (*group >= members.size())
+            return user->emitError() << "parameter group " << *group
+                                     << " is not in " << kParamGroupsAttr,
+                   failure();
+          members[*group].push_back(getArgName(func, arg.getArgNumber()));
+        }
+      }
+    for (auto [index, entry] : llvm::enumerate(groups)) {
+      auto dict = cast<DictionaryAttr>(entry);
+      paramGroups.push_back(json::Object{
+          {"index", static_cast<int64_t>(index)},
+          {"lr", dict.getAs<FloatAttr>("lr").getValueAsDouble()},
+          {"weight_decay",
+           dict.getAs<FloatAttr>("weight_decay").getValueAsDouble()},
+          {"pattern", dict.getAs<StringAttr>("pattern").getValue()},
+          {"parameters", std::move(members[index])}});
+    }
+  }
+
   json::Object manifest{
       {"abi_version", DPC_ABI_VERSION},
       {"producer", "dpc 0.1.0"},
@@ -121,6 +153,7 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
       {"label", std::move(label)},
       {"loss", json::Object{{"kind", config.loss}, {"slot", slots.loss()}}},
       {"optimizer", std::move(optimizer)},
+      {"param_groups", std::move(paramGroups)},
       {"accumulate", config.accumulate},
       {"parameters", std::move(parameters)},
       {"buffers", std::move(buffers)},

@@ -3,6 +3,7 @@
 #include "compiler/Pipeline/Pipeline.h"
 
 #include "compiler/Conversion/Passes.h"
+#include "compiler/Transforms/ParamGroups.h"
 #include "compiler/Transforms/Passes.h"
 
 #include "mlir/Pass/PassRegistry.h"
@@ -162,6 +163,9 @@ LogicalResult TrainingPipelineOptions::verify(
   if (nesterov && (momentum == 0.0 || dampening != 0.0))
     return fail("--nesterov needs --momentum > 0 and --dampening 0 (as "
                 "torch.optim.SGD)");
+  std::string groupError;
+  if (!ParamGroups::parse(paramGroups, learningRate, decay, groupError))
+    return fail(groupError);
   if (betas.hasValue() && betas.size() != 2)
     return fail("--betas is not two numbers B1,B2, e.g. 0.9,0.999");
   double beta1 = getBeta1(), beta2 = getBeta2();
@@ -257,6 +261,8 @@ void dpc::addPipelineStage(OpPassManager &pm, PipelineStage stage,
       adam.eps = options.eps;
       adam.weightDecay = options.getWeightDecay();
       adam.decoupledWeightDecay = options.optimizer == "adamw";
+      adam.paramGroups = options.paramGroups;
+      adam.runtimeLr = true; // Session::setLearningRate, --lr-schedule
       pm.addPass(createAdam(adam));
     } else {
       SGDOptions sgd;
@@ -265,6 +271,8 @@ void dpc::addPipelineStage(OpPassManager &pm, PipelineStage stage,
       sgd.dampening = options.dampening;
       sgd.weightDecay = options.getWeightDecay();
       sgd.nesterov = options.nesterov;
+      sgd.paramGroups = options.paramGroups;
+      sgd.runtimeLr = true; // Session::setLearningRate, --lr-schedule
       pm.addPass(createSGD(sgd));
     }
     return;

@@ -92,6 +92,11 @@ struct TrainingPipelineOptions
       *this, "weight-decay",
       llvm::cl::desc("L2 penalty added to the gradient (sgd, adam) or "
                      "decoupled decay (adamw); default 0, 1e-2 for adamw")};
+  Option<std::string> paramGroups{
+      *this, "param-groups",
+      llvm::cl::desc("Parameter groups 'PATTERN:lr=X,weight_decay=Y' "
+                     "separated by ';' (dpc's --param-group, "
+                     "compiler/Transforms/ParamGroups.h)")};
   ListOption<double> betas{
       *this, "betas",
       llvm::cl::desc("Adam/AdamW coefficients B1,B2 (default 0.9,0.999)")};

@@ -97,6 +97,15 @@ def SGD : Pass<"dpc-sgd", "mlir::ModuleOp"> {
     Option<"weightDecay", "weight-decay", "double", /*default=*/"0.0",
            "L2 penalty added to the gradient">,
     Option<"nesterov", "nesterov", "bool", /*default=*/"false", "Nesterov momentum">,
+    Option<"paramGroups", "param-groups", "std::string", /*default=*/"\"\"",
+           "Parameter groups 'PATTERN:lr=X,weight_decay=Y', separated by ';' "
+           "(ParamGroups.h); the first matching glob on the state_dict name "
+           "wins, group 0 (lr, weight-decay) takes the rest">,
+    Option<"runtimeLr", "runtime-lr", "bool", /*default=*/"false",
+           "Record the parameter groups on @train_step (dpc.param_groups) so "
+           "that the updates read their group's learning rate from the "
+           "runtime (Session::setLearningRate, schedules); without it lr is "
+           "compiled in. The training pipeline sets it">,
   ];
   let dependentDialects = ["::dpc::nn::NNDialect"];
 }
@@ -166,6 +175,15 @@ def Adam : Pass<"dpc-adam", "mlir::ModuleOp"> {
     Option<"decoupledWeightDecay", "decoupled-weight-decay", "bool",
            /*default=*/"false", "AdamW: decouple the weight decay from the "
            "gradient">,
+    Option<"paramGroups", "param-groups", "std::string", /*default=*/"\"\"",
+           "Parameter groups 'PATTERN:lr=X,weight_decay=Y', separated by ';' "
+           "(ParamGroups.h); the first matching glob on the state_dict name "
+           "wins, group 0 (lr, weight-decay) takes the rest">,
+    Option<"runtimeLr", "runtime-lr", "bool", /*default=*/"false",
+           "Record the parameter groups on @train_step (dpc.param_groups) so "
+           "that the updates read their group's learning rate from the "
+           "runtime (Session::setLearningRate, schedules); without it lr is "
+           "compiled in. The training pipeline sets it">,
   ];
   let dependentDialects = ["::dpc::nn::NNDialect"];
 }

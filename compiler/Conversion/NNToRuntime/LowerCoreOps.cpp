@@ -182,7 +182,13 @@ std::optional<LogicalResult> dpc::lowerCoreOp(RuntimeCallBuilder &rt,
                                              : rt.nullPtr();
         rt.call("dpcrt_sgd_update_f32",
                 {param, buffer, rt.ptr(o.getGrad()),
-                 rt.i64(getNumElements(o.getParam())), rt.f32(o.getLr()),
+                 rt.i64(getNumElements(o.getParam())),
+                 // torch rounds the Python float lr to float32 (alpha=-lr).
+                 readsRuntimeLearningRate(o)
+                     ? rt.builder().create<LLVM::FPTruncOp>(
+                           rt.getLoc(), rt.builder().getF32Type(),
+                           runtimeLearningRate(rt, o.getGroup()))
+                     : rt.f32(o.getLr()),
                  rt.f32(o.getMomentum()), rt.f32(o.getDampening()),
                  rt.f32(o.getWeightDecay()), rt.i32(o.getNesterov())});
         rt.setPtr(o.getNewParam(), param);

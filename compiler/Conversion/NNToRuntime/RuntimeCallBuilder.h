@@ -105,6 +105,13 @@ std::optional<mlir::LogicalResult> lowerTransformerOp(RuntimeCallBuilder &rt,
 std::optional<mlir::LogicalResult> lowerOptimizerOp(RuntimeCallBuilder &rt,
                                                     mlir::Operation *op);
 
+/// Whether the optimizer update `op` reads its learning rate from the
+/// runtime: @train_step has parameter groups (kParamGroupsAttr).
+bool readsRuntimeLearningRate(mlir::Operation *op);
+/// The current learning rate of parameter group `group`, an f64 value read
+/// with dpcrt_learning_rate.
+mlir::Value runtimeLearningRate(RuntimeCallBuilder &rt, int32_t group);
+
 } // namespace dpc
 
 #endif // DPC_COMPILER_CONVERSION_NNTORUNTIME_RUNTIMECALLBUILDER_H

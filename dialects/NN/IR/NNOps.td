@@ -309,13 +309,21 @@ def NN_SGDUpdateOp : NN_Op<"sgd_update", [
     `momentum` is non-zero. Whether a step is the first is known at run time
     (the runtime's step counter). Lowering updates the parameter and the
     buffer in place.
+
+    `group` is the parameter's group (torch.optim's param_groups). When the
+    function records its groups (`dpc.param_groups`, set by dpc-sgd), the
+    update reads the group's current learning rate from the runtime
+    (`dpcrt_learning_rate`) and rounds it to f32 as torch rounds its Python
+    float, and `lr` is the group's initial learning rate; otherwise `lr` is
+    compiled in.
   }];
   let arguments = (ins NN_F32Tensor:$param, NN_F32Tensor:$grad,
                        Optional<NN_F32Tensor>:$momentum_buffer,
                        F32Attr:$lr, DefaultValuedAttr<F32Attr, "0.0">:$momentum,
                        DefaultValuedAttr<F32Attr, "0.0">:$dampening,
                        DefaultValuedAttr<F32Attr, "0.0">:$weight_decay,
-                       UnitAttr:$nesterov);
+                       UnitAttr:$nesterov,
+                       DefaultValuedAttr<ConfinedAttr<I32Attr, [IntNonNegative]>, "0">:$group);
   let results = (outs NN_F32Tensor:$new_param,
                       Optional<NN_F32Tensor>:$new_momentum_buffer);
   let assemblyFormat = [{

@@ -32,7 +32,12 @@ def NN_AdamUpdateOp : NN_Op<"adam_update", [
     The hyper-parameters are f64 like the Python floats torch computes the
     bias corrections with; the kernel rounds them to f32 where torch does.
     The three results are the new parameter, `exp_avg` and `exp_avg_sq`;
-    lowering computes them in place in the operands' storage.
+    lowering computes them in place in the operands' storage. `group` is the
+    parameter's group: when the function records its groups
+    (`dpc.param_groups`, set by dpc-adam), the update reads the group's
+    current learning rate from the runtime (`dpcrt_learning_rate`, a
+    double) and `lr` is the group's initial value; otherwise `lr` is
+    compiled in.
 
     ```mlir
     %p, %m, %v = nn.adam_update %w, %dw, %m0, %v0 {lr = 1.0e-03, beta1 = 0.9, beta2 = 0.999, eps = 1.0e-08} : tensor<64x32xf32>
@@ -43,7 +48,8 @@ def NN_AdamUpdateOp : NN_Op<"adam_update", [
                        F64Attr:$lr, F64Attr:$beta1, F64Attr:$beta2,
                        F64Attr:$eps,
                        DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
-                       UnitAttr:$decoupled_weight_decay);
+                       UnitAttr:$decoupled_weight_decay,
+                       DefaultValuedAttr<ConfinedAttr<I32Attr, [IntNonNegative]>, "0">:$group);
   let results = (outs NN_F32Tensor:$new_param, NN_F32Tensor:$new_exp_avg,
                       NN_F32Tensor:$new_exp_avg_sq);
   let assemblyFormat = [{
