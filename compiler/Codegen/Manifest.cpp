@@ -12,6 +12,8 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace dpc;
 namespace json = llvm::json;
@@ -91,10 +93,19 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
     json::Array names;
     for (Operation *user : start.getToken().getUsers())
       for (Value averaged : user->getResults())
-        for (Operation *use : averaged.getUsers())
-          if (isa<nn::SGDUpdateOp, nn::AdamUpdateOp>(use))
-            if (auto param = dyn_cast<BlockArgument>(use->getOperand(0)))
+        for (OpOperand &use : averaged.getUses()) {
+          // Through a clip of the gradient to its update.
+          Operation *update = use.getOwner();
+          if (isa<nn::ClipGradNormOp, nn::ClipGradValueOp>(update)) {
+            Value clipped = update->getResult(use.getOperandNumber());
+            if (!clipped.hasOneUse())
+              continue;
+            update = *clipped.getUsers().begin();
+          }
+          if (isa<nn::SGDUpdateOp, nn::AdamUpdateOp>(update))
+            if (auto param = dyn_cast<BlockArgument>(update->getOperand(0)))
               names.push_back(getArgName(func, param.getArgNumber()));
+        }
     buckets.push_back(json::Object{{"index", start.getBucket()},
                                    {"bytes", getBucketBytes(start)},
                                    {"parameters", std::move(names)}});
@@ -144,6 +155,23 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
     }
   }
 
+  // Gradient clipping (informational): what the step clips by.
+  json::Value clip = nullptr;
+  for (Operation &op : func.getBody().front()) {
+    if (auto norm = dyn_cast<nn::ClipGradNormOp>(op))
+      clip = json::Object{
+          {"kind", "norm"},
+          {"max_norm", norm.getMaxNorm().convertToDouble()},
+          {"norm_type",
+           std::isinf(norm.getNormType().convertToDouble())
+               ? json::Value("inf")
+               : json::Value(norm.getNormType().convertToDouble())}};
+    else if (auto value = dyn_cast<nn::ClipGradValueOp>(op))
+      clip =
+          json::Object{{"kind", "value"},
+                       {"clip_value", value.getClipValue().convertToDouble()}};
+  }
+
   json::Object manifest{
       {"abi_version", DPC_ABI_VERSION},
       {"producer", "dpc 0.1.0"},
@@ -154,6 +182,7 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
       {"loss", json::Object{{"kind", config.loss}, {"slot", slots.loss()}}},
       {"optimizer", std::move(optimizer)},
       {"param_groups", std::move(paramGroups)},
+      {"clip", std::move(clip)},
       {"accumulate", config.accumulate},
       {"parameters", std::move(parameters)},
       {"buffers", std::move(buffers)},

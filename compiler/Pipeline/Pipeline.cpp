@@ -181,6 +181,24 @@ LogicalResult TrainingPipelineOptions::verify(
   if (!(eps >= 0.0))
     return fail("--eps must not be negative");
 
+  // Gradient clipping, as torch.nn.utils checks it (and one kind only).
+  if (clipGradNorm.hasValue() &&
+      (!std::isfinite(clipGradNorm) || !(clipGradNorm > 0.0)))
+    return fail("--clip-grad-norm must be a finite positive number, got " +
+                formatNumber(clipGradNorm));
+  if (clipNormType.hasValue() && !clipGradNorm.hasValue())
+    return fail("--clip-norm-type is an option of --clip-grad-norm");
+  if (!(clipNormType > 0.0))
+    return fail("--clip-norm-type must be positive (or inf), got " +
+                formatNumber(clipNormType));
+  if (clipGradValue.hasValue() &&
+      (!std::isfinite(clipGradValue) || !(clipGradValue > 0.0)))
+    return fail("--clip-grad-value must be a finite positive number, got " +
+                formatNumber(clipGradValue));
+  if (clipGradNorm.hasValue() && clipGradValue.hasValue())
+    return fail("--clip-grad-norm and --clip-grad-value both clip the "
+                "gradients; give one");
+
   // How the step is spread over micro-batches, ranks and devices.
   if (accumulate < 1)
     return fail("--accumulate '" + llvm::Twine(accumulate.getValue()) +
@@ -274,6 +292,14 @@ void dpc::addPipelineStage(OpPassManager &pm, PipelineStage stage,
       sgd.paramGroups = options.paramGroups;
       sgd.runtimeLr = true; // Session::setLearningRate, --lr-schedule
       pm.addPass(createSGD(sgd));
+    }
+    if (options.clipGradNorm > 0.0 || options.clipGradValue > 0.0) {
+      // After the updates exist: the clip goes right before them.
+      ClipGradientsOptions clip;
+      clip.maxNorm = options.clipGradNorm;
+      clip.normType = options.clipNormType;
+      clip.clipValue = options.clipGradValue;
+      pm.addPass(createClipGradients(clip));
     }
     return;
   case PipelineStage::Buckets:

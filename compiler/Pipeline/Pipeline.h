@@ -104,6 +104,20 @@ struct TrainingPipelineOptions
                      llvm::cl::desc("Adam/AdamW denominator term"),
                      llvm::cl::init(1e-8)};
 
+  // Gradient clipping (torch.nn.utils), on the averaged gradients.
+  Option<double> clipGradNorm{
+      *this, "clip-grad-norm",
+      llvm::cl::desc("clip_grad_norm_'s max_norm (0: no norm clipping)"),
+      llvm::cl::init(0.0)};
+  Option<double> clipNormType{
+      *this, "clip-norm-type",
+      llvm::cl::desc("clip_grad_norm_'s norm_type (default 2; inf)"),
+      llvm::cl::init(2.0)};
+  Option<double> clipGradValue{
+      *this, "clip-grad-value",
+      llvm::cl::desc("clip_grad_value_'s clip_value (0: no value clipping)"),
+      llvm::cl::init(0.0)};
+
   // Data parallelism.
   Option<int64_t> accumulate{
       *this, "accumulate",

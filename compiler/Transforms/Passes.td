@@ -110,6 +110,26 @@ def SGD : Pass<"dpc-sgd", "mlir::ModuleOp"> {
   let dependentDialects = ["::dpc::nn::NNDialect"];
 }
 
+def ClipGradients : Pass<"dpc-clip-gradients", "mlir::ModuleOp"> {
+  let summary = "Clip the gradients before the optimizer updates (torch.nn.utils)";
+  let description = [{
+    After dpc-sgd / dpc-adam: with `max-norm`, one `nn.clip_grad_norm` of
+    every update's (averaged) gradient right before the first update
+    (torch.nn.utils.clip_grad_norm_: global norm of type `norm-type`); with
+    `clip-value`, an `nn.clip_grad_value` right before each update
+    (clip_grad_value_). Zero turns either off.
+  }];
+  let options = [
+    Option<"maxNorm", "max-norm", "double", /*default=*/"0.0",
+           "clip_grad_norm_'s max_norm (0: no norm clipping)">,
+    Option<"normType", "norm-type", "double", /*default=*/"2.0",
+           "clip_grad_norm_'s norm_type (inf for the max norm)">,
+    Option<"clipValue", "clip-value", "double", /*default=*/"0.0",
+           "clip_grad_value_'s clip_value (0: no value clipping)">,
+  ];
+  let dependentDialects = ["::dpc::nn::NNDialect"];
+}
+
 def DDPBuckets : Pass<"dpc-ddp-buckets", "mlir::ModuleOp"> {
   let summary = "Group gradient all-reduces into buckets and schedule them for overlap";
   let description = [{

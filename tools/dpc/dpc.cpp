@@ -103,6 +103,22 @@ static cl::list<std::string> paramGroups(
              "wins, the others stay in the default group (--lr, "
              "--weight-decay)"),
     cl::value_desc("PATTERN:lr=X,weight_decay=Y"), cl::cat(dpcCategory));
+static cl::opt<double> clipGradNorm(
+    "clip-grad-norm",
+    cl::desc("Clip the averaged gradients to a global norm of at most MAX "
+             "before the optimizer step, as torch.nn.utils.clip_grad_norm_ "
+             "after DDP's all-reduce (waits for every bucket)"),
+    cl::value_desc("MAX"), cl::cat(dpcCategory));
+static cl::opt<double> clipNormType(
+    "clip-norm-type",
+    cl::desc("--clip-grad-norm's norm_type (default 2; inf for the max "
+             "norm)"),
+    cl::value_desc("P"), cl::cat(dpcCategory));
+static cl::opt<double> clipGradValue(
+    "clip-grad-value",
+    cl::desc("Clamp every averaged gradient element to [-V, V] before the "
+             "optimizer step, as torch.nn.utils.clip_grad_value_"),
+    cl::value_desc("V"), cl::cat(dpcCategory));
 static cl::opt<std::string> accumulate(
     "accumulate",
     cl::desc("Gradient accumulation: K micro-batches (each the --input "
@@ -222,6 +238,9 @@ setPipelineOptions(TrainingPipelineOptions &options,
   copyIfGiven(options.dampening, dampening);
   copyIfGiven(options.weightDecay, weightDecay);
   copyIfGiven(options.nesterov, nesterov);
+  copyIfGiven(options.clipGradNorm, clipGradNorm);
+  copyIfGiven(options.clipNormType, clipNormType);
+  copyIfGiven(options.clipGradValue, clipGradValue);
   for (const std::string &group : paramGroups) {
     if (group.find(kParamGroupSeparator) != std::string::npos)
       return "--param-group '" + group + "' contains '" + kParamGroupSeparator +

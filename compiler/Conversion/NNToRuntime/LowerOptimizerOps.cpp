@@ -4,8 +4,8 @@
 // nn.adam_update becomes one dpcrt_adam_update_f32 call that updates the
 // parameter and its moments in place, with its group's learning rate read
 // from the runtime (dpcrt_learning_rate) when @train_step has parameter
-// groups; nn.micro_batch is a view into its
-// operand.
+// groups; nn.clip_grad_norm / nn.clip_grad_value scale or clamp the
+// gradients in place; nn.micro_batch is a view into its operand.
 //
 //===----------------------------------------------------------------------===//
 
@@ -58,6 +58,36 @@ std::optional<LogicalResult> dpc::lowerOptimizerOp(RuntimeCallBuilder &rt,
         rt.setPtr(o.getNewParam(), param);
         rt.setPtr(o.getNewExpAvg(), expAvg);
         rt.setPtr(o.getNewExpAvgSq(), expAvgSq);
+        return success();
+      })
+      .Case([&](nn::ClipGradNormOp o) {
+        // The gradients' pointers in an array on the stack, their sizes in
+        // a constant array.
+        OpBuilder &b = rt.builder();
+        Type ptrType = rt.ptrType();
+        Value grads = b.create<LLVM::AllocaOp>(rt.getLoc(), ptrType, ptrType,
+                                               rt.i64(o.getGrads().size()), 8);
+        SmallVector<int64_t> sizes;
+        for (auto [i, grad] : llvm::enumerate(o.getGrads())) {
+          Value slot = b.create<LLVM::GEPOp>(
+              rt.getLoc(), ptrType, ptrType, grads,
+              ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
+          b.create<LLVM::StoreOp>(rt.getLoc(), rt.ptr(grad), slot);
+          sizes.push_back(getNumElements(grad));
+          rt.setPtr(o.getClipped()[i], rt.ptr(grad));
+        }
+        rt.call("dpcrt_clip_grad_norm_f32",
+                {grads, rt.constantArray(sizes),
+                 rt.i32(static_cast<int32_t>(sizes.size())),
+                 f64(rt, o.getMaxNorm()), f64(rt, o.getNormType())});
+        return success();
+      })
+      .Case([&](nn::ClipGradValueOp o) {
+        Value grad = rt.ptr(o.getGrad());
+        rt.call("dpcrt_clip_grad_value_f32",
+                {grad, rt.i64(getNumElements(o.getGrad())),
+                 f64(rt, o.getClipValue())});
+        rt.setPtr(o.getClipped(), grad);
         return success();
       })
       .Case([&](nn::MicroBatchOp o) {

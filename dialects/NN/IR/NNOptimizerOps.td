@@ -58,6 +58,55 @@ def NN_AdamUpdateOp : NN_Op<"adam_update", [
   let hasVerifier = 1;
 }
 
+def NN_ClipGradNormOp : NN_Op<"clip_grad_norm", [
+    DeclareOpInterfaceMethods<StorageAliasOpInterface>,
+    InferTypeOpAdaptor]> {
+  let summary = "torch.nn.utils.clip_grad_norm_ over all gradients";
+  let description = [{
+    Scales every gradient by one factor so that their global norm is at
+    most `max_norm`, as torch 1.13's clip_grad_norm_:
+
+    ```
+    total_norm = norm([norm(g, p) for g in grads], p)     (p = norm_type;
+                 p = inf: max over all |g|)
+    clip_coef  = min(max_norm / (total_norm + 1e-6), 1.0)  (float32)
+    g          = g * clip_coef                             (each gradient)
+    ```
+
+    It needs every (averaged) gradient, so it follows the last all-reduce
+    wait and precedes every optimizer update. The results are the clipped
+    gradients, computed in place in the operands' storage.
+
+    ```mlir
+    %c0, %c1 = nn.clip_grad_norm %g0, %g1 {max_norm = 1.0 : f64, norm_type = 2.0 : f64} : tensor<64x32xf32>, tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<NN_F32Tensor>:$grads, F64Attr:$max_norm,
+                       DefaultValuedAttr<F64Attr, "2.0">:$norm_type);
+  let results = (outs Variadic<NN_F32Tensor>:$clipped);
+  let assemblyFormat = "$grads attr-dict `:` type($grads)";
+  let hasVerifier = 1;
+}
+
+def NN_ClipGradValueOp : NN_Op<"clip_grad_value", [
+    DeclareOpInterfaceMethods<StorageAliasOpInterface>,
+    InferTypeOpAdaptor]> {
+  let summary = "torch.nn.utils.clip_grad_value_ for one gradient";
+  let description = [{
+    `clamp(grad, -clip_value, clip_value)` element by element, in place
+    (torch rounds the Python float bounds to float32). Each gradient is
+    clipped on its own, so the op can follow its bucket's wait.
+
+    ```mlir
+    %c = nn.clip_grad_value %g {clip_value = 0.5 : f64} : tensor<64x32xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$grad, F64Attr:$clip_value);
+  let results = (outs NN_F32Tensor:$clipped);
+  let assemblyFormat = "$grad attr-dict `:` type($grad)";
+  let hasVerifier = 1;
+}
+
 def NN_MicroBatchOp : NN_Op<"micro_batch", [
     DeclareOpInterfaceMethods<StorageAliasOpInterface, ["isStorageView"]>,
     InferTypeOpAdaptor]> {

@@ -277,20 +277,23 @@ protected:
                   " times; total_steps is " + std::to_string(totalSteps) +
                   " (torch's OneCycleLR raises here)");
     double total = static_cast<double>(totalSteps);
-    std::vector<Phase> phases;
-    if (threePhase)
-      phases = {{pctStart * total - 1, Initial, Max},
-                {2 * pctStart * total - 2, Max, Initial},
-                {total - 1, Initial, Min}};
-    else
-      phases = {{pctStart * total - 1, Initial, Max}, {total - 1, Max, Min}};
+    // _schedule_phases: end_step, start and end lr of each phase.
+    Phase phases[3] = {{pctStart * total - 1, Initial, Max},
+                       {total - 1, Max, Min},
+                       {total - 1, Max, Min}};
+    size_t numPhases = 2;
+    if (threePhase) {
+      phases[1] = {2 * pctStart * total - 2, Max, Initial};
+      phases[2] = {total - 1, Initial, Min};
+      numPhases = 3;
+    }
     std::vector<double> lrs;
     double stepNum = static_cast<double>(lastEpoch);
     for (const Group &g : *groups) {
       double startStep = 0;
-      for (size_t i = 0; i < phases.size(); ++i) {
+      for (size_t i = 0; i < numPhases; ++i) {
         double endStep = phases[i].endStep;
-        if (stepNum <= endStep || i == phases.size() - 1) {
+        if (stepNum <= endStep || i == numPhases - 1) {
           if (endStep - startStep == 0)
             throw Error("onecycle: phase " + std::to_string(i + 1) +
                         " has no steps (torch's OneCycleLR divides by zero "

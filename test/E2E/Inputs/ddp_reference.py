@@ -86,6 +86,7 @@ def train(rank, a, tmp):
     global_batch = a.world_size * a.local_batch
     batches = x.shape[0] // global_batch
     losses = []
+    clipped = 0  # steps in which clipping changed a gradient
     for step in range(a.steps):
         begin = (step % batches) * global_batch + rank * a.local_batch
         xb, yb = x[begin:begin + a.local_batch], y[begin:begin + a.local_batch]
@@ -93,9 +94,12 @@ def train(rank, a, tmp):
         loss = F.cross_entropy(ddp(xb), yb)
         loss.backward()
         if a.clip_grad_norm is not None:
-            torch.nn.utils.clip_grad_norm_(params, a.clip_grad_norm,
-                                           norm_type=a.clip_norm_type)
+            total = torch.nn.utils.clip_grad_norm_(params, a.clip_grad_norm,
+                                                   norm_type=a.clip_norm_type)
+            clipped += int(total.item() > a.clip_grad_norm)
         if a.clip_grad_value is not None:
+            clipped += int(any(p.grad.abs().max().item() > a.clip_grad_value
+                               for p in params))
             torch.nn.utils.clip_grad_value_(params, a.clip_grad_value)
         opt.step()
         if sched is not None:
@@ -113,7 +117,8 @@ def train(rank, a, tmp):
     if (a.param_group or a.lr_schedule) and all(g["params"] for g in groups):
         for index, group in enumerate(opt.param_groups):
             state[f"optimizer.param_groups.{index}.lr"] = np.array(group["lr"])
-    np.savez(f"{tmp}/rank{rank}.npz", losses=np.array(losses), **state)
+    np.savez(f"{tmp}/rank{rank}.npz", losses=np.array(losses),
+             clipped=np.array(clipped), **state)
     dist.destroy_process_group()
 
 
@@ -147,6 +152,9 @@ def main():
         mp.spawn(train, args=(a, tmp), nprocs=a.world_size)
         ranks = [dict(np.load(f"{tmp}/rank{r}.npz")) for r in range(a.world_size)]
     losses = np.mean([r.pop("losses") for r in ranks], axis=0)
+    clipped = int(ranks[0].pop("clipped"))
+    for r in ranks[1:]:
+        r.pop("clipped")
     expected = ranks[0]
 
     failures = []
@@ -158,6 +166,8 @@ def main():
     print(f"compared {len(expected)} tensors and {logged} losses with PyTorch DDP on "
           f"{a.world_size} ranks; worst normwise relative error {worst:.2e}, "
           f"losses {worst_loss:.2e} (rtol {a.rtol:g})")
+    if a.clip_grad_norm is not None or a.clip_grad_value is not None:
+        print(f"clipping changed the gradients in {clipped} of {a.steps} steps")
     for f_ in failures:
         print("FAIL:", f_)
     sys.exit(1 if failures else 0)
