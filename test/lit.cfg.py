@@ -45,7 +45,7 @@ config.substitutions.append(("%python", config.python_executable))
 llvm_config.add_tool_substitutions(
     [
         ToolSubst("%" + tool, command=os.path.join(config.dpc_tools_dir, tool))
-        for tool in ["dpc-opt", "dpc-run", "dpc"]
+        for tool in ["dpc-opt", "dpc-run", "dpc", "dpc-lr-schedule"]
     ],
     [config.dpc_tools_dir],
 )

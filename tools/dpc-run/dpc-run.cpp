@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "dpc/lr_schedule.h"
 #include "dpc/runtime.h"
 
 #include <algorithm>
@@ -62,6 +63,22 @@ directly it runs as a single process.
                             batch after the checkpoint's last step
   --save-checkpoint FILE    write a safetensors checkpoint after training
                             (rank 0 writes; the file is replaced atomically)
+  --lr-schedule SPEC        set the learning rate of every parameter group
+                            before each step as torch.optim.lr_scheduler
+                            does (constructed on the compiled lrs, stepped
+                            after every optimizer step; a resumed run
+                            continues the schedule at its step): one of
+                              linear:start_factor=F,end_factor=F,total_iters=N
+                              cosine:T_max=N,eta_min=E
+                              step:step_size=N,gamma=G
+                              multistep:milestones=M1/M2/...,gamma=G
+                              exponential:gamma=G
+                              onecycle:max_lr=L,total_steps=N,pct_start=P,
+                                cycle_momentum=false (required),...
+                            with torch's argument names and defaults, or
+                            several joined by |MILESTONE| (SequentialLR),
+                            e.g. 'linear:start_factor=0.01,total_iters=100
+                            |100| cosine:T_max=900' (dpc/lr_schedule.h)
   --trace FILE              write a Chrome trace (chrome://tracing, Perfetto)
                             of the run: one track per stream (compute,
                             communication) per rank; rank 0 writes it
@@ -94,6 +111,7 @@ struct Options {
   std::string loadCheckpoint;
   std::string saveCheckpoint;
   std::string trace;
+  std::string lrSchedule;
   NonFinite onNonFinite = NonFinite::Warn;
   double timeout = ProcessGroup::kDefaultTimeoutSeconds;
   Backend backend = Backend::Auto;
@@ -167,6 +185,9 @@ Options parseArgs(int argc, char **argv) {
       opts.saveCheckpoint = takeValue();
     } else if (flag == "--trace") {
       opts.trace = takeValue();
+    } else if (flag == "--lr-schedule") {
+      opts.lrSchedule = takeValue();
+      LrSchedule check(opts.lrSchedule); // a bad spec fails before loading
     } else if (flag == "--on-nonfinite") {
       std::string what = takeValue();
       if (what == "warn")
@@ -328,6 +349,48 @@ Dataset loadData(const Options &opts, const Session &session) {
   return data;
 }
 
+/// --lr-schedule: the learning rate of every parameter group for the
+/// optimizer steps firstStep .. firstStep + steps (inclusive: the last is the
+/// rate after the run, which a checkpoint keeps, as torch's optimizer has it
+/// after the last scheduler.step()). The schedule starts from the compiled
+/// lrs at step 0 and is replayed up to firstStep, as a resumed torch
+/// scheduler continues; computed before training so that a schedule torch
+/// would refuse (OneCycleLR past total_steps) stops the run before it starts.
+std::vector<std::vector<double>> scheduleLearningRates(const Options &opts,
+                                                       const Session &session,
+                                                       int64_t firstStep) {
+  const Manifest &m = session.manifest();
+  if (m.paramGroups.empty())
+    throw Error("--lr-schedule: " + opts.model +
+                " has its learning rate compiled in (it was built by a dpc "
+                "without parameter groups); recompile it");
+  std::vector<double> initial;
+  for (const ParamGroupSpec &g : m.paramGroups)
+    initial.push_back(g.lr);
+  LrSchedule schedule(opts.lrSchedule);
+  schedule.start(initial);
+  std::vector<std::vector<double>> rates;
+  for (int64_t step = 0; step <= firstStep + opts.steps; ++step) {
+    if (step > 0) {
+      try {
+        schedule.step();
+      } catch (const Error &e) {
+        throw Error(std::string(e.what()) + " (step " + std::to_string(step) +
+                    " of this run's " + std::to_string(firstStep + opts.steps) +
+                    ")");
+      }
+    }
+    if (step >= firstStep)
+      rates.push_back(schedule.learningRates());
+  }
+  return rates;
+}
+
+void setLearningRates(Session &session, const std::vector<double> &rates) {
+  for (size_t g = 0; g < rates.size(); ++g)
+    session.setLearningRate(rates[g], static_cast<int>(g));
+}
+
 /// Finds a bad --save-checkpoint or --trace before training rather than
 /// after the last step. Rank 0, which writes them.
 void checkOutputs(const Options &opts) {
@@ -382,6 +445,13 @@ void train(const Options &opts) {
     });
   }
 
+  std::vector<std::vector<double>> scheduledRates;
+  if (!opts.lrSchedule.empty())
+    ProcessGroup::collectively([&] {
+      scheduledRates =
+          scheduleLearningRates(opts, session, session.stepCount());
+    });
+
   if (!opts.trace.empty())
     session.startTrace();
 
@@ -401,6 +471,8 @@ void train(const Options &opts) {
     for (size_t j = 0; j < data.sources.size(); ++j)
       batch[j] = data.sources[j].tensor.bytes.data() +
                  sample * data.sources[j].sampleBytes;
+    if (!scheduledRates.empty())
+      setLearningRates(session, scheduledRates[i]);
     loss = session.step(batch);
     ++intervalSteps;
     // The loss is averaged over the ranks: every rank decides the same.
@@ -432,6 +504,8 @@ void train(const Options &opts) {
     }
   }
   double elapsed = seconds(start, Clock::now());
+  if (!scheduledRates.empty())
+    setLearningRates(session, scheduledRates.back());
 
   if (!opts.saveCheckpoint.empty())
     session.saveCheckpoint(opts.saveCheckpoint);

@@ -2,7 +2,9 @@
 //
 // Checkpoints are safetensors files (io/safetensors.cpp) holding every
 // parameter, buffer and optimizer state under its checkpoint key and the
-// step counter as "optimizer.step"; rank 0 reads and writes them, through
+// step counter as "optimizer.step" and each parameter group's learning rate
+// as "optimizer.param_groups.<g>.lr" (f64 scalars, the host values of the
+// context); rank 0 reads and writes them, through
 // the host copies of the tensors (the slots on the CPU, the mirrors on
 // cuda), and the other ranks get rank 0's values by broadcast.
 //
@@ -13,6 +15,7 @@
 #include "comm/collectives.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <set>
 
@@ -30,7 +33,18 @@ std::vector<TensorView> Session::Impl::checkpointViews(bool withAliases) {
       views.push_back({alias, t.spec->dtype, t.spec->shape, t.data});
   }
   views.push_back({"optimizer.step", DType::I64, {}, &ctx.step});
+  for (size_t g = 0; g < ctx.learningRates.size(); ++g)
+    views.push_back(
+        {learningRateKey(g), DType::F64, {}, &ctx.learningRates[g]});
   return views;
+}
+
+std::string Session::Impl::learningRateKey(size_t group) {
+  return "optimizer.param_groups." + std::to_string(group) + ".lr";
+}
+
+bool Session::Impl::isContextValue(const std::string &key) const {
+  return key == "optimizer.step" || !tensors.count(key);
 }
 
 void Session::saveCheckpoint(const std::string &path) const {
@@ -122,27 +136,39 @@ void Session::Impl::restore(const std::string &file, bool weightsOnly) {
       if (step < 0)
         throw Error(file + ": 'optimizer.step' is negative (" +
                     std::to_string(step) + ")");
+      for (size_t g = 0; g < ctx.learningRates.size(); ++g) {
+        double lr = *contents.tensors.at(learningRateKey(g)).data<double>();
+        if (!std::isfinite(lr) || lr < 0.0)
+          throw Error(file + ": '" + learningRateKey(g) +
+                      "' is not a finite non-negative number");
+      }
     }
     for (const TensorView &v : views)
       std::memcpy(const_cast<void *>(v.data),
                   contents.tensors.at(source[v.name]).bytes.data(),
                   contents.tensors.at(source[v.name]).bytes.size());
     for (const TensorView &v : views)
-      if (v.name != "optimizer.step")
+      if (!isContextValue(v.name))
         syncToSlot(tensors.at(v.name));
   });
   weightsLoaded = true;
   if (ctx.worldSize == 1)
     return;
-  // Rank 0's slots (on cuda over NCCL) and its step counter (MPI, host).
+  // Rank 0's slots (on cuda over NCCL), its step counter and learning
+  // rates (MPI, host).
   for (const TensorView &v : views)
-    if (v.name != "optimizer.step") {
+    if (!isContextValue(v.name)) {
       const TensorRef &t = tensors.at(v.name);
       backendTable().broadcast(&ctx, slots[t.spec->slot], t.spec->numBytes(),
                                "'" + v.name + "'");
     }
-  if (!weightsOnly)
+  if (!weightsOnly) {
     broadcastBytes(&ctx.step, sizeof(ctx.step), ctx.comm, "'optimizer.step'");
+    if (!ctx.learningRates.empty())
+      broadcastBytes(ctx.learningRates.data(),
+                     ctx.learningRates.size() * sizeof(double), ctx.comm,
+                     "the learning rates");
+  }
   backendTable().synchronize(&ctx);
   raiseError();
   refreshMirrors();
