@@ -109,6 +109,6 @@ def python_can_import(module):
         return False
 
 
-for module in ["torch", "numpy"]:
+for module in ["torch", "numpy", "matplotlib"]:
     if python_can_import(module):
         config.available_features.add(module)

@@ -103,8 +103,8 @@ namespace {
 /// Bytes of the file one mapping covers, and how many stay mapped: the
 /// address space a file takes is bounded (a 100 GB data set trains under a
 /// small `ulimit -v`), while sequential reading maps each window once.
-constexpr uint64_t kWindowBytes = uint64_t(16) << 20;
-constexpr size_t kMaxWindows = 4;
+constexpr uint64_t kWindowBytes = uint64_t(8) << 20;
+constexpr size_t kMaxWindows = 2;
 
 struct Window {
   uint64_t first = 0; // file offset
@@ -175,6 +175,9 @@ NpyFile NpyFile::open(const std::string &path, DType dtype) {
           ? 1
           : numElements(std::vector<int64_t>(shape.begin() + 1, shape.end()));
   impl->fileSampleBytes = impl->elementsPerSample * impl->layout.itemSize;
+  // Allocated here, not by the thread that reads samples.
+  impl->windows.reserve(kMaxWindows);
+  impl->raw.reserve(impl->fileSampleBytes);
   return NpyFile(std::move(impl));
 }
 
@@ -232,6 +235,7 @@ DataLoader::DataLoader(std::vector<NpyFile> filesIn,
       throw Error(f.path() + " has " +
                   std::to_string(f.shape().empty() ? 0 : f.shape()[0]) +
                   " samples, expected " + std::to_string(options.samples));
+  indices.reserve(static_cast<size_t>(options.batchSize));
   for (Buffers *buffers : {&current, &ahead}) {
     for (const NpyFile &f : files)
       buffers->perFile.emplace_back(
