@@ -557,6 +557,13 @@ void train(const Options &opts) {
   // --epochs.
   int64_t steps = opts.steps >= 0 ? opts.steps : INT64_MAX;
   if (opts.epochs >= 0) {
+    ProcessGroup::collectively([&] {
+      if (opts.epochs > INT64_MAX / batchesPerEpoch ||
+          position.epoch > INT64_MAX / batchesPerEpoch - 1)
+        throw Error("--epochs " + std::to_string(opts.epochs) + " of " +
+                    std::to_string(batchesPerEpoch) +
+                    " batches would overflow the step count (int64)");
+    });
     int64_t done = position.epoch * batchesPerEpoch + position.batch;
     steps = std::min(
         steps, std::max<int64_t>(0, opts.epochs * batchesPerEpoch - done));
