@@ -50,6 +50,9 @@ llvm_config.add_tool_substitutions(
     [config.dpc_tools_dir],
 )
 
+# The build directory, for tests of `cmake --install` (test/Install).
+config.substitutions.append(("%dpc_obj_root", config.dpc_obj_root))
+
 mpirun = lit.util.which("mpirun", config.environment.get("PATH"))
 config.substitutions.append(
     ("%mpirun", "%s --allow-run-as-root --oversubscribe -np" % (mpirun or "mpirun"))
@@ -109,6 +112,6 @@ def python_can_import(module):
         return False
 
 
-for module in ["torch", "numpy"]:
+for module in ["torch", "numpy", "matplotlib"]:
     if python_can_import(module):
         config.available_features.add(module)

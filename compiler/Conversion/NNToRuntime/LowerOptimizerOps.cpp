@@ -75,36 +75,36 @@ void dpc::populateOptimizerLowerings(RuntimeLowerings &lowerings) {
     rt.setPtr(o.getNewExpAvgSq(), expAvgSq);
     return success();
   });
-  lowerings.add<nn::ClipGradNormOp>([](RuntimeCallBuilder &rt,
-                                       nn::ClipGradNormOp o) {
-    // The gradients' pointers in an array on the stack, their sizes in a
-    // constant array.
-    OpBuilder &b = rt.builder();
-    Type ptrType = rt.ptrType();
-    Value grads = b.create<LLVM::AllocaOp>(rt.getLoc(), ptrType, ptrType,
-                                           rt.i64(o.getGrads().size()), 8);
-    SmallVector<int64_t> sizes;
-    for (auto [i, grad] : llvm::enumerate(o.getGrads())) {
-      Value slot =
-          b.create<LLVM::GEPOp>(rt.getLoc(), ptrType, ptrType, grads,
-                                ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
-      b.create<LLVM::StoreOp>(rt.getLoc(), rt.ptr(grad), slot);
-      sizes.push_back(getNumElements(grad));
-      rt.setPtr(o.getClipped()[i], rt.ptr(grad));
-    }
-    rt.call("dpcrt_clip_grad_norm_f32",
-            {grads, rt.constantArray(sizes),
-             rt.i32(static_cast<int32_t>(sizes.size())),
-             f64(rt, o.getMaxNorm()), f64(rt, o.getNormType())});
-    return success();
-  });
-  lowerings.add<nn::ClipGradValueOp>([](RuntimeCallBuilder &rt,
-                                        nn::ClipGradValueOp o) {
-    Value grad = rt.ptr(o.getGrad());
-    rt.call("dpcrt_clip_grad_value_f32",
-            {grad, rt.i64(getNumElements(o.getGrad())),
-             f64(rt, o.getClipValue())});
-    rt.setPtr(o.getClipped(), grad);
-    return success();
-  });
+  lowerings.add<nn::ClipGradNormOp>(
+      [](RuntimeCallBuilder &rt, nn::ClipGradNormOp o) {
+        // The gradients' pointers in an array on the stack, their sizes in a
+        // constant array.
+        OpBuilder &b = rt.builder();
+        Type ptrType = rt.ptrType();
+        Value grads = b.create<LLVM::AllocaOp>(rt.getLoc(), ptrType, ptrType,
+                                               rt.i64(o.getGrads().size()), 8);
+        SmallVector<int64_t> sizes;
+        for (auto [i, grad] : llvm::enumerate(o.getGrads())) {
+          Value slot = b.create<LLVM::GEPOp>(
+              rt.getLoc(), ptrType, ptrType, grads,
+              ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
+          b.create<LLVM::StoreOp>(rt.getLoc(), rt.ptr(grad), slot);
+          sizes.push_back(getNumElements(grad));
+          rt.setPtr(o.getClipped()[i], rt.ptr(grad));
+        }
+        rt.call("dpcrt_clip_grad_norm_f32",
+                {grads, rt.constantArray(sizes),
+                 rt.i32(static_cast<int32_t>(sizes.size())),
+                 f64(rt, o.getMaxNorm()), f64(rt, o.getNormType())});
+        return success();
+      });
+  lowerings.add<nn::ClipGradValueOp>(
+      [](RuntimeCallBuilder &rt, nn::ClipGradValueOp o) {
+        Value grad = rt.ptr(o.getGrad());
+        rt.call("dpcrt_clip_grad_value_f32",
+                {grad, rt.i64(getNumElements(o.getGrad())),
+                 f64(rt, o.getClipValue())});
+        rt.setPtr(o.getClipped(), grad);
+        return success();
+      });
 }

@@ -387,6 +387,20 @@ public:
   /// SessionOptions::initWeights does at load. Rank 0 reads and broadcasts.
   void loadWeights(const std::string &path);
 
+  /// Checkpoints of a training loop that resumes exactly. saveCheckpoint
+  /// also records "manifest_hash" (manifestHash()) and "world_size" in the
+  /// file's metadata; this overload adds `metadata` (e.g. the loop's data
+  /// position) beside them.
+  void saveCheckpoint(const std::string &path,
+                      const std::map<std::string, std::string> &metadata) const;
+  /// loadCheckpoint, returning the file's metadata (the same on every rank)
+  /// for the caller to check and to continue from.
+  std::map<std::string, std::string>
+  loadCheckpointWithMetadata(const std::string &path);
+  /// dpc_checksum of the module's manifest in hex: identifies the compiled
+  /// model (its architecture, shapes, optimizer and world size).
+  std::string manifestHash() const;
+
   /// Starts recording a Chrome trace (chrome://tracing, Perfetto) of the
   /// following steps: one track per stream (compute, communication) per
   /// rank. Collective: call on every rank.

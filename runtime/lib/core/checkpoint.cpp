@@ -16,7 +16,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <dlfcn.h>
 #include <set>
 
 using namespace dpc;
@@ -48,6 +50,23 @@ bool Session::Impl::isContextValue(const std::string &key) const {
 }
 
 void Session::saveCheckpoint(const std::string &path) const {
+  saveCheckpoint(path, {});
+}
+
+std::string Session::manifestHash() const {
+  const char *json =
+      static_cast<const char *>(dlsym(impl->module, DPC_MODEL_MANIFEST_SYMBOL));
+  char hex[17];
+  std::snprintf(
+      hex, sizeof(hex), "%016llx",
+      static_cast<unsigned long long>(dpc_checksum(json, std::strlen(json))));
+  return hex;
+}
+
+void Session::saveCheckpoint(
+    const std::string &path,
+    const std::map<std::string, std::string> &extraMetadata) const {
+  std::string hash = manifestHash();
   ProcessGroup::collectively([&] {
     if (impl->ctx.rank != 0)
       return;
@@ -59,7 +78,15 @@ void Session::saveCheckpoint(const std::string &path) const {
         {"producer", "dpc runtime"},
         {"model", impl->path},
         {"model_producer", impl->manifest.producer},
-        {"dpc_abi_version", std::to_string(DPC_ABI_VERSION)}};
+        {"dpc_abi_version", std::to_string(DPC_ABI_VERSION)},
+        // What a resume must match (Session::loadCheckpointWithMetadata's
+        // callers check): the compiled model and the number of ranks.
+        {"manifest_hash", hash},
+        {"world_size", std::to_string(impl->ctx.worldSize)}};
+    for (const auto &[key, value] : extraMetadata)
+      if (!metadata.emplace(key, value).second)
+        throw Error("saveCheckpoint: metadata key '" + key +
+                    "' is the runtime's own");
     writeSafetensors(path, impl->checkpointViews(/*withAliases=*/true),
                      metadata);
   });
@@ -73,7 +100,35 @@ void Session::loadWeights(const std::string &path) {
   impl->restore(path, /*weightsOnly=*/true);
 }
 
-void Session::Impl::restore(const std::string &file, bool weightsOnly) {
+std::map<std::string, std::string>
+Session::loadCheckpointWithMetadata(const std::string &path) {
+  std::map<std::string, std::string> metadata;
+  impl->restore(path, /*weightsOnly=*/false, &metadata);
+  return metadata;
+}
+
+/// Sends rank 0's `metadata` to every rank of `comm`, as "key\0value\0"...
+static void broadcastMetadata(std::map<std::string, std::string> &metadata,
+                              MPI_Comm comm) {
+  std::string packed;
+  for (const auto &[key, value] : metadata)
+    packed += key + '\0' + value + '\0';
+  int64_t size = static_cast<int64_t>(packed.size());
+  broadcastBytes(&size, sizeof(size), comm, "the checkpoint's metadata size");
+  packed.resize(static_cast<size_t>(size));
+  broadcastBytes(packed.data(), size, comm, "the checkpoint's metadata");
+  metadata.clear();
+  for (size_t at = 0; at < packed.size();) {
+    size_t keyEnd = packed.find('\0', at);
+    size_t valueEnd = packed.find('\0', keyEnd + 1);
+    metadata[packed.substr(at, keyEnd - at)] =
+        packed.substr(keyEnd + 1, valueEnd - keyEnd - 1);
+    at = valueEnd + 1;
+  }
+}
+
+void Session::Impl::restore(const std::string &file, bool weightsOnly,
+                            std::map<std::string, std::string> *metadata) {
   std::vector<TensorView> views = checkpointViews();
   if (weightsOnly)
     views.erase(std::remove_if(views.begin(), views.end(),
@@ -111,6 +166,8 @@ void Session::Impl::restore(const std::string &file, bool weightsOnly) {
         throw Error(file + ": tensors '" + primary->first + "' and '" + alias +
                     "' differ, but they are one tied tensor in " + path);
     }
+    if (metadata)
+      *metadata = contents.metadata;
     // Check everything before overwriting anything.
     for (const TensorView &v : views) {
       auto it = contents.tensors.find(source[v.name]);
@@ -154,6 +211,8 @@ void Session::Impl::restore(const std::string &file, bool weightsOnly) {
   weightsLoaded = true;
   if (ctx.worldSize == 1)
     return;
+  if (metadata)
+    broadcastMetadata(*metadata, ctx.comm);
   // Rank 0's slots (on cuda over NCCL), its step counter and learning
   // rates (MPI, host).
   for (const TensorView &v : views)

@@ -104,7 +104,10 @@ struct Session::Impl {
   /// Session::loadCheckpoint (everything) and loadWeights (parameters and
   /// buffers): rank 0 reads `file`, checks it whole, then every rank gets
   /// rank 0's values.
-  void restore(const std::string &file, bool weightsOnly);
+  /// Restores from a checkpoint; with `metadata`, every rank gets the
+  /// file's metadata there.
+  void restore(const std::string &file, bool weightsOnly,
+               std::map<std::string, std::string> *metadata = nullptr);
   /// Copies the mirrors handed out to the device (no-op without mirrors).
   void flushMirrors();
   /// Copies the device value of `slot` to its mirror (no-op without).

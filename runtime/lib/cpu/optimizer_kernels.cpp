@@ -24,9 +24,9 @@
 #include "cpu/cpu_backend.h"
 #include "kernel_shared.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
-#include <algorithm>
 
 using dpc::AdamConstants;
 using dpc::adamConstants;

@@ -17,10 +17,10 @@
 #include "cuda_backend.h"
 #include "device_utils.cuh"
 
-#include <string>
 #include "core/context.h"
 #include "kernel_shared.h"
 #include <cmath>
+#include <string>
 
 namespace dpc::cuda {
 namespace {
@@ -91,8 +91,6 @@ void adam_update_f32(dpcrt_context *ctx, float *param, float *exp_avg,
 namespace dpc::cuda {
 
 namespace {
-
-constexpr int kThreads = 256;
 
 /// terms[index] = the sum of the p-norm terms of grad (p finite), or its
 /// largest |g| (p = inf; NaN if any is NaN).
