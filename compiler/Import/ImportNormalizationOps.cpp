@@ -1,6 +1,7 @@
 //===- ImportNormalizationOps.cpp - Normalization: aten ops to nn ops -----===//
 //
-// Training-mode batch_norm with its running statistics, BatchNorm's
+// batch_norm in training mode (batch statistics, running statistics
+// updated) and in evaluation mode (running statistics read only), BatchNorm's
 // num_batches_tracked.add_(1), and layer_norm.
 //
 //===----------------------------------------------------------------------===//
@@ -26,6 +27,44 @@ Value fill(Importer &im, Location loc, int64_t channels, float value) {
                               b.getF32FloatAttr(value));
 }
 
+// batch_norm(..., training=False, ...): a BatchNorm in .eval() normalizes
+// with its running statistics and leaves them as they are.
+LogicalResult importBatchNormInference(Importer &im, jit::Node *node, Value x) {
+  auto eps = im.scalarArg(node, 7);
+  if (failed(eps))
+    return failure();
+  auto type = cast<RankedTensorType>(x.getType());
+  if (type.getRank() < 2)
+    return im.error(node) << "batch_norm expects an input [N, C, ...], got "
+                          << type;
+  int64_t channels = type.getDimSize(1);
+  Location loc = im.locOf(node);
+  SmallVector<Value> operands = {x};
+  float affineDefaults[] = {1.0f, 0.0f};
+  for (size_t i = 1; i <= 4; ++i) {
+    jit::Value *v = node->input(i);
+    if (Importer::isNone(v)) {
+      // PyTorch raises for evaluation mode without running statistics.
+      if (i >= 3)
+        return im.error(node) << "batch_norm in evaluation mode needs the "
+                                 "running statistics (running_mean and "
+                                 "running_var are None)";
+      operands.push_back(fill(im, loc, channels, affineDefaults[i - 1]));
+      continue;
+    }
+    auto t = im.tensorArg(node, i);
+    if (failed(t))
+      return failure();
+    operands.push_back(*t);
+  }
+  OpBuilder &b = im.getBuilder();
+  auto op = im.createOp<nn::BatchNormInferenceOp>(
+      loc, operands, {b.getNamedAttr("eps", b.getF64FloatAttr(*eps))});
+  if (failed(op) || failed(mlir::verify(*op)))
+    return failure();
+  return im.bind(node, op->getResult());
+}
+
 // batch_norm(input, weight, bias, running_mean, running_var, training,
 // momentum, eps, cudnn_enabled)
 LogicalResult importBatchNorm(Importer &im, jit::Node *node) {
@@ -34,9 +73,7 @@ LogicalResult importBatchNorm(Importer &im, jit::Node *node) {
   if (failed(x) || failed(training))
     return failure();
   if (*training == 0.0)
-    return im.error(node) << "batch_norm in evaluation mode is not "
-                             "supported: dpc compiles training steps (trace "
-                             "the model in training mode)";
+    return importBatchNormInference(im, node, *x);
   std::optional<c10::IValue> momentum = im.constant(node->input(6));
   if (!momentum || !(momentum->isDouble() || momentum->isInt()))
     return im.error(node) << "batch_norm: the momentum must be a constant "

@@ -87,6 +87,34 @@ void dpc::populateNormalizationLowerings(RuntimeLowerings &lowerings) {
              rt.i64(x[0]), rt.i64(x[1]), rt.i64(inner)});
     return success();
   });
+  lowerings.add<nn::BatchNormInferenceOp>([](RuntimeCallBuilder &rt,
+                                             nn::BatchNormInferenceOp o) {
+    ArrayRef<int64_t> x = getShape(o.getInput());
+    int64_t inner = 1;
+    for (int64_t d : x.drop_front(2))
+      inner *= d;
+    rt.call("dpcrt_batch_norm_inference_f32",
+            {rt.ptr(o.getResult()), rt.ptr(o.getInput()), rt.ptr(o.getWeight()),
+             rt.ptr(o.getBias()), rt.ptr(o.getRunningMean()),
+             rt.ptr(o.getRunningVar()), rt.i64(x[0]), rt.i64(x[1]),
+             rt.i64(inner), f64(rt, o.getEps())});
+    return success();
+  });
+  lowerings.add<nn::BatchNormInferenceGradOp>(
+      [](RuntimeCallBuilder &rt, nn::BatchNormInferenceGradOp o) {
+        ArrayRef<int64_t> x = getShape(o.getInput());
+        int64_t inner = 1;
+        for (int64_t d : x.drop_front(2))
+          inner *= d;
+        rt.call("dpcrt_batch_norm_inference_grad_f32",
+                {rt.ptr(o.getGradInput()), rt.ptr(o.getGradWeight()),
+                 rt.ptr(o.getGradBias()), rt.ptr(o.getGrad()),
+                 rt.ptr(o.getInput()), rt.ptr(o.getWeight()),
+                 rt.ptr(o.getRunningMean()), rt.ptr(o.getRunningVar()),
+                 rt.i64(x[0]), rt.i64(x[1]), rt.i64(inner),
+                 f64(rt, o.getEps())});
+        return success();
+      });
   lowerings.add<nn::IncrementOp>([](RuntimeCallBuilder &rt,
                                     nn::IncrementOp o) -> LogicalResult {
     if (failed(checkInPlace(o, o.getInput(), "the counter")))

@@ -167,4 +167,70 @@ def NN_LayerNormGradOp : NN_GradOp<"layer_norm_grad"> {
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Evaluation-mode batch normalization
+//===----------------------------------------------------------------------===//
+
+def NN_BatchNormInferenceOp : NN_DiffOp<"batch_norm_inference", [
+    AllTypesMatch<["weight", "bias", "running_mean", "running_var"]>]> {
+  let summary = "batch normalization in evaluation mode (aten::batch_norm, training=False)";
+  let description = [{
+    A BatchNorm the model put in `.eval()` (a frozen BatchNorm while
+    fine-tuning): `input` `[N, C, *]` is normalized with the running
+    statistics, which are read, not updated. Per channel c, in float as
+    torch 1.13's CPU kernel (`batch_norm_cpu_collect_linear_and_constant_terms`,
+    `batch_norm_cpu_contiguous_impl`):
+
+    ```
+    invstd = 1 / sqrt(running_var + float(eps))
+    alpha  = invstd * weight,  beta = bias - running_mean * alpha
+    result = x * alpha + beta
+    ```
+
+    Only the input, weight and bias have gradients
+    (`nn.batch_norm_inference_grad`); the running statistics get none.
+
+    ```mlir
+    %y = nn.batch_norm_inference %x, %w, %b, %running_mean, %running_var {eps = 1.000000e-05 : f64}
+        : (tensor<8x16x4x4xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>)
+        -> tensor<8x16x4x4xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, NN_F32Tensor:$weight,
+                       NN_F32Tensor:$bias, NN_F32Tensor:$running_mean,
+                       NN_F32Tensor:$running_var, F64Attr:$eps);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias `,` $running_mean `,` $running_var attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_BatchNormInferenceGradOp : NN_GradOp<"batch_norm_inference_grad"> {
+  let summary = "gradients of evaluation-mode batch_norm";
+  let description = [{
+    From the gradient `grad` of a `batch_norm_inference` result, its
+    `input`, `weight` and running statistics, computes the gradients of the
+    input, the weight and the bias as torch 1.13's CPU
+    `batch_norm_cpu_backward_contiguous_impl` in evaluation mode:
+
+    ```
+    invstd = float(1 / sqrt(double(running_var) + eps))      (in double)
+    sum  = sum(grad),  dotp = sum((x - running_mean) * grad)  per channel
+    grad_input  = grad * invstd * weight
+    grad_weight = dotp * invstd,  grad_bias = sum
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$input,
+                       NN_F32Tensor:$weight, NN_F32Tensor:$running_mean,
+                       NN_F32Tensor:$running_var, F64Attr:$eps);
+  let results = (outs NN_F32Tensor:$grad_input, NN_F32Tensor:$grad_weight,
+                      NN_F32Tensor:$grad_bias);
+  let assemblyFormat = [{
+    $grad `,` $input `,` $weight `,` $running_mean `,` $running_var attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
 #endif // DPC_NN_NORMALIZATION_OPS

@@ -213,6 +213,61 @@ void batch_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dweight,
   }
 }
 
+void batch_norm_inference_f32(dpcrt_context *ctx, float *out, const float *in,
+                              const float *weight, const float *bias,
+                              const float *runningMean, const float *runningVar,
+                              int64_t n, int64_t c, int64_t inner, double eps) {
+  if (n < 0 || c < 0 || inner < 0) {
+    recordError(ctx, "batch_norm_inference: negative size");
+    return;
+  }
+  for (int64_t ch = 0; ch < c; ++ch) {
+    // batch_norm_cpu_collect_linear_and_constant_terms, eval branch: float
+    // throughout, eps rounded to float first.
+    float invstd = 1.0f / std::sqrt(runningVar[ch] + static_cast<float>(eps));
+    float alpha = invstd * weight[ch];
+    float beta = std::fma(-runningMean[ch], alpha, bias[ch]);
+    for (int64_t b = 0; b < n; ++b)
+      normalizePlane(out + (b * c + ch) * inner, in + (b * c + ch) * inner,
+                     inner, alpha, beta);
+  }
+}
+
+void batch_norm_inference_grad_f32(dpcrt_context *ctx, float *dx,
+                                   float *dweight, float *dbias,
+                                   const float *dy, const float *in,
+                                   const float *weight,
+                                   const float *runningMean,
+                                   const float *runningVar, int64_t n,
+                                   int64_t c, int64_t inner, double eps) {
+  if (n < 0 || c < 0 || inner < 0) {
+    recordError(ctx, "batch_norm_inference_grad: negative size");
+    return;
+  }
+  for (int64_t ch = 0; ch < c; ++ch) {
+    // The backward's eval branch computes invstd in double (eps is a
+    // double there), unlike the forward.
+    float mean = runningMean[ch], w = weight[ch];
+    float invstd = static_cast<float>(
+        1.0 / std::sqrt(static_cast<double>(runningVar[ch]) + eps));
+    double sum = 0.0, dotp = 0.0;
+    for (int64_t b = 0; b < n; ++b) {
+      const float *x = in + (b * c + ch) * inner;
+      const float *g = dy + (b * c + ch) * inner;
+      sum += laneSum(g, inner);
+      dotp += laneDot(x, mean, g, inner);
+    }
+    for (int64_t b = 0; b < n; ++b) {
+      const float *g = dy + (b * c + ch) * inner;
+      float *d = dx + (b * c + ch) * inner;
+      for (int64_t i = 0; i < inner; ++i)
+        d[i] = g[i] * invstd * w;
+    }
+    dweight[ch] = static_cast<float>(dotp * invstd);
+    dbias[ch] = static_cast<float>(sum);
+  }
+}
+
 void increment_i64(dpcrt_context *, int64_t *data, int64_t n, int64_t amount) {
   for (int64_t i = 0; i < n; ++i)
     data[i] += amount;

@@ -85,6 +85,23 @@ __global__ void batchNormKernel(float *out, float *saveMean, float *saveInvstd,
   }
 }
 
+/// Evaluation mode, one thread per element: alpha and beta recomputed per
+/// element with the CPU's float operations (cheap next to the memory
+/// traffic, and the same values everywhere).
+__global__ void batchNormInferenceKernel(float *out, const float *in,
+                                         const float *weight, const float *bias,
+                                         const float *runningMean,
+                                         const float *runningVar, int64_t total,
+                                         int64_t c, int64_t inner, float eps) {
+  DPC_GRID_STRIDE(i, total) {
+    int64_t ch = (i / inner) % c;
+    float invstd = 1.0f / sqrtf(runningVar[ch] + eps);
+    float alpha = invstd * weight[ch];
+    float beta = __fmaf_rn(-runningMean[ch], alpha, bias[ch]);
+    out[i] = __fmaf_rn(in[i], alpha, beta);
+  }
+}
+
 constexpr int kLanes = 8;
 /// Planes of one channel the backward kernel sums at once: 8 threads (one
 /// per vector lane) each.
@@ -97,15 +114,24 @@ constexpr int kPlanesPerBlock = kBlock / kLanes;
 /// shuffles, which performs the same float additions. The per-plane
 /// results are then added in double in sample order by one thread, as the
 /// CPU does, so the sums, and therefore every output, agree bitwise.
+///
+/// kInference: the evaluation-mode backward. `mean` is the running mean and
+/// `invstdOrVar` the running variance, whose invstd is computed in double
+/// as the CPU does; dx = dy * invstd * w.
+template <bool kInference>
 __global__ void batchNormGradKernel(float *dx, float *dweight, float *dbias,
                                     const float *dy, const float *in,
                                     const float *weight, const float *saveMean,
-                                    const float *saveInvstd, int64_t n,
-                                    int64_t c, int64_t inner) {
+                                    const float *invstdOrVar, int64_t n,
+                                    int64_t c, int64_t inner, double eps) {
   __shared__ float planeSum[kPlanesPerBlock], planeDot[kPlanesPerBlock];
   __shared__ double totals[2];
   int64_t ch = blockIdx.x, count = n * inner;
-  float mean = saveMean[ch], invstd = saveInvstd[ch], w = weight[ch];
+  float mean = saveMean[ch], w = weight[ch];
+  float invstd =
+      kInference ? static_cast<float>(
+                       1.0 / sqrt(static_cast<double>(invstdOrVar[ch]) + eps))
+                 : invstdOrVar[ch];
   int lane = threadIdx.x % kLanes, slot = threadIdx.x / kLanes;
   double sum = 0.0, dotp = 0.0; // meaningful in thread 0 only
   for (int64_t b0 = 0; b0 < n; b0 += kPlanesPerBlock) {
@@ -169,6 +195,13 @@ __global__ void batchNormGradKernel(float *dx, float *dweight, float *dbias,
     dbias[ch] = static_cast<float>(sum);
   }
   __syncthreads();
+  if (kInference) {
+    for (int64_t e = threadIdx.x; e < count; e += kBlock) {
+      int64_t i = ((e / inner) * c + ch) * inner + e % inner;
+      dx[i] = dy[i] * invstd * w;
+    }
+    return;
+  }
   sum = totals[0];
   dotp = totals[1];
   float k =
@@ -320,10 +353,48 @@ void batch_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dweight,
     recordError(ctx, "batch_norm_grad: too many channels");
     return;
   }
-  batchNormGradKernel<<<static_cast<unsigned>(c), kBlock, 0,
-                        computeStream(ctx)>>>(
-      dx, dweight, dbias, dy, in, weight, saveMean, saveInvstd, n, c, inner);
+  batchNormGradKernel<false>
+      <<<static_cast<unsigned>(c), kBlock, 0, computeStream(ctx)>>>(
+          dx, dweight, dbias, dy, in, weight, saveMean, saveInvstd, n, c, inner,
+          0.0);
   launchFailed(ctx, "batch_norm_grad");
+}
+
+void batch_norm_inference_f32(dpcrt_context *ctx, float *out, const float *in,
+                              const float *weight, const float *bias,
+                              const float *runningMean, const float *runningVar,
+                              int64_t n, int64_t c, int64_t inner, double eps) {
+  if (n < 0 || c < 0 || inner < 0) {
+    recordError(ctx, "batch_norm_inference: negative size");
+    return;
+  }
+  launch(ctx, "batch_norm_inference", n * c * inner, batchNormInferenceKernel,
+         out, in, weight, bias, runningMean, runningVar, n * c * inner, c,
+         inner, static_cast<float>(eps));
+}
+
+void batch_norm_inference_grad_f32(dpcrt_context *ctx, float *dx,
+                                   float *dweight, float *dbias,
+                                   const float *dy, const float *in,
+                                   const float *weight,
+                                   const float *runningMean,
+                                   const float *runningVar, int64_t n,
+                                   int64_t c, int64_t inner, double eps) {
+  if (n < 0 || c < 0 || inner < 0) {
+    recordError(ctx, "batch_norm_inference_grad: negative size");
+    return;
+  }
+  if (c == 0)
+    return;
+  if (c > INT_MAX) {
+    recordError(ctx, "batch_norm_inference_grad: too many channels");
+    return;
+  }
+  batchNormGradKernel<true>
+      <<<static_cast<unsigned>(c), kBlock, 0, computeStream(ctx)>>>(
+          dx, dweight, dbias, dy, in, weight, runningMean, runningVar, n, c,
+          inner, eps);
+  launchFailed(ctx, "batch_norm_inference_grad");
 }
 
 void increment_i64(dpcrt_context *ctx, int64_t *data, int64_t n,

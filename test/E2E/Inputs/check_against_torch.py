@@ -148,7 +148,8 @@ def main():
 
     torch.set_num_threads(1)
     model = torch.jit.load(f"{a.dir}/model.pt")
-    model.train()
+    # No .train(): every module runs in the mode it was saved in, as dpc
+    # compiles it (a module the model put in .eval() stays so).
     x = torch.from_numpy(np.load(f"{a.dir}/x.npy"))
     y = torch.from_numpy(np.load(f"{a.dir}/y.npy"))
     params = [p for p in model.parameters() if p.requires_grad]

@@ -65,7 +65,8 @@ def train(rank, a, tmp):
     dist.init_process_group("gloo", init_method=f"file://{tmp}/rendezvous",
                             rank=rank, world_size=a.world_size)
     model = torch.jit.load(f"{a.dir}/model.pt")
-    model.train()
+    # No .train(): every module runs in the mode it was saved in, as dpc
+    # compiles it (a module the model put in .eval() stays so).
     ddp = DistributedDataParallel(model)
     params = [p for p in model.parameters() if p.requires_grad]
     groups = param_groups([(n, p) for n, p in model.named_parameters() if p.requires_grad],
