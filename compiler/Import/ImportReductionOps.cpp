@@ -1,8 +1,8 @@
 //===- ImportReductionOps.cpp - Reduction: aten ops to nn ops -------------===//
 //
 // sum/mean/amax/amin/logsumexp over all or some dims, max/min (with and
-// without a dim), argmax/argmin, the Euclidean norm, var (composed of nn
-// ops), cumsum, softmax and log_softmax.
+// without a dim), argmax/argmin, the Euclidean norm, var and std (composed
+// of nn ops), cumsum, softmax and log_softmax.
 //
 //===----------------------------------------------------------------------===//
 
@@ -95,8 +95,11 @@ LogicalResult importReduction(Importer &im, jit::Node *node) {
 // None), composed of nn ops: the mean and the sum accumulate in f64 (torch:
 // a double Welford pass), and autodiff of the composition gives torch's
 // var_backward, 2 / (n - correction) * grad * (x - mean) (the mean's
-// branch adds grad * sum(x - mean) = 0 up to rounding).
-LogicalResult importVar(Importer &im, jit::Node *node) {
+// branch adds grad * sum(x - mean) = 0 up to rounding). std (the same
+// overloads) is norm2(x - mean) / sqrt(n - correction), whose autodiff is
+// torch's std_backward, grad * (x - mean) / ((n - correction) * std),
+// except where std is 0: torch's gradient is NaN there, this one 0.
+LogicalResult importVarOrStd(Importer &im, jit::Node *node) {
   auto x = f32TensorArg(im, node, 0);
   if (failed(x))
     return failure();
@@ -167,20 +170,28 @@ LogicalResult importVar(Importer &im, jit::Node *node) {
   if (failed(mean))
     return failure();
   Value centered = b.create<nn::SubOp>(loc, *x, *mean, b.getF32FloatAttr(1.0f));
-  Value squares = b.create<nn::MulOp>(loc, centered, centered);
-  SmallVector<NamedAttribute> sumAttrs = {dimsAttr};
+  SmallVector<NamedAttribute> reduceAttrs = {dimsAttr};
   if (keepdim)
-    sumAttrs.push_back(keepAttr);
-  auto sum = im.create<nn::SumOp>(loc, {squares}, sumAttrs);
+    reduceAttrs.push_back(keepAttr);
+  // torch divides by max(n - correction, 0): 0 gives inf (or nan for 0/0).
+  double dof = std::max(static_cast<double>(count) - correction, 0.0);
+  auto scalar = [&](double value) -> Value {
+    return b.create<nn::FillOp>(loc, RankedTensorType::get({}, b.getF32Type()),
+                                b.getF32FloatAttr(static_cast<float>(value)));
+  };
+  if (node->kind() == c10::aten::std) {
+    // std = sqrt(sum(centered^2) / dof) = norm2(centered) / sqrt(dof).
+    auto norm = im.create<nn::Norm2Op>(loc, {centered}, reduceAttrs);
+    if (failed(norm))
+      return failure();
+    return im.bind(node,
+                   im.create<nn::DivOp>(loc, {*norm, scalar(std::sqrt(dof))}));
+  }
+  Value squares = b.create<nn::MulOp>(loc, centered, centered);
+  auto sum = im.create<nn::SumOp>(loc, {squares}, reduceAttrs);
   if (failed(sum))
     return failure();
-  // torch divides by max(n - correction, 0): 0 gives inf (or nan for 0/0).
-  float divisor = static_cast<float>(
-      std::max(static_cast<double>(count) - correction, 0.0));
-  Value denominator =
-      b.create<nn::FillOp>(loc, RankedTensorType::get({}, b.getF32Type()),
-                           b.getF32FloatAttr(divisor));
-  return im.bind(node, im.create<nn::DivOp>(loc, {*sum, denominator}));
+  return im.bind(node, im.create<nn::DivOp>(loc, {*sum, scalar(dof)}));
 }
 
 // cumsum(x, dim, dtype=None)
@@ -347,7 +358,8 @@ void dpc::registerReductionImporters(NodeImporterTable &table, MLIRContext &) {
   table[c10::aten::mean] = importReduction<nn::MeanOp>;
   table[c10::aten::amax] = importReduction<nn::AMaxOp>;
   table[c10::aten::amin] = importReduction<nn::AMinOp>;
-  table[c10::aten::var] = importVar;
+  table[c10::aten::var] = importVarOrStd;
+  table[c10::aten::std] = importVarOrStd;
   table[c10::aten::logsumexp] = importReduction<nn::LogSumExpOp>;
   table[c10::aten::cumsum] = importCumSum;
   table[c10::aten::max] = importMaxOrMin<nn::AMaxOp>;

@@ -1,5 +1,5 @@
 """Writes a small scripted MLP that uses amax / amin / max / min / argmax /
-var / logsumexp / cumsum / norm in its forward,
+var / std / logsumexp / cumsum / norm in its forward,
 and a data set for it.
 
 usage: make_reduction_model.py OUT_DIR --samples N
@@ -19,8 +19,8 @@ class ExtremaMLP(nn.Module):
     and the logsumexp of each block's rows, the min and the biased variance
     of its columns, the means of its cumulative row sums, the sums of the
     values of max(dim) and min(dim, keepdim), and an embedding row chosen by
-    the argmax of the whole block, and Euclidean norms of rows and columns
-    feed the head, whose logits are scaled by the largest
+    the argmax of the whole block, Euclidean norms and standard deviations
+    of rows and columns feed the head, whose logits are scaled by the largest
     weight of fc1 (a full reduction of a parameter, not of the batch, so
     that DDP's per-rank forward is the global batch's)."""
 
@@ -28,7 +28,7 @@ class ExtremaMLP(nn.Module):
         super().__init__()
         self.fc1 = nn.Linear(features, hidden)
         self.pick = nn.Embedding(64, 4)
-        self.head = nn.Linear(68, classes)
+        self.head = nn.Linear(76, classes)
 
     def forward(self, x):
         h = torch.tanh(self.fc1(x)).view(-1, 8, 8)
@@ -42,8 +42,9 @@ class ExtremaMLP(nn.Module):
         lows = h.min(1, keepdim=True)[0].view(-1, 8)
         winner = self.pick(torch.argmax(h.view(-1, 64), dim=1))
         norms = torch.linalg.vector_norm(h, 2, dim=2) + torch.norm(h, dim=1)
+        deviation = h.std(2) + torch.std(h, dim=1, unbiased=False)
         z = torch.cat([rows, cols, spread, biased, soft, running, peaks + lows,
-                       winner, norms], dim=1)
+                       winner, norms, deviation], dim=1)
         return self.head(z) * (torch.max(self.fc1.weight) * 4.0)
 
 
