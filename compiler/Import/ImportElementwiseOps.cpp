@@ -1,7 +1,7 @@
 //===- ImportElementwiseOps.cpp - Elementwise: aten ops to nn ops ---------===//
 //
 // add/sub (with alpha), mul (tensor or scalar), neg, div, the comparisons,
-// masked_fill, gelu and dropout with p = 0 by hand; the unary ops
+// masked_fill and gelu by hand; the unary ops
 // (ElementwiseUnaryOpInterface: relu, tanh, sigmoid, exp, ...) from their
 // records.
 //
@@ -188,21 +188,6 @@ LogicalResult importGelu(Importer &im, jit::Node *node) {
                 {b.getNamedAttr("approximate", b.getStringAttr(approximate))}));
 }
 
-// dropout(x, p, train): the identity when nothing is dropped.
-LogicalResult importDropout(Importer &im, jit::Node *node) {
-  auto p = im.scalarArg(node, 1), train = im.scalarArg(node, 2);
-  if (failed(p) || failed(train))
-    return failure();
-  if (*p != 0.0 && *train != 0.0) {
-    std::ostringstream probability; // 0.1, not 1.000000e-01
-    probability << *p;
-    return im.error(node) << "'" << opName(node)
-                          << "' with p=" << probability.str()
-                          << " in training mode is not supported (use p=0)";
-  }
-  return im.bind(node, im.tensorArg(node, 0));
-}
-
 // div(a, b) and div(a, b, rounding_mode=None): true division.
 LogicalResult importDiv(Importer &im, jit::Node *node) {
   if (node->inputs().size() > 2) {
@@ -262,7 +247,6 @@ void dpc::registerElementwiseImporters(NodeImporterTable &table,
                                        MLIRContext &context) {
   table[c10::aten::neg] = importNeg;
   table[c10::aten::gelu] = importGelu;
-  table[c10::aten::dropout] = importDropout;
   for (c10::Symbol compare : {c10::aten::eq, c10::aten::ne, c10::aten::lt,
                               c10::aten::le, c10::aten::gt, c10::aten::ge})
     table[compare] = importCompare;

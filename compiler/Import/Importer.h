@@ -54,6 +54,8 @@ void registerShapeImporters(NodeImporterTable &table,
                             mlir::MLIRContext &context);
 void registerLossImporters(NodeImporterTable &table,
                            mlir::MLIRContext &context);
+void registerRandomImporters(NodeImporterTable &table,
+                             mlir::MLIRContext &context);
 
 class Importer {
 public:

@@ -164,6 +164,7 @@ Importer::Importer(MLIRContext &context, const std::string &path)
   registerConvPoolImporters(importers, context);
   registerShapeImporters(importers, context);
   registerLossImporters(importers, context);
+  registerRandomImporters(importers, context);
 }
 
 Location Importer::locOf(jit::Node *node) {

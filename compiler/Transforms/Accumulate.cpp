@@ -26,6 +26,7 @@
 
 #include "compiler/TrainStep/TrainStep.h"
 #include "compiler/Transforms/Passes.h"
+#include "dialects/NN/IR/NNOps.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
@@ -160,8 +161,13 @@ struct AccumulatePass : public dpc::impl::AccumulateBase<AccumulatePass> {
         mapping.map(firstView, microBatch(arg, index).getResult());
       for (unsigned i : buffers)
         mapping.map(bufferArgs.lookup(getResultName(func, i)), previous[i]);
-      for (Operation *op : step)
-        b.clone(*op, mapping);
+      for (Operation *op : step) {
+        Operation *clone = b.clone(*op, mapping);
+        // A fresh dropout mask per micro-batch, as torch draws one per
+        // forward; forward and backward of one micro-batch share it.
+        if (auto dropout = dyn_cast<nn::DropoutOp>(clone))
+          dropout.setMicroBatch(index);
+      }
       SmallVector<Value> current;
       for (Value v : results)
         current.push_back(mapping.lookupOrDefault(v));

@@ -839,4 +839,28 @@ TEST_F(CudaNnKernelsTest, NllLossRejectsLabelsOutOfRange) {
   gpu->error.clear();
 }
 
+//===----------------------------------------------------------------------===//
+// dropout
+//===----------------------------------------------------------------------===//
+
+// Both backends draw the same Philox blocks: the same elements are dropped
+// and the kept ones are scaled identically (bitwise).
+TEST_F(CudaNnKernelsTest, DropoutMatchesTheCpuMask) {
+  if (dpc::cuda::deviceCount() == 0)
+    GTEST_SKIP() << "skipped: no GPU";
+  start();
+  const int64_t n = 100003; // not a multiple of four
+  std::vector<float> x = randomVector(n, 1200);
+  for (dpcrt_context *ctx : {&cpu, gpu.get()}) {
+    ctx->seed = 0x123456789abcULL;
+    ctx->step = 41;
+    ctx->rank = 1;
+  }
+  std::vector<float> want(n);
+  dpcrt_dropout_f32(&cpu, want.data(), x.data(), n, 0.3, 2, 1, 0);
+  DeviceBuffer<float> dX(x), dY(n);
+  dpc::cuda::dropout_f32(gpu.get(), dY.get(), dX.get(), n, 0.3, 2, 1, 0);
+  expectClose(dY.read(gpu.get()), want, kBitwise, "dropout");
+}
+
 } // namespace

@@ -72,7 +72,11 @@ directly it runs as a single process.
                             e's order is torch.randperm(samples) seeded with
                             S + e, and rank r takes every (world size)-th
                             sample of it from the r-th on
-  --seed S                  the sampler's seed (default 0; --shuffle only)
+  --seed S                  the seed of --shuffle's order and of the
+                            dropout masks (default 0; each rank draws its
+                            own masks from it, see docs/ARCHITECTURE.md,
+                            "Dropout"); a resumed run continues with the
+                            checkpoint's
   --drop-last               leave out the samples of each epoch that do not
                             fill a last global batch (the default; with
                             --shuffle, DistributedSampler(drop_last=True) and
@@ -194,8 +198,6 @@ int64_t parseCount(const std::string &flag, const std::string &text,
 /// Refuses combinations of Options' last block that would be ignored or
 /// contradict each other.
 void checkRecipeFlags(const Options &opts) {
-  if (opts.seed && !opts.shuffle)
-    throw Error("--seed seeds the order of --shuffle; give --shuffle too");
   if (opts.checkpointEvery > 0 && opts.checkpointDir.empty())
     throw Error("--checkpoint-every needs --checkpoint-dir");
   if (opts.keepLast > 0 && opts.checkpointDir.empty())
@@ -566,14 +568,29 @@ void reportRemainder(const BatchSampler &sampler) {
                 static_cast<long long>(remainder));
 }
 
+/// Whether the module's step draws dropout masks (its schedule lists the
+/// ops by name).
+bool drawsDropout(const Manifest &manifest) {
+  return std::any_of(manifest.schedule.begin(), manifest.schedule.end(),
+                     [](const std::string &op) {
+                       return op.rfind("nn.dropout ", 0) == 0 ||
+                              op == "nn.dropout";
+                     });
+}
+
 void train(const Options &opts) {
   SessionOptions options;
   options.backend = opts.backend;
   options.initWeights = opts.initWeights;
   Session session = Session::load(opts.model, options);
+  session.setSeed(static_cast<uint64_t>(opts.seed.value_or(0)));
   Dataset data;
   std::string checkpoint;
   ProcessGroup::collectively([&] {
+    if (opts.seed && !opts.shuffle && !drawsDropout(session.manifest()))
+      throw Error("--seed seeds the order of --shuffle and the dropout "
+                  "masks; " +
+                  opts.model + " has no dropout: give --shuffle too");
     if (session.manifest().externalWeights && opts.initWeights.empty() &&
         opts.loadCheckpoint.empty() && opts.resume.empty())
       throw Error(opts.model + " was compiled with --weights external: give "
@@ -609,6 +626,14 @@ void train(const Options &opts) {
     ProcessGroup::collectively([&] {
       position = checkResume(metadata, checkpoint, session, order,
                              opts.seed.has_value(), batchesPerEpoch);
+      // loadCheckpoint restored the dropout seed the checkpoint records.
+      if (opts.seed && drawsDropout(session.manifest()) &&
+          session.seed() != static_cast<uint64_t>(*opts.seed))
+        throw Error(checkpoint + " was written by a run with --seed " +
+                    std::to_string(session.seed()) + ", this one has --seed " +
+                    std::to_string(*opts.seed) +
+                    ": its dropout masks would not continue (leave --seed "
+                    "out to continue with the checkpoint's)");
       if (opts.steps >= 0 && session.stepCount() > INT64_MAX - opts.steps)
         throw Error(checkpoint + ": 'optimizer.step' is " +
                     std::to_string(session.stepCount()) + "; " +

@@ -131,15 +131,16 @@ dpc::run::checkResume(const std::map<std::string, std::string> &metadata,
     throw Error(file + " was written by a run with --" +
                 metadata.at("dpc_run.last_batch") + "-last, this one has --" +
                 lastName(order.last) + "-last");
-  if (shuffled) {
-    uint64_t seed = metadataInteger(metadata, "dpc_run.seed", file);
-    if (seedGiven && seed != order.seed)
-      throw Error(file + " was written by a run with --seed " +
-                  std::to_string(seed) + ", this one has --seed " +
-                  std::to_string(order.seed) +
-                  " (leave --seed out to continue with the checkpoint's)");
+  uint64_t seed = metadataInteger(metadata, "dpc_run.seed", file);
+  if (shuffled && seedGiven && seed != order.seed)
+    throw Error(file + " was written by a run with --seed " +
+                std::to_string(seed) + ", this one has --seed " +
+                std::to_string(order.seed) +
+                " (leave --seed out to continue with the checkpoint's)");
+  // Without --seed the run continues with the checkpoint's seed (its order,
+  // and its dropout masks: Session::loadCheckpoint restored those).
+  if (!seedGiven)
     order.seed = seed;
-  }
   DataPosition next{metadataInteger(metadata, "dpc_run.epoch", file),
                     metadataInteger(metadata, "dpc_run.batch", file)};
   if (next.batch >= batchesPerEpoch)

@@ -21,13 +21,6 @@ using namespace dpc;
 
 namespace {
 
-/// A C double constant.
-Value f64(RuntimeCallBuilder &rt, const APFloat &v) {
-  OpBuilder &b = rt.builder();
-  return b.create<LLVM::ConstantOp>(rt.getLoc(), b.getF64Type(),
-                                    b.getF64FloatAttr(v.convertToDouble()));
-}
-
 /// `op` overwrites `operand`'s storage: no value in that storage from
 /// before `op` (the operand, the argument it lives in, views of it) may be
 /// read after `op`. Reads of `op`'s own results (the new values) are fine.
@@ -71,7 +64,7 @@ void dpc::populateNormalizationLowerings(RuntimeLowerings &lowerings) {
                  rt.ptr(o.getInvstd()), runningMean, runningVar,
                  rt.ptr(o.getInput()), rt.ptr(o.getWeight()),
                  rt.ptr(o.getBias()), rt.i64(x[0]), rt.i64(x[1]), rt.i64(inner),
-                 f64(rt, o.getMomentum()), f64(rt, o.getEps())});
+                 rt.f64(o.getMomentum()), rt.f64(o.getEps())});
         rt.setPtr(o.getNewRunningMean(), runningMean);
         rt.setPtr(o.getNewRunningVar(), runningVar);
         return success();
@@ -99,7 +92,7 @@ void dpc::populateNormalizationLowerings(RuntimeLowerings &lowerings) {
             {rt.ptr(o.getResult()), rt.ptr(o.getInput()), rt.ptr(o.getWeight()),
              rt.ptr(o.getBias()), rt.ptr(o.getRunningMean()),
              rt.ptr(o.getRunningVar()), rt.i64(x[0]), rt.i64(x[1]),
-             rt.i64(inner), f64(rt, o.getEps())});
+             rt.i64(inner), rt.f64(o.getEps())});
     return success();
   });
   lowerings.add<nn::BatchNormInferenceGradOp>(
@@ -114,7 +107,7 @@ void dpc::populateNormalizationLowerings(RuntimeLowerings &lowerings) {
                  rt.ptr(o.getInput()), rt.ptr(o.getWeight()),
                  rt.ptr(o.getRunningMean()), rt.ptr(o.getRunningVar()),
                  rt.i64(x[0]), rt.i64(x[1]), rt.i64(inner),
-                 f64(rt, o.getEps())});
+                 rt.f64(o.getEps())});
         return success();
       });
   lowerings.add<nn::IncrementOp>([](RuntimeCallBuilder &rt,

@@ -17,17 +17,6 @@
 using namespace mlir;
 using namespace dpc;
 
-namespace {
-
-/// A C double constant.
-Value f64(RuntimeCallBuilder &rt, const APFloat &v) {
-  OpBuilder &b = rt.builder();
-  return b.create<LLVM::ConstantOp>(rt.getLoc(), b.getF64Type(),
-                                    b.getF64FloatAttr(v.convertToDouble()));
-}
-
-} // namespace
-
 bool dpc::readsRuntimeLearningRate(Operation *op) {
   auto func = op->getParentOfType<func::FuncOp>();
   return func && func->hasAttr(kParamGroupsAttr);
@@ -67,9 +56,9 @@ void dpc::populateOptimizerLowerings(RuntimeLowerings &lowerings) {
             {param, expAvg, expAvgSq, rt.ptr(o.getGrad()),
              rt.i64(getNumElements(o.getParam())),
              readsRuntimeLearningRate(o) ? runtimeLearningRate(rt, o.getGroup())
-                                         : f64(rt, o.getLr()),
-             f64(rt, o.getBeta1()), f64(rt, o.getBeta2()), f64(rt, o.getEps()),
-             f64(rt, o.getWeightDecay()), rt.i32(o.getDecoupledWeightDecay())});
+                                         : rt.f64(o.getLr()),
+             rt.f64(o.getBeta1()), rt.f64(o.getBeta2()), rt.f64(o.getEps()),
+             rt.f64(o.getWeightDecay()), rt.i32(o.getDecoupledWeightDecay())});
     rt.setPtr(o.getNewParam(), param);
     rt.setPtr(o.getNewExpAvg(), expAvg);
     rt.setPtr(o.getNewExpAvgSq(), expAvgSq);
@@ -95,7 +84,7 @@ void dpc::populateOptimizerLowerings(RuntimeLowerings &lowerings) {
         rt.call("dpcrt_clip_grad_norm_f32",
                 {grads, rt.constantArray(sizes),
                  rt.i32(static_cast<int32_t>(sizes.size())),
-                 f64(rt, o.getMaxNorm()), f64(rt, o.getNormType())});
+                 rt.f64(o.getMaxNorm()), rt.f64(o.getNormType())});
         return success();
       });
   lowerings.add<nn::ClipGradValueOp>(
@@ -103,7 +92,7 @@ void dpc::populateOptimizerLowerings(RuntimeLowerings &lowerings) {
         Value grad = rt.ptr(o.getGrad());
         rt.call("dpcrt_clip_grad_value_f32",
                 {grad, rt.i64(getNumElements(o.getGrad())),
-                 f64(rt, o.getClipValue())});
+                 rt.f64(o.getClipValue())});
         rt.setPtr(o.getClipped(), grad);
         return success();
       });

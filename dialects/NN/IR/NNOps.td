@@ -44,6 +44,7 @@ include "dialects/NN/IR/NNNormalizationOps.td"
 include "dialects/NN/IR/NNConvPoolOps.td"
 include "dialects/NN/IR/NNShapeOps.td"
 include "dialects/NN/IR/NNLossOps.td"
+include "dialects/NN/IR/NNRandomOps.td"
 include "dialects/NN/IR/NNOptimizerOps.td"
 
 #endif // DPC_NN_OPS

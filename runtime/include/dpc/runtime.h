@@ -361,6 +361,14 @@ public:
   /// `lr` must be finite and not negative. Not collective, but every rank
   /// must set the same value (dpc-run derives it from the step count).
   void setLearningRate(double lr, int group = -1);
+  /// The seed of the dropout masks (0 until setSeed; restored by
+  /// loadCheckpoint, which saveCheckpoint records it for). Each rank draws
+  /// its own masks from it: runtime/lib/philox.h says how seed, rank, step
+  /// and dropout call combine.
+  uint64_t seed() const;
+  /// Sets the seed of the dropout masks of the following steps. Not
+  /// collective, but every rank must set the same value.
+  void setSeed(uint64_t seed);
   /// Memory the runtime allocated for this module on this rank: every slot
   /// (parameters, buffers, optimizer state, batch, loss, arena) and, on
   /// cuda, the kernels' scratch memory; device memory on cuda. Excludes

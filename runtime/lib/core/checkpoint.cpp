@@ -15,8 +15,10 @@
 #include "comm/collectives.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <set>
@@ -82,7 +84,9 @@ void Session::saveCheckpoint(
         // What a resume must match (Session::loadCheckpointWithMetadata's
         // callers check): the compiled model and the number of ranks.
         {"manifest_hash", hash},
-        {"world_size", std::to_string(impl->ctx.worldSize)}};
+        {"world_size", std::to_string(impl->ctx.worldSize)},
+        // The key of the dropout masks, so a resume redraws the same ones.
+        {"dropout_seed", std::to_string(impl->ctx.seed)}};
     for (const auto &[key, value] : extraMetadata)
       if (!metadata.emplace(key, value).second)
         throw Error("saveCheckpoint: metadata key '" + key +
@@ -193,6 +197,20 @@ void Session::Impl::restore(const std::string &file, bool weightsOnly,
       if (step < 0)
         throw Error(file + ": 'optimizer.step' is negative (" +
                     std::to_string(step) + ")");
+      if (auto seed = contents.metadata.find("dropout_seed");
+          seed != contents.metadata.end()) {
+        char *end = nullptr;
+        errno = 0;
+        unsigned long long value =
+            std::strtoull(seed->second.c_str(), &end, 10);
+        if (seed->second.empty() || *end != '\0' || errno == ERANGE ||
+            seed->second[0] == '-')
+          throw Error(file +
+                      ": metadata 'dropout_seed' is not an unsigned "
+                      "64-bit integer: '" +
+                      seed->second + "'");
+        ctx.seed = value;
+      }
       for (size_t g = 0; g < ctx.learningRates.size(); ++g) {
         double lr = *contents.tensors.at(learningRateKey(g)).data<double>();
         if (!std::isfinite(lr) || lr < 0.0)
@@ -223,6 +241,7 @@ void Session::Impl::restore(const std::string &file, bool weightsOnly,
     }
   if (!weightsOnly) {
     broadcastBytes(&ctx.step, sizeof(ctx.step), ctx.comm, "'optimizer.step'");
+    broadcastBytes(&ctx.seed, sizeof(ctx.seed), ctx.comm, "the dropout seed");
     if (!ctx.learningRates.empty())
       broadcastBytes(ctx.learningRates.data(),
                      ctx.learningRates.size() * sizeof(double), ctx.comm,

@@ -52,6 +52,8 @@ struct dpcrt_context {
   /// Optimizer steps already taken; SGD's first step (0) initializes the
   /// momentum buffer instead of decaying it, as torch.optim.SGD does.
   int64_t step = 0;
+  /// The key of the dropout masks (runtime/lib/philox.h; Session::setSeed).
+  uint64_t seed = 0;
   /// The current learning rate of each parameter group (dpcrt_learning_rate),
   /// initialized from the manifest's "param_groups"; a double like the
   /// Python float of torch's param_group['lr'].

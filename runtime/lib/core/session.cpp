@@ -425,6 +425,10 @@ void Session::setLearningRate(double lr, int group) {
   impl->ctx.learningRates[group] = lr;
 }
 
+uint64_t Session::seed() const { return impl->ctx.seed; }
+
+void Session::setSeed(uint64_t seed) { impl->ctx.seed = seed; }
+
 int64_t Session::memoryBytes() const {
   return impl->slotBytes +
          static_cast<int64_t>(impl->backendTable().scratchBytes(&impl->ctx));

@@ -3,7 +3,8 @@
 GPT is nanoGPT's block structure at toy size: token and position embeddings,
 a ModuleList of pre-norm blocks (causal self-attention with a tril mask
 buffer, a GELU MLP), a final LayerNorm and an lm head tied to the token
-embedding. Dropout is absent (p = 0 in nanoGPT's terms). GPTWithLoss computes
+embedding. Dropout is absent (p = 0 in nanoGPT's terms); GPTDropout has it where
+nanoGPT does (embeddings, attention weights, both residual projections). GPTWithLoss computes
 its own loss (--loss none) and exercises the other spellings of the same
 ops: chunk instead of split, permute instead of transpose, gelu's tanh form,
 a sliced position parameter, means over a dim and over everything,
@@ -11,6 +12,7 @@ log_softmax + nll_loss.
 
 TorchScript needs a class's source in a file to script it, hence this module.
 """
+import functools
 import math
 
 import torch
@@ -26,11 +28,19 @@ def init_weights(module):
         torch.nn.init.zeros_(module.bias)
 
 
+def dropout_or_identity(p):
+    """nn.Dropout(p), or no module at all for p None (the models without
+    dropout keep the exact graphs their tests were written for)."""
+    return nn.Identity() if p is None else nn.Dropout(p)
+
+
 class CausalSelfAttention(nn.Module):
-    def __init__(self, d_model, n_head, block_size):
+    def __init__(self, d_model, n_head, block_size, dropout=None):
         super().__init__()
         self.c_attn = nn.Linear(d_model, 3 * d_model)
         self.c_proj = nn.Linear(d_model, d_model)
+        self.attn_dropout = dropout_or_identity(dropout)
+        self.resid_dropout = dropout_or_identity(dropout)
         self.n_head = n_head
         self.n_embd = d_model
         self.register_buffer("mask", torch.tril(torch.ones(block_size, block_size))
@@ -45,29 +55,31 @@ class CausalSelfAttention(nn.Module):
         att = (q @ k.transpose(-2, -1)) / math.sqrt(k.size(-1))
         att = att.masked_fill(self.mask[:, :, :T, :T] == 0, float("-inf"))
         att = F.softmax(att, dim=-1)
+        att = self.attn_dropout(att)
         y = att @ v
         y = y.transpose(1, 2).contiguous().view(B, T, C)
-        return self.c_proj(y)
+        return self.resid_dropout(self.c_proj(y))
 
 
 class MLP(nn.Module):
-    def __init__(self, d_model, approximate="none"):
+    def __init__(self, d_model, approximate="none", dropout=None):
         super().__init__()
         self.c_fc = nn.Linear(d_model, 4 * d_model)
         self.c_proj = nn.Linear(4 * d_model, d_model)
         self.approximate = approximate
+        self.dropout = dropout_or_identity(dropout)
 
     def forward(self, x):
-        return self.c_proj(F.gelu(self.c_fc(x), approximate=self.approximate))
+        return self.dropout(self.c_proj(F.gelu(self.c_fc(x), approximate=self.approximate)))
 
 
 class Block(nn.Module):
-    def __init__(self, d_model, n_head, block_size, approximate="none"):
+    def __init__(self, d_model, n_head, block_size, approximate="none", dropout=None):
         super().__init__()
         self.ln_1 = nn.LayerNorm(d_model)
-        self.attn = CausalSelfAttention(d_model, n_head, block_size)
+        self.attn = CausalSelfAttention(d_model, n_head, block_size, dropout)
         self.ln_2 = nn.LayerNorm(d_model)
-        self.mlp = MLP(d_model, approximate)
+        self.mlp = MLP(d_model, approximate, dropout)
 
     def forward(self, x):
         x = x + self.attn(self.ln_1(x))
@@ -78,11 +90,13 @@ class Block(nn.Module):
 class GPT(nn.Module):
     """Tokens [B, T] (int64) in, logits [B*T, vocab] out."""
 
-    def __init__(self, vocab=64, block_size=16, d_model=32, n_head=2, n_layer=2):
+    def __init__(self, vocab=64, block_size=16, d_model=32, n_head=2, n_layer=2, dropout=None):
         super().__init__()
         self.wte = nn.Embedding(vocab, d_model)
         self.wpe = nn.Embedding(block_size, d_model)
-        self.blocks = nn.ModuleList([Block(d_model, n_head, block_size) for _ in range(n_layer)])
+        self.drop = dropout_or_identity(dropout)
+        self.blocks = nn.ModuleList([Block(d_model, n_head, block_size, dropout=dropout)
+                                     for _ in range(n_layer)])
         self.ln_f = nn.LayerNorm(d_model)
         self.lm_head = nn.Linear(d_model, vocab, bias=False)
         self.lm_head.weight = self.wte.weight  # tied: one parameter, one summed gradient
@@ -91,7 +105,7 @@ class GPT(nn.Module):
     def forward(self, idx):
         B, T = idx.size()
         pos = torch.arange(0, T, dtype=torch.long)
-        x = self.wte(idx) + self.wpe(pos)
+        x = self.drop(self.wte(idx) + self.wpe(pos))
         for block in self.blocks:
             x = block(x)
         x = self.ln_f(x)
@@ -160,4 +174,11 @@ class GPTWithLoss(nn.Module):
         return F.nll_loss(logp, targets.view(-1)) + 1e-3 * (x * x).mean()
 
 
-MODELS = {"gpt": GPT, "gpt_loss": GPTWithLoss}
+MODELS = {
+    "gpt": GPT,
+    "gpt_loss": GPTWithLoss,
+    # nanoGPT's dropout sites, as nanoGPT trains small models (p = 0.1), and
+    # the same model with p = 0 (which must train exactly as "gpt").
+    "gpt_dropout": functools.partial(GPT, dropout=0.1),
+    "gpt_dropout0": functools.partial(GPT, dropout=0.0),
+}

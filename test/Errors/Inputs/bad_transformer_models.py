@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 class Dropout(nn.Module):
     def forward(self, x):
-        return F.dropout(x, p=0.1, training=True)  # line 12
+        return torch.dropout(x, 1.5, True)  # line 12
 
 
 class SplitIndexed(nn.Module):

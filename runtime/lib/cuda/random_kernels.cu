@@ -1,0 +1,49 @@
+//===- random_kernels.cu - CUDA kernels of the random ops -----------------===//
+//
+// The CUDA counterpart of cpu/random_kernels.cpp: one thread per block of
+// four elements draws the same Philox4x32-10 block (philox.h) as the CPU,
+// so both backends drop the same elements.
+//
+//===----------------------------------------------------------------------===//
+
+#include "cuda_backend.h"
+#include "device_utils.cuh"
+#include "philox.h"
+
+#include <string>
+
+namespace dpc::cuda {
+namespace {
+
+__global__ void dropoutKernel(float *out, const float *in, int64_t n,
+                              DropoutStream s, uint32_t keepBound,
+                              float scale) {
+  int64_t blocks = (n + 3) / 4;
+  DPC_GRID_STRIDE(block, blocks) {
+    PhiloxBlock draw = dropoutBlock(s, static_cast<uint32_t>(block));
+    for (int lane = 0; lane < 4; ++lane) {
+      int64_t i = 4 * block + lane;
+      if (i < n)
+        out[i] = in[i] * ((draw.word[lane] >> 8) < keepBound ? scale : 0.0f);
+    }
+  }
+}
+
+} // namespace
+
+void dropout_f32(dpcrt_context *ctx, float *out, const float *in, int64_t n,
+                 double p, int32_t site, int32_t micro_batch, int32_t replica) {
+  int64_t stream = static_cast<int64_t>(ctx->rank) + replica;
+  std::string error = dropoutArgumentError(n, p, site, micro_batch, stream);
+  if (!error.empty())
+    return recordError(ctx, error);
+  const float scale = p == 1.0 ? 0.0f : 1.0f / static_cast<float>(1.0 - p);
+  const DropoutStream s{ctx->seed, static_cast<uint32_t>(site),
+                        static_cast<uint32_t>(micro_batch) << 16 |
+                            static_cast<uint32_t>(stream),
+                        static_cast<uint32_t>(ctx->step)};
+  launch(ctx, "dropout", (n + 3) / 4, dropoutKernel, out, in, n, s,
+         dropoutKeepBound(p), scale);
+}
+
+} // namespace dpc::cuda

@@ -1,0 +1,107 @@
+"""dpc's dropout masks, computed independently in NumPy, and a PyTorch
+reference that trains with them.
+
+dpc draws dropout masks with Philox4x32-10 (runtime/lib/philox.h,
+docs/ARCHITECTURE.md "Dropout"): key = the run's seed (low word, high
+word), counter = (element // 4, site, micro_batch << 16 | rank, step), and
+element i is kept when the top 24 bits m of word i % 4 satisfy
+m * 2^-24 < 1 - p. This module implements that rule from the specification
+(Random123's known-answer vectors are checked first, so a wrong Philox
+fails loudly), and MaskedDropout replaces nn.Dropout in an eager copy of a
+model so that PyTorch computes forward and backward with exactly those
+masks: noise = bernoulli mask, noise.div_(1 - p), input * noise, as torch
+1.13's _dropout_impl. `site` numbers the dropout calls of one forward in
+program order, which is the order dpc's importer numbers them in.
+"""
+import numpy as np
+import torch
+import torch.nn as nn
+
+MASK32 = 0xFFFFFFFF
+
+
+def philox4x32_10(c0, c1, c2, c3, k0, k1):
+    """Philox4x32-10 of counters (c0 an array, the rest ints) under key
+    (k0, k1); returns the four output words as uint32 arrays."""
+    c0 = np.asarray(c0, dtype=np.uint64)
+    c1 = np.full_like(c0, c1)
+    c2 = np.full_like(c0, c2)
+    c3 = np.full_like(c0, c3)
+    for _ in range(10):
+        p0 = np.uint64(0xD2511F53) * c0
+        p1 = np.uint64(0xCD9E8D57) * c2
+        hi0, lo0 = p0 >> np.uint64(32), p0 & np.uint64(MASK32)
+        hi1, lo1 = p1 >> np.uint64(32), p1 & np.uint64(MASK32)
+        c0 = hi1 ^ c1 ^ np.uint64(k0)
+        c1 = lo1
+        c2 = hi0 ^ c3 ^ np.uint64(k1)
+        c3 = lo0
+        k0 = (k0 + 0x9E3779B9) & MASK32
+        k1 = (k1 + 0xBB67AE85) & MASK32
+    return [c.astype(np.uint32) for c in (c0, c1, c2, c3)]
+
+
+def check_known_answers():
+    cases = [
+        ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+        ((MASK32,) * 4, (MASK32,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+        ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
+         (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
+    ]
+    for (c0, c1, c2, c3), (k0, k1), want in cases:
+        got = tuple(int(w[0]) for w in philox4x32_10([c0], c1, c2, c3, k0, k1))
+        if got != want:
+            raise SystemExit(f"philox4x32_10 is wrong: {got} != {want}")
+
+
+def keep_mask(n, p, seed, site, step, rank=0, micro_batch=0):
+    """The keep decisions (bool, length n) of one dpc dropout call."""
+    blocks = (n + 3) // 4
+    words = philox4x32_10(np.arange(blocks, dtype=np.uint64), site,
+                          (micro_batch << 16) | rank, step & MASK32,
+                          seed & MASK32, (seed >> 32) & MASK32)
+    words = np.stack(words, axis=1).reshape(-1)[:n]
+    bound = int(np.ceil((1.0 - p) * 16777216.0))
+    return (words >> np.uint32(8)) < np.uint32(bound)
+
+
+class MaskCoordinates:
+    """Where the next dropout call's mask comes from; `site` advances with
+    every call and is reset by start_forward()."""
+
+    def __init__(self, seed):
+        self.seed, self.step, self.rank, self.micro_batch, self.site = seed, 0, 0, 0, 0
+        self.kept = self.drawn = 0
+
+    def start_forward(self, step, rank=0, micro_batch=0):
+        self.step, self.rank, self.micro_batch, self.site = step, rank, micro_batch, 0
+
+
+class MaskedDropout(nn.Module):
+    """nn.Dropout in training mode with dpc's mask for its coordinates."""
+
+    def __init__(self, p, coords):
+        super().__init__()
+        self.p, self.coords = p, coords
+
+    def forward(self, x):
+        c = self.coords
+        keep = keep_mask(x.numel(), self.p, c.seed, c.site, c.step, c.rank, c.micro_batch)
+        c.site += 1
+        c.kept += int(keep.sum())
+        c.drawn += keep.size
+        noise = torch.from_numpy(keep.astype(np.float32)).reshape(x.shape)
+        noise.div_(1 - self.p)
+        return x * noise
+
+
+def with_dpc_masks(model, seed):
+    """Replaces every nn.Dropout of `model` (in place) by a MaskedDropout;
+    returns the MaskCoordinates they share."""
+    check_known_answers()
+    coords = MaskCoordinates(seed)
+    for name, module in list(model.named_modules()):
+        for child_name, child in list(module.named_children()):
+            if isinstance(child, nn.Dropout):
+                setattr(module, child_name, MaskedDropout(child.p, coords))
+    return coords
