@@ -1,0 +1,320 @@
+"""Generates docs/supported-ops.md: which PyTorch ops and module types dpc
+compiles, into which nn ops, and with which gradient ops.
+
+usage: /usr/bin/python3 scripts/gen-supported-ops.py [--dpc build/bin/dpc]
+           [--out docs/supported-ops.md] [--check]
+
+Nothing in the table is written by hand. Each row is a probe: a small
+nn.Module (a module type as users instantiate it, or one aten op applied to
+an input scaled by a parameter, so that a gradient must flow through it),
+scripted with torch.jit.script as users do. The script runs the compiler on
+every probe twice:
+  - `dpc --emit=import`: the nn ops the probe imports to, or dpc's one-line
+    refusal (then the row says so);
+  - `dpc --emit=autodiff --loss mse`: the training step's reverse pass; the
+    nn ops that appear only there are the probe's gradient ops.
+The op records (`dpc-opt --print-nn-op-records`) give the second table:
+every nn op with the aten operator and runtime kind its record names and
+whether it has a VJP.
+
+--check regenerates into memory and exits 1 if the file differs (the
+test suite runs it, so the doc cannot go stale).
+"""
+import argparse
+import collections
+import concurrent.futures
+import importlib
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import textwrap
+
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# name, constructor body (self.* set up; self.w is the parameter the input
+# is scaled by), forward expression of `h` (the scaled input), input spec.
+# The forward is `h = x * self.w; return <expr>`.
+# Values do not matter for compiling: one input shape serves most probes.
+F32 = "x:f32[4,8]"
+OPS = [
+    # Elementwise
+    ("torch.add (tensor, tensor)", "", "h + self.w", F32),
+    ("torch.add (tensor, number)", "", "h + 1.0", F32),
+    ("torch.sub (number, tensor)", "", "1.0 - h", F32),
+    ("torch.mul (tensor, number)", "", "h * 0.5", F32),
+    ("torch.div (tensor, tensor)", "", "h / self.w", F32),
+    ("torch.neg", "", "-h", F32),
+    ("torch.exp", "", "torch.exp(h)", F32),
+    ("torch.log", "", "torch.log(h)", F32),
+    ("torch.log1p", "", "torch.log1p(h)", F32),
+    ("torch.sqrt", "", "torch.sqrt(h)", F32),
+    ("torch.rsqrt", "", "torch.rsqrt(h)", F32),
+    ("torch.pow (tensor, number)", "", "torch.pow(h, 2.0)", F32),
+    ("torch.pow (number, tensor)", "", "torch.pow(2.0, h)", F32),
+    ("torch.pow (tensor, tensor)", "", "torch.pow(h, self.w)", F32),
+    ("torch.abs", "", "torch.abs(h)", F32),
+    ("torch.reciprocal", "", "torch.reciprocal(h)", F32),
+    ("torch.clamp", "", "torch.clamp(h, -0.5, 0.5)", F32),
+    ("torch.clamp_min", "", "torch.clamp_min(h, 0.1)", F32),
+    ("torch.where", "", "torch.where(h > 0, h, h * 0.1)", F32),
+    ("torch.maximum", "", "torch.maximum(h, self.w)", F32),
+    ("torch.minimum", "", "torch.minimum(h, self.w)", F32),
+    ("torch.sin", "", "torch.sin(h)", F32),
+    ("torch.cos", "", "torch.cos(h)", F32),
+    ("torch.erf", "", "torch.erf(h)", F32),
+    ("torch.tanh", "", "torch.tanh(h)", F32),
+    ("torch.sigmoid", "", "torch.sigmoid(h)", F32),
+    ("F.relu", "", "F.relu(h)", F32),
+    ("F.gelu", "", "F.gelu(h)", F32),
+    ("F.gelu (tanh)", "", "F.gelu(h, approximate='tanh')", F32),
+    ("F.silu", "", "F.silu(h)", F32),
+    ("F.mish", "", "F.mish(h)", F32),
+    ("F.leaky_relu", "", "F.leaky_relu(h, 0.1)", F32),
+    ("F.elu", "", "F.elu(h)", F32),
+    ("F.softplus", "", "F.softplus(h)", F32),
+    ("F.hardswish", "", "F.hardswish(h)", F32),
+    ("F.hardsigmoid", "", "F.hardsigmoid(h)", F32),
+    ("F.hardtanh", "", "F.hardtanh(h)", F32),
+    ("F.relu6", "", "F.relu6(h)", F32),
+    ("F.dropout (training)", "", "F.dropout(h, 0.1, True)", F32),
+    ("masked_fill", "", "h.masked_fill(h > 0, 0.0)", F32),
+    # Reductions
+    ("sum (dim)", "", "h.sum(dim=1)", F32),
+    ("mean (dim)", "", "h.mean(dim=1)", F32),
+    ("amax", "", "h.amax(dim=1)", F32),
+    ("max (dim)", "", "h.max(dim=1)[0]", F32),
+    ("var", "", "h.var(dim=1)", F32),
+    ("std", "", "h.std(dim=1)", F32),
+    ("torch.linalg.vector_norm", "", "torch.linalg.vector_norm(h, 2.0, [1])", F32),
+    ("F.normalize", "", "F.normalize(h, dim=1)", F32),
+    ("logsumexp", "", "torch.logsumexp(h, dim=1)", F32),
+    ("cumsum", "", "torch.cumsum(h, dim=1)", F32),
+    ("F.softmax", "", "F.softmax(h, dim=-1)", F32),
+    ("F.log_softmax", "", "F.log_softmax(h, dim=-1)", F32),
+    # Shapes and linear algebra
+    ("matmul (batched)", "", "torch.matmul(h.view(2, 2, 8), h.view(2, 8, 2))", F32),
+    ("transpose / reshape", "", "h.t().reshape(32)", F32),
+    ("torch.cat", "", "torch.cat([h, h * 2.0], dim=1)", F32),
+    ("slice", "", "h[:, 2:6]", F32),
+    ("torch.gather", "", "torch.gather(h, 1, torch.zeros(4, 2, dtype=torch.long))", F32),
+    ("index_select", "", "torch.index_select(h, 1, torch.tensor([0, 3]))", F32),
+]
+
+# name, constructor, forward body over `h` (the scaled input), input spec.
+MODULES = [
+    ("nn.Linear", "nn.Linear(8, 3)", "m(h)", F32),
+    ("nn.Bilinear", "nn.Bilinear(8, 8, 3)", "m(h, h)", F32),
+    ("nn.ReLU", "nn.ReLU()", "m(h)", F32),
+    ("nn.GELU", "nn.GELU()", "m(h)", F32),
+    ("nn.SiLU", "nn.SiLU()", "m(h)", F32),
+    ("nn.Tanh", "nn.Tanh()", "m(h)", F32),
+    ("nn.Sigmoid", "nn.Sigmoid()", "m(h)", F32),
+    ("nn.Softmax", "nn.Softmax(dim=-1)", "m(h)", F32),
+    ("nn.Dropout", "nn.Dropout(0.1)", "m(h)", F32),
+    ("nn.LayerNorm", "nn.LayerNorm(8)", "m(h)", F32),
+    ("nn.BatchNorm1d", "nn.BatchNorm1d(8)", "m(h)", F32),
+    ("nn.BatchNorm2d", "nn.BatchNorm2d(3)", "m(h)", "x:f32[2,3,4,4]"),
+    ("nn.GroupNorm", "nn.GroupNorm(1, 3)", "m(h)", "x:f32[2,3,4,4]"),
+    ("nn.InstanceNorm2d", "nn.InstanceNorm2d(3)", "m(h)", "x:f32[2,3,4,4]"),
+    ("nn.Conv1d", "nn.Conv1d(3, 4, 3)", "m(h)", "x:f32[2,3,8]"),
+    ("nn.Conv2d", "nn.Conv2d(3, 4, 3, padding=1)", "m(h)", "x:f32[2,3,6,6]"),
+    ("nn.ConvTranspose2d", "nn.ConvTranspose2d(3, 4, 2, stride=2)", "m(h)", "x:f32[2,3,4,4]"),
+    ("nn.MaxPool2d", "nn.MaxPool2d(2)", "m(h)", "x:f32[2,3,4,4]"),
+    ("nn.AvgPool2d", "nn.AvgPool2d(2)", "m(h)", "x:f32[2,3,4,4]"),
+    ("nn.AdaptiveAvgPool2d", "nn.AdaptiveAvgPool2d(1)", "m(h)", "x:f32[2,3,4,4]"),
+    ("nn.Upsample (nearest)", "nn.Upsample(scale_factor=2.0)", "m(h)", "x:f32[2,3,4,4]"),
+    ("nn.Flatten", "nn.Flatten()", "m(h)", "x:f32[2,3,4,4]"),
+    ("nn.Embedding", "nn.Embedding(10, 4)", "m(x)", "x:i64[4,8]"),
+    ("nn.EmbeddingBag", "nn.EmbeddingBag(10, 4)", "m(x)", "x:i64[4,8]"),
+    ("nn.MultiheadAttention", "nn.MultiheadAttention(8, 2, batch_first=True)",
+     "m(h.view(1, 4, 8), h.view(1, 4, 8), h.view(1, 4, 8))[0]", F32),
+    ("nn.TransformerEncoderLayer",
+     "nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)",
+     "m(h.view(1, 4, 8))", F32),
+    ("nn.LSTM", "nn.LSTM(8, 4, batch_first=True)", "m(h.view(1, 4, 8))[0]", F32),
+    ("nn.GRU", "nn.GRU(8, 4, batch_first=True)", "m(h.view(1, 4, 8))[0]", F32),
+]
+
+
+def probe_source(rows, module):
+    """A Python module with one probe class per row (TorchScript needs the
+    classes' source in a file)."""
+    lines = ["import torch", "import torch.nn as nn", "import torch.nn.functional as F", ""]
+    for i, (name, ctor, expr, spec) in enumerate(rows):
+        integer = ":i64[" in spec
+        lines += [f"class Probe{i}(nn.Module):",
+                  "    def __init__(self):",
+                  "        super().__init__()",
+                  f"        self.w = nn.Parameter(torch.ones({shape_of(spec)}))"]
+        if module:
+            lines.append(f"        self.m = {ctor}")
+        lines += ["    def forward(self, x):"]
+        if integer:
+            lines.append("        h = self.w")
+        else:
+            lines.append("        h = x * self.w")
+        if module:
+            lines.append("        m = self.m")
+        lines += [f"        return {expr}", ""]
+    return "\n".join(lines)
+
+
+def shape_of(spec):
+    return "[" + spec.split("[", 1)[1].rstrip("]") + "]"
+
+
+def run(cmd):
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def first_error(stderr):
+    for line in stderr.splitlines():
+        if "error:" in line:
+            return line.split("error:", 1)[1].strip()
+    return stderr.strip().splitlines()[-1] if stderr.strip() else "failed"
+
+
+def compile_probe(dpc, pt, spec, out_shape):
+    """(status, note, forward op counts, reverse-pass op counts) of one
+    scripted probe."""
+    rc, imported, err = run([dpc, pt, "--emit=import", "--input", spec])
+    if rc != 0:
+        return "refused", first_error(err), None, None
+    label = "y:f32[" + ",".join(str(d) for d in out_shape) + "]"
+    rc, reverse, err = run([dpc, pt, "--emit=autodiff", "--input", spec,
+                            "--label", label, "--loss", "mse"])
+    if rc != 0:
+        return "forward only", first_error(err), nn_op_counts(imported), None
+    return "trains", "", nn_op_counts(imported), nn_op_counts(reverse)
+
+
+def nn_op_counts(text):
+    return collections.Counter(re.findall(r"= (nn\.[a-z_0-9]+)\b", text))
+
+
+def probe_rows(dpc, rows, module, work):
+    """Scripts every probe of `rows` (and a baseline probe that returns its
+    scaled input), compiles them in parallel, and returns the table rows.
+    The baseline's ops (the scaling, the loss, its gradient seed) are taken
+    out of each probe's counts, so the columns show the probe's own ops; an
+    op that the reverse pass uses more often than the forward (dropout's
+    VJP is a dropout) counts as a gradient op."""
+    rows = rows + [("baseline", "nn.Identity()", "h", F32)]
+    path = os.path.join(work, f"probes_{int(module)}.py")
+    with open(path, "w") as f:
+        f.write(probe_source(rows, module))
+    sys.path.insert(0, work)
+    probes = importlib.import_module(f"probes_{int(module)}")
+    sys.path.pop(0)
+    jobs = {}
+    failures = {}
+    for i, (name, _, _, spec) in enumerate(rows):
+        model = getattr(probes, f"Probe{i}")()
+        model.train()
+        pt = os.path.join(work, f"p{int(module)}_{i}.pt")
+        try:
+            scripted = torch.jit.script(model)
+            shape = tuple(int(d) for d in shape_of(spec)[1:-1].split(","))
+            example = (torch.randint(0, 10, shape) if ":i64[" in spec
+                       else torch.randn(shape))
+            out_shape = tuple(scripted(example).shape)
+            scripted.save(pt)
+        except Exception as e:  # noqa: BLE001 - the row records it
+            failures[i] = ("not scriptable", str(e).strip().splitlines()[0][:100])
+            continue
+        jobs[i] = (pt, spec, out_shape)
+    with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2) as pool:
+        results = {i: pool.submit(compile_probe, dpc, *job) for i, job in jobs.items()}
+        results = {i: r.result() for i, r in results.items()}
+    status, _, base_fwd, base_rev = results[len(rows) - 1]
+    if status != "trains":
+        sys.exit(f"the baseline probe does not train: {results[len(rows) - 1]}")
+    out = []
+    for i, (name, _, _, spec) in enumerate(rows[:-1]):
+        if i in failures:
+            out.append((name, *failures[i], "", ""))
+            continue
+        status, note, fwd, rev = results[i]
+        note = note.replace(jobs[i][0], "probe.pt")
+        # An integer input is not scaled: only the loss is scaffolding.
+        scaled = ":i64[" not in spec
+        loss_ops = collections.Counter({"nn.mse_loss": 1, "nn.mse_loss_grad": 1, "nn.fill": 1})
+        own_fwd = (fwd - base_fwd) if (fwd is not None and scaled) else fwd
+        forward = " ".join(sorted(own_fwd)) if own_fwd is not None else ""
+        gradient = ""
+        if rev is not None:
+            own_rev = (rev - base_rev) if scaled else (rev - loss_ops)
+            gradient = " ".join(sorted(own_rev - own_fwd))
+        out.append((name, status, note, forward, gradient))
+    return out
+
+
+def table(title, rows):
+    lines = [f"## {title}", "",
+             "| PyTorch | status | nn ops (forward) | gradient ops | note |",
+             "| --- | --- | --- | --- | --- |"]
+    for name, status, note, fwd, grad in rows:
+        def cell(text):
+            return f"`{text}`" if text else "-"
+        note = note.replace("|", "\\|")
+        lines.append(f"| `{name}` | {status} | {cell(fwd)} | {cell(grad)} | {note or '-'} |")
+    return "\n".join(lines)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--dpc", default=os.path.join(ROOT, "build", "bin", "dpc"))
+    p.add_argument("--dpc-opt", default=None)
+    p.add_argument("--out", default=os.path.join(ROOT, "docs", "supported-ops.md"))
+    p.add_argument("--check", action="store_true")
+    a = p.parse_args()
+    dpc_opt = a.dpc_opt or os.path.join(os.path.dirname(a.dpc), "dpc-opt")
+    torch.manual_seed(0)
+    with tempfile.TemporaryDirectory() as work:
+        op_rows = probe_rows(a.dpc, OPS, False, work)
+        module_rows = probe_rows(a.dpc, MODULES, True, work)
+    rc, records, err = run([dpc_opt, "--print-nn-op-records"])
+    if rc != 0:
+        sys.exit(f"dpc-opt --print-nn-op-records failed: {err}")
+    doc = "\n".join([
+        "# Supported PyTorch ops and module types",
+        "",
+        textwrap.fill(
+            "Generated by `scripts/gen-supported-ops.py` from the compiler itself; do not edit. Each row "
+            "is a probe module scripted with `torch.jit.script`: `trains` means `dpc --emit=import` "
+            "imports it and `dpc --emit=autodiff` builds its gradient; `forward only` means the import "
+            "works but the reverse pass does not; `refused` quotes dpc's error. The forward ops are the "
+            "probe's import (after the scaling by a parameter, `nn.mul`, that every probe starts "
+            "with); the gradient ops are the nn ops only the reverse pass has.", 110),
+        "",
+        table("Operators", op_rows),
+        "",
+        table("Module types", module_rows),
+        "",
+        "## nn ops",
+        "",
+        "From `dpc-opt --print-nn-op-records`: the aten operator and runtime kind of the record "
+        "families, and whether the op has a VJP.",
+        "",
+        records.strip(),
+        "",
+    ])
+    if a.check:
+        with open(a.out) as f:
+            if f.read() != doc:
+                sys.exit(f"{a.out} is stale: run /usr/bin/python3 scripts/gen-supported-ops.py")
+        print(f"{a.out} is up to date")
+        return
+    with open(a.out, "w") as f:
+        f.write(doc)
+    print(f"wrote {a.out}: {sum(r[1] == 'trains' for r in op_rows + module_rows)} of "
+          f"{len(op_rows) + len(module_rows)} probes train")
+
+
+if __name__ == "__main__":
+    main()
