@@ -399,7 +399,8 @@ LogicalResult Importer::collectTensors(jit::Module &module) {
   return success();
 }
 
-FailureOr<ImportedModel> Importer::run(const std::vector<TensorSpec> &inputs) {
+FailureOr<ImportedModel> Importer::run(const std::vector<TensorSpec> &inputs,
+                                       bool evalMode) {
   {
     std::ifstream file(path, std::ios::binary | std::ios::ate);
     if (!file)
@@ -414,6 +415,10 @@ FailureOr<ImportedModel> Importer::run(const std::vector<TensorSpec> &inputs) {
   std::shared_ptr<jit::Graph> graph;
   try {
     module = jit::load(path);
+    // The evaluation step's forward: what model.eval() runs (BatchNorm on
+    // its running statistics, dropout off), folded from the flags below.
+    if (evalMode)
+      module.eval();
     auto forward = module.find_method("forward");
     if (!forward)
       return emitError(fileLoc) << "the TorchScript module has no forward "
@@ -423,7 +428,7 @@ FailureOr<ImportedModel> Importer::run(const std::vector<TensorSpec> &inputs) {
     jit::Inline(*graph);
     // Each module keeps its saved `training` flag (PyTorch's semantics);
     // only an eval-mode root, almost always an oversight, is pointed out.
-    if (!module.is_training())
+    if (!evalMode && !module.is_training())
       emitWarning(UnknownLoc::get(&context))
           << "the model was saved in eval mode: BatchNorm uses running "
              "statistics and dropout is off, as PyTorch would run it; call "
@@ -1130,4 +1135,26 @@ dpc::importTorchScript(MLIRContext &context, const std::string &path,
              failure();
   Importer importer(context, path);
   return importer.run(inputs);
+}
+
+LogicalResult dpc::importEvalForward(MLIRContext &context,
+                                     const std::string &path,
+                                     const std::vector<TensorSpec> &inputs,
+                                     ModuleOp module) {
+  // The training import has checked the file (and probed it for crashes)
+  // and given the model's warnings.
+  FailureOr<ImportedModel> eval = [&] {
+    ScopedDiagnosticHandler quiet(&context, [](Diagnostic &diag) {
+      return success(diag.getSeverity() == DiagnosticSeverity::Warning);
+    });
+    Importer importer(context, path);
+    return importer.run(inputs, /*evalMode=*/true);
+  }();
+  if (failed(eval))
+    return failure();
+  auto forward = eval->module->lookupSymbol<func::FuncOp>(kForwardFuncName);
+  forward->remove();
+  forward.setSymName(kEvalForwardFuncName);
+  module.push_back(forward);
+  return success();
 }
