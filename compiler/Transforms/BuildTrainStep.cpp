@@ -65,9 +65,28 @@ struct BuildTrainStepPass
     if (!func || failed(buildLossFunction(func, /*eval=*/false)))
       return signalPassFailure();
     // The evaluation step, when the importer added the eval-mode forward.
-    if (auto eval = module.lookupSymbol<func::FuncOp>(kEvalForwardFuncName))
-      if (failed(buildLossFunction(eval, /*eval=*/true)))
-        return signalPassFailure();
+    auto eval = module.lookupSymbol<func::FuncOp>(kEvalForwardFuncName);
+    if (!eval)
+      return;
+    // An evaluation step updates nothing: the training step owns the
+    // buffers. A forward that still updates one after model.eval() (a
+    // traced model runs in the mode it was traced in, as in PyTorch) gets
+    // no evaluation step; training is unaffected.
+    unsigned numResults = eval.getNumResults();
+    if (numResults > 1 &&
+        getResultKind(eval, numResults - 1) == kind::kBuffer) {
+      unsigned first = numResults - 1;
+      while (first > 1 && getResultKind(eval, first - 1) == kind::kBuffer)
+        --first;
+      emitWarning(eval.getLoc())
+          << "the model updates buffer '" << getResultName(eval, first)
+          << "' even in eval mode (a traced model keeps the mode it was "
+             "traced in); model.so gets no evaluation step";
+      eval.erase();
+      return;
+    }
+    if (failed(buildLossFunction(eval, /*eval=*/true)))
+      return signalPassFailure();
   }
 
   /// Makes `func` (@forward, or @eval_forward with `eval`) the loss function
@@ -85,14 +104,6 @@ struct BuildTrainStepPass
       return func.emitError() << "the model's forward must return one tensor, "
                                  "it returns "
                               << func.getNumResults() - numBuffers << " values";
-    // An evaluation step updates nothing: the training step owns the
-    // buffers (model.eval() normally freezes them).
-    if (eval && numBuffers > 0)
-      return func.emitError()
-             << "the model updates buffer '"
-             << getResultName(func, func.getNumResults() - numBuffers)
-             << "' in eval mode, which an evaluation step cannot do; compile "
-                "with --eval-step=false";
     auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
     Value output = ret.getOperand(0);
     auto outputType = dyn_cast<RankedTensorType>(output.getType());

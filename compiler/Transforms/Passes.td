@@ -34,8 +34,9 @@ def BuildTrainStep : Pass<"dpc-build-train-step", "mlir::ModuleOp"> {
     When the module also holds `@eval_forward` (the forward as model.eval()
     runs it, which dpc imports for the evaluation step), it becomes
     `@eval_step` the same way, returning the loss and then the model's
-    output (`dpc.kind = "output"`); a forward that updates buffers in eval
-    mode is an error there.
+    output (`dpc.kind = "output"`). A forward that still updates buffers in
+    eval mode (a traced model keeps the mode it was traced in) gets no
+    evaluation step, with a warning.
 
     `label-shape` is the shape the user gives the label. For
     `cross_entropy`, labels with more dimensions whose element count is N
