@@ -1092,7 +1092,11 @@ crashesLibTorch(MLIRContext &context, const std::string &path,
     }
     try {
       Importer importer(context, path);
-      (void)importer.run(inputs);
+      // The parent imports the training forward, then the eval-mode one.
+      if (succeeded(importer.run(inputs))) {
+        Importer evalImporter(context, path);
+        (void)evalImporter.run(inputs, /*evalMode=*/true);
+      }
     } catch (...) {
       // A clean failure: the parent's import reports it.
     }
