@@ -8,8 +8,8 @@ writes them: "step" and "loss" (the training loss), "lr", and, when a run
 evaluates, "val_loss" (and "val_accuracy"). A resumed run appends to the file,
 so a step may appear twice: the later record's values win (records of one
 step are merged, so an evaluation may be a record of its own). Draws the training loss
-(and the validation loss where present) against the step, and the learning
-rate below it. Needs matplotlib (Debian's python3-matplotlib, installed by
+(and the validation loss where present) against the step, the validation
+accuracy on a second axis where present, and the learning rate below it. Needs matplotlib (Debian's python3-matplotlib, installed by
 scripts/setup.sh).
 """
 
@@ -78,7 +78,18 @@ def main():
         loss_ax.plot(val_steps, val_losses, "o-", label="validation loss")
     loss_ax.set_ylabel("loss")
     loss_ax.grid(True, alpha=0.3)
-    loss_ax.legend()
+    handles, labels = loss_ax.get_legend_handles_labels()
+    acc_steps, accuracies = series(records, "val_accuracy")
+    if acc_steps:
+        acc_ax = loss_ax.twinx()
+        acc_ax.plot(acc_steps, accuracies, "s--", color="tab:red",
+                    label="validation accuracy")
+        acc_ax.set_ylabel("accuracy")
+        acc_ax.set_ylim(0, 1)
+        more_handles, more_labels = acc_ax.get_legend_handles_labels()
+        handles += more_handles
+        labels += more_labels
+    loss_ax.legend(handles, labels, loc="center right")
     loss_ax.set_title(a.title or a.metrics)
     lr_steps, lrs = series(records, "lr")
     lr_ax.plot(lr_steps, lrs, color="tab:green")

@@ -44,6 +44,71 @@ static json::Array shapeOf(Type type) {
   return shape;
 }
 
+/// The manifest's "eval" object for the planned @eval_step: its own slots
+/// (StepSlots) and, for each parameter and buffer it reads, the name of
+/// the training step's tensor whose memory the runtime passes in that slot.
+static FailureOr<json::Value> buildEvalManifest(func::FuncOp eval,
+                                                func::FuncOp trainStep) {
+  auto arenaBytes = eval->getAttrOfType<IntegerAttr>(kArenaBytesAttr);
+  if (!arenaBytes)
+    return eval.emitError("has no memory plan"), failure();
+  llvm::StringMap<Type> trainTensors;
+  for (BlockArgument arg : trainStep.getArguments()) {
+    StringRef k = getArgKind(trainStep, arg.getArgNumber());
+    if (k == kind::kParameter || k == kind::kBuffer)
+      trainTensors[(k + "/" + getArgName(trainStep, arg.getArgNumber()))
+                       .str()] = arg.getType();
+  }
+  StepSlots slots(eval);
+  json::Array inputs, parameters, buffers, outputs;
+  json::Value label = nullptr;
+  for (BlockArgument arg : eval.getArguments()) {
+    unsigned i = arg.getArgNumber();
+    StringRef k = getArgKind(eval, i), name = getArgName(eval, i);
+    json::Object entry{{"name", name},
+                       {"dtype", dtypeOf(arg.getType())},
+                       {"shape", shapeOf(arg.getType())},
+                       {"slot", slots.argument(i)}};
+    if (k == kind::kInput) {
+      inputs.push_back(std::move(entry));
+    } else if (k == kind::kLabel) {
+      label = std::move(entry);
+    } else if (k == kind::kParameter || k == kind::kBuffer) {
+      Type trainType = trainTensors.lookup((k + "/" + name).str());
+      if (trainType != arg.getType())
+        return eval.emitError()
+                   << "the evaluation step's " << k << " '" << name
+                   << "' is not a " << k << " of the same type of the "
+                   << "training step",
+               failure();
+      (k == kind::kParameter ? parameters : buffers)
+          .push_back(json::Object{{"name", name}, {"slot", slots.argument(i)}});
+    } else {
+      return eval.emitError() << "argument " << i << " has no dpc.kind",
+             failure();
+    }
+  }
+  unsigned numOutputs = 0;
+  for (unsigned i = 0, e = eval.getNumResults(); i < e; ++i)
+    if (getResultKind(eval, i) == kind::kOutput) {
+      Type type = eval.getResultTypes()[i];
+      outputs.push_back(json::Object{{"name", getResultName(eval, i)},
+                                     {"dtype", dtypeOf(type)},
+                                     {"shape", shapeOf(type)},
+                                     {"slot", slots.output(numOutputs++)}});
+    }
+  return json::Value(
+      json::Object{{"inputs", std::move(inputs)},
+                   {"label", std::move(label)},
+                   {"parameters", std::move(parameters)},
+                   {"buffers", std::move(buffers)},
+                   {"loss", json::Object{{"slot", slots.loss()}}},
+                   {"outputs", std::move(outputs)},
+                   {"arena", json::Object{{"bytes", arenaBytes.getInt()},
+                                          {"slot", slots.arena()}}},
+                   {"num_slots", slots.count()}});
+}
+
 FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
                                           const TrainingConfig &config,
                                           const PackedWeights &weights) {
@@ -183,6 +248,17 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
                        {"clip_value", value.getClipValue().convertToDouble()}};
   }
 
+  // The evaluation step, when the module has one.
+  json::Value eval = nullptr;
+  if (auto evalStep =
+          func->getParentOfType<ModuleOp>().lookupSymbol<func::FuncOp>(
+              kEvalStepFuncName)) {
+    FailureOr<json::Value> evalManifest = buildEvalManifest(evalStep, func);
+    if (failed(evalManifest))
+      return failure();
+    eval = std::move(*evalManifest);
+  }
+
   json::Object manifest{
       {"abi_version", DPC_ABI_VERSION},
       {"producer", "dpc 0.1.0"},
@@ -210,8 +286,19 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
     manifest["devices"] = config.devices;
     manifest["replicas"] = config.replicas;
   }
+  // The training step's keys in sorted order (as json::Object prints),
+  // then the evaluation step's, an appendix to the training step's.
+  std::vector<llvm::StringRef> keys;
+  for (const auto &entry : manifest)
+    keys.push_back(entry.first);
+  llvm::sort(keys);
   std::string text;
   llvm::raw_string_ostream os(text);
-  os << llvm::formatv("{0:2}", json::Value(std::move(manifest)));
+  json::OStream out(os, /*IndentSize=*/2);
+  out.object([&] {
+    for (llvm::StringRef key : keys)
+      out.attribute(key, *manifest.get(key));
+    out.attribute("eval", eval);
+  });
   return text;
 }

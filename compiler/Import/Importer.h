@@ -61,7 +61,10 @@ class Importer {
 public:
   Importer(mlir::MLIRContext &context, const std::string &path);
 
-  mlir::FailureOr<ImportedModel> run(const std::vector<TensorSpec> &inputs);
+  /// Imports `forward`; with `evalMode`, after `module.eval()` (every
+  /// submodule's `training` false), as PyTorch's model.eval() runs it.
+  mlir::FailureOr<ImportedModel> run(const std::vector<TensorSpec> &inputs,
+                                     bool evalMode = false);
 
   //===--------------------------------------------------------------------===//
   // Helpers for node importers

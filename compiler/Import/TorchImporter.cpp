@@ -400,7 +400,8 @@ LogicalResult Importer::collectTensors(jit::Module &module) {
   return success();
 }
 
-FailureOr<ImportedModel> Importer::run(const std::vector<TensorSpec> &inputs) {
+FailureOr<ImportedModel> Importer::run(const std::vector<TensorSpec> &inputs,
+                                       bool evalMode) {
   {
     std::ifstream file(path, std::ios::binary | std::ios::ate);
     if (!file)
@@ -415,6 +416,10 @@ FailureOr<ImportedModel> Importer::run(const std::vector<TensorSpec> &inputs) {
   std::shared_ptr<jit::Graph> graph;
   try {
     module = jit::load(path);
+    // The evaluation step's forward: what model.eval() runs (BatchNorm on
+    // its running statistics, dropout off), folded from the flags below.
+    if (evalMode)
+      module.eval();
     auto forward = module.find_method("forward");
     if (!forward)
       return emitError(fileLoc) << "the TorchScript module has no forward "
@@ -424,7 +429,7 @@ FailureOr<ImportedModel> Importer::run(const std::vector<TensorSpec> &inputs) {
     jit::Inline(*graph);
     // Each module keeps its saved `training` flag (PyTorch's semantics);
     // only an eval-mode root, almost always an oversight, is pointed out.
-    if (!module.is_training())
+    if (!evalMode && !module.is_training())
       emitWarning(UnknownLoc::get(&context))
           << "the model was saved in eval mode: BatchNorm uses running "
              "statistics and dropout is off, as PyTorch would run it; call "
@@ -1088,7 +1093,11 @@ crashesLibTorch(MLIRContext &context, const std::string &path,
     }
     try {
       Importer importer(context, path);
-      (void)importer.run(inputs);
+      // The parent imports the training forward, then the eval-mode one.
+      if (succeeded(importer.run(inputs))) {
+        Importer evalImporter(context, path);
+        (void)evalImporter.run(inputs, /*evalMode=*/true);
+      }
     } catch (...) {
       // A clean failure: the parent's import reports it.
     }
@@ -1131,4 +1140,26 @@ dpc::importTorchScript(MLIRContext &context, const std::string &path,
              failure();
   Importer importer(context, path);
   return importer.run(inputs);
+}
+
+LogicalResult dpc::importEvalForward(MLIRContext &context,
+                                     const std::string &path,
+                                     const std::vector<TensorSpec> &inputs,
+                                     ModuleOp module) {
+  // The training import has checked the file (and probed it for crashes)
+  // and given the model's warnings.
+  FailureOr<ImportedModel> eval = [&] {
+    ScopedDiagnosticHandler quiet(&context, [](Diagnostic &diag) {
+      return success(diag.getSeverity() == DiagnosticSeverity::Warning);
+    });
+    Importer importer(context, path);
+    return importer.run(inputs, /*evalMode=*/true);
+  }();
+  if (failed(eval))
+    return failure();
+  auto forward = eval->module->lookupSymbol<func::FuncOp>(kForwardFuncName);
+  forward->remove();
+  forward.setSymName(kEvalForwardFuncName);
+  module.push_back(forward);
+  return success();
 }

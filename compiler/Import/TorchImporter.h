@@ -43,6 +43,17 @@ mlir::FailureOr<ImportedModel>
 importTorchScript(mlir::MLIRContext &context, const std::string &path,
                   const std::vector<TensorSpec> &inputs);
 
+/// Imports the forward again as model.eval() runs it (every module's
+/// `training` false: BatchNorm on its running statistics, dropout off) with
+/// `inputs` (the whole batch in --mode dp), and adds it to `module` as
+/// `@eval_forward`, from which dpc-build-train-step builds the evaluation
+/// step. Its parameters and buffers are those of `@forward`, by name. On
+/// failure emits the import's diagnostics and returns failure.
+mlir::LogicalResult importEvalForward(mlir::MLIRContext &context,
+                                      const std::string &path,
+                                      const std::vector<TensorSpec> &inputs,
+                                      mlir::ModuleOp module);
+
 /// --mode dp: the sizes of torch.chunk's chunks that the batch (dimension 0
 /// of every input) is scattered in over `devices` devices, one replica
 /// each. An error, one line naming the --input, when the inputs cannot be

@@ -9,25 +9,35 @@
 #ifndef DPC_COMPILER_TRAINSTEP_STEPLAYOUT_H
 #define DPC_COMPILER_TRAINSTEP_STEPLAYOUT_H
 
+#include "compiler/TrainStep/TrainStep.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
 namespace dpc {
 
 /// The slots of a compiled step, as the runtime passes them to
-/// dpc_model_train_step(ctx, slots): slot i is argument i of the planned
-/// @train_step, then come the loss (one f32) and the arena. The lowering
-/// loads them and the manifest records them, both from here.
+/// dpc_model_train_step(ctx, slots) (or dpc_model_eval_step): slot i is
+/// argument i of the planned @train_step (@eval_step), then come the loss
+/// (one f32), the outputs (results of kind "output": the evaluation step's
+/// model output) and the arena. The lowering loads them and the manifest
+/// records them, both from here.
 class StepSlots {
 public:
-  explicit StepSlots(mlir::func::FuncOp trainStep)
-      : numArguments(trainStep.getNumArguments()) {}
+  explicit StepSlots(mlir::func::FuncOp step)
+      : numArguments(step.getNumArguments()) {
+    for (unsigned i = 0, e = step.getNumResults(); i < e; ++i)
+      numOutputs += getResultKind(step, i) == kind::kOutput;
+  }
   int64_t argument(unsigned index) const { return index; }
   int64_t loss() const { return numArguments; }
-  int64_t arena() const { return numArguments + 1; }
-  int64_t count() const { return numArguments + 2; }
+  /// Slot of the `index`-th result of kind "output".
+  int64_t output(unsigned index) const { return numArguments + 1 + index; }
+  int64_t arena() const { return numArguments + 1 + numOutputs; }
+  int64_t count() const { return numArguments + 2 + numOutputs; }
 
 private:
   int64_t numArguments;
+  int64_t numOutputs = 0;
 };
 
 /// The ops of the planned @train_step in the order the compiled step runs

@@ -34,6 +34,13 @@ inline constexpr llvm::StringLiteral kTrainStepFuncName = "train_step";
 /// static), beside @forward for the others; dpc-dp-replicate consumes it.
 inline constexpr llvm::StringLiteral kLastForwardFuncName = "forward_last";
 
+/// The forward as model.eval() runs it (importEvalForward), and the
+/// evaluation step dpc-build-train-step makes of it:
+/// `@eval_step(inputs..., parameters..., buffers..., label) -> (loss,
+/// output)`, forward and loss only, lowered to dpc_model_eval_step.
+inline constexpr llvm::StringLiteral kEvalForwardFuncName = "eval_forward";
+inline constexpr llvm::StringLiteral kEvalStepFuncName = "eval_step";
+
 /// Argument and result attributes.
 inline constexpr llvm::StringLiteral kKindAttr = "dpc.kind";
 inline constexpr llvm::StringLiteral kNameAttr = "dpc.name";
@@ -65,6 +72,8 @@ inline constexpr llvm::StringLiteral kBuffer = "buffer";
 inline constexpr llvm::StringLiteral kOptimizerState = "optimizer_state";
 inline constexpr llvm::StringLiteral kLoss = "loss";
 inline constexpr llvm::StringLiteral kGradient = "gradient";
+/// A result of @eval_step: the model's output (named "output").
+inline constexpr llvm::StringLiteral kOutput = "output";
 } // namespace kind
 
 /// Returns the `dpc.kind` of argument `i` / result `i`, or "" when unset.

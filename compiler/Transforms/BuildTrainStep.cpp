@@ -62,8 +62,37 @@ struct BuildTrainStepPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     func::FuncOp func = lookupFunction(module, kForwardFuncName);
-    if (!func)
+    if (!func || failed(buildLossFunction(func, /*eval=*/false)))
       return signalPassFailure();
+    // The evaluation step, when the importer added the eval-mode forward.
+    auto eval = module.lookupSymbol<func::FuncOp>(kEvalForwardFuncName);
+    if (!eval)
+      return;
+    // An evaluation step updates nothing: the training step owns the
+    // buffers. A forward that still updates one after model.eval() (a
+    // traced model runs in the mode it was traced in, as in PyTorch) gets
+    // no evaluation step; training is unaffected.
+    unsigned numResults = eval.getNumResults();
+    if (numResults > 1 &&
+        getResultKind(eval, numResults - 1) == kind::kBuffer) {
+      unsigned first = numResults - 1;
+      while (first > 1 && getResultKind(eval, first - 1) == kind::kBuffer)
+        --first;
+      emitWarning(eval.getLoc())
+          << "the model updates buffer '" << getResultName(eval, first)
+          << "' even in eval mode (a traced model keeps the mode it was "
+             "traced in); model.so gets no evaluation step";
+      eval.erase();
+      return;
+    }
+    if (failed(buildLossFunction(eval, /*eval=*/true)))
+      return signalPassFailure();
+  }
+
+  /// Makes `func` (@forward, or @eval_forward with `eval`) the loss function
+  /// @train_step (loss, updated buffers...) or @eval_step (loss, output).
+  LogicalResult buildLossFunction(func::FuncOp func, bool eval) {
+    ModuleOp module = getOperation();
     // Result 0 is the model's output; the importer appends the updated
     // buffers.
     unsigned numBuffers = 0;
@@ -71,12 +100,10 @@ struct BuildTrainStepPass
            getResultKind(func, func.getNumResults() - 1 - numBuffers) ==
                kind::kBuffer)
       ++numBuffers;
-    if (func.getNumResults() != numBuffers + 1) {
-      func.emitError() << "the model's forward must return one tensor, it "
-                          "returns "
-                       << func.getNumResults() - numBuffers << " values";
-      return signalPassFailure();
-    }
+    if (func.getNumResults() != numBuffers + 1)
+      return func.emitError() << "the model's forward must return one tensor, "
+                                 "it returns "
+                              << func.getNumResults() - numBuffers << " values";
     auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
     Value output = ret.getOperand(0);
     auto outputType = dyn_cast<RankedTensorType>(output.getType());
@@ -87,27 +114,22 @@ struct BuildTrainStepPass
     Value lossValue;
     if (loss == "none") {
       if (!outputType || outputType.getRank() != 0 ||
-          !outputType.getElementType().isF32()) {
-        func.emitError() << "--loss none needs a forward that returns the "
-                            "scalar loss, but it returns "
-                         << output.getType();
-        return signalPassFailure();
-      }
+          !outputType.getElementType().isF32())
+        return func.emitError() << "--loss none needs a forward that returns "
+                                   "the scalar loss, but it returns "
+                                << output.getType();
       lossValue = output;
     } else if (loss == "cross_entropy" || loss == "mse") {
-      if (!outputType || !outputType.getElementType().isF32()) {
-        func.emitError() << "the loss needs a float32 tensor output, got "
-                         << output.getType();
-        return signalPassFailure();
-      }
+      if (!outputType || !outputType.getElementType().isF32())
+        return func.emitError()
+               << "the loss needs a float32 tensor output, got "
+               << output.getType();
       Type labelType = outputType;
       if (loss == "cross_entropy") {
-        if (outputType.getRank() != 2) {
-          func.emitError() << "cross_entropy needs logits [N, C], the forward "
-                              "returns "
-                           << output.getType();
-          return signalPassFailure();
-        }
+        if (outputType.getRank() != 2)
+          return func.emitError() << "cross_entropy needs logits [N, C], the "
+                                     "forward returns "
+                                  << output.getType();
         // Class indices [N]; labels given with more dimensions and N
         // elements ([B, T] for logits [B*T, V]) keep their shape and are
         // flattened below.
@@ -120,7 +142,7 @@ struct BuildTrainStepPass
         labelType = RankedTensorType::get(shape, IntegerType::get(ctx, 64));
       }
       if (failed(checkGivenLabel(labelType)))
-        return signalPassFailure();
+        return failure();
       unsigned labelIndex = func.getNumArguments();
       func.insertArgument(labelIndex, labelType,
                           makeSlotAttrs(ctx, kind::kLabel, labelName), loc);
@@ -135,16 +157,21 @@ struct BuildTrainStepPass
         lossValue = b.create<nn::MSELossOp>(loc, output, label);
       }
     } else {
-      module.emitError() << "unknown loss '" << loss
-                         << "' (expected cross_entropy, mse or none)";
-      return signalPassFailure();
+      return module.emitError() << "unknown loss '" << loss
+                                << "' (expected cross_entropy, mse or none)";
     }
 
     ret.setOperand(0, lossValue);
+    // The evaluation step also returns the model's output, after the loss.
+    if (eval)
+      ret->insertOperands(1, output);
     func.setFunctionType(
         FunctionType::get(ctx, func.getArgumentTypes(), ret.getOperandTypes()));
     func.setResultAttrs(0, makeSlotAttrs(ctx, kind::kLoss, "loss"));
-    func.setSymName(kTrainStepFuncName);
+    if (eval)
+      func.setResultAttrs(1, makeSlotAttrs(ctx, kind::kOutput, "output"));
+    func.setSymName(eval ? kEvalStepFuncName : kTrainStepFuncName);
+    return success();
   }
 };
 

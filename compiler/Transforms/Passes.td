@@ -31,6 +31,13 @@ def BuildTrainStep : Pass<"dpc-build-train-step", "mlir::ModuleOp"> {
     `[N, C]`, `mse` a tensor shaped like the output. With `loss=none` the
     forward must already return a scalar.
 
+    When the module also holds `@eval_forward` (the forward as model.eval()
+    runs it, which dpc imports for the evaluation step), it becomes
+    `@eval_step` the same way, returning the loss and then the model's
+    output (`dpc.kind = "output"`). A forward that still updates buffers in
+    eval mode (a traced model keeps the mode it was traced in) gets no
+    evaluation step, with a warning.
+
     `label-shape` is the shape the user gives the label. For
     `cross_entropy`, labels with more dimensions whose element count is N
     (`[B, T]` for logits `[B*T, V]`, the language-model case) are taken in
@@ -165,7 +172,8 @@ def PlanMemory : Pass<"dpc-plan-memory", "mlir::ModuleOp"> {
     `dpc.offset` on each op (one entry per result) and `dpc.arena_bytes` on
     the function. In the concurrent stages of a --mode dp step
     (`dp.stage`), two values both live in one stage share no space unless
-    a single replica alone touches both there.
+    a single replica alone touches both there. An `@eval_step` (the
+    evaluation step) gets an arena of its own, planned the same way.
   }];
 }
 

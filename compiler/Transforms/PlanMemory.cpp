@@ -73,8 +73,17 @@ bool conflicts(const Allocation &a, const Allocation &b,
 struct PlanMemoryPass : public dpc::impl::PlanMemoryBase<PlanMemoryPass> {
   void runOnOperation() override {
     func::FuncOp func = lookupFunction(getOperation(), kTrainStepFuncName);
-    if (!func)
+    if (!func || failed(plan(func)))
       return signalPassFailure();
+    // The evaluation step has an arena of its own: it runs between training
+    // steps, never during one.
+    if (auto eval =
+            getOperation().lookupSymbol<func::FuncOp>(kEvalStepFuncName))
+      if (failed(plan(eval)))
+        return signalPassFailure();
+  }
+
+  LogicalResult plan(func::FuncOp func) {
     Block &body = func.getBody().front();
 
     llvm::DenseMap<Operation *, int64_t> position;
@@ -97,9 +106,8 @@ struct PlanMemoryPass : public dpc::impl::PlanMemoryBase<PlanMemoryPass> {
       alloc.begin = std::numeric_limits<int64_t>::max();
       for (Value member : start.getInputs()) {
         if (!member.getDefiningOp() || allocationOf.count(member)) {
-          start.emitError("bucket operands must be distinct intermediate "
-                          "values (run dpc-ddp-buckets)");
-          return signalPassFailure();
+          return start.emitError("bucket operands must be distinct "
+                                 "intermediate values (run dpc-ddp-buckets)");
         }
         alloc.members.push_back(member);
         alloc.bytes += getTensorBytes(member.getType());
@@ -204,6 +212,7 @@ struct PlanMemoryPass : public dpc::impl::PlanMemoryBase<PlanMemoryPass> {
       op.setAttr(kOffsetAttr, b.getDenseI64ArrayAttr(offsets));
     }
     func->setAttr(kArenaBytesAttr, b.getI64IntegerAttr(arenaBytes));
+    return success();
   }
 };
 

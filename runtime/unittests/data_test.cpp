@@ -97,3 +97,48 @@ TEST(DataLoaderTest, RefusesFilesOfDifferentLengths) {
 }
 
 } // namespace
+
+// DistributedSampler(shuffle=False, drop_last=False): indices[rank::world]
+// of 0..n-1 padded cyclically from the start to a multiple of the world size
+// (torch's `indices += (indices * ceil(padding / n))[:padding]`).
+TEST(EvaluationShardTest, IsDistributedSamplersShardWithItsPadding) {
+  EXPECT_EQ(evaluationShard(13, 0, 2),
+            (std::vector<int64_t>{0, 2, 4, 6, 8, 10, 12}));
+  EXPECT_EQ(evaluationShard(13, 1, 2),
+            (std::vector<int64_t>{1, 3, 5, 7, 9, 11, 0}));
+  // Padding of 3 over 5 samples and 4 ranks: [0, 1, 2, 3, 4, 0, 1, 2].
+  EXPECT_EQ(evaluationShard(5, 1, 4), (std::vector<int64_t>{1, 0}));
+  EXPECT_EQ(evaluationShard(5, 3, 4), (std::vector<int64_t>{3, 2}));
+  // Padding longer than the data: it repeats the data several times.
+  EXPECT_EQ(evaluationShard(2, 4, 5), (std::vector<int64_t>{0}));
+  EXPECT_EQ(evaluationShard(2, 3, 5), (std::vector<int64_t>{1}));
+  EXPECT_EQ(evaluationShard(8, 1, 4), (std::vector<int64_t>{1, 5}));
+  EXPECT_THROW(evaluationShard(0, 0, 1), Error);
+  EXPECT_THROW(evaluationShard(4, 2, 2), Error);
+}
+
+TEST(NpyWriteTest, WritesWhatReadNpyReads) {
+  TempDir dir;
+  HostTensor t;
+  t.dtype = DType::F32;
+  t.shape = {3, 2};
+  t.bytes.resize(6 * sizeof(float));
+  for (int i = 0; i < 6; ++i)
+    t.data<float>()[i] = 0.5f * i - 1.0f;
+  std::string path = dir.path("out.npy");
+  writeNpy(path, t);
+  HostTensor back = readNpy(path);
+  EXPECT_EQ(back.dtype, DType::F32);
+  EXPECT_EQ(back.shape, t.shape);
+  EXPECT_EQ(back.bytes, t.bytes);
+  HostTensor labels;
+  labels.dtype = DType::I64;
+  labels.shape = {4};
+  labels.bytes.resize(4 * sizeof(int64_t));
+  for (int i = 0; i < 4; ++i)
+    labels.data<int64_t>()[i] = 7 - i;
+  writeNpy(path, labels);
+  back = readNpy(path);
+  EXPECT_EQ(back.shape, labels.shape);
+  EXPECT_EQ(back.bytes, labels.bytes);
+}

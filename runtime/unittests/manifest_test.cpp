@@ -199,3 +199,68 @@ TEST(ManifestTest, ExternalWeightsHaveNoOffsets) {
 }
 
 } // namespace
+
+namespace {
+
+/// The schema example's evaluation step: its own slots, the training step's
+/// parameters and buffer by name.
+json validEval() {
+  return json::parse(R"({
+    "inputs": [{"name": "x", "dtype": "f32", "shape": [8, 32], "slot": 0}],
+    "label": {"name": "y", "dtype": "i64", "shape": [8], "slot": 4},
+    "parameters": [{"name": "fc1.weight", "slot": 1}, {"name": "fc1.bias", "slot": 2}],
+    "buffers": [{"name": "bn.num_batches_tracked", "slot": 3}],
+    "loss": {"slot": 5},
+    "outputs": [{"name": "output", "dtype": "f32", "shape": [8, 64], "slot": 6}],
+    "arena": {"bytes": 4096, "slot": 7},
+    "num_slots": 8
+  })");
+}
+
+} // namespace
+
+TEST(ManifestTest, ParsesTheEvaluationStep) {
+  EXPECT_FALSE(parse(validManifest()).eval.has_value());
+  json j = validManifest();
+  j["eval"] = validEval();
+  Manifest m = parse(j);
+  ASSERT_TRUE(m.eval.has_value());
+  EXPECT_EQ(m.eval->inputs[0].shape, (std::vector<int64_t>{8, 32}));
+  EXPECT_EQ(m.eval->label->slot, 4);
+  ASSERT_EQ(m.eval->tensors.size(), 3u);
+  EXPECT_EQ(m.eval->tensors[2],
+            (std::pair<std::string, int64_t>{"bn.num_batches_tracked", 3}));
+  EXPECT_EQ(m.eval->lossSlot, 5);
+  EXPECT_EQ(m.eval->outputs[0].numBytes(), 8 * 64 * 4);
+  EXPECT_EQ(m.eval->arenaBytes, 4096);
+  EXPECT_EQ(m.eval->numSlots, 8);
+}
+
+TEST(ManifestTest, RefusesABadEvaluationStep) {
+  json j = validManifest();
+  j["eval"] = validEval();
+  j["eval"]["parameters"][0]["name"] = "fc9.weight";
+  EXPECT_DPC_ERROR(parse(j), "'eval.parameters[0].name' is 'fc9.weight', not "
+                             "a parameter or buffer");
+  j["eval"] = validEval();
+  j["eval"]["outputs"][0]["slot"] = 5;
+  EXPECT_DPC_ERROR(parse(j),
+                   "eval slot 5 is used by both the loss and output 'output'");
+  j["eval"] = validEval();
+  j["eval"]["num_slots"] = 9;
+  EXPECT_DPC_ERROR(parse(j), "eval slot 8 is not used by any tensor");
+  j["eval"] = validEval();
+  j["eval"]["arena"]["slot"] = 8;
+  EXPECT_DPC_ERROR(parse(j), "eval slot 8 of the arena is outside [0, "
+                             "eval.num_slots=8)");
+  j["eval"] = validEval();
+  j["eval"]["inputs"][0]["name"] = "z";
+  EXPECT_DPC_ERROR(parse(j), "eval input 'z' is not the training step's "
+                             "input 'x'");
+  j["eval"] = validEval();
+  j["eval"]["label"]["dtype"] = "f32";
+  EXPECT_DPC_ERROR(parse(j), "eval's label is not the training step's");
+  j["eval"] = validEval();
+  j["eval"].erase("outputs");
+  EXPECT_DPC_ERROR(parse(j), "'eval.outputs' is missing");
+}

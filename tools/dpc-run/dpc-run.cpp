@@ -13,6 +13,7 @@
 #include "dpc/data.h"
 #include "dpc/lr_schedule.h"
 #include "dpc/runtime.h"
+#include "evaluation.h"
 #include "recipe.h"
 
 #include <algorithm>
@@ -132,11 +133,36 @@ directly it runs as a single process.
                             batch, --shuffle seed). It must come from the
                             same model.so on as many ranks with the same
                             data; --load-checkpoint FILE checks the same
+  --eval-data NAME=FILE.npy validation data for the input or label NAME
+                            (one per input and one for the label, as
+                            --data): after training, and every
+                            --eval-every steps, the evaluation step (the
+                            model as model.eval() runs it, on rank 0's
+                            buffers) reports the validation loss and, for
+                            cross_entropy with class labels, the top-1
+                            accuracy, over all ranks. The samples are
+                            sharded as DistributedSampler(shuffle=False,
+                            drop_last=False): when the ranks do not divide
+                            them, the first samples are evaluated twice and
+                            counted twice, as PyTorch counts them. The loss
+                            is the mean over samples (tokens, for [B, T]
+                            labels; elements, for mse) of each one's loss
+  --eval-every N            also validate whenever the step counter is a
+                            multiple of N
+  --predict OUT.npy         no training: write the model's output (the
+                            evaluation step's) for every sample of the
+                            --data inputs to OUT.npy, in data order (a
+                            --data for the label is not needed); with
+                            --load-checkpoint, --resume or --init-weights
+                            for the weights. The ranks share the samples
+                            as for --eval-data; rank 0 writes
   --metrics FILE            append one JSON object per logged step to FILE
                             (JSON lines: step, epoch, loss, lr,
-                            samples_per_s, elapsed_s); a run that resumes
-                            appends, others start it afresh.
-                            scripts/plot-metrics.py draws it
+                            samples_per_s, elapsed_s; and per validation:
+                            step, epoch, val_loss, val_accuracy,
+                            val_samples); a run that resumes appends, others
+                            start it afresh. scripts/plot-metrics.py draws
+                            it
   --trace FILE              write a Chrome trace (chrome://tracing, Perfetto)
                             of the run: one track per stream (compute,
                             communication) per rank; rank 0 writes it
@@ -185,6 +211,11 @@ struct Options {
   int64_t keepLast = 0;
   std::string resume;
   std::string metrics;
+
+  // Evaluation (evaluation.h).
+  std::vector<std::pair<std::string, std::string>> evalData; // name, path
+  int64_t evalEvery = 0;
+  std::string predict;
 };
 
 /// The flags of Options' last block; false when `flag` is none of them.
@@ -194,6 +225,15 @@ bool parseRecipeFlag(const std::string &flag,
 
 int64_t parseCount(const std::string &flag, const std::string &text,
                    int64_t min);
+
+/// NAME=FILE.npy of --data and --eval-data.
+std::pair<std::string, std::string> parseDataSpec(const std::string &flag,
+                                                  const std::string &spec) {
+  size_t eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+    throw Error(flag + " expects NAME=FILE.npy, got '" + spec + "'");
+  return {spec.substr(0, eq), spec.substr(eq + 1)};
+}
 
 /// Refuses combinations of Options' last block that would be ignored or
 /// contradict each other.
@@ -208,6 +248,32 @@ void checkRecipeFlags(const Options &opts) {
   if (!opts.resume.empty() && !opts.initWeights.empty())
     throw Error("--init-weights and --resume both give the parameters; use "
                 "one");
+  if (opts.evalEvery > 0 && opts.evalData.empty())
+    throw Error("--eval-every needs --eval-data");
+  if (!opts.predict.empty()) {
+    std::vector<std::string> training;
+    if (opts.steps >= 0)
+      training.push_back("--steps");
+    if (opts.epochs >= 0)
+      training.push_back("--epochs");
+    if (!opts.evalData.empty())
+      training.push_back("--eval-data");
+    if (!opts.saveCheckpoint.empty())
+      training.push_back("--save-checkpoint");
+    if (!opts.checkpointDir.empty())
+      training.push_back("--checkpoint-dir");
+    if (!opts.lrSchedule.empty())
+      training.push_back("--lr-schedule");
+    if (opts.shuffle)
+      training.push_back("--shuffle");
+    if (!opts.metrics.empty())
+      training.push_back("--metrics");
+    if (!opts.trace.empty())
+      training.push_back("--trace");
+    if (!training.empty())
+      throw Error("--predict only predicts, it does not train: " +
+                  training.front() + " makes no sense with it");
+  }
 }
 
 bool parseRecipeFlag(const std::string &flag,
@@ -235,6 +301,12 @@ bool parseRecipeFlag(const std::string &flag,
     opts.resume = takeValue();
   } else if (flag == "--metrics") {
     opts.metrics = takeValue();
+  } else if (flag == "--eval-data") {
+    opts.evalData.push_back(parseDataSpec(flag, takeValue()));
+  } else if (flag == "--eval-every") {
+    opts.evalEvery = parseCount(flag, takeValue(), 1);
+  } else if (flag == "--predict") {
+    opts.predict = takeValue();
   } else {
     return false;
   }
@@ -291,11 +363,7 @@ Options parseArgs(int argc, char **argv) {
       return v;
     };
     if (flag == "--data") {
-      std::string spec = takeValue();
-      size_t eq = spec.find('=');
-      if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
-        throw Error("--data expects NAME=FILE.npy, got '" + spec + "'");
-      opts.data.emplace_back(spec.substr(0, eq), spec.substr(eq + 1));
+      opts.data.push_back(parseDataSpec(flag, takeValue()));
     } else if (flag == "--steps") {
       opts.steps = parseCount(flag, takeValue(), 0);
     } else if (flag == "--log-every") {
@@ -351,9 +419,9 @@ Options parseArgs(int argc, char **argv) {
   if (opts.model.empty())
     throw Error("no model given; usage: dpc-run MODEL.so --data NAME=FILE.npy "
                 "--steps N (see --help)");
-  if (opts.steps < 0 && opts.epochs < 0)
-    throw Error("--steps is required (or --epochs)");
   checkRecipeFlags(opts);
+  if (opts.steps < 0 && opts.epochs < 0 && opts.predict.empty())
+    throw Error("--steps is required (or --epochs)");
   if (!opts.initWeights.empty() && !opts.loadCheckpoint.empty())
     throw Error("--init-weights and --load-checkpoint both give the "
                 "parameters; use one (a checkpoint also restores the "
@@ -523,6 +591,10 @@ void checkOutputs(const Options &opts) {
     checkOutputFile(opts.trace, "trace", inputs);
   if (!opts.metrics.empty())
     checkOutputFile(opts.metrics, "metrics file", inputs);
+  for (const auto &entry : opts.evalData)
+    inputs.push_back(entry.second);
+  if (!opts.predict.empty())
+    checkOutputFile(opts.predict, "predictions", inputs);
   if (!opts.checkpointDir.empty())
     prepareCheckpointDir(opts.checkpointDir);
 }
@@ -585,6 +657,7 @@ void train(const Options &opts) {
   Session session = Session::load(opts.model, options);
   session.setSeed(static_cast<uint64_t>(opts.seed.value_or(0)));
   Dataset data;
+  std::unique_ptr<EvalData> evalData;
   std::string checkpoint;
   ProcessGroup::collectively([&] {
     if (opts.seed && !opts.shuffle && !drawsDropout(session.manifest()))
@@ -597,10 +670,18 @@ void train(const Options &opts) {
                                "its initial parameters and buffers with "
                                "--init-weights FILE.safetensors");
     data = loadData(opts, session);
+    if (!opts.evalData.empty()) {
+      checkValidationSupported(session);
+      evalData = std::make_unique<EvalData>(session, opts.evalData,
+                                            /*withLabel=*/true, "--eval-data");
+    }
     if (session.rank() == 0)
       checkOutputs(opts);
     checkpoint = resumeFrom(opts);
   });
+  if (evalData)
+    ProcessGroup::agree({{"the number of samples in the --eval-data files",
+                          evalData->samples()}});
   // Data of different lengths wraps around at different steps: the batches
   // would silently differ from one uninterrupted global data set.
   ProcessGroup::agree(
@@ -683,6 +764,29 @@ void train(const Options &opts) {
     session.saveCheckpoint(
         path, dataMetadata(order, {loader->epoch(), loader->batchInEpoch()}));
   };
+  // --eval-data: one line on rank 0 and a line of the metrics file.
+  int64_t lastValidated = -1;
+  auto runValidation = [&]() {
+    Clock::time_point begin = Clock::now();
+    Validation v = validate(session, *evalData);
+    lastValidated = session.stepCount();
+    if (!print)
+      return;
+    double epoch =
+        static_cast<double>(loader->epoch()) +
+        static_cast<double>(loader->batchInEpoch()) / batchesPerEpoch;
+    char accuracy[32] = "";
+    if (!std::isnan(v.accuracy))
+      std::snprintf(accuracy, sizeof(accuracy), "  val_acc %.4f", v.accuracy);
+    std::printf("eval step %lld  val_loss %.6f%s  samples %lld  (%.2f s)\n",
+                static_cast<long long>(session.stepCount()), v.loss, accuracy,
+                static_cast<long long>(v.samples),
+                seconds(begin, Clock::now()));
+    std::fflush(stdout);
+    metrics.writeValidation(session.stepCount(), epoch, v.loss, v.accuracy,
+                            v.samples);
+  };
+
   int64_t firstStep = session.stepCount();
   int64_t lastSaved = -1;
   // The learning rate the progress shows: the first group's current one
@@ -748,10 +852,20 @@ void train(const Options &opts) {
       intervalStart = now;
       intervalSteps = 0;
     }
+    if (evalData && opts.evalEvery > 0 &&
+        session.stepCount() % opts.evalEvery == 0) {
+      // Validation time is no training time: samples/s leaves it out.
+      Clock::time_point before = Clock::now();
+      runValidation();
+      intervalStart += Clock::now() - before;
+    }
   }
   double elapsed = seconds(start, Clock::now());
   if (!scheduledRates.empty())
     setLearningRates(session, scheduledRates.back());
+  // The model training ended with, unless just validated.
+  if (evalData && lastValidated != session.stepCount())
+    runValidation();
 
   if (!opts.checkpointDir.empty() && steps > 0 &&
       lastSaved != session.stepCount()) {
@@ -793,6 +907,41 @@ void train(const Options &opts) {
   std::fflush(stdout);
 }
 
+/// --predict: the model's outputs for the --data inputs, no training.
+void predict(const Options &opts) {
+  SessionOptions options;
+  options.backend = opts.backend;
+  options.initWeights = opts.initWeights;
+  Session session = Session::load(opts.model, options);
+  std::unique_ptr<EvalData> data;
+  std::string checkpoint;
+  ProcessGroup::collectively([&] {
+    if (session.manifest().externalWeights && opts.initWeights.empty() &&
+        opts.loadCheckpoint.empty() && opts.resume.empty())
+      throw Error(opts.model + " was compiled with --weights external: give "
+                               "its parameters and buffers with "
+                               "--init-weights or --load-checkpoint");
+    data = std::make_unique<EvalData>(session, opts.data, /*withLabel=*/false,
+                                      "--data");
+    if (session.rank() == 0)
+      checkOutputs(opts);
+    checkpoint = resumeFrom(opts);
+  });
+  ProcessGroup::agree(
+      {{"the number of samples in the --data files", data->samples()}});
+  if (!checkpoint.empty())
+    session.loadCheckpoint(checkpoint);
+  std::vector<int64_t> shape = predictToFile(session, *data, opts.predict);
+  if (session.rank() == 0) {
+    std::string weights =
+        checkpoint.empty() ? "" : " (weights of " + checkpoint + ")";
+    std::printf("wrote %s: the outputs %s of %lld samples%s\n",
+                opts.predict.c_str(), formatShape(shape).c_str(),
+                static_cast<long long>(data->samples()), weights.c_str());
+    std::fflush(stdout);
+  }
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -821,11 +970,16 @@ int main(int argc, char **argv) {
          {"--checkpoint-every", opts.checkpointEvery},
          {"whether --checkpoint-dir is given", !opts.checkpointDir.empty()},
          {"whether --resume is given", !opts.resume.empty()},
-         {"the number of --data flags",
-          static_cast<int64_t>(opts.data.size())}});
+         {"the number of --data flags", static_cast<int64_t>(opts.data.size())},
+         {"the number of --eval-data flags",
+          static_cast<int64_t>(opts.evalData.size())},
+         {"--eval-every", opts.evalEvery},
+         {"whether --predict is given", !opts.predict.empty()}});
     if (opts.help) {
       if (ProcessGroup::rank() == 0)
         std::fputs(kUsage, stdout);
+    } else if (!opts.predict.empty()) {
+      predict(opts);
     } else {
       train(opts);
     }

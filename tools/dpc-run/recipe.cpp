@@ -224,6 +224,26 @@ MetricsFile &MetricsFile::operator=(MetricsFile &&other) noexcept {
   return *this;
 }
 
+void MetricsFile::writeValidation(int64_t step, double epoch, double loss,
+                                  double accuracy, int64_t samples) {
+  if (!file)
+    return;
+  nlohmann::json line = {{"step", step},
+                         {"epoch", epoch},
+                         {"val_loss", loss},
+                         {"val_samples", samples}};
+  if (!std::isnan(accuracy))
+    line["val_accuracy"] = accuracy;
+  writeLine(line.dump());
+}
+
+void MetricsFile::writeLine(const std::string &json) {
+  std::string text = json + "\n";
+  if (std::fputs(text.c_str(), file) < 0 || std::fflush(file) != 0)
+    throw Error("cannot write metrics file '" + path +
+                "': " + std::strerror(errno));
+}
+
 void MetricsFile::write(const Progress &p) {
   if (!file)
     return;
@@ -234,8 +254,5 @@ void MetricsFile::write(const Progress &p) {
                          {"lr", p.lr},
                          {"samples_per_s", p.samplesPerSecond},
                          {"elapsed_s", p.elapsedSeconds}};
-  std::string text = line.dump() + "\n";
-  if (std::fputs(text.c_str(), file) < 0 || std::fflush(file) != 0)
-    throw Error("cannot write metrics file '" + path +
-                "': " + std::strerror(errno));
+  writeLine(line.dump());
 }

@@ -83,8 +83,14 @@ public:
   MetricsFile &operator=(MetricsFile &&other) noexcept;
 
   void write(const Progress &progress);
+  /// A validation's line: {"step", "epoch", "val_loss", "val_accuracy"
+  /// (absent without accuracy), "val_samples"}.
+  void writeValidation(int64_t step, double epoch, double loss, double accuracy,
+                       int64_t samples);
 
 private:
+  void writeLine(const std::string &json);
+
   std::string path;
   std::FILE *file = nullptr;
 };

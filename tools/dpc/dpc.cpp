@@ -157,6 +157,15 @@ static cl::opt<std::string> weightsMode(
              "state_dict name; for large models)"),
     cl::value_desc("embed|external"), cl::init("embed"), cl::cat(dpcCategory));
 
+static cl::opt<bool> evalStep(
+    "eval-step",
+    cl::desc("Also compile the evaluation step (default true): the forward "
+             "as model.eval() runs it (BatchNorm on its running statistics, "
+             "dropout off) and the loss, without gradients, with its own "
+             "memory plan (Session::evaluate, dpc-run --eval-data, "
+             "--predict). --eval-step=false leaves it out"),
+    cl::init(true), cl::cat(dpcCategory));
+
 /// What `--emit` can print besides the stages of the pipeline: the outputs
 /// of codegen.
 static const char *const kCodegenOutputs[] = {"llvm-ir", "manifest",
@@ -389,6 +398,10 @@ int main(int argc, char **argv) {
   if (failed(model))
     return 1;
   ModuleOp module = model->module.get();
+  // The evaluation step's forward, imported at the --input shapes (the
+  // whole batch in --mode dp, which evaluation does not scatter).
+  if (evalStep && failed(importEvalForward(context, modelPath, inputs, module)))
+    return 1;
 
   // The pipeline up to the stage to print; codegen reads the planned step,
   // before lowering replaces it.

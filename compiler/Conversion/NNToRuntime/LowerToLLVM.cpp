@@ -33,10 +33,11 @@ using namespace dpc;
 //===----------------------------------------------------------------------===//
 
 RuntimeCallBuilder::RuntimeCallBuilder(ModuleOp module, Value ctx,
-                                       OpBuilder &builder)
+                                       OpBuilder &builder,
+                                       StringRef symbolPrefix)
     : module(module), ctx(ctx), b(builder),
       pointerType(LLVM::LLVMPointerType::get(module.getContext())),
-      loc(module.getLoc()) {}
+      loc(module.getLoc()), symbolPrefix(symbolPrefix) {}
 
 Value RuntimeCallBuilder::i64(int64_t v) {
   return b.create<LLVM::ConstantOp>(loc, b.getI64Type(),
@@ -62,7 +63,7 @@ Value RuntimeCallBuilder::offsetPtr(Value base, int64_t bytes) {
 }
 
 Value RuntimeCallBuilder::constantArray(ArrayRef<int64_t> values) {
-  std::string name = "__dpc_dims_" + std::to_string(numConstantArrays++);
+  std::string name = symbolPrefix + std::to_string(numConstantArrays++);
   auto type = LLVM::LLVMArrayType::get(b.getI64Type(), values.size());
   {
     OpBuilder::InsertionGuard guard(b);
@@ -256,13 +257,15 @@ LogicalResult lowerOp(const RuntimeLowerings &lowerings, RuntimeCallBuilder &rt,
                          << "' to runtime calls";
 }
 
-LogicalResult lowerTrainStep(ModuleOp module, func::FuncOp func, bool traceOps,
-                             LLVM::LLVMFuncOp step) {
+/// Lowers the planned step `func` (@train_step or @eval_step) into `step`.
+/// `symbolPrefix` names its module-level constants.
+LogicalResult lowerStep(ModuleOp module, func::FuncOp func, bool traceOps,
+                        LLVM::LLVMFuncOp step, StringRef symbolPrefix) {
   OpBuilder b(module.getContext());
   Block *entry = step.addEntryBlock(b);
   b.setInsertionPointToStart(entry);
   Value ctx = entry->getArgument(0), slots = entry->getArgument(1);
-  RuntimeCallBuilder rt(module, ctx, b);
+  RuntimeCallBuilder rt(module, ctx, b, symbolPrefix);
   RuntimeLowerings lowerings = getRuntimeLowerings();
   Location loc = func.getLoc();
 
@@ -302,8 +305,9 @@ LogicalResult lowerTrainStep(ModuleOp module, func::FuncOp func, bool traceOps,
   if (traceOps)
     rt.call("dpcrt_trace_op", {rt.i32(-1)}); // the end of the last op
 
-  // The loss goes to its slot; every other result must have been updated in
-  // place in the slot of the argument of the same kind and name.
+  // The loss and the outputs are copied to their slots; every other result
+  // must have been updated in place in the slot of the argument of the same
+  // kind and name.
   auto ret = cast<func::ReturnOp>(body.getTerminator());
   rt.setLoc(ret.getLoc());
   llvm::StringMap<Value> argPointers;
@@ -311,10 +315,17 @@ LogicalResult lowerTrainStep(ModuleOp module, func::FuncOp func, bool traceOps,
     argPointers[(getArgKind(func, arg.getArgNumber()) + "/" +
                  getArgName(func, arg.getArgNumber()))
                     .str()] = rt.ptr(arg);
+  unsigned numOutputs = 0;
   for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
     StringRef kind = getResultKind(func, i);
     if (kind == kind::kLoss) {
       rt.call("dpcrt_copy", {lossSlot, rt.ptr(value), rt.i64(4)});
+      continue;
+    }
+    if (kind == kind::kOutput) {
+      Value outputSlot = loadSlot(b, loc, slots, layout.output(numOutputs++));
+      rt.call("dpcrt_copy", {outputSlot, rt.ptr(value),
+                             rt.i64(getTensorBytes(value.getType()))});
       continue;
     }
     Value expected =
@@ -345,11 +356,27 @@ struct LowerToLLVMPass : public dpc::impl::LowerToLLVMBase<LowerToLLVMPass> {
     Type ptrType = LLVM::LLVMPointerType::get(module.getContext());
     auto stepType = LLVM::LLVMFunctionType::get(
         LLVM::LLVMVoidType::get(module.getContext()), {ptrType, ptrType});
-    auto step = b.create<LLVM::LLVMFuncOp>(func.getLoc(),
-                                           "dpc_model_train_step", stepType);
-    if (failed(lowerTrainStep(module, func, traceOps, step)))
+    auto step = b.create<LLVM::LLVMFuncOp>(
+        func.getLoc(), DPC_MODEL_TRAIN_STEP_SYMBOL, stepType);
+    if (failed(lowerStep(module, func, traceOps, step, "__dpc_dims_")))
       return signalPassFailure();
     func.erase();
+
+    // The evaluation step, with slots of its own (the runtime passes it the
+    // training step's parameters and buffers). Not traced: the trace's
+    // event names are the training step's schedule.
+    if (auto eval = module.lookupSymbol<func::FuncOp>(kEvalStepFuncName)) {
+      if (!eval->hasAttr(kArenaBytesAttr)) {
+        eval.emitError("has no memory plan; run dpc-plan-memory first");
+        return signalPassFailure();
+      }
+      auto evalStep = b.create<LLVM::LLVMFuncOp>(
+          eval.getLoc(), DPC_MODEL_EVAL_STEP_SYMBOL, stepType);
+      if (failed(lowerStep(module, eval, /*traceOps=*/false, evalStep,
+                           "__dpc_eval_dims_")))
+        return signalPassFailure();
+      eval.erase();
+    }
   }
 };
 

@@ -26,8 +26,11 @@ namespace dpc {
 
 class RuntimeCallBuilder {
 public:
+  /// `symbolPrefix` starts the names of the module-level constants it
+  /// creates, distinct for each step lowered into one module.
   RuntimeCallBuilder(mlir::ModuleOp module, mlir::Value ctx,
-                     mlir::OpBuilder &builder);
+                     mlir::OpBuilder &builder,
+                     llvm::StringRef symbolPrefix = "__dpc_dims_");
 
   /// Constants of the C types of abi.h.
   mlir::Value i64(int64_t v);
@@ -80,6 +83,7 @@ private:
   mlir::Location loc;
   llvm::DenseMap<mlir::Value, mlir::Value> pointers;
   llvm::DenseMap<mlir::Value, mlir::Value> handles;
+  std::string symbolPrefix;
   unsigned numConstantArrays = 0;
   bool callFailed = false;
 };

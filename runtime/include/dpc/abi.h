@@ -37,11 +37,19 @@ typedef struct dpcrt_context dpcrt_context;
 //   docs/ARCHITECTURE.md for the manifest schema.
 // extern const uint64_t dpc_model_manifest_hash;  dpc_checksum of the manifest
 //                                                  (without its NUL)
+// void dpc_model_eval_step(dpcrt_context *ctx, void *const *slots);
+//   Optional (the manifest's "eval" says it is there): the forward in
+//   evaluation mode and the loss, nothing updated. `slots` holds one
+//   pointer per slot of the manifest's "eval" object, whose own numbering
+//   starts at 0: its inputs, the training step's parameters and buffers
+//   (the same memory), label, loss, outputs, arena.
 #define DPC_MODEL_MANIFEST_SYMBOL "dpc_model_manifest"
 #define DPC_MODEL_MANIFEST_HASH_SYMBOL "dpc_model_manifest_hash"
 #define DPC_MODEL_WEIGHTS_SYMBOL "dpc_model_weights"
 #define DPC_MODEL_TRAIN_STEP_SYMBOL "dpc_model_train_step"
+#define DPC_MODEL_EVAL_STEP_SYMBOL "dpc_model_eval_step"
 typedef void (*dpc_model_train_step_fn)(dpcrt_context *ctx, void *const *slots);
+typedef void (*dpc_model_eval_step_fn)(dpcrt_context *ctx, void *const *slots);
 
 //===----------------------------------------------------------------------===//
 // The module file's integrity trailer

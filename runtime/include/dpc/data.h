@@ -39,6 +39,15 @@ namespace dpc {
 /// refused (a dpc::Error) rather than approximated.
 std::vector<int64_t> torchRandperm(int64_t n, uint64_t seed);
 
+/// The samples rank `rank` of `worldSize` evaluates or predicts, in order,
+/// as torch.utils.data.DistributedSampler(shuffle=False, drop_last=False)
+/// gives them: the indices 0..samples-1 are extended cyclically from the
+/// start to a multiple of `worldSize` (ceil(samples / worldSize) per rank),
+/// and rank r takes every worldSize-th from the r-th on. So when the ranks
+/// do not divide the samples, the first few samples are seen twice, and a
+/// metric over all ranks' shards counts them twice, as PyTorch's does.
+std::vector<int64_t> evaluationShard(int64_t samples, int rank, int worldSize);
+
 /// What happens to the samples that do not fill a last whole batch.
 enum class LastBatch {
   /// Left out of the epoch, as DistributedSampler(drop_last=True) with

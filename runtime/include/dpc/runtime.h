@@ -112,6 +112,9 @@ struct SafetensorsFile {
 void writeSafetensors(const std::string &path,
                       const std::vector<TensorView> &tensors,
                       const std::map<std::string, std::string> &metadata = {});
+/// Writes `tensor` as a NumPy .npy file (format 1.0, C order, '<f4', '<f8'
+/// or '<i8'), atomically as writeSafetensors.
+void writeNpy(const std::string &path, const HostTensor &tensor);
 /// Reads a safetensors file holding F32, F64 and I64 tensors. Refuses what
 /// the format forbids: duplicate names, overlapping data, gaps between
 /// tensors and bytes after the last one.
@@ -191,6 +194,26 @@ struct BucketSpec {
   std::vector<std::string> parameters;
 };
 
+/// The evaluation step (the manifest's "eval", dpc_model_eval_step): the
+/// forward as model.eval() runs it and the loss, with a slot array of its
+/// own. Its parameters and buffers are the training step's, passed in the
+/// slots it names.
+struct EvalSpec {
+  /// Its local batch: the compiled --input shapes (one micro-batch of a
+  /// module compiled with --accumulate; the whole batch in --mode dp).
+  std::vector<TensorSpec> inputs;
+  std::optional<TensorSpec> label;
+  /// The training step's parameters and buffers it reads: name and the slot
+  /// of the evaluation step that gets the tensor's memory.
+  std::vector<std::pair<std::string, int64_t>> tensors;
+  int64_t lossSlot = -1;
+  /// The model's outputs (one today, named "output").
+  std::vector<TensorSpec> outputs;
+  int64_t arenaBytes = 0;
+  int64_t arenaSlot = -1;
+  int64_t numSlots = 0;
+};
+
 /// The JSON a module embeds as dpc_model_manifest, parsed and validated.
 struct Manifest {
   int64_t abiVersion = 0;
@@ -229,6 +252,9 @@ struct Manifest {
   /// The ops of the step in order, "nn.linear mlp.py:12" ("schedule"): the
   /// names of the compute-stream events of a trace.
   std::vector<std::string> schedule;
+  /// The evaluation step; absent in modules compiled with --eval-step=false
+  /// or by a dpc without evaluation.
+  std::optional<EvalSpec> eval;
 
   /// Parses and validates; `where` names the source in error messages
   /// (usually the model.so path).
@@ -267,6 +293,14 @@ public:
   /// first fact that differs and the ranks that differ from rank 0. Must be
   /// called by all ranks with the same names.
   static void agree(const std::vector<std::pair<std::string, int64_t>> &facts);
+  /// Replaces each of `values` by its sum over the ranks (`what` names it in
+  /// a timeout). Collective; a no-op on one process.
+  static void sumOverRanks(std::vector<double> &values,
+                           const std::string &what);
+  /// Rank 0 gets every rank's `bytes`, in rank order; the other ranks get
+  /// an empty vector. Collective.
+  static std::vector<std::string> gatherToRoot(const std::string &bytes,
+                                               const std::string &what);
 
   /// How long a rank waits for any CPU collective (an all-reduce of the
   /// step, a broadcast, an agreement) before it gives up: it prints one
@@ -324,6 +358,15 @@ struct TensorRef {
   void *data = nullptr;
 };
 
+/// What Session::evaluate returns.
+struct EvalResult {
+  /// This rank's loss of the batch (the loss's mean over it).
+  float loss = 0.0f;
+  /// The model's outputs for the batch, in the manifest's "eval" order: one
+  /// today, the forward's output tensor.
+  std::vector<HostTensor> outputs;
+};
+
 /// A loaded model.so with its state on this rank. Collective operations
 /// (load, step, loadCheckpoint, saveCheckpoint) must be called by all ranks.
 class Session {
@@ -342,6 +385,27 @@ public:
   /// input, then the label (if any), each holding the manifest's local shape
   /// and dtype. Returns the loss averaged over all ranks.
   float step(const std::vector<const void *> &localBatch);
+
+  /// Whether the module has an evaluation step (evaluate, predict).
+  bool hasEvalStep() const;
+  /// Runs the evaluation step on this rank's batch: one pointer per input,
+  /// then the label, each of the evaluation step's shape (the manifest's
+  /// "eval"; the compiled --input shapes). The model runs as model.eval()
+  /// does it (BatchNorm on the running statistics, dropout off) on the
+  /// current parameters and buffers, which it does not change; no
+  /// gradients. Not collective: each rank evaluates its own batch (under
+  /// DDP, call syncBuffers first for rank 0's buffers, as DDP's forward
+  /// does). Throws for a module without an evaluation step.
+  EvalResult evaluate(const std::vector<const void *> &localBatch);
+  /// The model's outputs for `inputs` (one pointer per input, as evaluate
+  /// takes them, without the label): the evaluation step run with a label
+  /// of zeros whose loss is dropped. Not collective.
+  std::vector<HostTensor> predict(const std::vector<const void *> &inputs);
+  /// Makes every rank's buffers (BatchNorm's running statistics) rank 0's,
+  /// as DDP's broadcast_buffers does before a forward: every rank then
+  /// evaluates the same model. (Each training step starts with it anyway.)
+  /// Collective; a no-op on one rank.
+  void syncBuffers();
 
   int rank() const;
   int worldSize() const;

@@ -154,3 +154,22 @@ void ProcessGroup::agree(
                   /*reportedElsewhere=*/me != 0, /*agreed=*/true);
   }
 }
+
+void ProcessGroup::sumOverRanks(std::vector<double> &values,
+                                const std::string &what) {
+  if (!isDistributed() || worldSize() == 1)
+    return;
+  std::vector<double> sums(values.size());
+  MPI_Request request;
+  MPI_Iallreduce(values.data(), sums.data(), static_cast<int>(values.size()),
+                 MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD, &request);
+  checkMpi(waitCollective(request, what), what);
+  values = std::move(sums);
+}
+
+std::vector<std::string> ProcessGroup::gatherToRoot(const std::string &bytes,
+                                                    const std::string &what) {
+  if (!isDistributed() || worldSize() == 1)
+    return {bytes};
+  return dpc::gatherToRoot(bytes, MPI_COMM_WORLD, what);
+}

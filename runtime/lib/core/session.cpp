@@ -99,6 +99,9 @@ void Session::Impl::openModule() {
     throw Error(path + ": its manifest is not the one it was compiled with "
                        "(modified or corrupted)");
   manifest = Manifest::parse(json, path);
+  if (manifest.eval)
+    evalStep = reinterpret_cast<dpc_model_eval_step_fn>(
+        symbol(DPC_MODEL_EVAL_STEP_SYMBOL));
 
   int ranks = ProcessGroup::worldSize();
   // --mode dp runs its replicas as threads of one process.
@@ -227,10 +230,39 @@ void Session::Impl::allocate() {
   }
   place(manifest.loss.slot, 4, "the loss", false);
   place(manifest.arenaSlot, manifest.arenaBytes, "the arena", false);
+  if (manifest.eval)
+    allocateEval();
   // Each parameter group starts at its initial learning rate.
   ctx.learningRates.clear();
   for (const ParamGroupSpec &g : manifest.paramGroups)
     ctx.learningRates.push_back(g.lr);
+}
+
+void Session::Impl::allocateEval() {
+  const EvalSpec &e = *manifest.eval;
+  evalSlotMemory.resize(e.numSlots);
+  evalSlots.assign(e.numSlots, nullptr);
+  const BackendTable &backend = backendTable();
+  auto own = [&](int64_t slot, int64_t bytes, const std::string &what) {
+    slotBytes += std::max<int64_t>(bytes, 1);
+    evalSlotMemory[slot] =
+        SlotBuffer(backend.allocate(&ctx, bytes, what), SlotDeleter{&backend});
+    evalSlots[slot] = evalSlotMemory[slot].get();
+  };
+  for (const TensorSpec &s : e.inputs)
+    own(s.slot, s.numBytes(), "evaluation input '" + s.name + "'");
+  if (e.label)
+    own(e.label->slot, e.label->numBytes(),
+        "evaluation label '" + e.label->name + "'");
+  own(e.lossSlot, 4, "the evaluation loss");
+  for (const TensorSpec &s : e.outputs)
+    own(s.slot, s.numBytes(), "output '" + s.name + "'");
+  for (const auto &[name, slot] : e.tensors)
+    evalSlots[slot] = slots[tensors.at(name).spec->slot];
+  if (e.arenaBytes <= manifest.arenaBytes)
+    evalSlots[e.arenaSlot] = slots[manifest.arenaSlot];
+  else
+    own(e.arenaSlot, e.arenaBytes, "the evaluation arena");
 }
 
 void Session::Impl::distribute() {
@@ -334,6 +366,99 @@ float Session::step(const std::vector<const void *> &localBatch) {
                      sizeof(float));
   s.refreshMirrors();
   return s.averageLoss(loss);
+}
+
+bool Session::hasEvalStep() const { return impl->evalStep != nullptr; }
+
+float Session::Impl::runEval(const std::vector<const void *> &batch,
+                             bool withLabel, std::vector<HostTensor> &outputs,
+                             const char *what) {
+  if (!evalStep)
+    throw Error(std::string(what) + ": " + path +
+                " has no evaluation step (compiled with --eval-step=false, "
+                "or by a dpc without evaluation); recompile it with this "
+                "dpc");
+  const EvalSpec &e = *manifest.eval;
+  std::vector<const TensorSpec *> specs;
+  for (const TensorSpec &s : e.inputs)
+    specs.push_back(&s);
+  if (withLabel && e.label)
+    specs.push_back(&*e.label);
+  if (batch.size() != specs.size())
+    throw Error(std::string(what) + ": " + path + " takes " +
+                std::to_string(specs.size()) +
+                (withLabel ? " tensors (inputs, then the label), got "
+                           : " inputs, got ") +
+                std::to_string(batch.size()));
+  for (size_t i = 0; i < batch.size(); ++i)
+    if (!batch[i])
+      throw Error(std::string(what) + ": no data for '" + specs[i]->name + "'");
+  if (!weightsLoaded)
+    throw Error(std::string(what) + ": " + path +
+                " was compiled with --weights external "
+                "and has no weights yet (Session::loadWeights)");
+  const BackendTable &backend = backendTable();
+  backend.makeCurrent(&ctx);
+  flushMirrors();
+  for (size_t i = 0; i < batch.size(); ++i)
+    backend.copyToDevice(&ctx, evalSlots[specs[i]->slot], batch[i],
+                         specs[i]->numBytes());
+  if (!withLabel && e.label) {
+    // Class 0 is a valid class for any loss: the loss is dropped.
+    std::vector<unsigned char> zeros(e.label->numBytes(), 0);
+    backend.copyToDevice(&ctx, evalSlots[e.label->slot], zeros.data(),
+                         zeros.size());
+  }
+  ctx.error.clear();
+  evalStep(&ctx, evalSlots.data());
+  drainPending(&ctx);
+  backend.synchronize(&ctx);
+  if (!ctx.error.empty())
+    throw Error(path + ": " +
+                (ctx.worldSize > 1 ? "rank " + std::to_string(ctx.rank) + ", "
+                                   : std::string()) +
+                what + " after step " + std::to_string(ctx.step) + ": " +
+                std::exchange(ctx.error, std::string()));
+  float loss = 0.0f;
+  backend.copyToHost(&ctx, &loss, evalSlots[e.lossSlot], sizeof(float));
+  outputs.clear();
+  for (const TensorSpec &s : e.outputs) {
+    HostTensor &out = outputs.emplace_back();
+    out.dtype = s.dtype;
+    out.shape = s.shape;
+    out.bytes.resize(s.numBytes());
+    backend.copyToHost(&ctx, out.bytes.data(), evalSlots[s.slot], s.numBytes());
+  }
+  return loss;
+}
+
+EvalResult Session::evaluate(const std::vector<const void *> &localBatch) {
+  EvalResult result;
+  result.loss =
+      impl->runEval(localBatch, /*withLabel=*/true, result.outputs, "evaluate");
+  return result;
+}
+
+std::vector<HostTensor>
+Session::predict(const std::vector<const void *> &inputs) {
+  std::vector<HostTensor> outputs;
+  impl->runEval(inputs, /*withLabel=*/false, outputs, "predict");
+  return outputs;
+}
+
+void Session::syncBuffers() {
+  Impl &s = *impl;
+  if (s.ctx.worldSize == 1)
+    return;
+  const BackendTable &backend = s.backendTable();
+  backend.makeCurrent(&s.ctx);
+  s.flushMirrors();
+  for (const WeightSpec &w : s.manifest.buffers)
+    backend.broadcast(&s.ctx, s.slots[w.slot], w.numBytes(),
+                      "buffer '" + w.name + "'");
+  backend.synchronize(&s.ctx);
+  s.raiseError();
+  s.refreshMirrors();
 }
 
 void Session::Impl::raiseStepError() {

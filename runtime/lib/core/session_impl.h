@@ -42,6 +42,8 @@ struct Session::Impl {
   std::string path;
   void *module = nullptr;
   dpc_model_train_step_fn trainStep = nullptr;
+  /// The evaluation step (manifest.eval), or null.
+  dpc_model_eval_step_fn evalStep = nullptr;
   Manifest manifest;
   Backend backend = Backend::Cpu;
   dpcrt_context ctx;
@@ -52,6 +54,12 @@ struct Session::Impl {
   /// Indexed by slot, on a backend without host memory: the host mirrors of
   /// parameters, buffers and optimizer state (null for the others).
   std::vector<SlotBuffer> mirrors;
+  /// The evaluation step's slots, indexed by its own numbering: its inputs,
+  /// label, loss and outputs in evalSlotMemory; the training step's
+  /// parameter and buffer memory; the arena, which is the training step's
+  /// when it is large enough (the two steps never run at the same time).
+  std::vector<SlotBuffer> evalSlotMemory;
+  std::vector<void *> evalSlots;
   /// The slots whose mirrors have been handed out (kept in step).
   std::vector<bool> handedOut;
   /// Inputs, then the label: the order step() takes its pointers in.
@@ -80,6 +88,13 @@ struct Session::Impl {
 
   void openModule();
   void allocate();
+  /// The evaluation step's slots (allocate's part for manifest.eval).
+  void allocateEval();
+  /// Runs the evaluation step on `batch` (inputs, then the label when
+  /// `withLabel`; else a label of zeros): the loss, and the outputs in
+  /// `outputs`.
+  float runEval(const std::vector<const void *> &batch, bool withLabel,
+                std::vector<HostTensor> &outputs, const char *what);
   /// Allocates slot `slot` of `bytes` (a host mirror too when `mirrored`
   /// and the backend's memory is not the host's).
   void place(int64_t slot, int64_t bytes, const std::string &what,

@@ -49,6 +49,20 @@ std::vector<int64_t> dpc::torchRandperm(int64_t n, uint64_t seed) {
   return perm;
 }
 
+std::vector<int64_t> dpc::evaluationShard(int64_t samples, int rank,
+                                          int worldSize) {
+  if (samples <= 0 || worldSize <= 0 || rank < 0 || rank >= worldSize)
+    throw Error("evaluation shard: need samples > 0 and 0 <= rank < world "
+                "size, got " +
+                std::to_string(samples) + " samples, rank " +
+                std::to_string(rank) + " of " + std::to_string(worldSize));
+  int64_t perRank = (samples + worldSize - 1) / worldSize;
+  std::vector<int64_t> shard(static_cast<size_t>(perRank));
+  for (int64_t i = 0; i < perRank; ++i)
+    shard[i] = (i * worldSize + rank) % samples; // indices[rank::worldSize]
+  return shard;
+}
+
 //===----------------------------------------------------------------------===//
 // BatchSampler
 //===----------------------------------------------------------------------===//

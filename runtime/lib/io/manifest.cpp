@@ -292,6 +292,107 @@ void checkAccumulate(const FieldReader &r, const Manifest &m) {
     check(*m.label, "label");
 }
 
+/// The "eval" object: its slots in [0, eval.num_slots) used once each, its
+/// inputs and label those of the training step (by name and dtype), and
+/// every tensor it reads a parameter or buffer of the training step.
+EvalSpec parseEval(const FieldReader &r, const json &value, const Manifest &m) {
+  r.object(value, "eval");
+  EvalSpec e;
+  const json &inputs =
+      r.array(r.required(value, "inputs", "eval"), "eval.inputs");
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    TensorSpec spec;
+    r.tensor(inputs[i], FieldReader::at("eval.inputs", i), spec);
+    e.inputs.push_back(std::move(spec));
+  }
+  if (const json *v = r.optional(value, "label")) {
+    e.label.emplace();
+    r.tensor(*v, "eval.label", *e.label);
+  }
+  std::set<std::string> stateDict;
+  for (const auto *list : {&m.parameters, &m.buffers})
+    for (const WeightSpec &s : *list)
+      stateDict.insert(s.name);
+  for (const char *key : {"parameters", "buffers"}) {
+    std::string listPath = std::string("eval.") + key;
+    const json *list = r.optional(value, key);
+    if (!list)
+      continue;
+    r.array(*list, listPath);
+    for (size_t i = 0; i < list->size(); ++i) {
+      std::string path = FieldReader::at(listPath, i);
+      const json &entry = r.object((*list)[i], path);
+      std::string name =
+          r.string(r.required(entry, "name", path), path + ".name");
+      if (!stateDict.count(name))
+        r.failField(path + ".name",
+                    "is '" + name + "', not a parameter or buffer");
+      e.tensors.emplace_back(
+          name, r.integer(r.required(entry, "slot", path), path + ".slot"));
+    }
+  }
+  const json &loss = r.object(r.required(value, "loss", "eval"), "eval.loss");
+  e.lossSlot =
+      r.integer(r.required(loss, "slot", "eval.loss"), "eval.loss.slot");
+  const json &outputs =
+      r.array(r.required(value, "outputs", "eval"), "eval.outputs");
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    TensorSpec spec;
+    r.tensor(outputs[i], FieldReader::at("eval.outputs", i), spec);
+    e.outputs.push_back(std::move(spec));
+  }
+  const json &arena =
+      r.object(r.required(value, "arena", "eval"), "eval.arena");
+  e.arenaBytes = r.nonNegative(r.required(arena, "bytes", "eval.arena"),
+                               "eval.arena.bytes");
+  e.arenaSlot =
+      r.integer(r.required(arena, "slot", "eval.arena"), "eval.arena.slot");
+  e.numSlots =
+      r.nonNegative(r.required(value, "num_slots", "eval"), "eval.num_slots");
+
+  // The batch the evaluation step takes is the training step's, by name and
+  // dtype (its shapes are one micro-batch's).
+  if (e.inputs.size() != m.inputs.size())
+    r.fail("eval has " + std::to_string(e.inputs.size()) +
+           " inputs, the training step " + std::to_string(m.inputs.size()));
+  for (size_t i = 0; i < e.inputs.size(); ++i)
+    if (e.inputs[i].name != m.inputs[i].name ||
+        e.inputs[i].dtype != m.inputs[i].dtype)
+      r.fail("eval input '" + e.inputs[i].name +
+             "' is not the training step's input '" + m.inputs[i].name + "'");
+  if (e.label.has_value() != m.label.has_value() ||
+      (e.label &&
+       (e.label->name != m.label->name || e.label->dtype != m.label->dtype)))
+    r.fail("eval's label is not the training step's");
+
+  std::map<int64_t, std::string> users;
+  auto use = [&](int64_t slot, const std::string &what) {
+    if (slot < 0 || slot >= e.numSlots)
+      r.fail("eval slot " + std::to_string(slot) + " of " + what +
+             " is outside [0, eval.num_slots=" + std::to_string(e.numSlots) +
+             ")");
+    auto [it, inserted] = users.emplace(slot, what);
+    if (!inserted)
+      r.fail("eval slot " + std::to_string(slot) + " is used by both " +
+             it->second + " and " + what);
+  };
+  for (const TensorSpec &s : e.inputs)
+    use(s.slot, "input '" + s.name + "'");
+  if (e.label)
+    use(e.label->slot, "label '" + e.label->name + "'");
+  for (const auto &[name, slot] : e.tensors)
+    use(slot, "'" + name + "'");
+  use(e.lossSlot, "the loss");
+  for (const TensorSpec &s : e.outputs)
+    use(s.slot, "output '" + s.name + "'");
+  use(e.arenaSlot, "the arena");
+  for (int64_t slot = 0; slot < e.numSlots; ++slot)
+    if (!users.count(slot))
+      r.fail("eval slot " + std::to_string(slot) +
+             " is not used by any tensor");
+  return e;
+}
+
 } // namespace
 
 Manifest Manifest::parse(const std::string &text, const std::string &where) {
@@ -453,6 +554,8 @@ Manifest Manifest::parse(const std::string &text, const std::string &where) {
   checkAccumulate(r, m);
   checkSlots(r, m);
   checkNames(r, m);
+  if (const json *v = r.optional(root, "eval"))
+    m.eval = parseEval(r, *v, m);
   if (m.weightsBytes && !m.externalWeights)
     for (const auto *list : {&m.parameters, &m.buffers})
       for (const WeightSpec &s : *list)

@@ -269,3 +269,36 @@ HostTensor dpc::readNpy(const std::string &path, std::optional<DType> want) {
                      layout.count);
   return t;
 }
+
+void dpc::writeNpy(const std::string &path, const HostTensor &tensor) {
+  const char *descr = tensor.dtype == DType::F32   ? "<f4"
+                      : tensor.dtype == DType::F64 ? "<f8"
+                                                   : "<i8";
+  std::string shape;
+  for (int64_t d : tensor.shape)
+    shape += std::to_string(d) + ", ";
+  // NumPy writes a 1-tuple as (n,) and the empty tuple as ().
+  if (tensor.shape.size() > 1)
+    shape.resize(shape.size() - 2);
+  else if (tensor.shape.size() == 1)
+    shape.resize(shape.size() - 1);
+  std::string header = std::string("{'descr': '") + descr +
+                       "', 'fortran_order': False, 'shape': (" + shape + "), }";
+  // Magic (6) + version (2) + length (2) + header + '\n', padded with spaces
+  // to a multiple of 64 bytes as NumPy does.
+  size_t total = (10 + header.size() + 1 + 63) / 64 * 64;
+  header.append(total - 10 - header.size() - 1, ' ');
+  header += '\n';
+  if (header.size() > 65535)
+    throw Error("cannot write '" + path + "': its .npy header is too long");
+  std::string prefix = "\x93NUMPY";
+  prefix += '\x01';
+  prefix += '\x00';
+  prefix += static_cast<char>(header.size() & 0xff);
+  prefix += static_cast<char>(header.size() >> 8);
+  prefix += header;
+  writeFileAtomically(path, ".npy file", [&](int fd) {
+    return writeAll(fd, prefix.data(), prefix.size()) &&
+           writeAll(fd, tensor.bytes.data(), tensor.bytes.size());
+  });
+}
