@@ -50,7 +50,8 @@ dpc::getDataParallelChunks(const std::vector<TensorSpec> &inputs,
 FailureOr<ImportedModel>
 dpc::importTorchScriptChunks(MLIRContext &context, const std::string &path,
                              const std::vector<TensorSpec> &inputs,
-                             llvm::ArrayRef<int64_t> chunks) {
+                             llvm::ArrayRef<int64_t> chunks,
+                             const ImportOptions &options) {
   auto withRows = [&](int64_t rows) {
     std::vector<TensorSpec> specs = inputs;
     for (TensorSpec &spec : specs)
@@ -58,7 +59,7 @@ dpc::importTorchScriptChunks(MLIRContext &context, const std::string &path,
     return specs;
   };
   FailureOr<ImportedModel> model =
-      importTorchScript(context, path, withRows(chunks.front()));
+      importTorchScript(context, path, withRows(chunks.front()), options);
   if (failed(model) || chunks.back() == chunks.front())
     return model;
   FailureOr<ImportedModel> last = [&] {
@@ -66,7 +67,7 @@ dpc::importTorchScriptChunks(MLIRContext &context, const std::string &path,
     ScopedDiagnosticHandler quiet(&context, [](Diagnostic &diag) {
       return success(diag.getSeverity() == DiagnosticSeverity::Warning);
     });
-    return importTorchScript(context, path, withRows(chunks.back()));
+    return importTorchScript(context, path, withRows(chunks.back()), options);
   }();
   if (failed(last))
     return failure();

@@ -127,6 +127,17 @@ LogicalResult importIdentity(Importer &im, jit::Node *node) {
   return im.bind(node, im.tensorArg(node, 0));
 }
 
+// x.detach() and x.data: the same value, with no gradient through it.
+// Integer tensors have none anyway.
+LogicalResult importDetach(Importer &im, jit::Node *node) {
+  FailureOr<Value> x = im.tensorArg(node, 0);
+  if (failed(x) || !typeOf(*x).getElementType().isF32())
+    return im.bind(node, x);
+  return im.bind(
+      node,
+      im.getBuilder().create<nn::DetachOp>(im.locOf(node), *x).getResult());
+}
+
 Value reshape(Importer &im, Location loc, Value x, ArrayRef<int64_t> shape) {
   auto type = RankedTensorType::get(shape, typeOf(x).getElementType());
   if (type == x.getType())
@@ -496,13 +507,23 @@ LogicalResult importListUnpack(Importer &im, jit::Node *node) {
 
 // split/chunk/unbind produce a list that only prim::ListUnpack may read.
 LogicalResult importSplitList(Importer &im, jit::Node *node) {
-  for (const jit::Use &use : node->output()->uses())
-    if (use.user->kind() != c10::prim::ListUnpack)
-      return im.error(use.user)
-             << "the list of tensors made by '" << opName(node)
-             << "' is supported only when unpacked (a, b = x.split(...)), "
-                "not read by '"
-             << use.user->kind().toQualString() << "'";
+  for (const jit::Use &use : node->output()->uses()) {
+    if (use.user->kind() == c10::prim::ListUnpack)
+      continue;
+    // A block's outputs are its prim::Return's operands: the list leaves
+    // the if/else branch that made it (MultiheadAttention's
+    // `b_q, b_k, b_v = b.chunk(3)` under `if b is None`).
+    if (use.user->kind() == c10::prim::Return)
+      return im.error(node) << "the list of tensors made by '" << opName(node)
+                            << "' is supported only when unpacked (a, b = "
+                               "x.split(...)) where it is made, not passed "
+                               "out of an if/else branch";
+    return im.error(use.user)
+           << "the list of tensors made by '" << opName(node)
+           << "' is supported only when unpacked (a, b = x.split(...)), "
+              "not read by '"
+           << use.user->kind().toQualString() << "'";
+  }
   return success();
 }
 
@@ -512,6 +533,8 @@ void dpc::registerShapeImporters(NodeImporterTable &table, MLIRContext &) {
   table[c10::aten::t] = importTranspose;
   table[c10::aten::transpose] = importTranspose;
   table[c10::aten::contiguous] = importIdentity;
+  table[c10::aten::detach] = importDetach;
+  table[c10::Symbol::prim("data")] = importDetach;
   table[c10::aten::view] = importView;
   table[c10::aten::reshape] = importView;
   table[c10::aten::flatten] = importFlatten;

@@ -59,7 +59,8 @@ void registerRandomImporters(NodeImporterTable &table,
 
 class Importer {
 public:
-  Importer(mlir::MLIRContext &context, const std::string &path);
+  Importer(mlir::MLIRContext &context, const std::string &path,
+           const ImportOptions &options = {});
 
   /// Imports `forward`; with `evalMode`, after `module.eval()` (every
   /// submodule's `training` false), as PyTorch's model.eval() runs it.
@@ -157,7 +158,20 @@ public:
   void updateBuffer(const std::string &name, mlir::Value newValue,
                     jit::Value *alias = nullptr);
 
+  /// Whether gradients are recorded for what is imported now: false inside
+  /// a scripted `with torch.no_grad():` (see importContextManager).
+  bool isGradEnabled() const { return gradModes.empty() || gradModes.back(); }
+
 private:
+  /// A tuple, NamedTuple or dict built in forward (prim::TupleConstruct,
+  /// prim::DictConstruct): its elements, read by TupleUnpack, TupleIndex,
+  /// a dict's __getitem__, or as the forward's output. `keys` are the
+  /// NamedTuple's fields or the dict's keys (empty for a plain tuple).
+  struct Aggregate {
+    bool isDict = false;
+    std::vector<std::string> keys;
+    std::vector<jit::Value *> elements;
+  };
   /// What a TorchScript value is bound to during import: an MLIR tensor, a
   /// buffer (by name), or a compile-time value (with its attribute path when
   /// it is a module).
@@ -166,6 +180,7 @@ private:
     std::string buffer;
     std::optional<c10::IValue> constant;
     std::string path;
+    std::optional<Aggregate> aggregate;
   };
   Binding lookup(jit::Value *v);
   void assign(jit::Value *v, const Binding &binding);
@@ -183,6 +198,22 @@ private:
   mlir::LogicalResult importNode(jit::Node *node);
   mlir::LogicalResult importIf(jit::Node *node);
   mlir::LogicalResult importLoop(jit::Node *node);
+  /// Tuples and dicts: construction, unpacking and indexing.
+  mlir::LogicalResult importAggregate(jit::Node *node);
+  /// prim::Enter / prim::Exit of `with torch.no_grad():` and
+  /// `torch.enable_grad()`.
+  mlir::LogicalResult importContextManager(jit::Node *node);
+  /// Under no_grad: gives `node`'s float tensor results a nn.detach.
+  void detachOutputs(jit::Node *node);
+  /// The forward's output: `output` itself, or the element of the tuple or
+  /// dict it is that ImportOptions::lossOutput selects.
+  mlir::FailureOr<mlir::Value> selectOutput(jit::Value *output);
+  /// Replaces the forward's trailing arguments that no --input gives by
+  /// their defaults (before constant propagation, so that `if mask is
+  /// None:` folds); an error when one has none.
+  mlir::LogicalResult bindDefaultArguments(jit::Graph &graph,
+                                           const c10::FunctionSchema &schema,
+                                           size_t givenInputs);
   std::optional<mlir::LogicalResult> evaluate(jit::Node *node);
 
   /// Where a node comes from, for errors: the module that owns it (path in
@@ -215,6 +246,7 @@ private:
   mlir::MLIRContext &context;
   mlir::OpBuilder builder;
   std::string path;
+  ImportOptions options;
   mlir::Location fileLoc;
   ImportedModel result;
   NodeImporterTable importers;
@@ -222,6 +254,10 @@ private:
   std::unordered_map<const jit::Value *, mlir::Value> values;
   std::unordered_map<const jit::Value *, c10::IValue> attributes;
   std::unordered_map<const jit::Value *, std::string> attributePaths;
+  std::unordered_map<const jit::Value *, Aggregate> aggregates;
+  /// The grad modes of the enclosing `with` blocks (false: no_grad),
+  /// innermost last.
+  std::vector<bool> gradModes;
   /// Values that refer to a buffer (by state_dict name); the buffer's
   /// current value is namedTensors[name].
   std::unordered_map<const jit::Value *, std::string> bufferAliases;

@@ -46,6 +46,7 @@
 #include <cstring>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <unordered_map>
 #include <utility>
 
@@ -151,10 +152,26 @@ void functionalizeInPlaceOps(std::shared_ptr<jit::Graph> &graph) {
   }
 }
 
+/// The grad mode a `with` statement's context manager sets: false for
+/// `torch.no_grad()`, true for `torch.enable_grad()`, nullopt for any other
+/// object.
+std::optional<bool> gradModeOf(jit::Value *object) {
+  auto type = object->type()->cast<c10::ClassType>();
+  if (!type || !type->name())
+    return std::nullopt;
+  llvm::StringRef name(type->name()->qualifiedName());
+  if (name.ends_with("torch.autograd.grad_mode.no_grad"))
+    return false;
+  if (name.ends_with("torch.autograd.grad_mode.enable_grad"))
+    return true;
+  return std::nullopt;
+}
+
 } // namespace
 
-Importer::Importer(MLIRContext &context, const std::string &path)
-    : context(context), builder(&context), path(path),
+Importer::Importer(MLIRContext &context, const std::string &path,
+                   const ImportOptions &options)
+    : context(context), builder(&context), path(path), options(options),
       fileLoc(FileLineColLoc::get(&context, path, 0, 0)) {
   registerElementwiseImporters(importers, context);
   registerLinalgImporters(importers, context);
@@ -427,6 +444,9 @@ FailureOr<ImportedModel> Importer::run(const std::vector<TensorSpec> &inputs,
              failure();
     graph = forward->graph()->copy();
     jit::Inline(*graph);
+    if (failed(bindDefaultArguments(*graph, forward->function().getSchema(),
+                                    inputs.size())))
+      return failure();
     // Each module keeps its saved `training` flag (PyTorch's semantics);
     // only an eval-mode root, almost always an oversight, is pointed out.
     if (!evalMode && !module.is_training())
@@ -553,15 +573,11 @@ FailureOr<ImportedModel> Importer::run(const std::vector<TensorSpec> &inputs,
       return emitError(fileLoc) << "the model's forward must return one "
                                    "tensor",
              failure();
-    jit::Value *output = graph->outputs()[0];
-    Value outputValue = lookup(output).tensor;
-    if (!outputValue)
-      return emitError(fileLoc) << "the model's forward must return one "
-                                   "tensor, it returns "
-                                << output->type()->str(),
-             failure();
+    FailureOr<Value> outputValue = selectOutput(graph->outputs()[0]);
+    if (failed(outputValue))
+      return failure();
     // The output, then the final value of each updated buffer.
-    SmallVector<Value> results = {outputValue};
+    SmallVector<Value> results = {*outputValue};
     SmallVector<DictionaryAttr> resultAttrs = {builder.getDictionaryAttr({})};
     for (const ModelTensor &t : result.tensors)
       if (updatedBuffers.count(t.name)) {
@@ -746,11 +762,49 @@ LogicalResult Importer::importNode(jit::Node *node) {
                        << "' turns a tensor into a number known only at "
                           "run time, which is not supported",
            failure();
+  // x.dtype and x.device of an imported tensor are known (f32, i64 or f64
+  // on the CPU, where the model was saved): library code such as
+  // MultiheadAttention's and LSTM's checks reads them.
+  if ((kind == c10::prim::dtype || kind == c10::prim::device ||
+       kind == c10::prim::is_cuda || kind == c10::Symbol::prim("is_nested") ||
+       kind == c10::Symbol::aten("numel")) &&
+      isTensor(node->input(0))) {
+    Type element =
+        cast<RankedTensorType>(lookup(node->input(0)).tensor.getType())
+            .getElementType();
+    if (kind == c10::prim::dtype)
+      bindConstant(node, c10::IValue(static_cast<int64_t>(
+                             element.isF32()   ? at::kFloat
+                             : element.isF64() ? at::kDouble
+                                               : at::kLong)));
+    else if (kind == c10::prim::device)
+      bindConstant(node, c10::IValue(c10::Device(c10::kCPU)));
+    else if (kind == c10::Symbol::aten("numel"))
+      bindConstant(node,
+                   c10::IValue(cast<RankedTensorType>(
+                                   lookup(node->input(0)).tensor.getType())
+                                   .getNumElements()));
+    else
+      bindConstant(node, c10::IValue(false)); // not cuda, not nested
+    return success();
+  }
   if (kind == c10::aten::dim && isTensor(node->input(0))) {
     auto type = cast<RankedTensorType>(lookup(node->input(0)).tensor.getType());
     bindConstant(node, c10::IValue(type.getRank()));
     return success();
   }
+  // Optional[Tensor] refined by `if mask is not None:` is the tensor.
+  if (kind == c10::prim::unchecked_cast) {
+    assign(node->output(), lookup(node->input(0)));
+    return success();
+  }
+  if (kind == c10::prim::TupleUnpack || kind == c10::prim::TupleIndex ||
+      (kind == c10::aten::__getitem__ && aggregates.count(node->input(0))))
+    if (aggregates.count(node->input(0)))
+      return importAggregate(node);
+  if (kind == c10::prim::CreateObject || kind == c10::prim::SetAttr ||
+      kind == c10::prim::Enter || kind == c10::prim::Exit)
+    return importContextManager(node);
   if ((kind == c10::aten::__is__ || kind == c10::aten::__isnot__) &&
       (isTensor(node->input(0)) || isTensor(node->input(1)))) {
     // A tensor is not None; two tensors are compared by identity.
@@ -809,10 +863,8 @@ LogicalResult Importer::importNode(jit::Node *node) {
     return success();
   }
 
-  if (kind == c10::prim::TupleConstruct)
-    return error(node) << "the model's forward must return one tensor; "
-                          "tuples are not supported",
-           failure();
+  if (kind == c10::prim::TupleConstruct || kind == c10::prim::DictConstruct)
+    return importAggregate(node);
 
   std::string name = kind.toQualString();
   if (!name.empty() && name.back() == '_')
@@ -820,6 +872,221 @@ LogicalResult Importer::importNode(jit::Node *node) {
                        << "' is not supported; use the out-of-place form",
            failure();
   return error(node) << "unsupported op '" << name << "'", failure();
+}
+
+//===----------------------------------------------------------------------===//
+// The model's interface: default arguments, tuple and dict outputs, grad mode
+//===----------------------------------------------------------------------===//
+
+LogicalResult Importer::bindDefaultArguments(jit::Graph &graph,
+                                             const c10::FunctionSchema &schema,
+                                             size_t givenInputs) {
+  // Graph input k (k >= 1) is the schema's argument k; 0 is `self`.
+  size_t declared = graph.inputs().size() - 1;
+  size_t required = declared;
+  while (required > 0 && schema.arguments().size() > required &&
+         schema.arguments()[required].default_value())
+    --required;
+  if (givenInputs < required || givenInputs > declared) {
+    InFlightDiagnostic diag = emitError(fileLoc)
+                              << "the model's forward takes ";
+    if (required == declared)
+      diag << declared;
+    else
+      diag << required << " to " << declared;
+    diag << " input(s), but " << givenInputs << " --input flag(s) were given";
+    if (required < declared) {
+      diag << " (with defaults: ";
+      for (size_t k = required + 1; k <= declared; ++k) {
+        std::ostringstream value;
+        value << *schema.arguments()[k].default_value();
+        diag << (k > required + 1 ? ", " : "") << schema.arguments()[k].name()
+             << "=" << value.str();
+      }
+      diag << ")";
+    }
+    return failure();
+  }
+  jit::WithInsertPoint guard(graph.block()->param_node()->next());
+  for (size_t k = declared; k > givenInputs; --k) {
+    const c10::Argument &argument = schema.arguments()[k];
+    c10::optional<jit::Value *> value =
+        jit::tryInsertConstant(graph, *argument.default_value());
+    if (!value)
+      return emitError(fileLoc)
+                 << "the default value of the forward's argument '"
+                 << argument.name()
+                 << "' is not a constant dpc can use; give it with --input",
+             failure();
+    graph.inputs()[k]->replaceAllUsesWith(*value);
+    graph.eraseInput(k);
+  }
+  return success();
+}
+
+LogicalResult Importer::importAggregate(jit::Node *node) {
+  auto kind = node->kind();
+  if (kind == c10::prim::TupleConstruct) {
+    Aggregate tuple;
+    tuple.elements.assign(node->inputs().begin(), node->inputs().end());
+    // A NamedTuple (torchvision's GoogLeNetOutputs) names its fields.
+    if (auto type = node->output()->type()->cast<c10::TupleType>())
+      if (const auto &schema = type->schema())
+        for (const c10::Argument &field : schema->arguments())
+          tuple.keys.push_back(field.name());
+    aggregates[node->output()] = std::move(tuple);
+    return success();
+  }
+  if (kind == c10::prim::DictConstruct) {
+    Aggregate dict;
+    dict.isDict = true;
+    for (size_t i = 0; i + 1 < node->inputs().size(); i += 2) {
+      std::optional<c10::IValue> key = constant(node->input(i));
+      if (!key || !key->isString())
+        return error(node) << "a dict built in forward must have constant "
+                              "string keys",
+               failure();
+      dict.keys.push_back(key->toStringRef());
+      dict.elements.push_back(node->input(i + 1));
+    }
+    aggregates[node->output()] = std::move(dict);
+    return success();
+  }
+
+  const Aggregate &aggregate = aggregates.at(node->input(0));
+  if (kind == c10::prim::TupleUnpack) {
+    if (node->outputs().size() != aggregate.elements.size())
+      return error(node) << "unpacking " << aggregate.elements.size()
+                         << " values into " << node->outputs().size(),
+             failure();
+    for (size_t i = 0; i < node->outputs().size(); ++i)
+      assign(node->output(i), lookup(aggregate.elements[i]));
+    return success();
+  }
+  // TupleIndex (t[i]) and a dict's d["key"].
+  std::optional<c10::IValue> key = constant(node->input(1));
+  int64_t size = aggregate.elements.size();
+  int64_t index = -1;
+  if (key && key->isInt() && !aggregate.isDict) {
+    index = key->toInt() < 0 ? key->toInt() + size : key->toInt();
+  } else if (key && key->isString() && aggregate.isDict) {
+    auto it = llvm::find(aggregate.keys, key->toStringRef());
+    if (it == aggregate.keys.end())
+      return error(node) << "the dict has no key '" << key->toStringRef()
+                         << "'",
+             failure();
+    index = it - aggregate.keys.begin();
+  }
+  if (index < 0 || index >= size)
+    return error(node) << "'" << kind.toQualString()
+                       << "': the index must be a constant within the " << size
+                       << " elements",
+           failure();
+  assign(node->output(), lookup(aggregate.elements[index]));
+  return success();
+}
+
+FailureOr<Value> Importer::selectOutput(jit::Value *output) {
+  const std::string &selector = options.lossOutput;
+  Binding binding = lookup(output);
+  if (!binding.aggregate) {
+    if (!selector.empty())
+      return emitError(fileLoc)
+                 << "--loss-output " << selector
+                 << ": the model's forward returns " << output->type()->str()
+                 << ", not a tuple or dict",
+             failure();
+    if (!binding.tensor)
+      return emitError(fileLoc) << "the model's forward must return one "
+                                   "tensor, or a tuple or dict of them, it "
+                                   "returns "
+                                << output->type()->str(),
+             failure();
+    return binding.tensor;
+  }
+  const Aggregate &aggregate = *binding.aggregate;
+  const char *what = aggregate.isDict         ? "dict"
+                     : aggregate.keys.empty() ? "tuple"
+                                              : "NamedTuple";
+  size_t index = 0;
+  if (!selector.empty()) {
+    auto key = llvm::find(aggregate.keys, selector);
+    unsigned position;
+    if (key != aggregate.keys.end())
+      index = key - aggregate.keys.begin();
+    else if (!llvm::StringRef(selector).getAsInteger(10, position) &&
+             position < aggregate.elements.size())
+      index = position;
+    else {
+      InFlightDiagnostic diag = emitError(fileLoc)
+                                << "--loss-output " << selector
+                                << " is not an element of the " << what
+                                << " the model's forward returns (";
+      if (aggregate.keys.empty())
+        diag << "indices 0 to " << aggregate.elements.size() - 1;
+      else
+        for (size_t i = 0; i < aggregate.keys.size(); ++i)
+          diag << (i ? ", " : "") << "'" << aggregate.keys[i] << "'";
+      return diag << ")", failure();
+    }
+  }
+  jit::Value *element = aggregate.elements[index];
+  Binding chosen = lookup(element);
+  if (chosen.tensor)
+    return chosen.tensor;
+  std::string label = aggregate.keys.empty()
+                          ? std::to_string(index)
+                          : "'" + aggregate.keys[index] + "'";
+  std::string type = chosen.aggregate ? "a nested tuple or dict"
+                     : chosen.constant && chosen.constant->isNone()
+                         ? "None"
+                         : element->type()->str();
+  return emitError(fileLoc) << "the loss reads element " << label << " of the "
+                            << what << " the model's forward returns, "
+                            << "which is " << type
+                            << ", not a tensor (--loss-output selects "
+                               "another element)",
+         failure();
+}
+
+LogicalResult Importer::importContextManager(jit::Node *node) {
+  // `with torch.no_grad():` scripts to a no_grad object (CreateObject, and
+  // SetAttr of its `prev` field by its __init__), prim::Enter before the
+  // block and prim::Exit after it.
+  std::optional<bool> mode =
+      gradModeOf(node->kind() == c10::prim::CreateObject ? node->output()
+                                                         : node->input(0));
+  if (!mode)
+    return error(node) << "'" << node->kind().toQualString() << "' of "
+                       << (node->kind() == c10::prim::CreateObject
+                               ? node->output()
+                               : node->input(0))
+                              ->type()
+                              ->str()
+                       << " is not supported (of the objects made in "
+                          "forward, dpc knows torch.no_grad() and "
+                          "torch.enable_grad())",
+           failure();
+  if (node->kind() == c10::prim::Enter)
+    gradModes.push_back(*mode);
+  else if (node->kind() == c10::prim::Exit && !gradModes.empty())
+    gradModes.pop_back();
+  return success();
+}
+
+void Importer::detachOutputs(jit::Node *node) {
+  // PyTorch records no graph for what is computed under no_grad: the
+  // gradient stops at each such value, as at x.detach().
+  for (jit::Value *output : node->outputs()) {
+    auto it = values.find(output);
+    if (it == values.end() || bufferAliases.count(output) ||
+        !cast<RankedTensorType>(it->second.getType())
+             .getElementType()
+             .isF32() ||
+        it->second.getDefiningOp<nn::DetachOp>())
+      continue;
+    it->second = builder.create<nn::DetachOp>(locOf(node), it->second);
+  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -834,7 +1101,7 @@ LogicalResult Importer::foldModuleAttributes(jit::Graph &graph,
   std::function<LogicalResult(jit::Block *)> walk =
       [&](jit::Block *block) -> LogicalResult {
     for (jit::Node *node : block->nodes()) {
-      if (node->kind() == c10::prim::SetAttr)
+      if (node->kind() == c10::prim::SetAttr && !gradModeOf(node->input(0)))
         return error(node) << "assigning the module attribute '"
                            << node->s(c10::attr::name)
                            << "' in forward is not supported",
@@ -874,6 +1141,10 @@ Importer::Binding Importer::lookup(jit::Value *v) {
     binding.tensor = it->second;
     return binding;
   }
+  if (auto it = aggregates.find(v); it != aggregates.end()) {
+    binding.aggregate = it->second;
+    return binding;
+  }
   binding.constant = constant(v);
   if (auto it = attributePaths.find(v); it != attributePaths.end())
     binding.path = it->second;
@@ -885,7 +1156,10 @@ void Importer::assign(jit::Value *v, const Binding &binding) {
   bufferAliases.erase(v);
   attributes.erase(v);
   attributePaths.erase(v);
-  if (!binding.buffer.empty())
+  aggregates.erase(v);
+  if (binding.aggregate)
+    aggregates[v] = *binding.aggregate;
+  else if (!binding.buffer.empty())
     bufferAliases[v] = binding.buffer;
   else if (binding.tensor)
     values[v] = binding.tensor;
@@ -930,6 +1204,8 @@ LogicalResult Importer::importBlock(jit::Block *block) {
           llvm::any_of(node->inputs(), isTensorValue))
         error(node) << "unsupported op '" << node->kind().toQualString() << "'";
     } else if (succeeded(importNode(node))) {
+      if (!isGradEnabled())
+        detachOutputs(node);
       currentNode = enclosing;
       continue;
     }
@@ -950,10 +1226,24 @@ bool Importer::hasImporter(jit::Node *node) const {
                                                 c10::prim::Uninitialized,
                                                 c10::aten::warn,
                                                 c10::aten::dim,
+                                                c10::prim::dtype,
+                                                c10::prim::device,
+                                                c10::prim::is_cuda,
+                                                c10::Symbol::prim("is_nested"),
+                                                c10::Symbol::aten("numel"),
                                                 c10::aten::__is__,
                                                 c10::aten::__isnot__,
                                                 c10::prim::ListConstruct,
-                                                c10::aten::size};
+                                                c10::aten::size,
+                                                c10::prim::unchecked_cast,
+                                                c10::prim::TupleConstruct,
+                                                c10::prim::TupleUnpack,
+                                                c10::prim::TupleIndex,
+                                                c10::prim::DictConstruct,
+                                                c10::prim::CreateObject,
+                                                c10::prim::SetAttr,
+                                                c10::prim::Enter,
+                                                c10::prim::Exit};
   return importers.count(node->kind()) || builtIn.count(node->kind());
 }
 
@@ -967,8 +1257,13 @@ LogicalResult Importer::importIf(jit::Node *node) {
   jit::Block *taken = node->blocks()[condition->toBool() ? 0 : 1];
   if (failed(importBlock(taken)))
     return failure();
-  for (size_t i = 0; i < node->outputs().size(); ++i)
+  for (size_t i = 0; i < node->outputs().size(); ++i) {
+    // A value that failed to import before the branch and is passed
+    // through it stays failed (its readers are skipped, not reported).
+    if (failedValues.count(taken->outputs()[i]))
+      failedValues.insert(node->output(i));
     assign(node->output(i), lookup(taken->outputs()[i]));
+  }
   return success();
 }
 
@@ -1077,7 +1372,8 @@ std::optional<LogicalResult> Importer::evaluate(jit::Node *node) {
 /// (or could not be started: then the import goes ahead unprotected).
 static std::optional<std::string>
 crashesLibTorch(MLIRContext &context, const std::string &path,
-                const std::vector<TensorSpec> &inputs) {
+                const std::vector<TensorSpec> &inputs,
+                const ImportOptions &options) {
   std::fflush(nullptr);
   pid_t child = ::fork();
   if (child < 0)
@@ -1092,10 +1388,10 @@ crashesLibTorch(MLIRContext &context, const std::string &path,
       ::dup2(devnull, STDERR_FILENO);
     }
     try {
-      Importer importer(context, path);
+      Importer importer(context, path, options);
       // The parent imports the training forward, then the eval-mode one.
       if (succeeded(importer.run(inputs))) {
-        Importer evalImporter(context, path);
+        Importer evalImporter(context, path, options);
         (void)evalImporter.run(inputs, /*evalMode=*/true);
       }
     } catch (...) {
@@ -1116,7 +1412,8 @@ crashesLibTorch(MLIRContext &context, const std::string &path,
 
 FailureOr<ImportedModel>
 dpc::importTorchScript(MLIRContext &context, const std::string &path,
-                       const std::vector<TensorSpec> &inputs) {
+                       const std::vector<TensorSpec> &inputs,
+                       const ImportOptions &options) {
   context.loadDialect<nn::NNDialect, func::FuncDialect>();
   Location fileLoc = FileLineColLoc::get(&context, path, 0, 0);
   struct stat status;
@@ -1133,26 +1430,27 @@ dpc::importTorchScript(MLIRContext &context, const std::string &path,
   static std::set<std::string> probed;
   if (status.st_size > 0 && probed.insert(path).second)
     if (std::optional<std::string> signal =
-            crashesLibTorch(context, path, inputs))
+            crashesLibTorch(context, path, inputs, options))
       return emitError(fileLoc) << "cannot load TorchScript module '" << path
                                 << "': LibTorch crashed reading it (" << *signal
                                 << "); the file is corrupted",
              failure();
-  Importer importer(context, path);
+  Importer importer(context, path, options);
   return importer.run(inputs);
 }
 
 LogicalResult dpc::importEvalForward(MLIRContext &context,
                                      const std::string &path,
                                      const std::vector<TensorSpec> &inputs,
-                                     ModuleOp module) {
+                                     ModuleOp module,
+                                     const ImportOptions &options) {
   // The training import has checked the file (and probed it for crashes)
   // and given the model's warnings.
   FailureOr<ImportedModel> eval = [&] {
     ScopedDiagnosticHandler quiet(&context, [](Diagnostic &diag) {
       return success(diag.getSeverity() == DiagnosticSeverity::Warning);
     });
-    Importer importer(context, path);
+    Importer importer(context, path, options);
     return importer.run(inputs, /*evalMode=*/true);
   }();
   if (failed(eval))

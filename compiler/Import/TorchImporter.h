@@ -24,6 +24,17 @@
 
 namespace dpc {
 
+/// How to read the model's forward beyond its tensors.
+struct ImportOptions {
+  /// Which element of a forward that returns a tuple, a NamedTuple or a
+  /// dict of tensors is the output the loss reads (`dpc --loss-output`): an
+  /// index ("1"), a NamedTuple field or a dict key ("logits"). Empty: the
+  /// first element. The other elements are not trained on (their ops are
+  /// dead code), though what they update in place (BatchNorm's running
+  /// statistics of an auxiliary head) is updated as in PyTorch.
+  std::string lossOutput;
+};
+
 struct ImportedModel {
   mlir::OwningOpRef<mlir::ModuleOp> module;
   std::vector<ModelTensor> tensors;
@@ -36,12 +47,16 @@ struct ImportedModel {
 /// (in state_dict order, named by `dpc.name`) and the model's source locations.
 /// Buffers the forward updates in place (BatchNorm's running statistics) are
 /// functionalized: their final values are returned after the output, in
-/// argument order, with `dpc.kind = "buffer"` and `dpc.name`. On failure emits
-/// one diagnostic (at the model's source line where there is one) and returns
-/// failure.
+/// argument order, with `dpc.kind = "buffer"` and `dpc.name`. The output is
+/// the forward's tensor, or the element `options.lossOutput` selects of the
+/// tuple or dict it returns. Trailing forward arguments with a default
+/// (`mask: Optional[Tensor] = None`) take it when no --input is given for
+/// them. On failure emits one diagnostic (at the model's source line where
+/// there is one) and returns failure.
 mlir::FailureOr<ImportedModel>
 importTorchScript(mlir::MLIRContext &context, const std::string &path,
-                  const std::vector<TensorSpec> &inputs);
+                  const std::vector<TensorSpec> &inputs,
+                  const ImportOptions &options = {});
 
 /// Imports the forward again as model.eval() runs it (every module's
 /// `training` false: BatchNorm on its running statistics, dropout off) with
@@ -52,7 +67,8 @@ importTorchScript(mlir::MLIRContext &context, const std::string &path,
 mlir::LogicalResult importEvalForward(mlir::MLIRContext &context,
                                       const std::string &path,
                                       const std::vector<TensorSpec> &inputs,
-                                      mlir::ModuleOp module);
+                                      mlir::ModuleOp module,
+                                      const ImportOptions &options = {});
 
 /// --mode dp: the sizes of torch.chunk's chunks that the batch (dimension 0
 /// of every input) is scattered in over `devices` devices, one replica
@@ -68,7 +84,8 @@ getDataParallelChunks(const std::vector<TensorSpec> &inputs, int64_t devices);
 mlir::FailureOr<ImportedModel>
 importTorchScriptChunks(mlir::MLIRContext &context, const std::string &path,
                         const std::vector<TensorSpec> &inputs,
-                        llvm::ArrayRef<int64_t> chunks);
+                        llvm::ArrayRef<int64_t> chunks,
+                        const ImportOptions &options = {});
 
 } // namespace dpc
 

@@ -59,8 +59,9 @@ struct TrainingPipelineOptions
   // The loss and its label.
   Option<std::string> loss{
       *this, "loss",
-      llvm::cl::desc("cross_entropy (logits [N,C], class labels [N], mean), "
-                     "mse (mean), or none (forward returns the loss)"),
+      llvm::cl::desc("cross_entropy (logits [N,C] and class labels [N], or "
+                     "logits [B,T,V] and labels [B,T] with the classes last; "
+                     "mean), mse (mean), or none (forward returns the loss)"),
       llvm::cl::init("cross_entropy")};
   Option<std::string> labelName{*this, "label-name",
                                 llvm::cl::desc("Name of the label argument"),

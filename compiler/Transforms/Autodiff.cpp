@@ -5,7 +5,8 @@
 // its vector-Jacobian product. Gradients of a value used several times are
 // summed (nn.add), which is how a tied weight gets a single gradient.
 // Values that no parameter influences (inputs, labels, their functions) get
-// no gradient at all, so no work is spent on them.
+// no gradient at all, so no work is spent on them; nor do detached values
+// (nn.detach: x.detach(), results computed under torch.no_grad()).
 //
 //===----------------------------------------------------------------------===//
 
@@ -56,6 +57,9 @@ struct AutodiffPass : public dpc::impl::AutodiffBase<AutodiffPass> {
     SmallVector<Operation *> forwardOps;
     for (Operation &op : body.without_terminator()) {
       forwardOps.push_back(&op);
+      // x.detach() and what no_grad computed: the gradient stops there.
+      if (isa<nn::DetachOp>(op))
+        continue;
       if (llvm::any_of(op.getOperands(),
                        [&](Value v) { return active.contains(v); }))
         active.insert(op.result_begin(), op.result_end());

@@ -126,19 +126,42 @@ struct BuildTrainStepPass
                << output.getType();
       Type labelType = outputType;
       if (loss == "cross_entropy") {
-        if (outputType.getRank() != 2)
-          return func.emitError() << "cross_entropy needs logits [N, C], the "
+        int64_t rank = outputType.getRank();
+        if (rank != 2 && rank != 3)
+          return func.emitError() << "cross_entropy needs logits [N, C] or "
+                                     "language-model logits [B, T, V], the "
                                      "forward returns "
                                   << output.getType();
-        // Class indices [N]; labels given with more dimensions and N
-        // elements ([B, T] for logits [B*T, V]) keep their shape and are
-        // flattened below.
-        int64_t n = outputType.getDimSize(0), count = 1;
-        for (int64_t d : labelShape)
-          count *= d;
-        SmallVector<int64_t> shape = {n};
-        if (labelShape.size() > 1 && count == n)
-          shape.assign(labelShape.begin(), labelShape.end());
+        SmallVector<int64_t> shape;
+        if (rank == 3) {
+          // Language-model logits [B, T, V] take labels [B, T]: the class
+          // dim is the last one, as nanoGPT's and Hugging Face's
+          // F.cross_entropy(logits.view(-1, V), y.view(-1)). (torch's
+          // F.cross_entropy(logits, y) reads dim 1 as the classes; that
+          // form is not what dpc computes.)
+          int64_t b = outputType.getDimSize(0), t = outputType.getDimSize(1),
+                  v = outputType.getDimSize(2);
+          shape = {b, t};
+          if (t != v && ArrayRef<int64_t>(labelShape) == ArrayRef({b, v}))
+            return func.emitError()
+                   << "--label " << labelName << ":i64[" << b << "," << v
+                   << "] reads dim 1 of the logits " << output.getType()
+                   << " as the classes (F.cross_entropy(logits, y)); dpc's "
+                      "cross_entropy of logits [B, T, V] takes the class dim "
+                      "last, with labels [B, T] "
+                      "(F.cross_entropy(logits.view(-1, "
+                      "V), y.view(-1)))";
+        } else {
+          // Class indices [N]; labels given with more dimensions and N
+          // elements ([B, T] for logits [B*T, V]) keep their shape and are
+          // flattened below.
+          int64_t n = outputType.getDimSize(0), count = 1;
+          for (int64_t d : labelShape)
+            count *= d;
+          shape = {n};
+          if (labelShape.size() > 1 && count == n)
+            shape.assign(labelShape.begin(), labelShape.end());
+        }
         labelType = RankedTensorType::get(shape, IntegerType::get(ctx, 64));
       }
       if (failed(checkGivenLabel(labelType)))
@@ -148,6 +171,13 @@ struct BuildTrainStepPass
                           makeSlotAttrs(ctx, kind::kLabel, labelName), loc);
       Value label = func.getArgument(labelIndex);
       if (loss == "cross_entropy") {
+        // [B, T, V] logits: the rows of [B*T, V] (a view).
+        if (outputType.getRank() == 3) {
+          int64_t rows = outputType.getDimSize(0) * outputType.getDimSize(1);
+          outputType = RankedTensorType::get({rows, outputType.getDimSize(2)},
+                                             outputType.getElementType());
+          output = b.create<nn::ReshapeOp>(loc, outputType, output);
+        }
         auto flat = RankedTensorType::get({outputType.getDimSize(0)},
                                           IntegerType::get(ctx, 64));
         if (label.getType() != flat)

@@ -42,6 +42,10 @@ def BuildTrainStep : Pass<"dpc-build-train-step", "mlir::ModuleOp"> {
     `cross_entropy`, labels with more dimensions whose element count is N
     (`[B, T]` for logits `[B*T, V]`, the language-model case) are taken in
     that shape and flattened to `[N]` by an `nn.reshape` (no copy).
+    Language-model logits `[B, T, V]` take labels `[B, T]`: the class dim
+    is the last one, as `F.cross_entropy(logits.view(-1, V), y.view(-1))`
+    in nanoGPT and Hugging Face, not dim 1 as `F.cross_entropy(logits, y)`
+    would read it; both are flattened (views) to `[B*T, V]` and `[B*T]`.
 
     With `label-dtype` (the user's `--label NAME:DTYPE[SHAPE]`), the label
     the loss needs must be exactly that label; otherwise it is an error

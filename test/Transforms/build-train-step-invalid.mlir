@@ -16,12 +16,12 @@ func.func @forward(%x: tensor<4x8xf32> {dpc.kind = "input", dpc.name = "x"}) {
 
 // -----
 
-// Logits of a language model ([batch, seq, vocab]) are not flattened by this
-// pass.
-// expected-error @below {{cross_entropy needs logits [N, C], the forward returns 'tensor<2x4x8xf32>'}}
-func.func @forward(%x: tensor<2x4x8xf32> {dpc.kind = "input", dpc.name = "x"}) -> tensor<2x4x8xf32> {
-  %0 = nn.relu %x : tensor<2x4x8xf32>
-  return %0 : tensor<2x4x8xf32>
+// Logits [N, C] or a language model's [B, T, V]
+// (build-train-step-lm-logits.mlir); nothing of higher rank.
+// expected-error @below {{cross_entropy needs logits [N, C] or language-model logits [B, T, V], the forward returns 'tensor<2x4x8x3xf32>'}}
+func.func @forward(%x: tensor<2x4x8x3xf32> {dpc.kind = "input", dpc.name = "x"}) -> tensor<2x4x8x3xf32> {
+  %0 = nn.relu %x : tensor<2x4x8x3xf32>
+  return %0 : tensor<2x4x8x3xf32>
 }
 
 // -----

@@ -59,10 +59,21 @@ static cl::opt<std::string> labelSpec(
     cl::value_desc("spec"), cl::cat(dpcCategory));
 static cl::opt<std::string> lossKind(
     "loss",
-    cl::desc(
-        "cross_entropy (logits [N,C], class labels [N], mean), mse (mean), "
-        "or none (forward returns the loss)"),
+    cl::desc("cross_entropy (logits [N,C] and class labels [N], or "
+             "language-model logits [B,T,V] and labels [B,T]: the class dim "
+             "is the last, as F.cross_entropy(logits.view(-1,V), y.view(-1)); "
+             "mean), mse (mean), or none (forward returns the loss). A "
+             "forward returning a tuple or dict: the loss reads its first "
+             "element (see --loss-output)"),
     cl::cat(dpcCategory));
+static cl::opt<std::string> lossOutput(
+    "loss-output",
+    cl::desc("For a forward that returns a tuple, NamedTuple or dict (e.g. "
+             "(logits, aux), {'logits': ..., 'aux': ...}, (loss, logits) "
+             "with --loss none): the element the loss reads, by index or "
+             "by field or key name (default: the first). The other "
+             "elements are not trained on"),
+    cl::value_desc("index|name"), cl::cat(dpcCategory));
 static cl::opt<std::string> optimizer(
     "optimizer",
     cl::desc("Optimizer: sgd, adam or adamw (torch.optim's update rules)"),
@@ -391,16 +402,20 @@ int main(int argc, char **argv) {
     return success();
   });
 
+  ImportOptions importOptions;
+  importOptions.lossOutput = lossOutput;
   FailureOr<ImportedModel> model =
       options.isDataParallel()
-          ? importTorchScriptChunks(context, modelPath, inputs, chunks)
-          : importTorchScript(context, modelPath, inputs);
+          ? importTorchScriptChunks(context, modelPath, inputs, chunks,
+                                    importOptions)
+          : importTorchScript(context, modelPath, inputs, importOptions);
   if (failed(model))
     return 1;
   ModuleOp module = model->module.get();
   // The evaluation step's forward, imported at the --input shapes (the
   // whole batch in --mode dp, which evaluation does not scatter).
-  if (evalStep && failed(importEvalForward(context, modelPath, inputs, module)))
+  if (evalStep && failed(importEvalForward(context, modelPath, inputs, module,
+                                           importOptions)))
     return 1;
 
   // The pipeline up to the stage to print; codegen reads the planned step,

@@ -113,6 +113,11 @@ void dpc::populateShapeLowerings(RuntimeLowerings &lowerings) {
     rt.setPtr(o.getResult(), rt.ptr(o.getInput()));
     return success();
   });
+  // A view: the gradient barrier mattered to autodiff only.
+  lowerings.add<nn::DetachOp>([](RuntimeCallBuilder &rt, nn::DetachOp o) {
+    rt.setPtr(o.getResult(), rt.ptr(o.getInput()));
+    return success();
+  });
   lowerings.add<nn::CopyOp>([](RuntimeCallBuilder &rt, nn::CopyOp o) {
     rt.call("dpcrt_copy", {rt.ptr(o.getResult()), rt.ptr(o.getInput()),
                            rt.i64(getTensorBytes(o.getType()))});

@@ -344,6 +344,14 @@ LogicalResult CopyOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
 }
 
 //===----------------------------------------------------------------------===//
+// detach
+//===----------------------------------------------------------------------===//
+
+Value DetachOp::getAliasedValue(unsigned) { return getInput(); }
+
+bool DetachOp::isStorageView() { return true; }
+
+//===----------------------------------------------------------------------===//
 // micro_batch
 //===----------------------------------------------------------------------===//
 

@@ -5,7 +5,8 @@
 // import in compiler/Import/ImportShapeOps.cpp, the runtime calls in
 // compiler/Conversion/NNToRuntime/LowerShapeOps.cpp.
 //
-// Only `nn.reshape` and `nn.micro_batch` alias their operand (views); the
+// Only `nn.reshape`, `nn.detach` and `nn.micro_batch` alias their operand
+// (views); the
 // other shape ops (`nn.permute`, `nn.slice`, ...) compute a fresh tensor.
 //
 //===----------------------------------------------------------------------===//
@@ -157,6 +158,25 @@ def NN_CopyOp : NN_Op<"copy", [InferTypeOpAdaptor]> {
   }];
   let arguments = (ins NN_F32Tensor:$input);
   let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def NN_DetachOp : NN_Op<"detach", [
+    DeclareOpInterfaceMethods<StorageAliasOpInterface, ["isStorageView"]>,
+    SameOperandsAndResultType]> {
+  let summary = "the same tensor, through which no gradient flows";
+  let description = [{
+    `x.detach()` (also `x.data`), and every float result of an op the model
+    computes under `with torch.no_grad():`: the value is its operand's, but
+    dpc-autodiff treats it as independent of the parameters, as PyTorch
+    records no graph for it. The result is a view (no data moves).
+
+    ```mlir
+    %d = nn.detach %h : tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins NN_AnyTensor:$input);
+  let results = (outs NN_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 

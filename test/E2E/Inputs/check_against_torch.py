@@ -11,7 +11,11 @@ with torch.jit.load, trained for K steps with torch.optim.SGD, Adam or AdamW
 (their defaults where a flag is not given, e.g. AdamW's weight_decay 1e-2)
 on consecutive global batches of G samples, the loss F.cross_entropy /
 F.mse_loss with reduction 'mean', or with --loss none the model's own
-forward(x, y). Under DDP every rank computes the mean loss of its own slice
+forward(x, y). A forward that returns a tuple, NamedTuple or dict is
+read as dpc reads it: the loss takes its first element, or the one
+--loss-output names (an index, or a field or key); the other elements are
+not trained on. Language-model logits [B, T, V] with labels [B, T] are
+flattened as F.cross_entropy(logits.view(-1, V), y.view(-1)). Under DDP every rank computes the mean loss of its own slice
 and the gradients are averaged over ranks, which for equal slices is exactly
 the gradient of the mean loss over the global batch, so the same reference
 serves every world size.
@@ -44,7 +48,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64}
+DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "BOOL": np.bool_}
 
 
 def read_safetensors(path):
@@ -63,8 +67,8 @@ def read_safetensors(path):
 
 
 def compare_tensors(expected, ckpt, rtol, atol, failures):
-    """Checks each expected tensor against the checkpoint's: integer tensors
-    exactly, floating-point ones to |dpc - torch| <= rtol * max|torch| + atol.
+    """Checks each expected tensor against the checkpoint's: integer and bool
+    tensors exactly (and of the same dtype), floating-point ones to |dpc - torch| <= rtol * max|torch| + atol.
     Appends to `failures`; returns the worst normwise relative error of the
     floating-point tensors and its tensor's name."""
     worst, worst_name = 0.0, ""
@@ -76,8 +80,8 @@ def compare_tensors(expected, ckpt, rtol, atol, failures):
         if got.shape != ref.shape:
             failures.append(f"'{name}': shape {got.shape} != torch's {ref.shape}")
             continue
-        if ref.dtype.kind == "i":
-            if not np.array_equal(got, ref):
+        if ref.dtype.kind in "ib":
+            if got.dtype != ref.dtype or not np.array_equal(got, ref):
                 failures.append(f"'{name}': {got} != torch's {ref}")
             continue
         scale = float(np.abs(ref).max()) if ref.size else 0.0
@@ -137,6 +141,14 @@ def main():
     p.add_argument("--eps", type=float, default=1e-8)
     p.add_argument("--accumulate", type=int, default=1)
     p.add_argument("--world-size", type=int, default=1)
+    p.add_argument("--loss-output", default=None,
+                   help="the element of a tuple or dict output the loss reads")
+    # TorchScript's optimizing executor differentiates a forward whose
+    # outputs the loss reads only in part (an unused auxiliary head) into
+    # zero gradients from the second call on, where eager PyTorch leaves
+    # them None (no optimizer state, no update); the reference then runs
+    # the module unoptimized, as eager PyTorch would.
+    p.add_argument("--unoptimized", action="store_true")
     p.add_argument("--rtol", type=float, default=1e-5)
     p.add_argument("--atol", type=float, default=1e-7)
     # dpc-run --shuffle --seed S: each rank's batches come from a DataLoader
@@ -147,6 +159,8 @@ def main():
     a = p.parse_args()
 
     torch.set_num_threads(1)
+    if a.unoptimized:
+        torch._C._get_graph_executor_optimize(False)
     model = torch.jit.load(f"{a.dir}/model.pt")
     # No .train(): every module runs in the mode it was saved in, as dpc
     # compiles it (a module the model put in .eval() stays so).
@@ -164,11 +178,26 @@ def main():
         opt = adam(params, lr=a.lr, betas=betas, eps=a.eps, **decay)
         state_names = ["exp_avg", "exp_avg_sq"]
 
+    def pick(out):
+        """The element of a tuple or dict output that the loss reads."""
+        if isinstance(out, dict):
+            keys = list(out)
+            key = a.loss_output if a.loss_output is not None else keys[0]
+            return out[keys[int(key)]] if key.isdigit() else out[key]
+        if isinstance(out, tuple):
+            key = a.loss_output if a.loss_output is not None else "0"
+            return out[int(key)] if key.isdigit() else getattr(out, key)
+        return out
+
     def loss_of(xb, yb):
         if a.loss == "none":
-            return model(xb, yb)
-        out = model(xb)
-        return F.cross_entropy(out, yb) if a.loss == "cross_entropy" else F.mse_loss(out, yb)
+            return pick(model(xb, yb))
+        out = pick(model(xb))
+        if a.loss == "mse":
+            return F.mse_loss(out, yb)
+        if out.dim() == 3 and yb.dim() == 2:  # [B, T, V] logits, class dim last
+            return F.cross_entropy(out.reshape(-1, out.shape[-1]), yb.reshape(-1))
+        return F.cross_entropy(out, yb)
 
     ranks, micro = a.world_size, a.accumulate
     if a.global_batch % (ranks * micro):
