@@ -177,7 +177,8 @@ def zoo_rows(dpc, work):
         jobs[name] = pt, size
 
     def compile_model(pt, size):
-        rc, _, err = run([dpc, pt, "--emit=autodiff", "--input", f"x:f32[2,3,{size},{size}]",
+        rc, _, err = run([dpc, pt, "--emit=autodiff", "--eval-step=false",
+                          "--input", f"x:f32[2,3,{size},{size}]",
                           "--label", "y:i64[2]"])
         return ("trains", "") if rc == 0 else ("refused", first_error(err).replace(pt, "model.pt"))
 
@@ -250,11 +251,11 @@ def first_error(stderr):
 def compile_probe(dpc, pt, spec, out_shape):
     """(status, note, forward op counts, reverse-pass op counts) of one
     scripted probe."""
-    rc, imported, err = run([dpc, pt, "--emit=import", "--input", spec])
+    rc, imported, err = run([dpc, pt, "--emit=import", "--eval-step=false", "--input", spec])
     if rc != 0:
         return "refused", first_error(err), None, None
     label = "y:f32[" + ",".join(str(d) for d in out_shape) + "]"
-    rc, reverse, err = run([dpc, pt, "--emit=autodiff", "--input", spec,
+    rc, reverse, err = run([dpc, pt, "--emit=autodiff", "--eval-step=false", "--input", spec,
                             "--label", label, "--loss", "mse"])
     if rc != 0:
         return "forward only", first_error(err), nn_op_counts(imported), None
