@@ -1,14 +1,12 @@
 //===- linalg_kernels.cpp - CPU kernels of linear and matmul --------------===//
 //
-// GEMMs on OpenBLAS (linear's addmm and its gradients, matmul without batch
-// dimensions), matmul's batched GEMMs as one oneDNN primitive
-// (dnnl_matmul.cpp), and the bias broadcast that starts addmm.
+// GEMMs on OpenBLAS (linear's addmm and its gradients, matmul's batched
+// GEMMs) and the bias broadcast that starts addmm.
 //
 //===----------------------------------------------------------------------===//
 
 #include "core/context.h"
 #include "cpu/cpu_backend.h"
-#include "cpu/dnnl_matmul.h"
 #include "cpu/strided_loops.h"
 
 #include <cblas.h>
@@ -18,7 +16,6 @@
 #include <cstring>
 #include <string>
 
-using dpc::kDnnlMaxBatchRank;
 using dpc::recordError;
 
 void dpc::cpu::setThreads(int threads) { openblas_set_num_threads(threads); }
@@ -80,11 +77,6 @@ void batched_gemm_f32(dpcrt_context *ctx, float *c, const float *a,
   }
   if (!checkGemmSizes(ctx, "batched_gemm", m, n, k) || m == 0 || n == 0)
     return;
-  if (batchRank >= 1 && batchRank <= kDnnlMaxBatchRank) {
-    dnnlBatchedGemm(ctx, "batched_gemm", c, a, b, batchRank, dims, m, n, k,
-                    transA, transB);
-    return;
-  }
   int64_t sizeA = m * k, sizeB = k * n, sizeC = m * n;
   float *out = c;
   auto gemm = [&](int64_t offA, int64_t offB) {
