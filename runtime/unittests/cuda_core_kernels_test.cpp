@@ -153,24 +153,49 @@ TEST_F(CudaCoreKernelsTest, UnaryAndGradients) {
   std::vector<float> x = randomVector(n, 4), dy = randomVector(n, 5), out(n);
   x[10] = NAN; // ReLU propagates NaN
   float *dX = upload(x), *dDy = upload(dy), *dOut = deviceZeros<float>(n);
-  // Every kind of unary_kinds.def.
+  // Every kind of unary_kinds.def, with parameters every kind accepts
+  // (softplus beta 0.5 threshold 2, clamp to [0.5, 2], pow 0.5, ...).
+  auto isExact = [](int kind) {
+    switch (kind) {
+    case DPCRT_UNARY_RELU:
+    case DPCRT_UNARY_NEG:
+    case DPCRT_UNARY_SQRT:
+    case DPCRT_UNARY_RSQRT:
+    case DPCRT_UNARY_ABS:
+    case DPCRT_UNARY_RECIPROCAL:
+    case DPCRT_UNARY_HARDSWISH:
+    case DPCRT_UNARY_HARDSIGMOID:
+    case DPCRT_UNARY_LEAKY_RELU:
+    case DPCRT_UNARY_HARDTANH:
+    case DPCRT_UNARY_CLAMP:
+    case DPCRT_UNARY_POW_SCALAR:
+      return true;
+    default:
+      return false;
+    }
+  };
+  auto savesResult = [](int kind) {
+    return kind == DPCRT_UNARY_TANH || kind == DPCRT_UNARY_SIGMOID ||
+           kind == DPCRT_UNARY_EXP || kind == DPCRT_UNARY_SQRT ||
+           kind == DPCRT_UNARY_RSQRT || kind == DPCRT_UNARY_RECIPROCAL;
+  };
+  const double p0 = 0.5, p1 = 2.0, p2 = 1.0;
   for (int kind = 0; kind < DPCRT_UNARY_KIND_END; ++kind) {
-    double tol = kind == DPCRT_UNARY_TANH || kind == DPCRT_UNARY_SIGMOID ||
-                         kind == DPCRT_UNARY_EXP
-                     ? 1e-6
-                     : 0;
-    dpcrt_unary_f32(&cpu, kind, out.data(), x.data(), n);
-    dpcrt_unary_f32(&gpu, kind, dOut, dX, n);
+    double tol = isExact(kind) ? 0 : 1e-6;
+    dpcrt_unary_params_f32(&cpu, kind, out.data(), x.data(), n, p0, p1, p2);
+    dpcrt_unary_params_f32(&gpu, kind, dOut, dX, n, p0, p1, p2);
     std::vector<float> y = download(dOut, n);
     expectClose(y, out, tol, "unary " + std::to_string(kind));
     // The gradient from the saved value each kind uses (x for ReLU, y for
     // tanh and sigmoid), the CPU's y on both sides.
-    const std::vector<float> &saved = kind == DPCRT_UNARY_RELU ? x : out;
+    const std::vector<float> &saved = savesResult(kind) ? out : x;
     float *dSaved = upload(saved);
     std::vector<float> dx(n);
-    dpcrt_unary_grad_f32(&cpu, kind, dx.data(), dy.data(), saved.data(), n);
-    dpcrt_unary_grad_f32(&gpu, kind, dOut, dDy, dSaved, n);
-    expectClose(download(dOut, n), dx, 0, "unary_grad " + std::to_string(kind));
+    dpcrt_unary_params_grad_f32(&cpu, kind, dx.data(), dy.data(), saved.data(),
+                                n, p0, p1, p2);
+    dpcrt_unary_params_grad_f32(&gpu, kind, dOut, dDy, dSaved, n, p0, p1, p2);
+    expectClose(download(dOut, n), dx, isExact(kind) ? 0 : 1e-6,
+                "unary_grad " + std::to_string(kind));
   }
 }
 

@@ -23,17 +23,19 @@ using dpc::recordError;
 namespace {
 
 // One loop per kind, with the kind's formula (kernel_shared.h) folded in.
-template <int32_t Kind> void unaryLoop(float *out, const float *in, int64_t n) {
+template <int32_t Kind>
+void unaryLoop(float *out, const float *in, int64_t n, dpc::UnaryParams p) {
   for (int64_t i = 0; i < n; ++i)
-    out[i] = dpc::applyUnary(Kind, in[i]);
+    out[i] = dpc::applyUnary(Kind, in[i], p);
 }
 
 // Both loads are unconditional (arguments), so that ReLU's select vectorizes
 // (a load under the condition kept it a mispredicted branch per element).
 template <int32_t Kind>
-void unaryGradLoop(float *dx, const float *dy, const float *saved, int64_t n) {
+void unaryGradLoop(float *dx, const float *dy, const float *saved, int64_t n,
+                   dpc::UnaryParams p) {
   for (int64_t i = 0; i < n; ++i)
-    dx[i] = dpc::applyUnaryGrad(Kind, dy[i], saved[i]);
+    dx[i] = dpc::applyUnaryGrad(Kind, dy[i], saved[i], p);
 }
 
 template <int32_t Kind>
@@ -64,26 +66,40 @@ void div_scalar_f32(dpcrt_context *, float *out, const float *in, int64_t n,
     out[i] = in[i] / divisor;
 }
 
-void unary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
-               int64_t n) {
+void unary_params_f32(dpcrt_context *ctx, int32_t kind, float *out,
+                      const float *in, int64_t n, double p0, double p1,
+                      double p2) {
+  UnaryParams params{p0, p1, p2};
   switch (kind) {
 #define DPC_UNARY_KIND(NAME, VALUE)                                            \
   case DPCRT_UNARY_##NAME:                                                     \
-    return unaryLoop<DPCRT_UNARY_##NAME>(out, in, n);
+    return unaryLoop<DPCRT_UNARY_##NAME>(out, in, n, params);
 #include "dpc/unary_kinds.def"
   }
   recordError(ctx, "unary: unknown kind " + std::to_string(kind));
 }
 
-void unary_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
-                    const float *dy, const float *saved, int64_t n) {
+void unary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
+               int64_t n) {
+  unary_params_f32(ctx, kind, out, in, n, 0, 0, 0);
+}
+
+void unary_params_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
+                           const float *dy, const float *saved, int64_t n,
+                           double p0, double p1, double p2) {
+  UnaryParams params{p0, p1, p2};
   switch (kind) {
 #define DPC_UNARY_KIND(NAME, VALUE)                                            \
   case DPCRT_UNARY_##NAME:                                                     \
-    return unaryGradLoop<DPCRT_UNARY_##NAME>(dx, dy, saved, n);
+    return unaryGradLoop<DPCRT_UNARY_##NAME>(dx, dy, saved, n, params);
 #include "dpc/unary_kinds.def"
   }
   recordError(ctx, "unary_grad: unknown kind " + std::to_string(kind));
+}
+
+void unary_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
+                    const float *dy, const float *saved, int64_t n) {
+  unary_params_grad_f32(ctx, kind, dx, dy, saved, n, 0, 0, 0);
 }
 
 void binary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,

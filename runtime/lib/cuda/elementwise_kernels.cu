@@ -40,13 +40,13 @@ __global__ void divKernel(float *out, const float *in, int64_t n,
 
 // The formulas are kernel_shared.h's, the CPU kernels' own.
 __global__ void unaryKernel(int32_t kind, float *out, const float *in,
-                            int64_t n) {
-  DPC_GRID_STRIDE(i, n) { out[i] = applyUnary(kind, in[i]); }
+                            int64_t n, UnaryParams p) {
+  DPC_GRID_STRIDE(i, n) { out[i] = applyUnary(kind, in[i], p); }
 }
 
 __global__ void unaryGradKernel(int32_t kind, float *dx, const float *dy,
-                                const float *saved, int64_t n) {
-  DPC_GRID_STRIDE(i, n) { dx[i] = applyUnaryGrad(kind, dy[i], saved[i]); }
+                                const float *saved, int64_t n, UnaryParams p) {
+  DPC_GRID_STRIDE(i, n) { dx[i] = applyUnaryGrad(kind, dy[i], saved[i], p); }
 }
 
 __global__ void binaryKernel(int32_t kind, float *out, const float *a,
@@ -133,22 +133,36 @@ void scale_f32(dpcrt_context *ctx, float *out, const float *in, int64_t n,
   launch(ctx, "scale", n, scaleKernel, out, in, n, factor);
 }
 
-void unary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
-               int64_t n) {
+void unary_params_f32(dpcrt_context *ctx, int32_t kind, float *out,
+                      const float *in, int64_t n, double p0, double p1,
+                      double p2) {
   if (!isUnaryKind(kind)) {
     recordError(ctx, "unary: unknown kind " + std::to_string(kind));
     return;
   }
-  launch(ctx, "unary", n, unaryKernel, kind, out, in, n);
+  launch(ctx, "unary", n, unaryKernel, kind, out, in, n,
+         UnaryParams{p0, p1, p2});
 }
 
-void unary_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
-                    const float *dy, const float *saved, int64_t n) {
+void unary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
+               int64_t n) {
+  unary_params_f32(ctx, kind, out, in, n, 0, 0, 0);
+}
+
+void unary_params_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
+                           const float *dy, const float *saved, int64_t n,
+                           double p0, double p1, double p2) {
   if (!isUnaryKind(kind)) {
     recordError(ctx, "unary_grad: unknown kind " + std::to_string(kind));
     return;
   }
-  launch(ctx, "unary_grad", n, unaryGradKernel, kind, dx, dy, saved, n);
+  launch(ctx, "unary_grad", n, unaryGradKernel, kind, dx, dy, saved, n,
+         UnaryParams{p0, p1, p2});
+}
+
+void unary_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
+                    const float *dy, const float *saved, int64_t n) {
+  unary_params_grad_f32(ctx, kind, dx, dy, saved, n, 0, 0, 0);
 }
 
 void binary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
