@@ -1,9 +1,10 @@
 //===- ImportElementwiseOps.cpp - Elementwise: aten ops to nn ops ---------===//
 //
-// add/sub (with alpha), mul (tensor or scalar), neg, div, the comparisons,
-// masked_fill, gelu and dropout with p = 0 by hand; the unary ops
-// (ElementwiseUnaryOpInterface: relu, tanh, sigmoid, exp, ...) from their
-// records.
+// The binary ops' forms with tensors or numbers (add, sub, rsub with alpha;
+// mul by a number is nn.scale), neg, div, the comparisons, masked_fill, gelu
+// and dropout with p = 0 by hand; the unary ops (ElementwiseUnaryOpInterface:
+// relu, exp, log, silu, leaky_relu, ...) from their records, with clamp's
+// optional bounds, relu6 and pow's forms by hand.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,85 +43,6 @@ FailureOr<Value> createInferred(Importer &im, OperationName name, Location loc,
   state.addTypes(types);
   state.addAttributes(attrs);
   return b.create(state)->getResult(0);
-}
-
-/// Imports aten's tensor-tensor form `name(Tensor self, Tensor other)`, with
-/// `Scalar alpha` for ops that have it (add, sub), as the elementwise binary
-/// op `opName` (ElementwiseBinaryOpInterface).
-NodeImporter importElementwiseBinary(OperationName opName, bool hasAlpha) {
-  return [opName, hasAlpha](Importer &im, jit::Node *node) -> LogicalResult {
-    auto a = im.tensorArg(node, 0);
-    if (failed(a))
-      return failure();
-    if (!im.isTensor(node->input(1)))
-      return im.error(node) << "'" << node->kind().toQualString()
-                            << "' with a scalar operand is not supported yet";
-    auto b = im.tensorArg(node, 1);
-    if (failed(b))
-      return failure();
-    SmallVector<NamedAttribute> attrs;
-    if (hasAlpha) {
-      double alpha = 1.0;
-      if (node->inputs().size() > 2) {
-        auto alphaValue = im.scalarArg(node, 2);
-        if (failed(alphaValue))
-          return failure();
-        alpha = *alphaValue;
-      }
-      attrs.push_back(alphaAttr(im.getBuilder(), alpha));
-    }
-    return im.bind(node,
-                   createInferred(im, opName, im.locOf(node), {*a, *b}, attrs));
-  };
-}
-
-/// mul(Tensor, Scalar) is nn.scale; mul(Tensor, Tensor) the record's form.
-NodeImporter importMul(NodeImporter tensorForm) {
-  return [tensorForm](Importer &im, jit::Node *node) -> LogicalResult {
-    if (im.isTensor(node->input(1)))
-      return tensorForm(im, node);
-    auto a = im.tensorArg(node, 0);
-    if (failed(a))
-      return failure();
-    auto factor = im.scalarArg(node, 1);
-    if (failed(factor))
-      return failure();
-    return im.bind(
-        node, im.create<nn::ScaleOp>(im.locOf(node), {*a},
-                                     {factorAttr(im.getBuilder(), *factor)}));
-  };
-}
-
-LogicalResult importNeg(Importer &im, jit::Node *node) {
-  auto x = im.tensorArg(node, 0);
-  if (failed(x))
-    return failure();
-  return im.bind(node,
-                 im.create<nn::ScaleOp>(im.locOf(node), {*x},
-                                        {factorAttr(im.getBuilder(), -1.0)}));
-}
-
-/// Imports aten's `name(Tensor self) -> Tensor` as the elementwise unary op
-/// `opName` (ElementwiseUnaryOpInterface: same type in and out).
-NodeImporter importElementwiseUnary(OperationName opName,
-                                    llvm::StringRef atenName) {
-  return [opName, atenName](Importer &im, jit::Node *node) -> LogicalResult {
-    if (node->inputs().size() != 1)
-      return im.error(node)
-             << atenName << " with " << node->inputs().size()
-             << " operands is not supported (only " << atenName << "(Tensor))";
-    auto x = im.tensorArg(node, 0);
-    if (failed(x))
-      return failure();
-    auto type = cast<RankedTensorType>(x->getType());
-    if (!type.getElementType().isF32())
-      return im.error(node) << atenName << " of a " << type
-                            << " is not supported (float32 tensors only)";
-    OperationState state(im.locOf(node), opName);
-    state.addOperands(*x);
-    state.addTypes(type);
-    return im.bind(node, im.getBuilder().create(state)->getResult(0));
-  };
 }
 
 /// Whether input `v` is a tensor (imported, or a compile-time tensor).
@@ -163,6 +85,180 @@ FailureOr<Value> tensorOrScalar(Importer &im, jit::Node *node, size_t input) {
   if (failed(number))
     return failure();
   return scalarTensor(im, im.locOf(node), *number);
+}
+
+/// Imports aten's `name(Tensor self, Tensor|Scalar other)`, with `Scalar
+/// alpha` for ops that have it (add, sub), as the elementwise binary op
+/// `opName` (ElementwiseBinaryOpInterface). A number `other` (`x + 1.0`)
+/// takes part as a 0-d f32 fill, which is what torch computes: float32
+/// `x + float32(1.0)`.
+NodeImporter importElementwiseBinary(OperationName opName, bool hasAlpha) {
+  return [opName, hasAlpha](Importer &im, jit::Node *node) -> LogicalResult {
+    auto a = f32TensorArg(im, node, 0);
+    if (failed(a))
+      return failure();
+    auto b = tensorOrScalar(im, node, 1);
+    if (failed(b))
+      return failure();
+    SmallVector<NamedAttribute> attrs;
+    if (hasAlpha) {
+      double alpha = 1.0;
+      if (node->inputs().size() > 2) {
+        auto alphaValue = im.scalarArg(node, 2);
+        if (failed(alphaValue))
+          return failure();
+        alpha = *alphaValue;
+      }
+      attrs.push_back(alphaAttr(im.getBuilder(), alpha));
+    }
+    return im.bind(node,
+                   createInferred(im, opName, im.locOf(node), {*a, *b}, attrs));
+  };
+}
+
+// rsub(self, other, alpha) = other - alpha * self (a traced `1.0 - x`).
+LogicalResult importRsub(Importer &im, jit::Node *node) {
+  auto self = f32TensorArg(im, node, 0);
+  auto other = tensorOrScalar(im, node, 1);
+  if (failed(self) || failed(other))
+    return failure();
+  double alpha = 1.0;
+  if (node->inputs().size() > 2) {
+    auto alphaValue = im.scalarArg(node, 2);
+    if (failed(alphaValue))
+      return failure();
+    alpha = *alphaValue;
+  }
+  return im.bind(node,
+                 createInferred(im, OperationName("nn.sub", &im.getContext()),
+                                im.locOf(node), {*other, *self},
+                                {alphaAttr(im.getBuilder(), alpha)}));
+}
+
+/// mul(Tensor, Scalar) is nn.scale; mul(Tensor, Tensor) the record's form.
+NodeImporter importMul(NodeImporter tensorForm) {
+  return [tensorForm](Importer &im, jit::Node *node) -> LogicalResult {
+    if (im.isTensor(node->input(1)))
+      return tensorForm(im, node);
+    auto a = im.tensorArg(node, 0);
+    if (failed(a))
+      return failure();
+    auto factor = im.scalarArg(node, 1);
+    if (failed(factor))
+      return failure();
+    return im.bind(
+        node, im.create<nn::ScaleOp>(im.locOf(node), {*a},
+                                     {factorAttr(im.getBuilder(), *factor)}));
+  };
+}
+
+LogicalResult importNeg(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  if (failed(x))
+    return failure();
+  return im.bind(node,
+                 im.create<nn::ScaleOp>(im.locOf(node), {*x},
+                                        {factorAttr(im.getBuilder(), -1.0)}));
+}
+
+/// Creates the unary record op `opName` of `x` with the f64 attributes
+/// `names` = `values` (its parameters).
+Value createUnary(Importer &im, jit::Node *node, OperationName opName, Value x,
+                  ArrayRef<StringRef> names, ArrayRef<double> values) {
+  OpBuilder &b = im.getBuilder();
+  OperationState state(im.locOf(node), opName);
+  state.addOperands(x);
+  state.addTypes(x.getType());
+  for (auto [name, value] : llvm::zip(names, values))
+    state.addAttribute(name, b.getF64FloatAttr(value));
+  return b.create(state)->getResult(0);
+}
+
+/// Imports aten's `name(Tensor self, Scalar p0, ...) -> Tensor` as the
+/// elementwise unary op `opName` (ElementwiseUnaryOpInterface: same type in
+/// and out), aten's numbers after the tensor as the record's parameters.
+NodeImporter importElementwiseUnary(OperationName opName,
+                                    llvm::StringRef atenName,
+                                    SmallVector<StringRef, 3> parameterNames) {
+  return [opName, atenName, parameterNames](Importer &im,
+                                            jit::Node *node) -> LogicalResult {
+    size_t numParameters = parameterNames.size();
+    if (node->inputs().size() != 1 + numParameters)
+      return im.error(node) << atenName << " with " << node->inputs().size()
+                            << " operands is not supported (expected "
+                            << 1 + numParameters << ")";
+    auto x = im.tensorArg(node, 0);
+    if (failed(x))
+      return failure();
+    auto type = cast<RankedTensorType>(x->getType());
+    if (!type.getElementType().isF32())
+      return im.error(node) << atenName << " of a " << type
+                            << " is not supported (float32 tensors only)";
+    SmallVector<double> values;
+    for (unsigned i = 1; i <= numParameters; ++i) {
+      if (isTensorInput(im, node->input(i)))
+        return im.error(node) << atenName << " with a tensor as operand " << i
+                              << " is not supported (only numbers)";
+      auto value = im.scalarArg(node, i);
+      if (failed(value))
+        return failure();
+      values.push_back(*value);
+    }
+    return im.bind(node,
+                   createUnary(im, node, opName, *x, parameterNames, values));
+  };
+}
+
+// clamp(x, min=None, max=None), clamp_min(x, min), clamp_max(x, max): nn.clamp
+// with an infinite bound for an absent one.
+LogicalResult importClamp(Importer &im, jit::Node *node) {
+  auto x = f32TensorArg(im, node, 0);
+  if (failed(x))
+    return failure();
+  c10::Symbol kind = node->kind();
+  double bounds[2] = {-INFINITY, INFINITY};
+  for (int i = 0; i < 2; ++i) {
+    size_t input = kind == c10::aten::clamp ? 1 + i : 1;
+    if ((kind == c10::aten::clamp_min && i == 1) ||
+        (kind == c10::aten::clamp_max && i == 0) ||
+        Importer::isNone(node->input(input)))
+      continue;
+    if (isTensorInput(im, node->input(input)))
+      return im.error(node) << "'" << opName(node)
+                            << "' with tensor bounds is not supported (only "
+                               "numbers)";
+    auto bound = im.scalarArg(node, input);
+    if (failed(bound))
+      return failure();
+    bounds[i] = *bound;
+  }
+  return im.bind(node, createUnary(im, node,
+                                   OperationName("nn.clamp", &im.getContext()),
+                                   *x, {"min", "max"}, bounds));
+}
+
+// relu6(x) = hardtanh(x, 0, 6), as aten defines it.
+LogicalResult importRelu6(Importer &im, jit::Node *node) {
+  auto x = f32TensorArg(im, node, 0);
+  if (failed(x))
+    return failure();
+  return im.bind(node,
+                 createUnary(im, node,
+                             OperationName("nn.hardtanh", &im.getContext()), *x,
+                             {"min_val", "max_val"}, {0.0, 6.0}));
+}
+
+/// pow(Tensor, Scalar) is the record's form (nn.pow_scalar); the other forms
+/// are refused until they have ops.
+NodeImporter importPow(NodeImporter tensorScalarForm) {
+  return [tensorScalarForm](Importer &im, jit::Node *node) -> LogicalResult {
+    if (node->inputs().size() == 2 && isTensorInput(im, node->input(0)) &&
+        !isTensorInput(im, node->input(1)))
+      return tensorScalarForm(im, node);
+    return im.error(node) << "'aten::pow' with a tensor exponent or a number "
+                             "base is not supported yet (only tensor ** "
+                             "number)";
+  };
 }
 
 // gelu(x, approximate='none')
@@ -276,7 +372,7 @@ void dpc::registerElementwiseImporters(NodeImporterTable &table,
       continue;
     llvm::StringRef aten = record->getAtenName();
     table[c10::Symbol::fromQualString(aten.str())] =
-        importElementwiseUnary(name, aten);
+        importElementwiseUnary(name, aten, record->getParameterNames());
   }
   // Likewise the binary ops' tensor-tensor forms (add and sub with alpha).
   for (RegisteredOperationName name : context.getRegisteredOperations()) {
@@ -292,4 +388,12 @@ void dpc::registerElementwiseImporters(NodeImporterTable &table,
   table[c10::aten::mul] = importMul(table.at(c10::aten::mul));
   table[c10::aten::div] = importDiv;
   table[c10::aten::true_divide] = importDiv;
+  table[c10::aten::rsub] = importRsub;
+  // The unary forms beyond the records' own: optional bounds, relu6,
+  // pow's other operand kinds.
+  for (c10::Symbol clamp :
+       {c10::aten::clamp, c10::aten::clamp_min, c10::aten::clamp_max})
+    table[clamp] = importClamp;
+  table[c10::aten::relu6] = importRelu6;
+  table[c10::aten::pow] = importPow(table.at(c10::aten::pow));
 }

@@ -49,6 +49,9 @@ Value RuntimeCallBuilder::i32(int32_t v) {
 Value RuntimeCallBuilder::f32(float v) {
   return b.create<LLVM::ConstantOp>(loc, b.getF32Type(), b.getF32FloatAttr(v));
 }
+Value RuntimeCallBuilder::f64(double v) {
+  return b.create<LLVM::ConstantOp>(loc, b.getF64Type(), b.getF64FloatAttr(v));
+}
 Value RuntimeCallBuilder::nullPtr() {
   return b.create<LLVM::ZeroOp>(loc, pointerType);
 }

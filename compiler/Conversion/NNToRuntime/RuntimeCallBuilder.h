@@ -34,6 +34,7 @@ public:
   mlir::Value i32(int32_t v);
   mlir::Value f32(float v);
   mlir::Value f32(const llvm::APFloat &v) { return f32(v.convertToFloat()); }
+  mlir::Value f64(double v);
   mlir::Value nullPtr();
   /// `base + bytes`. The offset is an i64 value: a constant GEP index is
   /// 32-bit in the LLVM dialect and would truncate offsets of 2 GiB or more.

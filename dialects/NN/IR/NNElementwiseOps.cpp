@@ -161,6 +161,30 @@ SmallVector<Value> ExpOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
 }
 
 //===----------------------------------------------------------------------===//
+// unary_grad (the VJP of the unary records with a gradient formula)
+//===----------------------------------------------------------------------===//
+
+LogicalResult UnaryGradOp::inferReturnTypes(MLIRContext *ctx,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  StringRef forward = adaptor.getForward();
+  std::optional<RegisteredOperationName> name =
+      RegisteredOperationName::lookup(("nn." + forward).str(), ctx);
+  auto *record =
+      name ? name->getInterface<ElementwiseUnaryOpInterface>() : nullptr;
+  if (!record)
+    return emitOptionalError(loc, "unary_grad: 'nn.", forward,
+                             "' is not an elementwise unary op");
+  if (adaptor.getParameters().size() != record->getNumParameters())
+    return emitOptionalError(loc, "unary_grad: nn.", forward, " has ",
+                             record->getNumParameters(), " parameters, got ",
+                             adaptor.getParameters().size());
+  return inferElementwiseGrad(loc, "unary_grad", adaptor.getGrad(),
+                              adaptor.getSaved(), types);
+}
+
+//===----------------------------------------------------------------------===//
 // gelu
 //===----------------------------------------------------------------------===//
 
