@@ -8,6 +8,7 @@ packages=(
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools   # MLIR/LLVM 19, mlir-tblgen, lit, FileCheck
   libtorch-dev                                              # LibTorch 1.13 for the TorchScript importer
   python3-torch python3-numpy                               # test models and reference numbers (Debian's python3)
+  python3-matplotlib                                        # scripts/plot-metrics.py draws training curves
   libopenblas-dev                                           # CPU GEMMs
   libdnnl-dev                                               # CPU convolutions (the oneDNN PyTorch uses)
   ocl-icd-opencl-dev                                        # dnnl-config.cmake looks for OpenCL (only a Recommends of libdnnl-dev)

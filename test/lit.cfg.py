@@ -45,10 +45,13 @@ config.substitutions.append(("%python", config.python_executable))
 llvm_config.add_tool_substitutions(
     [
         ToolSubst("%" + tool, command=os.path.join(config.dpc_tools_dir, tool))
-        for tool in ["dpc-opt", "dpc-run", "dpc"]
+        for tool in ["dpc-opt", "dpc-run", "dpc", "dpc-lr-schedule"]
     ],
     [config.dpc_tools_dir],
 )
+
+# The build directory, for tests of `cmake --install` (test/Install).
+config.substitutions.append(("%dpc_obj_root", config.dpc_obj_root))
 
 mpirun = lit.util.which("mpirun", config.environment.get("PATH"))
 config.substitutions.append(
@@ -109,6 +112,6 @@ def python_can_import(module):
         return False
 
 
-for module in ["torch", "numpy"]:
+for module in ["torch", "numpy", "matplotlib"]:
     if python_can_import(module):
         config.available_features.add(module)

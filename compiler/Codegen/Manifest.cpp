@@ -12,6 +12,8 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace dpc;
 namespace json = llvm::json;
@@ -102,10 +104,19 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
     json::Array names;
     for (Operation *user : start.getToken().getUsers())
       for (Value averaged : user->getResults())
-        for (Operation *use : averaged.getUsers())
-          if (isa<nn::SGDUpdateOp, nn::AdamUpdateOp>(use))
-            if (auto param = dyn_cast<BlockArgument>(use->getOperand(0)))
+        for (OpOperand &use : averaged.getUses()) {
+          // Through a clip of the gradient to its update.
+          Operation *update = use.getOwner();
+          if (isa<nn::ClipGradNormOp, nn::ClipGradValueOp>(update)) {
+            Value clipped = update->getResult(use.getOperandNumber());
+            if (!clipped.hasOneUse())
+              continue;
+            update = *clipped.getUsers().begin();
+          }
+          if (isa<nn::SGDUpdateOp, nn::AdamUpdateOp>(update))
+            if (auto param = dyn_cast<BlockArgument>(update->getOperand(0)))
               names.push_back(getArgName(func, param.getArgNumber()));
+        }
     buckets.push_back(json::Object{{"index", start.getBucket()},
                                    {"bytes", getBucketBytes(start)},
                                    {"parameters", std::move(names)}});
@@ -123,6 +134,55 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
     optimizer["eps"] = config.eps;
   }
 
+  // Parameter groups (dpc.param_groups): each with its initial lr, weight
+  // decay and the parameters it updates, in argument order.
+  json::Array paramGroups;
+  if (auto groups = func->getAttrOfType<ArrayAttr>(kParamGroupsAttr)) {
+    std::vector<json::Array> members(groups.size());
+    for (BlockArgument arg : func.getArguments())
+      for (Operation *user : arg.getUsers()) {
+        std::optional<uint32_t> group;
+        if (auto sgd = dyn_cast<nn::SGDUpdateOp>(user))
+          group = sgd.getGroup();
+        else if (auto adam = dyn_cast<nn::AdamUpdateOp>(user))
+          group = adam.getGroup();
+        if (group && user->getOperand(0) == arg) {
+          if (*group >= members.size())
+            return user->emitError() << "parameter group " << *group
+                                     << " is not in " << kParamGroupsAttr,
+                   failure();
+          members[*group].push_back(getArgName(func, arg.getArgNumber()));
+        }
+      }
+    for (auto [index, entry] : llvm::enumerate(groups)) {
+      auto dict = cast<DictionaryAttr>(entry);
+      paramGroups.push_back(json::Object{
+          {"index", static_cast<int64_t>(index)},
+          {"lr", dict.getAs<FloatAttr>("lr").getValueAsDouble()},
+          {"weight_decay",
+           dict.getAs<FloatAttr>("weight_decay").getValueAsDouble()},
+          {"pattern", dict.getAs<StringAttr>("pattern").getValue()},
+          {"parameters", std::move(members[index])}});
+    }
+  }
+
+  // Gradient clipping (informational): what the step clips by.
+  json::Value clip = nullptr;
+  for (Operation &op : func.getBody().front()) {
+    if (auto norm = dyn_cast<nn::ClipGradNormOp>(op))
+      clip = json::Object{
+          {"kind", "norm"},
+          {"max_norm", norm.getMaxNorm().convertToDouble()},
+          {"norm_type",
+           std::isinf(norm.getNormType().convertToDouble())
+               ? json::Value("inf")
+               : json::Value(norm.getNormType().convertToDouble())}};
+    else if (auto value = dyn_cast<nn::ClipGradValueOp>(op))
+      clip =
+          json::Object{{"kind", "value"},
+                       {"clip_value", value.getClipValue().convertToDouble()}};
+  }
+
   json::Object manifest{
       {"abi_version", DPC_ABI_VERSION},
       {"producer", "dpc 0.1.0"},
@@ -132,6 +192,8 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
       {"label", std::move(label)},
       {"loss", json::Object{{"kind", config.loss}, {"slot", slots.loss()}}},
       {"optimizer", std::move(optimizer)},
+      {"param_groups", std::move(paramGroups)},
+      {"clip", std::move(clip)},
       {"accumulate", config.accumulate},
       {"parameters", std::move(parameters)},
       {"buffers", std::move(buffers)},

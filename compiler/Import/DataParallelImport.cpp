@@ -15,6 +15,7 @@
 #include "dialects/DP/IR/DPDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/Error.h"
 
 using namespace mlir;
@@ -60,8 +61,13 @@ dpc::importTorchScriptChunks(MLIRContext &context, const std::string &path,
       importTorchScript(context, path, withRows(chunks.front()));
   if (failed(model) || chunks.back() == chunks.front())
     return model;
-  FailureOr<ImportedModel> last =
-      importTorchScript(context, path, withRows(chunks.back()));
+  FailureOr<ImportedModel> last = [&] {
+    // The first import has given the model's warnings already.
+    ScopedDiagnosticHandler quiet(&context, [](Diagnostic &diag) {
+      return success(diag.getSeverity() == DiagnosticSeverity::Warning);
+    });
+    return importTorchScript(context, path, withRows(chunks.back()));
+  }();
   if (failed(last))
     return failure();
   auto forward = last->module->lookupSymbol<func::FuncOp>(kForwardFuncName);

@@ -1,7 +1,9 @@
 //===- ImportNormalizationOps.cpp - Normalization: aten ops to nn ops -----===//
 //
-// Training-mode batch_norm with its running statistics, BatchNorm's
-// num_batches_tracked.add_(1), and layer_norm.
+// batch_norm in training mode (batch statistics, running statistics
+// updated) and in evaluation mode (running statistics read only), BatchNorm's
+// num_batches_tracked.add_(1), group_norm (and instance_norm without running
+// statistics, as group_norm), and layer_norm.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,6 +28,44 @@ Value fill(Importer &im, Location loc, int64_t channels, float value) {
                               b.getF32FloatAttr(value));
 }
 
+// batch_norm(..., training=False, ...): a BatchNorm in .eval() normalizes
+// with its running statistics and leaves them as they are.
+LogicalResult importBatchNormInference(Importer &im, jit::Node *node, Value x) {
+  auto eps = im.scalarArg(node, 7);
+  if (failed(eps))
+    return failure();
+  auto type = cast<RankedTensorType>(x.getType());
+  if (type.getRank() < 2)
+    return im.error(node) << "batch_norm expects an input [N, C, ...], got "
+                          << type;
+  int64_t channels = type.getDimSize(1);
+  Location loc = im.locOf(node);
+  SmallVector<Value> operands = {x};
+  float affineDefaults[] = {1.0f, 0.0f};
+  for (size_t i = 1; i <= 4; ++i) {
+    jit::Value *v = node->input(i);
+    if (Importer::isNone(v)) {
+      // PyTorch raises for evaluation mode without running statistics.
+      if (i >= 3)
+        return im.error(node) << "batch_norm in evaluation mode needs the "
+                                 "running statistics (running_mean and "
+                                 "running_var are None)";
+      operands.push_back(fill(im, loc, channels, affineDefaults[i - 1]));
+      continue;
+    }
+    auto t = im.tensorArg(node, i);
+    if (failed(t))
+      return failure();
+    operands.push_back(*t);
+  }
+  OpBuilder &b = im.getBuilder();
+  auto op = im.createOp<nn::BatchNormInferenceOp>(
+      loc, operands, {b.getNamedAttr("eps", b.getF64FloatAttr(*eps))});
+  if (failed(op) || failed(mlir::verify(*op)))
+    return failure();
+  return im.bind(node, op->getResult());
+}
+
 // batch_norm(input, weight, bias, running_mean, running_var, training,
 // momentum, eps, cudnn_enabled)
 LogicalResult importBatchNorm(Importer &im, jit::Node *node) {
@@ -34,9 +74,7 @@ LogicalResult importBatchNorm(Importer &im, jit::Node *node) {
   if (failed(x) || failed(training))
     return failure();
   if (*training == 0.0)
-    return im.error(node) << "batch_norm in evaluation mode is not "
-                             "supported: dpc compiles training steps (trace "
-                             "the model in training mode)";
+    return importBatchNormInference(im, node, *x);
   std::optional<c10::IValue> momentum = im.constant(node->input(6));
   if (!momentum || !(momentum->isDouble() || momentum->isInt()))
     return im.error(node) << "batch_norm: the momentum must be a constant "
@@ -131,6 +169,76 @@ LogicalResult importAddInPlace(Importer &im, jit::Node *node) {
   return success();
 }
 
+/// nn.group_norm of `x` [N, C, *] with the (optional) affine operands
+/// `weightInput` and `biasInput` of `node`, absent ones given as ones and
+/// zeros (which changes no bits).
+LogicalResult importGroupNormOf(Importer &im, jit::Node *node, Value x,
+                                int64_t numGroups, size_t weightInput,
+                                size_t biasInput, double eps) {
+  auto type = cast<RankedTensorType>(x.getType());
+  if (type.getRank() < 2)
+    return im.error(node) << node->kind().toQualString()
+                          << " expects an input [N, C, ...], got " << type;
+  int64_t channels = type.getDimSize(1);
+  Location loc = im.locOf(node);
+  auto param = [&](size_t input, float value) -> FailureOr<Value> {
+    if (Importer::isNone(node->input(input)))
+      return fill(im, loc, channels, value);
+    return f32TensorArg(im, node, input);
+  };
+  auto weight = param(weightInput, 1.0f), bias = param(biasInput, 0.0f);
+  if (failed(weight) || failed(bias))
+    return failure();
+  OpBuilder &b = im.getBuilder();
+  return im.bind(
+      node,
+      im.create<nn::GroupNormOp>(
+          loc, {x, *weight, *bias},
+          {i64Attr(im, "num_groups", numGroups),
+           b.getNamedAttr("eps", b.getF32FloatAttr(static_cast<float>(eps)))}));
+}
+
+// group_norm(input, num_groups, weight?, bias?, eps, cudnn_enabled)
+LogicalResult importGroupNorm(Importer &im, jit::Node *node) {
+  auto x = f32TensorArg(im, node, 0);
+  auto groups = im.scalarArg(node, 1);
+  auto eps = im.scalarArg(node, 4);
+  if (failed(x) || failed(groups) || failed(eps))
+    return failure();
+  if (*groups < 1)
+    return im.error(node) << "'aten::group_norm': num_groups must be "
+                             "positive, got "
+                          << *groups;
+  return importGroupNormOf(im, node, *x, static_cast<int64_t>(*groups), 2, 3,
+                           *eps);
+}
+
+// instance_norm(input, weight?, bias?, running_mean?, running_var?,
+// use_input_stats, momentum, eps, cudnn_enabled): with the input's own
+// statistics and no running statistics (InstanceNorm*d's default,
+// track_running_stats=False) it is group_norm with one group per channel.
+LogicalResult importInstanceNorm(Importer &im, jit::Node *node) {
+  auto x = f32TensorArg(im, node, 0);
+  auto useInputStats = im.scalarArg(node, 5);
+  auto eps = im.scalarArg(node, 7);
+  if (failed(x) || failed(useInputStats) || failed(eps))
+    return failure();
+  if (!Importer::isNone(node->input(3)) || !Importer::isNone(node->input(4)))
+    return im.error(node) << "'aten::instance_norm' with running statistics "
+                             "(track_running_stats=True) is not supported "
+                             "yet; use track_running_stats=False";
+  if (*useInputStats == 0.0)
+    return im.error(node) << "'aten::instance_norm' without input statistics "
+                             "(use_input_stats=False) needs running "
+                             "statistics, which are not supported";
+  auto type = cast<RankedTensorType>(x->getType());
+  if (type.getRank() < 2)
+    return im.error(node) << "'aten::instance_norm' expects an input [N, C, "
+                             "...], got "
+                          << type;
+  return importGroupNormOf(im, node, *x, type.getDimSize(1), 1, 2, *eps);
+}
+
 // layer_norm(input, normalized_shape, weight?, bias?, eps, cudnn_enable)
 LogicalResult importLayerNorm(Importer &im, jit::Node *node) {
   auto x = f32TensorArg(im, node, 0);
@@ -166,5 +274,7 @@ void dpc::registerNormalizationImporters(NodeImporterTable &table,
                                          MLIRContext &) {
   table[c10::aten::batch_norm] = importBatchNorm;
   table[c10::aten::add_] = importAddInPlace;
+  table[c10::aten::group_norm] = importGroupNorm;
+  table[c10::aten::instance_norm] = importInstanceNorm;
   table[c10::aten::layer_norm] = importLayerNorm;
 }

@@ -7,8 +7,11 @@
 // argument. Shapes are inferred op by op from the given input shapes, so a
 // shape error is reported at the model's source line.
 //
-// The model is compiled in training mode (like model.train() before a
-// training loop). Before translation, reads of non-tensor module attributes
+// Every module runs in the mode it was saved in, as PyTorch would run it:
+// `self.training` is folded like any other attribute, so a submodule the
+// user put in .eval() (a frozen BatchNorm, a Dropout switched off) stays so.
+// A root module saved in eval mode is compiled as such, with a warning.
+// Before translation, reads of non-tensor module attributes
 // (`self.training`, hyper-parameters, None for absent tensors) become
 // constants and TorchScript's constant propagation folds the branches on
 // them; in-place ops on values nothing else aliases become functional
@@ -418,8 +421,13 @@ FailureOr<ImportedModel> Importer::run(const std::vector<TensorSpec> &inputs) {
              failure();
     graph = forward->graph()->copy();
     jit::Inline(*graph);
-    // dpc compiles the training step: every submodule is in training mode.
-    module.train(true);
+    // Each module keeps its saved `training` flag (PyTorch's semantics);
+    // only an eval-mode root, almost always an oversight, is pointed out.
+    if (!module.is_training())
+      emitWarning(UnknownLoc::get(&context))
+          << "the model was saved in eval mode: BatchNorm uses running "
+             "statistics and dropout is off, as PyTorch would run it; call "
+             "model.train() before saving to train in training mode";
     if (failed(foldModuleAttributes(*graph, module._ivalue())))
       return failure();
     // Folds branches on constant flags that inlining and the attribute

@@ -29,15 +29,16 @@ struct ImportedModel {
   std::vector<ModelTensor> tensors;
 };
 
-/// Imports the `forward` method of the TorchScript module at `path`, in
-/// training mode, as `func.func @forward(inputs..., parameters...,
-/// buffers...) -> (output, updated buffers...)` in the nn dialect, with one
-/// argument per parameter and buffer (in state_dict order, named by
-/// `dpc.name`) and the model's source locations. Buffers the forward updates
-/// in place (BatchNorm's running statistics) are functionalized: their final
-/// values are returned after the output, in argument order, with
-/// `dpc.kind = "buffer"` and `dpc.name`. On failure emits one diagnostic (at
-/// the model's source line where there is one) and returns failure.
+/// Imports the `forward` method of the TorchScript module at `path`, each
+/// module in the mode it was saved in (`training`), as `func.func
+/// @forward(inputs..., parameters..., buffers...) -> (output, updated
+/// buffers...)` in the nn dialect, with one argument per parameter and buffer
+/// (in state_dict order, named by `dpc.name`) and the model's source locations.
+/// Buffers the forward updates in place (BatchNorm's running statistics) are
+/// functionalized: their final values are returned after the output, in
+/// argument order, with `dpc.kind = "buffer"` and `dpc.name`. On failure emits
+/// one diagnostic (at the model's source line where there is one) and returns
+/// failure.
 mlir::FailureOr<ImportedModel>
 importTorchScript(mlir::MLIRContext &context, const std::string &path,
                   const std::vector<TensorSpec> &inputs);

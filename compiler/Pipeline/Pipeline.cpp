@@ -3,6 +3,7 @@
 #include "compiler/Pipeline/Pipeline.h"
 
 #include "compiler/Conversion/Passes.h"
+#include "compiler/Transforms/ParamGroups.h"
 #include "compiler/Transforms/Passes.h"
 
 #include "mlir/Pass/PassRegistry.h"
@@ -162,6 +163,9 @@ LogicalResult TrainingPipelineOptions::verify(
   if (nesterov && (momentum == 0.0 || dampening != 0.0))
     return fail("--nesterov needs --momentum > 0 and --dampening 0 (as "
                 "torch.optim.SGD)");
+  std::string groupError;
+  if (!ParamGroups::parse(paramGroups, learningRate, decay, groupError))
+    return fail(groupError);
   if (betas.hasValue() && betas.size() != 2)
     return fail("--betas is not two numbers B1,B2, e.g. 0.9,0.999");
   double beta1 = getBeta1(), beta2 = getBeta2();
@@ -176,6 +180,24 @@ LogicalResult TrainingPipelineOptions::verify(
     return failure();
   if (!(eps >= 0.0))
     return fail("--eps must not be negative");
+
+  // Gradient clipping, as torch.nn.utils checks it (and one kind only).
+  if (clipGradNorm.hasValue() &&
+      (!std::isfinite(clipGradNorm) || !(clipGradNorm > 0.0)))
+    return fail("--clip-grad-norm must be a finite positive number, got " +
+                formatNumber(clipGradNorm));
+  if (clipNormType.hasValue() && !clipGradNorm.hasValue())
+    return fail("--clip-norm-type is an option of --clip-grad-norm");
+  if (!(clipNormType > 0.0))
+    return fail("--clip-norm-type must be positive (or inf), got " +
+                formatNumber(clipNormType));
+  if (clipGradValue.hasValue() &&
+      (!std::isfinite(clipGradValue) || !(clipGradValue > 0.0)))
+    return fail("--clip-grad-value must be a finite positive number, got " +
+                formatNumber(clipGradValue));
+  if (clipGradNorm.hasValue() && clipGradValue.hasValue())
+    return fail("--clip-grad-norm and --clip-grad-value both clip the "
+                "gradients; give one");
 
   // How the step is spread over micro-batches, ranks and devices.
   if (accumulate < 1)
@@ -257,6 +279,8 @@ void dpc::addPipelineStage(OpPassManager &pm, PipelineStage stage,
       adam.eps = options.eps;
       adam.weightDecay = options.getWeightDecay();
       adam.decoupledWeightDecay = options.optimizer == "adamw";
+      adam.paramGroups = options.paramGroups;
+      adam.runtimeLr = true; // Session::setLearningRate, --lr-schedule
       pm.addPass(createAdam(adam));
     } else {
       SGDOptions sgd;
@@ -265,7 +289,17 @@ void dpc::addPipelineStage(OpPassManager &pm, PipelineStage stage,
       sgd.dampening = options.dampening;
       sgd.weightDecay = options.getWeightDecay();
       sgd.nesterov = options.nesterov;
+      sgd.paramGroups = options.paramGroups;
+      sgd.runtimeLr = true; // Session::setLearningRate, --lr-schedule
       pm.addPass(createSGD(sgd));
+    }
+    if (options.clipGradNorm > 0.0 || options.clipGradValue > 0.0) {
+      // After the updates exist: the clip goes right before them.
+      ClipGradientsOptions clip;
+      clip.maxNorm = options.clipGradNorm;
+      clip.normType = options.clipNormType;
+      clip.clipValue = options.clipGradValue;
+      pm.addPass(createClipGradients(clip));
     }
     return;
   case PipelineStage::Buckets:

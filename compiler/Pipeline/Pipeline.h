@@ -92,12 +92,31 @@ struct TrainingPipelineOptions
       *this, "weight-decay",
       llvm::cl::desc("L2 penalty added to the gradient (sgd, adam) or "
                      "decoupled decay (adamw); default 0, 1e-2 for adamw")};
+  Option<std::string> paramGroups{
+      *this, "param-groups",
+      llvm::cl::desc("Parameter groups 'PATTERN:lr=X,weight_decay=Y' "
+                     "separated by ';' (dpc's --param-group, "
+                     "compiler/Transforms/ParamGroups.h)")};
   ListOption<double> betas{
       *this, "betas",
       llvm::cl::desc("Adam/AdamW coefficients B1,B2 (default 0.9,0.999)")};
   Option<double> eps{*this, "eps",
                      llvm::cl::desc("Adam/AdamW denominator term"),
                      llvm::cl::init(1e-8)};
+
+  // Gradient clipping (torch.nn.utils), on the averaged gradients.
+  Option<double> clipGradNorm{
+      *this, "clip-grad-norm",
+      llvm::cl::desc("clip_grad_norm_'s max_norm (0: no norm clipping)"),
+      llvm::cl::init(0.0)};
+  Option<double> clipNormType{
+      *this, "clip-norm-type",
+      llvm::cl::desc("clip_grad_norm_'s norm_type (default 2; inf)"),
+      llvm::cl::init(2.0)};
+  Option<double> clipGradValue{
+      *this, "clip-grad-value",
+      llvm::cl::desc("clip_grad_value_'s clip_value (0: no value clipping)"),
+      llvm::cl::init(0.0)};
 
   // Data parallelism.
   Option<int64_t> accumulate{

@@ -51,6 +51,10 @@ inline constexpr llvm::StringLiteral kTiedNamesAttr = "dpc.tied_names";
 /// its own); on the function, the arena size.
 inline constexpr llvm::StringLiteral kOffsetAttr = "dpc.offset";
 inline constexpr llvm::StringLiteral kArenaBytesAttr = "dpc.arena_bytes";
+/// On @train_step: its parameter groups, [{lr, weight_decay, pattern}, ...]
+/// in group order (compiler/Transforms/ParamGroups.h). When present, the
+/// optimizer updates read their group's learning rate from the runtime.
+inline constexpr llvm::StringLiteral kParamGroupsAttr = "dpc.param_groups";
 
 /// Values of `dpc.kind`.
 namespace kind {

@@ -16,6 +16,7 @@
 
 #include "compiler/TrainStep/TrainStep.h"
 #include "compiler/Transforms/OptimizerStep.h"
+#include "compiler/Transforms/ParamGroups.h"
 #include "compiler/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -47,9 +48,18 @@ struct AdamPass : public dpc::impl::AdamBase<AdamPass> {
                           "[0, 1))";
       return signalPassFailure();
     }
+    std::string error;
+    std::optional<ParamGroups> groups =
+        ParamGroups::parse(paramGroups, lr, weightDecay, error);
+    if (!groups) {
+      func.emitError(error);
+      return signalPassFailure();
+    }
     FailureOr<TrainStepGradients> step = collectGradients(func);
     if (failed(step))
       return signalPassFailure();
+    if (runtimeLr)
+      groups->attachTo(func);
 
     // The moments, as arguments in parameter order: exp_avg, exp_avg_sq of
     // the first parameter, then of the second, ...
@@ -64,12 +74,16 @@ struct AdamPass : public dpc::impl::AdamBase<AdamPass> {
     llvm::DenseMap<Value, ParameterUpdate> updates;
     for (const ParameterGradient &g : step->gradients) {
       auto [expAvg, expAvgSq] = moments[g.param];
+      unsigned group =
+          groups->groupOf(getArgName(func, g.param.getArgNumber()));
+      const ParamGroup &hyper = groups->groups()[group];
       auto update = b.create<nn::AdamUpdateOp>(
           g.grad.getLoc(), g.param, g.grad, expAvg, expAvgSq,
-          b.getF64FloatAttr(lr), b.getF64FloatAttr(beta1),
+          b.getF64FloatAttr(hyper.lr), b.getF64FloatAttr(beta1),
           b.getF64FloatAttr(beta2), b.getF64FloatAttr(eps),
-          b.getF64FloatAttr(weightDecay),
-          decoupledWeightDecay ? b.getUnitAttr() : nullptr);
+          b.getF64FloatAttr(hyper.weightDecay),
+          decoupledWeightDecay ? b.getUnitAttr() : nullptr,
+          b.getI32IntegerAttr(group));
       updates[g.param] = {update.getNewParam(),
                           {{update.getNewExpAvg(), kMoments[0].str()},
                            {update.getNewExpAvgSq(), kMoments[1].str()}}};

@@ -97,6 +97,35 @@ def SGD : Pass<"dpc-sgd", "mlir::ModuleOp"> {
     Option<"weightDecay", "weight-decay", "double", /*default=*/"0.0",
            "L2 penalty added to the gradient">,
     Option<"nesterov", "nesterov", "bool", /*default=*/"false", "Nesterov momentum">,
+    Option<"paramGroups", "param-groups", "std::string", /*default=*/"\"\"",
+           "Parameter groups 'PATTERN:lr=X,weight_decay=Y', separated by ';' "
+           "(ParamGroups.h); the first matching glob on the state_dict name "
+           "wins, group 0 (lr, weight-decay) takes the rest">,
+    Option<"runtimeLr", "runtime-lr", "bool", /*default=*/"false",
+           "Record the parameter groups on @train_step (dpc.param_groups) so "
+           "that the updates read their group's learning rate from the "
+           "runtime (Session::setLearningRate, schedules); without it lr is "
+           "compiled in. The training pipeline sets it">,
+  ];
+  let dependentDialects = ["::dpc::nn::NNDialect"];
+}
+
+def ClipGradients : Pass<"dpc-clip-gradients", "mlir::ModuleOp"> {
+  let summary = "Clip the gradients before the optimizer updates (torch.nn.utils)";
+  let description = [{
+    After dpc-sgd / dpc-adam: with `max-norm`, one `nn.clip_grad_norm` of
+    every update's (averaged) gradient right before the first update
+    (torch.nn.utils.clip_grad_norm_: global norm of type `norm-type`); with
+    `clip-value`, an `nn.clip_grad_value` right before each update
+    (clip_grad_value_). Zero turns either off.
+  }];
+  let options = [
+    Option<"maxNorm", "max-norm", "double", /*default=*/"0.0",
+           "clip_grad_norm_'s max_norm (0: no norm clipping)">,
+    Option<"normType", "norm-type", "double", /*default=*/"2.0",
+           "clip_grad_norm_'s norm_type (inf for the max norm)">,
+    Option<"clipValue", "clip-value", "double", /*default=*/"0.0",
+           "clip_grad_value_'s clip_value (0: no value clipping)">,
   ];
   let dependentDialects = ["::dpc::nn::NNDialect"];
 }
@@ -166,6 +195,15 @@ def Adam : Pass<"dpc-adam", "mlir::ModuleOp"> {
     Option<"decoupledWeightDecay", "decoupled-weight-decay", "bool",
            /*default=*/"false", "AdamW: decouple the weight decay from the "
            "gradient">,
+    Option<"paramGroups", "param-groups", "std::string", /*default=*/"\"\"",
+           "Parameter groups 'PATTERN:lr=X,weight_decay=Y', separated by ';' "
+           "(ParamGroups.h); the first matching glob on the state_dict name "
+           "wins, group 0 (lr, weight-decay) takes the rest">,
+    Option<"runtimeLr", "runtime-lr", "bool", /*default=*/"false",
+           "Record the parameter groups on @train_step (dpc.param_groups) so "
+           "that the updates read their group's learning rate from the "
+           "runtime (Session::setLearningRate, schedules); without it lr is "
+           "compiled in. The training pipeline sets it">,
   ];
   let dependentDialects = ["::dpc::nn::NNDialect"];
 }

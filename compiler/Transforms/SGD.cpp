@@ -10,6 +10,7 @@
 
 #include "compiler/TrainStep/TrainStep.h"
 #include "compiler/Transforms/OptimizerStep.h"
+#include "compiler/Transforms/ParamGroups.h"
 #include "compiler/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -42,9 +43,18 @@ struct SGDPass : public dpc::impl::SGDBase<SGDPass> {
                      "dampening (as torch.optim.SGD)");
       return signalPassFailure();
     }
+    std::string error;
+    std::optional<ParamGroups> groups =
+        ParamGroups::parse(paramGroups, lr, weightDecay, error);
+    if (!groups) {
+      func.emitError(error);
+      return signalPassFailure();
+    }
     FailureOr<TrainStepGradients> step = collectGradients(func);
     if (failed(step))
       return signalPassFailure();
+    if (runtimeLr)
+      groups->attachTo(func);
 
     // Momentum buffers, as arguments in parameter order.
     llvm::DenseMap<Value, Value> buffers;
@@ -57,10 +67,14 @@ struct SGDPass : public dpc::impl::SGDBase<SGDPass> {
     llvm::DenseMap<Value, ParameterUpdate> updates;
     for (const ParameterGradient &g : step->gradients) {
       Value buffer = buffers.lookup(g.param);
+      unsigned group =
+          groups->groupOf(getArgName(func, g.param.getArgNumber()));
+      const ParamGroup &hyper = groups->groups()[group];
       auto update = b.create<nn::SGDUpdateOp>(
-          g.grad.getLoc(), g.param, g.grad, buffer, b.getF32FloatAttr(lr),
+          g.grad.getLoc(), g.param, g.grad, buffer, b.getF32FloatAttr(hyper.lr),
           b.getF32FloatAttr(momentum), b.getF32FloatAttr(dampening),
-          b.getF32FloatAttr(weightDecay), nesterov ? b.getUnitAttr() : nullptr);
+          b.getF32FloatAttr(hyper.weightDecay),
+          nesterov ? b.getUnitAttr() : nullptr, b.getI32IntegerAttr(group));
       ParameterUpdate &u = updates[g.param];
       u.newParam = update.getNewParam();
       if (buffer)

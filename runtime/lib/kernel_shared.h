@@ -564,6 +564,42 @@ DPC_HOST_DEVICE inline void adamStep(float *param, float *expAvg,
   expAvgSq[i] = v;
 }
 
+/// clip_grad_norm_: element g's term of a p-norm, accumulated in double
+/// (p finite; the inf norm is a max instead).
+DPC_HOST_DEVICE inline double gradNormTerm(float g, double p) {
+  double a = g < 0.0f ? -static_cast<double>(g) : static_cast<double>(g);
+  if (p == 2.0)
+    return a * a;
+  if (p == 1.0)
+    return a;
+  return pow(a, p);
+}
+
+/// clip_grad_norm_: the p-norm from its accumulated terms, as the float32
+/// torch.norm gives.
+DPC_HOST_DEVICE inline float finishGradNorm(double sumOfTerms, double p) {
+  if (p == 2.0)
+    return static_cast<float>(sqrt(sumOfTerms));
+  if (p == 1.0)
+    return static_cast<float>(sumOfTerms);
+  return static_cast<float>(pow(sumOfTerms, 1.0 / p));
+}
+
+/// clip_grad_norm_'s factor: `max_norm / (total_norm + 1e-6)` is Python's
+/// float / Tensor, i.e. `(total_norm + 1e-6).reciprocal() * max_norm` in
+/// float32, then clamp(max=1.0) (a NaN norm stays NaN, as in torch).
+DPC_HOST_DEVICE inline float clipGradNormCoefficient(float totalNorm,
+                                                     double maxNorm) {
+  float reciprocal = 1.0f / (totalNorm + 1e-6f);
+  float coef = reciprocal * static_cast<float>(maxNorm);
+  return coef > 1.0f ? 1.0f : coef;
+}
+
+/// clip_grad_value_: clamp(g, -v, v); a NaN gradient stays NaN.
+DPC_HOST_DEVICE inline float clipGradValue(float g, float v) {
+  return g < -v ? -v : (g > v ? v : g);
+}
+
 } // namespace dpc
 
 #endif // DPC_RUNTIME_LIB_KERNEL_SHARED_H

@@ -618,6 +618,118 @@ TEST_F(CudaNnKernelsTest, LayerNormAndGradient) {
 }
 
 //===----------------------------------------------------------------------===//
+// group_norm
+//===----------------------------------------------------------------------===//
+
+TEST_F(CudaNnKernelsTest, GroupNormAndGradient) {
+  if (dpc::cuda::deviceCount() == 0)
+    GTEST_SKIP() << "skipped: no GPU";
+  start();
+  struct Case {
+    int64_t n, c, inner, groups;
+  };
+  const Case cases[] = {
+      {2, 8, 9, 4}, {3, 6, 25, 6}, {2, 16, 300, 1}, {4, 12, 1, 3}};
+  unsigned seed = 750;
+  const float eps = 1e-5f;
+  for (const Case &k : cases) {
+    SCOPED_TRACE("group_norm [" + std::to_string(k.n) + ", " +
+                 std::to_string(k.c) + ", " + std::to_string(k.inner) + "] / " +
+                 std::to_string(k.groups));
+    size_t total = k.n * k.c * k.inner;
+    auto x = randomVector(total, ++seed, -3.0f, 2.0f);
+    auto w = randomVector(k.c, ++seed, 0.5f, 1.5f);
+    auto b = randomVector(k.c, ++seed);
+    auto dy = randomVector(total, ++seed);
+    std::vector<float> y(total), dx(total), dw(k.c), db(k.c);
+    dpcrt_group_norm_f32(&cpu, y.data(), x.data(), w.data(), b.data(), k.n, k.c,
+                         k.inner, k.groups, eps);
+    dpcrt_group_norm_grad_f32(&cpu, dx.data(), dw.data(), db.data(), dy.data(),
+                              x.data(), w.data(), k.n, k.c, k.inner, k.groups,
+                              eps);
+    DeviceBuffer<float> dX(x), dW(w), dB(b), dDy(dy), dY(total), dDx(total),
+        dDw(k.c), dDb(k.c);
+    dpc::cuda::group_norm_f32(gpu.get(), dY.get(), dX.get(), dW.get(), dB.get(),
+                              k.n, k.c, k.inner, k.groups, eps);
+    dpc::cuda::group_norm_grad_f32(gpu.get(), dDx.get(), dDw.get(), dDb.get(),
+                                   dDy.get(), dX.get(), dW.get(), k.n, k.c,
+                                   k.inner, k.groups, eps);
+    expectClose(dY.read(gpu.get()), y, kRounding, "y");
+    expectClose(dDx.read(gpu.get()), dx, kRounding, "dx");
+    expectClose(dDw.read(gpu.get()), dw, kRounding, "dweight");
+    expectClose(dDb.read(gpu.get()), db, kRounding, "dbias");
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions: amax / amin, max_dim, norm2, logsumexp, cumsum
+//===----------------------------------------------------------------------===//
+
+TEST_F(CudaNnKernelsTest, ReductionsAgainstCpu) {
+  if (dpc::cuda::deviceCount() == 0)
+    GTEST_SKIP() << "skipped: no GPU";
+  start();
+  // [3, 70, 5] reduced over dim 1 and over dims {0, 2}.
+  const int64_t a = 3, b = 70, c = 5, total = a * b * c;
+  auto x = randomVector(total, 781, -20.0f, 20.0f);
+  x[7] = NAN;
+  const int64_t overMiddle[6] = {a, b, c, c, 0, 1};
+  const int64_t overOuter[6] = {a, b, c, 0, 1, 0};
+  DeviceBuffer<float> dX(x);
+  for (int min = 0; min < 2; ++min) {
+    std::vector<float> want(a * c), want2(b);
+    dpcrt_reduce_max_f32(&cpu, want.data(), x.data(), 3, overMiddle, a * c,
+                         min);
+    dpcrt_reduce_max_f32(&cpu, want2.data(), x.data(), 3, overOuter, b, min);
+    DeviceBuffer<float> got(a * c), got2(b);
+    dpc::cuda::reduce_max_f32(gpu.get(), got.get(), dX.get(), 3, overMiddle,
+                              a * c, min);
+    dpc::cuda::reduce_max_f32(gpu.get(), got2.get(), dX.get(), 3, overOuter, b,
+                              min);
+    expectClose(got.read(gpu.get()), want, kBitwise, "reduce_max");
+    expectClose(got2.read(gpu.get()), want2, kBitwise, "reduce_max outer");
+
+    std::vector<float> values(a * c);
+    std::vector<int64_t> indices(a * c);
+    dpcrt_max_dim_f32(&cpu, values.data(), indices.data(), x.data(), a, b, c,
+                      min);
+    DeviceBuffer<float> dValues(a * c);
+    DeviceBuffer<int64_t> dIndices(a * c);
+    dpc::cuda::max_dim_f32(gpu.get(), dValues.get(), dIndices.get(), dX.get(),
+                           a, b, c, min);
+    expectClose(dValues.read(gpu.get()), values, kBitwise, "max_dim values");
+    EXPECT_EQ(dIndices.read(gpu.get()), indices);
+    auto dy = randomVector(a * c, 790 + min);
+    std::vector<float> dx(total);
+    dpcrt_max_dim_grad_f32(&cpu, dx.data(), dy.data(), indices.data(), a, b, c);
+    DeviceBuffer<float> dDy(dy), dDx(total);
+    dpc::cuda::max_dim_grad_f32(gpu.get(), dDx.get(), dDy.get(), dIndices.get(),
+                                a, b, c);
+    expectClose(dDx.read(gpu.get()), dx, kBitwise, "max_dim_grad");
+  }
+  x[7] = 1.5f;
+  DeviceBuffer<float> dFinite(x);
+  std::vector<float> norms(a * c), lse(a * c), sums(total), reversed(total);
+  dpcrt_reduce_norm2_f32(&cpu, norms.data(), x.data(), 3, overMiddle, a * c);
+  dpcrt_reduce_logsumexp_f32(&cpu, lse.data(), x.data(), 3, overMiddle, a * c);
+  dpcrt_cumsum_f32(&cpu, sums.data(), x.data(), a, b, c, 0);
+  dpcrt_cumsum_f32(&cpu, reversed.data(), x.data(), a, b, c, 1);
+  DeviceBuffer<float> dNorms(a * c), dLse(a * c), dSums(total),
+      dReversed(total);
+  dpc::cuda::reduce_norm2_f32(gpu.get(), dNorms.get(), dFinite.get(), 3,
+                              overMiddle, a * c);
+  dpc::cuda::reduce_logsumexp_f32(gpu.get(), dLse.get(), dFinite.get(), 3,
+                                  overMiddle, a * c);
+  dpc::cuda::cumsum_f32(gpu.get(), dSums.get(), dFinite.get(), a, b, c, 0);
+  dpc::cuda::cumsum_f32(gpu.get(), dReversed.get(), dFinite.get(), a, b, c, 1);
+  expectClose(dNorms.read(gpu.get()), norms, kRounding, "norm2");
+  expectClose(dLse.read(gpu.get()), lse, kRounding, "logsumexp");
+  expectClose(dSums.read(gpu.get()), sums, kBitwise, "cumsum");
+  expectClose(dReversed.read(gpu.get()), reversed, kBitwise, "cumsum reverse");
+  EXPECT_EQ(gpu->error, "");
+}
+
+//===----------------------------------------------------------------------===//
 // gelu
 //===----------------------------------------------------------------------===//
 

@@ -1,14 +1,19 @@
 //===- dpc-run.cpp - Train a compiled model.so on .npy data ---------------===//
 //
-// The command-line face of libdpcrt: loads a model.so, feeds it consecutive
-// global batches from .npy files (rank r of an mpirun job takes the r-th
-// slice of each), prints progress on rank 0, and reads or writes
-// safetensors checkpoints. Setup runs under ProcessGroup::collectively so a
-// mistake found on any rank is reported once and every rank exits cleanly.
+// The command-line face of libdpcrt: loads a model.so, feeds it batches of
+// .npy files as PyTorch's DataLoader with a DistributedSampler would
+// (dpc/data.h: consecutive global batches of which rank r of an mpirun job
+// takes the r-th slice, or shuffled per epoch), prints progress on rank 0,
+// and reads or writes safetensors checkpoints (recipe.h). Setup runs under
+// ProcessGroup::collectively so a mistake found on any rank is reported once
+// and every rank exits cleanly.
 //
 //===----------------------------------------------------------------------===//
 
+#include "dpc/data.h"
+#include "dpc/lr_schedule.h"
 #include "dpc/runtime.h"
+#include "recipe.h"
 
 #include <algorithm>
 #include <chrono>
@@ -16,16 +21,21 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 using namespace dpc;
+using namespace dpc::run;
 
 namespace {
 
 const char *const kUsage =
-    R"(usage: dpc-run MODEL.so --data NAME=FILE.npy... --steps N [options]
+    R"(usage: dpc-run MODEL.so --data NAME=FILE.npy... --steps N|--epochs N
+               [options]
 
 Trains a model compiled by dpc. Under `mpirun -np N` it runs N data-parallel
 ranks (the model must have been compiled with --world-size N); started
@@ -37,19 +47,46 @@ directly it runs as a single process.
                             shape without its batch dimension; give one per
                             input and one for the label. f64 data is
                             converted for f32 inputs, i32 for i64 labels.
+                            The files are read through memory mapping, a
+                            window at a time: they may be larger than memory.
   --steps N                 number of training steps to run. Each step takes
                             the next global batch (world size x the compiled
                             batch) of consecutive samples; rank r takes the
-                            r-th slice. An incomplete last batch is dropped
-                            and the data wraps around (no shuffling). A
+                            r-th slice (without --shuffle). An incomplete
+                            last batch is dropped (see --pad-last) and the
+                            data wraps around: the next epoch. A
                             module compiled with --mode dp takes its whole
                             compiled batch and scatters it over its replicas.
                             A module compiled with --accumulate K has K
                             micro-batches in its compiled batch: rank r's
                             slice of K x B samples is run as K micro-batches
                             of B, in order, before one optimizer step.
+  --epochs N                train until N epochs (passes over the data) are
+                            complete, counting those of a resumed
+                            checkpoint; with --steps too, whichever ends
+                            first
+  --shuffle                 a new order every epoch, exactly that of
+                            torch.utils.data.DistributedSampler(shuffle=True,
+                            seed=S) with set_epoch(epoch), feeding a
+                            DataLoader(batch_size=the compiled batch): epoch
+                            e's order is torch.randperm(samples) seeded with
+                            S + e, and rank r takes every (world size)-th
+                            sample of it from the r-th on
+  --seed S                  the sampler's seed (default 0; --shuffle only)
+  --drop-last               leave out the samples of each epoch that do not
+                            fill a last global batch (the default; with
+                            --shuffle, DistributedSampler(drop_last=True) and
+                            DataLoader(drop_last=True)); says so when it
+                            leaves any out
+  --pad-last                use them: the last batch is completed with samples
+                            from the start of the epoch's order, continuing
+                            the wrap-around DistributedSampler(drop_last=
+                            False) pads with (DataLoader would run a smaller
+                            batch, which a compiled module cannot); says how
+                            many samples it repeats
   --log-every N             print progress on rank 0 every N steps and after
-                            the last one (default 10)
+                            the last one (default 10): step, loss, lr,
+                            epochs done, samples/s and the time left
   --init-weights FILE       initial parameters and buffers from a safetensors
                             file (state_dict names, e.g. written by
                             safetensors.torch.save_file(model.state_dict()))
@@ -62,6 +99,40 @@ directly it runs as a single process.
                             batch after the checkpoint's last step
   --save-checkpoint FILE    write a safetensors checkpoint after training
                             (rank 0 writes; the file is replaced atomically)
+  --lr-schedule SPEC        set the learning rate of every parameter group
+                            before each step as torch.optim.lr_scheduler
+                            does (constructed on the compiled lrs, stepped
+                            after every optimizer step; a resumed run
+                            continues the schedule at its step): one of
+                              linear:start_factor=F,end_factor=F,total_iters=N
+                              cosine:T_max=N,eta_min=E
+                              step:step_size=N,gamma=G
+                              multistep:milestones=M1/M2/...,gamma=G
+                              exponential:gamma=G
+                              onecycle:max_lr=L,total_steps=N,pct_start=P,
+                                cycle_momentum=false (required),...
+                            with torch's argument names and defaults, or
+                            several joined by |MILESTONE| (SequentialLR),
+                            e.g. 'linear:start_factor=0.01,total_iters=100
+                            |100| cosine:T_max=900' (dpc/lr_schedule.h)
+  --checkpoint-dir DIR      where --checkpoint-every writes, as
+                            DIR/step-N.safetensors (created if missing); a
+                            checkpoint after the last step is written too
+  --checkpoint-every N      write a checkpoint whenever the step counter is a
+                            multiple of N (atomically, as --save-checkpoint)
+  --keep-last K             keep only the K newest checkpoints of DIR
+  --resume PATH             continue from the newest checkpoint of directory
+                            PATH (or from the checkpoint file PATH) exactly
+                            where its run stopped: parameters, optimizer
+                            state, step counter, and the data order (epoch,
+                            batch, --shuffle seed). It must come from the
+                            same model.so on as many ranks with the same
+                            data; --load-checkpoint FILE checks the same
+  --metrics FILE            append one JSON object per logged step to FILE
+                            (JSON lines: step, epoch, loss, lr,
+                            samples_per_s, elapsed_s); a run that resumes
+                            appends, others start it afresh.
+                            scripts/plot-metrics.py draws it
   --trace FILE              write a Chrome trace (chrome://tracing, Perfetto)
                             of the run: one track per stream (compute,
                             communication) per rank; rank 0 writes it
@@ -94,11 +165,79 @@ struct Options {
   std::string loadCheckpoint;
   std::string saveCheckpoint;
   std::string trace;
+  std::string lrSchedule;
   NonFinite onNonFinite = NonFinite::Warn;
   double timeout = ProcessGroup::kDefaultTimeoutSeconds;
   Backend backend = Backend::Auto;
   bool help = false;
+
+  // Data order, checkpoints and metrics (recipe.h).
+  int64_t epochs = -1;
+  bool shuffle = false;
+  std::optional<int64_t> seed;
+  std::optional<LastBatch> lastBatch; // --drop-last, --pad-last
+  std::string checkpointDir;
+  int64_t checkpointEvery = 0;
+  int64_t keepLast = 0;
+  std::string resume;
+  std::string metrics;
 };
+
+/// The flags of Options' last block; false when `flag` is none of them.
+bool parseRecipeFlag(const std::string &flag,
+                     const std::function<std::string()> &takeValue,
+                     Options &opts);
+
+int64_t parseCount(const std::string &flag, const std::string &text,
+                   int64_t min);
+
+/// Refuses combinations of Options' last block that would be ignored or
+/// contradict each other.
+void checkRecipeFlags(const Options &opts) {
+  if (opts.seed && !opts.shuffle)
+    throw Error("--seed seeds the order of --shuffle; give --shuffle too");
+  if (opts.checkpointEvery > 0 && opts.checkpointDir.empty())
+    throw Error("--checkpoint-every needs --checkpoint-dir");
+  if (opts.keepLast > 0 && opts.checkpointDir.empty())
+    throw Error("--keep-last needs --checkpoint-dir");
+  if (!opts.resume.empty() && !opts.loadCheckpoint.empty())
+    throw Error("--resume and --load-checkpoint both give the checkpoint; "
+                "use one");
+  if (!opts.resume.empty() && !opts.initWeights.empty())
+    throw Error("--init-weights and --resume both give the parameters; use "
+                "one");
+}
+
+bool parseRecipeFlag(const std::string &flag,
+                     const std::function<std::string()> &takeValue,
+                     Options &opts) {
+  if (flag == "--epochs") {
+    opts.epochs = parseCount(flag, takeValue(), 0);
+  } else if (flag == "--shuffle") {
+    opts.shuffle = true;
+  } else if (flag == "--seed") {
+    opts.seed = parseCount(flag, takeValue(), 0);
+  } else if (flag == "--drop-last" || flag == "--pad-last") {
+    LastBatch last = flag == "--drop-last" ? LastBatch::Drop : LastBatch::Pad;
+    if (opts.lastBatch && *opts.lastBatch != last)
+      throw Error("--drop-last and --pad-last contradict each other; give "
+                  "one");
+    opts.lastBatch = last;
+  } else if (flag == "--checkpoint-dir") {
+    opts.checkpointDir = takeValue();
+  } else if (flag == "--checkpoint-every") {
+    opts.checkpointEvery = parseCount(flag, takeValue(), 1);
+  } else if (flag == "--keep-last") {
+    opts.keepLast = parseCount(flag, takeValue(), 1);
+  } else if (flag == "--resume") {
+    opts.resume = takeValue();
+  } else if (flag == "--metrics") {
+    opts.metrics = takeValue();
+  } else {
+    return false;
+  }
+  return true;
+}
 
 int64_t parseCount(const std::string &flag, const std::string &text,
                    int64_t min) {
@@ -167,6 +306,9 @@ Options parseArgs(int argc, char **argv) {
       opts.saveCheckpoint = takeValue();
     } else if (flag == "--trace") {
       opts.trace = takeValue();
+    } else if (flag == "--lr-schedule") {
+      opts.lrSchedule = takeValue();
+      LrSchedule check(opts.lrSchedule); // a bad spec fails before loading
     } else if (flag == "--on-nonfinite") {
       std::string what = takeValue();
       if (what == "warn")
@@ -200,15 +342,16 @@ Options parseArgs(int argc, char **argv) {
         opts.backend = Backend::Auto;
       else
         throw Error("--backend expects cpu, cuda or auto, got '" + name + "'");
-    } else {
+    } else if (!parseRecipeFlag(flag, takeValue, opts)) {
       throw Error("unknown option '" + flag + "'; see --help");
     }
   }
   if (opts.model.empty())
     throw Error("no model given; usage: dpc-run MODEL.so --data NAME=FILE.npy "
                 "--steps N (see --help)");
-  if (opts.steps < 0)
-    throw Error("--steps is required");
+  if (opts.steps < 0 && opts.epochs < 0)
+    throw Error("--steps is required (or --epochs)");
+  checkRecipeFlags(opts);
   if (!opts.initWeights.empty() && !opts.loadCheckpoint.empty())
     throw Error("--init-weights and --load-checkpoint both give the "
                 "parameters; use one (a checkpoint also restores the "
@@ -229,21 +372,13 @@ Options parseArgs(int argc, char **argv) {
   return opts;
 }
 
-/// One .npy file bound to a model input or the label.
-struct DataSource {
-  const TensorSpec *spec = nullptr;
-  std::string path;
-  HostTensor tensor;
-  int64_t sampleBytes = 0;
-};
-
-/// The training data, checked against the manifest.
+/// The training data, checked against the manifest: one mapped .npy file
+/// per model input, then the label.
 struct Dataset {
-  std::vector<DataSource> sources; // inputs, then the label
+  std::vector<NpyFile> files;
   int64_t samples = 0;
   int64_t localBatch = 0;
   int64_t globalBatch = 0;
-  int64_t numBatches = 0;
 };
 
 Dataset loadData(const Options &opts, const Session &session) {
@@ -281,51 +416,93 @@ Dataset loadData(const Options &opts, const Session &session) {
     if (s->shape.empty())
       throw Error(std::string(role) + " '" + s->name + "' of " + opts.model +
                   " is a scalar: it has no batch dimension to feed");
-    DataSource src;
-    src.spec = s;
-    src.path = it->second;
-    src.tensor = readNpy(src.path, s->dtype);
-    const std::vector<int64_t> &shape = src.tensor.shape;
+    const std::string &path = it->second;
+    NpyFile file = NpyFile::open(path, s->dtype);
+    const std::vector<int64_t> &shape = file.shape();
     std::vector<int64_t> want(s->shape.begin() + 1, s->shape.end());
     if (shape.empty() ||
         std::vector<int64_t>(shape.begin() + 1, shape.end()) != want)
-      throw Error(src.path + ": samples have shape " +
+      throw Error(path + ": samples have shape " +
                   (shape.empty()
                        ? std::string("(none: a scalar file)")
                        : formatShape({shape.begin() + 1, shape.end()})) +
                   ", but " + role + " '" + s->name + "' of " + opts.model +
                   " needs " + formatShape(want) + " (compiled shape " +
                   formatShape(s->shape) + " without the batch dimension)");
-    src.sampleBytes =
-        numElements(want) * static_cast<int64_t>(dtypeSize(s->dtype));
-    if (data.sources.empty()) {
+    if (data.files.empty()) {
       data.samples = shape[0];
       data.localBatch = s->shape[0];
     } else {
-      const DataSource &first = data.sources.front();
+      const NpyFile &first = data.files.front();
       if (shape[0] != data.samples)
-        throw Error(src.path + " has " + std::to_string(shape[0]) +
-                    " samples but " + first.path + " has " +
+        throw Error(path + " has " + std::to_string(shape[0]) +
+                    " samples but " + first.path() + " has " +
                     std::to_string(data.samples));
       if (s->shape[0] != data.localBatch)
         throw Error(opts.model + ": '" + s->name + "' has batch size " +
-                    std::to_string(s->shape[0]) + " but '" + first.spec->name +
+                    std::to_string(s->shape[0]) + " but '" + specs[0]->name +
                     "' has " + std::to_string(data.localBatch));
     }
-    data.sources.push_back(std::move(src));
+    data.files.push_back(std::move(file));
   }
   data.globalBatch = data.localBatch * session.worldSize();
-  if (!data.sources.empty() && data.samples < data.globalBatch)
+  bool padLast = opts.lastBatch == LastBatch::Pad;
+  if (!data.files.empty() && data.samples < data.globalBatch && !padLast)
     throw Error(
-        data.sources.front().path + " has " + std::to_string(data.samples) +
+        data.files.front().path() + " has " + std::to_string(data.samples) +
         " samples, fewer than one global batch (" +
         std::to_string(session.worldSize()) + " ranks x " +
         (m.accumulate > 1 ? std::to_string(m.accumulate) + " micro-batches x " +
                                 std::to_string(data.localBatch / m.accumulate)
                           : std::to_string(data.localBatch)) +
-        " = " + std::to_string(data.globalBatch) + ")");
-  data.numBatches = data.globalBatch > 0 ? data.samples / data.globalBatch : 1;
+        " = " + std::to_string(data.globalBatch) +
+        "); --pad-last repeats samples to fill one");
+  if (data.samples == 0)
+    throw Error(data.files.front().path() + " has no samples");
   return data;
+}
+
+/// --lr-schedule: the learning rate of every parameter group for the
+/// optimizer steps firstStep .. firstStep + steps (inclusive: the last is the
+/// rate after the run, which a checkpoint keeps, as torch's optimizer has it
+/// after the last scheduler.step()). The schedule starts from the compiled
+/// lrs at step 0 and is replayed up to firstStep, as a resumed torch
+/// scheduler continues; computed before training so that a schedule torch
+/// would refuse (OneCycleLR past total_steps) stops the run before it starts.
+std::vector<std::vector<double>> scheduleLearningRates(const Options &opts,
+                                                       const Session &session,
+                                                       int64_t firstStep,
+                                                       int64_t steps) {
+  const Manifest &m = session.manifest();
+  if (m.paramGroups.empty())
+    throw Error("--lr-schedule: " + opts.model +
+                " has its learning rate compiled in (it was built by a dpc "
+                "without parameter groups); recompile it");
+  std::vector<double> initial;
+  for (const ParamGroupSpec &g : m.paramGroups)
+    initial.push_back(g.lr);
+  LrSchedule schedule(opts.lrSchedule);
+  schedule.start(initial);
+  std::vector<std::vector<double>> rates;
+  for (int64_t step = 0; step <= firstStep + steps; ++step) {
+    if (step > 0) {
+      try {
+        schedule.step();
+      } catch (const Error &e) {
+        throw Error(std::string(e.what()) + " (step " + std::to_string(step) +
+                    " of this run's " + std::to_string(firstStep + steps) +
+                    ")");
+      }
+    }
+    if (step >= firstStep)
+      rates.push_back(schedule.learningRates());
+  }
+  return rates;
+}
+
+void setLearningRates(Session &session, const std::vector<double> &rates) {
+  for (size_t g = 0; g < rates.size(); ++g)
+    session.setLearningRate(rates[g], static_cast<int>(g));
 }
 
 /// Finds a bad --save-checkpoint or --trace before training rather than
@@ -342,6 +519,10 @@ void checkOutputs(const Options &opts) {
   inputs.push_back(opts.loadCheckpoint);
   if (!opts.trace.empty())
     checkOutputFile(opts.trace, "trace", inputs);
+  if (!opts.metrics.empty())
+    checkOutputFile(opts.metrics, "metrics file", inputs);
+  if (!opts.checkpointDir.empty())
+    prepareCheckpointDir(opts.checkpointDir);
 }
 
 using Clock = std::chrono::steady_clock;
@@ -350,58 +531,150 @@ double seconds(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
+/// The checkpoint a run continues from (--resume, --load-checkpoint), or "".
+std::string resumeFrom(const Options &opts) {
+  if (!opts.resume.empty())
+    return latestCheckpoint(opts.resume);
+  return opts.loadCheckpoint;
+}
+
+/// Says on rank 0 what happens to the samples that do not fill a last
+/// global batch, rather than leaving them out (or repeating some) silently.
+/// On stdout, with the progress: it describes the run, it is no warning.
+void reportRemainder(const BatchSampler &sampler) {
+  const SamplerOptions &order = sampler.options();
+  int64_t remainder = sampler.remainderPerEpoch();
+  if (remainder == 0 || order.rank != 0)
+    return;
+  int64_t global = order.batchSize * order.worldSize;
+  if (order.last == LastBatch::Drop)
+    std::printf("dpc-run: note: %lld samples make %lld global batches of "
+                "%lld; each epoch leaves out its last %lld %s (--drop-last; "
+                "--pad-last uses them)\n",
+                static_cast<long long>(order.samples),
+                static_cast<long long>(sampler.batchesPerEpoch()),
+                static_cast<long long>(global),
+                static_cast<long long>(remainder),
+                order.shuffle ? "in its order" : "in file order");
+  else
+    std::printf("dpc-run: note: %lld samples do not fill %lld global batches "
+                "of %lld; each epoch's last batch is completed with %lld "
+                "samples from the start of its order (--pad-last)\n",
+                static_cast<long long>(order.samples),
+                static_cast<long long>(sampler.batchesPerEpoch()),
+                static_cast<long long>(global),
+                static_cast<long long>(remainder));
+}
+
 void train(const Options &opts) {
   SessionOptions options;
   options.backend = opts.backend;
   options.initWeights = opts.initWeights;
   Session session = Session::load(opts.model, options);
   Dataset data;
+  std::string checkpoint;
   ProcessGroup::collectively([&] {
     if (session.manifest().externalWeights && opts.initWeights.empty() &&
-        opts.loadCheckpoint.empty())
+        opts.loadCheckpoint.empty() && opts.resume.empty())
       throw Error(opts.model + " was compiled with --weights external: give "
                                "its initial parameters and buffers with "
                                "--init-weights FILE.safetensors");
     data = loadData(opts, session);
     if (session.rank() == 0)
       checkOutputs(opts);
+    checkpoint = resumeFrom(opts);
   });
   // Data of different lengths wraps around at different steps: the batches
   // would silently differ from one uninterrupted global data set.
   ProcessGroup::agree(
       {{"the number of samples in the --data files", data.samples}});
-  if (!opts.loadCheckpoint.empty()) {
-    session.loadCheckpoint(opts.loadCheckpoint);
-    // Every rank has rank 0's counter: all agree.
+
+  SamplerOptions order;
+  order.samples = data.samples;
+  order.batchSize = data.localBatch;
+  order.rank = session.rank();
+  order.worldSize = session.worldSize();
+  order.shuffle = opts.shuffle;
+  order.seed = static_cast<uint64_t>(opts.seed.value_or(0));
+  order.last = opts.lastBatch.value_or(LastBatch::Drop);
+  int64_t batchesPerEpoch = 0;
+  ProcessGroup::collectively(
+      [&] { batchesPerEpoch = BatchSampler(order).batchesPerEpoch(); });
+
+  DataPosition position;
+  if (!checkpoint.empty()) {
+    std::map<std::string, std::string> metadata =
+        session.loadCheckpointWithMetadata(checkpoint);
+    // Every rank has rank 0's counter and metadata: all agree.
     ProcessGroup::collectively([&] {
-      if (session.stepCount() > INT64_MAX - opts.steps)
-        throw Error(opts.loadCheckpoint + ": 'optimizer.step' is " +
+      position = checkResume(metadata, checkpoint, session, order,
+                             opts.seed.has_value(), batchesPerEpoch);
+      if (opts.steps >= 0 && session.stepCount() > INT64_MAX - opts.steps)
+        throw Error(checkpoint + ": 'optimizer.step' is " +
                     std::to_string(session.stepCount()) + "; " +
                     std::to_string(opts.steps) +
                     " more steps would overflow the step counter (int64)");
     });
   }
 
+  // This run's steps: --steps more, and no further than the end of epoch
+  // --epochs.
+  int64_t steps = opts.steps >= 0 ? opts.steps : INT64_MAX;
+  if (opts.epochs >= 0) {
+    ProcessGroup::collectively([&] {
+      if (opts.epochs > INT64_MAX / batchesPerEpoch ||
+          position.epoch > INT64_MAX / batchesPerEpoch - 1)
+        throw Error("--epochs " + std::to_string(opts.epochs) + " of " +
+                    std::to_string(batchesPerEpoch) +
+                    " batches would overflow the step count (int64)");
+    });
+    int64_t done = position.epoch * batchesPerEpoch + position.batch;
+    steps = std::min(
+        steps, std::max<int64_t>(0, opts.epochs * batchesPerEpoch - done));
+  }
+
+  std::unique_ptr<DataLoader> loader;
+  ProcessGroup::collectively([&] {
+    loader = std::make_unique<DataLoader>(std::move(data.files), order);
+    loader->seek(position.epoch, position.batch);
+  });
+  reportRemainder(loader->sampler());
+
+  bool print = session.rank() == 0;
+  MetricsFile metrics;
+  if (print && !opts.metrics.empty())
+    metrics = MetricsFile(opts.metrics, /*append=*/!checkpoint.empty());
+  std::vector<std::vector<double>> scheduledRates;
+  if (!opts.lrSchedule.empty())
+    ProcessGroup::collectively([&] {
+      scheduledRates =
+          scheduleLearningRates(opts, session, session.stepCount(), steps);
+    });
+
   if (!opts.trace.empty())
     session.startTrace();
 
-  bool print = session.rank() == 0;
+  auto saveTo = [&](const std::string &path) {
+    session.saveCheckpoint(
+        path, dataMetadata(order, {loader->epoch(), loader->batchInEpoch()}));
+  };
   int64_t firstStep = session.stepCount();
-  std::vector<const void *> batch(data.sources.size());
+  int64_t lastSaved = -1;
+  // The learning rate the progress shows: the first group's current one
+  // (set by --lr-schedule before each step).
+  double lr = session.numParamGroups() > 0 ? session.learningRate(0)
+                                           : session.manifest().optimizer.lr;
   Clock::time_point start = Clock::now(), intervalStart = start;
   int64_t intervalSteps = 0;
   float loss = 0.0f;
   bool warnedNonFinite = false;
-  for (int64_t i = 0; i < opts.steps; ++i) {
-    // Continue the epoch where the checkpoint left off: resuming gives the
-    // same batches as one uninterrupted run.
-    int64_t index = (firstStep + i) % data.numBatches;
-    int64_t sample =
-        (index * session.worldSize() + session.rank()) * data.localBatch;
-    for (size_t j = 0; j < data.sources.size(); ++j)
-      batch[j] = data.sources[j].tensor.bytes.data() +
-                 sample * data.sources[j].sampleBytes;
-    loss = session.step(batch);
+  for (int64_t i = 0; i < steps; ++i) {
+    // The loader gathered this batch while the previous step ran.
+    if (!scheduledRates.empty()) {
+      setLearningRates(session, scheduledRates[i]);
+      lr = session.learningRate(0);
+    }
+    loss = session.step(loader->next());
     ++intervalSteps;
     // The loss is averaged over the ranks: every rank decides the same.
     if (!std::isfinite(loss) && opts.onNonFinite != NonFinite::Ignore) {
@@ -419,22 +692,50 @@ void train(const Options &opts) {
                      what.c_str());
       warnedNonFinite = true;
     }
-    if (print && ((i + 1) % opts.logEvery == 0 || i + 1 == opts.steps)) {
+    if (opts.checkpointEvery > 0 &&
+        session.stepCount() % opts.checkpointEvery == 0) {
+      saveTo(checkpointPath(opts.checkpointDir, session.stepCount()));
+      lastSaved = session.stepCount();
+      if (print)
+        pruneCheckpoints(opts.checkpointDir, opts.keepLast);
+    }
+    if (print && ((i + 1) % opts.logEvery == 0 || i + 1 == steps)) {
       Clock::time_point now = Clock::now();
-      double rate = intervalSteps * data.globalBatch /
-                    std::max(seconds(intervalStart, now), 1e-9);
-      std::printf("step %lld/%lld  loss %.6f  samples/s %.1f\n",
-                  static_cast<long long>(i + 1),
-                  static_cast<long long>(opts.steps), loss, rate);
+      Progress p;
+      p.step = session.stepCount();
+      p.runStep = i + 1;
+      p.runSteps = steps;
+      p.epoch = static_cast<double>(loader->epoch()) +
+                static_cast<double>(loader->batchInEpoch()) / batchesPerEpoch;
+      p.loss = loss;
+      p.lr = lr;
+      p.samplesPerSecond = intervalSteps * data.globalBatch /
+                           std::max(seconds(intervalStart, now), 1e-9);
+      p.elapsedSeconds = seconds(start, now);
+      p.secondsLeft = p.elapsedSeconds / (i + 1) * (steps - i - 1);
+      std::printf("step %lld/%lld  loss %.6f  lr %.6g  epoch %.2f  "
+                  "samples/s %.1f  left %s\n",
+                  static_cast<long long>(p.runStep),
+                  static_cast<long long>(p.runSteps), loss, lr, p.epoch,
+                  p.samplesPerSecond, formatDuration(p.secondsLeft).c_str());
       std::fflush(stdout);
+      metrics.write(p);
       intervalStart = now;
       intervalSteps = 0;
     }
   }
   double elapsed = seconds(start, Clock::now());
+  if (!scheduledRates.empty())
+    setLearningRates(session, scheduledRates.back());
 
+  if (!opts.checkpointDir.empty() && steps > 0 &&
+      lastSaved != session.stepCount()) {
+    saveTo(checkpointPath(opts.checkpointDir, session.stepCount()));
+    if (print)
+      pruneCheckpoints(opts.checkpointDir, opts.keepLast);
+  }
   if (!opts.saveCheckpoint.empty())
-    session.saveCheckpoint(opts.saveCheckpoint);
+    saveTo(opts.saveCheckpoint);
   if (!opts.trace.empty())
     session.writeTrace(opts.trace);
   if (!print)
@@ -443,18 +744,21 @@ void train(const Options &opts) {
   bool dataParallel = session.manifest().mode == "dp";
   int64_t units =
       dataParallel ? session.manifest().replicas : session.worldSize();
-  if (opts.steps > 0)
-    std::printf(
-        "done: %lld steps on %lld %s%s in %.6f s, %.1f samples/s, "
-        "final loss %.6f, backend %s, %s memory: %lld bytes\n",
-        static_cast<long long>(opts.steps), static_cast<long long>(units),
-        dataParallel ? "replica" : "rank", units == 1 ? "" : "s", elapsed,
-        opts.steps * data.globalBatch / std::max(elapsed, 1e-9), loss,
-        backendName(session.backend()),
-        session.backend() == Backend::Cuda ? "device" : "host",
-        static_cast<long long>(session.memoryBytes()));
+  if (steps > 0)
+    std::printf("done: %lld steps on %lld %s%s in %.6f s, %.1f samples/s, "
+                "final loss %.6f, backend %s, %s memory: %lld bytes\n",
+                static_cast<long long>(steps), static_cast<long long>(units),
+                dataParallel ? "replica" : "rank", units == 1 ? "" : "s",
+                elapsed, steps * data.globalBatch / std::max(elapsed, 1e-9),
+                loss, backendName(session.backend()),
+                session.backend() == Backend::Cuda ? "device" : "host",
+                static_cast<long long>(session.memoryBytes()));
   else
     std::printf("done: 0 steps\n");
+  if (!opts.checkpointDir.empty() && steps > 0)
+    std::printf("saved checkpoint %s (step %lld)\n",
+                checkpointPath(opts.checkpointDir, session.stepCount()).c_str(),
+                static_cast<long long>(session.stepCount()));
   if (!opts.saveCheckpoint.empty())
     std::printf("saved checkpoint %s (step %lld)\n",
                 opts.saveCheckpoint.c_str(),
@@ -484,6 +788,14 @@ int main(int argc, char **argv) {
          {"--timeout (milliseconds)",
           static_cast<int64_t>(std::min(opts.timeout * 1e3, 1e18))},
          {"--backend", static_cast<int64_t>(opts.backend)},
+         {"--epochs", opts.epochs},
+         {"--shuffle", opts.shuffle},
+         {"--seed", opts.seed.value_or(-1)},
+         {"--drop-last/--pad-last",
+          static_cast<int64_t>(opts.lastBatch.value_or(LastBatch::Drop))},
+         {"--checkpoint-every", opts.checkpointEvery},
+         {"whether --checkpoint-dir is given", !opts.checkpointDir.empty()},
+         {"whether --resume is given", !opts.resume.empty()},
          {"the number of --data flags",
           static_cast<int64_t>(opts.data.size())}});
     if (opts.help) {

@@ -20,6 +20,7 @@
 #include "compiler/Import/TorchImporter.h"
 #include "compiler/Pipeline/Pipeline.h"
 #include "compiler/TrainStep/TrainStep.h"
+#include "compiler/Transforms/ParamGroups.h"
 #include "dialects/DP/IR/DPDialect.h"
 #include "dialects/NN/IR/NNDialect.h"
 
@@ -94,6 +95,30 @@ static cl::opt<std::string>
         cl::desc("Adam/AdamW term added to the denominator "
                  "(default 1e-8)"),
         cl::value_desc("E"), cl::cat(dpcCategory));
+static cl::list<std::string> paramGroups(
+    "param-group",
+    cl::desc("A torch.optim parameter group: the parameters whose state_dict "
+             "name matches the glob PATTERN (e.g. '*.bias', '*norm*') get "
+             "their own lr and/or weight_decay; repeatable, the first match "
+             "wins, the others stay in the default group (--lr, "
+             "--weight-decay)"),
+    cl::value_desc("PATTERN:lr=X,weight_decay=Y"), cl::cat(dpcCategory));
+static cl::opt<double> clipGradNorm(
+    "clip-grad-norm",
+    cl::desc("Clip the averaged gradients to a global norm of at most MAX "
+             "before the optimizer step, as torch.nn.utils.clip_grad_norm_ "
+             "after DDP's all-reduce (waits for every bucket)"),
+    cl::value_desc("MAX"), cl::cat(dpcCategory));
+static cl::opt<double> clipNormType(
+    "clip-norm-type",
+    cl::desc("--clip-grad-norm's norm_type (default 2; inf for the max "
+             "norm)"),
+    cl::value_desc("P"), cl::cat(dpcCategory));
+static cl::opt<double> clipGradValue(
+    "clip-grad-value",
+    cl::desc("Clamp every averaged gradient element to [-V, V] before the "
+             "optimizer step, as torch.nn.utils.clip_grad_value_"),
+    cl::value_desc("V"), cl::cat(dpcCategory));
 static cl::opt<std::string> accumulate(
     "accumulate",
     cl::desc("Gradient accumulation: K micro-batches (each the --input "
@@ -207,6 +232,17 @@ setPipelineOptions(TrainingPipelineOptions &options,
   copyIfGiven(options.dampening, dampening);
   copyIfGiven(options.weightDecay, weightDecay);
   copyIfGiven(options.nesterov, nesterov);
+  copyIfGiven(options.clipGradNorm, clipGradNorm);
+  copyIfGiven(options.clipNormType, clipNormType);
+  copyIfGiven(options.clipGradValue, clipGradValue);
+  for (const std::string &group : paramGroups) {
+    if (group.find(kParamGroupSeparator) != std::string::npos)
+      return "--param-group '" + group + "' contains '" + kParamGroupSeparator +
+             "'; give each group its own --param-group";
+    if (!options.paramGroups.empty())
+      options.paramGroups += kParamGroupSeparator;
+    options.paramGroups += group;
+  }
   if (betas.getNumOccurrences()) {
     auto [first, second] = llvm::StringRef(betas).split(',');
     double beta1, beta2;

@@ -1,8 +1,8 @@
 //===- LowerNormalizationOps.cpp - Normalization: nn ops as runtime calls -===//
 //
 // Part of dpc-lower-to-llvm (see LowerToLLVM.cpp and RuntimeCallBuilder.h).
-// batch_norm and layer_norm with their backward ops. nn.batch_norm writes
-// its new running statistics, and nn.increment its result, in place into
+// batch_norm, group_norm and layer_norm with their backward ops. nn.batch_norm
+// writes its new running statistics, and nn.increment its result, in place into
 // their operands' storage (the results alias the operands, see
 // getStorageOwner), which is checked here to be safe: nothing may read the
 // operand afterwards.
@@ -13,6 +13,8 @@
 #include "compiler/TrainStep/TrainStep.h"
 #include "dialects/NN/IR/NNOps.h"
 #include "runtime/include/dpc/abi.h"
+
+#include <array>
 
 using namespace mlir;
 using namespace dpc;
@@ -87,6 +89,34 @@ void dpc::populateNormalizationLowerings(RuntimeLowerings &lowerings) {
              rt.i64(x[0]), rt.i64(x[1]), rt.i64(inner)});
     return success();
   });
+  lowerings.add<nn::BatchNormInferenceOp>([](RuntimeCallBuilder &rt,
+                                             nn::BatchNormInferenceOp o) {
+    ArrayRef<int64_t> x = getShape(o.getInput());
+    int64_t inner = 1;
+    for (int64_t d : x.drop_front(2))
+      inner *= d;
+    rt.call("dpcrt_batch_norm_inference_f32",
+            {rt.ptr(o.getResult()), rt.ptr(o.getInput()), rt.ptr(o.getWeight()),
+             rt.ptr(o.getBias()), rt.ptr(o.getRunningMean()),
+             rt.ptr(o.getRunningVar()), rt.i64(x[0]), rt.i64(x[1]),
+             rt.i64(inner), f64(rt, o.getEps())});
+    return success();
+  });
+  lowerings.add<nn::BatchNormInferenceGradOp>(
+      [](RuntimeCallBuilder &rt, nn::BatchNormInferenceGradOp o) {
+        ArrayRef<int64_t> x = getShape(o.getInput());
+        int64_t inner = 1;
+        for (int64_t d : x.drop_front(2))
+          inner *= d;
+        rt.call("dpcrt_batch_norm_inference_grad_f32",
+                {rt.ptr(o.getGradInput()), rt.ptr(o.getGradWeight()),
+                 rt.ptr(o.getGradBias()), rt.ptr(o.getGrad()),
+                 rt.ptr(o.getInput()), rt.ptr(o.getWeight()),
+                 rt.ptr(o.getRunningMean()), rt.ptr(o.getRunningVar()),
+                 rt.i64(x[0]), rt.i64(x[1]), rt.i64(inner),
+                 f64(rt, o.getEps())});
+        return success();
+      });
   lowerings.add<nn::IncrementOp>([](RuntimeCallBuilder &rt,
                                     nn::IncrementOp o) -> LogicalResult {
     if (failed(checkInPlace(o, o.getInput(), "the counter")))
@@ -95,6 +125,33 @@ void dpc::populateNormalizationLowerings(RuntimeLowerings &lowerings) {
     rt.call("dpcrt_increment_i64", {data, rt.i64(getNumElements(o.getInput())),
                                     rt.i64(o.getAmount())});
     rt.setPtr(o.getResult(), data);
+    return success();
+  });
+  // group_norm's input [N, C, *] as [N, C, inner].
+  auto groupNormDims = [](Value input) {
+    ArrayRef<int64_t> x = getShape(input);
+    int64_t inner = 1;
+    for (int64_t d : x.drop_front(2))
+      inner *= d;
+    return std::array<int64_t, 3>{x[0], x[1], inner};
+  };
+  lowerings.add<nn::GroupNormOp>([groupNormDims](RuntimeCallBuilder &rt,
+                                                 nn::GroupNormOp o) {
+    auto [n, c, inner] = groupNormDims(o.getInput());
+    rt.call("dpcrt_group_norm_f32",
+            {rt.ptr(o.getResult()), rt.ptr(o.getInput()), rt.ptr(o.getWeight()),
+             rt.ptr(o.getBias()), rt.i64(n), rt.i64(c), rt.i64(inner),
+             rt.i64(o.getNumGroups()), rt.f32(o.getEps())});
+    return success();
+  });
+  lowerings.add<nn::GroupNormGradOp>([groupNormDims](RuntimeCallBuilder &rt,
+                                                     nn::GroupNormGradOp o) {
+    auto [n, c, inner] = groupNormDims(o.getInput());
+    rt.call("dpcrt_group_norm_grad_f32",
+            {rt.ptr(o.getInputGrad()), rt.ptr(o.getWeightGrad()),
+             rt.ptr(o.getBiasGrad()), rt.ptr(o.getGrad()), rt.ptr(o.getInput()),
+             rt.ptr(o.getWeight()), rt.i64(n), rt.i64(c), rt.i64(inner),
+             rt.i64(o.getNumGroups()), rt.f32(o.getEps())});
     return success();
   });
   lowerings.add<nn::LayerNormOp>([](RuntimeCallBuilder &rt, nn::LayerNormOp o) {

@@ -1,7 +1,11 @@
 //===- LowerOptimizerOps.cpp - the Optimizer family as runtime calls ------===//
 //
-// Part of dpc-lower-to-llvm (see LowerToLLVM.cpp and RuntimeCallBuilder.h).
-// sgd_update and adam_update, in place in the parameter and its state.
+// Part of dpc-lower-to-llvm (see LowerToLLVM.cpp and RuntimeCallBuilder.h):
+// nn.sgd_update and nn.adam_update update the parameter and its state in
+// place, with their group's learning rate read from the runtime
+// (dpcrt_learning_rate) when @train_step has parameter groups;
+// nn.clip_grad_norm / nn.clip_grad_value scale or clamp the gradients in
+// place.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,6 +28,16 @@ Value f64(RuntimeCallBuilder &rt, const APFloat &v) {
 
 } // namespace
 
+bool dpc::readsRuntimeLearningRate(Operation *op) {
+  auto func = op->getParentOfType<func::FuncOp>();
+  return func && func->hasAttr(kParamGroupsAttr);
+}
+
+Value dpc::runtimeLearningRate(RuntimeCallBuilder &rt, int32_t group) {
+  return rt.call("dpcrt_learning_rate", {rt.i32(group)},
+                 rt.builder().getF64Type());
+}
+
 void dpc::populateOptimizerLowerings(RuntimeLowerings &lowerings) {
   lowerings.add<nn::SGDUpdateOp>([](RuntimeCallBuilder &rt, nn::SGDUpdateOp o) {
     Value param = rt.ptr(o.getParam());
@@ -31,7 +45,13 @@ void dpc::populateOptimizerLowerings(RuntimeLowerings &lowerings) {
         o.getMomentumBuffer() ? rt.ptr(o.getMomentumBuffer()) : rt.nullPtr();
     rt.call("dpcrt_sgd_update_f32",
             {param, buffer, rt.ptr(o.getGrad()),
-             rt.i64(getNumElements(o.getParam())), rt.f32(o.getLr()),
+             rt.i64(getNumElements(o.getParam())),
+             // torch rounds the Python float lr to float32 (alpha=-lr).
+             readsRuntimeLearningRate(o)
+                 ? rt.builder().create<LLVM::FPTruncOp>(
+                       rt.getLoc(), rt.builder().getF32Type(),
+                       runtimeLearningRate(rt, o.getGroup()))
+                 : rt.f32(o.getLr()),
              rt.f32(o.getMomentum()), rt.f32(o.getDampening()),
              rt.f32(o.getWeightDecay()), rt.i32(o.getNesterov())});
     rt.setPtr(o.getNewParam(), param);
@@ -45,7 +65,9 @@ void dpc::populateOptimizerLowerings(RuntimeLowerings &lowerings) {
           expAvgSq = rt.ptr(o.getExpAvgSq());
     rt.call("dpcrt_adam_update_f32",
             {param, expAvg, expAvgSq, rt.ptr(o.getGrad()),
-             rt.i64(getNumElements(o.getParam())), f64(rt, o.getLr()),
+             rt.i64(getNumElements(o.getParam())),
+             readsRuntimeLearningRate(o) ? runtimeLearningRate(rt, o.getGroup())
+                                         : f64(rt, o.getLr()),
              f64(rt, o.getBeta1()), f64(rt, o.getBeta2()), f64(rt, o.getEps()),
              f64(rt, o.getWeightDecay()), rt.i32(o.getDecoupledWeightDecay())});
     rt.setPtr(o.getNewParam(), param);
@@ -53,4 +75,36 @@ void dpc::populateOptimizerLowerings(RuntimeLowerings &lowerings) {
     rt.setPtr(o.getNewExpAvgSq(), expAvgSq);
     return success();
   });
+  lowerings.add<nn::ClipGradNormOp>(
+      [](RuntimeCallBuilder &rt, nn::ClipGradNormOp o) {
+        // The gradients' pointers in an array on the stack, their sizes in a
+        // constant array.
+        OpBuilder &b = rt.builder();
+        Type ptrType = rt.ptrType();
+        Value grads = b.create<LLVM::AllocaOp>(rt.getLoc(), ptrType, ptrType,
+                                               rt.i64(o.getGrads().size()), 8);
+        SmallVector<int64_t> sizes;
+        for (auto [i, grad] : llvm::enumerate(o.getGrads())) {
+          Value slot = b.create<LLVM::GEPOp>(
+              rt.getLoc(), ptrType, ptrType, grads,
+              ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
+          b.create<LLVM::StoreOp>(rt.getLoc(), rt.ptr(grad), slot);
+          sizes.push_back(getNumElements(grad));
+          rt.setPtr(o.getClipped()[i], rt.ptr(grad));
+        }
+        rt.call("dpcrt_clip_grad_norm_f32",
+                {grads, rt.constantArray(sizes),
+                 rt.i32(static_cast<int32_t>(sizes.size())),
+                 f64(rt, o.getMaxNorm()), f64(rt, o.getNormType())});
+        return success();
+      });
+  lowerings.add<nn::ClipGradValueOp>(
+      [](RuntimeCallBuilder &rt, nn::ClipGradValueOp o) {
+        Value grad = rt.ptr(o.getGrad());
+        rt.call("dpcrt_clip_grad_value_f32",
+                {grad, rt.i64(getNumElements(o.getGrad())),
+                 f64(rt, o.getClipValue())});
+        rt.setPtr(o.getClipped(), grad);
+        return success();
+      });
 }

@@ -157,6 +157,13 @@ void populateLossLowerings(RuntimeLowerings &lowerings);
 void populateOptimizerLowerings(RuntimeLowerings &lowerings);
 void populateCollectiveLowerings(RuntimeLowerings &lowerings);
 
+/// Whether the optimizer update `op` reads its learning rate from the
+/// runtime: @train_step has parameter groups (kParamGroupsAttr).
+bool readsRuntimeLearningRate(mlir::Operation *op);
+/// The current learning rate of parameter group `group`, an f64 value read
+/// with dpcrt_learning_rate.
+mlir::Value runtimeLearningRate(RuntimeCallBuilder &rt, int32_t group);
+
 } // namespace dpc
 
 #endif // DPC_COMPILER_CONVERSION_NNTORUNTIME_RUNTIMECALLBUILDER_H

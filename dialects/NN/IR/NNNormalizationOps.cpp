@@ -146,6 +146,60 @@ LogicalResult IncrementOp::inferReturnTypes(MLIRContext *,
 Value IncrementOp::getAliasedValue(unsigned) { return getInput(); }
 
 //===----------------------------------------------------------------------===//
+// group_norm
+//===----------------------------------------------------------------------===//
+
+/// Checks input [N, C, *] with C divisible by `numGroups` against a [C]
+/// weight.
+static LogicalResult checkGroupNorm(std::optional<Location> loc, StringRef name,
+                                    Value input, Value weight,
+                                    int64_t numGroups) {
+  auto channels = checkBatchNormOperands(loc, name, input, {weight});
+  if (failed(channels))
+    return failure();
+  if (*channels % numGroups != 0)
+    return emitOptionalError(loc, name, ": expected the ", *channels,
+                             " channels of ", shapeString(shapeOf(input)),
+                             " to be divisible by num_groups = ", numGroups);
+  return success();
+}
+
+LogicalResult GroupNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  if (failed(checkGroupNorm(loc, "group_norm", adaptor.getInput(),
+                            adaptor.getWeight(), adaptor.getNumGroups())))
+    return failure();
+  types.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+SmallVector<Value> GroupNormOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  auto grad =
+      b.create<GroupNormGradOp>(getLoc(), resultGrads[0], getInput(),
+                                getWeight(), getNumGroupsAttr(), getEpsAttr());
+  return {grad.getInputGrad(), grad.getWeightGrad(), grad.getBiasGrad()};
+}
+
+LogicalResult GroupNormGradOp::inferReturnTypes(MLIRContext *,
+                                                std::optional<Location> loc,
+                                                Adaptor adaptor,
+                                                SmallVectorImpl<Type> &types) {
+  if (failed(checkGroupNorm(loc, "group_norm_grad", adaptor.getInput(),
+                            adaptor.getWeight(), adaptor.getNumGroups())))
+    return failure();
+  if (adaptor.getGrad().getType() != adaptor.getInput().getType())
+    return emitOptionalError(loc, "group_norm_grad: gradient ",
+                             adaptor.getGrad().getType(), " and input ",
+                             adaptor.getInput().getType(), " differ");
+  types.push_back(adaptor.getInput().getType());
+  types.push_back(adaptor.getWeight().getType());
+  types.push_back(adaptor.getWeight().getType());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // layer_norm
 //===----------------------------------------------------------------------===//
 
@@ -186,5 +240,61 @@ LogicalResult LayerNormGradOp::inferReturnTypes(MLIRContext *,
   types.push_back(adaptor.getInput().getType());
   types.push_back(adaptor.getWeight().getType());
   types.push_back(adaptor.getWeight().getType());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// batch_norm_inference
+//===----------------------------------------------------------------------===//
+
+LogicalResult BatchNormInferenceOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  if (failed(checkBatchNormOperands(
+          loc, "batch_norm_inference", adaptor.getInput(),
+          {adaptor.getWeight(), adaptor.getBias(), adaptor.getRunningMean(),
+           adaptor.getRunningVar()})))
+    return failure();
+  types.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+LogicalResult BatchNormInferenceOp::verify() {
+  double eps = getEps().convertToDouble();
+  if (!(eps >= 0.0))
+    return emitOpError("eps must be non-negative, got ") << eps;
+  return success();
+}
+
+SmallVector<Value> BatchNormInferenceOp::buildVJP(OpBuilder &b,
+                                                  ValueRange resultGrads) {
+  // The running statistics are buffers: constants of the step, without a
+  // gradient (as in PyTorch, which never records them for autograd).
+  SmallVector<Value> grads(getNumOperands());
+  if (!resultGrads[0])
+    return grads;
+  auto grad = b.create<BatchNormInferenceGradOp>(
+      getLoc(), resultGrads[0], getInput(), getWeight(), getRunningMean(),
+      getRunningVar(), getEpsAttr());
+  grads[0] = grad.getGradInput();
+  grads[1] = grad.getGradWeight();
+  grads[2] = grad.getGradBias();
+  return grads;
+}
+
+LogicalResult BatchNormInferenceGradOp::inferReturnTypes(
+    MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  if (adaptor.getGrad().getType() != adaptor.getInput().getType())
+    return emitOptionalError(loc, "batch_norm_inference_grad: gradient ",
+                             adaptor.getGrad().getType(), " and input ",
+                             adaptor.getInput().getType(), " differ");
+  auto channels = checkBatchNormOperands(
+      loc, "batch_norm_inference_grad", adaptor.getInput(),
+      {adaptor.getWeight(), adaptor.getRunningMean(), adaptor.getRunningVar()});
+  if (failed(channels))
+    return failure();
+  types.push_back(adaptor.getInput().getType());
+  types.append(2, f32Tensor(ctx, {*channels}));
   return success();
 }

@@ -81,6 +81,39 @@ def NN_IncrementOp : NN_Op<"increment", [
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
+def NN_GroupNormOp : NN_DiffOp<"group_norm", [
+    AllTypesMatch<["weight", "bias"]>]> {
+  let summary = "group normalization (aten::group_norm, nn.GroupNorm; InstanceNorm without running statistics)";
+  let description = [{
+    `input` is `[N, C, *]`; its C channels form `num_groups` groups of
+    `D = C / num_groups` consecutive channels, and each (sample, group) of
+    `D * prod(*)` elements is normalized by its own mean and biased
+    variance; `weight` and `bias` are `[C]`:
+
+    ```
+    rstd   = 1 / sqrt(max(var, 0) + eps)
+    result = x * (rstd * weight[c]) + (-(rstd * weight[c]) * mean + bias[c])
+    ```
+
+    as torch's CPU GroupNormKernelImpl computes it in f32 (the moments in
+    double, torch: a float Welford cascade). The importer passes ones and
+    zeros for `affine=False`; InstanceNorm (input statistics, no running
+    statistics) is this op with `num_groups = C`.
+
+    ```mlir
+    %y = nn.group_norm %x, %w, %b {num_groups = 4 : i64, eps = 1.0e-05 : f32} : (tensor<8x16x4x4xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<8x16x4x4xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, NN_F32Tensor:$weight,
+                       NN_F32Tensor:$bias,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$num_groups,
+                       F32Attr:$eps);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 def NN_LayerNormOp : NN_DiffOp<"layer_norm"> {
   let summary = "layer normalization over the trailing dimensions (aten::layer_norm)";
   let description = [{
@@ -141,6 +174,35 @@ def NN_BatchNormGradOp : NN_GradOp<"batch_norm_grad"> {
   }];
 }
 
+def NN_GroupNormGradOp : NN_GradOp<"group_norm_grad"> {
+  let summary = "gradients of group_norm: input, weight and bias";
+  let description = [{
+    From the result gradient `grad`, the forward `input` and `weight`,
+    recomputes each (sample, group)'s mean and rstd as the forward did and
+    returns, as torch's CPU `native_group_norm_backward` (derivatives.yaml
+    for `native_group_norm`), with per (sample, channel) sums
+    `ds = sum(grad * x)`, `db = sum(grad)` over the spatial elements and
+    `s = 1 / (D * prod(*))`:
+
+    ```
+    dx      = rstd * weight[c] * grad + c2 * x + c3,
+              c2 = (sum_c(db * weight) * mean - sum_c(ds * weight)) * rstd^3 * s,
+              c3 = -c2 * mean - sum_c(db * weight) * rstd * s
+    dweight = sum over samples of (ds - db * mean) * rstd
+    dbias   = sum over samples of db
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$input,
+                       NN_F32Tensor:$weight,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$num_groups,
+                       F32Attr:$eps);
+  let results = (outs NN_F32Tensor:$input_grad, NN_F32Tensor:$weight_grad,
+                      NN_F32Tensor:$bias_grad);
+  let assemblyFormat = [{
+    $grad `,` $input `,` $weight attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 def NN_LayerNormGradOp : NN_GradOp<"layer_norm_grad"> {
   let summary = "gradients of layer_norm: input, weight and bias";
   let description = [{
@@ -164,6 +226,72 @@ def NN_LayerNormGradOp : NN_GradOp<"layer_norm_grad"> {
                       NN_F32Tensor:$bias_grad);
   let assemblyFormat = [{
     $grad `,` $input `,` $weight attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Evaluation-mode batch normalization
+//===----------------------------------------------------------------------===//
+
+def NN_BatchNormInferenceOp : NN_DiffOp<"batch_norm_inference", [
+    AllTypesMatch<["weight", "bias", "running_mean", "running_var"]>]> {
+  let summary = "batch normalization in evaluation mode (aten::batch_norm, training=False)";
+  let description = [{
+    A BatchNorm the model put in `.eval()` (a frozen BatchNorm while
+    fine-tuning): `input` `[N, C, *]` is normalized with the running
+    statistics, which are read, not updated. Per channel c, in float as
+    torch 1.13's CPU kernel (`batch_norm_cpu_collect_linear_and_constant_terms`,
+    `batch_norm_cpu_contiguous_impl`):
+
+    ```
+    invstd = 1 / sqrt(running_var + float(eps))
+    alpha  = invstd * weight,  beta = bias - running_mean * alpha
+    result = x * alpha + beta
+    ```
+
+    Only the input, weight and bias have gradients
+    (`nn.batch_norm_inference_grad`); the running statistics get none.
+
+    ```mlir
+    %y = nn.batch_norm_inference %x, %w, %b, %running_mean, %running_var {eps = 1.000000e-05 : f64}
+        : (tensor<8x16x4x4xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>)
+        -> tensor<8x16x4x4xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, NN_F32Tensor:$weight,
+                       NN_F32Tensor:$bias, NN_F32Tensor:$running_mean,
+                       NN_F32Tensor:$running_var, F64Attr:$eps);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias `,` $running_mean `,` $running_var attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_BatchNormInferenceGradOp : NN_GradOp<"batch_norm_inference_grad"> {
+  let summary = "gradients of evaluation-mode batch_norm";
+  let description = [{
+    From the gradient `grad` of a `batch_norm_inference` result, its
+    `input`, `weight` and running statistics, computes the gradients of the
+    input, the weight and the bias as torch 1.13's CPU
+    `batch_norm_cpu_backward_contiguous_impl` in evaluation mode:
+
+    ```
+    invstd = float(1 / sqrt(double(running_var) + eps))      (in double)
+    sum  = sum(grad),  dotp = sum((x - running_mean) * grad)  per channel
+    grad_input  = grad * invstd * weight
+    grad_weight = dotp * invstd,  grad_bias = sum
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$input,
+                       NN_F32Tensor:$weight, NN_F32Tensor:$running_mean,
+                       NN_F32Tensor:$running_var, F64Attr:$eps);
+  let results = (outs NN_F32Tensor:$grad_input, NN_F32Tensor:$grad_weight,
+                      NN_F32Tensor:$grad_bias);
+  let assemblyFormat = [{
+    $grad `,` $input `,` $weight `,` $running_mean `,` $running_var attr-dict
+    `:` functional-type(operands, results)
   }];
 }
 

@@ -15,6 +15,8 @@
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/STLExtras.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace dpc::nn;
 
@@ -95,3 +97,50 @@ Value AdamUpdateOp::getAliasedValue(unsigned resultNumber) {
   Value owners[] = {getParam(), getExpAvg(), getExpAvgSq()};
   return owners[resultNumber];
 }
+
+//===----------------------------------------------------------------------===//
+// clip_grad_norm, clip_grad_value
+//===----------------------------------------------------------------------===//
+
+LogicalResult ClipGradNormOp::inferReturnTypes(MLIRContext *,
+                                               std::optional<Location>,
+                                               Adaptor adaptor,
+                                               SmallVectorImpl<Type> &types) {
+  for (Value grad : adaptor.getGrads())
+    types.push_back(grad.getType());
+  return success();
+}
+
+LogicalResult ClipGradNormOp::verify() {
+  double maxNorm = getMaxNorm().convertToDouble();
+  double normType = getNormType().convertToDouble();
+  if (getGrads().empty())
+    return emitOpError("needs at least one gradient");
+  if (!std::isfinite(maxNorm) || maxNorm <= 0.0)
+    return emitOpError("needs a finite positive max_norm, got ") << maxNorm;
+  if (std::isnan(normType) || normType <= 0.0)
+    return emitOpError("needs a positive norm_type (or inf), got ") << normType;
+  return success();
+}
+
+// The gradients are scaled in place.
+Value ClipGradNormOp::getAliasedValue(unsigned resultNumber) {
+  return getGrads()[resultNumber];
+}
+
+LogicalResult ClipGradValueOp::inferReturnTypes(MLIRContext *,
+                                                std::optional<Location>,
+                                                Adaptor adaptor,
+                                                SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getGrad().getType());
+  return success();
+}
+
+LogicalResult ClipGradValueOp::verify() {
+  double clipValue = getClipValue().convertToDouble();
+  if (!std::isfinite(clipValue) || clipValue <= 0.0)
+    return emitOpError("needs a finite positive clip_value, got ") << clipValue;
+  return success();
+}
+
+Value ClipGradValueOp::getAliasedValue(unsigned) { return getGrad(); }

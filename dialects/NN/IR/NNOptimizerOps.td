@@ -27,13 +27,21 @@ def NN_SGDUpdateOp : NN_Op<"sgd_update", [
     `momentum` is non-zero. Whether a step is the first is known at run time
     (the runtime's step counter). Lowering updates the parameter and the
     buffer in place.
+
+    `group` is the parameter's group (torch.optim's param_groups). When the
+    function records its groups (`dpc.param_groups`, set by dpc-sgd), the
+    update reads the group's current learning rate from the runtime
+    (`dpcrt_learning_rate`) and rounds it to f32 as torch rounds its Python
+    float, and `lr` is the group's initial learning rate; otherwise `lr` is
+    compiled in.
   }];
   let arguments = (ins NN_F32Tensor:$param, NN_F32Tensor:$grad,
                        Optional<NN_F32Tensor>:$momentum_buffer,
                        F32Attr:$lr, DefaultValuedAttr<F32Attr, "0.0">:$momentum,
                        DefaultValuedAttr<F32Attr, "0.0">:$dampening,
                        DefaultValuedAttr<F32Attr, "0.0">:$weight_decay,
-                       UnitAttr:$nesterov);
+                       UnitAttr:$nesterov,
+                       DefaultValuedAttr<ConfinedAttr<I32Attr, [IntNonNegative]>, "0">:$group);
   let results = (outs NN_F32Tensor:$new_param,
                       Optional<NN_F32Tensor>:$new_momentum_buffer);
   let assemblyFormat = [{
@@ -64,7 +72,12 @@ def NN_AdamUpdateOp : NN_Op<"adam_update", [
     The hyper-parameters are f64 like the Python floats torch computes the
     bias corrections with; the kernel rounds them to f32 where torch does.
     The three results are the new parameter, `exp_avg` and `exp_avg_sq`;
-    lowering computes them in place in the operands' storage.
+    lowering computes them in place in the operands' storage. `group` is the
+    parameter's group: when the function records its groups
+    (`dpc.param_groups`, set by dpc-adam), the update reads the group's
+    current learning rate from the runtime (`dpcrt_learning_rate`, a
+    double) and `lr` is the group's initial value; otherwise `lr` is
+    compiled in.
 
     ```mlir
     %p, %m, %v = nn.adam_update %w, %dw, %m0, %v0 {lr = 1.0e-03, beta1 = 0.9, beta2 = 0.999, eps = 1.0e-08} : tensor<64x32xf32>
@@ -75,12 +88,62 @@ def NN_AdamUpdateOp : NN_Op<"adam_update", [
                        F64Attr:$lr, F64Attr:$beta1, F64Attr:$beta2,
                        F64Attr:$eps,
                        DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
-                       UnitAttr:$decoupled_weight_decay);
+                       UnitAttr:$decoupled_weight_decay,
+                       DefaultValuedAttr<ConfinedAttr<I32Attr, [IntNonNegative]>, "0">:$group);
   let results = (outs NN_F32Tensor:$new_param, NN_F32Tensor:$new_exp_avg,
                       NN_F32Tensor:$new_exp_avg_sq);
   let assemblyFormat = [{
     $param `,` $grad `,` $exp_avg `,` $exp_avg_sq attr-dict `:` type($param)
   }];
+  let hasVerifier = 1;
+}
+
+def NN_ClipGradNormOp : NN_Op<"clip_grad_norm", [
+    DeclareOpInterfaceMethods<StorageAliasOpInterface>,
+    InferTypeOpAdaptor]> {
+  let summary = "torch.nn.utils.clip_grad_norm_ over all gradients";
+  let description = [{
+    Scales every gradient by one factor so that their global norm is at
+    most `max_norm`, as torch 1.13's clip_grad_norm_:
+
+    ```
+    total_norm = norm([norm(g, p) for g in grads], p)     (p = norm_type;
+                 p = inf: max over all |g|)
+    clip_coef  = min(max_norm / (total_norm + 1e-6), 1.0)  (float32)
+    g          = g * clip_coef                             (each gradient)
+    ```
+
+    It needs every (averaged) gradient, so it follows the last all-reduce
+    wait and precedes every optimizer update. The results are the clipped
+    gradients, computed in place in the operands' storage.
+
+    ```mlir
+    %c0, %c1 = nn.clip_grad_norm %g0, %g1 {max_norm = 1.0 : f64, norm_type = 2.0 : f64} : tensor<64x32xf32>, tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<NN_F32Tensor>:$grads, F64Attr:$max_norm,
+                       DefaultValuedAttr<F64Attr, "2.0">:$norm_type);
+  let results = (outs Variadic<NN_F32Tensor>:$clipped);
+  let assemblyFormat = "$grads attr-dict `:` type($grads)";
+  let hasVerifier = 1;
+}
+
+def NN_ClipGradValueOp : NN_Op<"clip_grad_value", [
+    DeclareOpInterfaceMethods<StorageAliasOpInterface>,
+    InferTypeOpAdaptor]> {
+  let summary = "torch.nn.utils.clip_grad_value_ for one gradient";
+  let description = [{
+    `clamp(grad, -clip_value, clip_value)` element by element, in place
+    (torch rounds the Python float bounds to float32). Each gradient is
+    clipped on its own, so the op can follow its bucket's wait.
+
+    ```mlir
+    %c = nn.clip_grad_value %g {clip_value = 0.5 : f64} : tensor<64x32xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$grad, F64Attr:$clip_value);
+  let results = (outs NN_F32Tensor:$clipped);
+  let assemblyFormat = "$grad attr-dict `:` type($grad)";
   let hasVerifier = 1;
 }
 

@@ -137,6 +137,201 @@ SmallVector<Value> MeanOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
 }
 
 //===----------------------------------------------------------------------===//
+// amax, amin
+//===----------------------------------------------------------------------===//
+
+static LogicalResult inferExtremum(MLIRContext *ctx,
+                                   std::optional<Location> loc, StringRef name,
+                                   Value input, ArrayRef<int64_t> dims,
+                                   bool keepdim, SmallVectorImpl<Type> &types) {
+  ArrayRef<int64_t> shape = shapeOf(input);
+  auto result = reducedShape(loc, name, shape, dims, keepdim);
+  if (failed(result))
+    return failure();
+  for (int64_t d : dims)
+    if (shape[d] == 0)
+      return emitOptionalError(loc, name, ": cannot reduce the empty dim ", d,
+                               " of ", shapeString(shape));
+  types.push_back(f32Tensor(ctx, *result));
+  return success();
+}
+
+/// torch's amax / amin backward (and max() / min()'s
+/// evenly_distribute_backward): the gradient split evenly among the
+/// elements equal to the result, `grad / count * mask` with `mask = (x ==
+/// result)` and `count` its sum over the reduced dims.
+static Value extremumVJP(OpBuilder &b, Location loc, Value dy, Value input,
+                         Value result, ArrayRef<int64_t> dims) {
+  auto kept = f32Tensor(b.getContext(), keptShape(shapeOf(input), dims));
+  auto keptValue = [&](Value v) -> Value {
+    return v.getType() == kept ? v : b.create<ReshapeOp>(loc, kept, v);
+  };
+  Value mask =
+      b.create<CompareOp>(loc, input, keptValue(result), b.getStringAttr("eq"));
+  Value count =
+      b.create<SumOp>(loc, mask, b.getDenseI64ArrayAttr(dims), b.getUnitAttr());
+  Value share = b.create<DivOp>(loc, keptValue(dy), count);
+  return b.create<MulOp>(loc, share, mask);
+}
+
+LogicalResult AMaxOp::inferReturnTypes(MLIRContext *ctx,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
+  return inferExtremum(ctx, loc, "amax", adaptor.getInput(), adaptor.getDims(),
+                       adaptor.getKeepdim(), types);
+}
+
+SmallVector<Value> AMaxOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  return {extremumVJP(b, getLoc(), resultGrads[0], getInput(), getResult(),
+                      getDims())};
+}
+
+LogicalResult AMinOp::inferReturnTypes(MLIRContext *ctx,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
+  return inferExtremum(ctx, loc, "amin", adaptor.getInput(), adaptor.getDims(),
+                       adaptor.getKeepdim(), types);
+}
+
+SmallVector<Value> AMinOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  return {extremumVJP(b, getLoc(), resultGrads[0], getInput(), getResult(),
+                      getDims())};
+}
+
+//===----------------------------------------------------------------------===//
+// max_dim
+//===----------------------------------------------------------------------===//
+
+LogicalResult MaxDimOp::inferReturnTypes(MLIRContext *ctx,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  int64_t dim = adaptor.getDim();
+  ArrayRef<int64_t> shape = shapeOf(adaptor.getInput());
+  auto result =
+      reducedShape(loc, "max_dim", shape, {dim}, adaptor.getKeepdim());
+  if (failed(result))
+    return failure();
+  if (shape[dim] == 0)
+    return emitOptionalError(loc, "max_dim: cannot reduce the empty dim ", dim,
+                             " of ", shapeString(shape));
+  types.push_back(f32Tensor(ctx, *result));
+  types.push_back(RankedTensorType::get(*result, IntegerType::get(ctx, 64)));
+  return success();
+}
+
+SmallVector<Value> MaxDimOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  if (!resultGrads[0])
+    return {Value()};
+  int64_t dim = getDim();
+  return {b.create<MaxDimGradOp>(
+      getLoc(), resultGrads[0], getIndices(), getDimAttr(), getKeepdimAttr(),
+      b.getI64IntegerAttr(shapeOf(getInput())[dim]))};
+}
+
+LogicalResult MaxDimGradOp::inferReturnTypes(MLIRContext *ctx,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &types) {
+  ArrayRef<int64_t> grad = shapeOf(adaptor.getGrad());
+  if (grad != shapeOf(adaptor.getIndices()))
+    return emitOptionalError(
+        loc, "max_dim_grad: gradient ", shapeString(grad), " and indices ",
+        shapeString(shapeOf(adaptor.getIndices())), " differ");
+  int64_t dim = adaptor.getDim();
+  int64_t rank = grad.size() + (adaptor.getKeepdim() ? 0 : 1);
+  if (dim < 0 || dim >= rank || (adaptor.getKeepdim() && grad[dim] != 1))
+    return emitOptionalError(loc, "max_dim_grad: dim ", dim,
+                             " does not fit the gradient ", shapeString(grad));
+  SmallVector<int64_t> shape(grad);
+  if (adaptor.getKeepdim())
+    shape[dim] = adaptor.getDimSize();
+  else
+    shape.insert(shape.begin() + dim, adaptor.getDimSize());
+  types.push_back(f32Tensor(ctx, shape));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// norm2
+//===----------------------------------------------------------------------===//
+
+LogicalResult Norm2Op::inferReturnTypes(MLIRContext *ctx,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &types) {
+  auto shape = reducedShape(loc, "norm2", shapeOf(adaptor.getInput()),
+                            adaptor.getDims(), adaptor.getKeepdim());
+  if (failed(shape))
+    return failure();
+  types.push_back(f32Tensor(ctx, *shape));
+  return success();
+}
+
+// torch's norm_backward for p = 2: scale = grad / norm, masked to 0 where
+// the norm is 0, times x.
+SmallVector<Value> Norm2Op::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  Location loc = getLoc();
+  auto kept =
+      f32Tensor(b.getContext(), keptShape(shapeOf(getInput()), getDims()));
+  auto keptValue = [&](Value v) -> Value {
+    return v.getType() == kept ? v : b.create<ReshapeOp>(loc, kept, v);
+  };
+  Value norm = keptValue(getResult());
+  Value scale = b.create<DivOp>(loc, keptValue(resultGrads[0]), norm);
+  Value zero = b.create<CompareOp>(loc, norm, scalarFill(b, loc, 0.0f),
+                                   b.getStringAttr("eq"));
+  scale = b.create<MaskedFillOp>(loc, scale, zero, b.getF32FloatAttr(0.0f));
+  return {b.create<MulOp>(loc, getInput(), scale)};
+}
+
+//===----------------------------------------------------------------------===//
+// logsumexp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LogSumExpOp::inferReturnTypes(MLIRContext *ctx,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  return inferExtremum(ctx, loc, "logsumexp", adaptor.getInput(),
+                       adaptor.getDims(), adaptor.getKeepdim(), types);
+}
+
+// torch's logsumexp_backward: grad * exp(x - result), both with the reduced
+// dims put back.
+SmallVector<Value> LogSumExpOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  Location loc = getLoc();
+  auto kept =
+      f32Tensor(b.getContext(), keptShape(shapeOf(getInput()), getDims()));
+  auto keptValue = [&](Value v) -> Value {
+    return v.getType() == kept ? v : b.create<ReshapeOp>(loc, kept, v);
+  };
+  Value shifted = b.create<SubOp>(loc, getInput(), keptValue(getResult()),
+                                  b.getF32FloatAttr(1.0f));
+  Value weights = b.create<ExpOp>(loc, shifted);
+  return {b.create<MulOp>(loc, keptValue(resultGrads[0]), weights)};
+}
+
+//===----------------------------------------------------------------------===//
+// cumsum
+//===----------------------------------------------------------------------===//
+
+LogicalResult CumSumOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  return inferSoftmaxLike(loc, "cumsum", adaptor.getInput(), adaptor.getDim(),
+                          types);
+}
+
+SmallVector<Value> CumSumOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  return {b.create<CumSumOp>(getLoc(), resultGrads[0], getDimAttr(),
+                             getReverse() ? UnitAttr() : b.getUnitAttr())};
+}
+
+//===----------------------------------------------------------------------===//
 // sum_to
 //===----------------------------------------------------------------------===//
 

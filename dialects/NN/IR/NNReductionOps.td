@@ -45,6 +45,100 @@ def NN_MeanOp : NN_DiffOp<"mean"> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
+// amax / amin: the largest / smallest element over dims.
+class NN_ExtremumOp<string mnemonic, string which, string aten>
+    : NN_DiffOp<mnemonic> {
+  let summary = "the " # which # " element over dimensions (" # aten # ")";
+  let description = [{
+    Reduces `input` over `dims` (sorted, distinct, non-empty extents; all
+    dimensions for a full reduction, as `torch.max(x)` without a dim) to
+    its }] # which # [{ element, NaN if any reduced element is NaN; with
+    `keepdim` the reduced dimensions stay with size 1. The gradient is
+    torch's: split evenly among the elements equal to the result
+    (`grad / count * (x == result)`).
+  }];
+  let arguments = (ins NN_F32Tensor:$input, DenseI64ArrayAttr:$dims,
+                       UnitAttr:$keepdim);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def NN_AMaxOp : NN_ExtremumOp<"amax", "largest", "aten::amax, aten::max">;
+def NN_AMinOp : NN_ExtremumOp<"amin", "smallest", "aten::amin, aten::min">;
+
+def NN_MaxDimOp : NN_DiffOp<"max_dim"> {
+  let summary = "the maximum (min: minimum) along one dimension and its index (aten::max.dim, argmax)";
+  let description = [{
+    Along `dim`, `values` is the largest (with `min`, the smallest) element
+    and `indices` (i64) the index of its first occurrence; a NaN wins (its
+    first occurrence), as torch's CPU max.dim / argmax. With `keepdim` the
+    dim stays with size 1. Only `values` has a gradient, routed to the
+    index (torch's value_selecting_reduction_backward).
+
+    ```mlir
+    %v, %i = nn.max_dim %x {dim = 1 : i64} : tensor<4x8xf32> -> (tensor<4xf32>, tensor<4xi64>)
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, I64Attr:$dim, UnitAttr:$keepdim,
+                       UnitAttr:$min);
+  let results = (outs NN_F32Tensor:$values, NN_I64Tensor:$indices);
+  let assemblyFormat = [{
+    $input attr-dict `:` type($input) `->` `(` type($values) `,` type($indices) `)`
+  }];
+}
+
+def NN_Norm2Op : NN_DiffOp<"norm2"> {
+  let summary = "Euclidean (p = 2) norm over dimensions (aten::norm, linalg_vector_norm, frobenius_norm)";
+  let description = [{
+    `sqrt(sum(x^2))` over `dims` (sorted, distinct), the squares summed in
+    f64. Its gradient is torch's norm_backward for p = 2:
+    `x * (grad / norm)`, 0 where the norm is 0.
+
+    ```mlir
+    %n = nn.norm2 %x {dims = array<i64: 1>, keepdim} : tensor<4x8xf32> -> tensor<4x1xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, DenseI64ArrayAttr:$dims,
+                       UnitAttr:$keepdim);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def NN_LogSumExpOp : NN_DiffOp<"logsumexp"> {
+  let summary = "log of the sum of exponentials over dimensions (aten::logsumexp)";
+  let description = [{
+    `log(sum(exp(x - m))) + m` over `dims` (sorted, distinct, non-empty
+    extents) with `m` the maximum, taken as 0 where it is infinite, as
+    torch computes it (the sum in f64). Its gradient is torch's
+    `grad * exp(x - result)`.
+
+    ```mlir
+    %l = nn.logsumexp %x {dims = array<i64: 1>} : tensor<4x8xf32> -> tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, DenseI64ArrayAttr:$dims,
+                       UnitAttr:$keepdim);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def NN_CumSumOp : NN_DiffOp<"cumsum"> {
+  let summary = "inclusive cumulative sum along one dimension (aten::cumsum)";
+  let description = [{
+    `result[..., i, ...] = sum of input[..., j, ...] for j <= i` along `dim`
+    (with `reverse`, for j >= i), accumulated in f64 as torch's CPU kernel.
+    Its gradient is the reverse cumulative sum of the result gradient
+    (torch's cumsum_backward).
+
+    ```mlir
+    %c = nn.cumsum %x {dim = 1 : i64} : tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, I64Attr:$dim, UnitAttr:$reverse);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
 def NN_SumToOp : NN_Op<"sum_to"> {
   let summary = "sum over the dimensions a broadcast expanded";
   let description = [{
@@ -113,6 +207,22 @@ def NN_LogSoftmaxGradOp : NN_GradOp<"log_softmax_grad", [AllTypesMatch<["grad", 
   let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$output, I64Attr:$dim);
   let results = (outs NN_F32Tensor:$result);
   let assemblyFormat = "$grad `,` $output attr-dict `:` type($grad)";
+}
+
+def NN_MaxDimGradOp : NN_GradOp<"max_dim_grad"> {
+  let summary = "gradient of max_dim: the gradient placed at the indices";
+  let description = [{
+    Zeros of the forward input's shape (`dim_size` along `dim`) except at
+    each `indices` position along `dim`, which holds `grad` (torch's
+    value_selecting_reduction_backward: zeros scattered with grad).
+  }];
+  let arguments = (ins NN_F32Tensor:$grad, NN_I64Tensor:$indices, I64Attr:$dim,
+                       UnitAttr:$keepdim,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$dim_size);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = [{
+    $grad `,` $indices attr-dict `:` functional-type(operands, results)
+  }];
 }
 
 #endif // DPC_NN_REDUCTION_OPS

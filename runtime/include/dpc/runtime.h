@@ -174,6 +174,17 @@ struct OptimizerSpec {
   double eps = 1e-8;
 };
 
+/// A torch.optim parameter group (dpc --param-group): its initial learning
+/// rate and weight decay, and the parameters it updates. Group 0 is the
+/// default group.
+struct ParamGroupSpec {
+  int64_t index = 0;
+  double lr = 0.0;
+  double weightDecay = 0.0;
+  std::string pattern; // the --param-group glob; empty for group 0
+  std::vector<std::string> parameters;
+};
+
 struct BucketSpec {
   int64_t index = 0;
   int64_t bytes = 0;
@@ -194,6 +205,10 @@ struct Manifest {
   std::optional<TensorSpec> label;
   LossSpec loss;
   OptimizerSpec optimizer;
+  /// The parameter groups ("param_groups"), in index order. Empty for a
+  /// module whose learning rate is compiled in (built before dpc had
+  /// groups): it cannot change its learning rate.
+  std::vector<ParamGroupSpec> paramGroups;
   /// Micro-batches per step (gradient accumulation, "accumulate"): each
   /// input and label holds this many local micro-batches back to back along
   /// dimension 0, which it must divide.
@@ -335,6 +350,17 @@ public:
   const Manifest &manifest() const;
   /// Number of optimizer steps taken (restored by loadCheckpoint).
   int64_t stepCount() const;
+  /// Parameter groups of the module (the manifest's "param_groups").
+  int numParamGroups() const;
+  /// The learning rate the next steps use for parameter group `group`: the
+  /// manifest's initial one until setLearningRate changes it (restored by
+  /// loadCheckpoint). Throws for a group the module does not have.
+  double learningRate(int group = 0) const;
+  /// Sets the learning rate of parameter group `group` (-1: every group)
+  /// for the following steps, as assigning torch's param_group['lr'] does.
+  /// `lr` must be finite and not negative. Not collective, but every rank
+  /// must set the same value (dpc-run derives it from the step count).
+  void setLearningRate(double lr, int group = -1);
   /// Memory the runtime allocated for this module on this rank: every slot
   /// (parameters, buffers, optimizer state, batch, loss, arena) and, on
   /// cuda, the kernels' scratch memory; device memory on cuda. Excludes
@@ -347,9 +373,11 @@ public:
   /// Data of an f32 parameter or buffer by state_dict name.
   float *parameterData(const std::string &name);
 
-  /// Writes parameters, buffers, optimizer state ("optimizer." + state name)
-  /// and the step counter ("optimizer.step") as safetensors; only rank 0
-  /// writes.
+  /// Writes parameters, buffers, optimizer state ("optimizer." + state name),
+  /// the step counter ("optimizer.step") and each parameter group's current
+  /// learning rate ("optimizer.param_groups.<g>.lr", f64, as torch's
+  /// optimizer state_dict keeps param_groups' lr) as safetensors; only rank
+  /// 0 writes.
   void saveCheckpoint(const std::string &path) const;
   /// Restores what saveCheckpoint wrote; every key must exist with the
   /// manifest's dtype and shape. Rank 0 reads and broadcasts.
@@ -358,6 +386,20 @@ public:
   /// step counter) with a safetensors file's tensors of the same names, as
   /// SessionOptions::initWeights does at load. Rank 0 reads and broadcasts.
   void loadWeights(const std::string &path);
+
+  /// Checkpoints of a training loop that resumes exactly. saveCheckpoint
+  /// also records "manifest_hash" (manifestHash()) and "world_size" in the
+  /// file's metadata; this overload adds `metadata` (e.g. the loop's data
+  /// position) beside them.
+  void saveCheckpoint(const std::string &path,
+                      const std::map<std::string, std::string> &metadata) const;
+  /// loadCheckpoint, returning the file's metadata (the same on every rank)
+  /// for the caller to check and to continue from.
+  std::map<std::string, std::string>
+  loadCheckpointWithMetadata(const std::string &path);
+  /// dpc_checksum of the module's manifest in hex: identifies the compiled
+  /// model (its architecture, shapes, optimizer and world size).
+  std::string manifestHash() const;
 
   /// Starts recording a Chrome trace (chrome://tracing, Perfetto) of the
   /// following steps: one track per stream (compute, communication) per

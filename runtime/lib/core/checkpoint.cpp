@@ -2,7 +2,9 @@
 //
 // Checkpoints are safetensors files (io/safetensors.cpp) holding every
 // parameter, buffer and optimizer state under its checkpoint key and the
-// step counter as "optimizer.step"; rank 0 reads and writes them, through
+// step counter as "optimizer.step" and each parameter group's learning rate
+// as "optimizer.param_groups.<g>.lr" (f64 scalars, the host values of the
+// context); rank 0 reads and writes them, through
 // the host copies of the tensors (the slots on the CPU, the mirrors on
 // cuda), and the other ranks get rank 0's values by broadcast.
 //
@@ -13,7 +15,10 @@
 #include "comm/collectives.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <dlfcn.h>
 #include <set>
 
 using namespace dpc;
@@ -30,10 +35,38 @@ std::vector<TensorView> Session::Impl::checkpointViews(bool withAliases) {
       views.push_back({alias, t.spec->dtype, t.spec->shape, t.data});
   }
   views.push_back({"optimizer.step", DType::I64, {}, &ctx.step});
+  for (size_t g = 0; g < ctx.learningRates.size(); ++g)
+    views.push_back(
+        {learningRateKey(g), DType::F64, {}, &ctx.learningRates[g]});
   return views;
 }
 
+std::string Session::Impl::learningRateKey(size_t group) {
+  return "optimizer.param_groups." + std::to_string(group) + ".lr";
+}
+
+bool Session::Impl::isContextValue(const std::string &key) const {
+  return key == "optimizer.step" || !tensors.count(key);
+}
+
 void Session::saveCheckpoint(const std::string &path) const {
+  saveCheckpoint(path, {});
+}
+
+std::string Session::manifestHash() const {
+  const char *json =
+      static_cast<const char *>(dlsym(impl->module, DPC_MODEL_MANIFEST_SYMBOL));
+  char hex[17];
+  std::snprintf(
+      hex, sizeof(hex), "%016llx",
+      static_cast<unsigned long long>(dpc_checksum(json, std::strlen(json))));
+  return hex;
+}
+
+void Session::saveCheckpoint(
+    const std::string &path,
+    const std::map<std::string, std::string> &extraMetadata) const {
+  std::string hash = manifestHash();
   ProcessGroup::collectively([&] {
     if (impl->ctx.rank != 0)
       return;
@@ -45,7 +78,15 @@ void Session::saveCheckpoint(const std::string &path) const {
         {"producer", "dpc runtime"},
         {"model", impl->path},
         {"model_producer", impl->manifest.producer},
-        {"dpc_abi_version", std::to_string(DPC_ABI_VERSION)}};
+        {"dpc_abi_version", std::to_string(DPC_ABI_VERSION)},
+        // What a resume must match (Session::loadCheckpointWithMetadata's
+        // callers check): the compiled model and the number of ranks.
+        {"manifest_hash", hash},
+        {"world_size", std::to_string(impl->ctx.worldSize)}};
+    for (const auto &[key, value] : extraMetadata)
+      if (!metadata.emplace(key, value).second)
+        throw Error("saveCheckpoint: metadata key '" + key +
+                    "' is the runtime's own");
     writeSafetensors(path, impl->checkpointViews(/*withAliases=*/true),
                      metadata);
   });
@@ -59,7 +100,35 @@ void Session::loadWeights(const std::string &path) {
   impl->restore(path, /*weightsOnly=*/true);
 }
 
-void Session::Impl::restore(const std::string &file, bool weightsOnly) {
+std::map<std::string, std::string>
+Session::loadCheckpointWithMetadata(const std::string &path) {
+  std::map<std::string, std::string> metadata;
+  impl->restore(path, /*weightsOnly=*/false, &metadata);
+  return metadata;
+}
+
+/// Sends rank 0's `metadata` to every rank of `comm`, as "key\0value\0"...
+static void broadcastMetadata(std::map<std::string, std::string> &metadata,
+                              MPI_Comm comm) {
+  std::string packed;
+  for (const auto &[key, value] : metadata)
+    packed += key + '\0' + value + '\0';
+  int64_t size = static_cast<int64_t>(packed.size());
+  broadcastBytes(&size, sizeof(size), comm, "the checkpoint's metadata size");
+  packed.resize(static_cast<size_t>(size));
+  broadcastBytes(packed.data(), size, comm, "the checkpoint's metadata");
+  metadata.clear();
+  for (size_t at = 0; at < packed.size();) {
+    size_t keyEnd = packed.find('\0', at);
+    size_t valueEnd = packed.find('\0', keyEnd + 1);
+    metadata[packed.substr(at, keyEnd - at)] =
+        packed.substr(keyEnd + 1, valueEnd - keyEnd - 1);
+    at = valueEnd + 1;
+  }
+}
+
+void Session::Impl::restore(const std::string &file, bool weightsOnly,
+                            std::map<std::string, std::string> *metadata) {
   std::vector<TensorView> views = checkpointViews();
   if (weightsOnly)
     views.erase(std::remove_if(views.begin(), views.end(),
@@ -97,6 +166,8 @@ void Session::Impl::restore(const std::string &file, bool weightsOnly) {
         throw Error(file + ": tensors '" + primary->first + "' and '" + alias +
                     "' differ, but they are one tied tensor in " + path);
     }
+    if (metadata)
+      *metadata = contents.metadata;
     // Check everything before overwriting anything.
     for (const TensorView &v : views) {
       auto it = contents.tensors.find(source[v.name]);
@@ -122,27 +193,41 @@ void Session::Impl::restore(const std::string &file, bool weightsOnly) {
       if (step < 0)
         throw Error(file + ": 'optimizer.step' is negative (" +
                     std::to_string(step) + ")");
+      for (size_t g = 0; g < ctx.learningRates.size(); ++g) {
+        double lr = *contents.tensors.at(learningRateKey(g)).data<double>();
+        if (!std::isfinite(lr) || lr < 0.0)
+          throw Error(file + ": '" + learningRateKey(g) +
+                      "' is not a finite non-negative number");
+      }
     }
     for (const TensorView &v : views)
       std::memcpy(const_cast<void *>(v.data),
                   contents.tensors.at(source[v.name]).bytes.data(),
                   contents.tensors.at(source[v.name]).bytes.size());
     for (const TensorView &v : views)
-      if (v.name != "optimizer.step")
+      if (!isContextValue(v.name))
         syncToSlot(tensors.at(v.name));
   });
   weightsLoaded = true;
   if (ctx.worldSize == 1)
     return;
-  // Rank 0's slots (on cuda over NCCL) and its step counter (MPI, host).
+  if (metadata)
+    broadcastMetadata(*metadata, ctx.comm);
+  // Rank 0's slots (on cuda over NCCL), its step counter and learning
+  // rates (MPI, host).
   for (const TensorView &v : views)
-    if (v.name != "optimizer.step") {
+    if (!isContextValue(v.name)) {
       const TensorRef &t = tensors.at(v.name);
       backendTable().broadcast(&ctx, slots[t.spec->slot], t.spec->numBytes(),
                                "'" + v.name + "'");
     }
-  if (!weightsOnly)
+  if (!weightsOnly) {
     broadcastBytes(&ctx.step, sizeof(ctx.step), ctx.comm, "'optimizer.step'");
+    if (!ctx.learningRates.empty())
+      broadcastBytes(ctx.learningRates.data(),
+                     ctx.learningRates.size() * sizeof(double), ctx.comm,
+                     "the learning rates");
+  }
   backendTable().synchronize(&ctx);
   raiseError();
   refreshMirrors();

@@ -16,3 +16,18 @@ void dpc::recordError(dpcrt_context *ctx, const std::string &message) {
 }
 
 void dpc::drainPending(dpcrt_context *ctx) { ctx->backend->drainPending(ctx); }
+
+// Host-only on every backend: the kernels take the value as an argument.
+extern "C" double dpcrt_learning_rate(dpcrt_context *ctx, int32_t group) {
+  if (!ctx || group < 0 ||
+      static_cast<size_t>(group) >= ctx->learningRates.size()) {
+    dpc::recordError(ctx,
+                     "the step reads the learning rate of parameter "
+                     "group " +
+                         std::to_string(group) + ", but the session has " +
+                         std::to_string(ctx ? ctx->learningRates.size() : 0) +
+                         " groups");
+    return 0.0;
+  }
+  return ctx->learningRates[group];
+}

@@ -52,6 +52,10 @@ struct dpcrt_context {
   /// Optimizer steps already taken; SGD's first step (0) initializes the
   /// momentum buffer instead of decaying it, as torch.optim.SGD does.
   int64_t step = 0;
+  /// The current learning rate of each parameter group (dpcrt_learning_rate),
+  /// initialized from the manifest's "param_groups"; a double like the
+  /// Python float of torch's param_group['lr'].
+  std::vector<double> learningRates;
   /// A private duplicate of MPI_COMM_WORLD (MPI_COMM_NULL without MPI), so the
   /// runtime's collectives never match the embedding program's messages.
   MPI_Comm comm = MPI_COMM_NULL;

@@ -16,7 +16,9 @@
 #include "io/file_io.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -225,6 +227,10 @@ void Session::Impl::allocate() {
   }
   place(manifest.loss.slot, 4, "the loss", false);
   place(manifest.arenaSlot, manifest.arenaBytes, "the arena", false);
+  // Each parameter group starts at its initial learning rate.
+  ctx.learningRates.clear();
+  for (const ParamGroupSpec &g : manifest.paramGroups)
+    ctx.learningRates.push_back(g.lr);
 }
 
 void Session::Impl::distribute() {
@@ -380,6 +386,44 @@ Backend Session::backend() const { return impl->backend; }
 const std::string &Session::path() const { return impl->path; }
 const Manifest &Session::manifest() const { return impl->manifest; }
 int64_t Session::stepCount() const { return impl->ctx.step; }
+
+//===----------------------------------------------------------------------===//
+// Learning rate (per parameter group)
+//===----------------------------------------------------------------------===//
+
+int Session::numParamGroups() const {
+  return static_cast<int>(impl->ctx.learningRates.size());
+}
+
+double Session::learningRate(int group) const {
+  const std::vector<double> &rates = impl->ctx.learningRates;
+  if (rates.empty())
+    throw Error(impl->path + " has its learning rate compiled in (no "
+                             "parameter groups in its manifest); recompile "
+                             "it with this dpc");
+  if (group < 0 || static_cast<size_t>(group) >= rates.size())
+    throw Error(impl->path + " has no parameter group " +
+                std::to_string(group) + " (it has " +
+                std::to_string(rates.size()) + ")");
+  return rates[group];
+}
+
+void Session::setLearningRate(double lr, int group) {
+  if (!std::isfinite(lr) || lr < 0.0) {
+    char text[32];
+    std::snprintf(text, sizeof(text), "%.17g", lr);
+    throw Error(std::string("learning rate ") + text +
+                " is not a finite non-negative number");
+  }
+  if (group == -1) {
+    learningRate(0); // the same checks
+    for (double &rate : impl->ctx.learningRates)
+      rate = lr;
+    return;
+  }
+  learningRate(group);
+  impl->ctx.learningRates[group] = lr;
+}
 
 int64_t Session::memoryBytes() const {
   return impl->slotBytes +

@@ -96,10 +96,18 @@ struct Session::Impl {
     auto it = aliasOf.find(name);
     return it == aliasOf.end() ? name : it->second;
   }
+  /// The checkpoint key of parameter group `group`'s learning rate.
+  static std::string learningRateKey(size_t group);
+  /// Whether checkpoint key `key` is a value of the context (the step
+  /// counter, the learning rates) rather than a tensor in a slot.
+  bool isContextValue(const std::string &key) const;
   /// Session::loadCheckpoint (everything) and loadWeights (parameters and
   /// buffers): rank 0 reads `file`, checks it whole, then every rank gets
   /// rank 0's values.
-  void restore(const std::string &file, bool weightsOnly);
+  /// Restores from a checkpoint; with `metadata`, every rank gets the
+  /// file's metadata there.
+  void restore(const std::string &file, bool weightsOnly,
+               std::map<std::string, std::string> *metadata = nullptr);
   /// Copies the mirrors handed out to the device (no-op without mirrors).
   void flushMirrors();
   /// Copies the device value of `slot` to its mirror (no-op without).

@@ -7,8 +7,9 @@
 // build fuses them (explicit std::fma; this file is compiled with
 // -ffp-contract=off so the compiler fuses nothing else). The batch-norm
 // backward reproduces the 8-lane vector sums of PyTorch's vec::reduce_all;
-// checked bitwise against torch. Layer normalization follows
-// LayerNormKernelImpl formula by formula, its row moments in double.
+// checked bitwise against torch. Layer and group normalization follow
+// LayerNormKernelImpl and GroupNormKernelImpl formula by formula, their
+// row moments in double.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +19,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 using dpc::recordError;
 
@@ -213,9 +215,154 @@ void batch_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dweight,
   }
 }
 
+void batch_norm_inference_f32(dpcrt_context *ctx, float *out, const float *in,
+                              const float *weight, const float *bias,
+                              const float *runningMean, const float *runningVar,
+                              int64_t n, int64_t c, int64_t inner, double eps) {
+  if (n < 0 || c < 0 || inner < 0) {
+    recordError(ctx, "batch_norm_inference: negative size");
+    return;
+  }
+  for (int64_t ch = 0; ch < c; ++ch) {
+    // batch_norm_cpu_collect_linear_and_constant_terms, eval branch: float
+    // throughout, eps rounded to float first.
+    float invstd = 1.0f / std::sqrt(runningVar[ch] + static_cast<float>(eps));
+    float alpha = invstd * weight[ch];
+    float beta = std::fma(-runningMean[ch], alpha, bias[ch]);
+    for (int64_t b = 0; b < n; ++b)
+      normalizePlane(out + (b * c + ch) * inner, in + (b * c + ch) * inner,
+                     inner, alpha, beta);
+  }
+}
+
+void batch_norm_inference_grad_f32(dpcrt_context *ctx, float *dx,
+                                   float *dweight, float *dbias,
+                                   const float *dy, const float *in,
+                                   const float *weight,
+                                   const float *runningMean,
+                                   const float *runningVar, int64_t n,
+                                   int64_t c, int64_t inner, double eps) {
+  if (n < 0 || c < 0 || inner < 0) {
+    recordError(ctx, "batch_norm_inference_grad: negative size");
+    return;
+  }
+  for (int64_t ch = 0; ch < c; ++ch) {
+    // The backward's eval branch computes invstd in double (eps is a
+    // double there), unlike the forward.
+    float mean = runningMean[ch], w = weight[ch];
+    float invstd = static_cast<float>(
+        1.0 / std::sqrt(static_cast<double>(runningVar[ch]) + eps));
+    double sum = 0.0, dotp = 0.0;
+    for (int64_t b = 0; b < n; ++b) {
+      const float *x = in + (b * c + ch) * inner;
+      const float *g = dy + (b * c + ch) * inner;
+      sum += laneSum(g, inner);
+      dotp += laneDot(x, mean, g, inner);
+    }
+    for (int64_t b = 0; b < n; ++b) {
+      const float *g = dy + (b * c + ch) * inner;
+      float *d = dx + (b * c + ch) * inner;
+      for (int64_t i = 0; i < inner; ++i)
+        d[i] = g[i] * invstd * w;
+    }
+    dweight[ch] = static_cast<float>(dotp * invstd);
+    dbias[ch] = static_cast<float>(sum);
+  }
+}
+
 void increment_i64(dpcrt_context *, int64_t *data, int64_t n, int64_t amount) {
   for (int64_t i = 0; i < n; ++i)
     data[i] += amount;
+}
+
+void group_norm_f32(dpcrt_context *ctx, float *out, const float *in,
+                    const float *weight, const float *bias, int64_t n,
+                    int64_t c, int64_t inner, int64_t groups, float eps) {
+  if (n < 0 || c < 0 || inner < 0 || groups <= 0 || c % groups != 0) {
+    recordError(ctx, "group_norm: invalid shape [" + std::to_string(n) + ", " +
+                         std::to_string(c) + ", " + std::to_string(inner) +
+                         "] for " + std::to_string(groups) + " groups");
+    return;
+  }
+  int64_t perGroup = c / groups, groupSize = perGroup * inner;
+  if (groupSize == 0)
+    return;
+  // GroupNormKernelImplInternal: each (sample, group) is a contiguous row
+  // of groupSize elements; per channel y = scale * x + bias with scale =
+  // rstd * gamma and bias = -scale * mean + beta, in float.
+  for (int64_t row = 0; row < n * groups; ++row) {
+    const float *x = in + row * groupSize;
+    float *y = out + row * groupSize;
+    float mean, rstd;
+    rowMoments(x, groupSize, eps, mean, rstd);
+    int64_t firstChannel = (row % groups) * perGroup;
+    for (int64_t j = 0; j < perGroup; ++j) {
+      float scale = rstd * weight[firstChannel + j];
+      float shift = -scale * mean + bias[firstChannel + j];
+      const float *xc = x + j * inner;
+      float *yc = y + j * inner;
+      for (int64_t k = 0; k < inner; ++k)
+        yc[k] = scale * xc[k] + shift;
+    }
+  }
+}
+
+void group_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dweight,
+                         float *dbias, const float *dy, const float *in,
+                         const float *weight, int64_t n, int64_t c,
+                         int64_t inner, int64_t groups, float eps) {
+  if (n < 0 || c < 0 || inner < 0 || groups <= 0 || c % groups != 0) {
+    recordError(ctx, "group_norm_grad: invalid shape [" + std::to_string(n) +
+                         ", " + std::to_string(c) + ", " +
+                         std::to_string(inner) + "] for " +
+                         std::to_string(groups) + " groups");
+    return;
+  }
+  int64_t perGroup = c / groups, groupSize = perGroup * inner;
+  std::fill(dweight, dweight + c, 0.0f);
+  std::fill(dbias, dbias + c, 0.0f);
+  if (groupSize == 0)
+    return;
+  // GroupNormBackwardKernelImplInternal (torch 1.13): ds and db per (sample,
+  // channel) (torch: vectorized float sums, here double), then dx per
+  // (sample, group) and dgamma / dbeta summed in float over the samples in
+  // order.
+  float s = 1.0f / static_cast<float>(groupSize);
+  std::vector<float> ds(static_cast<size_t>(perGroup)),
+      db(static_cast<size_t>(perGroup));
+  for (int64_t row = 0; row < n * groups; ++row) {
+    const float *x = in + row * groupSize, *g = dy + row * groupSize;
+    float *d = dx + row * groupSize;
+    float mean, rstd;
+    rowMoments(x, groupSize, eps, mean, rstd);
+    int64_t firstChannel = (row % groups) * perGroup;
+    float dsWeighted = 0.0f, dbWeighted = 0.0f;
+    for (int64_t j = 0; j < perGroup; ++j) {
+      const float *xc = x + j * inner, *gc = g + j * inner;
+      double dsAcc = 0.0, dbAcc = 0.0;
+      for (int64_t k = 0; k < inner; ++k) {
+        dsAcc += gc[k] * xc[k];
+        dbAcc += gc[k];
+      }
+      ds[j] = static_cast<float>(dsAcc);
+      db[j] = static_cast<float>(dbAcc);
+      float w = weight[firstChannel + j];
+      dsWeighted += ds[j] * w;
+      dbWeighted += db[j] * w;
+      // GammaBackward / BetaBackward.
+      dweight[firstChannel + j] += (ds[j] - db[j] * mean) * rstd;
+      dbias[firstChannel + j] += db[j];
+    }
+    float c2 = (dbWeighted * mean - dsWeighted) * rstd * rstd * rstd * s;
+    float c3 = -c2 * mean - dbWeighted * rstd * s;
+    for (int64_t j = 0; j < perGroup; ++j) {
+      float c1 = rstd * weight[firstChannel + j];
+      const float *xc = x + j * inner, *gc = g + j * inner;
+      float *dc = d + j * inner;
+      for (int64_t k = 0; k < inner; ++k)
+        dc[k] = c1 * gc[k] + c2 * xc[k] + c3;
+    }
+  }
 }
 
 void layer_norm_f32(dpcrt_context *, float *y, const float *x,

@@ -1,6 +1,8 @@
 //===- reduction_kernels.cpp - CPU kernels of the reductions --------------===//
 //
-// The broadcast-undoing sum (sum, sum_to, mean) and softmax / log-softmax
+// The broadcast-undoing sum (sum, sum_to, mean), the max / min reduction
+// (amax, amin), max along a dim with its index (max.dim, argmax), the
+// Euclidean norm, logsumexp, cumsum and softmax / log-softmax
 // with their gradients. Sums accumulate in double where torch uses a
 // vectorized float sum, so results agree with torch to a few float32 ulps
 // and do not depend on the vector width. Softmax (not log-softmax) runs on
@@ -13,6 +15,7 @@
 #include "cpu/dnnl_eltwise.h"
 #include "cpu/strided_loops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -21,19 +24,24 @@ using dpc::recordError;
 
 namespace dpc::cpu {
 
-void reduce_sum_f32(dpcrt_context *ctx, float *out, const float *in,
-                    int32_t rank, const int64_t *dims, int64_t outN) {
+namespace {
+
+/// The sums of reduce_sum_f32 (Square: of the squares) in double.
+template <bool Square>
+bool reduceSumInto(dpcrt_context *ctx, const char *kernel,
+                   std::vector<double> &acc, const float *in, int32_t rank,
+                   const int64_t *dims, int64_t outN) {
   if (rank < 0 || outN < 0) {
-    recordError(ctx, "reduce_sum: negative rank or output size");
-    return;
+    recordError(ctx, std::string(kernel) + ": negative rank or output size");
+    return false;
   }
+  acc.assign(static_cast<size_t>(outN), 0.0);
   if (rank == 0) {
-    out[0] = in[0];
-    return;
+    acc[0] = Square ? double(in[0]) * in[0] : in[0];
+    return true;
   }
   const int64_t *shape = dims;
   const int64_t *outStride = dims + rank;
-  std::vector<double> acc(static_cast<size_t>(outN), 0.0);
   // The input in row-major order (a row of the innermost dimension at a
   // time), each element added to its output's accumulator. One strided
   // operand: forEachIndex's second offset is not used.
@@ -42,12 +50,176 @@ void reduce_sum_f32(dpcrt_context *ctx, float *out, const float *in,
   if (inner > 0)
     forEachIndex(rank - 1, shape, outStride, outStride,
                  [&](int64_t outOff, int64_t) {
-                   for (int64_t j = 0; j < inner; ++j)
-                     acc[outOff + j * innerStride] += row[j];
+                   for (int64_t j = 0; j < inner; ++j) {
+                     double v = row[j];
+                     acc[outOff + j * innerStride] += Square ? v * v : v;
+                   }
+                   row += inner;
+                 });
+  return true;
+}
+
+} // namespace
+
+void reduce_sum_f32(dpcrt_context *ctx, float *out, const float *in,
+                    int32_t rank, const int64_t *dims, int64_t outN) {
+  std::vector<double> acc;
+  if (!reduceSumInto<false>(ctx, "reduce_sum", acc, in, rank, dims, outN))
+    return;
+  for (int64_t i = 0; i < outN; ++i)
+    out[i] = static_cast<float>(acc[i]);
+}
+
+void reduce_norm2_f32(dpcrt_context *ctx, float *out, const float *in,
+                      int32_t rank, const int64_t *dims, int64_t outN) {
+  std::vector<double> acc;
+  if (!reduceSumInto<true>(ctx, "reduce_norm2", acc, in, rank, dims, outN))
+    return;
+  for (int64_t i = 0; i < outN; ++i)
+    out[i] = static_cast<float>(std::sqrt(acc[i]));
+}
+
+void reduce_max_f32(dpcrt_context *ctx, float *out, const float *in,
+                    int32_t rank, const int64_t *dims, int64_t outN,
+                    int32_t min) {
+  if (rank < 0 || outN < 0) {
+    recordError(ctx, "reduce_max: negative rank or output size");
+    return;
+  }
+  if (rank == 0) {
+    out[0] = in[0];
+    return;
+  }
+  const int64_t *shape = dims;
+  const int64_t *outStride = dims + rank;
+  // Like reduce_sum: the input in row-major order, each element folded into
+  // its output. `seen` marks outputs that hold a value already.
+  std::vector<char> seen(static_cast<size_t>(outN), 0);
+  int64_t inner = shape[rank - 1], innerStride = outStride[rank - 1];
+  const float *row = in;
+  auto fold = [min](float acc, float v) {
+    if (std::isnan(acc) || std::isnan(v))
+      return std::isnan(acc) ? acc : v;
+    return min ? (v < acc ? v : acc) : (v > acc ? v : acc);
+  };
+  if (inner > 0)
+    forEachIndex(rank - 1, shape, outStride, outStride,
+                 [&](int64_t outOff, int64_t) {
+                   if (innerStride == 0) {
+                     // The innermost dimension is reduced: one output.
+                     float acc = seen[outOff] ? out[outOff] : row[0];
+                     for (int64_t j = 0; j < inner; ++j)
+                       acc = fold(acc, row[j]);
+                     out[outOff] = acc;
+                     seen[outOff] = 1;
+                   } else {
+                     for (int64_t j = 0; j < inner; ++j) {
+                       int64_t o = outOff + j * innerStride;
+                       out[o] = seen[o] ? fold(out[o], row[j]) : row[j];
+                       seen[o] = 1;
+                     }
+                   }
+                   row += inner;
+                 });
+}
+
+void reduce_logsumexp_f32(dpcrt_context *ctx, float *out, const float *in,
+                          int32_t rank, const int64_t *dims, int64_t outN) {
+  reduce_max_f32(ctx, out, in, rank, dims, outN, /*min=*/0);
+  if (rank <= 0 || outN < 0)
+    return;
+  // torch masks infinite maxima to 0 (so a row of -inf gives -inf, one
+  // with +inf gives +inf or NaN, not NaN from inf - inf).
+  for (int64_t i = 0; i < outN; ++i)
+    if (std::isinf(out[i]))
+      out[i] = 0.0f;
+  const int64_t *shape = dims;
+  const int64_t *outStride = dims + rank;
+  std::vector<double> acc(static_cast<size_t>(outN), 0.0);
+  int64_t inner = shape[rank - 1], innerStride = outStride[rank - 1];
+  const float *row = in;
+  if (inner > 0)
+    forEachIndex(rank - 1, shape, outStride, outStride,
+                 [&](int64_t outOff, int64_t) {
+                   for (int64_t j = 0; j < inner; ++j) {
+                     int64_t o = outOff + j * innerStride;
+                     acc[o] += std::exp(row[j] - out[o]);
+                   }
                    row += inner;
                  });
   for (int64_t i = 0; i < outN; ++i)
-    out[i] = static_cast<float>(acc[i]);
+    out[i] = std::log(static_cast<float>(acc[i])) + out[i];
+}
+
+void max_dim_f32(dpcrt_context *ctx, float *values, int64_t *indices,
+                 const float *in, int64_t outer, int64_t size, int64_t inner,
+                 int32_t min) {
+  if (outer < 0 || inner < 0 || size < 1) {
+    recordError(ctx, "max_dim: empty or negative extent");
+    return;
+  }
+  // A running best per position of the inner dimension; a later element
+  // replaces it only if strictly better (or the first NaN), so the first
+  // occurrence wins.
+  for (int64_t o = 0; o < outer; ++o) {
+    const float *x = in + o * size * inner;
+    float *best = values + o * inner;
+    int64_t *at = indices + o * inner;
+    for (int64_t r = 0; r < inner; ++r) {
+      best[r] = x[r];
+      at[r] = 0;
+    }
+    for (int64_t j = 1; j < size; ++j)
+      for (int64_t r = 0; r < inner; ++r) {
+        float v = x[j * inner + r];
+        bool better = min ? v < best[r] : v > best[r];
+        if (!std::isnan(best[r]) && (better || std::isnan(v))) {
+          best[r] = v;
+          at[r] = j;
+        }
+      }
+  }
+}
+
+void max_dim_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
+                      const int64_t *indices, int64_t outer, int64_t size,
+                      int64_t inner) {
+  if (outer < 0 || inner < 0 || size < 0) {
+    recordError(ctx, "max_dim_grad: negative extent");
+    return;
+  }
+  std::fill(dx, dx + outer * size * inner, 0.0f);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t r = 0; r < inner; ++r) {
+      int64_t j = indices[o * inner + r];
+      if (j < 0 || j >= size) {
+        recordError(ctx, "max_dim_grad: index " + std::to_string(j) +
+                             " out of range [0, " + std::to_string(size) + ")");
+        return;
+      }
+      dx[(o * size + j) * inner + r] = dy[o * inner + r];
+    }
+}
+
+void cumsum_f32(dpcrt_context *, float *out, const float *in, int64_t outer,
+                int64_t size, int64_t inner, int32_t reverse) {
+  if (outer <= 0 || size <= 0 || inner <= 0)
+    return;
+  // A running double sum per position of the inner dimension, so that the
+  // inner loop runs over contiguous elements.
+  std::vector<double> acc(static_cast<size_t>(inner));
+  for (int64_t o = 0; o < outer; ++o) {
+    std::fill(acc.begin(), acc.end(), 0.0);
+    for (int64_t step = 0; step < size; ++step) {
+      int64_t j = reverse ? size - 1 - step : step;
+      const float *x = in + (o * size + j) * inner;
+      float *y = out + (o * size + j) * inner;
+      for (int64_t r = 0; r < inner; ++r) {
+        acc[r] += x[r];
+        y[r] = static_cast<float>(acc[r]);
+      }
+    }
+  }
 }
 
 void softmax_f32(dpcrt_context *ctx, float *out, const float *in, int64_t outer,

@@ -1,4 +1,4 @@
-//===- normalization_kernels.cu - CUDA kernels of batch and layer norm ----===//
+//===- normalization_kernels.cu - CUDA kernels of batch, group, layer norm ===//
 //
 // The CUDA counterparts of cpu/normalization_kernels.cpp, operation by
 // operation. Where the CPU adds in a fixed order in float (the batch-norm
@@ -85,6 +85,23 @@ __global__ void batchNormKernel(float *out, float *saveMean, float *saveInvstd,
   }
 }
 
+/// Evaluation mode, one thread per element: alpha and beta recomputed per
+/// element with the CPU's float operations (cheap next to the memory
+/// traffic, and the same values everywhere).
+__global__ void batchNormInferenceKernel(float *out, const float *in,
+                                         const float *weight, const float *bias,
+                                         const float *runningMean,
+                                         const float *runningVar, int64_t total,
+                                         int64_t c, int64_t inner, float eps) {
+  DPC_GRID_STRIDE(i, total) {
+    int64_t ch = (i / inner) % c;
+    float invstd = 1.0f / sqrtf(runningVar[ch] + eps);
+    float alpha = invstd * weight[ch];
+    float beta = __fmaf_rn(-runningMean[ch], alpha, bias[ch]);
+    out[i] = __fmaf_rn(in[i], alpha, beta);
+  }
+}
+
 constexpr int kLanes = 8;
 /// Planes of one channel the backward kernel sums at once: 8 threads (one
 /// per vector lane) each.
@@ -97,15 +114,24 @@ constexpr int kPlanesPerBlock = kBlock / kLanes;
 /// shuffles, which performs the same float additions. The per-plane
 /// results are then added in double in sample order by one thread, as the
 /// CPU does, so the sums, and therefore every output, agree bitwise.
+///
+/// kInference: the evaluation-mode backward. `mean` is the running mean and
+/// `invstdOrVar` the running variance, whose invstd is computed in double
+/// as the CPU does; dx = dy * invstd * w.
+template <bool kInference>
 __global__ void batchNormGradKernel(float *dx, float *dweight, float *dbias,
                                     const float *dy, const float *in,
                                     const float *weight, const float *saveMean,
-                                    const float *saveInvstd, int64_t n,
-                                    int64_t c, int64_t inner) {
+                                    const float *invstdOrVar, int64_t n,
+                                    int64_t c, int64_t inner, double eps) {
   __shared__ float planeSum[kPlanesPerBlock], planeDot[kPlanesPerBlock];
   __shared__ double totals[2];
   int64_t ch = blockIdx.x, count = n * inner;
-  float mean = saveMean[ch], invstd = saveInvstd[ch], w = weight[ch];
+  float mean = saveMean[ch], w = weight[ch];
+  float invstd =
+      kInference ? static_cast<float>(
+                       1.0 / sqrt(static_cast<double>(invstdOrVar[ch]) + eps))
+                 : invstdOrVar[ch];
   int lane = threadIdx.x % kLanes, slot = threadIdx.x / kLanes;
   double sum = 0.0, dotp = 0.0; // meaningful in thread 0 only
   for (int64_t b0 = 0; b0 < n; b0 += kPlanesPerBlock) {
@@ -169,6 +195,13 @@ __global__ void batchNormGradKernel(float *dx, float *dweight, float *dbias,
     dbias[ch] = static_cast<float>(sum);
   }
   __syncthreads();
+  if (kInference) {
+    for (int64_t e = threadIdx.x; e < count; e += kBlock) {
+      int64_t i = ((e / inner) * c + ch) * inner + e % inner;
+      dx[i] = dy[i] * invstd * w;
+    }
+    return;
+  }
   sum = totals[0];
   dotp = totals[1];
   float k =
@@ -274,6 +307,98 @@ __global__ void layerNormGradColumnKernel(float *dgamma, float *dbeta,
   }
 }
 
+//===----------------------------------------------------------------------===//
+// Group normalization
+//===----------------------------------------------------------------------===//
+
+/// One block per (sample, group) row of groupSize = perGroup * inner
+/// elements.
+__global__ void groupNormKernel(float *out, const float *in,
+                                const float *weight, const float *bias,
+                                int64_t groups, int64_t perGroup, int64_t inner,
+                                float eps) {
+  __shared__ double shared[kBlock];
+  int64_t row = blockIdx.x, groupSize = perGroup * inner;
+  const float *x = in + row * groupSize;
+  float *y = out + row * groupSize;
+  float mean, rstd;
+  rowMoments(x, groupSize, eps, shared, mean, rstd);
+  int64_t firstChannel = (row % groups) * perGroup;
+  for (int64_t i = threadIdx.x; i < groupSize; i += kBlock) {
+    int64_t ch = firstChannel + i / inner;
+    float scale = rstd * weight[ch];
+    float shift = -scale * mean + bias[ch];
+    y[i] = scale * x[i] + shift;
+  }
+}
+
+/// One block per (sample, group) row: dx, and for the weight and bias
+/// gradients each (sample, channel)'s ds and db and the row's mean and rstd.
+__global__ void groupNormGradRowKernel(float *dx, float *dsOut, float *dbOut,
+                                       float *rowMean, float *rowRstd,
+                                       const float *dy, const float *in,
+                                       const float *weight, int64_t groups,
+                                       int64_t perGroup, int64_t inner,
+                                       float eps) {
+  __shared__ double shared[kBlock];
+  int64_t row = blockIdx.x, groupSize = perGroup * inner;
+  const float *x = in + row * groupSize, *g = dy + row * groupSize;
+  float mean, rstd;
+  rowMoments(x, groupSize, eps, shared, mean, rstd);
+  int64_t firstChannel = (row % groups) * perGroup;
+  // As the CPU: per channel double sums rounded to float, then the
+  // weighted float sums over the group's channels in order.
+  float dsWeighted = 0.0f, dbWeighted = 0.0f;
+  for (int64_t j = 0; j < perGroup; ++j) {
+    double dsAcc = 0.0, dbAcc = 0.0;
+    for (int64_t k = threadIdx.x; k < inner; k += kBlock) {
+      dsAcc += g[j * inner + k] * x[j * inner + k];
+      dbAcc += g[j * inner + k];
+    }
+    dsAcc = blockSum(dsAcc, shared);
+    dbAcc = blockSum(dbAcc, shared);
+    float ds = static_cast<float>(dsAcc), db = static_cast<float>(dbAcc);
+    float w = weight[firstChannel + j];
+    dsWeighted += ds * w;
+    dbWeighted += db * w;
+    if (threadIdx.x == 0) {
+      dsOut[row * perGroup + j] = ds;
+      dbOut[row * perGroup + j] = db;
+    }
+  }
+  float s = 1.0f / static_cast<float>(groupSize);
+  float c2 = (dbWeighted * mean - dsWeighted) * rstd * rstd * rstd * s;
+  float c3 = -c2 * mean - dbWeighted * rstd * s;
+  for (int64_t i = threadIdx.x; i < groupSize; i += kBlock) {
+    float c1 = rstd * weight[firstChannel + i / inner];
+    dx[row * groupSize + i] = c1 * g[i] + c2 * x[i] + c3;
+  }
+  if (threadIdx.x == 0) {
+    rowMean[row] = mean;
+    rowRstd[row] = rstd;
+  }
+}
+
+/// One thread per channel: dweight and dbias summed in float over the
+/// samples in order, as the CPU does.
+__global__ void groupNormGradChannelKernel(float *dweight, float *dbias,
+                                           const float *ds, const float *db,
+                                           const float *rowMean,
+                                           const float *rowRstd, int64_t n,
+                                           int64_t c, int64_t groups) {
+  int64_t perGroup = c / groups;
+  DPC_GRID_STRIDE(ch, c) {
+    float sw = 0.0f, sb = 0.0f;
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t row = i * groups + ch / perGroup;
+      sw += (ds[i * c + ch] - db[i * c + ch] * rowMean[row]) * rowRstd[row];
+      sb += db[i * c + ch];
+    }
+    dweight[ch] = sw;
+    dbias[ch] = sb;
+  }
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -320,10 +445,48 @@ void batch_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dweight,
     recordError(ctx, "batch_norm_grad: too many channels");
     return;
   }
-  batchNormGradKernel<<<static_cast<unsigned>(c), kBlock, 0,
-                        computeStream(ctx)>>>(
-      dx, dweight, dbias, dy, in, weight, saveMean, saveInvstd, n, c, inner);
+  batchNormGradKernel<false>
+      <<<static_cast<unsigned>(c), kBlock, 0, computeStream(ctx)>>>(
+          dx, dweight, dbias, dy, in, weight, saveMean, saveInvstd, n, c, inner,
+          0.0);
   launchFailed(ctx, "batch_norm_grad");
+}
+
+void batch_norm_inference_f32(dpcrt_context *ctx, float *out, const float *in,
+                              const float *weight, const float *bias,
+                              const float *runningMean, const float *runningVar,
+                              int64_t n, int64_t c, int64_t inner, double eps) {
+  if (n < 0 || c < 0 || inner < 0) {
+    recordError(ctx, "batch_norm_inference: negative size");
+    return;
+  }
+  launch(ctx, "batch_norm_inference", n * c * inner, batchNormInferenceKernel,
+         out, in, weight, bias, runningMean, runningVar, n * c * inner, c,
+         inner, static_cast<float>(eps));
+}
+
+void batch_norm_inference_grad_f32(dpcrt_context *ctx, float *dx,
+                                   float *dweight, float *dbias,
+                                   const float *dy, const float *in,
+                                   const float *weight,
+                                   const float *runningMean,
+                                   const float *runningVar, int64_t n,
+                                   int64_t c, int64_t inner, double eps) {
+  if (n < 0 || c < 0 || inner < 0) {
+    recordError(ctx, "batch_norm_inference_grad: negative size");
+    return;
+  }
+  if (c == 0)
+    return;
+  if (c > INT_MAX) {
+    recordError(ctx, "batch_norm_inference_grad: too many channels");
+    return;
+  }
+  batchNormGradKernel<true>
+      <<<static_cast<unsigned>(c), kBlock, 0, computeStream(ctx)>>>(
+          dx, dweight, dbias, dy, in, weight, runningMean, runningVar, n, c,
+          inner, eps);
+  launchFailed(ctx, "batch_norm_inference_grad");
 }
 
 void increment_i64(dpcrt_context *ctx, int64_t *data, int64_t n,
@@ -382,6 +545,69 @@ void layer_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dgamma,
   layerNormGradColumnKernel<<<gridFor(cols, 128), 128, 0, stream>>>(
       dgamma, dbeta, dy, x, rowMean, rowRstd, rows, cols);
   launchFailed(ctx, "layer_norm_grad: columns");
+}
+
+static bool validGroupNorm(dpcrt_context *ctx, const char *kernel, int64_t n,
+                           int64_t c, int64_t inner, int64_t groups) {
+  if (n < 0 || c < 0 || inner < 0 || groups <= 0 || c % groups != 0) {
+    recordError(ctx, std::string(kernel) + ": invalid shape [" +
+                         std::to_string(n) + ", " + std::to_string(c) + ", " +
+                         std::to_string(inner) + "] for " +
+                         std::to_string(groups) + " groups");
+    return false;
+  }
+  if (n * groups > INT_MAX) {
+    recordError(ctx, std::string(kernel) + ": too many groups");
+    return false;
+  }
+  return true;
+}
+
+void group_norm_f32(dpcrt_context *ctx, float *out, const float *in,
+                    const float *weight, const float *bias, int64_t n,
+                    int64_t c, int64_t inner, int64_t groups, float eps) {
+  if (!validGroupNorm(ctx, "group_norm", n, c, inner, groups) || n == 0 ||
+      c == 0 || inner == 0)
+    return;
+  groupNormKernel<<<static_cast<unsigned>(n * groups), kBlock, 0,
+                    computeStream(ctx)>>>(out, in, weight, bias, groups,
+                                          c / groups, inner, eps);
+  launchFailed(ctx, "group_norm");
+}
+
+void group_norm_grad_f32(dpcrt_context *ctx, float *dx, float *dweight,
+                         float *dbias, const float *dy, const float *in,
+                         const float *weight, int64_t n, int64_t c,
+                         int64_t inner, int64_t groups, float eps) {
+  if (!validGroupNorm(ctx, "group_norm_grad", n, c, inner, groups) || c == 0)
+    return;
+  cudaStream_t stream = computeStream(ctx);
+  if (n == 0 || inner == 0) {
+    // Every output is overwritten: the sums of nothing are zeros.
+    for (float *p : {dweight, dbias})
+      if (failed(ctx,
+                 cudaMemsetAsync(p, 0, static_cast<size_t>(c) * sizeof(float),
+                                 stream),
+                 "group_norm_grad: cudaMemsetAsync"))
+        return;
+    return;
+  }
+  // ds and db per (sample, channel), mean and rstd per (sample, group).
+  size_t floats =
+      2 * static_cast<size_t>(n * c) + 2 * static_cast<size_t>(n * groups);
+  auto *ds = static_cast<float *>(scratch(ctx, floats * sizeof(float)));
+  if (!ds)
+    return;
+  float *db = ds + n * c, *rowMean = db + n * c,
+        *rowRstd = rowMean + n * groups;
+  groupNormGradRowKernel<<<static_cast<unsigned>(n * groups), kBlock, 0,
+                           stream>>>(dx, ds, db, rowMean, rowRstd, dy, in,
+                                     weight, groups, c / groups, inner, eps);
+  if (launchFailed(ctx, "group_norm_grad"))
+    return;
+  groupNormGradChannelKernel<<<gridFor(c, 128), 128, 0, stream>>>(
+      dweight, dbias, ds, db, rowMean, rowRstd, n, c, groups);
+  launchFailed(ctx, "group_norm_grad: channels");
 }
 
 } // namespace dpc::cuda

@@ -29,6 +29,9 @@ namespace {
 /// double, then the lanes combine by a fixed shuffle tree. `st` holds the
 /// reduced dimensions (shape, input strides); `kept` the kept ones (shape,
 /// input strides, output strides).
+/// With Square, the squares are summed and the result is their square root
+/// (dpcrt_reduce_norm2_f32).
+template <bool Square>
 __global__ void reduceSumKernel(float *out, const float *in, Strides reduced,
                                 int64_t reducedN, Strides kept, int64_t outN) {
   int64_t warp =
@@ -44,12 +47,138 @@ __global__ void reduceSumKernel(float *out, const float *in, Strides reduced,
     for (int64_t r = lane; r < reducedN; r += 32) {
       int64_t off[1];
       offsetsOf<1>(reduced, r, off);
-      sum += in[base + off[0]];
+      double v = in[base + off[0]];
+      sum += Square ? v * v : v;
     }
     for (int delta = 16; delta > 0; delta /= 2)
       sum += __shfl_down_sync(0xffffffffu, sum, delta);
     if (lane == 0)
-      out[o] = static_cast<float>(sum);
+      out[o] = static_cast<float>(Square ? sqrt(sum) : sum);
+  }
+}
+
+/// The reduction of dpcrt_reduce_max_f32, one warp per output element as
+/// reduceSumKernel: NaN wins, else the larger (min: the smaller), which is
+/// order-independent, so the result equals the CPU's.
+__global__ void reduceMaxKernel(float *out, const float *in, Strides reduced,
+                                int64_t reducedN, Strides kept, int64_t outN,
+                                bool min) {
+  int64_t warp =
+      (blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x) / 32;
+  int lane = threadIdx.x % 32;
+  int64_t warps = static_cast<int64_t>(gridDim.x) * blockDim.x / 32;
+  auto fold = [min](float acc, float v) {
+    if (isnan(acc) || isnan(v))
+      return isnan(acc) ? acc : v;
+    return min ? (v < acc ? v : acc) : (v > acc ? v : acc);
+  };
+  for (int64_t o = warp; o < outN; o += warps) {
+    int64_t base = 0;
+    for (int d = 0; d < kept.rank; ++d)
+      base += (o / kept.stride[1][d]) % kept.shape[d] * kept.stride[0][d];
+    // Every lane starts from the first element (reducedN >= 1).
+    float acc = in[base];
+    for (int64_t r = lane; r < reducedN; r += 32) {
+      int64_t off[1];
+      offsetsOf<1>(reduced, r, off);
+      acc = fold(acc, in[base + off[0]]);
+    }
+    for (int delta = 16; delta > 0; delta /= 2)
+      acc = fold(acc, __shfl_down_sync(0xffffffffu, acc, delta));
+    if (lane == 0)
+      out[o] = acc;
+  }
+}
+
+/// The reduction of dpcrt_reduce_logsumexp_f32, one warp per output element:
+/// the max folded as in reduceMaxKernel (infinite taken as 0), then
+/// sum(exp(x - max)) in double by lanes and a fixed shuffle tree.
+__global__ void reduceLogSumExpKernel(float *out, const float *in,
+                                      Strides reduced, int64_t reducedN,
+                                      Strides kept, int64_t outN) {
+  int64_t warp =
+      (blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x) / 32;
+  int lane = threadIdx.x % 32;
+  int64_t warps = static_cast<int64_t>(gridDim.x) * blockDim.x / 32;
+  auto fold = [](float acc, float v) {
+    if (isnan(acc) || isnan(v))
+      return isnan(acc) ? acc : v;
+    return v > acc ? v : acc;
+  };
+  for (int64_t o = warp; o < outN; o += warps) {
+    int64_t base = 0;
+    for (int d = 0; d < kept.rank; ++d)
+      base += (o / kept.stride[1][d]) % kept.shape[d] * kept.stride[0][d];
+    float max = in[base];
+    for (int64_t r = lane; r < reducedN; r += 32) {
+      int64_t off[1];
+      offsetsOf<1>(reduced, r, off);
+      max = fold(max, in[base + off[0]]);
+    }
+    for (int delta = 16; delta > 0; delta /= 2)
+      max = fold(max, __shfl_down_sync(0xffffffffu, max, delta));
+    max = __shfl_sync(0xffffffffu, max, 0);
+    if (isinf(max))
+      max = 0.0f;
+    double sum = 0.0;
+    for (int64_t r = lane; r < reducedN; r += 32) {
+      int64_t off[1];
+      offsetsOf<1>(reduced, r, off);
+      sum += expF(in[base + off[0]] - max);
+    }
+    for (int delta = 16; delta > 0; delta /= 2)
+      sum += __shfl_down_sync(0xffffffffu, sum, delta);
+    if (lane == 0)
+      out[o] = logF(static_cast<float>(sum)) + max;
+  }
+}
+
+/// dpcrt_max_dim_f32: one thread per (outer, inner) position, scanning in
+/// order as the CPU (the first occurrence wins).
+__global__ void maxDimKernel(float *values, int64_t *indices, const float *in,
+                             int64_t outer, int64_t size, int64_t inner,
+                             bool min) {
+  DPC_GRID_STRIDE(i, outer * inner) {
+    int64_t o = i / inner, r = i % inner;
+    const float *x = in + o * size * inner + r;
+    float best = x[0];
+    int64_t at = 0;
+    for (int64_t j = 1; j < size; ++j) {
+      float v = x[j * inner];
+      bool better = min ? v < best : v > best;
+      if (!isnan(best) && (better || isnan(v))) {
+        best = v;
+        at = j;
+      }
+    }
+    values[i] = best;
+    indices[i] = at;
+  }
+}
+
+/// dpcrt_max_dim_grad_f32: one thread per element of dx.
+__global__ void maxDimGradKernel(float *dx, const float *dy,
+                                 const int64_t *indices, int64_t outer,
+                                 int64_t size, int64_t inner) {
+  DPC_GRID_STRIDE(i, outer * size * inner) {
+    int64_t r = i % inner, j = i / inner % size, o = i / (inner * size);
+    dx[i] = indices[o * inner + r] == j ? dy[o * inner + r] : 0.0f;
+  }
+}
+
+/// dpcrt_cumsum_f32: one thread per (outer, inner) position, a sequential
+/// double sum along the dimension, as the CPU.
+__global__ void cumsumKernel(float *out, const float *in, int64_t outer,
+                             int64_t size, int64_t inner, bool reverse) {
+  DPC_GRID_STRIDE(i, outer * inner) {
+    int64_t o = i / inner, r = i % inner;
+    double acc = 0.0;
+    for (int64_t step = 0; step < size; ++step) {
+      int64_t j = reverse ? size - 1 - step : step;
+      int64_t at = (o * size + j) * inner + r;
+      acc += in[at];
+      out[at] = static_cast<float>(acc);
+    }
   }
 }
 
@@ -163,24 +292,12 @@ __global__ void softmaxGradColumnKernel(float *dx, const float *dy,
 // Entry points
 //===----------------------------------------------------------------------===//
 
-void reduce_sum_f32(dpcrt_context *ctx, float *out, const float *in,
-                    int32_t rank, const int64_t *dims, int64_t out_n) {
-  if (rank < 0 || out_n < 0) {
-    recordError(ctx, "reduce_sum: negative rank or output size");
-    return;
-  }
-  if (rank > kMaxRank) {
-    recordError(ctx, "reduce_sum: rank " + std::to_string(rank) +
-                         " is not supported on the cuda backend (at most " +
-                         std::to_string(kMaxRank) + ")");
-    return;
-  }
-  if (out_n == 0)
-    return;
-  // Split the dimensions into kept ones (a non-zero output stride) and
-  // reduced ones, with the input's dense row-major strides.
-  Strides reduced = {}, kept = {};
-  int64_t inStride = 1, reducedN = 1;
+/// Splits the dimensions of a reduction (`dims` as in dpcrt_reduce_sum_f32)
+/// into kept ones (a non-zero output stride) and reduced ones, with the
+/// input's dense row-major strides; returns whether the input is empty.
+static bool splitReduction(int32_t rank, const int64_t *dims, Strides &reduced,
+                           Strides &kept, int64_t &reducedN) {
+  int64_t inStride = 1;
   bool empty = false;
   for (int32_t d = rank - 1; d >= 0; --d) {
     int64_t extent = dims[d], outStride = dims[rank + d];
@@ -199,15 +316,147 @@ void reduce_sum_f32(dpcrt_context *ctx, float *out, const float *in,
   // Dimensions were collected innermost first; offsetsOf wants row-major.
   std::reverse(reduced.shape, reduced.shape + reduced.rank);
   std::reverse(reduced.stride[0], reduced.stride[0] + reduced.rank);
+  return empty;
+}
+
+void reduce_sum_f32(dpcrt_context *ctx, float *out, const float *in,
+                    int32_t rank, const int64_t *dims, int64_t out_n) {
+  if (rank < 0 || out_n < 0) {
+    recordError(ctx, "reduce_sum: negative rank or output size");
+    return;
+  }
+  if (rank > kMaxRank) {
+    recordError(ctx, "reduce_sum: rank " + std::to_string(rank) +
+                         " is not supported on the cuda backend (at most " +
+                         std::to_string(kMaxRank) + ")");
+    return;
+  }
+  if (out_n == 0)
+    return;
+  Strides reduced = {}, kept = {};
+  int64_t reducedN = 1;
+  bool empty = splitReduction(rank, dims, reduced, kept, reducedN);
   if (empty) {
     fill_f32(ctx, out, out_n, 0.0f);
     return;
   }
   int64_t threads = out_n * 32;
-  reduceSumKernel<<<gridFor(threads, kThreads), kThreads, 0,
-                    computeStream(ctx)>>>(out, in, reduced, reducedN, kept,
-                                          out_n);
+  reduceSumKernel<false>
+      <<<gridFor(threads, kThreads), kThreads, 0, computeStream(ctx)>>>(
+          out, in, reduced, reducedN, kept, out_n);
   launchFailed(ctx, "reduce_sum");
+}
+
+void reduce_norm2_f32(dpcrt_context *ctx, float *out, const float *in,
+                      int32_t rank, const int64_t *dims, int64_t out_n) {
+  if (rank < 0 || out_n < 0) {
+    recordError(ctx, "reduce_norm2: negative rank or output size");
+    return;
+  }
+  if (rank > kMaxRank) {
+    recordError(ctx, "reduce_norm2: rank " + std::to_string(rank) +
+                         " is not supported on the cuda backend (at most " +
+                         std::to_string(kMaxRank) + ")");
+    return;
+  }
+  if (out_n == 0)
+    return;
+  Strides reduced = {}, kept = {};
+  int64_t reducedN = 1;
+  if (splitReduction(rank, dims, reduced, kept, reducedN)) {
+    fill_f32(ctx, out, out_n, 0.0f);
+    return;
+  }
+  int64_t threads = out_n * 32;
+  reduceSumKernel<true>
+      <<<gridFor(threads, kThreads), kThreads, 0, computeStream(ctx)>>>(
+          out, in, reduced, reducedN, kept, out_n);
+  launchFailed(ctx, "reduce_norm2");
+}
+
+void reduce_max_f32(dpcrt_context *ctx, float *out, const float *in,
+                    int32_t rank, const int64_t *dims, int64_t out_n,
+                    int32_t min) {
+  if (rank < 0 || out_n < 0) {
+    recordError(ctx, "reduce_max: negative rank or output size");
+    return;
+  }
+  if (rank > kMaxRank) {
+    recordError(ctx, "reduce_max: rank " + std::to_string(rank) +
+                         " is not supported on the cuda backend (at most " +
+                         std::to_string(kMaxRank) + ")");
+    return;
+  }
+  if (out_n == 0)
+    return;
+  Strides reduced = {}, kept = {};
+  int64_t reducedN = 1;
+  if (splitReduction(rank, dims, reduced, kept, reducedN)) {
+    recordError(ctx, "reduce_max: empty reduction");
+    return;
+  }
+  int64_t threads = out_n * 32;
+  reduceMaxKernel<<<gridFor(threads, kThreads), kThreads, 0,
+                    computeStream(ctx)>>>(out, in, reduced, reducedN, kept,
+                                          out_n, min != 0);
+  launchFailed(ctx, "reduce_max");
+}
+
+void reduce_logsumexp_f32(dpcrt_context *ctx, float *out, const float *in,
+                          int32_t rank, const int64_t *dims, int64_t out_n) {
+  if (rank < 0 || out_n < 0) {
+    recordError(ctx, "reduce_logsumexp: negative rank or output size");
+    return;
+  }
+  if (rank > kMaxRank) {
+    recordError(ctx, "reduce_logsumexp: rank " + std::to_string(rank) +
+                         " is not supported on the cuda backend (at most " +
+                         std::to_string(kMaxRank) + ")");
+    return;
+  }
+  if (out_n == 0)
+    return;
+  Strides reduced = {}, kept = {};
+  int64_t reducedN = 1;
+  if (splitReduction(rank, dims, reduced, kept, reducedN)) {
+    recordError(ctx, "reduce_logsumexp: empty reduction");
+    return;
+  }
+  int64_t threads = out_n * 32;
+  reduceLogSumExpKernel<<<gridFor(threads, kThreads), kThreads, 0,
+                          computeStream(ctx)>>>(out, in, reduced, reducedN,
+                                                kept, out_n);
+  launchFailed(ctx, "reduce_logsumexp");
+}
+
+void max_dim_f32(dpcrt_context *ctx, float *values, int64_t *indices,
+                 const float *in, int64_t outer, int64_t size, int64_t inner,
+                 int32_t min) {
+  if (outer < 0 || inner < 0 || size < 1) {
+    recordError(ctx, "max_dim: empty or negative extent");
+    return;
+  }
+  launch(ctx, "max_dim", outer * inner, maxDimKernel, values, indices, in,
+         outer, size, inner, min != 0);
+}
+
+void max_dim_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
+                      const int64_t *indices, int64_t outer, int64_t size,
+                      int64_t inner) {
+  if (outer < 0 || inner < 0 || size < 0) {
+    recordError(ctx, "max_dim_grad: negative extent");
+    return;
+  }
+  launch(ctx, "max_dim_grad", outer * size * inner, maxDimGradKernel, dx, dy,
+         indices, outer, size, inner);
+}
+
+void cumsum_f32(dpcrt_context *ctx, float *out, const float *in, int64_t outer,
+                int64_t size, int64_t inner, int32_t reverse) {
+  if (outer <= 0 || size <= 0 || inner <= 0)
+    return;
+  launch(ctx, "cumsum", outer * inner, cumsumKernel, out, in, outer, size,
+         inner, reverse != 0);
 }
 
 void softmax_f32(dpcrt_context *ctx, float *out, const float *in, int64_t outer,

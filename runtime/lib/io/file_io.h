@@ -43,6 +43,8 @@ public:
   /// (it shrank since it was opened) or cannot be read.
   void read(uint64_t offset, void *out, uint64_t n) const;
   std::vector<unsigned char> read(uint64_t offset, uint64_t n) const;
+  /// The open descriptor, for mapping the file (NpyFile).
+  int descriptor() const { return fd; }
 
 private:
   std::string filePath, what;

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -242,6 +243,15 @@ void checkNames(const FieldReader &r, const Manifest &m) {
       r.fail("optimizer state '" + s.name + "' refers to unknown parameter '" +
              s.parameter + "'");
   }
+  std::set<std::string> grouped;
+  for (const ParamGroupSpec &g : m.paramGroups)
+    for (const std::string &p : g.parameters) {
+      if (!parameters.count(p))
+        r.fail("parameter group " + std::to_string(g.index) +
+               " refers to unknown parameter '" + p + "'");
+      if (!grouped.insert(p).second)
+        r.fail("parameter '" + p + "' is in two parameter groups");
+    }
   for (const BucketSpec &b : m.buckets)
     for (const std::string &p : b.parameters)
       if (!parameters.count(p))
@@ -346,6 +356,29 @@ Manifest Manifest::parse(const std::string &text, const std::string &where) {
   m.loss.slot = r.integer(r.required(loss, "slot", "loss"), "loss.slot");
 
   parseOptimizer(r, r.required(root, "optimizer", ""), m.optimizer);
+  if (const json *groups = r.optional(root, "param_groups")) {
+    r.array(*groups, "param_groups");
+    for (size_t i = 0; i < groups->size(); ++i) {
+      std::string path = FieldReader::at("param_groups", i);
+      const json &g = r.object((*groups)[i], path);
+      ParamGroupSpec spec;
+      spec.index = r.nonNegative(r.required(g, "index", path), path + ".index");
+      if (spec.index != static_cast<int64_t>(i))
+        r.failField(path + ".index", "must be " + std::to_string(i));
+      spec.lr = r.number(r.required(g, "lr", path), path + ".lr");
+      if (!(spec.lr >= 0.0) || !std::isfinite(spec.lr))
+        r.failField(path + ".lr", "must be a finite non-negative number");
+      if (const json *v = r.optional(g, "weight_decay"))
+        spec.weightDecay = r.number(*v, path + ".weight_decay");
+      if (const json *v = r.optional(g, "pattern"))
+        spec.pattern = r.string(*v, path + ".pattern");
+      const json &params =
+          r.array(r.required(g, "parameters", path), path + ".parameters");
+      for (const json &p : params)
+        spec.parameters.push_back(r.string(p, path + ".parameters"));
+      m.paramGroups.push_back(std::move(spec));
+    }
+  }
   if (const json *v = r.optional(root, "accumulate")) {
     m.accumulate = r.integer(*v, "accumulate");
     if (m.accumulate < 1)

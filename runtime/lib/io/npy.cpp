@@ -9,6 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "io/npy.h"
+
 #include "io/file_io.h"
 
 #include "dpc/runtime.h"
@@ -125,14 +127,12 @@ private:
   size_t pos = 0;
 };
 
-enum class NpyType { F4, F8, I4, I8 };
-
 } // namespace
 
-HostTensor dpc::readNpy(const std::string &path, std::optional<DType> want) {
+NpyLayout dpc::readNpyLayout(const InputFile &file) {
   // Read piece by piece, each sized by what came before: the file is never
   // read further than its header says.
-  InputFile file(path, ".npy file");
+  const std::string &path = file.path();
   static const unsigned char kMagic[] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
   unsigned char preamble[12] = {};
   if (file.size() >= 10)
@@ -203,43 +203,69 @@ HostTensor dpc::readNpy(const std::string &path, std::optional<DType> want) {
     throw Error(path + ": truncated: shape " + formatShape(*shape) + " needs " +
                 std::to_string(dataBytes) + " bytes of data, the file has " +
                 std::to_string(file.size() - dataStart));
-  DType natural = type == NpyType::F4   ? DType::F32
-                  : type == NpyType::F8 ? DType::F64
-                                        : DType::I64;
+  NpyLayout layout;
+  layout.type = type;
+  layout.descr = *descr;
+  layout.shape = *shape;
+  layout.count = count;
+  layout.itemSize = itemSize;
+  layout.dataStart = dataStart;
+  return layout;
+}
+
+DType dpc::npyTargetDType(const NpyLayout &layout, std::optional<DType> want,
+                          const std::string &path) {
+  DType natural = layout.type == NpyType::F4   ? DType::F32
+                  : layout.type == NpyType::F8 ? DType::F64
+                                               : DType::I64;
   DType target = want.value_or(natural);
   bool ok = target == natural ||
-            (type == NpyType::F8 && target == DType::F32) ||
-            (type == NpyType::F4 && target == DType::F64);
+            (layout.type == NpyType::F8 && target == DType::F32) ||
+            (layout.type == NpyType::F4 && target == DType::F64);
   if (!ok)
-    throw Error(path + ": holds '" + escapeBytes(*descr) +
+    throw Error(path + ": holds '" + escapeBytes(layout.descr) +
                 "' data, which cannot be used as " + dtypeName(target));
+  return target;
+}
 
-  HostTensor t;
-  t.dtype = target;
-  t.shape = *shape;
-  t.bytes.resize(static_cast<size_t>(count) * dtypeSize(target));
-  if (dataBytes == 0)
-    return t;
-  if (itemSize == dtypeSize(target) && type != NpyType::I4) {
-    file.read(dataStart, t.bytes.data(), dataBytes);
-    return t;
-  }
-  std::vector<unsigned char> raw = file.read(dataStart, dataBytes);
-  auto convert = [&](auto from, auto to) {
-    using From = decltype(from);
-    using To = decltype(to);
-    To *out = t.data<To>();
+void dpc::convertNpyElements(NpyType from, DType to, const void *source,
+                             void *dest, int64_t count) {
+  auto convert = [&](auto fromValue, auto toValue) {
+    using From = decltype(fromValue);
+    using To = decltype(toValue);
+    const auto *in = static_cast<const unsigned char *>(source);
+    auto *out = static_cast<unsigned char *>(dest);
     for (int64_t i = 0; i < count; ++i) {
       From v;
-      std::memcpy(&v, raw.data() + i * sizeof(From), sizeof(From));
-      out[i] = static_cast<To>(v);
+      std::memcpy(&v, in + i * sizeof(From), sizeof(From));
+      To w = static_cast<To>(v);
+      std::memcpy(out + i * sizeof(To), &w, sizeof(To));
     }
   };
-  if (type == NpyType::F8)
+  size_t fromSize = from == NpyType::F4 || from == NpyType::I4 ? 4 : 8;
+  if (fromSize == dtypeSize(to) && from != NpyType::I4)
+    std::memcpy(dest, source, static_cast<size_t>(count) * fromSize);
+  else if (from == NpyType::F8)
     convert(double(), float());
-  else if (type == NpyType::F4)
+  else if (from == NpyType::F4)
     convert(float(), double());
   else
     convert(int32_t(), int64_t());
+}
+
+HostTensor dpc::readNpy(const std::string &path, std::optional<DType> want) {
+  InputFile file(path, ".npy file");
+  NpyLayout layout = readNpyLayout(file);
+  DType target = npyTargetDType(layout, want, path);
+  HostTensor t;
+  t.dtype = target;
+  t.shape = layout.shape;
+  t.bytes.resize(static_cast<size_t>(layout.count) * dtypeSize(target));
+  if (layout.count == 0)
+    return t;
+  std::vector<unsigned char> raw =
+      file.read(layout.dataStart, layout.count * layout.itemSize);
+  convertNpyElements(layout.type, target, raw.data(), t.bytes.data(),
+                     layout.count);
   return t;
 }

@@ -139,11 +139,17 @@ def main():
     p.add_argument("--world-size", type=int, default=1)
     p.add_argument("--rtol", type=float, default=1e-5)
     p.add_argument("--atol", type=float, default=1e-7)
+    # dpc-run --shuffle --seed S: each rank's batches come from a DataLoader
+    # over torch.utils.data.DistributedSampler(shuffle=True, seed=S,
+    # drop_last=True), set_epoch(epoch) each epoch; the global batch is the
+    # ranks' batches in rank order (their mean loss is DDP's).
+    p.add_argument("--shuffle-seed", type=int, default=None)
     a = p.parse_args()
 
     torch.set_num_threads(1)
     model = torch.jit.load(f"{a.dir}/model.pt")
-    model.train()
+    # No .train(): every module runs in the mode it was saved in, as dpc
+    # compiles it (a module the model put in .eval() stays so).
     x = torch.from_numpy(np.load(f"{a.dir}/x.npy"))
     y = torch.from_numpy(np.load(f"{a.dir}/y.npy"))
     params = [p for p in model.parameters() if p.requires_grad]
@@ -171,8 +177,33 @@ def main():
     local = a.global_batch // (ranks * micro)
     batches = x.shape[0] // a.global_batch
     losses = []
+
+    def shuffled_batch(step):
+        from torch.utils.data import DataLoader, DistributedSampler
+        epoch, k = divmod(step, batches)
+        indices = []
+        for r in range(ranks):
+            sampler = DistributedSampler(range(x.shape[0]), num_replicas=ranks, rank=r,
+                                         shuffle=True, seed=a.shuffle_seed, drop_last=True)
+            sampler.set_epoch(epoch)
+            loader = DataLoader(range(x.shape[0]), batch_size=local * micro,
+                                sampler=sampler, drop_last=True)
+            indices += list(loader)[k].tolist()
+        return torch.tensor(indices)
+
     for step in range(a.steps):
         begin = (step % batches) * a.global_batch
+        if micro == 1 and a.shuffle_seed is not None:
+            idx = shuffled_batch(step)
+            xb, yb = x[idx], y[idx]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_of(xb, yb)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+            continue
+        if a.shuffle_seed is not None:
+            sys.exit("--shuffle-seed is implemented for --accumulate 1 only")
         if micro == 1:
             xb, yb = x[begin:begin + a.global_batch], y[begin:begin + a.global_batch]
             opt.zero_grad(set_to_none=True)

@@ -73,7 +73,8 @@ def batches(a, xs, y):
 
 def train_whole_batch(a, x, y):
     model = torch.jit.load(f"{a.dir}/model.pt")
-    model.train()
+    # No .train(): every module runs in the mode it was saved in, as dpc
+    # compiles it (a module the model put in .eval() stays so).
     params = [p for p in model.parameters() if p.requires_grad]
     opt = make_optimizer(a, params)
     losses = []
@@ -88,7 +89,8 @@ def train_whole_batch(a, x, y):
 
 def train_data_parallel(a, x, y):
     model = torch.jit.load(f"{a.dir}/model.pt")
-    model.train()
+    # No .train(): every module runs in the mode it was saved in, as dpc
+    # compiles it (a module the model put in .eval() stays so).
     params = [p for p in model.parameters() if p.requires_grad]
     opt = make_optimizer(a, params)
     # One module per possible replica; its parameters are overwritten with
@@ -100,7 +102,8 @@ def train_data_parallel(a, x, y):
         chunks = list(zip(*[torch.chunk(x, a.devices, dim=0) for x in xb]))
         outputs, copies = [], []
         for replica, chunk in zip(replicas, chunks):
-            replica.train()
+            # No .train(): every module runs in the mode it was saved in, as dpc
+            # compiles it (a module the model put in .eval() stays so).
             mine = [p for p in replica.parameters() if p.requires_grad]
             with torch.no_grad():
                 for dst, src in zip(mine, params):

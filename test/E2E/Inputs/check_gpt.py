@@ -52,7 +52,8 @@ def main():
 
     torch.set_num_threads(1)
     model = torch.jit.load(f"{a.dir}/model.pt")
-    model.train()
+    # No .train(): every module runs in the mode it was saved in, as dpc
+    # compiles it (a module the model put in .eval() stays so).
     idx = torch.from_numpy(np.load(f"{a.dir}/idx.npy"))
     targets = torch.from_numpy(np.load(f"{a.dir}/targets.npy"))
     params = [p_ for p_ in model.parameters() if p_.requires_grad]

@@ -104,8 +104,39 @@ class ResNet18(nn.Module):
         return self.fc(x.view(x.size(0), -1))
 
 
+class FrozenBNCNN(nn.Module):
+    """Fine-tuning with a frozen BatchNorm: `freeze()` puts bn_frozen in
+    eval mode (it normalizes with its running statistics, which stay as they
+    are, while its weight and bias still train); bn_train stays in training
+    mode. The frozen statistics are far from the batch statistics, so a
+    compiler that trained bn_frozen on batch statistics would be visibly
+    off."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1, bias=False)
+        self.bn_frozen = nn.BatchNorm2d(8)
+        self.conv2 = nn.Conv2d(8, 8, 3, stride=2, padding=1, bias=False)
+        self.bn_train = nn.BatchNorm2d(8)
+        self.head = nn.Linear(8 * 4 * 4, classes)
+        with torch.no_grad():
+            self.bn_frozen.running_mean.uniform_(-0.5, 0.5)
+            self.bn_frozen.running_var.uniform_(0.5, 2.0)
+            self.bn_frozen.num_batches_tracked.fill_(100)
+
+    def freeze(self):
+        self.bn_frozen.eval()
+
+    def forward(self, x):
+        h = F.relu(self.bn_frozen(self.conv1(x)))          # 8x16x16
+        h = F.relu(self.bn_train(self.conv2(h)))            # 8x8x8
+        h = F.avg_pool2d(h, 2)                              # 8x4x4
+        return self.head(torch.flatten(h, 1))
+
+
 MODELS = {
     "small-cnn": (SmallCNN, (3, 16, 16)),
     "resnet18": (lambda: ResNet18(64), (3, 32, 32)),
     "resnet18-narrow": (lambda: ResNet18(8), (3, 32, 32)),
+    "frozen-bn-cnn": (FrozenBNCNN, (3, 16, 16)),
 }

@@ -4,6 +4,9 @@ usage: ddp_reference.py DIR --world-size N --log RUN.log
            --checkpoint OUT.safetensors --steps K --local-batch B
            --lr ... [--optimizer sgd|adamw] [--momentum --dampening
            --weight-decay --nesterov] [--eps 1e-8] [--rtol 1e-5] [--atol 1e-7]
+           [--param-group 'PATTERN:lr=X,weight_decay=Y']...
+           [--lr-schedule SPEC] [--clip-grad-norm MAX [--clip-norm-type P]]
+           [--clip-grad-value V]
 
 The reference is torch.nn.parallel.DistributedDataParallel on N processes
 (torch.multiprocessing, gloo backend, file:// rendezvous in a temporary
@@ -13,6 +16,14 @@ DIR/x.npy / DIR/y.npy (wrapping around like dpc-run); rank r takes its r-th
 contiguous slice of B samples, computes F.cross_entropy (mean) on it, and
 DDP averages the gradients over the ranks before torch.optim.SGD (or
 AdamW, default betas) steps.
+With the recipe options (torch_recipe.py): the optimizer has dpc's
+parameter groups (--param-group, as `dpc --param-group`), a
+torch.optim.lr_scheduler built from the dpc-run --lr-schedule spec steps
+after every optimizer step, and torch.nn.utils.clip_grad_norm_ /
+clip_grad_value_ clip the averaged gradients between backward and the
+optimizer step (as `dpc --clip-grad-norm` / `--clip-grad-value`). The
+checkpoint's 'optimizer.param_groups.<g>.lr' must then equal torch's
+param_groups' lr after the run (when every group has parameters).
 DDP's defaults apply, in particular broadcast_buffers=True: before every
 forward, rank 0's buffers overwrite everyone's, and each rank then
 normalizes with its own batch statistics and updates its running statistics
@@ -46,6 +57,7 @@ from torch.nn.parallel import DistributedDataParallel
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_against_torch import (  # noqa: E402
     check_step_counter, compare_logged_losses, compare_tensors, read_safetensors)
+from torch_recipe import lr_scheduler, param_groups  # noqa: E402
 
 
 def train(rank, a, tmp):
@@ -53,28 +65,46 @@ def train(rank, a, tmp):
     dist.init_process_group("gloo", init_method=f"file://{tmp}/rendezvous",
                             rank=rank, world_size=a.world_size)
     model = torch.jit.load(f"{a.dir}/model.pt")
-    model.train()
+    # No .train(): every module runs in the mode it was saved in, as dpc
+    # compiles it (a module the model put in .eval() stays so).
     ddp = DistributedDataParallel(model)
     params = [p for p in model.parameters() if p.requires_grad]
+    groups = param_groups([(n, p) for n, p in model.named_parameters() if p.requires_grad],
+                          a.param_group, a.lr, a.weight_decay)
+    torch_groups = [{k: v for k, v in g.items() if k != "names"} for g in groups
+                    if g["params"]]
     if a.optimizer == "sgd":
-        opt = torch.optim.SGD(params, lr=a.lr, momentum=a.momentum, dampening=a.dampening,
-                              weight_decay=a.weight_decay, nesterov=a.nesterov)
+        opt = torch.optim.SGD(torch_groups, lr=a.lr, momentum=a.momentum,
+                              dampening=a.dampening, weight_decay=a.weight_decay,
+                              nesterov=a.nesterov)
         state_names = ["momentum_buffer"]
     else:
-        opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=a.weight_decay, eps=a.eps)
+        opt = torch.optim.AdamW(torch_groups, lr=a.lr, weight_decay=a.weight_decay, eps=a.eps)
         state_names = ["exp_avg", "exp_avg_sq"]
+    sched = lr_scheduler(opt, a.lr_schedule) if a.lr_schedule else None
     x = torch.from_numpy(np.load(f"{a.dir}/x.npy"))
     y = torch.from_numpy(np.load(f"{a.dir}/y.npy"))
     global_batch = a.world_size * a.local_batch
     batches = x.shape[0] // global_batch
     losses = []
+    clipped = 0  # steps in which clipping changed a gradient
     for step in range(a.steps):
         begin = (step % batches) * global_batch + rank * a.local_batch
         xb, yb = x[begin:begin + a.local_batch], y[begin:begin + a.local_batch]
         opt.zero_grad(set_to_none=True)
         loss = F.cross_entropy(ddp(xb), yb)
         loss.backward()
+        if a.clip_grad_norm is not None:
+            total = torch.nn.utils.clip_grad_norm_(params, a.clip_grad_norm,
+                                                   norm_type=a.clip_norm_type)
+            clipped += int(total.item() > a.clip_grad_norm)
+        if a.clip_grad_value is not None:
+            clipped += int(any(p.grad.abs().max().item() > a.clip_grad_value
+                               for p in params))
+            torch.nn.utils.clip_grad_value_(params, a.clip_grad_value)
         opt.step()
+        if sched is not None:
+            sched.step()
         losses.append(loss.item())
 
     state = {name: t.detach().numpy().copy() for name, t in model.named_parameters()}
@@ -85,7 +115,11 @@ def train(rank, a, tmp):
             buf = opt.state.get(p, {}).get(state_name)
             if buf is not None:
                 state[f"optimizer.{names[id(p)]}.{state_name}"] = buf.numpy().copy()
-    np.savez(f"{tmp}/rank{rank}.npz", losses=np.array(losses), **state)
+    if (a.param_group or a.lr_schedule) and all(g["params"] for g in groups):
+        for index, group in enumerate(opt.param_groups):
+            state[f"optimizer.param_groups.{index}.lr"] = np.array(group["lr"])
+    np.savez(f"{tmp}/rank{rank}.npz", losses=np.array(losses),
+             clipped=np.array(clipped), **state)
     dist.destroy_process_group()
 
 
@@ -104,6 +138,11 @@ def main():
     p.add_argument("--nesterov", action="store_true")
     p.add_argument("--optimizer", default="sgd", choices=["sgd", "adamw"])
     p.add_argument("--eps", type=float, default=1e-8)
+    p.add_argument("--param-group", action="append", default=[])
+    p.add_argument("--lr-schedule")
+    p.add_argument("--clip-grad-norm", type=float)
+    p.add_argument("--clip-norm-type", type=float, default=2.0)
+    p.add_argument("--clip-grad-value", type=float)
     p.add_argument("--rtol", type=float, default=1e-5)
     p.add_argument("--atol", type=float, default=1e-7)
     a = p.parse_args()
@@ -114,6 +153,9 @@ def main():
         mp.spawn(train, args=(a, tmp), nprocs=a.world_size)
         ranks = [dict(np.load(f"{tmp}/rank{r}.npz")) for r in range(a.world_size)]
     losses = np.mean([r.pop("losses") for r in ranks], axis=0)
+    clipped = int(ranks[0].pop("clipped"))
+    for r in ranks[1:]:
+        r.pop("clipped")
     expected = ranks[0]
 
     failures = []
@@ -125,6 +167,8 @@ def main():
     print(f"compared {len(expected)} tensors and {logged} losses with PyTorch DDP on "
           f"{a.world_size} ranks; worst normwise relative error {worst:.2e}, "
           f"losses {worst_loss:.2e} (rtol {a.rtol:g})")
+    if a.clip_grad_norm is not None or a.clip_grad_value is not None:
+        print(f"clipping changed the gradients in {clipped} of {a.steps} steps")
     for f_ in failures:
         print("FAIL:", f_)
     sys.exit(1 if failures else 0)

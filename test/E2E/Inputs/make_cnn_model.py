@@ -1,7 +1,8 @@
 """Writes a convolutional test model (scripted or traced) and an image data set.
 
 usage: make_cnn_model.py MODEL {script,trace} OUT_DIR --batch B --samples N
-Writes OUT_DIR/model.pt (in training mode), OUT_DIR/x.npy (N images,
+Writes OUT_DIR/model.pt (in training mode, but for the submodules the
+model's freeze() puts in eval mode), OUT_DIR/x.npy (N images,
 float32 [N, C, H, W]) and OUT_DIR/y.npy (N class labels, int64). The labels
 depend on the images (the class of the brightest of ten fixed patterns), so
 the loss can go down.
@@ -31,6 +32,10 @@ def main():
     make, shape = MODELS[a.model]
     model = make()
     model.train()
+    # Models that put submodules in eval mode (a frozen BatchNorm) do it
+    # after model.train(), as a fine-tuning script would.
+    if hasattr(model, "freeze"):
+        model.freeze()
     rng = np.random.default_rng(a.seed)
     x = rng.standard_normal((a.samples, *shape)).astype(np.float32)
     patterns = rng.standard_normal((10, int(np.prod(shape)))).astype(np.float32)
