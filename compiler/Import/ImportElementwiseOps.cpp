@@ -12,6 +12,7 @@
 #include "compiler/Import/Importer.h"
 
 #include "dialects/NN/IR/NNOps.h"
+#include "dialects/NN/IR/NNShapeUtils.h"
 
 #include <cmath>
 #include <sstream>
@@ -60,16 +61,37 @@ Value scalarTensor(Importer &im, Location loc, double value) {
                               b.getF32FloatAttr(static_cast<float>(value)));
 }
 
+/// The value of input `v` when it is a number: a constant int, float or
+/// bool, or a 0-d constant tensor (tracing bakes `x / math.sqrt(d)` and
+/// `x * 2` as 0-d double and long tensors). torch computes with such an
+/// operand in the other operand's float32, so it takes part as a number.
+std::optional<double> numberInput(Importer &im, jit::Value *v) {
+  if (im.isTensor(v))
+    return std::nullopt;
+  std::optional<c10::IValue> c = im.constant(v);
+  if (!c)
+    return std::nullopt;
+  if (c->isTensor()) {
+    const at::Tensor &t = c->toTensor();
+    if (t.dim() != 0 || t.is_complex())
+      return std::nullopt;
+    return t.item<double>();
+  }
+  if (c->isDouble())
+    return c->toDouble();
+  if (c->isInt())
+    return static_cast<double>(c->toInt());
+  if (c->isBool())
+    return static_cast<double>(c->toBool());
+  return std::nullopt;
+}
+
 /// The f32 tensor operand `input` of `node`, or a 0-d fill when it is a
-/// number.
+/// number (numberInput). A tensor that is not 0-d (a constant or a buffer,
+/// `x + torch.ones(16)`) takes part as a broadcast operand.
 FailureOr<Value> tensorOrScalar(Importer &im, jit::Node *node, size_t input) {
-  // A 0-d constant tensor (a traced model's `x / math.sqrt(d)` bakes the
-  // divisor as a double tensor) takes part like a number: torch computes in
-  // the other operand's float32.
-  std::optional<c10::IValue> c = im.constant(node->input(input));
-  if (c && c->isTensor() && c->toTensor().dim() == 0 &&
-      c->toTensor().is_floating_point())
-    return scalarTensor(im, im.locOf(node), c->toTensor().item<double>());
+  if (std::optional<double> number = numberInput(im, node->input(input)))
+    return scalarTensor(im, im.locOf(node), *number);
   if (isTensorInput(im, node->input(input))) {
     auto t = im.tensorArg(node, input);
     if (failed(t))
@@ -135,16 +157,16 @@ LogicalResult importRsub(Importer &im, jit::Node *node) {
                                 {alphaAttr(im.getBuilder(), alpha)}));
 }
 
-/// mul(Tensor, Scalar) is nn.scale; mul(Tensor, Tensor) the record's form.
+/// mul(Tensor, number) (a number or a 0-d constant) is nn.scale, as torch
+/// computes it: float32 `x * float32(number)`; mul(Tensor, Tensor) the
+/// record's broadcasting form.
 NodeImporter importMul(NodeImporter tensorForm) {
   return [tensorForm](Importer &im, jit::Node *node) -> LogicalResult {
-    if (im.isTensor(node->input(1)))
+    std::optional<double> factor = numberInput(im, node->input(1));
+    if (!factor)
       return tensorForm(im, node);
-    auto a = im.tensorArg(node, 0);
+    auto a = f32TensorArg(im, node, 0);
     if (failed(a))
-      return failure();
-    auto factor = im.scalarArg(node, 1);
-    if (failed(factor))
       return failure();
     return im.bind(
         node, im.create<nn::ScaleOp>(im.locOf(node), {*a},
@@ -248,17 +270,59 @@ LogicalResult importRelu6(Importer &im, jit::Node *node) {
                              {"min_val", "max_val"}, {0.0, 6.0}));
 }
 
-/// pow(Tensor, Scalar) is the record's form (nn.pow_scalar); the other forms
-/// are refused until they have ops.
-NodeImporter importPow(NodeImporter tensorScalarForm) {
-  return [tensorScalarForm](Importer &im, jit::Node *node) -> LogicalResult {
-    if (node->inputs().size() == 2 && isTensorInput(im, node->input(0)) &&
-        !isTensorInput(im, node->input(1)))
-      return tensorScalarForm(im, node);
-    return im.error(node) << "'aten::pow' with a tensor exponent or a number "
-                             "base is not supported yet (only tensor ** "
-                             "number)";
-  };
+/// pow's three forms: tensor ** number is nn.pow_scalar (torch's
+/// pow(Tensor, Scalar) kernel, with its fast paths), tensor ** tensor and
+/// number ** tensor (the number a 0-d fill, as torch wraps it) nn.pow.
+LogicalResult importPow(Importer &im, jit::Node *node) {
+  MLIRContext *ctx = &im.getContext();
+  if (std::optional<double> exponent = numberInput(im, node->input(1))) {
+    auto x = f32TensorArg(im, node, 0);
+    if (failed(x))
+      return failure();
+    return im.bind(node,
+                   createUnary(im, node, OperationName("nn.pow_scalar", ctx),
+                               *x, {"exponent"}, {*exponent}));
+  }
+  auto base = tensorOrScalar(im, node, 0);
+  auto exponent = f32TensorArg(im, node, 1);
+  if (failed(base) || failed(exponent))
+    return failure();
+  return im.bind(node, createInferred(im, OperationName("nn.pow", ctx),
+                                      im.locOf(node), {*base, *exponent}, {}));
+}
+
+/// where(condition, self, other): the condition an f32 0/1 mask (a
+/// comparison's result or a bool constant), self and other tensors or
+/// numbers; the three are broadcast to one shape first (nn.where takes
+/// operands of the result's shape).
+LogicalResult importWhere(Importer &im, jit::Node *node) {
+  if (node->inputs().size() != 3)
+    return im.error(node) << "'" << opName(node)
+                          << "' with one operand (the indices of the true "
+                             "elements) is not supported",
+           failure();
+  auto condition = f32TensorArg(im, node, 0);
+  auto lhs = tensorOrScalar(im, node, 1);
+  auto rhs = tensorOrScalar(im, node, 2);
+  if (failed(condition) || failed(lhs) || failed(rhs))
+    return failure();
+  Value operands[3] = {*condition, *lhs, *rhs};
+  SmallVector<int64_t> shape;
+  for (Value v : operands) {
+    auto broadcast = nn::broadcastShapes(shape, typeOf(v).getShape());
+    if (failed(broadcast))
+      return im.error(node) << "'" << opName(node) << "': shapes "
+                            << typeOf(*condition) << ", " << typeOf(*lhs)
+                            << " and " << typeOf(*rhs) << " do not broadcast",
+             failure();
+    shape = *broadcast;
+  }
+  OpBuilder &b = im.getBuilder();
+  auto type = RankedTensorType::get(shape, b.getF32Type());
+  for (Value &v : operands)
+    if (v.getType() != type)
+      v = b.create<nn::BroadcastToOp>(im.locOf(node), type, v);
+  return im.bind(node, im.create<nn::WhereOp>(im.locOf(node), operands));
 }
 
 // gelu(x, approximate='none')
@@ -389,11 +453,12 @@ void dpc::registerElementwiseImporters(NodeImporterTable &table,
   table[c10::aten::div] = importDiv;
   table[c10::aten::true_divide] = importDiv;
   table[c10::aten::rsub] = importRsub;
-  // The unary forms beyond the records' own: optional bounds, relu6,
-  // pow's other operand kinds.
+  // The forms beyond the records' own: clamp's optional bounds, relu6,
+  // pow's three forms (a unary and a binary record), where.
   for (c10::Symbol clamp :
        {c10::aten::clamp, c10::aten::clamp_min, c10::aten::clamp_max})
     table[clamp] = importClamp;
   table[c10::aten::relu6] = importRelu6;
-  table[c10::aten::pow] = importPow(table.at(c10::aten::pow));
+  table[c10::aten::pow] = importPow;
+  table[c10::aten::where] = importWhere;
 }

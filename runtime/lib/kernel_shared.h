@@ -69,7 +69,8 @@ struct UnaryParams {
 
 /// x ** exponent as torch 1.13's pow(Tensor, Scalar) computes it for
 /// float32: the exponents 0 and 1 and its fast paths (sqrt, rsqrt,
-/// reciprocal, squares and cubes) exactly, else pow in double, rounded.
+/// reciprocal, squares and cubes) exactly, else std::pow(x,
+/// float(exponent)) (the CPU kernel vectorizes that with libmvec's powf).
 DPC_HOST_DEVICE inline float powScalar(float x, double exponent) {
   if (exponent == 0.0)
     return 1.0f;
@@ -87,7 +88,7 @@ DPC_HOST_DEVICE inline float powScalar(float x, double exponent) {
     return x * x * x;
   if (exponent == -2.0)
     return 1.0f / (x * x);
-  return static_cast<float>(pow(static_cast<double>(x), exponent));
+  return powf(x, static_cast<float>(exponent));
 }
 
 /// clamp(x, lo, hi) as torch's clamp kernel: min(max(x, lo), hi), NaN
@@ -277,8 +278,16 @@ DPC_HOST_DEVICE inline float applyBinary(int32_t kind, float x, float y,
     return x - alpha * y;
   case DPCRT_BINARY_MUL:
     return x * y;
-  default: // DPCRT_BINARY_DIV
+  case DPCRT_BINARY_DIV:
     return x / y;
+  case DPCRT_BINARY_MAXIMUM:
+    // torch's maximum: NaN if either is NaN, else std::max (the first
+    // operand on a tie).
+    return (x != x || y != y) ? x + y : (x < y ? y : x);
+  case DPCRT_BINARY_MINIMUM:
+    return (x != x || y != y) ? x + y : (y < x ? y : x);
+  default: // DPCRT_BINARY_POW: std::pow(float, float), as torch's kernel
+    return powf(x, y);
   }
 }
 

@@ -143,6 +143,12 @@ void dpc::populateElementwiseLowerings(RuntimeLowerings &lowerings) {
              rt.constantArray(dims)});
     return success();
   });
+  lowerings.add<nn::WhereOp>([](RuntimeCallBuilder &rt, nn::WhereOp o) {
+    rt.call("dpcrt_where_f32", {rt.ptr(o.getResult()), rt.ptr(o.getCondition()),
+                                rt.ptr(o.getLhs()), rt.ptr(o.getRhs()),
+                                rt.i64(getNumElements(o.getResult()))});
+    return success();
+  });
   lowerings.add<nn::MaskedFillOp>([](RuntimeCallBuilder &rt,
                                      nn::MaskedFillOp o) {
     ArrayRef<int64_t> out = getShape(o.getResult());

@@ -74,6 +74,18 @@ def NN_DivOp : NN_BinaryOp<"div", "lhs / rhs", "aten::div", "DPCRT_BINARY_DIV"> 
   }];
 }
 
+// maximum/minimum propagate NaN (torch's kernels); on a tie each operand
+// gets half the gradient (derivatives.yaml).
+def NN_MaximumOp : NN_BinaryOp<"maximum", "max(lhs, rhs)", "aten::maximum",
+                               "DPCRT_BINARY_MAXIMUM">;
+def NN_MinimumOp : NN_BinaryOp<"minimum", "min(lhs, rhs)", "aten::minimum",
+                               "DPCRT_BINARY_MINIMUM">;
+// pow(Tensor, Tensor) and pow(number, Tensor) (the number a 0-d nn.fill);
+// pow(Tensor, number) is the unary nn.pow_scalar. Imported by hand (aten::pow
+// has all three forms).
+def NN_PowOp : NN_BinaryOp<"pow", "lhs ** rhs", "aten::pow",
+                           "DPCRT_BINARY_POW">;
+
 def NN_ScaleOp : NN_DiffOp<"scale"> {
   let summary = "multiplication by a compile-time constant";
   let description = [{
@@ -233,6 +245,26 @@ def NN_CompareOp : NN_DiffOp<"compare"> {
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
   }];
+}
+
+def NN_WhereOp : NN_DiffOp<"where",
+    [AllTypesMatch<["condition", "lhs", "rhs"]>]> {
+  let summary = "elementwise select by a mask (aten::where)";
+  let description = [{
+    `result = condition != 0 ? lhs : rhs`, where `condition` is an f32 0/1
+    mask; all three operands have the result's shape (the importer
+    broadcasts them first with `nn.broadcast_to`, whose VJP sums the
+    gradients back). `lhs` gets the result gradient where the mask is true,
+    `rhs` where it is false (torch's where backward); the mask gets none.
+
+    ```mlir
+    %y = nn.where %m, %x, %z : tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$condition, NN_F32Tensor:$lhs,
+                       NN_F32Tensor:$rhs);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$condition `,` $lhs `,` $rhs attr-dict `:` type($lhs)";
 }
 
 def NN_MaskedFillOp : NN_DiffOp<"masked_fill"> {

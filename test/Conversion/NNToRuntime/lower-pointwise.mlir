@@ -5,7 +5,8 @@
 // dpcrt_unary_f32 call with its record's kind (DPCRT_UNARY_SQRT = 7), one
 // with parameters a dpcrt_unary_params_f32 call with them as p0..p2
 // (DPCRT_UNARY_LEAKY_RELU = 19, slope 0.1, then zeros); nn.unary_grad calls
-// the gradient kernel of the kind its forward op names.
+// the gradient kernel of the kind its forward op names, with the saved value
+// its formula reads: sqrt's result, leaky_relu's input.
 
 // CHECK-LABEL: llvm.func @dpc_model_train_step(
 // CHECK-SAME: %[[CTX:[^:]*]]: !llvm.ptr,
@@ -14,14 +15,14 @@
 // CHECK-NEXT: %[[SLOPE:.*]] = llvm.mlir.constant(1.000000e-01 : f64) : f64
 // CHECK-NEXT: %[[P1:.*]] = llvm.mlir.constant(0.000000e+00 : f64) : f64
 // CHECK-NEXT: %[[P2:.*]] = llvm.mlir.constant(0.000000e+00 : f64) : f64
-// CHECK-NEXT: llvm.call @dpcrt_unary_params_f32(%[[CTX]], %[[LEAKY]], %{{[^,]*}}, %{{[^,]*}}, %[[N]], %[[SLOPE]], %[[P1]], %[[P2]])
+// CHECK-NEXT: llvm.call @dpcrt_unary_params_f32(%[[CTX]], %[[LEAKY]], %[[L:[^,]*]], %[[H:[^,]*]], %[[N]], %[[SLOPE]], %[[P1]], %[[P2]])
 // CHECK: %[[SQRT:.*]] = llvm.mlir.constant(7 : i32) : i32
 // CHECK-NEXT: %[[N2:.*]] = llvm.mlir.constant(12 : i64) : i64
-// CHECK-NEXT: llvm.call @dpcrt_unary_f32(%[[CTX]], %[[SQRT]], %{{[^,]*}}, %{{[^,]*}}, %[[N2]])
+// CHECK-NEXT: llvm.call @dpcrt_unary_f32(%[[CTX]], %[[SQRT]], %[[S:[^,]*]], %[[L]], %[[N2]])
 // CHECK: %[[SQRT2:.*]] = llvm.mlir.constant(7 : i32) : i32
-// CHECK: llvm.call @dpcrt_unary_grad_f32(%[[CTX]], %[[SQRT2]],
+// CHECK: llvm.call @dpcrt_unary_grad_f32(%[[CTX]], %[[SQRT2]], %{{[^,]*}}, %{{[^,]*}}, %[[S]],
 // CHECK: %[[LEAKY2:.*]] = llvm.mlir.constant(19 : i32) : i32
-// CHECK: llvm.call @dpcrt_unary_params_grad_f32(%[[CTX]], %[[LEAKY2]],
+// CHECK: llvm.call @dpcrt_unary_params_grad_f32(%[[CTX]], %[[LEAKY2]], %{{[^,]*}}, %{{[^,]*}}, %[[H]],
 func.func @train_step(
     %x: tensor<4x8xf32> {dpc.kind = "input", dpc.name = "x"},
     %w: tensor<3x8xf32> {dpc.kind = "parameter", dpc.name = "fc.weight"},

@@ -45,3 +45,31 @@ func.func @unary_grad_parameter_count(%x: tensor<4xf32>) -> tensor<4xf32> {
   %y = nn.unary_grad %x, %x {forward = "hardtanh", parameters = array<f64: 1.0>} : tensor<4xf32>
   return %y : tensor<4xf32>
 }
+
+// -----
+
+// The binary records maximum, minimum and pow broadcast like add; where
+// takes operands of one shape.
+// CHECK-LABEL: func.func @select_and_extremes(
+// CHECK-SAME: %[[A:[^:]*]]: tensor<2x3xf32>, %[[B:[^:]*]]: tensor<3xf32>, %[[M:[^:]*]]: tensor<2x3xf32>)
+// CHECK-NEXT: %[[MAX:.*]] = nn.maximum %[[A]], %[[B]] : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT: %[[MIN:.*]] = nn.minimum %[[B]], %[[A]] : (tensor<3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT: %[[POW:.*]] = nn.pow %[[MAX]], %[[MIN]] : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT: %[[W:.*]] = nn.where %[[M]], %[[POW]], %[[A]] : tensor<2x3xf32>
+// CHECK-NEXT: return %[[W]]
+func.func @select_and_extremes(%a: tensor<2x3xf32>, %b: tensor<3xf32>,
+                               %m: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %max = nn.maximum %a, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  %min = nn.minimum %b, %a : (tensor<3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  %pow = nn.pow %max, %min : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  %w = nn.where %m, %pow, %a : tensor<2x3xf32>
+  return %w : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @where_of_mismatched_shapes(%m: tensor<3xf32>, %a: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{'nn.where' op failed to verify that all of {condition, lhs, rhs} have same type}}
+  %w = "nn.where"(%m, %a, %a) : (tensor<3xf32>, tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %w : tensor<2x3xf32>
+}
