@@ -28,8 +28,10 @@
 
 #ifdef __CUDACC__
 #define DPC_HOST_DEVICE __host__ __device__
+#define DPC_ALWAYS_INLINE __forceinline__
 #else
 #define DPC_HOST_DEVICE
+#define DPC_ALWAYS_INLINE inline __attribute__((always_inline))
 #endif
 
 namespace dpc {
@@ -100,9 +102,11 @@ DPC_HOST_DEVICE inline float clampValue(float x, float lo, float hi) {
 
 /// f(x) of dpcrt_unary_f32, one case per kind of unary_kinds.def, each torch
 /// 1.13's CPU kernel formula. Called only with listed kinds (the kernels
-/// check the kind first).
-DPC_HOST_DEVICE inline float applyUnary(int32_t kind, float x,
-                                        UnaryParams p = {}) {
+/// check the kind first). Always inlined: the CPU's per-kind loops call it
+/// with a constant kind, and only inlined does the switch fold away and the
+/// loop vectorize (GCC's heuristics stopped inlining it as it grew).
+DPC_HOST_DEVICE DPC_ALWAYS_INLINE float applyUnary(int32_t kind, float x,
+                                                   UnaryParams p = {}) {
   switch (kind) {
   case DPCRT_UNARY_RELU:
     // clamp_min(x, 0) propagates NaN (x != x), as torch.relu does.
@@ -169,8 +173,8 @@ DPC_HOST_DEVICE inline float applyUnary(int32_t kind, float x,
 /// the result), the forward input x for every other kind. Each case is torch
 /// 1.13's derivatives.yaml formula (or its CPU backward kernel), operation by
 /// operation.
-DPC_HOST_DEVICE inline float applyUnaryGrad(int32_t kind, float dy, float saved,
-                                            UnaryParams p = {}) {
+DPC_HOST_DEVICE DPC_ALWAYS_INLINE float
+applyUnaryGrad(int32_t kind, float dy, float saved, UnaryParams p = {}) {
   float x = saved, y = saved;
   switch (kind) {
   case DPCRT_UNARY_RELU:

@@ -170,9 +170,12 @@ bool usesVectorMath(int32_t kind, UnaryParams p, bool gradient) {
 }
 
 // One loop per kind, with the kind's formula (kernel_shared.h) folded in;
-// the compiler vectorizes it (-fno-math-errno lets sqrt vectorize).
+// the compiler vectorizes it (-fno-math-errno lets sqrt vectorize). Not
+// inlined into the dispatching switch: inside that large function GCC
+// stopped inlining applyUnary and called it per element.
 template <int32_t Kind>
-void unaryLoop(float *out, const float *in, int64_t n, UnaryParams p) {
+[[gnu::noinline]] void unaryLoop(float *out, const float *in, int64_t n,
+                                 UnaryParams p) {
   parallelChunks(n, [=](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i)
       out[i] = dpc::applyUnary(Kind, in[i], p);
@@ -182,8 +185,9 @@ void unaryLoop(float *out, const float *in, int64_t n, UnaryParams p) {
 // Both loads are unconditional (arguments), so that ReLU's select vectorizes
 // (a load under the condition kept it a mispredicted branch per element).
 template <int32_t Kind>
-void unaryGradLoop(float *dx, const float *dy, const float *saved, int64_t n,
-                   UnaryParams p) {
+[[gnu::noinline]] void unaryGradLoop(float *dx, const float *dy,
+                                     const float *saved, int64_t n,
+                                     UnaryParams p) {
   parallelChunks(n, [=](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i)
       dx[i] = dpc::applyUnaryGrad(Kind, dy[i], saved[i], p);
@@ -412,6 +416,38 @@ void binaryLoop(float *out, const float *a, const float *b, int32_t rank,
   });
 }
 
+/// out = a ** b with broadcasting: the broadcast base into `out` and the
+/// broadcast exponent into a buffer, then libmvec's powf over both (the
+/// same powf per element as powInPlace).
+void powBroadcast(float *out, const float *a, const float *b, int32_t rank,
+                  const int64_t *dims) {
+  int64_t n = 1;
+  for (int32_t d = 0; d < rank; ++d)
+    n *= dims[d];
+  if (n <= 0)
+    return;
+  std::vector<float> exponent(static_cast<size_t>(n));
+  float *e = exponent.data();
+  dpc::cpu::broadcastLoop(e, a, b, rank, dims,
+                          [](float, float y) { return y; });
+  dpc::cpu::broadcastLoop(out, a, b, rank, dims,
+                          [](float x, float) { return x; });
+  parallelChunks(n, [=](int64_t begin, int64_t end) {
+    int64_t i = begin;
+    for (; i + 4 <= end; i += 4)
+      _mm_storeu_ps(out + i,
+                    _ZGVbN4vv_powf(_mm_loadu_ps(out + i), _mm_loadu_ps(e + i)));
+    if (i == end)
+      return;
+    float base[4] = {1, 1, 1, 1}, power[4] = {1, 1, 1, 1};
+    std::copy(out + i, out + end, base);
+    std::copy(e + i, e + end, power);
+    _mm_storeu_ps(base,
+                  _ZGVbN4vv_powf(_mm_loadu_ps(base), _mm_loadu_ps(power)));
+    std::copy(base, base + (end - i), out + i);
+  });
+}
+
 } // namespace
 
 namespace dpc::cpu {
@@ -540,7 +576,7 @@ void binary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
   case DPCRT_BINARY_MINIMUM:
     return binaryLoop<DPCRT_BINARY_MINIMUM>(out, a, b, rank, dims, alpha);
   case DPCRT_BINARY_POW:
-    return binaryLoop<DPCRT_BINARY_POW>(out, a, b, rank, dims, alpha);
+    return powBroadcast(out, a, b, rank, dims);
   }
   recordError(ctx, "binary: unknown kind " + std::to_string(kind));
 }
