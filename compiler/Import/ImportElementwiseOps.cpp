@@ -1,9 +1,10 @@
 //===- ImportElementwiseOps.cpp - Elementwise: aten ops to nn ops ---------===//
 //
-// add/sub (with alpha), mul (tensor or scalar), neg, div, the comparisons,
-// masked_fill and gelu by hand; the unary ops
-// (ElementwiseUnaryOpInterface: relu, tanh, sigmoid, exp, ...) from their
-// records.
+// The binary ops' forms with tensors or numbers (add, sub, rsub with alpha;
+// mul by a number is nn.scale), neg, div, the comparisons, masked_fill and
+// gelu by hand; the unary ops (ElementwiseUnaryOpInterface: relu, exp, log,
+// silu, leaky_relu, ...) from their records, with clamp's optional bounds,
+// relu6 and pow's forms by hand.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +12,7 @@
 #include "compiler/Import/Importer.h"
 
 #include "dialects/NN/IR/NNOps.h"
+#include "dialects/NN/IR/NNShapeUtils.h"
 
 #include <cmath>
 #include <sstream>
@@ -44,18 +46,80 @@ FailureOr<Value> createInferred(Importer &im, OperationName name, Location loc,
   return b.create(state)->getResult(0);
 }
 
-/// Imports aten's tensor-tensor form `name(Tensor self, Tensor other)`, with
-/// `Scalar alpha` for ops that have it (add, sub), as the elementwise binary
-/// op `opName` (ElementwiseBinaryOpInterface).
+/// Whether input `v` is a tensor (imported, or a compile-time tensor).
+bool isTensorInput(Importer &im, jit::Value *v) {
+  if (im.isTensor(v))
+    return true;
+  std::optional<c10::IValue> c = im.constant(v);
+  return c && c->isTensor();
+}
+
+/// A 0-d f32 tensor with `value` (the second operand of `x / 2`, `x == 0`).
+Value scalarTensor(Importer &im, Location loc, double value) {
+  OpBuilder &b = im.getBuilder();
+  return b.create<nn::FillOp>(loc, RankedTensorType::get({}, b.getF32Type()),
+                              b.getF32FloatAttr(static_cast<float>(value)));
+}
+
+/// The value of input `v` when it is a number: a constant int, float or
+/// bool, or a 0-d constant tensor (tracing bakes `x / math.sqrt(d)` and
+/// `x * 2` as 0-d double and long tensors). torch computes with such an
+/// operand in the other operand's float32, so it takes part as a number.
+std::optional<double> numberInput(Importer &im, jit::Value *v) {
+  if (im.isTensor(v))
+    return std::nullopt;
+  std::optional<c10::IValue> c = im.constant(v);
+  if (!c)
+    return std::nullopt;
+  if (c->isTensor()) {
+    const at::Tensor &t = c->toTensor();
+    if (t.dim() != 0 || t.is_complex())
+      return std::nullopt;
+    return t.item<double>();
+  }
+  if (c->isDouble())
+    return c->toDouble();
+  if (c->isInt())
+    return static_cast<double>(c->toInt());
+  if (c->isBool())
+    return static_cast<double>(c->toBool());
+  return std::nullopt;
+}
+
+/// The f32 tensor operand `input` of `node`, or a 0-d fill when it is a
+/// number (numberInput). A tensor that is not 0-d (a constant or a buffer,
+/// `x + torch.ones(16)`) takes part as a broadcast operand.
+FailureOr<Value> tensorOrScalar(Importer &im, jit::Node *node, size_t input) {
+  if (std::optional<double> number = numberInput(im, node->input(input)))
+    return scalarTensor(im, im.locOf(node), *number);
+  if (isTensorInput(im, node->input(input))) {
+    auto t = im.tensorArg(node, input);
+    if (failed(t))
+      return failure();
+    if (!typeOf(*t).getElementType().isF32())
+      return im.error(node)
+                 << "'" << opName(node) << "' on a tensor of type "
+                 << t->getType() << " is not supported (only float32)",
+             failure();
+    return t;
+  }
+  auto number = im.scalarArg(node, input);
+  if (failed(number))
+    return failure();
+  return scalarTensor(im, im.locOf(node), *number);
+}
+
+/// Imports aten's `name(Tensor self, Tensor|Scalar other)`, with `Scalar
+/// alpha` for ops that have it (add, sub), as the elementwise binary op
+/// `opName` (ElementwiseBinaryOpInterface). A number `other` (`x + 1.0`)
+/// takes part as a 0-d f32 fill, which is what torch computes: float32
+/// `x + float32(1.0)`.
 NodeImporter importElementwiseBinary(OperationName opName, bool hasAlpha) {
   return [opName, hasAlpha](Importer &im, jit::Node *node) -> LogicalResult {
-    auto a = im.tensorArg(node, 0);
+    auto a = f32TensorArg(im, node, 0);
     if (failed(a))
       return failure();
-    if (!im.isTensor(node->input(1)))
-      return im.error(node) << "'" << node->kind().toQualString()
-                            << "' with a scalar operand is not supported yet";
-    auto b = im.tensorArg(node, 1);
+    auto b = tensorOrScalar(im, node, 1);
     if (failed(b))
       return failure();
     SmallVector<NamedAttribute> attrs;
@@ -74,16 +138,35 @@ NodeImporter importElementwiseBinary(OperationName opName, bool hasAlpha) {
   };
 }
 
-/// mul(Tensor, Scalar) is nn.scale; mul(Tensor, Tensor) the record's form.
+// rsub(self, other, alpha) = other - alpha * self (a traced `1.0 - x`).
+LogicalResult importRsub(Importer &im, jit::Node *node) {
+  auto self = f32TensorArg(im, node, 0);
+  auto other = tensorOrScalar(im, node, 1);
+  if (failed(self) || failed(other))
+    return failure();
+  double alpha = 1.0;
+  if (node->inputs().size() > 2) {
+    auto alphaValue = im.scalarArg(node, 2);
+    if (failed(alphaValue))
+      return failure();
+    alpha = *alphaValue;
+  }
+  return im.bind(node,
+                 createInferred(im, OperationName("nn.sub", &im.getContext()),
+                                im.locOf(node), {*other, *self},
+                                {alphaAttr(im.getBuilder(), alpha)}));
+}
+
+/// mul(Tensor, number) (a number or a 0-d constant) is nn.scale, as torch
+/// computes it: float32 `x * float32(number)`; mul(Tensor, Tensor) the
+/// record's broadcasting form.
 NodeImporter importMul(NodeImporter tensorForm) {
   return [tensorForm](Importer &im, jit::Node *node) -> LogicalResult {
-    if (im.isTensor(node->input(1)))
+    std::optional<double> factor = numberInput(im, node->input(1));
+    if (!factor)
       return tensorForm(im, node);
-    auto a = im.tensorArg(node, 0);
+    auto a = f32TensorArg(im, node, 0);
     if (failed(a))
-      return failure();
-    auto factor = im.scalarArg(node, 1);
-    if (failed(factor))
       return failure();
     return im.bind(
         node, im.create<nn::ScaleOp>(im.locOf(node), {*a},
@@ -100,15 +183,32 @@ LogicalResult importNeg(Importer &im, jit::Node *node) {
                                         {factorAttr(im.getBuilder(), -1.0)}));
 }
 
-/// Imports aten's `name(Tensor self) -> Tensor` as the elementwise unary op
-/// `opName` (ElementwiseUnaryOpInterface: same type in and out).
+/// Creates the unary record op `opName` of `x` with the f64 attributes
+/// `names` = `values` (its parameters).
+Value createUnary(Importer &im, jit::Node *node, OperationName opName, Value x,
+                  ArrayRef<StringRef> names, ArrayRef<double> values) {
+  OpBuilder &b = im.getBuilder();
+  OperationState state(im.locOf(node), opName);
+  state.addOperands(x);
+  state.addTypes(x.getType());
+  for (auto [name, value] : llvm::zip(names, values))
+    state.addAttribute(name, b.getF64FloatAttr(value));
+  return b.create(state)->getResult(0);
+}
+
+/// Imports aten's `name(Tensor self, Scalar p0, ...) -> Tensor` as the
+/// elementwise unary op `opName` (ElementwiseUnaryOpInterface: same type in
+/// and out), aten's numbers after the tensor as the record's parameters.
 NodeImporter importElementwiseUnary(OperationName opName,
-                                    llvm::StringRef atenName) {
-  return [opName, atenName](Importer &im, jit::Node *node) -> LogicalResult {
-    if (node->inputs().size() != 1)
-      return im.error(node)
-             << atenName << " with " << node->inputs().size()
-             << " operands is not supported (only " << atenName << "(Tensor))";
+                                    llvm::StringRef atenName,
+                                    SmallVector<StringRef, 3> parameterNames) {
+  return [opName, atenName, parameterNames](Importer &im,
+                                            jit::Node *node) -> LogicalResult {
+    size_t numParameters = parameterNames.size();
+    if (node->inputs().size() != 1 + numParameters)
+      return im.error(node) << atenName << " with " << node->inputs().size()
+                            << " operands is not supported (expected "
+                            << 1 + numParameters << ")";
     auto x = im.tensorArg(node, 0);
     if (failed(x))
       return failure();
@@ -116,53 +216,113 @@ NodeImporter importElementwiseUnary(OperationName opName,
     if (!type.getElementType().isF32())
       return im.error(node) << atenName << " of a " << type
                             << " is not supported (float32 tensors only)";
-    OperationState state(im.locOf(node), opName);
-    state.addOperands(*x);
-    state.addTypes(type);
-    return im.bind(node, im.getBuilder().create(state)->getResult(0));
+    SmallVector<double> values;
+    for (unsigned i = 1; i <= numParameters; ++i) {
+      if (isTensorInput(im, node->input(i)))
+        return im.error(node) << atenName << " with a tensor as operand " << i
+                              << " is not supported (only numbers)";
+      auto value = im.scalarArg(node, i);
+      if (failed(value))
+        return failure();
+      values.push_back(*value);
+    }
+    return im.bind(node,
+                   createUnary(im, node, opName, *x, parameterNames, values));
   };
 }
 
-/// Whether input `v` is a tensor (imported, or a compile-time tensor).
-bool isTensorInput(Importer &im, jit::Value *v) {
-  if (im.isTensor(v))
-    return true;
-  std::optional<c10::IValue> c = im.constant(v);
-  return c && c->isTensor();
-}
-
-/// A 0-d f32 tensor with `value` (the second operand of `x / 2`, `x == 0`).
-Value scalarTensor(Importer &im, Location loc, double value) {
-  OpBuilder &b = im.getBuilder();
-  return b.create<nn::FillOp>(loc, RankedTensorType::get({}, b.getF32Type()),
-                              b.getF32FloatAttr(static_cast<float>(value)));
-}
-
-/// The f32 tensor operand `input` of `node`, or a 0-d fill when it is a
-/// number.
-FailureOr<Value> tensorOrScalar(Importer &im, jit::Node *node, size_t input) {
-  // A 0-d constant tensor (a traced model's `x / math.sqrt(d)` bakes the
-  // divisor as a double tensor) takes part like a number: torch computes in
-  // the other operand's float32.
-  std::optional<c10::IValue> c = im.constant(node->input(input));
-  if (c && c->isTensor() && c->toTensor().dim() == 0 &&
-      c->toTensor().is_floating_point())
-    return scalarTensor(im, im.locOf(node), c->toTensor().item<double>());
-  if (isTensorInput(im, node->input(input))) {
-    auto t = im.tensorArg(node, input);
-    if (failed(t))
-      return failure();
-    if (!typeOf(*t).getElementType().isF32())
-      return im.error(node)
-                 << "'" << opName(node) << "' on a tensor of type "
-                 << t->getType() << " is not supported (only float32)",
-             failure();
-    return t;
-  }
-  auto number = im.scalarArg(node, input);
-  if (failed(number))
+// clamp(x, min=None, max=None), clamp_min(x, min), clamp_max(x, max): nn.clamp
+// with an infinite bound for an absent one.
+LogicalResult importClamp(Importer &im, jit::Node *node) {
+  auto x = f32TensorArg(im, node, 0);
+  if (failed(x))
     return failure();
-  return scalarTensor(im, im.locOf(node), *number);
+  c10::Symbol kind = node->kind();
+  double bounds[2] = {-INFINITY, INFINITY};
+  for (int i = 0; i < 2; ++i) {
+    size_t input = kind == c10::aten::clamp ? 1 + i : 1;
+    if ((kind == c10::aten::clamp_min && i == 1) ||
+        (kind == c10::aten::clamp_max && i == 0) ||
+        Importer::isNone(node->input(input)))
+      continue;
+    if (isTensorInput(im, node->input(input)))
+      return im.error(node) << "'" << opName(node)
+                            << "' with tensor bounds is not supported (only "
+                               "numbers)";
+    auto bound = im.scalarArg(node, input);
+    if (failed(bound))
+      return failure();
+    bounds[i] = *bound;
+  }
+  return im.bind(node, createUnary(im, node,
+                                   OperationName("nn.clamp", &im.getContext()),
+                                   *x, {"min", "max"}, bounds));
+}
+
+// relu6(x) = hardtanh(x, 0, 6), as aten defines it.
+LogicalResult importRelu6(Importer &im, jit::Node *node) {
+  auto x = f32TensorArg(im, node, 0);
+  if (failed(x))
+    return failure();
+  return im.bind(node,
+                 createUnary(im, node,
+                             OperationName("nn.hardtanh", &im.getContext()), *x,
+                             {"min_val", "max_val"}, {0.0, 6.0}));
+}
+
+/// pow's three forms: tensor ** number is nn.pow_scalar (torch's
+/// pow(Tensor, Scalar) kernel, with its fast paths), tensor ** tensor and
+/// number ** tensor (the number a 0-d fill, as torch wraps it) nn.pow.
+LogicalResult importPow(Importer &im, jit::Node *node) {
+  MLIRContext *ctx = &im.getContext();
+  if (std::optional<double> exponent = numberInput(im, node->input(1))) {
+    auto x = f32TensorArg(im, node, 0);
+    if (failed(x))
+      return failure();
+    return im.bind(node,
+                   createUnary(im, node, OperationName("nn.pow_scalar", ctx),
+                               *x, {"exponent"}, {*exponent}));
+  }
+  auto base = tensorOrScalar(im, node, 0);
+  auto exponent = f32TensorArg(im, node, 1);
+  if (failed(base) || failed(exponent))
+    return failure();
+  return im.bind(node, createInferred(im, OperationName("nn.pow", ctx),
+                                      im.locOf(node), {*base, *exponent}, {}));
+}
+
+/// where(condition, self, other): the condition an f32 0/1 mask (a
+/// comparison's result or a bool constant), self and other tensors or
+/// numbers; the three are broadcast to one shape first (nn.where takes
+/// operands of the result's shape).
+LogicalResult importWhere(Importer &im, jit::Node *node) {
+  if (node->inputs().size() != 3)
+    return im.error(node) << "'" << opName(node)
+                          << "' with one operand (the indices of the true "
+                             "elements) is not supported",
+           failure();
+  auto condition = f32TensorArg(im, node, 0);
+  auto lhs = tensorOrScalar(im, node, 1);
+  auto rhs = tensorOrScalar(im, node, 2);
+  if (failed(condition) || failed(lhs) || failed(rhs))
+    return failure();
+  Value operands[3] = {*condition, *lhs, *rhs};
+  SmallVector<int64_t> shape;
+  for (Value v : operands) {
+    auto broadcast = nn::broadcastShapes(shape, typeOf(v).getShape());
+    if (failed(broadcast))
+      return im.error(node) << "'" << opName(node) << "': shapes "
+                            << typeOf(*condition) << ", " << typeOf(*lhs)
+                            << " and " << typeOf(*rhs) << " do not broadcast",
+             failure();
+    shape = *broadcast;
+  }
+  OpBuilder &b = im.getBuilder();
+  auto type = RankedTensorType::get(shape, b.getF32Type());
+  for (Value &v : operands)
+    if (v.getType() != type)
+      v = b.create<nn::BroadcastToOp>(im.locOf(node), type, v);
+  return im.bind(node, im.create<nn::WhereOp>(im.locOf(node), operands));
 }
 
 // gelu(x, approximate='none')
@@ -260,7 +420,7 @@ void dpc::registerElementwiseImporters(NodeImporterTable &table,
       continue;
     llvm::StringRef aten = record->getAtenName();
     table[c10::Symbol::fromQualString(aten.str())] =
-        importElementwiseUnary(name, aten);
+        importElementwiseUnary(name, aten, record->getParameterNames());
   }
   // Likewise the binary ops' tensor-tensor forms (add and sub with alpha).
   for (RegisteredOperationName name : context.getRegisteredOperations()) {
@@ -276,4 +436,13 @@ void dpc::registerElementwiseImporters(NodeImporterTable &table,
   table[c10::aten::mul] = importMul(table.at(c10::aten::mul));
   table[c10::aten::div] = importDiv;
   table[c10::aten::true_divide] = importDiv;
+  table[c10::aten::rsub] = importRsub;
+  // The forms beyond the records' own: clamp's optional bounds, relu6,
+  // pow's three forms (a unary and a binary record), where.
+  for (c10::Symbol clamp :
+       {c10::aten::clamp, c10::aten::clamp_min, c10::aten::clamp_max})
+    table[clamp] = importClamp;
+  table[c10::aten::relu6] = importRelu6;
+  table[c10::aten::pow] = importPow;
+  table[c10::aten::where] = importWhere;
 }

@@ -28,8 +28,10 @@
 
 #ifdef __CUDACC__
 #define DPC_HOST_DEVICE __host__ __device__
+#define DPC_ALWAYS_INLINE __forceinline__
 #else
 #define DPC_HOST_DEVICE
+#define DPC_ALWAYS_INLINE inline __attribute__((always_inline))
 #endif
 
 namespace dpc {
@@ -61,9 +63,50 @@ DPC_HOST_DEVICE inline float roundedSqrt(float x) {
 // folds away, so the CPU's per-kind loops stay vectorizable.
 //===----------------------------------------------------------------------===//
 
-/// f(x) of dpcrt_unary_f32, one case per kind of unary_kinds.def. Called
-/// only with listed kinds (the kernels check the kind first).
-DPC_HOST_DEVICE inline float applyUnary(int32_t kind, float x) {
+/// The parameters of a unary kind (unary_kinds.def), as torch's Python
+/// floats: each formula rounds them to float where torch's kernel does.
+struct UnaryParams {
+  double p0 = 0, p1 = 0, p2 = 0;
+};
+
+/// x ** exponent as torch 1.13's pow(Tensor, Scalar) computes it for
+/// float32: the exponents 0 and 1 and its fast paths (sqrt, rsqrt,
+/// reciprocal, squares and cubes) exactly, else std::pow(x,
+/// float(exponent)) (the CPU kernel vectorizes that with libmvec's powf).
+DPC_HOST_DEVICE inline float powScalar(float x, double exponent) {
+  if (exponent == 0.0)
+    return 1.0f;
+  if (exponent == 1.0)
+    return x;
+  if (exponent == 0.5)
+    return roundedSqrt(x);
+  if (exponent == -0.5)
+    return 1.0f / roundedSqrt(x);
+  if (exponent == -1.0)
+    return 1.0f / x;
+  if (exponent == 2.0)
+    return x * x;
+  if (exponent == 3.0)
+    return x * x * x;
+  if (exponent == -2.0)
+    return 1.0f / (x * x);
+  return powf(x, static_cast<float>(exponent));
+}
+
+/// clamp(x, lo, hi) as torch's clamp kernel: min(max(x, lo), hi), NaN
+/// propagates.
+DPC_HOST_DEVICE inline float clampValue(float x, float lo, float hi) {
+  float low = x < lo ? lo : x; // NaN x stays NaN
+  return hi < low ? hi : low;
+}
+
+/// f(x) of dpcrt_unary_f32, one case per kind of unary_kinds.def, each torch
+/// 1.13's CPU kernel formula. Called only with listed kinds (the kernels
+/// check the kind first). Always inlined: the CPU's per-kind loops call it
+/// with a constant kind, and only inlined does the switch fold away and the
+/// loop vectorize (GCC's heuristics stopped inlining it as it grew).
+DPC_HOST_DEVICE DPC_ALWAYS_INLINE float applyUnary(int32_t kind, float x,
+                                                   UnaryParams p = {}) {
   switch (kind) {
   case DPCRT_UNARY_RELU:
     // clamp_min(x, 0) propagates NaN (x != x), as torch.relu does.
@@ -76,15 +119,63 @@ DPC_HOST_DEVICE inline float applyUnary(int32_t kind, float x) {
     return -x;
   case DPCRT_UNARY_EXP:
     return expf(x);
+  case DPCRT_UNARY_LOG:
+    return logf(x);
+  case DPCRT_UNARY_LOG1P:
+    return log1pf(x);
+  case DPCRT_UNARY_SQRT:
+    return roundedSqrt(x);
+  case DPCRT_UNARY_RSQRT:
+    return 1.0f / roundedSqrt(x);
+  case DPCRT_UNARY_ABS:
+    return fabsf(x);
+  case DPCRT_UNARY_RECIPROCAL:
+    return 1.0f / x;
+  case DPCRT_UNARY_SIN:
+    return sinf(x);
+  case DPCRT_UNARY_COS:
+    return cosf(x);
+  case DPCRT_UNARY_ERF:
+    return erff(x);
+  case DPCRT_UNARY_SILU:
+    return x / (1.0f + expf(-x));
+  case DPCRT_UNARY_SOFTPLUS: {
+    float beta = static_cast<float>(p.p0), threshold = static_cast<float>(p.p1);
+    return x * beta > threshold ? x : log1pf(expf(x * beta)) / beta;
+  }
+  case DPCRT_UNARY_MISH:
+    return x * tanhf(log1pf(expf(x)));
+  case DPCRT_UNARY_HARDSWISH:
+    return x * clampValue(x + 3.0f, 0.0f, 6.0f) / 6.0f;
+  case DPCRT_UNARY_HARDSIGMOID:
+    return clampValue(x + 3.0f, 0.0f, 6.0f) / 6.0f;
+  case DPCRT_UNARY_LEAKY_RELU:
+    return x > 0.0f ? x : x * static_cast<float>(p.p0);
+  case DPCRT_UNARY_ELU: {
+    // torch's elu kernel: negcoef = alpha * scale, poscoef = scale,
+    // negiptcoef = input_scale, each a float.
+    float negcoef = static_cast<float>(p.p0) * static_cast<float>(p.p1);
+    return x <= 0.0f ? (expf(x * static_cast<float>(p.p2)) - 1.0f) * negcoef
+                     : x * static_cast<float>(p.p1);
+  }
+  case DPCRT_UNARY_HARDTANH:
+  case DPCRT_UNARY_CLAMP:
+    return clampValue(x, static_cast<float>(p.p0), static_cast<float>(p.p1));
+  case DPCRT_UNARY_POW_SCALAR:
+    return powScalar(x, p.p0);
   default:
     return NAN;
   }
 }
 
-/// dx of dpcrt_unary_grad_f32 for dy and `saved`: the forward input x for
-/// RELU, the forward output y for TANH, SIGMOID and EXP.
-DPC_HOST_DEVICE inline float applyUnaryGrad(int32_t kind, float dy,
-                                            float saved) {
+/// dx of dpcrt_unary_grad_f32 for dy and `saved`: the forward output y for
+/// TANH, SIGMOID, EXP, SQRT, RSQRT and RECIPROCAL (torch's formulas read
+/// the result), the forward input x for every other kind. Each case is torch
+/// 1.13's derivatives.yaml formula (or its CPU backward kernel), operation by
+/// operation.
+DPC_HOST_DEVICE DPC_ALWAYS_INLINE float
+applyUnaryGrad(int32_t kind, float dy, float saved, UnaryParams p = {}) {
+  float x = saved, y = saved;
   switch (kind) {
   case DPCRT_UNARY_RELU:
     // threshold_backward(dy, x, 0): zero where x <= 0 (NaN x passes dy).
@@ -100,6 +191,71 @@ DPC_HOST_DEVICE inline float applyUnaryGrad(int32_t kind, float dy,
   case DPCRT_UNARY_EXP:
     // exp's backward: dy * y.
     return dy * saved;
+  case DPCRT_UNARY_LOG:
+    return dy / x;
+  case DPCRT_UNARY_LOG1P:
+    return dy / (x + 1.0f);
+  case DPCRT_UNARY_SQRT:
+    return dy / (2.0f * y);
+  case DPCRT_UNARY_RSQRT:
+    // -0.5 * grad * result.pow(3)
+    return (dy * -0.5f) * (y * y * y);
+  case DPCRT_UNARY_ABS:
+    // grad * self.sgn(): 0 at 0.
+    return dy * (x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : 0.0f));
+  case DPCRT_UNARY_RECIPROCAL:
+    // -grad * (result * result)
+    return -dy * (y * y);
+  case DPCRT_UNARY_SIN:
+    return dy * cosf(x);
+  case DPCRT_UNARY_COS:
+    return dy * -sinf(x);
+  case DPCRT_UNARY_ERF:
+    // 2.0 / sqrt(M_PI) * exp(-(self.pow(2))) * grad
+    return (1.12837916709551257f * expf(-(x * x))) * dy;
+  case DPCRT_UNARY_SILU: {
+    float sigmoid = 1.0f / (1.0f + expf(-x));
+    return dy * sigmoid * (1.0f + x * (1.0f - sigmoid));
+  }
+  case DPCRT_UNARY_SOFTPLUS: {
+    float beta = static_cast<float>(p.p0), threshold = static_cast<float>(p.p1);
+    float z = expf(x * beta);
+    return x * beta > threshold ? dy : dy * z / (z + 1.0f);
+  }
+  case DPCRT_UNARY_MISH: {
+    float sigmoid = 1.0f / (1.0f + expf(-x));
+    float tanhSoftplus = tanhf(log1pf(expf(x)));
+    return dy *
+           (tanhSoftplus + x * sigmoid * (1.0f - tanhSoftplus * tanhSoftplus));
+  }
+  case DPCRT_UNARY_HARDSWISH:
+    return x < -3.0f ? 0.0f : (x <= 3.0f ? dy * ((x / 3.0f) + 0.5f) : dy);
+  case DPCRT_UNARY_HARDSIGMOID:
+    return (x > -3.0f && x < 3.0f) ? dy * (1.0f / 6.0f) : 0.0f;
+  case DPCRT_UNARY_LEAKY_RELU:
+    return x > 0.0f ? dy : dy * static_cast<float>(p.p0);
+  case DPCRT_UNARY_ELU: {
+    float negcoef = static_cast<float>(p.p0) * static_cast<float>(p.p1);
+    float negiptcoef = static_cast<float>(p.p2);
+    return x <= 0.0f ? dy * negiptcoef * negcoef * expf(x * negiptcoef)
+                     : dy * static_cast<float>(p.p1);
+  }
+  case DPCRT_UNARY_HARDTANH:
+    // hardtanh_backward: zero at and beyond the bounds.
+    return (x <= static_cast<float>(p.p0) || x >= static_cast<float>(p.p1))
+               ? 0.0f
+               : dy;
+  case DPCRT_UNARY_CLAMP:
+    // clamp_backward: the gradient passes where min <= x <= max.
+    return (x >= static_cast<float>(p.p0) && x <= static_cast<float>(p.p1))
+               ? dy
+               : 0.0f;
+  case DPCRT_UNARY_POW_SCALAR:
+    // pow_backward: grad * (exponent * self.pow(exponent - 1)), zero for
+    // the exponent 0.
+    return p.p0 == 0.0
+               ? 0.0f
+               : dy * (static_cast<float>(p.p0) * powScalar(x, p.p0 - 1.0));
   default:
     return NAN;
   }
@@ -126,8 +282,16 @@ DPC_HOST_DEVICE inline float applyBinary(int32_t kind, float x, float y,
     return x - alpha * y;
   case DPCRT_BINARY_MUL:
     return x * y;
-  default: // DPCRT_BINARY_DIV
+  case DPCRT_BINARY_DIV:
     return x / y;
+  case DPCRT_BINARY_MAXIMUM:
+    // torch's maximum: NaN if either is NaN, else std::max (the first
+    // operand on a tie).
+    return (x != x || y != y) ? x + y : (x < y ? y : x);
+  case DPCRT_BINARY_MINIMUM:
+    return (x != x || y != y) ? x + y : (y < x ? y : x);
+  default: // DPCRT_BINARY_POW: std::pow(float, float), as torch's kernel
+    return powf(x, y);
   }
 }
 

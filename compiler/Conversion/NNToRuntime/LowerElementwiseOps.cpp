@@ -33,6 +33,22 @@ int32_t compareKind(StringRef predicate) {
       .Default(DPCRT_COMPARE_GE);
 }
 
+/// Calls the unary kernel `name` (dpcrt_unary_f32 or dpcrt_unary_grad_f32)
+/// with `args`, or its `_params` form with the parameters p0, p1, p2 (0 for
+/// the ones the kind does not have) when the op has parameters.
+void callUnary(RuntimeCallBuilder &rt, StringRef name, SmallVector<Value> args,
+               ArrayRef<double> parameters) {
+  if (parameters.empty()) {
+    rt.call(("dpcrt_" + name + "_f32").str(), args);
+    return;
+  }
+  for (size_t i = 0; i < 3; ++i)
+    args.push_back(rt.f64(i < parameters.size() ? parameters[i] : 0.0));
+  std::string paramsName = name == "unary" ? "dpcrt_unary_params_f32"
+                                           : "dpcrt_unary_params_grad_f32";
+  rt.call(paramsName, args);
+}
+
 } // namespace
 
 void dpc::populateElementwiseLowerings(RuntimeLowerings &lowerings) {
@@ -56,11 +72,25 @@ void dpc::populateElementwiseLowerings(RuntimeLowerings &lowerings) {
       [](RuntimeCallBuilder &rt, nn::ElementwiseUnaryOpInterface o) {
         // The whole family: the op's record names the runtime's kind.
         Value input = o->getOperand(0);
-        rt.call("dpcrt_unary_f32",
-                {rt.i32(o.getUnaryKind()), rt.ptr(o->getResult(0)),
-                 rt.ptr(input), rt.i64(getNumElements(input))});
+        callUnary(rt, "unary",
+                  {rt.i32(o.getUnaryKind()), rt.ptr(o->getResult(0)),
+                   rt.ptr(input), rt.i64(getNumElements(input))},
+                  o.getParameters());
         return success();
       });
+  lowerings.add<nn::UnaryGradOp>([](RuntimeCallBuilder &rt, nn::UnaryGradOp o) {
+    // The forward op's record names the kind (checked by the op's type
+    // inference).
+    auto name = RegisteredOperationName::lookup(("nn." + o.getForward()).str(),
+                                                o->getContext());
+    int32_t kind =
+        name->getInterface<nn::ElementwiseUnaryOpInterface>()->getUnaryKind();
+    callUnary(rt, "unary_grad",
+              {rt.i32(kind), rt.ptr(o.getResult()), rt.ptr(o.getGrad()),
+               rt.ptr(o.getSaved()), rt.i64(getNumElements(o.getGrad()))},
+              o.getParameters());
+    return success();
+  });
   lowerings.add<nn::ReluGradOp>([](RuntimeCallBuilder &rt, nn::ReluGradOp o) {
     rt.call("dpcrt_unary_grad_f32",
             {rt.i32(DPCRT_UNARY_RELU), rt.ptr(o.getResult()),
@@ -111,6 +141,12 @@ void dpc::populateElementwiseLowerings(RuntimeLowerings &lowerings) {
             {rt.i32(compareKind(o.getPredicate())), rt.ptr(o.getResult()),
              rt.ptr(o.getLhs()), rt.ptr(o.getRhs()), rt.i32(out.size()),
              rt.constantArray(dims)});
+    return success();
+  });
+  lowerings.add<nn::WhereOp>([](RuntimeCallBuilder &rt, nn::WhereOp o) {
+    rt.call("dpcrt_where_f32", {rt.ptr(o.getResult()), rt.ptr(o.getCondition()),
+                                rt.ptr(o.getLhs()), rt.ptr(o.getRhs()),
+                                rt.i64(getNumElements(o.getResult()))});
     return success();
   });
   lowerings.add<nn::MaskedFillOp>([](RuntimeCallBuilder &rt,

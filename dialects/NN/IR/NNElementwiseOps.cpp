@@ -89,6 +89,124 @@ SmallVector<Value> DivOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
 }
 
 //===----------------------------------------------------------------------===//
+// maximum, minimum
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// A 0-d f32 constant.
+Value scalarFill(OpBuilder &b, Location loc, float value) {
+  return b.create<FillOp>(loc, RankedTensorType::get({}, b.getF32Type()),
+                          b.getF32FloatAttr(value));
+}
+
+Value compare(OpBuilder &b, Location loc, Value lhs, Value rhs,
+              StringRef predicate) {
+  auto types = SmallVector<Type>();
+  (void)inferBroadcastF32(b.getContext(), loc, "compare", lhs, rhs, types);
+  return b.create<CompareOp>(loc, types[0], lhs, rhs,
+                             b.getStringAttr(predicate));
+}
+
+/// torch's max/min backward (derivatives.yaml, maximum and minimum): the
+/// gradient goes to the larger (smaller) operand, half of it to each on a
+/// tie: `where(self == other, grad / 2, grad).masked_fill_(self < other, 0)`
+/// for self, and the same with `self > other` for other (swapped for
+/// minimum).
+SmallVector<Value> extremumVJP(OpBuilder &b, Location loc, Value dy, Value lhs,
+                               Value rhs, bool maximum) {
+  Value tie = compare(b, loc, lhs, rhs, "eq");
+  Value shared = b.create<WhereOp>(
+      loc, dy.getType(), tie,
+      b.create<ScaleOp>(loc, dy, b.getF32FloatAttr(0.5f)), dy);
+  auto zeroWhere = [&](StringRef predicate) -> Value {
+    return b.create<MaskedFillOp>(loc, shared,
+                                  compare(b, loc, lhs, rhs, predicate),
+                                  b.getF32FloatAttr(0.0f));
+  };
+  Value dlhs = zeroWhere(maximum ? "lt" : "gt");
+  Value drhs = zeroWhere(maximum ? "gt" : "lt");
+  return {sumToTypeOf(b, loc, dlhs, lhs), sumToTypeOf(b, loc, drhs, rhs)};
+}
+
+} // namespace
+
+SmallVector<Value> MaximumOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  return extremumVJP(b, getLoc(), resultGrads[0], getLhs(), getRhs(),
+                     /*maximum=*/true);
+}
+
+SmallVector<Value> MinimumOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  return extremumVJP(b, getLoc(), resultGrads[0], getLhs(), getRhs(),
+                     /*maximum=*/false);
+}
+
+//===----------------------------------------------------------------------===//
+// pow (tensor or number ** tensor)
+//===----------------------------------------------------------------------===//
+
+SmallVector<Value> PowOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  Location loc = getLoc();
+  Value dy = resultGrads[0], base = getLhs(), exponent = getRhs();
+  // torch's pow_backward_self: where(exponent == 0, 0,
+  // grad * (exponent * self.pow(exponent - 1))). A base that does not depend
+  // on a parameter (a number) has these ops removed again as dead code.
+  Value lowered =
+      b.create<SubOp>(loc, exponent.getType(), exponent,
+                      scalarFill(b, loc, 1.0f), b.getF32FloatAttr(1.0f));
+  Value slope =
+      b.create<MulOp>(loc, exponent, b.create<PowOp>(loc, base, lowered));
+  Value dbase = b.create<MaskedFillOp>(
+      loc, b.create<MulOp>(loc, dy, slope),
+      compare(b, loc, exponent, scalarFill(b, loc, 0.0f), "eq"),
+      b.getF32FloatAttr(0.0f));
+  // pow_backward_exponent: grad * where(exponent >= 0 & self == 0, 0,
+  // result * self.log()).
+  Value logBase = b.create<LogOp>(loc, base.getType(), base);
+  Value zeroBase = compare(b, loc, base, scalarFill(b, loc, 0.0f), "eq");
+  Value nonNegative = compare(b, loc, exponent, scalarFill(b, loc, 0.0f), "ge");
+  Value both = b.create<MulOp>(loc, zeroBase, nonNegative);
+  Value rate =
+      b.create<MaskedFillOp>(loc, b.create<MulOp>(loc, getResult(), logBase),
+                             both, b.getF32FloatAttr(0.0f));
+  Value dexponent = b.create<MulOp>(loc, dy, rate);
+  return {sumToTypeOf(b, loc, dbase, base),
+          sumToTypeOf(b, loc, dexponent, exponent)};
+}
+
+//===----------------------------------------------------------------------===//
+// where
+//===----------------------------------------------------------------------===//
+
+LogicalResult WhereOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &types) {
+  Type type = adaptor.getLhs().getType();
+  if (adaptor.getCondition().getType() != type ||
+      adaptor.getRhs().getType() != type)
+    return emitOptionalError(
+        loc, "where: condition ", shapeString(shapeOf(adaptor.getCondition())),
+        ", lhs ", shapeString(shapeOf(adaptor.getLhs())), " and rhs ",
+        shapeString(shapeOf(adaptor.getRhs())),
+        " must have one shape (broadcast them first)");
+  types.push_back(type);
+  return success();
+}
+
+SmallVector<Value> WhereOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  // torch: where(condition, grad, 0) and where(condition, 0, grad).
+  Location loc = getLoc();
+  Value dy = resultGrads[0], condition = getCondition();
+  Value falseMask = compare(b, loc, condition, scalarFill(b, loc, 0.0f), "eq");
+  Value dlhs =
+      b.create<MaskedFillOp>(loc, dy, falseMask, b.getF32FloatAttr(0.0f));
+  Value drhs =
+      b.create<MaskedFillOp>(loc, dy, condition, b.getF32FloatAttr(0.0f));
+  return {Value(), dlhs, drhs};
+}
+
+//===----------------------------------------------------------------------===//
 // scale
 //===----------------------------------------------------------------------===//
 
@@ -158,6 +276,30 @@ LogicalResult SigmoidGradOp::inferReturnTypes(MLIRContext *,
 SmallVector<Value> ExpOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   // torch's exp backward: grad * result.
   return {b.create<MulOp>(getLoc(), resultGrads[0], getResult())};
+}
+
+//===----------------------------------------------------------------------===//
+// unary_grad (the VJP of the unary records with a gradient formula)
+//===----------------------------------------------------------------------===//
+
+LogicalResult UnaryGradOp::inferReturnTypes(MLIRContext *ctx,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  StringRef forward = adaptor.getForward();
+  std::optional<RegisteredOperationName> name =
+      RegisteredOperationName::lookup(("nn." + forward).str(), ctx);
+  auto *record =
+      name ? name->getInterface<ElementwiseUnaryOpInterface>() : nullptr;
+  if (!record)
+    return emitOptionalError(loc, "unary_grad: 'nn.", forward,
+                             "' is not an elementwise unary op");
+  if (adaptor.getParameters().size() != record->getNumParameters())
+    return emitOptionalError(loc, "unary_grad: nn.", forward, " has ",
+                             record->getNumParameters(), " parameters, got ",
+                             adaptor.getParameters().size());
+  return inferElementwiseGrad(loc, "unary_grad", adaptor.getGrad(),
+                              adaptor.getSaved(), types);
 }
 
 //===----------------------------------------------------------------------===//

@@ -74,6 +74,18 @@ def NN_DivOp : NN_BinaryOp<"div", "lhs / rhs", "aten::div", "DPCRT_BINARY_DIV"> 
   }];
 }
 
+// maximum/minimum propagate NaN (torch's kernels); on a tie each operand
+// gets half the gradient (derivatives.yaml).
+def NN_MaximumOp : NN_BinaryOp<"maximum", "max(lhs, rhs)", "aten::maximum",
+                               "DPCRT_BINARY_MAXIMUM">;
+def NN_MinimumOp : NN_BinaryOp<"minimum", "min(lhs, rhs)", "aten::minimum",
+                               "DPCRT_BINARY_MINIMUM">;
+// pow(Tensor, Tensor) and pow(number, Tensor) (the number a 0-d nn.fill);
+// pow(Tensor, number) is the unary nn.pow_scalar. Imported by hand (aten::pow
+// has all three forms).
+def NN_PowOp : NN_BinaryOp<"pow", "lhs ** rhs", "aten::pow",
+                           "DPCRT_BINARY_POW">;
+
 def NN_ScaleOp : NN_DiffOp<"scale"> {
   let summary = "multiplication by a compile-time constant";
   let description = [{
@@ -86,20 +98,40 @@ def NN_ScaleOp : NN_DiffOp<"scale"> {
 }
 
 // The elementwise unary family: one record per op names its formula, the
-// aten operator it imports and the runtime kind that computes it
-// (DPCRT_UNARY_*, runtime/include/dpc/unary_kinds.def). Result type, import
-// and lowering follow from the record (ElementwiseUnaryOpInterface); only
-// the VJP is written by hand (NNElementwiseOps.cpp).
+// aten operator it imports, the runtime kind that computes it
+// (DPCRT_UNARY_*, runtime/include/dpc/unary_kinds.def), the value its
+// gradient reads and its parameters. Result type, import and lowering follow
+// from the record (ElementwiseUnaryOpInterface).
+//
+// `parameters` names the op's f64 attributes (torch's Python floats, e.g.
+// leaky_relu's `negative_slope`), in the order of aten's operands after the
+// tensor and of the kind's parameters p0, p1, p2 (at most three).
+// `gradFrom` is "input" or "result" for an op whose VJP is the kind's
+// gradient formula (kernel_shared.h's applyUnaryGrad) applied to that value
+// (`nn.unary_grad`); empty when the VJP is written by hand
+// (NNElementwiseOps.cpp).
 class NN_UnaryOp<string mnemonic, string formula, string atenName,
-                 string unaryKind>
+                 string unaryKind, string gradFrom = "",
+                 list<string> parameters = []>
     : NN_DiffOp<mnemonic, [ElementwiseUnaryOpInterface]> {
   let summary = "elementwise " # formula # " (" # atenName # ")";
-  let arguments = (ins NN_F32Tensor:$input);
+  let arguments = !foldl((ins NN_F32Tensor:$input), parameters, args, name,
+                         !con(args, !dag(ins, [F64Attr], [name])));
   let results = (outs NN_F32Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
   let extraClassDeclaration = [{
     static constexpr ::llvm::StringLiteral kAtenName = "}] # atenName # [{";
     static constexpr int32_t kUnaryKind = }] # unaryKind # [{;
+    static constexpr unsigned kNumParameters = }] # !size(parameters) # [{;
+    static ::llvm::SmallVector<::llvm::StringRef, 3> getParameterNames() {
+      return {}] # !interleave(!foreach(name, parameters,
+          "\"" # name # "\""), ", ") # [{};
+    }
+    ::llvm::SmallVector<double, 3> getParameters() {
+      return {}] # !interleave(!foreach(name, parameters,
+          "::llvm::cast<::mlir::FloatAttr>((*this)->getAttr(\"" # name #
+          "\")).getValueAsDouble()"), ", ") # [{};
+    }
   }];
   let extraClassDefinition = [{
     ::mlir::LogicalResult $cppClass::inferReturnTypes(
@@ -108,7 +140,16 @@ class NN_UnaryOp<string mnemonic, string formula, string atenName,
       types.push_back(adaptor.getInput().getType());
       return ::mlir::success();
     }
-  }];
+  }] # !if(!empty(gradFrom), "", [{
+    ::llvm::SmallVector<::mlir::Value> $cppClass::buildVJP(
+        ::mlir::OpBuilder &b, ::mlir::ValueRange resultGrads) {
+      return {b.create<UnaryGradOp>(
+          getLoc(), resultGrads[0], }] #
+          !if(!eq(gradFrom, "result"), "getResult()", "getInput()") # [{,
+          b.getStringAttr(getOperationName().drop_front(3)),
+          b.getDenseF64ArrayAttr(getParameters()))};
+    }
+  }]);
 }
 
 def NN_ReluOp : NN_UnaryOp<"relu", "max(x, 0)", "aten::relu", "DPCRT_UNARY_RELU">;
@@ -119,6 +160,54 @@ def NN_SigmoidOp : NN_UnaryOp<"sigmoid", "1 / (1 + exp(-x))", "aten::sigmoid",
                               "DPCRT_UNARY_SIGMOID">;
 
 def NN_ExpOp : NN_UnaryOp<"exp", "exp(x)", "aten::exp", "DPCRT_UNARY_EXP">;
+
+def NN_LogOp : NN_UnaryOp<"log", "log(x)", "aten::log", "DPCRT_UNARY_LOG",
+                          "input">;
+def NN_Log1pOp : NN_UnaryOp<"log1p", "log(1 + x)", "aten::log1p",
+                            "DPCRT_UNARY_LOG1P", "input">;
+def NN_SqrtOp : NN_UnaryOp<"sqrt", "sqrt(x)", "aten::sqrt", "DPCRT_UNARY_SQRT",
+                           "result">;
+def NN_RsqrtOp : NN_UnaryOp<"rsqrt", "1 / sqrt(x)", "aten::rsqrt",
+                            "DPCRT_UNARY_RSQRT", "result">;
+def NN_AbsOp : NN_UnaryOp<"abs", "|x|", "aten::abs", "DPCRT_UNARY_ABS", "input">;
+def NN_ReciprocalOp : NN_UnaryOp<"reciprocal", "1 / x", "aten::reciprocal",
+                                 "DPCRT_UNARY_RECIPROCAL", "result">;
+def NN_SinOp : NN_UnaryOp<"sin", "sin(x)", "aten::sin", "DPCRT_UNARY_SIN",
+                          "input">;
+def NN_CosOp : NN_UnaryOp<"cos", "cos(x)", "aten::cos", "DPCRT_UNARY_COS",
+                          "input">;
+def NN_ErfOp : NN_UnaryOp<"erf", "erf(x)", "aten::erf", "DPCRT_UNARY_ERF",
+                          "input">;
+def NN_SiluOp : NN_UnaryOp<"silu", "x * sigmoid(x)", "aten::silu",
+                           "DPCRT_UNARY_SILU", "input">;
+def NN_SoftplusOp : NN_UnaryOp<"softplus",
+    "x * beta > threshold ? x : log(1 + exp(beta * x)) / beta", "aten::softplus",
+    "DPCRT_UNARY_SOFTPLUS", "input", ["beta", "threshold"]>;
+def NN_MishOp : NN_UnaryOp<"mish", "x * tanh(softplus(x))", "aten::mish",
+                           "DPCRT_UNARY_MISH", "input">;
+def NN_HardswishOp : NN_UnaryOp<"hardswish", "x * clamp(x + 3, 0, 6) / 6",
+                                "aten::hardswish", "DPCRT_UNARY_HARDSWISH",
+                                "input">;
+def NN_HardsigmoidOp : NN_UnaryOp<"hardsigmoid", "clamp(x + 3, 0, 6) / 6",
+                                  "aten::hardsigmoid",
+                                  "DPCRT_UNARY_HARDSIGMOID", "input">;
+def NN_LeakyReluOp : NN_UnaryOp<"leaky_relu", "x > 0 ? x : negative_slope * x",
+                                "aten::leaky_relu", "DPCRT_UNARY_LEAKY_RELU",
+                                "input", ["negative_slope"]>;
+def NN_EluOp : NN_UnaryOp<"elu",
+    "x > 0 ? scale * x : alpha * scale * (exp(input_scale * x) - 1)",
+    "aten::elu", "DPCRT_UNARY_ELU", "input",
+    ["alpha", "scale", "input_scale"]>;
+def NN_HardtanhOp : NN_UnaryOp<"hardtanh", "clamp(x, min_val, max_val)",
+                               "aten::hardtanh", "DPCRT_UNARY_HARDTANH",
+                               "input", ["min_val", "max_val"]>;
+// clamp, clamp_min, clamp_max (an absent bound is infinite); the gradient
+// passes where min <= x <= max, where hardtanh's stops at the bounds.
+def NN_ClampOp : NN_UnaryOp<"clamp", "min(max(x, min), max)", "aten::clamp",
+                            "DPCRT_UNARY_CLAMP", "input", ["min", "max"]>;
+def NN_PowScalarOp : NN_UnaryOp<"pow_scalar", "x ** exponent", "aten::pow",
+                                "DPCRT_UNARY_POW_SCALAR", "input",
+                                ["exponent"]>;
 
 def NN_GeluOp : NN_DiffOp<"gelu"> {
   let summary = "Gaussian error linear unit (aten::gelu)";
@@ -156,6 +245,26 @@ def NN_CompareOp : NN_DiffOp<"compare"> {
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
   }];
+}
+
+def NN_WhereOp : NN_DiffOp<"where",
+    [AllTypesMatch<["condition", "lhs", "rhs"]>]> {
+  let summary = "elementwise select by a mask (aten::where)";
+  let description = [{
+    `result = condition != 0 ? lhs : rhs`, where `condition` is an f32 0/1
+    mask; all three operands have the result's shape (the importer
+    broadcasts them first with `nn.broadcast_to`, whose VJP sums the
+    gradients back). `lhs` gets the result gradient where the mask is true,
+    `rhs` where it is false (torch's where backward); the mask gets none.
+
+    ```mlir
+    %y = nn.where %m, %x, %z : tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$condition, NN_F32Tensor:$lhs,
+                       NN_F32Tensor:$rhs);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$condition `,` $lhs `,` $rhs attr-dict `:` type($lhs)";
 }
 
 def NN_MaskedFillOp : NN_DiffOp<"masked_fill"> {
@@ -222,6 +331,24 @@ def NN_GeluGradOp : NN_GradOp<"gelu_grad", [AllTypesMatch<["grad", "input"]>]> {
                        DefaultValuedStrAttr<StrAttr, "none">:$approximate);
   let results = (outs NN_F32Tensor:$result);
   let assemblyFormat = "$grad `,` $input attr-dict `:` type($grad)";
+}
+
+def NN_UnaryGradOp : NN_GradOp<"unary_grad", [AllTypesMatch<["grad", "saved"]>]> {
+  let summary = "gradient of an elementwise unary op from its kind's formula";
+  let description = [{
+    `dx = dy * f'(..)` of the unary record op `nn.<forward>` with the
+    given parameters, computed from `saved`: that op's input or result, as
+    its record's `gradFrom` says (torch's derivatives.yaml formula of the
+    aten op, runtime/lib/kernel_shared.h's applyUnaryGrad).
+
+    ```mlir
+    %dx = nn.unary_grad %dy, %x {forward = "leaky_relu", parameters = array<f64: 0.2>} : tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$saved,
+                       StrAttr:$forward, DenseF64ArrayAttr:$parameters);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$grad `,` $saved attr-dict `:` type($grad)";
 }
 
 #endif // DPC_NN_ELEMENTWISE_OPS

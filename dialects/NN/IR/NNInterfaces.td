@@ -48,6 +48,18 @@ def ElementwiseUnaryOpInterface : OpInterface<"ElementwiseUnaryOpInterface"> {
       "runtime computes this op with.",
       "int32_t", "getUnaryKind", (ins), [{}],
       [{ return ConcreteOp::kUnaryKind; }]>,
+    StaticInterfaceMethod<
+      "How many f64 parameters (attributes) the op has: aten's operands "
+      "after the tensor, the kind's p0, p1, p2.",
+      "unsigned", "getNumParameters", (ins), [{}],
+      [{ return ConcreteOp::kNumParameters; }]>,
+    StaticInterfaceMethod<
+      "The names of the op's parameters (f64 attributes), in order.",
+      "::llvm::SmallVector<::llvm::StringRef, 3>", "getParameterNames",
+      (ins), [{}], [{ return ConcreteOp::getParameterNames(); }]>,
+    InterfaceMethod<
+      "The values of the op's parameters, in order.",
+      "::llvm::SmallVector<double, 3>", "getParameters">,
   ];
 }
 

@@ -1,8 +1,9 @@
 //===- dnnl_eltwise.cpp - GELU and softmax on oneDNN ----------------------===//
 //
-// GELU (erf and tanh forms), softmax and log-softmax with their gradients on
-// oneDNN's eltwise and softmax_v2 primitives, the jitted kernels that
-// vectorize erf and exp (max relative error of GELU and its gradient about
+// GELU (erf and tanh forms), the unary kinds oneDNN computes as torch does
+// (elementwise_kernels.cpp picks them), softmax and log-softmax with their
+// gradients on oneDNN's eltwise and softmax_v2 primitives, the jitted kernels
+// that vectorize erf and exp (max relative error of GELU and its gradient about
 // 3e-7 and 8e-7 against double; the scalar std::erf/std::exp loops they
 // replace cost 5-10x more per element). Like the convolutions in
 // kernels_conv.cpp, each thread caches its primitives by geometry, so
@@ -23,6 +24,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -32,7 +34,7 @@ using dpc::recordError;
 
 namespace {
 
-enum class Op : int64_t { Gelu, Softmax };
+enum class Op : int64_t { Gelu, Softmax, Eltwise };
 
 /// One cached primitive with its memory objects; the caller's buffers are
 /// bound on every call.
@@ -103,6 +105,29 @@ std::unique_ptr<Plan> makeGelu(const dnnl::engine &e, bool tanhForm,
                                              fwd);
   plan->prim = dnnl::eltwise_backward(bwd);
   plan->args = {{DNNL_ARG_SRC, unbound(md, e)},
+                {DNNL_ARG_DIFF_DST, unbound(md, e)},
+                {DNNL_ARG_DIFF_SRC, unbound(md, e)}};
+  return plan;
+}
+
+std::unique_ptr<Plan> makeEltwise(const dnnl::engine &e,
+                                  dpc::DnnlEltwiseForm form, bool backward,
+                                  int64_t n) {
+  auto algo = static_cast<dnnl::algorithm>(form.algorithm);
+  dnnl::memory::desc md({n}, kF32, dnnl::memory::format_tag::a);
+  dnnl::eltwise_forward::primitive_desc fwd(
+      {dnnl::prop_kind::forward_training, algo, md, form.alpha, form.beta}, e);
+  auto plan = std::make_unique<Plan>();
+  if (!backward) {
+    plan->prim = dnnl::eltwise_forward(fwd);
+    plan->args = {{DNNL_ARG_SRC, unbound(md, e)},
+                  {DNNL_ARG_DST, unbound(md, e)}};
+    return plan;
+  }
+  dnnl::eltwise_backward::primitive_desc bwd(
+      {algo, md, md, form.alpha, form.beta}, e, fwd);
+  plan->prim = dnnl::eltwise_backward(bwd);
+  plan->args = {{form.fromOutput ? DNNL_ARG_DST : DNNL_ARG_SRC, unbound(md, e)},
                 {DNNL_ARG_DIFF_DST, unbound(md, e)},
                 {DNNL_ARG_DIFF_SRC, unbound(md, e)}};
   return plan;
@@ -181,6 +206,36 @@ bool dpc::dnnlGelu(dpcrt_context *ctx, const char *kernel, bool tanhForm,
     else
       s.run(Op::Gelu, 2 + tanhForm, n, 0, 0,
             {{DNNL_ARG_SRC, x},
+             {DNNL_ARG_DIFF_DST, dy},
+             {DNNL_ARG_DIFF_SRC, out}},
+            make);
+  });
+}
+
+bool dpc::dnnlEltwise(dpcrt_context *ctx, const char *kernel,
+                      DnnlEltwiseForm form, bool backward, float *out,
+                      const float *saved, const float *dy, int64_t n) {
+  if (n <= 0)
+    return true;
+  return guarded(ctx, kernel, [&] {
+    auto make = [&](const dnnl::engine &e) {
+      return makeEltwise(e, form, backward, n);
+    };
+    // The plans are keyed by the algorithm and direction, the size and the
+    // bits of alpha and beta.
+    auto bits = [](float v) {
+      uint32_t b;
+      std::memcpy(&b, &v, sizeof b);
+      return static_cast<int64_t>(b);
+    };
+    int64_t variant = 2 * static_cast<int64_t>(form.algorithm) + backward;
+    EltwiseState &s = EltwiseState::get();
+    if (!backward)
+      s.run(Op::Eltwise, variant, n, bits(form.alpha), bits(form.beta),
+            {{DNNL_ARG_SRC, saved}, {DNNL_ARG_DST, out}}, make);
+    else
+      s.run(Op::Eltwise, variant, n, bits(form.alpha), bits(form.beta),
+            {{form.fromOutput ? DNNL_ARG_DST : DNNL_ARG_SRC, saved},
              {DNNL_ARG_DIFF_DST, dy},
              {DNNL_ARG_DIFF_SRC, out}},
             make);

@@ -1,8 +1,11 @@
 //===- elementwise_kernels.cpp - CPU kernels of the elementwise ops -------===//
 //
 // fill, scale, div_scalar, the unary ops and their gradients (formulas in
-// kernel_shared.h, one loop per kind so that each vectorizes), the
-// broadcasting binary ops, compare and masked_fill, and GELU (oneDNN,
+// kernel_shared.h; oneDNN's eltwise primitive for exp, silu and elu where
+// it has torch's formula, libmvec's vector sin, cos, erf, log, log1p, exp,
+// tanh and pow for the other transcendental kinds, one loop per
+// kind that the compiler vectorizes for the rest, all threaded), the
+// broadcasting binary ops, compare, masked_fill, where, and GELU (oneDNN,
 // dnnl_eltwise.cpp: scalar std::erf per element made it 5-8x slower than
 // torch's vectorized kernel; it agrees with double to 1e-6).
 //
@@ -14,7 +17,11 @@
 #include "cpu/strided_loops.h"
 #include "kernel_shared.h"
 
+#include <oneapi/dnnl/dnnl_types.h>
+#include <xmmintrin.h>
+
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,18 +29,383 @@ using dpc::recordError;
 
 namespace {
 
-// One loop per kind, with the kind's formula (kernel_shared.h) folded in.
-template <int32_t Kind> void unaryLoop(float *out, const float *in, int64_t n) {
-  for (int64_t i = 0; i < n; ++i)
-    out[i] = dpc::applyUnary(Kind, in[i]);
+using dpc::UnaryParams;
+
+// libmvec's 4-wide SSE functions (glibc >= 2.35 for erff and log1pf; the
+// x86-64 vector function ABI names GCC calls for vectorized sinf), for the
+// kinds oneDNN has no primitive for. Each element's result depends on its
+// value only, not on its position or n (a partial last group is padded).
+extern "C" {
+__m128 _ZGVbN4v_sinf(__m128);
+__m128 _ZGVbN4v_cosf(__m128);
+__m128 _ZGVbN4v_expf(__m128);
+__m128 _ZGVbN4v_erff(__m128);
+__m128 _ZGVbN4v_log1pf(__m128);
+__m128 _ZGVbN4v_logf(__m128);
+__m128 _ZGVbN4v_tanhf(__m128);
+__m128 _ZGVbN4vv_powf(__m128, __m128);
+}
+
+/// A libmvec function of one argument.
+using VectorMath = __m128 (*)(__m128);
+
+/// v[i] = f(v[i]) for i in [0, n), four at a time.
+void mapInPlace(VectorMath f, float *v, int64_t n) {
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    _mm_storeu_ps(v + i, f(_mm_loadu_ps(v + i)));
+  if (i == n)
+    return;
+  float padded[4] = {0, 0, 0, 0};
+  std::copy(v + i, v + n, padded);
+  _mm_storeu_ps(padded, f(_mm_loadu_ps(padded)));
+  std::copy(padded, padded + (n - i), v + i);
+}
+
+/// v[i] = powf(v[i], exponent) for i in [0, n), four at a time.
+void powInPlace(float *v, float exponent, int64_t n) {
+  __m128 e = _mm_set1_ps(exponent);
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    _mm_storeu_ps(v + i, _ZGVbN4vv_powf(_mm_loadu_ps(v + i), e));
+  if (i == n)
+    return;
+  float padded[4] = {1, 1, 1, 1};
+  std::copy(v + i, v + n, padded);
+  _mm_storeu_ps(padded, _ZGVbN4vv_powf(_mm_loadu_ps(padded), e));
+  std::copy(padded, padded + (n - i), v + i);
+}
+
+/// Runs `body(begin, end)` over [0, n): in one piece below twice torch's
+/// grain size (32768 elements, where threads cost more than they save),
+/// else in contiguous chunks on the OpenMP threads oneDNN uses, as many as
+/// the BLAS thread cap allows (applyDnnlThreads: several ranks on a host
+/// share its cores, and replica threads run with one).
+template <typename Body> void parallelChunks(int64_t n, Body body) {
+  constexpr int64_t kGrain = 32768;
+  if (n < 2 * kGrain) {
+    body(int64_t(0), n);
+    return;
+  }
+  int64_t chunks = std::min<int64_t>(dpc::applyDnnlThreads(), n / kGrain);
+  if (chunks <= 1) {
+    body(int64_t(0), n);
+    return;
+  }
+#pragma omp parallel for num_threads(static_cast<int>(chunks)) schedule(static)
+  for (int64_t c = 0; c < chunks; ++c) {
+    // Chunk bounds on multiples of 16 floats (whole cache lines).
+    int64_t begin = c == 0 ? 0 : (n * c / chunks) & ~int64_t(15);
+    int64_t end = c + 1 == chunks ? n : (n * (c + 1) / chunks) & ~int64_t(15);
+    body(begin, end);
+  }
+}
+
+/// Calls `body(offset, count)` for consecutive blocks of at most kBlock
+/// elements of [begin, end): the libmvec kinds compute a block's
+/// transcendental values into a stack buffer, then combine them with the
+/// block's inputs, so that an output may alias an input.
+constexpr int64_t kBlock = 256;
+template <typename Body> void inBlocks(int64_t begin, int64_t end, Body body) {
+  for (int64_t i = begin; i < end; i += kBlock)
+    body(i, std::min(kBlock, end - i));
+}
+
+/// Whether torch's pow(Tensor, Scalar) computes x ** exponent by one of its
+/// fast paths (powScalar's special exponents), which vectorize as plain
+/// loops; other exponents take libmvec's powf.
+bool isPowFastPath(double exponent) {
+  for (double e : {0.0, 1.0, 0.5, -0.5, -1.0, 2.0, 3.0, -2.0})
+    if (exponent == e)
+      return true;
+  return false;
+}
+
+/// Calls `body(f)` with f(x) = x ** exponent as torch's pow(Tensor, Scalar)
+/// computes it for one of its fast-path exponents (powScalar's), as a lambda
+/// of its own, so that the loop in `body` vectorizes (a test of the exponent
+/// per element would keep it scalar); false for other exponents.
+template <typename Body> bool withPowFastPath(double exponent, Body body) {
+  if (exponent == 0.0)
+    body([](float) { return 1.0f; });
+  else if (exponent == 1.0)
+    body([](float x) { return x; });
+  else if (exponent == 0.5)
+    body([](float x) { return dpc::roundedSqrt(x); });
+  else if (exponent == -0.5)
+    body([](float x) { return 1.0f / dpc::roundedSqrt(x); });
+  else if (exponent == -1.0)
+    body([](float x) { return 1.0f / x; });
+  else if (exponent == 2.0)
+    body([](float x) { return x * x; });
+  else if (exponent == 3.0)
+    body([](float x) { return x * x * x; });
+  else if (exponent == -2.0)
+    body([](float x) { return 1.0f / (x * x); });
+  else
+    return false;
+  return true;
+}
+
+/// Whether the forward (or the gradient) of `kind` with `p` takes
+/// libmvec's functions (vectorMathUnary, vectorMathUnaryGrad).
+bool usesVectorMath(int32_t kind, UnaryParams p, bool gradient) {
+  switch (kind) {
+  case DPCRT_UNARY_SIN:
+  case DPCRT_UNARY_COS:
+  case DPCRT_UNARY_ERF:
+  case DPCRT_UNARY_SOFTPLUS:
+  case DPCRT_UNARY_MISH:
+  case DPCRT_UNARY_ELU:
+    return true;
+  case DPCRT_UNARY_LOG:
+  case DPCRT_UNARY_LOG1P:
+    return !gradient; // dy / x, dy / (x + 1)
+  case DPCRT_UNARY_POW_SCALAR:
+    return gradient ? p.p0 != 0.0 && !isPowFastPath(p.p0 - 1.0)
+                    : !isPowFastPath(p.p0);
+  default:
+    return false;
+  }
+}
+
+// One loop per kind, with the kind's formula (kernel_shared.h) folded in;
+// the compiler vectorizes it (-fno-math-errno lets sqrt vectorize). Not
+// inlined into the dispatching switch: inside that large function GCC
+// stopped inlining applyUnary and called it per element.
+template <int32_t Kind>
+[[gnu::noinline]] void unaryLoop(float *out, const float *in, int64_t n,
+                                 UnaryParams p) {
+  parallelChunks(n, [=](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      out[i] = dpc::applyUnary(Kind, in[i], p);
+  });
 }
 
 // Both loads are unconditional (arguments), so that ReLU's select vectorizes
 // (a load under the condition kept it a mispredicted branch per element).
 template <int32_t Kind>
-void unaryGradLoop(float *dx, const float *dy, const float *saved, int64_t n) {
-  for (int64_t i = 0; i < n; ++i)
-    dx[i] = dpc::applyUnaryGrad(Kind, dy[i], saved[i]);
+[[gnu::noinline]] void unaryGradLoop(float *dx, const float *dy,
+                                     const float *saved, int64_t n,
+                                     UnaryParams p) {
+  parallelChunks(n, [=](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      dx[i] = dpc::applyUnaryGrad(Kind, dy[i], saved[i], p);
+  });
+}
+
+/// The oneDNN eltwise algorithm that computes `kind` with parameters `p` as
+/// torch's formula does, to float32 accuracy (kernel_shared.h's formulas;
+/// the unit test PointwiseKindsAgainstDouble holds both to 1e-6), if any.
+/// Not log and what builds on it (softplus, mish): oneDNN's log is off by
+/// up to 3e-6 near 1, libmvec's logf and log1pf by an ulp or two.
+std::optional<dpc::DnnlEltwiseForm> dnnlForm(int32_t kind, UnaryParams p) {
+  switch (kind) {
+  case DPCRT_UNARY_EXP:
+    // Backward: dy * y (torch's exp backward reads the result).
+    return dpc::DnnlEltwiseForm{dnnl_eltwise_exp_use_dst_for_bwd, 0, 0, true};
+  case DPCRT_UNARY_SILU:
+    // x / (1 + exp(-x)); backward dy * s * (1 + x * (1 - s)), s = sigmoid.
+    return dpc::DnnlEltwiseForm{dnnl_eltwise_swish, 1.0f};
+  case DPCRT_UNARY_ELU:
+    // alpha * (exp(x) - 1) for x <= 0: torch's with scale and input_scale 1.
+    if (p.p1 == 1.0 && p.p2 == 1.0)
+      return dpc::DnnlEltwiseForm{dnnl_eltwise_elu, static_cast<float>(p.p0)};
+    return std::nullopt;
+  default:
+    return std::nullopt;
+  }
+}
+
+/// The forward of the kinds whose transcendental part is a libmvec call,
+/// over [begin, end); false for the other kinds.
+bool vectorMathUnary(int32_t kind, float *out, const float *in, int64_t begin,
+                     int64_t end, UnaryParams p) {
+  VectorMath direct = nullptr;
+  switch (kind) {
+  case DPCRT_UNARY_SIN:
+    direct = _ZGVbN4v_sinf;
+    break;
+  case DPCRT_UNARY_COS:
+    direct = _ZGVbN4v_cosf;
+    break;
+  case DPCRT_UNARY_ERF:
+    direct = _ZGVbN4v_erff;
+    break;
+  case DPCRT_UNARY_LOG1P:
+    direct = _ZGVbN4v_log1pf;
+    break;
+  case DPCRT_UNARY_LOG:
+    direct = _ZGVbN4v_logf;
+    break;
+  case DPCRT_UNARY_MISH:
+    // x * tanh(log1p(exp(x)))
+    inBlocks(begin, end, [&](int64_t at, int64_t count) {
+      float t[kBlock];
+      std::copy(in + at, in + at + count, t);
+      mapInPlace(_ZGVbN4v_expf, t, count);
+      mapInPlace(_ZGVbN4v_log1pf, t, count);
+      mapInPlace(_ZGVbN4v_tanhf, t, count);
+      for (int64_t i = 0; i < count; ++i)
+        out[at + i] = in[at + i] * t[i];
+    });
+    return true;
+  case DPCRT_UNARY_SOFTPLUS: {
+    // x * beta > threshold ? x : log1p(exp(x * beta)) / beta
+    float beta = static_cast<float>(p.p0), threshold = static_cast<float>(p.p1);
+    inBlocks(begin, end, [&](int64_t at, int64_t count) {
+      float t[kBlock];
+      for (int64_t i = 0; i < count; ++i)
+        t[i] = in[at + i] * beta;
+      mapInPlace(_ZGVbN4v_expf, t, count);
+      mapInPlace(_ZGVbN4v_log1pf, t, count);
+      for (int64_t i = 0; i < count; ++i) {
+        float x = in[at + i];
+        out[at + i] = x * beta > threshold ? x : t[i] / beta;
+      }
+    });
+    return true;
+  }
+  case DPCRT_UNARY_ELU: {
+    // x <= 0 ? (exp(x * input_scale) - 1) * alpha * scale : x * scale
+    float negcoef = static_cast<float>(p.p0) * static_cast<float>(p.p1);
+    float poscoef = static_cast<float>(p.p1);
+    float negiptcoef = static_cast<float>(p.p2);
+    inBlocks(begin, end, [&](int64_t at, int64_t count) {
+      float t[kBlock];
+      for (int64_t i = 0; i < count; ++i)
+        t[i] = in[at + i] * negiptcoef;
+      mapInPlace(_ZGVbN4v_expf, t, count);
+      for (int64_t i = 0; i < count; ++i) {
+        float x = in[at + i];
+        out[at + i] = x <= 0.0f ? (t[i] - 1.0f) * negcoef : x * poscoef;
+      }
+    });
+    return true;
+  }
+  case DPCRT_UNARY_POW_SCALAR: {
+    if (isPowFastPath(p.p0))
+      return false;
+    float exponent = static_cast<float>(p.p0);
+    inBlocks(begin, end, [&](int64_t at, int64_t count) {
+      float t[kBlock];
+      std::copy(in + at, in + at + count, t);
+      powInPlace(t, exponent, count);
+      std::copy(t, t + count, out + at);
+    });
+    return true;
+  }
+  default:
+    return false;
+  }
+  inBlocks(begin, end, [&](int64_t at, int64_t count) {
+    float t[kBlock];
+    std::copy(in + at, in + at + count, t);
+    mapInPlace(direct, t, count);
+    std::copy(t, t + count, out + at);
+  });
+  return true;
+}
+
+/// The gradient of the kinds whose derivative needs a libmvec call, over
+/// [begin, end); false for the other kinds.
+bool vectorMathUnaryGrad(int32_t kind, float *dx, const float *dy,
+                         const float *saved, int64_t begin, int64_t end,
+                         UnaryParams p) {
+  switch (kind) {
+  case DPCRT_UNARY_SIN:
+  case DPCRT_UNARY_COS: {
+    // sin: dy * cos(x); cos: dy * -sin(x)
+    bool sine = kind == DPCRT_UNARY_SIN;
+    inBlocks(begin, end, [&](int64_t at, int64_t count) {
+      float t[kBlock];
+      std::copy(saved + at, saved + at + count, t);
+      mapInPlace(sine ? _ZGVbN4v_cosf : _ZGVbN4v_sinf, t, count);
+      for (int64_t i = 0; i < count; ++i)
+        dx[at + i] = sine ? dy[at + i] * t[i] : dy[at + i] * -t[i];
+    });
+    return true;
+  }
+  case DPCRT_UNARY_MISH:
+    // s = sigmoid(x), t = tanh(softplus(x)): dy * (t + x * s * (1 - t * t))
+    inBlocks(begin, end, [&](int64_t at, int64_t count) {
+      float t[kBlock], e[kBlock];
+      for (int64_t i = 0; i < count; ++i) {
+        t[i] = saved[at + i];
+        e[i] = -saved[at + i];
+      }
+      mapInPlace(_ZGVbN4v_expf, t, count);
+      mapInPlace(_ZGVbN4v_log1pf, t, count);
+      mapInPlace(_ZGVbN4v_tanhf, t, count);
+      mapInPlace(_ZGVbN4v_expf, e, count);
+      for (int64_t i = 0; i < count; ++i) {
+        float x = saved[at + i], sigmoid = 1.0f / (1.0f + e[i]);
+        dx[at + i] = dy[at + i] * (t[i] + x * sigmoid * (1.0f - t[i] * t[i]));
+      }
+    });
+    return true;
+  case DPCRT_UNARY_ERF:
+    // 2 / sqrt(pi) * exp(-(x * x)) * dy
+    inBlocks(begin, end, [&](int64_t at, int64_t count) {
+      float t[kBlock];
+      for (int64_t i = 0; i < count; ++i)
+        t[i] = -(saved[at + i] * saved[at + i]);
+      mapInPlace(_ZGVbN4v_expf, t, count);
+      for (int64_t i = 0; i < count; ++i)
+        dx[at + i] = (1.12837916709551257f * t[i]) * dy[at + i];
+    });
+    return true;
+  case DPCRT_UNARY_SOFTPLUS: {
+    // z = exp(x * beta); x * beta > threshold ? dy : dy * z / (z + 1)
+    float beta = static_cast<float>(p.p0), threshold = static_cast<float>(p.p1);
+    inBlocks(begin, end, [&](int64_t at, int64_t count) {
+      float t[kBlock];
+      for (int64_t i = 0; i < count; ++i)
+        t[i] = saved[at + i] * beta;
+      mapInPlace(_ZGVbN4v_expf, t, count);
+      for (int64_t i = 0; i < count; ++i) {
+        float x = saved[at + i], g = dy[at + i];
+        dx[at + i] = x * beta > threshold ? g : g * t[i] / (t[i] + 1.0f);
+      }
+    });
+    return true;
+  }
+  case DPCRT_UNARY_ELU: {
+    // x <= 0 ? dy * input_scale * alpha * scale * exp(x * input_scale)
+    //        : dy * scale
+    float negcoef = static_cast<float>(p.p0) * static_cast<float>(p.p1);
+    float poscoef = static_cast<float>(p.p1);
+    float negiptcoef = static_cast<float>(p.p2);
+    inBlocks(begin, end, [&](int64_t at, int64_t count) {
+      float t[kBlock];
+      for (int64_t i = 0; i < count; ++i)
+        t[i] = saved[at + i] * negiptcoef;
+      mapInPlace(_ZGVbN4v_expf, t, count);
+      for (int64_t i = 0; i < count; ++i) {
+        float x = saved[at + i], g = dy[at + i];
+        dx[at + i] = x <= 0.0f ? g * negiptcoef * negcoef * t[i] : g * poscoef;
+      }
+    });
+    return true;
+  }
+  case DPCRT_UNARY_POW_SCALAR: {
+    // dy * (exponent * x ** (exponent - 1)), 0 for the exponent 0
+    if (p.p0 == 0.0 || isPowFastPath(p.p0 - 1.0))
+      return false;
+    float exponent = static_cast<float>(p.p0);
+    float lowered = static_cast<float>(p.p0 - 1.0);
+    inBlocks(begin, end, [&](int64_t at, int64_t count) {
+      float t[kBlock];
+      std::copy(saved + at, saved + at + count, t);
+      powInPlace(t, lowered, count);
+      for (int64_t i = 0; i < count; ++i)
+        dx[at + i] = dy[at + i] * (exponent * t[i]);
+    });
+    return true;
+  }
+  default:
+    return false;
+  }
 }
 
 template <int32_t Kind>
@@ -41,6 +413,38 @@ void binaryLoop(float *out, const float *a, const float *b, int32_t rank,
                 const int64_t *dims, float alpha) {
   dpc::cpu::broadcastLoop(out, a, b, rank, dims, [alpha](float x, float y) {
     return dpc::applyBinary(Kind, x, y, alpha);
+  });
+}
+
+/// out = a ** b with broadcasting: the broadcast base into `out` and the
+/// broadcast exponent into a buffer, then libmvec's powf over both (the
+/// same powf per element as powInPlace).
+void powBroadcast(float *out, const float *a, const float *b, int32_t rank,
+                  const int64_t *dims) {
+  int64_t n = 1;
+  for (int32_t d = 0; d < rank; ++d)
+    n *= dims[d];
+  if (n <= 0)
+    return;
+  std::vector<float> exponent(static_cast<size_t>(n));
+  float *e = exponent.data();
+  dpc::cpu::broadcastLoop(e, a, b, rank, dims,
+                          [](float, float y) { return y; });
+  dpc::cpu::broadcastLoop(out, a, b, rank, dims,
+                          [](float x, float) { return x; });
+  parallelChunks(n, [=](int64_t begin, int64_t end) {
+    int64_t i = begin;
+    for (; i + 4 <= end; i += 4)
+      _mm_storeu_ps(out + i,
+                    _ZGVbN4vv_powf(_mm_loadu_ps(out + i), _mm_loadu_ps(e + i)));
+    if (i == end)
+      return;
+    float base[4] = {1, 1, 1, 1}, power[4] = {1, 1, 1, 1};
+    std::copy(out + i, out + end, base);
+    std::copy(e + i, e + end, power);
+    _mm_storeu_ps(base,
+                  _ZGVbN4vv_powf(_mm_loadu_ps(base), _mm_loadu_ps(power)));
+    std::copy(base, base + (end - i), out + i);
   });
 }
 
@@ -64,26 +468,91 @@ void div_scalar_f32(dpcrt_context *, float *out, const float *in, int64_t n,
     out[i] = in[i] / divisor;
 }
 
-void unary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
-               int64_t n) {
+// The unary kinds: oneDNN's eltwise primitive where it computes torch's
+// formula (dnnlForm), libmvec for the other transcendental ones
+// (vectorMathUnary), a loop the compiler vectorizes for the rest; all
+// threaded (oneDNN by itself, the others by parallelChunks).
+void unary_params_f32(dpcrt_context *ctx, int32_t kind, float *out,
+                      const float *in, int64_t n, double p0, double p1,
+                      double p2) {
+  if (!isUnaryKind(kind)) {
+    recordError(ctx, "unary: unknown kind " + std::to_string(kind));
+    return;
+  }
+  UnaryParams params{p0, p1, p2};
+  if (std::optional<DnnlEltwiseForm> form = dnnlForm(kind, params)) {
+    dnnlEltwise(ctx, "unary", *form, /*backward=*/false, out, in, nullptr, n);
+    return;
+  }
+  if (kind == DPCRT_UNARY_POW_SCALAR && withPowFastPath(p0, [&](auto pow) {
+        parallelChunks(n, [=](int64_t begin, int64_t end) {
+          for (int64_t i = begin; i < end; ++i)
+            out[i] = pow(in[i]);
+        });
+      }))
+    return;
+  if (usesVectorMath(kind, params, /*gradient=*/false)) {
+    parallelChunks(n, [&](int64_t begin, int64_t end) {
+      vectorMathUnary(kind, out, in, begin, end, params);
+    });
+    return;
+  }
   switch (kind) {
 #define DPC_UNARY_KIND(NAME, VALUE)                                            \
   case DPCRT_UNARY_##NAME:                                                     \
-    return unaryLoop<DPCRT_UNARY_##NAME>(out, in, n);
+    return unaryLoop<DPCRT_UNARY_##NAME>(out, in, n, params);
 #include "dpc/unary_kinds.def"
   }
-  recordError(ctx, "unary: unknown kind " + std::to_string(kind));
+}
+
+void unary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
+               int64_t n) {
+  unary_params_f32(ctx, kind, out, in, n, 0, 0, 0);
+}
+
+void unary_params_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
+                           const float *dy, const float *saved, int64_t n,
+                           double p0, double p1, double p2) {
+  if (!isUnaryKind(kind)) {
+    recordError(ctx, "unary_grad: unknown kind " + std::to_string(kind));
+    return;
+  }
+  UnaryParams params{p0, p1, p2};
+  // EXP's gradient is nn.mul (dy * y) in the compiler; the kernel keeps the
+  // loop. The others of dnnlForm differentiate as torch does.
+  if (kind != DPCRT_UNARY_EXP)
+    if (std::optional<DnnlEltwiseForm> form = dnnlForm(kind, params)) {
+      dnnlEltwise(ctx, "unary_grad", *form, /*backward=*/true, dx, saved, dy,
+                  n);
+      return;
+    }
+  // pow: dy * (exponent * x ** (exponent - 1)), zero for the exponent 0.
+  if (kind == DPCRT_UNARY_POW_SCALAR && p0 != 0.0 &&
+      withPowFastPath(p0 - 1.0, [&](auto pow) {
+        float exponent = static_cast<float>(p0);
+        parallelChunks(n, [=](int64_t begin, int64_t end) {
+          for (int64_t i = begin; i < end; ++i)
+            dx[i] = dy[i] * (exponent * pow(saved[i]));
+        });
+      }))
+    return;
+  if (usesVectorMath(kind, params, /*gradient=*/true)) {
+    parallelChunks(n, [&](int64_t begin, int64_t end) {
+      vectorMathUnaryGrad(kind, dx, dy, saved, begin, end, params);
+    });
+    return;
+  }
+  switch (kind) {
+#define DPC_UNARY_KIND(NAME, VALUE)                                            \
+  case DPCRT_UNARY_##NAME:                                                     \
+    return unaryGradLoop<DPCRT_UNARY_##NAME>(dx, dy, saved, n, params);
+#include "dpc/unary_kinds.def"
+  }
 }
 
 void unary_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
                     const float *dy, const float *saved, int64_t n) {
-  switch (kind) {
-#define DPC_UNARY_KIND(NAME, VALUE)                                            \
-  case DPCRT_UNARY_##NAME:                                                     \
-    return unaryGradLoop<DPCRT_UNARY_##NAME>(dx, dy, saved, n);
-#include "dpc/unary_kinds.def"
-  }
-  recordError(ctx, "unary_grad: unknown kind " + std::to_string(kind));
+  unary_params_grad_f32(ctx, kind, dx, dy, saved, n, 0, 0, 0);
 }
 
 void binary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
@@ -102,6 +571,12 @@ void binary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
     return binaryLoop<DPCRT_BINARY_MUL>(out, a, b, rank, dims, alpha);
   case DPCRT_BINARY_DIV:
     return binaryLoop<DPCRT_BINARY_DIV>(out, a, b, rank, dims, alpha);
+  case DPCRT_BINARY_MAXIMUM:
+    return binaryLoop<DPCRT_BINARY_MAXIMUM>(out, a, b, rank, dims, alpha);
+  case DPCRT_BINARY_MINIMUM:
+    return binaryLoop<DPCRT_BINARY_MINIMUM>(out, a, b, rank, dims, alpha);
+  case DPCRT_BINARY_POW:
+    return powBroadcast(out, a, b, rank, dims);
   }
   recordError(ctx, "binary: unknown kind " + std::to_string(kind));
 }
@@ -145,6 +620,17 @@ void masked_fill_f32(dpcrt_context *ctx, float *out, const float *in,
                    y[j] = m[j * innerMask] != 0.0f ? value : v;
                  }
                });
+}
+
+void where_f32(dpcrt_context *, float *out, const float *condition,
+               const float *a, const float *b, int64_t n) {
+  parallelChunks(n, [=](int64_t begin, int64_t end) {
+    // Both values loaded unconditionally: the select vectorizes.
+    for (int64_t i = begin; i < end; ++i) {
+      float x = a[i], y = b[i];
+      out[i] = condition[i] != 0.0f ? x : y;
+    }
+  });
 }
 
 void gelu_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,

@@ -2,7 +2,8 @@
 //
 // The CUDA counterparts of cpu/elementwise_kernels.cpp, with the same ABI
 // semantics (abi.h): fill, scale, div_scalar, the unary ops and their
-// gradients, the broadcasting binary ops, compare, masked_fill and GELU.
+// gradients, the broadcasting binary ops, compare, masked_fill, where and
+// GELU.
 // The unary, binary and comparison formulas are kernel_shared.h's, the CPU
 // kernels' own; GELU's erf and tanh are evaluated in double and rounded to
 // float (the CPU uses oneDNN's vectorized approximations, within about 3e-7
@@ -40,13 +41,13 @@ __global__ void divKernel(float *out, const float *in, int64_t n,
 
 // The formulas are kernel_shared.h's, the CPU kernels' own.
 __global__ void unaryKernel(int32_t kind, float *out, const float *in,
-                            int64_t n) {
-  DPC_GRID_STRIDE(i, n) { out[i] = applyUnary(kind, in[i]); }
+                            int64_t n, UnaryParams p) {
+  DPC_GRID_STRIDE(i, n) { out[i] = applyUnary(kind, in[i], p); }
 }
 
 __global__ void unaryGradKernel(int32_t kind, float *dx, const float *dy,
-                                const float *saved, int64_t n) {
-  DPC_GRID_STRIDE(i, n) { dx[i] = applyUnaryGrad(kind, dy[i], saved[i]); }
+                                const float *saved, int64_t n, UnaryParams p) {
+  DPC_GRID_STRIDE(i, n) { dx[i] = applyUnaryGrad(kind, dy[i], saved[i], p); }
 }
 
 __global__ void binaryKernel(int32_t kind, float *out, const float *a,
@@ -75,6 +76,11 @@ __global__ void maskedFillKernel(float *out, const float *in, const float *mask,
     offsetsOf<1>(st, i, off);
     out[i] = mask[off[0]] != 0.0f ? value : in[i];
   }
+}
+
+__global__ void whereKernel(float *out, const float *condition, const float *a,
+                            const float *b, int64_t n) {
+  DPC_GRID_STRIDE(i, n) { out[i] = condition[i] != 0.0f ? a[i] : b[i]; }
 }
 
 // The constants of torch's GeluKernel / GeluBackwardKernel, as on the CPU.
@@ -133,28 +139,42 @@ void scale_f32(dpcrt_context *ctx, float *out, const float *in, int64_t n,
   launch(ctx, "scale", n, scaleKernel, out, in, n, factor);
 }
 
-void unary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
-               int64_t n) {
+void unary_params_f32(dpcrt_context *ctx, int32_t kind, float *out,
+                      const float *in, int64_t n, double p0, double p1,
+                      double p2) {
   if (!isUnaryKind(kind)) {
     recordError(ctx, "unary: unknown kind " + std::to_string(kind));
     return;
   }
-  launch(ctx, "unary", n, unaryKernel, kind, out, in, n);
+  launch(ctx, "unary", n, unaryKernel, kind, out, in, n,
+         UnaryParams{p0, p1, p2});
 }
 
-void unary_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
-                    const float *dy, const float *saved, int64_t n) {
+void unary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
+               int64_t n) {
+  unary_params_f32(ctx, kind, out, in, n, 0, 0, 0);
+}
+
+void unary_params_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
+                           const float *dy, const float *saved, int64_t n,
+                           double p0, double p1, double p2) {
   if (!isUnaryKind(kind)) {
     recordError(ctx, "unary_grad: unknown kind " + std::to_string(kind));
     return;
   }
-  launch(ctx, "unary_grad", n, unaryGradKernel, kind, dx, dy, saved, n);
+  launch(ctx, "unary_grad", n, unaryGradKernel, kind, dx, dy, saved, n,
+         UnaryParams{p0, p1, p2});
+}
+
+void unary_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
+                    const float *dy, const float *saved, int64_t n) {
+  unary_params_grad_f32(ctx, kind, dx, dy, saved, n, 0, 0, 0);
 }
 
 void binary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
                 const float *b, int32_t rank, const int64_t *dims,
                 float alpha) {
-  if (kind < DPCRT_BINARY_ADD || kind > DPCRT_BINARY_DIV) {
+  if (kind < DPCRT_BINARY_ADD || kind > DPCRT_BINARY_POW) {
     recordError(ctx, "binary: unknown kind " + std::to_string(kind));
     return;
   }
@@ -190,6 +210,11 @@ void masked_fill_f32(dpcrt_context *ctx, float *out, const float *in,
   if (!makeStrides(ctx, "masked_fill", rank, dims, 1, st, n))
     return;
   launch(ctx, "masked_fill", n, maskedFillKernel, out, in, mask, st, n, value);
+}
+
+void where_f32(dpcrt_context *ctx, float *out, const float *condition,
+               const float *a, const float *b, int64_t n) {
+  launch(ctx, "where", n, whereKernel, out, condition, a, b, n);
 }
 
 void div_scalar_f32(dpcrt_context *ctx, float *out, const float *in, int64_t n,

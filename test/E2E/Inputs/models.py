@@ -66,4 +66,89 @@ class ExpMLP(nn.Module):
         return self.head(h)
 
 
-MODELS = {"mlp": MLP, "tied": TiedMLP, "regressor": Regressor, "exp": ExpMLP}
+class PointwiseMLP(nn.Module):
+    """Arithmetic with Python numbers on either side, the pointwise math
+    functions and the activations (as F.* calls and as nn.* modules) between
+    two layers, each in a numerically sane range: the arguments of log,
+    sqrt, rsqrt, reciprocal and pow stay positive and away from 0 (built
+    from a tanh), the kinks of the piecewise ops are crossed only by
+    chance. softplus's threshold is where its value jumps (from
+    log1p(exp(t)) / beta to t / beta); the reference's TorchScript executor
+    differentiates it from the result (symbolic_script.cpp: the branch where
+    result * beta > threshold), eager torch and dpc from the input
+    (derivatives.yaml), which disagree for x * beta in (threshold -
+    log1p(exp(-threshold)), threshold): with threshold 10 that band is 5e-5
+    wide and no input falls into it."""
+
+    def __init__(self, features=32, hidden=64, classes=10):
+        super().__init__()
+        self.fc1 = nn.Linear(features, hidden)
+        self.register_buffer("offset", torch.linspace(-0.5, 0.5, hidden))
+        self.acts = nn.ModuleList([
+            nn.SiLU(), nn.Mish(), nn.LeakyReLU(0.2), nn.ELU(alpha=0.7),
+            nn.Hardswish(), nn.Hardsigmoid(), nn.Hardtanh(-0.8, 0.8),
+            nn.ReLU6(), nn.Softplus(beta=1.5, threshold=10.0)])
+        self.head = nn.Linear(hidden, classes)
+
+    def forward(self, x):
+        h = self.fc1(x)
+        t = torch.tanh(h)
+        a = t + 1.0
+        numbers = (1.0 - t) + (t - 1) + t * 0.5 + t / 2 + 2.0 / (a + 1) + \
+            torch.add(t, 2.0, alpha=3) + 0.25 * t + torch.sub(t, 1.5, alpha=2) + \
+            (t + self.offset) + 3 * t + (-t)
+        logs = torch.log(a + 1) + torch.log1p(a) + torch.sqrt(a + 0.5) + \
+            torch.rsqrt(a + 0.5) + torch.abs(t) + torch.reciprocal(a + 1) + \
+            (a + 0.5) ** 2.5 + t ** 2 + t.pow(3) + torch.exp(t) + torch.neg(t)
+        waves = torch.sin(h) + torch.cos(h) + torch.erf(h)
+        acts = F.silu(h) + F.softplus(h) + F.softplus(h * 8, beta=2.0, threshold=10.0) + \
+            F.mish(h) + F.hardswish(h * 3) + F.hardsigmoid(h * 3) + \
+            F.relu6(h * 4) + F.hardtanh(h, -0.5, 0.5) + F.leaky_relu(h, 0.1) + \
+            F.elu(h) + torch.clamp(h, -0.5, 0.5) + h.clamp_min(-0.2) + \
+            h.clamp_max(0.3) + nn.functional.elu(h, alpha=0.5)
+        for act in self.acts:
+            acts = acts + act(h * 3)
+        return self.head((numbers + logs + waves + acts) * 0.125)
+
+
+class SelectMLP(nn.Module):
+    """torch.where (masks from comparisons, numbers as either branch),
+    maximum/minimum (with exact ties between two parameters, which keep
+    splitting their gradient in half, so they stay equal), pow in its three
+    forms, clamp at its bound (where its gradient passes and hardtanh's
+    does not), a hand-written RMSNorm and F.normalize."""
+
+    def __init__(self, features=32, hidden=64, classes=10):
+        super().__init__()
+        self.fc1 = nn.Linear(features, hidden)
+        self.norm_weight = nn.Parameter(torch.linspace(0.5, 1.5, hidden))
+        self.low = nn.Parameter(torch.full((hidden,), 0.5))
+        self.high = nn.Parameter(torch.full((hidden,), 0.5))
+        self.level = nn.Parameter(torch.full((hidden,), 0.25))
+        self.register_buffer("keep", (torch.arange(hidden) % 3 != 0).float())
+        self.head = nn.Linear(hidden, classes)
+
+    def rms_norm(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6) * \
+            self.norm_weight
+
+    def forward(self, x):
+        h = self.fc1(x)
+        t = torch.tanh(h)
+        selected = torch.where(h > 0, h, 0.1 * h) + \
+            torch.where(self.keep > 0.5, t, 0.0) + torch.where(t < 0.2, 1.0, t)
+        extremes = torch.maximum(h, t) + torch.minimum(h, 0.5 * t) + \
+            torch.maximum(self.low, self.high) * t + \
+            torch.minimum(self.low, self.high) * h
+        powers = (torch.sigmoid(h) + 0.5) ** t + 2.0 ** t + \
+            torch.pow(3.0, t * 0.5) + torch.pow(t + 1.5, 2.0 * torch.sigmoid(h))
+        at_bound = h * 0.0 + self.level  # exactly 0.25: clamp's bound
+        bounded = torch.clamp(at_bound, min=0.25) + \
+            F.hardtanh(at_bound, 0.25, 1.0) + torch.clamp(h, max=0.5) * 0.5
+        z = self.rms_norm(h) + F.normalize(h, dim=-1) + selected + extremes + \
+            powers + bounded
+        return self.head(z * 0.25)
+
+
+MODELS = {"mlp": MLP, "tied": TiedMLP, "regressor": Regressor, "exp": ExpMLP,
+          "pointwise": PointwiseMLP, "select": SelectMLP}
