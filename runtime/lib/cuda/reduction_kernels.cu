@@ -319,26 +319,47 @@ static bool splitReduction(int32_t rank, const int64_t *dims, Strides &reduced,
   return empty;
 }
 
-void reduce_sum_f32(dpcrt_context *ctx, float *out, const float *in,
-                    int32_t rank, const int64_t *dims, int64_t out_n) {
+/// What a reduction entry point does after its argument checks.
+enum class ReductionPlan { Skip, EmptyInput, Launch };
+
+/// The checks every reduction entry point (`name`) starts with, then
+/// splitReduction: Skip after recording an error or for an empty output,
+/// EmptyInput when the reduced input has no elements (each caller says what
+/// that means for its reduction), Launch otherwise.
+static ReductionPlan planReduction(dpcrt_context *ctx, const char *name,
+                                   int32_t rank, const int64_t *dims,
+                                   int64_t out_n, Strides &reduced,
+                                   Strides &kept, int64_t &reducedN) {
   if (rank < 0 || out_n < 0) {
-    recordError(ctx, "reduce_sum: negative rank or output size");
-    return;
+    recordError(ctx, std::string(name) + ": negative rank or output size");
+    return ReductionPlan::Skip;
   }
   if (rank > kMaxRank) {
-    recordError(ctx, "reduce_sum: rank " + std::to_string(rank) +
+    recordError(ctx, std::string(name) + ": rank " + std::to_string(rank) +
                          " is not supported on the cuda backend (at most " +
                          std::to_string(kMaxRank) + ")");
-    return;
+    return ReductionPlan::Skip;
   }
   if (out_n == 0)
-    return;
+    return ReductionPlan::Skip;
+  return splitReduction(rank, dims, reduced, kept, reducedN)
+             ? ReductionPlan::EmptyInput
+             : ReductionPlan::Launch;
+}
+
+void reduce_sum_f32(dpcrt_context *ctx, float *out, const float *in,
+                    int32_t rank, const int64_t *dims, int64_t out_n) {
   Strides reduced = {}, kept = {};
   int64_t reducedN = 1;
-  bool empty = splitReduction(rank, dims, reduced, kept, reducedN);
-  if (empty) {
+  switch (planReduction(ctx, "reduce_sum", rank, dims, out_n, reduced, kept,
+                        reducedN)) {
+  case ReductionPlan::Skip:
+    return;
+  case ReductionPlan::EmptyInput: // a sum over nothing
     fill_f32(ctx, out, out_n, 0.0f);
     return;
+  case ReductionPlan::Launch:
+    break;
   }
   int64_t threads = out_n * 32;
   reduceSumKernel<false>
@@ -349,23 +370,17 @@ void reduce_sum_f32(dpcrt_context *ctx, float *out, const float *in,
 
 void reduce_norm2_f32(dpcrt_context *ctx, float *out, const float *in,
                       int32_t rank, const int64_t *dims, int64_t out_n) {
-  if (rank < 0 || out_n < 0) {
-    recordError(ctx, "reduce_norm2: negative rank or output size");
-    return;
-  }
-  if (rank > kMaxRank) {
-    recordError(ctx, "reduce_norm2: rank " + std::to_string(rank) +
-                         " is not supported on the cuda backend (at most " +
-                         std::to_string(kMaxRank) + ")");
-    return;
-  }
-  if (out_n == 0)
-    return;
   Strides reduced = {}, kept = {};
   int64_t reducedN = 1;
-  if (splitReduction(rank, dims, reduced, kept, reducedN)) {
+  switch (planReduction(ctx, "reduce_norm2", rank, dims, out_n, reduced, kept,
+                        reducedN)) {
+  case ReductionPlan::Skip:
+    return;
+  case ReductionPlan::EmptyInput: // a sum over nothing
     fill_f32(ctx, out, out_n, 0.0f);
     return;
+  case ReductionPlan::Launch:
+    break;
   }
   int64_t threads = out_n * 32;
   reduceSumKernel<true>
@@ -377,23 +392,17 @@ void reduce_norm2_f32(dpcrt_context *ctx, float *out, const float *in,
 void reduce_max_f32(dpcrt_context *ctx, float *out, const float *in,
                     int32_t rank, const int64_t *dims, int64_t out_n,
                     int32_t min) {
-  if (rank < 0 || out_n < 0) {
-    recordError(ctx, "reduce_max: negative rank or output size");
-    return;
-  }
-  if (rank > kMaxRank) {
-    recordError(ctx, "reduce_max: rank " + std::to_string(rank) +
-                         " is not supported on the cuda backend (at most " +
-                         std::to_string(kMaxRank) + ")");
-    return;
-  }
-  if (out_n == 0)
-    return;
   Strides reduced = {}, kept = {};
   int64_t reducedN = 1;
-  if (splitReduction(rank, dims, reduced, kept, reducedN)) {
+  switch (planReduction(ctx, "reduce_max", rank, dims, out_n, reduced, kept,
+                        reducedN)) {
+  case ReductionPlan::Skip:
+    return;
+  case ReductionPlan::EmptyInput:
     recordError(ctx, "reduce_max: empty reduction");
     return;
+  case ReductionPlan::Launch:
+    break;
   }
   int64_t threads = out_n * 32;
   reduceMaxKernel<<<gridFor(threads, kThreads), kThreads, 0,
@@ -404,23 +413,17 @@ void reduce_max_f32(dpcrt_context *ctx, float *out, const float *in,
 
 void reduce_logsumexp_f32(dpcrt_context *ctx, float *out, const float *in,
                           int32_t rank, const int64_t *dims, int64_t out_n) {
-  if (rank < 0 || out_n < 0) {
-    recordError(ctx, "reduce_logsumexp: negative rank or output size");
-    return;
-  }
-  if (rank > kMaxRank) {
-    recordError(ctx, "reduce_logsumexp: rank " + std::to_string(rank) +
-                         " is not supported on the cuda backend (at most " +
-                         std::to_string(kMaxRank) + ")");
-    return;
-  }
-  if (out_n == 0)
-    return;
   Strides reduced = {}, kept = {};
   int64_t reducedN = 1;
-  if (splitReduction(rank, dims, reduced, kept, reducedN)) {
+  switch (planReduction(ctx, "reduce_logsumexp", rank, dims, out_n, reduced,
+                        kept, reducedN)) {
+  case ReductionPlan::Skip:
+    return;
+  case ReductionPlan::EmptyInput:
     recordError(ctx, "reduce_logsumexp: empty reduction");
     return;
+  case ReductionPlan::Launch:
+    break;
   }
   int64_t threads = out_n * 32;
   reduceLogSumExpKernel<<<gridFor(threads, kThreads), kThreads, 0,
