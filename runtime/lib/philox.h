@@ -96,6 +96,40 @@ inline std::string dropoutArgumentError(int64_t n, double p, int32_t site,
   return "";
 }
 
+/// Everything a backend needs for one dropout call, derived from the
+/// context's seed, step and rank and the call's arguments: where its mask
+/// sits, the keep bound, torch's scale (`noise.div_(1 - p)` in float), or
+/// why it cannot run (`error` non-empty).
+struct DropoutPlan {
+  DropoutStream stream;
+  uint32_t keepBound;
+  float scale;
+  std::string error;
+};
+
+inline DropoutPlan planDropout(uint64_t seed, int64_t step, int rank, int64_t n,
+                               double p, int32_t site, int32_t microBatch,
+                               int32_t replica) {
+  int64_t lane = static_cast<int64_t>(rank) + replica;
+  DropoutPlan plan{};
+  plan.error = dropoutArgumentError(n, p, site, microBatch, lane);
+  if (!plan.error.empty())
+    return plan;
+  plan.stream = {seed, static_cast<uint32_t>(site),
+                 static_cast<uint32_t>(microBatch) << 16 |
+                     static_cast<uint32_t>(lane),
+                 static_cast<uint32_t>(step)};
+  plan.keepBound = dropoutKeepBound(p);
+  plan.scale = p == 1.0 ? 0.0f : 1.0f / static_cast<float>(1.0 - p);
+  return plan;
+}
+
+/// The noise one Philox word gives its element: `scale` if kept, else 0.
+DPC_PHILOX_HOST_DEVICE inline float
+dropoutNoise(uint32_t word, uint32_t keepBound, float scale) {
+  return (word >> 8) < keepBound ? scale : 0.0f;
+}
+
 /// The Philox block that decides elements 4 * block .. 4 * block + 3.
 DPC_PHILOX_HOST_DEVICE inline PhiloxBlock dropoutBlock(const DropoutStream &s,
                                                        uint32_t block) {

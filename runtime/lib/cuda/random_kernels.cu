@@ -24,7 +24,7 @@ __global__ void dropoutKernel(float *out, const float *in, int64_t n,
     for (int lane = 0; lane < 4; ++lane) {
       int64_t i = 4 * block + lane;
       if (i < n)
-        out[i] = in[i] * ((draw.word[lane] >> 8) < keepBound ? scale : 0.0f);
+        out[i] = in[i] * dropoutNoise(draw.word[lane], keepBound, scale);
     }
   }
 }
@@ -33,17 +33,12 @@ __global__ void dropoutKernel(float *out, const float *in, int64_t n,
 
 void dropout_f32(dpcrt_context *ctx, float *out, const float *in, int64_t n,
                  double p, int32_t site, int32_t micro_batch, int32_t replica) {
-  int64_t stream = static_cast<int64_t>(ctx->rank) + replica;
-  std::string error = dropoutArgumentError(n, p, site, micro_batch, stream);
-  if (!error.empty())
-    return recordError(ctx, error);
-  const float scale = p == 1.0 ? 0.0f : 1.0f / static_cast<float>(1.0 - p);
-  const DropoutStream s{ctx->seed, static_cast<uint32_t>(site),
-                        static_cast<uint32_t>(micro_batch) << 16 |
-                            static_cast<uint32_t>(stream),
-                        static_cast<uint32_t>(ctx->step)};
-  launch(ctx, "dropout", (n + 3) / 4, dropoutKernel, out, in, n, s,
-         dropoutKeepBound(p), scale);
+  DropoutPlan d = planDropout(ctx->seed, ctx->step, ctx->rank, n, p, site,
+                              micro_batch, replica);
+  if (!d.error.empty())
+    return recordError(ctx, d.error);
+  launch(ctx, "dropout", (n + 3) / 4, dropoutKernel, out, in, n, d.stream,
+         d.keepBound, d.scale);
 }
 
 } // namespace dpc::cuda
