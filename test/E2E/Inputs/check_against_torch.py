@@ -101,16 +101,22 @@ def check_step_counter(ckpt, steps, failures):
         failures.append(f"checkpoint step counter is {step_tensor}, expected {steps}")
 
 
-def compare_logged_losses(log, losses, steps, rtol, failures):
-    """Checks each 'step k/K  loss L' line of the run log against losses[k-1]
-    to rtol (plus the 5e-7 that printing with 6 decimals can round). Returns
-    the number of lines and the worst relative error."""
+def read_logged_losses(log):
+    """{k: loss} of the run log's 'step k/K  loss L' lines."""
     logged = {}
     with open(log) as f:
         for line in f:
             m = re.match(r"step (\d+)/\d+\s+loss (\S+)", line)
             if m:
                 logged[int(m.group(1))] = float(m.group(2))
+    return logged
+
+
+def compare_logged_losses(log, losses, steps, rtol, failures):
+    """Checks each 'step k/K  loss L' line of the run log against losses[k-1]
+    to rtol (plus the 5e-7 that printing with 6 decimals can round). Returns
+    the number of lines and the worst relative error."""
+    logged = read_logged_losses(log)
     if len(logged) != steps:
         failures.append(f"log has {len(logged)} loss lines, expected {steps}")
     worst = 0.0

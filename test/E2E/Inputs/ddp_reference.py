@@ -44,7 +44,6 @@ Compared, all of which must hold:
 """
 import argparse
 import os
-import re
 import sys
 import tempfile
 
@@ -57,7 +56,8 @@ from torch.nn.parallel import DistributedDataParallel
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_against_torch import (  # noqa: E402
-    check_step_counter, compare_logged_losses, compare_tensors, read_safetensors)
+    check_step_counter, compare_logged_losses, compare_tensors, read_logged_losses,
+    read_safetensors)
 from torch_recipe import lr_scheduler, param_groups  # noqa: E402
 
 
@@ -125,17 +125,6 @@ def train(rank, a, tmp, dtype=torch.float32):
     np.savez(f"{tmp}/{dtype_name(dtype)}-rank{rank}.npz", losses=np.array(losses),
              clipped=np.array(clipped), **state)
     dist.destroy_process_group()
-
-
-def logged_losses(log):
-    """{k: loss} of the run log's 'step k/K  loss L' lines."""
-    found = {}
-    with open(log) as f:
-        for line in f:
-            m = re.match(r"step (\d+)/\d+\s+loss (\S+)", line)
-            if m:
-                found[int(m.group(1))] = float(m.group(2))
-    return found
 
 
 def dtype_name(dtype):
@@ -219,7 +208,7 @@ def main():
         f64, losses64, _ = run_ddp(a, torch.float64)
         worst, name = compare_float64(ckpt, expected, f64, a.float64_multiple,
                                       a.float64_floor, failures)
-        logged = logged_losses(a.log)
+        logged = read_logged_losses(a.log)
         if len(logged) != a.steps:
             failures.append(f"log has {len(logged)} loss lines, expected {a.steps}")
         for k, got in sorted(logged.items()):
