@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "core/backend.h"
 #include "core/context.h"
 #include "cuda/cuda_backend.h"
 #include "test_util.h"
@@ -422,6 +423,49 @@ TEST_F(CudaCoreKernelsTest, AdamAndAdamWMatchBitwise) {
     expectClose(download(dM, n), m, 0, "adam exp_avg");
     expectClose(download(dV, n), v, 0, "adam exp_avg_sq");
   }
+}
+
+// The step's gradient norm: the device sums of the update and clip kernels
+// against the CPU's (both in double; only the summation order differs).
+TEST_F(CudaCoreKernelsTest, GradientNormMatchesTheCpu) {
+  const int64_t n = 300000; // many blocks, and many of the CPU's L1 blocks
+  std::vector<float> grad = randomVector(n, 23), other = randomVector(n, 24);
+  float *dGrad = upload(grad), *dOther = upload(other);
+  std::vector<float> param(n, 0.0f), m(n, 0.0f), v(n, 0.0f);
+  float *dParam = upload(param), *dM = upload(m), *dV = upload(v);
+  // Updates only: sgd of one gradient, adam of the other.
+  dpcrt_sgd_update_f32(&cpu, param.data(), nullptr, grad.data(), n, 0.1f, 0.0f,
+                       0.0f, 0.0f, 0);
+  dpcrt_sgd_update_f32(&gpu, dParam, nullptr, dGrad, n, 0.1f, 0.0f, 0.0f, 0.0f,
+                       0);
+  dpcrt_adam_update_f32(&cpu, param.data(), m.data(), v.data(), other.data(), n,
+                        1e-3, 0.9, 0.999, 1e-8, 0.01, 1);
+  dpcrt_adam_update_f32(&gpu, dParam, dM, dV, dOther, n, 1e-3, 0.9, 0.999, 1e-8,
+                        0.01, 1);
+  dpc::cuda::synchronize(&gpu);
+  double cpuNorm = dpc::cpu::backendTable().takeGradientNorm(&cpu);
+  double gpuNorm = dpc::cuda::takeGradientNorm(&gpu);
+  EXPECT_GT(cpuNorm, 0.0);
+  EXPECT_NEAR(gpuNorm, cpuNorm, 1e-12 * cpuNorm);
+  // Cleared for the next step.
+  dpc::cuda::synchronize(&gpu);
+  EXPECT_EQ(dpc::cuda::takeGradientNorm(&gpu), 0.0);
+  // clip_grad_norm_: the norm before clipping, not the clipped updates'.
+  float *cpuGrads[] = {grad.data(), other.data()};
+  float *gpuGrads[] = {dGrad, dOther};
+  int64_t sizes[] = {n, n};
+  dpcrt_clip_grad_norm_f32(&cpu, cpuGrads, sizes, 2, 0.5, 2.0);
+  dpcrt_clip_grad_norm_f32(&gpu, gpuGrads, sizes, 2, 0.5, 2.0);
+  dpcrt_sgd_update_f32(&cpu, param.data(), nullptr, grad.data(), n, 0.1f, 0.0f,
+                       0.0f, 0.0f, 0);
+  dpcrt_sgd_update_f32(&gpu, dParam, nullptr, dGrad, n, 0.1f, 0.0f, 0.0f, 0.0f,
+                       0);
+  dpc::cuda::synchronize(&gpu);
+  EXPECT_EQ(gpu.error, "");
+  double clippedCpu = dpc::cpu::backendTable().takeGradientNorm(&cpu);
+  EXPECT_NEAR(clippedCpu, cpuNorm, 1e-12 * cpuNorm);
+  EXPECT_NEAR(dpc::cuda::takeGradientNorm(&gpu), clippedCpu,
+              1e-12 * clippedCpu);
 }
 
 //===----------------------------------------------------------------------===//

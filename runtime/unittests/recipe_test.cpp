@@ -1,5 +1,6 @@
 //===- recipe_test.cpp - Clipping kernels, LrSchedule, learning rates -----===//
 
+#include "core/backend.h"
 #include "core/context.h"
 #include "dpc/lr_schedule.h"
 #include "dpc/runtime.h"
@@ -63,6 +64,39 @@ TEST(ClipKernelsTest, Value) {
   EXPECT_EQ(g[1], 0.1f);
   EXPECT_EQ(g[2], 0.5f);
   EXPECT_TRUE(std::isnan(g[3]));
+}
+
+// The step's gradient norm (Session::gradientNorm) is the L2 norm of the
+// gradients before clipping: the clip kernels count them when they clip,
+// else the optimizer updates; reading it resets the sums.
+TEST(GradientNormTest, CountedBeforeClippingElseAtTheUpdate) {
+  dpcrt_context ctx;
+  const BackendTable &backend = backendOf(&ctx);
+  std::vector<float> a = {3.0f, -4.0f}, b = {12.0f};
+  std::vector<float> pa(2, 0.0f), pb(1, 0.0f), ma(2), mb(1), va(2), vb(1);
+  // No clipping: SGD and Adam updates count 3^2 + 4^2 and 12^2.
+  dpcrt_sgd_update_f32(&ctx, pa.data(), nullptr, a.data(), 2, 0.1f, 0.0f, 0.0f,
+                       0.0f, 0);
+  dpcrt_adam_update_f32(&ctx, pb.data(), mb.data(), vb.data(), b.data(), 1, 0.1,
+                        0.9, 0.999, 1e-8, 0.0, 1);
+  EXPECT_EQ(backend.takeGradientNorm(&ctx), 13.0);
+  EXPECT_EQ(backend.takeGradientNorm(&ctx), 0.0);
+  // clip_grad_norm_ to 6.5: the norm before it (13), not the 6.5 after.
+  float *grads[] = {a.data(), b.data()};
+  int64_t sizes[] = {2, 1};
+  dpcrt_clip_grad_norm_f32(&ctx, grads, sizes, 2, 6.5, 2.0);
+  dpcrt_sgd_update_f32(&ctx, pa.data(), nullptr, a.data(), 2, 0.1f, 0.0f, 0.0f,
+                       0.0f, 0);
+  dpcrt_sgd_update_f32(&ctx, pb.data(), nullptr, b.data(), 1, 0.1f, 0.0f, 0.0f,
+                       0.0f, 0);
+  EXPECT_EQ(backend.takeGradientNorm(&ctx), 13.0);
+  // clip_grad_value_ to 1: the norm of the values before the clamp.
+  std::vector<float> c = {0.6f, -8.0f};
+  dpcrt_clip_grad_value_f32(&ctx, c.data(), 2, 1.0);
+  dpcrt_sgd_update_f32(&ctx, pa.data(), nullptr, c.data(), 2, 0.1f, 0.0f, 0.0f,
+                       0.0f, 0);
+  EXPECT_DOUBLE_EQ(backend.takeGradientNorm(&ctx),
+                   std::sqrt(double(0.6f) * double(0.6f) + 64.0));
 }
 
 TEST(LearningRateTest, RuntimeFunctionReadsTheGroup) {

@@ -91,7 +91,10 @@ directly it runs as a single process.
                             many samples it repeats
   --log-every N             print progress on rank 0 every N steps and after
                             the last one (default 10): step, loss, lr,
-                            epochs done, samples/s and the time left
+                            the gradient norm (L2 over all parameters after
+                            the all-reduce, before clipping: what
+                            clip_grad_norm_ returns), epochs done,
+                            samples/s and the time left
   --init-weights FILE       initial parameters and buffers from a safetensors
                             file (state_dict names, e.g. written by
                             safetensors.torch.save_file(model.state_dict()))
@@ -157,7 +160,7 @@ directly it runs as a single process.
                             for the weights. The ranks share the samples
                             as for --eval-data; rank 0 writes
   --metrics FILE            append one JSON object per logged step to FILE
-                            (JSON lines: step, epoch, loss, lr,
+                            (JSON lines: step, epoch, loss, lr, grad_norm,
                             samples_per_s, elapsed_s; and per validation:
                             step, epoch, val_loss, val_accuracy,
                             val_samples); a run that resumes appends, others
@@ -838,15 +841,17 @@ void train(const Options &opts) {
                 static_cast<double>(loader->batchInEpoch()) / batchesPerEpoch;
       p.loss = loss;
       p.lr = lr;
+      p.gradNorm = session.gradientNorm();
       p.samplesPerSecond = intervalSteps * data.globalBatch /
                            std::max(seconds(intervalStart, now), 1e-9);
       p.elapsedSeconds = seconds(start, now);
       p.secondsLeft = p.elapsedSeconds / (i + 1) * (steps - i - 1);
-      std::printf("step %lld/%lld  loss %.6f  lr %.6g  epoch %.2f  "
-                  "samples/s %.1f  left %s\n",
+      std::printf("step %lld/%lld  loss %.6f  lr %.6g  grad_norm %.6g  "
+                  "epoch %.2f  samples/s %.1f  left %s\n",
                   static_cast<long long>(p.runStep),
-                  static_cast<long long>(p.runSteps), loss, lr, p.epoch,
-                  p.samplesPerSecond, formatDuration(p.secondsLeft).c_str());
+                  static_cast<long long>(p.runSteps), loss, lr, p.gradNorm,
+                  p.epoch, p.samplesPerSecond,
+                  formatDuration(p.secondsLeft).c_str());
       std::fflush(stdout);
       metrics.write(p);
       intervalStart = now;

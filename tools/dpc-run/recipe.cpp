@@ -247,11 +247,13 @@ void MetricsFile::writeLine(const std::string &json) {
 void MetricsFile::write(const Progress &p) {
   if (!file)
     return;
-  // A NaN or infinite loss is written as null (JSON has no such numbers).
+  // A NaN or infinite loss or norm is written as null (JSON has no such
+  // numbers).
   nlohmann::json line = {{"step", p.step},
                          {"epoch", p.epoch},
                          {"loss", p.loss},
                          {"lr", p.lr},
+                         {"grad_norm", p.gradNorm},
                          {"samples_per_s", p.samplesPerSecond},
                          {"elapsed_s", p.elapsedSeconds}};
   writeLine(line.dump());

@@ -64,14 +64,15 @@ struct Progress {
   double epoch = 0;     // epochs completed, fractional
   float loss = 0;
   double lr = 0;
+  double gradNorm = 0; // Session::gradientNorm: L2, before clipping
   double samplesPerSecond = 0;
   double elapsedSeconds = 0;
   double secondsLeft = 0;
 };
 
 /// --metrics FILE: one JSON object per logged step ({"step", "epoch",
-/// "loss", "lr", "samples_per_s", "elapsed_s"}), flushed line by line so a
-/// plot can follow a running job. A resumed run appends.
+/// "loss", "lr", "grad_norm", "samples_per_s", "elapsed_s"}), flushed line by
+/// line so a plot can follow a running job. A resumed run appends.
 class MetricsFile {
 public:
   MetricsFile() = default;

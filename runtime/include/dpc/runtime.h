@@ -385,6 +385,11 @@ public:
   /// input, then the label (if any), each holding the manifest's local shape
   /// and dtype. Returns the loss averaged over all ranks.
   float step(const std::vector<const void *> &localBatch);
+  /// The global L2 norm of the last step's averaged gradients (after the
+  /// all-reduce, as every DDP rank sees them) before any clipping: what
+  /// torch.nn.utils.clip_grad_norm_ returns with norm_type 2. Summed in
+  /// double; the same on every rank. 0 before the first step.
+  double gradientNorm() const;
 
   /// Whether the module has an evaluation step (evaluate, predict).
   bool hasEvalStep() const;

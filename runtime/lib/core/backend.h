@@ -70,6 +70,10 @@ struct BackendTable {
   /// an error for those never waited for (a compiler bug) and collective
   /// failures.
   void (*drainPending)(dpcrt_context *ctx);
+  /// After a step's synchronization: the L2 norm of its averaged gradients
+  /// before any clipping (context.h, GradientSquares; 0 when no optimizer
+  /// update ran), and resets the sums for the next step.
+  double (*takeGradientNorm)(dpcrt_context *ctx);
 
   // The kernels of kernels.def (all but dpcrt_trace_op, which only touches
   // the host tracer), named like their entry points without the dpcrt_
@@ -99,7 +103,7 @@ inline const BackendTable &backendOf(const dpcrt_context *ctx) {
 #define DPC_CUDA_PLUGIN_ENTRY "dpcrt_cuda_backend_table"
 
 /// Bumped whenever CudaPlugin or BackendTable change.
-constexpr uint32_t kCudaPluginVersion = 3;
+constexpr uint32_t kCudaPluginVersion = 4;
 
 /// What the plugin returns: its backend table and what only a device
 /// backend has (devices, and device state to create and destroy).

@@ -37,6 +37,18 @@ struct DeviceStateDeleter {
 };
 } // namespace cuda
 
+/// The squared L2 norm of a step's averaged gradients, summed in double by
+/// the kernels that read each gradient first after the all-reduce: the clip
+/// kernels, before they clip (`clipped` then says so), and the optimizer
+/// updates. Session::step reports the norm before any clipping, as
+/// torch.nn.utils.clip_grad_norm_ returns it. The cuda backend keeps the
+/// two sums in device memory instead (DeviceState::gradientSquares).
+struct GradientSquares {
+  double beforeClip = 0.0;
+  double atUpdate = 0.0;
+  bool clipped = false;
+};
+
 } // namespace dpc
 
 struct dpcrt_context {
@@ -58,6 +70,9 @@ struct dpcrt_context {
   /// initialized from the manifest's "param_groups"; a double like the
   /// Python float of torch's param_group['lr'].
   std::vector<double> learningRates;
+  /// This step's gradient norm, as far as its kernels have run; read and
+  /// reset by the backend's takeGradientNorm at the end of each step.
+  dpc::GradientSquares gradientSquares;
   /// A private duplicate of MPI_COMM_WORLD (MPI_COMM_NULL without MPI), so the
   /// runtime's collectives never match the embedding program's messages.
   MPI_Comm comm = MPI_COMM_NULL;

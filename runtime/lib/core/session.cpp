@@ -359,6 +359,9 @@ float Session::step(const std::vector<const void *> &localBatch) {
   drainPending(&s.ctx);
   // On cuda kernels only enqueue work: their failures surface here.
   backend.synchronize(&s.ctx);
+  // Read (and reset) before a step error is raised, so that a failed step
+  // leaves no partial sums to the next.
+  s.lastGradientNorm = backend.takeGradientNorm(&s.ctx);
   s.raiseStepError();
   ++s.ctx.step;
   float loss = 0.0f;
@@ -367,6 +370,8 @@ float Session::step(const std::vector<const void *> &localBatch) {
   s.refreshMirrors();
   return s.averageLoss(loss);
 }
+
+double Session::gradientNorm() const { return impl->lastGradientNorm; }
 
 bool Session::hasEvalStep() const { return impl->evalStep != nullptr; }
 

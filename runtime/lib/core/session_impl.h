@@ -137,6 +137,8 @@ struct Session::Impl {
   TensorRef handOut(const TensorRef &ref);
   /// Throws the error the step recorded, if any.
   void raiseStepError();
+  /// Session::gradientNorm: the last step's.
+  double lastGradientNorm = 0.0;
   /// Throws an error recorded outside a step (loading, restoring).
   void raiseError();
   /// The loss averaged over the ranks.

@@ -12,6 +12,7 @@
 #include "dpc/runtime.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
@@ -54,6 +55,14 @@ void joinRanks(dpcrt_context *ctx) {
   cpu::setThreads(threads);
 }
 
+double takeGradientNorm(dpcrt_context *ctx) {
+  GradientSquares &squares = ctx->gradientSquares;
+  double norm =
+      std::sqrt(squares.clipped ? squares.beforeClip : squares.atUpdate);
+  squares = GradientSquares();
+  return norm;
+}
+
 BackendTable makeTable() {
   BackendTable t{};
   t.hostMemory = true;
@@ -70,6 +79,7 @@ BackendTable makeTable() {
     broadcastBytes(data, bytes, ctx->comm, what);
   };
   t.drainPending = &cpu::drainPending;
+  t.takeGradientNorm = &takeGradientNorm;
 #define DPC_KERNEL(name, return_type, parameters, names) t.name = &cpu::name;
 #include "dpc/kernels.def"
   return t;

@@ -67,6 +67,11 @@ struct DeviceState {
   /// Device memory where kernels report bad data (reportDeviceError); read
   /// by the host after the step's synchronization (checkDeviceError).
   struct DeviceError *deviceError = nullptr;
+  /// The step's gradient squares in device memory: [0] before clipping
+  /// (the clip kernels), [1] at the optimizer updates; whether a clip ran
+  /// is ctx->gradientSquares.clipped, set by the host side of the clip
+  /// kernels. Read and cleared by takeGradientNorm after each step.
+  double *gradientSquares = nullptr;
 
   /// The NCCL communicator over the ranks of the job (also with one rank,
   /// so that the collective path runs in every configuration).
@@ -130,6 +135,11 @@ inline DeviceError *deviceError(dpcrt_context *ctx) {
   return state(ctx).deviceError;
 }
 
+/// The device address of the step's gradient squares (DeviceState).
+inline double *gradientSquares(dpcrt_context *ctx) {
+  return state(ctx).gradientSquares;
+}
+
 /// Sets up the device state of `ctx` on `device` (streams, handles, error
 /// record) and makes ctx a CUDA context (its backend is backendTable());
 /// throws dpc::Error on failure.
@@ -158,6 +168,8 @@ void copyToHost(dpcrt_context *ctx, void *host, const void *device,
 /// fault, an asynchronous NCCL error) or a value a kernel reported is
 /// recorded in ctx->error.
 void synchronize(dpcrt_context *ctx);
+/// BackendTable::takeGradientNorm: one small copy from the device.
+double takeGradientNorm(dpcrt_context *ctx);
 
 /// Scratch memory of at least `bytes` on the context's device, valid until
 /// the next call on the same context; null (error recorded) when the

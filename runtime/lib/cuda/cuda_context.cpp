@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -152,6 +153,10 @@ void createState(dpcrt_context *ctx, int device) {
         "allocating the kernel error record");
   check(cudaMemsetAsync(s.deviceError, 0, sizeof(DeviceError), s.compute),
         "clearing the kernel error record");
+  check(cudaMalloc(&s.gradientSquares, 2 * sizeof(double)),
+        "allocating the gradient norm's sums");
+  check(cudaMemsetAsync(s.gradientSquares, 0, 2 * sizeof(double), s.compute),
+        "clearing the gradient norm's sums");
   ctx->cuda.reset(owned.release());
   ctx->backend = &backendTable();
 }
@@ -175,6 +180,8 @@ void destroyState(DeviceState *s) {
     cudaFree(s->scratch);
   if (s->deviceError)
     cudaFree(s->deviceError);
+  if (s->gradientSquares)
+    cudaFree(s->gradientSquares);
   if (s->cudnn)
     cudnnDestroy(s->cudnn);
   if (s->cublas)
@@ -245,6 +252,23 @@ void synchronize(dpcrt_context *ctx) {
       recordError(ctx, std::string("NCCL: ") + ncclGetErrorString(async));
   }
   checkDeviceError(ctx);
+}
+
+double takeGradientNorm(dpcrt_context *ctx) {
+  DeviceState &s = state(ctx);
+  GradientSquares &host = ctx->gradientSquares;
+  double squares[2] = {0.0, 0.0};
+  if (failed(ctx,
+             cudaMemcpy(squares, s.gradientSquares, sizeof(squares),
+                        cudaMemcpyDeviceToHost),
+             "reading the gradient norm's sums"))
+    return 0.0;
+  double norm = std::sqrt(host.clipped ? squares[0] : squares[1]);
+  host = GradientSquares();
+  // On the compute stream: ordered before the kernels of the next step.
+  failed(ctx, cudaMemsetAsync(s.gradientSquares, 0, sizeof(squares), s.compute),
+         "clearing the gradient norm's sums");
+  return norm;
 }
 
 void checkDeviceError(dpcrt_context *ctx) {

@@ -26,14 +26,39 @@ namespace dpc::cuda {
 namespace {
 
 // Element by element the CPU's update (kernel_shared.h).
+/// Adds one thread's share of a gradient's squares to *sum (the step's
+/// gradient norm, DeviceState::gradientSquares): a block reduction, then
+/// one atomic add per block. Every thread of the block must call it.
+__device__ void addSquares(double *sum, double threadSquares) {
+  __shared__ double shared[kThreads];
+  double blockSquares = blockSum(threadSquares, shared);
+  if (threadIdx.x == 0)
+    atomicAdd(sum, blockSquares);
+}
+
+__device__ double square(float g) {
+  return static_cast<double>(g) * static_cast<double>(g);
+}
+
 __global__ void sgdKernel(float *param, float *momentumBuf, const float *grad,
-                          int64_t n, SgdConstants c) {
-  DPC_GRID_STRIDE(i, n) { sgdStep(param, momentumBuf, grad, i, c); }
+                          int64_t n, SgdConstants c, double *squares) {
+  double threadSquares = 0.0;
+  DPC_GRID_STRIDE(i, n) {
+    threadSquares += square(grad[i]);
+    sgdStep(param, momentumBuf, grad, i, c);
+  }
+  addSquares(squares, threadSquares);
 }
 
 __global__ void adamKernel(float *param, float *expAvg, float *expAvgSq,
-                           const float *grad, int64_t n, AdamConstants c) {
-  DPC_GRID_STRIDE(i, n) { adamStep(param, expAvg, expAvgSq, grad, i, c); }
+                           const float *grad, int64_t n, AdamConstants c,
+                           double *squares) {
+  double threadSquares = 0.0;
+  DPC_GRID_STRIDE(i, n) {
+    threadSquares += square(grad[i]);
+    adamStep(param, expAvg, expAvgSq, grad, i, c);
+  }
+  addSquares(squares, threadSquares);
 }
 
 } // namespace
@@ -54,7 +79,8 @@ void sgd_update_f32(dpcrt_context *ctx, float *param, float *momentum_buf,
   // the momentum buffer. The CPU kernel's constants (kernel_shared.h).
   SgdConstants c = sgdConstants(lr, momentum, dampening, weight_decay,
                                 nesterov != 0, ctx->step == 0);
-  launch(ctx, "sgd_update", n, sgdKernel, param, momentum_buf, grad, n, c);
+  launch(ctx, "sgd_update", n, sgdKernel, param, momentum_buf, grad, n, c,
+         gradientSquares(ctx) + 1);
 }
 
 void adam_update_f32(dpcrt_context *ctx, float *param, float *exp_avg,
@@ -72,7 +98,7 @@ void adam_update_f32(dpcrt_context *ctx, float *param, float *exp_avg,
   AdamConstants c = adamConstants(lr, beta1, beta2, eps, weight_decay,
                                   decoupled_weight_decay != 0, ctx->step);
   launch(ctx, "adam_update", n, adamKernel, param, exp_avg, exp_avg_sq, grad, n,
-         c);
+         c, gradientSquares(ctx) + 1);
 }
 
 } // namespace dpc::cuda
@@ -144,6 +170,14 @@ __global__ void clipCoefficientKernel(float *coef, const double *terms,
   coef[0] = clipGradNormCoefficient(total, maxNorm);
 }
 
+/// The squares of a gradient before it is clipped, for the step's gradient
+/// norm (DeviceState::gradientSquares[0]).
+__global__ void squaresKernel(double *sum, const float *grad, int64_t n) {
+  double threadSquares = 0.0;
+  DPC_GRID_STRIDE(i, n) threadSquares += square(grad[i]);
+  addSquares(sum, threadSquares);
+}
+
 __global__ void scaleByKernel(float *grad, int64_t n, const float *coef) {
   float c = coef[0];
   DPC_GRID_STRIDE(i, n) grad[i] = grad[i] * c;
@@ -176,6 +210,13 @@ void clip_grad_norm_f32(dpcrt_context *ctx, float *const *grads,
   auto *terms = reinterpret_cast<double *>(memory);
   auto *coef = reinterpret_cast<float *>(memory + termBytes);
   cudaStream_t stream = computeStream(ctx);
+  ctx->gradientSquares.clipped = true;
+  for (int32_t i = 0; i < count; ++i) {
+    launch(ctx, "clip_grad_norm", sizes[i], squaresKernel, gradientSquares(ctx),
+           grads[i], sizes[i]);
+    if (!ctx->error.empty())
+      return;
+  }
   // grads and sizes are host arrays (the compiled step's).
   for (int32_t i = 0; i < count; ++i) {
     gradNormTermsKernel<<<1, kThreads, 0, stream>>>(
@@ -201,6 +242,9 @@ void clip_grad_value_f32(dpcrt_context *ctx, float *grad, int64_t n,
                          double clip_value) {
   if (n <= 0)
     return;
+  ctx->gradientSquares.clipped = true;
+  launch(ctx, "clip_grad_value", n, squaresKernel, gradientSquares(ctx), grad,
+         n);
   clipValueKernel<<<gridFor(n, kThreads), kThreads, 0, computeStream(ctx)>>>(
       grad, n, static_cast<float>(clip_value));
   launchFailed(ctx, "clip_grad_value");

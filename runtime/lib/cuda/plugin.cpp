@@ -39,6 +39,7 @@ CudaPlugin makePlugin() {
   t.joinRanks = &cuda::initCommunicator;
   t.broadcast = &cuda::broadcast;
   t.drainPending = &cuda::drainPending;
+  t.takeGradientNorm = &cuda::takeGradientNorm;
 #define DPC_KERNEL(name, return_type, parameters, names) t.name = &cuda::name;
 #include "dpc/kernels.def"
   return p;

@@ -4,7 +4,7 @@ usage: check_metrics.py METRICS.jsonl RUN.log [RUN.log...] --batches-per-epoch B
 
 Every 'step k/K  loss L ...' line of the logs (in order) must have a JSON
 record in the same order with the same loss (to the 5e-7 of printing with 6
-decimals), epoch == step / B, lr == LR, positive samples_per_s and a
+decimals), epoch == step / B, lr == LR, a positive grad_norm and samples_per_s and a
 non-decreasing elapsed_s within a run. Prints 'checked N records'.
 """
 import argparse
@@ -33,13 +33,15 @@ def main():
     if len(records) != len(logged):
         failures.append(f"{len(records)} records, {len(logged)} progress lines")
     for r, loss in zip(records, logged):
-        for key in ["step", "epoch", "loss", "lr", "samples_per_s", "elapsed_s"]:
+        for key in ["step", "epoch", "loss", "lr", "grad_norm", "samples_per_s", "elapsed_s"]:
             if key not in r:
                 failures.append(f"record {r} has no '{key}'")
         if abs(r["loss"] - loss) > 5e-7 + 1e-6 * abs(loss):
             failures.append(f"step {r['step']}: loss {r['loss']} != logged {loss}")
         if abs(r["epoch"] - r["step"] / a.batches_per_epoch) > 1e-9:
             failures.append(f"step {r['step']}: epoch {r['epoch']}")
+        if not (r.get("grad_norm") or 0) > 0:
+            failures.append(f"step {r['step']}: grad_norm {r.get('grad_norm')}")
         if abs(r["lr"] - a.lr) > 1e-12 or r["samples_per_s"] <= 0:
             failures.append(f"step {r['step']}: lr {r['lr']}, samples/s {r['samples_per_s']}")
     for f in failures:

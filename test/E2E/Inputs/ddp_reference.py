@@ -40,9 +40,13 @@ Compared, all of which must hold:
 - the checkpoint's step counter is K;
 - each 'step k/K  loss L' line of the run log (the loss averaged over the
   ranks) against the mean over ranks of PyTorch's losses of step k, to rtol
-  (plus the 5e-7 that printing with 6 decimals can round).
+  (plus the 5e-7 that printing with 6 decimals can round);
+- with --metrics, the grad_norm of every step in dpc-run's metrics file
+  against the L2 norm of PyTorch's averaged gradients before clipping, to
+  rtol.
 """
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -92,12 +96,16 @@ def train(rank, a, tmp, dtype=torch.float32):
     batches = x.shape[0] // global_batch
     losses = []
     clipped = 0  # steps in which clipping changed a gradient
+    grad_norms = []  # the averaged gradients' L2 norm before clipping
     for step in range(a.steps):
         begin = (step % batches) * global_batch + rank * a.local_batch
         xb, yb = x[begin:begin + a.local_batch], y[begin:begin + a.local_batch]
         opt.zero_grad(set_to_none=True)
         loss = F.cross_entropy(ddp(xb), yb)
         loss.backward()
+        # In float64 from the float32 gradients, as dpc sums them.
+        grad_norms.append(torch.stack([p.grad.double().pow(2).sum() for p in params])
+                          .sum().sqrt().item())
         if a.clip_grad_norm is not None:
             total = torch.nn.utils.clip_grad_norm_(params, a.clip_grad_norm,
                                                    norm_type=a.clip_norm_type)
@@ -123,7 +131,7 @@ def train(rank, a, tmp, dtype=torch.float32):
         for index, group in enumerate(opt.param_groups):
             state[f"optimizer.param_groups.{index}.lr"] = np.array(group["lr"])
     np.savez(f"{tmp}/{dtype_name(dtype)}-rank{rank}.npz", losses=np.array(losses),
-             clipped=np.array(clipped), **state)
+             clipped=np.array(clipped), grad_norms=np.array(grad_norms), **state)
     dist.destroy_process_group()
 
 
@@ -139,7 +147,10 @@ def run_ddp(a, dtype):
                  for r in range(a.world_size)]
     losses = np.mean([r.pop("losses") for r in ranks], axis=0)
     clipped = int(ranks[0].pop("clipped"))
-    return ranks[0], losses, clipped
+    grad_norms = ranks[0].pop("grad_norms")
+    for r in ranks[1:]:
+        r.pop("clipped"), r.pop("grad_norms")
+    return ranks[0], losses, clipped, grad_norms
 
 
 def compare_float64(ckpt, f32, f64, multiple, floor, failures):
@@ -170,6 +181,26 @@ def compare_float64(ckpt, f32, f64, multiple, floor, failures):
     return worst, worst_name
 
 
+def compare_grad_norms(path, expected, rtol, failures):
+    with open(path) as f:
+        records = [json.loads(line) for line in f]
+    logged = {r["step"]: r["grad_norm"] for r in records if "grad_norm" in r}
+    if sorted(logged) != list(range(1, len(expected) + 1)):
+        failures.append(f"the metrics file has grad_norm for steps {sorted(logged)}, "
+                        f"expected 1..{len(expected)}")
+        return
+    worst = 0.0
+    for step, norm in logged.items():
+        ref = expected[step - 1]
+        error = abs(norm - ref) / ref
+        worst = max(worst, error)
+        if error > rtol:
+            failures.append(f"step {step}: grad_norm {norm} != PyTorch's {ref} "
+                            f"(relative error {error:.3g})")
+    print(f"compared {len(logged)} gradient norms (before clipping) with PyTorch's; "
+          f"worst relative error {worst:.2e}")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("dir")
@@ -197,15 +228,18 @@ def main():
     # compare_float64); the value is the allowed multiple.
     p.add_argument("--float64-multiple", type=float)
     p.add_argument("--float64-floor", type=float, default=1e-6)
+    # dpc-run's --metrics file (with --log-every 1): its grad_norm of every
+    # step against the norm of PyTorch's averaged gradients, to rtol.
+    p.add_argument("--metrics")
     a = p.parse_args()
     if not dist.is_gloo_available():
         sys.exit("ddp_reference.py: this PyTorch has no gloo backend")
 
-    expected, losses, clipped = run_ddp(a, torch.float32)
+    expected, losses, clipped, grad_norms = run_ddp(a, torch.float32)
     failures = []
     ckpt = read_safetensors(a.checkpoint)
     if a.float64_multiple is not None:
-        f64, losses64, _ = run_ddp(a, torch.float64)
+        f64, losses64, _, _ = run_ddp(a, torch.float64)
         worst, name = compare_float64(ckpt, expected, f64, a.float64_multiple,
                                       a.float64_floor, failures)
         logged = read_logged_losses(a.log)
@@ -234,6 +268,8 @@ def main():
     print(f"compared {len(expected)} tensors and {logged} losses with PyTorch DDP on "
           f"{a.world_size} ranks; worst normwise relative error {worst:.2e}, "
           f"losses {worst_loss:.2e} (rtol {a.rtol:g})")
+    if a.metrics:
+        compare_grad_norms(a.metrics, grad_norms, a.rtol, failures)
     if a.clip_grad_norm is not None or a.clip_grad_value is not None:
         print(f"clipping changed the gradients in {clipped} of {a.steps} steps")
     for f_ in failures:
