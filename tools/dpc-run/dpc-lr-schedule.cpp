@@ -4,8 +4,9 @@
 // of every parameter group for optimizer steps 0..N (step k: after k
 // scheduler.step() calls), as dpc-run --lr-schedule would set them: one
 // line per step, "STEP LR0 LR1 ...", each lr with 17 significant digits
-// (exact for a double). To look at a schedule before training with it, and
-// to check the formulas against torch.optim.lr_scheduler.
+// (exact for a double), followed by "momentum M0 M1 ..." where the schedule
+// sets the momentum (OneCycleLR's cycle_momentum). To look at a schedule before
+// training with it, and to check the formulas against torch.optim.lr_scheduler.
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,7 +28,8 @@ const char *const kUsage =
 
 Prints the learning rate of each parameter group (their initial lrs given
 by --lr) for optimizer steps 0..N under the schedule SPEC, as dpc-run
---lr-schedule SPEC sets them (see dpc-run --help for SPEC).
+--lr-schedule SPEC sets them (see dpc-run --help for SPEC), and their
+momentum (SGD's momentum, Adam's beta1) where the schedule sets it.
 )";
 
 double parseNumber(const std::string &flag, const std::string &text) {
@@ -81,6 +83,11 @@ int run(int argc, char **argv) {
     std::printf("%lld", step);
     for (double lr : schedule.learningRates())
       std::printf(" %.17g", lr);
+    if (!schedule.momenta().empty()) {
+      std::printf(" momentum");
+      for (double m : schedule.momenta())
+        std::printf(" %.17g", m);
+    }
     std::printf("\n");
   }
   return 0;

@@ -13,6 +13,8 @@
 //   for (...) {
 //     for (int g = 0; g < groups; ++g)
 //       session.setLearningRate(schedule.learningRates()[g], g);
+//     for (int g = 0; g < schedule.momenta().size(); ++g)
+//       session.setMomentum(schedule.momenta()[g], g);
 //     session.step(batch);                 // optimizer.step()
 //     schedule.step();                     // scheduler.step()
 //   }
@@ -27,10 +29,11 @@
 //   exponential  ExponentialLR(gamma)
 //   onecycle     OneCycleLR(max_lr, total_steps, pct_start=0.3,
 //                anneal_strategy=cos|linear, div_factor=25,
-//                final_div_factor=1e4, three_phase=false, cycle_momentum):
-//                cycle_momentum=false is required (torch's default true
-//                also cycles the momentum / Adam's beta1, which dpc
-//                compiles in); max_lr is one value for every group.
+//                final_div_factor=1e4, three_phase=false,
+//                cycle_momentum=true, base_momentum=0.85,
+//                max_momentum=0.95): max_lr is one value for every group;
+//                with cycle_momentum it also sets every group's momentum
+//                (SGD's momentum, Adam's beta1) each step, see momenta().
 // torch's class names (LinearLR, CosineAnnealingLR, ...) work as NAME too.
 //
 //===----------------------------------------------------------------------===//
@@ -64,6 +67,11 @@ public:
   void step();
   /// The learning rate of every group for the next optimizer step.
   const std::vector<double> &learningRates() const;
+  /// The momentum of every group for the next optimizer step (SGD's
+  /// momentum or Adam's beta1: Session::setMomentum), where the schedule
+  /// sets it (OneCycleLR with cycle_momentum, once constructed); empty
+  /// where it leaves the momentum alone.
+  const std::vector<double> &momenta() const;
   /// scheduler.step() calls since start().
   int64_t stepsTaken() const;
 

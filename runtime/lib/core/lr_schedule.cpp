@@ -32,6 +32,10 @@ struct Group {
   double lr = 0.0;
   std::optional<double> initialLr;
   double maxLr = 0.0, minLr = 0.0; // OneCycleLR's
+  /// OneCycleLR(cycle_momentum=True)'s: group['momentum'] (SGD) or
+  /// group['betas'][0] (Adam), which it sets; unset until it does.
+  std::optional<double> momentum;
+  double maxMomentum = 0.0, baseMomentum = 0.0;
 };
 
 /// torch's _LRScheduler.
@@ -242,25 +246,37 @@ public:
   int64_t totalSteps = 0;
   double pctStart = 0.3, divFactor = 25.0, finalDivFactor = 1e4;
   bool cosine = true, threePhase = false;
+  bool cycleMomentum = true;
+  double baseMomentum = 0.85, maxMomentum = 0.95;
 
   void attach(std::vector<Group> &optimizerGroups) override {
     for (Group &g : optimizerGroups) {
       g.initialLr = maxLr / divFactor;
       g.maxLr = maxLr;
       g.minLr = *g.initialLr / finalDivFactor;
+      if (cycleMomentum) {
+        g.momentum = maxMomentum;
+        g.maxMomentum = maxMomentum;
+        g.baseMomentum = baseMomentum;
+      }
     }
     Scheduler::attach(optimizerGroups);
   }
 
 protected:
   enum Which { Initial, Max, Min };
+  enum WhichMomentum { MaxMomentum, BaseMomentum };
   struct Phase {
     double endStep;
     Which start, end;
+    WhichMomentum startMomentum, endMomentum;
   };
 
   static double value(const Group &g, Which which) {
     return which == Initial ? *g.initialLr : which == Max ? g.maxLr : g.minLr;
+  }
+  static double value(const Group &g, WhichMomentum which) {
+    return which == MaxMomentum ? g.maxMomentum : g.baseMomentum;
   }
 
   double anneal(double start, double end, double pct) const {
@@ -278,18 +294,20 @@ protected:
                   " (torch's OneCycleLR raises here)");
     double total = static_cast<double>(totalSteps);
     // _schedule_phases: end_step, start and end lr of each phase.
-    Phase phases[3] = {{pctStart * total - 1, Initial, Max},
-                       {total - 1, Max, Min},
-                       {total - 1, Max, Min}};
+    Phase phases[3] = {
+        {pctStart * total - 1, Initial, Max, MaxMomentum, BaseMomentum},
+        {total - 1, Max, Min, BaseMomentum, MaxMomentum},
+        {total - 1, Max, Min, BaseMomentum, MaxMomentum}};
     size_t numPhases = 2;
     if (threePhase) {
-      phases[1] = {2 * pctStart * total - 2, Max, Initial};
-      phases[2] = {total - 1, Initial, Min};
+      phases[1] = {2 * pctStart * total - 2, Max, Initial, BaseMomentum,
+                   MaxMomentum};
+      phases[2] = {total - 1, Initial, Min, MaxMomentum, MaxMomentum};
       numPhases = 3;
     }
     std::vector<double> lrs;
     double stepNum = static_cast<double>(lastEpoch);
-    for (const Group &g : *groups) {
+    for (Group &g : *groups) {
       double startStep = 0;
       for (size_t i = 0; i < numPhases; ++i) {
         double endStep = phases[i].endStep;
@@ -301,6 +319,10 @@ protected:
           double pct = (stepNum - startStep) / (endStep - startStep);
           lrs.push_back(
               anneal(value(g, phases[i].start), value(g, phases[i].end), pct));
+          // get_lr sets the momentum itself, as torch's does.
+          if (cycleMomentum)
+            g.momentum = anneal(value(g, phases[i].startMomentum),
+                                value(g, phases[i].endMomentum), pct);
           break;
         }
         startStep = endStep;
@@ -530,11 +552,12 @@ std::unique_ptr<Scheduler> parseScheduler(const std::string &text) {
     s->divFactor = args.number("div_factor", 25.0);
     s->finalDivFactor = args.number("final_div_factor", 1e4);
     s->threePhase = args.boolean("three_phase", false);
-    if (!args.has("cycle_momentum") || args.boolean("cycle_momentum", true))
-      args.fail("give cycle_momentum=false: torch's default (true) also "
-                "cycles the momentum / Adam's beta1, which dpc compiles in");
+    s->cycleMomentum = args.boolean("cycle_momentum", true);
+    s->baseMomentum = args.number("base_momentum", 0.85);
+    s->maxMomentum = args.number("max_momentum", 0.95);
     args.finish("max_lr, total_steps, pct_start, anneal_strategy, "
-                "div_factor, final_div_factor, three_phase, cycle_momentum");
+                "div_factor, final_div_factor, three_phase, cycle_momentum, "
+                "base_momentum, max_momentum");
     if (strategy != "cos" && strategy != "linear")
       args.fail("anneal_strategy must be cos or linear, not '" + strategy +
                 "'");
@@ -558,12 +581,19 @@ struct LrSchedule::Impl {
   std::unique_ptr<Scheduler> root;
   std::vector<Group> groups;
   std::vector<double> lrs;
+  /// Each group's momentum once a scheduler sets it, else empty.
+  std::vector<double> momenta;
   int64_t steps = 0;
 
   void refresh() {
     lrs.clear();
+    momenta.clear();
     for (const Group &g : groups)
       lrs.push_back(g.lr);
+    // OneCycleLR sets every group's momentum or none.
+    if (!groups.empty() && groups[0].momentum)
+      for (const Group &g : groups)
+        momenta.push_back(*g.momentum);
   }
 };
 
@@ -626,6 +656,8 @@ void LrSchedule::step() {
 const std::vector<double> &LrSchedule::learningRates() const {
   return impl->lrs;
 }
+
+const std::vector<double> &LrSchedule::momenta() const { return impl->momenta; }
 
 int64_t LrSchedule::stepsTaken() const { return impl->steps; }
 

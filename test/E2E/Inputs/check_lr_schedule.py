@@ -1,7 +1,8 @@
 """Checks dpc-lr-schedule (dpc/lr_schedule.h, what dpc-run --lr-schedule
 uses) against torch.optim.lr_scheduler: for each schedule, the learning rate
-of every parameter group at every optimizer step 0..N, where torch's value
-of step k is param_group['lr'] after constructing the scheduler(s) on an
+of every parameter group at every optimizer step 0..N (and the momentum
+where the schedule sets it: OneCycleLR's cycle_momentum), where torch's
+value of step k is param_group['lr'] (['momentum']) after constructing the scheduler(s) on an
 optimizer with the given lrs and calling scheduler.step() k times (after an
 optimizer.step() each, as in a training loop).
 
@@ -35,6 +36,19 @@ CASES = [
     ("exponential:gamma=0.93", [0.1, 0.003], 30, lambda o: S.ExponentialLR(o, gamma=0.93)),
     ("onecycle:max_lr=0.4,total_steps=30,cycle_momentum=false", [0.1, 0.01], 30,
      lambda o: S.OneCycleLR(o, max_lr=0.4, total_steps=30, cycle_momentum=False)),
+    # torch's default cycle_momentum=True: the momentum is compared too.
+    ("onecycle:max_lr=0.4,total_steps=30", [0.1, 0.01], 30,
+     lambda o: S.OneCycleLR(o, max_lr=0.4, total_steps=30)),
+    ("OneCycleLR:max_lr=0.3,total_steps=21,pct_start=0.25,three_phase=true,"
+     "anneal_strategy=linear,base_momentum=0.8,max_momentum=0.9", [0.2], 21,
+     lambda o: S.OneCycleLR(o, max_lr=0.3, total_steps=21, pct_start=0.25,
+                            three_phase=True, anneal_strategy="linear",
+                            base_momentum=0.8, max_momentum=0.9)),
+    ("linear:start_factor=0.5,total_iters=4 |6| onecycle:max_lr=0.2,total_steps=20",
+     [0.1], 25,
+     lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.5, total_iters=4),
+                                  S.OneCycleLR(o, max_lr=0.2, total_steps=20)],
+                              milestones=[6])),
     ("onecycle:max_lr=0.2,total_steps=25,pct_start=0.4,anneal_strategy=linear,"
      "div_factor=10,final_div_factor=100,three_phase=true,cycle_momentum=false",
      [0.1], 25,
@@ -57,15 +71,23 @@ CASES = [
 
 
 def torch_rates(lrs, steps, build):
+    """Each step's [lr of every group], followed by the groups' momenta
+    where a scheduler changed them from the optimizer's 0.9."""
     params = [torch.nn.Parameter(torch.zeros(1)) for _ in lrs]
     opt = torch.optim.SGD([{"params": [p], "lr": lr} for p, lr in zip(params, lrs)],
                           lr=lrs[0], momentum=0.9)
     sched = build(opt)
-    rates = [[g["lr"] for g in opt.param_groups]]
+    cycles = any("max_momentum" in g for g in opt.param_groups)
+
+    def state():
+        return ([g["lr"] for g in opt.param_groups] +
+                ([g["momentum"] for g in opt.param_groups] if cycles else []))
+
+    rates = [state()]
     for _ in range(steps):
         opt.step()
         sched.step()
-        rates.append([g["lr"] for g in opt.param_groups])
+        rates.append(state())
     return rates
 
 
@@ -77,7 +99,7 @@ def dpc_rates(tool, spec, lrs, steps):
     for k, line in enumerate(out.splitlines()):
         fields = line.split()
         assert int(fields[0]) == k, line
-        rates.append([float(x) for x in fields[1:]])
+        rates.append([float(x) for x in fields[1:] if x != "momentum"])
     return rates
 
 
@@ -90,8 +112,9 @@ def main():
     for spec, lrs, steps, build in CASES:
         want = torch_rates(lrs, steps, build)
         got = dpc_rates(a.tool, spec, lrs, steps)
-        if len(got) != len(want):
-            failures.append(f"{spec}: {len(got)} steps, torch {len(want)}")
+        if len(got) != len(want) or any(len(g) != len(w) for g, w in zip(got, want)):
+            failures.append(f"{spec}: dpc printed {len(got)} steps of {len(got[0])} values, "
+                            f"torch has {len(want)} of {len(want[0])}")
             continue
         for k, (g, w) in enumerate(zip(got, want)):
             for group, (x, y) in enumerate(zip(g, w)):
@@ -99,13 +122,13 @@ def main():
                 rel = abs(x - y) / abs(y) if y != 0 else abs(x - y)
                 worst = max(worst, rel)
                 if rel > a.rtol:
-                    failures.append(f"{spec}: step {k} group {group}: dpc {x!r}, "
+                    failures.append(f"{spec}: step {k} value {group}: dpc {x!r}, "
                                     f"torch {y!r}")
     for f in failures[:20]:
         print("MISMATCH", f)
     if failures:
         sys.exit(f"{len(failures)} learning rates differ from torch")
-    print(f"compared {values} learning rates of {len(CASES)} schedules with "
+    print(f"compared {values} learning rates and momenta of {len(CASES)} schedules with "
           f"torch.optim.lr_scheduler: worst relative difference {worst:.3g}")
 
 
