@@ -198,6 +198,12 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
     optimizer["betas"] = json::Array{config.beta1, config.beta2};
     optimizer["eps"] = config.eps;
   }
+  // Whether the updates read each group's momentum (SGD) or beta1 (Adam)
+  // with dpcrt_momentum, as LowerOptimizerOps.cpp lowers them: with
+  // parameter groups, and for SGD only with a momentum buffer.
+  optimizer["momentum_at_run_time"] =
+      func->hasAttr(kParamGroupsAttr) &&
+      (config.optimizer != "sgd" || config.momentum != 0.0);
 
   // Parameter groups (dpc.param_groups): each with its initial lr, weight
   // decay and the parameters it updates, in argument order.

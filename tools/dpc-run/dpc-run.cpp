@@ -118,7 +118,10 @@ directly it runs as a single process.
                               multistep:milestones=M1/M2/...,gamma=G
                               exponential:gamma=G
                               onecycle:max_lr=L,total_steps=N,pct_start=P,
-                                cycle_momentum=false (required),...
+                                cycle_momentum=true,base_momentum=0.85,
+                                max_momentum=0.95,... (with cycle_momentum
+                                it sets each group's momentum / Adam's
+                                beta1 too)
                             with torch's argument names and defaults, or
                             several joined by |MILESTONE| (SequentialLR),
                             e.g. 'linear:start_factor=0.01,total_iters=100
@@ -535,17 +538,24 @@ Dataset loadData(const Options &opts, const Session &session) {
   return data;
 }
 
-/// --lr-schedule: the learning rate of every parameter group for the
-/// optimizer steps firstStep .. firstStep + steps (inclusive: the last is the
-/// rate after the run, which a checkpoint keeps, as torch's optimizer has it
-/// after the last scheduler.step()). The schedule starts from the compiled
-/// lrs at step 0 and is replayed up to firstStep, as a resumed torch
-/// scheduler continues; computed before training so that a schedule torch
-/// would refuse (OneCycleLR past total_steps) stops the run before it starts.
-std::vector<std::vector<double>> scheduleLearningRates(const Options &opts,
-                                                       const Session &session,
-                                                       int64_t firstStep,
-                                                       int64_t steps) {
+/// What --lr-schedule sets before one optimizer step: every parameter
+/// group's learning rate and, where the schedule sets it (OneCycleLR's
+/// cycle_momentum), its momentum (SGD) or beta1 (Adam).
+struct ScheduledStep {
+  std::vector<double> lrs;
+  std::vector<double> momenta;
+};
+
+/// --lr-schedule: what it sets for the optimizer steps firstStep ..
+/// firstStep + steps (inclusive: the last is the state after the run, which
+/// a checkpoint keeps, as torch's optimizer has it after the last
+/// scheduler.step()). The schedule starts from the compiled lrs at step 0
+/// and is replayed up to firstStep, as a resumed torch scheduler continues;
+/// computed before training so that a schedule torch would refuse
+/// (OneCycleLR past total_steps) stops the run before it starts.
+std::vector<ScheduledStep> planSchedule(const Options &opts,
+                                        const Session &session,
+                                        int64_t firstStep, int64_t steps) {
   const Manifest &m = session.manifest();
   if (m.paramGroups.empty())
     throw Error("--lr-schedule: " + opts.model +
@@ -556,7 +566,7 @@ std::vector<std::vector<double>> scheduleLearningRates(const Options &opts,
     initial.push_back(g.lr);
   LrSchedule schedule(opts.lrSchedule);
   schedule.start(initial);
-  std::vector<std::vector<double>> rates;
+  std::vector<ScheduledStep> plan;
   for (int64_t step = 0; step <= firstStep + steps; ++step) {
     if (step > 0) {
       try {
@@ -567,15 +577,29 @@ std::vector<std::vector<double>> scheduleLearningRates(const Options &opts,
                     ")");
       }
     }
+    if (!schedule.momenta().empty() && !m.optimizer.momentumAtRunTime)
+      throw Error(
+          "--lr-schedule '" + opts.lrSchedule +
+          "' sets the momentum (OneCycleLR's cycle_momentum, torch's "
+          "default), but " +
+          opts.model + " compiles it in" +
+          (m.optimizer.kind == "sgd" && m.optimizer.momentum == 0.0
+               ? ": SGD without --momentum has no momentum buffer, which "
+                 "torch would start using; compile with --momentum, or give "
+                 "cycle_momentum=false"
+               : "; recompile it with this dpc, or give "
+                 "cycle_momentum=false"));
     if (step >= firstStep)
-      rates.push_back(schedule.learningRates());
+      plan.push_back({schedule.learningRates(), schedule.momenta()});
   }
-  return rates;
+  return plan;
 }
 
-void setLearningRates(Session &session, const std::vector<double> &rates) {
-  for (size_t g = 0; g < rates.size(); ++g)
-    session.setLearningRate(rates[g], static_cast<int>(g));
+void applySchedule(Session &session, const ScheduledStep &step) {
+  for (size_t g = 0; g < step.lrs.size(); ++g)
+    session.setLearningRate(step.lrs[g], static_cast<int>(g));
+  for (size_t g = 0; g < step.momenta.size(); ++g)
+    session.setMomentum(step.momenta[g], static_cast<int>(g));
 }
 
 /// Finds a bad --save-checkpoint or --trace before training rather than
@@ -753,11 +777,10 @@ void train(const Options &opts) {
   MetricsFile metrics;
   if (print && !opts.metrics.empty())
     metrics = MetricsFile(opts.metrics, /*append=*/!checkpoint.empty());
-  std::vector<std::vector<double>> scheduledRates;
+  std::vector<ScheduledStep> schedule;
   if (!opts.lrSchedule.empty())
     ProcessGroup::collectively([&] {
-      scheduledRates =
-          scheduleLearningRates(opts, session, session.stepCount(), steps);
+      schedule = planSchedule(opts, session, session.stepCount(), steps);
     });
 
   if (!opts.trace.empty())
@@ -802,8 +825,8 @@ void train(const Options &opts) {
   bool warnedNonFinite = false;
   for (int64_t i = 0; i < steps; ++i) {
     // The loader gathered this batch while the previous step ran.
-    if (!scheduledRates.empty()) {
-      setLearningRates(session, scheduledRates[i]);
+    if (!schedule.empty()) {
+      applySchedule(session, schedule[i]);
       lr = session.learningRate(0);
     }
     loss = session.step(loader->next());
@@ -866,8 +889,8 @@ void train(const Options &opts) {
     }
   }
   double elapsed = seconds(start, Clock::now());
-  if (!scheduledRates.empty())
-    setLearningRates(session, scheduledRates.back());
+  if (!schedule.empty())
+    applySchedule(session, schedule.back());
   // The model training ended with, unless just validated.
   if (evalData && lastValidated != session.stepCount())
     runValidation();

@@ -2,8 +2,10 @@
 //
 // Part of dpc-lower-to-llvm (see LowerToLLVM.cpp and RuntimeCallBuilder.h):
 // nn.sgd_update and nn.adam_update update the parameter and its state in
-// place, with their group's learning rate read from the runtime
-// (dpcrt_learning_rate) when @train_step has parameter groups;
+// place, with their group's learning rate and momentum (SGD's momentum when
+// compiled non-zero, Adam's beta1) read from the runtime
+// (dpcrt_learning_rate, dpcrt_momentum) when @train_step has parameter
+// groups;
 // nn.clip_grad_norm / nn.clip_grad_value scale or clamp the gradients in
 // place.
 //
@@ -27,22 +29,32 @@ Value dpc::runtimeLearningRate(RuntimeCallBuilder &rt, int32_t group) {
                  rt.builder().getF64Type());
 }
 
+Value dpc::runtimeMomentum(RuntimeCallBuilder &rt, int32_t group) {
+  return rt.call("dpcrt_momentum", {rt.i32(group)}, rt.builder().getF64Type());
+}
+
 void dpc::populateOptimizerLowerings(RuntimeLowerings &lowerings) {
   lowerings.add<nn::SGDUpdateOp>([](RuntimeCallBuilder &rt, nn::SGDUpdateOp o) {
     Value param = rt.ptr(o.getParam());
     Value buffer =
         o.getMomentumBuffer() ? rt.ptr(o.getMomentumBuffer()) : rt.nullPtr();
+    // torch rounds the Python float lr and momentum to float32 (alpha=-lr,
+    // buf.mul_(momentum)). Without a momentum buffer the momentum stays 0.
+    auto runtimeF32 = [&](Value f64) -> Value {
+      return rt.builder().create<LLVM::FPTruncOp>(
+          rt.getLoc(), rt.builder().getF32Type(), f64);
+    };
+    bool runtime = readsRuntimeLearningRate(o);
     rt.call("dpcrt_sgd_update_f32",
             {param, buffer, rt.ptr(o.getGrad()),
              rt.i64(getNumElements(o.getParam())),
-             // torch rounds the Python float lr to float32 (alpha=-lr).
-             readsRuntimeLearningRate(o)
-                 ? rt.builder().create<LLVM::FPTruncOp>(
-                       rt.getLoc(), rt.builder().getF32Type(),
-                       runtimeLearningRate(rt, o.getGroup()))
-                 : rt.f32(o.getLr()),
-             rt.f32(o.getMomentum()), rt.f32(o.getDampening()),
-             rt.f32(o.getWeightDecay()), rt.i32(o.getNesterov())});
+             runtime ? runtimeF32(runtimeLearningRate(rt, o.getGroup()))
+                     : rt.f32(o.getLr()),
+             runtime && o.getMomentumBuffer()
+                 ? runtimeF32(runtimeMomentum(rt, o.getGroup()))
+                 : rt.f32(o.getMomentum()),
+             rt.f32(o.getDampening()), rt.f32(o.getWeightDecay()),
+             rt.i32(o.getNesterov())});
     rt.setPtr(o.getNewParam(), param);
     if (o.getNewMomentumBuffer())
       rt.setPtr(o.getNewMomentumBuffer(), buffer);
@@ -52,13 +64,15 @@ void dpc::populateOptimizerLowerings(RuntimeLowerings &lowerings) {
                                      nn::AdamUpdateOp o) {
     Value param = rt.ptr(o.getParam()), expAvg = rt.ptr(o.getExpAvg()),
           expAvgSq = rt.ptr(o.getExpAvgSq());
-    rt.call("dpcrt_adam_update_f32",
-            {param, expAvg, expAvgSq, rt.ptr(o.getGrad()),
-             rt.i64(getNumElements(o.getParam())),
-             readsRuntimeLearningRate(o) ? runtimeLearningRate(rt, o.getGroup())
-                                         : rt.f64(o.getLr()),
-             rt.f64(o.getBeta1()), rt.f64(o.getBeta2()), rt.f64(o.getEps()),
-             rt.f64(o.getWeightDecay()), rt.i32(o.getDecoupledWeightDecay())});
+    bool runtime = readsRuntimeLearningRate(o);
+    rt.call(
+        "dpcrt_adam_update_f32",
+        {param, expAvg, expAvgSq, rt.ptr(o.getGrad()),
+         rt.i64(getNumElements(o.getParam())),
+         runtime ? runtimeLearningRate(rt, o.getGroup()) : rt.f64(o.getLr()),
+         runtime ? runtimeMomentum(rt, o.getGroup()) : rt.f64(o.getBeta1()),
+         rt.f64(o.getBeta2()), rt.f64(o.getEps()), rt.f64(o.getWeightDecay()),
+         rt.i32(o.getDecoupledWeightDecay())});
     rt.setPtr(o.getNewParam(), param);
     rt.setPtr(o.getNewExpAvg(), expAvg);
     rt.setPtr(o.getNewExpAvgSq(), expAvgSq);

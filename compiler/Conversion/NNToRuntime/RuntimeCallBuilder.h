@@ -169,6 +169,9 @@ bool readsRuntimeLearningRate(mlir::Operation *op);
 /// The current learning rate of parameter group `group`, an f64 value read
 /// with dpcrt_learning_rate.
 mlir::Value runtimeLearningRate(RuntimeCallBuilder &rt, int32_t group);
+/// The current momentum (SGD) or beta1 (Adam) of parameter group `group`,
+/// an f64 value read with dpcrt_momentum.
+mlir::Value runtimeMomentum(RuntimeCallBuilder &rt, int32_t group);
 
 } // namespace dpc
 

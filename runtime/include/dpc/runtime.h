@@ -175,6 +175,9 @@ struct OptimizerSpec {
   double beta1 = 0.9;
   double beta2 = 0.999;
   double eps = 1e-8;
+  /// Whether the updates read each group's momentum (SGD) or beta1 (Adam)
+  /// from the session (Session::setMomentum) instead of compiling it in.
+  bool momentumAtRunTime = false;
 };
 
 /// A torch.optim parameter group (dpc --param-group): its initial learning
@@ -425,6 +428,16 @@ public:
   /// manifest's initial one until setLearningRate changes it (restored by
   /// loadCheckpoint). Throws for a group the module does not have.
   double learningRate(int group = 0) const;
+  /// The momentum the next steps use for parameter group `group`: SGD's
+  /// momentum or Adam's beta1 (param_group['momentum'] or
+  /// param_group['betas'][0]), the compiled one until setMomentum changes it
+  /// (restored by loadCheckpoint). Throws where the module compiles it in.
+  double momentum(int group = 0) const;
+  /// Sets the momentum of parameter group `group` (-1: every group) for the
+  /// following steps, as OneCycleLR(cycle_momentum=True) assigns it. Needs a
+  /// module with parameter groups (and, for SGD, compiled with a non-zero
+  /// momentum: the momentum buffer exists only then).
+  void setMomentum(double momentum, int group = -1);
   /// Sets the learning rate of parameter group `group` (-1: every group)
   /// for the following steps, as assigning torch's param_group['lr'] does.
   /// `lr` must be finite and not negative. Not collective, but every rank

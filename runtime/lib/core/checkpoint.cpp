@@ -40,7 +40,15 @@ std::vector<TensorView> Session::Impl::checkpointViews(bool withAliases) {
   for (size_t g = 0; g < ctx.learningRates.size(); ++g)
     views.push_back(
         {learningRateKey(g), DType::F64, {}, &ctx.learningRates[g]});
+  for (size_t g = 0; g < ctx.momenta.size(); ++g)
+    views.push_back({momentumKey(g), DType::F64, {}, &ctx.momenta[g]});
   return views;
+}
+
+std::string Session::Impl::momentumKey(size_t group) const {
+  // torch's param_group['momentum'] (SGD) or param_group['betas'][0].
+  return "optimizer.param_groups." + std::to_string(group) +
+         (manifest.optimizer.kind == "sgd" ? ".momentum" : ".beta1");
 }
 
 std::string Session::Impl::learningRateKey(size_t group) {
@@ -217,6 +225,12 @@ void Session::Impl::restore(const std::string &file, bool weightsOnly,
           throw Error(file + ": '" + learningRateKey(g) +
                       "' is not a finite non-negative number");
       }
+      for (size_t g = 0; g < ctx.momenta.size(); ++g) {
+        double m = *contents.tensors.at(momentumKey(g)).data<double>();
+        if (!std::isfinite(m) || m < 0.0 ||
+            (manifest.optimizer.kind != "sgd" && m >= 1.0))
+          throw Error(file + ": '" + momentumKey(g) + "' is out of range");
+      }
     }
     for (const TensorView &v : views)
       std::memcpy(const_cast<void *>(v.data),
@@ -246,6 +260,9 @@ void Session::Impl::restore(const std::string &file, bool weightsOnly,
       broadcastBytes(ctx.learningRates.data(),
                      ctx.learningRates.size() * sizeof(double), ctx.comm,
                      "the learning rates");
+    if (!ctx.momenta.empty())
+      broadcastBytes(ctx.momenta.data(), ctx.momenta.size() * sizeof(double),
+                     ctx.comm, "the momenta");
   }
   backendTable().synchronize(&ctx);
   raiseError();

@@ -31,3 +31,14 @@ extern "C" double dpcrt_learning_rate(dpcrt_context *ctx, int32_t group) {
   }
   return ctx->learningRates[group];
 }
+
+// Host-only like dpcrt_learning_rate.
+extern "C" double dpcrt_momentum(dpcrt_context *ctx, int32_t group) {
+  if (!ctx || group < 0 || static_cast<size_t>(group) >= ctx->momenta.size()) {
+    dpc::recordError(ctx, "the step reads the momentum of parameter group " +
+                              std::to_string(group) + ", but the session has " +
+                              std::to_string(ctx ? ctx->momenta.size() : 0));
+    return 0.0;
+  }
+  return ctx->momenta[group];
+}

@@ -70,6 +70,10 @@ struct dpcrt_context {
   /// initialized from the manifest's "param_groups"; a double like the
   /// Python float of torch's param_group['lr'].
   std::vector<double> learningRates;
+  /// The current momentum (SGD) or beta1 (Adam) of each parameter group
+  /// (dpcrt_momentum), where the manifest's optimizer reads it at run time;
+  /// empty otherwise.
+  std::vector<double> momenta;
   /// This step's gradient norm, as far as its kernels have run; read and
   /// reset by the backend's takeGradientNorm at the end of each step.
   dpc::GradientSquares gradientSquares;

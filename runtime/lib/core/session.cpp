@@ -234,8 +234,15 @@ void Session::Impl::allocate() {
     allocateEval();
   // Each parameter group starts at its initial learning rate.
   ctx.learningRates.clear();
-  for (const ParamGroupSpec &g : manifest.paramGroups)
+  ctx.momenta.clear();
+  const OptimizerSpec &optimizer = manifest.optimizer;
+  for (const ParamGroupSpec &g : manifest.paramGroups) {
     ctx.learningRates.push_back(g.lr);
+    // ... and at the optimizer's momentum / beta1, where it is read.
+    if (optimizer.momentumAtRunTime)
+      ctx.momenta.push_back(optimizer.kind == "sgd" ? optimizer.momentum
+                                                    : optimizer.beta1);
+  }
 }
 
 void Session::Impl::allocateEval() {
@@ -553,6 +560,46 @@ void Session::setLearningRate(double lr, int group) {
   }
   learningRate(group);
   impl->ctx.learningRates[group] = lr;
+}
+
+double Session::momentum(int group) const {
+  const std::vector<double> &momenta = impl->ctx.momenta;
+  if (momenta.empty())
+    throw Error(
+        impl->path + " has its momentum compiled in (" +
+        (impl->manifest.optimizer.kind == "sgd" &&
+                 impl->manifest.optimizer.momentum == 0.0 &&
+                 !impl->manifest.paramGroups.empty()
+             ? std::string("SGD compiled without momentum has no momentum "
+                           "buffer; compile it with --momentum")
+             : std::string("recompile it with this dpc")) +
+        ")");
+  if (group < 0 || static_cast<size_t>(group) >= momenta.size())
+    throw Error(impl->path + " has no parameter group " +
+                std::to_string(group) + " (it has " +
+                std::to_string(momenta.size()) + ")");
+  return momenta[group];
+}
+
+void Session::setMomentum(double value, int group) {
+  bool adam = impl->manifest.optimizer.kind != "sgd";
+  // torch.optim's own checks: 0 <= momentum; 0 <= beta1 < 1.
+  if (!std::isfinite(value) || value < 0.0 || (adam && value >= 1.0)) {
+    char text[32];
+    std::snprintf(text, sizeof(text), "%.17g", value);
+    throw Error(std::string(adam ? "beta1 " : "momentum ") + text +
+                (adam ? " is not in [0, 1)"
+                      : " is not a finite non-negative "
+                        "number"));
+  }
+  if (group == -1) {
+    momentum(0); // the same checks
+    for (double &m : impl->ctx.momenta)
+      m = value;
+    return;
+  }
+  momentum(group);
+  impl->ctx.momenta[group] = value;
 }
 
 uint64_t Session::seed() const { return impl->ctx.seed; }

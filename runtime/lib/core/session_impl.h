@@ -113,6 +113,9 @@ struct Session::Impl {
   }
   /// The checkpoint key of parameter group `group`'s learning rate.
   static std::string learningRateKey(size_t group);
+  /// The checkpoint key of parameter group `group`'s momentum (SGD) or
+  /// beta1 (Adam).
+  std::string momentumKey(size_t group) const;
   /// Whether checkpoint key `key` is a value of the context (the step
   /// counter, the learning rates) rather than a tensor in a slot.
   bool isContextValue(const std::string &key) const;

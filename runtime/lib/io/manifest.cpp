@@ -153,6 +153,8 @@ void parseOptimizer(const FieldReader &r, const json &value,
   }
   if (const json *v = r.optional(value, "eps"))
     opt.eps = r.number(*v, "optimizer.eps");
+  if (const json *v = r.optional(value, "momentum_at_run_time"))
+    opt.momentumAtRunTime = r.boolean(*v, "optimizer.momentum_at_run_time");
 }
 
 std::vector<WeightSpec> parseWeights(const FieldReader &r, const json &root,

@@ -22,7 +22,7 @@ torch.optim.lr_scheduler built from the dpc-run --lr-schedule spec steps
 after every optimizer step, and torch.nn.utils.clip_grad_norm_ /
 clip_grad_value_ clip the averaged gradients between backward and the
 optimizer step (as `dpc --clip-grad-norm` / `--clip-grad-value`). The
-checkpoint's 'optimizer.param_groups.<g>.lr' must then equal torch's
+checkpoint's 'optimizer.param_groups.<g>.lr' (and .beta1 / .momentum) must then equal torch's
 param_groups' lr after the run (when every group has parameters).
 DDP's defaults apply, in particular broadcast_buffers=True: before every
 forward, rank 0's buffers overwrite everyone's, and each rank then
@@ -130,6 +130,12 @@ def train(rank, a, tmp, dtype=torch.float32):
     if (a.param_group or a.lr_schedule) and all(g["params"] for g in groups):
         for index, group in enumerate(opt.param_groups):
             state[f"optimizer.param_groups.{index}.lr"] = np.array(group["lr"])
+            # The momentum dpc reads at run time (Adam's beta1; SGD's
+            # momentum where compiled non-zero), as OneCycleLR leaves it.
+            if a.optimizer == "adamw":
+                state[f"optimizer.param_groups.{index}.beta1"] = np.array(group["betas"][0])
+            elif a.momentum != 0:
+                state[f"optimizer.param_groups.{index}.momentum"] = np.array(group["momentum"])
     np.savez(f"{tmp}/{dtype_name(dtype)}-rank{rank}.npz", losses=np.array(losses),
              clipped=np.array(clipped), grad_norms=np.array(grad_norms), **state)
     dist.destroy_process_group()

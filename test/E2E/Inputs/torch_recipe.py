@@ -59,7 +59,7 @@ def _one(opt, text):
     if name.strip() in ("multistep", "MultiStepLR") and isinstance(kwargs.get("milestones"), int):
         kwargs["milestones"] = [kwargs["milestones"]]
     for key in ("pct_start", "div_factor", "final_div_factor", "max_lr", "gamma",
-                "start_factor", "end_factor", "eta_min"):
+                "start_factor", "end_factor", "eta_min", "base_momentum", "max_momentum"):
         if key in kwargs:
             kwargs[key] = float(kwargs[key])
     return getattr(S, NAMES.get(name.strip(), name.strip()))(opt, **kwargs)
