@@ -114,6 +114,8 @@ TEST(LearningRateTest, ModuleWithoutGroupsCannotChangeIt) {
   EXPECT_DPC_ERROR(s.setLearningRate(0.1), "has its learning rate compiled in");
   EXPECT_DPC_ERROR(s.setLearningRate(-1.0),
                    "learning rate -1 is not a finite non-negative number");
+  EXPECT_DPC_ERROR(s.setMomentum(0.5), "has its momentum compiled in");
+  EXPECT_DPC_ERROR(s.momentum(), "has its momentum compiled in");
 }
 
 // The C++ API of the schedules (the formulas are checked against torch in
