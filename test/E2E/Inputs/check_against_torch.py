@@ -84,12 +84,19 @@ def compare_tensors(expected, ckpt, rtol, atol, failures):
             if got.dtype != ref.dtype or not np.array_equal(got, ref):
                 failures.append(f"'{name}': {got} != torch's {ref}")
             continue
+        # Non-finite reference values (a -inf mask buffer) must be equal;
+        # the tolerance applies to the finite ones. A NaN error fails.
+        finite = np.isfinite(ref)
+        if not np.array_equal(got[~finite], ref[~finite], equal_nan=True):
+            failures.append(f"'{name}': its non-finite elements differ from torch's")
+            continue
+        ref, got = ref[finite], got[finite]
         scale = float(np.abs(ref).max()) if ref.size else 0.0
         err = float(np.abs(got.astype(np.float64) - ref).max()) if ref.size else 0.0
         rel = err / scale if scale > 0 else err
-        if rel > worst:
+        if rel > worst or np.isnan(rel):
             worst, worst_name = rel, name
-        if err > rtol * scale + atol:
+        if not err <= rtol * scale + atol:
             failures.append(f"'{name}': max |dpc - torch| = {err:.3g} exceeds "
                             f"{rtol:g} * {scale:.3g} + {atol:g}")
     return worst, worst_name
@@ -128,50 +135,76 @@ def compare_logged_losses(log, losses, steps, rtol, failures):
     return len(logged), worst
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("dir")
-    p.add_argument("--log", required=True)
-    p.add_argument("--checkpoint", required=True)
-    p.add_argument("--steps", type=int, required=True)
-    p.add_argument("--global-batch", type=int, required=True)
-    p.add_argument("--loss", default="cross_entropy", choices=["cross_entropy", "mse", "none"])
-    p.add_argument("--optimizer", default="sgd", choices=["sgd", "adam", "adamw"])
-    p.add_argument("--lr", type=float, required=True)
-    p.add_argument("--momentum", type=float, default=0.0)
-    p.add_argument("--dampening", type=float, default=0.0)
-    # None: the optimizer's own default (0, AdamW's 1e-2).
-    p.add_argument("--weight-decay", type=float, default=None)
-    p.add_argument("--nesterov", action="store_true")
-    p.add_argument("--betas", default="0.9,0.999")
-    p.add_argument("--eps", type=float, default=1e-8)
-    p.add_argument("--accumulate", type=int, default=1)
-    p.add_argument("--world-size", type=int, default=1)
-    p.add_argument("--loss-output", default=None,
-                   help="the element of a tuple or dict output the loss reads")
-    # TorchScript's optimizing executor differentiates a forward whose
-    # outputs the loss reads only in part (an unused auxiliary head) into
-    # zero gradients from the second call on, where eager PyTorch leaves
-    # them None (no optimizer state, no update); the reference then runs
-    # the module unoptimized, as eager PyTorch would.
-    p.add_argument("--unoptimized", action="store_true")
-    p.add_argument("--rtol", type=float, default=1e-5)
-    p.add_argument("--atol", type=float, default=1e-7)
-    # dpc-run --shuffle --seed S: each rank's batches come from a DataLoader
-    # over torch.utils.data.DistributedSampler(shuffle=True, seed=S,
-    # drop_last=True), set_epoch(epoch) each epoch; the global batch is the
-    # ranks' batches in rank order (their mean loss is DDP's).
-    p.add_argument("--shuffle-seed", type=int, default=None)
-    a = p.parse_args()
+def compare_float64(ckpt, f32, f64, multiple, floor, failures):
+    """The ill-conditioned criterion: for every tensor, dpc's normwise
+    relative distance to PyTorch float64 must be within `multiple` times
+    PyTorch float32's own distance to float64, the latter floored at `floor`
+    (a few float32 ulps, so tensors that float32 happens to get almost exact
+    are not held to zero). Returns the worst ratio and its tensor."""
+    worst, worst_name = 0.0, ""
+    for name, ref in sorted(f64.items()):
+        if name not in ckpt:
+            failures.append(f"checkpoint lacks '{name}'")
+            continue
+        if ref.dtype.kind == "i":
+            if not np.array_equal(ckpt[name], ref):
+                failures.append(f"'{name}': {ckpt[name]} != torch's {ref}")
+            continue
+        got, own = ckpt[name], f32[name]
+        finite = np.isfinite(ref)
+        if not np.array_equal(got[~finite], ref[~finite], equal_nan=True):
+            failures.append(f"'{name}': its non-finite elements differ from torch's")
+            continue
+        ref, got, own = ref[finite], got[finite], own[finite]
+        if not ref.size:
+            continue
+        scale = max(float(np.abs(ref).max()), 1e-30)
+        dpc_err = float(np.abs(got.astype(np.float64) - ref).max()) / scale
+        torch_err = float(np.abs(own.astype(np.float64) - ref).max()) / scale
+        allowed = multiple * max(torch_err, floor)
+        ratio = dpc_err / max(torch_err, floor)
+        if ratio > worst:
+            worst, worst_name = ratio, name
+        if not dpc_err <= allowed:
+            failures.append(f"'{name}': dpc is {dpc_err:.3g} from float64, PyTorch float32 "
+                            f"{torch_err:.3g}; allowed {allowed:.3g}")
+    return worst, worst_name
 
+
+def compare_logged_losses_float64(log, losses, losses64, steps, multiple, floor, failures):
+    """The float64 criterion for each logged step's loss: dpc's distance to
+    PyTorch float64's loss within `multiple` times PyTorch float32's (floored
+    at `floor` relative), plus the 5e-7 that printing with 6 decimals can
+    round. Returns the number of logged losses."""
+    logged = read_logged_losses(log)
+    if len(logged) != steps:
+        failures.append(f"log has {len(logged)} loss lines, expected {steps}")
+    for k, got in sorted(logged.items()):
+        ref, f32_err = losses64[k - 1], abs(losses[k - 1] - losses64[k - 1])
+        allowed = multiple * max(f32_err, floor * abs(ref)) + 5e-7
+        if abs(got - ref) > allowed:
+            failures.append(f"step {k}: loss {got} is {abs(got - ref):.3g} from float64's "
+                            f"{ref:.7f}; allowed {allowed:.3g}")
+    return len(logged)
+
+
+def train(a, dtype):
+    """Trains the reference in `dtype`; returns its final state (parameters,
+    buffers and optimizer state under the checkpoint's names) and the loss
+    of every step."""
     torch.set_num_threads(1)
     if a.unoptimized:
         torch._C._get_graph_executor_optimize(False)
     model = torch.jit.load(f"{a.dir}/model.pt")
+    model.to(dtype)
     # No .train(): every module runs in the mode it was saved in, as dpc
     # compiles it (a module the model put in .eval() stays so).
     x = torch.from_numpy(np.load(f"{a.dir}/x.npy"))
     y = torch.from_numpy(np.load(f"{a.dir}/y.npy"))
+    if x.is_floating_point():
+        x = x.to(dtype)
+    if y.is_floating_point():
+        y = y.to(dtype)
     params = [p for p in model.parameters() if p.requires_grad]
     decay = {} if a.weight_decay is None else {"weight_decay": a.weight_decay}
     if a.optimizer == "sgd":
@@ -271,8 +304,6 @@ def main():
         opt.step()
         losses.append(sum(rank_losses) / ranks)
 
-    failures = []
-    ckpt = read_safetensors(a.checkpoint)
     expected = {name: t.detach().numpy() for name, t in model.named_parameters()}
     expected.update({name: t.numpy() for name, t in model.named_buffers()})
     names = {id(p): n for n, p in model.named_parameters()}
@@ -281,12 +312,73 @@ def main():
         for key in state_names:
             if state.get(key) is not None:
                 expected[f"optimizer.{names[id(p_)]}.{key}"] = state[key].numpy()
-    worst, _ = compare_tensors(expected, ckpt, a.rtol, a.atol, failures)
+    return expected, losses
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("dir")
+    p.add_argument("--log", required=True)
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--steps", type=int, required=True)
+    p.add_argument("--global-batch", type=int, required=True)
+    p.add_argument("--loss", default="cross_entropy", choices=["cross_entropy", "mse", "none"])
+    p.add_argument("--optimizer", default="sgd", choices=["sgd", "adam", "adamw"])
+    p.add_argument("--lr", type=float, required=True)
+    p.add_argument("--momentum", type=float, default=0.0)
+    p.add_argument("--dampening", type=float, default=0.0)
+    # None: the optimizer's own default (0, AdamW's 1e-2).
+    p.add_argument("--weight-decay", type=float, default=None)
+    p.add_argument("--nesterov", action="store_true")
+    p.add_argument("--betas", default="0.9,0.999")
+    p.add_argument("--eps", type=float, default=1e-8)
+    p.add_argument("--accumulate", type=int, default=1)
+    p.add_argument("--world-size", type=int, default=1)
+    p.add_argument("--loss-output", default=None,
+                   help="the element of a tuple or dict output the loss reads")
+    # TorchScript's optimizing executor differentiates a forward whose
+    # outputs the loss reads only in part (an unused auxiliary head) into
+    # zero gradients from the second call on, where eager PyTorch leaves
+    # them None (no optimizer state, no update); the reference then runs
+    # the module unoptimized, as eager PyTorch would.
+    p.add_argument("--unoptimized", action="store_true")
+    p.add_argument("--rtol", type=float, default=1e-5)
+    p.add_argument("--atol", type=float, default=1e-7)
+    # dpc-run --shuffle --seed S: each rank's batches come from a DataLoader
+    # over torch.utils.data.DistributedSampler(shuffle=True, seed=S,
+    # drop_last=True), set_epoch(epoch) each epoch; the global batch is the
+    # ranks' batches in rank order (their mean loss is DDP's).
+    p.add_argument("--shuffle-seed", type=int, default=None)
+    # The ill-conditioned criterion (see compare_float64): the value is the
+    # allowed multiple of PyTorch float32's own distance to float64.
+    p.add_argument("--float64-multiple", type=float)
+    p.add_argument("--float64-floor", type=float, default=1e-6)
+    a = p.parse_args()
+
+    expected, losses = train(a, torch.float32)
+
+    failures = []
+    ckpt = read_safetensors(a.checkpoint)
+    if a.float64_multiple is not None:
+        f64, losses64 = train(a, torch.float64)
+        worst, name = compare_float64(ckpt, expected, f64, a.float64_multiple,
+                                      a.float64_floor, failures)
+        logged = compare_logged_losses_float64(a.log, losses, losses64, a.steps,
+                                               a.float64_multiple, a.float64_floor,
+                                               failures)
+        check_step_counter(ckpt, a.steps, failures)
+        print(f"compared {len(f64)} tensors and {logged} losses with PyTorch in float64: "
+              f"dpc's distance is at most {worst:.2f}x PyTorch float32's ({name}; allowed "
+              f"{a.float64_multiple:g}x, floor {a.float64_floor:g})")
+        for f_ in failures:
+            print("FAIL:", f_)
+        sys.exit(1 if failures else 0)
+    worst, worst_name = compare_tensors(expected, ckpt, a.rtol, a.atol, failures)
     check_step_counter(ckpt, a.steps, failures)
     logged, _ = compare_logged_losses(a.log, losses, a.steps, a.rtol, failures)
 
     print(f"compared {len(expected)} tensors and {logged} losses with PyTorch; "
-          f"worst normwise relative error {worst:.2e} (rtol {a.rtol:g})")
+          f"worst normwise relative error {worst:.2e} (rtol {a.rtol:g}; {worst_name})")
     for f_ in failures:
         print("FAIL:", f_)
     sys.exit(1 if failures else 0)

@@ -60,7 +60,8 @@ from torch.nn.parallel import DistributedDataParallel
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_against_torch import (  # noqa: E402
-    check_step_counter, compare_logged_losses, compare_tensors, read_logged_losses,
+    check_step_counter, compare_float64, compare_logged_losses,
+    compare_logged_losses_float64, compare_tensors,
     read_safetensors)
 from torch_recipe import lr_scheduler, param_groups  # noqa: E402
 
@@ -159,34 +160,6 @@ def run_ddp(a, dtype):
     return ranks[0], losses, clipped, grad_norms
 
 
-def compare_float64(ckpt, f32, f64, multiple, floor, failures):
-    """The ill-conditioned criterion: for every tensor, dpc's normwise
-    relative distance to PyTorch float64 must be within `multiple` times
-    PyTorch float32's own distance to float64, the latter floored at `floor`
-    (a few float32 ulps, so tensors that float32 happens to get almost exact
-    are not held to zero). Returns the worst ratio and its tensor."""
-    worst, worst_name = 0.0, ""
-    for name, ref in sorted(f64.items()):
-        if name not in ckpt:
-            failures.append(f"checkpoint lacks '{name}'")
-            continue
-        if ref.dtype.kind == "i":
-            if not np.array_equal(ckpt[name], ref):
-                failures.append(f"'{name}': {ckpt[name]} != torch's {ref}")
-            continue
-        scale = max(float(np.abs(ref).max()), 1e-30)
-        dpc_err = float(np.abs(ckpt[name].astype(np.float64) - ref).max()) / scale
-        torch_err = float(np.abs(f32[name].astype(np.float64) - ref).max()) / scale
-        allowed = multiple * max(torch_err, floor)
-        ratio = dpc_err / max(torch_err, floor)
-        if ratio > worst:
-            worst, worst_name = ratio, name
-        if dpc_err > allowed:
-            failures.append(f"'{name}': dpc is {dpc_err:.3g} from float64, PyTorch float32 "
-                            f"{torch_err:.3g}; allowed {allowed:.3g}")
-    return worst, worst_name
-
-
 def compare_grad_norms(path, expected, rtol, failures):
     with open(path) as f:
         records = [json.loads(line) for line in f]
@@ -248,19 +221,11 @@ def main():
         f64, losses64, _, _ = run_ddp(a, torch.float64)
         worst, name = compare_float64(ckpt, expected, f64, a.float64_multiple,
                                       a.float64_floor, failures)
-        logged = read_logged_losses(a.log)
-        if len(logged) != a.steps:
-            failures.append(f"log has {len(logged)} loss lines, expected {a.steps}")
-        for k, got in sorted(logged.items()):
-            # The same criterion per step's loss, plus the 5e-7 that
-            # printing with 6 decimals can round.
-            ref, f32_err = losses64[k - 1], abs(losses[k - 1] - losses64[k - 1])
-            allowed = a.float64_multiple * max(f32_err, a.float64_floor * abs(ref)) + 5e-7
-            if abs(got - ref) > allowed:
-                failures.append(f"step {k}: loss {got} is {abs(got - ref):.3g} from float64's "
-                                f"{ref:.7f}; allowed {allowed:.3g}")
+        logged = compare_logged_losses_float64(a.log, losses, losses64, a.steps,
+                                               a.float64_multiple, a.float64_floor,
+                                               failures)
         check_step_counter(ckpt, a.steps, failures)
-        print(f"compared {len(f64)} tensors and {len(logged)} losses with PyTorch DDP on "
+        print(f"compared {len(f64)} tensors and {logged} losses with PyTorch DDP on "
               f"{a.world_size} ranks in float64: dpc's distance is at most {worst:.2f}x "
               f"PyTorch float32's ({name}; allowed {a.float64_multiple:g}x, floor "
               f"{a.float64_floor:g})")
