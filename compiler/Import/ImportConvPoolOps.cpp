@@ -2,7 +2,9 @@
 //
 // conv2d (scripted aten::conv2d, traced aten::_convolution) and 2-d max,
 // average and adaptive average pooling. Window arguments are pairs; a single
-// value is used for both dimensions, as PyTorch does.
+// value is used for both dimensions, as PyTorch does. Nearest upsampling
+// (nn.Upsample, F.interpolate) by whole factors is a broadcast of each
+// pixel, built from Shape ops.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,7 +13,9 @@
 
 #include "dialects/NN/IR/NNOps.h"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 
 using namespace mlir;
 using namespace dpc;
@@ -214,6 +218,107 @@ LogicalResult importAdaptiveAvgPool2d(Importer &im, jit::Node *node) {
                 im.locOf(node), {*x}, {pairAttr(im, "output_size", *size)}));
 }
 
+/// The input pixel torch 1.13's CPU kernel reads for output pixel `dst`
+/// along one dimension (aten/src/ATen/native/UpSample.h: nearest_idx and
+/// nearest_exact_idx, with compute_scales_value's float scale).
+int64_t nearestSource(int64_t dst, int64_t in, int64_t out,
+                      std::optional<double> scaleFactor, bool exact) {
+  if (out == in)
+    return dst;
+  if (!exact && out == 2 * in)
+    return dst >> 1;
+  float scale = scaleFactor ? static_cast<float>(1.0 / *scaleFactor)
+                            : static_cast<float>(in) / static_cast<float>(out);
+  float position = exact ? (static_cast<float>(dst) + 0.5f) * scale
+                         : static_cast<float>(dst) * scale;
+  return std::min(static_cast<int64_t>(std::floor(position)), in - 1);
+}
+
+// upsample_nearest2d.vec(input, output_size?, scale_factors?) and
+// upsample_nearest2d(input, output_size, scales_h?, scales_w?), and the
+// same of _upsample_nearest_exact2d ('nearest-exact'). Supported where the
+// output repeats every input pixel s_h x s_w times, as PyTorch's index
+// arithmetic gives for whole factors (checked index by index): then
+// reshape [N, C, H, 1, W, 1], broadcast_to [N, C, H, s_h, W, s_w] and
+// reshape [N, C, H s_h, W s_w] is the same tensor, and broadcast_to's
+// gradient (the sum over each pixel's copies) is upsampling's.
+LogicalResult importUpsampleNearest2d(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  if (failed(x) || failed(checkBatched(im, node, *x)))
+    return failure();
+  bool exact = node->kind() == c10::aten::_upsample_nearest_exact2d;
+  auto type = cast<RankedTensorType>(x->getType());
+  int64_t in[2] = {type.getDimSize(2), type.getDimSize(3)};
+  std::optional<double> scales[2];
+  int64_t out[2];
+  bool vec = node->inputs().size() == 3;
+  if (!Importer::isNone(node->input(1))) {
+    auto size = pairArg(im, node, 1, "output_size");
+    if (failed(size))
+      return failure();
+    out[0] = (*size)[0];
+    out[1] = (*size)[1];
+  }
+  // The scales: the .vec form's scale_factors list (then the output size
+  // is floor(input * scale)), or the other form's scales_h, scales_w.
+  for (int d = 0; d < 2; ++d) {
+    jit::Value *given = vec ? node->input(2) : node->input(2 + d);
+    if (Importer::isNone(given))
+      continue;
+    std::optional<c10::IValue> value = im.constant(given);
+    if (!value || !(value->isDoubleList() || value->isDouble()))
+      return im.error(node) << "'" << node->kind().toQualString()
+                            << "': the scale factors must be constants",
+             failure();
+    if (value->isDouble()) {
+      scales[d] = value->toDouble();
+    } else {
+      auto list = value->toDoubleList();
+      if (list.size() != 2)
+        return im.error(node)
+                   << "'" << node->kind().toQualString()
+                   << "': expected 2 scale factors, got " << list.size(),
+               failure();
+      scales[d] = list.get(d);
+    }
+    if (vec)
+      out[d] = static_cast<int64_t>(std::floor(in[d] * *scales[d]));
+  }
+  if (vec && Importer::isNone(node->input(1)) && !scales[0])
+    return im.error(node) << "'" << node->kind().toQualString()
+                          << "': neither output_size nor scale_factors given",
+           failure();
+  int64_t factor[2];
+  for (int d = 0; d < 2; ++d) {
+    bool whole = in[d] > 0 && out[d] >= in[d] && out[d] % in[d] == 0;
+    factor[d] = whole ? out[d] / in[d] : 0;
+    for (int64_t dst = 0; whole && dst < out[d]; ++dst)
+      whole = nearestSource(dst, in[d], out[d], scales[d], exact) ==
+              dst / factor[d];
+    if (!whole)
+      return im.error(node) << "'" << node->kind().toQualString()
+                            << "': upsampling " << (d == 0 ? "height" : "width")
+                            << " " << in[d] << " to " << out[d]
+                            << " does not repeat each pixel a whole number of "
+                               "times; only nearest upsampling by whole "
+                               "factors is supported",
+             failure();
+  }
+  Location loc = im.locOf(node);
+  OpBuilder &b = im.getBuilder();
+  int64_t n = type.getDimSize(0), c = type.getDimSize(1);
+  Type f32 = type.getElementType();
+  Value v = b.create<nn::ReshapeOp>(
+      loc, RankedTensorType::get({n, c, in[0], 1, in[1], 1}, f32), *x);
+  v = b.create<nn::BroadcastToOp>(
+      loc,
+      RankedTensorType::get({n, c, in[0], factor[0], in[1], factor[1]}, f32),
+      v);
+  v = b.create<nn::ReshapeOp>(
+      loc, RankedTensorType::get({n, c, out[0], out[1]}, f32), v);
+  return im.bind(node, v);
+}
+
 } // namespace
 
 void dpc::registerConvPoolImporters(NodeImporterTable &table, MLIRContext &) {
@@ -224,4 +329,6 @@ void dpc::registerConvPoolImporters(NodeImporterTable &table, MLIRContext &) {
   table[c10::aten::max_pool2d_with_indices] = importMaxPool2dWithIndices;
   table[c10::aten::avg_pool2d] = importAvgPool2d;
   table[c10::aten::adaptive_avg_pool2d] = importAdaptiveAvgPool2d;
+  table[c10::aten::upsample_nearest2d] = importUpsampleNearest2d;
+  table[c10::aten::_upsample_nearest_exact2d] = importUpsampleNearest2d;
 }

@@ -57,10 +57,31 @@ class DataDependentBranch(nn.Module):
         return y.flatten(1)
 
 
+class FractionalUpsample(nn.Module):
+    """Nearest upsampling by 1.5: pixels repeat unevenly."""
+    def __init__(self):
+        super().__init__()
+        self.up = nn.Upsample(scale_factor=1.5, mode="nearest")
+
+    def forward(self, x):
+        return self.up(x).flatten(1)
+
+
+class BilinearUpsample(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.up = nn.Upsample(scale_factor=2.0, mode="bilinear")
+
+    def forward(self, x):
+        return self.up(x).flatten(1)
+
+
 MODELS = {
     "cumulative-bn": CumulativeBatchNorm,
     "wrong-rank": WrongRank,
     "return-indices": ReturnIndices,
     "eval-trace": EvalModeTrace,
     "data-branch": DataDependentBranch,
+    "fractional-upsample": FractionalUpsample,
+    "bilinear-upsample": BilinearUpsample,
 }
