@@ -13,6 +13,8 @@
 
 #include "dialects/NN/IR/NNOps.h"
 
+#include "mlir/IR/Verifier.h"
+
 #include <algorithm>
 #include <cmath>
 #include <optional>
@@ -119,6 +121,93 @@ LogicalResult importConv2d(Importer &im, jit::Node *node) {
   return importConv(im, node, 3, 4, 5, 6);
 }
 
+/// A transposed convolution (ConvTranspose2d) of input [N, C_in, H, W] with
+/// weight [C_in, C_out / groups, KH, KW]: the input gradient of the
+/// convolution by that weight (nn.conv2d_input_grad, differentiable for
+/// this), whose output size
+///   OH = (H - 1) * stride - 2 * padding + dilation * (KH - 1)
+///        + output_padding + 1
+/// is the one input size of that convolution which output_padding picks;
+/// then the bias per output channel.
+LogicalResult importConvTranspose(Importer &im, jit::Node *node,
+                                  size_t strideIndex, size_t paddingIndex,
+                                  size_t outputPaddingIndex, size_t groupsIndex,
+                                  size_t dilationIndex) {
+  auto x = im.tensorArg(node, 0), w = im.tensorArg(node, 1);
+  if (failed(x) || failed(w) || failed(checkBatched(im, node, *x)))
+    return failure();
+  auto stride = pairArg(im, node, strideIndex, "stride");
+  auto padding = pairArg(im, node, paddingIndex, "padding");
+  auto outputPadding = pairArg(im, node, outputPaddingIndex, "output_padding");
+  auto dilation = pairArg(im, node, dilationIndex, "dilation");
+  auto groups = im.scalarArg(node, groupsIndex);
+  if (failed(stride) || failed(padding) || failed(outputPadding) ||
+      failed(dilation) || failed(groups))
+    return failure();
+  auto xType = cast<RankedTensorType>(x->getType());
+  auto wType = cast<RankedTensorType>(w->getType());
+  int64_t g = static_cast<int64_t>(*groups);
+  if (wType.getRank() != 4 || g < 1 ||
+      wType.getDimSize(0) != xType.getDimSize(1))
+    return im.error(node) << "'" << node->kind().toQualString() << "': weight "
+                          << wType << " does not fit the input " << xType
+                          << " (expected [C_in, C_out / groups, KH, KW])",
+           failure();
+  SmallVector<int64_t> shape = {xType.getDimSize(0), wType.getDimSize(1) * g};
+  for (int d = 0; d < 2; ++d) {
+    int64_t size = (xType.getDimSize(2 + d) - 1) * (*stride)[d] -
+                   2 * (*padding)[d] +
+                   (*dilation)[d] * (wType.getDimSize(2 + d) - 1) +
+                   (*outputPadding)[d] + 1;
+    // PyTorch's own check: output_padding must be smaller than the stride
+    // or the dilation.
+    if ((*outputPadding)[d] < 0 ||
+        ((*outputPadding)[d] >= (*stride)[d] &&
+         (*outputPadding)[d] >= (*dilation)[d]) ||
+        size < 1)
+      return im.error(node) << "'" << node->kind().toQualString()
+                            << "': output_padding " << (*outputPadding)[d]
+                            << " and the geometry give no valid output size",
+             failure();
+    shape.push_back(size);
+  }
+  OpBuilder &b = im.getBuilder();
+  Location loc = im.locOf(node);
+  auto resultType = RankedTensorType::get(shape, xType.getElementType());
+  auto op = b.create<nn::Conv2dInputGradOp>(
+      loc, resultType, ValueRange{*x, *w},
+      ArrayRef<NamedAttribute>{
+          pairAttr(im, "stride", *stride), pairAttr(im, "padding", *padding),
+          pairAttr(im, "dilation", *dilation),
+          b.getNamedAttr("groups", b.getI64IntegerAttr(g))});
+  // The convolution's own checks (channels divisible by groups, the output
+  // convolving back to the input's size), as a diagnostic at the model.
+  if (failed(mlir::verify(op))) {
+    op->erase();
+    return failure();
+  }
+  Value y = op.getResult();
+  if (!Importer::isNone(node->input(2))) {
+    auto bias = im.tensorArg(node, 2);
+    if (failed(bias))
+      return failure();
+    Value column = b.create<nn::ReshapeOp>(
+        loc, RankedTensorType::get({shape[1], 1, 1}, xType.getElementType()),
+        *bias);
+    auto sum = im.create<nn::AddOp>(loc, {y, column}, {alphaAttr(b, 1.0)});
+    if (failed(sum))
+      return failure();
+    y = *sum;
+  }
+  return im.bind(node, y);
+}
+
+// conv_transpose2d(input, weight, bias, stride, padding, output_padding,
+// groups, dilation), as scripted nn.ConvTranspose2d calls it.
+LogicalResult importConvTranspose2d(Importer &im, jit::Node *node) {
+  return importConvTranspose(im, node, 3, 4, 5, 6, 7);
+}
+
 // _convolution(input, weight, bias, stride, padding, dilation, transposed,
 // output_padding, groups, ...) as traced; convolution(...) without the
 // backend flags.
@@ -127,7 +216,7 @@ LogicalResult importConvolution(Importer &im, jit::Node *node) {
   if (failed(transposed))
     return failure();
   if (*transposed != 0.0)
-    return im.error(node) << "transposed convolutions are not supported";
+    return importConvTranspose(im, node, 3, 4, 7, 8, 5);
   auto x = im.tensorArg(node, 0);
   if (failed(x))
     return failure();
@@ -325,6 +414,7 @@ void dpc::registerConvPoolImporters(NodeImporterTable &table, MLIRContext &) {
   table[c10::aten::conv2d] = importConv2d;
   table[c10::aten::_convolution] = importConvolution;
   table[c10::aten::convolution] = importConvolution;
+  table[c10::aten::conv_transpose2d] = importConvTranspose2d;
   table[c10::aten::max_pool2d] = importMaxPool2d;
   table[c10::aten::max_pool2d_with_indices] = importMaxPool2dWithIndices;
   table[c10::aten::avg_pool2d] = importAvgPool2d;

@@ -229,6 +229,24 @@ SmallVector<Value> Conv2dOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   return grads;
 }
 
+// As a transposed convolution, result = A_w^T grad with A_w the
+// convolution by `weight`, bilinear in (grad, weight): the gradient of
+// `grad` is A_w dresult = conv2d(dresult, weight), and that of `weight` is
+// the weight gradient of conv2d(dresult, .) for the output gradient `grad`
+// (<dresult, A_w^T grad> = <A_w dresult, grad>).
+SmallVector<Value> Conv2dInputGradOp::buildVJP(OpBuilder &b,
+                                               ValueRange resultGrads) {
+  Location loc = getLoc();
+  Value dresult = resultGrads[0];
+  SmallVector<NamedAttribute> attrs = inherentAttrs(*this);
+  Value dgrad = b.create<Conv2dOp>(loc, TypeRange{getGrad().getType()},
+                                   ValueRange{dresult, getWeight()}, attrs);
+  Value dw =
+      b.create<Conv2dWeightGradOp>(loc, TypeRange{getWeight().getType()},
+                                   ValueRange{getGrad(), dresult}, attrs);
+  return {dgrad, dw};
+}
+
 LogicalResult Conv2dInputGradOp::verify() {
   auto shape = inferConv2d(getLoc(), "conv2d_input_grad", shapeOf(getResult()),
                            shapeOf(getWeight()), convGeometry(*this));

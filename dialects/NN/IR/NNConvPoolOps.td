@@ -141,14 +141,23 @@ def NN_AdaptiveAvgPool2dOp : NN_DiffOp<"adaptive_avg_pool2d"> {
 // Backward ops (built by the VJPs above)
 //===----------------------------------------------------------------------===//
 
-def NN_Conv2dInputGradOp : NN_ExplicitGradOp<"conv2d_input_grad"> {
-  let summary = "gradient of conv2d with respect to its input";
+def NN_Conv2dInputGradOp : NN_ExplicitGradOp<"conv2d_input_grad",
+    [DeclareOpInterfaceMethods<VJPOpInterface>]> {
+  let summary = "gradient of conv2d with respect to its input; also the "
+                "transposed convolution (nn.ConvTranspose2d)";
   let description = [{
     `grad` is the gradient of a `conv2d` result `[N, O, OH, OW]`, `weight`
     its weight; the result is the gradient of its input, whose type is given
     explicitly (a strided convolution maps several input sizes to one output
-    size) and must convolve to the shape of `grad` with the same attributes.
-    Lowered to `W^T @ grad` per sample and group, then col2im.
+    size: ConvTranspose2d's output_padding picks one) and must convolve to the
+    shape of `grad` with the same attributes. Lowered to `W^T @ grad` per
+    sample and group, then col2im.
+
+    The same map is the forward of a transposed convolution
+    (aten::conv_transpose2d: input `grad`, weight `[C_in, C_out / groups, KH,
+    KW]`), so the op is differentiable: its VJP is a `conv2d` of the result's
+    gradient with `weight` (for `grad`) and a `conv2d_weight_grad` (for
+    `weight`).
   }];
   let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$weight,
                        NN_PairAttr:$stride, NN_PairAttr:$padding,

@@ -1,8 +1,10 @@
 """Writes the U-Net of unet_models.py for dpc's tests.
 
-usage: make_unet.py OUT_DIR [--samples N] [--size S]
+usage: make_unet.py OUT_DIR [--samples N] [--size S] [--model nearest|transposed|convs]
 
-OUT_DIR/model.pt is the scripted model ([N, 3, S, S] -> [N, 2, S, S]);
+OUT_DIR/model.pt is the scripted model: the U-Net upsampling with
+nn.Upsample (nearest) or nn.ConvTranspose2d (transposed), [N, 3, S, S] ->
+[N, 2, S, S], or TransposedConvs (convs), [N, 3, S, S] -> [N, 2, 2S, 2S];
 x.npy holds N random images and y.npy random per-pixel targets."""
 import argparse
 import os
@@ -12,7 +14,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from unet_models import UNet  # noqa: E402
+from unet_models import TransposedConvs, UNet  # noqa: E402
 
 
 def main():
@@ -20,13 +22,16 @@ def main():
     p.add_argument("out")
     p.add_argument("--samples", type=int, default=32)
     p.add_argument("--size", type=int, default=16)
+    p.add_argument("--model", default="nearest", choices=["nearest", "transposed", "convs"])
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
     torch.manual_seed(0)
-    torch.jit.script(UNet()).save(f"{a.out}/model.pt")
+    model = TransposedConvs() if a.model == "convs" else UNet(transposed=a.model == "transposed")
+    torch.jit.script(model).save(f"{a.out}/model.pt")
     g = torch.Generator().manual_seed(1)
+    out = 2 * a.size if a.model == "convs" else a.size
     x = torch.randn(a.samples, 3, a.size, a.size, generator=g)
-    y = torch.randn(a.samples, 2, a.size, a.size, generator=g)
+    y = torch.randn(a.samples, 2, out, out, generator=g)
     np.save(f"{a.out}/x.npy", x.numpy())
     np.save(f"{a.out}/y.npy", y.numpy())
 
