@@ -59,6 +59,17 @@ d=$(case_dir gpt)
 $python $inputs/make_gpt.py gpt script "$d" --batch 4 --samples 64 > /dev/null
 $dpc "$d/model.pt" -o "$d/model.so" --input idx:i64[4,16] --label y:i64[4,16] \
   --lr 0.1 --momentum 0.9 --weight-decay 1e-4
+# The Llama-style decoder (RMSNorm, rotary embeddings, grouped-query
+# attention, SiLU-gated MLP).
+d=$(case_dir llama)
+$python $inputs/make_llama.py "$d" --samples 64 --seq 16 > /dev/null
+$dpc "$d/model.pt" -o "$d/model.so" --input x:i64[16,16] --label y:i64[16,16] \
+  --lr 0.1 --momentum 0.9
+# The U-Net with transposed convolutions and GroupNorm (MSE per pixel).
+d=$(case_dir unet)
+$python $inputs/make_unet.py "$d" --samples 32 --size 16 --model transposed > /dev/null
+$dpc "$d/model.pt" -o "$d/model.so" --input x:f32[8,3,16,16] --label y:f32[8,2,16,16] \
+  --loss mse --lr 0.1 --momentum 0.9
 # --mode dp with 2 replicas on one GPU against 1 replica (no batch norm:
 # there the replicas' batch statistics differ by design).
 d=$(case_dir dp)

@@ -54,7 +54,7 @@ for lib in libdpcrt.so libdpcrt_cuda.so; do
   fi
 done
 if [ "$gpu" = cuda ] && ! nvidia-smi -L > /dev/null 2>&1; then
-  for name in unit-tests mlp cnn gpt dp bench; do report "$name" "skipped: no GPU"; done
+  for name in unit-tests mlp cnn gpt llama unet dp bench; do report "$name" "skipped: no GPU"; done
   echo "gpu checks: $passed passed, $failed failed, $skipped skipped"
   exit 0
 fi
@@ -70,7 +70,7 @@ train() {
 }
 same() { $python $inputs/check_dp_against_torch.py --same "$1" "$2" --rtol "$3"; }
 
-for c in mlp mlp-adamw cnn gpt; do
+for c in mlp mlp-adamw cnn gpt llama unet; do
   d=$bundle/cases/$c
   case $c in
     mlp)       data=(--data x=$d/x.npy --data y=$d/y.npy); steps=5
@@ -85,6 +85,12 @@ for c in mlp mlp-adamw cnn gpt; do
     gpt)       data=(--data idx=$d/idx.npy --data y=$d/targets.npy); steps=8
                ref=($inputs/check_gpt.py "$d" --steps 8 --global-batch 4
                     --lr 0.1 --momentum 0.9 --weight-decay 1e-4) ;;
+    llama)     data=(--data x=$d/x.npy --data y=$d/y.npy); steps=6
+               ref=($inputs/check_against_torch.py "$d" --steps 6 --global-batch 16
+                    --lr 0.1 --momentum 0.9) ;;
+    unet)      data=(--data x=$d/x.npy --data y=$d/y.npy); steps=6
+               ref=($inputs/check_against_torch.py "$d" --steps 6 --global-batch 8
+                    --loss mse --lr 0.1 --momentum 0.9) ;;
   esac
   check "$c: cuda run" train "$d" "$gpu" $steps "${data[@]}"
   check "$c: cpu run" train "$d" cpu $steps "${data[@]}"

@@ -56,6 +56,8 @@ void registerLossImporters(NodeImporterTable &table,
                            mlir::MLIRContext &context);
 void registerRandomImporters(NodeImporterTable &table,
                              mlir::MLIRContext &context);
+void registerRecurrentImporters(NodeImporterTable &table,
+                                mlir::MLIRContext &context);
 
 class Importer {
 public:
@@ -98,6 +100,11 @@ public:
 
   /// The compile-time value of a constant or module-attribute input.
   std::optional<c10::IValue> constant(jit::Value *v);
+  /// The MLIR value of the parameter that tensor object `t` is (an element
+  /// of a module's list attribute, such as an RNN's _flat_weights); an error
+  /// at `node` when it is not one of the model's parameters.
+  mlir::FailureOr<mlir::Value> parameterOf(jit::Node *node,
+                                           const at::Tensor &t);
   /// A constant number (int, float or bool) input of `node`.
   mlir::FailureOr<double> scalar(jit::Node *node, jit::Value *v);
   mlir::FailureOr<double> scalarArg(jit::Node *node, size_t input) {
@@ -251,6 +258,9 @@ private:
   ImportedModel result;
   NodeImporterTable importers;
   std::unordered_map<std::string, mlir::Value> namedTensors;
+  /// The state_dict name of each parameter and buffer tensor object (its
+  /// first name, for a tied one).
+  std::unordered_map<const c10::TensorImpl *, std::string> tensorNames;
   std::unordered_map<const jit::Value *, mlir::Value> values;
   std::unordered_map<const jit::Value *, c10::IValue> attributes;
   std::unordered_map<const jit::Value *, std::string> attributePaths;

@@ -179,6 +179,7 @@ Importer::Importer(MLIRContext &context, const std::string &path,
   registerReductionImporters(importers, context);
   registerNormalizationImporters(importers, context);
   registerConvPoolImporters(importers, context);
+  registerRecurrentImporters(importers, context);
   registerShapeImporters(importers, context);
   registerLossImporters(importers, context);
   registerRandomImporters(importers, context);
@@ -378,10 +379,9 @@ LogicalResult Importer::collectTensors(jit::Module &module) {
   // A tensor reachable under several names (an lm head tied to the token
   // embedding) is one parameter, named by its first state_dict key; the
   // other names are aliases of it.
-  std::unordered_map<const c10::TensorImpl *, std::string> firstName;
   auto add = [&](const std::string &name, const at::Tensor &t,
                  bool isParameter) -> LogicalResult {
-    auto [first, inserted] = firstName.emplace(t.unsafeGetTensorImpl(), name);
+    auto [first, inserted] = tensorNames.emplace(t.unsafeGetTensorImpl(), name);
     if (!inserted) {
       tiedTensors.emplace_back(name, first->second);
       return success();
@@ -605,6 +605,21 @@ LogicalResult Importer::bind(jit::Node *node, FailureOr<Value> v,
   return success();
 }
 
+FailureOr<Value> Importer::parameterOf(jit::Node *node, const at::Tensor &t) {
+  auto name = tensorNames.find(t.unsafeGetTensorImpl());
+  auto spec = name == tensorNames.end()
+                  ? result.tensors.end()
+                  : llvm::find_if(result.tensors, [&](const ModelTensor &m) {
+                      return m.name == name->second;
+                    });
+  if (spec == result.tensors.end() || !spec->isParameter)
+    return error(node) << "'" << node->kind().toQualString()
+                       << "': a tensor of its list argument is not a trained "
+                          "parameter of the model",
+           failure();
+  return namedTensors.at(name->second);
+}
+
 std::optional<c10::IValue> Importer::constant(jit::Value *v) {
   auto it = attributes.find(v);
   if (it != attributes.end())
@@ -809,6 +824,13 @@ LogicalResult Importer::importNode(jit::Node *node) {
       (isTensor(node->input(0)) || isTensor(node->input(1)))) {
     // A tensor is not None; two tensors are compared by identity.
     bool same = lookup(node->input(0)).tensor == lookup(node->input(1)).tensor;
+    bindConstant(node, c10::IValue(kind == c10::aten::__is__ ? same : !same));
+    return success();
+  }
+  if ((kind == c10::aten::__is__ || kind == c10::aten::__isnot__) &&
+      (aggregates.count(node->input(0)) || aggregates.count(node->input(1)))) {
+    // A tuple built in forward (an RNN's (h0, c0)) is not None either.
+    bool same = node->input(0) == node->input(1);
     bindConstant(node, c10::IValue(kind == c10::aten::__is__ ? same : !same));
     return success();
   }

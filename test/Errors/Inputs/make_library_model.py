@@ -14,7 +14,7 @@ from torch import nn
 class WithLSTM(nn.Module):
     def __init__(self):
         super().__init__()
-        self.rnn = nn.LSTM(4, 8, batch_first=True)
+        self.rnn = nn.LSTM(4, 8, num_layers=2, dropout=0.5, batch_first=True)
         self.fc = nn.Linear(8, 3)
 
     def forward(self, x):
