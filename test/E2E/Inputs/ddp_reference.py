@@ -24,6 +24,13 @@ clip_grad_value_ clip the averaged gradients between backward and the
 optimizer step (as `dpc --clip-grad-norm` / `--clip-grad-value`). The
 checkpoint's 'optimizer.param_groups.<g>.lr' must then equal torch's
 param_groups' lr after the run (when every group has parameters).
+With --dpc-masks SEED (models with dropout or torchvision's
+StochasticDepth): PyTorch trains an eager copy of the model instead (--eager
+SPEC: 'torchvision:NAME' for torchvision.models.NAME(num_classes=10), or
+'cnn_models:NAME' for a model of cnn_models.py; DIR/model.pt's weights)
+whose Dropout and StochasticDepth modules use the masks dpc draws with
+`dpc-run --seed SEED` (dropout_reference.py, computed from the generator's
+specification): rank r's masks of step k are drawn at rank r, step k.
 DDP's defaults apply, in particular broadcast_buffers=True: before every
 forward, rank 0's buffers overwrite everyone's, and each rank then
 normalizes with its own batch statistics and updates its running statistics
@@ -58,6 +65,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_against_torch import (  # noqa: E402
     check_step_counter, compare_logged_losses, compare_tensors, read_logged_losses,
     read_safetensors)
+from dropout_reference import with_dpc_masks  # noqa: E402
 from torch_recipe import lr_scheduler, param_groups  # noqa: E402
 
 
@@ -66,6 +74,11 @@ def train(rank, a, tmp, dtype=torch.float32):
     dist.init_process_group("gloo", init_method=f"file://{tmp}/rendezvous",
                             rank=rank, world_size=a.world_size)
     model = torch.jit.load(f"{a.dir}/model.pt")
+    coords = None
+    if a.dpc_masks is not None:
+        scripted, model = model, eager_model(a.eager)
+        model.load_state_dict(scripted.state_dict())
+        coords = with_dpc_masks(model, a.dpc_masks)
     model.to(dtype)
     # No .train(): every module runs in the mode it was saved in, as dpc
     # compiles it (a module the model put in .eval() stays so).
@@ -96,6 +109,8 @@ def train(rank, a, tmp, dtype=torch.float32):
         begin = (step % batches) * global_batch + rank * a.local_batch
         xb, yb = x[begin:begin + a.local_batch], y[begin:begin + a.local_batch]
         opt.zero_grad(set_to_none=True)
+        if coords is not None:
+            coords.start_forward(step, rank=rank)
         loss = F.cross_entropy(ddp(xb), yb)
         loss.backward()
         if a.clip_grad_norm is not None:
@@ -122,8 +137,12 @@ def train(rank, a, tmp, dtype=torch.float32):
     if (a.param_group or a.lr_schedule) and all(g["params"] for g in groups):
         for index, group in enumerate(opt.param_groups):
             state[f"optimizer.param_groups.{index}.lr"] = np.array(group["lr"])
+    draws = [0, 0, 0, 0, 0.0]
+    if coords is not None:
+        draws = [coords.drawn, coords.kept, coords.depth_draws, coords.depth_zeros,
+                 coords.depth_expected_ones]
     np.savez(f"{tmp}/{dtype_name(dtype)}-rank{rank}.npz", losses=np.array(losses),
-             clipped=np.array(clipped), **state)
+             clipped=np.array(clipped), draws=np.array(draws), **state)
     dist.destroy_process_group()
 
 
@@ -139,7 +158,39 @@ def run_ddp(a, dtype):
                  for r in range(a.world_size)]
     losses = np.mean([r.pop("losses") for r in ranks], axis=0)
     clipped = int(ranks[0].pop("clipped"))
-    return ranks[0], losses, clipped
+    draws = np.sum([r.pop("draws") for r in ranks], axis=0)
+    return ranks[0], losses, clipped, draws
+
+
+def eager_model(spec):
+    """The eager model that --eager SPEC names (see the module docstring)."""
+    kind, _, name = spec.partition(":")
+    if kind == "torchvision":
+        import torchvision
+        return getattr(torchvision.models, name)(num_classes=10).train()
+    if kind == "cnn_models":
+        from cnn_models import MODELS
+        return MODELS[name][0]().train()
+    sys.exit(f"ddp_reference.py: --eager {spec}: expected torchvision:NAME or cnn_models:NAME")
+
+
+def check_draws(draws, failures):
+    """Describes the masks fed to PyTorch and fails when they could not show
+    a difference: StochasticDepth must have dropped and kept something, and
+    its count of ones must be within 6 binomial standard deviations (as
+    Var = sum q(1-q) <= the expected ones) of the survival rates' sum."""
+    drawn, kept, depth_draws, depth_zeros, expected_ones = draws
+    text = f"dropout kept {int(kept)} of {int(drawn)}"
+    if depth_draws:
+        ones = depth_draws - depth_zeros
+        text += f", StochasticDepth dropped {int(depth_zeros)} of {int(depth_draws)}"
+        if depth_zeros == 0 or ones == 0:
+            failures.append("StochasticDepth's draws were all equal: the comparison "
+                            "cannot tell whether dpc applies them")
+        if abs(ones - expected_ones) > 6 * np.sqrt(max(expected_ones, 1.0)):
+            failures.append(f"StochasticDepth kept {int(ones)} of {int(depth_draws)}, "
+                            f"expected {expected_ones:.1f}")
+    return text
 
 
 def compare_float64(ckpt, f32, f64, multiple, floor, failures):
@@ -197,15 +248,22 @@ def main():
     # compare_float64); the value is the allowed multiple.
     p.add_argument("--float64-multiple", type=float)
     p.add_argument("--float64-floor", type=float, default=1e-6)
+    p.add_argument("--dpc-masks", type=int, metavar="SEED")
+    p.add_argument("--eager", metavar="SPEC")
     a = p.parse_args()
+    if (a.dpc_masks is None) != (a.eager is None):
+        sys.exit("ddp_reference.py: --dpc-masks and --eager go together")
     if not dist.is_gloo_available():
         sys.exit("ddp_reference.py: this PyTorch has no gloo backend")
 
-    expected, losses, clipped = run_ddp(a, torch.float32)
+    expected, losses, clipped, draws = run_ddp(a, torch.float32)
     failures = []
     ckpt = read_safetensors(a.checkpoint)
+    if a.dpc_masks is not None:
+        print(f"fed PyTorch dpc's masks (seed {a.dpc_masks}): "
+              f"{check_draws(draws, failures)}")
     if a.float64_multiple is not None:
-        f64, losses64, _ = run_ddp(a, torch.float64)
+        f64, losses64, _, _ = run_ddp(a, torch.float64)
         worst, name = compare_float64(ckpt, expected, f64, a.float64_multiple,
                                       a.float64_floor, failures)
         logged = read_logged_losses(a.log)
