@@ -26,7 +26,8 @@ checkpoint's 'optimizer.param_groups.<g>.lr' must then equal torch's
 param_groups' lr after the run (when every group has parameters).
 With --dpc-masks SEED (models with dropout or torchvision's
 StochasticDepth): PyTorch trains an eager copy of the model instead (--eager
-SPEC: 'torchvision:NAME' for torchvision.models.NAME(num_classes=10), or
+SPEC: 'torchvision:NAME[:JSON]' for torchvision.models.NAME(num_classes=10,
+**JSON), or
 'cnn_models:NAME' for a model of cnn_models.py; DIR/model.pt's weights)
 whose Dropout and StochasticDepth modules use the masks dpc draws with
 `dpc-run --seed SEED` (dropout_reference.py, computed from the generator's
@@ -50,6 +51,7 @@ Compared, all of which must hold:
   (plus the 5e-7 that printing with 6 decimals can round).
 """
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -111,7 +113,12 @@ def train(rank, a, tmp, dtype=torch.float32):
         opt.zero_grad(set_to_none=True)
         if coords is not None:
             coords.start_forward(step, rank=rank)
-        loss = F.cross_entropy(ddp(xb), yb)
+        out = ddp(xb)
+        # A tuple output (GoogLeNet's outputs): the loss reads the first
+        # element, as dpc's default --loss-output.
+        if isinstance(out, tuple):
+            out = out[0]
+        loss = F.cross_entropy(out, yb)
         loss.backward()
         if a.clip_grad_norm is not None:
             total = torch.nn.utils.clip_grad_norm_(params, a.clip_grad_norm,
@@ -167,7 +174,9 @@ def eager_model(spec):
     kind, _, name = spec.partition(":")
     if kind == "torchvision":
         import torchvision
-        return getattr(torchvision.models, name)(num_classes=10).train()
+        name, _, kwargs = name.partition(":")
+        return getattr(torchvision.models, name)(
+            num_classes=10, **(json.loads(kwargs) if kwargs else {})).train()
     if kind == "cnn_models":
         from cnn_models import MODELS
         return MODELS[name][0]().train()
