@@ -84,6 +84,8 @@ OPS = [
     ("F.hardtanh", "", "F.hardtanh(h)", F32),
     ("F.relu6", "", "F.relu6(h)", F32),
     ("F.dropout (training)", "", "F.dropout(h, 0.1, True)", F32),
+    ("Tensor.bernoulli_ (number p, fresh tensor)", "",
+     "h * torch.empty(4, 1).bernoulli_(0.8).div_(0.8)", F32),
     ("masked_fill", "", "h.masked_fill(h > 0, 0.0)", F32),
     # Reductions
     ("sum (dim)", "", "h.sum(dim=1)", F32),

@@ -80,9 +80,20 @@ std::optional<c10::Symbol> functionalForm(jit::Node *node) {
   return symbol;
 }
 
+/// Whether `node` returns a view of its first input (sharing its storage).
+bool isViewOp(jit::Node *node) {
+  auto kind = node->kind();
+  return node->outputs().size() == 1 && !node->inputs().empty() &&
+         (kind == c10::aten::flatten || kind == c10::aten::view ||
+          kind == c10::aten::reshape || kind == c10::aten::squeeze ||
+          kind == c10::aten::unsqueeze);
+}
+
 /// Rewrites in-place ops whose mutation nothing else can observe into their
 /// out-of-place forms: `out += identity` and `relu(out, inplace=True)` on an
-/// activation that no view, list or other value aliases. Later uses of the
+/// activation that no view, list or other value aliases, or on a view of one
+/// that nothing else reads (`nn.Dropout(inplace=True)` on
+/// `torch.flatten(pool(x), 1)`, EfficientNet's classifier). Later uses of the
 /// mutated value read the new one instead. TorchScript's own
 /// RemoveTensorMutation leaves these when it cannot reorder the value's
 /// creation next to its mutation (e.g. across BatchNorm's buffer updates).
@@ -116,14 +127,25 @@ void functionalizeInPlaceOps(std::shared_ptr<jit::Graph> &graph) {
       jit::Value *self = node->input(0);
       while (functionalForm(self->node()))
         self = self->node()->input(0);
-      jit::Node *producer = self->node();
+      // A view of a value read by nothing but the view (through a chain of
+      // such views) is as good as fresh: the mutation could be seen only
+      // through the view, whose later uses read the new value.
+      jit::Value *root = self;
+      std::set<jit::Value *> viewBases;
+      while (isViewOp(root->node()) &&
+             root->node()->input(0)->uses().size() == 1) {
+        root = root->node()->input(0);
+        viewBases.insert(root);
+      }
+      jit::Node *producer = root->node();
       if (producer->kind() == c10::prim::Param ||
           producer->kind() == c10::prim::GetAttr ||
-          jit::MutationRemover::hasSideEffectOrAlias(self, &aliasDb))
+          jit::MutationRemover::hasSideEffectOrAlias(root, &aliasDb))
         continue;
       bool aliased = false;
       for (jit::Value *other : allValues) {
-        if (other == self || !aliasDb.mayAlias(self, other))
+        if (other == self || viewBases.count(other) ||
+            !aliasDb.mayAlias(self, other))
           continue;
         jit::Node *user = other->node();
         bool inPlaceResult =

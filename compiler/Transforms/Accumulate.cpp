@@ -163,10 +163,13 @@ struct AccumulatePass : public dpc::impl::AccumulateBase<AccumulatePass> {
         mapping.map(bufferArgs.lookup(getResultName(func, i)), previous[i]);
       for (Operation *op : step) {
         Operation *clone = b.clone(*op, mapping);
-        // A fresh dropout mask per micro-batch, as torch draws one per
-        // forward; forward and backward of one micro-batch share it.
+        // A fresh dropout mask (and Bernoulli draw) per micro-batch, as
+        // torch draws one per forward; forward and backward of one
+        // micro-batch share it.
         if (auto dropout = dyn_cast<nn::DropoutOp>(clone))
           dropout.setMicroBatch(index);
+        if (auto bernoulli = dyn_cast<nn::BernoulliOp>(clone))
+          bernoulli.setMicroBatch(index);
       }
       SmallVector<Value> current;
       for (Value v : results)

@@ -863,4 +863,22 @@ TEST_F(CudaNnKernelsTest, DropoutMatchesTheCpuMask) {
   expectClose(dY.read(gpu.get()), want, kBitwise, "dropout");
 }
 
+// The same Philox blocks give both backends the same Bernoulli tensor.
+TEST_F(CudaNnKernelsTest, BernoulliMatchesTheCpuDraw) {
+  if (dpc::cuda::deviceCount() == 0)
+    GTEST_SKIP() << "skipped: no GPU";
+  start();
+  const int64_t n = 100003; // not a multiple of four
+  for (dpcrt_context *ctx : {&cpu, gpu.get()}) {
+    ctx->seed = 0xfedcba987654ULL;
+    ctx->step = 13;
+    ctx->rank = 1;
+  }
+  std::vector<float> want(n);
+  dpcrt_bernoulli_f32(&cpu, want.data(), n, 0.8, 3, 1, 0);
+  DeviceBuffer<float> dY(n);
+  dpc::cuda::bernoulli_f32(gpu.get(), dY.get(), n, 0.8, 3, 1, 0);
+  expectClose(dY.read(gpu.get()), want, kBitwise, "bernoulli");
+}
+
 } // namespace

@@ -1,4 +1,4 @@
-//===- random_kernels_test.cpp - Philox and the dropout kernel ------------===//
+//===- random_kernels_test.cpp - Philox, the dropout and bernoulli kernels ===//
 //
 // philox4x32_10 against Random123's published known-answer vectors; the
 // dropout kernel's rate (a binomial count within 6 standard deviations:
@@ -9,6 +9,10 @@
 // independent mask (agreement of two p = 0.5 masks near one half), that
 // the backward (the same call on the gradient) redraws the same mask, and
 // that a tensor's mask does not depend on its length past the element.
+// The bernoulli kernel likewise: its rate for several p (within 6 standard
+// deviations), values exactly 0 or 1, p = 0 and 1, independence across the
+// counter's coordinates, and that its draw of 1 - p is dropout's keep mask
+// at p (the one generator rule both share).
 //
 //===----------------------------------------------------------------------===//
 
@@ -158,6 +162,101 @@ TEST(DropoutKernel, RejectsInvalidArguments) {
             "dropout probability has to be between 0 and 1, but got 1.500000");
   ctx.error.clear();
   dpcrt_dropout_f32(&ctx, &y, &x, 1, 0.5, 0, 1 << 16, 0);
+  EXPECT_NE(ctx.error.find("out of range"), std::string::npos) << ctx.error;
+}
+
+std::vector<float> bernoulli(int64_t n, double p, const Coordinates &at = {}) {
+  dpcrt_context ctx;
+  ctx.seed = at.seed;
+  ctx.step = at.step;
+  ctx.rank = at.rank;
+  std::vector<float> out(n, -1.0f);
+  dpcrt_bernoulli_f32(&ctx, out.data(), n, p, at.site, at.microBatch,
+                      at.replica);
+  EXPECT_EQ(ctx.error, "");
+  return out;
+}
+
+TEST(BernoulliKernel, RateAndValues) {
+  const int64_t n = 1 << 20;
+  for (double p : {0.05, 0.3, 0.5, 0.8, 0.97}) {
+    SCOPED_TRACE("p = " + std::to_string(p));
+    std::vector<float> y = bernoulli(n, p, {/*seed=*/77});
+    int64_t ones = 0;
+    for (float v : y) {
+      ASSERT_TRUE(v == 0.0f || v == 1.0f) << v;
+      ones += v == 1.0f;
+    }
+    double expected = n * p, sd = std::sqrt(n * p * (1.0 - p));
+    EXPECT_LT(std::abs(ones - expected), 6 * sd)
+        << ones << " ones, expected " << expected;
+  }
+  for (float v : bernoulli(1001, 0.0))
+    EXPECT_EQ(v, 0.0f);
+  for (float v : bernoulli(1001, 1.0))
+    EXPECT_EQ(v, 1.0f);
+}
+
+TEST(BernoulliKernel, EveryCoordinateDrawsItsOwnTensor) {
+  const int64_t n = 1 << 16;
+  Coordinates base{/*seed=*/5,       /*step=*/3,
+                   /*rank=*/1,       /*site=*/2,
+                   /*microBatch=*/1, /*replica=*/0};
+  std::vector<float> reference = bernoulli(n, 0.5, base);
+  EXPECT_EQ(bernoulli(n, 0.5, base), reference); // deterministic
+  const double tolerance = 6 * 0.5 / std::sqrt(static_cast<double>(n));
+  auto expectIndependent = [&](Coordinates at, const char *what) {
+    EXPECT_NEAR(agreement(bernoulli(n, 0.5, at), reference), 0.5, tolerance)
+        << what;
+  };
+  Coordinates at = base;
+  at.seed = 6;
+  expectIndependent(at, "seed");
+  at = base;
+  at.step = 4;
+  expectIndependent(at, "step");
+  at = base;
+  at.rank = 0;
+  expectIndependent(at, "rank");
+  at = base;
+  at.site = 3;
+  expectIndependent(at, "site");
+  at = base;
+  at.microBatch = 2;
+  expectIndependent(at, "micro-batch");
+  at = base;
+  at.replica = 1;
+  expectIndependent(at, "replica");
+  // An element's draw depends on its index only, not on the length.
+  std::vector<float> shorter = bernoulli(1001, 0.5, base);
+  for (int64_t i = 0; i < 1001; ++i)
+    EXPECT_EQ(shorter[i], reference[i]) << "element " << i;
+}
+
+// One rule for both ops: at the same coordinates, bernoulli(1 - p) is 1
+// exactly where dropout(p) keeps the element.
+TEST(BernoulliKernel, DrawOfOneMinusPIsDropoutsKeepMask) {
+  const int64_t n = 4099;
+  std::vector<float> ones(n, 1.0f);
+  Coordinates at{/*seed=*/99, /*step=*/7, /*rank=*/1, /*site=*/4};
+  for (double p : {0.1, 0.37}) {
+    std::vector<float> kept = dropout(ones, p, at),
+                       drawn = bernoulli(n, 1 - p, at);
+    for (int64_t i = 0; i < n; ++i)
+      ASSERT_EQ(kept[i] != 0.0f, drawn[i] == 1.0f)
+          << "p " << p << ", element " << i;
+  }
+}
+
+TEST(BernoulliKernel, RejectsInvalidArguments) {
+  dpcrt_context ctx;
+  float y = 0.0f;
+  dpcrt_bernoulli_f32(&ctx, &y, 1, -0.5, 0, 0, 0);
+  EXPECT_EQ(
+      ctx.error,
+      "bernoulli probability has to be between 0 and 1, but got -0.500000");
+  ctx.error.clear();
+  dpcrt_bernoulli_f32(&ctx, &y, 1, 0.5, -1, 0, 0);
   EXPECT_NE(ctx.error.find("out of range"), std::string::npos) << ctx.error;
 }
 

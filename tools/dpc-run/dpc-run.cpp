@@ -667,13 +667,13 @@ void reportRemainder(const BatchSampler &sampler) {
                 static_cast<long long>(remainder));
 }
 
-/// Whether the module's step draws dropout masks (its schedule lists the
-/// ops by name).
+/// Whether the module's step draws random numbers: dropout masks or
+/// Bernoulli tensors (StochasticDepth). Its schedule lists the ops by name.
 bool drawsDropout(const Manifest &manifest) {
   return std::any_of(manifest.schedule.begin(), manifest.schedule.end(),
                      [](const std::string &op) {
-                       return op.rfind("nn.dropout ", 0) == 0 ||
-                              op == "nn.dropout";
+                       std::string name = op.substr(0, op.find(' '));
+                       return name == "nn.dropout" || name == "nn.bernoulli";
                      });
 }
 

@@ -2,7 +2,8 @@
 //
 // Part of dpc-lower-to-llvm (see LowerToLLVM.cpp and RuntimeCallBuilder.h).
 // nn.dropout, forward and backward alike: dpcrt_dropout_f32 with the op's
-// coordinates; the replica of a --mode dp stage is its dp.replica.
+// coordinates; nn.bernoulli: dpcrt_bernoulli_f32 likewise. The replica of a
+// --mode dp stage is its dp.replica.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +22,15 @@ void dpc::populateRandomLowerings(RuntimeLowerings &lowerings) {
             {rt.ptr(o.getResult()), rt.ptr(o.getInput()),
              rt.i64(getNumElements(o.getInput())), rt.f64(o.getP()),
              rt.i32(static_cast<int32_t>(o.getSite())),
+             rt.i32(static_cast<int32_t>(o.getMicroBatch())),
+             rt.i32(static_cast<int32_t>(replica))});
+    return success();
+  });
+  lowerings.add<nn::BernoulliOp>([](RuntimeCallBuilder &rt, nn::BernoulliOp o) {
+    int64_t replica = dp::getReplica(o).value_or(0);
+    rt.call("dpcrt_bernoulli_f32",
+            {rt.ptr(o.getResult()), rt.i64(getNumElements(o.getResult())),
+             rt.f64(o.getP()), rt.i32(static_cast<int32_t>(o.getSite())),
              rt.i32(static_cast<int32_t>(o.getMicroBatch())),
              rt.i32(static_cast<int32_t>(replica))});
     return success();

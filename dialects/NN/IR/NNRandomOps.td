@@ -43,4 +43,32 @@ def NN_DropoutOp : NN_DiffOp<"dropout"> {
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
+def NN_BernoulliOp : NN_Op<"bernoulli"> {
+  let summary = "a tensor of Bernoulli draws (torch's bernoulli_(p) on a "
+                "fresh tensor)";
+  let description = [{
+    Each element is 1 with probability `p`, else 0, drawn like dropout's
+    masks (Philox4x32-10, counter (element / 4, `site`,
+    `micro_batch << 16 | rank + replica`, step)): element i is 1 when the top
+    24 bits m of its word satisfy m * 2^-24 < p, so the draw of `1 - p` at
+    dropout's coordinates is dropout's keep mask. `site` numbers the model's
+    random calls (dropouts and bernoullis together) in program order.
+
+    The result depends on no operand, so it has no gradient: torchvision's
+    StochasticDepth (`noise = empty(size).bernoulli_(1 - p)`,
+    `noise.div_(1 - p)`, `input * noise`) imports as this op, an nn.div by
+    the survival rate and an nn.mul, whose VJP carries the gradient to
+    `input`.
+
+    ```mlir
+    %noise = nn.bernoulli {p = 8.000000e-01 : f64, site = 0 : i64} : tensor<4x1x1x1xf32>
+    ```
+  }];
+  let arguments = (ins F64Attr:$p, I64Attr:$site,
+                       DefaultValuedAttr<I64Attr, "0">:$micro_batch);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
 #endif // DPC_NN_RANDOM_OPS

@@ -134,9 +134,40 @@ class FrozenBNCNN(nn.Module):
         return self.head(torch.flatten(h, 1))
 
 
+class StochasticDepthCNN(nn.Module):
+    """Residual blocks whose branch torchvision's StochasticDepth drops: per
+    sample (mode "row", p=0.5), for the whole batch (mode "batch", p=0.4)
+    and with p=0 (the identity: draws nothing), then an nn.Dropout (which
+    shares the random calls' site numbering with StochasticDepth). No
+    BatchNorm, so the comparison with PyTorch float32 is well-conditioned."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        from torchvision.ops import StochasticDepth
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.conv1 = nn.Conv2d(8, 8, 3, padding=1)
+        self.drop_row = StochasticDepth(0.5, "row")
+        self.conv2 = nn.Conv2d(8, 8, 3, padding=1)
+        self.drop_batch = StochasticDepth(0.4, "batch")
+        self.conv3 = nn.Conv2d(8, 8, 3, padding=1)
+        self.keep_all = StochasticDepth(0.0, "row")
+        self.dropout = nn.Dropout(0.25)
+        self.head = nn.Linear(8 * 2 * 2, classes)
+
+    def forward(self, x):
+        h = F.relu(self.stem(x))                            # 8x8x8
+        h = h + self.drop_row(F.relu(self.conv1(h)))
+        h = F.max_pool2d(h, 2)                              # 8x4x4
+        h = h + self.drop_batch(torch.tanh(self.conv2(h)))
+        h = h + self.keep_all(F.relu(self.conv3(h)))
+        h = F.adaptive_avg_pool2d(h, (2, 2))                # 8x2x2
+        return self.head(self.dropout(torch.flatten(h, 1)))
+
+
 MODELS = {
     "small-cnn": (SmallCNN, (3, 16, 16)),
     "resnet18": (lambda: ResNet18(64), (3, 32, 32)),
     "resnet18-narrow": (lambda: ResNet18(8), (3, 32, 32)),
     "frozen-bn-cnn": (FrozenBNCNN, (3, 16, 16)),
+    "stochastic-depth-cnn": (StochasticDepthCNN, (3, 8, 8)),
 }

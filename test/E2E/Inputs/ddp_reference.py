@@ -24,6 +24,14 @@ clip_grad_value_ clip the averaged gradients between backward and the
 optimizer step (as `dpc --clip-grad-norm` / `--clip-grad-value`). The
 checkpoint's 'optimizer.param_groups.<g>.lr' (and .beta1 / .momentum) must then equal torch's
 param_groups' lr after the run (when every group has parameters).
+With --dpc-masks SEED (models with dropout or torchvision's
+StochasticDepth): PyTorch trains an eager copy of the model instead (--eager
+SPEC: 'torchvision:NAME[:JSON]' for torchvision.models.NAME(num_classes=10,
+**JSON), or
+'cnn_models:NAME' for a model of cnn_models.py; DIR/model.pt's weights)
+whose Dropout and StochasticDepth modules use the masks dpc draws with
+`dpc-run --seed SEED` (dropout_reference.py, computed from the generator's
+specification): rank r's masks of step k are drawn at rank r, step k.
 DDP's defaults apply, in particular broadcast_buffers=True: before every
 forward, rank 0's buffers overwrite everyone's, and each rank then
 normalizes with its own batch statistics and updates its running statistics
@@ -63,6 +71,7 @@ from check_against_torch import (  # noqa: E402
     check_step_counter, compare_float64, compare_logged_losses,
     compare_logged_losses_float64, compare_tensors,
     read_safetensors)
+from dropout_reference import with_dpc_masks  # noqa: E402
 from torch_recipe import lr_scheduler, param_groups  # noqa: E402
 
 
@@ -71,6 +80,11 @@ def train(rank, a, tmp, dtype=torch.float32):
     dist.init_process_group("gloo", init_method=f"file://{tmp}/rendezvous",
                             rank=rank, world_size=a.world_size)
     model = torch.jit.load(f"{a.dir}/model.pt")
+    coords = None
+    if a.dpc_masks is not None:
+        scripted, model = model, eager_model(a.eager)
+        model.load_state_dict(scripted.state_dict())
+        coords = with_dpc_masks(model, a.dpc_masks)
     model.to(dtype)
     # No .train(): every module runs in the mode it was saved in, as dpc
     # compiles it (a module the model put in .eval() stays so).
@@ -102,7 +116,14 @@ def train(rank, a, tmp, dtype=torch.float32):
         begin = (step % batches) * global_batch + rank * a.local_batch
         xb, yb = x[begin:begin + a.local_batch], y[begin:begin + a.local_batch]
         opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(ddp(xb), yb)
+        if coords is not None:
+            coords.start_forward(step, rank=rank)
+        out = ddp(xb)
+        # A tuple output (GoogLeNet's outputs): the loss reads the first
+        # element, as dpc's default --loss-output.
+        if isinstance(out, tuple):
+            out = out[0]
+        loss = F.cross_entropy(out, yb)
         loss.backward()
         # In float64 from the float32 gradients, as dpc sums them.
         grad_norms.append(torch.stack([p.grad.double().pow(2).sum() for p in params])
@@ -137,8 +158,13 @@ def train(rank, a, tmp, dtype=torch.float32):
                 state[f"optimizer.param_groups.{index}.beta1"] = np.array(group["betas"][0])
             elif a.momentum != 0:
                 state[f"optimizer.param_groups.{index}.momentum"] = np.array(group["momentum"])
+    draws = [0, 0, 0, 0, 0.0]
+    if coords is not None:
+        draws = [coords.drawn, coords.kept, coords.depth_draws, coords.depth_zeros,
+                 coords.depth_expected_ones]
     np.savez(f"{tmp}/{dtype_name(dtype)}-rank{rank}.npz", losses=np.array(losses),
-             clipped=np.array(clipped), grad_norms=np.array(grad_norms), **state)
+             clipped=np.array(clipped), grad_norms=np.array(grad_norms),
+             draws=np.array(draws), **state)
     dist.destroy_process_group()
 
 
@@ -155,9 +181,43 @@ def run_ddp(a, dtype):
     losses = np.mean([r.pop("losses") for r in ranks], axis=0)
     clipped = int(ranks[0].pop("clipped"))
     grad_norms = ranks[0].pop("grad_norms")
+    draws = np.sum([r.pop("draws") for r in ranks], axis=0)
     for r in ranks[1:]:
         r.pop("clipped"), r.pop("grad_norms")
-    return ranks[0], losses, clipped, grad_norms
+    return ranks[0], losses, clipped, grad_norms, draws
+
+
+def eager_model(spec):
+    """The eager model that --eager SPEC names (see the module docstring)."""
+    kind, _, name = spec.partition(":")
+    if kind == "torchvision":
+        import torchvision
+        name, _, kwargs = name.partition(":")
+        return getattr(torchvision.models, name)(
+            num_classes=10, **(json.loads(kwargs) if kwargs else {})).train()
+    if kind == "cnn_models":
+        from cnn_models import MODELS
+        return MODELS[name][0]().train()
+    sys.exit(f"ddp_reference.py: --eager {spec}: expected torchvision:NAME or cnn_models:NAME")
+
+
+def check_draws(draws, failures):
+    """Describes the masks fed to PyTorch and fails when they could not show
+    a difference: StochasticDepth must have dropped and kept something, and
+    its count of ones must be within 6 binomial standard deviations (as
+    Var = sum q(1-q) <= the expected ones) of the survival rates' sum."""
+    drawn, kept, depth_draws, depth_zeros, expected_ones = draws
+    text = f"dropout kept {int(kept)} of {int(drawn)}"
+    if depth_draws:
+        ones = depth_draws - depth_zeros
+        text += f", StochasticDepth dropped {int(depth_zeros)} of {int(depth_draws)}"
+        if depth_zeros == 0 or ones == 0:
+            failures.append("StochasticDepth's draws were all equal: the comparison "
+                            "cannot tell whether dpc applies them")
+        if abs(ones - expected_ones) > 6 * np.sqrt(max(expected_ones, 1.0)):
+            failures.append(f"StochasticDepth kept {int(ones)} of {int(depth_draws)}, "
+                            f"expected {expected_ones:.1f}")
+    return text
 
 
 def compare_grad_norms(path, expected, rtol, failures):
@@ -210,15 +270,22 @@ def main():
     # dpc-run's --metrics file (with --log-every 1): its grad_norm of every
     # step against the norm of PyTorch's averaged gradients, to rtol.
     p.add_argument("--metrics")
+    p.add_argument("--dpc-masks", type=int, metavar="SEED")
+    p.add_argument("--eager", metavar="SPEC")
     a = p.parse_args()
+    if (a.dpc_masks is None) != (a.eager is None):
+        sys.exit("ddp_reference.py: --dpc-masks and --eager go together")
     if not dist.is_gloo_available():
         sys.exit("ddp_reference.py: this PyTorch has no gloo backend")
 
-    expected, losses, clipped, grad_norms = run_ddp(a, torch.float32)
+    expected, losses, clipped, grad_norms, draws = run_ddp(a, torch.float32)
     failures = []
     ckpt = read_safetensors(a.checkpoint)
+    if a.dpc_masks is not None:
+        print(f"fed PyTorch dpc's masks (seed {a.dpc_masks}): "
+              f"{check_draws(draws, failures)}")
     if a.float64_multiple is not None:
-        f64, losses64, _, _ = run_ddp(a, torch.float64)
+        f64, losses64, _, _, _ = run_ddp(a, torch.float64)
         worst, name = compare_float64(ckpt, expected, f64, a.float64_multiple,
                                       a.float64_floor, failures)
         logged = compare_logged_losses_float64(a.log, losses, losses64, a.steps,

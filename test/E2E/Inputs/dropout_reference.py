@@ -1,5 +1,5 @@
-"""dpc's dropout masks, computed independently in NumPy, and a PyTorch
-reference that trains with them.
+"""dpc's dropout masks and Bernoulli draws, computed independently in
+NumPy, and a PyTorch reference that trains with them.
 
 dpc draws dropout masks with Philox4x32-10 (runtime/lib/philox.h,
 docs/ARCHITECTURE.md "Dropout"): key = the run's seed (low word, high
@@ -12,6 +12,13 @@ model so that PyTorch computes forward and backward with exactly those
 masks: noise = bernoulli mask, noise.div_(1 - p), input * noise, as torch
 1.13's _dropout_impl. `site` numbers the dropout calls of one forward in
 program order, which is the order dpc's importer numbers them in.
+
+torchvision's StochasticDepth draws `noise.bernoulli_(1 - p)` of shape
+[N, 1, ...] (mode "row") or [1, ...] (mode "batch"); dpc's nn.bernoulli of
+probability q makes element i 1 when m * 2^-24 < q, with the counter of a
+dropout call; dropout calls and bernoulli calls share the site numbering.
+MaskedStochasticDepth replaces it with those draws, then divides by the
+survival rate and multiplies as torchvision 0.14's stochastic_depth does.
 """
 import numpy as np
 import torch
@@ -54,14 +61,28 @@ def check_known_answers():
             raise SystemExit(f"philox4x32_10 is wrong: {got} != {want}")
 
 
-def keep_mask(n, p, seed, site, step, rank=0, micro_batch=0):
-    """The keep decisions (bool, length n) of one dpc dropout call."""
+def draw_words(n, seed, site, step, rank=0, micro_batch=0):
+    """The Philox words (uint32, length n) that decide the n elements of one
+    dpc random call."""
     blocks = (n + 3) // 4
     words = philox4x32_10(np.arange(blocks, dtype=np.uint64), site,
                           (micro_batch << 16) | rank, step & MASK32,
                           seed & MASK32, (seed >> 32) & MASK32)
-    words = np.stack(words, axis=1).reshape(-1)[:n]
+    return np.stack(words, axis=1).reshape(-1)[:n]
+
+
+def keep_mask(n, p, seed, site, step, rank=0, micro_batch=0):
+    """The keep decisions (bool, length n) of one dpc dropout call."""
+    words = draw_words(n, seed, site, step, rank, micro_batch)
     bound = int(np.ceil((1.0 - p) * 16777216.0))
+    return (words >> np.uint32(8)) < np.uint32(bound)
+
+
+def bernoulli_draw(n, q, seed, site, step, rank=0, micro_batch=0):
+    """The values (bool, length n) of one dpc bernoulli call of
+    probability q."""
+    words = draw_words(n, seed, site, step, rank, micro_batch)
+    bound = int(np.ceil(q * 16777216.0))
     return (words >> np.uint32(8)) < np.uint32(bound)
 
 
@@ -72,6 +93,10 @@ class MaskCoordinates:
     def __init__(self, seed):
         self.seed, self.step, self.rank, self.micro_batch, self.site = seed, 0, 0, 0, 0
         self.kept = self.drawn = 0
+        # StochasticDepth's draws: how many, how many were 0, and the
+        # expected number of ones (sum of the survival rates).
+        self.depth_draws = self.depth_zeros = 0
+        self.depth_expected_ones = 0.0
 
     def start_forward(self, step, rank=0, micro_batch=0):
         self.step, self.rank, self.micro_batch, self.site = step, rank, micro_batch, 0
@@ -95,13 +120,50 @@ class MaskedDropout(nn.Module):
         return x * noise
 
 
+class MaskedStochasticDepth(nn.Module):
+    """torchvision.ops.StochasticDepth with dpc's Bernoulli draws for its
+    coordinates (torchvision 0.14's stochastic_depth otherwise)."""
+
+    def __init__(self, p, mode, coords):
+        super().__init__()
+        self.p, self.mode, self.coords = p, mode, coords
+
+    def forward(self, x):
+        if not self.training or self.p == 0.0:
+            return x
+        survival_rate = 1.0 - self.p
+        if self.mode == "row":
+            size = [x.shape[0]] + [1] * (x.ndim - 1)
+        else:
+            size = [1] * x.ndim
+        c = self.coords
+        ones = bernoulli_draw(int(np.prod(size)), survival_rate, c.seed, c.site, c.step,
+                              c.rank, c.micro_batch)
+        c.site += 1
+        c.depth_draws += ones.size
+        c.depth_zeros += int(ones.size - ones.sum())
+        c.depth_expected_ones += ones.size * survival_rate
+        noise = torch.from_numpy(ones.astype(np.float32)).reshape(size).to(x.dtype)
+        if survival_rate > 0.0:
+            noise.div_(survival_rate)
+        return x * noise
+
+
 def with_dpc_masks(model, seed):
-    """Replaces every nn.Dropout of `model` (in place) by a MaskedDropout;
-    returns the MaskCoordinates they share."""
+    """Replaces every nn.Dropout of `model` (in place) by a MaskedDropout and
+    every torchvision StochasticDepth by a MaskedStochasticDepth; returns the
+    MaskCoordinates they share."""
     check_known_answers()
+    try:
+        from torchvision.ops import StochasticDepth
+    except ImportError:
+        StochasticDepth = ()
     coords = MaskCoordinates(seed)
     for name, module in list(model.named_modules()):
         for child_name, child in list(module.named_children()):
             if isinstance(child, nn.Dropout):
                 setattr(module, child_name, MaskedDropout(child.p, coords))
+            elif isinstance(child, StochasticDepth):
+                setattr(module, child_name,
+                        MaskedStochasticDepth(child.p, child.mode, coords))
     return coords

@@ -3,11 +3,14 @@ default architecture, 10 classes), scripted in training mode, and an image
 data set for it.
 
 usage: make_torchvision_model.py NAME OUT_DIR --size S --samples N [--seed 0]
+           [--kwargs JSON]
 
 Writes OUT_DIR/model.pt, OUT_DIR/x.npy (N images [3, S, S], standard normal)
 and OUT_DIR/y.npy (labels in [0, 10) that depend on the images).
+--kwargs passes more constructor arguments (e.g. '{"aux_logits": false}').
 """
 import argparse
+import json
 import os
 
 import numpy as np
@@ -22,10 +25,11 @@ def main():
     p.add_argument("--size", type=int, default=32)
     p.add_argument("--samples", type=int, default=16)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--kwargs", type=json.loads, default={})
     a = p.parse_args()
 
     torch.manual_seed(a.seed)
-    model = getattr(torchvision.models, a.name)(num_classes=10).train()
+    model = getattr(torchvision.models, a.name)(num_classes=10, **a.kwargs).train()
     rng = np.random.default_rng(a.seed)
     x = rng.standard_normal((a.samples, 3, a.size, a.size)).astype(np.float32)
     patterns = rng.standard_normal((10, 3 * a.size * a.size)).astype(np.float32)

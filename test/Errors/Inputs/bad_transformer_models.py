@@ -48,6 +48,18 @@ class Embedding(nn.Module):
         return self.emb(idx).sum(dim=1)
 
 
+class BernoulliOfProbabilities(nn.Module):
+    def forward(self, x):
+        return x * torch.bernoulli(torch.sigmoid(x))  # line 53
+
+
+class BernoulliOutOfRange(nn.Module):
+    def forward(self, x):
+        return x * torch.empty(2, 4).bernoulli_(1.5)  # line 58
+
+
 MODELS = {"dropout": Dropout, "split-indexed": SplitIndexed,
           "sparse-embedding": SparseEmbedding, "floor-divide": FloorDivide,
-          "bad-attention": BadAttention, "embedding": Embedding}
+          "bad-attention": BadAttention, "embedding": Embedding,
+          "bernoulli-probabilities": BernoulliOfProbabilities,
+          "bernoulli-out-of-range": BernoulliOutOfRange}
