@@ -523,8 +523,12 @@ FailureOr<ImportedModel> Importer::run(const std::vector<TensorSpec> &inputs,
 
     for (size_t i = 0; i < numInputs; ++i)
       values[graph->inputs()[i + 1]] = entry->getArgument(i);
-    for (size_t i = 0; i < result.tensors.size(); ++i)
-      namedTensors[result.tensors[i].name] = entry->getArgument(numInputs + i);
+    for (size_t i = 0; i < result.tensors.size(); ++i) {
+      Value argument = entry->getArgument(numInputs + i);
+      namedTensors[result.tensors[i].name] = argument;
+      if (result.tensors[i].isParameter)
+        trainableArguments.insert(argument.getAsOpaquePointer());
+    }
     for (const auto &[alias, name] : tiedTensors)
       namedTensors[alias] = namedTensors[name];
     attributes[graph->inputs()[0]] = module._ivalue();
@@ -754,6 +758,16 @@ LogicalResult Importer::importNode(jit::Node *node) {
   }
   if (kind == c10::prim::Uninitialized || kind == c10::aten::warn)
     return success(); // only on paths that raise / a warning
+  // The modes library code asks about (TransformerEncoderLayer's fast-path
+  // checks): dpc never autocasts, and records gradients outside no_grad.
+  if (kind == c10::aten::is_autocast_enabled) {
+    bindConstant(node, c10::IValue(false));
+    return success();
+  }
+  if (kind == c10::Symbol::aten("is_grad_enabled")) {
+    bindConstant(node, c10::IValue(isGradEnabled()));
+    return success();
+  }
   if ((kind == c10::aten::Float || kind == c10::aten::Int ||
        kind == c10::aten::Bool || kind == c10::aten::item ||
        kind == c10::aten::ScalarImplicit) &&
@@ -767,16 +781,25 @@ LogicalResult Importer::importNode(jit::Node *node) {
   // MultiheadAttention's and LSTM's checks reads them.
   if ((kind == c10::prim::dtype || kind == c10::prim::device ||
        kind == c10::prim::is_cuda || kind == c10::Symbol::prim("is_nested") ||
-       kind == c10::Symbol::aten("numel")) &&
-      isTensor(node->input(0))) {
+       kind == c10::Symbol::aten("numel") ||
+       kind == c10::aten::is_floating_point ||
+       kind == c10::prim::requires_grad) &&
+      node->inputs().size() == 1 && isTensor(node->input(0))) {
     Type element =
         cast<RankedTensorType>(lookup(node->input(0)).tensor.getType())
             .getElementType();
     if (kind == c10::prim::dtype)
       bindConstant(node, c10::IValue(static_cast<int64_t>(
-                             element.isF32()   ? at::kFloat
-                             : element.isF64() ? at::kDouble
+                             isBool(lookup(node->input(0)).tensor) ? at::kBool
+                             : element.isF32()                     ? at::kFloat
+                             : element.isF64()                     ? at::kDouble
                                                : at::kLong)));
+    else if (kind == c10::aten::is_floating_point)
+      bindConstant(node, c10::IValue(!isBool(lookup(node->input(0)).tensor) &&
+                                     (element.isF32() || element.isF64())));
+    else if (kind == c10::prim::requires_grad)
+      bindConstant(node,
+                   c10::IValue(requiresGrad(lookup(node->input(0)).tensor)));
     else if (kind == c10::prim::device)
       bindConstant(node, c10::IValue(c10::Device(c10::kCPU)));
     else if (kind == c10::Symbol::aten("numel"))
@@ -813,6 +836,30 @@ LogicalResult Importer::importNode(jit::Node *node) {
     return success();
   }
 
+  // Lists of tensors built in forward.
+  if (kind == c10::aten::append)
+    return importAppend(node);
+  if (TensorList list =
+          node->inputs().empty() ? nullptr : tensorListOf(node->input(0))) {
+    if (kind == c10::aten::len) {
+      bindConstant(node, c10::IValue(static_cast<int64_t>(list->size())));
+      return success();
+    }
+    if (kind == c10::aten::__getitem__) {
+      std::optional<c10::IValue> index = constant(node->input(1));
+      int64_t size = list->size();
+      int64_t i = index && index->isInt() ? index->toInt() : size;
+      if (i < 0)
+        i += size;
+      if (i < 0 || i >= size)
+        return error(node) << "'aten::__getitem__': the index must be a "
+                              "constant within the "
+                           << size << " tensors of the list",
+               failure();
+      return bind(node, (*list)[i]);
+    }
+  }
+
   // Scalar computations (on shapes, flags) before the tensor ops of the
   // same name (aten::add of two ints is not nn.add).
   if (std::optional<LogicalResult> evaluated = evaluate(node))
@@ -831,14 +878,31 @@ LogicalResult Importer::importNode(jit::Node *node) {
     c10::TypePtr elementType = c10::AnyType::get();
     if (auto listType = node->output()->type()->cast<c10::ListType>())
       elementType = listType->getElementType();
+    bool ofTensors = elementType->kind() == c10::TypeKind::TensorType;
     c10::impl::GenericList list(elementType);
     for (jit::Value *element : node->inputs()) {
       std::optional<c10::IValue> c = constant(element);
-      if (!c)
-        return success();
+      if (!c) {
+        list.clear();
+        break;
+      }
       list.push_back(*c);
     }
-    bindConstant(node, c10::IValue(list));
+    if (list.size() == node->inputs().size() && !(ofTensors && list.empty())) {
+      growableLists.insert(c10::IValue(list).internalToPointer());
+      bindConstant(node, c10::IValue(list));
+      return success();
+    }
+    if (!ofTensors)
+      return success(); // read by its consumer (unsupported where read)
+    std::vector<Value> tensors;
+    for (jit::Value *element : node->inputs()) {
+      FailureOr<Value> t = tensor(node, element);
+      if (failed(t))
+        return failure();
+      tensors.push_back(*t);
+    }
+    bindTensorList(node, std::move(tensors));
     return success();
   }
 
@@ -1130,6 +1194,74 @@ LogicalResult Importer::foldModuleAttributes(jit::Graph &graph,
   return walk(graph.block());
 }
 
+LogicalResult Importer::importAppend(jit::Node *node) {
+  jit::Value *listValue = node->input(0);
+  jit::Value *element = node->input(1);
+  if (TensorList list = tensorListOf(listValue)) {
+    FailureOr<Value> t = tensor(node, element);
+    if (failed(t))
+      return failure();
+    list->push_back(*t);
+  } else {
+    std::optional<c10::IValue> numbers = constant(listValue);
+    if (!numbers || !numbers->isList() ||
+        !growableLists.count(numbers->internalToPointer()))
+      return error(node) << "'aten::append' onto a list that is not built "
+                            "in forward is not supported",
+             failure();
+    std::optional<c10::IValue> c = constant(element);
+    if (!c)
+      return error(node) << "'aten::append' of '" << element->debugName()
+                         << "', a value known only at run time, onto a list "
+                            "of numbers is not supported",
+             failure();
+    // c10 lists are shared: every value referring to it sees the element.
+    numbers->toList().push_back(*c);
+  }
+  if (node->outputs().size() == 1)
+    assign(node->output(), lookup(listValue));
+  return success();
+}
+
+bool Importer::requiresGrad(Value v) const {
+  // As autograd: a trainable parameter does, and what is computed from one,
+  // unless detached (nn.detach, also every result under no_grad).
+  std::unordered_set<void *> visited;
+  SmallVector<Value> work = {v};
+  while (!work.empty()) {
+    Value current = work.pop_back_val();
+    if (!visited.insert(current.getAsOpaquePointer()).second)
+      continue;
+    if (trainableArguments.count(current.getAsOpaquePointer()))
+      return true;
+    Operation *op = current.getDefiningOp();
+    if (!op || isa<nn::DetachOp>(op))
+      continue;
+    work.append(op->operand_begin(), op->operand_end());
+  }
+  return false;
+}
+
+bool Importer::isBool(Value v) const {
+  while (true) {
+    if (boolTensors.count(v.getAsOpaquePointer()))
+      return true;
+    Operation *op = v.getDefiningOp();
+    if (!op)
+      return false;
+    if (isa<nn::CompareOp>(op))
+      return true;
+    if (auto concat = dyn_cast<nn::ConcatOp>(op))
+      return llvm::all_of(concat->getOperands(),
+                          [&](Value operand) { return isBool(operand); });
+    // Views and copies keep the dtype.
+    if (!isa<nn::ReshapeOp, nn::TransposeOp, nn::PermuteOp, nn::BroadcastToOp,
+             nn::SliceOp, nn::SplitOp, nn::CopyOp, nn::DetachOp>(op))
+      return false;
+    v = op->getOperand(0);
+  }
+}
+
 Importer::Binding Importer::lookup(jit::Value *v) {
   Binding binding;
   if (auto it = bufferAliases.find(v); it != bufferAliases.end()) {
@@ -1145,6 +1277,10 @@ Importer::Binding Importer::lookup(jit::Value *v) {
     binding.aggregate = it->second;
     return binding;
   }
+  if (auto it = tensorLists.find(v); it != tensorLists.end()) {
+    binding.tensorList = it->second;
+    return binding;
+  }
   binding.constant = constant(v);
   if (auto it = attributePaths.find(v); it != attributePaths.end())
     binding.path = it->second;
@@ -1157,8 +1293,11 @@ void Importer::assign(jit::Value *v, const Binding &binding) {
   attributes.erase(v);
   attributePaths.erase(v);
   aggregates.erase(v);
+  tensorLists.erase(v);
   if (binding.aggregate)
     aggregates[v] = *binding.aggregate;
+  else if (binding.tensorList)
+    tensorLists[v] = binding.tensorList;
   else if (!binding.buffer.empty())
     bufferAliases[v] = binding.buffer;
   else if (binding.tensor)
@@ -1218,32 +1357,38 @@ LogicalResult Importer::importBlock(jit::Block *block) {
 }
 
 bool Importer::hasImporter(jit::Node *node) const {
-  static const std::set<c10::Symbol> builtIn = {c10::prim::Constant,
-                                                c10::prim::GetAttr,
-                                                c10::prim::If,
-                                                c10::prim::Loop,
-                                                c10::prim::RaiseException,
-                                                c10::prim::Uninitialized,
-                                                c10::aten::warn,
-                                                c10::aten::dim,
-                                                c10::prim::dtype,
-                                                c10::prim::device,
-                                                c10::prim::is_cuda,
-                                                c10::Symbol::prim("is_nested"),
-                                                c10::Symbol::aten("numel"),
-                                                c10::aten::__is__,
-                                                c10::aten::__isnot__,
-                                                c10::prim::ListConstruct,
-                                                c10::aten::size,
-                                                c10::prim::unchecked_cast,
-                                                c10::prim::TupleConstruct,
-                                                c10::prim::TupleUnpack,
-                                                c10::prim::TupleIndex,
-                                                c10::prim::DictConstruct,
-                                                c10::prim::CreateObject,
-                                                c10::prim::SetAttr,
-                                                c10::prim::Enter,
-                                                c10::prim::Exit};
+  static const std::set<c10::Symbol> builtIn = {
+      c10::prim::Constant,
+      c10::prim::GetAttr,
+      c10::prim::If,
+      c10::prim::Loop,
+      c10::prim::RaiseException,
+      c10::prim::Uninitialized,
+      c10::aten::warn,
+      c10::aten::is_autocast_enabled,
+      c10::Symbol::aten("is_grad_enabled"),
+      c10::aten::dim,
+      c10::prim::dtype,
+      c10::prim::device,
+      c10::prim::is_cuda,
+      c10::Symbol::prim("is_nested"),
+      c10::Symbol::aten("numel"),
+      c10::aten::__is__,
+      c10::aten::__isnot__,
+      c10::prim::ListConstruct,
+      c10::aten::append,
+      c10::aten::is_floating_point,
+      c10::prim::requires_grad,
+      c10::aten::size,
+      c10::prim::unchecked_cast,
+      c10::prim::TupleConstruct,
+      c10::prim::TupleUnpack,
+      c10::prim::TupleIndex,
+      c10::prim::DictConstruct,
+      c10::prim::CreateObject,
+      c10::prim::SetAttr,
+      c10::prim::Enter,
+      c10::prim::Exit};
   return importers.count(node->kind()) || builtIn.count(node->kind());
 }
 

@@ -1,0 +1,102 @@
+"""Writes a model built from PyTorch's own attention layers (scripted, in
+training mode) and a data set for it.
+
+usage: make_attention_model.py NAME OUT_DIR --samples N [--dropout P]
+                               [--seed 0]
+
+NAME:
+- encoder: an nn.TransformerEncoder classifier: a linear input projection
+  of [N, 8, 8] sequences, 2 nn.TransformerEncoderLayer (d_model 32, 4
+  heads, feed-forward 64, batch_first=True, dropout P), a mean over the
+  sequence and a linear head (10 classes). x.npy float32 [N, 8, 8].
+- mha_gpt: a nanoGPT-style block on nn.MultiheadAttention: token and
+  position embeddings, pre-LayerNorm causal self-attention whose mask is a
+  bool buffer (`torch.tril(torch.ones(T, T)) == 0`, True = masked), a GELU
+  MLP, and a head on the last position (10 classes). x.npy int64 [N, 8]
+  tokens in [0, 16).
+- vit: torchvision's VisionTransformer(image_size=32, patch_size=8,
+  num_layers=2, num_heads=2, hidden_dim=32, mlp_dim=64, num_classes=10).
+  x.npy float32 [N, 3, 32, 32].
+
+Writes OUT_DIR/model.pt, OUT_DIR/x.npy and OUT_DIR/y.npy (labels in
+[0, 10) that depend on x, so the loss can go down).
+"""
+import argparse
+import os
+
+import numpy as np
+import torch
+from torch import nn
+
+
+class EncoderClassifier(nn.Module):
+    def __init__(self, dropout):
+        super().__init__()
+        self.proj = nn.Linear(8, 32)
+        layer = nn.TransformerEncoderLayer(32, 4, 64, dropout=dropout, batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+        self.head = nn.Linear(32, 10)
+
+    def forward(self, x):
+        h = self.encoder(self.proj(x))
+        return self.head(h.mean(dim=1))
+
+
+class MhaGpt(nn.Module):
+    def __init__(self, dropout, vocab=16, block=8, dim=32, heads=4):
+        super().__init__()
+        self.wte = nn.Embedding(vocab, dim)
+        self.wpe = nn.Embedding(block, dim)
+        self.ln1 = nn.LayerNorm(dim)
+        self.attn = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
+        self.ln2 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim))
+        self.ln_f = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, 10)
+        self.register_buffer("mask", torch.tril(torch.ones(block, block)) == 0)
+
+    def forward(self, idx):
+        T = idx.size(1)
+        pos = torch.arange(T, dtype=torch.long)
+        x = self.wte(idx) + self.wpe(pos)
+        h = self.ln1(x)
+        a, _ = self.attn(h, h, h, attn_mask=self.mask[:T, :T], need_weights=False)
+        x = x + a
+        x = x + self.mlp(self.ln2(x))
+        return self.head(self.ln_f(x)[:, -1, :])
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("name", choices=["encoder", "mha_gpt", "vit"])
+    p.add_argument("out")
+    p.add_argument("--samples", type=int, default=32)
+    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=0)
+    a = p.parse_args()
+
+    torch.manual_seed(a.seed)
+    rng = np.random.default_rng(a.seed)
+    if a.name == "encoder":
+        model = EncoderClassifier(a.dropout)
+        x = rng.standard_normal((a.samples, 8, 8)).astype(np.float32)
+    elif a.name == "mha_gpt":
+        model = MhaGpt(a.dropout)
+        x = rng.integers(0, 16, (a.samples, 8)).astype(np.int64)
+    else:
+        from torchvision.models.vision_transformer import VisionTransformer
+        model = VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=2,
+                                  hidden_dim=32, mlp_dim=64, num_classes=10)
+        x = rng.standard_normal((a.samples, 3, 32, 32)).astype(np.float32)
+    model.train()
+    flat = x.reshape(a.samples, -1).astype(np.float32)
+    patterns = rng.standard_normal((10, flat.shape[1])).astype(np.float32)
+    y = (flat @ patterns.T).argmax(axis=1).astype(np.int64)
+    os.makedirs(a.out, exist_ok=True)
+    torch.jit.script(model).save(os.path.join(a.out, "model.pt"))
+    np.save(os.path.join(a.out, "x.npy"), x)
+    np.save(os.path.join(a.out, "y.npy"), y)
+
+
+if __name__ == "__main__":
+    main()
