@@ -388,19 +388,23 @@ LogicalResult Importer::collectTensors(jit::Module &module) {
     }
     // Integer tensors cannot be trained: int64 buffers (BatchNorm's
     // num_batches_tracked) are state the step updates.
+    // Bool buffers (a causal mask) are constants of the step.
     bool trainable = isParameter && t.requires_grad();
     if (t.scalar_type() != at::kFloat &&
-        (trainable || t.scalar_type() != at::kLong))
+        (trainable || (t.scalar_type() != at::kLong &&
+                       !(t.scalar_type() == at::kBool && !isParameter))))
       return emitError(fileLoc)
              << (isParameter ? "parameter '" : "buffer '") << name
              << "' has dtype " << c10::toString(t.scalar_type())
              << (isParameter
                      ? "; only float32 parameters and buffers are supported"
-                     : "; only float32 and int64 buffers are supported");
+                     : "; only float32, int64 and bool buffers are supported");
     ModelTensor tensor;
     tensor.name = name;
     tensor.isParameter = trainable;
-    tensor.dtype = t.scalar_type() == at::kLong ? DType::I64 : DType::F32;
+    tensor.dtype = t.scalar_type() == at::kLong   ? DType::I64
+                   : t.scalar_type() == at::kBool ? DType::Bool
+                                                  : DType::F32;
     tensor.shape.assign(t.sizes().begin(), t.sizes().end());
     at::Tensor contiguous = t.detach().contiguous();
     const char *data = static_cast<const char *>(contiguous.data_ptr());
@@ -498,8 +502,9 @@ FailureOr<ImportedModel> Importer::run(const std::vector<TensorSpec> &inputs,
       argAttrs.push_back(makeSlotAttrs(&context, kind::kInput, input.name));
     }
     for (const ModelTensor &t : result.tensors) {
-      Type elementType = t.dtype == DType::I64 ? Type(builder.getI64Type())
-                                               : Type(builder.getF32Type());
+      Type elementType = t.dtype == DType::I64    ? Type(builder.getI64Type())
+                         : t.dtype == DType::Bool ? Type(builder.getI1Type())
+                                                  : Type(builder.getF32Type());
       argTypes.push_back(RankedTensorType::get(t.shape, elementType));
       argAttrs.push_back(makeSlotAttrs(
           &context, t.isParameter ? kind::kParameter : kind::kBuffer, t.name));
@@ -676,6 +681,7 @@ static FailureOr<Value> materializeConstant(Importer &im, jit::Node *node,
            failure();
   OpBuilder &b = im.getBuilder();
   bool isFloat = value.scalar_type() == at::kFloat;
+  bool isBool = type == at::kBool;
   auto tensorType = RankedTensorType::get(
       SmallVector<int64_t>(value.sizes().begin(), value.sizes().end()),
       isFloat ? Type(b.getF32Type()) : Type(b.getI64Type()));
@@ -686,7 +692,10 @@ static FailureOr<Value> materializeConstant(Importer &im, jit::Node *node,
               : DenseElementsAttr::get(
                     tensorType,
                     ArrayRef<int64_t>(value.data_ptr<int64_t>(), count));
-  return b.create<nn::ConstantOp>(im.locOf(node), attr).getResult();
+  Value constant = b.create<nn::ConstantOp>(im.locOf(node), attr);
+  if (isBool)
+    im.markBool(constant);
+  return constant;
 }
 
 FailureOr<Value> Importer::tensor(jit::Node *node, jit::Value *v) {
@@ -730,6 +739,16 @@ LogicalResult Importer::importNode(jit::Node *node) {
                failure();
       auto spec = llvm::find_if(
           result.tensors, [&](const ModelTensor &t) { return t.name == full; });
+      // A bool buffer (a causal mask, `torch.tril(...) == 0`) is a
+      // compile-time value, as a mask built in forward from constants is:
+      // nothing in the step can change it (the runtime checks that a
+      // loaded checkpoint holds the same), and MultiheadAttention's
+      // conversion of a bool mask to -inf folds. A copy, so that the
+      // import cannot change the module.
+      if (spec != result.tensors.end() && spec->dtype == DType::Bool) {
+        attributes[node->output()] = value.toTensor().clone();
+        return success();
+      }
       if (spec != result.tensors.end() && !spec->isParameter)
         bufferAliases[node->output()] = full; // read its current value
       else
