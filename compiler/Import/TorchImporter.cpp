@@ -746,6 +746,16 @@ LogicalResult Importer::importNode(jit::Node *node) {
       // conversion of a bool mask to -inf folds. A copy, so that the
       // import cannot change the module.
       if (spec != result.tensors.end() && spec->dtype == DType::Bool) {
+        for (const jit::Use &use : node->output()->uses()) {
+          std::string op = use.user->kind().toQualString();
+          // Reported at the mutation, once: the read itself is imported,
+          // so that the mutating op is not reported again as unsupported.
+          if (use.offset == 0 && !op.empty() && op.back() == '_')
+            error(use.user)
+                << "'" << op << "' changes the bool buffer '" << full
+                << "' in place; bool buffers are constants of "
+                   "the step (not supported)";
+        }
         attributes[node->output()] = value.toTensor().clone();
         return success();
       }
