@@ -937,8 +937,8 @@ LogicalResult Importer::importNode(jit::Node *node) {
 
   // x.size() and x.size(d) of statically shaped tensors are constants.
   if (kind == c10::aten::size && isTensor(node->input(0))) {
-    auto shape =
-        cast<RankedTensorType>(values[node->input(0)].getType()).getShape();
+    auto shape = cast<RankedTensorType>(lookup(node->input(0)).tensor.getType())
+                     .getShape();
     if (node->inputs().size() == 1) {
       bindConstant(
           node, c10::IValue(std::vector<int64_t>(shape.begin(), shape.end())));

@@ -14,6 +14,14 @@ NAME:
   bool buffer (`torch.tril(torch.ones(T, T)) == 0`, True = masked), a GELU
   MLP, and a head on the last position (10 classes). x.npy int64 [N, 8]
   tokens in [0, 16).
+- mha_padding: nn.MultiheadAttention (batch_first) with a float key padding
+  mask given as the second input `pad` ([N, 8], 0 or -inf: the last 0-3
+  positions of each sequence padded) and need_weights=True: the averaged
+  attention weights are added into the output, so their gradient counts.
+  x.npy float32 [N, 8, 16], pad.npy.
+- mha_float_mask: nn.MultiheadAttention in its sequence-first layout with a
+  float causal mask buffer (0 and -inf) and per-head weights
+  (average_attn_weights=False, unused). x.npy float32 [N, 8, 16].
 - vit: torchvision's VisionTransformer(image_size=32, patch_size=8,
   num_layers=2, num_heads=2, hidden_dim=32, mlp_dim=64, num_classes=10).
   x.npy float32 [N, 3, 32, 32].
@@ -66,9 +74,36 @@ class MhaGpt(nn.Module):
         return self.head(self.ln_f(x)[:, -1, :])
 
 
+class MhaPadding(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(16, 2, batch_first=True)
+        self.head = nn.Linear(16, 10)
+
+    def forward(self, x, pad):
+        a, w = self.attn(x, x, x, key_padding_mask=pad)
+        assert w is not None
+        return self.head(a.mean(dim=1)) + w.sum(dim=(1, 2)).unsqueeze(1) * 0.1
+
+
+class MhaFloatMask(nn.Module):
+    def __init__(self, block=8):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(16, 2)
+        self.head = nn.Linear(16, 10)
+        causal = torch.triu(torch.ones(block, block, dtype=torch.bool), 1)
+        self.register_buffer("causal", torch.zeros(block, block).masked_fill(causal, float("-inf")))
+
+    def forward(self, x):
+        h = x.transpose(0, 1)
+        a, _ = self.attn(h, h, h, attn_mask=self.causal, average_attn_weights=False)
+        return self.head(a[-1])
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("name", choices=["encoder", "mha_gpt", "vit"])
+    p.add_argument("name", choices=["encoder", "mha_gpt", "mha_padding", "mha_float_mask",
+                                    "vit"])
     p.add_argument("out")
     p.add_argument("--samples", type=int, default=32)
     p.add_argument("--dropout", type=float, default=0.0)
@@ -83,6 +118,18 @@ def main():
     elif a.name == "mha_gpt":
         model = MhaGpt(a.dropout)
         x = rng.integers(0, 16, (a.samples, 8)).astype(np.int64)
+    elif a.name == "mha_padding":
+        model = MhaPadding()
+        x = rng.standard_normal((a.samples, 8, 16)).astype(np.float32)
+        padded = rng.integers(0, 4, a.samples)
+        pad = np.zeros((a.samples, 8), np.float32)
+        for i, n in enumerate(padded):
+            pad[i, 8 - n:] = -np.inf
+        os.makedirs(a.out, exist_ok=True)
+        np.save(os.path.join(a.out, "pad.npy"), pad)
+    elif a.name == "mha_float_mask":
+        model = MhaFloatMask()
+        x = rng.standard_normal((a.samples, 8, 16)).astype(np.float32)
     else:
         from torchvision.models.vision_transformer import VisionTransformer
         model = VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=2,
