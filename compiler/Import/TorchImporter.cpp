@@ -747,14 +747,16 @@ LogicalResult Importer::importNode(jit::Node *node) {
       // import cannot change the module.
       if (spec != result.tensors.end() && spec->dtype == DType::Bool) {
         for (const jit::Use &use : node->output()->uses()) {
-          std::string op = use.user->kind().toQualString();
           // Reported at the mutation, once: the read itself is imported,
           // so that the mutating op is not reported again as unsupported.
-          if (use.offset == 0 && !op.empty() && op.back() == '_')
-            error(use.user)
-                << "'" << op << "' changes the bool buffer '" << full
-                << "' in place; bool buffers are constants of "
-                   "the step (not supported)";
+          const c10::FunctionSchema *schema = use.user->maybeSchema();
+          if (schema && use.offset < schema->arguments().size() &&
+              schema->arguments()[use.offset].alias_info() &&
+              schema->arguments()[use.offset].alias_info()->isWrite())
+            error(use.user) << "'" << use.user->kind().toQualString()
+                            << "' changes the bool buffer '" << full
+                            << "' in place; bool buffers are constants of "
+                               "the step (not supported)";
         }
         attributes[node->output()] = value.toTensor().clone();
         return success();

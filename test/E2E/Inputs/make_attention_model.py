@@ -19,6 +19,10 @@ NAME:
   positions of each sequence padded) and need_weights=True: the averaged
   attention weights are added into the output, so their gradient counts.
   x.npy float32 [N, 8, 16], pad.npy.
+- mha_bool_padding: nn.MultiheadAttention (batch_first) with a bool causal
+  mask buffer and the float key padding mask input `pad` of mha_padding:
+  MultiheadAttention merges them with logical_or, then turns the bool
+  result into 0 and -inf. x.npy float32 [N, 8, 16], pad.npy.
 - mha_float_mask: nn.MultiheadAttention in its sequence-first layout with a
   float causal mask buffer (0 and -inf) and per-head weights
   (average_attn_weights=False, unused). x.npy float32 [N, 8, 16].
@@ -86,6 +90,19 @@ class MhaPadding(nn.Module):
         return self.head(a.mean(dim=1)) + w.sum(dim=(1, 2)).unsqueeze(1) * 0.1
 
 
+class MhaBoolPadding(nn.Module):
+    def __init__(self, block=8):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(16, 2, batch_first=True)
+        self.head = nn.Linear(16, 10)
+        self.register_buffer("mask", torch.tril(torch.ones(block, block)) == 0)
+
+    def forward(self, x, pad):
+        a, _ = self.attn(x, x, x, key_padding_mask=pad, attn_mask=self.mask,
+                         need_weights=False)
+        return self.head(a.mean(dim=1))
+
+
 class MhaFloatMask(nn.Module):
     def __init__(self, block=8):
         super().__init__()
@@ -102,8 +119,8 @@ class MhaFloatMask(nn.Module):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("name", choices=["encoder", "mha_gpt", "mha_padding", "mha_float_mask",
-                                    "vit"])
+    p.add_argument("name", choices=["encoder", "mha_gpt", "mha_padding", "mha_bool_padding",
+                                    "mha_float_mask", "vit"])
     p.add_argument("out")
     p.add_argument("--samples", type=int, default=32)
     p.add_argument("--dropout", type=float, default=0.0)
@@ -118,8 +135,8 @@ def main():
     elif a.name == "mha_gpt":
         model = MhaGpt(a.dropout)
         x = rng.integers(0, 16, (a.samples, 8)).astype(np.int64)
-    elif a.name == "mha_padding":
-        model = MhaPadding()
+    elif a.name in ("mha_padding", "mha_bool_padding"):
+        model = MhaPadding() if a.name == "mha_padding" else MhaBoolPadding()
         x = rng.standard_normal((a.samples, 8, 16)).astype(np.float32)
         padded = rng.integers(0, 4, a.samples)
         pad = np.zeros((a.samples, 8), np.float32)
