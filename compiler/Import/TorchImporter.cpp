@@ -745,7 +745,9 @@ LogicalResult Importer::importNode(jit::Node *node) {
       // loaded checkpoint holds the same), and MultiheadAttention's
       // conversion of a bool mask to -inf folds. A copy, so that the
       // import cannot change the module.
-      if (spec != result.tensors.end() && spec->dtype == DType::Bool) {
+      if (cast<RankedTensorType>(tensorIt->second.getType())
+              .getElementType()
+              .isInteger(1)) {
         for (const jit::Use &use : node->output()->uses()) {
           // Reported at the mutation, once: the read itself is imported,
           // so that the mutating op is not reported again as unsupported.
