@@ -878,6 +878,15 @@ LogicalResult Importer::importNode(jit::Node *node) {
       bindConstant(node, c10::IValue(static_cast<int64_t>(list->size())));
       return success();
     }
+    // list + list: a new list (encoder-decoder attention's in-projection
+    // returns `(q,) + kv.chunk(2)`).
+    if (kind == c10::aten::add && node->inputs().size() == 2)
+      if (TensorList other = tensorListOf(node->input(1))) {
+        std::vector<Value> joined(*list);
+        joined.insert(joined.end(), other->begin(), other->end());
+        bindTensorList(node, std::move(joined));
+        return success();
+      }
     if (kind == c10::aten::__getitem__) {
       std::optional<c10::IValue> index = constant(node->input(1));
       int64_t size = list->size();

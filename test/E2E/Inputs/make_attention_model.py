@@ -26,6 +26,12 @@ NAME:
 - mha_float_mask: nn.MultiheadAttention in its sequence-first layout with a
   float causal mask buffer (0 and -inf) and per-head weights
   (average_attn_weights=False, unused). x.npy float32 [N, 8, 16].
+- decoder: an nn.TransformerDecoder classifier (2 nn.TransformerDecoderLayer,
+  d_model 16, 2 heads, batch_first=True, dropout 0): causal self-attention
+  on x (a bool causal buffer as tgt_mask) and encoder-decoder attention on
+  the second input `m` (key and value the same tensor, the query another:
+  MultiheadAttention's split in-projection). x.npy float32 [N, 6, 16],
+  m.npy float32 [N, 5, 16].
 - vit: torchvision's VisionTransformer(image_size=32, patch_size=8,
   num_layers=2, num_heads=2, hidden_dim=32, mlp_dim=64, num_classes=10).
   x.npy float32 [N, 3, 32, 32].
@@ -117,10 +123,22 @@ class MhaFloatMask(nn.Module):
         return self.head(a[-1])
 
 
+class DecoderClassifier(nn.Module):
+    def __init__(self, block=6):
+        super().__init__()
+        layer = nn.TransformerDecoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+        self.decoder = nn.TransformerDecoder(layer, 2)
+        self.head = nn.Linear(16, 10)
+        self.register_buffer("causal", torch.triu(torch.ones(block, block), 1) == 1)
+
+    def forward(self, x, m):
+        return self.head(self.decoder(x, m, tgt_mask=self.causal).mean(dim=1))
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("name", choices=["encoder", "mha_gpt", "mha_padding", "mha_bool_padding",
-                                    "mha_float_mask", "vit"])
+                                    "mha_float_mask", "decoder", "vit"])
     p.add_argument("out")
     p.add_argument("--samples", type=int, default=32)
     p.add_argument("--dropout", type=float, default=0.0)
@@ -144,6 +162,12 @@ def main():
             pad[i, 8 - n:] = -np.inf
         os.makedirs(a.out, exist_ok=True)
         np.save(os.path.join(a.out, "pad.npy"), pad)
+    elif a.name == "decoder":
+        model = DecoderClassifier()
+        x = rng.standard_normal((a.samples, 6, 16)).astype(np.float32)
+        os.makedirs(a.out, exist_ok=True)
+        np.save(os.path.join(a.out, "m.npy"),
+                rng.standard_normal((a.samples, 5, 16)).astype(np.float32))
     elif a.name == "mha_float_mask":
         model = MhaFloatMask()
         x = rng.standard_normal((a.samples, 8, 16)).astype(np.float32)
