@@ -87,6 +87,7 @@ OPS = [
     ("Tensor.bernoulli_ (number p, fresh tensor)", "",
      "h * torch.empty(4, 1).bernoulli_(0.8).div_(0.8)", F32),
     ("masked_fill", "", "h.masked_fill(h > 0, 0.0)", F32),
+    ("torch.logical_or", "", "h.masked_fill(torch.logical_or(h > 0, h < -1), 0.0)", F32),
     # Reductions
     ("sum (dim)", "", "h.sum(dim=1)", F32),
     ("mean (dim)", "", "h.mean(dim=1)", F32),
@@ -102,6 +103,8 @@ OPS = [
     ("F.log_softmax", "", "F.log_softmax(h, dim=-1)", F32),
     # Shapes and linear algebra
     ("matmul (batched)", "", "torch.matmul(h.view(2, 2, 8), h.view(2, 8, 2))", F32),
+    ("torch.baddbmm", "",
+     "torch.baddbmm(h.view(2, 2, 8)[:, :, :2], h.view(2, 2, 8), h.view(2, 8, 2))", F32),
     ("transpose / reshape", "", "h.t().reshape(32)", F32),
     ("torch.cat", "", "torch.cat([h, h * 2.0], dim=1)", F32),
     ("slice", "", "h[:, 2:6]", F32),
@@ -140,6 +143,9 @@ MODULES = [
     ("nn.TransformerEncoderLayer",
      "nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)",
      "m(h.view(1, 4, 8))", F32),
+    ("nn.TransformerDecoderLayer",
+     "nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, batch_first=True)",
+     "m(h.view(1, 4, 8), h.view(1, 4, 8) * 0.5)", F32),
     ("nn.LSTM", "nn.LSTM(8, 4, batch_first=True)", "m(h.view(1, 4, 8))[0]", F32),
     ("nn.GRU", "nn.GRU(8, 4, batch_first=True)", "m(h.view(1, 4, 8))[0]", F32),
 ]

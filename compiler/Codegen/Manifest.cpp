@@ -34,6 +34,8 @@ static json::Value dtypeOf(Type type) {
     return "f32";
   if (element.isF64())
     return "f64";
+  if (element.isInteger(1))
+    return "bool";
   return "i64";
 }
 
@@ -140,6 +142,16 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
     } else if (k == kind::kLabel) {
       label = std::move(entry);
     } else if (k == kind::kParameter || k == kind::kBuffer) {
+      // Bool buffers are constants of the step (the importer folds them);
+      // the runtime checks a loaded file against the embedded value.
+      if (config.externalWeights &&
+          cast<RankedTensorType>(arg.getType()).getElementType().isInteger(1))
+        return emitError(func.getLoc())
+                   << "bool buffer '" << name
+                   << "' is a constant compiled into the step and must be "
+                      "embedded: --weights external is not supported for "
+                      "this model",
+               failure();
       if (!config.externalWeights) {
         auto offset = weights.offsets.find(name);
         if (offset == weights.offsets.end())

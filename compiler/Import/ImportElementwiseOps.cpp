@@ -401,6 +401,75 @@ LogicalResult importMaskedFill(Importer &im, jit::Node *node) {
                      {b.getNamedAttr("value", b.getF32FloatAttr(value))}));
 }
 
+/// Operand `input` of `node` as a bool mask of 0 and 1: a bool tensor as it
+/// is, any other (`x != 0`, as torch's logical ops read it) compared.
+FailureOr<Value> truthOf(Importer &im, jit::Node *node, size_t input) {
+  auto a = tensorOrScalar(im, node, input);
+  if (failed(a) || im.isBool(*a))
+    return a;
+  Location loc = im.locOf(node);
+  OpBuilder &b = im.getBuilder();
+  return im.create<nn::CompareOp>(
+      loc, {*a, scalarTensor(im, loc, 0.0)},
+      {b.getNamedAttr("predicate", b.getStringAttr("ne"))});
+}
+
+// logical_not/and/or/xor: bool masks (nn.compare results), nonzero as true.
+// MultiheadAttention merges a bool attention mask with a key padding mask
+// so.
+LogicalResult importLogical(Importer &im, jit::Node *node) {
+  c10::Symbol kind = node->kind();
+  Location loc = im.locOf(node);
+  OpBuilder &b = im.getBuilder();
+  auto compare = [&](Value lhs, Value rhs, const char *predicate) {
+    return im.create<nn::CompareOp>(
+        loc, {lhs, rhs},
+        {b.getNamedAttr("predicate", b.getStringAttr(predicate))});
+  };
+  auto a = truthOf(im, node, 0);
+  if (failed(a))
+    return failure();
+  if (kind == c10::aten::logical_not)
+    return im.bind(node, compare(*a, scalarTensor(im, loc, 0.0), "eq"));
+  auto other = truthOf(im, node, 1);
+  if (failed(other))
+    return failure();
+  if (kind == c10::aten::logical_xor)
+    return im.bind(node, compare(*a, *other, "ne"));
+  FailureOr<Value> combined =
+      kind == c10::aten::logical_and
+          ? im.create<nn::MulOp>(loc, {*a, *other})
+          : im.create<nn::AddOp>(loc, {*a, *other}, {alphaAttr(b, 1.0)});
+  if (failed(combined))
+    return failure();
+  return im.bind(node, compare(*combined, scalarTensor(im, loc, 0.0), "ne"));
+}
+
+// zeros_like/ones_like(x, dtype=None, ...): depend on x's static shape and
+// dtype only, so they are compile-time tensors (bool and integer ones too).
+LogicalResult importFullLike(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  if (failed(x))
+    return failure();
+  at::ScalarType type = im.isBool(*x)                         ? at::kBool
+                        : typeOf(*x).getElementType().isF32() ? at::kFloat
+                                                              : at::kLong;
+  if (node->inputs().size() > 1 && !Importer::isNone(node->input(1))) {
+    std::optional<c10::IValue> dtype = im.constant(node->input(1));
+    if (!dtype || !dtype->isInt())
+      return im.error(node)
+                 << "'" << opName(node) << "': expected a constant dtype",
+             failure();
+    type = static_cast<at::ScalarType>(dtype->toInt());
+  }
+  auto shape = typeOf(*x).getShape();
+  at::Tensor value = at::full(std::vector<int64_t>(shape.begin(), shape.end()),
+                              node->kind() == c10::aten::ones_like ? 1 : 0,
+                              at::TensorOptions().dtype(type));
+  im.bindConstant(node, c10::IValue(value));
+  return success();
+}
+
 } // namespace
 
 void dpc::registerElementwiseImporters(NodeImporterTable &table,
@@ -411,6 +480,11 @@ void dpc::registerElementwiseImporters(NodeImporterTable &table,
                               c10::aten::le, c10::aten::gt, c10::aten::ge})
     table[compare] = importCompare;
   table[c10::aten::masked_fill] = importMaskedFill;
+  for (c10::Symbol logical : {c10::aten::logical_not, c10::aten::logical_and,
+                              c10::aten::logical_or, c10::aten::logical_xor})
+    table[logical] = importLogical;
+  table[c10::aten::zeros_like] = importFullLike;
+  table[c10::aten::ones_like] = importFullLike;
   // The family's records name their aten operators: every registered nn op
   // with ElementwiseUnaryOpInterface is importable, with nothing to list.
   context.getOrLoadDialect<nn::NNDialect>();

@@ -1,6 +1,6 @@
 //===- ImportLinalgOps.cpp - aten ops of the Linalg family to nn ops ------===//
 //
-// linear, addmm, matmul/mm and bmm.
+// linear, addmm, matmul/mm, bmm and baddbmm.
 //
 //===----------------------------------------------------------------------===//
 
@@ -8,6 +8,7 @@
 #include "compiler/Import/Importer.h"
 
 #include "dialects/NN/IR/NNOps.h"
+#include "dialects/NN/IR/NNShapeUtils.h"
 
 #include <cmath>
 
@@ -66,6 +67,35 @@ LogicalResult importBmm(Importer &im, jit::Node *node) {
   return im.bind(node, im.create<nn::MatmulOp>(im.locOf(node), {*a, *b}));
 }
 
+// baddbmm(self, batch1, batch2, beta, alpha) = beta * self + alpha * batch1
+// @ batch2 (MultiheadAttention adds its float attention mask so): the
+// product, then the sum, as torch's CPU kernels round it.
+LogicalResult importBaddbmm(Importer &im, jit::Node *node) {
+  auto self = f32TensorArg(im, node, 0), a = f32TensorArg(im, node, 1),
+       b = f32TensorArg(im, node, 2);
+  auto beta = im.scalarArg(node, 3), alpha = im.scalarArg(node, 4);
+  if (failed(self) || failed(a) || failed(b) || failed(beta) || failed(alpha))
+    return failure();
+  if (*beta != 1.0 || *alpha != 1.0)
+    return im.error(node) << "'aten::baddbmm' with beta or alpha other than 1 "
+                             "is not supported";
+  if (typeOf(*a).getRank() != 3 || typeOf(*b).getRank() != 3)
+    return im.error(node) << "'aten::baddbmm' needs 3-d batches, got "
+                          << a->getType() << " and " << b->getType();
+  Location loc = im.locOf(node);
+  auto product = im.create<nn::MatmulOp>(loc, {*a, *b});
+  if (failed(product))
+    return failure();
+  auto shape = nn::broadcastShapes(typeOf(*product).getShape(),
+                                   typeOf(*self).getShape());
+  if (failed(shape) || ArrayRef<int64_t>(*shape) != typeOf(*product).getShape())
+    return im.error(node) << "'aten::baddbmm': " << self->getType()
+                          << " does not broadcast to the product "
+                          << product->getType();
+  return im.bind(node, im.create<nn::AddOp>(loc, {*self, *product},
+                                            {alphaAttr(im.getBuilder(), 1.0)}));
+}
+
 } // namespace
 
 void dpc::registerLinalgImporters(NodeImporterTable &table, MLIRContext &) {
@@ -74,4 +104,5 @@ void dpc::registerLinalgImporters(NodeImporterTable &table, MLIRContext &) {
   table[c10::aten::matmul] = importMatmul;
   table[c10::aten::mm] = importMatmul;
   table[c10::aten::bmm] = importBmm;
+  table[c10::aten::baddbmm] = importBaddbmm;
 }

@@ -329,21 +329,26 @@ LogicalResult importExpand(Importer &im, jit::Node *node) {
                      .getResult());
 }
 
-/// The tensors of a list input built by prim::ListConstruct.
+/// The tensors of a list input built in forward (a list literal, pieces of
+/// split/chunk, appends; see Importer::TensorList) or of constants.
 FailureOr<SmallVector<Value>> tensorList(Importer &im, jit::Node *node,
                                          size_t input) {
-  jit::Node *list = node->input(input)->node();
-  if (list->kind() != c10::prim::ListConstruct)
-    return im.error(node) << "'" << opName(node)
-                          << "': expected a list of tensors written out in "
-                             "the model (prim::ListConstruct)",
-           failure();
   SmallVector<Value> tensors;
-  for (jit::Value *v : list->inputs()) {
-    auto t = im.tensor(node, v);
-    if (failed(t))
-      return failure();
-    tensors.push_back(*t);
+  if (Importer::TensorList list = im.tensorListOf(node->input(input))) {
+    tensors.assign(list->begin(), list->end());
+  } else {
+    jit::Node *literal = node->input(input)->node();
+    if (literal->kind() != c10::prim::ListConstruct)
+      return im.error(node) << "'" << opName(node)
+                            << "': expected a list of tensors built in the "
+                               "model",
+             failure();
+    for (jit::Value *v : literal->inputs()) {
+      auto t = im.tensor(node, v);
+      if (failed(t))
+        return failure();
+      tensors.push_back(*t);
+    }
   }
   if (tensors.empty())
     return im.error(node) << "'" << opName(node) << "' of an empty list",
@@ -432,26 +437,12 @@ FailureOr<SmallVector<int64_t>> splitSizes(Importer &im, jit::Node *split,
   return *list;
 }
 
-// The pieces of split/chunk are unpacked by prim::ListUnpack; the split
-// itself is imported there, as one nn.split with one result per piece.
-LogicalResult importListUnpack(Importer &im, jit::Node *node) {
-  // A list known at compile time (`B, T = x.size()`) unpacks into constants.
-  if (std::optional<c10::IValue> list = im.constant(node->input(0));
-      list && list->isList()) {
-    c10::ArrayRef<c10::IValue> elements = list->toListRef();
-    if (elements.size() != node->outputs().size())
-      return im.error(node) << "unpacking " << elements.size()
-                            << " values into " << node->outputs().size();
-    for (auto [i, element] : llvm::enumerate(elements))
-      im.bindConstant(node, element, i);
-    return success();
-  }
-  jit::Node *split = node->input(0)->node();
+// split/chunk/unbind: one nn.split with one result per piece, bound as a
+// list of tensors (Importer::TensorList) that prim::ListUnpack, indexing
+// or torch.cat read, also after it leaves the if/else branch that made it
+// (MultiheadAttention's in-projection returns `x.chunk(3)` from a branch).
+LogicalResult importSplitList(Importer &im, jit::Node *split) {
   c10::Symbol kind = split->kind();
-  if (kind != c10::aten::split && kind != c10::aten::split_with_sizes &&
-      kind != c10::aten::chunk && kind != c10::aten::unbind)
-    return im.error(node) << "unpacking a list made by '" << opName(split)
-                          << "' is not supported";
   auto x = im.tensorArg(split, 0);
   if (failed(x))
     return failure();
@@ -470,12 +461,8 @@ LogicalResult importListUnpack(Importer &im, jit::Node *node) {
       return failure();
     sizes = *s;
   }
-  if (sizes.size() != node->outputs().size())
-    return im.error(node) << "'" << opName(split) << "' makes " << sizes.size()
-                          << " pieces but " << node->outputs().size()
-                          << " are unpacked";
   Location loc = im.locOf(split);
-  SmallVector<Value> pieces;
+  std::vector<Value> pieces;
   if (sizes.size() == 1) {
     pieces.push_back(*x);
   } else {
@@ -491,39 +478,43 @@ LogicalResult importListUnpack(Importer &im, jit::Node *node) {
       return failure();
     auto op =
         b.create<nn::SplitOp>(loc, types, ValueRange{*x}, attrs.getValue());
-    pieces.append(op->getResults().begin(), op->getResults().end());
+    pieces.assign(op->getResults().begin(), op->getResults().end());
   }
-  for (auto [i, piece] : llvm::enumerate(pieces)) {
-    if (kind == c10::aten::unbind) {
-      SmallVector<int64_t> shape(type.getShape());
-      shape.erase(shape.begin() + *dim);
+  if (kind == c10::aten::unbind) {
+    SmallVector<int64_t> shape(type.getShape());
+    shape.erase(shape.begin() + *dim);
+    for (Value &piece : pieces)
       piece = reshape(im, loc, piece, shape);
-    }
-    if (failed(im.bind(node, piece, i)))
-      return failure();
   }
+  im.bindTensorList(split, std::move(pieces));
   return success();
 }
 
-// split/chunk/unbind produce a list that only prim::ListUnpack may read.
-LogicalResult importSplitList(Importer &im, jit::Node *node) {
-  for (const jit::Use &use : node->output()->uses()) {
-    if (use.user->kind() == c10::prim::ListUnpack)
-      continue;
-    // A block's outputs are its prim::Return's operands: the list leaves
-    // the if/else branch that made it (MultiheadAttention's
-    // `b_q, b_k, b_v = b.chunk(3)` under `if b is None`).
-    if (use.user->kind() == c10::prim::Return)
-      return im.error(node) << "the list of tensors made by '" << opName(node)
-                            << "' is supported only when unpacked (a, b = "
-                               "x.split(...)) where it is made, not passed "
-                               "out of an if/else branch";
-    return im.error(use.user)
-           << "the list of tensors made by '" << opName(node)
-           << "' is supported only when unpacked (a, b = x.split(...)), "
-              "not read by '"
-           << use.user->kind().toQualString() << "'";
+// prim::ListUnpack: of a list known at compile time (`B, T = x.size()`) into
+// constants, of a list of tensors into its tensors.
+LogicalResult importListUnpack(Importer &im, jit::Node *node) {
+  if (std::optional<c10::IValue> list = im.constant(node->input(0));
+      list && list->isList()) {
+    c10::ArrayRef<c10::IValue> elements = list->toListRef();
+    if (elements.size() != node->outputs().size())
+      return im.error(node) << "unpacking " << elements.size()
+                            << " values into " << node->outputs().size();
+    for (auto [i, element] : llvm::enumerate(elements))
+      im.bindConstant(node, element, i);
+    return success();
   }
+  Importer::TensorList tensors = im.tensorListOf(node->input(0));
+  if (!tensors)
+    return im.error(node) << "unpacking a list made by '"
+                          << opName(node->input(0)->node())
+                          << "' is not supported";
+  if (tensors->size() != node->outputs().size())
+    return im.error(node) << "unpacking a list of " << tensors->size()
+                          << " tensors into " << node->outputs().size()
+                          << " values";
+  for (auto [i, piece] : llvm::enumerate(*tensors))
+    if (failed(im.bind(node, piece, i)))
+      return failure();
   return success();
 }
 

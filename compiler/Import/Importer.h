@@ -128,6 +128,34 @@ public:
     attributes[node->output(index)] = std::move(value);
   }
 
+  /// A list of tensors built in forward: the pieces of split/chunk/unbind, a
+  /// list literal, a list grown by append. Its elements are known at
+  /// compile time (loops are unrolled), so a list is a vector of values,
+  /// shared by every TorchScript value that refers to it (append mutates it
+  /// in place, as in TorchScript).
+  using TensorList = std::shared_ptr<std::vector<mlir::Value>>;
+  void bindTensorList(jit::Node *node, std::vector<mlir::Value> tensors,
+                      size_t index = 0) {
+    tensorLists[node->output(index)] =
+        std::make_shared<std::vector<mlir::Value>>(std::move(tensors));
+  }
+  /// The list of tensors `v` refers to, or null.
+  TensorList tensorListOf(jit::Value *v) const {
+    auto it = tensorLists.find(v);
+    return it == tensorLists.end() ? nullptr : it->second;
+  }
+
+  /// torch.bool tensors are f32 masks of 0 and 1 in nn (see nn.compare), so
+  /// their dtype is tracked here: what x.dtype reads, and what
+  /// MultiheadAttention's `attn_mask.dtype == torch.bool` decides on. A
+  /// value is bool when it was marked (a bool buffer, a bool constant) or
+  /// made by nn.compare, or is a view or copy of a bool value.
+  void markBool(mlir::Value v) { boolTensors.insert(v.getAsOpaquePointer()); }
+  bool isBool(mlir::Value v) const;
+  /// What `x.requires_grad` reads: whether `v` depends on a trainable
+  /// parameter through ops that record gradients.
+  bool requiresGrad(mlir::Value v) const;
+
   /// Creates `OpTy` after checking the operands with its type inference, so
   /// a shape mismatch is a diagnostic at `loc`, not a crash.
   template <typename OpTy>
@@ -188,6 +216,7 @@ private:
     std::optional<c10::IValue> constant;
     std::string path;
     std::optional<Aggregate> aggregate;
+    TensorList tensorList;
   };
   Binding lookup(jit::Value *v);
   void assign(jit::Value *v, const Binding &binding);
@@ -265,6 +294,16 @@ private:
   std::unordered_map<const jit::Value *, c10::IValue> attributes;
   std::unordered_map<const jit::Value *, std::string> attributePaths;
   std::unordered_map<const jit::Value *, Aggregate> aggregates;
+  std::unordered_map<const jit::Value *, TensorList> tensorLists;
+  /// Lists of numbers made by prim::ListConstruct in this import, which
+  /// aten::append may grow (by their c10 list's address); never a list
+  /// of the graph's constants.
+  std::unordered_set<const void *> growableLists;
+  std::unordered_set<const void *> boolTensors;
+  std::unordered_set<const void *> trainableArguments;
+  /// aten::append: a tensor onto a list of tensors, a compile-time value
+  /// onto a list of them.
+  mlir::LogicalResult importAppend(jit::Node *node);
   /// The grad modes of the enclosing `with` blocks (false: no_grad),
   /// innermost last.
   std::vector<bool> gradModes;

@@ -410,19 +410,23 @@ LogicalResult Importer::collectTensors(jit::Module &module) {
     }
     // Integer tensors cannot be trained: int64 buffers (BatchNorm's
     // num_batches_tracked) are state the step updates.
+    // Bool buffers (a causal mask) are constants of the step.
     bool trainable = isParameter && t.requires_grad();
     if (t.scalar_type() != at::kFloat &&
-        (trainable || t.scalar_type() != at::kLong))
+        (trainable || (t.scalar_type() != at::kLong &&
+                       !(t.scalar_type() == at::kBool && !isParameter))))
       return emitError(fileLoc)
              << (isParameter ? "parameter '" : "buffer '") << name
              << "' has dtype " << c10::toString(t.scalar_type())
              << (isParameter
                      ? "; only float32 parameters and buffers are supported"
-                     : "; only float32 and int64 buffers are supported");
+                     : "; only float32, int64 and bool buffers are supported");
     ModelTensor tensor;
     tensor.name = name;
     tensor.isParameter = trainable;
-    tensor.dtype = t.scalar_type() == at::kLong ? DType::I64 : DType::F32;
+    tensor.dtype = t.scalar_type() == at::kLong   ? DType::I64
+                   : t.scalar_type() == at::kBool ? DType::Bool
+                                                  : DType::F32;
     tensor.shape.assign(t.sizes().begin(), t.sizes().end());
     at::Tensor contiguous = t.detach().contiguous();
     const char *data = static_cast<const char *>(contiguous.data_ptr());
@@ -520,8 +524,9 @@ FailureOr<ImportedModel> Importer::run(const std::vector<TensorSpec> &inputs,
       argAttrs.push_back(makeSlotAttrs(&context, kind::kInput, input.name));
     }
     for (const ModelTensor &t : result.tensors) {
-      Type elementType = t.dtype == DType::I64 ? Type(builder.getI64Type())
-                                               : Type(builder.getF32Type());
+      Type elementType = t.dtype == DType::I64    ? Type(builder.getI64Type())
+                         : t.dtype == DType::Bool ? Type(builder.getI1Type())
+                                                  : Type(builder.getF32Type());
       argTypes.push_back(RankedTensorType::get(t.shape, elementType));
       argAttrs.push_back(makeSlotAttrs(
           &context, t.isParameter ? kind::kParameter : kind::kBuffer, t.name));
@@ -545,8 +550,12 @@ FailureOr<ImportedModel> Importer::run(const std::vector<TensorSpec> &inputs,
 
     for (size_t i = 0; i < numInputs; ++i)
       values[graph->inputs()[i + 1]] = entry->getArgument(i);
-    for (size_t i = 0; i < result.tensors.size(); ++i)
-      namedTensors[result.tensors[i].name] = entry->getArgument(numInputs + i);
+    for (size_t i = 0; i < result.tensors.size(); ++i) {
+      Value argument = entry->getArgument(numInputs + i);
+      namedTensors[result.tensors[i].name] = argument;
+      if (result.tensors[i].isParameter)
+        trainableArguments.insert(argument.getAsOpaquePointer());
+    }
     for (const auto &[alias, name] : tiedTensors)
       namedTensors[alias] = namedTensors[name];
     attributes[graph->inputs()[0]] = module._ivalue();
@@ -709,6 +718,7 @@ static FailureOr<Value> materializeConstant(Importer &im, jit::Node *node,
            failure();
   OpBuilder &b = im.getBuilder();
   bool isFloat = value.scalar_type() == at::kFloat;
+  bool isBool = type == at::kBool;
   auto tensorType = RankedTensorType::get(
       SmallVector<int64_t>(value.sizes().begin(), value.sizes().end()),
       isFloat ? Type(b.getF32Type()) : Type(b.getI64Type()));
@@ -719,7 +729,10 @@ static FailureOr<Value> materializeConstant(Importer &im, jit::Node *node,
               : DenseElementsAttr::get(
                     tensorType,
                     ArrayRef<int64_t>(value.data_ptr<int64_t>(), count));
-  return b.create<nn::ConstantOp>(im.locOf(node), attr).getResult();
+  Value constant = b.create<nn::ConstantOp>(im.locOf(node), attr);
+  if (isBool)
+    im.markBool(constant);
+  return constant;
 }
 
 FailureOr<Value> Importer::tensor(jit::Node *node, jit::Value *v) {
@@ -763,6 +776,30 @@ LogicalResult Importer::importNode(jit::Node *node) {
                failure();
       auto spec = llvm::find_if(
           result.tensors, [&](const ModelTensor &t) { return t.name == full; });
+      // A bool buffer (a causal mask, `torch.tril(...) == 0`) is a
+      // compile-time value, as a mask built in forward from constants is:
+      // nothing in the step can change it (the runtime checks that a
+      // loaded checkpoint holds the same), and MultiheadAttention's
+      // conversion of a bool mask to -inf folds. A copy, so that the
+      // import cannot change the module.
+      if (cast<RankedTensorType>(tensorIt->second.getType())
+              .getElementType()
+              .isInteger(1)) {
+        for (const jit::Use &use : node->output()->uses()) {
+          // Reported at the mutation, once: the read itself is imported,
+          // so that the mutating op is not reported again as unsupported.
+          const c10::FunctionSchema *schema = use.user->maybeSchema();
+          if (schema && use.offset < schema->arguments().size() &&
+              schema->arguments()[use.offset].alias_info() &&
+              schema->arguments()[use.offset].alias_info()->isWrite())
+            error(use.user) << "'" << use.user->kind().toQualString()
+                            << "' changes the bool buffer '" << full
+                            << "' in place; bool buffers are constants of "
+                               "the step (not supported)";
+        }
+        attributes[node->output()] = value.toTensor().clone();
+        return success();
+      }
       if (spec != result.tensors.end() && !spec->isParameter)
         bufferAliases[node->output()] = full; // read its current value
       else
@@ -791,6 +828,16 @@ LogicalResult Importer::importNode(jit::Node *node) {
   }
   if (kind == c10::prim::Uninitialized || kind == c10::aten::warn)
     return success(); // only on paths that raise / a warning
+  // The modes library code asks about (TransformerEncoderLayer's fast-path
+  // checks): dpc never autocasts, and records gradients outside no_grad.
+  if (kind == c10::aten::is_autocast_enabled) {
+    bindConstant(node, c10::IValue(false));
+    return success();
+  }
+  if (kind == c10::Symbol::aten("is_grad_enabled")) {
+    bindConstant(node, c10::IValue(isGradEnabled()));
+    return success();
+  }
   if ((kind == c10::aten::Float || kind == c10::aten::Int ||
        kind == c10::aten::Bool || kind == c10::aten::item ||
        kind == c10::aten::ScalarImplicit) &&
@@ -804,16 +851,25 @@ LogicalResult Importer::importNode(jit::Node *node) {
   // MultiheadAttention's and LSTM's checks reads them.
   if ((kind == c10::prim::dtype || kind == c10::prim::device ||
        kind == c10::prim::is_cuda || kind == c10::Symbol::prim("is_nested") ||
-       kind == c10::Symbol::aten("numel")) &&
-      isTensor(node->input(0))) {
+       kind == c10::Symbol::aten("numel") ||
+       kind == c10::aten::is_floating_point ||
+       kind == c10::prim::requires_grad) &&
+      node->inputs().size() == 1 && isTensor(node->input(0))) {
     Type element =
         cast<RankedTensorType>(lookup(node->input(0)).tensor.getType())
             .getElementType();
     if (kind == c10::prim::dtype)
       bindConstant(node, c10::IValue(static_cast<int64_t>(
-                             element.isF32()   ? at::kFloat
-                             : element.isF64() ? at::kDouble
+                             isBool(lookup(node->input(0)).tensor) ? at::kBool
+                             : element.isF32()                     ? at::kFloat
+                             : element.isF64()                     ? at::kDouble
                                                : at::kLong)));
+    else if (kind == c10::aten::is_floating_point)
+      bindConstant(node, c10::IValue(!isBool(lookup(node->input(0)).tensor) &&
+                                     (element.isF32() || element.isF64())));
+    else if (kind == c10::prim::requires_grad)
+      bindConstant(node,
+                   c10::IValue(requiresGrad(lookup(node->input(0)).tensor)));
     else if (kind == c10::prim::device)
       bindConstant(node, c10::IValue(c10::Device(c10::kCPU)));
     else if (kind == c10::Symbol::aten("numel"))
@@ -857,6 +913,39 @@ LogicalResult Importer::importNode(jit::Node *node) {
     return success();
   }
 
+  // Lists of tensors built in forward.
+  if (kind == c10::aten::append)
+    return importAppend(node);
+  if (TensorList list =
+          node->inputs().empty() ? nullptr : tensorListOf(node->input(0))) {
+    if (kind == c10::aten::len) {
+      bindConstant(node, c10::IValue(static_cast<int64_t>(list->size())));
+      return success();
+    }
+    // list + list: a new list (encoder-decoder attention's in-projection
+    // returns `(q,) + kv.chunk(2)`).
+    if (kind == c10::aten::add && node->inputs().size() == 2)
+      if (TensorList other = tensorListOf(node->input(1))) {
+        std::vector<Value> joined(*list);
+        joined.insert(joined.end(), other->begin(), other->end());
+        bindTensorList(node, std::move(joined));
+        return success();
+      }
+    if (kind == c10::aten::__getitem__) {
+      std::optional<c10::IValue> index = constant(node->input(1));
+      int64_t size = list->size();
+      int64_t i = index && index->isInt() ? index->toInt() : size;
+      if (i < 0)
+        i += size;
+      if (i < 0 || i >= size)
+        return error(node) << "'aten::__getitem__': the index must be a "
+                              "constant within the "
+                           << size << " tensors of the list",
+               failure();
+      return bind(node, (*list)[i]);
+    }
+  }
+
   // Scalar computations (on shapes, flags) before the tensor ops of the
   // same name (aten::add of two ints is not nn.add).
   if (std::optional<LogicalResult> evaluated = evaluate(node))
@@ -875,21 +964,38 @@ LogicalResult Importer::importNode(jit::Node *node) {
     c10::TypePtr elementType = c10::AnyType::get();
     if (auto listType = node->output()->type()->cast<c10::ListType>())
       elementType = listType->getElementType();
+    bool ofTensors = elementType->kind() == c10::TypeKind::TensorType;
     c10::impl::GenericList list(elementType);
     for (jit::Value *element : node->inputs()) {
       std::optional<c10::IValue> c = constant(element);
-      if (!c)
-        return success();
+      if (!c) {
+        list.clear();
+        break;
+      }
       list.push_back(*c);
     }
-    bindConstant(node, c10::IValue(list));
+    if (list.size() == node->inputs().size() && !(ofTensors && list.empty())) {
+      growableLists.insert(c10::IValue(list).internalToPointer());
+      bindConstant(node, c10::IValue(list));
+      return success();
+    }
+    if (!ofTensors)
+      return success(); // read by its consumer (unsupported where read)
+    std::vector<Value> tensors;
+    for (jit::Value *element : node->inputs()) {
+      FailureOr<Value> t = tensor(node, element);
+      if (failed(t))
+        return failure();
+      tensors.push_back(*t);
+    }
+    bindTensorList(node, std::move(tensors));
     return success();
   }
 
   // x.size() and x.size(d) of statically shaped tensors are constants.
   if (kind == c10::aten::size && isTensor(node->input(0))) {
-    auto shape =
-        cast<RankedTensorType>(values[node->input(0)].getType()).getShape();
+    auto shape = cast<RankedTensorType>(lookup(node->input(0)).tensor.getType())
+                     .getShape();
     if (node->inputs().size() == 1) {
       bindConstant(
           node, c10::IValue(std::vector<int64_t>(shape.begin(), shape.end())));
@@ -1174,6 +1280,74 @@ LogicalResult Importer::foldModuleAttributes(jit::Graph &graph,
   return walk(graph.block());
 }
 
+LogicalResult Importer::importAppend(jit::Node *node) {
+  jit::Value *listValue = node->input(0);
+  jit::Value *element = node->input(1);
+  if (TensorList list = tensorListOf(listValue)) {
+    FailureOr<Value> t = tensor(node, element);
+    if (failed(t))
+      return failure();
+    list->push_back(*t);
+  } else {
+    std::optional<c10::IValue> numbers = constant(listValue);
+    if (!numbers || !numbers->isList() ||
+        !growableLists.count(numbers->internalToPointer()))
+      return error(node) << "'aten::append' onto a list that is not built "
+                            "in forward is not supported",
+             failure();
+    std::optional<c10::IValue> c = constant(element);
+    if (!c)
+      return error(node) << "'aten::append' of '" << element->debugName()
+                         << "', a value known only at run time, onto a list "
+                            "of numbers is not supported",
+             failure();
+    // c10 lists are shared: every value referring to it sees the element.
+    numbers->toList().push_back(*c);
+  }
+  if (node->outputs().size() == 1)
+    assign(node->output(), lookup(listValue));
+  return success();
+}
+
+bool Importer::requiresGrad(Value v) const {
+  // As autograd: a trainable parameter does, and what is computed from one,
+  // unless detached (nn.detach, also every result under no_grad).
+  std::unordered_set<void *> visited;
+  SmallVector<Value> work = {v};
+  while (!work.empty()) {
+    Value current = work.pop_back_val();
+    if (!visited.insert(current.getAsOpaquePointer()).second)
+      continue;
+    if (trainableArguments.count(current.getAsOpaquePointer()))
+      return true;
+    Operation *op = current.getDefiningOp();
+    if (!op || isa<nn::DetachOp>(op))
+      continue;
+    work.append(op->operand_begin(), op->operand_end());
+  }
+  return false;
+}
+
+bool Importer::isBool(Value v) const {
+  while (true) {
+    if (boolTensors.count(v.getAsOpaquePointer()))
+      return true;
+    Operation *op = v.getDefiningOp();
+    if (!op)
+      return false;
+    if (isa<nn::CompareOp>(op))
+      return true;
+    if (auto concat = dyn_cast<nn::ConcatOp>(op))
+      return llvm::all_of(concat->getOperands(),
+                          [&](Value operand) { return isBool(operand); });
+    // Views and copies keep the dtype.
+    if (!isa<nn::ReshapeOp, nn::TransposeOp, nn::PermuteOp, nn::BroadcastToOp,
+             nn::SliceOp, nn::SplitOp, nn::CopyOp, nn::DetachOp>(op))
+      return false;
+    v = op->getOperand(0);
+  }
+}
+
 Importer::Binding Importer::lookup(jit::Value *v) {
   Binding binding;
   if (auto it = bufferAliases.find(v); it != bufferAliases.end()) {
@@ -1189,6 +1363,10 @@ Importer::Binding Importer::lookup(jit::Value *v) {
     binding.aggregate = it->second;
     return binding;
   }
+  if (auto it = tensorLists.find(v); it != tensorLists.end()) {
+    binding.tensorList = it->second;
+    return binding;
+  }
   binding.constant = constant(v);
   if (auto it = attributePaths.find(v); it != attributePaths.end())
     binding.path = it->second;
@@ -1201,8 +1379,11 @@ void Importer::assign(jit::Value *v, const Binding &binding) {
   attributes.erase(v);
   attributePaths.erase(v);
   aggregates.erase(v);
+  tensorLists.erase(v);
   if (binding.aggregate)
     aggregates[v] = *binding.aggregate;
+  else if (binding.tensorList)
+    tensorLists[v] = binding.tensorList;
   else if (!binding.buffer.empty())
     bufferAliases[v] = binding.buffer;
   else if (binding.tensor)
@@ -1262,32 +1443,38 @@ LogicalResult Importer::importBlock(jit::Block *block) {
 }
 
 bool Importer::hasImporter(jit::Node *node) const {
-  static const std::set<c10::Symbol> builtIn = {c10::prim::Constant,
-                                                c10::prim::GetAttr,
-                                                c10::prim::If,
-                                                c10::prim::Loop,
-                                                c10::prim::RaiseException,
-                                                c10::prim::Uninitialized,
-                                                c10::aten::warn,
-                                                c10::aten::dim,
-                                                c10::prim::dtype,
-                                                c10::prim::device,
-                                                c10::prim::is_cuda,
-                                                c10::Symbol::prim("is_nested"),
-                                                c10::Symbol::aten("numel"),
-                                                c10::aten::__is__,
-                                                c10::aten::__isnot__,
-                                                c10::prim::ListConstruct,
-                                                c10::aten::size,
-                                                c10::prim::unchecked_cast,
-                                                c10::prim::TupleConstruct,
-                                                c10::prim::TupleUnpack,
-                                                c10::prim::TupleIndex,
-                                                c10::prim::DictConstruct,
-                                                c10::prim::CreateObject,
-                                                c10::prim::SetAttr,
-                                                c10::prim::Enter,
-                                                c10::prim::Exit};
+  static const std::set<c10::Symbol> builtIn = {
+      c10::prim::Constant,
+      c10::prim::GetAttr,
+      c10::prim::If,
+      c10::prim::Loop,
+      c10::prim::RaiseException,
+      c10::prim::Uninitialized,
+      c10::aten::warn,
+      c10::aten::is_autocast_enabled,
+      c10::Symbol::aten("is_grad_enabled"),
+      c10::aten::dim,
+      c10::prim::dtype,
+      c10::prim::device,
+      c10::prim::is_cuda,
+      c10::Symbol::prim("is_nested"),
+      c10::Symbol::aten("numel"),
+      c10::aten::__is__,
+      c10::aten::__isnot__,
+      c10::prim::ListConstruct,
+      c10::aten::append,
+      c10::aten::is_floating_point,
+      c10::prim::requires_grad,
+      c10::aten::size,
+      c10::prim::unchecked_cast,
+      c10::prim::TupleConstruct,
+      c10::prim::TupleUnpack,
+      c10::prim::TupleIndex,
+      c10::prim::DictConstruct,
+      c10::prim::CreateObject,
+      c10::prim::SetAttr,
+      c10::prim::Enter,
+      c10::prim::Exit};
   return importers.count(node->kind()) || builtIn.count(node->kind());
 }
 

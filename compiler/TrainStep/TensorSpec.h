@@ -30,7 +30,9 @@ struct TensorSpec {
 struct ModelTensor {
   std::string name; // state_dict key, e.g. "layer1.0.conv1.weight"
   bool isParameter = true;
-  DType dtype = DType::F32; // F32, or I64 for buffers (num_batches_tracked)
+  // F32, I64 for buffers (num_batches_tracked), Bool for bool buffers (a
+  // causal mask): those are compile-time constants of the step.
+  DType dtype = DType::F32;
   std::vector<int64_t> shape;
   std::vector<char> bytes; // row-major
 };

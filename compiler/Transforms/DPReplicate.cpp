@@ -180,6 +180,9 @@ struct DPReplicatePass : public dpc::impl::DPReplicateBase<DPReplicatePass> {
       unsigned i = arg.getArgNumber();
       if (getArgKind(whole, i) == kind::kInput)
         continue;
+      // A bool buffer is a constant of the step, which never reads it.
+      if (cast<RankedTensorType>(arg.getType()).getElementType().isInteger(1))
+        continue;
       bool written = isUpdatedInPlace(forward.getArgument(i)) ||
                      (last && isUpdatedInPlace(last.getArgument(i)));
       copies[arg] = b.create<dp::ReplicateOp>(
@@ -198,6 +201,10 @@ struct DPReplicatePass : public dpc::impl::DPReplicateBase<DPReplicatePass> {
         BlockArgument bodyArg = body.getArgument(arg.getArgNumber());
         if (auto copy = copies.lookup(arg)) {
           mapping.map(bodyArg, copy.getResult(replica));
+          continue;
+        }
+        if (getArgKind(whole, arg.getArgNumber()) != kind::kInput) {
+          mapping.map(bodyArg, arg); // a bool buffer, unread
           continue;
         }
         auto scatter = b.create<dp::ScatterOp>(arg.getLoc(), bodyArg.getType(),

@@ -66,6 +66,15 @@ TEST(ManifestTest, ParsesTheSchemaExample) {
   EXPECT_FALSE(m.weightsBytes.has_value());
 }
 
+TEST(ManifestTest, BoolBuffersAreOneBytePerElement) {
+  json j = validManifest();
+  j["buffers"][0]["dtype"] = "bool";
+  j["buffers"][0]["shape"] = {8, 8};
+  Manifest m = parse(j);
+  EXPECT_EQ(m.buffers[0].dtype, DType::Bool);
+  EXPECT_EQ(m.buffers[0].numBytes(), 64);
+}
+
 TEST(ManifestTest, LossNoneNeedsNoLabel) {
   json j = validManifest();
   j["label"] = nullptr;
@@ -104,6 +113,16 @@ TEST(ManifestTest, SyntaxAndTypeErrors) {
   j["inputs"][0]["dtype"] = "bf16";
   EXPECT_DPC_ERROR(parse(j),
                    "'inputs[0].dtype' is 'bf16'; expected f32, f64 or i64");
+  // bool is a buffer's dtype only (a constant of the step), never an
+  // input's, a label's or a parameter's.
+  j = validManifest();
+  j["inputs"][0]["dtype"] = "bool";
+  EXPECT_DPC_ERROR(parse(j),
+                   "'inputs[0].dtype' is 'bool'; expected f32, f64 or i64");
+  j = validManifest();
+  j["parameters"][0]["dtype"] = "bool";
+  EXPECT_DPC_ERROR(parse(j),
+                   "'parameters[0].dtype' is 'bool'; expected f32, f64 or i64");
   j = validManifest();
   j["inputs"][0]["shape"] = {16, -1};
   EXPECT_DPC_ERROR(

@@ -22,7 +22,8 @@ namespace dpc {
 #define DPC_DTYPES(DPC_DTYPE)                                                  \
   DPC_DTYPE(F32, "f32", 4)                                                     \
   DPC_DTYPE(F64, "f64", 8)                                                     \
-  DPC_DTYPE(I64, "i64", 8)
+  DPC_DTYPE(I64, "i64", 8)                                                     \
+  DPC_DTYPE(Bool, "bool", 1)
 
 enum class DType {
 #define DPC_DTYPE_ENUMERATOR(NAME, SPELLING, BYTES) NAME,
@@ -42,7 +43,8 @@ constexpr size_t dtypeSize(DType dtype) {
   return 0;
 }
 
-/// The spelling: "f32", "f64", "i64".
+/// The spelling: "f32", "f64", "i64", "bool" (torch.bool: one byte, 0 or 1;
+/// bool buffers are constants of the step, see the importer).
 constexpr const char *dtypeName(DType dtype) {
   switch (dtype) {
 #define DPC_DTYPE_NAME(NAME, SPELLING, BYTES)                                  \

@@ -190,6 +190,20 @@ void Session::Impl::restore(const std::string &file, bool weightsOnly,
                     dtypeName(it->second.dtype) +
                     formatShape(it->second.shape) + ", " + path + " expects " +
                     dtypeName(v.dtype) + formatShape(v.shape));
+      // A bool buffer (a causal mask) is a constant compiled into the step,
+      // which never reads its slot: a file may only hold the same values.
+      if (v.dtype == DType::Bool) {
+        const std::vector<unsigned char> &bytes = it->second.bytes;
+        if (std::any_of(bytes.begin(), bytes.end(),
+                        [](unsigned char b) { return b > 1; }))
+          throw Error(file + ": bool tensor '" + v.name +
+                      "' holds bytes other than 0 and 1");
+        if (std::memcmp(v.data, bytes.data(), bytes.size()) != 0)
+          throw Error(file + ": bool buffer '" + v.name +
+                      "' differs from the value compiled into " + path +
+                      " (bool buffers are constants of the step; recompile "
+                      "the model with this value)");
+      }
     }
     // Initial weights may come from a full checkpoint: its optimizer state
     // is then not wanted, but nothing else may be unexpected.

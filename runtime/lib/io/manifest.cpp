@@ -101,17 +101,19 @@ public:
     return dims;
   }
 
-  void tensor(const json &value, const std::string &path,
-              TensorSpec &spec) const {
+  /// `allowBool`: bool tensors are buffers only (constants of the step:
+  /// a causal mask), never inputs, labels or trained state.
+  void tensor(const json &value, const std::string &path, TensorSpec &spec,
+              bool allowBool = false) const {
     object(value, path);
     spec.name = string(required(value, "name", path), path + ".name");
     if (spec.name.empty())
       failField(path + ".name", "must not be empty");
     std::string dtype = string(required(value, "dtype", path), path + ".dtype");
     std::optional<DType> parsed = parseDType(dtype);
-    if (!parsed)
-      failField(path + ".dtype",
-                "is '" + dtype + "'; expected f32, f64 or i64");
+    if (!parsed || (*parsed == DType::Bool && !allowBool))
+      failField(path + ".dtype", "is '" + dtype + "'; expected f32, f64" +
+                                     (allowBool ? ", i64 or bool" : " or i64"));
     spec.dtype = *parsed;
     spec.shape = shape(required(value, "shape", path), path + ".shape");
     spec.slot = integer(required(value, "slot", path), path + ".slot");
@@ -169,7 +171,7 @@ std::vector<WeightSpec> parseWeights(const FieldReader &r, const json &root,
   for (size_t i = 0; i < value->size(); ++i) {
     std::string path = FieldReader::at(key, i);
     WeightSpec spec;
-    r.tensor((*value)[i], path, spec);
+    r.tensor((*value)[i], path, spec, /*allowBool=*/key == "buffers");
     if (!external)
       spec.weightsOffset =
           r.nonNegative(r.required((*value)[i], "weights_offset", path),

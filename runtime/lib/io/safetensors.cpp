@@ -30,6 +30,8 @@ const char *safetensorsDType(DType dtype) {
     return "F64";
   case DType::I64:
     return "I64";
+  case DType::Bool:
+    return "BOOL";
   }
   return "?";
 }
@@ -41,6 +43,8 @@ std::optional<DType> parseSafetensorsDType(const std::string &name) {
     return DType::F64;
   if (name == "I64")
     return DType::I64;
+  if (name == "BOOL")
+    return DType::Bool;
   return std::nullopt;
 }
 

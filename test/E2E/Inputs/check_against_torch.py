@@ -84,13 +84,14 @@ def compare_tensors(expected, ckpt, rtol, atol, failures):
             if got.dtype != ref.dtype or not np.array_equal(got, ref):
                 failures.append(f"'{name}': {got} != torch's {ref}")
             continue
-        # Non-finite reference values (a -inf mask buffer) must be equal;
-        # the tolerance applies to the finite ones. A NaN error fails.
+        # Infinities and NaNs (a float mask of 0 and -inf) must be where
+        # torch has them; the error is over the finite values.
         finite = np.isfinite(ref)
-        if not np.array_equal(got[~finite], ref[~finite], equal_nan=True):
-            failures.append(f"'{name}': its non-finite elements differ from torch's")
+        if not np.array_equal(np.isfinite(got), finite) or not np.array_equal(
+                got[~finite], ref[~finite], equal_nan=True):
+            failures.append(f"'{name}': its infinities or NaNs differ from torch's")
             continue
-        ref, got = ref[finite], got[finite]
+        got, ref = got[finite], ref[finite]
         scale = float(np.abs(ref).max()) if ref.size else 0.0
         err = float(np.abs(got.astype(np.float64) - ref).max()) if ref.size else 0.0
         rel = err / scale if scale > 0 else err

@@ -1,7 +1,7 @@
-"""Trains a GPT test model with dropout in PyTorch, fed dpc's masks, and
-compares dpc's results with it.
+"""Trains a GPT test model (or an nn.TransformerEncoder classifier) with
+dropout in PyTorch, fed dpc's masks, and compares dpc's results with it.
 
-usage: check_dropout.py DIR --model gpt_dropout --log RUN.log
+usage: check_dropout.py DIR --model gpt_dropout|attention_encoder --log RUN.log
            --checkpoint OUT.safetensors --steps K --local-batch B
            [--world-size R] [--accumulate M] [--seed S] --lr ...
            [--momentum ...] [--rtol 1e-5]
@@ -9,7 +9,11 @@ usage: check_dropout.py DIR --model gpt_dropout --log RUN.log
 The reference is an eager copy of the model (gpt_models.MODELS[--model],
 with DIR/model.pt's weights) whose nn.Dropout modules multiply by the masks
 dpc draws (dropout_reference.py computes them from the generator's
-specification, independently of dpc's code). Step k uses the k-th global
+specification, independently of dpc's code). For attention_encoder
+(make_attention_model.py encoder, --dropout P, data DIR/x.npy, DIR/y.npy)
+torch.nn.functional.dropout itself is replaced, since
+MultiheadAttention's dropout of its attention weights is a call of it
+inside F.multi_head_attention_forward. Step k uses the k-th global
 batch of R*M*B consecutive sequences; rank r (or, under --mode dp, replica
 r) takes its r-th contiguous slice of M*B, split into M micro-batches, each
 with its own masks (counter: step k, rank r, micro-batch m, the call's
@@ -35,14 +39,24 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_against_torch import (  # noqa: E402
     check_step_counter, compare_logged_losses, compare_tensors, read_safetensors)
-from dropout_reference import with_dpc_masks  # noqa: E402
+from dropout_reference import with_dpc_functional_masks, with_dpc_masks  # noqa: E402
 from gpt_models import MODELS  # noqa: E402
+from make_attention_model import EncoderClassifier  # noqa: E402
+
+# Classifiers of make_attention_model.py on DIR/x.npy and DIR/y.npy, built
+# from torch's own layers: their dropout calls (MultiheadAttention's inside
+# F.multi_head_attention_forward too) get dpc's masks through
+# torch.nn.functional.dropout, in program order.
+ATTENTION_MODELS = {"attention_encoder": EncoderClassifier}
 
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("dir")
-    p.add_argument("--model", required=True, choices=sorted(MODELS))
+    p.add_argument("--model", required=True,
+                   choices=sorted(MODELS) + sorted(ATTENTION_MODELS))
+    p.add_argument("--dropout", type=float, default=0.1,
+                   help="the attention models' dropout probability")
     p.add_argument("--vocab", type=int, default=64)
     p.add_argument("--log", required=True)
     p.add_argument("--checkpoint", required=True)
@@ -59,17 +73,25 @@ def main():
 
     torch.set_num_threads(1)
     scripted = torch.jit.load(f"{a.dir}/model.pt")
-    model = MODELS[a.model](vocab=a.vocab)
+    functional = a.model in ATTENTION_MODELS
+    if functional:
+        model = ATTENTION_MODELS[a.model](a.dropout)
+    else:
+        model = MODELS[a.model](vocab=a.vocab)
     model.load_state_dict(scripted.state_dict())
     model.train()
     probabilities = {m.p for m in model.modules() if isinstance(m, torch.nn.Dropout)}
     if len(probabilities) != 1:
         sys.exit(f"expected one dropout probability, the model has {probabilities}")
     (prob,) = probabilities
-    coords = with_dpc_masks(model, a.seed)
-
-    idx = torch.from_numpy(np.load(f"{a.dir}/idx.npy"))
-    targets = torch.from_numpy(np.load(f"{a.dir}/targets.npy"))
+    if functional:
+        coords = with_dpc_functional_masks(a.seed)
+        idx = torch.from_numpy(np.load(f"{a.dir}/x.npy"))
+        targets = torch.from_numpy(np.load(f"{a.dir}/y.npy"))
+    else:
+        coords = with_dpc_masks(model, a.seed)
+        idx = torch.from_numpy(np.load(f"{a.dir}/idx.npy"))
+        targets = torch.from_numpy(np.load(f"{a.dir}/targets.npy"))
     params = [p_ for p_ in model.parameters() if p_.requires_grad]
     opt = torch.optim.SGD(params, lr=a.lr, momentum=a.momentum)
     R, M, B = a.world_size, a.accumulate, a.local_batch

@@ -88,6 +88,13 @@ def train(rank, a, tmp, dtype=torch.float32):
     model.to(dtype)
     # No .train(): every module runs in the mode it was saved in, as dpc
     # compiles it (a module the model put in .eval() stays so).
+    # gloo cannot broadcast torch.bool tensors ("Invalid scalar type"), so
+    # DDP is told to leave bool buffers (a causal mask, the same constant on
+    # every rank) out of its buffer broadcasts.
+    bool_buffers = [n for n, b in model.named_buffers() if b.dtype == torch.bool]
+    if bool_buffers:
+        DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(
+            model, bool_buffers)
     ddp = DistributedDataParallel(model)
     params = [p for p in model.parameters() if p.requires_grad]
     groups = param_groups([(n, p) for n, p in model.named_parameters() if p.requires_grad],

@@ -102,6 +102,35 @@ class MaskCoordinates:
         self.step, self.rank, self.micro_batch, self.site = step, rank, micro_batch, 0
 
 
+def masked(x, p, coords):
+    """x times dpc's noise for the next dropout call at `coords`."""
+    c = coords
+    keep = keep_mask(x.numel(), p, c.seed, c.site, c.step, c.rank, c.micro_batch)
+    c.site += 1
+    c.kept += int(keep.sum())
+    c.drawn += keep.size
+    noise = torch.from_numpy(keep.astype(np.float32)).reshape(x.shape)
+    noise.div_(1 - p)
+    return x * noise
+
+
+def with_dpc_functional_masks(seed):
+    """Replaces torch.nn.functional.dropout, which nn.Dropout and torch's
+    own layers call (MultiheadAttention's attention weights in
+    F.multi_head_attention_forward), by one that multiplies by dpc's mask
+    of each call in program order; returns the MaskCoordinates."""
+    check_known_answers()
+    coords = MaskCoordinates(seed)
+
+    def dropout(x, p=0.5, training=True, inplace=False):
+        if not training or p == 0.0:
+            return x
+        return masked(x, p, coords)
+
+    torch.nn.functional.dropout = dropout
+    return coords
+
+
 class MaskedDropout(nn.Module):
     """nn.Dropout in training mode with dpc's mask for its coordinates."""
 
@@ -110,14 +139,7 @@ class MaskedDropout(nn.Module):
         self.p, self.coords = p, coords
 
     def forward(self, x):
-        c = self.coords
-        keep = keep_mask(x.numel(), self.p, c.seed, c.site, c.step, c.rank, c.micro_batch)
-        c.site += 1
-        c.kept += int(keep.sum())
-        c.drawn += keep.size
-        noise = torch.from_numpy(keep.astype(np.float32)).reshape(x.shape)
-        noise.div_(1 - self.p)
-        return x * noise
+        return masked(x, self.p, self.coords)
 
 
 class MaskedStochasticDepth(nn.Module):
