@@ -189,6 +189,20 @@ def compare_logged_losses_float64(log, losses, losses64, steps, multiple, floor,
     return len(logged)
 
 
+def check_float64(a, ckpt, f32, f64, losses, losses64, failures):
+    """The float64 criterion for a whole run (tensors, logged losses, step
+    counter), with the --float64-multiple and --float64-floor of `a`.
+    Returns the verdict's text: the counts compared and the worst ratio."""
+    worst, name = compare_float64(ckpt, f32, f64, a.float64_multiple, a.float64_floor,
+                                  failures)
+    logged = compare_logged_losses_float64(a.log, losses, losses64, a.steps,
+                                           a.float64_multiple, a.float64_floor, failures)
+    check_step_counter(ckpt, a.steps, failures)
+    return (f"{len(f64)} tensors and {logged} losses", f"dpc's distance is at most "
+            f"{worst:.2f}x PyTorch float32's ({name}; allowed {a.float64_multiple:g}x, "
+            f"floor {a.float64_floor:g})")
+
+
 def train(a, dtype):
     """Trains the reference in `dtype`; returns its final state (parameters,
     buffers and optimizer state under the checkpoint's names) and the loss
@@ -362,15 +376,8 @@ def main():
     ckpt = read_safetensors(a.checkpoint)
     if a.float64_multiple is not None:
         f64, losses64 = train(a, torch.float64)
-        worst, name = compare_float64(ckpt, expected, f64, a.float64_multiple,
-                                      a.float64_floor, failures)
-        logged = compare_logged_losses_float64(a.log, losses, losses64, a.steps,
-                                               a.float64_multiple, a.float64_floor,
-                                               failures)
-        check_step_counter(ckpt, a.steps, failures)
-        print(f"compared {len(f64)} tensors and {logged} losses with PyTorch in float64: "
-              f"dpc's distance is at most {worst:.2f}x PyTorch float32's ({name}; allowed "
-              f"{a.float64_multiple:g}x, floor {a.float64_floor:g})")
+        counts, verdict = check_float64(a, ckpt, expected, f64, losses, losses64, failures)
+        print(f"compared {counts} with PyTorch in float64: {verdict}")
         for f_ in failures:
             print("FAIL:", f_)
         sys.exit(1 if failures else 0)

@@ -68,8 +68,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_against_torch import (  # noqa: E402
-    check_step_counter, compare_float64, compare_logged_losses,
-    compare_logged_losses_float64, compare_tensors,
+    check_float64, check_step_counter, compare_logged_losses, compare_tensors,
     read_safetensors)
 from dropout_reference import with_dpc_masks  # noqa: E402
 from torch_recipe import lr_scheduler, param_groups  # noqa: E402
@@ -293,16 +292,9 @@ def main():
               f"{check_draws(draws, failures)}")
     if a.float64_multiple is not None:
         f64, losses64, _, _, _ = run_ddp(a, torch.float64)
-        worst, name = compare_float64(ckpt, expected, f64, a.float64_multiple,
-                                      a.float64_floor, failures)
-        logged = compare_logged_losses_float64(a.log, losses, losses64, a.steps,
-                                               a.float64_multiple, a.float64_floor,
-                                               failures)
-        check_step_counter(ckpt, a.steps, failures)
-        print(f"compared {len(f64)} tensors and {logged} losses with PyTorch DDP on "
-              f"{a.world_size} ranks in float64: dpc's distance is at most {worst:.2f}x "
-              f"PyTorch float32's ({name}; allowed {a.float64_multiple:g}x, floor "
-              f"{a.float64_floor:g})")
+        counts, verdict = check_float64(a, ckpt, expected, f64, losses, losses64, failures)
+        print(f"compared {counts} with PyTorch DDP on {a.world_size} ranks in float64: "
+              f"{verdict}")
         for f_ in failures:
             print("FAIL:", f_)
         sys.exit(1 if failures else 0)
