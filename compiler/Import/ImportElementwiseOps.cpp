@@ -470,6 +470,69 @@ LogicalResult importFullLike(Importer &im, jit::Node *node) {
   return success();
 }
 
+/// The dtype `v` holds as PyTorch sees it: bool masks are f32 0/1 tensors.
+at::ScalarType dtypeOf(Importer &im, Value v) {
+  Type element = typeOf(v).getElementType();
+  return im.isBool(v)      ? at::kBool
+         : element.isF32() ? at::kFloat
+         : element.isF64() ? at::kDouble
+                           : at::kLong;
+}
+
+// x.to(dtype), x.to(device, dtype), x.to(other), x.float(), x.type_as(other),
+// traced `.type(dtype)`: dtype conversions of the dtypes dpc computes in.
+// A conversion to the dtype the tensor has is the identity (Hugging Face
+// writes `attn_weights.type(value.dtype)` for mixed precision), a device is
+// where dpc puts the tensor anyway, a bool mask becomes a float 0/1 tensor
+// (a copy, so that it is no longer read as a mask) and a float tensor a
+// mask of its nonzeros. Other conversions change the arithmetic (f64, f16,
+// bf16: see --precision's issue) or need a conversion kernel on a run-time
+// integer tensor (compile-time ones are folded by LibTorch before this), and
+// are refused.
+LogicalResult importDtypeConversion(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  if (failed(x))
+    return failure();
+  at::ScalarType from = dtypeOf(im, *x);
+  std::optional<at::ScalarType> to;
+  const c10::FunctionSchema &schema = node->schema();
+  for (size_t i = 1; i < schema.arguments().size(); ++i) {
+    const c10::Argument &argument = schema.arguments()[i];
+    jit::Value *input = node->input(i);
+    if (argument.name() == "other") {
+      auto other = im.tensorArg(node, i);
+      if (failed(other))
+        return failure();
+      to = dtypeOf(im, *other);
+    } else if (argument.name() == "dtype" && !Importer::isNone(input)) {
+      std::optional<c10::IValue> dtype = im.constant(input);
+      if (!dtype || !dtype->isInt())
+        return im.error(node)
+                   << "'" << opName(node) << "': expected a constant dtype",
+               failure();
+      to = static_cast<at::ScalarType>(dtype->toInt());
+    }
+  }
+  if (!to || *to == from)
+    return im.bind(node, *x);
+  Location loc = im.locOf(node);
+  OpBuilder &b = im.getBuilder();
+  if (from == at::kBool && *to == at::kFloat)
+    return im.bind(node,
+                   im.create<nn::ScaleOp>(loc, {*x}, {factorAttr(b, 1.0)}));
+  if (from == at::kFloat && *to == at::kBool)
+    return im.bind(node,
+                   im.create<nn::CompareOp>(
+                       loc, {*x, scalarTensor(im, loc, 0.0)},
+                       {b.getNamedAttr("predicate", b.getStringAttr("ne"))}));
+  return im.error(node) << "'" << opName(node) << "': converting a "
+                        << c10::toString(from) << " tensor to "
+                        << c10::toString(*to)
+                        << " is not supported (dpc computes in float32, with "
+                           "int64 indices and bool masks)",
+         failure();
+}
+
 } // namespace
 
 void dpc::registerElementwiseImporters(NodeImporterTable &table,
@@ -485,6 +548,8 @@ void dpc::registerElementwiseImporters(NodeImporterTable &table,
     table[logical] = importLogical;
   table[c10::aten::zeros_like] = importFullLike;
   table[c10::aten::ones_like] = importFullLike;
+  table[c10::aten::to] = importDtypeConversion;
+  table[c10::aten::type_as] = importDtypeConversion;
   // The family's records name their aten operators: every registered nn op
   // with ElementwiseUnaryOpInterface is importable, with nothing to list.
   context.getOrLoadDialect<nn::NNDialect>();

@@ -19,14 +19,19 @@ using namespace dpc;
 
 namespace {
 
-/// Fails unless input `input` is None (an unsupported optional argument
-/// such as `dtype=`).
-LogicalResult requireNone(Importer &im, jit::Node *node, size_t input,
-                          StringRef what) {
+/// Fails unless input `input` (an optional `dtype=`) is None or float32,
+/// the dtype these ops' f32 operands already have (Hugging Face's Llama
+/// writes `softmax(x, dim=-1, dtype=torch.float32)` to upcast half
+/// precision).
+LogicalResult requireFloat32Dtype(Importer &im, jit::Node *node, size_t input) {
   if (input >= node->inputs().size() || Importer::isNone(node->input(input)))
     return success();
-  return im.error(node) << "'" << opName(node) << "' with " << what
-                        << " is not supported";
+  std::optional<c10::IValue> dtype = im.constant(node->input(input));
+  if (dtype && dtype->isInt() &&
+      static_cast<at::ScalarType>(dtype->toInt()) == at::kFloat)
+    return success();
+  return im.error(node) << "'" << opName(node)
+                        << "' with a dtype other than float32 is not supported";
 }
 
 // softmax / log_softmax(x, dim, dtype=None)
@@ -36,7 +41,7 @@ LogicalResult importSoftmax(Importer &im, jit::Node *node) {
   if (failed(x))
     return failure();
   auto dim = dimArg(im, node, 1, typeOf(*x).getRank());
-  if (failed(dim) || failed(requireNone(im, node, 2, "a dtype")))
+  if (failed(dim) || failed(requireFloat32Dtype(im, node, 2)))
     return failure();
   return im.bind(
       node, im.create<OpTy>(im.locOf(node), {*x}, {i64Attr(im, "dim", *dim)}));
@@ -74,7 +79,7 @@ LogicalResult importReduction(Importer &im, jit::Node *node) {
       }
     }
   }
-  if (failed(requireNone(im, node, dtypeInput, "a dtype")))
+  if (failed(requireFloat32Dtype(im, node, dtypeInput)))
     return failure();
   // No dims (or an empty list): every dimension.
   if (dims.empty())
@@ -200,7 +205,7 @@ LogicalResult importCumSum(Importer &im, jit::Node *node) {
   if (failed(x))
     return failure();
   auto dim = dimArg(im, node, 1, typeOf(*x).getRank());
-  if (failed(dim) || failed(requireNone(im, node, 2, "a dtype")))
+  if (failed(dim) || failed(requireFloat32Dtype(im, node, 2)))
     return failure();
   return im.bind(node, im.create<nn::CumSumOp>(im.locOf(node), {*x},
                                                {i64Attr(im, "dim", *dim)}));
@@ -240,7 +245,7 @@ LogicalResult importNorm2(Importer &im, jit::Node *node) {
       return im.error(node) << "'" << opName(node) << "' with p = " << *p
                             << " is not supported yet (only p = 2)";
   }
-  if (dtypeInput && failed(requireNone(im, node, *dtypeInput, "a dtype")))
+  if (dtypeInput && failed(requireFloat32Dtype(im, node, *dtypeInput)))
     return failure();
   SmallVector<int64_t> dims;
   bool keepdim = false;

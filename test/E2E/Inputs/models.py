@@ -150,5 +150,30 @@ class SelectMLP(nn.Module):
         return self.head(z * 0.25)
 
 
+class DtypeMLP(nn.Module):
+    """Dtype conversions as library code writes them for mixed precision
+    and masks: conversions to the dtype a tensor already has (x.float(),
+    .to(torch.float32), .to(device, dtype), .type_as, softmax's
+    dtype=torch.float32), a comparison's bool mask made float (x > 0).float()
+    and .to(h.dtype) to multiply by, and a float made a bool mask (.to(torch.bool))
+    for torch.where."""
+
+    def __init__(self, features=32, hidden=64, classes=10):
+        super().__init__()
+        self.fc1 = nn.Linear(features, hidden)
+        self.fc2 = nn.Linear(hidden, hidden)
+        self.register_buffer("keep", (torch.arange(hidden) % 3 != 0).float())
+        self.head = nn.Linear(hidden, classes)
+
+    def forward(self, x):
+        h = self.fc1(x.float()).to(torch.float32)
+        gate = (h > 0).float() + 0.5 * (h < -0.5).to(h.dtype)
+        t = torch.tanh(h).to(h.device, torch.float32) * gate
+        probs = torch.softmax(self.fc2(t), dim=-1, dtype=torch.float32)
+        z = torch.where(self.keep.to(torch.bool), probs.type_as(h), t)
+        return self.head(z)
+
+
 MODELS = {"mlp": MLP, "tied": TiedMLP, "regressor": Regressor, "exp": ExpMLP,
-          "pointwise": PointwiseMLP, "select": SelectMLP}
+          "pointwise": PointwiseMLP, "select": SelectMLP,
+          "dtype": DtypeMLP}

@@ -3,7 +3,9 @@
 usage: make_bad_pointwise_models.py KIND OUT.pt
 KIND: clamp-tensor-bounds (torch.clamp with a tensor as its bound),
 where-long (torch.where selecting from an int64 tensor), where-indices
-(torch.where with the condition only: the indices of the true elements).
+(torch.where with the condition only: the indices of the true elements),
+to-double (x.double(): float64 arithmetic), to-half (x.to(torch.float16)),
+long-to-float (the int64 input ids made float at run time).
 """
 import sys
 
@@ -42,8 +44,36 @@ class WhereIndices(nn.Module):
         return h[torch.where(h > 0)[0]]
 
 
+class ToDouble(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x):
+        return self.fc(x).double().float()
+
+
+class ToHalf(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x):
+        return self.fc(x.to(torch.float16).float())
+
+
+class LongToFloat(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, ids):
+        return self.fc(ids.float())
+
+
 MODELS = {"clamp-tensor-bounds": ClampTensorBounds, "where-long": WhereLong,
-          "where-indices": WhereIndices}
+          "where-indices": WhereIndices, "to-double": ToDouble, "to-half": ToHalf,
+          "long-to-float": LongToFloat}
 
 if __name__ == "__main__":
     torch.jit.script(MODELS[sys.argv[1]]()).save(sys.argv[2])
