@@ -112,6 +112,6 @@ def python_can_import(module):
         return False
 
 
-for module in ["torch", "numpy", "matplotlib", "torchvision"]:
+for module in ["torch", "numpy", "matplotlib", "torchvision", "transformers", "timm"]:
     if python_can_import(module):
         config.available_features.add(module)

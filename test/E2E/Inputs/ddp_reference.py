@@ -28,7 +28,8 @@ With --dpc-masks SEED (models with dropout or torchvision's
 StochasticDepth): PyTorch trains an eager copy of the model instead (--eager
 SPEC: 'torchvision:NAME[:JSON]' for torchvision.models.NAME(num_classes=10,
 **JSON), or
-'cnn_models:NAME' for a model of cnn_models.py; DIR/model.pt's weights)
+'cnn_models:NAME' for a model of cnn_models.py, 'huggingface:NAME:JSON' for
+make_hf_model.make(NAME, **JSON); DIR/model.pt's weights)
 whose Dropout and StochasticDepth modules use the masks dpc draws with
 `dpc-run --seed SEED` (dropout_reference.py, computed from the generator's
 specification): rank r's masks of step k are drawn at rank r, step k.
@@ -82,7 +83,11 @@ def train(rank, a, tmp, dtype=torch.float32):
     coords = None
     if a.dpc_masks is not None:
         scripted, model = model, eager_model(a.eager)
-        model.load_state_dict(scripted.state_dict())
+        # Every tensor of the eager model's state_dict from the saved one
+        # (strict about those); the saved one may hold more: a traced module
+        # keeps non-persistent buffers too (GPT-2's causal mask).
+        saved = scripted.state_dict()
+        model.load_state_dict({name: saved[name] for name in model.state_dict()})
         coords = with_dpc_masks(model, a.dpc_masks)
     model.to(dtype)
     # No .train(): every module runs in the mode it was saved in, as dpc
@@ -129,6 +134,10 @@ def train(rank, a, tmp, dtype=torch.float32):
         # element, as dpc's default --loss-output.
         if isinstance(out, tuple):
             out = out[0]
+        # Language-model logits [B, T, V] with labels [B, T], flattened as
+        # dpc (and Hugging Face) read them.
+        if out.dim() == 3 and yb.dim() == 2:
+            out, yb = out.reshape(-1, out.shape[-1]), yb.reshape(-1)
         loss = F.cross_entropy(out, yb)
         loss.backward()
         # In float64 from the float32 gradients, as dpc sums them.
@@ -204,7 +213,12 @@ def eager_model(spec):
     if kind == "cnn_models":
         from cnn_models import MODELS
         return MODELS[name][0]().train()
-    sys.exit(f"ddp_reference.py: --eager {spec}: expected torchvision:NAME or cnn_models:NAME")
+    if kind == "huggingface":
+        from make_hf_model import make
+        name, _, kwargs = name.partition(":")
+        return make(name, **json.loads(kwargs)).train()
+    sys.exit(f"ddp_reference.py: --eager {spec}: expected torchvision:NAME, cnn_models:NAME "
+             "or huggingface:NAME:JSON")
 
 
 def check_draws(draws, failures):

@@ -1,0 +1,75 @@
+"""Writes a Hugging Face transformers model with a small config and random
+weights, traced, for dpc's tests: code nobody here wrote.
+
+usage: make_hf_model.py gpt2|bert|llama OUT_DIR [--samples N] [--seq T]
+           [--dropout P]
+
+The models come from transformers' own classes (the version scripts/setup.sh
+pins): GPT2LMHeadModel and LlamaForCausalLM (token ids [B, T] -> logits
+[B, T, vocab], labels the next tokens [B, T]) and
+BertForSequenceClassification (token ids [B, T] -> logits [B, 3], one label
+per sequence). Configs are tiny (2 layers, width 32, 4 heads; Llama with 2
+key/value heads), with torchscript=True and no KV cache, as Hugging Face
+documents for torch.jit.trace. Every dropout probability is --dropout
+(default 0, so that PyTorch's reference draws nothing dpc must match).
+
+OUT_DIR/model.pt is the model traced in training mode on one batch of
+token ids (the batch size does not matter: the trace records no shapes
+dpc keeps); x.npy and y.npy hold N samples, int64."""
+import argparse
+import os
+
+import numpy as np
+import torch
+import transformers
+
+VOCAB = 64
+
+
+def make(kind, seq, dropout):
+    if kind == "gpt2":
+        return transformers.GPT2LMHeadModel(transformers.GPT2Config(
+            n_layer=2, n_embd=32, n_head=4, vocab_size=VOCAB, n_positions=seq,
+            resid_pdrop=dropout, embd_pdrop=dropout, attn_pdrop=dropout,
+            torchscript=True, use_cache=False))
+    if kind == "bert":
+        return transformers.BertForSequenceClassification(transformers.BertConfig(
+            num_hidden_layers=2, hidden_size=32, num_attention_heads=4,
+            intermediate_size=64, vocab_size=VOCAB, max_position_embeddings=seq,
+            num_labels=3, hidden_dropout_prob=dropout,
+            attention_probs_dropout_prob=dropout, torchscript=True))
+    if kind == "llama":
+        return transformers.LlamaForCausalLM(transformers.LlamaConfig(
+            num_hidden_layers=2, hidden_size=32, num_attention_heads=4,
+            num_key_value_heads=2, intermediate_size=64, vocab_size=VOCAB,
+            max_position_embeddings=seq, attention_dropout=dropout,
+            torchscript=True, use_cache=False))
+    raise SystemExit(f"make_hf_model.py: unknown model '{kind}'")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("kind", choices=["gpt2", "bert", "llama"])
+    p.add_argument("out")
+    p.add_argument("--samples", type=int, default=32)
+    p.add_argument("--seq", type=int, default=16)
+    p.add_argument("--dropout", type=float, default=0.0)
+    a = p.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    torch.manual_seed(0)
+    model = make(a.kind, a.seq, a.dropout).train()
+    g = torch.Generator().manual_seed(1)
+    tokens = torch.randint(0, VOCAB, (a.samples, a.seq + 1), generator=g)
+    x = tokens[:, :-1]
+    traced = torch.jit.trace(model, (x[:2],), check_trace=False)
+    traced.save(f"{a.out}/model.pt")
+    np.save(f"{a.out}/x.npy", x.numpy())
+    if a.kind == "bert":
+        y = torch.randint(0, 3, (a.samples,), generator=g)
+    else:
+        y = tokens[:, 1:]
+    np.save(f"{a.out}/y.npy", y.numpy())
+
+
+if __name__ == "__main__":
+    main()
