@@ -27,7 +27,7 @@ param_groups' lr after the run (when every group has parameters).
 With --dpc-masks SEED (models with dropout or torchvision's
 StochasticDepth): PyTorch trains an eager copy of the model instead (--eager
 SPEC: 'torchvision:NAME[:JSON]' for torchvision.models.NAME(num_classes=10,
-**JSON), or
+**JSON), 'timm:NAME[:JSON]' for timm's,
 'cnn_models:NAME' for a model of cnn_models.py, 'huggingface:NAME:JSON' for
 make_hf_model.make(NAME, **JSON); DIR/model.pt's weights)
 whose Dropout and StochasticDepth modules use the masks dpc draws with
@@ -205,11 +205,11 @@ def run_ddp(a, dtype):
 def eager_model(spec):
     """The eager model that --eager SPEC names (see the module docstring)."""
     kind, _, name = spec.partition(":")
-    if kind == "torchvision":
-        import torchvision
+    if kind in ("torchvision", "timm"):
+        from make_torchvision_model import zoo_model
         name, _, kwargs = name.partition(":")
-        return getattr(torchvision.models, name)(
-            num_classes=10, **(json.loads(kwargs) if kwargs else {})).train()
+        return zoo_model(name if kind == "torchvision" else "timm:" + name,
+                         json.loads(kwargs) if kwargs else {}).train()
     if kind == "cnn_models":
         from cnn_models import MODELS
         return MODELS[name][0]().train()
