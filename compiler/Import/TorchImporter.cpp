@@ -1687,6 +1687,21 @@ LogicalResult dpc::importEvalForward(MLIRContext &context,
   if (failed(eval))
     return failure();
   auto forward = eval->module->lookupSymbol<func::FuncOp>(kForwardFuncName);
+  // A traced model keeps the mode it was traced in: dropout traced in
+  // training mode stays on after model.eval(), in PyTorch too, so the
+  // evaluation step draws masks as PyTorch would. Almost always an
+  // oversight worth one line.
+  unsigned randomSites = 0;
+  forward.walk([&](Operation *op) {
+    if (isa<nn::DropoutOp, nn::BernoulliOp>(op))
+      ++randomSites;
+  });
+  if (randomSites)
+    emitWarning(UnknownLoc::get(&context))
+        << "the evaluation step keeps " << randomSites
+        << " dropout site(s) on: the model was traced in training mode, and "
+           "a traced model keeps that mode after model.eval() (PyTorch runs "
+           "it so too); script the model, or pass --eval-step=false";
   forward->remove();
   forward.setSymName(kEvalForwardFuncName);
   module.push_back(forward);
