@@ -86,7 +86,23 @@ bool isViewOp(jit::Node *node) {
   return node->outputs().size() == 1 && !node->inputs().empty() &&
          (kind == c10::aten::flatten || kind == c10::aten::view ||
           kind == c10::aten::reshape || kind == c10::aten::squeeze ||
-          kind == c10::aten::unsqueeze);
+          kind == c10::aten::unsqueeze || kind == c10::aten::slice ||
+          kind == c10::aten::select || kind == c10::aten::transpose ||
+          kind == c10::aten::permute);
+}
+
+/// Whether `v` is a tensor its node allocates: the node's schema gives the
+/// output no alias annotation (not a view, not `self` returned), and the
+/// node has no side effects and no blocks.
+bool makesFreshTensor(jit::Value *v) {
+  jit::Node *node = v->node();
+  const c10::FunctionSchema *schema = node->maybeSchema();
+  if (!schema || node->hasSideEffects() || !node->blocks().empty() ||
+      v->offset() >= schema->returns().size())
+    return false;
+  const c10::Argument &result = schema->returns()[v->offset()];
+  return result.type()->kind() == c10::TypeKind::TensorType &&
+         !result.alias_info();
 }
 
 /// Rewrites in-place ops whose mutation nothing else can observe into their
@@ -140,14 +156,33 @@ void functionalizeInPlaceOps(std::shared_ptr<jit::Graph> &graph) {
       jit::Node *producer = root->node();
       if (producer->kind() == c10::prim::Param ||
           producer->kind() == c10::prim::GetAttr ||
-          jit::MutationRemover::hasSideEffectOrAlias(root, &aliasDb))
+          (jit::MutationRemover::hasSideEffectOrAlias(root, &aliasDb) &&
+           !makesFreshTensor(root)))
         continue;
       bool aliased = false;
       for (jit::Value *other : allValues) {
-        if (other == self || viewBases.count(other) ||
-            !aliasDb.mayAlias(self, other))
+        if (other == self || viewBases.count(other))
           continue;
         jit::Node *user = other->node();
+        // TorchScript's alias analysis puts every tensor that enters a list
+        // into one set, so in a model with lists of tensors (DLA's trees)
+        // everything may alias everything. Order decides first: a value
+        // made before the fresh tensor cannot alias it, and one made after
+        // the mutation (`[x2, x1] + children` of the block's results) reads
+        // the mutated value, which the rewrite gives it, unless it comes
+        // out of a container made before the mutation, which is checked
+        // below as a container (a later in-place op through such a value is
+        // a candidate of its own, unsafe because of it).
+        if (user->owningBlock() == node->owningBlock() &&
+            (user->isAfter(node) ||
+             (producer->owningBlock() == node->owningBlock() &&
+              user->isBefore(producer))))
+          continue;
+        // Between the two, a view of the value or a list holding it would
+        // observe the mutation.
+        if (!aliasDb.mayAlias(self, other) &&
+            !aliasDb.mayContainAlias(self, other))
+          continue;
         bool inPlaceResult =
             functionalForm(user) && aliasDb.mayAlias(user->input(0), self);
         aliased |= !inPlaceResult;

@@ -24,6 +24,30 @@ class InPlace(nn.Module):
         return h + self.fc(x)
 
 
+class InPlaceSeenThroughView(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        h = self.fc(x)
+        flat = h.view(-1)
+        h.add_(1.0)  # flat sees the mutation: cannot be made functional
+        return h * 2.0 + flat.sum()
+
+
+class InPlaceSeenThroughList(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        h = self.fc(x)
+        kept = [h, x]
+        h.relu_()  # kept[0] sees the mutation: cannot be made functional
+        return kept[0] + h
+
+
 class TwoOutputs(nn.Module):
     def __init__(self):
         super().__init__()
@@ -103,6 +127,7 @@ class SeveralUnsupported(nn.Module):
         return torch.special.erfcx(x)
 
 
-MODELS = {"erfinv": UsesErfinv, "several": SeveralUnsupported, "inplace": InPlace, "two-outputs": TwoOutputs,
+MODELS = {"erfinv": UsesErfinv, "several": SeveralUnsupported, "inplace": InPlace,
+          "inplace-view": InPlaceSeenThroughView, "inplace-list": InPlaceSeenThroughList, "two-outputs": TwoOutputs,
           "f64": Float64Weights, "good": Good, "no-parameters": NoParameters,
           "frozen": Frozen, "ignores-parameters": IgnoresParameters}
