@@ -4,12 +4,13 @@ usage: check_against_torch.py DIR --log RUN.log --checkpoint OUT.safetensors
            --steps K --global-batch G --loss cross_entropy|mse|none --lr ...
            [--optimizer sgd|adam|adamw] [--momentum --dampening --nesterov]
            [--betas B1,B2 --eps E] [--weight-decay W]
-           [--accumulate M --world-size R] [--rtol 1e-5]
+           [--accumulate M --world-size R] [--rtol 1e-5] [--inputs x,mask]
 
 The reference is plain PyTorch: the TorchScript module DIR/model.pt loaded
 with torch.jit.load, trained for K steps with torch.optim.SGD, Adam or AdamW
 (their defaults where a flag is not given, e.g. AdamW's weight_decay 1e-2)
-on consecutive global batches of G samples, the loss F.cross_entropy /
+on consecutive global batches of G samples (of DIR/x.npy, or of each input
+--inputs names, DIR/NAME.npy, passed to forward in that order), the loss F.cross_entropy /
 F.mse_loss with reduction 'mean', or with --loss none the model's own
 forward(x, y). A forward that returns a tuple, NamedTuple or dict is
 read as dpc reads it: the loss takes its first element, or the one
@@ -214,10 +215,10 @@ def train(a, dtype):
     model.to(dtype)
     # No .train(): every module runs in the mode it was saved in, as dpc
     # compiles it (a module the model put in .eval() stays so).
-    x = torch.from_numpy(np.load(f"{a.dir}/x.npy"))
+    # The forward's inputs, in order (--inputs; DIR/NAME.npy each).
+    xs = [torch.from_numpy(np.load(f"{a.dir}/{name}.npy")) for name in a.inputs.split(",")]
+    xs = [t.to(dtype) if t.is_floating_point() else t for t in xs]
     y = torch.from_numpy(np.load(f"{a.dir}/y.npy"))
-    if x.is_floating_point():
-        x = x.to(dtype)
     if y.is_floating_point():
         y = y.to(dtype)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -243,10 +244,14 @@ def train(a, dtype):
             return out[int(key)] if key.isdigit() else getattr(out, key)
         return out
 
+    def take(index):
+        """Samples `index` (a slice or index tensor) of every input."""
+        return [t[index] for t in xs]
+
     def loss_of(xb, yb):
         if a.loss == "none":
-            return pick(model(xb, yb))
-        out = pick(model(xb))
+            return pick(model(*xb, yb))
+        out = pick(model(*xb))
         if a.loss == "mse":
             return F.mse_loss(out, yb)
         if out.dim() == 3 and yb.dim() == 2:  # [B, T, V] logits, class dim last
@@ -258,7 +263,8 @@ def train(a, dtype):
         sys.exit(f"--global-batch {a.global_batch} is not a multiple of "
                  f"--world-size {ranks} x --accumulate {micro}")
     local = a.global_batch // (ranks * micro)
-    batches = x.shape[0] // a.global_batch
+    samples = xs[0].shape[0]
+    batches = samples // a.global_batch
     losses = []
 
     def shuffled_batch(step):
@@ -266,10 +272,10 @@ def train(a, dtype):
         epoch, k = divmod(step, batches)
         indices = []
         for r in range(ranks):
-            sampler = DistributedSampler(range(x.shape[0]), num_replicas=ranks, rank=r,
+            sampler = DistributedSampler(range(samples), num_replicas=ranks, rank=r,
                                          shuffle=True, seed=a.shuffle_seed, drop_last=True)
             sampler.set_epoch(epoch)
-            loader = DataLoader(range(x.shape[0]), batch_size=local * micro,
+            loader = DataLoader(range(samples), batch_size=local * micro,
                                 sampler=sampler, drop_last=True)
             indices += list(loader)[k].tolist()
         return torch.tensor(indices)
@@ -278,7 +284,7 @@ def train(a, dtype):
         begin = (step % batches) * a.global_batch
         if micro == 1 and a.shuffle_seed is not None:
             idx = shuffled_batch(step)
-            xb, yb = x[idx], y[idx]
+            xb, yb = take(idx), y[idx]
             opt.zero_grad(set_to_none=True)
             loss = loss_of(xb, yb)
             loss.backward()
@@ -288,7 +294,7 @@ def train(a, dtype):
         if a.shuffle_seed is not None:
             sys.exit("--shuffle-seed is implemented for --accumulate 1 only")
         if micro == 1:
-            xb, yb = x[begin:begin + a.global_batch], y[begin:begin + a.global_batch]
+            xb, yb = take(slice(begin, begin + a.global_batch)), y[begin:begin + a.global_batch]
             opt.zero_grad(set_to_none=True)
             loss = loss_of(xb, yb)
             loss.backward()
@@ -302,7 +308,7 @@ def train(a, dtype):
             total = 0.0
             for k in range(micro):
                 lo = begin + (r * micro + k) * local
-                loss = loss_of(x[lo:lo + local], y[lo:lo + local])
+                loss = loss_of(take(slice(lo, lo + local)), y[lo:lo + local])
                 (loss / micro).backward()
                 total += loss.item()
             rank_grads.append([p_.grad for p_ in params])
@@ -336,6 +342,7 @@ def main():
     p.add_argument("--log", required=True)
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--steps", type=int, required=True)
+    p.add_argument("--inputs", default="x", help="the forward's inputs, DIR/NAME.npy each")
     p.add_argument("--global-batch", type=int, required=True)
     p.add_argument("--loss", default="cross_entropy", choices=["cross_entropy", "mse", "none"])
     p.add_argument("--optimizer", default="sgd", choices=["sgd", "adam", "adamw"])

@@ -2,7 +2,7 @@
 weights, traced, for dpc's tests: code nobody here wrote.
 
 usage: make_hf_model.py gpt2|bert|llama OUT_DIR [--samples N] [--seq T]
-           [--dropout P]
+           [--dropout P] [--attention-mask]
 
 The models come from transformers' own classes (the version scripts/setup.sh
 pins): GPT2LMHeadModel and LlamaForCausalLM (token ids [B, T] -> logits
@@ -15,7 +15,10 @@ documents for torch.jit.trace. Every dropout probability is --dropout
 
 OUT_DIR/model.pt is the model traced in training mode on one batch of
 token ids (the batch size does not matter: the trace records no shapes
-dpc keeps); x.npy and y.npy hold N samples, int64."""
+dpc keeps); x.npy and y.npy hold N samples, int64. With --attention-mask
+the model is traced with a second input, `attention_mask` (float32 0/1,
+padding at the end of each sequence, lengths from T/4 to T), written to
+mask.npy."""
 import argparse
 import os
 
@@ -54,6 +57,7 @@ def main():
     p.add_argument("--samples", type=int, default=32)
     p.add_argument("--seq", type=int, default=16)
     p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--attention-mask", action="store_true")
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
     torch.manual_seed(0)
@@ -61,7 +65,13 @@ def main():
     g = torch.Generator().manual_seed(1)
     tokens = torch.randint(0, VOCAB, (a.samples, a.seq + 1), generator=g)
     x = tokens[:, :-1]
-    traced = torch.jit.trace(model, (x[:2],), check_trace=False)
+    inputs = (x[:2],)
+    if a.attention_mask:
+        lengths = torch.randint(a.seq // 4, a.seq + 1, (a.samples,), generator=g)
+        mask = (torch.arange(a.seq)[None, :] < lengths[:, None]).float()
+        np.save(f"{a.out}/mask.npy", mask.numpy())
+        inputs = (x[:2], mask[:2])
+    traced = torch.jit.trace(model, inputs, check_trace=False)
     traced.save(f"{a.out}/model.pt")
     np.save(f"{a.out}/x.npy", x.numpy())
     if a.kind == "bert":
