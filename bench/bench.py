@@ -85,8 +85,10 @@ batches = x.shape[0] // (batch * world)
 def step(i):
     b = (i % batches) * batch * world + rank * batch
     opt.zero_grad(set_to_none=True)
-    # Token labels [B, T] go with logits [B*T, vocab], as dpc flattens them.
-    loss = F.cross_entropy(model(x[b:b + batch]), y[b:b + batch].reshape(-1))
+    # Token labels [B, T] go with logits [B*T, vocab] or [B, T, vocab], as
+    # dpc flattens them.
+    out = model(x[b:b + batch])
+    loss = F.cross_entropy(out.reshape(-1, out.shape[-1]), y[b:b + batch].reshape(-1))
     loss.backward()
     opt.step()
 for i in range(warmup): step(i)

@@ -11,6 +11,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "test", "E2E", "Inputs"))
 from cnn_models import ResNet18  # noqa: E402
 from gpt_models import GPT  # noqa: E402
+from llama_models import Llama  # noqa: E402
+
+
+def resnet50():
+    import torchvision
+    return torchvision.models.resnet50()
 
 
 class MLP(nn.Module):
@@ -45,4 +51,14 @@ BENCH_MODELS = {
                                  n_layer=4),
                 input_shape=(64,), input_dtype="i64", label_shape=(64,), classes=512,
                 batch=16),
+    # torchvision's own ResNet-50 (25.6M parameters, 1000 classes) at 224x224.
+    "resnet50": dict(ctor=resnet50, input_shape=(3, 224, 224), input_dtype="f32",
+                     label_shape=(), classes=1000, batch=8),
+    # The Llama-style decoder of the tests (RMSNorm, rotary embeddings,
+    # grouped-query attention with 8 query and 2 key/value heads, SiLU-gated
+    # MLP): 4 layers, width 256, 128 tokens, vocab 1024 (3.3M parameters).
+    "llama": dict(ctor=lambda: Llama(vocab=1024, dim=256, n_layers=4, n_heads=8,
+                                     n_kv_heads=2, hidden=688, max_len=128),
+                  input_shape=(128,), input_dtype="i64", label_shape=(128,), classes=1024,
+                  batch=8),
 }
