@@ -166,6 +166,17 @@ double softplusOf(double x, double beta, double threshold) {
 }
 
 const PointwiseCase kPointwiseCases[] = {
+    {"tanh", DPCRT_UNARY_TANH, -12, 12, 0, 0, 0, true,
+     [](double x, double, double, double) { return std::tanh(x); },
+     [](double x, double, double, double) {
+       return 1 - std::tanh(x) * std::tanh(x);
+     }},
+    {"sigmoid", DPCRT_UNARY_SIGMOID, -30, 30, 0, 0, 0, true,
+     [](double x, double, double, double) { return 1 / (1 + std::exp(-x)); },
+     [](double x, double, double, double) {
+       double s = 1 / (1 + std::exp(-x));
+       return s * (1 - s);
+     }},
     {"log", DPCRT_UNARY_LOG, 0.05, 20, 0, 0, 0, false,
      [](double x, double, double, double) { return std::log(x); },
      [](double x, double, double, double) { return 1 / x; }},

@@ -151,6 +151,9 @@ template <typename Body> bool withPowFastPath(double exponent, Body body) {
 /// libmvec's functions (vectorMathUnary, vectorMathUnaryGrad).
 bool usesVectorMath(int32_t kind, UnaryParams p, bool gradient) {
   switch (kind) {
+  case DPCRT_UNARY_TANH:
+  case DPCRT_UNARY_SIGMOID:
+    return !gradient; // dy * (1 - y * y), dy * y * (1 - y)
   case DPCRT_UNARY_SIN:
   case DPCRT_UNARY_COS:
   case DPCRT_UNARY_ERF:
@@ -238,6 +241,20 @@ bool vectorMathUnary(int32_t kind, float *out, const float *in, int64_t begin,
   case DPCRT_UNARY_LOG:
     direct = _ZGVbN4v_logf;
     break;
+  case DPCRT_UNARY_TANH:
+    direct = _ZGVbN4v_tanhf;
+    break;
+  case DPCRT_UNARY_SIGMOID:
+    // 1 / (1 + exp(-x)), torch's formula
+    inBlocks(begin, end, [&](int64_t at, int64_t count) {
+      float t[kBlock];
+      for (int64_t i = 0; i < count; ++i)
+        t[i] = -in[at + i];
+      mapInPlace(_ZGVbN4v_expf, t, count);
+      for (int64_t i = 0; i < count; ++i)
+        out[at + i] = 1.0f / (1.0f + t[i]);
+    });
+    return true;
   case DPCRT_UNARY_MISH:
     // x * tanh(log1p(exp(x)))
     inBlocks(begin, end, [&](int64_t at, int64_t count) {
