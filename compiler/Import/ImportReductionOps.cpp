@@ -296,16 +296,17 @@ FailureOr<nn::MaxDimOp> createMaxDim(Importer &im, jit::Node *node, Value x,
 // max(x) / min(x): the full reduction, amax / amin over every dim (torch's
 // gradient of both splits evenly among ties); max(x, dim, keepdim) /
 // min(...): (values, indices), nn.max_dim, whose gradient goes to the
-// index. The elementwise max(x, other) is torch.maximum's.
+// index. The elementwise max(x, other) is torch.maximum's (registered
+// below).
 template <typename OpTy>
 LogicalResult importMaxOrMin(Importer &im, jit::Node *node) {
   bool min = std::is_same_v<OpTy, nn::AMinOp>;
   if (node->inputs().size() == 1)
     return importReduction<OpTy>(im, node);
   if (node->inputs().size() != 3 || node->outputs().size() != 2)
-    return im.error(node) << "'" << opName(node)
-                          << "' of two tensors is not supported here; use "
-                          << (min ? "torch.minimum" : "torch.maximum");
+    return im.error(node) << "'" << opName(node) << "' with "
+                          << node->inputs().size()
+                          << " arguments is not supported";
   auto x = f32TensorArg(im, node, 0);
   if (failed(x))
     return failure();
@@ -367,8 +368,22 @@ void dpc::registerReductionImporters(NodeImporterTable &table, MLIRContext &) {
   table[c10::aten::std] = importVarOrStd;
   table[c10::aten::logsumexp] = importReduction<nn::LogSumExpOp>;
   table[c10::aten::cumsum] = importCumSum;
-  table[c10::aten::max] = importMaxOrMin<nn::AMaxOp>;
-  table[c10::aten::min] = importMaxOrMin<nn::AMinOp>;
+  // max(x, other) / min(x, other) are torch.maximum / torch.minimum (OPT
+  // clamps its attention scores so): the Elementwise family's importers,
+  // registered before this family's.
+  for (auto [reduction, elementwise, importReductionForm] :
+       {std::tuple(c10::aten::max, c10::aten::maximum,
+                   NodeImporter(importMaxOrMin<nn::AMaxOp>)),
+        std::tuple(c10::aten::min, c10::aten::minimum,
+                   NodeImporter(importMaxOrMin<nn::AMinOp>))}) {
+    assert(table.count(elementwise) && "Elementwise importers come first");
+    table[reduction] = [binary = table.at(elementwise),
+                        importReductionForm](Importer &im, jit::Node *node) {
+      if (node->inputs().size() == 2)
+        return binary(im, node);
+      return importReductionForm(im, node);
+    };
+  }
   table[c10::aten::argmax] = importArgMaxOrMin;
   table[c10::aten::norm] = importNorm2;
   table[c10::aten::frobenius_norm] = importNorm2;

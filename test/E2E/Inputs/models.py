@@ -113,7 +113,8 @@ class PointwiseMLP(nn.Module):
 
 class SelectMLP(nn.Module):
     """torch.where (masks from comparisons, numbers as either branch),
-    maximum/minimum (with exact ties between two parameters, which keep
+    maximum/minimum and torch.max/min of two tensors (with exact ties
+    between two parameters, which keep
     splitting their gradient in half, so they stay equal), pow in its three
     forms, clamp at its bound (where its gradient passes and hardtanh's
     does not), a hand-written RMSNorm and F.normalize."""
@@ -147,6 +148,11 @@ class SelectMLP(nn.Module):
             F.hardtanh(at_bound, 0.25, 1.0) + torch.clamp(h, max=0.5) * 0.5
         z = self.rms_norm(h) + F.normalize(h, dim=-1) + selected + extremes + \
             powers + bounded
+        # torch.max / torch.min of two tensors: maximum / minimum. (Not of h
+        # and tanh(h): they are equal in float32 near 0, a tie that
+        # TorchScript's optimizing executor differentiates as 0 and eager
+        # torch, like dpc, as half the gradient each.)
+        z = z + torch.max(t, 0.5 * h + 0.1) - 0.25 * torch.min(h, t + 0.05)
         return self.head(z * 0.25)
 
 

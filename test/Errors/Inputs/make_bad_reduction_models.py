@@ -3,7 +3,7 @@ refuses.
 
 usage: make_bad_reduction_models.py KIND OUT.pt
 KIND: instance-running-stats (InstanceNorm2d(track_running_stats=True)),
-norm-p1 (torch.norm with p = 1), max-other (torch.max of two tensors).
+norm-p1 (torch.norm with p = 1).
 """
 import sys
 
@@ -31,18 +31,7 @@ class NormP1(nn.Module):
         return h / torch.norm(h, p=1, dim=1, keepdim=True)
 
 
-class MaxOther(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Linear(8, 4)
-
-    def forward(self, x):
-        h = self.fc(x)
-        return torch.max(h, torch.tanh(h))
-
-
-MODELS = {"instance-running-stats": InstanceRunningStats, "norm-p1": NormP1,
-          "max-other": MaxOther}
+MODELS = {"instance-running-stats": InstanceRunningStats, "norm-p1": NormP1}
 
 if __name__ == "__main__":
     model = MODELS[sys.argv[1]]()
