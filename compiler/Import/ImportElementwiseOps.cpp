@@ -525,11 +525,18 @@ LogicalResult importDtypeConversion(Importer &im, jit::Node *node) {
                    im.create<nn::CompareOp>(
                        loc, {*x, scalarTensor(im, loc, 0.0)},
                        {b.getNamedAttr("predicate", b.getStringAttr("ne"))}));
+  // An int64 input the model makes float (Hugging Face's attention_mask)
+  // can be given as float32 in the first place.
+  bool intInput = from == at::kLong && isa<BlockArgument>(*x);
   return im.error(node) << "'" << opName(node) << "': converting a "
                         << c10::toString(from) << " tensor to "
                         << c10::toString(*to)
                         << " is not supported (dpc computes in float32, with "
-                           "int64 indices and bool masks)",
+                           "int64 indices and bool masks)"
+                        << (intInput ? "; declare this input float32 "
+                                       "(--input NAME:f32[...]) and give it "
+                                       "float data"
+                                     : ""),
          failure();
 }
 
