@@ -496,6 +496,71 @@ int64_t nearestSource(int64_t dst, int64_t in, int64_t out,
   return std::min(static_cast<int64_t>(std::floor(position)), in - 1);
 }
 
+/// The sizes of an upsampling along its `rank` spatial dimensions (the last
+/// ones of its input) and the scale factors given, which PyTorch's kernels
+/// use instead of the size ratio where given.
+struct UpsampleGeometry {
+  SmallVector<int64_t, 2> in, out;
+  SmallVector<std::optional<double>, 2> scales;
+};
+
+/// Reads output_size (input 1) and, from input `scalesIndex`, the .vec
+/// form's scale_factors list (the output size then floor(input * scale),
+/// as PyTorch computes it) or the other form's one scale per dimension
+/// (scales_h, scales_w; or scales).
+FailureOr<UpsampleGeometry> upsampleGeometry(Importer &im, jit::Node *node,
+                                             RankedTensorType type,
+                                             Spatial spatial,
+                                             size_t scalesIndex, bool vec) {
+  int rank = static_cast<int>(spatial);
+  UpsampleGeometry g;
+  llvm::append_range(g.in, type.getShape().take_back(rank));
+  g.out = g.in;
+  g.scales.resize(rank);
+  bool sized = !Importer::isNone(node->input(1));
+  if (sized) {
+    auto size = windowArg(im, node, 1, "output_size", spatial, 1);
+    if (failed(size))
+      return failure();
+    g.out.assign(size->end() - rank, size->end());
+  }
+  for (int d = 0; d < rank; ++d) {
+    jit::Value *given =
+        vec ? node->input(scalesIndex) : node->input(scalesIndex + d);
+    if (Importer::isNone(given))
+      continue;
+    std::optional<c10::IValue> value = im.constant(given);
+    if (!value || !(value->isDoubleList() || value->isDouble()))
+      return im.error(node) << "'" << node->kind().toQualString()
+                            << "': the scale factors must be constants",
+             failure();
+    if (value->isDouble()) {
+      g.scales[d] = value->toDouble();
+    } else {
+      auto list = value->toDoubleList();
+      if (static_cast<int>(list.size()) != rank)
+        return im.error(node)
+                   << "'" << node->kind().toQualString() << "': expected "
+                   << rank << " scale factors, got " << list.size(),
+               failure();
+      g.scales[d] = list.get(d);
+    }
+    if (vec)
+      g.out[d] = static_cast<int64_t>(std::floor(g.in[d] * *g.scales[d]));
+  }
+  if (vec && !sized && !g.scales[0])
+    return im.error(node) << "'" << node->kind().toQualString()
+                          << "': neither output_size nor scale_factors given",
+           failure();
+  for (int d = 0; d < rank; ++d)
+    if (g.out[d] < 1)
+      return im.error(node)
+                 << "'" << node->kind().toQualString() << "': upsampling "
+                 << g.in[d] << " to " << g.out[d] << " gives an empty output",
+             failure();
+  return g;
+}
+
 // upsample_nearest2d.vec(input, output_size?, scale_factors?) and
 // upsample_nearest2d(input, output_size, scales_h?, scales_w?), and the
 // same of _upsample_nearest_exact2d ('nearest-exact'). Supported where the
@@ -510,46 +575,12 @@ LogicalResult importUpsampleNearest2d(Importer &im, jit::Node *node) {
     return failure();
   bool exact = node->kind() == c10::aten::_upsample_nearest_exact2d;
   auto type = cast<RankedTensorType>(x->getType());
-  int64_t in[2] = {type.getDimSize(2), type.getDimSize(3)};
-  std::optional<double> scales[2];
-  int64_t out[2];
-  bool vec = node->inputs().size() == 3;
-  if (!Importer::isNone(node->input(1))) {
-    auto size = pairArg(im, node, 1, "output_size");
-    if (failed(size))
-      return failure();
-    out[0] = (*size)[0];
-    out[1] = (*size)[1];
-  }
-  // The scales: the .vec form's scale_factors list (then the output size
-  // is floor(input * scale)), or the other form's scales_h, scales_w.
-  for (int d = 0; d < 2; ++d) {
-    jit::Value *given = vec ? node->input(2) : node->input(2 + d);
-    if (Importer::isNone(given))
-      continue;
-    std::optional<c10::IValue> value = im.constant(given);
-    if (!value || !(value->isDoubleList() || value->isDouble()))
-      return im.error(node) << "'" << node->kind().toQualString()
-                            << "': the scale factors must be constants",
-             failure();
-    if (value->isDouble()) {
-      scales[d] = value->toDouble();
-    } else {
-      auto list = value->toDoubleList();
-      if (list.size() != 2)
-        return im.error(node)
-                   << "'" << node->kind().toQualString()
-                   << "': expected 2 scale factors, got " << list.size(),
-               failure();
-      scales[d] = list.get(d);
-    }
-    if (vec)
-      out[d] = static_cast<int64_t>(std::floor(in[d] * *scales[d]));
-  }
-  if (vec && Importer::isNone(node->input(1)) && !scales[0])
-    return im.error(node) << "'" << node->kind().toQualString()
-                          << "': neither output_size nor scale_factors given",
-           failure();
+  auto geometry = upsampleGeometry(im, node, type, Spatial::Image, 2,
+                                   node->inputs().size() == 3);
+  if (failed(geometry))
+    return failure();
+  ArrayRef<int64_t> in = geometry->in, out = geometry->out;
+  ArrayRef<std::optional<double>> scales = geometry->scales;
   int64_t factor[2];
   for (int d = 0; d < 2; ++d) {
     bool whole = in[d] > 0 && out[d] >= in[d] && out[d] % in[d] == 0;
@@ -581,6 +612,94 @@ LogicalResult importUpsampleNearest2d(Importer &im, jit::Node *node) {
   return im.bind(node, v);
 }
 
+/// PyTorch's linear interpolation weights along one dimension, as the
+/// [out, in] matrix whose row o holds the weights of output o (two nonzeros;
+/// one where the source position falls on a pixel). LibTorch computes them:
+/// the interpolation of `in` unit impulses, one per channel, along the
+/// interpolated dimension, so that align_corners, the scale factor and the
+/// float arithmetic of its area_pixel_compute_source_index are PyTorch's.
+/// `bilinear` interpolates a [1, in, 1, in] image along its width (its
+/// height 1 to 1 is an exact copy), as upsample_bilinear2d does each
+/// dimension; otherwise upsample_linear1d interpolates [1, in, in].
+at::Tensor interpolationMatrix(int64_t in, int64_t out, bool alignCorners,
+                               std::optional<double> scale, bool bilinear) {
+  c10::optional<double> torchScale;
+  if (scale)
+    torchScale = *scale;
+  at::Tensor impulses = at::eye(in, at::kFloat);
+  at::Tensor weights =
+      bilinear
+          ? at::upsample_bilinear2d(impulses.view({1, in, 1, in}), {1, out},
+                                    alignCorners, c10::nullopt, torchScale)
+          : at::upsample_linear1d(impulses.view({1, in, in}), {out},
+                                  alignCorners, torchScale);
+  return weights.reshape({in, out}).t().contiguous();
+}
+
+/// `matrix` (f32, 2-d) as an nn.constant.
+Value matrixConstant(Importer &im, Location loc, const at::Tensor &matrix) {
+  auto type = RankedTensorType::get({matrix.size(0), matrix.size(1)},
+                                    im.getBuilder().getF32Type());
+  auto values = ArrayRef<float>(matrix.data_ptr<float>(),
+                                static_cast<size_t>(matrix.numel()));
+  return im.getBuilder().create<nn::ConstantOp>(
+      loc, DenseElementsAttr::get(type, values));
+}
+
+// upsample_bilinear2d(input, output_size, align_corners, scales_h?,
+// scales_w?) and its .vec form (input, output_size?, align_corners,
+// scale_factors?); upsample_linear1d(input, output_size, align_corners,
+// scales?) and its .vec form, on [N, C, L]. Interpolation is separable and
+// linear: along the width x @ A_w^T, then along the height A_h @ (that),
+// with A the constant interpolation matrices of interpolationMatrix. This
+// is PyTorch's order, h0 * (w0 a + w1 b) + h1 * (w0 c + w1 d), its weights,
+// and the other terms of the products are exact zeros; the gradient is
+// matmul's. A dimension whose matrix is the identity (same size, no
+// scale) is left alone, as PyTorch copies it.
+LogicalResult importUpsampleLinear(Importer &im, jit::Node *node) {
+  bool bilinear = node->kind() == c10::aten::upsample_bilinear2d;
+  Spatial spatial = bilinear ? Spatial::Image : Spatial::Line;
+  auto x = im.tensorArg(node, 0);
+  auto alignCorners = im.scalarArg(node, 2);
+  if (failed(x) || failed(checkBatched(im, node, *x, spatial)) ||
+      failed(alignCorners))
+    return failure();
+  auto type = cast<RankedTensorType>(x->getType());
+  // The .vec overloads take a list of scale factors, the others one scale
+  // per dimension (for upsample_linear1d the same number of inputs).
+  const c10::FunctionSchema *schema = node->maybeSchema();
+  bool vec = schema && schema->overload_name() == "vec";
+  auto geometry = upsampleGeometry(im, node, type, spatial, 3, vec);
+  if (failed(geometry))
+    return failure();
+  Location loc = im.locOf(node);
+  Value y = *x;
+  int rank = static_cast<int>(spatial);
+  // The width (the last dimension) first, then the height.
+  for (int d = rank - 1; d >= 0; --d) {
+    at::Tensor matrix = interpolationMatrix(geometry->in[d], geometry->out[d],
+                                            *alignCorners != 0.0,
+                                            geometry->scales[d], bilinear);
+    if (matrix.size(0) == matrix.size(1) &&
+        at::equal(matrix, at::eye(matrix.size(0), at::kFloat)))
+      continue;
+    Value a = matrixConstant(im, loc, matrix);
+    OpBuilder &b = im.getBuilder();
+    bool width = d == rank - 1;
+    auto product = im.create<nn::MatmulOp>(
+        loc, width ? ValueRange{y, a} : ValueRange{a, y},
+        width ? ArrayRef<NamedAttribute>{b.getNamedAttr("transpose_rhs",
+                                                        b.getUnitAttr())}
+              : ArrayRef<NamedAttribute>{});
+    if (failed(product))
+      return failure();
+    y = *product;
+  }
+  if (y == *x)
+    y = im.getBuilder().create<nn::CopyOp>(loc, *x);
+  return im.bind(node, y);
+}
+
 } // namespace
 
 void dpc::registerConvPoolImporters(NodeImporterTable &table, MLIRContext &) {
@@ -602,4 +721,6 @@ void dpc::registerConvPoolImporters(NodeImporterTable &table, MLIRContext &) {
   table[c10::aten::adaptive_max_pool1d] = importAdaptiveMaxPool1d;
   table[c10::aten::upsample_nearest2d] = importUpsampleNearest2d;
   table[c10::aten::_upsample_nearest_exact2d] = importUpsampleNearest2d;
+  table[c10::aten::upsample_bilinear2d] = importUpsampleLinear;
+  table[c10::aten::upsample_linear1d] = importUpsampleLinear;
 }
