@@ -6,7 +6,9 @@
 // and poolings are the 2-d ops on a [N, C, 1, L] view of the [N, C, L]
 // input (their windows 1 high), so they share the 2-d kernels and
 // gradients. Nearest upsampling (nn.Upsample, F.interpolate) by whole
-// factors is a broadcast of each pixel, built from Shape ops.
+// factors is a broadcast of each pixel, built from Shape ops; bilinear and
+// 1-d linear interpolation are matrix products by constant interpolation
+// matrices.
 //
 //===----------------------------------------------------------------------===//
 
