@@ -164,10 +164,45 @@ class StochasticDepthCNN(nn.Module):
         return self.head(self.dropout(torch.flatten(h, 1)))
 
 
+class SequenceCNN(nn.Module):
+    """A 1-d CNN sequence classifier, [N, 4, 32] -> 10 classes: Conv1d in
+    several geometries (padding, 'same' with dilation and groups, stride, no
+    bias), BatchNorm1d on [N, C, L] and on [N, C], max, average (ceil_mode,
+    count_include_pad=False) and adaptive average and max pooling, a
+    ConvTranspose1d, the functional forms F.conv1d and F.max_pool1d, and a
+    Linear head."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv1d(4, 8, 5, padding=2, bias=False)
+        self.bn1 = nn.BatchNorm1d(8)
+        self.pool1 = nn.MaxPool1d(2)                                 # 32 -> 16
+        self.conv2 = nn.Conv1d(8, 16, 3, padding="same", dilation=2, groups=2, bias=False)
+        self.bn2 = nn.BatchNorm1d(16)
+        self.pool2 = nn.AvgPool1d(3, stride=2, padding=1, ceil_mode=True,
+                                  count_include_pad=False)            # 16 -> 9
+        self.up = nn.ConvTranspose1d(16, 8, 3, stride=2, padding=1, output_padding=1)  # 9 -> 18
+        self.conv3 = nn.Conv1d(8, 16, 3, stride=2, padding=1)        # 18 -> 9
+        self.kernel4 = nn.Parameter(torch.randn(16, 16, 2) * 0.2)
+        self.avg = nn.AdaptiveAvgPool1d(3)
+        self.max = nn.AdaptiveMaxPool1d(2)
+        self.bn3 = nn.BatchNorm1d(80)
+        self.head = nn.Linear(80, classes)
+
+    def forward(self, x):
+        h = self.pool1(F.relu(self.bn1(self.conv1(x))))
+        h = self.pool2(F.relu(self.bn2(self.conv2(h))))
+        h = F.relu(self.conv3(torch.tanh(self.up(h))))
+        h = F.max_pool1d(F.conv1d(h, self.kernel4, padding=1), 3, stride=1, padding=1)  # 10
+        feats = torch.cat([self.avg(h), self.max(h)], dim=2)          # 16 x 5
+        return self.head(F.relu(self.bn3(torch.flatten(feats, 1))))
+
+
 MODELS = {
     "small-cnn": (SmallCNN, (3, 16, 16)),
     "resnet18": (lambda: ResNet18(64), (3, 32, 32)),
     "resnet18-narrow": (lambda: ResNet18(8), (3, 32, 32)),
     "frozen-bn-cnn": (FrozenBNCNN, (3, 16, 16)),
     "stochastic-depth-cnn": (StochasticDepthCNN, (3, 8, 8)),
+    "sequence-cnn": (SequenceCNN, (4, 32)),
 }

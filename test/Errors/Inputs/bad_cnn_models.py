@@ -67,15 +67,6 @@ class FractionalUpsample(nn.Module):
         return self.up(x).flatten(1)
 
 
-class BilinearUpsample(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.up = nn.Upsample(scale_factor=2.0, mode="bilinear")
-
-    def forward(self, x):
-        return self.up(x).flatten(1)
-
-
 MODELS = {
     "cumulative-bn": CumulativeBatchNorm,
     "wrong-rank": WrongRank,
@@ -83,5 +74,4 @@ MODELS = {
     "eval-trace": EvalModeTrace,
     "data-branch": DataDependentBranch,
     "fractional-upsample": FractionalUpsample,
-    "bilinear-upsample": BilinearUpsample,
 }
