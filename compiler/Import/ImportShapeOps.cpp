@@ -3,7 +3,8 @@
 // view/reshape/flatten, t/transpose/permute, slice/select, split/chunk
 // (through the prim::ListUnpack of their results), cat/stack, (un)squeeze,
 // roll (slices concatenated), constant padding (blocks of the value
-// concatenated), expand and contiguous. PyTorch's negative dims and open slice
+// concatenated), expand, contiguous and clone, and writes into a slice of a
+// clone (functionalized). PyTorch's negative dims and open slice
 // bounds are resolved here, so the nn ops only see normalized attributes.
 //
 //===----------------------------------------------------------------------===//
@@ -628,6 +629,104 @@ LogicalResult importConstantPad(Importer &im, jit::Node *node) {
   return im.bind(node, padded);
 }
 
+// Writes into a slice of a tensor computed in forward (aten::zero_, fill_
+// and copy_ on `x[..., s:e, ...]`), as torchvision's Swin V2 does to a clone
+// of a parameter (`qkv_bias = qkv_bias.clone(); qkv_bias[L:2L].zero_()`):
+// functionalized as a concat of x's slices around the new values, which
+// then stands for x. Only where that cannot change meaning: x is made by
+// aten::clone, the slice is taken directly of x with step 1 and used only
+// by the write, and no view of x taken before the write exists (uses of x
+// before it must not alias it, as x.numel() does not).
+LogicalResult importSliceAssign(Importer &im, jit::Node *node) {
+  auto refuse = [&](StringRef why) {
+    return im.error(node) << "'" << opName(node)
+                          << "' (an in-place write) is not supported here: "
+                          << why;
+  };
+  jit::Value *view = node->input(0);
+  jit::Node *slice = view->node();
+  if (slice->kind() != c10::aten::slice)
+    return refuse("only writes into a slice of a tensor are");
+  jit::Value *base = slice->input(0);
+  if (base->node()->kind() != c10::aten::clone)
+    return refuse("only a tensor made by clone() may be written");
+  if (view->uses().size() != 1)
+    return refuse("the written slice is used elsewhere");
+  for (const jit::Use &use : base->uses()) {
+    jit::Node *user = use.user;
+    if (user == slice || !user->isBefore(node))
+      continue;
+    bool aliases = !user->maybeSchema();
+    if (user->maybeSchema())
+      for (const c10::Argument &result : user->schema().returns())
+        aliases |= result.alias_info() != nullptr;
+    if (aliases)
+      return refuse("a view of the tensor is taken before the write");
+  }
+  auto x = f32TensorArg(im, slice, 0);
+  if (failed(x))
+    return failure();
+  auto dim = dimArg(im, slice, 1, typeOf(*x).getRank());
+  auto start = optionalInt(im, slice, 2), end = optionalInt(im, slice, 3);
+  auto step = intArg(im, slice, 4);
+  if (failed(dim) || failed(start) || failed(end) || failed(step))
+    return failure();
+  if (*step != 1)
+    return refuse("only slices of step 1 are");
+  int64_t size = typeOf(*x).getDimSize(*dim);
+  auto [s, e] = clampBounds(*start, *end, size);
+  SmallVector<int64_t> sliceShape(typeOf(*x).getShape());
+  sliceShape[*dim] = e - s;
+  auto sliceType =
+      RankedTensorType::get(sliceShape, typeOf(*x).getElementType());
+  Location loc = im.locOf(node);
+  OpBuilder &b = im.getBuilder();
+  Value written;
+  if (node->kind() == c10::aten::copy_) {
+    auto source = f32TensorArg(im, node, 1);
+    if (failed(source))
+      return failure();
+    ArrayRef<int64_t> from = typeOf(*source).getShape();
+    bool broadcasts = from.size() <= sliceShape.size();
+    for (size_t i = 0; broadcasts && i < from.size(); ++i) {
+      int64_t to = sliceShape[sliceShape.size() - from.size() + i];
+      broadcasts = from[i] == to || from[i] == 1;
+    }
+    if (!broadcasts)
+      return refuse("the source does not broadcast to the slice");
+    written = *source;
+    if (source->getType() != sliceType)
+      written = b.create<nn::BroadcastToOp>(loc, sliceType, *source);
+  } else {
+    double value = 0.0;
+    if (node->kind() == c10::aten::fill_) {
+      auto v = im.scalarArg(node, 1);
+      if (failed(v))
+        return failure();
+      value = *v;
+    }
+    written = b.create<nn::FillOp>(
+        loc, sliceType, b.getF32FloatAttr(static_cast<float>(value)));
+  }
+  SmallVector<Value> pieces;
+  auto before = createSlice(im, node, *x, *dim, 0, s, 1);
+  auto after = createSlice(im, node, *x, *dim, e, size, 1);
+  if (failed(before) || failed(after))
+    return failure();
+  if (s > 0)
+    pieces.push_back(*before);
+  pieces.push_back(written);
+  if (e < size)
+    pieces.push_back(*after);
+  auto updated = concat(im, node, pieces, *dim);
+  if (failed(updated))
+    return failure();
+  // x is the updated tensor from here on; the write's result is the slice.
+  if (failed(im.bind(base->node(), *updated, base->offset())))
+    return failure();
+  return im.bind(node, written);
+}
+
 } // namespace
 
 void dpc::registerShapeImporters(NodeImporterTable &table, MLIRContext &) {
@@ -650,6 +749,10 @@ void dpc::registerShapeImporters(NodeImporterTable &table, MLIRContext &) {
   table[c10::aten::concat] = importCat;
   table[c10::aten::stack] = importStack;
   table[c10::aten::roll] = importRoll;
+  table[c10::aten::clone] = importIdentity;
+  for (c10::Symbol write :
+       {c10::aten::zero_, c10::aten::fill_, c10::aten::copy_})
+    table[write] = importSliceAssign;
   table[c10::aten::constant_pad_nd] = importConstantPad;
   table[c10::aten::pad] = importConstantPad;
   table[c10::aten::split] = importSplitList;
