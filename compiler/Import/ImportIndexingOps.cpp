@@ -135,23 +135,58 @@ LogicalResult importIndex(Importer &im, jit::Node *node) {
   auto x = f32TensorArg(im, node, 0);
   if (failed(x))
     return failure();
+  // The entries: None (a full slice), a tensor value of the graph, or a
+  // tensor known at compile time (then the whole list may be a constant).
+  struct Entry {
+    jit::Value *value = nullptr;
+    std::optional<at::Tensor> constant;
+    bool isNone() const { return !value && !constant; }
+  };
+  SmallVector<Entry> entries;
   jit::Node *list = node->input(1)->node();
-  if (list->kind() != c10::prim::ListConstruct)
+  if (list->kind() == c10::prim::ListConstruct) {
+    for (jit::Value *v : list->inputs()) {
+      Entry entry;
+      if (!Importer::isNone(v)) {
+        if (failed(checkIndex(im, node, v)))
+          return failure();
+        entry.value = v;
+        if (std::optional<c10::IValue> c = im.constant(v); c && c->isTensor())
+          entry.constant = c->toTensor();
+      }
+      entries.push_back(entry);
+    }
+  } else if (std::optional<c10::IValue> c = im.constant(node->input(1));
+             c && c->isList()) {
+    for (const c10::IValue &element : c->toListRef()) {
+      Entry entry;
+      if (element.isTensor())
+        entry.constant = element.toTensor();
+      entries.push_back(entry);
+    }
+  } else {
     return im.error(node) << "'aten::index': expected a list of index "
                              "tensors built in the model";
-  // Any bool mask is refused first, wherever it stands.
+  }
   SmallVector<int64_t> indexed;
-  for (auto [position, v] : llvm::enumerate(list->inputs()))
-    if (!Importer::isNone(v)) {
-      if (failed(checkIndex(im, node, v)))
-        return failure();
+  for (auto [position, entry] : llvm::enumerate(entries))
+    if (!entry.isNone()) {
+      if (entry.constant && !entry.value) {
+        at::ScalarType dtype = entry.constant->scalar_type();
+        if (dtype == at::kBool)
+          return im.error(node)
+                 << "'aten::index' with a boolean mask is not supported: "
+                    "the shape of its result depends on the data";
+        if (!at::isIntegralType(dtype, /*includeBool=*/false))
+          return im.error(node) << "'aten::index' needs integer index tensors";
+      }
       indexed.push_back(position);
     }
   int64_t rank = typeOf(*x).getRank();
   if (indexed.empty())
     return im.bind(node, *x);
-  if (static_cast<int64_t>(list->inputs().size()) > rank)
-    return im.error(node) << "'aten::index': " << list->inputs().size()
+  if (static_cast<int64_t>(entries.size()) > rank)
+    return im.error(node) << "'aten::index': " << entries.size()
                           << " indices for a " << rank << "-d tensor";
   int64_t first = indexed.front(), count = indexed.size();
   if (indexed.back() - first + 1 != count)
@@ -161,9 +196,8 @@ LogicalResult importIndex(Importer &im, jit::Node *node) {
   Location loc = im.locOf(node);
   std::vector<at::Tensor> parts;
   for (int64_t position : indexed)
-    if (std::optional<c10::IValue> c = im.constant(list->input(position));
-        c && c->isTensor())
-      parts.push_back(c->toTensor().to(at::kLong));
+    if (entries[position].constant)
+      parts.push_back(entries[position].constant->to(at::kLong));
   // An index tensor computed in forward (or a buffer, such as Swin's
   // relative_position_index): its values are checked by nn.embedding when
   // the step runs, so negative indices are an error there.
@@ -172,7 +206,7 @@ LogicalResult importIndex(Importer &im, jit::Node *node) {
       return im.error(node) << "'aten::index' with several index tensors "
                                "needs them known at compile time";
     return im.bind(node, selectAlong(im, loc, *x, first,
-                                     *im.tensor(node, list->input(first))));
+                                     *im.tensor(node, entries[first].value)));
   }
 
   // Index tensors known at compile time: negative indices count from the

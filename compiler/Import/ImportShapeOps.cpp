@@ -648,6 +648,9 @@ LogicalResult importSliceAssign(Importer &im, jit::Node *node) {
   if (slice->kind() != c10::aten::slice)
     return refuse("only writes into a slice of a tensor are");
   jit::Value *base = slice->input(0);
+  if (std::optional<c10::IValue> c = im.constant(base); c && c->isTensor())
+    return refuse("a tensor made at compile time may only be written before "
+                  "a tensor op uses it");
   if (base->node()->kind() != c10::aten::clone)
     return refuse("only a tensor made by clone() may be written");
   if (view->uses().size() != 1)
