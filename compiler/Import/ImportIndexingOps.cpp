@@ -1,7 +1,8 @@
 //===- ImportIndexingOps.cpp - Indexing: aten ops to nn ops ---------------===//
 //
 // embedding, and advanced indexing (index, index_select) as embedding on a
-// permuted and flattened view.
+// permuted and flattened view; gather with a compile-time index as embedding
+// on a column.
 //
 //===----------------------------------------------------------------------===//
 
@@ -269,10 +270,76 @@ LogicalResult importIndexSelect(Importer &im, jit::Node *node) {
   return im.bind(node, selectAlong(im, im.locOf(node), *x, *dim, *index));
 }
 
+// gather(x, dim, index, sparse_grad) with an index known at compile time:
+// result[p] = x[p with p[dim] = index[p]], one element of x for each of
+// index's, so the flat positions are computed here and the elements picked
+// by nn.embedding from x as a column [N, 1] (its weight gradient is the
+// scatter-add, scatter_add being gather's gradient). An index computed
+// when the step runs (such as the labels) is refused.
+LogicalResult importGather(Importer &im, jit::Node *node) {
+  auto x = f32TensorArg(im, node, 0);
+  if (failed(x))
+    return failure();
+  ArrayRef<int64_t> shape = typeOf(*x).getShape();
+  int64_t rank = shape.size();
+  auto dim = dimArg(im, node, 1, rank);
+  if (failed(dim) || failed(checkIndex(im, node, node->input(2))))
+    return failure();
+  std::optional<c10::IValue> c = im.constant(node->input(2));
+  if (!c || !c->isTensor())
+    return im.error(node) << "'aten::gather' needs an index known at compile "
+                             "time (one computed by the step is not "
+                             "supported)";
+  at::Tensor index = c->toTensor().to(at::kLong);
+  if (index.dim() != rank)
+    return im.error(node) << "'aten::gather': a " << index.dim()
+                          << "-d index for a " << rank << "-d tensor";
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != *dim && index.size(d) > shape[d])
+      return im.error(node) << "'aten::gather': the index's dimension " << d
+                            << " (" << index.size(d) << ") exceeds the "
+                            << "tensor's (" << shape[d] << ")";
+  if (index.numel() > 0 && (index.min().item<int64_t>() < 0 ||
+                            index.max().item<int64_t>() >= shape[*dim]))
+    return im.error(node) << "'aten::gather': an index is out of range for "
+                             "dimension "
+                          << *dim << " of size " << shape[*dim];
+  // The flat position in x (row-major) of each of index's elements.
+  at::Tensor flat = at::zeros(index.sizes(), at::kLong);
+  int64_t stride = 1, numel = 1;
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    at::Tensor coordinate = index;
+    if (d != *dim) {
+      std::vector<int64_t> view(rank, 1);
+      view[d] = index.size(d);
+      coordinate = at::arange(index.size(d), at::kLong).view(view);
+    }
+    flat = flat + coordinate * stride;
+    stride *= shape[d];
+  }
+  numel = stride;
+  flat = flat.contiguous();
+  Location loc = im.locOf(node);
+  OpBuilder &b = im.getBuilder();
+  auto flatType = RankedTensorType::get(
+      SmallVector<int64_t>(flat.sizes().begin(), flat.sizes().end()),
+      b.getI64Type());
+  Value positions = b.create<nn::ConstantOp>(
+      loc, DenseElementsAttr::get(
+               flatType, ArrayRef<int64_t>(flat.data_ptr<int64_t>(),
+                                           static_cast<size_t>(flat.numel()))));
+  Value column = reshapeTo(im, loc, *x, {numel, 1});
+  auto picked = im.create<nn::EmbeddingOp>(loc, {column, positions}, {});
+  if (failed(picked))
+    return failure();
+  return im.bind(node, reshapeTo(im, loc, *picked, flatType.getShape()));
+}
+
 } // namespace
 
 void dpc::registerIndexingImporters(NodeImporterTable &table, MLIRContext &) {
   table[c10::aten::embedding] = importEmbedding;
   table[c10::aten::index] = importIndex;
   table[c10::aten::index_select] = importIndexSelect;
+  table[c10::aten::gather] = importGather;
 }

@@ -159,7 +159,8 @@ class IndexingMLP(nn.Module):
     (issue 9): a parameter indexed by an int64 buffer with repeats (Swin's
     relative position bias), constant indices on a middle dimension
     (negative and repeated), two broadcast constant index tensors,
-    index_select by a runtime index, torch.roll, F.pad, einsum (MaxViT's
+    index_select by a runtime index, torch.gather by a constant index with
+    repeats, torch.roll, F.pad, einsum (MaxViT's
     batched form with spaces, a contraction with a summed-out letter, one
     operand), a mask built in place on x.new_zeros (Swin's shifted-window
     mask) and a write into a slice of a cloned parameter (Swin V2)."""
@@ -192,7 +193,9 @@ class IndexingMLP(nn.Module):
         mask = h.new_zeros((8, 8))
         mask[0:3, 2:5] = 1.0
         mask[5:, :] = 2.0
-        z = (a1 + a2 + a3 + e1 + e3) * (1.0 + 0.1 * mask) + e2.unsqueeze(1)
+        picks = torch.tensor([[3, 0, 7, 7], [1, 1, 2, 6]]).view(1, 2, 4)
+        g = torch.gather(a, 2, picks.repeat(b, 4, 1)).sum(-1, keepdim=True)
+        z = (a1 + a2 + a3 + e1 + e3) * (1.0 + 0.1 * mask) + e2.unsqueeze(1) + g
         vbias = self.vbias.clone()
         vbias[16:32].zero_()
         return self.head(z.reshape(b, 64) + vbias)

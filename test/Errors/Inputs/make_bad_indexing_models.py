@@ -8,7 +8,8 @@ int64 buffers), einsum-ellipsis, einsum-three (three operands),
 einsum-diagonal ('ii->i'), pad-reflect (F.pad in mode 'reflect'),
 write-parameter (a slice of a parameter zeroed in place), write-after-use
 (a compile-time mask written after a tensor op used it), view-before-write
-(a clone written after a view of it was taken).
+(a clone written after a view of it was taken), gather-runtime-index
+(torch.gather by an int64 buffer).
 """
 import sys
 
@@ -25,6 +26,12 @@ class Base(nn.Module):
         self.register_buffer("j", torch.tensor([1, 0]))
         self.register_buffer("mask", torch.tensor([True, False] * 4))
         self.w = nn.Parameter(torch.ones(8))
+
+
+class GatherRuntimeIndex(Base):
+    def forward(self, x):
+        h = self.fc(x).view(-1, 2, 4)
+        return torch.gather(h, 2, self.i.view(1, 2, 1).expand(h.size(0), 2, 1))
 
 
 class BoolMask(Base):
@@ -102,7 +109,8 @@ MODELS = {"bool-mask": BoolMask, "bool-buffer-mask": BoolBufferMask,
           "einsum-ellipsis": EinsumEllipsis, "einsum-three": EinsumThree,
           "einsum-diagonal": EinsumDiagonal, "pad-reflect": PadReflect,
           "write-parameter": WriteParameter, "write-after-use": WriteAfterUse,
-          "view-before-write": ViewBeforeWrite}
+          "view-before-write": ViewBeforeWrite,
+          "gather-runtime-index": GatherRuntimeIndex}
 
 if __name__ == "__main__":
     torch.jit.script(MODELS[sys.argv[1]]()).save(sys.argv[2])
