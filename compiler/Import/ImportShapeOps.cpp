@@ -712,15 +712,19 @@ LogicalResult importSliceAssign(Importer &im, jit::Node *node) {
         loc, sliceType, b.getF32FloatAttr(static_cast<float>(value)));
   }
   SmallVector<Value> pieces;
-  auto before = createSlice(im, node, *x, *dim, 0, s, 1);
-  auto after = createSlice(im, node, *x, *dim, e, size, 1);
-  if (failed(before) || failed(after))
-    return failure();
-  if (s > 0)
+  if (s > 0) {
+    auto before = createSlice(im, node, *x, *dim, 0, s, 1);
+    if (failed(before))
+      return failure();
     pieces.push_back(*before);
+  }
   pieces.push_back(written);
-  if (e < size)
+  if (e < size) {
+    auto after = createSlice(im, node, *x, *dim, e, size, 1);
+    if (failed(after))
+      return failure();
     pieces.push_back(*after);
+  }
   auto updated = concat(im, node, pieces, *dim);
   if (failed(updated))
     return failure();
