@@ -1589,6 +1589,9 @@ std::optional<LogicalResult> Importer::evaluate(jit::Node *node) {
         target && target->isTensor()
             ? target->toTensor().storage().unsafeGetStorageImpl()
             : nullptr;
+    // A bool buffer written directly was reported at its read (GetAttr).
+    if (node->input(0)->node()->kind() == c10::prim::GetAttr)
+      return failure();
     if (!storage || !ownedStorages.count(storage))
       return error(node) << "'" << node->kind().toQualString()
                          << "' writes a constant tensor of the model; only "
