@@ -110,6 +110,10 @@ OPS = [
     ("slice", "", "h[:, 2:6]", F32),
     ("torch.gather", "", "torch.gather(h, 1, torch.zeros(4, 2, dtype=torch.long))", F32),
     ("index_select", "", "torch.index_select(h, 1, torch.tensor([0, 3]))", F32),
+    ("advanced indexing", "", "h[:, torch.tensor([[0, 3], [-1, 3]])]", F32),
+    ("torch.roll", "", "torch.roll(h, shifts=(1, -2), dims=(0, 1))", F32),
+    ("F.pad", "", "F.pad(h, (1, 2))", F32),
+    ("torch.einsum", "", "torch.einsum('bi,bj->bij', h, h).sum(2)", F32),
     # Convolution, pooling and interpolation
     ("F.conv1d", "", "F.conv1d(h, self.w.view(2, 3, 8)[:, :, :3], stride=2, padding=1)",
      "x:f32[2,3,8]"),

@@ -466,7 +466,32 @@ LogicalResult importFullLike(Importer &im, jit::Node *node) {
   at::Tensor value = at::full(std::vector<int64_t>(shape.begin(), shape.end()),
                               node->kind() == c10::aten::ones_like ? 1 : 0,
                               at::TensorOptions().dtype(type));
-  im.bindConstant(node, c10::IValue(value));
+  im.bindNewTensor(node, value);
+  return success();
+}
+
+// x.new_zeros/new_ones(size, dtype=None, ...): like zeros_like with the
+// given shape.
+LogicalResult importNewFull(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  auto size = im.intListArg(node, 1);
+  if (failed(x) || failed(size))
+    return failure();
+  at::ScalarType type = im.isBool(*x)                         ? at::kBool
+                        : typeOf(*x).getElementType().isF32() ? at::kFloat
+                                                              : at::kLong;
+  if (!Importer::isNone(node->input(2))) {
+    std::optional<c10::IValue> dtype = im.constant(node->input(2));
+    if (!dtype || !dtype->isInt())
+      return im.error(node)
+                 << "'" << opName(node) << "': expected a constant dtype",
+             failure();
+    type = static_cast<at::ScalarType>(dtype->toInt());
+  }
+  im.bindNewTensor(node,
+                   at::full(std::vector<int64_t>(size->begin(), size->end()),
+                            node->kind() == c10::aten::new_ones ? 1 : 0,
+                            at::TensorOptions().dtype(type)));
   return success();
 }
 
@@ -555,6 +580,8 @@ void dpc::registerElementwiseImporters(NodeImporterTable &table,
     table[logical] = importLogical;
   table[c10::aten::zeros_like] = importFullLike;
   table[c10::aten::ones_like] = importFullLike;
+  table[c10::aten::new_zeros] = importNewFull;
+  table[c10::aten::new_ones] = importNewFull;
   table[c10::aten::to] = importDtypeConversion;
   table[c10::aten::type_as] = importDtypeConversion;
   // The family's records name their aten operators: every registered nn op

@@ -2,8 +2,10 @@
 //
 // view/reshape/flatten, t/transpose/permute, slice/select, split/chunk
 // (through the prim::ListUnpack of their results), cat/stack, (un)squeeze,
-// expand and contiguous. PyTorch's negative dims and open slice bounds are
-// resolved here, so the nn ops only see normalized attributes.
+// roll (slices concatenated), constant padding (blocks of the value
+// concatenated), expand, contiguous and clone, and writes into a slice of a
+// clone (functionalized). PyTorch's negative dims and open slice
+// bounds are resolved here, so the nn ops only see normalized attributes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -518,6 +520,220 @@ LogicalResult importListUnpack(Importer &im, jit::Node *node) {
   return success();
 }
 
+// roll(x, shifts, dims): each dimension rotated by its shift, as two slices
+// concatenated; with no dims, x is rolled as a flat vector.
+LogicalResult importRoll(Importer &im, jit::Node *node) {
+  auto x = im.tensorArg(node, 0);
+  auto shifts = im.intListArg(node, 1), dims = im.intListArg(node, 2);
+  if (failed(x) || failed(shifts) || failed(dims))
+    return failure();
+  Location loc = im.locOf(node);
+  ArrayRef<int64_t> shape = typeOf(*x).getShape();
+  bool flat = dims->empty();
+  if (flat) {
+    if (shifts->size() != 1)
+      return im.error(node) << "'aten::roll' with no dims takes one shift";
+    *x = reshape(im, loc, *x, {typeOf(*x).getNumElements()});
+    dims->push_back(0);
+  }
+  if (shifts->size() != dims->size())
+    return im.error(node) << "'aten::roll': " << shifts->size()
+                          << " shifts for " << dims->size() << " dims";
+  Value rolled = *x;
+  for (auto [shift, d] : llvm::zip(*shifts, *dims)) {
+    auto dim = normalizeDim(im, node, d, typeOf(rolled).getRank());
+    if (failed(dim))
+      return failure();
+    int64_t size = typeOf(rolled).getDimSize(*dim);
+    if (size == 0 || shift % size == 0)
+      continue;
+    // result[i] = x[(i - shift) mod size]: the last `s` elements first.
+    int64_t s = ((shift % size) + size) % size;
+    auto tail = createSlice(im, node, rolled, *dim, size - s, size, 1);
+    auto head = createSlice(im, node, rolled, *dim, 0, size - s, 1);
+    if (failed(tail) || failed(head))
+      return failure();
+    auto joined = concat(im, node, {*tail, *head}, *dim);
+    if (failed(joined))
+      return failure();
+    rolled = *joined;
+  }
+  if (flat)
+    rolled = reshape(im, loc, rolled, shape);
+  return im.bind(node, rolled);
+}
+
+// constant_pad_nd(x, pad, value) and pad(x, pad, mode="constant", value):
+// pad holds (before, after) pairs from the last dimension backwards; a
+// positive amount concatenates a block of `value`, a negative one crops.
+LogicalResult importConstantPad(Importer &im, jit::Node *node) {
+  auto x = f32TensorArg(im, node, 0);
+  auto pad = im.intListArg(node, 1);
+  if (failed(x) || failed(pad))
+    return failure();
+  size_t valueInput = 2;
+  if (node->kind() == c10::aten::pad) {
+    std::optional<c10::IValue> mode = im.constant(node->input(2));
+    if (!mode || !mode->isString())
+      return im.error(node) << "'aten::pad': expected a constant mode";
+    if (mode->toStringRef() != "constant")
+      return im.error(node) << "'aten::pad' in mode '" << mode->toStringRef()
+                            << "' is not supported (only 'constant' is)";
+    valueInput = 3;
+  }
+  double value = 0.0;
+  if (!Importer::isNone(node->input(valueInput))) {
+    auto v = im.scalarArg(node, valueInput);
+    if (failed(v))
+      return failure();
+    value = *v;
+  }
+  int64_t rank = typeOf(*x).getRank();
+  if (pad->size() % 2 != 0 || static_cast<int64_t>(pad->size()) > 2 * rank)
+    return im.error(node) << "'" << opName(node) << "': " << pad->size()
+                          << " padding amounts for a " << rank << "-d tensor";
+  Location loc = im.locOf(node);
+  OpBuilder &b = im.getBuilder();
+  Value padded = *x;
+  for (size_t pair = 0; pair < pad->size() / 2; ++pair) {
+    int64_t dim = rank - 1 - pair;
+    int64_t before = (*pad)[2 * pair], after = (*pad)[2 * pair + 1];
+    int64_t size = typeOf(padded).getDimSize(dim);
+    if (size + std::min<int64_t>(before, 0) + std::min<int64_t>(after, 0) < 0)
+      return im.error(node) << "'" << opName(node) << "': cropping more than "
+                            << "dimension " << dim << " of size " << size;
+    // Crops first, then blocks of `value`.
+    auto cropped =
+        createSlice(im, node, padded, dim, std::max<int64_t>(-before, 0),
+                    size - std::max<int64_t>(-after, 0), 1);
+    if (failed(cropped))
+      return failure();
+    SmallVector<Value> pieces;
+    auto block = [&](int64_t amount) {
+      SmallVector<int64_t> blockShape(typeOf(*cropped).getShape());
+      blockShape[dim] = amount;
+      pieces.push_back(b.create<nn::FillOp>(
+          loc, RankedTensorType::get(blockShape, b.getF32Type()),
+          b.getF32FloatAttr(static_cast<float>(value))));
+    };
+    if (before > 0)
+      block(before);
+    pieces.push_back(*cropped);
+    if (after > 0)
+      block(after);
+    auto joined = concat(im, node, pieces, dim);
+    if (failed(joined))
+      return failure();
+    padded = *joined;
+  }
+  return im.bind(node, padded);
+}
+
+// Writes into a slice of a tensor computed in forward (aten::zero_, fill_
+// and copy_ on `x[..., s:e, ...]`), as torchvision's Swin V2 does to a clone
+// of a parameter (`qkv_bias = qkv_bias.clone(); qkv_bias[L:2L].zero_()`):
+// functionalized as a concat of x's slices around the new values, which
+// then stands for x. Only where that cannot change meaning: x is made by
+// aten::clone, the slice is taken directly of x with step 1 and used only
+// by the write, and no view of x taken before the write exists (uses of x
+// before it must not alias it, as x.numel() does not).
+LogicalResult importSliceAssign(Importer &im, jit::Node *node) {
+  auto refuse = [&](StringRef why) {
+    return im.error(node) << "'" << opName(node)
+                          << "' (an in-place write) is not supported here: "
+                          << why;
+  };
+  jit::Value *view = node->input(0);
+  jit::Node *slice = view->node();
+  if (slice->kind() != c10::aten::slice)
+    return refuse("only writes into a slice of a tensor are");
+  jit::Value *base = slice->input(0);
+  if (std::optional<c10::IValue> c = im.constant(base); c && c->isTensor())
+    return refuse("a tensor made at compile time may only be written before "
+                  "a tensor op uses it");
+  if (base->node()->kind() != c10::aten::clone)
+    return refuse("only a tensor made by clone() may be written");
+  if (view->uses().size() != 1)
+    return refuse("the written slice is used elsewhere");
+  for (const jit::Use &use : base->uses()) {
+    jit::Node *user = use.user;
+    if (user == slice || !user->isBefore(node))
+      continue;
+    bool aliases = !user->maybeSchema();
+    if (user->maybeSchema())
+      for (const c10::Argument &result : user->schema().returns())
+        aliases |= result.alias_info() != nullptr;
+    if (aliases)
+      return refuse("a view of the tensor is taken before the write");
+  }
+  auto x = f32TensorArg(im, slice, 0);
+  if (failed(x))
+    return failure();
+  auto dim = dimArg(im, slice, 1, typeOf(*x).getRank());
+  auto start = optionalInt(im, slice, 2), end = optionalInt(im, slice, 3);
+  auto step = intArg(im, slice, 4);
+  if (failed(dim) || failed(start) || failed(end) || failed(step))
+    return failure();
+  if (*step != 1)
+    return refuse("only slices of step 1 are");
+  int64_t size = typeOf(*x).getDimSize(*dim);
+  auto [s, e] = clampBounds(*start, *end, size);
+  SmallVector<int64_t> sliceShape(typeOf(*x).getShape());
+  sliceShape[*dim] = e - s;
+  auto sliceType =
+      RankedTensorType::get(sliceShape, typeOf(*x).getElementType());
+  Location loc = im.locOf(node);
+  OpBuilder &b = im.getBuilder();
+  Value written;
+  if (node->kind() == c10::aten::copy_) {
+    auto source = f32TensorArg(im, node, 1);
+    if (failed(source))
+      return failure();
+    ArrayRef<int64_t> from = typeOf(*source).getShape();
+    bool broadcasts = from.size() <= sliceShape.size();
+    for (size_t i = 0; broadcasts && i < from.size(); ++i) {
+      int64_t to = sliceShape[sliceShape.size() - from.size() + i];
+      broadcasts = from[i] == to || from[i] == 1;
+    }
+    if (!broadcasts)
+      return refuse("the source does not broadcast to the slice");
+    written = *source;
+    if (source->getType() != sliceType)
+      written = b.create<nn::BroadcastToOp>(loc, sliceType, *source);
+  } else {
+    double value = 0.0;
+    if (node->kind() == c10::aten::fill_) {
+      auto v = im.scalarArg(node, 1);
+      if (failed(v))
+        return failure();
+      value = *v;
+    }
+    written = b.create<nn::FillOp>(
+        loc, sliceType, b.getF32FloatAttr(static_cast<float>(value)));
+  }
+  SmallVector<Value> pieces;
+  if (s > 0) {
+    auto before = createSlice(im, node, *x, *dim, 0, s, 1);
+    if (failed(before))
+      return failure();
+    pieces.push_back(*before);
+  }
+  pieces.push_back(written);
+  if (e < size) {
+    auto after = createSlice(im, node, *x, *dim, e, size, 1);
+    if (failed(after))
+      return failure();
+    pieces.push_back(*after);
+  }
+  auto updated = concat(im, node, pieces, *dim);
+  if (failed(updated))
+    return failure();
+  // x is the updated tensor from here on; the write's result is the slice.
+  if (failed(im.bind(base->node(), *updated, base->offset())))
+    return failure();
+  return im.bind(node, written);
+}
+
 } // namespace
 
 void dpc::registerShapeImporters(NodeImporterTable &table, MLIRContext &) {
@@ -539,6 +755,13 @@ void dpc::registerShapeImporters(NodeImporterTable &table, MLIRContext &) {
   table[c10::aten::cat] = importCat;
   table[c10::aten::concat] = importCat;
   table[c10::aten::stack] = importStack;
+  table[c10::aten::roll] = importRoll;
+  table[c10::aten::clone] = importIdentity;
+  for (c10::Symbol write :
+       {c10::aten::zero_, c10::aten::fill_, c10::aten::copy_})
+    table[write] = importSliceAssign;
+  table[c10::aten::constant_pad_nd] = importConstantPad;
+  table[c10::aten::pad] = importConstantPad;
   table[c10::aten::split] = importSplitList;
   table[c10::aten::split_with_sizes] = importSplitList;
   table[c10::aten::chunk] = importSplitList;

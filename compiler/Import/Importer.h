@@ -127,6 +127,15 @@ public:
   void bindConstant(jit::Node *node, c10::IValue value, size_t index = 0) {
     attributes[node->output(index)] = std::move(value);
   }
+  /// Binds a tensor made at compile time that no other value shares
+  /// (zeros_like, x.new_zeros): in-place ops on it, or on views of it, are
+  /// evaluated too (Swin's attention mask: `mask[h0:h1, w0:w1] = count` on
+  /// x.new_zeros), as long as no nn.constant has been made of it yet.
+  void bindNewTensor(jit::Node *node, const at::Tensor &value,
+                     size_t index = 0) {
+    ownedStorages.insert(value.storage().unsafeGetStorageImpl());
+    bindConstant(node, c10::IValue(value), index);
+  }
 
   /// A list of tensors built in forward: the pieces of split/chunk/unbind, a
   /// list literal, a list grown by append. Its elements are known at
@@ -292,6 +301,11 @@ private:
   std::unordered_map<const c10::TensorImpl *, std::string> tensorNames;
   std::unordered_map<const jit::Value *, mlir::Value> values;
   std::unordered_map<const jit::Value *, c10::IValue> attributes;
+  /// The storages of the compile-time tensors that in-place ops may write
+  /// (see bindNewTensor), and of those materialized as nn.constant (which
+  /// may not be written any more: the nn.constant holds the old value).
+  std::unordered_set<const c10::StorageImpl *> ownedStorages;
+  std::unordered_set<const c10::StorageImpl *> materializedStorages;
   std::unordered_map<const jit::Value *, std::string> attributePaths;
   std::unordered_map<const jit::Value *, Aggregate> aggregates;
   std::unordered_map<const jit::Value *, TensorList> tensorLists;

@@ -777,8 +777,11 @@ FailureOr<Value> Importer::tensor(jit::Node *node, jit::Value *v) {
   if (std::optional<c10::IValue> c = constant(v); c && c->isTensor()) {
     FailureOr<Value> materialized =
         materializeConstant(*this, node, c->toTensor());
-    if (succeeded(materialized))
+    if (succeeded(materialized)) {
       values[v] = *materialized;
+      materializedStorages.insert(
+          c->toTensor().storage().unsafeGetStorageImpl());
+    }
     return materialized;
   }
   return error(node) << "'" << node->kind().toQualString() << "': operand '"
@@ -1608,6 +1611,33 @@ std::optional<LogicalResult> Importer::evaluate(jit::Node *node) {
       return std::nullopt;
     stack.push_back(*c);
   }
+  // An in-place op (`mask[0:3] = 1`: aten::copy_ on a slice) runs on a
+  // tensor this import made and has not materialized yet; never on a
+  // constant of the graph or a module's tensor, which later reads (another
+  // iteration of an unrolled loop) would see changed.
+  bool isInPlace = node->maybeSchema() && node->schema().is_mutable() &&
+                   !node->inputs().empty() &&
+                   node->input(0)->type()->kind() == c10::TypeKind::TensorType;
+  if (isInPlace) {
+    std::optional<c10::IValue> target = constant(node->input(0));
+    const c10::StorageImpl *storage =
+        target && target->isTensor()
+            ? target->toTensor().storage().unsafeGetStorageImpl()
+            : nullptr;
+    // A bool buffer written directly was reported at its read (GetAttr).
+    if (node->input(0)->node()->kind() == c10::prim::GetAttr)
+      return failure();
+    if (!storage || !ownedStorages.count(storage))
+      return error(node) << "'" << node->kind().toQualString()
+                         << "' writes a constant tensor of the model; only "
+                            "tensors made in forward may be written",
+             failure();
+    if (materializedStorages.count(storage))
+      return error(node) << "'" << node->kind().toQualString()
+                         << "' writes a compile-time tensor after it was "
+                            "used by a tensor op (not supported)",
+             failure();
+  }
   // Vararg operators (aten::format) take their input count last, as the
   // TorchScript interpreter passes it.
   if (node->maybeSchema() && node->schema().is_vararg())
@@ -1621,8 +1651,15 @@ std::optional<LogicalResult> Importer::evaluate(jit::Node *node) {
   }
   if (stack.size() != node->outputs().size())
     return std::nullopt;
-  for (size_t i = 0; i < stack.size(); ++i)
+  for (size_t i = 0; i < stack.size(); ++i) {
+    // A tensor result that is no view of an input is this import's own.
+    const std::vector<c10::Argument> &returns = node->schema().returns();
+    if (stack[i].isTensor() && !isInPlace && i < returns.size() &&
+        !returns[i].alias_info())
+      ownedStorages.insert(
+          stack[i].toTensor().storage().unsafeGetStorageImpl());
     bindConstant(node, stack[i], i);
+  }
   return success();
 }
 

@@ -139,6 +139,11 @@ class MaskedDropout(nn.Module):
         self.p, self.coords = p, coords
 
     def forward(self, x):
+        # p = 0 draws nothing (dpc imports it as the identity, with no
+        # site), as in the F.dropout replacement above; Swin's MLPs have
+        # nn.Dropout(0.0).
+        if self.p == 0.0:
+            return x
         return masked(x, self.p, self.coords)
 
 

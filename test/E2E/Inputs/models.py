@@ -183,3 +183,53 @@ class DtypeMLP(nn.Module):
 MODELS = {"mlp": MLP, "tied": TiedMLP, "regressor": Regressor, "exp": ExpMLP,
           "pointwise": PointwiseMLP, "select": SelectMLP,
           "dtype": DtypeMLP}
+
+
+class IndexingMLP(nn.Module):
+    """Advanced indexing and the other ops of torchvision's Swin and MaxViT
+    (issue 9): a parameter indexed by an int64 buffer with repeats (Swin's
+    relative position bias), constant indices on a middle dimension
+    (negative and repeated), two broadcast constant index tensors,
+    index_select by a runtime index, torch.gather by a constant index with
+    repeats, torch.roll, F.pad, einsum (MaxViT's
+    batched form with spaces, a contraction with a summed-out letter, one
+    operand), a mask built in place on x.new_zeros (Swin's shifted-window
+    mask) and a write into a slice of a cloned parameter (Swin V2)."""
+
+    def __init__(self, features=32, hidden=64, classes=10):
+        super().__init__()
+        self.fc1 = nn.Linear(features, hidden)
+        self.table = nn.Parameter(torch.randn(16, 8) * 0.5)
+        self.register_buffer("rel_index", torch.randint(0, 16, (8, 8)))
+        self.register_buffer("pick", torch.randint(0, 8, (8,)))
+        self.mix = nn.Parameter(torch.randn(8, 8) * 0.3)
+        self.vbias = nn.Parameter(torch.randn(hidden) * 0.1)
+        self.head = nn.Linear(hidden, classes)
+
+    def forward(self, x):
+        h = self.fc1(x)
+        b = h.shape[0]
+        bias = self.table[self.rel_index.view(-1)].view(8, 8, 8)
+        a = torch.tanh(h).view(b, 8, 8) + 0.5 * bias.mean(0)
+        a = torch.roll(a, shifts=(2, -3), dims=(1, 2))
+        perm = torch.tensor([7, 0, -1, 3, 3, 5, 2, 1])
+        a1 = a[:, perm]
+        rows = torch.tensor([0, 2, 4, 6])
+        cols = torch.tensor([1, 3, 5, 7])
+        a2 = F.pad(a[:, rows[:, None], cols], (1, 3, 2, 2))
+        a3 = torch.index_select(a, 2, self.pick)
+        e1 = torch.einsum("B I J, B J K -> B I K", a1, a3) * 0.25
+        e2 = torch.einsum("bij,jk->bk", a2, self.mix)
+        e3 = torch.einsum("bij->bji", a1)
+        mask = h.new_zeros((8, 8))
+        mask[0:3, 2:5] = 1.0
+        mask[5:, :] = 2.0
+        picks = torch.tensor([[3, 0, 7, 7], [1, 1, 2, 6]]).view(1, 2, 4)
+        g = torch.gather(a, 2, picks.repeat(b, 4, 1)).sum(-1, keepdim=True)
+        z = (a1 + a2 + a3 + e1 + e3) * (1.0 + 0.1 * mask) + e2.unsqueeze(1) + g
+        vbias = self.vbias.clone()
+        vbias[16:32].zero_()
+        return self.head(z.reshape(b, 64) + vbias)
+
+
+MODELS["indexing"] = IndexingMLP
