@@ -445,27 +445,42 @@ LogicalResult importLogical(Importer &im, jit::Node *node) {
   return im.bind(node, compare(*combined, scalarTensor(im, loc, 0.0), "ne"));
 }
 
+/// The dtype `v` holds as PyTorch sees it: bool masks are f32 0/1 tensors.
+at::ScalarType dtypeOf(Importer &im, Value v) {
+  Type element = typeOf(v).getElementType();
+  return im.isBool(v)      ? at::kBool
+         : element.isF32() ? at::kFloat
+         : element.isF64() ? at::kDouble
+                           : at::kLong;
+}
+
+/// The optional `dtype=` input `input` of `node`: `fallback` when it is
+/// None, else a constant dtype.
+FailureOr<at::ScalarType> dtypeArg(Importer &im, jit::Node *node, size_t input,
+                                   at::ScalarType fallback) {
+  if (input >= node->inputs().size() || Importer::isNone(node->input(input)))
+    return fallback;
+  std::optional<c10::IValue> dtype = im.constant(node->input(input));
+  if (!dtype || !dtype->isInt())
+    return im.error(node) << "'" << opName(node)
+                          << "': expected a constant dtype",
+           failure();
+  return static_cast<at::ScalarType>(dtype->toInt());
+}
+
 // zeros_like/ones_like(x, dtype=None, ...): depend on x's static shape and
 // dtype only, so they are compile-time tensors (bool and integer ones too).
 LogicalResult importFullLike(Importer &im, jit::Node *node) {
   auto x = im.tensorArg(node, 0);
   if (failed(x))
     return failure();
-  at::ScalarType type = im.isBool(*x)                         ? at::kBool
-                        : typeOf(*x).getElementType().isF32() ? at::kFloat
-                                                              : at::kLong;
-  if (node->inputs().size() > 1 && !Importer::isNone(node->input(1))) {
-    std::optional<c10::IValue> dtype = im.constant(node->input(1));
-    if (!dtype || !dtype->isInt())
-      return im.error(node)
-                 << "'" << opName(node) << "': expected a constant dtype",
-             failure();
-    type = static_cast<at::ScalarType>(dtype->toInt());
-  }
+  FailureOr<at::ScalarType> type = dtypeArg(im, node, 1, dtypeOf(im, *x));
+  if (failed(type))
+    return failure();
   auto shape = typeOf(*x).getShape();
   at::Tensor value = at::full(std::vector<int64_t>(shape.begin(), shape.end()),
                               node->kind() == c10::aten::ones_like ? 1 : 0,
-                              at::TensorOptions().dtype(type));
+                              at::TensorOptions().dtype(*type));
   im.bindNewTensor(node, value);
   return success();
 }
@@ -477,31 +492,14 @@ LogicalResult importNewFull(Importer &im, jit::Node *node) {
   auto size = im.intListArg(node, 1);
   if (failed(x) || failed(size))
     return failure();
-  at::ScalarType type = im.isBool(*x)                         ? at::kBool
-                        : typeOf(*x).getElementType().isF32() ? at::kFloat
-                                                              : at::kLong;
-  if (!Importer::isNone(node->input(2))) {
-    std::optional<c10::IValue> dtype = im.constant(node->input(2));
-    if (!dtype || !dtype->isInt())
-      return im.error(node)
-                 << "'" << opName(node) << "': expected a constant dtype",
-             failure();
-    type = static_cast<at::ScalarType>(dtype->toInt());
-  }
+  FailureOr<at::ScalarType> type = dtypeArg(im, node, 2, dtypeOf(im, *x));
+  if (failed(type))
+    return failure();
   im.bindNewTensor(node,
                    at::full(std::vector<int64_t>(size->begin(), size->end()),
                             node->kind() == c10::aten::new_ones ? 1 : 0,
-                            at::TensorOptions().dtype(type)));
+                            at::TensorOptions().dtype(*type)));
   return success();
-}
-
-/// The dtype `v` holds as PyTorch sees it: bool masks are f32 0/1 tensors.
-at::ScalarType dtypeOf(Importer &im, Value v) {
-  Type element = typeOf(v).getElementType();
-  return im.isBool(v)      ? at::kBool
-         : element.isF32() ? at::kFloat
-         : element.isF64() ? at::kDouble
-                           : at::kLong;
 }
 
 // x.to(dtype), x.to(device, dtype), x.to(other), x.float(), x.type_as(other),
@@ -530,12 +528,10 @@ LogicalResult importDtypeConversion(Importer &im, jit::Node *node) {
         return failure();
       to = dtypeOf(im, *other);
     } else if (argument.name() == "dtype" && !Importer::isNone(input)) {
-      std::optional<c10::IValue> dtype = im.constant(input);
-      if (!dtype || !dtype->isInt())
-        return im.error(node)
-                   << "'" << opName(node) << "': expected a constant dtype",
-               failure();
-      to = static_cast<at::ScalarType>(dtype->toInt());
+      FailureOr<at::ScalarType> dtype = dtypeArg(im, node, i, from);
+      if (failed(dtype))
+        return failure();
+      to = *dtype;
     }
   }
   if (!to || *to == from)
