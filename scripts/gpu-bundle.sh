@@ -49,6 +49,12 @@ d=$(case_dir mlp-adamw)
 $python $inputs/make_model.py mlp script "$d" --batch 16 --samples 256 > /dev/null
 $dpc "$d/model.pt" -o "$d/model.so" --input x:f32[16,32] --label y:i64[16] \
   --optimizer adamw --lr 0.01 --weight-decay 0.05
+# The MLP with its gradient all-reduced in bfloat16 (--grad-comm bf16, DDP's
+# bf16_compress_hook): on one rank NCCL still runs, on the rounded bucket.
+d=$(case_dir mlp-bf16-comm)
+$python $inputs/make_model.py mlp script "$d" --batch 16 --samples 256 > /dev/null
+$dpc "$d/model.pt" -o "$d/model.so" --input x:f32[16,32] --label y:i64[16] \
+  --lr 0.1 --momentum 0.9 --weight-decay 1e-4 --grad-comm bf16
 # The small CNN (batch norm, grouped/dilated convolutions, pooling).
 d=$(case_dir cnn)
 $python $inputs/make_cnn_model.py small-cnn script "$d" --batch 4 --samples 16 > /dev/null

@@ -14,7 +14,9 @@
 #     PyTorch (the end-to-end tests' checkers, their 1e-5 normwise
 #     tolerances) and against `--backend cpu` (1e-5: cuBLAS/cuDNN add in
 #     another order than OpenBLAS);
-#   - NCCL with world size 1: every cuda run above all-reduces through it;
+#   - NCCL with world size 1: every cuda run above all-reduces through it,
+#     the MLP also in bfloat16 (--grad-comm bf16) against PyTorch DDP with
+#     its bf16 compression hook;
 #   - --mode dp with 2 replicas on one GPU against 1 replica (1e-5);
 #   - then the benchmark (bench/gpu_bench.py run).
 set -uo pipefail
@@ -54,7 +56,7 @@ for lib in libdpcrt.so libdpcrt_cuda.so; do
   fi
 done
 if [ "$gpu" = cuda ] && ! nvidia-smi -L > /dev/null 2>&1; then
-  for name in unit-tests mlp cnn gpt llama unet dp bench; do report "$name" "skipped: no GPU"; done
+  for name in unit-tests mlp mlp-bf16-comm cnn gpt llama unet dp bench; do report "$name" "skipped: no GPU"; done
   echo "gpu checks: $passed passed, $failed failed, $skipped skipped"
   exit 0
 fi
@@ -70,7 +72,7 @@ train() {
 }
 same() { $python $inputs/check_dp_against_torch.py --same "$1" "$2" --rtol "$3"; }
 
-for c in mlp mlp-adamw cnn gpt llama unet; do
+for c in mlp mlp-adamw mlp-bf16-comm cnn gpt llama unet; do
   d=$bundle/cases/$c
   case $c in
     mlp)       data=(--data x=$d/x.npy --data y=$d/y.npy); steps=5
@@ -79,6 +81,9 @@ for c in mlp mlp-adamw cnn gpt llama unet; do
     mlp-adamw) data=(--data x=$d/x.npy --data y=$d/y.npy); steps=5
                ref=($inputs/check_against_torch.py "$d" --steps 5 --global-batch 16
                     --optimizer adamw --lr 0.01 --weight-decay 0.05) ;;
+    mlp-bf16-comm) data=(--data x=$d/x.npy --data y=$d/y.npy); steps=5
+               ref=($inputs/ddp_reference.py "$d" --world-size 1 --steps 5 --local-batch 16
+                    --lr 0.1 --momentum 0.9 --weight-decay 1e-4 --comm-hook bf16) ;;
     cnn)       data=(--data x=$d/x.npy --data y=$d/y.npy); steps=6
                ref=($inputs/check_against_torch.py "$d" --steps 6 --global-batch 4
                     --lr 0.05 --momentum 0.9 --weight-decay 1e-4) ;;

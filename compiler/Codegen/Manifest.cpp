@@ -196,6 +196,7 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
         }
     buckets.push_back(json::Object{{"index", start.getBucket()},
                                    {"bytes", getBucketBytes(start)},
+                                   {"comm_dtype", getBucketCommDType(start)},
                                    {"parameters", std::move(names)}});
   }
 

@@ -54,11 +54,21 @@ std::string typeString(Operation *op) {
 
 } // namespace
 
+StringRef dpc::getBucketCommDType(Operation *allReduceStart) {
+  std::optional<Type> compress =
+      cast<dp::AllReduceStartOp>(allReduceStart).getCompress();
+  if (!compress)
+    return "f32";
+  return compress->isBF16() ? "bf16" : "f16";
+}
+
 int64_t dpc::getBucketBytes(Operation *allReduceStart) {
+  auto start = cast<dp::AllReduceStartOp>(allReduceStart);
   int64_t bytes = 0;
-  for (Value input : cast<dp::AllReduceStartOp>(allReduceStart).getInputs())
+  for (Value input : start.getInputs())
     bytes += getTensorBytes(input.getType());
-  return bytes;
+  // The gradients are f32; a compressed bucket travels in 16 bits.
+  return start.getCompress() ? bytes / 2 : bytes;
 }
 
 llvm::json::Array dpc::buildScheduleJson(func::FuncOp func) {
@@ -69,6 +79,7 @@ llvm::json::Array dpc::buildScheduleJson(func::FuncOp func) {
     if (auto start = dyn_cast<dp::AllReduceStartOp>(op)) {
       entry["bucket"] = start.getBucket();
       entry["bytes"] = getBucketBytes(start);
+      entry["comm_dtype"] = getBucketCommDType(start);
     } else if (auto wait = dyn_cast<dp::WaitOp>(op)) {
       entry["bucket"] = wait.getStartOp().getBucket();
     }
@@ -99,8 +110,10 @@ void dpc::printSchedule(func::FuncOp func, llvm::raw_ostream &os) {
     if (auto start = dyn_cast<dp::AllReduceStartOp>(op)) {
       compute += " bucket " + std::to_string(start.getBucket());
       comm = "all-reduce bucket " + std::to_string(start.getBucket()) + " (" +
-             std::to_string(getBucketBytes(start)) +
-             " B: " + bucketParameters(func, start) + ")";
+             std::to_string(getBucketBytes(start)) + " B";
+      if (start.getCompress())
+        comm += " in " + getBucketCommDType(start).str();
+      comm += ": " + bucketParameters(func, start) + ")";
     } else if (auto wait = dyn_cast<dp::WaitOp>(op)) {
       compute += " bucket " + std::to_string(wait.getStartOp().getBucket());
       comm = "  <- compute waits for bucket " +

@@ -19,8 +19,12 @@
 
 namespace dpc {
 
-/// The bytes a bucket all-reduces: the sum of its gradients' sizes.
+/// The bytes a bucket all-reduces: the sum of its gradients' sizes, halved
+/// when it is compressed to 16 bits (dpc --grad-comm).
 int64_t getBucketBytes(mlir::Operation *allReduceStart);
+
+/// The type a bucket travels in: "f32", "f16" or "bf16".
+llvm::StringRef getBucketCommDType(mlir::Operation *allReduceStart);
 
 /// One entry per op of the step, in order: {"op", "loc", and for
 /// collectives "bucket" and "bytes"}.

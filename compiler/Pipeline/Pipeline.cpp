@@ -229,6 +229,13 @@ LogicalResult TrainingPipelineOptions::verify(
                   "computed on the gathered outputs (with --loss none each "
                   "replica would return its own loss)");
   }
+  if (gradComm != "fp32" && gradComm != "fp16" && gradComm != "bf16")
+    return fail("--grad-comm '" + gradComm +
+                "' is not supported (supported: fp32, fp16, bf16)");
+  if (gradComm != "fp32" && isDataParallel())
+    return fail("--grad-comm " + gradComm +
+                " compresses DDP's gradient all-reduce; --mode dp reduces "
+                "its replicas' gradients in one process, without one");
   if (failed(checkBucketCap("bucket-cap-mb", bucketCapMb, report)) ||
       failed(checkBucketCap("first-bucket-mb", firstBucketMb, report)))
     return failure();
@@ -311,6 +318,7 @@ void dpc::addPipelineStage(OpPassManager &pm, PipelineStage stage,
       DDPBucketsOptions buckets;
       buckets.bucketCapMb = options.bucketCapMb;
       buckets.firstBucketMb = options.firstBucketMb;
+      buckets.gradComm = options.gradComm;
       pm.addPass(createDDPBuckets(buckets));
     }
     return;

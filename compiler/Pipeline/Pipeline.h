@@ -149,6 +149,12 @@ struct TrainingPipelineOptions
                                llvm::cl::desc("Cap of the first DDP bucket "
                                               "in MiB"),
                                llvm::cl::init(1.0)};
+  Option<std::string> gradComm{
+      *this, "grad-comm",
+      llvm::cl::desc("Type DDP gradient buckets are all-reduced in: fp32, "
+                     "or fp16 / bf16 as DDP's fp16_compress_hook / "
+                     "bf16_compress_hook"),
+      llvm::cl::init("fp32")};
 
   /// Checks the options as torch.optim and DDP check theirs, and that every
   /// hyper-parameter survives the float32 arithmetic of the kernels. Calls

@@ -61,6 +61,16 @@ struct DDPBucketsPass : public dpc::impl::DDPBucketsBase<DDPBucketsPass> {
       func.emitError("bucket caps must be positive");
       return signalPassFailure();
     }
+    Type compress;
+    if (gradComm == "fp16")
+      compress = Float16Type::get(&getContext());
+    else if (gradComm == "bf16")
+      compress = BFloat16Type::get(&getContext());
+    else if (gradComm != "fp32") {
+      func.emitError("grad-comm must be fp32, fp16 or bf16, not '")
+          << gradComm << "'";
+      return signalPassFailure();
+    }
     Block &body = func.getBody().front();
     SmallVector<dp::AllReduceOp> allReduces(body.getOps<dp::AllReduceOp>());
     auto buckets = assignBuckets(
@@ -93,9 +103,10 @@ struct DDPBucketsPass : public dpc::impl::DDPBucketsBase<DDPBucketsPass> {
         inputs.push_back(grad);
       }
       Location loc = bucket.front().getLoc();
-      auto start =
-          b.create<dp::AllReduceStartOp>(loc, dp::TokenType::get(&getContext()),
-                                         inputs, b.getI64IntegerAttr(index));
+      auto start = b.create<dp::AllReduceStartOp>(
+          loc, dp::TokenType::get(&getContext()), inputs,
+          b.getI64IntegerAttr(index),
+          compress ? TypeAttr::get(compress) : TypeAttr());
 
       // ...and is waited for right before the first use of any result.
       Operation *firstUse = body.getTerminator();

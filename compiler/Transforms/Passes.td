@@ -153,13 +153,17 @@ def DDPBuckets : Pass<"dpc-ddp-buckets", "mlir::ModuleOp"> {
     and one `dp.wait`, placed right before the first use of any of its
     results (the first optimizer update of the bucket). Gradients that are
     still read elsewhere are copied into the bucket first, since the start op
-    donates its operands.
+    donates its operands. `grad-comm` fp16 or bf16 marks every bucket to be
+    all-reduced in that type (DDP's fp16/bf16_compress_hook).
   }];
   let options = [
     Option<"bucketCapMb", "bucket-cap-mb", "double", /*default=*/"25.0",
            "Bucket size cap in MiB (DDP's bucket_cap_mb)">,
     Option<"firstBucketMb", "first-bucket-mb", "double", /*default=*/"1.0",
            "Cap of the first bucket in MiB">,
+    Option<"gradComm", "grad-comm", "std::string", /*default=*/"\"fp32\"",
+           "Type the buckets are all-reduced in: fp32, fp16 or bf16 (DDP's "
+           "fp16/bf16_compress_hook)">,
   ];
   let dependentDialects = ["::dpc::nn::NNDialect", "::dpc::dp::DPDialect"];
 }

@@ -1,5 +1,6 @@
 //===- cpu_kernels_test.cpp - CPU kernels against naive references --------===//
 
+#include "comm/grad_compression.h"
 #include "core/context.h"
 #include "test_util.h"
 
@@ -742,6 +743,48 @@ TEST_F(CpuKernelsTest, AllreduceOnOneRankIsIdentity) {
   dpcrt_allreduce_wait(&ctx, h);
   EXPECT_EQ(v, (std::vector<float>{1, 2, 3}));
   EXPECT_EQ(ctx.error, "");
+}
+
+TEST_F(CpuKernelsTest, CompressedAllreduceOnOneRankRoundsTo16Bits) {
+  // DDP runs its compression hook on one rank too: the bucket comes back
+  // rounded to nearest even, as torch's .to(float16 / bfloat16) rounds.
+  // 1 + 2^-11 is halfway between two halves (ties to even: 1) and
+  // 1 + 3 * 2^-11 rounds up to 1 + 2^-9; bfloat16 keeps 8 bits, so
+  // 1 + 2^-8 (halfway) goes to 1 and 1 + 3 * 2^-8 to 1 + 2^-6.
+  // 70000 overflows a half (inf) and 1e-8 underflows it (0).
+  std::vector<float> half = {1 + 0x1p-11f, 1 + 3 * 0x1p-11f, 70000.0f, 1e-8f,
+                             -2.5f};
+  dpcrt_allreduce_wait(&ctx, dpcrt_allreduce_start_compressed(
+                                 &ctx, 0, half.data(), 5, DPCRT_GRAD_COMM_F16));
+  EXPECT_EQ(half, (std::vector<float>{1, 1 + 0x1p-9f, INFINITY, 0, -2.5f}));
+  std::vector<float> bf16 = {1 + 0x1p-8f, 1 + 3 * 0x1p-8f, 70000.0f, -2.5f};
+  dpcrt_allreduce_wait(&ctx,
+                       dpcrt_allreduce_start_compressed(&ctx, 0, bf16.data(), 4,
+                                                        DPCRT_GRAD_COMM_BF16));
+  EXPECT_EQ(bf16, (std::vector<float>{1, 1 + 0x1p-6f, 70144.0f, -2.5f}));
+  EXPECT_EQ(ctx.error, "");
+}
+
+TEST_F(CpuKernelsTest, CompressionDividesIn16Bits) {
+  // fp16_compress_hook: bucket.to(float16).div_(world_size), the quotient
+  // rounded again. 2049 is not a half (it rounds to 2048), and 2048 / 3 =
+  // 682.67 rounds to the half 682.5.
+  float data[] = {2049.0f, 1.0f};
+  uint16_t out[2];
+  dpc::compressGradients(DPCRT_GRAD_COMM_F16, data, 2, 3, out);
+  EXPECT_EQ(dpc::halfBitsToFloat(out[0]), 682.5f);
+  EXPECT_EQ(dpc::halfBitsToFloat(out[1]),
+            static_cast<float>(static_cast<_Float16>(1.0f / 3)));
+  float back[2];
+  dpc::decompressGradients(DPCRT_GRAD_COMM_F16, out, 2, back);
+  EXPECT_EQ(back[0], 682.5f);
+}
+
+TEST_F(CpuKernelsTest, UnknownGradCommIsAnError) {
+  float v = 1;
+  EXPECT_EQ(dpcrt_allreduce_start_compressed(&ctx, 3, &v, 1, 7), 0);
+  EXPECT_NE(ctx.error.find("bucket 3: unknown communication type 7"),
+            std::string::npos);
 }
 
 } // namespace

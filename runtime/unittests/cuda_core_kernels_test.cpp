@@ -490,4 +490,23 @@ TEST_F(CudaCoreKernelsTest, AllReduceOnOneRankKeepsTheData) {
   gpu.error.clear();
 }
 
+TEST_F(CudaCoreKernelsTest, CompressedAllReduceOnOneRankMatchesTheCpu) {
+  // fp16/bf16_compress_hook on one rank: the values rounded to 16 bits,
+  // exactly as the CPU backend rounds them.
+  dpc::cuda::initCommunicator(&gpu);
+  const int64_t n = 300;
+  for (int32_t commDType : {DPCRT_GRAD_COMM_F16, DPCRT_GRAD_COMM_BF16}) {
+    std::vector<float> data = randomVector(n, 23);
+    float *dData = upload(data);
+    int64_t handle =
+        dpcrt_allreduce_start_compressed(&gpu, 0, dData, n, commDType);
+    dpcrt_allreduce_wait(&gpu, handle);
+    dpc::drainPending(&gpu);
+    dpcrt_context cpu;
+    dpcrt_allreduce_start_compressed(&cpu, 0, data.data(), n, commDType);
+    expectClose(download(dData, n), data, 0, "compressed allreduce");
+    EXPECT_EQ(gpu.error, "");
+  }
+}
+
 } // namespace

@@ -160,6 +160,14 @@ static cl::opt<double>
                            "(default 1)"),
                   cl::cat(dpcCategory));
 
+static cl::opt<std::string> gradComm(
+    "grad-comm",
+    cl::desc("Type the DDP gradient buckets are all-reduced in: fp32 "
+             "(default), or fp16 / bf16, rounded and divided by the world "
+             "size there, summed in 16 bits and widened back, as DDP's "
+             "fp16_compress_hook / bf16_compress_hook"),
+    cl::value_desc("fp32|fp16|bf16"), cl::cat(dpcCategory));
+
 static cl::opt<std::string> weightsMode(
     "weights",
     cl::desc("Initial parameters and buffers: embed (in model.so, the "
@@ -292,6 +300,7 @@ setPipelineOptions(TrainingPipelineOptions &options,
     options.batch = inputs.front().shape[0];
   copyIfGiven(options.bucketCapMb, bucketCapMb);
   copyIfGiven(options.firstBucketMb, firstBucketMb);
+  copyIfGiven(options.gradComm, gradComm);
   return std::nullopt;
 }
 

@@ -51,11 +51,18 @@ void dpc::populateCollectiveLowerings(RuntimeLowerings &lowerings) {
           expected += getTensorBytes(input.getType());
           elements += getNumElements(input);
         }
+        SmallVector<Value, 4> args = {rt.i32(o.getBucket()),
+                                      rt.ptr(o.getInputs().front()),
+                                      rt.i64(elements)};
+        StringRef kernel = "dpcrt_allreduce_start";
+        if (std::optional<Type> compress = o.getCompress()) {
+          // DDP's fp16/bf16_compress_hook.
+          kernel = "dpcrt_allreduce_start_compressed";
+          args.push_back(rt.i32(compress->isBF16() ? DPCRT_GRAD_COMM_BF16
+                                                   : DPCRT_GRAD_COMM_F16));
+        }
         rt.setHandle(o.getToken(),
-                     rt.call("dpcrt_allreduce_start",
-                             {rt.i32(o.getBucket()),
-                              rt.ptr(o.getInputs().front()), rt.i64(elements)},
-                             rt.builder().getI64Type()));
+                     rt.call(kernel, args, rt.builder().getI64Type()));
         return success();
       });
   lowerings.add<dp::WaitOp>([](RuntimeCallBuilder &rt, dp::WaitOp o) {

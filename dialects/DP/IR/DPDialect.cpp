@@ -66,6 +66,9 @@ LogicalResult AllReduceStartOp::verify() {
   // getBucket() is unsigned (I64Attr); the sign lives in the APInt.
   if (getBucketAttr().getInt() < 0)
     return emitOpError("bucket index must be non-negative");
+  if (std::optional<Type> compress = getCompress();
+      compress && !compress->isF16() && !compress->isBF16())
+    return emitOpError("can compress to f16 or bf16 only, not ") << *compress;
   Value token = getToken();
   if (!token.hasOneUse() || !isa<WaitOp>(*token.getUsers().begin()))
     return emitOpError("token must be consumed by exactly one dp.wait");

@@ -82,11 +82,19 @@ def DP_AllReduceStartOp : Op<DP_Dialect, "all_reduce_start",
     of the `dp.wait` that consumes the token. `bucket` is the bucket's index
     in the order buckets become ready (DDP's bucket order).
 
+    `compress` (f16 or bf16) all-reduces the bucket in that type, as DDP's
+    fp16_compress_hook and bf16_compress_hook do: each value rounded to it
+    and divided by the world size there, summed in it over the ranks and
+    widened back to f32 (`dpc --grad-comm`). Without it the bucket is
+    all-reduced in f32.
+
     ```mlir
     %t = dp.all_reduce_start %gw, %gb {bucket = 0 : i64} : tensor<10x64xf32>, tensor<10xf32>
+    %u = dp.all_reduce_start %gw, %gb {bucket = 0 : i64, compress = bf16} : tensor<10x64xf32>, tensor<10xf32>
     ```
   }];
-  let arguments = (ins Variadic<DP_F32Tensor>:$inputs, I64Attr:$bucket);
+  let arguments = (ins Variadic<DP_F32Tensor>:$inputs, I64Attr:$bucket,
+                       OptionalAttr<TypeAttr>:$compress);
   let results = (outs DP_TokenType:$token);
   let assemblyFormat = "$inputs attr-dict `:` type($inputs)";
   let hasVerifier = 1;

@@ -164,6 +164,15 @@ enum dpcrt_compare_kind {
   DPCRT_COMPARE_GE = 5,
 };
 
+// The type a DDP gradient bucket is all-reduced in (dpc --grad-comm): float32,
+// or DDP's fp16_compress_hook / bf16_compress_hook (rounded to 16 bits and
+// divided by the world size there, summed in 16 bits, then widened back).
+enum dpcrt_grad_comm {
+  DPCRT_GRAD_COMM_F32 = 0,
+  DPCRT_GRAD_COMM_F16 = 1,
+  DPCRT_GRAD_COMM_BF16 = 2,
+};
+
 // A replica function of a --mode dp stage (dpcrt_run_replicas).
 typedef void (*dpcrt_replica_fn)(dpcrt_context *ctx, void *const *env);
 

@@ -1,7 +1,8 @@
 //===- comm_stream.cpp - Gradient all-reduce on the communication stream --===//
 //
 // dpcrt_allreduce_start/wait implement DDP's default reduction, divide the
-// bucket by the world size and sum it over all ranks in place, on the
+// bucket by the world size and sum it over all ranks in place (or DDP's
+// fp16/bf16 compression hooks, grad_compression.h), on the
 // communication stream (comm_stream.h), so the compiled schedule overlaps
 // the bucket's communication with the rest of the backward pass and with
 // the optimizer updates of earlier buckets. These are the CPU backend's
@@ -13,6 +14,7 @@
 #include "comm/comm_stream.h"
 
 #include "comm/collectives.h"
+#include "comm/grad_compression.h"
 #include "core/context.h"
 #include "core/trace.h"
 #include "cpu/cpu_backend.h"
@@ -48,11 +50,11 @@ CommStream::~CommStream() {
   worker.join();
 }
 
-int64_t CommStream::start(int32_t bucket, float *data, int64_t n, int64_t step,
-                          Tracer *tracer) {
+int64_t CommStream::start(int32_t bucket, float *data, int64_t n,
+                          int32_t commDType, int64_t step, Tracer *tracer) {
   std::lock_guard<std::mutex> lock(mutex);
   int64_t handle = nextHandle++;
-  queue.push_back({handle, bucket, data, n, step, tracer});
+  queue.push_back({handle, bucket, data, n, commDType, step, tracer});
   queued.notify_one();
   return handle;
 }
@@ -79,6 +81,93 @@ std::string CommStream::takeError() {
   return std::exchange(error, std::string());
 }
 
+namespace {
+
+/// MPI_User_function sums of IEEE halves and bfloat16s: each element added in
+/// float32 and rounded back to 16 bits, as gloo's float16 does (and NCCL's
+/// bfloat16 sum).
+void sumHalves(void *in, void *inout, int *len, MPI_Datatype *) {
+  auto *a = static_cast<const uint16_t *>(in);
+  auto *b = static_cast<uint16_t *>(inout);
+  for (int i = 0; i < *len; ++i)
+    b[i] = floatToHalfBits(halfBitsToFloat(a[i]) + halfBitsToFloat(b[i]));
+}
+
+void sumBFloat16s(void *in, void *inout, int *len, MPI_Datatype *) {
+  auto *a = static_cast<const uint16_t *>(in);
+  auto *b = static_cast<uint16_t *>(inout);
+  for (int i = 0; i < *len; ++i)
+    b[i] = floatToBFloat16Bits(bfloat16BitsToFloat(a[i]) +
+                               bfloat16BitsToFloat(b[i]));
+}
+
+} // namespace
+
+void compressGradients(int32_t commDType, const float *data, int64_t n,
+                       int worldSize, uint16_t *out) {
+  float size = static_cast<float>(worldSize);
+  for (int64_t i = 0; i < n; ++i) {
+    float rounded =
+        fromGradCommBits(commDType, toGradCommBits(commDType, data[i]));
+    out[i] = toGradCommBits(commDType, rounded / size);
+  }
+}
+
+void decompressGradients(int32_t commDType, const uint16_t *compressed,
+                         int64_t n, float *data) {
+  for (int64_t i = 0; i < n; ++i)
+    data[i] = fromGradCommBits(commDType, compressed[i]);
+}
+
+std::string CommStream::allReduce(const Task &task) {
+  bool compressing = task.commDType != DPCRT_GRAD_COMM_F32;
+  void *buffer = task.data;
+  MPI_Datatype type = MPI_FLOAT;
+  MPI_Op sum = MPI_SUM;
+  if (compressing) {
+    compressed.resize(static_cast<size_t>(task.n));
+    compressGradients(task.commDType, task.data, task.n, worldSize,
+                      compressed.data());
+    buffer = compressed.data();
+    type = MPI_UINT16_T;
+    bool bf16 = task.commDType == DPCRT_GRAD_COMM_BF16;
+    MPI_Op &op = bf16 ? bfloat16Sum : halfSum;
+    if (op == MPI_OP_NULL)
+      MPI_Op_create(bf16 ? sumBFloat16s : sumHalves, /*commute=*/1, &op);
+    sum = op;
+  } else {
+    float size = static_cast<float>(worldSize);
+    for (int64_t i = 0; i < task.n; ++i)
+      task.data[i] /= size;
+  }
+  int elementBytes = compressing ? 2 : 4;
+  // MPI counts are ints: split buckets beyond INT_MAX elements.
+  constexpr int64_t kChunk = INT_MAX / 2;
+  for (int64_t first = 0; first < task.n; first += kChunk) {
+    int count = static_cast<int>(std::min(kChunk, task.n - first));
+    MPI_Request request;
+    int rc = MPI_Iallreduce(MPI_IN_PLACE,
+                            static_cast<char *>(buffer) + first * elementBytes,
+                            count, type, sum, comm, &request);
+    // Polled, not blocking: a blocking MPI call busy-waits at full
+    // speed, which on a host with a core per rank starves the compute
+    // thread it is meant to overlap with. A stalled rank ends the job
+    // after --timeout.
+    if (rc == MPI_SUCCESS)
+      rc = waitCollective(request,
+                          "the all-reduce of bucket " +
+                              std::to_string(task.bucket) + " (step " +
+                              std::to_string(task.step) + ")",
+                          PollMode::Sleep);
+    if (rc != MPI_SUCCESS)
+      return "allreduce of bucket " + std::to_string(task.bucket) +
+             " failed: " + mpiErrorString(rc);
+  }
+  if (compressing)
+    decompressGradients(task.commDType, compressed.data(), task.n, task.data);
+  return "";
+}
+
 void CommStream::run() {
   for (;;) {
     Task task;
@@ -86,40 +175,17 @@ void CommStream::run() {
       std::unique_lock<std::mutex> lock(mutex);
       queued.wait(lock, [&] { return stopping || !queue.empty(); });
       if (queue.empty())
-        return; // stopping
+        break; // stopping
       task = queue.front();
       queue.pop_front();
     }
     auto begin = Tracer::Clock::now();
-    float size = static_cast<float>(worldSize);
-    for (int64_t i = 0; i < task.n; ++i)
-      task.data[i] /= size;
-    std::string failure;
-    // MPI counts are ints: split buckets beyond INT_MAX elements.
-    constexpr int64_t kChunk = INT_MAX / 2;
-    for (int64_t first = 0; first < task.n && failure.empty();
-         first += kChunk) {
-      int count = static_cast<int>(std::min(kChunk, task.n - first));
-      MPI_Request request;
-      int rc = MPI_Iallreduce(MPI_IN_PLACE, task.data + first, count, MPI_FLOAT,
-                              MPI_SUM, comm, &request);
-      // Polled, not blocking: a blocking MPI call busy-waits at full
-      // speed, which on a host with a core per rank starves the compute
-      // thread it is meant to overlap with. A stalled rank ends the job
-      // after --timeout.
-      if (rc == MPI_SUCCESS)
-        rc = waitCollective(request,
-                            "the all-reduce of bucket " +
-                                std::to_string(task.bucket) + " (step " +
-                                std::to_string(task.step) + ")",
-                            PollMode::Sleep);
-      if (rc != MPI_SUCCESS)
-        failure = "allreduce of bucket " + std::to_string(task.bucket) +
-                  " failed: " + mpiErrorString(rc);
+    std::string failure = allReduce(task);
+    if (task.tracer) {
+      int64_t bytesPerElement = task.commDType == DPCRT_GRAD_COMM_F32 ? 4 : 2;
+      task.tracer->recordCollective(task.bucket, task.n * bytesPerElement,
+                                    begin, Tracer::Clock::now());
     }
-    if (task.tracer)
-      task.tracer->recordCollective(task.bucket, task.n * 4, begin,
-                                    Tracer::Clock::now());
     {
       std::lock_guard<std::mutex> lock(mutex);
       if (!failure.empty() && error.empty())
@@ -128,6 +194,11 @@ void CommStream::run() {
     }
     finished.notify_all();
   }
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  for (MPI_Op *op : {&halfSum, &bfloat16Sum})
+    if (*op != MPI_OP_NULL && !finalized)
+      MPI_Op_free(op);
 }
 
 void cpu::drainPending(dpcrt_context *ctx) {
@@ -146,13 +217,33 @@ namespace dpc::cpu {
 
 int64_t allreduce_start(dpcrt_context *ctx, int32_t bucket, float *data,
                         int64_t n) {
-  // One rank: the average is the data itself (dividing by 1 is exact).
-  if (!ctx || ctx->worldSize <= 1 || n <= 0)
+  return allreduce_start_compressed(ctx, bucket, data, n, DPCRT_GRAD_COMM_F32);
+}
+
+int64_t allreduce_start_compressed(dpcrt_context *ctx, int32_t bucket,
+                                   float *data, int64_t n, int32_t comm_dtype) {
+  if (!ctx || n <= 0)
     return 0;
+  if (!isKnownGradComm(comm_dtype)) {
+    recordError(ctx, "allreduce of bucket " + std::to_string(bucket) +
+                         ": unknown communication type " +
+                         std::to_string(comm_dtype));
+    return 0;
+  }
+  if (ctx->worldSize <= 1) {
+    // One rank: the average is the data itself (dividing by 1 is exact),
+    // except that a compression hook still rounds it to 16 bits.
+    if (comm_dtype != DPCRT_GRAD_COMM_F32)
+      for (int64_t i = 0; i < n; ++i)
+        data[i] =
+            fromGradCommBits(comm_dtype, toGradCommBits(comm_dtype, data[i]));
+    return 0;
+  }
   if (!ctx->commStream)
     ctx->commStream =
         std::make_unique<dpc::CommStream>(ctx->comm, ctx->worldSize);
-  return ctx->commStream->start(bucket, data, n, ctx->step + 1, ctx->tracer);
+  return ctx->commStream->start(bucket, data, n, comm_dtype, ctx->step + 1,
+                                ctx->tracer);
 }
 
 void allreduce_wait(dpcrt_context *ctx, int64_t handle) {

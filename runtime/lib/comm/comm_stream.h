@@ -21,6 +21,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace dpc {
 
@@ -33,11 +34,12 @@ public:
   CommStream(const CommStream &) = delete;
   CommStream &operator=(const CommStream &) = delete;
 
-  /// Enqueues the average of data[0, n) over all ranks; returns its handle
-  /// (> 0). `step` (1-based) names it in a timeout's error; `tracer` (may be
-  /// null) records the collective.
-  int64_t start(int32_t bucket, float *data, int64_t n, int64_t step,
-                Tracer *tracer);
+  /// Enqueues the average of data[0, n) over all ranks, on the wire as
+  /// `commDType` (dpcrt_grad_comm); returns its handle (> 0). `step`
+  /// (1-based) names it in a timeout's error; `tracer` (may be null) records
+  /// the collective.
+  int64_t start(int32_t bucket, float *data, int64_t n, int32_t commDType,
+                int64_t step, Tracer *tracer);
   /// Blocks until the collective of `handle` has finished.
   void wait(int64_t handle);
   /// Blocks until everything enqueued has finished; returns the number of
@@ -52,10 +54,13 @@ private:
     int32_t bucket;
     float *data;
     int64_t n;
+    int32_t commDType;
     int64_t step;
     Tracer *tracer;
   };
   void run();
+  /// Averages one bucket; returns "" or what failed.
+  std::string allReduce(const Task &task);
 
   MPI_Comm comm;
   int worldSize;
@@ -67,6 +72,11 @@ private:
   int64_t lastWaited = 0;
   bool stopping = false;
   std::string error;
+  // The compressed bucket (--grad-comm fp16/bf16), reused between tasks.
+  std::vector<uint16_t> compressed;
+  // Sums of 16-bit values (MPI has no predefined 16-bit float type), made
+  // and freed by the worker thread.
+  MPI_Op halfSum = MPI_OP_NULL, bfloat16Sum = MPI_OP_NULL;
   std::thread worker;
 };
 

@@ -4,10 +4,12 @@
 // start records an event on the compute stream, makes the communication
 // stream wait for it, divides the bucket by the world size and runs
 // ncclAllReduce(sum) there (DDP's order, as comm/comm_stream.cpp on the CPU),
-// and records a completion event; the matching wait makes the compute stream
-// wait for that event. Neither blocks the host, so the compiled schedule's
-// overlap happens on the device. The NCCL communicator exists for every
-// world size, one rank included, so that this path always runs.
+// and records a completion event (--grad-comm fp16/bf16: the bucket is
+// rounded and divided into a 16-bit buffer, all-reduced there and widened
+// back, as DDP's compression hooks do); the matching wait makes the compute
+// stream wait for that event. Neither blocks the host, so the compiled
+// schedule's overlap happens on the device. The NCCL communicator exists for
+// every world size, one rank included, so that this path always runs.
 //
 // Not done yet: tracing of the collectives (dpc-run --trace records the
 // compute ops' host times only on cuda), and --mode dp over several GPUs
@@ -85,9 +87,37 @@ void drainPending(dpcrt_context *ctx) {
 
 int64_t allreduce_start(dpcrt_context *ctx, int32_t bucket, float *data,
                         int64_t n) {
+  return allreduce_start_compressed(ctx, bucket, data, n, DPCRT_GRAD_COMM_F32);
+}
+
+int64_t allreduce_start_compressed(dpcrt_context *ctx, int32_t bucket,
+                                   float *data, int64_t n, int32_t comm_dtype) {
   DeviceState &s = state(ctx);
   if (n <= 0)
     return 0;
+  if (comm_dtype != DPCRT_GRAD_COMM_F32 && comm_dtype != DPCRT_GRAD_COMM_F16 &&
+      comm_dtype != DPCRT_GRAD_COMM_BF16) {
+    recordError(ctx, "allreduce of bucket " + std::to_string(bucket) +
+                         ": unknown communication type " +
+                         std::to_string(comm_dtype));
+    return 0;
+  }
+  bool compressing = comm_dtype != DPCRT_GRAD_COMM_F32;
+  size_t compressedBytes = static_cast<size_t>(n) * 2;
+  if (compressing && compressedBytes > s.compressedBytes) {
+    // Grown in the first step only; earlier buckets may still be reading
+    // the old buffer on the communication stream.
+    if (failed(ctx, cudaStreamSynchronize(s.comm),
+               "allreduce: growing the compression buffer"))
+      return 0;
+    cudaFree(s.compressed);
+    s.compressed = nullptr;
+    s.compressedBytes = 0;
+    if (failed(ctx, cudaMalloc(&s.compressed, compressedBytes),
+               "allreduce: allocating the compression buffer"))
+      return 0;
+    s.compressedBytes = compressedBytes;
+  }
   if (!s.nccl) {
     recordError(ctx, "allreduce of bucket " + std::to_string(bucket) +
                          ": no NCCL communicator");
@@ -115,10 +145,22 @@ int64_t allreduce_start(dpcrt_context *ctx, int32_t bucket, float *data,
              "allreduce: ordering the communication stream"))
     return 0;
   // DDP divides by the world size before summing (comm/comm_stream.cpp does the
-  // same).
-  divideOnStream(ctx, s.comm, data, n, static_cast<float>(ctx->worldSize));
-  ncclResult_t status = ncclAllReduce(data, data, static_cast<size_t>(n),
-                                      ncclFloat, ncclSum, s.nccl, s.comm);
+  // same); its compression hooks round to 16 bits first and divide there.
+  float worldSize = static_cast<float>(ctx->worldSize);
+  ncclResult_t status;
+  if (compressing) {
+    compressOnStream(ctx, s.comm, comm_dtype, data, n, worldSize, s.compressed);
+    status = ncclAllReduce(s.compressed, s.compressed, static_cast<size_t>(n),
+                           comm_dtype == DPCRT_GRAD_COMM_BF16 ? ncclBfloat16
+                                                              : ncclFloat16,
+                           ncclSum, s.nccl, s.comm);
+    if (status == ncclSuccess)
+      decompressOnStream(ctx, s.comm, comm_dtype, s.compressed, n, data);
+  } else {
+    divideOnStream(ctx, s.comm, data, n, worldSize);
+    status = ncclAllReduce(data, data, static_cast<size_t>(n), ncclFloat,
+                           ncclSum, s.nccl, s.comm);
+  }
   if (status != ncclSuccess) {
     recordError(
         ctx,

@@ -82,6 +82,11 @@ struct DeviceState {
   std::vector<cudaEvent_t> readyEvents, doneEvents;
   std::vector<bool> waited;
   int64_t started = 0;
+  /// The 16-bit copy of a bucket under --grad-comm fp16/bf16: buckets are
+  /// all-reduced one after another on `comm`, so one buffer, as large as
+  /// the largest bucket, serves them all.
+  void *compressed = nullptr;
+  size_t compressedBytes = 0;
 };
 
 //===----------------------------------------------------------------------===//
@@ -221,6 +226,15 @@ void drainPending(dpcrt_context *ctx);
 /// elementwise_kernels.cu).
 void divideOnStream(dpcrt_context *ctx, cudaStream_t stream, float *data,
                     int64_t n, float divisor);
+/// DDP's fp16/bf16 compression hooks on `stream` (elementwise_kernels.cu):
+/// out[i] = to16(to16(data[i]) / divisor), and back: data[i] = float(in[i]).
+/// `commDType` is DPCRT_GRAD_COMM_F16 or DPCRT_GRAD_COMM_BF16.
+void compressOnStream(dpcrt_context *ctx, cudaStream_t stream,
+                      int32_t commDType, const float *data, int64_t n,
+                      float divisor, void *out);
+void decompressOnStream(dpcrt_context *ctx, cudaStream_t stream,
+                        int32_t commDType, const void *in, int64_t n,
+                        float *data);
 
 } // namespace dpc::cuda
 

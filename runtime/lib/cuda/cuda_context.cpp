@@ -178,6 +178,8 @@ void destroyState(DeviceState *s) {
     cudaEventDestroy(e);
   if (s->scratch)
     cudaFree(s->scratch);
+  if (s->compressed)
+    cudaFree(s->compressed);
   if (s->deviceError)
     cudaFree(s->deviceError);
   if (s->gradientSquares)

@@ -19,6 +19,9 @@
 #include "cuda_backend.h"
 #include "device_utils.cuh"
 
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
 #include <cmath>
 #include <string>
 
@@ -37,6 +40,23 @@ __global__ void scaleKernel(float *out, const float *in, int64_t n,
 __global__ void divKernel(float *out, const float *in, int64_t n,
                           float divisor) {
   DPC_GRID_STRIDE(i, n) out[i] = in[i] / divisor;
+}
+
+// DDP's compression hooks: bucket.to(16 bits).div_(world size), each
+// operation rounded to nearest even (the division in float32, as PyTorch
+// computes 16-bit arithmetic), and back to float32 after the all-reduce.
+template <typename T>
+__global__ void compressKernel(T *out, const float *in, int64_t n,
+                               float divisor) {
+  DPC_GRID_STRIDE(i, n) {
+    float rounded = static_cast<float>(static_cast<T>(in[i]));
+    out[i] = static_cast<T>(rounded / divisor);
+  }
+}
+
+template <typename T>
+__global__ void decompressKernel(float *out, const T *in, int64_t n) {
+  DPC_GRID_STRIDE(i, n) out[i] = static_cast<float>(in[i]);
 }
 
 // The formulas are kernel_shared.h's, the CPU kernels' own.
@@ -255,6 +275,34 @@ void divideOnStream(dpcrt_context *ctx, cudaStream_t stream, float *data,
   divKernel<<<gridFor(n, kThreads), kThreads, 0, stream>>>(data, data, n,
                                                            divisor);
   launchFailed(ctx, "allreduce: dividing by the world size");
+}
+
+void compressOnStream(dpcrt_context *ctx, cudaStream_t stream,
+                      int32_t commDType, const float *data, int64_t n,
+                      float divisor, void *out) {
+  if (n <= 0)
+    return;
+  if (commDType == DPCRT_GRAD_COMM_BF16)
+    compressKernel<<<gridFor(n, kThreads), kThreads, 0, stream>>>(
+        static_cast<__nv_bfloat16 *>(out), data, n, divisor);
+  else
+    compressKernel<<<gridFor(n, kThreads), kThreads, 0, stream>>>(
+        static_cast<__half *>(out), data, n, divisor);
+  launchFailed(ctx, "allreduce: compressing the bucket");
+}
+
+void decompressOnStream(dpcrt_context *ctx, cudaStream_t stream,
+                        int32_t commDType, const void *in, int64_t n,
+                        float *data) {
+  if (n <= 0)
+    return;
+  if (commDType == DPCRT_GRAD_COMM_BF16)
+    decompressKernel<<<gridFor(n, kThreads), kThreads, 0, stream>>>(
+        data, static_cast<const __nv_bfloat16 *>(in), n);
+  else
+    decompressKernel<<<gridFor(n, kThreads), kThreads, 0, stream>>>(
+        data, static_cast<const __half *>(in), n);
+  launchFailed(ctx, "allreduce: decompressing the bucket");
 }
 
 } // namespace dpc::cuda

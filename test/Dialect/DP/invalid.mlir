@@ -103,3 +103,12 @@ func.func @all_reduce_integer_tensor(%a: tensor<4xi64>) {
   %0 = dp.all_reduce %a : tensor<4xi64>
   return
 }
+
+// -----
+
+func.func @compress_to_f32(%a: tensor<4x8xf32>) {
+  // expected-error @below {{'dp.all_reduce_start' op can compress to f16 or bf16 only, not 'f32'}}
+  %t = dp.all_reduce_start %a {bucket = 0 : i64, compress = f32} : tensor<4x8xf32>
+  %0 = dp.wait %t : tensor<4x8xf32>
+  return
+}

@@ -21,6 +21,18 @@ func.func @bucket(%a: tensor<4x8xf32>, %b: tensor<8xf32>) -> (tensor<4x8xf32>, t
   return %0#0, %0#1 : tensor<4x8xf32>, tensor<8xf32>
 }
 
+// A bucket all-reduced in 16 bits (dpc --grad-comm).
+// CHECK-LABEL: func.func @compressed_bucket
+func.func @compressed_bucket(%a: tensor<16xf32>, %b: tensor<4xf32>) -> (tensor<16xf32>, tensor<4xf32>) {
+  // CHECK: dp.all_reduce_start %{{.*}}, %{{.*}} {bucket = 0 : i64, compress = bf16} : tensor<16xf32>, tensor<4xf32>
+  // CHECK: dp.all_reduce_start %{{.*}} {bucket = 1 : i64, compress = f16} : tensor<16xf32>
+  %t = dp.all_reduce_start %a, %b {bucket = 0 : i64, compress = bf16} : tensor<16xf32>, tensor<4xf32>
+  %0:2 = dp.wait %t : tensor<16xf32>, tensor<4xf32>
+  %u = dp.all_reduce_start %0#0 {bucket = 1 : i64, compress = f16} : tensor<16xf32>
+  %1 = dp.wait %u : tensor<16xf32>
+  return %1, %0#1 : tensor<16xf32>, tensor<4xf32>
+}
+
 // Two buckets in flight at once; computation may sit between start and wait.
 // CHECK-LABEL: func.func @overlap
 func.func @overlap(%a: tensor<16xf32>, %b: tensor<4x4xf32>) -> (tensor<16xf32>, tensor<4x4xf32>) {

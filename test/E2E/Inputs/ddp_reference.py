@@ -6,7 +6,7 @@ usage: ddp_reference.py DIR --world-size N --log RUN.log
            --weight-decay --nesterov] [--eps 1e-8] [--rtol 1e-5] [--atol 1e-7]
            [--param-group 'PATTERN:lr=X,weight_decay=Y']...
            [--lr-schedule SPEC] [--clip-grad-norm MAX [--clip-norm-type P]]
-           [--clip-grad-value V]
+           [--clip-grad-value V] [--comm-hook fp16|bf16]
 
 The reference is torch.nn.parallel.DistributedDataParallel on N processes
 (torch.multiprocessing, gloo backend, file:// rendezvous in a temporary
@@ -33,6 +33,10 @@ make_hf_model.make(NAME, **JSON); DIR/model.pt's weights)
 whose Dropout and StochasticDepth modules use the masks dpc draws with
 `dpc-run --seed SEED` (dropout_reference.py, computed from the generator's
 specification): rank r's masks of step k are drawn at rank r, step k.
+With --comm-hook, DDP all-reduces its buckets through fp16_compress_hook
+or bf16_compress_hook (see compress_hook), as `dpc --grad-comm fp16|bf16`
+does, and the tensors are compared with the
+rounding-flip criterion of compare_compressed.
 DDP's defaults apply, in particular broadcast_buffers=True: before every
 forward, rank 0's buffers overwrite everyone's, and each rank then
 normalizes with its own batch statistics and updates its running statistics
@@ -100,6 +104,8 @@ def train(rank, a, tmp, dtype=torch.float32):
         DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(
             model, bool_buffers)
     ddp = DistributedDataParallel(model)
+    if a.comm_hook is not None:
+        ddp.register_comm_hook(None, compress_hook(COMM_TORCH_DTYPE[a.comm_hook]))
     params = [p for p in model.parameters() if p.requires_grad]
     groups = param_groups([(n, p) for n, p in model.named_parameters() if p.requires_grad],
                           a.param_group, a.lr, a.weight_decay)
@@ -181,6 +187,77 @@ def train(rank, a, tmp, dtype=torch.float32):
              clipped=np.array(clipped), grad_norms=np.array(grad_norms),
              draws=np.array(draws), **state)
     dist.destroy_process_group()
+
+
+def compress_hook(comm_dtype):
+    """DDP's fp16_compress_hook / bf16_compress_hook (default_hooks): the
+    bucket rounded to `comm_dtype` and divided by the world size there,
+    all-reduced in it, copied back. Run synchronously, with the all-reduce
+    waited for inside the hook: PyTorch 1.13's own fp16 hook, whose Python
+    callback runs on gloo's thread, hung in 1 of 7 runs here. And gloo cannot
+    all-reduce bfloat16 ("Invalid scalar type"), so that sum is taken exactly
+    in float32 and rounded to bfloat16 once; on 2 ranks that is NCCL's
+    bfloat16 sum (each addition in float32, rounded to bfloat16)."""
+    def hook(process_group, bucket):
+        world_size = dist.get_world_size(process_group)
+        compressed = bucket.buffer().to(comm_dtype).div_(world_size)
+        if comm_dtype == torch.bfloat16:
+            summed = compressed.float()
+            dist.all_reduce(summed, group=process_group)
+            compressed = summed.to(comm_dtype)
+        else:
+            dist.all_reduce(compressed, group=process_group)
+        buffer = bucket.buffer()
+        buffer.copy_(compressed)
+        done = torch.futures.Future()
+        done.set_result(buffer)
+        return done
+    return hook
+
+
+# Significand bits after the point of the 16-bit types.
+COMM_MANTISSA_BITS = {"fp16": 10, "bf16": 7}
+COMM_TORCH_DTYPE = {"fp16": torch.float16, "bf16": torch.bfloat16}
+
+
+def compare_compressed(a, expected, ckpt, failures):
+    """The criterion of a run with a compression hook. Both sides round float32
+    gradients to 16 bits, and where dpc's and PyTorch's float32 gradient of an
+    element differ in the last bit (summation order), an element at a
+    rounding boundary goes to the neighbouring 16-bit value: a "flip" of one
+    16-bit step, 2^8 (fp16) to 2^16 (bf16) float32 ulps. So each tensor must
+    match to rtol except in at most 1% of all elements, where it may differ
+    by up to 4 steps of the 16-bit type relative to the tensor's largest
+    value. After the first step of SGD with momentum, the momentum buffer is
+    the averaged gradient itself, which came back from the 16-bit all-reduce:
+    then every element of dpc's must be a value of that type, exactly.
+    Returns the worst normwise relative error."""
+    step16 = 2.0 ** -COMM_MANTISSA_BITS[a.comm_hook]
+    worst, flips, elements = 0.0, 0, 0
+    for name, ref in sorted(expected.items()):
+        if name not in ckpt or ckpt[name].shape != ref.shape or ref.dtype.kind in "ib":
+            compare_tensors({name: ref}, ckpt, a.rtol, a.atol, failures)
+            continue
+        got = ckpt[name].astype(np.float64)
+        scale = float(np.abs(ref).max()) or 1.0
+        err = np.abs(got - ref) / scale
+        worst = max(worst, float(err.max()))
+        flipped = int((err > a.rtol + a.atol / scale).sum())
+        flips += flipped
+        elements += ref.size
+        if err.max() > 4 * step16:
+            failures.append(f"'{name}': differs by {err.max():.2e} of its largest value, "
+                            f"more than 4 steps of {a.comm_hook} ({4 * step16:.2e})")
+        if a.steps == 1 and name.endswith(".momentum_buffer"):
+            narrow = torch.from_numpy(ckpt[name]).to(COMM_TORCH_DTYPE[a.comm_hook]).float()
+            if not torch.equal(narrow, torch.from_numpy(ckpt[name])):
+                failures.append(f"'{name}': the averaged gradient holds values that are "
+                                f"not {a.comm_hook}")
+    print(f"{flips} of {elements} elements differ from PyTorch by a rounding flip")
+    if flips > 0.01 * elements:
+        failures.append(f"{flips} of {elements} elements differ by more than rtol "
+                        f"(at most 1% may, by a rounding flip)")
+    return worst
 
 
 def dtype_name(dtype):
@@ -292,6 +369,9 @@ def main():
     p.add_argument("--metrics")
     p.add_argument("--dpc-masks", type=int, metavar="SEED")
     p.add_argument("--eager", metavar="SPEC")
+    # DDP's gradient compression (dpc --grad-comm): fp16_compress_hook or
+    # bf16_compress_hook, as compress_hook runs them.
+    p.add_argument("--comm-hook", choices=["fp16", "bf16"])
     a = p.parse_args()
     if (a.dpc_masks is None) != (a.eager is None):
         sys.exit("ddp_reference.py: --dpc-masks and --eager go together")
@@ -312,7 +392,10 @@ def main():
         for f_ in failures:
             print("FAIL:", f_)
         sys.exit(1 if failures else 0)
-    worst, _ = compare_tensors(expected, ckpt, a.rtol, a.atol, failures)
+    if a.comm_hook is not None:
+        worst = compare_compressed(a, expected, ckpt, failures)
+    else:
+        worst, _ = compare_tensors(expected, ckpt, a.rtol, a.atol, failures)
     check_step_counter(ckpt, a.steps, failures)
     logged, worst_loss = compare_logged_losses(a.log, losses, a.steps, a.rtol, failures)
 

@@ -1,0 +1,87 @@
+//===- grad_compression.h - Gradient buckets in 16 bits --------*- C++ -*-===//
+//
+// DDP's fp16_compress_hook and bf16_compress_hook (torch.distributed.
+// algorithms.ddp_comm_hooks.default_hooks) all-reduce a bucket in a 16-bit
+// type to halve the bytes on the wire:
+//
+//   compressed = bucket.to(float16).div_(world_size)   # rounded twice
+//   all_reduce(compressed)                             # summed in 16 bits
+//   bucket.copy_(compressed)                           # back to float32
+//
+// These are the host halves of that rule, shared by the CPU backend's
+// communication stream; the conversions round to nearest even exactly as
+// c10::Half and c10::BFloat16 do, and arithmetic on a 16-bit value is done in
+// float32 and rounded back, as PyTorch's CPU kernels and gloo do.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DPC_RUNTIME_LIB_COMM_GRAD_COMPRESSION_H
+#define DPC_RUNTIME_LIB_COMM_GRAD_COMPRESSION_H
+
+#include "dpc/abi.h"
+
+#include <cstdint>
+#include <cstring>
+
+namespace dpc {
+
+/// float32 -> IEEE half, round to nearest even (GCC's and Clang's _Float16
+/// conversion, which is what c10::Half's fp16_ieee_from_fp32_value computes).
+inline uint16_t floatToHalfBits(float value) {
+  _Float16 half = static_cast<_Float16>(value);
+  uint16_t bits;
+  std::memcpy(&bits, &half, sizeof bits);
+  return bits;
+}
+
+inline float halfBitsToFloat(uint16_t bits) {
+  _Float16 half;
+  std::memcpy(&half, &bits, sizeof bits);
+  return static_cast<float>(half);
+}
+
+/// float32 -> bfloat16, round to nearest even, NaN kept a quiet NaN
+/// (c10::BFloat16's round_to_nearest_even).
+inline uint16_t floatToBFloat16Bits(float value) {
+  if (value != value)
+    return 0x7fc0;
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  uint32_t roundingBias = 0x7fff + ((bits >> 16) & 1);
+  return static_cast<uint16_t>((bits + roundingBias) >> 16);
+}
+
+inline float bfloat16BitsToFloat(uint16_t bits) {
+  uint32_t wide = static_cast<uint32_t>(bits) << 16;
+  float value;
+  std::memcpy(&value, &wide, sizeof value);
+  return value;
+}
+
+inline uint16_t toGradCommBits(int32_t commDType, float value) {
+  return commDType == DPCRT_GRAD_COMM_BF16 ? floatToBFloat16Bits(value)
+                                           : floatToHalfBits(value);
+}
+
+inline float fromGradCommBits(int32_t commDType, uint16_t bits) {
+  return commDType == DPCRT_GRAD_COMM_BF16 ? bfloat16BitsToFloat(bits)
+                                           : halfBitsToFloat(bits);
+}
+
+/// Whether `commDType` is one of dpcrt_grad_comm's values.
+inline bool isKnownGradComm(int32_t commDType) {
+  return commDType == DPCRT_GRAD_COMM_F32 || commDType == DPCRT_GRAD_COMM_F16 ||
+         commDType == DPCRT_GRAD_COMM_BF16;
+}
+
+/// The hook's first line: out[i] = to16(to16(data[i]) / worldSize).
+void compressGradients(int32_t commDType, const float *data, int64_t n,
+                       int worldSize, uint16_t *out);
+
+/// The hook's last line: data[i] = float(compressed[i]).
+void decompressGradients(int32_t commDType, const uint16_t *compressed,
+                         int64_t n, float *data);
+
+} // namespace dpc
+
+#endif // DPC_RUNTIME_LIB_COMM_GRAD_COMPRESSION_H
