@@ -23,6 +23,7 @@
 #include <chrono>
 #include <climits>
 #include <utility>
+#include <vector>
 
 namespace dpc {
 
@@ -87,37 +88,16 @@ namespace {
 /// float32 and rounded back to 16 bits, as gloo's float16 does (and NCCL's
 /// bfloat16 sum).
 void sumHalves(void *in, void *inout, int *len, MPI_Datatype *) {
-  auto *a = static_cast<const uint16_t *>(in);
-  auto *b = static_cast<uint16_t *>(inout);
-  for (int i = 0; i < *len; ++i)
-    b[i] = floatToHalfBits(halfBitsToFloat(a[i]) + halfBitsToFloat(b[i]));
+  addGradients(DPCRT_GRAD_COMM_F16, static_cast<const uint16_t *>(in), *len,
+               static_cast<uint16_t *>(inout));
 }
 
 void sumBFloat16s(void *in, void *inout, int *len, MPI_Datatype *) {
-  auto *a = static_cast<const uint16_t *>(in);
-  auto *b = static_cast<uint16_t *>(inout);
-  for (int i = 0; i < *len; ++i)
-    b[i] = floatToBFloat16Bits(bfloat16BitsToFloat(a[i]) +
-                               bfloat16BitsToFloat(b[i]));
+  addGradients(DPCRT_GRAD_COMM_BF16, static_cast<const uint16_t *>(in), *len,
+               static_cast<uint16_t *>(inout));
 }
 
 } // namespace
-
-void compressGradients(int32_t commDType, const float *data, int64_t n,
-                       int worldSize, uint16_t *out) {
-  float size = static_cast<float>(worldSize);
-  for (int64_t i = 0; i < n; ++i) {
-    float rounded =
-        fromGradCommBits(commDType, toGradCommBits(commDType, data[i]));
-    out[i] = toGradCommBits(commDType, rounded / size);
-  }
-}
-
-void decompressGradients(int32_t commDType, const uint16_t *compressed,
-                         int64_t n, float *data) {
-  for (int64_t i = 0; i < n; ++i)
-    data[i] = fromGradCommBits(commDType, compressed[i]);
-}
 
 std::string CommStream::allReduce(const Task &task) {
   bool compressing = task.commDType != DPCRT_GRAD_COMM_F32;
@@ -233,10 +213,11 @@ int64_t allreduce_start_compressed(dpcrt_context *ctx, int32_t bucket,
   if (ctx->worldSize <= 1) {
     // One rank: the average is the data itself (dividing by 1 is exact),
     // except that a compression hook still rounds it to 16 bits.
-    if (comm_dtype != DPCRT_GRAD_COMM_F32)
-      for (int64_t i = 0; i < n; ++i)
-        data[i] =
-            fromGradCommBits(comm_dtype, toGradCommBits(comm_dtype, data[i]));
+    if (comm_dtype != DPCRT_GRAD_COMM_F32) {
+      std::vector<uint16_t> rounded(static_cast<size_t>(n));
+      compressGradients(comm_dtype, data, n, /*worldSize=*/1, rounded.data());
+      decompressGradients(comm_dtype, rounded.data(), n, data);
+    }
     return 0;
   }
   if (!ctx->commStream)

@@ -43,12 +43,12 @@ inline float halfBitsToFloat(uint16_t bits) {
 /// float32 -> bfloat16, round to nearest even, NaN kept a quiet NaN
 /// (c10::BFloat16's round_to_nearest_even).
 inline uint16_t floatToBFloat16Bits(float value) {
-  if (value != value)
-    return 0x7fc0;
   uint32_t bits;
   std::memcpy(&bits, &value, sizeof bits);
   uint32_t roundingBias = 0x7fff + ((bits >> 16) & 1);
-  return static_cast<uint16_t>((bits + roundingBias) >> 16);
+  auto rounded = static_cast<uint16_t>((bits + roundingBias) >> 16);
+  // A select, not a branch, so that loops over it vectorize.
+  return value != value ? uint16_t(0x7fc0) : rounded;
 }
 
 inline float bfloat16BitsToFloat(uint16_t bits) {
@@ -74,6 +74,10 @@ inline bool isKnownGradComm(int32_t commDType) {
          commDType == DPCRT_GRAD_COMM_BF16;
 }
 
+// The loops over a bucket (grad_compression.cpp), vectorized: with F16C
+// where the CPU has it (one instruction per 8 conversions instead of a
+// libgcc call per value).
+
 /// The hook's first line: out[i] = to16(to16(data[i]) / worldSize).
 void compressGradients(int32_t commDType, const float *data, int64_t n,
                        int worldSize, uint16_t *out);
@@ -81,6 +85,10 @@ void compressGradients(int32_t commDType, const float *data, int64_t n,
 /// The hook's last line: data[i] = float(compressed[i]).
 void decompressGradients(int32_t commDType, const uint16_t *compressed,
                          int64_t n, float *data);
+
+/// The all-reduce's sum: inout[i] = to16(float(in[i]) + float(inout[i])).
+void addGradients(int32_t commDType, const uint16_t *in, int64_t n,
+                  uint16_t *inout);
 
 } // namespace dpc
 
