@@ -507,11 +507,13 @@ LogicalResult importNewFull(Importer &im, jit::Node *node) {
 // A conversion to the dtype the tensor has is the identity (Hugging Face
 // writes `attn_weights.type(value.dtype)` for mixed precision), a device is
 // where dpc puts the tensor anyway, a bool mask becomes a float 0/1 tensor
-// (a copy, so that it is no longer read as a mask) and a float tensor a
-// mask of its nonzeros. Other conversions change the arithmetic (f64, f16,
-// bf16: see --precision's issue) or need a conversion kernel on a run-time
-// integer tensor (compile-time ones are folded by LibTorch before this), and
-// are refused.
+// (a copy, so that it is no longer read as a mask), a float tensor a mask
+// of its nonzeros, and an int64 tensor computed by the step (Hugging Face's
+// attention_mask) float by nn.convert, rounded to nearest as torch's
+// `.float()`, or a mask of its nonzeros. Other conversions change the
+// arithmetic (f64, f16, bf16: see --precision's issue) or have no kernel
+// (float or bool to int64; compile-time ones are folded by LibTorch before
+// this), and are refused.
 LogicalResult importDtypeConversion(Importer &im, jit::Node *node) {
   auto x = im.tensorArg(node, 0);
   if (failed(x))
@@ -546,18 +548,20 @@ LogicalResult importDtypeConversion(Importer &im, jit::Node *node) {
                    im.create<nn::CompareOp>(
                        loc, {*x, scalarTensor(im, loc, 0.0)},
                        {b.getNamedAttr("predicate", b.getStringAttr("ne"))}));
-  // An int64 input the model makes float (Hugging Face's attention_mask)
-  // can be given as float32 in the first place.
-  bool intInput = from == at::kLong && isa<BlockArgument>(*x);
+  if (from == at::kLong && (*to == at::kFloat || *to == at::kBool)) {
+    auto converted = im.create<nn::ConvertOp>(loc, {*x});
+    if (failed(converted) || *to == at::kFloat)
+      return im.bind(node, converted);
+    return im.bind(node,
+                   im.create<nn::CompareOp>(
+                       loc, {*converted, scalarTensor(im, loc, 0.0)},
+                       {b.getNamedAttr("predicate", b.getStringAttr("ne"))}));
+  }
   return im.error(node) << "'" << opName(node) << "': converting a "
                         << c10::toString(from) << " tensor to "
                         << c10::toString(*to)
                         << " is not supported (dpc computes in float32, with "
-                           "int64 indices and bool masks)"
-                        << (intInput ? "; declare this input float32 "
-                                       "(--input NAME:f32[...]) and give it "
-                                       "float data"
-                                     : ""),
+                           "int64 indices and bool masks)",
          failure();
 }
 

@@ -2,7 +2,9 @@
 //
 // embedding, and advanced indexing (index, index_select) as embedding on a
 // permuted and flattened view; gather with a compile-time index as embedding
-// on a column.
+// on a column, with an index computed by the step as nn.gather;
+// scatter_add; embedding_bag with bags of one length as embedding and a
+// reduction.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +14,7 @@
 #include "dialects/NN/IR/NNOps.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace dpc;
@@ -270,12 +273,93 @@ LogicalResult importIndexSelect(Importer &im, jit::Node *node) {
   return im.bind(node, selectAlong(im, im.locOf(node), *x, *dim, *index));
 }
 
+/// `x` sliced to the first `sizes[d]` elements of each dimension d but
+/// `dim` (torch's gather and scatter_add read only those).
+FailureOr<Value> sliceToIndex(Importer &im, Location loc, Value x,
+                              ArrayRef<int64_t> sizes, int64_t dim) {
+  for (int64_t d = 0, rank = sizes.size(); d < rank; ++d) {
+    if (d == dim || sizes[d] == typeOf(x).getDimSize(d))
+      continue;
+    auto sliced = im.create<nn::SliceOp>(
+        loc, {x},
+        {i64Attr(im, "dim", d), i64Attr(im, "start", 0),
+         i64Attr(im, "end", sizes[d]), i64Attr(im, "step", 1)});
+    if (failed(sliced))
+      return failure();
+    x = *sliced;
+  }
+  return x;
+}
+
+/// Checks the index operand `input` of gather or scatter_add on a tensor
+/// of shape `shape`: an integer tensor of the same rank, no larger than
+/// `bounds` (the index may be smaller: torch reads the corresponding
+/// leading part), and, when it is known at compile time, with values in
+/// [0, shape[dim]) (one computed by the step is checked when it runs).
+/// Returns it as an i64 value.
+FailureOr<Value> indexAlong(Importer &im, jit::Node *node, size_t input,
+                            ArrayRef<int64_t> shape, ArrayRef<int64_t> bounds,
+                            int64_t dim) {
+  if (failed(checkIndex(im, node, node->input(input))))
+    return failure();
+  if (std::optional<c10::IValue> c = im.constant(node->input(input));
+      c && c->isTensor()) {
+    at::Tensor index = c->toTensor();
+    if (index.numel() > 0 && (index.min().item<int64_t>() < 0 ||
+                              index.max().item<int64_t>() >= shape[dim]))
+      return im.error(node) << "'" << opName(node)
+                            << "': an index is out of range for dimension "
+                            << dim << " of size " << shape[dim],
+             failure();
+  }
+  auto index = im.tensorArg(node, input);
+  if (failed(index))
+    return failure();
+  ArrayRef<int64_t> sizes = typeOf(*index).getShape();
+  int64_t rank = shape.size();
+  if (static_cast<int64_t>(sizes.size()) != rank)
+    return im.error(node) << "'" << opName(node) << "': a " << sizes.size()
+                          << "-d index for a " << rank << "-d tensor",
+           failure();
+  for (int64_t d = 0; d < rank; ++d)
+    if (sizes[d] > bounds[d])
+      return im.error(node)
+                 << "'" << opName(node) << "': the index's dimension " << d
+                 << " (" << sizes[d] << ") exceeds the tensor's (" << bounds[d]
+                 << ")",
+             failure();
+  if (!typeOf(*index).getElementType().isInteger(64))
+    return im.error(node) << "'" << opName(node) << "' needs an int64 index, "
+                          << "got " << index->getType(),
+           failure();
+  return index;
+}
+
+/// gather(x, dim, index) with an index computed by the step (an input, or
+/// argmax's result): nn.gather of x sliced to the index's size in the other
+/// dimensions. An index out of range is an error when the step runs.
+LogicalResult importGatherAt(Importer &im, jit::Node *node, Value x,
+                             int64_t dim) {
+  ArrayRef<int64_t> shape = typeOf(x).getShape();
+  SmallVector<int64_t> bounds(shape);
+  bounds[dim] = std::numeric_limits<int64_t>::max();
+  auto index = indexAlong(im, node, 2, shape, bounds, dim);
+  if (failed(index))
+    return failure();
+  Location loc = im.locOf(node);
+  auto input = sliceToIndex(im, loc, x, typeOf(*index).getShape(), dim);
+  if (failed(input))
+    return failure();
+  return im.bind(node, im.create<nn::GatherOp>(loc, {*input, *index},
+                                               {i64Attr(im, "dim", dim)}));
+}
+
 // gather(x, dim, index, sparse_grad) with an index known at compile time:
 // result[p] = x[p with p[dim] = index[p]], one element of x for each of
 // index's, so the flat positions are computed here and the elements picked
 // by nn.embedding from x as a column [N, 1] (its weight gradient is the
 // scatter-add, scatter_add being gather's gradient). An index computed
-// when the step runs (such as the labels) is refused.
+// when the step runs (an input, argmax) makes nn.gather (importGatherAt).
 LogicalResult importGather(Importer &im, jit::Node *node) {
   auto x = f32TensorArg(im, node, 0);
   if (failed(x))
@@ -287,9 +371,7 @@ LogicalResult importGather(Importer &im, jit::Node *node) {
     return failure();
   std::optional<c10::IValue> c = im.constant(node->input(2));
   if (!c || !c->isTensor())
-    return im.error(node) << "'aten::gather' needs an index known at compile "
-                             "time (one computed by the step is not "
-                             "supported)";
+    return importGatherAt(im, node, *x, *dim);
   at::Tensor index = c->toTensor().to(at::kLong);
   if (index.dim() != rank)
     return im.error(node) << "'aten::gather': a " << index.dim()
@@ -335,6 +417,132 @@ LogicalResult importGather(Importer &im, jit::Node *node) {
   return im.bind(node, reshapeTo(im, loc, *picked, flatType.getShape()));
 }
 
+// scatter_add(self, dim, index, src): nn.scatter_add, src sliced to the
+// index's shape (torch reads only that part of it). An index smaller than
+// self in a dimension other than dim is refused (nn.scatter_add's index
+// spans self but along dim).
+LogicalResult importScatterAdd(Importer &im, jit::Node *node) {
+  auto self = f32TensorArg(im, node, 0);
+  if (failed(self))
+    return failure();
+  ArrayRef<int64_t> shape = typeOf(*self).getShape();
+  auto dim = dimArg(im, node, 1, shape.size());
+  if (failed(dim))
+    return failure();
+  auto src = f32TensorArg(im, node, 3);
+  if (failed(src))
+    return failure();
+  ArrayRef<int64_t> srcShape = typeOf(*src).getShape();
+  if (srcShape.size() != shape.size())
+    return im.error(node) << "'" << opName(node) << "': a " << srcShape.size()
+                          << "-d src for a " << shape.size() << "-d tensor";
+  SmallVector<int64_t> bounds(srcShape);
+  for (int64_t d = 0, e = shape.size(); d < e; ++d)
+    if (d != *dim)
+      bounds[d] = std::min(bounds[d], shape[d]);
+  auto index = indexAlong(im, node, 2, shape, bounds, *dim);
+  if (failed(index))
+    return failure();
+  ArrayRef<int64_t> sizes = typeOf(*index).getShape();
+  for (int64_t d = 0, e = shape.size(); d < e; ++d)
+    if (d != *dim && sizes[d] != shape[d])
+      return im.error(node)
+             << "'" << opName(node) << "' with an index "
+             << "smaller than the tensor in dimension " << d << " (" << sizes[d]
+             << " < " << shape[d] << ") is not supported";
+  Location loc = im.locOf(node);
+  auto part = sliceToIndex(im, loc, *src, sizes, /*dim=*/-1);
+  if (failed(part))
+    return failure();
+  return im.bind(node, im.create<nn::ScatterAddOp>(loc, {*self, *index, *part},
+                                                   {i64Attr(im, "dim", *dim)}));
+}
+
+// embedding_bag(weight, indices, offsets, scale_grad_by_freq, mode, sparse,
+// per_sample_weights, include_last_offset[, padding_idx]) (nn.EmbeddingBag,
+// F.embedding_bag): with bags of one length L, which F.embedding_bag makes
+// of a 2-d input (offsets arange(0, N, L), known at compile time), it is
+// nn.embedding of the indices as [bags, L] followed by a sum, a mean or a
+// max over L (mode 0, 1, 2): the same values, and the same gradients
+// (max's to the row of each maximum, the first among equal ones, as
+// torch's). Offsets computed by the step, bags of different lengths,
+// per-sample weights and padding_idx are refused.
+LogicalResult importEmbeddingBag(Importer &im, jit::Node *node) {
+  auto weight = f32TensorArg(im, node, 0);
+  auto indices = im.tensorArg(node, 1);
+  auto scaleByFreq = im.scalarArg(node, 3), mode = im.scalarArg(node, 4),
+       sparse = im.scalarArg(node, 5), includeLast = im.scalarArg(node, 7);
+  if (failed(weight) || failed(indices) || failed(scaleByFreq) ||
+      failed(mode) || failed(sparse) || failed(includeLast))
+    return failure();
+  if (!typeOf(*indices).getElementType().isInteger(64) ||
+      typeOf(*indices).getRank() != 1)
+    return im.error(node) << "'aten::embedding_bag' needs 1-d int64 indices, "
+                          << "got " << indices->getType();
+  if (*scaleByFreq != 0.0 || *sparse != 0.0)
+    return im.error(node) << "'aten::embedding_bag' with scale_grad_by_freq "
+                             "or sparse gradients is not supported";
+  if (!Importer::isNone(node->input(6)))
+    return im.error(node) << "'aten::embedding_bag' with per_sample_weights "
+                             "is not supported";
+  if (node->inputs().size() > 8 && !Importer::isNone(node->input(8)))
+    return im.error(node) << "'aten::embedding_bag' with a padding_idx is "
+                             "not supported";
+  std::optional<c10::IValue> c = im.constant(node->input(2));
+  if (!c || !c->isTensor())
+    return im.error(node) << "'aten::embedding_bag' with offsets not known at "
+                             "compile time is not supported (only bags of one "
+                             "length: give the indices as a 2-d [bags, "
+                             "length] tensor without offsets)";
+  at::Tensor offsets = c->toTensor().to(at::kLong).contiguous();
+  int64_t n = typeOf(*indices).getDimSize(0);
+  if (*includeLast != 0.0) {
+    if (offsets.dim() != 1 || offsets.numel() < 1 ||
+        offsets[-1].item<int64_t>() != n)
+      return im.error(node) << "'aten::embedding_bag': with "
+                               "include_last_offset the last offset must be "
+                               "the number of indices ("
+                            << n << ")";
+    offsets = offsets.slice(0, 0, offsets.numel() - 1);
+  }
+  int64_t bags = offsets.dim() == 1 ? offsets.numel() : 0;
+  int64_t length = bags > 0 ? n / bags : 0;
+  if (bags == 0 || length == 0 || bags * length != n ||
+      !offsets.equal(at::arange(0, n, length, at::kLong)))
+    return im.error(node) << "'aten::embedding_bag' with bags of different "
+                             "or zero lengths is not supported (only offsets "
+                             "0, L, 2L, ... into the indices)";
+  Location loc = im.locOf(node);
+  Value rows = reshapeTo(im, loc, *indices, {bags, length});
+  auto picked = im.create<nn::EmbeddingOp>(loc, {*weight, rows}, {});
+  if (failed(picked))
+    return failure();
+  OpBuilder &b = im.getBuilder();
+  switch (static_cast<int64_t>(*mode)) {
+  case 0:
+    return im.bind(
+        node,
+        im.create<nn::SumOp>(
+            loc, {*picked},
+            {b.getNamedAttr("dims", b.getDenseI64ArrayAttr({int64_t(1)}))}));
+  case 1:
+    return im.bind(
+        node,
+        im.create<nn::MeanOp>(
+            loc, {*picked},
+            {b.getNamedAttr("dims", b.getDenseI64ArrayAttr({int64_t(1)}))}));
+  case 2: {
+    auto max =
+        im.createOp<nn::MaxDimOp>(loc, {*picked}, {i64Attr(im, "dim", 1)});
+    if (failed(max))
+      return failure();
+    return im.bind(node, max->getValues());
+  }
+  default:
+    return im.error(node) << "'aten::embedding_bag': unknown mode " << *mode;
+  }
+}
+
 } // namespace
 
 void dpc::registerIndexingImporters(NodeImporterTable &table, MLIRContext &) {
@@ -342,4 +550,6 @@ void dpc::registerIndexingImporters(NodeImporterTable &table, MLIRContext &) {
   table[c10::aten::index] = importIndex;
   table[c10::aten::index_select] = importIndexSelect;
   table[c10::aten::gather] = importGather;
+  table[c10::aten::scatter_add] = importScatterAdd;
+  table[c10::aten::embedding_bag] = importEmbeddingBag;
 }

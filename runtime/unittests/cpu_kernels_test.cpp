@@ -5,6 +5,7 @@
 #include "test_util.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -395,6 +396,134 @@ TEST_F(CpuKernelsTest, WhereSelectsByMask) {
   dpcrt_where_f32(&ctx, out.data(), mask.data(), a.data(), b.data(), 5);
   EXPECT_EQ(out, (std::vector<float>{1, -2, -3, 4, 5}));
   EXPECT_EQ(ctx.error, "");
+}
+
+//===----------------------------------------------------------------------===//
+// int64 to float32, gather, scatter_add
+//===----------------------------------------------------------------------===//
+
+TEST_F(CpuKernelsTest, ConvertI64RoundsToNearestEven) {
+  // Exact up to 2^24; above, to the nearest float, ties to even (torch's
+  // .float() on CPU is the same C++ conversion).
+  const int64_t big = int64_t(1) << 24;
+  std::vector<int64_t> in = {0,       1,        -7,        big,      big + 1,
+                             big + 3, -big - 1, INT64_MIN, INT64_MAX};
+  std::vector<float> out(in.size());
+  dpcrt_convert_i64_f32(&ctx, out.data(), in.data(), in.size());
+  EXPECT_EQ(out, (std::vector<float>{0.0f, 1.0f, -7.0f, 16777216.0f,
+                                     16777216.0f, 16777220.0f, -16777216.0f,
+                                     -9223372036854775808.0f,
+                                     9223372036854775808.0f}));
+  // Enough elements for the threaded path: every chunk converts its part.
+  const int64_t n = 300000;
+  std::vector<int64_t> many(n);
+  std::mt19937_64 gen(5);
+  for (int64_t &v : many)
+    v = static_cast<int64_t>(gen() >> 20) - (int64_t(1) << 43);
+  std::vector<float> got(n);
+  dpcrt_convert_i64_f32(&ctx, got.data(), many.data(), n);
+  for (int64_t i = 0; i < n; ++i)
+    ASSERT_EQ(got[i], static_cast<float>(many[i])) << "at " << i;
+  EXPECT_EQ(ctx.error, "");
+}
+
+/// Random indices in [0, limit) (repeats included).
+std::vector<int64_t> randomIndices(size_t n, unsigned seed, int64_t limit) {
+  std::mt19937 gen(seed);
+  std::uniform_int_distribution<int64_t> pick(0, limit - 1);
+  std::vector<int64_t> v(n);
+  for (int64_t &x : v)
+    x = pick(gen);
+  return v;
+}
+
+TEST_F(CpuKernelsTest, GatherPicksAlongTheDimension) {
+  // input [3, 5, 4], index and out [3, 2, 4] (a middle dimension).
+  const int64_t outer = 3, inputDim = 5, indexDim = 2, inner = 4;
+  std::vector<float> input = randomVector(outer * inputDim * inner, 21);
+  std::vector<int64_t> index =
+      randomIndices(outer * indexDim * inner, 22, inputDim);
+  std::vector<float> out(index.size());
+  dpcrt_gather_f32(&ctx, out.data(), input.data(), index.data(), outer,
+                   inputDim, indexDim, inner);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t j = 0; j < indexDim; ++j)
+      for (int64_t i = 0; i < inner; ++i) {
+        int64_t at = (o * indexDim + j) * inner + i;
+        EXPECT_EQ(out[at], input[(o * inputDim + index[at]) * inner + i])
+            << o << "," << j << "," << i;
+      }
+  EXPECT_EQ(ctx.error, "");
+}
+
+/// scatter_add's reference: a copy, then the additions in torch's order.
+std::vector<float> scatterAddReference(const std::vector<float> &input,
+                                       const std::vector<int64_t> &index,
+                                       const std::vector<float> &src,
+                                       int64_t outer, int64_t outDim,
+                                       int64_t indexDim, int64_t inner) {
+  std::vector<float> out = input;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t j = 0; j < indexDim; ++j)
+      for (int64_t i = 0; i < inner; ++i) {
+        int64_t at = (o * indexDim + j) * inner + i;
+        out[(o * outDim + index[at]) * inner + i] += src[at];
+      }
+  return out;
+}
+
+TEST_F(CpuKernelsTest, ScatterAddAddsInOrder) {
+  struct Case {
+    int64_t outer, outDim, indexDim, inner;
+  };
+  // A middle dimension with repeats, the first (outer 1), the last (inner
+  // 1), and enough lines for the threaded path (split mid-row).
+  const Case cases[] = {{3, 5, 7, 4},
+                        {1, 6, 9, 3},
+                        {4, 3, 8, 1},
+                        {3, 4, 5, 50001},
+                        {70001, 2, 3, 1}};
+  unsigned seed = 30;
+  for (const Case &c : cases) {
+    SCOPED_TRACE(std::to_string(c.outer) + "x" + std::to_string(c.outDim) +
+                 "x" + std::to_string(c.inner) + " index dim " +
+                 std::to_string(c.indexDim));
+    std::vector<float> input =
+        randomVector(c.outer * c.outDim * c.inner, ++seed);
+    std::vector<int64_t> index =
+        randomIndices(c.outer * c.indexDim * c.inner, ++seed, c.outDim);
+    std::vector<float> src = randomVector(index.size(), ++seed);
+    std::vector<float> want = scatterAddReference(
+        input, index, src, c.outer, c.outDim, c.indexDim, c.inner);
+    std::vector<float> out(input.size(), NAN);
+    dpcrt_scatter_add_f32(&ctx, out.data(), input.data(), index.data(),
+                          src.data(), c.outer, c.outDim, c.indexDim, c.inner);
+    EXPECT_EQ(out, want); // bit for bit: the same additions in one order
+    // In place (out == input), as the kernel allows.
+    dpcrt_scatter_add_f32(&ctx, input.data(), input.data(), index.data(),
+                          src.data(), c.outer, c.outDim, c.indexDim, c.inner);
+    EXPECT_EQ(input, want);
+  }
+  EXPECT_EQ(ctx.error, "");
+}
+
+TEST_F(CpuKernelsTest, GatherAndScatterAddRejectIndicesOutOfRange) {
+  std::vector<float> input = randomVector(6, 40), out(4), src(4, 1.0f);
+  std::vector<int64_t> index = {0, 2, 3, 1};
+  // [2, 3, 1] gathered by [2, 2, 1]: 3 is not below 3.
+  dpcrt_gather_f32(&ctx, out.data(), input.data(), index.data(), 2, 3, 2, 1);
+  EXPECT_EQ(ctx.error, "gather: index 3 at position 2 is out of range [0, 3)");
+  for (float v : out)
+    EXPECT_TRUE(std::isnan(v));
+  ctx.error.clear();
+  index[2] = -1;
+  std::vector<float> sum(6);
+  dpcrt_scatter_add_f32(&ctx, sum.data(), input.data(), index.data(),
+                        src.data(), 2, 3, 2, 1);
+  EXPECT_EQ(ctx.error,
+            "scatter_add: index -1 at position 2 is out of range [0, 3)");
+  for (float v : sum)
+    EXPECT_TRUE(std::isnan(v));
 }
 
 TEST_F(CpuKernelsTest, MaximumMinimumPropagateNaN) {

@@ -33,6 +33,7 @@
 #include "cuda/cuda_backend.h"
 #include "test_util.h"
 
+#include <climits>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -561,6 +562,98 @@ TEST_F(CudaNnKernelsTest, EmbeddingRejectsIndicesOutOfRange) {
   EXPECT_EQ(gpu->error,
             "embedding_grad: index 3 at position 1 is out of range [0, 3)");
   gpu->error.clear();
+}
+
+//===----------------------------------------------------------------------===//
+// gather, scatter_add, int64 to float32
+//===----------------------------------------------------------------------===//
+
+TEST_F(CudaNnKernelsTest, GatherAndScatterAddMatchTheCpuBitwise) {
+  if (dpc::cuda::deviceCount() == 0)
+    GTEST_SKIP() << "skipped: no GPU";
+  start();
+  struct Case {
+    int64_t outer, dim, indexDim, inner;
+  };
+  // scatter_add sums each line in the CPU's order on the GPU too: bitwise.
+  const Case cases[] = {{3, 5, 7, 4},
+                        {1, 6, 9, 3},
+                        {4, 3, 8, 1},
+                        {64, 10, 1, 1},
+                        {2, 7, 300, 33}};
+  unsigned seed = 660;
+  for (const Case &c : cases) {
+    SCOPED_TRACE("gather/scatter_add " + std::to_string(c.outer) + "x" +
+                 std::to_string(c.dim) + "x" + std::to_string(c.inner) +
+                 " index dim " + std::to_string(c.indexDim));
+    auto input = randomVector(c.outer * c.dim * c.inner, ++seed);
+    auto index = randomIndices(c.outer * c.indexDim * c.inner, ++seed, c.dim);
+    auto src = randomVector(index.size(), ++seed);
+    std::vector<float> picked(index.size()), summed(input.size());
+    dpcrt_gather_f32(&cpu, picked.data(), input.data(), index.data(), c.outer,
+                     c.dim, c.indexDim, c.inner);
+    dpcrt_scatter_add_f32(&cpu, summed.data(), input.data(), index.data(),
+                          src.data(), c.outer, c.dim, c.indexDim, c.inner);
+    DeviceBuffer<float> dInput(input), dSrc(src), dPicked(picked.size()),
+        dSummed(summed.size());
+    DeviceBuffer<int64_t> dIndex(index);
+    dpc::cuda::gather_f32(gpu.get(), dPicked.get(), dInput.get(), dIndex.get(),
+                          c.outer, c.dim, c.indexDim, c.inner);
+    dpc::cuda::scatter_add_f32(gpu.get(), dSummed.get(), dInput.get(),
+                               dIndex.get(), dSrc.get(), c.outer, c.dim,
+                               c.indexDim, c.inner);
+    expectClose(dPicked.read(gpu.get()), picked, kBitwise, "gather");
+    expectClose(dSummed.read(gpu.get()), summed, kBitwise, "scatter_add");
+    // In place.
+    dpc::cuda::scatter_add_f32(gpu.get(), dInput.get(), dInput.get(),
+                               dIndex.get(), dSrc.get(), c.outer, c.dim,
+                               c.indexDim, c.inner);
+    expectClose(dInput.read(gpu.get()), summed, kBitwise,
+                "scatter_add in place");
+  }
+  dpc::cuda::synchronize(gpu.get());
+  EXPECT_EQ(gpu->error, "");
+}
+
+TEST_F(CudaNnKernelsTest, GatherAndScatterAddRejectIndicesOutOfRange) {
+  if (dpc::cuda::deviceCount() == 0)
+    GTEST_SKIP() << "skipped: no GPU";
+  start();
+  std::vector<float> input = randomVector(6, 670), src(4, 1.0f);
+  std::vector<int64_t> index = {0, 2, 3, 1};
+  DeviceBuffer<float> dInput(input), dSrc(src), dOut(4), dSum(6);
+  DeviceBuffer<int64_t> dIndex(index);
+  dpc::cuda::gather_f32(gpu.get(), dOut.get(), dInput.get(), dIndex.get(), 2, 3,
+                        2, 1);
+  dpc::cuda::synchronize(gpu.get());
+  EXPECT_EQ(gpu->error, "gather: index 3 at position 2 is out of range [0, 3)");
+  EXPECT_TRUE(std::isnan(dOut.read(gpu.get())[2]));
+  gpu->error.clear();
+  dpc::cuda::scatter_add_f32(gpu.get(), dSum.get(), dInput.get(), dIndex.get(),
+                             dSrc.get(), 2, 3, 2, 1);
+  dpc::cuda::synchronize(gpu.get());
+  EXPECT_EQ(gpu->error,
+            "scatter_add: index 3 at position 2 is out of range [0, 3)");
+  gpu->error.clear();
+}
+
+TEST_F(CudaNnKernelsTest, ConvertI64MatchesTheCpu) {
+  if (dpc::cuda::deviceCount() == 0)
+    GTEST_SKIP() << "skipped: no GPU";
+  start();
+  // Around 2^24 and 2^53 (ties to even), the extremes, random magnitudes.
+  std::vector<int64_t> in = {
+      0,         -1,       (1 << 24) + 1, (1 << 24) + 3, (int64_t(1) << 53) + 1,
+      INT64_MIN, INT64_MAX};
+  std::mt19937_64 gen(680);
+  for (int i = 0; i < 1000; ++i)
+    in.push_back(static_cast<int64_t>(gen()) >> (gen() % 63));
+  std::vector<float> out(in.size());
+  dpcrt_convert_i64_f32(&cpu, out.data(), in.data(), in.size());
+  DeviceBuffer<int64_t> dIn(in);
+  DeviceBuffer<float> dOut(in.size());
+  dpc::cuda::convert_i64_f32(gpu.get(), dOut.get(), dIn.get(), in.size());
+  expectClose(dOut.read(gpu.get()), out, kBitwise, "convert_i64_f32");
 }
 
 //===----------------------------------------------------------------------===//

@@ -149,6 +149,12 @@ void dpc::populateElementwiseLowerings(RuntimeLowerings &lowerings) {
                                 rt.i64(getNumElements(o.getResult()))});
     return success();
   });
+  lowerings.add<nn::ConvertOp>([](RuntimeCallBuilder &rt, nn::ConvertOp o) {
+    rt.call("dpcrt_convert_i64_f32",
+            {rt.ptr(o.getResult()), rt.ptr(o.getInput()),
+             rt.i64(getNumElements(o.getResult()))});
+    return success();
+  });
   lowerings.add<nn::MaskedFillOp>([](RuntimeCallBuilder &rt,
                                      nn::MaskedFillOp o) {
     ArrayRef<int64_t> out = getShape(o.getResult());

@@ -207,6 +207,23 @@ SmallVector<Value> WhereOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
 }
 
 //===----------------------------------------------------------------------===//
+// convert
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConvertOp::inferReturnTypes(MLIRContext *ctx,
+                                          std::optional<Location>,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  types.push_back(f32Tensor(ctx, shapeOf(adaptor.getInput())));
+  return success();
+}
+
+SmallVector<Value> ConvertOp::buildVJP(OpBuilder &, ValueRange) {
+  // No gradient flows into an integer tensor.
+  return {Value()};
+}
+
+//===----------------------------------------------------------------------===//
 // scale
 //===----------------------------------------------------------------------===//
 

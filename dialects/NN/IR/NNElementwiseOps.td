@@ -286,6 +286,23 @@ def NN_MaskedFillOp : NN_DiffOp<"masked_fill"> {
   }];
 }
 
+def NN_ConvertOp : NN_DiffOp<"convert"> {
+  let summary = "an int64 tensor as float32 (aten::to, .float(), type_as)";
+  let description = [{
+    `result[i] = float(input[i])`, rounded to nearest (ties to even) as
+    C++'s conversion and so torch's `.float()` round it: exact up to 2^24
+    in magnitude. Hugging Face models make their int64 `attention_mask`
+    float so. No gradient flows into an integer tensor.
+
+    ```mlir
+    %m = nn.convert %mask : tensor<4x16xi64> -> tensor<4x16xf32>
+    ```
+  }];
+  let arguments = (ins NN_I64Tensor:$input);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
 def NN_FillOp : NN_Op<"fill"> {
   let summary = "a tensor with every element equal to `value`";
   let description = "Seeds reverse-mode autodiff with `d loss / d loss = 1`.";

@@ -67,3 +67,74 @@ LogicalResult EmbeddingGradOp::verify() {
   }
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// gather and scatter_add
+//===----------------------------------------------------------------------===//
+
+/// Checks what gather and scatter_add share: `dim` is a dimension of
+/// `input`, and `index` has `input`'s rank and sizes but along `dim`.
+static LogicalResult verifyIndexAlong(std::optional<Location> loc, StringRef op,
+                                      ArrayRef<int64_t> input,
+                                      ArrayRef<int64_t> index, int64_t dim) {
+  int64_t rank = input.size();
+  if (dim < 0 || dim >= rank)
+    return emitOptionalError(loc, op, ": dim ", dim, " is out of range for a ",
+                             rank, "-d input");
+  if (static_cast<int64_t>(index.size()) != rank)
+    return emitOptionalError(loc, op, ": a ", index.size(), "-d index for a ",
+                             rank, "-d input");
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != dim && index[d] != input[d])
+      return emitOptionalError(loc, op, ": index ", shapeString(index),
+                               " and input ", shapeString(input),
+                               " differ in dimension ", d, " (not ", dim, ")");
+  return success();
+}
+
+LogicalResult GatherOp::inferReturnTypes(MLIRContext *ctx,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  ArrayRef<int64_t> index = shapeOf(adaptor.getIndex());
+  if (failed(verifyIndexAlong(loc, "gather", shapeOf(adaptor.getInput()), index,
+                              adaptor.getDim())))
+    return failure();
+  types.push_back(f32Tensor(ctx, index));
+  return success();
+}
+
+SmallVector<Value> GatherOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
+  // torch: zeros_like(input).scatter_add_(dim, index, grad).
+  Location loc = getLoc();
+  Value zeros =
+      b.create<FillOp>(loc, getInput().getType(), b.getF32FloatAttr(0.0f));
+  Value dx = b.create<ScatterAddOp>(loc, getInput().getType(), zeros,
+                                    getIndex(), resultGrads[0], getDimAttr());
+  return {dx, Value()};
+}
+
+LogicalResult ScatterAddOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &types) {
+  ArrayRef<int64_t> index = shapeOf(adaptor.getIndex());
+  if (shapeOf(adaptor.getSrc()) != index)
+    return emitOptionalError(
+        loc, "scatter_add: src ", shapeString(shapeOf(adaptor.getSrc())),
+        " and index ", shapeString(index), " must have one shape");
+  if (failed(verifyIndexAlong(loc, "scatter_add", shapeOf(adaptor.getInput()),
+                              index, adaptor.getDim())))
+    return failure();
+  types.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+SmallVector<Value> ScatterAddOp::buildVJP(OpBuilder &b,
+                                          ValueRange resultGrads) {
+  // torch: grad for self, grad.gather(dim, index) for src.
+  Value dy = resultGrads[0];
+  Value dsrc = b.create<GatherOp>(getLoc(), getSrc().getType(), dy, getIndex(),
+                                  getDimAttr());
+  return {dy, Value(), dsrc};
+}

@@ -35,6 +35,55 @@ def NN_EmbeddingOp : NN_DiffOp<"embedding"> {
   }];
 }
 
+def NN_GatherOp : NN_DiffOp<"gather"> {
+  let summary = "elements picked along one dimension by an index tensor (aten::gather)";
+  let description = [{
+    `input` and the i64 `index` have the same rank and the same sizes in
+    every dimension but `dim` (the importer slices a larger input to the
+    index first, which is what torch reads of it); the result has the
+    index's shape, with `result[p] = input[p with p[dim] = index[p]]`. An
+    index outside `[0, input.size(dim))` is a run-time error of the step
+    (torch's gather refuses negative indices too).
+
+    The gradient with respect to `input` is `nn.scatter_add` of the result
+    gradient into zeros (torch's gather backward); the index gets none.
+
+    ```mlir
+    %g = nn.gather %x, %i {dim = 1 : i64} : (tensor<4x10xf32>, tensor<4x1xi64>) -> tensor<4x1xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, NN_I64Tensor:$index, I64Attr:$dim);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $index attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def NN_ScatterAddOp : NN_DiffOp<"scatter_add"> {
+  let summary = "input with src added at the positions an index names along one dimension (aten::scatter_add)";
+  let description = [{
+    `index` (i64) and `src` have the same shape, which equals `input`'s in
+    every dimension but `dim`. The result is `input` with
+    `result[p with p[dim] = index[p]] += src[p]` for every position `p` of
+    the index, added in increasing `p[dim]` for each element (torch's CPU
+    order), so the result is deterministic. An index outside
+    `[0, input.size(dim))` is a run-time error of the step.
+
+    The gradient with respect to `input` is the result gradient, with
+    respect to `src` its `nn.gather` by the index; the index gets none.
+
+    ```mlir
+    %s = nn.scatter_add %x, %i, %src {dim = 0 : i64} : (tensor<5x3xf32>, tensor<8x3xi64>, tensor<8x3xf32>) -> tensor<5x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, NN_I64Tensor:$index,
+                       NN_F32Tensor:$src, I64Attr:$dim);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $index `,` $src attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Backward ops (built by the VJPs above)
 //===----------------------------------------------------------------------===//

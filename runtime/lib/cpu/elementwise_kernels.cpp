@@ -5,7 +5,8 @@
 // it has torch's formula, libmvec's vector sin, cos, erf, log, log1p, exp,
 // tanh and pow for the other transcendental kinds, one loop per
 // kind that the compiler vectorizes for the rest, all threaded), the
-// broadcasting binary ops, compare, masked_fill, where, and GELU (oneDNN,
+// broadcasting binary ops, compare, masked_fill, where, the int64 to
+// float32 conversion, and GELU (oneDNN,
 // dnnl_eltwise.cpp: scalar std::erf per element made it 5-8x slower than
 // torch's vectorized kernel; it agrees with double to 1e-6).
 //
@@ -14,6 +15,7 @@
 #include "core/context.h"
 #include "cpu/cpu_backend.h"
 #include "cpu/dnnl_eltwise.h"
+#include "cpu/parallel_chunks.h"
 #include "cpu/strided_loops.h"
 #include "kernel_shared.h"
 
@@ -29,6 +31,7 @@ using dpc::recordError;
 
 namespace {
 
+using dpc::parallelChunks;
 using dpc::UnaryParams;
 
 // libmvec's 4-wide SSE functions (glibc >= 2.35 for erff and log1pf; the
@@ -74,31 +77,6 @@ void powInPlace(float *v, float exponent, int64_t n) {
   std::copy(v + i, v + n, padded);
   _mm_storeu_ps(padded, _ZGVbN4vv_powf(_mm_loadu_ps(padded), e));
   std::copy(padded, padded + (n - i), v + i);
-}
-
-/// Runs `body(begin, end)` over [0, n): in one piece below twice torch's
-/// grain size (32768 elements, where threads cost more than they save),
-/// else in contiguous chunks on the OpenMP threads oneDNN uses, as many as
-/// the BLAS thread cap allows (applyDnnlThreads: several ranks on a host
-/// share its cores, and replica threads run with one).
-template <typename Body> void parallelChunks(int64_t n, Body body) {
-  constexpr int64_t kGrain = 32768;
-  if (n < 2 * kGrain) {
-    body(int64_t(0), n);
-    return;
-  }
-  int64_t chunks = std::min<int64_t>(dpc::applyDnnlThreads(), n / kGrain);
-  if (chunks <= 1) {
-    body(int64_t(0), n);
-    return;
-  }
-#pragma omp parallel for num_threads(static_cast<int>(chunks)) schedule(static)
-  for (int64_t c = 0; c < chunks; ++c) {
-    // Chunk bounds on multiples of 16 floats (whole cache lines).
-    int64_t begin = c == 0 ? 0 : (n * c / chunks) & ~int64_t(15);
-    int64_t end = c + 1 == chunks ? n : (n * (c + 1) / chunks) & ~int64_t(15);
-    body(begin, end);
-  }
 }
 
 /// Calls `body(offset, count)` for consecutive blocks of at most kBlock
@@ -647,6 +625,14 @@ void where_f32(dpcrt_context *, float *out, const float *condition,
       float x = a[i], y = b[i];
       out[i] = condition[i] != 0.0f ? x : y;
     }
+  });
+}
+
+void convert_i64_f32(dpcrt_context *, float *out, const int64_t *in,
+                     int64_t n) {
+  parallelChunks(n, [=](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      out[i] = static_cast<float>(in[i]);
   });
 }
 

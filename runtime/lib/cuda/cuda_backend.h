@@ -103,6 +103,8 @@ enum DeviceErrorKind : int32_t {
   kNllLossGradLabel,      // "nll_loss_grad: label ..."
   kEmbeddingIndex,        // "embedding: index V at position P is out of ..."
   kEmbeddingGradIndex,    // "embedding_grad: index ..."
+  kGatherIndex,           // "gather: index ..."
+  kScatterAddIndex,       // "scatter_add: index ..."
 };
 
 /// The first bad value a kernel found since the last check.

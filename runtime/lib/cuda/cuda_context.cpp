@@ -307,6 +307,14 @@ void checkDeviceError(dpcrt_context *ctx) {
     kernel = "embedding_grad";
     label = false;
     break;
+  case kGatherIndex:
+    kernel = "gather";
+    label = false;
+    break;
+  case kScatterAddIndex:
+    kernel = "scatter_add";
+    label = false;
+    break;
   }
   // The CPU kernels' wording (cpu/kernels_*.cpp).
   recordError(ctx, std::string(kernel) + (label ? ": label " : ": index ") +

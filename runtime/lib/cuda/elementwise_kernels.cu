@@ -2,8 +2,8 @@
 //
 // The CUDA counterparts of cpu/elementwise_kernels.cpp, with the same ABI
 // semantics (abi.h): fill, scale, div_scalar, the unary ops and their
-// gradients, the broadcasting binary ops, compare, masked_fill, where and
-// GELU.
+// gradients, the broadcasting binary ops, compare, masked_fill, where, the
+// int64 to float32 conversion and GELU.
 // The unary, binary and comparison formulas are kernel_shared.h's, the CPU
 // kernels' own; GELU's erf and tanh are evaluated in double and rounded to
 // float (the CPU uses oneDNN's vectorized approximations, within about 3e-7
@@ -101,6 +101,11 @@ __global__ void maskedFillKernel(float *out, const float *in, const float *mask,
 __global__ void whereKernel(float *out, const float *condition, const float *a,
                             const float *b, int64_t n) {
   DPC_GRID_STRIDE(i, n) { out[i] = condition[i] != 0.0f ? a[i] : b[i]; }
+}
+
+// __ll2float_rn: to nearest, ties to even, as the CPU's conversion.
+__global__ void convertI64Kernel(float *out, const int64_t *in, int64_t n) {
+  DPC_GRID_STRIDE(i, n) { out[i] = __ll2float_rn(in[i]); }
 }
 
 // The constants of torch's GeluKernel / GeluBackwardKernel, as on the CPU.
@@ -235,6 +240,11 @@ void masked_fill_f32(dpcrt_context *ctx, float *out, const float *in,
 void where_f32(dpcrt_context *ctx, float *out, const float *condition,
                const float *a, const float *b, int64_t n) {
   launch(ctx, "where", n, whereKernel, out, condition, a, b, n);
+}
+
+void convert_i64_f32(dpcrt_context *ctx, float *out, const int64_t *in,
+                     int64_t n) {
+  launch(ctx, "convert", n, convertI64Kernel, out, in, n);
 }
 
 void div_scalar_f32(dpcrt_context *ctx, float *out, const float *in, int64_t n,

@@ -1,10 +1,14 @@
 //===- indexing_kernels.cu - CUDA kernels of the indexing ops -------------===//
 //
 // The CUDA counterparts of cpu/indexing_kernels.cpp (embedding and its
-// scatter-add), and checkRange, the stream-ordered index check that the
-// indexing and loss kernels report out-of-range indices and labels with.
-// The embedding gradient sums each element of dweight in one thread in the
-// CPU's order: bitwise equal, no atomics.
+// scatter-add, gather and scatter_add), and checkRange, the stream-ordered
+// index check that the indexing and loss kernels report out-of-range indices
+// and labels with. The embedding gradient sums each element of dweight in one
+// thread in the CPU's order: bitwise equal, no atomics. scatter_add likewise
+// adds each line (o, i) of its [outer, dim, inner] view in one thread, in
+// increasing j: deterministic and equal to the CPU bit for bit, where torch's
+// CUDA kernel adds with atomicAdd in no fixed order. It runs outer * inner
+// threads, each as long as the index's dimension.
 //
 // Like the CPU kernels (-ffp-contract=off), this file must be compiled with
 // -fmad=false and without --use_fast_math: fused multiply-adds appear only
@@ -70,6 +74,36 @@ __global__ void embeddingGradKernel(float *dweight, const float *grad,
   }
 }
 
+__global__ void gatherKernel(float *out, const float *input,
+                             const int64_t *index, int64_t n, int64_t inputDim,
+                             int64_t indexDim, int64_t inner) {
+  DPC_GRID_STRIDE(s, n) {
+    int64_t o = s / (indexDim * inner), i = s % inner, k = index[s];
+    out[s] =
+        k < 0 || k >= inputDim ? NAN : input[(o * inputDim + k) * inner + i];
+  }
+}
+
+/// Thread `line` = (o, i) adds src[o, j, i] into out[o, index[o, j, i], i]
+/// for j = 0, 1, ... in order (skipping indices out of range, which
+/// checkRange reports): the elements it writes are written by no other
+/// thread.
+__global__ void scatterAddKernel(float *out, const int64_t *index,
+                                 const float *src, int64_t outer,
+                                 int64_t outDim, int64_t indexDim,
+                                 int64_t inner) {
+  DPC_GRID_STRIDE(line, outer * inner) {
+    int64_t o = line / inner, i = line % inner;
+    float *block = out + o * outDim * inner + i;
+    for (int64_t j = 0; j < indexDim; ++j) {
+      int64_t at = (o * indexDim + j) * inner + i, k = index[at];
+      if (k < 0 || k >= outDim)
+        continue;
+      block[k * inner] = block[k * inner] + src[at];
+    }
+  }
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -128,6 +162,39 @@ void embedding_grad_f32(dpcrt_context *ctx, float *dweight, const float *grad,
   embeddingGradKernel<<<gridFor(classes * dim), 256, 0, stream>>>(
       dweight, grad, indices, n, numWeights, dim, classes, paddingIdx);
   launchFailed(ctx, "embedding_grad");
+}
+
+void gather_f32(dpcrt_context *ctx, float *out, const float *input,
+                const int64_t *index, int64_t outer, int64_t inputDim,
+                int64_t indexDim, int64_t inner) {
+  int64_t n = outer * indexDim * inner;
+  if (n <= 0)
+    return;
+  checkRange(ctx, kGatherIndex, "gather", index, n, inputDim);
+  gatherKernel<<<gridFor(n), 256, 0, computeStream(ctx)>>>(
+      out, input, index, n, inputDim, indexDim, inner);
+  launchFailed(ctx, "gather");
+}
+
+void scatter_add_f32(dpcrt_context *ctx, float *out, const float *input,
+                     const int64_t *index, const float *src, int64_t outer,
+                     int64_t outDim, int64_t indexDim, int64_t inner) {
+  int64_t size = outer * outDim * inner, lines = outer * inner;
+  checkRange(ctx, kScatterAddIndex, "scatter_add", index, lines * indexDim,
+             outDim);
+  cudaStream_t stream = computeStream(ctx);
+  if (size <= 0 ||
+      (out != input &&
+       failed(ctx,
+              cudaMemcpyAsync(out, input,
+                              static_cast<size_t>(size) * sizeof(float),
+                              cudaMemcpyDeviceToDevice, stream),
+              "scatter_add: cudaMemcpyAsync")) ||
+      indexDim <= 0)
+    return;
+  scatterAddKernel<<<gridFor(lines), 256, 0, stream>>>(out, index, src, outer,
+                                                       outDim, indexDim, inner);
+  launchFailed(ctx, "scatter_add");
 }
 
 } // namespace dpc::cuda

@@ -2,7 +2,7 @@
 weights, traced, for dpc's tests: code nobody here wrote.
 
 usage: make_hf_model.py gpt2|bert|llama|opt|gpt_neo|gptj|gemma|distilbert OUT_DIR [--samples N] [--seq T]
-           [--dropout P] [--attention-mask]
+           [--dropout P] [--attention-mask [--mask-dtype float32|int64]]
 
 The models come from transformers' own classes (the version scripts/setup.sh
 pins): the causal LMs GPT2LMHeadModel, LlamaForCausalLM, OPTForCausalLM,
@@ -19,7 +19,8 @@ token ids (the batch size does not matter: the trace records no shapes
 dpc keeps); x.npy and y.npy hold N samples, int64. With --attention-mask
 the model is traced with a second input, `attention_mask` (float32 0/1,
 padding at the end of each sequence, lengths from T/4 to T), written to
-mask.npy."""
+mask.npy; --mask-dtype int64 makes it int64 0/1 instead, the dtype Hugging
+Face's tokenizers give."""
 import argparse
 import os
 
@@ -87,6 +88,7 @@ def main():
     p.add_argument("--seq", type=int, default=16)
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--attention-mask", action="store_true")
+    p.add_argument("--mask-dtype", choices=["float32", "int64"], default="float32")
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
     torch.manual_seed(0)
@@ -97,7 +99,7 @@ def main():
     inputs = (x[:2],)
     if a.attention_mask:
         lengths = torch.randint(a.seq // 4, a.seq + 1, (a.samples,), generator=g)
-        mask = (torch.arange(a.seq)[None, :] < lengths[:, None]).float()
+        mask = (torch.arange(a.seq)[None, :] < lengths[:, None]).to(getattr(torch, a.mask_dtype))
         np.save(f"{a.out}/mask.npy", mask.numpy())
         inputs = (x[:2], mask[:2])
     traced = torch.jit.trace(model, inputs, check_trace=False)

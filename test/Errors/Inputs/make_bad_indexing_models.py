@@ -8,8 +8,10 @@ int64 buffers), einsum-ellipsis, einsum-three (three operands),
 einsum-diagonal ('ii->i'), pad-reflect (F.pad in mode 'reflect'),
 write-parameter (a slice of a parameter zeroed in place), write-after-use
 (a compile-time mask written after a tensor op used it), view-before-write
-(a clone written after a view of it was taken), gather-runtime-index
-(torch.gather by an int64 buffer).
+(a clone written after a view of it was taken), scatter-add-partial-index
+(Tensor.scatter_add by an index narrower than the tensor in another
+dimension), embedding-bag-offsets (nn.EmbeddingBag on 1-d ids with an
+offsets buffer).
 """
 import sys
 
@@ -28,10 +30,22 @@ class Base(nn.Module):
         self.w = nn.Parameter(torch.ones(8))
 
 
-class GatherRuntimeIndex(Base):
+class ScatterAddPartialIndex(Base):
     def forward(self, x):
         h = self.fc(x).view(-1, 2, 4)
-        return torch.gather(h, 2, self.i.view(1, 2, 1).expand(h.size(0), 2, 1))
+        index = self.i.view(1, 2, 1).expand(h.size(0), 2, 1)
+        return h.scatter_add(1, index, h[:, :, :1])
+
+
+class EmbeddingBagOffsets(Base):
+    def __init__(self):
+        super().__init__()
+        self.bag = nn.EmbeddingBag(10, 8)
+        self.register_buffer("ids", torch.tensor([1, 2, 4, 5, 4, 3]))
+        self.register_buffer("offsets", torch.tensor([0, 2]))
+
+    def forward(self, x):
+        return self.fc(x) + self.bag(self.ids, self.offsets)
 
 
 class BoolMask(Base):
@@ -110,7 +124,8 @@ MODELS = {"bool-mask": BoolMask, "bool-buffer-mask": BoolBufferMask,
           "einsum-diagonal": EinsumDiagonal, "pad-reflect": PadReflect,
           "write-parameter": WriteParameter, "write-after-use": WriteAfterUse,
           "view-before-write": ViewBeforeWrite,
-          "gather-runtime-index": GatherRuntimeIndex}
+          "scatter-add-partial-index": ScatterAddPartialIndex,
+          "embedding-bag-offsets": EmbeddingBagOffsets}
 
 if __name__ == "__main__":
     torch.jit.script(MODELS[sys.argv[1]]()).save(sys.argv[2])

@@ -5,7 +5,8 @@ KIND: clamp-tensor-bounds (torch.clamp with a tensor as its bound),
 where-long (torch.where selecting from an int64 tensor), where-indices
 (torch.where with the condition only: the indices of the true elements),
 to-double (x.double(): float64 arithmetic), to-half (x.to(torch.float16)),
-long-to-float (the int64 input ids made float at run time).
+long-to-double (the int64 input ids made float64 at run time), float-to-long
+(x.long(): no kernel makes a float tensor int64).
 """
 import sys
 
@@ -62,18 +63,27 @@ class ToHalf(nn.Module):
         return self.fc(x.to(torch.float16).float())
 
 
-class LongToFloat(nn.Module):
+class LongToDouble(nn.Module):
     def __init__(self):
         super().__init__()
         self.fc = nn.Linear(8, 4)
 
     def forward(self, ids):
-        return self.fc(ids.float())
+        return self.fc(ids.double().float())
+
+
+class FloatToLong(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10, 4)
+
+    def forward(self, x):
+        return self.emb(x.long())
 
 
 MODELS = {"clamp-tensor-bounds": ClampTensorBounds, "where-long": WhereLong,
           "where-indices": WhereIndices, "to-double": ToDouble, "to-half": ToHalf,
-          "long-to-float": LongToFloat}
+          "long-to-double": LongToDouble, "float-to-long": FloatToLong}
 
 if __name__ == "__main__":
     torch.jit.script(MODELS[sys.argv[1]]()).save(sys.argv[2])

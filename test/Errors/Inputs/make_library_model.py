@@ -36,7 +36,7 @@ class WithMultiheadAttention(nn.Module):
 class WithEmbeddingBag(nn.Module):
     def __init__(self):
         super().__init__()
-        self.bag = nn.EmbeddingBag(10, 8, mode="mean")
+        self.bag = nn.EmbeddingBag(10, 8, mode="mean", padding_idx=0)
         self.fc = nn.Linear(8, 3)
 
     def forward(self, x):
