@@ -26,6 +26,7 @@ zoo and writes docs/torchvision-zoo.md (minutes; not part of the tests).
 import argparse
 import collections
 import concurrent.futures
+import glob
 import importlib
 import os
 import re
@@ -239,6 +240,39 @@ def zoo_rows(dpc, work):
     return [(name, size, *rows[name]) for name, size in ZOO]
 
 
+def zoo_test_coverage():
+    """Which of the three ways of training each ZOO model test/E2E's
+    torchvision-*.test files compare with PyTorch: {name: {mode: [test]}},
+    mode "1 rank" (compiled without --world-size or --mode), "DDP 2 ranks"
+    (--world-size 2) or "--mode dp" (--mode dp). A compiled model counts when
+    the same test also runs Inputs/ddp_reference.py on its directory."""
+    coverage = {name: {} for name, _ in ZOO}
+    for path in sorted(glob.glob(os.path.join(ROOT, "test", "E2E", "torchvision-*.test"))):
+        text = open(path).read()
+        # RUN lines, with their '\' continuations joined.
+        runs = re.sub(r"\\\n# RUN:", " ", text)
+        runs = [line[len("# RUN:"):] for line in runs.splitlines() if line.startswith("# RUN:")]
+        models = {}  # directory -> model name
+        for line in runs:
+            for name, directory in re.findall(r"make_torchvision_model\.py (\w+) (%t\S*)", line):
+                models[directory] = name
+        checked = {d for line in runs
+                   for d in re.findall(r"ddp_reference\.py (%t\S*)", line)}
+        for line in runs:
+            m = re.search(r"%dpc (%t\S*)/model\.pt -o \S+\.so (.*)", line)
+            if not m or m.group(1) not in models or m.group(1) not in checked:
+                continue
+            flags = m.group(2)
+            mode = ("--mode dp" if "--mode dp" in flags else
+                    "DDP 2 ranks" if "--world-size 2" in flags else
+                    None if "--world-size" in flags or "--mode" in flags else "1 rank")
+            if mode and models[m.group(1)] in coverage:
+                tests = coverage[models[m.group(1)]].setdefault(mode, [])
+                if os.path.basename(path) not in tests:
+                    tests.append(os.path.basename(path))
+    return coverage
+
+
 def zoo_doc(rows):
     lines = [
         "# torchvision's classification zoo",
@@ -257,6 +291,28 @@ def zoo_doc(rows):
     for name, size, status, note in rows:
         note = note.replace("|", "\\|")
         lines.append(f"| `{name}` | 3x{size}x{size} | {status} | {note or '-'} |")
+    modes = ["1 rank", "DDP 2 ranks", "--mode dp"]
+    lines += [
+        "",
+        "## Tested against PyTorch",
+        "",
+        textwrap.fill(
+            "Which ways of training each model `test/E2E/torchvision-*.test` compare with PyTorch "
+            "(read from the tests' RUN lines: a model compiled for 1 rank, for DDP on 2 ranks or "
+            "with `--mode dp`, in a test that runs `Inputs/ddp_reference.py` on it). Input sizes, "
+            "batches and criteria are in each test's comments, and docs/ARCHITECTURE.md (Tests) "
+            "says how the inputs were chosen.", 110),
+        "",
+        "| model | " + " | ".join(f"`{m}`" if m.startswith("--") else m for m in modes)
+        + " | test |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    coverage = zoo_test_coverage()
+    for name, *_ in rows:
+        tested = coverage.get(name, {})
+        tests = sorted({t for ts in tested.values() for t in ts})
+        lines.append(f"| `{name}` | " + " | ".join("yes" if m in tested else "-" for m in modes)
+                     + f" | {', '.join(tests) or '-'} |")
     return "\n".join(lines) + "\n"
 
 

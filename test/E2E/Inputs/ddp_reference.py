@@ -57,12 +57,19 @@ Compared, all of which must hold:
 - with --metrics, the grad_norm of every step in dpc-run's metrics file
   against the L2 norm of PyTorch's averaged gradients before clipping, to
   rtol.
+--also LOG CHECKPOINT (repeatable) compares another dpc run with the same
+reference, trained once: a `--mode dp` run with N replicas of B samples
+(nn.DataParallel's arithmetic for equal chunks is DDP's: replica 0's
+buffers are kept, the gradients and the logged loss are the mean over the
+replicas) beside the DDP run on N ranks. Each gets its own 'LOG: compared'
+line.
 """
 import argparse
 import json
 import os
 import sys
 import tempfile
+from collections import OrderedDict
 
 import numpy as np
 import torch
@@ -79,10 +86,22 @@ from dropout_reference import with_dpc_masks  # noqa: E402
 from torch_recipe import lr_scheduler, param_groups  # noqa: E402
 
 
-def train(rank, a, tmp, dtype=torch.float32):
+def train(rank, a, tmp, dtypes):
+    """Rank `rank`'s process: trains the reference once in each of `dtypes`,
+    one after the other in the same process group (one start of the
+    processes for float32 and float64: importing torch takes longer than
+    training the smaller models)."""
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"file://{tmp}/rendezvous",
                             rank=rank, world_size=a.world_size)
+    for dtype in dtypes:
+        train_in(rank, a, tmp, dtype)
+    dist.destroy_process_group()
+
+
+def train_in(rank, a, tmp, dtype):
+    """Trains the reference in `dtype` on this rank; writes its losses and
+    rank 0's state to TMP/DTYPE-rankR.npz."""
     model = torch.jit.load(f"{a.dir}/model.pt")
     coords = None
     if a.dpc_masks is not None:
@@ -91,7 +110,12 @@ def train(rank, a, tmp, dtype=torch.float32):
         # (strict about those); the saved one may hold more: a traced module
         # keeps non-persistent buffers too (GPT-2's causal mask).
         saved = scripted.state_dict()
-        model.load_state_dict({name: saved[name] for name in model.state_dict()})
+        own = model.state_dict()
+        state = OrderedDict((name, saved[name]) for name in own)
+        # The eager model's own metadata: the version number that MNASNet's
+        # _load_from_state_dict requires (the scripted copy's is the same).
+        state._metadata = own._metadata
+        model.load_state_dict(state)
         coords = with_dpc_masks(model, a.dpc_masks)
     model.to(dtype)
     # No .train(): every module runs in the mode it was saved in, as dpc
@@ -186,7 +210,6 @@ def train(rank, a, tmp, dtype=torch.float32):
     np.savez(f"{tmp}/{dtype_name(dtype)}-rank{rank}.npz", losses=np.array(losses),
              clipped=np.array(clipped), grad_norms=np.array(grad_norms),
              draws=np.array(draws), **state)
-    dist.destroy_process_group()
 
 
 def compress_hook(comm_dtype):
@@ -264,12 +287,21 @@ def dtype_name(dtype):
     return str(dtype).replace("torch.", "")
 
 
-def run_ddp(a, dtype):
-    """Rank 0's final state and the losses averaged over ranks."""
+def run_ddp(a, dtypes):
+    """For each of `dtypes`, rank 0's final state and the losses averaged
+    over ranks (see `summarize`). One rank trains in this process."""
     with tempfile.TemporaryDirectory() as tmp:
-        mp.spawn(train, args=(a, tmp, dtype), nprocs=a.world_size)
-        ranks = [dict(np.load(f"{tmp}/{dtype_name(dtype)}-rank{r}.npz"))
-                 for r in range(a.world_size)]
+        if a.world_size == 1:
+            train(0, a, tmp, dtypes)
+        else:
+            mp.spawn(train, args=(a, tmp, dtypes), nprocs=a.world_size)
+        return [summarize([dict(np.load(f"{tmp}/{dtype_name(dtype)}-rank{r}.npz"))
+                           for r in range(a.world_size)]) for dtype in dtypes]
+
+
+def summarize(ranks):
+    """Rank 0's state, the losses averaged over the ranks, rank 0's count of
+    clipped steps and gradient norms, and the draws summed over the ranks."""
     losses = np.mean([r.pop("losses") for r in ranks], axis=0)
     clipped = int(ranks[0].pop("clipped"))
     grad_norms = ranks[0].pop("grad_norms")
@@ -367,6 +399,8 @@ def main():
     # dpc-run's --metrics file (with --log-every 1): its grad_norm of every
     # step against the norm of PyTorch's averaged gradients, to rtol.
     p.add_argument("--metrics")
+    p.add_argument("--also", nargs=2, action="append", default=[],
+                   metavar=("LOG", "CHECKPOINT"))
     p.add_argument("--dpc-masks", type=int, metavar="SEED")
     p.add_argument("--eager", metavar="SPEC")
     # DDP's gradient compression (dpc --grad-comm): fp16_compress_hook or
@@ -378,20 +412,42 @@ def main():
     if not dist.is_gloo_available():
         sys.exit("ddp_reference.py: this PyTorch has no gloo backend")
 
-    expected, losses, clipped, grad_norms, draws = run_ddp(a, torch.float32)
+    dtypes = [torch.float32] + ([torch.float64] if a.float64_multiple is not None else [])
+    results = run_ddp(a, dtypes)
+    expected, losses, clipped, grad_norms, draws = results[0]
+    f64 = losses64 = None
+    if a.float64_multiple is not None:
+        f64, losses64, _, _, _ = results[1]
     failures = []
-    ckpt = read_safetensors(a.checkpoint)
     if a.dpc_masks is not None:
         print(f"fed PyTorch dpc's masks (seed {a.dpc_masks}): "
               f"{check_draws(draws, failures)}")
-    if a.float64_multiple is not None:
-        f64, losses64, _, _, _ = run_ddp(a, torch.float64)
+    # The first run (--log, --checkpoint, --metrics) and each --also run
+    # against the one reference.
+    runs = [(a.log, a.checkpoint, a.metrics, "")]
+    runs += [(log, ckpt, None, f"{os.path.basename(log)}: ") for log, ckpt in a.also]
+    for log, checkpoint, metrics, prefix in runs:
+        run = argparse.Namespace(**vars(a))
+        run.log, run.checkpoint, run.metrics = log, checkpoint, metrics
+        run_failures = []
+        compare_run(run, prefix, expected, losses, clipped, grad_norms, f64, losses64,
+                    run_failures)
+        failures += [prefix + f_ for f_ in run_failures]
+    for f_ in failures:
+        print("FAIL:", f_)
+    sys.exit(1 if failures else 0)
+
+
+def compare_run(a, prefix, expected, losses, clipped, grad_norms, f64, losses64, failures):
+    """Compares one dpc run (a.log, a.checkpoint, a.metrics) with the
+    reference's float32 state `expected` and `losses` (and, for the float64
+    criterion, `f64` and `losses64`); prints its verdict after `prefix`."""
+    ckpt = read_safetensors(a.checkpoint)
+    if f64 is not None:
         counts, verdict = check_float64(a, ckpt, expected, f64, losses, losses64, failures)
-        print(f"compared {counts} with PyTorch DDP on {a.world_size} ranks in float64: "
+        print(f"{prefix}compared {counts} with PyTorch DDP on {a.world_size} ranks in float64: "
               f"{verdict}")
-        for f_ in failures:
-            print("FAIL:", f_)
-        sys.exit(1 if failures else 0)
+        return
     if a.comm_hook is not None:
         worst = compare_compressed(a, expected, ckpt, failures)
     else:
@@ -399,16 +455,13 @@ def main():
     check_step_counter(ckpt, a.steps, failures)
     logged, worst_loss = compare_logged_losses(a.log, losses, a.steps, a.rtol, failures)
 
-    print(f"compared {len(expected)} tensors and {logged} losses with PyTorch DDP on "
+    print(f"{prefix}compared {len(expected)} tensors and {logged} losses with PyTorch DDP on "
           f"{a.world_size} ranks; worst normwise relative error {worst:.2e}, "
           f"losses {worst_loss:.2e} (rtol {a.rtol:g})")
     if a.metrics:
         compare_grad_norms(a.metrics, grad_norms, a.rtol, failures)
     if a.clip_grad_norm is not None or a.clip_grad_value is not None:
         print(f"clipping changed the gradients in {clipped} of {a.steps} steps")
-    for f_ in failures:
-        print("FAIL:", f_)
-    sys.exit(1 if failures else 0)
 
 
 if __name__ == "__main__":
