@@ -518,19 +518,14 @@ LogicalResult importEmbeddingBag(Importer &im, jit::Node *node) {
   if (failed(picked))
     return failure();
   OpBuilder &b = im.getBuilder();
+  // Sum and mean reduce over each bag (dimension 1).
+  NamedAttribute bagDim =
+      b.getNamedAttr("dims", b.getDenseI64ArrayAttr({int64_t(1)}));
   switch (static_cast<int64_t>(*mode)) {
   case 0:
-    return im.bind(
-        node,
-        im.create<nn::SumOp>(
-            loc, {*picked},
-            {b.getNamedAttr("dims", b.getDenseI64ArrayAttr({int64_t(1)}))}));
+    return im.bind(node, im.create<nn::SumOp>(loc, {*picked}, {bagDim}));
   case 1:
-    return im.bind(
-        node,
-        im.create<nn::MeanOp>(
-            loc, {*picked},
-            {b.getNamedAttr("dims", b.getDenseI64ArrayAttr({int64_t(1)}))}));
+    return im.bind(node, im.create<nn::MeanOp>(loc, {*picked}, {bagDim}));
   case 2: {
     auto max =
         im.createOp<nn::MaxDimOp>(loc, {*picked}, {i64Attr(im, "dim", 1)});

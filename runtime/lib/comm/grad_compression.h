@@ -58,16 +58,6 @@ inline float bfloat16BitsToFloat(uint16_t bits) {
   return value;
 }
 
-inline uint16_t toGradCommBits(int32_t commDType, float value) {
-  return commDType == DPCRT_GRAD_COMM_BF16 ? floatToBFloat16Bits(value)
-                                           : floatToHalfBits(value);
-}
-
-inline float fromGradCommBits(int32_t commDType, uint16_t bits) {
-  return commDType == DPCRT_GRAD_COMM_BF16 ? bfloat16BitsToFloat(bits)
-                                           : halfBitsToFloat(bits);
-}
-
 /// Whether `commDType` is one of dpcrt_grad_comm's values.
 inline bool isKnownGradComm(int32_t commDType) {
   return commDType == DPCRT_GRAD_COMM_F32 || commDType == DPCRT_GRAD_COMM_F16 ||

@@ -19,6 +19,8 @@
 
 #include "cuda_backend.h"
 
+#include "comm/grad_compression.h"
+
 #include "dpc/runtime.h"
 
 namespace dpc::cuda {
@@ -95,8 +97,7 @@ int64_t allreduce_start_compressed(dpcrt_context *ctx, int32_t bucket,
   DeviceState &s = state(ctx);
   if (n <= 0)
     return 0;
-  if (comm_dtype != DPCRT_GRAD_COMM_F32 && comm_dtype != DPCRT_GRAD_COMM_F16 &&
-      comm_dtype != DPCRT_GRAD_COMM_BF16) {
+  if (!isKnownGradComm(comm_dtype)) {
     recordError(ctx, "allreduce of bucket " + std::to_string(bucket) +
                          ": unknown communication type " +
                          std::to_string(comm_dtype));
