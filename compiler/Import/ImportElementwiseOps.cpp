@@ -589,7 +589,8 @@ void dpc::registerElementwiseImporters(NodeImporterTable &table,
   context.getOrLoadDialect<nn::NNDialect>();
   for (RegisteredOperationName name : context.getRegisteredOperations()) {
     auto *record = name.getInterface<nn::ElementwiseUnaryOpInterface>();
-    if (!record)
+    // nn.round_bf16 has no aten operator (the autocast inserts it).
+    if (!record || record->getAtenName().empty())
       continue;
     llvm::StringRef aten = record->getAtenName();
     table[c10::Symbol::fromQualString(aten.str())] =

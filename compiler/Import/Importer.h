@@ -161,6 +161,9 @@ public:
   /// made by nn.compare, or is a view or copy of a bool value.
   void markBool(mlir::Value v) { boolTensors.insert(v.getAsOpaquePointer()); }
   bool isBool(mlir::Value v) const;
+  /// --precision bf16: whether `v` holds a bfloat16 tensor of PyTorch's
+  /// (made by nn.round_bf16, or a view or selection of one; Autocast.cpp).
+  bool isBFloat16(mlir::Value v) const;
   /// What `x.requires_grad` reads: whether `v` depends on a trainable
   /// parameter through ops that record gradients.
   bool requiresGrad(mlir::Value v) const;
@@ -241,6 +244,10 @@ private:
   /// Whether some importer or built-in case handles nodes of `node`'s kind.
   bool hasImporter(jit::Node *node) const;
   mlir::LogicalResult importNode(jit::Node *node);
+  /// Runs `importer` on `node`; with --precision bf16, under torch.autocast's
+  /// bfloat16 policy for the node's aten operator (Autocast.cpp).
+  mlir::LogicalResult importUnderAutocast(jit::Node *node,
+                                          const NodeImporter &importer);
   mlir::LogicalResult importIf(jit::Node *node);
   mlir::LogicalResult importLoop(jit::Node *node);
   /// Tuples and dicts: construction, unpacking and indexing.

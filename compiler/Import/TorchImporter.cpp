@@ -991,7 +991,7 @@ LogicalResult Importer::importNode(jit::Node *node) {
 
   auto it = importers.find(kind);
   if (it != importers.end())
-    return it->second(*this, node);
+    return importUnderAutocast(node, it->second);
 
   // A list of constants (a shape, a dim list) is itself a constant; a list
   // of tensors (torch.cat's operand) is read by its consumer through

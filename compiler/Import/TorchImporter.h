@@ -33,6 +33,9 @@ struct ImportOptions {
   /// dead code), though what they update in place (BatchNorm's running
   /// statistics of an auxiliary head) is updated as in PyTorch.
   std::string lossOutput;
+  /// `dpc --precision bf16`: every aten op as torch.autocast(device_type=
+  /// "cpu", dtype=torch.bfloat16) runs it (compiler/Import/Autocast.cpp).
+  bool autocastBFloat16 = false;
 };
 
 struct ImportedModel {

@@ -49,6 +49,12 @@ inline constexpr llvm::StringLiteral kParameterAttr = "dpc.parameter";
 /// On parameters that the loss does not depend on.
 inline constexpr llvm::StringLiteral kUnusedAttr = "dpc.unused";
 
+/// --precision bf16: on the nn.round_bf16 that rounds an op's result to
+/// bfloat16 (compiler/Import/Autocast.cpp), as opposed to one that casts a
+/// float32 operand. What the op's VJP reads of its result is the rounded
+/// value, PyTorch's bfloat16 result (dpc-autodiff redirects those reads).
+inline constexpr llvm::StringLiteral kBF16ResultAttr = "dpc.bf16_result";
+
 /// On the module: the other state_dict names of a tensor reachable under
 /// several (an lm head tied to the token embedding), as a dictionary from
 /// each such name to the name of the argument that holds the tensor.

@@ -147,6 +147,15 @@ struct AutodiffPass : public dpc::impl::AutodiffBase<AutodiffPass> {
         FunctionType::get(ctx, func.getArgumentTypes(), resultTypes));
     func.setAllResultAttrs(resultAttrs);
 
+    // --precision bf16: an op whose result PyTorch computes in bfloat16
+    // saves that bfloat16 tensor for its backward (tanh's, softmax's,
+    // exp's result), so its VJP reads the rounded value, not the float32
+    // one before rounding, which only the rounding itself reads.
+    func.walk([](nn::RoundToBF16Op round) {
+      if (round->hasAttr(kBF16ResultAttr))
+        round.getInput().replaceAllUsesExcept(round.getResult(), round);
+    });
+
     // A VJP builds the gradients of all its operands; those of inactive
     // operands (inputs, labels) are unused: erase them, newest first.
     for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))

@@ -24,6 +24,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #ifdef __CUDACC__
@@ -91,6 +92,29 @@ DPC_HOST_DEVICE inline float powScalar(float x, double exponent) {
   if (exponent == -2.0)
     return 1.0f / (x * x);
   return powf(x, static_cast<float>(exponent));
+}
+
+/// x rounded to the nearest bfloat16 value (ties to even), as c10::BFloat16's
+/// round_to_nearest_even: beyond the largest bfloat16 it is infinite, NaN
+/// stays NaN. The value stays a float (--precision bf16's nn.round_bf16).
+DPC_HOST_DEVICE inline float roundToBFloat16(float x) {
+  if (x != x)
+    return x;
+#ifdef __CUDA_ARCH__
+  uint32_t bits = __float_as_uint(x);
+#else
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+#endif
+  bits += 0x7FFFu + ((bits >> 16) & 1u);
+  bits &= 0xFFFF0000u;
+#ifdef __CUDA_ARCH__
+  return __uint_as_float(bits);
+#else
+  float rounded;
+  std::memcpy(&rounded, &bits, sizeof rounded);
+  return rounded;
+#endif
 }
 
 /// clamp(x, lo, hi) as torch's clamp kernel: min(max(x, lo), hi), NaN
@@ -163,6 +187,8 @@ DPC_HOST_DEVICE DPC_ALWAYS_INLINE float applyUnary(int32_t kind, float x,
     return clampValue(x, static_cast<float>(p.p0), static_cast<float>(p.p1));
   case DPCRT_UNARY_POW_SCALAR:
     return powScalar(x, p.p0);
+  case DPCRT_UNARY_ROUND_BF16:
+    return roundToBFloat16(x);
   default:
     return NAN;
   }
@@ -256,6 +282,9 @@ applyUnaryGrad(int32_t kind, float dy, float saved, UnaryParams p = {}) {
     return p.p0 == 0.0
                ? 0.0f
                : dy * (static_cast<float>(p.p0) * powScalar(x, p.p0 - 1.0));
+  case DPCRT_UNARY_ROUND_BF16:
+    // The compiler's VJP is nn.round_bf16 itself; the kernel agrees.
+    return roundToBFloat16(dy);
   default:
     return NAN;
   }

@@ -168,6 +168,15 @@ static cl::opt<std::string> gradComm(
              "fp16_compress_hook / bf16_compress_hook"),
     cl::value_desc("fp32|fp16|bf16"), cl::cat(dpcCategory));
 
+static cl::opt<std::string> precision(
+    "precision",
+    cl::desc("Compute precision: fp32 (default), or bf16, every op as "
+             "torch.autocast(device_type=\"cpu\", dtype=torch.bfloat16) "
+             "runs it (matrix products and convolutions in bfloat16, the "
+             "losses in float32, other ops in their operands' type; float32 "
+             "master weights and optimizer state)"),
+    cl::value_desc("fp32|bf16"), cl::init("fp32"), cl::cat(dpcCategory));
+
 static cl::opt<std::string> weightsMode(
     "weights",
     cl::desc("Initial parameters and buffers: embed (in model.so, the "
@@ -380,6 +389,12 @@ int main(int argc, char **argv) {
       return fail(error);
     label = *spec;
   }
+  if (precision == "fp16")
+    return fail("--precision fp16 is not supported yet (it needs "
+                "GradScaler's loss scaling); supported: fp32, bf16");
+  if (precision != "fp32" && precision != "bf16")
+    return fail("--precision '" + precision +
+                "' is not supported (supported: fp32, bf16)");
   if (weightsMode != "embed" && weightsMode != "external")
     return fail("--weights '" + weightsMode +
                 "' is not one of embed, external");
@@ -413,6 +428,7 @@ int main(int argc, char **argv) {
 
   ImportOptions importOptions;
   importOptions.lossOutput = lossOutput;
+  importOptions.autocastBFloat16 = precision == "bf16";
   FailureOr<ImportedModel> model =
       options.isDataParallel()
           ? importTorchScriptChunks(context, modelPath, inputs, chunks,

@@ -295,6 +295,13 @@ SmallVector<Value> ExpOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   return {b.create<MulOp>(getLoc(), resultGrads[0], getResult())};
 }
 
+SmallVector<Value> RoundToBF16Op::buildVJP(OpBuilder &b,
+                                           ValueRange resultGrads) {
+  // The gradient of a bfloat16 tensor is a bfloat16 tensor: every
+  // contribution to it, summed, rounded once.
+  return {b.create<RoundToBF16Op>(getLoc(), resultGrads[0])};
+}
+
 //===----------------------------------------------------------------------===//
 // unary_grad (the VJP of the unary records with a gradient formula)
 //===----------------------------------------------------------------------===//

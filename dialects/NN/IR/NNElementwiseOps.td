@@ -209,6 +209,16 @@ def NN_PowScalarOp : NN_UnaryOp<"pow_scalar", "x ** exponent", "aten::pow",
                                 "DPCRT_UNARY_POW_SCALAR", "input",
                                 ["exponent"]>;
 
+// --precision bf16 (torch.autocast's bfloat16): where PyTorch's value is a
+// bfloat16 tensor, dpc keeps a float32 tensor holding the same value, made by
+// this op. No aten operator: the importer inserts it after an op that
+// autocast runs in bfloat16 (compiler/Import/Autocast.cpp). Its VJP rounds
+// the gradient the same way, as PyTorch's gradient of a bfloat16 tensor is a
+// bfloat16 tensor.
+def NN_RoundToBF16Op : NN_UnaryOp<"round_bf16",
+    "x rounded to the nearest bfloat16 value (ties to even)", "",
+    "DPCRT_UNARY_ROUND_BF16">;
+
 def NN_GeluOp : NN_DiffOp<"gelu"> {
   let summary = "Gaussian error linear unit (aten::gelu)";
   let description = [{

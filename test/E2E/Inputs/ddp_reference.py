@@ -69,6 +69,7 @@ import json
 import os
 import sys
 import tempfile
+import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -92,6 +93,8 @@ def train(rank, a, tmp, dtypes):
     processes for float32 and float64: importing torch takes longer than
     training the smaller models)."""
     torch.set_num_threads(1)
+    if AUTOCAST in dtypes:
+        enable_cpu_autocast()
     dist.init_process_group("gloo", init_method=f"file://{tmp}/rendezvous",
                             rank=rank, world_size=a.world_size)
     for dtype in dtypes:
@@ -101,7 +104,12 @@ def train(rank, a, tmp, dtypes):
 
 def train_in(rank, a, tmp, dtype):
     """Trains the reference in `dtype` on this rank; writes its losses and
-    rank 0's state to TMP/DTYPE-rankR.npz."""
+    rank 0's state to TMP/DTYPE-rankR.npz. AUTOCAST: float32 under
+    torch.autocast("cpu", dtype=torch.bfloat16)."""
+    name = dtype_name(dtype)
+    autocast = dtype == AUTOCAST
+    if autocast:
+        dtype = torch.float32
     model = torch.jit.load(f"{a.dir}/model.pt")
     coords = None
     if a.dpc_masks is not None:
@@ -159,7 +167,8 @@ def train_in(rank, a, tmp, dtype):
         opt.zero_grad(set_to_none=True)
         if coords is not None:
             coords.start_forward(step, rank=rank)
-        out = ddp(xb)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            out = ddp(xb)
         # A tuple output (GoogLeNet's outputs): the loss reads the first
         # element, as dpc's default --loss-output.
         if isinstance(out, tuple):
@@ -168,7 +177,8 @@ def train_in(rank, a, tmp, dtype):
         # dpc (and Hugging Face) read them.
         if out.dim() == 3 and yb.dim() == 2:
             out, yb = out.reshape(-1, out.shape[-1]), yb.reshape(-1)
-        loss = F.cross_entropy(out, yb)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            loss = F.cross_entropy(out, yb)
         loss.backward()
         # In float64 from the float32 gradients, as dpc sums them.
         grad_norms.append(torch.stack([p.grad.double().pow(2).sum() for p in params])
@@ -207,7 +217,7 @@ def train_in(rank, a, tmp, dtype):
     if coords is not None:
         draws = [coords.drawn, coords.kept, coords.depth_draws, coords.depth_zeros,
                  coords.depth_expected_ones]
-    np.savez(f"{tmp}/{dtype_name(dtype)}-rank{rank}.npz", losses=np.array(losses),
+    np.savez(f"{tmp}/{name}-rank{rank}.npz", losses=np.array(losses),
              clipped=np.array(clipped), grad_norms=np.array(grad_norms),
              draws=np.array(draws), **state)
 
@@ -284,7 +294,101 @@ def compare_compressed(a, expected, ckpt, failures):
 
 
 def dtype_name(dtype):
-    return str(dtype).replace("torch.", "")
+    return dtype if dtype == AUTOCAST else str(dtype).replace("torch.", "")
+
+
+# The reference variant of --autocast bf16.
+AUTOCAST = "autocast-bf16"
+
+
+def enable_cpu_autocast():
+    """Lets torch.autocast act on the TorchScript module's ops, and gives
+    torch 1.13 the mixed-type layer_norm and group_norm of PyTorch 2's CPU
+    kernels. TorchScript's own autocast pass does not handle the CPU in
+    1.13 (the module runs in float32 under torch.autocast); turned off, the
+    interpreter's ops go through the AutocastCPU dispatch key as eager ops
+    do, and eager autograd differentiates them. torch 1.13 refuses layer_norm / group_norm of a bfloat16 input with
+    float32 weights ("expected scalar type BFloat16 but found Float");
+    PyTorch 2 computes them in float32 and returns the input's type, as
+    these kernels (registered for AutocastCPU) do, and as dpc does."""
+    torch._C._jit_set_autocast_mode(False)
+    # And without the graph executor's optimizations: its differentiable
+    # graphs (symbolic_script's linear backward) assume one dtype throughout;
+    # unoptimized, every op differentiates through eager autograd.
+    torch._C._set_graph_executor_optimize(False)
+    global _AUTOCAST_LIBRARY
+    # Replacing the lower-precision ops' kernels below is the point.
+    warnings.filterwarnings("ignore", message="Overriding a previously registered kernel")
+    _AUTOCAST_LIBRARY = torch.library.Library("aten", "IMPL", "AutocastCPU")
+
+    def layer_norm(x, shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True):
+        with torch.autocast("cpu", enabled=False):
+            return F.layer_norm(x.float(), shape, weight, bias, eps).to(x.dtype)
+
+    def group_norm(x, groups, weight=None, bias=None, eps=1e-5, cudnn_enable=True):
+        with torch.autocast("cpu", enabled=False):
+            return F.group_norm(x.float(), groups, weight, bias, eps).to(x.dtype)
+    _AUTOCAST_LIBRARY.impl("layer_norm", layer_norm)
+    _AUTOCAST_LIBRARY.impl("group_norm", group_norm)
+
+    # The lower-precision ops with float32 accumulation. torch 1.13's CPU
+    # kernels for bfloat16 matrix products (cpublas's fallback on CPUs
+    # without AVX512, as this one; oneDNN only with AVX512) accumulate in
+    # bfloat16 for every layout but A @ B^T: 2 of 3 elements of a product
+    # differ from the product accumulated in float32 and rounded once,
+    # which is what oneDNN's and cuBLAS's bfloat16 GEMMs and dpc compute.
+    # So these ops cast their operands to bfloat16 as autocast does, compute
+    # in float32 on those values, and return bfloat16; autograd
+    # differentiates the casts (a gradient reaching a bfloat16 tensor is
+    # rounded to bfloat16) and the float32 op.
+    def lower_precision(op):
+        def kernel(*args):
+            with torch.autocast("cpu", enabled=False):
+                rounded = [a.to(torch.bfloat16).float()
+                           if isinstance(a, torch.Tensor) and a.is_floating_point() else a
+                           for a in args]
+                return op(*rounded).to(torch.bfloat16)
+        return kernel
+    for name, op in [("linear", F.linear), ("matmul", torch.matmul), ("mm", torch.mm),
+                     ("bmm", torch.bmm), ("addmm", torch.addmm), ("baddbmm", torch.baddbmm),
+                     ("conv1d", torch.conv1d), ("conv2d", torch.conv2d)]:
+        _AUTOCAST_LIBRARY.impl(name, lower_precision(op))
+
+
+def compare_autocast(a, expected, fp32, ckpt, failures):
+    """--autocast bf16: dpc's tensors against PyTorch's under autocast
+    (`expected`), with PyTorch's plain float32 run (`fp32`) as the yardstick
+    of what bfloat16 changes. Per tensor, the normwise relative distance in
+    the max norm must be at most a.bf16_rtol; over all tensors, the L2
+    distance of dpc from PyTorch's autocast run must be at most
+    a.bf16_fraction of the L2 distance of PyTorch's float32 run from it (so
+    a dpc that computed in float32, or rounded elsewhere, fails). Returns
+    the worst per-tensor distance."""
+    worst, dpc_sq, fp32_sq = 0.0, 0.0, 0.0
+    for name, ref in sorted(expected.items()):
+        if ref.dtype.kind in "ib":
+            compare_tensors({name: ref}, ckpt, 0.0, 0.0, failures)
+            continue
+        if name not in ckpt:
+            failures.append(f"checkpoint lacks '{name}'")
+            continue
+        ref = ref.astype(np.float64)
+        got = ckpt[name].astype(np.float64)
+        scale = float(np.abs(ref).max()) or 1.0
+        rel = float(np.abs(got - ref).max()) / scale
+        worst = max(worst, rel)
+        if not rel <= a.bf16_rtol:
+            failures.append(f"'{name}': max |dpc - torch autocast| is {rel:.3g} of its "
+                            f"largest value, more than {a.bf16_rtol:g}")
+        dpc_sq += float(((got - ref) ** 2).sum())
+        fp32_sq += float(((fp32[name].astype(np.float64) - ref) ** 2).sum())
+    ratio = np.sqrt(dpc_sq / fp32_sq) if fp32_sq > 0 else np.inf
+    print(f"L2 distance from PyTorch autocast: dpc {np.sqrt(dpc_sq):.3e}, PyTorch float32 "
+          f"{np.sqrt(fp32_sq):.3e} (ratio {ratio:.3f}, at most {a.bf16_fraction:g})")
+    if not ratio <= a.bf16_fraction:
+        failures.append(f"dpc is {ratio:.3f} as far from PyTorch's autocast run as PyTorch's "
+                        f"float32 run is, more than {a.bf16_fraction:g}")
+    return worst
 
 
 def run_ddp(a, dtypes):
@@ -406,6 +510,10 @@ def main():
     # DDP's gradient compression (dpc --grad-comm): fp16_compress_hook or
     # bf16_compress_hook, as compress_hook runs them.
     p.add_argument("--comm-hook", choices=["fp16", "bf16"])
+    p.add_argument("--autocast", choices=["bf16"])
+    p.add_argument("--bf16-rtol", type=float, default=2e-2)
+    p.add_argument("--bf16-fraction", type=float, default=0.25)
+    p.add_argument("--loss-rtol", type=float)
     a = p.parse_args()
     if (a.dpc_masks is None) != (a.eager is None):
         sys.exit("ddp_reference.py: --dpc-masks and --eager go together")
@@ -413,8 +521,11 @@ def main():
         sys.exit("ddp_reference.py: this PyTorch has no gloo backend")
 
     dtypes = [torch.float32] + ([torch.float64] if a.float64_multiple is not None else [])
+    if a.autocast:
+        dtypes = [AUTOCAST, torch.float32]
     results = run_ddp(a, dtypes)
     expected, losses, clipped, grad_norms, draws = results[0]
+    a.fp32_reference = results[1][0] if a.autocast else None
     f64 = losses64 = None
     if a.float64_multiple is not None:
         f64, losses64, _, _, _ = results[1]
@@ -450,14 +561,17 @@ def compare_run(a, prefix, expected, losses, clipped, grad_norms, f64, losses64,
         return
     if a.comm_hook is not None:
         worst = compare_compressed(a, expected, ckpt, failures)
+    elif a.autocast is not None:
+        worst = compare_autocast(a, expected, a.fp32_reference, ckpt, failures)
     else:
         worst, _ = compare_tensors(expected, ckpt, a.rtol, a.atol, failures)
     check_step_counter(ckpt, a.steps, failures)
-    logged, worst_loss = compare_logged_losses(a.log, losses, a.steps, a.rtol, failures)
+    loss_rtol = a.loss_rtol if a.loss_rtol is not None else a.rtol
+    logged, worst_loss = compare_logged_losses(a.log, losses, a.steps, loss_rtol, failures)
 
     print(f"{prefix}compared {len(expected)} tensors and {logged} losses with PyTorch DDP on "
           f"{a.world_size} ranks; worst normwise relative error {worst:.2e}, "
-          f"losses {worst_loss:.2e} (rtol {a.rtol:g})")
+          f"losses {worst_loss:.2e} (rtol {loss_rtol:g})")
     if a.metrics:
         compare_grad_norms(a.metrics, grad_norms, a.rtol, failures)
     if a.clip_grad_norm is not None or a.clip_grad_value is not None:
