@@ -145,8 +145,8 @@ LogicalResult Importer::importUnderAutocast(jit::Node *node,
   };
   SmallVector<Operand> operands;
   for (jit::Value *input : node->inputs()) {
-    if (input->type()->kind() != c10::TypeKind::TensorType)
-      continue;
+    // By binding, not by TorchScript type: a convolution's bias is a
+    // `Tensor?`.
     Binding binding = lookup(input);
     if (binding.tensor) {
       auto type = typeOf(binding.tensor);
@@ -214,27 +214,35 @@ LogicalResult Importer::importUnderAutocast(jit::Node *node,
     }
   }
 
-  // Lower precision: the node reads bfloat16 copies of its float32
-  // operands (bound for the handler only).
+  // The node reads its operands through nn.round_bf16, bound for the
+  // handler only:
+  // - a lower-precision op's float32 operands: autocast's cast to bfloat16;
+  // - every op's bfloat16 operands (kBF16OperandAttr): the identity in the
+  //   forward, and the rounding of this use's gradient in the backward, as
+  //   PyTorch's backward kernels return a bfloat16 input's gradient in
+  //   bfloat16 and autograd rounds a float32 one to it. Autodiff builds
+  //   their VJPs, then removes them.
   SmallVector<std::pair<jit::Value *, Binding>> restore;
-  if (policy == AutocastPolicy::LowerPrecision) {
-    if (llvm::any_of(operands,
-                     [](const Operand &o) { return !o.tensor && !o.bf16; }))
-      return error(node) << "'" << opName(node)
-                         << "' of a constant float32 tensor under "
-                            "--precision bf16 is not supported yet",
-             failure();
-    for (const Operand &o : operands) {
-      if (o.bf16 || llvm::any_of(restore, [&](const auto &r) {
-            return r.first == o.value;
-          }))
-        continue;
-      restore.push_back({o.value, lookup(o.value)});
-      Binding rounded;
-      rounded.tensor =
-          builder.create<nn::RoundToBF16Op>(o.tensor.getLoc(), o.tensor);
-      assign(o.value, rounded);
-    }
+  bool castToBF16 = policy == AutocastPolicy::LowerPrecision;
+  if (castToBF16 && llvm::any_of(operands, [](const Operand &o) {
+        return !o.tensor && !o.bf16;
+      }))
+    return error(node) << "'" << opName(node)
+                       << "' of a constant float32 tensor under "
+                          "--precision bf16 is not supported yet",
+           failure();
+  for (const Operand &o : operands) {
+    if (!o.tensor || (!o.bf16 && !castToBF16) ||
+        llvm::any_of(restore,
+                     [&](const auto &r) { return r.first == o.value; }))
+      continue;
+    restore.push_back({o.value, lookup(o.value)});
+    auto round = builder.create<nn::RoundToBF16Op>(o.tensor.getLoc(), o.tensor);
+    if (o.bf16)
+      round->setAttr(kBF16OperandAttr, builder.getUnitAttr());
+    Binding rounded;
+    rounded.tensor = round;
+    assign(o.value, rounded);
   }
   LogicalResult imported = importer(*this, node);
   for (auto &[value, binding] : restore)

@@ -54,6 +54,12 @@ inline constexpr llvm::StringLiteral kUnusedAttr = "dpc.unused";
 /// float32 operand. What the op's VJP reads of its result is the rounded
 /// value, PyTorch's bfloat16 result (dpc-autodiff redirects those reads).
 inline constexpr llvm::StringLiteral kBF16ResultAttr = "dpc.bf16_result";
+/// --precision bf16: on the nn.round_bf16 through which an op reads an
+/// operand that is a bfloat16 value already: the identity in the forward,
+/// there only for its VJP, which rounds the gradient of that one use (as
+/// PyTorch rounds each backward kernel's result for a bfloat16 input).
+/// dpc-autodiff removes it once the VJPs are built.
+inline constexpr llvm::StringLiteral kBF16OperandAttr = "dpc.bf16_operand";
 
 /// On the module: the other state_dict names of a tensor reachable under
 /// several (an lm head tied to the token embedding), as a dictionary from

@@ -33,6 +33,17 @@ struct AutodiffPass : public dpc::impl::AutodiffBase<AutodiffPass> {
     func::FuncOp func = lookupFunction(getOperation(), kTrainStepFuncName);
     if (!func || failed(differentiate(func)))
       return signalPassFailure();
+    // --precision bf16: the roundings of bfloat16 operands have given their
+    // VJPs (gradient roundings); in the forward they are the identity.
+    for (func::FuncOp step :
+         {func, lookupFunction(getOperation(), kEvalStepFuncName)})
+      if (step)
+        step.walk([](nn::RoundToBF16Op round) {
+          if (round->hasAttr(kBF16OperandAttr)) {
+            round.getResult().replaceAllUsesWith(round.getInput());
+            round.erase();
+          }
+        });
   }
 
   LogicalResult differentiate(func::FuncOp func) {

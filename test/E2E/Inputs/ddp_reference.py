@@ -65,11 +65,11 @@ replicas) beside the DDP run on N ranks. Each gets its own 'LOG: compared'
 line.
 """
 import argparse
+import contextlib
 import json
 import os
 import sys
 import tempfile
-import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -78,6 +78,8 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten, tree_map, tree_unflatten
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_against_torch import (  # noqa: E402
@@ -167,7 +169,8 @@ def train_in(rank, a, tmp, dtype):
         opt.zero_grad(set_to_none=True)
         if coords is not None:
             coords.start_forward(step, rank=rank)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        opmath = Float32Opmath() if autocast else contextlib.nullcontext()
+        with opmath, torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
             out = ddp(xb)
         # A tuple output (GoogLeNet's outputs): the loss reads the first
         # element, as dpc's default --loss-output.
@@ -177,9 +180,10 @@ def train_in(rank, a, tmp, dtype):
         # dpc (and Hugging Face) read them.
         if out.dim() == 3 and yb.dim() == 2:
             out, yb = out.reshape(-1, out.shape[-1]), yb.reshape(-1)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
-            loss = F.cross_entropy(out, yb)
-        loss.backward()
+        with opmath:
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+                loss = F.cross_entropy(out, yb)
+            loss.backward()
         # In float64 from the float32 gradients, as dpc sums them.
         grad_norms.append(torch.stack([p.grad.double().pow(2).sum() for p in params])
                           .sum().sqrt().item())
@@ -317,8 +321,6 @@ def enable_cpu_autocast():
     # unoptimized, every op differentiates through eager autograd.
     torch._C._set_graph_executor_optimize(False)
     global _AUTOCAST_LIBRARY
-    # Replacing the lower-precision ops' kernels below is the point.
-    warnings.filterwarnings("ignore", message="Overriding a previously registered kernel")
     _AUTOCAST_LIBRARY = torch.library.Library("aten", "IMPL", "AutocastCPU")
 
     def layer_norm(x, shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True):
@@ -331,28 +333,37 @@ def enable_cpu_autocast():
     _AUTOCAST_LIBRARY.impl("layer_norm", layer_norm)
     _AUTOCAST_LIBRARY.impl("group_norm", group_norm)
 
-    # The lower-precision ops with float32 accumulation. torch 1.13's CPU
-    # kernels for bfloat16 matrix products (cpublas's fallback on CPUs
-    # without AVX512, as this one; oneDNN only with AVX512) accumulate in
-    # bfloat16 for every layout but A @ B^T: 2 of 3 elements of a product
-    # differ from the product accumulated in float32 and rounded once,
-    # which is what oneDNN's and cuBLAS's bfloat16 GEMMs and dpc compute.
-    # So these ops cast their operands to bfloat16 as autocast does, compute
-    # in float32 on those values, and return bfloat16; autograd
-    # differentiates the casts (a gradient reaching a bfloat16 tensor is
-    # rounded to bfloat16) and the float32 op.
-    def lower_precision(op):
-        def kernel(*args):
-            with torch.autocast("cpu", enabled=False):
-                rounded = [a.to(torch.bfloat16).float()
-                           if isinstance(a, torch.Tensor) and a.is_floating_point() else a
-                           for a in args]
-                return op(*rounded).to(torch.bfloat16)
-        return kernel
-    for name, op in [("linear", F.linear), ("matmul", torch.matmul), ("mm", torch.mm),
-                     ("bmm", torch.bmm), ("addmm", torch.addmm), ("baddbmm", torch.baddbmm),
-                     ("conv1d", torch.conv1d), ("conv2d", torch.conv2d)]:
-        _AUTOCAST_LIBRARY.impl(name, lower_precision(op))
+
+class Float32Opmath(TorchDispatchMode):
+    """Evaluates every aten op that reads a bfloat16 tensor in float32 on
+    the same values and rounds its floating results back to the types
+    PyTorch's op returns: a bfloat16 kernel that computes in float32 and
+    rounds its result once, as dpc's ops do (and as oneDNN's and cuBLAS's
+    bfloat16 GEMMs accumulate). Below autograd, so the backward kernels
+    too. Needed because several of torch 1.13's bfloat16 CPU kernels
+    accumulate in bfloat16 instead: matrix products on CPUs without AVX512
+    (cpublas's fallback: 2 of 3 elements of a product differ from the
+    float32-accumulated result rounded once), avg_pool2d's backward (1031
+    of 2048 elements), GELU (forward and backward), log_softmax and
+    softmax's backward. Which ops run in bfloat16 is autocast's decision and
+    stays PyTorch's; in-place ops run as they are."""
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        tensors = [a for a in tree_flatten((args, kwargs))[0] if isinstance(a, torch.Tensor)]
+        if func._schema.is_mutable or not any(t.dtype == torch.bfloat16 for t in tensors):
+            return func(*args, **kwargs)
+        # The op's own result, for the types (and the shapes) it returns;
+        # on copies, since not every schema of torch 1.13 declares what the
+        # op writes (native_batch_norm's running statistics).
+        copy = lambda a: a.clone() if isinstance(a, torch.Tensor) else a  # noqa: E731
+        own = func(*tree_map(copy, args), **tree_map(copy, kwargs))
+        widen = lambda a: a.float() if isinstance(a, torch.Tensor) and a.dtype == torch.bfloat16 else a  # noqa: E731
+        computed = func(*tree_map(widen, args), **tree_map(widen, kwargs))
+        flat_own, spec = tree_flatten(own)
+        flat = [c.to(o.dtype) if isinstance(c, torch.Tensor) and c.is_floating_point() else c
+                for c, o in zip(tree_flatten(computed)[0], flat_own)]
+        return tree_unflatten(flat, spec)
 
 
 def compare_autocast(a, expected, fp32, ckpt, failures):
