@@ -44,6 +44,7 @@
 #include "compiler/TrainStep/TrainStep.h"
 #include "dialects/NN/IR/NNOps.h"
 #include "llvm/ADT/APFloat.h"
+#include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
 using namespace dpc;
@@ -203,13 +204,12 @@ LogicalResult Importer::importUnderAutocast(jit::Node *node,
       scale.convert(llvm::APFloat::BFloat(), llvm::APFloat::rmNearestTiesToEven,
                     &inexact);
       if (p->toDouble() > 0.0 && p->toDouble() < 1.0 && inexact)
-        return error(node) << "'" << opName(node)
-                           << "' with p = " << p->toDouble()
-                           << " on a bfloat16 tensor (--precision bf16) is "
-                              "not supported yet: PyTorch scales by 1 / (1 "
-                              "- p) rounded to bfloat16, which only a p "
-                              "whose scale is a bfloat16 value (0.5, 0.75) "
-                              "gives exactly in dpc",
+        return error(node) << "'" << opName(node) << "' of a bfloat16 tensor "
+                           << "with p = " << llvm::formatv("{0}", p->toDouble())
+                           << " is not supported yet (--precision bf16: "
+                              "PyTorch scales by 1 / (1 - p) rounded to "
+                              "bfloat16; supported: p = 0.5, 0.75, ..., "
+                              "whose scale is a bfloat16 value)",
                failure();
     }
   }

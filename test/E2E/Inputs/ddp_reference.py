@@ -84,7 +84,7 @@ from torch.utils._pytree import tree_flatten, tree_map, tree_unflatten
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_against_torch import (  # noqa: E402
     check_float64, check_step_counter, compare_logged_losses, compare_tensors,
-    read_safetensors)
+    read_logged_losses, read_safetensors)
 from dropout_reference import with_dpc_masks  # noqa: E402
 from torch_recipe import lr_scheduler, param_groups  # noqa: E402
 
@@ -180,6 +180,10 @@ def train_in(rank, a, tmp, dtype):
         # dpc (and Hugging Face) read them.
         if out.dim() == 3 and yb.dim() == 2:
             out, yb = out.reshape(-1, out.shape[-1]), yb.reshape(-1)
+        # Logits the model flattened to [B*T, V] itself (nanoGPT's
+        # `logits.view(-1, V)`), with labels [B, T], as dpc takes them.
+        if out.dim() == 2 and yb.dim() == 2 and out.shape[0] == yb.numel():
+            yb = yb.reshape(-1)
         with opmath:
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
                 loss = F.cross_entropy(out, yb)
@@ -366,6 +370,34 @@ class Float32Opmath(TorchDispatchMode):
         return tree_unflatten(flat, spec)
 
 
+def compare_loss_curve(a, losses, failures):
+    """--loss-window W: the loss curve, in windows of W steps. Each
+    window's mean of dpc's logged losses must be within a.loss_window_rtol
+    (relative) of the mean of PyTorch's; over many steps of bfloat16 training
+    single losses diverge (a rounding flip in one step changes the later
+    ones), the curve does not. PyTorch float32's distance (with --autocast)
+    is printed beside dpc's, for scale."""
+    logged = read_logged_losses(a.log)
+    if sorted(logged) != list(range(1, a.steps + 1)):
+        failures.append(f"the log has losses for {len(logged)} steps, expected 1..{a.steps}")
+        return
+    dpc = np.array([logged[k] for k in range(1, a.steps + 1)])
+    windows = range(0, a.steps - a.loss_window + 1, a.loss_window)
+
+    def worst(curve):
+        return max(abs(curve[w:w + a.loss_window].mean() - losses[w:w + a.loss_window].mean())
+                   / losses[w:w + a.loss_window].mean() for w in windows)
+    dpc_worst = worst(dpc)
+    text = f"loss curve in {len(windows)} windows of {a.loss_window} steps: worst relative " \
+           f"distance of the window means from PyTorch's: dpc {dpc_worst:.2e}"
+    if a.fp32_losses is not None:
+        text += f", PyTorch float32 {worst(a.fp32_losses):.2e}"
+    print(text + f" (at most {a.loss_window_rtol:g})")
+    if not dpc_worst <= a.loss_window_rtol:
+        failures.append(f"a window's mean loss is {dpc_worst:.3g} from PyTorch's, more than "
+                        f"{a.loss_window_rtol:g}")
+
+
 def compare_autocast(a, expected, fp32, ckpt, failures):
     """--autocast bf16: dpc's tensors against PyTorch's under autocast
     (`expected`), with PyTorch's plain float32 run (`fp32`) as the yardstick
@@ -525,6 +557,8 @@ def main():
     p.add_argument("--bf16-rtol", type=float, default=2e-2)
     p.add_argument("--bf16-fraction", type=float, default=0.25)
     p.add_argument("--loss-rtol", type=float)
+    p.add_argument("--loss-window", type=int)
+    p.add_argument("--loss-window-rtol", type=float, default=0.02)
     a = p.parse_args()
     if (a.dpc_masks is None) != (a.eager is None):
         sys.exit("ddp_reference.py: --dpc-masks and --eager go together")
@@ -537,6 +571,7 @@ def main():
     results = run_ddp(a, dtypes)
     expected, losses, clipped, grad_norms, draws = results[0]
     a.fp32_reference = results[1][0] if a.autocast else None
+    a.fp32_losses = results[1][1] if a.autocast else None
     f64 = losses64 = None
     if a.float64_multiple is not None:
         f64, losses64, _, _, _ = results[1]
@@ -569,6 +604,12 @@ def compare_run(a, prefix, expected, losses, clipped, grad_norms, f64, losses64,
         counts, verdict = check_float64(a, ckpt, expected, f64, losses, losses64, failures)
         print(f"{prefix}compared {counts} with PyTorch DDP on {a.world_size} ranks in float64: "
               f"{verdict}")
+        return
+    if a.loss_window:
+        # Long runs: the curve only (the tensors are far apart by then, see
+        # compare_loss_curve).
+        check_step_counter(ckpt, a.steps, failures)
+        compare_loss_curve(a, losses, failures)
         return
     if a.comm_hook is not None:
         worst = compare_compressed(a, expected, ckpt, failures)
