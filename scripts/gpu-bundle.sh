@@ -55,6 +55,17 @@ d=$(case_dir mlp-bf16-comm)
 $python $inputs/make_model.py mlp script "$d" --batch 16 --samples 256 > /dev/null
 $dpc "$d/model.pt" -o "$d/model.so" --input x:f32[16,32] --label y:i64[16] \
   --lr 0.1 --momentum 0.9 --weight-decay 1e-4 --grad-comm bf16
+# --precision bf16 (torch.autocast's bfloat16): the CNN with BatchNorm and
+# the GPT; ddp_reference.py reads x.npy / y.npy.
+d=$(case_dir cnn-bf16)
+$python $inputs/make_cnn_model.py small-cnn script "$d" --batch 8 --samples 64 > /dev/null
+$dpc "$d/model.pt" -o "$d/model.so" --input x:f32[8,3,16,16] --label y:i64[8] \
+  --lr 0.05 --momentum 0.9 --precision bf16
+d=$(case_dir gpt-bf16)
+$python $inputs/make_gpt.py gpt script "$d" --batch 4 --samples 64 > /dev/null
+cp "$d/idx.npy" "$d/x.npy" && cp "$d/targets.npy" "$d/y.npy"
+$dpc "$d/model.pt" -o "$d/model.so" --input idx:i64[4,16] --label y:i64[4,16] \
+  --lr 0.1 --momentum 0.9 --precision bf16
 # The small CNN (batch norm, grouped/dilated convolutions, pooling).
 d=$(case_dir cnn)
 $python $inputs/make_cnn_model.py small-cnn script "$d" --batch 4 --samples 16 > /dev/null

@@ -349,6 +349,47 @@ TEST_F(CpuKernelsTest, PointwiseKindsAgainstDouble) {
 // kinds into blocks with a padded last group: every element must come out
 // as it does alone (n = 1), whatever its position, and an output may alias
 // its input.
+// --precision bf16's rounding (nn.round_bf16): to nearest, ties to even, as
+// c10::BFloat16, checked against the gradient compression's conversion (a
+// second implementation, unit-tested at ties in grad_compression_test) on a
+// sweep, and at the cases that matter by value.
+TEST_F(CpuKernelsTest, RoundToBFloat16) {
+  std::vector<float> x = {
+      1.0f + 0x1p-8f,               // tie: down to even 1
+      1.0f + 0x1p-7f + 0x1p-8f,     // tie: up to even
+      -(1.0f + 0x1p-8f + 0x1p-20f), // above the tie
+      3.4e38f,   // beyond the largest bfloat16 and the halfway point
+      0x1p-130f, // subnormal, kept
+      -0.0f,
+      INFINITY,
+      NAN};
+  std::vector<float> expected = {
+      1.0f,      1.0f + 0x1p-6f, -(1.0f + 0x1p-7f), INFINITY,
+      0x1p-130f, -0.0f,          INFINITY,          NAN};
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.0f, 100.0f);
+  for (int i = 0; i < 100000; ++i) {
+    float v = normal(rng);
+    x.push_back(v);
+    expected.push_back(dpc::bfloat16BitsToFloat(dpc::floatToBFloat16Bits(v)));
+  }
+  std::vector<float> y(x.size()), dx(x.size());
+  dpcrt_unary_f32(&ctx, DPCRT_UNARY_ROUND_BF16, y.data(), x.data(),
+                  static_cast<int64_t>(x.size()));
+  dpcrt_unary_grad_f32(&ctx, DPCRT_UNARY_ROUND_BF16, dx.data(), x.data(),
+                       x.data(), static_cast<int64_t>(x.size()));
+  ASSERT_EQ(ctx.error, "");
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (std::isnan(expected[i])) {
+      EXPECT_TRUE(std::isnan(y[i]) && std::isnan(dx[i])) << i;
+      continue;
+    }
+    EXPECT_EQ(y[i], expected[i]) << "x = " << x[i];
+    EXPECT_EQ(std::signbit(y[i]), std::signbit(expected[i])) << "x = " << x[i];
+    EXPECT_EQ(dx[i], expected[i]) << "gradient of " << x[i];
+  }
+}
+
 TEST_F(CpuKernelsTest, UnaryKindsThreadedMatchElementwise) {
   const int64_t n = 200003; // above the threading threshold, odd
   for (const PointwiseCase &c : kPointwiseCases) {
