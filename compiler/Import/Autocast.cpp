@@ -43,8 +43,6 @@
 #include "compiler/Import/ImportArgs.h"
 #include "compiler/TrainStep/TrainStep.h"
 #include "dialects/NN/IR/NNOps.h"
-#include "llvm/ADT/APFloat.h"
-#include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
 using namespace dpc;
@@ -190,28 +188,6 @@ LogicalResult Importer::importUnderAutocast(jit::Node *node,
     resultBF16 = anyBF16 && !anyFloat32;
     break;
   }
-  }
-
-  // dropout on bfloat16 draws its noise in bfloat16: 0 or 1 / (1 - p)
-  // rounded to bfloat16, which dpc's float32 kernel reproduces only when
-  // 1 / (1 - p) is a bfloat16 value (p = 0.5, 0.75, ...).
-  if (resultBF16 && (node->kind() == c10::aten::dropout ||
-                     node->kind() == c10::aten::feature_dropout)) {
-    std::optional<c10::IValue> p = constant(node->input(1));
-    if (p && p->isDouble()) {
-      llvm::APFloat scale(1.0f / static_cast<float>(1.0 - p->toDouble()));
-      bool inexact = false;
-      scale.convert(llvm::APFloat::BFloat(), llvm::APFloat::rmNearestTiesToEven,
-                    &inexact);
-      if (p->toDouble() > 0.0 && p->toDouble() < 1.0 && inexact)
-        return error(node) << "'" << opName(node) << "' of a bfloat16 tensor "
-                           << "with p = " << llvm::formatv("{0}", p->toDouble())
-                           << " is not supported yet (--precision bf16: "
-                              "PyTorch scales by 1 / (1 - p) rounded to "
-                              "bfloat16; supported: p = 0.5, 0.75, ..., "
-                              "whose scale is a bfloat16 value)",
-               failure();
-    }
   }
 
   // The node reads its operands through nn.round_bf16, bound for the

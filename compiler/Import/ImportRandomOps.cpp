@@ -14,6 +14,7 @@
 
 #include "compiler/Import/ImportArgs.h"
 #include "compiler/Import/Importer.h"
+#include "llvm/ADT/APFloat.h"
 
 #include "dialects/NN/IR/NNOps.h"
 
@@ -61,6 +62,31 @@ LogicalResult importDropout(Importer &im, jit::Node *node) {
   if (failed(x))
     return failure();
   OpBuilder &b = im.getBuilder();
+  if (im.isBFloat16(*x)) {
+    // --precision bf16: PyTorch draws the noise in bfloat16,
+    // `noise.bernoulli_(1 - p).div_(1 - p)`, so it scales by 1 / (1 - p)
+    // rounded to bfloat16, and nn.dropout's kernel by the float32 one. The
+    // keep mask is the same draw as nn.bernoulli of 1 - p at the dropout's
+    // site (runtime/lib/philox.h), scaled by the rounded factor; x times it
+    // is exact in float32, rounded to bfloat16 by the autocast after this.
+    llvm::APFloat scale(1.0f / static_cast<float>(1.0 - *p));
+    bool inexact = false;
+    scale.convert(llvm::APFloat::BFloat(), llvm::APFloat::rmNearestTiesToEven,
+                  &inexact);
+    scale.convert(llvm::APFloat::IEEEsingle(),
+                  llvm::APFloat::rmNearestTiesToEven, &inexact);
+    auto keep = b.create<nn::BernoulliOp>(
+        im.locOf(node), TypeRange{x->getType()}, ValueRange{},
+        ArrayRef<NamedAttribute>{
+            b.getNamedAttr("p", b.getF64FloatAttr(1.0 - *p)),
+            b.getNamedAttr("site", b.getI64IntegerAttr(nextRandomSite(b)))});
+    auto noise = im.create<nn::ScaleOp>(
+        im.locOf(node), {keep.getResult()},
+        {b.getNamedAttr("factor", b.getF32FloatAttr(scale.convertToFloat()))});
+    if (failed(noise))
+      return failure();
+    return im.bind(node, im.create<nn::MulOp>(im.locOf(node), {*x, *noise}));
+  }
   return im.bind(
       node,
       im.create<nn::DropoutOp>(

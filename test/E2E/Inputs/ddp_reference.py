@@ -28,7 +28,8 @@ With --dpc-masks SEED (models with dropout or torchvision's
 StochasticDepth): PyTorch trains an eager copy of the model instead (--eager
 SPEC: 'torchvision:NAME[:JSON]' for torchvision.models.NAME(num_classes=10,
 **JSON), 'timm:NAME[:JSON]' for timm's,
-'cnn_models:NAME' for a model of cnn_models.py, 'huggingface:NAME:JSON' for
+'cnn_models:NAME' for a model of cnn_models.py, 'gpt_models:NAME' for one of
+gpt_models.py (its default sizes), 'huggingface:NAME:JSON' for
 make_hf_model.make(NAME, **JSON); DIR/model.pt's weights)
 whose Dropout and StochasticDepth modules use the masks dpc draws with
 `dpc-run --seed SEED` (dropout_reference.py, computed from the generator's
@@ -169,7 +170,8 @@ def train_in(rank, a, tmp, dtype):
         opt.zero_grad(set_to_none=True)
         if coords is not None:
             coords.start_forward(step, rank=rank)
-        opmath = Float32Opmath() if autocast else contextlib.nullcontext()
+        opmath = Float32Opmath() if autocast and not a.torch_bf16_kernels \
+            else contextlib.nullcontext()
         with opmath, torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
             out = ddp(xb)
         # A tuple output (GoogLeNet's outputs): the loss reads the first
@@ -469,12 +471,15 @@ def eager_model(spec):
     if kind == "cnn_models":
         from cnn_models import MODELS
         return MODELS[name][0]().train()
+    if kind == "gpt_models":
+        from gpt_models import MODELS
+        return MODELS[name]().train()
     if kind == "huggingface":
         from make_hf_model import make
         name, _, kwargs = name.partition(":")
         return make(name, **json.loads(kwargs)).train()
-    sys.exit(f"ddp_reference.py: --eager {spec}: expected torchvision:NAME, cnn_models:NAME "
-             "or huggingface:NAME:JSON")
+    sys.exit(f"ddp_reference.py: --eager {spec}: expected torchvision:NAME, cnn_models:NAME, "
+             "gpt_models:NAME or huggingface:NAME:JSON")
 
 
 def check_draws(draws, failures):
@@ -554,6 +559,9 @@ def main():
     # bf16_compress_hook, as compress_hook runs them.
     p.add_argument("--comm-hook", choices=["fp16", "bf16"])
     p.add_argument("--autocast", choices=["bf16"])
+    # torch 1.13's own bfloat16 CPU kernels instead of Float32Opmath (for
+    # measuring how far they are; see Float32Opmath).
+    p.add_argument("--torch-bf16-kernels", action="store_true")
     p.add_argument("--bf16-rtol", type=float, default=2e-2)
     p.add_argument("--bf16-fraction", type=float, default=0.25)
     p.add_argument("--loss-rtol", type=float)

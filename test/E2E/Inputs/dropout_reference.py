@@ -109,7 +109,9 @@ def masked(x, p, coords):
     c.site += 1
     c.kept += int(keep.sum())
     c.drawn += keep.size
-    noise = torch.from_numpy(keep.astype(np.float32)).reshape(x.shape)
+    # In x's type, as torch's noise (under autocast a bfloat16 x has
+    # bfloat16 noise: 1 / (1 - p) rounded to bfloat16).
+    noise = torch.from_numpy(keep.astype(np.float32)).reshape(x.shape).to(x.dtype)
     noise.div_(1 - p)
     return x * noise
 
