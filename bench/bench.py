@@ -71,8 +71,15 @@ TORCH_WORKER = r'''
 import os, sys, time, json
 import numpy as np, torch, torch.nn.functional as F
 rank, world, threads, steps, warmup, batch = map(int, sys.argv[1:7])
-model_path, x_path, y_path, init = sys.argv[7:11]
+model_path, x_path, y_path, init, precision = sys.argv[7:12]
 torch.set_num_threads(threads)
+autocast = precision == "bf16"
+if autocast:
+    # torch.autocast acts on a TorchScript module's ops only without the
+    # JIT's own autocast pass (CPU-blind in 1.13) and its differentiable
+    # graphs (single-dtype); as in test/E2E/Inputs/ddp_reference.py.
+    torch._C._jit_set_autocast_mode(False)
+    torch._C._set_graph_executor_optimize(False)
 model = torch.jit.load(model_path)
 model.train()
 if world > 1:
@@ -87,8 +94,9 @@ def step(i):
     opt.zero_grad(set_to_none=True)
     # Token labels [B, T] go with logits [B*T, vocab] or [B, T, vocab], as
     # dpc flattens them.
-    out = model(x[b:b + batch])
-    loss = F.cross_entropy(out.reshape(-1, out.shape[-1]), y[b:b + batch].reshape(-1))
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        out = model(x[b:b + batch])
+        loss = F.cross_entropy(out.reshape(-1, out.shape[-1]), y[b:b + batch].reshape(-1))
     loss.backward()
     opt.step()
 for i in range(warmup): step(i)
@@ -101,14 +109,15 @@ if rank == 0: print(json.dumps({"step_ms": 1000 * elapsed / steps}))
 '''
 
 
-def run_torch(work, model_path, name, world, threads, steps, warmup, batch):
+def run_torch(work, model_path, name, world, threads, steps, warmup, batch, precision):
     script = os.path.join(work, "torch_worker.py")
     with open(script, "w") as f:
         f.write(TORCH_WORKER)
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     init = "file://" + os.path.join(work, f"gloo_{name}_{world}_{time.time_ns()}")
     args = [str(threads), str(steps), str(warmup), str(batch), model_path,
-            os.path.join(work, f"{name}_x.npy"), os.path.join(work, f"{name}_y.npy"), init]
+            os.path.join(work, f"{name}_x.npy"), os.path.join(work, f"{name}_y.npy"), init,
+            precision]
     if world == 1:
         out, rss = peak_rss_mb_of([sys.executable, script, "0", "1"] + args, env)
     else:
@@ -125,14 +134,15 @@ def run_torch(work, model_path, name, world, threads, steps, warmup, batch):
 
 
 def run_dpc(build, work, model_path, name, spec, world, threads, steps,
-            warmup, batch):
-    so = os.path.join(work, f"{name}_ws{world}.so")
+            warmup, batch, precision):
+    so = os.path.join(work, f"{name}_ws{world}_{precision}.so")
     shape = ",".join(str(d) for d in (batch,) + spec["input_shape"])
     label_shape = ",".join(str(d) for d in (batch,) + spec["label_shape"])
     subprocess.run([os.path.join(build, "bin", "dpc"), model_path, "-o", so,
                     "--input", f"x:{spec['input_dtype']}[{shape}]",
                     "--label", f"y:i64[{label_shape}]",
-                    "--lr", "0.01", "--momentum", "0.9", "--world-size", str(world)],
+                    "--lr", "0.01", "--momentum", "0.9", "--world-size", str(world),
+                    "--precision", precision],
                    check=True)
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
                OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
@@ -162,6 +172,9 @@ def main():
                    help="samples per rank (default: each model's own, bench/models.py)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    p.add_argument("--precision", default="fp32",
+                   help="fp32, bf16, or both (fp32,bf16): dpc --precision and PyTorch "
+                        "under torch.autocast(\"cpu\", torch.bfloat16)")
     p.add_argument("--out")
     a = p.parse_args()
 
@@ -170,22 +183,25 @@ def main():
         for name in a.models.split(","):
             batch = a.batch or BENCH_MODELS[name]["batch"]
             model_path, spec = make_model(name, work, batch)
-            for world in (1, a.ranks):
+            for world, precision in [(w, pr) for w in sorted({1, a.ranks})
+                                     for pr in a.precision.split(",")]:
                 t_ms, t_rss = run_torch(work, model_path, name, world, a.threads,
-                                        a.steps, a.warmup, batch)
+                                        a.steps, a.warmup, batch, precision)
                 d_ms, d_rss = run_dpc(a.build, work, model_path, name, spec,
-                                      world, a.threads, a.steps, a.warmup, batch)
+                                      world, a.threads, a.steps, a.warmup, batch, precision)
                 rows.append({"model": name, "ranks": world, "batch_per_rank": batch,
+                             "precision": precision,
                              "threads_per_rank": a.threads,
                              "against": "PyTorch eager" if world == 1 else "PyTorch DDP (gloo)",
                              "torch_step_ms": t_ms, "dpc_step_ms": d_ms,
                              "speedup": t_ms / d_ms,
                              "torch_peak_rss_mb": t_rss, "dpc_peak_rss_mb": d_rss,
                              "memory_ratio": t_rss / d_rss})
-    print(f"{'model':8} {'ranks':>5} {'vs':20} {'torch ms':>9} {'dpc ms':>8} "
+    print(f"{'model':8} {'ranks':>5} {'prec':>5} {'vs':20} {'torch ms':>9} {'dpc ms':>8} "
           f"{'speedup':>8} {'torch MB':>9} {'dpc MB':>7} {'mem ratio':>9}")
     for r in rows:
-        print(f"{r['model']:8} {r['ranks']:>5} {r['against']:20} {r['torch_step_ms']:9.3f} "
+        print(f"{r['model']:8} {r['ranks']:>5} {r['precision']:>5} {r['against']:20} "
+              f"{r['torch_step_ms']:9.3f} "
               f"{r['dpc_step_ms']:8.3f} {r['speedup']:7.2f}x {r['torch_peak_rss_mb']:9.1f} "
               f"{r['dpc_peak_rss_mb']:7.1f} {r['memory_ratio']:8.2f}x")
     if a.out:

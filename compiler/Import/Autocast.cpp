@@ -23,6 +23,11 @@
 //   float32 affine parameters, computing in float32 (PyTorch 2's mixed-type
 //   CPU kernels; torch 1.13 refuses layer_norm and group_norm of a bfloat16
 //   input with float32 weights).
+// - conversions (x.float(), x.to(torch.bfloat16), x.type_as(y)) and ops with
+//   a `dtype=` argument (softmax(x, dim, dtype=torch.float32)) return the
+//   type they name; `x.dtype` of a bfloat16 value is torch.bfloat16
+//   (Importer::dtypeOf), so code that computes in float32 on purpose (an
+//   RMSNorm's `x.float().pow(2).mean(-1)`) does so in dpc too.
 //
 // dpc stores every tensor in float32 (bfloat16 storage and kernels are not
 // there yet), so a bfloat16 tensor of PyTorch is a float32 tensor holding
@@ -58,6 +63,8 @@ enum class AutocastPolicy {
   InputType,
   /// The promoted type of the floating tensor operands.
   Promote,
+  /// A dtype conversion: the handler makes the type it converts to.
+  Conversion,
 };
 
 AutocastPolicy policyOf(c10::Symbol kind) {
@@ -163,8 +170,22 @@ LogicalResult Importer::importUnderAutocast(jit::Node *node,
   }
 
   AutocastPolicy policy = policyOf(node->kind());
+  // An explicit result type: x.to(dtype), x.float(), x.type_as(y) (their
+  // handler converts, importDtypeConversion), and the ops with a `dtype=`
+  // argument (softmax(x, dim, dtype=torch.float32)) return that type.
+  if (node->kind() == c10::aten::to || node->kind() == c10::aten::type_as)
+    policy = AutocastPolicy::Conversion;
+  std::optional<at::ScalarType> explicitType;
+  if (const c10::FunctionSchema *schema = node->maybeSchema())
+    for (size_t i = 0; i < schema->arguments().size(); ++i)
+      if (schema->arguments()[i].name() == "dtype" && i < node->inputs().size())
+        if (std::optional<c10::IValue> dtype = constant(node->input(i));
+            dtype && dtype->isInt())
+          explicitType = static_cast<at::ScalarType>(dtype->toInt());
   bool resultBF16 = false;
   switch (policy) {
+  case AutocastPolicy::Conversion:
+    break;
   case AutocastPolicy::LowerPrecision:
     resultBF16 = true;
     break;
@@ -189,6 +210,8 @@ LogicalResult Importer::importUnderAutocast(jit::Node *node,
     break;
   }
   }
+  if (explicitType && policy != AutocastPolicy::Conversion)
+    resultBF16 = *explicitType == at::kBFloat16;
 
   // The node reads its operands through nn.round_bf16, bound for the
   // handler only:

@@ -445,15 +445,6 @@ LogicalResult importLogical(Importer &im, jit::Node *node) {
   return im.bind(node, compare(*combined, scalarTensor(im, loc, 0.0), "ne"));
 }
 
-/// The dtype `v` holds as PyTorch sees it: bool masks are f32 0/1 tensors.
-at::ScalarType dtypeOf(Importer &im, Value v) {
-  Type element = typeOf(v).getElementType();
-  return im.isBool(v)      ? at::kBool
-         : element.isF32() ? at::kFloat
-         : element.isF64() ? at::kDouble
-                           : at::kLong;
-}
-
 /// The optional `dtype=` input `input` of `node`: `fallback` when it is
 /// None, else a constant dtype.
 FailureOr<at::ScalarType> dtypeArg(Importer &im, jit::Node *node, size_t input,
@@ -474,7 +465,7 @@ LogicalResult importFullLike(Importer &im, jit::Node *node) {
   auto x = im.tensorArg(node, 0);
   if (failed(x))
     return failure();
-  FailureOr<at::ScalarType> type = dtypeArg(im, node, 1, dtypeOf(im, *x));
+  FailureOr<at::ScalarType> type = dtypeArg(im, node, 1, im.dtypeOf(*x));
   if (failed(type))
     return failure();
   auto shape = typeOf(*x).getShape();
@@ -492,7 +483,7 @@ LogicalResult importNewFull(Importer &im, jit::Node *node) {
   auto size = im.intListArg(node, 1);
   if (failed(x) || failed(size))
     return failure();
-  FailureOr<at::ScalarType> type = dtypeArg(im, node, 2, dtypeOf(im, *x));
+  FailureOr<at::ScalarType> type = dtypeArg(im, node, 2, im.dtypeOf(*x));
   if (failed(type))
     return failure();
   im.bindNewTensor(node,
@@ -510,15 +501,16 @@ LogicalResult importNewFull(Importer &im, jit::Node *node) {
 // (a copy, so that it is no longer read as a mask), a float tensor a mask
 // of its nonzeros, and an int64 tensor computed by the step (Hugging Face's
 // attention_mask) float by nn.convert, rounded to nearest as torch's
-// `.float()`, or a mask of its nonzeros. Other conversions change the
-// arithmetic (f64, f16, bf16: see --precision's issue) or have no kernel
-// (float or bool to int64; compile-time ones are folded by LibTorch before
-// this), and are refused.
+// `.float()`, or a mask of its nonzeros. Under --precision bf16, float32 and
+// bfloat16 convert into each other (below). Other conversions change the
+// arithmetic (f64, f16, bf16 without autocast) or have no kernel (float or
+// bool to int64; compile-time ones are folded by LibTorch before this), and
+// are refused.
 LogicalResult importDtypeConversion(Importer &im, jit::Node *node) {
   auto x = im.tensorArg(node, 0);
   if (failed(x))
     return failure();
-  at::ScalarType from = dtypeOf(im, *x);
+  at::ScalarType from = im.dtypeOf(*x);
   std::optional<at::ScalarType> to;
   const c10::FunctionSchema &schema = node->schema();
   for (size_t i = 1; i < schema.arguments().size(); ++i) {
@@ -528,7 +520,7 @@ LogicalResult importDtypeConversion(Importer &im, jit::Node *node) {
       auto other = im.tensorArg(node, i);
       if (failed(other))
         return failure();
-      to = dtypeOf(im, *other);
+      to = im.dtypeOf(*other);
     } else if (argument.name() == "dtype" && !Importer::isNone(input)) {
       FailureOr<at::ScalarType> dtype = dtypeArg(im, node, i, from);
       if (failed(dtype))
@@ -540,6 +532,17 @@ LogicalResult importDtypeConversion(Importer &im, jit::Node *node) {
     return im.bind(node, *x);
   Location loc = im.locOf(node);
   OpBuilder &b = im.getBuilder();
+  // --precision bf16 (Autocast.cpp): a bfloat16 value made float32 is the
+  // same value, no longer a bfloat16 one (an nn.scale by 1, through which
+  // Importer::isBFloat16 does not look; its gradient is rounded to bfloat16
+  // by the autocast's rounding of the operand); a float32 value made
+  // bfloat16 is rounded. Without autocast, the ops after such a conversion
+  // would not round their results, so it stays refused.
+  if (from == at::kBFloat16 && *to == at::kFloat)
+    return im.bind(node,
+                   im.create<nn::ScaleOp>(loc, {*x}, {factorAttr(b, 1.0)}));
+  if (from == at::kFloat && *to == at::kBFloat16 && im.isAutocastBFloat16())
+    return im.bind(node, im.create<nn::RoundToBF16Op>(loc, {*x}));
   if (from == at::kBool && *to == at::kFloat)
     return im.bind(node,
                    im.create<nn::ScaleOp>(loc, {*x}, {factorAttr(b, 1.0)}));

@@ -164,6 +164,10 @@ public:
   /// --precision bf16: whether `v` holds a bfloat16 tensor of PyTorch's
   /// (made by nn.round_bf16, or a view or selection of one; Autocast.cpp).
   bool isBFloat16(mlir::Value v) const;
+  /// The dtype `v` has as PyTorch sees it (what `x.dtype` reads): bool masks
+  /// and bfloat16 values are f32 tensors in nn.
+  at::ScalarType dtypeOf(mlir::Value v) const;
+  bool isAutocastBFloat16() const { return options.autocastBFloat16; }
   /// What `x.requires_grad` reads: whether `v` depends on a trainable
   /// parameter through ops that record gradients.
   bool requiresGrad(mlir::Value v) const;

@@ -735,12 +735,15 @@ FailureOr<SmallVector<int64_t>> Importer::intList(jit::Node *node,
 }
 
 /// An nn.constant holding `t`: f32 and i64 tensors as they are, other
-/// integer types as i64, torch.bool as an f32 0/1 mask (nn's masks).
+/// integer types as i64, torch.bool as an f32 0/1 mask (nn's masks), and
+/// under --precision bf16 a bfloat16 tensor (`torch.zeros_like` of a
+/// bfloat16 value) as its f32 values marked bfloat16 by an nn.round_bf16.
 static FailureOr<Value> materializeConstant(Importer &im, jit::Node *node,
                                             const at::Tensor &t) {
   at::Tensor value = t.detach().contiguous();
   at::ScalarType type = value.scalar_type();
-  if (type == at::kBool)
+  bool bfloat16 = type == at::kBFloat16 && im.isAutocastBFloat16();
+  if (type == at::kBool || bfloat16)
     value = value.to(at::kFloat);
   else if (at::isIntegralType(type, /*includeBool=*/false))
     value = value.to(at::kLong);
@@ -767,6 +770,8 @@ static FailureOr<Value> materializeConstant(Importer &im, jit::Node *node,
   Value constant = b.create<nn::ConstantOp>(im.locOf(node), attr);
   if (isBool)
     im.markBool(constant);
+  if (bfloat16)
+    return b.create<nn::RoundToBF16Op>(im.locOf(node), constant).getResult();
   return constant;
 }
 
@@ -898,10 +903,7 @@ LogicalResult Importer::importNode(jit::Node *node) {
             .getElementType();
     if (kind == c10::prim::dtype)
       bindConstant(node, c10::IValue(static_cast<int64_t>(
-                             isBool(lookup(node->input(0)).tensor) ? at::kBool
-                             : element.isF32()                     ? at::kFloat
-                             : element.isF64()                     ? at::kDouble
-                                               : at::kLong)));
+                             dtypeOf(lookup(node->input(0)).tensor))));
     else if (kind == c10::aten::is_floating_point)
       bindConstant(node, c10::IValue(!isBool(lookup(node->input(0)).tensor) &&
                                      (element.isF32() || element.isF64())));
@@ -1384,6 +1386,15 @@ bool Importer::isBool(Value v) const {
       return false;
     v = op->getOperand(0);
   }
+}
+
+at::ScalarType Importer::dtypeOf(Value v) const {
+  Type element = cast<RankedTensorType>(v.getType()).getElementType();
+  return isBool(v)         ? at::kBool
+         : isBFloat16(v)   ? at::kBFloat16
+         : element.isF32() ? at::kFloat
+         : element.isF64() ? at::kDouble
+                           : at::kLong;
 }
 
 Importer::Binding Importer::lookup(jit::Value *v) {

@@ -180,9 +180,36 @@ class DtypeMLP(nn.Module):
         return self.head(z)
 
 
+class MixedPrecisionMLP(nn.Module):
+    """Code that leaves autocast's types on purpose (--precision bf16): an
+    RMSNorm computed in float32 (`h.float()`, `.pow(2).mean(-1)`, then
+    `.type_as(h)`) times a float32 weight, a softmax with
+    dtype=torch.float32 made bfloat16 again with `.to(g.dtype)`, and
+    `torch.zeros_like` of a bfloat16 tensor. In float32 every conversion is
+    the identity."""
+
+    def __init__(self, features=32, hidden=64, classes=10):
+        super().__init__()
+        self.fc1 = nn.Linear(features, hidden)
+        self.norm_weight = nn.Parameter(torch.linspace(0.5, 1.5, hidden))
+        self.fc2 = nn.Linear(hidden, hidden)
+        self.head = nn.Linear(hidden, classes)
+
+    def forward(self, x):
+        h = self.fc1(x)
+        f = h.float()
+        h = (f * torch.rsqrt(f.pow(2).mean(-1, keepdim=True) + 1e-6)).type_as(h)
+        h = h * self.norm_weight
+        g = torch.tanh(self.fc2(h))
+        a = F.softmax(g, dim=-1, dtype=torch.float32)
+        g = g * a.to(g.dtype) * 8.0
+        g = torch.maximum(g, torch.zeros_like(g))
+        return self.head(g)
+
+
 MODELS = {"mlp": MLP, "tied": TiedMLP, "regressor": Regressor, "exp": ExpMLP,
           "pointwise": PointwiseMLP, "select": SelectMLP,
-          "dtype": DtypeMLP}
+          "dtype": DtypeMLP, "mixed-precision": MixedPrecisionMLP}
 
 
 class IndexingMLP(nn.Module):
