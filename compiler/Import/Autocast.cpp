@@ -118,22 +118,14 @@ AutocastPolicy policyOf(c10::Symbol kind) {
 } // namespace
 
 bool Importer::isBFloat16(Value v) const {
-  while (true) {
-    Operation *op = v.getDefiningOp();
-    if (!op)
-      return false;
-    if (isa<nn::RoundToBF16Op>(op))
-      return true;
-    if (auto concat = dyn_cast<nn::ConcatOp>(op))
-      return llvm::all_of(concat->getOperands(),
-                          [&](Value operand) { return isBFloat16(operand); });
-    // Views, copies and selections of bfloat16 values are bfloat16 values.
-    if (!isa<nn::ReshapeOp, nn::TransposeOp, nn::PermuteOp, nn::BroadcastToOp,
-             nn::SliceOp, nn::SplitOp, nn::CopyOp, nn::DetachOp, nn::ReluOp,
-             nn::MaxPool2dOp>(op))
-      return false;
-    v = op->getOperand(0);
-  }
+  // Relu and max-pool select among their input's values, so a bfloat16
+  // input gives a bfloat16 result.
+  return keepsDtype(
+      v,
+      [](Value source) {
+        return isa_and_nonnull<nn::RoundToBF16Op>(source.getDefiningOp());
+      },
+      /*throughSelections=*/true);
 }
 
 LogicalResult Importer::importUnderAutocast(jit::Node *node,

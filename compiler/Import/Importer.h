@@ -15,6 +15,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 
 #include <torch/script.h>
 
@@ -161,6 +162,13 @@ public:
   /// made by nn.compare, or is a view or copy of a bool value.
   void markBool(mlir::Value v) { boolTensors.insert(v.getAsOpaquePointer()); }
   bool isBool(mlir::Value v) const;
+  /// Whether `v` is a value `isSource` accepts, or a view, copy or
+  /// concatenation of such values (with `throughSelections`, also relu and
+  /// max-pool of one): how the dtypes that nn's f32 tensors stand for (bool
+  /// masks, bfloat16 values) follow the ops.
+  static bool keepsDtype(mlir::Value v,
+                         llvm::function_ref<bool(mlir::Value)> isSource,
+                         bool throughSelections);
   /// --precision bf16: whether `v` holds a bfloat16 tensor of PyTorch's
   /// (made by nn.round_bf16, or a view or selection of one; Autocast.cpp).
   bool isBFloat16(mlir::Value v) const;

@@ -1368,24 +1368,37 @@ bool Importer::requiresGrad(Value v) const {
   return false;
 }
 
-bool Importer::isBool(Value v) const {
+bool Importer::keepsDtype(Value v, function_ref<bool(Value)> isSource,
+                          bool throughSelections) {
   while (true) {
-    if (boolTensors.count(v.getAsOpaquePointer()))
+    if (isSource(v))
       return true;
     Operation *op = v.getDefiningOp();
     if (!op)
       return false;
-    if (isa<nn::CompareOp>(op))
-      return true;
     if (auto concat = dyn_cast<nn::ConcatOp>(op))
-      return llvm::all_of(concat->getOperands(),
-                          [&](Value operand) { return isBool(operand); });
+      return llvm::all_of(concat->getOperands(), [&](Value operand) {
+        return keepsDtype(operand, isSource, throughSelections);
+      });
     // Views and copies keep the dtype.
-    if (!isa<nn::ReshapeOp, nn::TransposeOp, nn::PermuteOp, nn::BroadcastToOp,
-             nn::SliceOp, nn::SplitOp, nn::CopyOp, nn::DetachOp>(op))
+    bool keeps =
+        isa<nn::ReshapeOp, nn::TransposeOp, nn::PermuteOp, nn::BroadcastToOp,
+            nn::SliceOp, nn::SplitOp, nn::CopyOp, nn::DetachOp>(op) ||
+        (throughSelections && isa<nn::ReluOp, nn::MaxPool2dOp>(op));
+    if (!keeps)
       return false;
     v = op->getOperand(0);
   }
+}
+
+bool Importer::isBool(Value v) const {
+  return keepsDtype(
+      v,
+      [&](Value source) {
+        return boolTensors.count(source.getAsOpaquePointer()) ||
+               isa_and_nonnull<nn::CompareOp>(source.getDefiningOp());
+      },
+      /*throughSelections=*/false);
 }
 
 at::ScalarType Importer::dtypeOf(Value v) const {
