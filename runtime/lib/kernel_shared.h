@@ -94,27 +94,46 @@ DPC_HOST_DEVICE inline float powScalar(float x, double exponent) {
   return powf(x, static_cast<float>(exponent));
 }
 
-/// x rounded to the nearest bfloat16 value (ties to even), as c10::BFloat16's
-/// round_to_nearest_even: beyond the largest bfloat16 it is infinite, NaN
-/// stays NaN. The value stays a float (--precision bf16's nn.round_bf16).
-DPC_HOST_DEVICE inline float roundToBFloat16(float x) {
-  if (x != x)
-    return x;
+/// The bits of a float and back (CUDA's intrinsics on the device).
+DPC_HOST_DEVICE inline uint32_t floatBits(float x) {
 #ifdef __CUDA_ARCH__
-  uint32_t bits = __float_as_uint(x);
+  return __float_as_uint(x);
 #else
   uint32_t bits;
   std::memcpy(&bits, &x, sizeof bits);
+  return bits;
 #endif
-  bits += 0x7FFFu + ((bits >> 16) & 1u);
-  bits &= 0xFFFF0000u;
+}
+
+DPC_HOST_DEVICE inline float floatFromBits(uint32_t bits) {
 #ifdef __CUDA_ARCH__
   return __uint_as_float(bits);
 #else
-  float rounded;
-  std::memcpy(&rounded, &bits, sizeof rounded);
-  return rounded;
+  float x;
+  std::memcpy(&x, &bits, sizeof x);
+  return x;
 #endif
+}
+
+/// float32 -> bfloat16 bits, round to nearest even, as c10::BFloat16's
+/// round_to_nearest_even: beyond the largest bfloat16 it is infinite, NaN
+/// is the quiet NaN 0x7fc0. A select, not a branch, so that loops over it
+/// vectorize (the gradient compression's, comm/grad_compression.cpp).
+DPC_HOST_DEVICE inline uint16_t floatToBFloat16Bits(float x) {
+  uint32_t bits = floatBits(x);
+  uint32_t roundingBias = 0x7fffu + ((bits >> 16) & 1u);
+  auto rounded = static_cast<uint16_t>((bits + roundingBias) >> 16);
+  return x != x ? uint16_t(0x7fc0) : rounded;
+}
+
+DPC_HOST_DEVICE inline float bfloat16BitsToFloat(uint16_t bits) {
+  return floatFromBits(static_cast<uint32_t>(bits) << 16);
+}
+
+/// x rounded to the nearest bfloat16 value, kept a float (--precision
+/// bf16's nn.round_bf16).
+DPC_HOST_DEVICE inline float roundToBFloat16(float x) {
+  return bfloat16BitsToFloat(floatToBFloat16Bits(x));
 }
 
 /// clamp(x, lo, hi) as torch's clamp kernel: min(max(x, lo), hi), NaN

@@ -204,12 +204,8 @@ int64_t allreduce_start_compressed(dpcrt_context *ctx, int32_t bucket,
                                    float *data, int64_t n, int32_t comm_dtype) {
   if (!ctx || n <= 0)
     return 0;
-  if (!isKnownGradComm(comm_dtype)) {
-    recordError(ctx, "allreduce of bucket " + std::to_string(bucket) +
-                         ": unknown communication type " +
-                         std::to_string(comm_dtype));
+  if (!checkGradComm(ctx, bucket, comm_dtype))
     return 0;
-  }
   if (ctx->worldSize <= 1) {
     // One rank: the average is the data itself (dividing by 1 is exact),
     // except that a compression hook still rounds it to 16 bits.

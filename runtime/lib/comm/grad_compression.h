@@ -18,10 +18,13 @@
 #ifndef DPC_RUNTIME_LIB_COMM_GRAD_COMPRESSION_H
 #define DPC_RUNTIME_LIB_COMM_GRAD_COMPRESSION_H
 
+#include "core/context.h"
 #include "dpc/abi.h"
+#include "kernel_shared.h"
 
 #include <cstdint>
 #include <cstring>
+#include <string>
 
 namespace dpc {
 
@@ -40,28 +43,21 @@ inline float halfBitsToFloat(uint16_t bits) {
   return static_cast<float>(half);
 }
 
-/// float32 -> bfloat16, round to nearest even, NaN kept a quiet NaN
-/// (c10::BFloat16's round_to_nearest_even).
-inline uint16_t floatToBFloat16Bits(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, sizeof bits);
-  uint32_t roundingBias = 0x7fff + ((bits >> 16) & 1);
-  auto rounded = static_cast<uint16_t>((bits + roundingBias) >> 16);
-  // A select, not a branch, so that loops over it vectorize.
-  return value != value ? uint16_t(0x7fc0) : rounded;
-}
+// float32 <-> bfloat16: floatToBFloat16Bits / bfloat16BitsToFloat
+// (kernel_shared.h, the rounding nn.round_bf16 uses too).
 
-inline float bfloat16BitsToFloat(uint16_t bits) {
-  uint32_t wide = static_cast<uint32_t>(bits) << 16;
-  float value;
-  std::memcpy(&value, &wide, sizeof value);
-  return value;
-}
-
-/// Whether `commDType` is one of dpcrt_grad_comm's values.
-inline bool isKnownGradComm(int32_t commDType) {
-  return commDType == DPCRT_GRAD_COMM_F32 || commDType == DPCRT_GRAD_COMM_F16 ||
-         commDType == DPCRT_GRAD_COMM_BF16;
+/// Whether `commDType` is one of dpcrt_grad_comm's values; when it is not,
+/// records the error for bucket `bucket` (both backends' all-reduce start
+/// check it so).
+inline bool checkGradComm(dpcrt_context *ctx, int32_t bucket,
+                          int32_t commDType) {
+  if (commDType == DPCRT_GRAD_COMM_F32 || commDType == DPCRT_GRAD_COMM_F16 ||
+      commDType == DPCRT_GRAD_COMM_BF16)
+    return true;
+  recordError(ctx, "allreduce of bucket " + std::to_string(bucket) +
+                       ": unknown communication type " +
+                       std::to_string(commDType));
+  return false;
 }
 
 // The loops over a bucket (grad_compression.cpp), vectorized: with F16C

@@ -97,12 +97,8 @@ int64_t allreduce_start_compressed(dpcrt_context *ctx, int32_t bucket,
   DeviceState &s = state(ctx);
   if (n <= 0)
     return 0;
-  if (!isKnownGradComm(comm_dtype)) {
-    recordError(ctx, "allreduce of bucket " + std::to_string(bucket) +
-                         ": unknown communication type " +
-                         std::to_string(comm_dtype));
+  if (!checkGradComm(ctx, bucket, comm_dtype))
     return 0;
-  }
   bool compressing = comm_dtype != DPCRT_GRAD_COMM_F32;
   size_t compressedBytes = static_cast<size_t>(n) * 2;
   if (compressing && compressedBytes > s.compressedBytes) {
