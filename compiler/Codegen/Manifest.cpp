@@ -182,14 +182,23 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
     for (Operation *user : start.getToken().getUsers())
       for (Value averaged : user->getResults())
         for (OpOperand &use : averaged.getUses()) {
-          // Through a clip of the gradient to its update.
+          // Through the unscale and the clip of the gradient to its update.
           Operation *update = use.getOwner();
-          if (isa<nn::ClipGradNormOp, nn::ClipGradValueOp>(update)) {
-            Value clipped = update->getResult(use.getOperandNumber());
-            if (!clipped.hasOneUse())
-              continue;
-            update = *clipped.getUsers().begin();
+          unsigned operand = use.getOperandNumber();
+          while (
+              update &&
+              isa<nn::UnscaleGradsOp, nn::ClipGradNormOp, nn::ClipGradValueOp>(
+                  update)) {
+            Value passed = update->getResult(operand);
+            if (!passed.hasOneUse()) {
+              update = nullptr;
+              break;
+            }
+            operand = passed.getUses().begin()->getOperandNumber();
+            update = *passed.getUsers().begin();
           }
+          if (!update)
+            continue;
           if (isa<nn::SGDUpdateOp, nn::AdamUpdateOp>(update))
             if (auto param = dyn_cast<BlockArgument>(update->getOperand(0)))
               names.push_back(getArgName(func, param.getArgNumber()));
@@ -267,6 +276,16 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
                        {"clip_value", value.getClipValue().convertToDouble()}};
   }
 
+  // Loss scaling: GradScaler's arguments, which the runtime's scale state
+  // starts from and updates by.
+  json::Value gradScaler = nullptr;
+  for (auto unscale : func.getBody().getOps<nn::UnscaleGradsOp>())
+    gradScaler = json::Object{
+        {"init_scale", unscale.getInitScale().convertToDouble()},
+        {"growth_factor", unscale.getGrowthFactor().convertToDouble()},
+        {"backoff_factor", unscale.getBackoffFactor().convertToDouble()},
+        {"growth_interval", unscale.getGrowthInterval()}};
+
   // The evaluation step, when the module has one.
   json::Value eval = nullptr;
   if (auto evalStep =
@@ -289,6 +308,7 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
       {"optimizer", std::move(optimizer)},
       {"param_groups", std::move(paramGroups)},
       {"clip", std::move(clip)},
+      {"grad_scaler", std::move(gradScaler)},
       {"accumulate", config.accumulate},
       {"parameters", std::move(parameters)},
       {"buffers", std::move(buffers)},

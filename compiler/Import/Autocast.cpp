@@ -1,7 +1,9 @@
-//===- Autocast.cpp - torch.autocast's bfloat16 policy at import ---------===//
+//===- Autocast.cpp - torch.autocast's CPU policy at import ---------------===//
 //
 // `dpc --precision bf16` trains as PyTorch does under
-// `torch.autocast(device_type="cpu", dtype=torch.bfloat16)`. Autocast acts
+// `torch.autocast(device_type="cpu", dtype=torch.bfloat16)`, `--precision
+// fp16` as under `dtype=torch.float16` (the same design; the differences
+// are at the end of this comment). Autocast acts
 // on each aten operator as it is called, so dpc applies it where it knows
 // the operator: when the importer translates an aten node. PyTorch 1.13's
 // CPU policy (aten/src/ATen/autocast_mode.cpp, probed op by op with torch
@@ -40,8 +42,17 @@
 // gradients too: a bfloat16 tensor's gradient is summed over its uses and
 // rounded at the op that made it; a float32 master weight's gradient is the
 // rounded gradient of its bfloat16 copy. A rounding of an op's result is
-// marked (kBF16ResultAttr): the op's VJP reads the rounded result, the
+// marked (kAutocastResultAttr): the op's VJP reads the rounded result, the
 // bfloat16 tensor PyTorch saves (dpc-autodiff).
+//
+// float16 (--precision fp16): torch 1.13 has no CPU float16 autocast, so
+// the policy is PyTorch 2.5's (probed op by op with torch 2.5.1, the
+// reference of the tests), which differs from 1.13's bfloat16 one in the
+// lower-precision list: conv_transpose2d/3d and prelu join it. nn.round_f16
+// rounds (float16 overflows to inf beyond 65504: GradScaler's loss scaling,
+// a pass of the training step, skips such steps). LSTM and GRU are refused:
+// torch 2.5's CPU autocast sends an LSTM to oneDNN's reduced-precision RNN
+// (which fails on CPUs without float16 support) and dpc does not model it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -55,7 +66,7 @@ using namespace dpc;
 namespace {
 
 enum class AutocastPolicy {
-  /// Operands cast to bfloat16, result bfloat16.
+  /// Operands cast to the 16-bit type, result 16-bit.
   LowerPrecision,
   /// Operands cast to float32, result float32.
   Float32,
@@ -67,7 +78,7 @@ enum class AutocastPolicy {
   Conversion,
 };
 
-AutocastPolicy policyOf(c10::Symbol kind) {
+AutocastPolicy policyOf(c10::Symbol kind, at::ScalarType lowPrecision) {
   static const std::set<c10::Symbol> lowerPrecision = {
       c10::aten::linear,       c10::aten::matmul,   c10::aten::mm,
       c10::aten::bmm,          c10::aten::addmm,    c10::aten::baddbmm,
@@ -75,6 +86,12 @@ AutocastPolicy policyOf(c10::Symbol kind) {
       c10::aten::conv3d,       c10::aten::conv_tbc, c10::aten::conv_transpose1d,
       c10::aten::_convolution, c10::aten::einsum,
   };
+  // PyTorch 2.5's CPU policy, which float16 follows, adds these (and
+  // scaled_dot_product_attention, which torch 1.13's TorchScript models
+  // cannot hold).
+  static const std::set<c10::Symbol> lowerPrecisionSince2 = {
+      c10::aten::conv_transpose2d, c10::aten::conv_transpose3d,
+      c10::aten::prelu};
   static const std::set<c10::Symbol> float32 = {
       c10::aten::cross_entropy_loss,
       c10::aten::nll_loss,
@@ -106,7 +123,8 @@ AutocastPolicy policyOf(c10::Symbol kind) {
   static const std::set<c10::Symbol> inputType = {
       c10::aten::batch_norm, c10::aten::layer_norm, c10::aten::group_norm,
       c10::aten::instance_norm};
-  if (lowerPrecision.count(kind))
+  if (lowerPrecision.count(kind) ||
+      (lowPrecision == at::kHalf && lowerPrecisionSince2.count(kind)))
     return AutocastPolicy::LowerPrecision;
   if (float32.count(kind))
     return AutocastPolicy::Float32;
@@ -117,28 +135,58 @@ AutocastPolicy policyOf(c10::Symbol kind) {
 
 } // namespace
 
-bool Importer::isBFloat16(Value v) const {
-  // Relu and max-pool select among their input's values, so a bfloat16
-  // input gives a bfloat16 result.
+std::optional<at::ScalarType> Importer::autocastType() const {
+  switch (options.autocast) {
+  case ImportOptions::Autocast::None:
+    return std::nullopt;
+  case ImportOptions::Autocast::BFloat16:
+    return at::kBFloat16;
+  case ImportOptions::Autocast::Float16:
+    return at::kHalf;
+  }
+  return std::nullopt;
+}
+
+bool Importer::isLowPrecision(Value v) const {
+  if (!autocastType())
+    return false;
+  // Relu and max-pool select among their input's values, so a 16-bit input
+  // gives a 16-bit result.
   return keepsDtype(
       v,
       [](Value source) {
-        return isa_and_nonnull<nn::RoundToBF16Op>(source.getDefiningOp());
+        return isa_and_nonnull<nn::RoundToBF16Op, nn::RoundToF16Op>(
+            source.getDefiningOp());
       },
       /*throughSelections=*/true);
 }
 
+Value Importer::roundToLowPrecision(Location loc, Value v) {
+  if (autocastType() == at::kHalf)
+    return builder.create<nn::RoundToF16Op>(loc, v);
+  return builder.create<nn::RoundToBF16Op>(loc, v);
+}
+
 LogicalResult Importer::importUnderAutocast(jit::Node *node,
                                             const NodeImporter &importer) {
-  if (!options.autocastBFloat16)
+  std::optional<at::ScalarType> lowPrecision = autocastType();
+  if (!lowPrecision)
     return importer(*this, node);
+  const char *precisionFlag =
+      *lowPrecision == at::kHalf ? "--precision fp16" : "--precision bf16";
+  if (*lowPrecision == at::kHalf &&
+      (node->kind() == c10::aten::lstm || node->kind() == c10::aten::gru))
+    return error(node) << "'" << opName(node) << "' under " << precisionFlag
+                       << " is not supported (PyTorch 2.5's CPU autocast runs "
+                          "it through oneDNN's reduced-precision RNN)",
+           failure();
 
   // The floating tensor operands: float32 tensors that are not bool masks,
-  // computed or constant; whether each is (a value of) bfloat16.
+  // computed or constant; whether each is (a value of) the 16-bit type.
   struct Operand {
     jit::Value *value;
     Value tensor; // null for a compile-time tensor
-    bool bf16;
+    bool lowPrecision;
     bool zeroDim;
   };
   SmallVector<Operand> operands;
@@ -150,18 +198,18 @@ LogicalResult Importer::importUnderAutocast(jit::Node *node,
       auto type = typeOf(binding.tensor);
       if (!type.getElementType().isF32() || isBool(binding.tensor))
         continue;
-      operands.push_back({input, binding.tensor, isBFloat16(binding.tensor),
+      operands.push_back({input, binding.tensor, isLowPrecision(binding.tensor),
                           type.getRank() == 0});
     } else if (binding.constant && binding.constant->isTensor()) {
       const at::Tensor &t = binding.constant->toTensor();
       if (!t.is_floating_point())
         continue;
       operands.push_back(
-          {input, Value(), t.scalar_type() == at::kBFloat16, t.dim() == 0});
+          {input, Value(), t.scalar_type() == *lowPrecision, t.dim() == 0});
     }
   }
 
-  AutocastPolicy policy = policyOf(node->kind());
+  AutocastPolicy policy = policyOf(node->kind(), *lowPrecision);
   // An explicit result type: x.to(dtype), x.float(), x.type_as(y) (their
   // handler converts, importDtypeConversion), and the ops with a `dtype=`
   // argument (softmax(x, dim, dtype=torch.float32)) return that type.
@@ -174,63 +222,64 @@ LogicalResult Importer::importUnderAutocast(jit::Node *node,
         if (std::optional<c10::IValue> dtype = constant(node->input(i));
             dtype && dtype->isInt())
           explicitType = static_cast<at::ScalarType>(dtype->toInt());
-  bool resultBF16 = false;
+  bool resultLowPrecision = false;
   switch (policy) {
   case AutocastPolicy::Conversion:
     break;
   case AutocastPolicy::LowerPrecision:
-    resultBF16 = true;
+    resultLowPrecision = true;
     break;
   case AutocastPolicy::Float32:
     break;
   case AutocastPolicy::InputType:
-    resultBF16 = !operands.empty() &&
-                 operands.front().value == node->input(0) &&
-                 operands.front().bf16;
+    resultLowPrecision = !operands.empty() &&
+                         operands.front().value == node->input(0) &&
+                         operands.front().lowPrecision;
     break;
   case AutocastPolicy::Promote: {
     // 0-d tensors take part only when every operand is 0-d.
     bool allZeroDim =
         llvm::all_of(operands, [](const Operand &o) { return o.zeroDim; });
-    bool anyFloat32 = false, anyBF16 = false;
+    bool anyFloat32 = false, anyLowPrecision = false;
     for (const Operand &o : operands) {
       if (o.zeroDim && !allZeroDim)
         continue;
-      (o.bf16 ? anyBF16 : anyFloat32) = true;
+      (o.lowPrecision ? anyLowPrecision : anyFloat32) = true;
     }
-    resultBF16 = anyBF16 && !anyFloat32;
+    resultLowPrecision = anyLowPrecision && !anyFloat32;
     break;
   }
   }
   if (explicitType && policy != AutocastPolicy::Conversion)
-    resultBF16 = *explicitType == at::kBFloat16;
+    resultLowPrecision = *explicitType == *lowPrecision;
 
-  // The node reads its operands through nn.round_bf16, bound for the
+  // The node reads its operands through a rounding, bound for the
   // handler only:
-  // - a lower-precision op's float32 operands: autocast's cast to bfloat16;
-  // - every op's bfloat16 operands (kBF16OperandAttr): the identity in the
+  // - a lower-precision op's float32 operands: autocast's cast to 16 bits;
+  // - every op's 16-bit operands (kAutocastOperandAttr): the identity in the
   //   forward, and the rounding of this use's gradient in the backward, as
-  //   PyTorch's backward kernels return a bfloat16 input's gradient in
-  //   bfloat16 and autograd rounds a float32 one to it. Autodiff builds
+  //   PyTorch's backward kernels return a 16-bit input's gradient in
+  //   16 bits and autograd rounds a float32 one to it. Autodiff builds
   //   their VJPs, then removes them.
   SmallVector<std::pair<jit::Value *, Binding>> restore;
-  bool castToBF16 = policy == AutocastPolicy::LowerPrecision;
-  if (castToBF16 && llvm::any_of(operands, [](const Operand &o) {
-        return !o.tensor && !o.bf16;
+  bool castToLowPrecision = policy == AutocastPolicy::LowerPrecision;
+  if (castToLowPrecision && llvm::any_of(operands, [](const Operand &o) {
+        return !o.tensor && !o.lowPrecision;
       }))
     return error(node) << "'" << opName(node)
                        << "' of a constant float32 tensor under "
-                          "--precision bf16 is not supported yet",
+                       << precisionFlag << " is not supported yet",
            failure();
   for (const Operand &o : operands) {
-    if (!o.tensor || (!o.bf16 && !castToBF16) ||
+    if (!o.tensor || (!o.lowPrecision && !castToLowPrecision) ||
         llvm::any_of(restore,
                      [&](const auto &r) { return r.first == o.value; }))
       continue;
     restore.push_back({o.value, lookup(o.value)});
-    auto round = builder.create<nn::RoundToBF16Op>(o.tensor.getLoc(), o.tensor);
-    if (o.bf16)
-      round->setAttr(kBF16OperandAttr, builder.getUnitAttr());
+    Value round = roundToLowPrecision(o.tensor.getLoc(), o.tensor);
+    if (o.lowPrecision)
+      round.getDefiningOp()->setAttr(kAutocastOperandAttr,
+                                     builder.getUnitAttr());
     Binding rounded;
     rounded.tensor = round;
     assign(o.value, rounded);
@@ -238,11 +287,11 @@ LogicalResult Importer::importUnderAutocast(jit::Node *node,
   LogicalResult imported = importer(*this, node);
   for (auto &[value, binding] : restore)
     assign(value, binding);
-  if (failed(imported) || !resultBF16)
+  if (failed(imported) || !resultLowPrecision)
     return imported;
 
-  // The result in bfloat16: rounded once, unless it is a view or selection
-  // of bfloat16 values already.
+  // The result in 16 bits: rounded once, unless it is a view or selection
+  // of 16-bit values already.
   for (jit::Value *output : node->outputs()) {
     auto it = values.find(output);
     if (it == values.end())
@@ -250,10 +299,11 @@ LogicalResult Importer::importUnderAutocast(jit::Node *node,
     Value result = it->second;
     auto type = dyn_cast<RankedTensorType>(result.getType());
     if (!type || !type.getElementType().isF32() || isBool(result) ||
-        isBFloat16(result))
+        isLowPrecision(result))
       continue;
-    auto rounded = builder.create<nn::RoundToBF16Op>(result.getLoc(), result);
-    rounded->setAttr(kBF16ResultAttr, builder.getUnitAttr());
+    Value rounded = roundToLowPrecision(result.getLoc(), result);
+    rounded.getDefiningOp()->setAttr(kAutocastResultAttr,
+                                     builder.getUnitAttr());
     it->second = rounded;
   }
   return success();

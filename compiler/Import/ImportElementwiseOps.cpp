@@ -501,9 +501,10 @@ LogicalResult importNewFull(Importer &im, jit::Node *node) {
 // (a copy, so that it is no longer read as a mask), a float tensor a mask
 // of its nonzeros, and an int64 tensor computed by the step (Hugging Face's
 // attention_mask) float by nn.convert, rounded to nearest as torch's
-// `.float()`, or a mask of its nonzeros. Under --precision bf16, float32 and
-// bfloat16 convert into each other (below). Other conversions change the
-// arithmetic (f64, f16, bf16 without autocast) or have no kernel (float or
+// `.float()`, or a mask of its nonzeros. Under --precision bf16|fp16, float32
+// and the autocast's 16-bit type convert into each other (below). Other
+// conversions change the arithmetic (f64, a 16-bit type without its
+// autocast, float16 and bfloat16 into each other) or have no kernel (float or
 // bool to int64; compile-time ones are folded by LibTorch before this), and
 // are refused.
 LogicalResult importDtypeConversion(Importer &im, jit::Node *node) {
@@ -532,17 +533,18 @@ LogicalResult importDtypeConversion(Importer &im, jit::Node *node) {
     return im.bind(node, *x);
   Location loc = im.locOf(node);
   OpBuilder &b = im.getBuilder();
-  // --precision bf16 (Autocast.cpp): a bfloat16 value made float32 is the
-  // same value, no longer a bfloat16 one (an nn.scale by 1, through which
-  // Importer::isBFloat16 does not look; its gradient is rounded to bfloat16
-  // by the autocast's rounding of the operand); a float32 value made
-  // bfloat16 is rounded. Without autocast, the ops after such a conversion
+  // --precision bf16|fp16 (Autocast.cpp): a 16-bit value made float32 is
+  // the same value, no longer a 16-bit one (an nn.scale by 1, through which
+  // Importer::isLowPrecision does not look; its gradient is rounded to 16
+  // bits by the autocast's rounding of the operand); a float32 value made
+  // 16-bit is rounded. Without autocast, the ops after such a conversion
   // would not round their results, so it stays refused.
-  if (from == at::kBFloat16 && *to == at::kFloat)
+  std::optional<at::ScalarType> lowPrecision = im.autocastType();
+  if (lowPrecision && from == *lowPrecision && *to == at::kFloat)
     return im.bind(node,
                    im.create<nn::ScaleOp>(loc, {*x}, {factorAttr(b, 1.0)}));
-  if (from == at::kFloat && *to == at::kBFloat16 && im.isAutocastBFloat16())
-    return im.bind(node, im.create<nn::RoundToBF16Op>(loc, {*x}));
+  if (lowPrecision && from == at::kFloat && *to == *lowPrecision)
+    return im.bind(node, im.roundToLowPrecision(loc, *x));
   if (from == at::kBool && *to == at::kFloat)
     return im.bind(node,
                    im.create<nn::ScaleOp>(loc, {*x}, {factorAttr(b, 1.0)}));
@@ -592,7 +594,8 @@ void dpc::registerElementwiseImporters(NodeImporterTable &table,
   context.getOrLoadDialect<nn::NNDialect>();
   for (RegisteredOperationName name : context.getRegisteredOperations()) {
     auto *record = name.getInterface<nn::ElementwiseUnaryOpInterface>();
-    // nn.round_bf16 has no aten operator (the autocast inserts it).
+    // nn.round_bf16 and nn.round_f16 have no aten operator (the autocast
+    // inserts them).
     if (!record || record->getAtenName().empty())
       continue;
     llvm::StringRef aten = record->getAtenName();

@@ -62,17 +62,21 @@ LogicalResult importDropout(Importer &im, jit::Node *node) {
   if (failed(x))
     return failure();
   OpBuilder &b = im.getBuilder();
-  if (im.isBFloat16(*x)) {
-    // --precision bf16: PyTorch draws the noise in bfloat16,
+  if (im.isLowPrecision(*x)) {
+    // --precision bf16|fp16: PyTorch draws the noise in x's 16-bit type,
     // `noise.bernoulli_(1 - p).div_(1 - p)`, so it scales by 1 / (1 - p)
-    // rounded to bfloat16, and nn.dropout's kernel by the float32 one. The
+    // rounded to that type, and nn.dropout's kernel by the float32 one. The
     // keep mask is the same draw as nn.bernoulli of 1 - p at the dropout's
     // site (runtime/lib/philox.h), scaled by the rounded factor; x times it
-    // is exact in float32, rounded to bfloat16 by the autocast after this.
+    // is exact in float32 for bfloat16 (8-bit significands), rounded by the
+    // autocast after this, as PyTorch's 16-bit product is (for float16 the
+    // product of two 11-bit significands is exact in float32 too).
     llvm::APFloat scale(1.0f / static_cast<float>(1.0 - *p));
     bool inexact = false;
-    scale.convert(llvm::APFloat::BFloat(), llvm::APFloat::rmNearestTiesToEven,
-                  &inexact);
+    scale.convert(*im.autocastType() == at::kBFloat16
+                      ? llvm::APFloat::BFloat()
+                      : llvm::APFloat::IEEEhalf(),
+                  llvm::APFloat::rmNearestTiesToEven, &inexact);
     scale.convert(llvm::APFloat::IEEEsingle(),
                   llvm::APFloat::rmNearestTiesToEven, &inexact);
     auto keep = b.create<nn::BernoulliOp>(

@@ -169,13 +169,19 @@ public:
   static bool keepsDtype(mlir::Value v,
                          llvm::function_ref<bool(mlir::Value)> isSource,
                          bool throughSelections);
-  /// --precision bf16: whether `v` holds a bfloat16 tensor of PyTorch's
-  /// (made by nn.round_bf16, or a view or selection of one; Autocast.cpp).
-  bool isBFloat16(mlir::Value v) const;
+  /// --precision bf16|fp16: the autocast's 16-bit type (at::kBFloat16 or
+  /// at::kHalf), none without autocast.
+  std::optional<at::ScalarType> autocastType() const;
+  /// --precision bf16|fp16: whether `v` holds a tensor of the autocast's
+  /// 16-bit type (made by nn.round_bf16 / nn.round_f16, or a view or
+  /// selection of one; Autocast.cpp).
+  bool isLowPrecision(mlir::Value v) const;
+  /// `v` rounded to the autocast's 16-bit type (nn.round_bf16 or
+  /// nn.round_f16); only under autocast.
+  mlir::Value roundToLowPrecision(mlir::Location loc, mlir::Value v);
   /// The dtype `v` has as PyTorch sees it (what `x.dtype` reads): bool masks
-  /// and bfloat16 values are f32 tensors in nn.
+  /// and the autocast's 16-bit values are f32 tensors in nn.
   at::ScalarType dtypeOf(mlir::Value v) const;
-  bool isAutocastBFloat16() const { return options.autocastBFloat16; }
   /// What `x.requires_grad` reads: whether `v` depends on a trainable
   /// parameter through ops that record gradients.
   bool requiresGrad(mlir::Value v) const;

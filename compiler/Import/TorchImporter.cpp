@@ -736,14 +736,15 @@ FailureOr<SmallVector<int64_t>> Importer::intList(jit::Node *node,
 
 /// An nn.constant holding `t`: f32 and i64 tensors as they are, other
 /// integer types as i64, torch.bool as an f32 0/1 mask (nn's masks), and
-/// under --precision bf16 a bfloat16 tensor (`torch.zeros_like` of a
-/// bfloat16 value) as its f32 values marked bfloat16 by an nn.round_bf16.
+/// under --precision bf16|fp16 a tensor of the autocast's 16-bit type
+/// (`torch.zeros_like` of such a value) as its f32 values marked 16-bit by
+/// a rounding.
 static FailureOr<Value> materializeConstant(Importer &im, jit::Node *node,
                                             const at::Tensor &t) {
   at::Tensor value = t.detach().contiguous();
   at::ScalarType type = value.scalar_type();
-  bool bfloat16 = type == at::kBFloat16 && im.isAutocastBFloat16();
-  if (type == at::kBool || bfloat16)
+  bool lowPrecision = type == im.autocastType();
+  if (type == at::kBool || lowPrecision)
     value = value.to(at::kFloat);
   else if (at::isIntegralType(type, /*includeBool=*/false))
     value = value.to(at::kLong);
@@ -770,8 +771,8 @@ static FailureOr<Value> materializeConstant(Importer &im, jit::Node *node,
   Value constant = b.create<nn::ConstantOp>(im.locOf(node), attr);
   if (isBool)
     im.markBool(constant);
-  if (bfloat16)
-    return b.create<nn::RoundToBF16Op>(im.locOf(node), constant).getResult();
+  if (lowPrecision)
+    return im.roundToLowPrecision(im.locOf(node), constant);
   return constant;
 }
 
@@ -1403,11 +1404,11 @@ bool Importer::isBool(Value v) const {
 
 at::ScalarType Importer::dtypeOf(Value v) const {
   Type element = cast<RankedTensorType>(v.getType()).getElementType();
-  return isBool(v)         ? at::kBool
-         : isBFloat16(v)   ? at::kBFloat16
-         : element.isF32() ? at::kFloat
-         : element.isF64() ? at::kDouble
-                           : at::kLong;
+  return isBool(v)           ? at::kBool
+         : isLowPrecision(v) ? *autocastType()
+         : element.isF32()   ? at::kFloat
+         : element.isF64()   ? at::kDouble
+                             : at::kLong;
 }
 
 Importer::Binding Importer::lookup(jit::Value *v) {

@@ -33,9 +33,11 @@ struct ImportOptions {
   /// dead code), though what they update in place (BatchNorm's running
   /// statistics of an auxiliary head) is updated as in PyTorch.
   std::string lossOutput;
-  /// `dpc --precision bf16`: every aten op as torch.autocast(device_type=
-  /// "cpu", dtype=torch.bfloat16) runs it (compiler/Import/Autocast.cpp).
-  bool autocastBFloat16 = false;
+  /// `dpc --precision bf16|fp16`: every aten op as torch.autocast(
+  /// device_type="cpu", dtype=torch.bfloat16 / torch.float16) runs it
+  /// (compiler/Import/Autocast.cpp).
+  enum class Autocast { None, BFloat16, Float16 };
+  Autocast autocast = Autocast::None;
 };
 
 struct ImportedModel {

@@ -199,6 +199,37 @@ LogicalResult TrainingPipelineOptions::verify(
     return fail("--clip-grad-norm and --clip-grad-value both clip the "
                 "gradients; give one");
 
+  // Loss scaling, as torch.amp.GradScaler checks its arguments, and a
+  // scale that stays a finite float32.
+  bool scalerFlagWithoutScaler =
+      !gradScaler &&
+      (gradScalerInitScale.hasValue() || gradScalerGrowthFactor.hasValue() ||
+       gradScalerBackoffFactor.hasValue() ||
+       gradScalerGrowthInterval.hasValue());
+  if (scalerFlagWithoutScaler)
+    return fail("--grad-scaler-* are options of --grad-scaler (on by default "
+                "with --precision fp16)");
+  if (!(gradScalerInitScale > 0.0) ||
+      !std::isfinite(static_cast<float>(gradScalerInitScale.getValue())))
+    return fail("--grad-scaler-init-scale must be positive and finite in "
+                "float32, got " +
+                formatNumber(gradScalerInitScale));
+  if (!(gradScalerGrowthFactor > 1.0) ||
+      !std::isfinite(gradScalerGrowthFactor.getValue()))
+    return fail("--grad-scaler-growth-factor should be > 1.0 (as "
+                "GradScaler), got " +
+                formatNumber(gradScalerGrowthFactor));
+  if (!(gradScalerBackoffFactor > 0.0 && gradScalerBackoffFactor < 1.0))
+    return fail("--grad-scaler-backoff-factor should be in (0, 1) (as "
+                "GradScaler), got " +
+                formatNumber(gradScalerBackoffFactor));
+  if (gradScalerGrowthInterval < 1)
+    return fail("--grad-scaler-growth-interval should be a positive integer, "
+                "got " +
+                llvm::Twine(gradScalerGrowthInterval.getValue()));
+  if (gradScaler && isDataParallel())
+    return fail("--grad-scaler is not supported with --mode dp yet");
+
   // How the step is spread over micro-batches, ranks and devices.
   if (accumulate < 1)
     return fail("--accumulate '" + llvm::Twine(accumulate.getValue()) +
@@ -266,7 +297,7 @@ void dpc::addPipelineStage(OpPassManager &pm, PipelineStage stage,
     return;
   }
   case PipelineStage::Autodiff:
-    pm.addPass(createAutodiff());
+    pm.addPass(createAutodiff(AutodiffOptions{options.gradScaler}));
     pm.addPass(createCanonicalizerPass());
     if (options.accumulate > 1)
       pm.addPass(createAccumulate(AccumulateOptions{options.accumulate}));
@@ -299,6 +330,15 @@ void dpc::addPipelineStage(OpPassManager &pm, PipelineStage stage,
       sgd.paramGroups = options.paramGroups;
       sgd.runtimeLr = true; // Session::setLearningRate, --lr-schedule
       pm.addPass(createSGD(sgd));
+    }
+    if (options.gradScaler) {
+      // scaler.unscale_ before any clipping, right before the updates.
+      GradScalerOptions scaler;
+      scaler.initScale = options.gradScalerInitScale;
+      scaler.growthFactor = options.gradScalerGrowthFactor;
+      scaler.backoffFactor = options.gradScalerBackoffFactor;
+      scaler.growthInterval = options.gradScalerGrowthInterval;
+      pm.addPass(createGradScaler(scaler));
     }
     if (options.clipGradNorm > 0.0 || options.clipGradValue > 0.0) {
       // After the updates exist: the clip goes right before them.

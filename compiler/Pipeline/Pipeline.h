@@ -119,6 +119,31 @@ struct TrainingPipelineOptions
       llvm::cl::desc("clip_grad_value_'s clip_value (0: no value clipping)"),
       llvm::cl::init(0.0)};
 
+  // Dynamic loss scaling (torch.amp.GradScaler): the backward pass seeded
+  // with the run-time scale, the gradients unscaled before the updates, a
+  // step with inf/NaN gradients skipped and the scale updated.
+  Option<bool> gradScaler{
+      *this, "grad-scaler",
+      llvm::cl::desc("Train with torch.amp.GradScaler's dynamic loss "
+                     "scaling"),
+      llvm::cl::init(false)};
+  Option<double> gradScalerInitScale{
+      *this, "grad-scaler-init-scale",
+      llvm::cl::desc("GradScaler's init_scale (default 65536)"),
+      llvm::cl::init(65536.0)};
+  Option<double> gradScalerGrowthFactor{
+      *this, "grad-scaler-growth-factor",
+      llvm::cl::desc("GradScaler's growth_factor (default 2)"),
+      llvm::cl::init(2.0)};
+  Option<double> gradScalerBackoffFactor{
+      *this, "grad-scaler-backoff-factor",
+      llvm::cl::desc("GradScaler's backoff_factor (default 0.5)"),
+      llvm::cl::init(0.5)};
+  Option<int64_t> gradScalerGrowthInterval{
+      *this, "grad-scaler-growth-interval",
+      llvm::cl::desc("GradScaler's growth_interval (default 2000)"),
+      llvm::cl::init(2000)};
+
   // Data parallelism.
   Option<int64_t> accumulate{
       *this, "accumulate",

@@ -49,17 +49,20 @@ inline constexpr llvm::StringLiteral kParameterAttr = "dpc.parameter";
 /// On parameters that the loss does not depend on.
 inline constexpr llvm::StringLiteral kUnusedAttr = "dpc.unused";
 
-/// --precision bf16: on the nn.round_bf16 that rounds an op's result to
-/// bfloat16 (compiler/Import/Autocast.cpp), as opposed to one that casts a
-/// float32 operand. What the op's VJP reads of its result is the rounded
-/// value, PyTorch's bfloat16 result (dpc-autodiff redirects those reads).
-inline constexpr llvm::StringLiteral kBF16ResultAttr = "dpc.bf16_result";
-/// --precision bf16: on the nn.round_bf16 through which an op reads an
-/// operand that is a bfloat16 value already: the identity in the forward,
+/// --precision bf16|fp16: on the nn.round_bf16 / nn.round_f16 that rounds an
+/// op's result to the autocast's 16-bit type (compiler/Import/Autocast.cpp),
+/// as opposed to one that casts a float32 operand. What the op's VJP reads
+/// of its result is the rounded value, PyTorch's 16-bit result
+/// (dpc-autodiff redirects those reads).
+inline constexpr llvm::StringLiteral kAutocastResultAttr =
+    "dpc.autocast_result";
+/// --precision bf16|fp16: on the rounding through which an op reads an
+/// operand that is a 16-bit value already: the identity in the forward,
 /// there only for its VJP, which rounds the gradient of that one use (as
-/// PyTorch rounds each backward kernel's result for a bfloat16 input).
+/// PyTorch rounds each backward kernel's result for a 16-bit input).
 /// dpc-autodiff removes it once the VJPs are built.
-inline constexpr llvm::StringLiteral kBF16OperandAttr = "dpc.bf16_operand";
+inline constexpr llvm::StringLiteral kAutocastOperandAttr =
+    "dpc.autocast_operand";
 
 /// On the module: the other state_dict names of a tensor reachable under
 /// several (an lm head tied to the token embedding), as a dictionary from

@@ -29,19 +29,22 @@ using namespace dpc;
 namespace {
 
 struct AutodiffPass : public dpc::impl::AutodiffBase<AutodiffPass> {
+  using AutodiffBase::AutodiffBase;
+
   void runOnOperation() override {
     func::FuncOp func = lookupFunction(getOperation(), kTrainStepFuncName);
     if (!func || failed(differentiate(func)))
       return signalPassFailure();
-    // --precision bf16: the roundings of bfloat16 operands have given their
-    // VJPs (gradient roundings); in the forward they are the identity.
+    // --precision bf16|fp16: the roundings of 16-bit operands have given
+    // their VJPs (gradient roundings); in the forward they are the identity.
+    // (@eval_step is optional: dpc --eval-step=false has none.)
     for (func::FuncOp step :
-         {func, lookupFunction(getOperation(), kEvalStepFuncName)})
+         {func, getOperation().lookupSymbol<func::FuncOp>(kEvalStepFuncName)})
       if (step)
-        step.walk([](nn::RoundToBF16Op round) {
-          if (round->hasAttr(kBF16OperandAttr)) {
-            round.getResult().replaceAllUsesWith(round.getInput());
-            round.erase();
+        step.walk([](Operation *round) {
+          if (round->hasAttr(kAutocastOperandAttr)) {
+            round->getResult(0).replaceAllUsesWith(round->getOperand(0));
+            round->erase();
           }
         });
   }
@@ -79,8 +82,12 @@ struct AutodiffPass : public dpc::impl::AutodiffBase<AutodiffPass> {
     OpBuilder b(ret);
     Value loss = ret.getOperand(0);
     llvm::DenseMap<Value, Value> grads;
-    grads[loss] = b.create<nn::FillOp>(func.getLoc(), loss.getType(),
-                                       b.getF32FloatAttr(1.0f));
+    // scaler.scale(loss).backward() seeds with the loss scale.
+    grads[loss] =
+        lossScale
+            ? Value(b.create<nn::LossScaleOp>(func.getLoc(), loss.getType()))
+            : Value(b.create<nn::FillOp>(func.getLoc(), loss.getType(),
+                                         b.getF32FloatAttr(1.0f)));
 
     for (Operation *op : llvm::reverse(forwardOps)) {
       if (!llvm::any_of(op->getResults(),
@@ -158,13 +165,13 @@ struct AutodiffPass : public dpc::impl::AutodiffBase<AutodiffPass> {
         FunctionType::get(ctx, func.getArgumentTypes(), resultTypes));
     func.setAllResultAttrs(resultAttrs);
 
-    // --precision bf16: an op whose result PyTorch computes in bfloat16
-    // saves that bfloat16 tensor for its backward (tanh's, softmax's,
-    // exp's result), so its VJP reads the rounded value, not the float32
-    // one before rounding, which only the rounding itself reads.
-    func.walk([](nn::RoundToBF16Op round) {
-      if (round->hasAttr(kBF16ResultAttr))
-        round.getInput().replaceAllUsesExcept(round.getResult(), round);
+    // --precision bf16|fp16: an op whose result PyTorch computes in 16 bits
+    // saves that 16-bit tensor for its backward (tanh's, softmax's, exp's
+    // result), so its VJP reads the rounded value, not the float32 one
+    // before rounding, which only the rounding itself reads.
+    func.walk([](Operation *round) {
+      if (round->hasAttr(kAutocastResultAttr))
+        round->getOperand(0).replaceAllUsesExcept(round->getResult(0), round);
     });
 
     // A VJP builds the gradients of all its operands; those of inactive

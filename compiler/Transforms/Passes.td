@@ -76,8 +76,14 @@ def Autodiff : Pass<"dpc-autodiff", "mlir::ModuleOp"> {
     parameter argument (`dpc.kind = "parameter"`) after the loss, tagged
     `dpc.kind = "gradient"`. A parameter the loss does not depend on gets no
     gradient and is marked `dpc.unused`; like torch.optim, nothing updates
-    it, and the pass warns.
+    it, and the pass warns. With `loss-scale` the seed is GradScaler's
+    run-time loss scale (`nn.loss_scale`) instead of 1.
   }];
+  let options = [
+    Option<"lossScale", "loss-scale", "bool", /*default=*/"false",
+           "Seed the backward pass with GradScaler's run-time loss scale "
+           "(scaler.scale(loss).backward())">,
+  ];
   let dependentDialects = ["::dpc::nn::NNDialect"];
 }
 
@@ -117,6 +123,29 @@ def SGD : Pass<"dpc-sgd", "mlir::ModuleOp"> {
            "that the updates read their group's learning rate from the "
            "runtime (Session::setLearningRate, schedules); without it lr is "
            "compiled in. The training pipeline sets it">,
+  ];
+  let dependentDialects = ["::dpc::nn::NNDialect"];
+}
+
+def GradScaler : Pass<"dpc-grad-scaler", "mlir::ModuleOp"> {
+  let summary = "GradScaler's unscale_ and inf check before the optimizer updates";
+  let description = [{
+    After dpc-sgd / dpc-adam and before dpc-clip-gradients (the recipe
+    `scaler.scale(loss).backward(); scaler.unscale_(opt); clip...;
+    scaler.step(opt); scaler.update()`): one `nn.unscale_grads` of every
+    update's (averaged) gradient right before the first update. The
+    backward pass must have been seeded with the loss scale (dpc-autodiff's
+    `loss-scale`). The options are torch.amp.GradScaler's arguments.
+  }];
+  let options = [
+    Option<"initScale", "init-scale", "double", /*default=*/"65536.0",
+           "GradScaler's init_scale">,
+    Option<"growthFactor", "growth-factor", "double", /*default=*/"2.0",
+           "GradScaler's growth_factor">,
+    Option<"backoffFactor", "backoff-factor", "double", /*default=*/"0.5",
+           "GradScaler's backoff_factor">,
+    Option<"growthInterval", "growth-interval", "int64_t", /*default=*/"2000",
+           "GradScaler's growth_interval">,
   ];
   let dependentDialects = ["::dpc::nn::NNDialect"];
 }

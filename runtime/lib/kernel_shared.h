@@ -28,6 +28,10 @@
 #include <string>
 
 #ifdef __CUDACC__
+#include <cuda_fp16.h>
+#endif
+
+#ifdef __CUDACC__
 #define DPC_HOST_DEVICE __host__ __device__
 #define DPC_ALWAYS_INLINE __forceinline__
 #else
@@ -136,6 +140,19 @@ DPC_HOST_DEVICE inline float roundToBFloat16(float x) {
   return bfloat16BitsToFloat(floatToBFloat16Bits(x));
 }
 
+/// x rounded to the nearest float16 value, kept a float (--precision fp16's
+/// nn.round_f16): round to nearest even as c10::Half, infinite beyond 65504
+/// (from 65520 on), subnormal below 2^-14. The compilers' own conversions:
+/// GCC's _Float16 (F16C's vcvtps2ph where the target has it) and CUDA's
+/// __float2half_rn.
+DPC_HOST_DEVICE inline float roundToFloat16(float x) {
+#ifdef __CUDACC__
+  return __half2float(__float2half_rn(x));
+#else
+  return static_cast<float>(static_cast<_Float16>(x));
+#endif
+}
+
 /// clamp(x, lo, hi) as torch's clamp kernel: min(max(x, lo), hi), NaN
 /// propagates.
 DPC_HOST_DEVICE inline float clampValue(float x, float lo, float hi) {
@@ -208,6 +225,8 @@ DPC_HOST_DEVICE DPC_ALWAYS_INLINE float applyUnary(int32_t kind, float x,
     return powScalar(x, p.p0);
   case DPCRT_UNARY_ROUND_BF16:
     return roundToBFloat16(x);
+  case DPCRT_UNARY_ROUND_F16:
+    return roundToFloat16(x);
   default:
     return NAN;
   }
@@ -304,6 +323,8 @@ applyUnaryGrad(int32_t kind, float dy, float saved, UnaryParams p = {}) {
   case DPCRT_UNARY_ROUND_BF16:
     // The compiler's VJP is nn.round_bf16 itself; the kernel agrees.
     return roundToBFloat16(dy);
+  case DPCRT_UNARY_ROUND_F16:
+    return roundToFloat16(dy);
   default:
     return NAN;
   }

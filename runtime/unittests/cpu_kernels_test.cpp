@@ -407,6 +407,117 @@ TEST_F(CpuKernelsTest, RoundToBFloat16) {
   }
 }
 
+/// The float16 value nearest to v, found without a conversion: every
+/// finite float16 value decoded from its bits (sign, 5-bit exponent, 10-bit
+/// significand) into double, the two neighbours of v compared, ties to the
+/// even significand; beyond the largest (65504) by half an ulp (65520) or
+/// more, infinity, as IEEE rounding to nearest. v finite.
+static float nearestFloat16(float v) {
+  static const std::vector<double> positives = [] {
+    std::vector<double> values;
+    for (uint32_t bits = 0; bits < 0x7c00u; ++bits) {
+      uint32_t exponent = bits >> 10, significand = bits & 0x3ffu;
+      values.push_back(exponent == 0 ? std::ldexp(double(significand), -24)
+                                     : std::ldexp(double(1024 + significand),
+                                                  int(exponent) - 25));
+    }
+    return values;
+  }();
+  double magnitude = std::fabs(static_cast<double>(v));
+  double result;
+  if (magnitude >= 65520.0) {
+    result = INFINITY;
+  } else {
+    auto up = std::lower_bound(positives.begin(), positives.end(), magnitude);
+    if (up == positives.end() || *up == magnitude) {
+      result = up == positives.end() ? positives.back() : *up;
+    } else {
+      auto down = up - 1;
+      double downDistance = magnitude - *down, upDistance = *up - magnitude;
+      bool downEven = ((down - positives.begin()) & 1) == 0;
+      result = downDistance < upDistance   ? *down
+               : upDistance < downDistance ? *up
+               : downEven                  ? *down
+                                           : *up;
+    }
+  }
+  return static_cast<float>(std::signbit(v) ? -result : result);
+}
+
+// --precision fp16's rounding (nn.round_f16): to nearest, ties to even, as
+// c10::Half, checked against nearestFloat16 on a sweep over float16's range
+// (subnormals included), and at the cases that matter by value.
+TEST_F(CpuKernelsTest, RoundToFloat16) {
+  std::vector<float> x = {1.0f + 0x1p-11f,            // tie: down to even 1
+                          1.0f + 0x1p-10f + 0x1p-11f, // tie: up to even
+                          65504.0f,                   // the largest float16
+                          65519.99f, // below the halfway point: 65504
+                          65520.0f,  // the halfway point: inf, as PyTorch
+                          -1e6f,     // overflow: -inf (what GradScaler sees)
+                          0x1p-24f,  // the smallest subnormal
+                          0x1p-26f,  // below half of it: 0
+                          -0.0f,
+                          INFINITY,
+                          NAN};
+  std::vector<float> expected = {1.0f,     1.0f + 0x1p-9f, 65504.0f, 65504.0f,
+                                 INFINITY, -INFINITY,      0x1p-24f, 0.0f,
+                                 -0.0f,    INFINITY,       NAN};
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> exponent(-27.0f, 17.0f);
+  for (int i = 0; i < 100000; ++i) {
+    float v = std::exp2(exponent(rng)) * (i % 2 ? -1.0f : 1.0f);
+    x.push_back(v);
+    expected.push_back(nearestFloat16(v));
+  }
+  std::vector<float> y(x.size()), dx(x.size());
+  dpcrt_unary_f32(&ctx, DPCRT_UNARY_ROUND_F16, y.data(), x.data(),
+                  static_cast<int64_t>(x.size()));
+  dpcrt_unary_grad_f32(&ctx, DPCRT_UNARY_ROUND_F16, dx.data(), x.data(),
+                       x.data(), static_cast<int64_t>(x.size()));
+  ASSERT_EQ(ctx.error, "");
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (std::isnan(expected[i])) {
+      EXPECT_TRUE(std::isnan(y[i]) && std::isnan(dx[i])) << i;
+      continue;
+    }
+    EXPECT_EQ(y[i], expected[i]) << "x = " << x[i];
+    EXPECT_EQ(std::signbit(y[i]), std::signbit(expected[i])) << "x = " << x[i];
+    EXPECT_EQ(dx[i], expected[i]) << "gradient of " << x[i];
+  }
+}
+
+// GradScaler's unscale (dpc --grad-scaler): every gradient times
+// float(1 / double(scale)), the inf check, and the updates of a step with
+// an inf skipped (SGD's parameter and momentum buffer untouched).
+TEST_F(CpuKernelsTest, UnscaleGradsAndSkippedUpdate) {
+  ctx.gradScaler.enabled = true;
+  ctx.gradScaler.scale = 3.0f; // not a power of two: the rounding shows
+  std::vector<float> g0 = {3.0f, -6.0f, 1.0f}, g1 = {0.5f};
+  float *grads[] = {g0.data(), g1.data()};
+  int64_t sizes[] = {3, 1};
+  dpcrt_unscale_grads_f32(&ctx, grads, sizes, 2);
+  ASSERT_EQ(ctx.error, "");
+  float inv = static_cast<float>(1.0 / 3.0);
+  EXPECT_EQ(g0[0], 3.0f * inv);
+  EXPECT_EQ(g0[1], -6.0f * inv);
+  EXPECT_EQ(g0[2], 1.0f * inv);
+  EXPECT_EQ(g1[0], 0.5f * inv);
+  EXPECT_FALSE(ctx.gradScaler.foundInf);
+
+  std::vector<float> g2 = {1.0f, INFINITY}, g3 = {NAN};
+  float *bad[] = {g2.data(), g3.data()};
+  int64_t badSizes[] = {2, 1};
+  dpcrt_unscale_grads_f32(&ctx, bad, badSizes, 2);
+  EXPECT_TRUE(ctx.gradScaler.foundInf);
+  std::vector<float> param = {1.0f, 2.0f}, momentum = {5.0f, 6.0f};
+  dpcrt_sgd_update_f32(&ctx, param.data(), momentum.data(), g2.data(), 2, 0.1f,
+                       0.9f, 0.0f, 0.0f, 0);
+  EXPECT_EQ(param, (std::vector<float>{1.0f, 2.0f}));
+  EXPECT_EQ(momentum, (std::vector<float>{5.0f, 6.0f}));
+  ctx.gradScaler = dpc::GradScalerState();
+  ctx.gradientSquares = dpc::GradientSquares();
+}
+
 TEST_F(CpuKernelsTest, UnaryKindsThreadedMatchElementwise) {
   const int64_t n = 200003; // above the threading threshold, odd
   for (const PointwiseCase &c : kPointwiseCases) {

@@ -865,15 +865,25 @@ void train(const Options &opts) {
       p.loss = loss;
       p.lr = lr;
       p.gradNorm = session.gradientNorm();
+      if (session.hasGradScaler()) {
+        p.lossScale = session.lastStepLossScale();
+        p.skipped = session.lastStepSkipped();
+      }
       p.samplesPerSecond = intervalSteps * data.globalBatch /
                            std::max(seconds(intervalStart, now), 1e-9);
       p.elapsedSeconds = seconds(start, now);
       p.secondsLeft = p.elapsedSeconds / (i + 1) * (steps - i - 1);
-      std::printf("step %lld/%lld  loss %.6f  lr %.6g  grad_norm %.6g  "
+      // GradScaler: the scale the step ran with, and whether its updates
+      // were skipped for an inf or NaN gradient.
+      char scaler[64] = "";
+      if (p.lossScale)
+        std::snprintf(scaler, sizeof(scaler), "  loss_scale %.6g%s",
+                      *p.lossScale, p.skipped ? " (skipped)" : "");
+      std::printf("step %lld/%lld  loss %.6f  lr %.6g  grad_norm %.6g%s  "
                   "epoch %.2f  samples/s %.1f  left %s\n",
                   static_cast<long long>(p.runStep),
                   static_cast<long long>(p.runSteps), loss, lr, p.gradNorm,
-                  p.epoch, p.samplesPerSecond,
+                  scaler, p.epoch, p.samplesPerSecond,
                   formatDuration(p.secondsLeft).c_str());
       std::fflush(stdout);
       metrics.write(p);
@@ -922,6 +932,12 @@ void train(const Options &opts) {
                 static_cast<long long>(session.memoryBytes()));
   else
     std::printf("done: 0 steps\n");
+  if (session.hasGradScaler())
+    std::printf("grad scaler: loss scale %.6g, %lld of %lld steps skipped "
+                "(inf/NaN gradients)\n",
+                session.lossScale(),
+                static_cast<long long>(session.skippedSteps()),
+                static_cast<long long>(session.stepCount()));
   if (!opts.checkpointDir.empty() && steps > 0)
     std::printf("saved checkpoint %s (step %lld)\n",
                 checkpointPath(opts.checkpointDir, session.stepCount()).c_str(),

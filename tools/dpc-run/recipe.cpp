@@ -256,5 +256,9 @@ void MetricsFile::write(const Progress &p) {
                          {"grad_norm", p.gradNorm},
                          {"samples_per_s", p.samplesPerSecond},
                          {"elapsed_s", p.elapsedSeconds}};
+  if (p.lossScale) {
+    line["loss_scale"] = *p.lossScale;
+    line["skipped"] = p.skipped;
+  }
   writeLine(line.dump());
 }

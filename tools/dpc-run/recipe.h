@@ -65,13 +65,18 @@ struct Progress {
   float loss = 0;
   double lr = 0;
   double gradNorm = 0; // Session::gradientNorm: L2, before clipping
+  /// --grad-scaler modules: the loss scale the step ran with and whether
+  /// its updates were skipped (an inf or NaN gradient).
+  std::optional<float> lossScale;
+  bool skipped = false;
   double samplesPerSecond = 0;
   double elapsedSeconds = 0;
   double secondsLeft = 0;
 };
 
 /// --metrics FILE: one JSON object per logged step ({"step", "epoch",
-/// "loss", "lr", "grad_norm", "samples_per_s", "elapsed_s"}), flushed line by
+/// "loss", "lr", "grad_norm", "samples_per_s", "elapsed_s"}, with a
+/// GradScaler also "loss_scale" and "skipped"), flushed line by
 /// line so a plot can follow a running job. A resumed run appends.
 class MetricsFile {
 public:

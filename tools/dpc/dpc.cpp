@@ -170,12 +170,37 @@ static cl::opt<std::string> gradComm(
 
 static cl::opt<std::string> precision(
     "precision",
-    cl::desc("Compute precision: fp32 (default), or bf16, every op as "
-             "torch.autocast(device_type=\"cpu\", dtype=torch.bfloat16) "
-             "runs it (matrix products and convolutions in bfloat16, the "
-             "losses in float32, other ops in their operands' type; float32 "
-             "master weights and optimizer state)"),
-    cl::value_desc("fp32|bf16"), cl::init("fp32"), cl::cat(dpcCategory));
+    cl::desc("Compute precision: fp32 (default), or bf16 / fp16, every op as "
+             "torch.autocast(device_type=\"cpu\", dtype=torch.bfloat16 / "
+             "torch.float16) runs it (matrix products and convolutions in 16 "
+             "bits, the losses in float32, other ops in their operands' "
+             "type; float32 master weights and optimizer state); fp16 "
+             "trains with --grad-scaler unless --grad-scaler=false"),
+    cl::value_desc("fp32|bf16|fp16"), cl::init("fp32"), cl::cat(dpcCategory));
+static cl::opt<bool> gradScaler(
+    "grad-scaler",
+    cl::desc("Dynamic loss scaling as torch.amp.GradScaler: the backward "
+             "pass from the loss times the scale, the gradients unscaled "
+             "after the all-reduce, a step with inf/NaN gradients skipped "
+             "and the scale backed off, grown after --grad-scaler-growth-"
+             "interval good steps (default: on with --precision fp16)"),
+    cl::cat(dpcCategory));
+static cl::opt<double>
+    gradScalerInitScale("grad-scaler-init-scale",
+                        cl::desc("GradScaler's init_scale (default 65536)"),
+                        cl::value_desc("S"), cl::cat(dpcCategory));
+static cl::opt<double>
+    gradScalerGrowthFactor("grad-scaler-growth-factor",
+                           cl::desc("GradScaler's growth_factor (default 2)"),
+                           cl::value_desc("F"), cl::cat(dpcCategory));
+static cl::opt<double> gradScalerBackoffFactor(
+    "grad-scaler-backoff-factor",
+    cl::desc("GradScaler's backoff_factor (default 0.5)"), cl::value_desc("F"),
+    cl::cat(dpcCategory));
+static cl::opt<int64_t> gradScalerGrowthInterval(
+    "grad-scaler-growth-interval",
+    cl::desc("GradScaler's growth_interval (default 2000)"),
+    cl::value_desc("N"), cl::cat(dpcCategory));
 
 static cl::opt<std::string> weightsMode(
     "weights",
@@ -310,6 +335,14 @@ setPipelineOptions(TrainingPipelineOptions &options,
   copyIfGiven(options.bucketCapMb, bucketCapMb);
   copyIfGiven(options.firstBucketMb, firstBucketMb);
   copyIfGiven(options.gradComm, gradComm);
+  // GradScaler comes with float16, as in PyTorch's recipe; any precision
+  // may ask for it.
+  options.gradScaler = gradScaler.getNumOccurrences() ? gradScaler.getValue()
+                                                      : precision == "fp16";
+  copyIfGiven(options.gradScalerInitScale, gradScalerInitScale);
+  copyIfGiven(options.gradScalerGrowthFactor, gradScalerGrowthFactor);
+  copyIfGiven(options.gradScalerBackoffFactor, gradScalerBackoffFactor);
+  copyIfGiven(options.gradScalerGrowthInterval, gradScalerGrowthInterval);
   return std::nullopt;
 }
 
@@ -389,12 +422,9 @@ int main(int argc, char **argv) {
       return fail(error);
     label = *spec;
   }
-  if (precision == "fp16")
-    return fail("--precision fp16 is not supported yet (it needs "
-                "GradScaler's loss scaling); supported: fp32, bf16");
-  if (precision != "fp32" && precision != "bf16")
+  if (precision != "fp32" && precision != "bf16" && precision != "fp16")
     return fail("--precision '" + precision +
-                "' is not supported (supported: fp32, bf16)");
+                "' is not supported (supported: fp32, bf16, fp16)");
   if (weightsMode != "embed" && weightsMode != "external")
     return fail("--weights '" + weightsMode +
                 "' is not one of embed, external");
@@ -428,7 +458,10 @@ int main(int argc, char **argv) {
 
   ImportOptions importOptions;
   importOptions.lossOutput = lossOutput;
-  importOptions.autocastBFloat16 = precision == "bf16";
+  importOptions.autocast =
+      precision == "bf16"   ? ImportOptions::Autocast::BFloat16
+      : precision == "fp16" ? ImportOptions::Autocast::Float16
+                            : ImportOptions::Autocast::None;
   FailureOr<ImportedModel> model =
       options.isDataParallel()
           ? importTorchScriptChunks(context, modelPath, inputs, chunks,

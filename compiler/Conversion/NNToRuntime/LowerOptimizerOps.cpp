@@ -7,7 +7,8 @@
 // (dpcrt_learning_rate, dpcrt_momentum) when @train_step has parameter
 // groups;
 // nn.clip_grad_norm / nn.clip_grad_value scale or clamp the gradients in
-// place.
+// place; nn.unscale_grads unscales them (GradScaler) and nn.loss_scale
+// fills the backward's seed with the runtime's loss scale.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,6 +33,37 @@ Value dpc::runtimeLearningRate(RuntimeCallBuilder &rt, int32_t group) {
 Value dpc::runtimeMomentum(RuntimeCallBuilder &rt, int32_t group) {
   return rt.call("dpcrt_momentum", {rt.i32(group)}, rt.builder().getF64Type());
 }
+
+namespace {
+
+/// The pointers of `grads` in an array on the stack of the step, for the
+/// kernels over every gradient; `results` (computed in place) get the same
+/// pointers.
+Value gradientPointers(RuntimeCallBuilder &rt, ValueRange grads,
+                       ValueRange results) {
+  OpBuilder &b = rt.builder();
+  Type ptrType = rt.ptrType();
+  Value array = b.create<LLVM::AllocaOp>(rt.getLoc(), ptrType, ptrType,
+                                         rt.i64(grads.size()), 8);
+  for (auto [i, grad] : llvm::enumerate(grads)) {
+    Value slot =
+        b.create<LLVM::GEPOp>(rt.getLoc(), ptrType, ptrType, array,
+                              ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
+    b.create<LLVM::StoreOp>(rt.getLoc(), rt.ptr(grad), slot);
+    rt.setPtr(results[i], rt.ptr(grad));
+  }
+  return array;
+}
+
+/// The element counts of `grads` (a constant array beside the pointers).
+SmallVector<int64_t> gradientSizes(ValueRange grads) {
+  SmallVector<int64_t> sizes;
+  for (Value grad : grads)
+    sizes.push_back(getNumElements(grad));
+  return sizes;
+}
+
+} // namespace
 
 void dpc::populateOptimizerLowerings(RuntimeLowerings &lowerings) {
   lowerings.add<nn::SGDUpdateOp>([](RuntimeCallBuilder &rt, nn::SGDUpdateOp o) {
@@ -80,27 +112,28 @@ void dpc::populateOptimizerLowerings(RuntimeLowerings &lowerings) {
   });
   lowerings.add<nn::ClipGradNormOp>(
       [](RuntimeCallBuilder &rt, nn::ClipGradNormOp o) {
-        // The gradients' pointers in an array on the stack, their sizes in a
-        // constant array.
-        OpBuilder &b = rt.builder();
-        Type ptrType = rt.ptrType();
-        Value grads = b.create<LLVM::AllocaOp>(rt.getLoc(), ptrType, ptrType,
-                                               rt.i64(o.getGrads().size()), 8);
-        SmallVector<int64_t> sizes;
-        for (auto [i, grad] : llvm::enumerate(o.getGrads())) {
-          Value slot = b.create<LLVM::GEPOp>(
-              rt.getLoc(), ptrType, ptrType, grads,
-              ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
-          b.create<LLVM::StoreOp>(rt.getLoc(), rt.ptr(grad), slot);
-          sizes.push_back(getNumElements(grad));
-          rt.setPtr(o.getClipped()[i], rt.ptr(grad));
-        }
+        Value grads = gradientPointers(rt, o.getGrads(), o.getClipped());
         rt.call("dpcrt_clip_grad_norm_f32",
-                {grads, rt.constantArray(sizes),
-                 rt.i32(static_cast<int32_t>(sizes.size())),
+                {grads, rt.constantArray(gradientSizes(o.getGrads())),
+                 rt.i32(static_cast<int32_t>(o.getGrads().size())),
                  rt.f64(o.getMaxNorm()), rt.f64(o.getNormType())});
         return success();
       });
+  lowerings.add<nn::UnscaleGradsOp>(
+      [](RuntimeCallBuilder &rt, nn::UnscaleGradsOp o) {
+        // The scale and the GradScaler's constants are the runtime's
+        // (dpcrt_context::gradScaler, from the manifest's "grad_scaler").
+        Value grads = gradientPointers(rt, o.getGrads(), o.getUnscaled());
+        rt.call("dpcrt_unscale_grads_f32",
+                {grads, rt.constantArray(gradientSizes(o.getGrads())),
+                 rt.i32(static_cast<int32_t>(o.getGrads().size()))});
+        return success();
+      });
+  lowerings.add<nn::LossScaleOp>([](RuntimeCallBuilder &rt, nn::LossScaleOp o) {
+    rt.call("dpcrt_loss_scale_f32",
+            {rt.ptr(o.getResult()), rt.i64(getNumElements(o.getResult()))});
+    return success();
+  });
   lowerings.add<nn::ClipGradValueOp>(
       [](RuntimeCallBuilder &rt, nn::ClipGradValueOp o) {
         Value grad = rt.ptr(o.getGrad());

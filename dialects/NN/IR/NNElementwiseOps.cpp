@@ -302,6 +302,13 @@ SmallVector<Value> RoundToBF16Op::buildVJP(OpBuilder &b,
   return {b.create<RoundToBF16Op>(getLoc(), resultGrads[0])};
 }
 
+SmallVector<Value> RoundToF16Op::buildVJP(OpBuilder &b,
+                                          ValueRange resultGrads) {
+  // As round_bf16's: a float16 tensor's gradient is a float16 tensor (an
+  // overflow to inf there is what GradScaler's step skipping catches).
+  return {b.create<RoundToF16Op>(getLoc(), resultGrads[0])};
+}
+
 //===----------------------------------------------------------------------===//
 // unary_grad (the VJP of the unary records with a gradient formula)
 //===----------------------------------------------------------------------===//

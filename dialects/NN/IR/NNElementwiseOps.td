@@ -219,6 +219,13 @@ def NN_RoundToBF16Op : NN_UnaryOp<"round_bf16",
     "x rounded to the nearest bfloat16 value (ties to even)", "",
     "DPCRT_UNARY_ROUND_BF16">;
 
+// --precision fp16 (torch.autocast's float16): nn.round_bf16's twin for
+// float16 values, infinite beyond 65504 (what GradScaler's loss scaling
+// guards against).
+def NN_RoundToF16Op : NN_UnaryOp<"round_f16",
+    "x rounded to the nearest float16 value (ties to even)", "",
+    "DPCRT_UNARY_ROUND_F16">;
+
 def NN_GeluOp : NN_DiffOp<"gelu"> {
   let summary = "Gaussian error linear unit (aten::gelu)";
   let description = [{

@@ -128,6 +128,41 @@ Value ClipGradNormOp::getAliasedValue(unsigned resultNumber) {
   return getGrads()[resultNumber];
 }
 
+LogicalResult UnscaleGradsOp::inferReturnTypes(MLIRContext *,
+                                               std::optional<Location>,
+                                               Adaptor adaptor,
+                                               SmallVectorImpl<Type> &types) {
+  for (Value grad : adaptor.getGrads())
+    types.push_back(grad.getType());
+  return success();
+}
+
+LogicalResult UnscaleGradsOp::verify() {
+  if (getGrads().empty())
+    return emitOpError("needs at least one gradient");
+  // torch.amp.GradScaler's checks of its arguments (the scale must stay a
+  // finite positive float32).
+  double initScale = getInitScale().convertToDouble();
+  if (!(initScale > 0.0) || !std::isfinite(static_cast<float>(initScale)))
+    return emitOpError("needs a positive init_scale finite in float32, got ")
+           << initScale;
+  if (!(getGrowthFactor().convertToDouble() > 1.0))
+    return emitOpError("needs a growth_factor above 1.0, got ")
+           << getGrowthFactor().convertToDouble();
+  double backoff = getBackoffFactor().convertToDouble();
+  if (!(backoff > 0.0 && backoff < 1.0))
+    return emitOpError("needs a backoff_factor in (0, 1), got ") << backoff;
+  if (getGrowthInterval() <= 0)
+    return emitOpError("needs a positive growth_interval, got ")
+           << getGrowthInterval();
+  return success();
+}
+
+// The gradients are unscaled in place.
+Value UnscaleGradsOp::getAliasedValue(unsigned resultNumber) {
+  return getGrads()[resultNumber];
+}
+
 LogicalResult ClipGradValueOp::inferReturnTypes(MLIRContext *,
                                                 std::optional<Location>,
                                                 Adaptor adaptor,

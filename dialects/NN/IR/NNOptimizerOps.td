@@ -128,6 +128,52 @@ def NN_ClipGradNormOp : NN_Op<"clip_grad_norm", [
   let hasVerifier = 1;
 }
 
+def NN_LossScaleOp : NN_Op<"loss_scale"> {
+  let summary = "GradScaler's current loss scale, which seeds the backward pass";
+  let description = [{
+    A tensor filled with the run-time loss scale of torch.amp.GradScaler
+    (the runtime's state: `dpcrt_context::gradScaler`, updated after every
+    step and kept in checkpoints). With loss scaling, `dpc-autodiff` seeds
+    the backward pass with it instead of 1, as `scaler.scale(loss).backward()`
+    does: every gradient is the scaled one until `nn.unscale_grads`.
+
+    ```mlir
+    %seed = nn.loss_scale : tensor<f32>
+    ```
+  }];
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "attr-dict `:` type($result)";
+}
+
+def NN_UnscaleGradsOp : NN_Op<"unscale_grads", [
+    DeclareOpInterfaceMethods<StorageAliasOpInterface>,
+    InferTypeOpAdaptor]> {
+  let summary = "GradScaler.unscale_ of every gradient, and its inf check";
+  let description = [{
+    torch.amp.GradScaler's `unscale_` (`_amp_foreach_non_finite_check_and_unscale_`)
+    over every (averaged) gradient: each element times
+    `inv_scale = float(1 / double(scale))`, and the step's `found_inf` set
+    when any element is infinite or NaN. With `found_inf` the runtime skips
+    every optimizer update of the step (`scaler.step`), and after the step
+    it updates the scale (`scaler.update`: times `backoff_factor` after an
+    inf, times `growth_factor` after `growth_interval` finite steps in a
+    row). The attributes are GradScaler's constructor arguments, which the
+    manifest passes to the runtime. Like nn.clip_grad_norm it reads every
+    gradient, so it follows the last all-reduce wait and precedes every
+    update; the results are the unscaled gradients, in place.
+
+    ```mlir
+    %u0, %u1 = nn.unscale_grads %g0, %g1 {init_scale = 65536.0 : f64, growth_factor = 2.0 : f64, backoff_factor = 0.5 : f64, growth_interval = 2000 : i64} : tensor<64x32xf32>, tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<NN_F32Tensor>:$grads, F64Attr:$init_scale,
+                       F64Attr:$growth_factor, F64Attr:$backoff_factor,
+                       I64Attr:$growth_interval);
+  let results = (outs Variadic<NN_F32Tensor>:$unscaled);
+  let assemblyFormat = "$grads attr-dict `:` type($grads)";
+  let hasVerifier = 1;
+}
+
 def NN_ClipGradValueOp : NN_Op<"clip_grad_value", [
     DeclareOpInterfaceMethods<StorageAliasOpInterface>,
     InferTypeOpAdaptor]> {

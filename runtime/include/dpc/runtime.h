@@ -191,6 +191,16 @@ struct ParamGroupSpec {
   std::vector<std::string> parameters;
 };
 
+/// torch.amp.GradScaler's arguments ("grad_scaler", dpc --grad-scaler): the
+/// runtime's loss scale starts at `initScale` and is updated after every
+/// step by GradScaler.update's rule.
+struct GradScalerSpec {
+  double initScale = 65536.0;
+  double growthFactor = 2.0;
+  double backoffFactor = 0.5;
+  int64_t growthInterval = 2000;
+};
+
 struct BucketSpec {
   int64_t index = 0;
   int64_t bytes = 0;
@@ -239,6 +249,8 @@ struct Manifest {
   /// input and label holds this many local micro-batches back to back along
   /// dimension 0, which it must divide.
   int64_t accumulate = 1;
+  /// Loss scaling ("grad_scaler"); absent without.
+  std::optional<GradScalerSpec> gradScaler;
   std::vector<WeightSpec> parameters;
   std::vector<WeightSpec> buffers;
   std::vector<OptimizerStateSpec> optimizerState;
@@ -420,8 +432,20 @@ public:
   Backend backend() const;
   const std::string &path() const;
   const Manifest &manifest() const;
-  /// Number of optimizer steps taken (restored by loadCheckpoint).
+  /// Number of steps run (restored by loadCheckpoint); with a GradScaler
+  /// the optimizer steps taken are this minus skippedSteps().
   int64_t stepCount() const;
+  /// Loss scaling (dpc --grad-scaler, torch.amp.GradScaler): whether the
+  /// module has it; the scale the next step runs with (scaler.get_scale(),
+  /// restored by loadCheckpoint); the scale the last step ran with and
+  /// whether its gradients had an inf or NaN, so its optimizer updates were
+  /// skipped; the skipped steps in all. Without a scaler the scale is 1 and
+  /// nothing is skipped.
+  bool hasGradScaler() const;
+  float lossScale() const;
+  float lastStepLossScale() const;
+  bool lastStepSkipped() const;
+  int64_t skippedSteps() const;
   /// Parameter groups of the module (the manifest's "param_groups").
   int numParamGroups() const;
   /// The learning rate the next steps use for parameter group `group`: the

@@ -4,7 +4,9 @@
 // parameter, buffer and optimizer state under its checkpoint key and the
 // step counter as "optimizer.step" and each parameter group's learning rate
 // as "optimizer.param_groups.<g>.lr" (f64 scalars, the host values of the
-// context); rank 0 reads and writes them, through
+// context), and with a GradScaler its state as "grad_scaler.scale" (f32),
+// "grad_scaler.growth_tracker" and "grad_scaler.skipped_steps" (i64); rank 0
+// reads and writes them, through
 // the host copies of the tensors (the slots on the CPU, the mirrors on
 // cuda), and the other ranks get rank 0's values by broadcast.
 //
@@ -42,8 +44,30 @@ std::vector<TensorView> Session::Impl::checkpointViews(bool withAliases) {
         {learningRateKey(g), DType::F64, {}, &ctx.learningRates[g]});
   for (size_t g = 0; g < ctx.momenta.size(); ++g)
     views.push_back({momentumKey(g), DType::F64, {}, &ctx.momenta[g]});
+  if (ctx.gradScaler.enabled) {
+    views.push_back(
+        {"grad_scaler.scale", DType::F32, {}, &ctx.gradScaler.scale});
+    views.push_back({"grad_scaler.growth_tracker",
+                     DType::I64,
+                     {},
+                     &ctx.gradScaler.growthTracker});
+    views.push_back({"grad_scaler.skipped_steps",
+                     DType::I64,
+                     {},
+                     &ctx.gradScaler.skippedSteps});
+  }
   return views;
 }
+
+namespace {
+
+/// The training state beside the weights: optimizer state and step counter,
+/// GradScaler's state. Initial weights (weightsOnly) take none of it.
+bool isTrainingState(const std::string &key) {
+  return key.rfind("optimizer.", 0) == 0 || key.rfind("grad_scaler.", 0) == 0;
+}
+
+} // namespace
 
 std::string Session::Impl::momentumKey(size_t group) const {
   // torch's param_group['momentum'] (SGD) or param_group['betas'][0].
@@ -145,7 +169,7 @@ void Session::Impl::restore(const std::string &file, bool weightsOnly,
   if (weightsOnly)
     views.erase(std::remove_if(views.begin(), views.end(),
                                [](const TensorView &v) {
-                                 return v.name.rfind("optimizer.", 0) == 0;
+                                 return isTrainingState(v.name);
                                }),
                 views.end());
   std::set<std::string> wanted;
@@ -209,7 +233,7 @@ void Session::Impl::restore(const std::string &file, bool weightsOnly,
     // is then not wanted, but nothing else may be unexpected.
     for (const auto &entry : contents.tensors)
       if (!wanted.count(entry.first) &&
-          !(weightsOnly && entry.first.rfind("optimizer.", 0) == 0))
+          !(weightsOnly && isTrainingState(entry.first)))
         throw Error(file + ": unexpected tensor '" + entry.first + "': not a " +
                     (weightsOnly ? "parameter or buffer"
                                  : "parameter, buffer or optimizer state") +
@@ -245,6 +269,22 @@ void Session::Impl::restore(const std::string &file, bool weightsOnly,
             (manifest.optimizer.kind != "sgd" && m >= 1.0))
           throw Error(file + ": '" + momentumKey(g) + "' is out of range");
       }
+      if (ctx.gradScaler.enabled) {
+        float scale = *contents.tensors.at("grad_scaler.scale").data<float>();
+        int64_t tracker =
+            *contents.tensors.at("grad_scaler.growth_tracker").data<int64_t>();
+        int64_t skipped =
+            *contents.tensors.at("grad_scaler.skipped_steps").data<int64_t>();
+        if (!std::isfinite(scale) || !(scale > 0.0f))
+          throw Error(file +
+                      ": 'grad_scaler.scale' is not a finite positive number");
+        if (tracker < 0 || tracker >= ctx.gradScaler.growthInterval)
+          throw Error(file + ": 'grad_scaler.growth_tracker' is not in [0, " +
+                      std::to_string(ctx.gradScaler.growthInterval) + ")");
+        if (skipped < 0 || skipped > step)
+          throw Error(file + ": 'grad_scaler.skipped_steps' is not in [0, " +
+                      "'optimizer.step']");
+      }
     }
     for (const TensorView &v : views)
       std::memcpy(const_cast<void *>(v.data),
@@ -277,6 +317,14 @@ void Session::Impl::restore(const std::string &file, bool weightsOnly,
     if (!ctx.momenta.empty())
       broadcastBytes(ctx.momenta.data(), ctx.momenta.size() * sizeof(double),
                      ctx.comm, "the momenta");
+    if (ctx.gradScaler.enabled) {
+      GradScalerState &g = ctx.gradScaler;
+      broadcastBytes(&g.scale, sizeof(g.scale), ctx.comm, "the loss scale");
+      broadcastBytes(&g.growthTracker, sizeof(g.growthTracker), ctx.comm,
+                     "the loss scale's growth tracker");
+      broadcastBytes(&g.skippedSteps, sizeof(g.skippedSteps), ctx.comm,
+                     "the skipped steps");
+    }
   }
   backendTable().synchronize(&ctx);
   raiseError();

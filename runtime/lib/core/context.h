@@ -37,6 +37,27 @@ struct DeviceStateDeleter {
 };
 } // namespace cuda
 
+/// torch.amp.GradScaler's state (dpc --grad-scaler; the manifest's
+/// "grad_scaler" gives the constants): the loss scale the backward pass is
+/// seeded with (dpcrt_loss_scale_f32), `foundInf` set by the step's unscale
+/// (dpcrt_unscale_grads_f32) when a gradient has an inf or NaN, after which
+/// the step's optimizer updates do nothing (scaler.step), and the
+/// bookkeeping of GradScaler.update, which the session runs after each
+/// step. float32 and int64 as GradScaler's `_scale` and `_growth_tracker`
+/// tensors.
+struct GradScalerState {
+  bool enabled = false;
+  float scale = 1.0f;
+  double growthFactor = 2.0;
+  double backoffFactor = 0.5;
+  int64_t growthInterval = 2000;
+  int64_t growthTracker = 0;
+  /// Steps whose updates were skipped, in all; the optimizer steps taken
+  /// are the step counter minus these.
+  int64_t skippedSteps = 0;
+  bool foundInf = false;
+};
+
 /// The squared L2 norm of a step's averaged gradients, summed in double by
 /// the kernels that read each gradient first after the all-reduce: the clip
 /// kernels, before they clip (`clipped` then says so), and the optimizer
@@ -47,6 +68,10 @@ struct GradientSquares {
   double beforeClip = 0.0;
   double atUpdate = 0.0;
   bool clipped = false;
+  /// GradScaler's unscale, before any clip, sums the unscaled gradients'
+  /// squares; the step's updates may then be skipped, so this is the norm.
+  double afterUnscale = 0.0;
+  bool unscaled = false;
 };
 
 } // namespace dpc
@@ -61,9 +86,17 @@ struct dpcrt_context {
   const dpc::BackendTable *backend;
   int rank = 0;
   int worldSize = 1;
-  /// Optimizer steps already taken; SGD's first step (0) initializes the
-  /// momentum buffer instead of decaying it, as torch.optim.SGD does.
+  /// Steps already run (the training loop's iterations: the dropout
+  /// counter, checkpoints' "optimizer.step"). Without a GradScaler every
+  /// step is an optimizer step; see optimizerSteps().
   int64_t step = 0;
+  /// --grad-scaler's state; disabled without.
+  dpc::GradScalerState gradScaler;
+  /// Optimizer steps already taken, which is what Adam's bias correction
+  /// counts (torch.optim's state['step']) and what decides SGD's first step
+  /// (0: the momentum buffer is initialized instead of decayed): the steps
+  /// run minus those GradScaler skipped.
+  int64_t optimizerSteps() const { return step - gradScaler.skippedSteps; }
   /// The key of the dropout masks (runtime/lib/philox.h; Session::setSeed).
   uint64_t seed = 0;
   /// The current learning rate of each parameter group (dpcrt_learning_rate),

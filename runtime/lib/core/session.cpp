@@ -243,7 +243,45 @@ void Session::Impl::allocate() {
       ctx.momenta.push_back(optimizer.kind == "sgd" ? optimizer.momentum
                                                     : optimizer.beta1);
   }
+  // GradScaler starts at its init_scale.
+  ctx.gradScaler = GradScalerState();
+  if (const std::optional<GradScalerSpec> &g = manifest.gradScaler) {
+    ctx.gradScaler.enabled = true;
+    ctx.gradScaler.scale = static_cast<float>(g->initScale);
+    ctx.gradScaler.growthFactor = g->growthFactor;
+    ctx.gradScaler.backoffFactor = g->backoffFactor;
+    ctx.gradScaler.growthInterval = g->growthInterval;
+  }
 }
+
+namespace {
+
+/// GradScaler.update after a step, as torch's _amp_update_scale_ kernel:
+/// after an inf the scale backs off and the good-step count restarts; after
+/// growth_interval good steps in a row it grows (unless that overflows).
+/// float32 scale times the double factor, rounded to float32, as the
+/// kernel's `*current_scale * growth_factor`.
+void updateGradScaler(GradScalerState &g) {
+  if (g.foundInf) {
+    g.scale =
+        static_cast<float>(static_cast<double>(g.scale) * g.backoffFactor);
+    g.growthTracker = 0;
+    ++g.skippedSteps;
+    return;
+  }
+  int64_t successful = g.growthTracker + 1;
+  if (successful == g.growthInterval) {
+    float grown =
+        static_cast<float>(static_cast<double>(g.scale) * g.growthFactor);
+    if (std::isfinite(grown))
+      g.scale = grown;
+    g.growthTracker = 0;
+  } else {
+    g.growthTracker = successful;
+  }
+}
+
+} // namespace
 
 void Session::Impl::allocateEval() {
   const EvalSpec &e = *manifest.eval;
@@ -360,6 +398,7 @@ float Session::step(const std::vector<const void *> &localBatch) {
       backend.broadcast(&s.ctx, s.slots[w.slot], w.numBytes(),
                         "buffer '" + w.name + "'");
   s.ctx.error.clear();
+  s.ctx.gradScaler.foundInf = false;
   if (s.tracer)
     s.tracer->setStep(s.ctx.step + 1);
   s.trainStep(&s.ctx, s.slots.data());
@@ -370,6 +409,12 @@ float Session::step(const std::vector<const void *> &localBatch) {
   // leaves no partial sums to the next.
   s.lastGradientNorm = backend.takeGradientNorm(&s.ctx);
   s.raiseStepError();
+  // The scale this step ran with, for lossScale() (the scale PyTorch's
+  // scaler.get_scale() reads before scaler.update()).
+  s.lastLossScale = s.ctx.gradScaler.scale;
+  s.lastStepSkipped = s.ctx.gradScaler.foundInf;
+  if (s.ctx.gradScaler.enabled)
+    updateGradScaler(s.ctx.gradScaler);
   ++s.ctx.step;
   float loss = 0.0f;
   backend.copyToHost(&s.ctx, &loss, s.slots[s.manifest.loss.slot],
@@ -523,6 +568,13 @@ Backend Session::backend() const { return impl->backend; }
 const std::string &Session::path() const { return impl->path; }
 const Manifest &Session::manifest() const { return impl->manifest; }
 int64_t Session::stepCount() const { return impl->ctx.step; }
+bool Session::hasGradScaler() const { return impl->ctx.gradScaler.enabled; }
+float Session::lossScale() const { return impl->ctx.gradScaler.scale; }
+float Session::lastStepLossScale() const { return impl->lastLossScale; }
+bool Session::lastStepSkipped() const { return impl->lastStepSkipped; }
+int64_t Session::skippedSteps() const {
+  return impl->ctx.gradScaler.skippedSteps;
+}
 
 //===----------------------------------------------------------------------===//
 // Learning rate (per parameter group)

@@ -57,8 +57,9 @@ void joinRanks(dpcrt_context *ctx) {
 
 double takeGradientNorm(dpcrt_context *ctx) {
   GradientSquares &squares = ctx->gradientSquares;
-  double norm =
-      std::sqrt(squares.clipped ? squares.beforeClip : squares.atUpdate);
+  double norm = std::sqrt(squares.unscaled  ? squares.afterUnscale
+                          : squares.clipped ? squares.beforeClip
+                                            : squares.atUpdate);
   squares = GradientSquares();
   return norm;
 }

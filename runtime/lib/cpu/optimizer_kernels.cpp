@@ -89,13 +89,17 @@ namespace dpc::cpu {
 void sgd_update_f32(dpcrt_context *ctx, float *param, float *momentumBuf,
                     const float *grad, int64_t n, float lr, float momentum,
                     float dampening, float weightDecay, int32_t nesterov) {
+  // GradScaler found an inf or NaN: scaler.step skips optimizer.step.
+  if (ctx && ctx->gradScaler.foundInf)
+    return;
   if (momentum != 0.0f && !momentumBuf) {
     recordError(ctx, "sgd_update: momentum is " + std::to_string(momentum) +
                          " but no momentum buffer was passed");
     return;
   }
-  SgdConstants c = sgdConstants(lr, momentum, dampening, weightDecay,
-                                nesterov != 0, !ctx || ctx->step == 0);
+  SgdConstants c =
+      sgdConstants(lr, momentum, dampening, weightDecay, nesterov != 0,
+                   !ctx || ctx->optimizerSteps() == 0);
   double squares = sgdLoop(param, momentumBuf, grad, n, c);
   if (ctx)
     ctx->gradientSquares.atUpdate += squares;
@@ -110,11 +114,11 @@ void adam_update_f32(dpcrt_context *ctx, float *param, float *expAvg,
                      "required");
     return;
   }
-  if (n <= 0)
+  if (n <= 0 || (ctx && ctx->gradScaler.foundInf))
     return;
   AdamConstants c =
       adamConstants(lr, beta1, beta2, eps, weightDecay,
-                    decoupledWeightDecay != 0, ctx ? ctx->step : 0);
+                    decoupledWeightDecay != 0, ctx ? ctx->optimizerSteps() : 0);
   double squares = adamLoop(param, expAvg, expAvgSq, grad, n, c);
   if (ctx)
     ctx->gradientSquares.atUpdate += squares;
@@ -195,6 +199,46 @@ void clip_grad_value_f32(dpcrt_context *ctx, float *grad, int64_t n,
   float bound = static_cast<float>(clipValue);
   for (int64_t i = 0; i < n; ++i)
     grad[i] = clipGradValue(grad[i], bound);
+}
+
+} // namespace dpc::cpu
+
+//===----------------------------------------------------------------------===//
+// Loss scaling (torch.amp.GradScaler)
+//===----------------------------------------------------------------------===//
+
+namespace dpc::cpu {
+
+void loss_scale_f32(dpcrt_context *ctx, float *out, int64_t n) {
+  float scale = ctx->gradScaler.enabled ? ctx->gradScaler.scale : 1.0f;
+  std::fill(out, out + n, scale);
+}
+
+void unscale_grads_f32(dpcrt_context *ctx, float *const *grads,
+                       const int64_t *sizes, int32_t count) {
+  if (count <= 0 || !grads || !sizes) {
+    recordError(ctx, "unscale_grads: no gradients");
+    return;
+  }
+  // GradScaler.unscale_: inv_scale = self._scale.double().reciprocal().float()
+  float invScale = static_cast<float>(
+      1.0 / static_cast<double>(ctx->gradScaler.enabled ? ctx->gradScaler.scale
+                                                        : 1.0f));
+  bool foundInf = false;
+  double squares = 0.0;
+  for (int32_t i = 0; i < count; ++i) {
+    float *g = grads[i];
+    for (int64_t j = 0; j < sizes[i]; ++j) {
+      // The check reads the value before unscaling, as torch's kernel; an
+      // inf times inv_scale stays inf, so the order only matters for NaN.
+      foundInf |= !std::isfinite(g[j]);
+      g[j] = invScale == 1.0f ? g[j] : g[j] * invScale;
+    }
+    squares += sumOfSquares(g, sizes[i]);
+  }
+  ctx->gradScaler.foundInf = ctx->gradScaler.foundInf || foundInf;
+  ctx->gradientSquares.afterUnscale += squares;
+  ctx->gradientSquares.unscaled = true;
 }
 
 } // namespace dpc::cpu

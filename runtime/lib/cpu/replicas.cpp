@@ -69,6 +69,7 @@ public:
       c.rank = ctx->rank;
       c.worldSize = ctx->worldSize;
       c.step = ctx->step;
+      c.gradScaler = ctx->gradScaler;
       c.seed = ctx->seed;
       c.error.clear();
     }

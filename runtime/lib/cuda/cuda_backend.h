@@ -68,9 +68,10 @@ struct DeviceState {
   /// by the host after the step's synchronization (checkDeviceError).
   struct DeviceError *deviceError = nullptr;
   /// The step's gradient squares in device memory: [0] before clipping
-  /// (the clip kernels), [1] at the optimizer updates; whether a clip ran
-  /// is ctx->gradientSquares.clipped, set by the host side of the clip
-  /// kernels. Read and cleared by takeGradientNorm after each step.
+  /// (the clip kernels), [1] at the optimizer updates, [2] after
+  /// GradScaler's unscale; whether a clip or an unscale ran is
+  /// ctx->gradientSquares.clipped / .unscaled, set by the host side of
+  /// those kernels. Read and cleared by takeGradientNorm after each step.
   double *gradientSquares = nullptr;
 
   /// The NCCL communicator over the ranks of the job (also with one rank,

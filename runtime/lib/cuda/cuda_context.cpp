@@ -153,9 +153,9 @@ void createState(dpcrt_context *ctx, int device) {
         "allocating the kernel error record");
   check(cudaMemsetAsync(s.deviceError, 0, sizeof(DeviceError), s.compute),
         "clearing the kernel error record");
-  check(cudaMalloc(&s.gradientSquares, 2 * sizeof(double)),
+  check(cudaMalloc(&s.gradientSquares, 3 * sizeof(double)),
         "allocating the gradient norm's sums");
-  check(cudaMemsetAsync(s.gradientSquares, 0, 2 * sizeof(double), s.compute),
+  check(cudaMemsetAsync(s.gradientSquares, 0, 3 * sizeof(double), s.compute),
         "clearing the gradient norm's sums");
   ctx->cuda.reset(owned.release());
   ctx->backend = &backendTable();
@@ -259,13 +259,15 @@ void synchronize(dpcrt_context *ctx) {
 double takeGradientNorm(dpcrt_context *ctx) {
   DeviceState &s = state(ctx);
   GradientSquares &host = ctx->gradientSquares;
-  double squares[2] = {0.0, 0.0};
+  double squares[3] = {0.0, 0.0, 0.0};
   if (failed(ctx,
              cudaMemcpy(squares, s.gradientSquares, sizeof(squares),
                         cudaMemcpyDeviceToHost),
              "reading the gradient norm's sums"))
     return 0.0;
-  double norm = std::sqrt(host.clipped ? squares[0] : squares[1]);
+  double norm = std::sqrt(host.unscaled  ? squares[2]
+                          : host.clipped ? squares[0]
+                                         : squares[1]);
   host = GradientSquares();
   // On the compute stream: ordered before the kernels of the next step.
   failed(ctx, cudaMemsetAsync(s.gradientSquares, 0, sizeof(squares), s.compute),

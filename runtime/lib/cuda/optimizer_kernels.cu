@@ -70,15 +70,20 @@ __global__ void adamKernel(float *param, float *expAvg, float *expAvgSq,
 void sgd_update_f32(dpcrt_context *ctx, float *param, float *momentum_buf,
                     const float *grad, int64_t n, float lr, float momentum,
                     float dampening, float weight_decay, int32_t nesterov) {
+  // GradScaler found an inf or NaN (the host knows: unscale_grads_f32
+  // read the flag back): scaler.step skips optimizer.step.
+  if (ctx->gradScaler.foundInf)
+    return;
   if (momentum != 0.0f && !momentum_buf) {
     recordError(ctx, "sgd_update: momentum is " + std::to_string(momentum) +
                          " but no momentum buffer was passed");
     return;
   }
-  // The step counter lives on the host: the first step (0) initializes
-  // the momentum buffer. The CPU kernel's constants (kernel_shared.h).
+  // The step counter lives on the host: the first optimizer step (0)
+  // initializes the momentum buffer. The CPU kernel's constants
+  // (kernel_shared.h).
   SgdConstants c = sgdConstants(lr, momentum, dampening, weight_decay,
-                                nesterov != 0, ctx->step == 0);
+                                nesterov != 0, ctx->optimizerSteps() == 0);
   launch(ctx, "sgd_update", n, sgdKernel, param, momentum_buf, grad, n, c,
          gradientSquares(ctx) + 1);
 }
@@ -92,11 +97,12 @@ void adam_update_f32(dpcrt_context *ctx, float *param, float *exp_avg,
                      "required");
     return;
   }
-  if (n <= 0)
+  if (n <= 0 || ctx->gradScaler.foundInf)
     return;
   // The CPU kernel's constants (kernel_shared.h).
-  AdamConstants c = adamConstants(lr, beta1, beta2, eps, weight_decay,
-                                  decoupled_weight_decay != 0, ctx->step);
+  AdamConstants c =
+      adamConstants(lr, beta1, beta2, eps, weight_decay,
+                    decoupled_weight_decay != 0, ctx->optimizerSteps());
   launch(ctx, "adam_update", n, adamKernel, param, exp_avg, exp_avg_sq, grad, n,
          c, gradientSquares(ctx) + 1);
 }
@@ -248,6 +254,75 @@ void clip_grad_value_f32(dpcrt_context *ctx, float *grad, int64_t n,
   clipValueKernel<<<gridFor(n, kThreads), kThreads, 0, computeStream(ctx)>>>(
       grad, n, static_cast<float>(clip_value));
   launchFailed(ctx, "clip_grad_value");
+}
+
+} // namespace dpc::cuda
+
+//===----------------------------------------------------------------------===//
+// Loss scaling (torch.amp.GradScaler)
+//===----------------------------------------------------------------------===//
+//
+// The scale is host state (dpcrt_context::gradScaler); the unscale reads
+// its found-inf flag back to the host before the updates, as
+// GradScaler.step does (`found_inf.item()`), so that the skipped updates
+// are not even launched.
+
+namespace dpc::cuda {
+namespace {
+
+__global__ void unscaleKernel(float *grad, int64_t n, float invScale,
+                              int *foundInf, double *squares) {
+  double threadSquares = 0.0;
+  DPC_GRID_STRIDE(i, n) {
+    float g = grad[i];
+    if (!isfinite(g))
+      *foundInf = 1;
+    g = invScale == 1.0f ? g : g * invScale;
+    grad[i] = g;
+    threadSquares += square(g);
+  }
+  addSquares(squares, threadSquares);
+}
+
+} // namespace
+
+void loss_scale_f32(dpcrt_context *ctx, float *out, int64_t n) {
+  fill_f32(ctx, out, n, ctx->gradScaler.enabled ? ctx->gradScaler.scale : 1.0f);
+}
+
+void unscale_grads_f32(dpcrt_context *ctx, float *const *grads,
+                       const int64_t *sizes, int32_t count) {
+  if (count <= 0 || !grads || !sizes) {
+    recordError(ctx, "unscale_grads: no gradients");
+    return;
+  }
+  auto *foundInf = static_cast<int *>(scratch(ctx, sizeof(int)));
+  if (!foundInf)
+    return;
+  cudaStream_t stream = computeStream(ctx);
+  if (failed(ctx, cudaMemsetAsync(foundInf, 0, sizeof(int), stream),
+             "clearing unscale_grads' inf flag"))
+    return;
+  // GradScaler.unscale_: inv_scale = self._scale.double().reciprocal().float()
+  float invScale = static_cast<float>(
+      1.0 / static_cast<double>(ctx->gradScaler.enabled ? ctx->gradScaler.scale
+                                                        : 1.0f));
+  ctx->gradientSquares.unscaled = true;
+  for (int32_t i = 0; i < count; ++i) {
+    launch(ctx, "unscale_grads", sizes[i], unscaleKernel, grads[i], sizes[i],
+           invScale, foundInf, gradientSquares(ctx) + 2);
+    if (!ctx->error.empty())
+      return;
+  }
+  int found = 0;
+  if (failed(ctx,
+             cudaMemcpyAsync(&found, foundInf, sizeof(int),
+                             cudaMemcpyDeviceToHost, stream),
+             "reading unscale_grads' inf flag") ||
+      failed(ctx, cudaStreamSynchronize(stream),
+             "waiting for unscale_grads' inf flag"))
+    return;
+  ctx->gradScaler.foundInf = ctx->gradScaler.foundInf || found != 0;
 }
 
 } // namespace dpc::cuda

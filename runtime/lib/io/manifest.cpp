@@ -484,6 +484,31 @@ Manifest Manifest::parse(const std::string &text, const std::string &where) {
       m.paramGroups.push_back(std::move(spec));
     }
   }
+  if (const json *v = r.optional(root, "grad_scaler"); v && !v->is_null()) {
+    const json &g = r.object(*v, "grad_scaler");
+    GradScalerSpec spec;
+    spec.initScale = r.number(r.required(g, "init_scale", "grad_scaler"),
+                              "grad_scaler.init_scale");
+    spec.growthFactor = r.number(r.required(g, "growth_factor", "grad_scaler"),
+                                 "grad_scaler.growth_factor");
+    spec.backoffFactor =
+        r.number(r.required(g, "backoff_factor", "grad_scaler"),
+                 "grad_scaler.backoff_factor");
+    spec.growthInterval =
+        r.integer(r.required(g, "growth_interval", "grad_scaler"),
+                  "grad_scaler.growth_interval");
+    if (!(spec.initScale > 0.0) ||
+        !std::isfinite(static_cast<float>(spec.initScale)))
+      r.failField("grad_scaler.init_scale",
+                  "must be positive and finite in float32");
+    if (!(spec.growthFactor > 1.0) || !std::isfinite(spec.growthFactor))
+      r.failField("grad_scaler.growth_factor", "must be a number above 1");
+    if (!(spec.backoffFactor > 0.0 && spec.backoffFactor < 1.0))
+      r.failField("grad_scaler.backoff_factor", "must be in (0, 1)");
+    if (spec.growthInterval < 1)
+      r.failField("grad_scaler.growth_interval", "must be at least 1");
+    m.gradScaler = spec;
+  }
   if (const json *v = r.optional(root, "accumulate")) {
     m.accumulate = r.integer(*v, "accumulate");
     if (m.accumulate < 1)
