@@ -39,6 +39,18 @@ llvm_config.use_default_substitutions()
 # tests want Debian's Python, which has torch and numpy.
 config.substitutions = [s for s in config.substitutions if s[0] != "%python"]
 config.substitutions.append(("%python", config.python_executable))
+# PyTorch 2.5.1's Python (the venv of scripts/setup.sh, $DPC_TORCH2_VENV or
+# /opt/dpc-torch2), for references that Debian's torch 1.13 cannot compute:
+# float16 autocast and GradScaler on the CPU (ddp_reference.py --autocast fp16,
+# --grad-scaler).
+config.substitutions.append(
+    (
+        "%torch2-python",
+        os.path.join(
+            os.environ.get("DPC_TORCH2_VENV", "/opt/dpc-torch2"), "bin", "python"
+        ),
+    )
+)
 
 # dpc's tools, by path, whether or not they have been built yet (a test of a
 # tool that is missing fails with "not found", which says what to build).

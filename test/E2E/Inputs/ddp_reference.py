@@ -7,6 +7,9 @@ usage: ddp_reference.py DIR --world-size N --log RUN.log
            [--param-group 'PATTERN:lr=X,weight_decay=Y']...
            [--lr-schedule SPEC] [--clip-grad-norm MAX [--clip-norm-type P]]
            [--clip-grad-value V] [--comm-hook fp16|bf16]
+           [--autocast bf16|fp16 [--lp-rtol R --lp-fraction F --loss-rtol L]]
+           [--grad-scaler [--init-scale 65536 --growth-factor 2
+           --backoff-factor 0.5 --growth-interval 2000]]
 
 The reference is torch.nn.parallel.DistributedDataParallel on N processes
 (torch.multiprocessing, gloo backend, file:// rendezvous in a temporary
@@ -64,13 +67,38 @@ reference, trained once: a `--mode dp` run with N replicas of B samples
 buffers are kept, the gradients and the logged loss are the mean over the
 replicas) beside the DDP run on N ranks. Each gets its own 'LOG: compared'
 line.
+
+--autocast bf16|fp16 (dpc --precision): the forward and the loss run under
+torch.autocast("cpu", dtype=torch.bfloat16 / torch.float16), each op on a
+16-bit tensor evaluated in float32 and rounded once (Float32Opmath), and
+the tensors are compared with compare_autocast's criterion, PyTorch's plain
+float32 run beside it for scale. fp16 needs PyTorch 2 (Debian's torch 1.13
+has no float16 autocast on the CPU): run this script with %torch2-python
+(PyTorch 2.5.1, the venv of scripts/setup.sh), which runs everything else
+here too.
+--grad-scaler (dpc's dynamic loss scaling; PyTorch 2) trains as
+torch.amp.GradScaler("cpu", init_scale=..., growth_factor=...,
+backoff_factor=..., growth_interval=...) does:
+`scaler.scale(loss).backward()`, with clipping `scaler.unscale_(opt)` and
+the clip, `scaler.step(opt)`, `scaler.update()` (the lr scheduler steps
+every iteration). Also in float32 (no --autocast; a huge --init-scale makes
+the gradients overflow). PyTorch's loss scale of every step and whether it
+skipped the optimizer step are printed; compared exactly with the
+checkpoint's grad_scaler.scale, .growth_tracker and .skipped_steps (the
+steps skipped for inf/NaN gradients) and with the 'loss_scale S' (%.6g) of
+each step's log line (the scale that step used). The reference runs beside
+the first (the float32 run of --autocast, the float64 run of
+--float64-multiple) have no scaler and skip the optimizer steps that the
+first skipped, so that their distances measure the precision alone.
 """
 import argparse
 import contextlib
 import json
 import os
+import re
 import sys
 import tempfile
+import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -96,21 +124,26 @@ def train(rank, a, tmp, dtypes):
     processes for float32 and float64: importing torch takes longer than
     training the smaller models)."""
     torch.set_num_threads(1)
-    if AUTOCAST in dtypes:
+    if any(d in AUTOCAST_DTYPES for d in dtypes):
         enable_cpu_autocast()
     dist.init_process_group("gloo", init_method=f"file://{tmp}/rendezvous",
                             rank=rank, world_size=a.world_size)
+    skips = None
     for dtype in dtypes:
-        train_in(rank, a, tmp, dtype)
+        skips = train_in(rank, a, tmp, dtype, skips)
     dist.destroy_process_group()
 
 
-def train_in(rank, a, tmp, dtype):
+def train_in(rank, a, tmp, dtype, skips=None):
     """Trains the reference in `dtype` on this rank; writes its losses and
-    rank 0's state to TMP/DTYPE-rankR.npz. AUTOCAST: float32 under
-    torch.autocast("cpu", dtype=torch.bfloat16)."""
+    rank 0's state to TMP/DTYPE-rankR.npz. A key of AUTOCAST_DTYPES: float32
+    under torch.autocast("cpu", dtype=that type). With --grad-scaler, the
+    first run (`skips` None) trains with the GradScaler; a later run gets
+    the first's skipped steps as `skips` and skips the same optimizer steps
+    without a scaler. Returns the skipped steps (a bool per step)."""
     name = dtype_name(dtype)
-    autocast = dtype == AUTOCAST
+    low = AUTOCAST_DTYPES.get(dtype) if isinstance(dtype, str) else None
+    autocast = low is not None
     if autocast:
         dtype = torch.float32
     model = torch.jit.load(f"{a.dir}/model.pt")
@@ -155,6 +188,17 @@ def train_in(rank, a, tmp, dtype):
         opt = torch.optim.AdamW(torch_groups, lr=a.lr, weight_decay=a.weight_decay, eps=a.eps)
         state_names = ["exp_avg", "exp_avg_sq"]
     sched = lr_scheduler(opt, a.lr_schedule) if a.lr_schedule else None
+    scaler = None
+    if a.grad_scaler:
+        if skips is None:
+            scaler = torch.amp.GradScaler(
+                "cpu", init_scale=a.init_scale, growth_factor=a.growth_factor,
+                backoff_factor=a.backoff_factor, growth_interval=a.growth_interval)
+        # The lr scheduler steps where the optimizer skipped (a warning).
+        warnings.filterwarnings(
+            "ignore", message=re.escape("Detected call of `lr_scheduler.step()` before"))
+    loss_scales = []  # the scale each step used
+    skipped = []  # whether the scaler skipped the step's optimizer step
     x = torch.from_numpy(np.load(f"{a.dir}/x.npy"))
     if x.is_floating_point():
         x = x.to(dtype)
@@ -170,9 +214,9 @@ def train_in(rank, a, tmp, dtype):
         opt.zero_grad(set_to_none=True)
         if coords is not None:
             coords.start_forward(step, rank=rank)
-        opmath = Float32Opmath() if autocast and not a.torch_bf16_kernels \
+        opmath = Float32Opmath(low) if autocast and not a.torch_bf16_kernels \
             else contextlib.nullcontext()
-        with opmath, torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        with opmath, torch.autocast("cpu", dtype=low or torch.bfloat16, enabled=autocast):
             out = ddp(xb)
         # A tuple output (GoogLeNet's outputs): the loss reads the first
         # element, as dpc's default --loss-output.
@@ -187,12 +231,22 @@ def train_in(rank, a, tmp, dtype):
         if out.dim() == 2 and yb.dim() == 2 and out.shape[0] == yb.numel():
             yb = yb.reshape(-1)
         with opmath:
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            with torch.autocast("cpu", dtype=low or torch.bfloat16, enabled=autocast):
                 loss = F.cross_entropy(out, yb)
-            loss.backward()
-        # In float64 from the float32 gradients, as dpc sums them.
-        grad_norms.append(torch.stack([p.grad.double().pow(2).sum() for p in params])
-                          .sum().sqrt().item())
+            if scaler is not None:
+                loss_scales.append(scaler.get_scale())
+                scaler.scale(loss).backward()
+            else:
+                loss.backward()
+        clip = a.clip_grad_norm is not None or a.clip_grad_value is not None
+        if scaler is not None and clip:
+            scaler.unscale_(opt)
+        # In float64 from the float32 gradients, as dpc sums them; of the
+        # unscaled gradients (inf or NaN where they overflowed).
+        grad_norm = torch.stack([p.grad.double().pow(2).sum() for p in params]).sum().sqrt()
+        if scaler is not None and not clip:
+            grad_norm = grad_norm / loss_scales[-1]
+        grad_norms.append(grad_norm.item())
         if a.clip_grad_norm is not None:
             total = torch.nn.utils.clip_grad_norm_(params, a.clip_grad_norm,
                                                    norm_type=a.clip_norm_type)
@@ -201,7 +255,18 @@ def train_in(rank, a, tmp, dtype):
             clipped += int(any(p.grad.abs().max().item() > a.clip_grad_value
                                for p in params))
             torch.nn.utils.clip_grad_value_(params, a.clip_grad_value)
-        opt.step()
+        if scaler is not None:
+            scaler.step(opt)
+            # Before update(), which forgets it: whether step() found inf
+            # or NaN in the unscaled gradients and skipped opt.step().
+            skipped.append(sum(v.item() for v in
+                               scaler._found_inf_per_device(opt).values()) > 0)
+            scaler.update()
+        elif skips is not None and skips[step]:
+            skipped.append(True)
+        else:
+            opt.step()
+            skipped.append(False)
         if sched is not None:
             sched.step()
         losses.append(loss.item())
@@ -227,9 +292,14 @@ def train_in(rank, a, tmp, dtype):
     if coords is not None:
         draws = [coords.drawn, coords.kept, coords.depth_draws, coords.depth_zeros,
                  coords.depth_expected_ones]
+    # The scaler's state after the run (-1: none).
+    scaler_state = [scaler.get_scale(), scaler._get_growth_tracker()] if scaler else [-1, -1]
     np.savez(f"{tmp}/{name}-rank{rank}.npz", losses=np.array(losses),
              clipped=np.array(clipped), grad_norms=np.array(grad_norms),
-             draws=np.array(draws), **state)
+             draws=np.array(draws), loss_scales=np.array(loss_scales, dtype=np.float32),
+             skipped=np.array(skipped, dtype=bool),
+             scaler_state=np.array(scaler_state, dtype=np.float64), **state)
+    return skipped
 
 
 def compress_hook(comm_dtype):
@@ -304,11 +374,13 @@ def compare_compressed(a, expected, ckpt, failures):
 
 
 def dtype_name(dtype):
-    return dtype if dtype == AUTOCAST else str(dtype).replace("torch.", "")
+    return dtype if isinstance(dtype, str) else str(dtype).replace("torch.", "")
 
 
-# The reference variant of --autocast bf16.
-AUTOCAST = "autocast-bf16"
+# The reference variants of --autocast bf16|fp16, as `dtypes` name them:
+# float32 under torch.autocast("cpu", dtype=the type).
+AUTOCAST_DTYPES = {"autocast-bf16": torch.bfloat16, "autocast-fp16": torch.float16}
+TORCH_MAJOR = int(torch.__version__.split(".")[0])
 
 
 def enable_cpu_autocast():
@@ -320,12 +392,18 @@ def enable_cpu_autocast():
     do, and eager autograd differentiates them. torch 1.13 refuses layer_norm / group_norm of a bfloat16 input with
     float32 weights ("expected scalar type BFloat16 but found Float");
     PyTorch 2 computes them in float32 and returns the input's type, as
-    these kernels (registered for AutocastCPU) do, and as dpc does."""
+    these kernels (registered for AutocastCPU) do, and as dpc does. Under
+    PyTorch 2 (2.5.1) only the TorchScript settings apply: its own kernels
+    are those, and its float16 and bfloat16 autocast go through the same
+    AutocastCPU key (checked: a scripted nn.Linear's output is float16
+    under torch.autocast("cpu", dtype=torch.float16))."""
     torch._C._jit_set_autocast_mode(False)
     # And without the graph executor's optimizations: its differentiable
     # graphs (symbolic_script's linear backward) assume one dtype throughout;
     # unoptimized, every op differentiates through eager autograd.
     torch._C._set_graph_executor_optimize(False)
+    if TORCH_MAJOR >= 2:
+        return
     global _AUTOCAST_LIBRARY
     _AUTOCAST_LIBRARY = torch.library.Library("aten", "IMPL", "AutocastCPU")
 
@@ -341,30 +419,37 @@ def enable_cpu_autocast():
 
 
 class Float32Opmath(TorchDispatchMode):
-    """Evaluates every aten op that reads a bfloat16 tensor in float32 on
-    the same values and rounds its floating results back to the types
-    PyTorch's op returns: a bfloat16 kernel that computes in float32 and
-    rounds its result once, as dpc's ops do (and as oneDNN's and cuBLAS's
-    bfloat16 GEMMs accumulate). Below autograd, so the backward kernels
+    """Evaluates every aten op that reads a bfloat16 tensor (`dtype`: or a
+    float16 one, for --autocast fp16) in float32 on the same values and
+    rounds its floating results back to the types PyTorch's op returns: a
+    16-bit kernel that computes in float32 and rounds its result once, as
+    dpc's ops do (and as oneDNN's and cuBLAS's bfloat16 and float16 GEMMs
+    accumulate). Below autograd, so the backward kernels
     too. Needed because several of torch 1.13's bfloat16 CPU kernels
     accumulate in bfloat16 instead: matrix products on CPUs without AVX512
     (cpublas's fallback: 2 of 3 elements of a product differ from the
     float32-accumulated result rounded once), avg_pool2d's backward (1031
     of 2048 elements), GELU (forward and backward), log_softmax and
     softmax's backward. Which ops run in bfloat16 is autocast's decision and
-    stays PyTorch's; in-place ops run as they are."""
+    stays PyTorch's; in-place ops run as they are. The same for float16
+    (PyTorch 2.5.1's float16 CPU kernels, e.g. its GEMMs, need not
+    accumulate in float32 either)."""
+
+    def __init__(self, dtype=torch.bfloat16):
+        super().__init__()
+        self.dtype = dtype
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         tensors = [a for a in tree_flatten((args, kwargs))[0] if isinstance(a, torch.Tensor)]
-        if func._schema.is_mutable or not any(t.dtype == torch.bfloat16 for t in tensors):
+        if func._schema.is_mutable or not any(t.dtype == self.dtype for t in tensors):
             return func(*args, **kwargs)
         # The op's own result, for the types (and the shapes) it returns;
         # on copies, since not every schema of torch 1.13 declares what the
         # op writes (native_batch_norm's running statistics).
         copy = lambda a: a.clone() if isinstance(a, torch.Tensor) else a  # noqa: E731
         own = func(*tree_map(copy, args), **tree_map(copy, kwargs))
-        widen = lambda a: a.float() if isinstance(a, torch.Tensor) and a.dtype == torch.bfloat16 else a  # noqa: E731
+        widen = lambda a: a.float() if isinstance(a, torch.Tensor) and a.dtype == self.dtype else a  # noqa: E731
         computed = func(*tree_map(widen, args), **tree_map(widen, kwargs))
         flat_own, spec = tree_flatten(own)
         flat = [c.to(o.dtype) if isinstance(c, torch.Tensor) and c.is_floating_point() else c
@@ -401,13 +486,15 @@ def compare_loss_curve(a, losses, failures):
 
 
 def compare_autocast(a, expected, fp32, ckpt, failures):
-    """--autocast bf16: dpc's tensors against PyTorch's under autocast
+    """--autocast bf16|fp16: dpc's tensors against PyTorch's under autocast
     (`expected`), with PyTorch's plain float32 run (`fp32`) as the yardstick
     of what bfloat16 changes. Per tensor, the normwise relative distance in
     the max norm must be at most a.bf16_rtol; over all tensors, the L2
     distance of dpc from PyTorch's autocast run must be at most
     a.bf16_fraction of the L2 distance of PyTorch's float32 run from it (so
-    a dpc that computed in float32, or rounded elsewhere, fails). Returns
+    a dpc that computed in float32, or rounded elsewhere, fails); with
+    --grad-scaler, the float32 run skips the optimizer steps the autocast
+    run skipped. Returns
     the worst per-tensor distance."""
     worst, dpc_sq, fp32_sq = 0.0, 0.0, 0.0
     for name, ref in sorted(expected.items()):
@@ -460,14 +547,21 @@ def run_ddp(a, dtypes):
 
 def summarize(ranks):
     """Rank 0's state, the losses averaged over the ranks, rank 0's count of
-    clipped steps and gradient norms, and the draws summed over the ranks."""
+    clipped steps and gradient norms, the draws summed over the ranks, and
+    rank 0's grad scaler record ({'loss_scales', 'skipped', 'scale',
+    'growth_tracker'}; every rank's is the same, from the same averaged
+    gradients)."""
     losses = np.mean([r.pop("losses") for r in ranks], axis=0)
     clipped = int(ranks[0].pop("clipped"))
     grad_norms = ranks[0].pop("grad_norms")
     draws = np.sum([r.pop("draws") for r in ranks], axis=0)
+    scale, growth_tracker = ranks[0].pop("scaler_state")
+    scaler = {"loss_scales": ranks[0].pop("loss_scales"), "skipped": ranks[0].pop("skipped"),
+              "scale": np.float32(scale), "growth_tracker": int(growth_tracker)}
     for r in ranks[1:]:
-        r.pop("clipped"), r.pop("grad_norms")
-    return ranks[0], losses, clipped, grad_norms, draws
+        for key in ("clipped", "grad_norms", "scaler_state", "loss_scales", "skipped"):
+            r.pop(key)
+    return ranks[0], losses, clipped, grad_norms, draws, scaler
 
 
 def eager_model(spec):
@@ -522,6 +616,13 @@ def compare_grad_norms(path, expected, rtol, failures):
     worst = 0.0
     for step, norm in logged.items():
         ref = expected[step - 1]
+        if not np.isfinite(ref) or norm is None or not np.isfinite(norm):
+            # Gradients that overflowed (the grad scaler skips the step):
+            # inf or NaN on both sides (which of them depends on the order
+            # of the sums).
+            if np.isfinite(ref) or (norm is not None and np.isfinite(norm)):
+                failures.append(f"step {step}: grad_norm {norm} != PyTorch's {ref}")
+            continue
         error = abs(norm - ref) / ref
         worst = max(worst, error)
         if error > rtol:
@@ -529,6 +630,60 @@ def compare_grad_norms(path, expected, rtol, failures):
                             f"(relative error {error:.3g})")
     print(f"compared {len(logged)} gradient norms (before clipping) with PyTorch's; "
           f"worst relative error {worst:.2e}")
+
+
+def print_grad_scaler(a, scaler):
+    """PyTorch's loss scale of every step, whether the scaler skipped its
+    optimizer step, and the scaler's state after the run."""
+    for k, (scale, skipped) in enumerate(zip(scaler["loss_scales"], scaler["skipped"]), 1):
+        print(f"PyTorch GradScaler step {k}/{a.steps}: loss_scale {scale:.6g}"
+              + (", skipped (inf/NaN gradients)" if skipped else ""))
+    print(f"PyTorch GradScaler skipped {int(scaler['skipped'].sum())} of {a.steps} steps; "
+          f"scale {scaler['scale']:.6g}, growth_tracker {scaler['growth_tracker']} after them")
+
+
+def read_logged_scales(log):
+    """{k: text} of the 'loss_scale S' field of the run log's 'step k/K' lines."""
+    logged = {}
+    with open(log) as f:
+        for line in f:
+            m = re.match(r"step (\d+)/\d+\s.*?\bloss_scale (\S+)", line)
+            if m:
+                logged[int(m.group(1))] = m.group(2)
+    return logged
+
+
+def compare_grad_scaler(a, prefix, scaler, failures):
+    """--grad-scaler: the checkpoint's grad_scaler.scale (float32),
+    .growth_tracker and .skipped_steps (int64, shape []) and the
+    'loss_scale S' of each step's log line (printed %.6g) against PyTorch's
+    GradScaler, exactly."""
+    ckpt = read_safetensors(a.checkpoint)
+    expected = {
+        "grad_scaler.scale": np.array(scaler["scale"], dtype=np.float32),
+        "grad_scaler.growth_tracker": np.array(scaler["growth_tracker"], dtype=np.int64),
+        "grad_scaler.skipped_steps": np.array(int(scaler["skipped"].sum()), dtype=np.int64)}
+    for name, ref in expected.items():
+        got = ckpt.get(name)
+        if got is None:
+            failures.append(f"checkpoint lacks '{name}'")
+        elif got.dtype != ref.dtype or got.shape != ref.shape or not np.array_equal(got, ref):
+            failures.append(f"'{name}': {got} ({got.dtype}, shape {list(got.shape)}) != "
+                            f"torch's {ref} ({ref.dtype}, shape [])")
+    logged = read_logged_scales(a.log)
+    if sorted(logged) != list(range(1, a.steps + 1)):
+        failures.append(f"the log has a loss_scale for {len(logged)} steps, expected 1..{a.steps}")
+    for k, text in sorted(logged.items()):
+        ref = f"{scaler['loss_scales'][k - 1]:.6g}" if k <= a.steps else "none"
+        try:
+            same = float(text) == float(ref)
+        except ValueError:
+            same = False
+        if not same:
+            failures.append(f"step {k}: loss_scale {text} != torch's {ref}")
+    print(f"{prefix}compared the grad scaler (scale {scaler['scale']:.6g}, growth_tracker "
+          f"{scaler['growth_tracker']}, {int(scaler['skipped'].sum())} skipped steps) and "
+          f"{len(logged)} logged loss scales with PyTorch's GradScaler")
 
 
 def main():
@@ -568,12 +723,24 @@ def main():
     # DDP's gradient compression (dpc --grad-comm): fp16_compress_hook or
     # bf16_compress_hook, as compress_hook runs them.
     p.add_argument("--comm-hook", choices=["fp16", "bf16"])
-    p.add_argument("--autocast", choices=["bf16"])
-    # torch 1.13's own bfloat16 CPU kernels instead of Float32Opmath (for
-    # measuring how far they are; see Float32Opmath).
-    p.add_argument("--torch-bf16-kernels", action="store_true")
-    p.add_argument("--bf16-rtol", type=float, default=2e-2)
-    p.add_argument("--bf16-fraction", type=float, default=0.25)
+    # fp16: PyTorch 2 only (%torch2-python).
+    p.add_argument("--autocast", choices=["bf16", "fp16"])
+    # torch's own bfloat16 (float16) CPU kernels instead of Float32Opmath
+    # (for measuring how far they are; see Float32Opmath).
+    p.add_argument("--torch-bf16-kernels", "--torch-lp-kernels", dest="torch_bf16_kernels",
+                   action="store_true")
+    # compare_autocast's criterion, for bf16 and fp16 alike (--lp-*: the
+    # same flags, by a name that says so).
+    p.add_argument("--bf16-rtol", "--lp-rtol", dest="bf16_rtol", type=float, default=2e-2)
+    p.add_argument("--bf16-fraction", "--lp-fraction", dest="bf16_fraction", type=float,
+                   default=0.25)
+    # Dynamic loss scaling: torch.amp.GradScaler("cpu", ...) with these
+    # (its defaults); PyTorch 2 only.
+    p.add_argument("--grad-scaler", action="store_true")
+    p.add_argument("--init-scale", type=float, default=65536.0)
+    p.add_argument("--growth-factor", type=float, default=2.0)
+    p.add_argument("--backoff-factor", type=float, default=0.5)
+    p.add_argument("--growth-interval", type=int, default=2000)
     p.add_argument("--loss-rtol", type=float)
     p.add_argument("--loss-window", type=int)
     p.add_argument("--loss-window-rtol", type=float, default=0.02)
@@ -582,17 +749,25 @@ def main():
         sys.exit("ddp_reference.py: --dpc-masks and --eager go together")
     if not dist.is_gloo_available():
         sys.exit("ddp_reference.py: this PyTorch has no gloo backend")
+    if a.autocast == "fp16" and TORCH_MAJOR < 2:
+        sys.exit(f"ddp_reference.py: --autocast fp16 needs PyTorch 2 (%torch2-python); "
+                 f"torch {torch.__version__} has no float16 autocast on the CPU")
+    if a.grad_scaler and not hasattr(torch.amp, "GradScaler"):
+        sys.exit(f"ddp_reference.py: --grad-scaler needs PyTorch 2 (%torch2-python); "
+                 f"torch {torch.__version__} has no torch.amp.GradScaler for the CPU")
 
     dtypes = [torch.float32] + ([torch.float64] if a.float64_multiple is not None else [])
     if a.autocast:
-        dtypes = [AUTOCAST, torch.float32]
+        dtypes = [f"autocast-{a.autocast}", torch.float32]
     results = run_ddp(a, dtypes)
-    expected, losses, clipped, grad_norms, draws = results[0]
+    expected, losses, clipped, grad_norms, draws, scaler = results[0]
     a.fp32_reference = results[1][0] if a.autocast else None
     a.fp32_losses = results[1][1] if a.autocast else None
     f64 = losses64 = None
     if a.float64_multiple is not None:
-        f64, losses64, _, _, _ = results[1]
+        f64, losses64 = results[1][:2]
+    if a.grad_scaler:
+        print_grad_scaler(a, scaler)
     failures = []
     if a.dpc_masks is not None:
         print(f"fed PyTorch dpc's masks (seed {a.dpc_masks}): "
@@ -607,6 +782,8 @@ def main():
         run_failures = []
         compare_run(run, prefix, expected, losses, clipped, grad_norms, f64, losses64,
                     run_failures)
+        if a.grad_scaler:
+            compare_grad_scaler(run, prefix, scaler, run_failures)
         failures += [prefix + f_ for f_ in run_failures]
     for f_ in failures:
         print("FAIL:", f_)
