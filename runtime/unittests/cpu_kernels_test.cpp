@@ -518,6 +518,33 @@ TEST_F(CpuKernelsTest, UnscaleGradsAndSkippedUpdate) {
   ctx.gradientSquares = dpc::GradientSquares();
 }
 
+// tanh's gradient as torch's AVX2 tanh_backward computes it (1.13 and 2.5,
+// checked bitwise on 1M values): dy * (1 - y*y) with 1 - y*y rounded once
+// (a fused multiply-add), here 1 - y*y in double, exact for these y, then
+// rounded. Over the threading threshold, so every chunk is checked.
+TEST_F(CpuKernelsTest, TanhGradFusesAsTorch) {
+  const int64_t n = 100003;
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> unit(-0.999f, 0.999f);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> y(n), dy(n), dx(n);
+  for (int64_t i = 0; i < n; ++i) {
+    y[i] = unit(rng);
+    dy[i] = normal(rng);
+  }
+  dpcrt_unary_grad_f32(&ctx, DPCRT_UNARY_TANH, dx.data(), dy.data(), y.data(),
+                       n);
+  ASSERT_EQ(ctx.error, "");
+  int64_t unfusedDiffers = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    float inner = static_cast<float>(1.0 - double(y[i]) * double(y[i]));
+    ASSERT_EQ(dx[i], dy[i] * inner) << "y = " << y[i] << ", dy = " << dy[i];
+    unfusedDiffers += dx[i] != dy[i] * (1.0f - y[i] * y[i]);
+  }
+  // The check tells the two apart: the unfused formula differs often.
+  EXPECT_GT(unfusedDiffers, n / 10);
+}
+
 TEST_F(CpuKernelsTest, UnaryKindsThreadedMatchElementwise) {
   const int64_t n = 200003; // above the threading threshold, odd
   for (const PointwiseCase &c : kPointwiseCases) {

@@ -163,6 +163,15 @@ template <int32_t Kind>
   });
 }
 
+/// tanh's gradient over [0, n), compiled twice like the optimizer loops: the
+/// FMA clone vectorizes its fused multiply-add (kernel_shared.h), the
+/// default one calls fmaf.
+__attribute__((target_clones("fma", "default"))) void
+tanhGradRange(float *dx, const float *dy, const float *y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    dx[i] = dpc::applyUnaryGrad(DPCRT_UNARY_TANH, dy[i], y[i]);
+}
+
 // Both loads are unconditional (arguments), so that ReLU's select vectorizes
 // (a load under the condition kept it a mispredicted branch per element).
 template <int32_t Kind>
@@ -534,6 +543,12 @@ void unary_params_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
   if (usesVectorMath(kind, params, /*gradient=*/true)) {
     parallelChunks(n, [&](int64_t begin, int64_t end) {
       vectorMathUnaryGrad(kind, dx, dy, saved, begin, end, params);
+    });
+    return;
+  }
+  if (kind == DPCRT_UNARY_TANH) {
+    parallelChunks(n, [=](int64_t begin, int64_t end) {
+      tanhGradRange(dx + begin, dy + begin, saved + begin, end - begin);
     });
     return;
   }
