@@ -66,6 +66,14 @@ $python $inputs/make_gpt.py gpt script "$d" --batch 4 --samples 64 > /dev/null
 cp "$d/idx.npy" "$d/x.npy" && cp "$d/targets.npy" "$d/y.npy"
 $dpc "$d/model.pt" -o "$d/model.so" --input idx:i64[4,16] --label y:i64[4,16] \
   --lr 0.1 --momentum 0.9 --precision bf16
+# --precision fp16 with GradScaler: the MLP from an init scale of 2^20, so
+# that float16 gradients overflow and steps are skipped
+# (autocast-fp16-grad-scaler.test).
+d=$(case_dir mlp-fp16)
+$python $inputs/make_model.py mlp script "$d" --batch 16 --samples 256 > /dev/null
+$dpc "$d/model.pt" -o "$d/model.so" --input x:f32[16,32] --label y:i64[16] \
+  --lr 0.1 --momentum 0.9 --precision fp16 --grad-scaler-init-scale 1048576 \
+  --grad-scaler-growth-interval 3
 # The small CNN (batch norm, grouped/dilated convolutions, pooling).
 d=$(case_dir cnn)
 $python $inputs/make_cnn_model.py small-cnn script "$d" --batch 4 --samples 16 > /dev/null

@@ -22,6 +22,11 @@
 #     tolerances of autocast-bf16-gpt.test: bfloat16 rounding flips), and
 #     against --backend cpu to 3e-2 (flips where cuBLAS's float32 sums
 #     differ in the last bit);
+#   - --precision fp16 with GradScaler (the MLP, forced overflows) against
+#     PyTorch 2's autocast + GradScaler (ddp_reference.py --autocast fp16
+#     --grad-scaler, run by $TORCH2_PYTHON, default $PYTHON: it needs
+#     torch >= 2.5 for CPU float16 autocast): the skipped steps and scales
+#     exactly, tensors to 2e-3 (float16 flips), and against --backend cpu;
 #   - --mode dp with 2 replicas on one GPU against 1 replica (1e-5);
 #   - then the benchmark (bench/gpu_bench.py run).
 set -uo pipefail
@@ -30,6 +35,7 @@ bundle=${1:?usage: gpu-checks.sh BUNDLE_DIR [--no-bench]}
 bench=1
 [ "${2:-}" = "--no-bench" ] && bench=0
 python=${PYTHON:-python3}
+torch2_python=${TORCH2_PYTHON:-$python}
 inputs=test/E2E/Inputs
 export LD_LIBRARY_PATH="$PWD/$bundle/lib:/usr/local/cuda/lib64:/usr/local/cuda/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 unset DPC_ALLOW_TF32
@@ -61,7 +67,7 @@ for lib in libdpcrt.so libdpcrt_cuda.so; do
   fi
 done
 if [ "$gpu" = cuda ] && ! nvidia-smi -L > /dev/null 2>&1; then
-  for name in unit-tests mlp mlp-bf16-comm cnn-bf16 gpt-bf16 cnn gpt llama unet dp bench; do report "$name" "skipped: no GPU"; done
+  for name in unit-tests mlp mlp-bf16-comm cnn-bf16 gpt-bf16 mlp-fp16 cnn gpt llama unet dp bench; do report "$name" "skipped: no GPU"; done
   echo "gpu checks: $passed passed, $failed failed, $skipped skipped"
   exit 0
 fi
@@ -77,9 +83,10 @@ train() {
 }
 same() { $python $inputs/check_dp_against_torch.py --same "$1" "$2" --rtol "$3"; }
 
-for c in mlp mlp-adamw mlp-bf16-comm cnn-bf16 gpt-bf16 cnn gpt llama unet; do
+for c in mlp mlp-adamw mlp-bf16-comm cnn-bf16 gpt-bf16 mlp-fp16 cnn gpt llama unet; do
   d=$bundle/cases/$c
   same_rtol=1e-5
+  ref_python=$python
   case $c in
     mlp)       data=(--data x=$d/x.npy --data y=$d/y.npy); steps=5
                ref=($inputs/check_against_torch.py "$d" --steps 5 --global-batch 16
@@ -98,6 +105,11 @@ for c in mlp mlp-adamw mlp-bf16-comm cnn-bf16 gpt-bf16 cnn gpt llama unet; do
                ref=($inputs/ddp_reference.py "$d" --world-size 1 --steps 4 --local-batch 4
                     --lr 0.1 --momentum 0.9 --autocast bf16 --bf16-rtol 3e-2
                     --bf16-fraction 0.75 --loss-rtol 1e-4) ;;
+    mlp-fp16)  data=(--data x=$d/x.npy --data y=$d/y.npy); steps=10; same_rtol=2e-3
+               ref_python=$torch2_python
+               ref=($inputs/ddp_reference.py "$d" --world-size 1 --steps 10 --local-batch 16
+                    --lr 0.1 --momentum 0.9 --autocast fp16 --grad-scaler --init-scale 1048576
+                    --growth-interval 3 --lp-rtol 2e-3 --lp-fraction 0.3 --loss-rtol 1e-5) ;;
     cnn)       data=(--data x=$d/x.npy --data y=$d/y.npy); steps=6
                ref=($inputs/check_against_torch.py "$d" --steps 6 --global-batch 4
                     --lr 0.05 --momentum 0.9 --weight-decay 1e-4) ;;
@@ -113,7 +125,7 @@ for c in mlp mlp-adamw mlp-bf16-comm cnn-bf16 gpt-bf16 cnn gpt llama unet; do
   esac
   check "$c: cuda run" train "$d" "$gpu" $steps "${data[@]}"
   check "$c: cpu run" train "$d" cpu $steps "${data[@]}"
-  check "$c: cuda vs PyTorch" $python "${ref[@]}" --log "$d/$gpu.log" \
+  check "$c: cuda vs PyTorch" $ref_python "${ref[@]}" --log "$d/$gpu.log" \
     --checkpoint "$d/$gpu.safetensors"
   check "$c: cuda vs cpu backend" same "$d/$gpu.safetensors" "$d/cpu.safetensors" $same_rtol
 done
