@@ -144,6 +144,31 @@ TEST(ManifestTest, SyntaxAndTypeErrors) {
   EXPECT_DPC_ERROR(parse(j), "'arena.bytes' must not be negative");
 }
 
+// "grad_scaler" (dpc --grad-scaler): GradScaler's arguments, checked as
+// GradScaler checks them; absent without a scaler.
+TEST(ManifestTest, GradScaler) {
+  EXPECT_FALSE(parse(validManifest()).gradScaler.has_value());
+  json j = validManifest();
+  j["grad_scaler"] = {{"init_scale", 1024.0},
+                      {"growth_factor", 2.0},
+                      {"backoff_factor", 0.25},
+                      {"growth_interval", 100}};
+  Manifest m = parse(j);
+  ASSERT_TRUE(m.gradScaler.has_value());
+  EXPECT_EQ(m.gradScaler->initScale, 1024.0);
+  EXPECT_EQ(m.gradScaler->backoffFactor, 0.25);
+  EXPECT_EQ(m.gradScaler->growthInterval, 100);
+  j["grad_scaler"]["backoff_factor"] = 1.0;
+  EXPECT_DPC_ERROR(parse(j), "'grad_scaler.backoff_factor' must be in (0, 1)");
+  j["grad_scaler"]["backoff_factor"] = 0.5;
+  j["grad_scaler"]["init_scale"] = 1e39;
+  EXPECT_DPC_ERROR(parse(j), "'grad_scaler.init_scale' must be positive and "
+                             "finite in float32");
+  j["grad_scaler"]["init_scale"] = 1024.0;
+  j["grad_scaler"].erase("growth_interval");
+  EXPECT_DPC_ERROR(parse(j), "'grad_scaler.growth_interval' is missing");
+}
+
 TEST(ManifestTest, SlotsMustBeUsedExactlyOnce) {
   json j = validManifest();
   j["label"]["slot"] = 5;
