@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/TrainStep/TrainStep.h"
+#include "compiler/Transforms/OptimizerStep.h"
 #include "compiler/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -27,10 +28,6 @@ using namespace mlir;
 using namespace dpc;
 
 namespace {
-
-/// The gradient operand of an optimizer update (the second operand of
-/// nn.sgd_update and nn.adam_update).
-constexpr unsigned kGradOperand = 1;
 
 struct ClipGradientsPass
     : public dpc::impl::ClipGradientsBase<ClipGradientsPass> {
@@ -46,37 +43,30 @@ struct ClipGradientsPass
       func.emitError("clip either by norm or by value, not both");
       return signalPassFailure();
     }
-    SmallVector<Operation *> updates;
-    for (Operation &op : func.getBody().front())
-      if (isa<nn::SGDUpdateOp, nn::AdamUpdateOp>(op))
-        updates.push_back(&op);
-    if (updates.empty()) {
-      func.emitError("has no optimizer update to clip the gradients of; run "
-                     "dpc-sgd or dpc-adam first");
+    FailureOr<SmallVector<Operation *>> found =
+        collectUpdates(func, "clip the gradients of");
+    if (failed(found))
       return signalPassFailure();
-    }
+    SmallVector<Operation *> &updates = *found;
 
     OpBuilder b(func.getContext());
     if (clipValue != 0.0) {
       for (Operation *update : updates) {
         b.setInsertionPoint(update);
-        Value grad = update->getOperand(kGradOperand);
+        Value grad = update->getOperand(kUpdateGradOperand);
         auto clip = b.create<nn::ClipGradValueOp>(grad.getLoc(), grad,
                                                   b.getF64FloatAttr(clipValue));
-        update->setOperand(kGradOperand, clip.getClipped());
+        update->setOperand(kUpdateGradOperand, clip.getClipped());
       }
       return;
     }
 
-    SmallVector<Value> grads;
-    for (Operation *update : updates)
-      grads.push_back(update->getOperand(kGradOperand));
     b.setInsertionPoint(updates.front());
-    auto clip = b.create<nn::ClipGradNormOp>(func.getLoc(), grads,
-                                             b.getF64FloatAttr(maxNorm),
-                                             b.getF64FloatAttr(normType));
+    auto clip = b.create<nn::ClipGradNormOp>(
+        func.getLoc(), getUpdateGradients(updates), b.getF64FloatAttr(maxNorm),
+        b.getF64FloatAttr(normType));
     for (auto [update, clipped] : llvm::zip(updates, clip.getClipped()))
-      update->setOperand(kGradOperand, clipped);
+      update->setOperand(kUpdateGradOperand, clipped);
   }
 };
 

@@ -23,6 +23,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/TrainStep/TrainStep.h"
+#include "compiler/Transforms/OptimizerStep.h"
 #include "compiler/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -38,10 +39,6 @@ using namespace dpc;
 
 namespace {
 
-/// The gradient operand of an optimizer update (the second operand of
-/// nn.sgd_update and nn.adam_update).
-constexpr unsigned kGradOperand = 1;
-
 struct GradScalerPass : public dpc::impl::GradScalerBase<GradScalerPass> {
   using GradScalerBase::GradScalerBase;
 
@@ -49,33 +46,25 @@ struct GradScalerPass : public dpc::impl::GradScalerBase<GradScalerPass> {
     func::FuncOp func = lookupFunction(getOperation(), kTrainStepFuncName);
     if (!func)
       return signalPassFailure();
-    SmallVector<Operation *> updates;
-    for (Operation &op : func.getBody().front())
-      if (isa<nn::SGDUpdateOp, nn::AdamUpdateOp>(op))
-        updates.push_back(&op);
-    if (updates.empty()) {
-      func.emitError("has no optimizer update to unscale the gradients of; "
-                     "run dpc-sgd or dpc-adam first");
+    FailureOr<SmallVector<Operation *>> updates =
+        collectUpdates(func, "unscale the gradients of");
+    if (failed(updates))
       return signalPassFailure();
-    }
     if (func.getBody().getOps<nn::LossScaleOp>().empty()) {
       func.emitError("has no loss scale seeding its backward pass; run "
                      "dpc-autodiff with loss-scale");
       return signalPassFailure();
     }
 
-    SmallVector<Value> grads;
-    for (Operation *update : updates)
-      grads.push_back(update->getOperand(kGradOperand));
-    OpBuilder b(updates.front());
+    OpBuilder b(updates->front());
     auto unscale = b.create<nn::UnscaleGradsOp>(
-        func.getLoc(), grads, b.getF64FloatAttr(initScale),
-        b.getF64FloatAttr(growthFactor), b.getF64FloatAttr(backoffFactor),
-        b.getI64IntegerAttr(growthInterval));
+        func.getLoc(), getUpdateGradients(*updates),
+        b.getF64FloatAttr(initScale), b.getF64FloatAttr(growthFactor),
+        b.getF64FloatAttr(backoffFactor), b.getI64IntegerAttr(growthInterval));
     if (failed(mlir::verify(unscale)))
       return signalPassFailure();
-    for (auto [update, unscaled] : llvm::zip(updates, unscale.getUnscaled()))
-      update->setOperand(kGradOperand, unscaled);
+    for (auto [update, unscaled] : llvm::zip(*updates, unscale.getUnscaled()))
+      update->setOperand(kUpdateGradOperand, unscaled);
   }
 };
 

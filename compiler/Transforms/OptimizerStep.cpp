@@ -2,6 +2,7 @@
 
 #include "compiler/Transforms/OptimizerStep.h"
 #include "compiler/TrainStep/TrainStep.h"
+#include "dialects/NN/IR/NNOps.h"
 
 using namespace mlir;
 using namespace dpc;
@@ -98,4 +99,25 @@ void dpc::setOptimizerStepResults(
   func.setFunctionType(FunctionType::get(ctx, func.getArgumentTypes(),
                                          ValueRange(results).getTypes()));
   func.setAllResultAttrs(resultAttrs);
+}
+
+FailureOr<SmallVector<Operation *>> dpc::collectUpdates(func::FuncOp func,
+                                                        StringRef what) {
+  SmallVector<Operation *> updates;
+  for (Operation &op : func.getBody().front())
+    if (isa<nn::SGDUpdateOp, nn::AdamUpdateOp>(op))
+      updates.push_back(&op);
+  if (updates.empty()) {
+    func.emitError() << "has no optimizer update to " << what
+                     << "; run dpc-sgd or dpc-adam first";
+    return failure();
+  }
+  return updates;
+}
+
+SmallVector<Value> dpc::getUpdateGradients(ArrayRef<Operation *> updates) {
+  SmallVector<Value> grads;
+  for (Operation *update : updates)
+    grads.push_back(update->getOperand(kUpdateGradOperand));
+  return grads;
 }

@@ -6,7 +6,8 @@
 // gradients become ready (so that each bucket's updates can start right
 // after its all-reduce), add the optimizer state as arguments and return
 // (loss, new parameters..., new state..., other results...). This header is
-// that common part.
+// that common part, and what the passes after them (dpc-grad-scaler,
+// dpc-clip-gradients) share to rewrite the gradients the updates read.
 //
 //===----------------------------------------------------------------------===//
 
@@ -64,6 +65,19 @@ struct ParameterUpdate {
 void setOptimizerStepResults(
     mlir::func::FuncOp func, const TrainStepGradients &step,
     const llvm::DenseMap<mlir::Value, ParameterUpdate> &updates);
+
+/// The gradient operand of an optimizer update (nn.sgd_update,
+/// nn.adam_update).
+inline constexpr unsigned kUpdateGradOperand = 1;
+
+/// The optimizer updates of `func` in order; emits "has no optimizer update
+/// to <what>; run dpc-sgd or dpc-adam first" and fails when there is none.
+mlir::FailureOr<llvm::SmallVector<mlir::Operation *>>
+collectUpdates(mlir::func::FuncOp func, llvm::StringRef what);
+
+/// The gradients `updates` read, in their order.
+llvm::SmallVector<mlir::Value>
+getUpdateGradients(llvm::ArrayRef<mlir::Operation *> updates);
 
 } // namespace dpc
 

@@ -367,6 +367,29 @@ static float nearestBFloat16(float v) {
   return (down >> 16) & 1u ? away : toward;
 }
 
+/// The rounding kinds (nn.round_bf16, nn.round_f16): each x rounds to
+/// `expected` (the sign of zero and NaN included), and so does its gradient
+/// (their VJP rounds the gradient the same way).
+static void expectRoundsTo(dpcrt_context &ctx, int32_t kind,
+                           const std::vector<float> &x,
+                           const std::vector<float> &expected) {
+  std::vector<float> y(x.size()), dx(x.size());
+  dpcrt_unary_f32(&ctx, kind, y.data(), x.data(),
+                  static_cast<int64_t>(x.size()));
+  dpcrt_unary_grad_f32(&ctx, kind, dx.data(), x.data(), x.data(),
+                       static_cast<int64_t>(x.size()));
+  ASSERT_EQ(ctx.error, "");
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (std::isnan(expected[i])) {
+      EXPECT_TRUE(std::isnan(y[i]) && std::isnan(dx[i])) << i;
+      continue;
+    }
+    EXPECT_EQ(y[i], expected[i]) << "x = " << x[i];
+    EXPECT_EQ(std::signbit(y[i]), std::signbit(expected[i])) << "x = " << x[i];
+    EXPECT_EQ(dx[i], expected[i]) << "gradient of " << x[i];
+  }
+}
+
 // --precision bf16's rounding (nn.round_bf16): to nearest, ties to even, as
 // c10::BFloat16, checked against nearestBFloat16 on a sweep, and at the cases
 // that matter by value.
@@ -390,21 +413,7 @@ TEST_F(CpuKernelsTest, RoundToBFloat16) {
     x.push_back(v);
     expected.push_back(nearestBFloat16(v));
   }
-  std::vector<float> y(x.size()), dx(x.size());
-  dpcrt_unary_f32(&ctx, DPCRT_UNARY_ROUND_BF16, y.data(), x.data(),
-                  static_cast<int64_t>(x.size()));
-  dpcrt_unary_grad_f32(&ctx, DPCRT_UNARY_ROUND_BF16, dx.data(), x.data(),
-                       x.data(), static_cast<int64_t>(x.size()));
-  ASSERT_EQ(ctx.error, "");
-  for (size_t i = 0; i < x.size(); ++i) {
-    if (std::isnan(expected[i])) {
-      EXPECT_TRUE(std::isnan(y[i]) && std::isnan(dx[i])) << i;
-      continue;
-    }
-    EXPECT_EQ(y[i], expected[i]) << "x = " << x[i];
-    EXPECT_EQ(std::signbit(y[i]), std::signbit(expected[i])) << "x = " << x[i];
-    EXPECT_EQ(dx[i], expected[i]) << "gradient of " << x[i];
-  }
+  expectRoundsTo(ctx, DPCRT_UNARY_ROUND_BF16, x, expected);
 }
 
 /// The float16 value nearest to v, found without a conversion: every
@@ -469,21 +478,7 @@ TEST_F(CpuKernelsTest, RoundToFloat16) {
     x.push_back(v);
     expected.push_back(nearestFloat16(v));
   }
-  std::vector<float> y(x.size()), dx(x.size());
-  dpcrt_unary_f32(&ctx, DPCRT_UNARY_ROUND_F16, y.data(), x.data(),
-                  static_cast<int64_t>(x.size()));
-  dpcrt_unary_grad_f32(&ctx, DPCRT_UNARY_ROUND_F16, dx.data(), x.data(),
-                       x.data(), static_cast<int64_t>(x.size()));
-  ASSERT_EQ(ctx.error, "");
-  for (size_t i = 0; i < x.size(); ++i) {
-    if (std::isnan(expected[i])) {
-      EXPECT_TRUE(std::isnan(y[i]) && std::isnan(dx[i])) << i;
-      continue;
-    }
-    EXPECT_EQ(y[i], expected[i]) << "x = " << x[i];
-    EXPECT_EQ(std::signbit(y[i]), std::signbit(expected[i])) << "x = " << x[i];
-    EXPECT_EQ(dx[i], expected[i]) << "gradient of " << x[i];
-  }
+  expectRoundsTo(ctx, DPCRT_UNARY_ROUND_F16, x, expected);
 }
 
 // GradScaler's unscale (dpc --grad-scaler): every gradient times

@@ -102,13 +102,19 @@ Value AdamUpdateOp::getAliasedValue(unsigned resultNumber) {
 // clip_grad_norm, clip_grad_value
 //===----------------------------------------------------------------------===//
 
+/// The ops over every gradient (clip, unscale) return them in place: the
+/// gradients' types.
+static LogicalResult gradientTypes(ValueRange grads,
+                                   SmallVectorImpl<Type> &types) {
+  llvm::append_range(types, grads.getTypes());
+  return success();
+}
+
 LogicalResult ClipGradNormOp::inferReturnTypes(MLIRContext *,
                                                std::optional<Location>,
                                                Adaptor adaptor,
                                                SmallVectorImpl<Type> &types) {
-  for (Value grad : adaptor.getGrads())
-    types.push_back(grad.getType());
-  return success();
+  return gradientTypes(adaptor.getGrads(), types);
 }
 
 LogicalResult ClipGradNormOp::verify() {
@@ -132,9 +138,7 @@ LogicalResult UnscaleGradsOp::inferReturnTypes(MLIRContext *,
                                                std::optional<Location>,
                                                Adaptor adaptor,
                                                SmallVectorImpl<Type> &types) {
-  for (Value grad : adaptor.getGrads())
-    types.push_back(grad.getType());
-  return success();
+  return gradientTypes(adaptor.getGrads(), types);
 }
 
 LogicalResult UnscaleGradsOp::verify() {
