@@ -73,7 +73,8 @@ import numpy as np, torch, torch.nn.functional as F
 rank, world, threads, steps, warmup, batch = map(int, sys.argv[1:7])
 model_path, x_path, y_path, init, precision = sys.argv[7:12]
 torch.set_num_threads(threads)
-autocast = precision == "bf16"
+autocast = precision in ("bf16", "fp16")
+dtype = torch.float16 if precision == "fp16" else torch.bfloat16
 if autocast:
     # torch.autocast acts on a TorchScript module's ops only without the
     # JIT's own autocast pass (CPU-blind in 1.13) and its differentiable
@@ -87,6 +88,8 @@ if world > 1:
     dist.init_process_group("gloo", init_method=init, rank=rank, world_size=world)
     model = torch.nn.parallel.DistributedDataParallel(model)
 opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+# fp16 (torch 2.x): torch.amp.GradScaler's recipe, as dpc --precision fp16.
+scaler = torch.amp.GradScaler("cpu") if precision == "fp16" else None
 x = torch.from_numpy(np.load(x_path)); y = torch.from_numpy(np.load(y_path))
 batches = x.shape[0] // (batch * world)
 def step(i):
@@ -94,11 +97,16 @@ def step(i):
     opt.zero_grad(set_to_none=True)
     # Token labels [B, T] go with logits [B*T, vocab] or [B, T, vocab], as
     # dpc flattens them.
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+    with torch.autocast("cpu", dtype=dtype, enabled=autocast):
         out = model(x[b:b + batch])
         loss = F.cross_entropy(out.reshape(-1, out.shape[-1]), y[b:b + batch].reshape(-1))
-    loss.backward()
-    opt.step()
+    if scaler:
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+    else:
+        loss.backward()
+        opt.step()
 for i in range(warmup): step(i)
 if world > 1: dist.barrier()
 t0 = time.perf_counter()
@@ -109,7 +117,8 @@ if rank == 0: print(json.dumps({"step_ms": 1000 * elapsed / steps}))
 '''
 
 
-def run_torch(work, model_path, name, world, threads, steps, warmup, batch, precision):
+def run_torch(work, model_path, name, world, threads, steps, warmup, batch, precision,
+              python=sys.executable):
     script = os.path.join(work, "torch_worker.py")
     with open(script, "w") as f:
         f.write(TORCH_WORKER)
@@ -119,7 +128,7 @@ def run_torch(work, model_path, name, world, threads, steps, warmup, batch, prec
             os.path.join(work, f"{name}_x.npy"), os.path.join(work, f"{name}_y.npy"), init,
             precision]
     if world == 1:
-        out, rss = peak_rss_mb_of([sys.executable, script, "0", "1"] + args, env)
+        out, rss = peak_rss_mb_of([python, script, "0", "1"] + args, env)
     else:
         # One wrapper launching all ranks; peak RSS is that of the largest.
         launcher = os.path.join(work, "torch_launch.py")
@@ -129,7 +138,7 @@ def run_torch(work, model_path, name, world, threads, steps, warmup, batch, prec
                     "ps = [subprocess.Popen([sys.executable] + [rest[0], str(r), str(world)] + rest[1:])"
                     " for r in range(world)]\n"
                     "sys.exit(max(p.wait() for p in ps))\n")
-        out, rss = peak_rss_mb_of([sys.executable, launcher, str(world), script] + args, env)
+        out, rss = peak_rss_mb_of([python, launcher, str(world), script] + args, env)
     return json.loads(out.strip().splitlines()[-1])["step_ms"], rss
 
 
@@ -173,8 +182,13 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--build", default=os.path.join(HERE, "..", "build"))
     p.add_argument("--precision", default="fp32",
-                   help="fp32, bf16, or both (fp32,bf16): dpc --precision and PyTorch "
-                        "under torch.autocast(\"cpu\", torch.bfloat16)")
+                   help="fp32, bf16, fp16 or a list (fp32,bf16): dpc --precision and PyTorch "
+                        "under torch.autocast(\"cpu\", torch.bfloat16 / torch.float16), fp16 "
+                        "with GradScaler")
+    p.add_argument("--torch2-python", default=os.environ.get("DPC_TORCH2_VENV", "/opt/dpc-torch2")
+                   + "/bin/python",
+                   help="the PyTorch 2 interpreter of the fp16 rows (torch 1.13 has no CPU "
+                        "float16 autocast); scripts/setup.sh installs it")
     p.add_argument("--out")
     a = p.parse_args()
 
@@ -185,22 +199,24 @@ def main():
             model_path, spec = make_model(name, work, batch)
             for world, precision in [(w, pr) for w in sorted({1, a.ranks})
                                      for pr in a.precision.split(",")]:
+                python = a.torch2_python if precision == "fp16" else sys.executable
                 t_ms, t_rss = run_torch(work, model_path, name, world, a.threads,
-                                        a.steps, a.warmup, batch, precision)
+                                        a.steps, a.warmup, batch, precision, python)
                 d_ms, d_rss = run_dpc(a.build, work, model_path, name, spec,
                                       world, a.threads, a.steps, a.warmup, batch, precision)
                 rows.append({"model": name, "ranks": world, "batch_per_rank": batch,
                              "precision": precision,
                              "threads_per_rank": a.threads,
-                             "against": "PyTorch eager" if world == 1 else "PyTorch DDP (gloo)",
+                             "against": ("PyTorch eager" if world == 1 else "PyTorch DDP (gloo)")
+                             + (" 2.5.1" if precision == "fp16" else ""),
                              "torch_step_ms": t_ms, "dpc_step_ms": d_ms,
                              "speedup": t_ms / d_ms,
                              "torch_peak_rss_mb": t_rss, "dpc_peak_rss_mb": d_rss,
                              "memory_ratio": t_rss / d_rss})
-    print(f"{'model':8} {'ranks':>5} {'prec':>5} {'vs':20} {'torch ms':>9} {'dpc ms':>8} "
+    print(f"{'model':8} {'ranks':>5} {'prec':>5} {'vs':26} {'torch ms':>9} {'dpc ms':>8} "
           f"{'speedup':>8} {'torch MB':>9} {'dpc MB':>7} {'mem ratio':>9}")
     for r in rows:
-        print(f"{r['model']:8} {r['ranks']:>5} {r['precision']:>5} {r['against']:20} "
+        print(f"{r['model']:8} {r['ranks']:>5} {r['precision']:>5} {r['against']:26} "
               f"{r['torch_step_ms']:9.3f} "
               f"{r['dpc_step_ms']:8.3f} {r['speedup']:7.2f}x {r['torch_peak_rss_mb']:9.1f} "
               f"{r['dpc_peak_rss_mb']:7.1f} {r['memory_ratio']:8.2f}x")

@@ -30,6 +30,11 @@ DPC_ALWAYS_INLINE void decompressHalvesLoop(const uint16_t *compressed,
     data[i] = halfBitsToFloat(compressed[i]);
 }
 
+DPC_ALWAYS_INLINE void roundHalvesLoop(const float *in, int64_t n, float *out) {
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = halfBitsToFloat(floatToHalfBits(in[i]));
+}
+
 DPC_ALWAYS_INLINE void addHalvesLoop(const uint16_t *in, int64_t n,
                                      uint16_t *inout) {
   for (int64_t i = 0; i < n; ++i)
@@ -51,6 +56,10 @@ compressHalvesF16C(const float *data, int64_t n, float size, uint16_t *out) {
 __attribute__((target("f16c"))) void
 decompressHalvesF16C(const uint16_t *compressed, int64_t n, float *data) {
   decompressHalvesLoop(compressed, n, data);
+}
+__attribute__((target("f16c"))) void roundHalvesF16C(const float *in, int64_t n,
+                                                     float *out) {
+  roundHalvesLoop(in, n, out);
 }
 __attribute__((target("f16c"))) void addHalvesF16C(const uint16_t *in,
                                                    int64_t n, uint16_t *inout) {
@@ -100,6 +109,12 @@ void addGradients(int32_t commDType, const uint16_t *in, int64_t n,
   for (int64_t i = 0; i < n; ++i)
     inout[i] = floatToBFloat16Bits(bfloat16BitsToFloat(in[i]) +
                                    bfloat16BitsToFloat(inout[i]));
+}
+
+void roundToFloat16s(const float *in, int64_t n, float *out) {
+  if (hasF16C())
+    return roundHalvesF16C(in, n, out);
+  roundHalvesLoop(in, n, out);
 }
 
 } // namespace dpc

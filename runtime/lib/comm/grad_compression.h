@@ -76,6 +76,10 @@ void decompressGradients(int32_t commDType, const uint16_t *compressed,
 void addGradients(int32_t commDType, const uint16_t *in, int64_t n,
                   uint16_t *inout);
 
+/// out[i] = float(to16(in[i])), float16 (--precision fp16's nn.round_f16 on
+/// the CPU): the same F16C dispatch as the loops above. out may be in.
+void roundToFloat16s(const float *in, int64_t n, float *out);
+
 } // namespace dpc
 
 #endif // DPC_RUNTIME_LIB_COMM_GRAD_COMPRESSION_H
