@@ -170,6 +170,8 @@ TEST_F(CudaCoreKernelsTest, UnaryAndGradients) {
     case DPCRT_UNARY_HARDTANH:
     case DPCRT_UNARY_CLAMP:
     case DPCRT_UNARY_POW_SCALAR:
+    case DPCRT_UNARY_ROUND_BF16: // the autocast's roundings, bit for bit
+    case DPCRT_UNARY_ROUND_F16:
       return true;
     default:
       return false;
@@ -466,6 +468,52 @@ TEST_F(CudaCoreKernelsTest, GradientNormMatchesTheCpu) {
   EXPECT_NEAR(clippedCpu, cpuNorm, 1e-12 * cpuNorm);
   EXPECT_NEAR(dpc::cuda::takeGradientNorm(&gpu), clippedCpu,
               1e-12 * clippedCpu);
+}
+
+// GradScaler (--grad-scaler): the loss scale's seed, the unscale bit for bit
+// as the CPU's, the inf check read back to the host, and the skipped
+// updates (the parameter untouched on the device) and the norm measured at
+// the unscale.
+TEST_F(CudaCoreKernelsTest, GradScalerMatchesTheCpu) {
+  for (dpcrt_context *ctx : {&cpu, &gpu}) {
+    ctx->gradScaler.enabled = true;
+    ctx->gradScaler.scale = 3.0f;
+  }
+  float *dSeed = deviceZeros<float>(1);
+  dpcrt_loss_scale_f32(&gpu, dSeed, 1);
+  EXPECT_EQ(download(dSeed, 1)[0], 3.0f);
+
+  const int64_t n = 300000;
+  std::vector<float> grad = randomVector(n, 31), other = randomVector(n, 32);
+  float *dGrad = upload(grad), *dOther = upload(other);
+  float *cpuGrads[] = {grad.data(), other.data()};
+  float *gpuGrads[] = {dGrad, dOther};
+  int64_t sizes[] = {n, n};
+  dpcrt_unscale_grads_f32(&cpu, cpuGrads, sizes, 2);
+  dpcrt_unscale_grads_f32(&gpu, gpuGrads, sizes, 2);
+  EXPECT_EQ(gpu.error, "");
+  EXPECT_FALSE(gpu.gradScaler.foundInf);
+  expectClose(download(dGrad, n), grad, 0, "unscaled");
+  expectClose(download(dOther, n), other, 0, "unscaled");
+  dpc::cuda::synchronize(&gpu);
+  double cpuNorm = dpc::cpu::backendTable().takeGradientNorm(&cpu);
+  EXPECT_NEAR(dpc::cuda::takeGradientNorm(&gpu), cpuNorm, 1e-12 * cpuNorm);
+
+  // An inf in the last element: found on the host, the update skipped.
+  other[n - 1] = INFINITY;
+  float *dBad = upload(other);
+  float *badGrads[] = {dBad};
+  dpcrt_unscale_grads_f32(&gpu, badGrads, sizes, 1);
+  EXPECT_TRUE(gpu.gradScaler.foundInf);
+  std::vector<float> param(n, 1.0f);
+  float *dParam = upload(param);
+  dpcrt_sgd_update_f32(&gpu, dParam, nullptr, dBad, n, 0.1f, 0.0f, 0.0f, 0.0f,
+                       0);
+  dpc::cuda::synchronize(&gpu);
+  expectClose(download(dParam, n), param, 0, "skipped update");
+  dpc::cuda::takeGradientNorm(&gpu);
+  for (dpcrt_context *ctx : {&cpu, &gpu})
+    ctx->gradScaler = dpc::GradScalerState();
 }
 
 //===----------------------------------------------------------------------===//
