@@ -44,10 +44,15 @@ struct DeviceStateDeleter {
 /// the step's optimizer updates do nothing (scaler.step), and the
 /// bookkeeping of GradScaler.update, which the session runs after each
 /// step. float32 and int64 as GradScaler's `_scale` and `_growth_tracker`
-/// tensors.
+/// tensors. Disabled, the scale stays 1: the kernels read it either way.
 struct GradScalerState {
   bool enabled = false;
   float scale = 1.0f;
+  /// GradScaler.unscale_'s inv_scale:
+  /// self._scale.double().reciprocal().float().
+  float inverseScale() const {
+    return static_cast<float>(1.0 / static_cast<double>(scale));
+  }
   double growthFactor = 2.0;
   double backoffFactor = 0.5;
   int64_t growthInterval = 2000;

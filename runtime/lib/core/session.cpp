@@ -412,7 +412,6 @@ float Session::step(const std::vector<const void *> &localBatch) {
   // The scale this step ran with, for lossScale() (the scale PyTorch's
   // scaler.get_scale() reads before scaler.update()).
   s.lastLossScale = s.ctx.gradScaler.scale;
-  s.lastStepSkipped = s.ctx.gradScaler.foundInf;
   if (s.ctx.gradScaler.enabled)
     updateGradScaler(s.ctx.gradScaler);
   ++s.ctx.step;
@@ -571,7 +570,7 @@ int64_t Session::stepCount() const { return impl->ctx.step; }
 bool Session::hasGradScaler() const { return impl->ctx.gradScaler.enabled; }
 float Session::lossScale() const { return impl->ctx.gradScaler.scale; }
 float Session::lastStepLossScale() const { return impl->lastLossScale; }
-bool Session::lastStepSkipped() const { return impl->lastStepSkipped; }
+bool Session::lastStepSkipped() const { return impl->ctx.gradScaler.foundInf; }
 int64_t Session::skippedSteps() const {
   return impl->ctx.gradScaler.skippedSteps;
 }

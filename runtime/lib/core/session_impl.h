@@ -142,9 +142,9 @@ struct Session::Impl {
   void raiseStepError();
   /// Session::gradientNorm: the last step's.
   double lastGradientNorm = 0.0;
-  /// GradScaler: the scale the last step ran with and whether it skipped.
+  /// GradScaler: the scale the last step ran with (whether it skipped
+  /// stays in ctx.gradScaler.foundInf until the next step).
   float lastLossScale = 1.0f;
-  bool lastStepSkipped = false;
   /// Throws an error recorded outside a step (loading, restoring).
   void raiseError();
   /// The loss averaged over the ranks.

@@ -210,8 +210,7 @@ void clip_grad_value_f32(dpcrt_context *ctx, float *grad, int64_t n,
 namespace dpc::cpu {
 
 void loss_scale_f32(dpcrt_context *ctx, float *out, int64_t n) {
-  float scale = ctx->gradScaler.enabled ? ctx->gradScaler.scale : 1.0f;
-  std::fill(out, out + n, scale);
+  std::fill(out, out + n, ctx->gradScaler.scale);
 }
 
 void unscale_grads_f32(dpcrt_context *ctx, float *const *grads,
@@ -220,10 +219,7 @@ void unscale_grads_f32(dpcrt_context *ctx, float *const *grads,
     recordError(ctx, "unscale_grads: no gradients");
     return;
   }
-  // GradScaler.unscale_: inv_scale = self._scale.double().reciprocal().float()
-  float invScale = static_cast<float>(
-      1.0 / static_cast<double>(ctx->gradScaler.enabled ? ctx->gradScaler.scale
-                                                        : 1.0f));
+  float invScale = ctx->gradScaler.inverseScale();
   bool foundInf = false;
   double squares = 0.0;
   for (int32_t i = 0; i < count; ++i) {

@@ -287,7 +287,7 @@ __global__ void unscaleKernel(float *grad, int64_t n, float invScale,
 } // namespace
 
 void loss_scale_f32(dpcrt_context *ctx, float *out, int64_t n) {
-  fill_f32(ctx, out, n, ctx->gradScaler.enabled ? ctx->gradScaler.scale : 1.0f);
+  fill_f32(ctx, out, n, ctx->gradScaler.scale);
 }
 
 void unscale_grads_f32(dpcrt_context *ctx, float *const *grads,
@@ -303,10 +303,7 @@ void unscale_grads_f32(dpcrt_context *ctx, float *const *grads,
   if (failed(ctx, cudaMemsetAsync(foundInf, 0, sizeof(int), stream),
              "clearing unscale_grads' inf flag"))
     return;
-  // GradScaler.unscale_: inv_scale = self._scale.double().reciprocal().float()
-  float invScale = static_cast<float>(
-      1.0 / static_cast<double>(ctx->gradScaler.enabled ? ctx->gradScaler.scale
-                                                        : 1.0f));
+  float invScale = ctx->gradScaler.inverseScale();
   ctx->gradientSquares.unscaled = true;
   for (int32_t i = 0; i < count; ++i) {
     launch(ctx, "unscale_grads", sizes[i], unscaleKernel, grads[i], sizes[i],
