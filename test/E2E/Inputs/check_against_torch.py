@@ -110,15 +110,21 @@ def check_step_counter(ckpt, steps, failures):
         failures.append(f"checkpoint step counter is {step_tensor}, expected {steps}")
 
 
-def read_logged_losses(log):
-    """{k: loss} of the run log's 'step k/K  loss L' lines."""
+def read_logged_field(log, name):
+    """{k: text} of the field NAME ('loss', 'loss_scale') of the run log's
+    'step k/K  loss L  ...' lines."""
     logged = {}
     with open(log) as f:
         for line in f:
-            m = re.match(r"step (\d+)/\d+\s+loss (\S+)", line)
+            m = re.match(r"step (\d+)/\d+\s.*?\b%s (\S+)" % re.escape(name), line)
             if m:
-                logged[int(m.group(1))] = float(m.group(2))
+                logged[int(m.group(1))] = m.group(2)
     return logged
+
+
+def read_logged_losses(log):
+    """{k: loss} of the run log's 'step k/K  loss L' lines."""
+    return {k: float(v) for k, v in read_logged_field(log, "loss").items()}
 
 
 def compare_logged_losses(log, losses, steps, rtol, failures):

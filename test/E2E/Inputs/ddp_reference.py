@@ -115,7 +115,7 @@ from torch.utils._pytree import tree_flatten, tree_map, tree_unflatten
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_against_torch import (  # noqa: E402
     check_float64, check_step_counter, compare_logged_losses, compare_tensors,
-    read_logged_losses, read_safetensors)
+    read_logged_field, read_logged_losses, read_safetensors)
 from dropout_reference import with_dpc_masks  # noqa: E402
 from torch_recipe import lr_scheduler, param_groups  # noqa: E402
 
@@ -670,17 +670,6 @@ def print_grad_scaler(a, scaler):
           f"scale {scaler['scale']:.6g}, growth_tracker {scaler['growth_tracker']} after them")
 
 
-def read_logged_scales(log):
-    """{k: text} of the 'loss_scale S' field of the run log's 'step k/K' lines."""
-    logged = {}
-    with open(log) as f:
-        for line in f:
-            m = re.match(r"step (\d+)/\d+\s.*?\bloss_scale (\S+)", line)
-            if m:
-                logged[int(m.group(1))] = m.group(2)
-    return logged
-
-
 def compare_grad_scaler(a, prefix, scaler, failures):
     """--grad-scaler: the checkpoint's grad_scaler.scale (float32),
     .growth_tracker and .skipped_steps (int64, shape []) and the
@@ -698,7 +687,7 @@ def compare_grad_scaler(a, prefix, scaler, failures):
         elif got.dtype != ref.dtype or got.shape != ref.shape or not np.array_equal(got, ref):
             failures.append(f"'{name}': {got} ({got.dtype}, shape {list(got.shape)}) != "
                             f"torch's {ref} ({ref.dtype}, shape [])")
-    logged = read_logged_scales(a.log)
+    logged = read_logged_field(a.log, "loss_scale")
     if sorted(logged) != list(range(1, a.steps + 1)):
         failures.append(f"the log has a loss_scale for {len(logged)} steps, expected 1..{a.steps}")
     for k, text in sorted(logged.items()):
