@@ -31,10 +31,11 @@
 //   (Importer::dtypeOf), so code that computes in float32 on purpose (an
 //   RMSNorm's `x.float().pow(2).mean(-1)`) does so in dpc too.
 //
-// dpc stores every tensor in float32 (bfloat16 storage and kernels are not
-// there yet), so a bfloat16 tensor of PyTorch is a float32 tensor holding
-// the same value: nn.round_bf16 after each op that autocast runs in
-// bfloat16, and on each float32 operand a lower-precision op reads. An op
+// dpc computes on float32 tensors (bfloat16 kernels are not there yet; the
+// activations saved for the backward pass are kept in 16 bits by
+// dpc-save-low-precision), so a bfloat16 tensor of PyTorch is a float32
+// tensor holding the same value: nn.round_bf16 after each op that autocast runs
+// in bfloat16, and on each float32 operand a lower-precision op reads. An op
 // then computes in float32 on bfloat16 values and rounds its result once,
 // which is what PyTorch's bfloat16 CPU kernels do (they compute in float32,
 // and oneDNN's bfloat16 GEMMs accumulate in float32). nn.round_bf16's VJP

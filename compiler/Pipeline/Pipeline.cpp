@@ -227,6 +227,10 @@ LogicalResult TrainingPipelineOptions::verify(
     return fail("--grad-scaler-growth-interval should be a positive integer, "
                 "got " +
                 llvm::Twine(gradScalerGrowthInterval.getValue()));
+  if (savedActivations != "none" && savedActivations != "bf16" &&
+      savedActivations != "fp16")
+    return fail("--saved-activations '" + savedActivations +
+                "' is not supported (supported: none, bf16, fp16)");
   if (gradScaler && isDataParallel())
     return fail("--grad-scaler is not supported with --mode dp yet");
 
@@ -299,6 +303,13 @@ void dpc::addPipelineStage(OpPassManager &pm, PipelineStage stage,
   case PipelineStage::Autodiff:
     pm.addPass(createAutodiff(AutodiffOptions{options.gradScaler}));
     pm.addPass(createCanonicalizerPass());
+    // --mode dp's replica stages (dpc-dp-phases) would have to place the
+    // packs in their stages; its activations stay float32.
+    if (options.savedActivations != "none" && !dataParallel) {
+      SaveLowPrecisionOptions save;
+      save.storage = options.savedActivations;
+      pm.addPass(createSaveLowPrecision(save));
+    }
     if (options.accumulate > 1)
       pm.addPass(createAccumulate(AccumulateOptions{options.accumulate}));
     return;

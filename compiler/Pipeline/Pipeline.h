@@ -119,6 +119,15 @@ struct TrainingPipelineOptions
       llvm::cl::desc("clip_grad_value_'s clip_value (0: no value clipping)"),
       llvm::cl::init(0.0)};
 
+  // Mixed precision: where the 16-bit activations that the backward pass
+  // reads are kept (dpc-save-low-precision).
+  Option<std::string> savedActivations{
+      *this, "saved-activations",
+      llvm::cl::desc("16-bit type the autocast activations saved for the "
+                     "backward pass are kept in: none (float32), bf16 or "
+                     "fp16"),
+      llvm::cl::init("none")};
+
   // Dynamic loss scaling (torch.amp.GradScaler): the backward pass seeded
   // with the run-time scale, the gradients unscaled before the updates, a
   // step with inf/NaN gradients skipped and the scale updated.

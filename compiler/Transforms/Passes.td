@@ -87,6 +87,32 @@ def Autodiff : Pass<"dpc-autodiff", "mlir::ModuleOp"> {
   let dependentDialects = ["::dpc::nn::NNDialect"];
 }
 
+def SaveLowPrecision : Pass<"dpc-save-low-precision", "mlir::ModuleOp"> {
+  let summary = "Keep the 16-bit activations saved for the backward pass in 16 bits";
+  let description = [{
+    --precision bf16|fp16, right after dpc-autodiff: PyTorch's autocast saves
+    the bfloat16 / float16 tensors its ops make for the backward pass as
+    16-bit tensors; dpc computes on float32 tensors holding those values
+    (the results of `nn.round_bf16` / `nn.round_f16`, and data movement of
+    them). Each such tensor that a backward op reads is packed
+    (`nn.pack_saved`) after its last forward use and unpacked
+    (`nn.unpack_saved`) right before its first backward use, which reads
+    the unpacked copy from then on. Both conversions are exact, so the
+    numbers are the same; the memory plan (dpc-plan-memory) keeps half the
+    bytes alive between the forward and the backward pass. Tensors under
+    `min-bytes` in float32 are left alone (a kernel call each way for
+    nothing measurable).
+  }];
+  let options = [
+    Option<"storage", "storage", "std::string", /*default=*/"\"bf16\"",
+           "The 16-bit type the saved values are exact in and kept in: "
+           "bf16 (after nn.round_bf16) or fp16 (after nn.round_f16)">,
+    Option<"minBytes", "min-bytes", "int64_t", /*default=*/"4096",
+           "Smallest float32 size in bytes worth packing">,
+  ];
+  let dependentDialects = ["::dpc::nn::NNDialect"];
+}
+
 def DDPAllReduce : Pass<"dpc-ddp", "mlir::ModuleOp"> {
   let summary = "Average every gradient over the ranks (DistributedDataParallel)";
   let description = [{

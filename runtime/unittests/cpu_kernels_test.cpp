@@ -481,6 +481,47 @@ TEST_F(CpuKernelsTest, RoundToFloat16) {
   expectRoundsTo(ctx, DPCRT_UNARY_ROUND_F16, x, expected);
 }
 
+// The 16-bit copies of saved activations (nn.pack_saved / unpack_saved):
+// packing rounds to the nearest 16-bit value (the references above), and a
+// packed value unpacks to exactly that; so a value that is 16-bit already,
+// which is all the compiler packs, comes back bit for bit (-0 and inf
+// included).
+TEST_F(CpuKernelsTest, PackSavedRoundTrips) {
+  std::mt19937 rng(13);
+  std::uniform_real_distribution<float> exponent(-27.0f, 15.0f);
+  std::vector<float> x = {-0.0f, 0.0f, INFINITY, -INFINITY, 1.0f + 0x1p-8f};
+  for (int i = 0; i < 100003; ++i) // not a multiple of any vector width
+    x.push_back(std::exp2(exponent(rng)) * (i % 2 ? -1.0f : 1.0f));
+  const int64_t n = static_cast<int64_t>(x.size());
+  struct Kind {
+    const char *name;
+    void (*pack)(dpcrt_context *, uint16_t *, const float *, int64_t);
+    void (*unpack)(dpcrt_context *, float *, const uint16_t *, int64_t);
+    float (*nearest)(float);
+  };
+  for (const Kind &kind :
+       {Kind{"bf16", dpcrt_pack_bf16, dpcrt_unpack_bf16, nearestBFloat16},
+        Kind{"f16", dpcrt_pack_f16, dpcrt_unpack_f16, nearestFloat16}}) {
+    std::vector<uint16_t> packed(n);
+    std::vector<float> unpacked(n), repacked(n);
+    kind.pack(&ctx, packed.data(), x.data(), n);
+    kind.unpack(&ctx, unpacked.data(), packed.data(), n);
+    std::vector<float> rounded(n);
+    for (int64_t i = 0; i < n; ++i)
+      rounded[i] = std::isinf(x[i]) ? x[i] : kind.nearest(x[i]);
+    // Round trip of the rounded values: the identity, bit for bit.
+    std::vector<uint16_t> packedAgain(n);
+    kind.pack(&ctx, packedAgain.data(), rounded.data(), n);
+    kind.unpack(&ctx, repacked.data(), packedAgain.data(), n);
+    ASSERT_EQ(ctx.error, "");
+    for (int64_t i = 0; i < n; ++i) {
+      EXPECT_EQ(unpacked[i], rounded[i]) << kind.name << " x = " << x[i];
+      EXPECT_EQ(std::memcmp(&repacked[i], &rounded[i], sizeof(float)), 0)
+          << kind.name << " round trip of " << rounded[i];
+    }
+  }
+}
+
 // GradScaler's unscale (dpc --grad-scaler): every gradient times
 // float(1 / double(scale)), the inf check, and the updates of a step with
 // an inf skipped (SGD's parameter and momentum buffer untouched).

@@ -474,6 +474,33 @@ TEST_F(CudaCoreKernelsTest, GradientNormMatchesTheCpu) {
 // as the CPU's, the inf check read back to the host, and the skipped
 // updates (the parameter untouched on the device) and the norm measured at
 // the unscale.
+// The 16-bit copies of saved activations: the same bits as the CPU's, both
+// ways.
+TEST_F(CudaCoreKernelsTest, PackSavedMatchesTheCpu) {
+  const int64_t n = 300001;
+  std::vector<float> x = randomVector(n, 41);
+  x[0] = -0.0f;
+  x[1] = INFINITY;
+  x[2] = 70000.0f; // beyond float16: inf
+  using Pack = void (*)(dpcrt_context *, uint16_t *, const float *, int64_t);
+  using Unpack = void (*)(dpcrt_context *, float *, const uint16_t *, int64_t);
+  for (auto [pack, unpack] :
+       {std::pair<Pack, Unpack>{dpcrt_pack_bf16, dpcrt_unpack_bf16},
+        std::pair<Pack, Unpack>{dpcrt_pack_f16, dpcrt_unpack_f16}}) {
+    std::vector<uint16_t> packed(n);
+    std::vector<float> unpacked(n);
+    pack(&cpu, packed.data(), x.data(), n);
+    unpack(&cpu, unpacked.data(), packed.data(), n);
+    float *dX = upload(x), *dUnpacked = deviceZeros<float>(n);
+    uint16_t *dPacked = deviceZeros<uint16_t>(n);
+    pack(&gpu, dPacked, dX, n);
+    unpack(&gpu, dUnpacked, dPacked, n);
+    EXPECT_EQ(gpu.error, "");
+    EXPECT_EQ(download(dPacked, n), packed);
+    expectClose(download(dUnpacked, n), unpacked, 0, "unpacked");
+  }
+}
+
 TEST_F(CudaCoreKernelsTest, GradScalerMatchesTheCpu) {
   for (dpcrt_context *ctx : {&cpu, &gpu}) {
     ctx->gradScaler.enabled = true;

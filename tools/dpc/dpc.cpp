@@ -177,6 +177,13 @@ static cl::opt<std::string> precision(
              "type; float32 master weights and optimizer state); fp16 "
              "trains with --grad-scaler unless --grad-scaler=false"),
     cl::value_desc("fp32|bf16|fp16"), cl::init("fp32"), cl::cat(dpcCategory));
+static cl::opt<bool> lowPrecisionActivations(
+    "low-precision-activations",
+    cl::desc("With --precision bf16 / fp16: keep the 16-bit activations that "
+             "the backward pass reads in 16 bits between the forward and the "
+             "backward pass, as autocast does (default true; exact: the "
+             "numbers are the same either way, only the memory differs)"),
+    cl::init(true), cl::cat(dpcCategory));
 static cl::opt<bool> gradScaler(
     "grad-scaler",
     cl::desc("Dynamic loss scaling as torch.amp.GradScaler: the backward "
@@ -335,6 +342,11 @@ setPipelineOptions(TrainingPipelineOptions &options,
   copyIfGiven(options.bucketCapMb, bucketCapMb);
   copyIfGiven(options.firstBucketMb, firstBucketMb);
   copyIfGiven(options.gradComm, gradComm);
+  if (lowPrecisionActivations.getNumOccurrences() && precision == "fp32")
+    return "--low-precision-activations is an option of --precision bf16 "
+           "and fp16";
+  if (lowPrecisionActivations && precision != "fp32")
+    options.savedActivations = precision.getValue();
   // GradScaler comes with float16, as in PyTorch's recipe; any precision
   // may ask for it.
   options.gradScaler = gradScaler.getNumOccurrences() ? gradScaler.getValue()

@@ -30,6 +30,9 @@ def NN_Dialect : Dialect {
 
 def NN_F32Tensor : StaticShapeTensorOf<[F32]>;
 def NN_I64Tensor : StaticShapeTensorOf<[I64]>;
+// The 16-bit storage of an activation saved for the backward pass
+// (nn.pack_saved); no op computes on it.
+def NN_LowPrecisionTensor : StaticShapeTensorOf<[BF16, F16]>;
 def NN_F32Scalar : TypeConstraint<
     And<[NN_F32Tensor.predicate,
          CPred<"::llvm::cast<::mlir::RankedTensorType>($_self).getRank() == 0">]>,

@@ -224,6 +224,22 @@ SmallVector<Value> ConvertOp::buildVJP(OpBuilder &, ValueRange) {
 }
 
 //===----------------------------------------------------------------------===//
+// pack_saved, unpack_saved
+//===----------------------------------------------------------------------===//
+
+LogicalResult PackSavedOp::verify() {
+  if (shapeOf(getInput()) != shapeOf(getResult()))
+    return emitOpError("packs a tensor into one of another shape");
+  return success();
+}
+
+LogicalResult UnpackSavedOp::verify() {
+  if (shapeOf(getInput()) != shapeOf(getResult()))
+    return emitOpError("unpacks a tensor into one of another shape");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // scale
 //===----------------------------------------------------------------------===//
 

@@ -226,6 +226,46 @@ def NN_RoundToF16Op : NN_UnaryOp<"round_f16",
     "x rounded to the nearest float16 value (ties to even)", "",
     "DPCRT_UNARY_ROUND_F16">;
 
+// --precision bf16|fp16: an activation that PyTorch's autocast keeps for the
+// backward pass as a 16-bit tensor, kept so by dpc too
+// (dpc-save-low-precision): packed after its last forward use, unpacked
+// before its first backward use. Inserted after autodiff, so not
+// differentiable.
+def NN_PackSavedOp : NN_Op<"pack_saved"> {
+  let summary = "a float32 tensor of 16-bit values stored in 16 bits";
+  let description = [{
+    `result[i] = bfloat16(input[i])` or `float16(input[i])` (the result's
+    element type), rounded to nearest even: exact for what
+    dpc-save-low-precision packs, the result of an `nn.round_bf16` /
+    `nn.round_f16`. Like the saved-tensor pack hook of
+    `torch.autograd.graph.saved_tensors_hooks`, half the bytes in the
+    arena while the tensor waits for the backward pass.
+
+    ```mlir
+    %p = nn.pack_saved %x : tensor<4x16xf32> -> tensor<4x16xbf16>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input);
+  let results = (outs NN_LowPrecisionTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def NN_UnpackSavedOp : NN_Op<"unpack_saved"> {
+  let summary = "a packed 16-bit tensor back as float32 (exact)";
+  let description = [{
+    `result[i] = float(input[i])`, the unpack hook of nn.pack_saved.
+
+    ```mlir
+    %x2 = nn.unpack_saved %p : tensor<4x16xbf16> -> tensor<4x16xf32>
+    ```
+  }];
+  let arguments = (ins NN_LowPrecisionTensor:$input);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 def NN_GeluOp : NN_DiffOp<"gelu"> {
   let summary = "Gaussian error linear unit (aten::gelu)";
   let description = [{

@@ -35,6 +35,11 @@ DPC_ALWAYS_INLINE void roundHalvesLoop(const float *in, int64_t n, float *out) {
     out[i] = halfBitsToFloat(floatToHalfBits(in[i]));
 }
 
+DPC_ALWAYS_INLINE void toHalvesLoop(const float *in, int64_t n, uint16_t *out) {
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = floatToHalfBits(in[i]);
+}
+
 DPC_ALWAYS_INLINE void addHalvesLoop(const uint16_t *in, int64_t n,
                                      uint16_t *inout) {
   for (int64_t i = 0; i < n; ++i)
@@ -60,6 +65,10 @@ decompressHalvesF16C(const uint16_t *compressed, int64_t n, float *data) {
 __attribute__((target("f16c"))) void roundHalvesF16C(const float *in, int64_t n,
                                                      float *out) {
   roundHalvesLoop(in, n, out);
+}
+__attribute__((target("f16c"))) void toHalvesF16C(const float *in, int64_t n,
+                                                  uint16_t *out) {
+  toHalvesLoop(in, n, out);
 }
 __attribute__((target("f16c"))) void addHalvesF16C(const uint16_t *in,
                                                    int64_t n, uint16_t *inout) {
@@ -115,6 +124,16 @@ void roundToFloat16s(const float *in, int64_t n, float *out) {
   if (hasF16C())
     return roundHalvesF16C(in, n, out);
   roundHalvesLoop(in, n, out);
+}
+
+void floatsToHalfBits(const float *in, int64_t n, uint16_t *out) {
+  if (hasF16C())
+    return toHalvesF16C(in, n, out);
+  toHalvesLoop(in, n, out);
+}
+
+void halfBitsToFloats(const uint16_t *in, int64_t n, float *out) {
+  decompressHalves(in, n, out);
 }
 
 } // namespace dpc

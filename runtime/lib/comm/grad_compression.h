@@ -80,6 +80,11 @@ void addGradients(int32_t commDType, const uint16_t *in, int64_t n,
 /// the CPU): the same F16C dispatch as the loops above. out may be in.
 void roundToFloat16s(const float *in, int64_t n, float *out);
 
+/// out[i] = to16(in[i]) and back, float16 (--precision fp16's activations
+/// saved in 16 bits, nn.pack_saved / nn.unpack_saved on the CPU).
+void floatsToHalfBits(const float *in, int64_t n, uint16_t *out);
+void halfBitsToFloats(const uint16_t *in, int64_t n, float *out);
+
 } // namespace dpc
 
 #endif // DPC_RUNTIME_LIB_COMM_GRAD_COMPRESSION_H

@@ -666,6 +666,35 @@ void convert_i64_f32(dpcrt_context *, float *out, const int64_t *in,
   });
 }
 
+// The 16-bit copies of saved activations (--precision bf16|fp16): one
+// memory-bound pass each way. bfloat16 is integer arithmetic on the bits;
+// float16 goes through F16C where the CPU has it.
+void pack_bf16(dpcrt_context *, uint16_t *out, const float *in, int64_t n) {
+  parallelChunks(n, [=](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      out[i] = floatToBFloat16Bits(in[i]);
+  });
+}
+
+void unpack_bf16(dpcrt_context *, float *out, const uint16_t *in, int64_t n) {
+  parallelChunks(n, [=](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      out[i] = bfloat16BitsToFloat(in[i]);
+  });
+}
+
+void pack_f16(dpcrt_context *, uint16_t *out, const float *in, int64_t n) {
+  parallelChunks(n, [=](int64_t begin, int64_t end) {
+    dpc::floatsToHalfBits(in + begin, end - begin, out + begin);
+  });
+}
+
+void unpack_f16(dpcrt_context *, float *out, const uint16_t *in, int64_t n) {
+  parallelChunks(n, [=](int64_t begin, int64_t end) {
+    dpc::halfBitsToFloats(in + begin, end - begin, out + begin);
+  });
+}
+
 void gelu_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
               int64_t n) {
   if (kind != DPCRT_GELU_ERF && kind != DPCRT_GELU_TANH) {

@@ -108,6 +108,21 @@ __global__ void convertI64Kernel(float *out, const int64_t *in, int64_t n) {
   DPC_GRID_STRIDE(i, n) { out[i] = __ll2float_rn(in[i]); }
 }
 
+// Saved activations in 16 bits (--precision bf16|fp16): the same
+// round-to-nearest-even conversions as the CPU's.
+__global__ void packBF16Kernel(uint16_t *out, const float *in, int64_t n) {
+  DPC_GRID_STRIDE(i, n) { out[i] = floatToBFloat16Bits(in[i]); }
+}
+__global__ void unpackBF16Kernel(float *out, const uint16_t *in, int64_t n) {
+  DPC_GRID_STRIDE(i, n) { out[i] = bfloat16BitsToFloat(in[i]); }
+}
+__global__ void packF16Kernel(uint16_t *out, const float *in, int64_t n) {
+  DPC_GRID_STRIDE(i, n) { out[i] = __half_as_ushort(__float2half_rn(in[i])); }
+}
+__global__ void unpackF16Kernel(float *out, const uint16_t *in, int64_t n) {
+  DPC_GRID_STRIDE(i, n) { out[i] = __half2float(__ushort_as_half(in[i])); }
+}
+
 // The constants of torch's GeluKernel / GeluBackwardKernel, as on the CPU.
 constexpr float kSqrt1_2 = 0.70710678118654752440f;
 constexpr float kBetaErf = 0.39894228040143267794f;
@@ -245,6 +260,23 @@ void where_f32(dpcrt_context *ctx, float *out, const float *condition,
 void convert_i64_f32(dpcrt_context *ctx, float *out, const int64_t *in,
                      int64_t n) {
   launch(ctx, "convert", n, convertI64Kernel, out, in, n);
+}
+
+void pack_bf16(dpcrt_context *ctx, uint16_t *out, const float *in, int64_t n) {
+  launch(ctx, "pack_bf16", n, packBF16Kernel, out, in, n);
+}
+
+void unpack_bf16(dpcrt_context *ctx, float *out, const uint16_t *in,
+                 int64_t n) {
+  launch(ctx, "unpack_bf16", n, unpackBF16Kernel, out, in, n);
+}
+
+void pack_f16(dpcrt_context *ctx, uint16_t *out, const float *in, int64_t n) {
+  launch(ctx, "pack_f16", n, packF16Kernel, out, in, n);
+}
+
+void unpack_f16(dpcrt_context *ctx, float *out, const uint16_t *in, int64_t n) {
+  launch(ctx, "unpack_f16", n, unpackF16Kernel, out, in, n);
 }
 
 void div_scalar_f32(dpcrt_context *ctx, float *out, const float *in, int64_t n,
