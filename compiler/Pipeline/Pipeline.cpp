@@ -304,11 +304,15 @@ void dpc::addPipelineStage(OpPassManager &pm, PipelineStage stage,
     pm.addPass(createAutodiff(AutodiffOptions{options.gradScaler}));
     pm.addPass(createCanonicalizerPass());
     // --mode dp's replica stages (dpc-dp-phases) would have to place the
-    // packs in their stages; its activations stay float32.
-    if (options.savedActivations != "none" && !dataParallel) {
-      SaveLowPrecisionOptions save;
-      save.storage = options.savedActivations;
-      pm.addPass(createSaveLowPrecision(save));
+    // packs in their stages; its activations and GEMMs stay float32.
+    if (!dataParallel) {
+      if (options.savedActivations != "none") {
+        SaveLowPrecisionOptions save;
+        save.storage = options.savedActivations;
+        pm.addPass(createSaveLowPrecision(save));
+      }
+      if (options.bf16Gemms)
+        pm.addPass(createBFloat16Gemms());
     }
     if (options.accumulate > 1)
       pm.addPass(createAccumulate(AccumulateOptions{options.accumulate}));

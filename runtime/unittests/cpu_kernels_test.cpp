@@ -60,6 +60,44 @@ TEST_F(CpuKernelsTest, GemmAllTransposes) {
   EXPECT_EQ(ctx.error, "");
 }
 
+// bfloat16 operands (--precision bf16's GEMMs, dpc-bf16-gemms): oneDNN's
+// bfloat16 matmul on CPUs with bfloat16 units, widened operands on
+// OpenBLAS elsewhere; either way the exact products summed in float32, so
+// within float32 rounding of the double reference, for every transpose and
+// beta, with sizes that leave remainders of every vector width.
+TEST_F(CpuKernelsTest, GemmBFloat16Operands) {
+  const int64_t m = 37, n = 29, k = 67;
+  for (int transA = 0; transA < 2; ++transA)
+    for (int transB = 0; transB < 2; ++transB)
+      for (float beta : {0.0f, 0.5f}) {
+        std::vector<float> a = randomVector(m * k, 7 + transA);
+        std::vector<float> b = randomVector(k * n, 9 + transB);
+        std::vector<uint16_t> aBits(a.size()), bBits(b.size());
+        dpcrt_pack_bf16(&ctx, aBits.data(), a.data(), m * k);
+        dpcrt_pack_bf16(&ctx, bBits.data(), b.data(), k * n);
+        dpcrt_unpack_bf16(&ctx, a.data(), aBits.data(), m * k);
+        dpcrt_unpack_bf16(&ctx, b.data(), bBits.data(), k * n);
+        std::vector<float> c = randomVector(m * n, 11);
+        std::vector<double> want(m * n);
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < n; ++j) {
+            double sum = 0;
+            for (int64_t p = 0; p < k; ++p) {
+              double av = transA ? a[p * m + i] : a[i * k + p];
+              double bv = transB ? b[j * k + p] : b[p * n + j];
+              sum += av * bv;
+            }
+            want[i * n + j] = sum + beta * c[i * n + j];
+          }
+        dpcrt_gemm_bf16(&ctx, c.data(), aBits.data(), bBits.data(), m, n, k,
+                        transA, transB, beta);
+        SCOPED_TRACE("transA=" + std::to_string(transA) + " transB=" +
+                     std::to_string(transB) + " beta=" + std::to_string(beta));
+        expectNear(c, want, 1e-5);
+      }
+  EXPECT_EQ(ctx.error, "");
+}
+
 TEST_F(CpuKernelsTest, GemmBetaZeroIgnoresGarbage) {
   std::vector<float> a = {1, 2}, b = {3, 4}, c = {NAN};
   dpcrt_gemm_f32(&ctx, c.data(), a.data(), b.data(), 1, 1, 2, 0, 0, 0.0f);

@@ -364,6 +364,31 @@ TEST_F(CudaCoreKernelsTest, GemmAllTransposesAndBeta) {
       }
 }
 
+// bfloat16 operands: cuBLAS's GemmEx with float32 sums, against the CPU's.
+TEST_F(CudaCoreKernelsTest, GemmBFloat16OperandsMatchesTheCpu) {
+  const int64_t m = 19, n = 23, k = 37;
+  std::vector<float> a = randomVector(m * k, 16), b = randomVector(k * n, 17);
+  std::vector<uint16_t> aBits(m * k), bBits(k * n);
+  dpcrt_pack_bf16(&cpu, aBits.data(), a.data(), m * k);
+  dpcrt_pack_bf16(&cpu, bBits.data(), b.data(), k * n);
+  std::vector<float> c0 = randomVector(m * n, 18);
+  uint16_t *dA = upload(aBits), *dB = upload(bBits);
+  for (int transA = 0; transA < 2; ++transA)
+    for (int transB = 0; transB < 2; ++transB)
+      for (float beta : {0.0f, 0.5f}) {
+        std::vector<float> c = c0;
+        float *dC = upload(c0);
+        dpcrt_gemm_bf16(&cpu, c.data(), aBits.data(), bBits.data(), m, n, k,
+                        transA, transB, beta);
+        dpcrt_gemm_bf16(&gpu, dC, dA, dB, m, n, k, transA, transB, beta);
+        EXPECT_EQ(gpu.error, "");
+        expectClose(download(dC, m * n), c, 1e-5,
+                    "gemm_bf16 " + std::to_string(transA) +
+                        std::to_string(transB) + " beta " +
+                        std::to_string(beta));
+      }
+}
+
 TEST_F(CudaCoreKernelsTest, BatchedGemm) {
   const int64_t m = 5, n = 6, k = 7;
   // Batch [2, 3]: dense A and one B for all (uniform strides: one

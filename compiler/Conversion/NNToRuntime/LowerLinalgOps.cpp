@@ -13,6 +13,20 @@
 using namespace mlir;
 using namespace dpc;
 
+namespace {
+
+bool isBFloat16Operand(Value v) {
+  return cast<RankedTensorType>(v.getType()).getElementType().isBF16();
+}
+
+/// The GEMM of a product of float32 or of bfloat16 operands (both the same,
+/// checked by the ops).
+const char *gemmKernel(Value operand) {
+  return isBFloat16Operand(operand) ? "dpcrt_gemm_bf16" : "dpcrt_gemm_f32";
+}
+
+} // namespace
+
 void dpc::populateLinalgLowerings(RuntimeLowerings &lowerings) {
   lowerings.add<nn::LinearOp>([](RuntimeCallBuilder &rt, nn::LinearOp o) {
     // Leading dimensions of the input are the GEMM's rows.
@@ -22,7 +36,7 @@ void dpc::populateLinalgLowerings(RuntimeLowerings &lowerings) {
     if (o.getBias())
       rt.call("dpcrt_broadcast_rows_f32",
               {out, rt.ptr(o.getBias()), rt.i64(rows), rt.i64(w[0])});
-    rt.call("dpcrt_gemm_f32",
+    rt.call(gemmKernel(o.getInput()),
             {out, rt.ptr(o.getInput()), rt.ptr(o.getWeight()), rt.i64(rows),
              rt.i64(w[0]), rt.i64(w[1]), rt.i32(0), rt.i32(1),
              rt.f32(o.getBias() ? 1.0f : 0.0f)});
@@ -36,10 +50,8 @@ void dpc::populateLinalgLowerings(RuntimeLowerings &lowerings) {
     int64_t m = c[rank - 2], n = c[rank - 1];
     int64_t k = ta ? a[a.size() - 2] : a[a.size() - 1];
     int64_t batch = getNumElements(o.getResult()) / std::max<int64_t>(m * n, 1);
-    // No batch dimensions, or [..., M, K] @ [K, N]: the rows of all
-    // batch elements are one matrix, a single GEMM.
-    if (rank == 2 || (b.size() == 2 && !ta)) {
-      rt.call("dpcrt_gemm_f32",
+    if (o.isSingleGemm()) {
+      rt.call(gemmKernel(o.getLhs()),
               {rt.ptr(o.getResult()), rt.ptr(o.getLhs()), rt.ptr(o.getRhs()),
                rt.i64(batch * m), rt.i64(n), rt.i64(k), rt.i32(ta),
                rt.i32(o.getTransposeRhs()), rt.f32(0.0f)});
@@ -47,6 +59,11 @@ void dpc::populateLinalgLowerings(RuntimeLowerings &lowerings) {
     }
     // One GEMM per batch element; strides in matrices, 0 along
     // broadcast batch dimensions.
+    if (isBFloat16Operand(o.getLhs())) {
+      o.emitOpError("with bf16 operands must be a single GEMM (no batch "
+                    "dimensions on the rhs)");
+      return failure();
+    }
     ArrayRef<int64_t> batchShape = c.drop_back(2);
     SmallVector<int64_t> dims(batchShape);
     llvm::append_range(dims, getBroadcastStrides(a.drop_back(2), batchShape));

@@ -14,6 +14,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
@@ -47,6 +48,10 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *ctx,
                                          SmallVectorImpl<Type> &types) {
   ArrayRef<int64_t> x = shapeOf(adaptor.getInput());
   ArrayRef<int64_t> w = shapeOf(adaptor.getWeight());
+  if (getElementTypeOrSelf(adaptor.getInput().getType()) !=
+      getElementTypeOrSelf(adaptor.getWeight().getType()))
+    return emitOptionalError(loc, "linear: input and weight must have one "
+                                  "element type (f32, or bf16 both)");
   if (x.empty() || w.size() != 2)
     return emitOptionalError(loc,
                              "linear: expected input [..., K] and "
@@ -90,12 +95,21 @@ SmallVector<Value> LinearOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
 // matmul
 //===----------------------------------------------------------------------===//
 
+bool MatmulOp::isSingleGemm() {
+  return shapeOf(getResult()).size() == 2 ||
+         (shapeOf(getRhs()).size() == 2 && !getTransposeLhs());
+}
+
 LogicalResult MatmulOp::inferReturnTypes(MLIRContext *ctx,
                                          std::optional<Location> loc,
                                          Adaptor adaptor,
                                          SmallVectorImpl<Type> &types) {
   ArrayRef<int64_t> a = shapeOf(adaptor.getLhs());
   ArrayRef<int64_t> b = shapeOf(adaptor.getRhs());
+  if (getElementTypeOrSelf(adaptor.getLhs().getType()) !=
+      getElementTypeOrSelf(adaptor.getRhs().getType()))
+    return emitOptionalError(loc, "matmul: operands must have one element "
+                                  "type (f32, or bf16 both)");
   if (a.size() < 2 || b.size() < 2)
     return emitOptionalError(loc, "matmul: operands need rank >= 2, got ",
                              shapeString(a), " and ", shapeString(b));

@@ -1,20 +1,33 @@
 //===- linalg_kernels.cpp - CPU kernels of linear and matmul --------------===//
 //
 // GEMMs on OpenBLAS (linear's addmm and its gradients, matmul's batched
-// GEMMs) and the bias broadcast that starts addmm.
+// GEMMs) and the bias broadcast that starts addmm. bfloat16 GEMMs
+// (--precision bf16) run on oneDNN's matmul where the CPU multiplies
+// bfloat16 natively (AVX512-BF16, AMX), as PyTorch's CPU autocast does
+// through mkldnn; elsewhere oneDNN would emulate them slower than float32
+// runs, so the operands are widened (exactly) and OpenBLAS multiplies them.
 //
 //===----------------------------------------------------------------------===//
 
 #include "core/context.h"
 #include "cpu/cpu_backend.h"
+#include "cpu/dnnl_eltwise.h"
 #include "cpu/strided_loops.h"
+#include "kernel_shared.h"
 
 #include <cblas.h>
+#include <oneapi/dnnl/dnnl.hpp>
 
 #include <algorithm>
+#include <array>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
+#include <map>
+#include <memory>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 using dpc::recordError;
 
@@ -48,9 +61,131 @@ void rowMajorGemm(float *c, const float *a, const float *b, int64_t m,
               beta, c, static_cast<int>(n));
 }
 
+/// Whether oneDNN multiplies bfloat16 natively here: the CPU has
+/// AVX512-BF16 (or AMX) and DNNL_MAX_CPU_ISA does not cap it below.
+bool hasNativeBFloat16() {
+  static const bool native = [] {
+    auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+    auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
+    return (isa & bf16) == bf16;
+  }();
+  return native;
+}
+
+/// Row-major bfloat16 GEMMs on oneDNN's matmul primitive, cached per
+/// geometry and thread like the convolutions (conv_pool_kernels.cpp).
+class BFloat16Gemms {
+public:
+  static BFloat16Gemms &get() {
+    thread_local BFloat16Gemms state;
+    return state;
+  }
+
+  void run(float *c, const uint16_t *a, const uint16_t *b, int64_t m, int64_t n,
+           int64_t k, bool transA, bool transB, float beta) {
+    int threads = dpc::applyDnnlThreads();
+    Key key{m, n, k, transA, transB, beta != 0.0f, threads};
+    std::unique_ptr<Plan> &slot = plans[key];
+    if (!slot)
+      slot = plan(m, n, k, transA, transB, beta);
+    Plan &p = *slot;
+    p.a.set_data_handle(const_cast<uint16_t *>(a));
+    p.b.set_data_handle(const_cast<uint16_t *>(b));
+    p.c.set_data_handle(c);
+    p.matmul.execute(stream, p.args);
+    stream.wait();
+  }
+
+private:
+  using Key = std::array<int64_t, 7>;
+  struct Plan {
+    dnnl::primitive matmul;
+    dnnl::memory a, b, c, scratchpad;
+    std::unordered_map<int, dnnl::memory> args;
+    std::unique_ptr<char, decltype(&std::free)> scratch{nullptr, &std::free};
+  };
+
+  BFloat16Gemms() : engine(dnnl::engine::kind::cpu, 0), stream(engine) {}
+
+  std::unique_ptr<Plan> plan(int64_t m, int64_t n, int64_t k, bool transA,
+                             bool transB, float beta) {
+    using dt = dnnl::memory::data_type;
+    using dims = dnnl::memory::dims;
+    // Transposes are strides: A^T stored [k,m] is A [m,k] with strides
+    // {1, m}.
+    dnnl::memory::desc aDesc({m, k}, dt::bf16,
+                             transA ? dims{1, m} : dims{k, 1});
+    dnnl::memory::desc bDesc({k, n}, dt::bf16,
+                             transB ? dims{1, k} : dims{n, 1});
+    dnnl::memory::desc cDesc({m, n}, dt::f32, dims{n, 1});
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    if (beta != 0.0f) {
+      dnnl::post_ops ops;
+      ops.append_sum(beta); // C = A @ B + beta * C
+      attr.set_post_ops(ops);
+    }
+    dnnl::matmul::primitive_desc pd({aDesc, bDesc, cDesc}, attr, engine);
+    auto p = std::make_unique<Plan>();
+    p->matmul = dnnl::matmul(pd);
+    p->a = dnnl::memory(aDesc, engine, DNNL_MEMORY_NONE);
+    p->b = dnnl::memory(bDesc, engine, DNNL_MEMORY_NONE);
+    p->c = dnnl::memory(cDesc, engine, DNNL_MEMORY_NONE);
+    p->args = {
+        {DNNL_ARG_SRC, p->a}, {DNNL_ARG_WEIGHTS, p->b}, {DNNL_ARG_DST, p->c}};
+    size_t scratchBytes = pd.scratchpad_desc().get_size();
+    if (scratchBytes != 0) {
+      p->scratch.reset(static_cast<char *>(
+          std::aligned_alloc(64, (scratchBytes + 63) / 64 * 64)));
+      p->scratchpad =
+          dnnl::memory(pd.scratchpad_desc(), engine, p->scratch.get());
+      p->args[DNNL_ARG_SCRATCHPAD] = p->scratchpad;
+    }
+    return p;
+  }
+
+  dnnl::engine engine;
+  dnnl::stream stream;
+  std::map<Key, std::unique_ptr<Plan>> plans;
+};
+
+/// bfloat16 bits widened to float into this thread's buffer `slot` (the
+/// GEMM of a CPU without native bfloat16).
+const float *widenBFloat16(int slot, const uint16_t *bits, int64_t n) {
+  thread_local std::vector<float> buffers[2];
+  std::vector<float> &buffer = buffers[slot];
+  if (buffer.size() < static_cast<size_t>(n))
+    buffer.resize(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    buffer[i] = dpc::bfloat16BitsToFloat(bits[i]);
+  return buffer.data();
+}
+
 } // namespace
 
 namespace dpc::cpu {
+
+void gemm_bf16(dpcrt_context *ctx, float *c, const uint16_t *a,
+               const uint16_t *b, int64_t m, int64_t n, int64_t k,
+               int32_t transA, int32_t transB, float beta) {
+  if (!checkGemmSizes(ctx, "gemm_bf16", m, n, k) || m == 0 || n == 0)
+    return;
+  if (k == 0) { // oneDNN rejects empty reductions: C = beta * C
+    for (int64_t i = 0; i < m * n; ++i)
+      c[i] = beta == 0.0f ? 0.0f : beta * c[i];
+    return;
+  }
+  if (hasNativeBFloat16()) {
+    try {
+      BFloat16Gemms::get().run(c, a, b, m, n, k, transA, transB, beta);
+    } catch (const dnnl::error &e) {
+      recordError(ctx, std::string("gemm_bf16: oneDNN: ") + e.what());
+    }
+    return;
+  }
+  rowMajorGemm(c, widenBFloat16(0, a, m * k), widenBFloat16(1, b, k * n), m, n,
+               k, transA, transB, beta);
+}
 
 void gemm_f32(dpcrt_context *ctx, float *c, const float *a, const float *b,
               int64_t m, int64_t n, int64_t k, int32_t transA, int32_t transB,

@@ -86,6 +86,26 @@ void gemm_f32(dpcrt_context *ctx, float *c, const float *a, const float *b,
   rowMajorGemm(ctx, "gemm", c, a, b, m, n, k, trans_a, trans_b, beta);
 }
 
+// bfloat16 operands, float32 result and accumulation (tensor cores where the
+// GPU has them; cuBLAS's default math keeps the float32 sums).
+void gemm_bf16(dpcrt_context *ctx, float *c, const uint16_t *a,
+               const uint16_t *b, int64_t m, int64_t n, int64_t k,
+               int32_t trans_a, int32_t trans_b, float beta) {
+  if (!checkGemmSizes(ctx, "gemm_bf16", m, n, k) || m == 0 || n == 0)
+    return;
+  int lda = static_cast<int>(std::max<int64_t>(1, trans_a ? m : k));
+  int ldb = static_cast<int>(std::max<int64_t>(1, trans_b ? k : n));
+  float one = 1.0f;
+  failed(ctx,
+         cublasGemmEx(state(ctx).cublas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
+                      trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, static_cast<int>(n),
+                      static_cast<int>(m), static_cast<int>(k), &one, b,
+                      CUDA_R_16BF, ldb, a, CUDA_R_16BF, lda, &beta, c,
+                      CUDA_R_32F, static_cast<int>(n), CUBLAS_COMPUTE_32F,
+                      CUBLAS_GEMM_DEFAULT),
+         "gemm_bf16");
+}
+
 void broadcast_rows_f32(dpcrt_context *ctx, float *out, const float *bias,
                         int64_t rows, int64_t cols) {
   if (rows <= 0 || cols <= 0)
