@@ -10,7 +10,8 @@ train the same TorchScript model from the same weights with SGD (momentum
 time. Peak memory is the peak resident set size of the largest process
 (rank), as the OS reports it (ru_maxrss), so it includes each side's
 runtime: the Python interpreter and libtorch for PyTorch, dpc-run and
-libdpcrt for dpc.
+libdpcrt for dpc. dpc's arena (from its manifest) is the part of it that
+holds a step's intermediate tensors, activations included.
 
 usage: /usr/bin/python3 bench/bench.py [--models mlp,cnn,gpt] [--ranks 2] [--steps 50]
        [--batch N] [--threads 1] [--build build] [--out results.json]
@@ -147,12 +148,17 @@ def run_dpc(build, work, model_path, name, spec, world, threads, steps,
     so = os.path.join(work, f"{name}_ws{world}_{precision}.so")
     shape = ",".join(str(d) for d in (batch,) + spec["input_shape"])
     label_shape = ",".join(str(d) for d in (batch,) + spec["label_shape"])
-    subprocess.run([os.path.join(build, "bin", "dpc"), model_path, "-o", so,
+    compile_args = [os.path.join(build, "bin", "dpc"), model_path,
                     "--input", f"x:{spec['input_dtype']}[{shape}]",
                     "--label", f"y:i64[{label_shape}]",
                     "--lr", "0.01", "--momentum", "0.9", "--world-size", str(world),
-                    "--precision", precision],
-                   check=True)
+                    "--precision", precision]
+    subprocess.run(compile_args + ["-o", so], check=True)
+    # The memory plan's arena: every intermediate tensor of a step (the
+    # activations among them), the part of the memory the precision changes.
+    manifest = subprocess.run(compile_args + ["--emit=manifest"], check=True,
+                              capture_output=True, text=True).stdout
+    arena_mb = json.loads(manifest)["arena"]["bytes"] / 2**20
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
                OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     run = [os.path.join(build, "bin", "dpc-run"), so,
@@ -168,7 +174,7 @@ def run_dpc(build, work, model_path, name, spec, world, threads, steps,
     # dpc-run times its whole loop; the warm-up is taken out by difference.
     t_warm, _ = timed(warmup)
     t_all, rss = timed(warmup + steps)
-    return 1000 * max(t_all - t_warm, 1e-9) / steps, rss
+    return 1000 * max(t_all - t_warm, 1e-9) / steps, rss, arena_mb
 
 
 def main():
@@ -202,7 +208,7 @@ def main():
                 python = a.torch2_python if precision == "fp16" else sys.executable
                 t_ms, t_rss = run_torch(work, model_path, name, world, a.threads,
                                         a.steps, a.warmup, batch, precision, python)
-                d_ms, d_rss = run_dpc(a.build, work, model_path, name, spec,
+                d_ms, d_rss, d_arena = run_dpc(a.build, work, model_path, name, spec,
                                       world, a.threads, a.steps, a.warmup, batch, precision)
                 rows.append({"model": name, "ranks": world, "batch_per_rank": batch,
                              "precision": precision,
@@ -212,14 +218,14 @@ def main():
                              "torch_step_ms": t_ms, "dpc_step_ms": d_ms,
                              "speedup": t_ms / d_ms,
                              "torch_peak_rss_mb": t_rss, "dpc_peak_rss_mb": d_rss,
-                             "memory_ratio": t_rss / d_rss})
+                             "memory_ratio": t_rss / d_rss, "dpc_arena_mb": d_arena})
     print(f"{'model':8} {'ranks':>5} {'prec':>5} {'vs':26} {'torch ms':>9} {'dpc ms':>8} "
-          f"{'speedup':>8} {'torch MB':>9} {'dpc MB':>7} {'mem ratio':>9}")
+          f"{'speedup':>8} {'torch MB':>9} {'dpc MB':>7} {'mem ratio':>9} {'dpc arena MB':>12}")
     for r in rows:
         print(f"{r['model']:8} {r['ranks']:>5} {r['precision']:>5} {r['against']:26} "
               f"{r['torch_step_ms']:9.3f} "
               f"{r['dpc_step_ms']:8.3f} {r['speedup']:7.2f}x {r['torch_peak_rss_mb']:9.1f} "
-              f"{r['dpc_peak_rss_mb']:7.1f} {r['memory_ratio']:8.2f}x")
+              f"{r['dpc_peak_rss_mb']:7.1f} {r['memory_ratio']:8.2f}x {r['dpc_arena_mb']:12.2f}")
     if a.out:
         with open(a.out, "w") as f:
             json.dump(rows, f, indent=2)
