@@ -1377,17 +1377,13 @@ bool Importer::keepsDtype(Value v, function_ref<bool(Value)> isSource,
     Operation *op = v.getDefiningOp();
     if (!op)
       return false;
-    if (auto concat = dyn_cast<nn::ConcatOp>(op))
-      return llvm::all_of(concat->getOperands(), [&](Value operand) {
+    // Views, copies (and selections) keep the dtype.
+    if (!nn::holdsOperandValues(op, throughSelections))
+      return false;
+    if (isa<nn::ConcatOp>(op))
+      return llvm::all_of(op->getOperands(), [&](Value operand) {
         return keepsDtype(operand, isSource, throughSelections);
       });
-    // Views and copies keep the dtype.
-    bool keeps =
-        isa<nn::ReshapeOp, nn::TransposeOp, nn::PermuteOp, nn::BroadcastToOp,
-            nn::SliceOp, nn::SplitOp, nn::CopyOp, nn::DetachOp>(op) ||
-        (throughSelections && isa<nn::ReluOp, nn::MaxPool2dOp>(op));
-    if (!keeps)
-      return false;
     v = op->getOperand(0);
   }
 }

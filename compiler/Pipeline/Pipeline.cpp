@@ -319,8 +319,8 @@ void dpc::addPipelineStage(OpPassManager &pm, PipelineStage stage,
         save.storage = options.savedActivations;
         pm.addPass(createSaveLowPrecision(save));
       }
-      if (options.bf16Gemms)
-        pm.addPass(createBFloat16Gemms());
+      if (options.bf16Kernels)
+        pm.addPass(createBFloat16Kernels());
     }
     if (options.accumulate > 1)
       pm.addPass(createAccumulate(AccumulateOptions{options.accumulate}));

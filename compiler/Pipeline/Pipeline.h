@@ -127,10 +127,11 @@ struct TrainingPipelineOptions
                      "backward pass are kept in: none (float32), bf16 or "
                      "fp16"),
       llvm::cl::init("none")};
-  Option<bool> bf16Gemms{
-      *this, "bf16-gemms",
-      llvm::cl::desc("Linear and matmul products of bfloat16 values on "
-                     "bfloat16 operands (dpc-bf16-gemms; --precision bf16)"),
+  Option<bool> bf16Kernels{
+      *this, "bf16-kernels",
+      llvm::cl::desc("Matrix products and convolutions of bfloat16 values "
+                     "on bfloat16 operands (dpc-bf16-kernels; --precision "
+                     "bf16)"),
       llvm::cl::init(false)};
 
   // Dynamic loss scaling (torch.amp.GradScaler): the backward pass seeded

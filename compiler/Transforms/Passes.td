@@ -113,21 +113,22 @@ def SaveLowPrecision : Pass<"dpc-save-low-precision", "mlir::ModuleOp"> {
   let dependentDialects = ["::dpc::nn::NNDialect"];
 }
 
-def BFloat16Gemms : Pass<"dpc-bf16-gemms", "mlir::ModuleOp"> {
-  let summary = "Matrix products of bfloat16 values on bfloat16 operands";
+def BFloat16Kernels : Pass<"dpc-bf16-kernels", "mlir::ModuleOp"> {
+  let summary = "Matrix products and convolutions of bfloat16 values on bfloat16 operands";
   let description = [{
-    --precision bf16, after dpc-save-low-precision: every nn.linear and
-    every nn.matmul that is one GEMM whose two matrix operands hold
-    bfloat16 values (made by nn.round_bf16, unpacked by nn.unpack_saved,
-    or data movement of such values) reads them packed (`tensor<...xbf16>`,
-    one nn.pack_saved right after the value is made, shared by every GEMM
-    and by the backward pass) and lowers to `dpcrt_gemm_bf16`: oneDNN's
-    bfloat16 matmul where the CPU has bfloat16 units, cuBLAS's on a GPU, as
-    PyTorch's autocast runs them. Products of bfloat16 values are exact in
-    float32, so the result differs from the float32 GEMM on the same
-    values only by the order of the float32 sums. A rounding whose every
-    use is then a pack is folded into the packs (they round the same way),
-    so a weight's bfloat16 copy exists in 16 bits only.
+    --precision bf16, after dpc-save-low-precision: every nn.linear, every
+    nn.matmul that is one GEMM, every nn.conv2d and conv2d gradient whose
+    two multiplied operands hold bfloat16 values (made by nn.round_bf16,
+    unpacked by nn.unpack_saved, or data movement of such values) reads
+    them packed (`tensor<...xbf16>`, one nn.pack_saved right after the
+    value is made, shared by every product and by the backward pass) and
+    lowers to the _bf16 kernel: oneDNN's bfloat16 primitives where the CPU
+    has bfloat16 units, as PyTorch's autocast runs them. Products of
+    bfloat16 values are exact in float32, so the result differs from the
+    float32 kernel on the same values only by the order of the float32
+    sums. A rounding whose every use is then a pack is folded into the
+    packs (they round the same way), so a weight's bfloat16 copy exists in
+    16 bits only.
   }];
   let dependentDialects = ["::dpc::nn::NNDialect"];
 }

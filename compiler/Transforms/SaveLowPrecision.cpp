@@ -10,9 +10,9 @@
 // This pass runs right after dpc-autodiff, where @train_step is one
 // forward pass, the loss, and the backward pass after it. A value is
 // "16-bit exact" when it is the result of the rounding op of the autocast
-// type, or of data movement (reshape, transpose, permute, broadcast,
-// slice, split, concat, copy, detach) of such values only. Every 16-bit
-// exact value of the forward pass that a backward op reads gets
+// type, or of data movement or selection of such values only
+// (LowPrecisionValues.h). Every 16-bit exact value of the forward pass that
+// a backward op reads gets
 //
 //   %p = nn.pack_saved %x          after the last forward op that reads %x
 //   %u = nn.unpack_saved %p        before the first backward op that does
@@ -30,6 +30,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/TrainStep/TrainStep.h"
+#include "compiler/Transforms/LowPrecisionValues.h"
 #include "compiler/Transforms/Passes.h"
 #include "dialects/NN/IR/NNOps.h"
 
@@ -45,13 +46,6 @@ using namespace mlir;
 using namespace dpc;
 
 namespace {
-
-/// Ops whose results hold only values of their tensor operands.
-bool movesDataOnly(Operation *op) {
-  return isa<nn::ReshapeOp, nn::TransposeOp, nn::PermuteOp, nn::BroadcastToOp,
-             nn::SliceOp, nn::SplitOp, nn::ConcatOp, nn::CopyOp, nn::DetachOp>(
-      op);
-}
 
 struct SaveLowPrecisionPass
     : public dpc::impl::SaveLowPrecisionBase<SaveLowPrecisionPass> {
@@ -84,25 +78,15 @@ struct SaveLowPrecisionPass
                                : isa<nn::RoundToF16Op>(op);
     };
 
-    // The 16-bit exact values of the forward pass, in program order.
-    llvm::DenseSet<Value> exact;
+    // The 16-bit values of the forward pass, in program order.
+    auto forward = llvm::make_range(body.begin(), Block::iterator(lossOp));
+    llvm::DenseSet<Value> exact = findLowPrecisionValues(forward, isRounding);
     SmallVector<Value> candidates;
-    for (Operation &op : body) {
-      if (position[&op] >= lossPosition)
-        break;
-      bool holdsExact =
-          isRounding(&op) ||
-          (movesDataOnly(&op) && llvm::all_of(op.getOperands(), [&](Value v) {
-             return !isa<RankedTensorType>(v.getType()) || exact.contains(v);
-           }));
-      if (!holdsExact)
-        continue;
-      for (Value result : op.getResults()) {
-        exact.insert(result);
-        if (getTensorBytes(result.getType()) >= minBytes)
+    for (Operation &op : forward)
+      for (Value result : op.getResults())
+        if (exact.contains(result) &&
+            getTensorBytes(result.getType()) >= minBytes)
           candidates.push_back(result);
-      }
-    }
 
     for (Value value : candidates) {
       Operation *lastForward = value.getDefiningOp();

@@ -82,6 +82,28 @@ struct ConvCase {
                   f(out, in, wt);
                 }
   }
+
+  struct Reference {
+    std::vector<double> y, dx, dw;
+  };
+  /// The convolution (with `b` as bias when it has one) and its two
+  /// gradients for `dy`, in double.
+  Reference reference(const std::vector<float> &x, const std::vector<float> &w,
+                      const std::vector<float> &b,
+                      const std::vector<float> &dy) const {
+    Reference r{std::vector<double>(n * o * oh() * ow(), 0.0),
+                std::vector<double>(x.size(), 0.0),
+                std::vector<double>(w.size(), 0.0)};
+    if (bias)
+      for (size_t i = 0; i < r.y.size(); ++i)
+        r.y[i] = b[(i / (oh() * ow())) % o];
+    forEachTerm([&](int64_t out, int64_t in, int64_t wt) {
+      r.y[out] += double(x[in]) * w[wt];
+      r.dx[in] += double(dy[out]) * w[wt];
+      r.dw[wt] += double(dy[out]) * x[in];
+    });
+    return r;
+  }
 };
 
 TEST_F(ConvKernelsTest, Conv2dForwardAndGradients) {
@@ -134,21 +156,63 @@ TEST_F(ConvKernelsTest, Conv2dForwardAndGradients) {
         continue;
       }
 
-      std::vector<double> wantY(outSize, 0.0), wantDx(inSize, 0.0),
-          wantDw(wSize, 0.0);
-      if (k.bias)
-        for (int64_t i = 0; i < outSize; ++i)
-          wantY[i] = b[(i / (k.oh() * k.ow())) % k.o];
-      k.forEachTerm([&](int64_t out, int64_t in, int64_t wt) {
-        wantY[out] += double(x[in]) * w[wt];
-        wantDx[in] += double(dy[out]) * w[wt];
-        wantDw[wt] += double(dy[out]) * x[in];
-      });
-      expectClose(r.y, wantY, 1e-5);
-      expectClose(r.dx, wantDx, 1e-5);
-      expectClose(r.dw, wantDw, 1e-5);
+      ConvCase::Reference want = k.reference(x, w, b, dy);
+      expectClose(r.y, want.y, 1e-5);
+      expectClose(r.dx, want.dx, 1e-5);
+      expectClose(r.dw, want.dw, 1e-5);
       first.push_back(std::move(r));
     }
+  }
+}
+
+// bfloat16 operands (--precision bf16's convolutions, dpc-bf16-kernels):
+// oneDNN's bfloat16 convolutions where the CPU has bfloat16 units, the
+// float32 ones on the widened operands elsewhere; either way the exact
+// products summed in float32, so within float32 rounding of the double
+// reference, for the geometries above and ResNet's (a 7x7 stride-2 stem on
+// 3 channels, 1x1 stride-2 shortcuts, 64 channels).
+TEST_F(ConvKernelsTest, Conv2dBFloat16Operands) {
+  const ConvCase cases[] = {
+      {2, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},
+      {2, 4, 9, 7, 6, 3, 2, 2, 1, 1, 0, 1, 1, 2, false},
+      {2, 6, 11, 10, 6, 3, 3, 2, 2, 2, 2, 2, 2, 3, true},
+      {3, 8, 5, 6, 5, 1, 1, 1, 1, 0, 0, 1, 1, 1, true},
+      {1, 4, 4, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 4, true},
+      {2, 16, 8, 8, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, true},
+      {2, 3, 32, 32, 64, 7, 7, 2, 2, 3, 3, 1, 1, 1, false},
+      {2, 64, 8, 8, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, false},
+      {2, 64, 8, 8, 128, 1, 1, 2, 2, 0, 0, 1, 1, 1, false},
+  };
+  unsigned seed = 101;
+  for (const ConvCase &k : cases) {
+    SCOPED_TRACE(k.name());
+    int64_t inSize = k.n * k.c * k.h * k.w,
+            wSize = k.o * (k.c / k.groups) * k.kh * k.kw,
+            outSize = k.n * k.o * k.oh() * k.ow();
+    auto bfloat16Vector = [&](int64_t n, std::vector<uint16_t> &bits) {
+      std::vector<float> v = randomVector(n, seed++);
+      bits.resize(n);
+      dpcrt_pack_bf16(&ctx, bits.data(), v.data(), n);
+      dpcrt_unpack_bf16(&ctx, v.data(), bits.data(), n);
+      return v;
+    };
+    std::vector<uint16_t> xBits, wBits, dyBits;
+    std::vector<float> x = bfloat16Vector(inSize, xBits);
+    std::vector<float> w = bfloat16Vector(wSize, wBits);
+    std::vector<float> dy = bfloat16Vector(outSize, dyBits);
+    std::vector<float> b = randomVector(k.o, seed++);
+    std::vector<int64_t> dims = k.dims();
+    std::vector<float> y(outSize, NAN), dx(inSize, NAN), dw(wSize, NAN);
+    dpcrt_conv2d_bf16(&ctx, y.data(), xBits.data(), wBits.data(),
+                      k.bias ? b.data() : nullptr, dims.data());
+    dpcrt_conv2d_input_grad_bf16(&ctx, dx.data(), dyBits.data(), wBits.data(),
+                                 dims.data());
+    dpcrt_conv2d_weight_grad_bf16(&ctx, dw.data(), dyBits.data(), xBits.data(),
+                                  dims.data());
+    ConvCase::Reference want = k.reference(x, w, b, dy);
+    expectClose(y, want.y, 1e-5);
+    expectClose(dx, want.dx, 1e-5);
+    expectClose(dw, want.dw, 1e-5);
   }
 }
 

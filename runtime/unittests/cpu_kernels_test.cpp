@@ -23,6 +23,26 @@ void expectNear(const std::vector<float> &got, const std::vector<double> &want,
         << "at " << i;
 }
 
+/// C = op(A) @ op(B) + beta * C in double, the reference of the GEMMs.
+std::vector<double> referenceGemm(const std::vector<float> &a,
+                                  const std::vector<float> &b,
+                                  const std::vector<float> &c, int64_t m,
+                                  int64_t n, int64_t k, bool transA,
+                                  bool transB, float beta) {
+  std::vector<double> want(m * n);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double sum = 0;
+      for (int64_t p = 0; p < k; ++p) {
+        double av = transA ? a[p * m + i] : a[i * k + p];
+        double bv = transB ? b[j * k + p] : b[p * n + j];
+        sum += av * bv;
+      }
+      want[i * n + j] = sum + beta * c[i * n + j];
+    }
+  return want;
+}
+
 class CpuKernelsTest : public ::testing::Test {
 protected:
   dpcrt_context ctx;
@@ -40,17 +60,8 @@ TEST_F(CpuKernelsTest, GemmAllTransposes) {
         std::vector<float> a = randomVector(m * k, 1 + transA);
         std::vector<float> b = randomVector(k * n, 3 + transB);
         std::vector<float> c = randomVector(m * n, 5);
-        std::vector<double> want(m * n);
-        for (int64_t i = 0; i < m; ++i)
-          for (int64_t j = 0; j < n; ++j) {
-            double sum = 0;
-            for (int64_t p = 0; p < k; ++p) {
-              double av = transA ? a[p * m + i] : a[i * k + p];
-              double bv = transB ? b[j * k + p] : b[p * n + j];
-              sum += av * bv;
-            }
-            want[i * n + j] = sum + beta * c[i * n + j];
-          }
+        std::vector<double> want =
+            referenceGemm(a, b, c, m, n, k, transA, transB, beta);
         dpcrt_gemm_f32(&ctx, c.data(), a.data(), b.data(), m, n, k, transA,
                        transB, beta);
         SCOPED_TRACE("transA=" + std::to_string(transA) + " transB=" +
@@ -60,7 +71,7 @@ TEST_F(CpuKernelsTest, GemmAllTransposes) {
   EXPECT_EQ(ctx.error, "");
 }
 
-// bfloat16 operands (--precision bf16's GEMMs, dpc-bf16-gemms): oneDNN's
+// bfloat16 operands (--precision bf16's GEMMs, dpc-bf16-kernels): oneDNN's
 // bfloat16 matmul on CPUs with bfloat16 units, widened operands on
 // OpenBLAS elsewhere; either way the exact products summed in float32, so
 // within float32 rounding of the double reference, for every transpose and
@@ -78,17 +89,8 @@ TEST_F(CpuKernelsTest, GemmBFloat16Operands) {
         dpcrt_unpack_bf16(&ctx, a.data(), aBits.data(), m * k);
         dpcrt_unpack_bf16(&ctx, b.data(), bBits.data(), k * n);
         std::vector<float> c = randomVector(m * n, 11);
-        std::vector<double> want(m * n);
-        for (int64_t i = 0; i < m; ++i)
-          for (int64_t j = 0; j < n; ++j) {
-            double sum = 0;
-            for (int64_t p = 0; p < k; ++p) {
-              double av = transA ? a[p * m + i] : a[i * k + p];
-              double bv = transB ? b[j * k + p] : b[p * n + j];
-              sum += av * bv;
-            }
-            want[i * n + j] = sum + beta * c[i * n + j];
-          }
+        std::vector<double> want =
+            referenceGemm(a, b, c, m, n, k, transA, transB, beta);
         dpcrt_gemm_bf16(&ctx, c.data(), aBits.data(), bBits.data(), m, n, k,
                         transA, transB, beta);
         SCOPED_TRACE("transA=" + std::to_string(transA) + " transB=" +

@@ -10,17 +10,18 @@
 // copy. A value is 16-bit exact when an nn.round_bf16 (with storage=fp16:
 // nn.round_f16) made it, or data movement of such values only.
 
-// %h (a rounded linear result) is read by the relu (forward) and by two
-// backward ops: packed after the relu, unpacked before the first backward
+// %h (a rounded linear result) is read by the tanh (forward) and by two
+// backward ops: packed after the tanh, unpacked before the first backward
 // op. %xr (a rounded operand, a view of it reshaped) is saved through the
-// reshape: the view is packed, as it is what the backward reads. %a (relu
-// of a rounded value, not rounded) and %wr (no backward use) stay.
+// reshape: the view is packed, as it is what the backward reads. %a (tanh
+// of a rounded value, not rounded; a relu would select among 16-bit values
+// and be one) and %wr (no backward use) stay.
 // CHECK-LABEL: func.func @train_step(
 // CHECK:      %[[XR:.*]] = nn.round_bf16 %arg0
 // CHECK-NEXT: %[[WR:.*]] = nn.round_bf16 %arg1
 // CHECK-NEXT: %[[L:.*]] = nn.linear %[[XR]], %[[WR]], %arg2
 // CHECK-NEXT: %[[H:.*]] = nn.round_bf16 %[[L]]
-// CHECK-NEXT: %[[A:.*]] = nn.relu %[[H]]
+// CHECK-NEXT: %[[A:.*]] = nn.tanh %[[H]]
 // CHECK-NEXT: %[[HP:.*]] = nn.pack_saved %[[H]] : tensor<16x32xf32> -> tensor<16x32xbf16>
 // CHECK-NEXT: %[[V:.*]] = nn.reshape %[[XR]] : tensor<16x32xf32> to tensor<512xf32>
 // CHECK-NEXT: %[[VP:.*]] = nn.pack_saved %[[V]] : tensor<512xf32> -> tensor<512xbf16>
@@ -52,7 +53,7 @@ func.func @train_step(%x: tensor<16x32xf32> {dpc.kind = "input", dpc.name = "x"}
   %wr = nn.round_bf16 %w : tensor<32x32xf32>
   %l = nn.linear %xr, %wr, %b : (tensor<16x32xf32>, tensor<32x32xf32>, tensor<32xf32>) -> tensor<16x32xf32>
   %h = nn.round_bf16 %l : tensor<16x32xf32>
-  %a = nn.relu %h : tensor<16x32xf32>
+  %a = nn.tanh %h : tensor<16x32xf32>
   %v = nn.reshape %xr : tensor<16x32xf32> to tensor<512xf32>
   %loss = nn.mse_loss %a, %y : tensor<16x32xf32>
   %g = nn.fill 1.0 : tensor<f32>

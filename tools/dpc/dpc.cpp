@@ -184,13 +184,13 @@ static cl::opt<bool> lowPrecisionActivations(
              "backward pass, as autocast does (default true; exact: the "
              "numbers are the same either way, only the memory differs)"),
     cl::init(true), cl::cat(dpcCategory));
-static cl::opt<bool> bf16Gemms(
-    "bf16-gemms",
-    cl::desc("With --precision bf16: multiply bfloat16 values with bfloat16 "
-             "GEMMs, as autocast does (oneDNN's where the CPU has bfloat16 "
-             "units, cuBLAS's on a GPU; default true; products exact, sums "
-             "in float32 in the library's order). --bf16-gemms=false keeps "
-             "float32 GEMMs on the same values"),
+static cl::opt<bool> bf16Kernels(
+    "bf16-kernels",
+    cl::desc("With --precision bf16: matrix products and convolutions of "
+             "bfloat16 values in bfloat16 kernels, as autocast runs them "
+             "(oneDNN's where the CPU has bfloat16 units; default true; "
+             "products exact, sums in float32 in the library's order). "
+             "--bf16-kernels=false keeps float32 kernels on the same values"),
     cl::init(true), cl::cat(dpcCategory));
 static cl::opt<bool> gradScaler(
     "grad-scaler",
@@ -355,9 +355,9 @@ setPipelineOptions(TrainingPipelineOptions &options,
            "and fp16";
   if (lowPrecisionActivations && precision != "fp32")
     options.savedActivations = precision.getValue();
-  if (bf16Gemms.getNumOccurrences() && precision != "bf16")
-    return "--bf16-gemms is an option of --precision bf16";
-  options.bf16Gemms = bf16Gemms && precision == "bf16";
+  if (bf16Kernels.getNumOccurrences() && precision != "bf16")
+    return "--bf16-kernels is an option of --precision bf16";
+  options.bf16Kernels = bf16Kernels && precision == "bf16";
   // GradScaler comes with float16, as in PyTorch's recipe; any precision
   // may ask for it.
   options.gradScaler = gradScaler.getNumOccurrences() ? gradScaler.getValue()

@@ -64,13 +64,19 @@ Value pool2dDims(RuntimeCallBuilder &rt, ArrayRef<int64_t> x,
   return rt.constantArray(dims);
 }
 
+/// Whether a convolution's multiplied operands are bfloat16 (both are: the
+/// ops check it), so that it calls the _bf16 kernel.
+bool isBFloat16(Value operand) {
+  return cast<RankedTensorType>(operand.getType()).getElementType().isBF16();
+}
+
 } // namespace
 
 void dpc::populateConvPoolLowerings(RuntimeLowerings &lowerings) {
   lowerings.add<nn::Conv2dOp>([](RuntimeCallBuilder &rt, nn::Conv2dOp o) {
     Value dims = conv2dDims(rt, o, getShape(o.getInput()),
                             getShape(o.getWeight()), getShape(o.getResult()));
-    rt.call("dpcrt_conv2d_f32",
+    rt.call(isBFloat16(o.getInput()) ? "dpcrt_conv2d_bf16" : "dpcrt_conv2d_f32",
             {rt.ptr(o.getResult()), rt.ptr(o.getInput()), rt.ptr(o.getWeight()),
              o.getBias() ? rt.ptr(o.getBias()) : rt.nullPtr(), dims});
     return success();
@@ -79,7 +85,8 @@ void dpc::populateConvPoolLowerings(RuntimeLowerings &lowerings) {
       [](RuntimeCallBuilder &rt, nn::Conv2dInputGradOp o) {
         Value dims = conv2dDims(rt, o, getShape(o.getResult()),
                                 getShape(o.getWeight()), getShape(o.getGrad()));
-        rt.call("dpcrt_conv2d_input_grad_f32",
+        rt.call(isBFloat16(o.getGrad()) ? "dpcrt_conv2d_input_grad_bf16"
+                                        : "dpcrt_conv2d_input_grad_f32",
                 {rt.ptr(o.getResult()), rt.ptr(o.getGrad()),
                  rt.ptr(o.getWeight()), dims});
         return success();
@@ -88,7 +95,8 @@ void dpc::populateConvPoolLowerings(RuntimeLowerings &lowerings) {
       [](RuntimeCallBuilder &rt, nn::Conv2dWeightGradOp o) {
         Value dims = conv2dDims(rt, o, getShape(o.getInput()),
                                 getShape(o.getResult()), getShape(o.getGrad()));
-        rt.call("dpcrt_conv2d_weight_grad_f32",
+        rt.call(isBFloat16(o.getGrad()) ? "dpcrt_conv2d_weight_grad_bf16"
+                                        : "dpcrt_conv2d_weight_grad_f32",
                 {rt.ptr(o.getResult()), rt.ptr(o.getGrad()),
                  rt.ptr(o.getInput()), dims});
         return success();

@@ -33,6 +33,10 @@ def NN_I64Tensor : StaticShapeTensorOf<[I64]>;
 // The 16-bit storage of an activation saved for the backward pass
 // (nn.pack_saved); no op computes on it.
 def NN_LowPrecisionTensor : StaticShapeTensorOf<[BF16, F16]>;
+// The multiplied operands of a matrix product or a convolution: float32, or
+// both bfloat16 (--precision bf16's values in 16 bits, dpc-bf16-kernels);
+// the result and a bias stay float32 (products summed in float32).
+def NN_F32OrBF16Tensor : StaticShapeTensorOf<[F32, BF16]>;
 def NN_F32Scalar : TypeConstraint<
     And<[NN_F32Tensor.predicate,
          CPred<"::llvm::cast<::mlir::RankedTensorType>($_self).getRank() == 0">]>,

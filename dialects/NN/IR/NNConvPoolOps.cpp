@@ -17,6 +17,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
@@ -194,6 +195,10 @@ LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *ctx,
                                          std::optional<Location> loc,
                                          Adaptor adaptor,
                                          SmallVectorImpl<Type> &types) {
+  if (getElementTypeOrSelf(adaptor.getInput().getType()) !=
+      getElementTypeOrSelf(adaptor.getWeight().getType()))
+    return emitOptionalError(loc, "conv2d: input and weight must have one "
+                                  "element type (f32, or bf16 both)");
   auto shape = inferConv2d(loc, "conv2d", shapeOf(adaptor.getInput()),
                            shapeOf(adaptor.getWeight()), convGeometry(adaptor));
   if (failed(shape))
@@ -248,6 +253,10 @@ SmallVector<Value> Conv2dInputGradOp::buildVJP(OpBuilder &b,
 }
 
 LogicalResult Conv2dInputGradOp::verify() {
+  if (getElementTypeOrSelf(getGrad().getType()) !=
+      getElementTypeOrSelf(getWeight().getType()))
+    return emitOpError("grad and weight must have one element type (f32, or "
+                       "bf16 both)");
   auto shape = inferConv2d(getLoc(), "conv2d_input_grad", shapeOf(getResult()),
                            shapeOf(getWeight()), convGeometry(*this));
   if (failed(shape))
@@ -261,6 +270,10 @@ LogicalResult Conv2dInputGradOp::verify() {
 }
 
 LogicalResult Conv2dWeightGradOp::verify() {
+  if (getElementTypeOrSelf(getGrad().getType()) !=
+      getElementTypeOrSelf(getInput().getType()))
+    return emitOpError("grad and input must have one element type (f32, or "
+                       "bf16 both)");
   auto shape = inferConv2d(getLoc(), "conv2d_weight_grad", shapeOf(getInput()),
                            shapeOf(getResult()), convGeometry(*this));
   if (failed(shape))

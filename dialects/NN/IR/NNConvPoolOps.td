@@ -53,7 +53,8 @@ def NN_Conv2dOp : NN_DiffOp<"conv2d"> {
         : (tensor<8x3x32x32xf32>, tensor<16x3x3x3xf32>, tensor<16xf32>) -> tensor<8x16x32x32xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input, NN_F32Tensor:$weight,
+  let arguments = (ins NN_F32OrBF16Tensor:$input,
+                       NN_F32OrBF16Tensor:$weight,
                        Optional<NN_F32Tensor>:$bias,
                        NN_PairAttr:$stride, NN_PairAttr:$padding,
                        NN_PairAttr:$dilation,
@@ -159,7 +160,7 @@ def NN_Conv2dInputGradOp : NN_ExplicitGradOp<"conv2d_input_grad",
     gradient with `weight` (for `grad`) and a `conv2d_weight_grad` (for
     `weight`).
   }];
-  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$weight,
+  let arguments = (ins NN_F32OrBF16Tensor:$grad, NN_F32OrBF16Tensor:$weight,
                        NN_PairAttr:$stride, NN_PairAttr:$padding,
                        NN_PairAttr:$dilation,
                        DefaultValuedAttr<I64Attr, "1">:$groups);
@@ -178,7 +179,7 @@ def NN_Conv2dWeightGradOp : NN_ExplicitGradOp<"conv2d_weight_grad"> {
     implied by the operands), summed over the batch. Lowered to
     `grad @ im2col(input)^T` per sample and group, accumulated.
   }];
-  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$input,
+  let arguments = (ins NN_F32OrBF16Tensor:$grad, NN_F32OrBF16Tensor:$input,
                        NN_PairAttr:$stride, NN_PairAttr:$padding,
                        NN_PairAttr:$dilation,
                        DefaultValuedAttr<I64Attr, "1">:$groups);

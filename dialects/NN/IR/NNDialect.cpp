@@ -24,3 +24,9 @@ void NNDialect::initialize() {
 // methods are in NN<Family>Ops.cpp.
 #define GET_OP_CLASSES
 #include "dialects/NN/IR/NNOps.cpp.inc"
+
+bool dpc::nn::holdsOperandValues(Operation *op, bool selections) {
+  return isa<ReshapeOp, TransposeOp, PermuteOp, BroadcastToOp, SliceOp, SplitOp,
+             CopyOp, DetachOp, ConcatOp>(op) ||
+         (selections && isa<ReluOp, MaxPool2dOp>(op));
+}

@@ -10,11 +10,6 @@
 #ifndef DPC_NN_LINALG_OPS
 #define DPC_NN_LINALG_OPS
 
-// The matrix operands of a GEMM: float32, or both bfloat16 (16-bit storage
-// of --precision bf16's values, dpc-bf16-gemms); the result and a bias stay
-// float32 (products summed in float32).
-def NN_GemmOperand : StaticShapeTensorOf<[F32, BF16]>;
-
 def NN_LinearOp : NN_DiffOp<"linear"> {
   let summary = "affine map y = x W^T + b (aten::linear, nn.Linear)";
   let description = [{
@@ -29,7 +24,7 @@ def NN_LinearOp : NN_DiffOp<"linear"> {
     %y = nn.linear %x, %w, %b : (tensor<16x32xf32>, tensor<64x32xf32>, tensor<64xf32>) -> tensor<16x64xf32>
     ```
   }];
-  let arguments = (ins NN_GemmOperand:$input, NN_GemmOperand:$weight,
+  let arguments = (ins NN_F32OrBF16Tensor:$input, NN_F32OrBF16Tensor:$weight,
                        Optional<NN_F32Tensor>:$bias);
   let results = (outs NN_F32Tensor:$result);
   let assemblyFormat = [{
@@ -56,7 +51,7 @@ def NN_MatmulOp : NN_DiffOp<"matmul"> {
     %c = nn.matmul %a, %b {transpose_rhs} : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xf32>
     ```
   }];
-  let arguments = (ins NN_GemmOperand:$lhs, NN_GemmOperand:$rhs,
+  let arguments = (ins NN_F32OrBF16Tensor:$lhs, NN_F32OrBF16Tensor:$rhs,
                        UnitAttr:$transpose_lhs, UnitAttr:$transpose_rhs);
   let results = (outs NN_F32Tensor:$result);
   let extraClassDeclaration = [{

@@ -20,6 +20,7 @@
 #include "core/context.h"
 #include "cpu/cpu_backend.h"
 #include "cpu/dnnl_eltwise.h"
+#include "cpu/native_bfloat16.h"
 #include "kernel_shared.h"
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -57,18 +58,23 @@ struct Conv2d : dpc::Conv2dGeometry {
 
   using Desc = dnnl::memory::desc;
   using Tag = dnnl::memory::format_tag;
-  static constexpr auto kF32 = dnnl::memory::data_type::f32;
+  using Type = dnnl::memory::data_type;
+  static constexpr auto kF32 = Type::f32;
 
   /// The caller's plain tensors: NCHW activations and OIHW weights, which
   /// oneDNN sees as GOIHW when grouped (as ideep's make_grouped_weights).
-  Desc src(Tag tag = Tag::nchw) const { return Desc({n, c, h, w}, kF32, tag); }
-  Desc dst(Tag tag = Tag::nchw) const {
-    return Desc({n, o, oh, ow}, kF32, tag);
+  /// Float32, or bfloat16 for the multiplied operands of a bfloat16
+  /// convolution (whose results stay float32).
+  Desc src(Tag tag = Tag::nchw, Type type = kF32) const {
+    return Desc({n, c, h, w}, type, tag);
   }
-  Desc weights(bool any = false) const {
+  Desc dst(Tag tag = Tag::nchw, Type type = kF32) const {
+    return Desc({n, o, oh, ow}, type, tag);
+  }
+  Desc weights(bool any = false, Type type = kF32) const {
     if (groups == 1)
-      return Desc({o, c, kh, kw}, kF32, any ? Tag::any : Tag::oihw);
-    return Desc({groups, o / groups, c / groups, kh, kw}, kF32,
+      return Desc({o, c, kh, kw}, type, any ? Tag::any : Tag::oihw);
+    return Desc({groups, o / groups, c / groups, kh, kw}, type,
                 any ? Tag::any : Tag::goihw);
   }
   Desc bias() const { return Desc({o}, kF32, Tag::x); }
@@ -123,18 +129,18 @@ public:
 
   /// Runs the convolution of `kind` with `ptrs` (one per operand, in the
   /// order plan() creates them).
-  void run(ConvKind kind, const Conv2d &g, const int64_t *dims,
+  void run(ConvKind kind, bool bf16, const Conv2d &g, const int64_t *dims,
            std::initializer_list<const void *> ptrs) {
     int threads = dpc::applyDnnlThreads();
     Key key{};
     std::copy(dims, dims + DPCRT_CONV2D_NUM_DIMS, key.begin());
-    key[DPCRT_CONV2D_NUM_DIMS] = static_cast<int64_t>(kind);
+    key[DPCRT_CONV2D_NUM_DIMS] = static_cast<int64_t>(kind) * 2 + bf16;
     // oneDNN's kernels split the work for the thread count they were
     // created with.
     key[DPCRT_CONV2D_NUM_DIMS + 1] = threads;
     std::unique_ptr<ConvPlan> &slot = plans[key];
     if (!slot)
-      slot = plan(kind, g);
+      slot = plan(kind, bf16, g);
     ConvPlan &p = *slot;
 
     size_t i = 0;
@@ -225,9 +231,13 @@ private:
   /// (mkldnn_convolution and its backward): direct algorithm, every layout
   /// `any` so the primitive picks its blocked layouts, plain bias, user
   /// scratchpad, default (strict) float math; the backward primitives are
-  /// hinted by the forward one without bias.
-  std::unique_ptr<ConvPlan> plan(ConvKind kind, const Conv2d &g) {
+  /// hinted by the forward one without bias. With `bf16` the multiplied
+  /// operands (src and weights forward, diff_dst and the other operand
+  /// backward) are bfloat16 and the result float32, as PyTorch's bfloat16
+  /// convolutions with their float32 accumulation before the rounding.
+  std::unique_ptr<ConvPlan> plan(ConvKind kind, bool bf16, const Conv2d &g) {
     using Tag = Conv2d::Tag;
+    const Conv2d::Type in = bf16 ? Conv2d::Type::bf16 : Conv2d::kF32;
     auto algo = dnnl::algorithm::convolution_direct;
     auto fwdKind = dnnl::prop_kind::forward_training;
     dnnl::primitive_attr attr;
@@ -236,8 +246,9 @@ private:
 
     auto forwardHint = [&] {
       return dnnl::convolution_forward::primitive_desc(
-          {fwdKind, algo, g.src(Tag::any), g.weights(true), g.dst(Tag::any),
-           g.strides(), g.dilates(), g.padding(), g.padding()},
+          {fwdKind, algo, g.src(Tag::any, in), g.weights(true, in),
+           g.dst(Tag::any, in), g.strides(), g.dilates(), g.padding(),
+           g.padding()},
           engine);
     };
 
@@ -246,17 +257,18 @@ private:
     case ConvKind::ForwardBias: {
       bool bias = kind == ConvKind::ForwardBias;
       auto desc = bias ? dnnl::convolution_forward::desc(
-                             fwdKind, algo, g.src(Tag::any), g.weights(true),
-                             g.bias(), g.dst(Tag::any), g.strides(),
-                             g.dilates(), g.padding(), g.padding())
+                             fwdKind, algo, g.src(Tag::any, in),
+                             g.weights(true, in), g.bias(), g.dst(Tag::any),
+                             g.strides(), g.dilates(), g.padding(), g.padding())
                        : dnnl::convolution_forward::desc(
-                             fwdKind, algo, g.src(Tag::any), g.weights(true),
-                             g.dst(Tag::any), g.strides(), g.dilates(),
-                             g.padding(), g.padding());
+                             fwdKind, algo, g.src(Tag::any, in),
+                             g.weights(true, in), g.dst(Tag::any), g.strides(),
+                             g.dilates(), g.padding(), g.padding());
       dnnl::convolution_forward::primitive_desc pd(desc, attr, engine);
       addOperand(*p, DNNL_ARG_DST, true, g.dst(), pd.dst_desc());
-      addOperand(*p, DNNL_ARG_SRC, false, g.src(), pd.src_desc());
-      addOperand(*p, DNNL_ARG_WEIGHTS, false, g.weights(), pd.weights_desc());
+      addOperand(*p, DNNL_ARG_SRC, false, g.src(Tag::nchw, in), pd.src_desc());
+      addOperand(*p, DNNL_ARG_WEIGHTS, false, g.weights(false, in),
+                 pd.weights_desc());
       if (bias)
         addOperand(*p, DNNL_ARG_BIAS, false, g.bias(), pd.bias_desc());
       finish(*p, dnnl::convolution_forward(pd), pd);
@@ -264,24 +276,27 @@ private:
     }
     case ConvKind::InputGrad: {
       dnnl::convolution_backward_data::primitive_desc pd(
-          {algo, g.src(Tag::any), g.weights(true), g.dst(Tag::any), g.strides(),
-           g.dilates(), g.padding(), g.padding()},
+          {algo, g.src(Tag::any), g.weights(true, in), g.dst(Tag::any, in),
+           g.strides(), g.dilates(), g.padding(), g.padding()},
           attr, engine, forwardHint());
       addOperand(*p, DNNL_ARG_DIFF_SRC, true, g.src(), pd.diff_src_desc());
-      addOperand(*p, DNNL_ARG_DIFF_DST, false, g.dst(), pd.diff_dst_desc());
-      addOperand(*p, DNNL_ARG_WEIGHTS, false, g.weights(), pd.weights_desc());
+      addOperand(*p, DNNL_ARG_DIFF_DST, false, g.dst(Tag::nchw, in),
+                 pd.diff_dst_desc());
+      addOperand(*p, DNNL_ARG_WEIGHTS, false, g.weights(false, in),
+                 pd.weights_desc());
       finish(*p, dnnl::convolution_backward_data(pd), pd);
       break;
     }
     case ConvKind::WeightGrad: {
       dnnl::convolution_backward_weights::primitive_desc pd(
-          {algo, g.src(Tag::any), g.weights(true), g.dst(Tag::any), g.strides(),
-           g.dilates(), g.padding(), g.padding()},
+          {algo, g.src(Tag::any, in), g.weights(true), g.dst(Tag::any, in),
+           g.strides(), g.dilates(), g.padding(), g.padding()},
           attr, engine, forwardHint());
       addOperand(*p, DNNL_ARG_DIFF_WEIGHTS, true, g.weights(),
                  pd.diff_weights_desc());
-      addOperand(*p, DNNL_ARG_DIFF_DST, false, g.dst(), pd.diff_dst_desc());
-      addOperand(*p, DNNL_ARG_SRC, false, g.src(), pd.src_desc());
+      addOperand(*p, DNNL_ARG_DIFF_DST, false, g.dst(Tag::nchw, in),
+                 pd.diff_dst_desc());
+      addOperand(*p, DNNL_ARG_SRC, false, g.src(Tag::nchw, in), pd.src_desc());
       finish(*p, dnnl::convolution_backward_weights(pd), pd);
       break;
     }
@@ -307,12 +322,13 @@ private:
 /// configuration, memory exhaustion) on the context: the kernels are called
 /// from compiled code and must not throw.
 void runConv(dpcrt_context *ctx, const char *kernel, ConvKind kind,
-             const int64_t *dims, std::initializer_list<const void *> ptrs) {
+             const int64_t *dims, std::initializer_list<const void *> ptrs,
+             bool bf16 = false) {
   Conv2d g(dims);
   if (!checkConv(ctx, kernel, g))
     return;
   try {
-    ConvState::get().run(kind, g, dims, ptrs);
+    ConvState::get().run(kind, bf16, g, dims, ptrs);
   } catch (const dnnl::error &e) {
     recordError(ctx, std::string(kernel) + ": oneDNN: " + e.what() +
                          " (status " + std::to_string(e.status) + ")");
@@ -359,6 +375,58 @@ void conv2d_weight_grad_f32(dpcrt_context *ctx, float *dweight, const float *dy,
                             const float *in, const int64_t *dims) {
   runConv(ctx, "conv2d_weight_grad", ConvKind::WeightGrad, dims,
           {dweight, dy, in});
+}
+
+// bfloat16 operands: oneDNN's bfloat16 convolutions where the CPU has
+// bfloat16 units (linalg_kernels.cpp's hasNativeBFloat16), else the
+// operands widened exactly and the float32 convolutions above.
+
+void conv2d_bf16(dpcrt_context *ctx, float *out, const uint16_t *in,
+                 const uint16_t *weight, const float *bias,
+                 const int64_t *dims) {
+  Conv2d g(dims);
+  if (!hasNativeBFloat16()) {
+    if (checkConv(ctx, "conv2d_bf16", g))
+      conv2d_f32(ctx, out, widenBFloat16(0, in, g.n * g.c * g.h * g.w),
+                 widenBFloat16(1, weight, g.o * (g.c / g.groups) * g.kh * g.kw),
+                 bias, dims);
+    return;
+  }
+  if (bias)
+    runConv(ctx, "conv2d_bf16", ConvKind::ForwardBias, dims,
+            {out, in, weight, bias}, /*bf16=*/true);
+  else
+    runConv(ctx, "conv2d_bf16", ConvKind::Forward, dims, {out, in, weight},
+            /*bf16=*/true);
+}
+
+void conv2d_input_grad_bf16(dpcrt_context *ctx, float *dx, const uint16_t *dy,
+                            const uint16_t *weight, const int64_t *dims) {
+  Conv2d g(dims);
+  if (!hasNativeBFloat16()) {
+    if (checkConv(ctx, "conv2d_input_grad_bf16", g))
+      conv2d_input_grad_f32(
+          ctx, dx, widenBFloat16(0, dy, g.n * g.o * g.oh * g.ow),
+          widenBFloat16(1, weight, g.o * (g.c / g.groups) * g.kh * g.kw), dims);
+    return;
+  }
+  runConv(ctx, "conv2d_input_grad_bf16", ConvKind::InputGrad, dims,
+          {dx, dy, weight}, /*bf16=*/true);
+}
+
+void conv2d_weight_grad_bf16(dpcrt_context *ctx, float *dweight,
+                             const uint16_t *dy, const uint16_t *in,
+                             const int64_t *dims) {
+  Conv2d g(dims);
+  if (!hasNativeBFloat16()) {
+    if (checkConv(ctx, "conv2d_weight_grad_bf16", g))
+      conv2d_weight_grad_f32(ctx, dweight,
+                             widenBFloat16(0, dy, g.n * g.o * g.oh * g.ow),
+                             widenBFloat16(1, in, g.n * g.c * g.h * g.w), dims);
+    return;
+  }
+  runConv(ctx, "conv2d_weight_grad_bf16", ConvKind::WeightGrad, dims,
+          {dweight, dy, in}, /*bf16=*/true);
 }
 
 //===----------------------------------------------------------------------===//

@@ -12,8 +12,8 @@
 #include "core/context.h"
 #include "cpu/cpu_backend.h"
 #include "cpu/dnnl_eltwise.h"
+#include "cpu/native_bfloat16.h"
 #include "cpu/strided_loops.h"
-#include "kernel_shared.h"
 
 #include <cblas.h>
 #include <oneapi/dnnl/dnnl.hpp>
@@ -61,23 +61,12 @@ void rowMajorGemm(float *c, const float *a, const float *b, int64_t m,
               beta, c, static_cast<int>(n));
 }
 
-/// Whether oneDNN multiplies bfloat16 natively here: the CPU has
-/// AVX512-BF16 (or AMX) and DNNL_MAX_CPU_ISA does not cap it below.
-bool hasNativeBFloat16() {
-  static const bool native = [] {
-    auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
-    auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
-    return (isa & bf16) == bf16;
-  }();
-  return native;
-}
-
 /// Row-major bfloat16 GEMMs on oneDNN's matmul primitive, cached per
 /// geometry and thread like the convolutions (conv_pool_kernels.cpp).
-class BFloat16Gemms {
+class BFloat16Kernels {
 public:
-  static BFloat16Gemms &get() {
-    thread_local BFloat16Gemms state;
+  static BFloat16Kernels &get() {
+    thread_local BFloat16Kernels state;
     return state;
   }
 
@@ -105,7 +94,7 @@ private:
     std::unique_ptr<char, decltype(&std::free)> scratch{nullptr, &std::free};
   };
 
-  BFloat16Gemms() : engine(dnnl::engine::kind::cpu, 0), stream(engine) {}
+  BFloat16Kernels() : engine(dnnl::engine::kind::cpu, 0), stream(engine) {}
 
   std::unique_ptr<Plan> plan(int64_t m, int64_t n, int64_t k, bool transA,
                              bool transB, float beta) {
@@ -149,18 +138,6 @@ private:
   std::map<Key, std::unique_ptr<Plan>> plans;
 };
 
-/// bfloat16 bits widened to float into this thread's buffer `slot` (the
-/// GEMM of a CPU without native bfloat16).
-const float *widenBFloat16(int slot, const uint16_t *bits, int64_t n) {
-  thread_local std::vector<float> buffers[2];
-  std::vector<float> &buffer = buffers[slot];
-  if (buffer.size() < static_cast<size_t>(n))
-    buffer.resize(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i)
-    buffer[i] = dpc::bfloat16BitsToFloat(bits[i]);
-  return buffer.data();
-}
-
 } // namespace
 
 namespace dpc::cpu {
@@ -177,7 +154,7 @@ void gemm_bf16(dpcrt_context *ctx, float *c, const uint16_t *a,
   }
   if (hasNativeBFloat16()) {
     try {
-      BFloat16Gemms::get().run(c, a, b, m, n, k, transA, transB, beta);
+      BFloat16Kernels::get().run(c, a, b, m, n, k, transA, transB, beta);
     } catch (const dnnl::error &e) {
       recordError(ctx, std::string("gemm_bf16: oneDNN: ") + e.what());
     }

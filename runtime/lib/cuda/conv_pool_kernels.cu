@@ -530,6 +530,61 @@ void conv2d_weight_grad_f32(dpcrt_context *ctx, float *dweight, const float *dy,
                                  in);
 }
 
+// bfloat16 operands: widened (exactly) into DeviceState::widened and the
+// float32 convolutions above, so the numbers are theirs. cuDNN's bfloat16
+// convolutions write bfloat16 results, where dpc keeps the float32 result
+// to round it once, as PyTorch's CPU kernels (a next step on the GPU).
+namespace {
+
+/// The float32 copies of two bfloat16 tensors of `n0` and `n1` elements, in
+/// one growing buffer; false (error recorded) when it cannot grow.
+bool widenOperands(dpcrt_context *ctx, const uint16_t *t0, int64_t n0,
+                   const uint16_t *t1, int64_t n1, float *&w0, float *&w1) {
+  auto *base = static_cast<float *>(
+      widenedScratch(ctx, static_cast<size_t>(n0 + n1) * sizeof(float)));
+  if (!base)
+    return false;
+  w0 = base;
+  w1 = base + n0;
+  unpack_bf16(ctx, w0, t0, n0);
+  unpack_bf16(ctx, w1, t1, n1);
+  return ctx->error.empty();
+}
+
+} // namespace
+
+void conv2d_bf16(dpcrt_context *ctx, float *out, const uint16_t *in,
+                 const uint16_t *weight, const float *bias,
+                 const int64_t *dims) {
+  Conv2d g(dims);
+  float *wideIn, *wideWeight;
+  if (checkConv(ctx, "conv2d_bf16", g) &&
+      widenOperands(ctx, in, g.n * g.c * g.h * g.w, weight,
+                    g.o * (g.c / g.groups) * g.kh * g.kw, wideIn, wideWeight))
+    conv2d_f32(ctx, out, wideIn, wideWeight, bias, dims);
+}
+
+void conv2d_input_grad_bf16(dpcrt_context *ctx, float *dx, const uint16_t *dy,
+                            const uint16_t *weight, const int64_t *dims) {
+  Conv2d g(dims);
+  float *wideDy, *wideWeight;
+  if (checkConv(ctx, "conv2d_input_grad_bf16", g) &&
+      widenOperands(ctx, dy, g.n * g.o * g.oh * g.ow, weight,
+                    g.o * (g.c / g.groups) * g.kh * g.kw, wideDy, wideWeight))
+    conv2d_input_grad_f32(ctx, dx, wideDy, wideWeight, dims);
+}
+
+void conv2d_weight_grad_bf16(dpcrt_context *ctx, float *dweight,
+                             const uint16_t *dy, const uint16_t *in,
+                             const int64_t *dims) {
+  Conv2d g(dims);
+  float *wideDy, *wideIn;
+  if (checkConv(ctx, "conv2d_weight_grad_bf16", g) &&
+      widenOperands(ctx, dy, g.n * g.o * g.oh * g.ow, in, g.n * g.c * g.h * g.w,
+                    wideDy, wideIn))
+    conv2d_weight_grad_f32(ctx, dweight, wideDy, wideIn, dims);
+}
+
 //===----------------------------------------------------------------------===//
 // Pooling
 //===----------------------------------------------------------------------===//

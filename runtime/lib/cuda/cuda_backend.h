@@ -59,6 +59,11 @@ struct DeviceState {
   /// demand (between steps it holds nothing live).
   void *scratch = nullptr;
   size_t scratchBytes = 0;
+  /// Device memory for the float32 copies of a bfloat16 convolution's
+  /// operands (conv_pool_kernels.cu), apart from `scratch`, which the
+  /// convolution's workspace takes.
+  void *widened = nullptr;
+  size_t widenedBytes = 0;
   /// TF32 tensor cores are off unless DPC_ALLOW_TF32=1: float32 results
   /// must follow the CPU backend (and PyTorch with allow_tf32 = False). The
   /// cuBLAS handle is set up accordingly; cuDNN convolutions should use
@@ -183,6 +188,9 @@ double takeGradientNorm(dpcrt_context *ctx);
 /// the next call on the same context; null (error recorded) when the
 /// allocation fails. Synchronizes the compute stream before growing.
 void *scratch(dpcrt_context *ctx, size_t bytes);
+
+/// The same for DeviceState::widened.
+void *widenedScratch(dpcrt_context *ctx, size_t bytes);
 
 /// Records "what: <CUDA error string>" in ctx when `status` is an error;
 /// returns whether it was one.

@@ -178,6 +178,8 @@ void destroyState(DeviceState *s) {
     cudaEventDestroy(e);
   if (s->scratch)
     cudaFree(s->scratch);
+  if (s->widened)
+    cudaFree(s->widened);
   if (s->compressed)
     cudaFree(s->compressed);
   if (s->deviceError)
@@ -329,25 +331,42 @@ void checkDeviceError(dpcrt_context *ctx) {
          "clearing the kernel error record");
 }
 
-void *scratch(dpcrt_context *ctx, size_t bytes) {
+namespace {
+
+/// Grows `buffer` to at least `bytes` (geometrically, so that a sequence of
+/// growing requests costs few synchronizations) and returns it.
+void *grow(dpcrt_context *ctx, void *&buffer, size_t &size, size_t bytes,
+           const char *what) {
   DeviceState &s = state(ctx);
-  if (bytes <= s.scratchBytes)
-    return s.scratch;
+  if (bytes <= size)
+    return buffer;
   // Kernels already enqueued may still use the old buffer.
-  if (failed(ctx, cudaStreamSynchronize(s.compute), "growing scratch memory"))
+  if (failed(ctx, cudaStreamSynchronize(s.compute), what))
     return nullptr;
-  // Grow geometrically so that a sequence of growing requests costs few
-  // synchronizations.
-  size_t size = std::max({bytes, 2 * s.scratchBytes, size_t(1) << 20});
-  cudaFree(s.scratch);
-  s.scratch = nullptr;
-  s.scratchBytes = 0;
-  if (failed(ctx, cudaMalloc(&s.scratch, size), "allocating scratch memory")) {
-    s.scratch = nullptr;
+  size_t grown = std::max({bytes, 2 * size, size_t(1) << 20});
+  cudaFree(buffer);
+  buffer = nullptr;
+  size = 0;
+  if (failed(ctx, cudaMalloc(&buffer, grown), what)) {
+    buffer = nullptr;
     return nullptr;
   }
-  s.scratchBytes = size;
-  return s.scratch;
+  size = grown;
+  return buffer;
+}
+
+} // namespace
+
+void *scratch(dpcrt_context *ctx, size_t bytes) {
+  DeviceState &s = state(ctx);
+  return grow(ctx, s.scratch, s.scratchBytes, bytes,
+              "allocating scratch memory");
+}
+
+void *widenedScratch(dpcrt_context *ctx, size_t bytes) {
+  DeviceState &s = state(ctx);
+  return grow(ctx, s.widened, s.widenedBytes, bytes,
+              "allocating bfloat16 operand copies");
 }
 
 bool failed(dpcrt_context *ctx, cudaError_t status, const char *what) {

@@ -1,6 +1,6 @@
-// RUN: %dpc-opt %s -split-input-file --dpc-bf16-gemms | FileCheck %s
+// RUN: %dpc-opt %s -split-input-file --dpc-bf16-kernels | FileCheck %s
 
-// dpc-bf16-gemms gives every single-GEMM linear / matmul whose two matrix
+// dpc-bf16-kernels gives every single-GEMM linear / matmul whose two matrix
 // operands hold bfloat16 values bfloat16 operands: one nn.pack_saved right
 // after each value (shared), or the packed operand of an nn.unpack_saved.
 // A rounding read by packs only is folded into them.
@@ -68,4 +68,35 @@ func.func @train_step(%a: tensor<2x4x8xf32> {dpc.kind = "input", dpc.name = "a"}
   %h = nn.linear %xh, %wh : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x4xf32>
   %loss = nn.mse_loss %l, %h : tensor<4x4xf32>
   return %loss, %c, %l, %h : tensor<f32>, tensor<2x4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>
+}
+
+// -----
+
+// Convolutions: the forward reads the packed input and weight (the relu of
+// a rounded value is one: it selects among them), the weight gradient the
+// packed gradient and input; the bias stays float32.
+// CHECK-LABEL: func.func @train_step(
+// CHECK:      %[[X:.*]] = nn.round_bf16 %arg0
+// CHECK-NEXT: %[[R:.*]] = nn.relu %[[X]]
+// CHECK-NEXT: %[[RP:.*]] = nn.pack_saved %[[R]] : tensor<2x3x8x8xf32> -> tensor<2x3x8x8xbf16>
+// CHECK-NEXT: %[[WP:.*]] = nn.pack_saved %arg1 : tensor<4x3x3x3xf32> -> tensor<4x3x3x3xbf16>
+// CHECK-NEXT: %[[Y:.*]] = nn.conv2d %[[RP]], %[[WP]], %arg2 {{.*}} : (tensor<2x3x8x8xbf16>, tensor<4x3x3x3xbf16>, tensor<4xf32>) -> tensor<2x4x8x8xf32>
+// CHECK-NEXT: %[[YP:.*]] = nn.pack_saved %[[Y]] : tensor<2x4x8x8xf32> -> tensor<2x4x8x8xbf16>
+// CHECK-NEXT: nn.conv2d_weight_grad %[[YP]], %[[RP]] {{.*}} : (tensor<2x4x8x8xbf16>, tensor<2x3x8x8xbf16>) -> tensor<4x3x3x3xf32>
+func.func @train_step(%x: tensor<2x3x8x8xf32> {dpc.kind = "input", dpc.name = "x"},
+                      %w: tensor<4x3x3x3xf32> {dpc.kind = "parameter", dpc.name = "w"},
+                      %b: tensor<4xf32> {dpc.kind = "parameter", dpc.name = "b"})
+    -> (tensor<f32> {dpc.kind = "loss", dpc.name = "loss"}, tensor<4x3x3x3xf32>) {
+  %xr = nn.round_bf16 %x : tensor<2x3x8x8xf32>
+  %r = nn.relu %xr : tensor<2x3x8x8xf32>
+  %wr = nn.round_bf16 %w : tensor<4x3x3x3xf32>
+  %y = nn.conv2d %r, %wr, %b {stride = array<i64: 1, 1>, padding = array<i64: 1, 1>,
+                               dilation = array<i64: 1, 1>}
+      : (tensor<2x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<2x4x8x8xf32>
+  %yr = nn.round_bf16 %y : tensor<2x4x8x8xf32>
+  %dw = nn.conv2d_weight_grad %yr, %r {stride = array<i64: 1, 1>, padding = array<i64: 1, 1>,
+                                       dilation = array<i64: 1, 1>}
+      : (tensor<2x4x8x8xf32>, tensor<2x3x8x8xf32>) -> tensor<4x3x3x3xf32>
+  %loss = nn.mse_loss %y, %y : tensor<2x4x8x8xf32>
+  return %loss, %dw : tensor<f32>, tensor<4x3x3x3xf32>
 }
