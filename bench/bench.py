@@ -14,7 +14,8 @@ libdpcrt for dpc. dpc's arena (from its manifest) is the part of it that
 holds a step's intermediate tensors, activations included.
 
 usage: /usr/bin/python3 bench/bench.py [--models mlp,cnn,gpt] [--ranks 2] [--steps 50]
-       [--batch N] [--threads 1] [--build build] [--out results.json]
+       [--batch N] [--threads 1] [--build build] [--precision fp32,bf16]
+       [--dpc-flags "--bf16-kernels=false"] [--out results.json]
 """
 import argparse
 import json
@@ -144,7 +145,7 @@ def run_torch(work, model_path, name, world, threads, steps, warmup, batch, prec
 
 
 def run_dpc(build, work, model_path, name, spec, world, threads, steps,
-            warmup, batch, precision):
+            warmup, batch, precision, dpc_flags):
     so = os.path.join(work, f"{name}_ws{world}_{precision}.so")
     shape = ",".join(str(d) for d in (batch,) + spec["input_shape"])
     label_shape = ",".join(str(d) for d in (batch,) + spec["label_shape"])
@@ -152,7 +153,7 @@ def run_dpc(build, work, model_path, name, spec, world, threads, steps,
                     "--input", f"x:{spec['input_dtype']}[{shape}]",
                     "--label", f"y:i64[{label_shape}]",
                     "--lr", "0.01", "--momentum", "0.9", "--world-size", str(world),
-                    "--precision", precision]
+                    "--precision", precision] + dpc_flags
     subprocess.run(compile_args + ["-o", so], check=True)
     # The memory plan's arena: every intermediate tensor of a step (the
     # activations among them), the part of the memory the precision changes.
@@ -195,6 +196,9 @@ def main():
                    + "/bin/python",
                    help="the PyTorch 2 interpreter of the fp16 rows (torch 1.13 has no CPU "
                         "float16 autocast); scripts/setup.sh installs it")
+    p.add_argument("--dpc-flags", default="",
+                   help="more dpc flags for the rows of the 16-bit precisions, e.g. "
+                        "'--bf16-kernels=false --low-precision-activations=false'")
     p.add_argument("--out")
     a = p.parse_args()
 
@@ -208,10 +212,13 @@ def main():
                 python = a.torch2_python if precision == "fp16" else sys.executable
                 t_ms, t_rss = run_torch(work, model_path, name, world, a.threads,
                                         a.steps, a.warmup, batch, precision, python)
+                flags = a.dpc_flags.split() if precision != "fp32" else []
                 d_ms, d_rss, d_arena = run_dpc(a.build, work, model_path, name, spec,
-                                      world, a.threads, a.steps, a.warmup, batch, precision)
+                                               world, a.threads, a.steps, a.warmup, batch,
+                                               precision, flags)
                 rows.append({"model": name, "ranks": world, "batch_per_rank": batch,
                              "precision": precision,
+                             "dpc_flags": " ".join(flags),
                              "threads_per_rank": a.threads,
                              "against": ("PyTorch eager" if world == 1 else "PyTorch DDP (gloo)")
                              + (" 2.5.1" if precision == "fp16" else ""),
