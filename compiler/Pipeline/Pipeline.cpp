@@ -233,14 +233,6 @@ LogicalResult TrainingPipelineOptions::verify(
                 "' is not supported (supported: none, bf16, fp16)");
   if (gradScaler && isDataParallel())
     return fail("--grad-scaler is not supported with --mode dp yet");
-  // PyTorch's recipe scales each micro-batch's loss / K (the backward pass
-  // starts from scale / K), where dpc-accumulate seeds every micro-batch
-  // with the loss scale and divides the sums: float16 gradients K times as
-  // large would overflow at other scales than PyTorch's.
-  if (gradScaler && accumulate > 1)
-    return fail("--grad-scaler is not supported with --accumulate yet (each "
-                "micro-batch's backward pass would start from the scale, not "
-                "from scale / K as scaler.scale(loss / K) does)");
 
   // How the step is spread over micro-batches, ranks and devices.
   if (accumulate < 1)

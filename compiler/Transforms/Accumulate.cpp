@@ -18,7 +18,10 @@
 // For mean-reduced losses this is the gradient of the mean loss over all
 // K*B samples, which is what torch computes with
 //   for micro_batch in batches: (loss_fn(model(micro_batch)) / K).backward()
-// (for K a power of two even bitwise: scaling by 1/K is exact). Buffers that
+// (for K a power of two even bitwise: scaling by 1/K is exact). With
+// GradScaler the 1/K moves into the seed, as in PyTorch's
+// scaler.scale(loss / K).backward(): each micro-batch's backward pass
+// starts from scale / K, so float16 gradients overflow where PyTorch's do. Buffers that
 // the step updates (returned with dpc.kind = "buffer") are threaded through
 // the micro-batches, as torch updates them on every forward.
 //
@@ -56,6 +59,29 @@ struct AccumulatePass : public dpc::impl::AccumulateBase<AccumulatePass> {
     }
     if (failed(unroll(func, static_cast<int64_t>(microBatches))))
       signalPassFailure();
+  }
+
+  /// Replaces the nn.loss_scale seed of the backward pass, if there is one,
+  /// by nn.div(seed, K); sets `divided`.
+  static LogicalResult divideLossScaleSeed(func::FuncOp func, int64_t k,
+                                           bool &divided) {
+    auto seeds = llvm::to_vector(func.getBody().getOps<nn::LossScaleOp>());
+    divided = !seeds.empty();
+    if (seeds.empty())
+      return success();
+    if (seeds.size() > 1)
+      return func.emitError("expected one nn.loss_scale seeding the backward "
+                            "pass, found ")
+             << seeds.size();
+    nn::LossScaleOp seed = seeds.front();
+    OpBuilder b(seed);
+    b.setInsertionPointAfter(seed);
+    Value count = b.create<nn::FillOp>(seed.getLoc(), seed.getType(),
+                                       b.getF32FloatAttr(static_cast<float>(k)));
+    Value seedOverK = b.create<nn::DivOp>(seed.getLoc(), seed, count);
+    seed.getResult().replaceAllUsesExcept(seedOverK,
+                                          seedOverK.getDefiningOp());
+    return success();
   }
 
   LogicalResult unroll(func::FuncOp func, int64_t k) {
@@ -108,6 +134,17 @@ struct AccumulatePass : public dpc::impl::AccumulateBase<AccumulatePass> {
                                 << "' has no buffer argument";
     if (k == 1)
       return success();
+
+    // GradScaler (the backward pass seeded with nn.loss_scale): PyTorch's
+    // recipe backpropagates scaler.scale(loss / K) per micro-batch, so each
+    // backward pass starts from scale / K and the sum of the micro-batches'
+    // gradients is the step's gradient. Starting from the scale and
+    // dividing the sum instead would give the same float32 numbers for K a
+    // power of two, but 16-bit activation gradients K times as large,
+    // which overflow at other scales than PyTorch's.
+    bool seedDivided = false;
+    if (failed(divideLossScaleSeed(func, k, seedDivided)))
+      return failure();
 
     SmallVector<Operation *> step;
     for (Operation &op : body.without_terminator())
@@ -189,7 +226,7 @@ struct AccumulatePass : public dpc::impl::AccumulateBase<AccumulatePass> {
     };
     results[lossIndex] = scaleAfter(lossSum);
     for (auto [sum, i] : llvm::zip(gradSums, gradients))
-      results[i] = scaleAfter(sum);
+      results[i] = seedDivided ? sum : scaleAfter(sum);
     for (unsigned i : buffers)
       results[i] = previous[i];
     ret->setOperands(results);

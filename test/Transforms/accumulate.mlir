@@ -101,3 +101,36 @@ func.func @train_step(%x: tensor<4x3xf32> {dpc.kind = "input", dpc.name = "x"},
   %dw = nn.sum_to %dprod : tensor<4x3xf32> to tensor<3xf32>
   return %loss, %new, %dw : tensor<f32>, tensor<3xf32>, tensor<3xf32>
 }
+
+// -----
+
+// With GradScaler (the backward pass seeded by nn.loss_scale) each
+// micro-batch's backward pass starts from scale / K, as PyTorch's
+// scaler.scale(loss / K).backward(), and the gradient sums are not divided.
+// CHECK-LABEL: func.func @train_step(
+// CHECK:      %[[SEED0:.*]] = nn.loss_scale : tensor<f32>
+// CHECK-NEXT: %[[K0:.*]] = nn.fill 2.000000e+00 : tensor<f32>
+// CHECK-NEXT: %[[S0:.*]] = nn.div %[[SEED0]], %[[K0]]
+// CHECK-NEXT: nn.mse_loss_grad %[[S0]]
+// CHECK:      %[[SEED1:.*]] = nn.loss_scale : tensor<f32>
+// CHECK-NEXT: %[[K1:.*]] = nn.fill 2.000000e+00 : tensor<f32>
+// CHECK-NEXT: %[[S1:.*]] = nn.div %[[SEED1]], %[[K1]]
+// CHECK-NEXT: %[[D1:.*]] = nn.mse_loss_grad %[[S1]]
+// CHECK:      %[[SUM:.*]] = nn.add %{{.*}}, %{{.*}} : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+// CHECK-NOT:  nn.scale %[[SUM]]
+// CHECK:      return %{{.*}}, %{{.*}}, %[[SUM]]
+func.func @train_step(%x: tensor<4x8xf32> {dpc.kind = "input", dpc.name = "x"},
+                      %w: tensor<2x8xf32> {dpc.kind = "parameter", dpc.name = "fc.weight"},
+                      %b: tensor<2xf32> {dpc.kind = "parameter", dpc.name = "fc.bias"},
+                      %y: tensor<4x2xf32> {dpc.kind = "label", dpc.name = "y"})
+    -> (tensor<f32> {dpc.kind = "loss", dpc.name = "loss"},
+        tensor<2x8xf32> {dpc.kind = "gradient", dpc.name = "fc.weight", dpc.parameter = "fc.weight"},
+        tensor<2xf32> {dpc.kind = "gradient", dpc.name = "fc.bias", dpc.parameter = "fc.bias"}) {
+  %out = nn.linear %x, %w, %b : (tensor<4x8xf32>, tensor<2x8xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+  %loss = nn.mse_loss %out, %y : tensor<4x2xf32>
+  %seed = nn.loss_scale : tensor<f32>
+  %dout = nn.mse_loss_grad %seed, %out, %y : (tensor<f32>, tensor<4x2xf32>, tensor<4x2xf32>) -> tensor<4x2xf32>
+  %db = nn.sum_to %dout : tensor<4x2xf32> to tensor<2xf32>
+  %dw = nn.matmul %dout, %x {transpose_lhs} : (tensor<4x2xf32>, tensor<4x8xf32>) -> tensor<2x8xf32>
+  return %loss, %dw, %db : tensor<f32>, tensor<2x8xf32>, tensor<2xf32>
+}

@@ -68,6 +68,11 @@ buffers are kept, the gradients and the logged loss are the mean over the
 replicas) beside the DDP run on N ranks. Each gets its own 'LOG: compared'
 line.
 
+--accumulate K (dpc --accumulate): each step runs K micro-batches of
+--local-batch samples per rank (rank r the r-th slice of K * local-batch),
+backpropagating each micro-batch's loss / K (scaled by the GradScaler when
+there is one) under DDP's no_sync but the last; the logged loss is the mean
+of the micro-batch losses.
 --autocast bf16|fp16 (dpc --precision): the forward and the loss run under
 torch.autocast("cpu", dtype=torch.bfloat16 / torch.float16), each op on a
 16-bit tensor evaluated in float32 and rounded once (Float32Opmath), and
@@ -222,41 +227,57 @@ def train_in(rank, a, tmp, dtype, skips=None):
     if x.is_floating_point():
         x = x.to(dtype)
     y = torch.from_numpy(np.load(f"{a.dir}/y.npy"))
-    global_batch = a.world_size * a.local_batch
+    # --accumulate K: a step takes K micro-batches of local_batch samples on
+    # each rank (rank r the r-th slice of K * local_batch, in order), each
+    # micro-batch's loss / K backpropagated under no_sync but the last, as
+    # PyTorch's recipe (and scaler.scale(loss / K) with a GradScaler).
+    k = a.accumulate
+    global_batch = a.world_size * k * a.local_batch
     batches = x.shape[0] // global_batch
     losses = []
     clipped = 0  # steps in which clipping changed a gradient
     grad_norms = []  # the averaged gradients' L2 norm before clipping
     for step in range(a.steps):
-        begin = (step % batches) * global_batch + rank * a.local_batch
-        xb, yb = x[begin:begin + a.local_batch], y[begin:begin + a.local_batch]
         opt.zero_grad(set_to_none=True)
-        if coords is not None:
-            coords.start_forward(step, rank=rank)
-        opmath = Float32Opmath(low) if autocast and not a.torch_bf16_kernels \
-            else contextlib.nullcontext()
-        with opmath, torch.autocast("cpu", dtype=low or torch.bfloat16, enabled=autocast):
-            out = ddp(xb)
-        # A tuple output (GoogLeNet's outputs): the loss reads the first
-        # element, as dpc's default --loss-output.
-        if isinstance(out, tuple):
-            out = out[0]
-        # Language-model logits [B, T, V] with labels [B, T], flattened as
-        # dpc (and Hugging Face) read them.
-        if out.dim() == 3 and yb.dim() == 2:
-            out, yb = out.reshape(-1, out.shape[-1]), yb.reshape(-1)
-        # Logits the model flattened to [B*T, V] itself (nanoGPT's
-        # `logits.view(-1, V)`), with labels [B, T], as dpc takes them.
-        if out.dim() == 2 and yb.dim() == 2 and out.shape[0] == yb.numel():
-            yb = yb.reshape(-1)
-        with opmath:
-            with torch.autocast("cpu", dtype=low or torch.bfloat16, enabled=autocast):
-                loss = F.cross_entropy(out, yb)
-            if scaler is not None:
-                loss_scales.append(scaler.get_scale())
-                scaler.scale(loss).backward()
-            else:
-                loss.backward()
+        if scaler is not None:
+            loss_scales.append(scaler.get_scale())
+        micro_losses = []
+        for micro in range(k):
+            begin = ((step % batches) * global_batch + rank * k * a.local_batch
+                     + micro * a.local_batch)
+            xb, yb = x[begin:begin + a.local_batch], y[begin:begin + a.local_batch]
+            if coords is not None:
+                coords.start_forward(step, rank=rank)
+            opmath = Float32Opmath(low) if autocast and not a.torch_bf16_kernels \
+                else contextlib.nullcontext()
+            sync = ddp.no_sync() if micro < k - 1 else contextlib.nullcontext()
+            with sync:
+                with opmath, torch.autocast("cpu", dtype=low or torch.bfloat16,
+                                            enabled=autocast):
+                    out = ddp(xb)
+                # A tuple output (GoogLeNet's outputs): the loss reads the
+                # first element, as dpc's default --loss-output.
+                if isinstance(out, tuple):
+                    out = out[0]
+                # Language-model logits [B, T, V] with labels [B, T],
+                # flattened as dpc (and Hugging Face) read them.
+                if out.dim() == 3 and yb.dim() == 2:
+                    out, yb = out.reshape(-1, out.shape[-1]), yb.reshape(-1)
+                # Logits the model flattened to [B*T, V] itself (nanoGPT's
+                # `logits.view(-1, V)`), with labels [B, T], as dpc takes
+                # them.
+                if out.dim() == 2 and yb.dim() == 2 and out.shape[0] == yb.numel():
+                    yb = yb.reshape(-1)
+                with opmath:
+                    with torch.autocast("cpu", dtype=low or torch.bfloat16,
+                                        enabled=autocast):
+                        loss = F.cross_entropy(out, yb)
+                    scaled = loss / k if k > 1 else loss
+                    if scaler is not None:
+                        scaler.scale(scaled).backward()
+                    else:
+                        scaled.backward()
+            micro_losses.append(loss.item())
         clip = a.clip_grad_norm is not None or a.clip_grad_value is not None
         if scaler is not None and clip:
             scaler.unscale_(opt)
@@ -288,7 +309,7 @@ def train_in(rank, a, tmp, dtype, skips=None):
             skipped.append(False)
         if sched is not None:
             sched.step()
-        losses.append(loss.item())
+        losses.append(sum(micro_losses) / k)
 
     state = {name: t.detach().numpy().copy() for name, t in model.named_parameters()}
     state.update({name: t.numpy().copy() for name, t in model.named_buffers()})
@@ -723,6 +744,8 @@ def main():
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--steps", type=int, required=True)
     p.add_argument("--local-batch", type=int, required=True)
+    p.add_argument("--accumulate", type=int, default=1,
+                   help="micro-batches per step (dpc --accumulate)")
     p.add_argument("--lr", type=float, required=True)
     p.add_argument("--momentum", type=float, default=0.0)
     p.add_argument("--dampening", type=float, default=0.0)
