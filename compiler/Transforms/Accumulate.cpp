@@ -21,9 +21,9 @@
 // (for K a power of two even bitwise: scaling by 1/K is exact). With
 // GradScaler the 1/K moves into the seed, as in PyTorch's
 // scaler.scale(loss / K).backward(): each micro-batch's backward pass
-// starts from scale / K, so float16 gradients overflow where PyTorch's do. Buffers that
-// the step updates (returned with dpc.kind = "buffer") are threaded through
-// the micro-batches, as torch updates them on every forward.
+// starts from scale / K, so float16 gradients overflow where PyTorch's do.
+// Buffers that the step updates (returned with dpc.kind = "buffer") are
+// threaded through the micro-batches, as torch updates them on every forward.
 //
 //===----------------------------------------------------------------------===//
 
@@ -76,11 +76,11 @@ struct AccumulatePass : public dpc::impl::AccumulateBase<AccumulatePass> {
     nn::LossScaleOp seed = seeds.front();
     OpBuilder b(seed);
     b.setInsertionPointAfter(seed);
-    Value count = b.create<nn::FillOp>(seed.getLoc(), seed.getType(),
-                                       b.getF32FloatAttr(static_cast<float>(k)));
+    Value count =
+        b.create<nn::FillOp>(seed.getLoc(), seed.getType(),
+                             b.getF32FloatAttr(static_cast<float>(k)));
     Value seedOverK = b.create<nn::DivOp>(seed.getLoc(), seed, count);
-    seed.getResult().replaceAllUsesExcept(seedOverK,
-                                          seedOverK.getDefiningOp());
+    seed.getResult().replaceAllUsesExcept(seedOverK, seedOverK.getDefiningOp());
     return success();
   }
 
