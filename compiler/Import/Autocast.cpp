@@ -31,15 +31,15 @@
 //   (Importer::dtypeOf), so code that computes in float32 on purpose (an
 //   RMSNorm's `x.float().pow(2).mean(-1)`) does so in dpc too.
 //
-// dpc computes on float32 tensors (bfloat16 kernels are not there yet; the
-// activations saved for the backward pass are kept in 16 bits by
-// dpc-save-low-precision), so a bfloat16 tensor of PyTorch is a float32
-// tensor holding the same value: nn.round_bf16 after each op that autocast runs
-// in bfloat16, and on each float32 operand a lower-precision op reads. An op
-// then computes in float32 on bfloat16 values and rounds its result once,
-// which is what PyTorch's bfloat16 CPU kernels do (they compute in float32,
-// and oneDNN's bfloat16 GEMMs accumulate in float32). nn.round_bf16's VJP
-// rounds the gradient, so the backward pass has PyTorch's bfloat16
+// dpc computes on float32 tensors (16-bit copies serve the matrix products
+// and convolutions, dpc-bf16-kernels, and the activations the backward
+// pass saves, dpc-save-low-precision), so a bfloat16 tensor of PyTorch is
+// a float32 tensor holding the same value: nn.round_bf16 after each op that
+// autocast runs in bfloat16, and on each float32 operand a lower-precision op
+// reads. An op then computes in float32 on bfloat16 values and rounds its
+// result once, which is what PyTorch's bfloat16 CPU kernels do (they compute in
+// float32, and oneDNN's bfloat16 GEMMs accumulate in float32). nn.round_bf16's
+// VJP rounds the gradient, so the backward pass has PyTorch's bfloat16
 // gradients too: a bfloat16 tensor's gradient is summed over its uses and
 // rounded at the op that made it; a float32 master weight's gradient is the
 // rounded gradient of its bfloat16 copy. A rounding of an op's result is

@@ -93,8 +93,8 @@ def SaveLowPrecision : Pass<"dpc-save-low-precision", "mlir::ModuleOp"> {
     --precision bf16|fp16, right after dpc-autodiff: PyTorch's autocast saves
     the bfloat16 / float16 tensors its ops make for the backward pass as
     16-bit tensors; dpc computes on float32 tensors holding those values
-    (the results of `nn.round_bf16` / `nn.round_f16`, and data movement of
-    them). Each such tensor that a backward op reads is packed
+    (the results of `nn.round_bf16` / `nn.round_f16`, and data movement or
+    selection of them: compiler/Transforms/LowPrecisionValues.h). Each such tensor that a backward op reads is packed
     (`nn.pack_saved`) after its last forward use and unpacked
     (`nn.unpack_saved`) right before its first backward use, which reads
     the unpacked copy from then on. Both conversions are exact, so the
@@ -119,7 +119,8 @@ def BFloat16Kernels : Pass<"dpc-bf16-kernels", "mlir::ModuleOp"> {
     --precision bf16, after dpc-save-low-precision: every nn.linear, every
     nn.matmul that is one GEMM, every nn.conv2d and conv2d gradient whose
     two multiplied operands hold bfloat16 values (made by nn.round_bf16,
-    unpacked by nn.unpack_saved, or data movement of such values) reads
+    unpacked by nn.unpack_saved, or data movement or selection of such
+    values) reads
     them packed (`tensor<...xbf16>`, one nn.pack_saved right after the
     value is made, shared by every product and by the backward pass) and
     lowers to the _bf16 kernel: oneDNN's bfloat16 primitives where the CPU

@@ -61,7 +61,10 @@ struct SaveLowPrecisionPass
     if (!func)
       return signalPassFailure();
     Block &body = func.getBody().front();
-    Operation *lossOp = findLossOp(func);
+    // The loss is result 0 (compiler/TrainStep/TrainStep.h).
+    Operation *ret = body.getTerminator();
+    Operation *lossOp =
+        ret->getNumOperands() ? ret->getOperand(0).getDefiningOp() : nullptr;
     if (!lossOp)
       return; // the loss is an argument: no forward pass to save from
 
@@ -117,15 +120,6 @@ struct SaveLowPrecisionPass
       for (OpOperand *use : backwardUses)
         use->set(unpacked);
     }
-  }
-
-  /// The op that computes @train_step's loss result, or null.
-  static Operation *findLossOp(func::FuncOp func) {
-    auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
-    for (unsigned i = 0, e = func.getNumResults(); i < e; ++i)
-      if (getResultKind(func, i) == kind::kLoss)
-        return ret.getOperand(i).getDefiningOp();
-    return nullptr;
   }
 };
 

@@ -64,12 +64,6 @@ Value pool2dDims(RuntimeCallBuilder &rt, ArrayRef<int64_t> x,
   return rt.constantArray(dims);
 }
 
-/// Whether a convolution's multiplied operands are bfloat16 (both are: the
-/// ops check it), so that it calls the _bf16 kernel.
-bool isBFloat16(Value operand) {
-  return cast<RankedTensorType>(operand.getType()).getElementType().isBF16();
-}
-
 } // namespace
 
 void dpc::populateConvPoolLowerings(RuntimeLowerings &lowerings) {

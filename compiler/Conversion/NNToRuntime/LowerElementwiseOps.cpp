@@ -156,20 +156,18 @@ void dpc::populateElementwiseLowerings(RuntimeLowerings &lowerings) {
     return success();
   });
   lowerings.add<nn::PackSavedOp>([](RuntimeCallBuilder &rt, nn::PackSavedOp o) {
-    bool bf16 = o.getResult().getType().getElementType().isBF16();
-    rt.call(bf16 ? "dpcrt_pack_bf16" : "dpcrt_pack_f16",
+    rt.call(isBFloat16(o.getResult()) ? "dpcrt_pack_bf16" : "dpcrt_pack_f16",
             {rt.ptr(o.getResult()), rt.ptr(o.getInput()),
              rt.i64(getNumElements(o.getResult()))});
     return success();
   });
-  lowerings.add<nn::UnpackSavedOp>(
-      [](RuntimeCallBuilder &rt, nn::UnpackSavedOp o) {
-        bool bf16 = o.getInput().getType().getElementType().isBF16();
-        rt.call(bf16 ? "dpcrt_unpack_bf16" : "dpcrt_unpack_f16",
-                {rt.ptr(o.getResult()), rt.ptr(o.getInput()),
-                 rt.i64(getNumElements(o.getResult()))});
-        return success();
-      });
+  lowerings.add<nn::UnpackSavedOp>([](RuntimeCallBuilder &rt,
+                                      nn::UnpackSavedOp o) {
+    rt.call(isBFloat16(o.getInput()) ? "dpcrt_unpack_bf16" : "dpcrt_unpack_f16",
+            {rt.ptr(o.getResult()), rt.ptr(o.getInput()),
+             rt.i64(getNumElements(o.getResult()))});
+    return success();
+  });
   lowerings.add<nn::MaskedFillOp>([](RuntimeCallBuilder &rt,
                                      nn::MaskedFillOp o) {
     ArrayRef<int64_t> out = getShape(o.getResult());

@@ -15,14 +15,10 @@ using namespace dpc;
 
 namespace {
 
-bool isBFloat16Operand(Value v) {
-  return cast<RankedTensorType>(v.getType()).getElementType().isBF16();
-}
-
 /// The GEMM of a product of float32 or of bfloat16 operands (both the same,
 /// checked by the ops).
 const char *gemmKernel(Value operand) {
-  return isBFloat16Operand(operand) ? "dpcrt_gemm_bf16" : "dpcrt_gemm_f32";
+  return isBFloat16(operand) ? "dpcrt_gemm_bf16" : "dpcrt_gemm_f32";
 }
 
 } // namespace
@@ -59,7 +55,7 @@ void dpc::populateLinalgLowerings(RuntimeLowerings &lowerings) {
     }
     // One GEMM per batch element; strides in matrices, 0 along
     // broadcast batch dimensions.
-    if (isBFloat16Operand(o.getLhs())) {
+    if (isBFloat16(o.getLhs())) {
       o.emitOpError("with bf16 operands must be a single GEMM (no batch "
                     "dimensions on the rhs)");
       return failure();

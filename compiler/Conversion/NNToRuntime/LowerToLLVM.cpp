@@ -193,6 +193,10 @@ ArrayRef<int64_t> dpc::getShape(Value v) {
   return cast<RankedTensorType>(v.getType()).getShape();
 }
 
+bool dpc::isBFloat16(Value v) {
+  return cast<RankedTensorType>(v.getType()).getElementType().isBF16();
+}
+
 SmallVector<int64_t> dpc::getBroadcastStrides(ArrayRef<int64_t> shape,
                                               ArrayRef<int64_t> target) {
   size_t rank = target.size(), lead = rank - shape.size();

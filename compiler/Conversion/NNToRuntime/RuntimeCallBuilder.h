@@ -91,6 +91,9 @@ private:
 /// Helpers for shapes.
 int64_t getNumElements(mlir::Value v);
 llvm::ArrayRef<int64_t> getShape(mlir::Value v);
+/// Whether a tensor value holds bfloat16: the operands that select the
+/// _bf16 kernels (and nn.pack_saved's and nn.unpack_saved's 16-bit side).
+bool isBFloat16(mlir::Value v);
 /// Row-major element strides of `shape` right-aligned to `target`'s rank,
 /// 0 along dimensions that `shape` broadcasts (size 1 or missing).
 llvm::SmallVector<int64_t> getBroadcastStrides(llvm::ArrayRef<int64_t> shape,

@@ -378,7 +378,7 @@ void conv2d_weight_grad_f32(dpcrt_context *ctx, float *dweight, const float *dy,
 }
 
 // bfloat16 operands: oneDNN's bfloat16 convolutions where the CPU has
-// bfloat16 units (linalg_kernels.cpp's hasNativeBFloat16), else the
+// bfloat16 units (native_bfloat16.h), else the
 // operands widened exactly and the float32 convolutions above.
 
 void conv2d_bf16(dpcrt_context *ctx, float *out, const uint16_t *in,
@@ -387,9 +387,10 @@ void conv2d_bf16(dpcrt_context *ctx, float *out, const uint16_t *in,
   Conv2d g(dims);
   if (!hasNativeBFloat16()) {
     if (checkConv(ctx, "conv2d_bf16", g))
-      conv2d_f32(ctx, out, widenBFloat16(0, in, g.n * g.c * g.h * g.w),
-                 widenBFloat16(1, weight, g.o * (g.c / g.groups) * g.kh * g.kw),
-                 bias, dims);
+      conv2d_f32(
+          ctx, out, widenBFloat16(ctx, 0, in, g.n * g.c * g.h * g.w),
+          widenBFloat16(ctx, 1, weight, g.o * (g.c / g.groups) * g.kh * g.kw),
+          bias, dims);
     return;
   }
   if (bias)
@@ -406,8 +407,9 @@ void conv2d_input_grad_bf16(dpcrt_context *ctx, float *dx, const uint16_t *dy,
   if (!hasNativeBFloat16()) {
     if (checkConv(ctx, "conv2d_input_grad_bf16", g))
       conv2d_input_grad_f32(
-          ctx, dx, widenBFloat16(0, dy, g.n * g.o * g.oh * g.ow),
-          widenBFloat16(1, weight, g.o * (g.c / g.groups) * g.kh * g.kw), dims);
+          ctx, dx, widenBFloat16(ctx, 0, dy, g.n * g.o * g.oh * g.ow),
+          widenBFloat16(ctx, 1, weight, g.o * (g.c / g.groups) * g.kh * g.kw),
+          dims);
     return;
   }
   runConv(ctx, "conv2d_input_grad_bf16", ConvKind::InputGrad, dims,
@@ -420,9 +422,9 @@ void conv2d_weight_grad_bf16(dpcrt_context *ctx, float *dweight,
   Conv2d g(dims);
   if (!hasNativeBFloat16()) {
     if (checkConv(ctx, "conv2d_weight_grad_bf16", g))
-      conv2d_weight_grad_f32(ctx, dweight,
-                             widenBFloat16(0, dy, g.n * g.o * g.oh * g.ow),
-                             widenBFloat16(1, in, g.n * g.c * g.h * g.w), dims);
+      conv2d_weight_grad_f32(
+          ctx, dweight, widenBFloat16(ctx, 0, dy, g.n * g.o * g.oh * g.ow),
+          widenBFloat16(ctx, 1, in, g.n * g.c * g.h * g.w), dims);
     return;
   }
   runConv(ctx, "conv2d_weight_grad_bf16", ConvKind::WeightGrad, dims,

@@ -63,10 +63,10 @@ void rowMajorGemm(float *c, const float *a, const float *b, int64_t m,
 
 /// Row-major bfloat16 GEMMs on oneDNN's matmul primitive, cached per
 /// geometry and thread like the convolutions (conv_pool_kernels.cpp).
-class BFloat16Kernels {
+class BFloat16Gemms {
 public:
-  static BFloat16Kernels &get() {
-    thread_local BFloat16Kernels state;
+  static BFloat16Gemms &get() {
+    thread_local BFloat16Gemms state;
     return state;
   }
 
@@ -94,7 +94,7 @@ private:
     std::unique_ptr<char, decltype(&std::free)> scratch{nullptr, &std::free};
   };
 
-  BFloat16Kernels() : engine(dnnl::engine::kind::cpu, 0), stream(engine) {}
+  BFloat16Gemms() : engine(dnnl::engine::kind::cpu, 0), stream(engine) {}
 
   std::unique_ptr<Plan> plan(int64_t m, int64_t n, int64_t k, bool transA,
                              bool transB, float beta) {
@@ -154,14 +154,14 @@ void gemm_bf16(dpcrt_context *ctx, float *c, const uint16_t *a,
   }
   if (hasNativeBFloat16()) {
     try {
-      BFloat16Kernels::get().run(c, a, b, m, n, k, transA, transB, beta);
+      BFloat16Gemms::get().run(c, a, b, m, n, k, transA, transB, beta);
     } catch (const dnnl::error &e) {
       recordError(ctx, std::string("gemm_bf16: oneDNN: ") + e.what());
     }
     return;
   }
-  rowMajorGemm(c, widenBFloat16(0, a, m * k), widenBFloat16(1, b, k * n), m, n,
-               k, transA, transB, beta);
+  rowMajorGemm(c, widenBFloat16(ctx, 0, a, m * k),
+               widenBFloat16(ctx, 1, b, k * n), m, n, k, transA, transB, beta);
 }
 
 void gemm_f32(dpcrt_context *ctx, float *c, const float *a, const float *b,

@@ -2,7 +2,7 @@
 
 #include "cpu/native_bfloat16.h"
 
-#include "kernel_shared.h"
+#include "cpu/cpu_backend.h"
 
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -19,13 +19,13 @@ bool hasNativeBFloat16() {
   return native;
 }
 
-const float *widenBFloat16(int slot, const uint16_t *bits, int64_t n) {
+const float *widenBFloat16(dpcrt_context *ctx, int slot, const uint16_t *bits,
+                           int64_t n) {
   thread_local std::vector<float> buffers[2];
   std::vector<float> &buffer = buffers[slot];
   if (buffer.size() < static_cast<size_t>(n))
     buffer.resize(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i)
-    buffer[i] = bfloat16BitsToFloat(bits[i]);
+  unpack_bf16(ctx, buffer.data(), bits, n);
   return buffer.data();
 }
 

@@ -10,6 +10,8 @@
 #ifndef DPC_RUNTIME_CPU_NATIVE_BFLOAT16_H
 #define DPC_RUNTIME_CPU_NATIVE_BFLOAT16_H
 
+#include "dpc/abi.h"
+
 #include <cstdint>
 
 namespace dpc::cpu {
@@ -19,8 +21,10 @@ namespace dpc::cpu {
 bool hasNativeBFloat16();
 
 /// `n` bfloat16 values (their bits) widened to float in this thread's
-/// buffer `slot` (0 or 1), valid until the next call with that slot.
-const float *widenBFloat16(int slot, const uint16_t *bits, int64_t n);
+/// buffer `slot` (0 or 1) by the unpack kernel (dpcrt_unpack_bf16), valid
+/// until the next call with that slot.
+const float *widenBFloat16(dpcrt_context *ctx, int slot, const uint16_t *bits,
+                           int64_t n);
 
 } // namespace dpc::cpu
 
