@@ -10,6 +10,13 @@
 // torch 1.13 rounds them), and the convolution and pooling geometries (so
 // the CUDA kernels pick exactly the CPU's window and first maximum).
 //
+// The elementwise and optimizer formulas are templates on the element type:
+// float (the _f32 kernels, torch 1.13's float32 roundings: the float32 libm
+// functions, float constants, fused multiply-adds where torch fuses) and
+// double (the _f64 kernels, the same formulas in double throughout, as
+// PyTorch's float64 kernels compute them). Every float instantiation is
+// the formula it was before the templates, operation for operation.
+//
 // Neither side contracts them (on the CPU -ffp-contract=off, or the
 // baseline x86-64 target without FMA instructions; nvcc -fmad=false): a
 // multiply-add is fused only where a formula calls fusedMultiplyAdd, so the
@@ -26,6 +33,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <type_traits>
 
 #ifdef __CUDACC__
 #include <cuda_fp16.h>
@@ -54,6 +62,14 @@ DPC_HOST_DEVICE inline float fusedMultiplyAdd(float a, float b, float c) {
 #endif
 }
 
+DPC_HOST_DEVICE inline double fusedMultiplyAdd(double a, double b, double c) {
+#ifdef __CUDA_ARCH__
+  return __fma_rn(a, b, c);
+#else
+  return std::fma(a, b, c);
+#endif
+}
+
 /// The correctly rounded square root.
 DPC_HOST_DEVICE inline float roundedSqrt(float x) {
 #ifdef __CUDA_ARCH__
@@ -61,6 +77,46 @@ DPC_HOST_DEVICE inline float roundedSqrt(float x) {
 #else
   return std::sqrt(x);
 #endif
+}
+
+DPC_HOST_DEVICE inline double roundedSqrt(double x) {
+#ifdef __CUDA_ARCH__
+  return __dsqrt_rn(x);
+#else
+  return std::sqrt(x);
+#endif
+}
+
+//===----------------------------------------------------------------------===//
+// The libm function of the element type: the float overloads call the
+// float32 functions (expf, ...) the float formulas were written with
+// (glibc's on the CPU, CUDA's on the device), the double overloads the
+// float64 ones. Always inlined, so the float kernels compile to the same
+// calls as before.
+//===----------------------------------------------------------------------===//
+
+#define DPC_MATH_OVERLOADS(NAME, FLOAT_FN, DOUBLE_FN)                          \
+  DPC_HOST_DEVICE DPC_ALWAYS_INLINE float NAME(float x) {                      \
+    return FLOAT_FN(x);                                                        \
+  }                                                                            \
+  DPC_HOST_DEVICE DPC_ALWAYS_INLINE double NAME(double x) {                    \
+    return DOUBLE_FN(x);                                                       \
+  }
+DPC_MATH_OVERLOADS(expOf, expf, exp)
+DPC_MATH_OVERLOADS(logOf, logf, log)
+DPC_MATH_OVERLOADS(log1pOf, log1pf, log1p)
+DPC_MATH_OVERLOADS(tanhOf, tanhf, tanh)
+DPC_MATH_OVERLOADS(sinOf, sinf, sin)
+DPC_MATH_OVERLOADS(cosOf, cosf, cos)
+DPC_MATH_OVERLOADS(erfOf, erff, erf)
+DPC_MATH_OVERLOADS(absOf, fabsf, fabs)
+#undef DPC_MATH_OVERLOADS
+
+DPC_HOST_DEVICE DPC_ALWAYS_INLINE float powOf(float x, float y) {
+  return powf(x, y);
+}
+DPC_HOST_DEVICE DPC_ALWAYS_INLINE double powOf(double x, double y) {
+  return pow(x, y);
 }
 
 //===----------------------------------------------------------------------===//
@@ -74,28 +130,28 @@ struct UnaryParams {
   double p0 = 0, p1 = 0, p2 = 0;
 };
 
-/// x ** exponent as torch 1.13's pow(Tensor, Scalar) computes it for
-/// float32: the exponents 0 and 1 and its fast paths (sqrt, rsqrt,
-/// reciprocal, squares and cubes) exactly, else std::pow(x,
-/// float(exponent)) (the CPU kernel vectorizes that with libmvec's powf).
-DPC_HOST_DEVICE inline float powScalar(float x, double exponent) {
+/// x ** exponent as torch 1.13's pow(Tensor, Scalar) computes it: the
+/// exponents 0 and 1 and its fast paths (sqrt, rsqrt, reciprocal, squares
+/// and cubes) exactly, else std::pow(x, T(exponent)) (for float32 the CPU
+/// kernel vectorizes that with libmvec's powf).
+template <typename T> DPC_HOST_DEVICE inline T powScalar(T x, double exponent) {
   if (exponent == 0.0)
-    return 1.0f;
+    return T(1);
   if (exponent == 1.0)
     return x;
   if (exponent == 0.5)
     return roundedSqrt(x);
   if (exponent == -0.5)
-    return 1.0f / roundedSqrt(x);
+    return T(1) / roundedSqrt(x);
   if (exponent == -1.0)
-    return 1.0f / x;
+    return T(1) / x;
   if (exponent == 2.0)
     return x * x;
   if (exponent == 3.0)
     return x * x * x;
   if (exponent == -2.0)
-    return 1.0f / (x * x);
-  return powf(x, static_cast<float>(exponent));
+    return T(1) / (x * x);
+  return powOf(x, static_cast<T>(exponent));
 }
 
 /// The bits of a float and back (CUDA's intrinsics on the device).
@@ -155,102 +211,125 @@ DPC_HOST_DEVICE inline float roundToFloat16(float x) {
 
 /// clamp(x, lo, hi) as torch's clamp kernel: min(max(x, lo), hi), NaN
 /// propagates.
-DPC_HOST_DEVICE inline float clampValue(float x, float lo, float hi) {
-  float low = x < lo ? lo : x; // NaN x stays NaN
+template <typename T> DPC_HOST_DEVICE inline T clampValue(T x, T lo, T hi) {
+  T low = x < lo ? lo : x; // NaN x stays NaN
   return hi < low ? hi : low;
 }
 
-/// f(x) of dpcrt_unary_f32, one case per kind of unary_kinds.def, each torch
-/// 1.13's CPU kernel formula. Called only with listed kinds (the kernels
-/// check the kind first). Always inlined: the CPU's per-kind loops call it
-/// with a constant kind, and only inlined does the switch fold away and the
-/// loop vectorize (GCC's heuristics stopped inlining it as it grew).
-DPC_HOST_DEVICE DPC_ALWAYS_INLINE float applyUnary(int32_t kind, float x,
-                                                   UnaryParams p = {}) {
+/// 2 / sqrt(pi), erf's derivative's factor, in T (for float the literal
+/// the float32 formula was written with).
+template <typename T> DPC_HOST_DEVICE constexpr T twoOverSqrtPi() {
+  if constexpr (std::is_same_v<T, float>)
+    return 1.12837916709551257f;
+  else
+    return 1.12837916709551257;
+}
+
+/// nn.round_bf16 / nn.round_f16 of a T: a double rounds through float32, as
+/// c10::BFloat16's and c10::Half's conversions from double do.
+template <typename T> DPC_HOST_DEVICE inline T roundedToBFloat16(T x) {
+  return static_cast<T>(roundToBFloat16(static_cast<float>(x)));
+}
+template <typename T> DPC_HOST_DEVICE inline T roundedToFloat16(T x) {
+  return static_cast<T>(roundToFloat16(static_cast<float>(x)));
+}
+
+/// f(x) of dpcrt_unary_f32 (T float) and dpcrt_unary_f64 (T double), one
+/// case per kind of unary_kinds.def, each torch 1.13's CPU kernel formula
+/// with the parameters rounded to T as torch's kernel does. Called only with
+/// listed kinds (the kernels check the kind first). Always inlined: the
+/// CPU's per-kind loops call it with a constant kind, and only inlined does
+/// the switch fold away and the loop vectorize (GCC's heuristics stopped
+/// inlining it as it grew).
+template <typename T>
+DPC_HOST_DEVICE DPC_ALWAYS_INLINE T applyUnary(int32_t kind, T x,
+                                               UnaryParams p = {}) {
   switch (kind) {
   case DPCRT_UNARY_RELU:
     // clamp_min(x, 0) propagates NaN (x != x), as torch.relu does.
-    return x != x ? x : (x > 0.0f ? x : 0.0f);
+    return x != x ? x : (x > T(0) ? x : T(0));
   case DPCRT_UNARY_TANH:
-    return tanhf(x);
+    return tanhOf(x);
   case DPCRT_UNARY_SIGMOID:
-    return 1.0f / (1.0f + expf(-x));
+    return T(1) / (T(1) + expOf(-x));
   case DPCRT_UNARY_NEG:
     return -x;
   case DPCRT_UNARY_EXP:
-    return expf(x);
+    return expOf(x);
   case DPCRT_UNARY_LOG:
-    return logf(x);
+    return logOf(x);
   case DPCRT_UNARY_LOG1P:
-    return log1pf(x);
+    return log1pOf(x);
   case DPCRT_UNARY_SQRT:
     return roundedSqrt(x);
   case DPCRT_UNARY_RSQRT:
-    return 1.0f / roundedSqrt(x);
+    return T(1) / roundedSqrt(x);
   case DPCRT_UNARY_ABS:
-    return fabsf(x);
+    return absOf(x);
   case DPCRT_UNARY_RECIPROCAL:
-    return 1.0f / x;
+    return T(1) / x;
   case DPCRT_UNARY_SIN:
-    return sinf(x);
+    return sinOf(x);
   case DPCRT_UNARY_COS:
-    return cosf(x);
+    return cosOf(x);
   case DPCRT_UNARY_ERF:
-    return erff(x);
+    return erfOf(x);
   case DPCRT_UNARY_SILU:
-    return x / (1.0f + expf(-x));
+    return x / (T(1) + expOf(-x));
   case DPCRT_UNARY_SOFTPLUS: {
-    float beta = static_cast<float>(p.p0), threshold = static_cast<float>(p.p1);
-    return x * beta > threshold ? x : log1pf(expf(x * beta)) / beta;
+    T beta = static_cast<T>(p.p0), threshold = static_cast<T>(p.p1);
+    return x * beta > threshold ? x : log1pOf(expOf(x * beta)) / beta;
   }
   case DPCRT_UNARY_MISH:
-    return x * tanhf(log1pf(expf(x)));
+    return x * tanhOf(log1pOf(expOf(x)));
   case DPCRT_UNARY_HARDSWISH:
-    return x * clampValue(x + 3.0f, 0.0f, 6.0f) / 6.0f;
+    return x * clampValue(x + T(3), T(0), T(6)) / T(6);
   case DPCRT_UNARY_HARDSIGMOID:
-    return clampValue(x + 3.0f, 0.0f, 6.0f) / 6.0f;
+    return clampValue(x + T(3), T(0), T(6)) / T(6);
   case DPCRT_UNARY_LEAKY_RELU:
-    return x > 0.0f ? x : x * static_cast<float>(p.p0);
+    return x > T(0) ? x : x * static_cast<T>(p.p0);
   case DPCRT_UNARY_ELU: {
     // torch's elu kernel: negcoef = alpha * scale, poscoef = scale,
-    // negiptcoef = input_scale, each a float.
-    float negcoef = static_cast<float>(p.p0) * static_cast<float>(p.p1);
-    return x <= 0.0f ? (expf(x * static_cast<float>(p.p2)) - 1.0f) * negcoef
-                     : x * static_cast<float>(p.p1);
+    // negiptcoef = input_scale, each a T.
+    T negcoef = static_cast<T>(p.p0) * static_cast<T>(p.p1);
+    return x <= T(0) ? (expOf(x * static_cast<T>(p.p2)) - T(1)) * negcoef
+                     : x * static_cast<T>(p.p1);
   }
   case DPCRT_UNARY_HARDTANH:
   case DPCRT_UNARY_CLAMP:
-    return clampValue(x, static_cast<float>(p.p0), static_cast<float>(p.p1));
+    return clampValue(x, static_cast<T>(p.p0), static_cast<T>(p.p1));
   case DPCRT_UNARY_POW_SCALAR:
     return powScalar(x, p.p0);
   case DPCRT_UNARY_ROUND_BF16:
-    return roundToBFloat16(x);
+    return roundedToBFloat16(x);
   case DPCRT_UNARY_ROUND_F16:
-    return roundToFloat16(x);
+    return roundedToFloat16(x);
   default:
     return NAN;
   }
 }
 
-/// dx of dpcrt_unary_grad_f32 for dy and `saved`: the forward output y for
-/// TANH, SIGMOID, EXP, SQRT, RSQRT and RECIPROCAL (torch's formulas read
-/// the result), the forward input x for every other kind. Each case is torch
-/// 1.13's derivatives.yaml formula (or its CPU backward kernel), operation by
-/// operation.
-DPC_HOST_DEVICE DPC_ALWAYS_INLINE float
-applyUnaryGrad(int32_t kind, float dy, float saved, UnaryParams p = {}) {
-  float x = saved, y = saved;
+/// dx of dpcrt_unary_grad_f32 / _f64 for dy and `saved`: the forward output
+/// y for TANH, SIGMOID, EXP, SQRT, RSQRT and RECIPROCAL (torch's formulas
+/// read the result), the forward input x for every other kind. Each case is
+/// torch 1.13's derivatives.yaml formula (or its CPU backward kernel),
+/// operation by operation.
+template <typename T>
+DPC_HOST_DEVICE DPC_ALWAYS_INLINE T applyUnaryGrad(int32_t kind, T dy, T saved,
+                                                   UnaryParams p = {}) {
+  T x = saved, y = saved;
   switch (kind) {
   case DPCRT_UNARY_RELU:
     // threshold_backward(dy, x, 0): zero where x <= 0 (NaN x passes dy).
-    return saved <= 0.0f ? 0.0f : dy;
+    return saved <= T(0) ? T(0) : dy;
   case DPCRT_UNARY_TANH:
     // tanh_backward: dy * (1 - y*y), where torch's AVX2 kernel (1.13 and
-    // 2.5 alike, measured bitwise) fuses 1 - y*y into one multiply-add.
-    return dy * fusedMultiplyAdd(-saved, saved, 1.0f);
+    // 2.5 alike, measured bitwise for float32) fuses 1 - y*y into one
+    // multiply-add.
+    return dy * fusedMultiplyAdd(-saved, saved, T(1));
   case DPCRT_UNARY_SIGMOID:
     // sigmoid_backward: dy * (1 - y) * y, in that order.
-    return dy * (1.0f - saved) * saved;
+    return dy * (T(1) - saved) * saved;
   case DPCRT_UNARY_NEG:
     return -dy;
   case DPCRT_UNARY_EXP:
@@ -259,73 +338,68 @@ applyUnaryGrad(int32_t kind, float dy, float saved, UnaryParams p = {}) {
   case DPCRT_UNARY_LOG:
     return dy / x;
   case DPCRT_UNARY_LOG1P:
-    return dy / (x + 1.0f);
+    return dy / (x + T(1));
   case DPCRT_UNARY_SQRT:
-    return dy / (2.0f * y);
+    return dy / (T(2) * y);
   case DPCRT_UNARY_RSQRT:
     // -0.5 * grad * result.pow(3)
-    return (dy * -0.5f) * (y * y * y);
+    return (dy * T(-0.5)) * (y * y * y);
   case DPCRT_UNARY_ABS:
     // grad * self.sgn(): 0 at 0.
-    return dy * (x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : 0.0f));
+    return dy * (x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0)));
   case DPCRT_UNARY_RECIPROCAL:
     // -grad * (result * result)
     return -dy * (y * y);
   case DPCRT_UNARY_SIN:
-    return dy * cosf(x);
+    return dy * cosOf(x);
   case DPCRT_UNARY_COS:
-    return dy * -sinf(x);
+    return dy * -sinOf(x);
   case DPCRT_UNARY_ERF:
     // 2.0 / sqrt(M_PI) * exp(-(self.pow(2))) * grad
-    return (1.12837916709551257f * expf(-(x * x))) * dy;
+    return (twoOverSqrtPi<T>() * expOf(-(x * x))) * dy;
   case DPCRT_UNARY_SILU: {
-    float sigmoid = 1.0f / (1.0f + expf(-x));
-    return dy * sigmoid * (1.0f + x * (1.0f - sigmoid));
+    T sigmoid = T(1) / (T(1) + expOf(-x));
+    return dy * sigmoid * (T(1) + x * (T(1) - sigmoid));
   }
   case DPCRT_UNARY_SOFTPLUS: {
-    float beta = static_cast<float>(p.p0), threshold = static_cast<float>(p.p1);
-    float z = expf(x * beta);
-    return x * beta > threshold ? dy : dy * z / (z + 1.0f);
+    T beta = static_cast<T>(p.p0), threshold = static_cast<T>(p.p1);
+    T z = expOf(x * beta);
+    return x * beta > threshold ? dy : dy * z / (z + T(1));
   }
   case DPCRT_UNARY_MISH: {
-    float sigmoid = 1.0f / (1.0f + expf(-x));
-    float tanhSoftplus = tanhf(log1pf(expf(x)));
+    T sigmoid = T(1) / (T(1) + expOf(-x));
+    T tanhSoftplus = tanhOf(log1pOf(expOf(x)));
     return dy *
-           (tanhSoftplus + x * sigmoid * (1.0f - tanhSoftplus * tanhSoftplus));
+           (tanhSoftplus + x * sigmoid * (T(1) - tanhSoftplus * tanhSoftplus));
   }
   case DPCRT_UNARY_HARDSWISH:
-    return x < -3.0f ? 0.0f : (x <= 3.0f ? dy * ((x / 3.0f) + 0.5f) : dy);
+    return x < T(-3) ? T(0) : (x <= T(3) ? dy * ((x / T(3)) + T(0.5)) : dy);
   case DPCRT_UNARY_HARDSIGMOID:
-    return (x > -3.0f && x < 3.0f) ? dy * (1.0f / 6.0f) : 0.0f;
+    return (x > T(-3) && x < T(3)) ? dy * (T(1) / T(6)) : T(0);
   case DPCRT_UNARY_LEAKY_RELU:
-    return x > 0.0f ? dy : dy * static_cast<float>(p.p0);
+    return x > T(0) ? dy : dy * static_cast<T>(p.p0);
   case DPCRT_UNARY_ELU: {
-    float negcoef = static_cast<float>(p.p0) * static_cast<float>(p.p1);
-    float negiptcoef = static_cast<float>(p.p2);
-    return x <= 0.0f ? dy * negiptcoef * negcoef * expf(x * negiptcoef)
-                     : dy * static_cast<float>(p.p1);
+    T negcoef = static_cast<T>(p.p0) * static_cast<T>(p.p1);
+    T negiptcoef = static_cast<T>(p.p2);
+    return x <= T(0) ? dy * negiptcoef * negcoef * expOf(x * negiptcoef)
+                     : dy * static_cast<T>(p.p1);
   }
   case DPCRT_UNARY_HARDTANH:
     // hardtanh_backward: zero at and beyond the bounds.
-    return (x <= static_cast<float>(p.p0) || x >= static_cast<float>(p.p1))
-               ? 0.0f
-               : dy;
+    return (x <= static_cast<T>(p.p0) || x >= static_cast<T>(p.p1)) ? T(0) : dy;
   case DPCRT_UNARY_CLAMP:
     // clamp_backward: the gradient passes where min <= x <= max.
-    return (x >= static_cast<float>(p.p0) && x <= static_cast<float>(p.p1))
-               ? dy
-               : 0.0f;
+    return (x >= static_cast<T>(p.p0) && x <= static_cast<T>(p.p1)) ? dy : T(0);
   case DPCRT_UNARY_POW_SCALAR:
     // pow_backward: grad * (exponent * self.pow(exponent - 1)), zero for
     // the exponent 0.
-    return p.p0 == 0.0
-               ? 0.0f
-               : dy * (static_cast<float>(p.p0) * powScalar(x, p.p0 - 1.0));
+    return p.p0 == 0.0 ? T(0)
+                       : dy * (static_cast<T>(p.p0) * powScalar(x, p.p0 - 1.0));
   case DPCRT_UNARY_ROUND_BF16:
     // The compiler's VJP is nn.round_bf16 itself; the kernel agrees.
-    return roundToBFloat16(dy);
+    return roundedToBFloat16(dy);
   case DPCRT_UNARY_ROUND_F16:
-    return roundToFloat16(dy);
+    return roundedToFloat16(dy);
   default:
     return NAN;
   }
@@ -342,9 +416,10 @@ DPC_HOST_DEVICE inline bool isUnaryKind(int32_t kind) {
   }
 }
 
-/// One element of dpcrt_binary_f32.
-DPC_HOST_DEVICE inline float applyBinary(int32_t kind, float x, float y,
-                                         float alpha) {
+/// One element of dpcrt_binary_f32 (T float) or dpcrt_binary_f64 (T
+/// double).
+template <typename T>
+DPC_HOST_DEVICE inline T applyBinary(int32_t kind, T x, T y, T alpha) {
   switch (kind) {
   case DPCRT_BINARY_ADD:
     return x + alpha * y;
@@ -360,8 +435,8 @@ DPC_HOST_DEVICE inline float applyBinary(int32_t kind, float x, float y,
     return (x != x || y != y) ? x + y : (x < y ? y : x);
   case DPCRT_BINARY_MINIMUM:
     return (x != x || y != y) ? x + y : (y < x ? y : x);
-  default: // DPCRT_BINARY_POW: std::pow(float, float), as torch's kernel
-    return powf(x, y);
+  default: // DPCRT_BINARY_POW: std::pow(T, T), as torch's kernel
+    return powOf(x, y);
   }
 }
 
@@ -546,101 +621,117 @@ DPC_HOST_DEVICE inline float adaptiveAvgValue(const float *plane, int64_t h,
 // Optimizer updates
 //===----------------------------------------------------------------------===//
 
-/// The per-element constants of one SGD step.
-struct SgdConstants {
-  float negLr, momentum, keep, weightDecay;
+/// The per-element constants of one SGD step, in the element type T.
+template <typename T> struct SgdConstantsOf {
+  T negLr, momentum, keep, weightDecay;
   bool nesterov;
   /// The first step (the runtime's step counter is 0): the momentum buffer
   /// starts as the gradient instead of decaying.
   bool first;
 };
+using SgdConstants = SgdConstantsOf<float>;
 
-/// torch.optim.SGD computes the dampening's alpha in double and the kernels
-/// round it to float.
-inline SgdConstants sgdConstants(float lr, float momentum, float dampening,
-                                 float weightDecay, bool nesterov, bool first) {
-  SgdConstants c;
+/// torch.optim.SGD computes the dampening's alpha (1 - dampening) in
+/// double; the float32 kernels round it to float.
+template <typename T>
+inline SgdConstantsOf<T> sgdConstants(T lr, T momentum, T dampening,
+                                      T weightDecay, bool nesterov,
+                                      bool first) {
+  SgdConstantsOf<T> c;
   c.negLr = -lr;
   c.momentum = momentum;
-  c.keep = static_cast<float>(1.0 - static_cast<double>(dampening));
+  c.keep = static_cast<T>(1.0 - static_cast<double>(dampening));
   c.weightDecay = weightDecay;
   c.nesterov = nesterov;
   c.first = first;
   return c;
 }
 
-/// Element i of dpcrt_sgd_update_f32, in place (momentumBuf is only touched
-/// when c.momentum != 0).
-DPC_HOST_DEVICE inline void sgdStep(float *param, float *momentumBuf,
-                                    const float *grad, int64_t i,
-                                    const SgdConstants &c) {
-  float d = grad[i];
-  if (c.weightDecay != 0.0f)
+/// Element i of dpcrt_sgd_update_f32 / _f64, in place (momentumBuf is only
+/// touched when c.momentum != 0).
+template <typename T>
+DPC_HOST_DEVICE inline void sgdStep(T *param, T *momentumBuf, const T *grad,
+                                    int64_t i, const SgdConstantsOf<T> &c) {
+  T d = grad[i];
+  if (c.weightDecay != T(0))
     d = d + c.weightDecay * param[i];
-  if (c.momentum != 0.0f) {
-    float buf = c.first ? d : momentumBuf[i] * c.momentum + c.keep * d;
+  if (c.momentum != T(0)) {
+    T buf = c.first ? d : momentumBuf[i] * c.momentum + c.keep * d;
     momentumBuf[i] = buf;
     d = c.nesterov ? d + c.momentum * buf : buf;
   }
   param[i] = param[i] + c.negLr * d;
 }
 
-/// The per-element constants of one Adam step, rounded to float as torch
-/// rounds them.
-struct AdamConstants {
-  float beta1, oneMinusBeta1;
-  float beta2, oneMinusBeta2;
-  float biasCorrection2Sqrt;
-  float eps;
-  float negStepSize;
-  float weightDecay; // Adam: added to the gradient
-  float decayFactor; // AdamW: 1 - lr * weight_decay
+/// The per-element constants of one Adam step in the element type T: for
+/// float rounded as torch rounds them, for double torch's Python floats.
+template <typename T> struct AdamConstantsOf {
+  T beta1, oneMinusBeta1;
+  T beta2, oneMinusBeta2;
+  T biasCorrection2Sqrt;
+  T eps;
+  T negStepSize;
+  T weightDecay; // Adam: added to the gradient
+  T decayFactor; // AdamW: 1 - lr * weight_decay
   bool decoupled;
 };
+using AdamConstants = AdamConstantsOf<float>;
 
 /// The constants of the Adam step after `stepsTaken` steps. torch.optim.Adam
 /// keeps a per-parameter step that is incremented before use, so the first
 /// update runs with t = 1; the bias corrections and the step size are
-/// Python float arithmetic (_single_tensor_adam), i.e. double.
-inline AdamConstants adamConstants(double lr, double beta1, double beta2,
-                                   double eps, double weightDecay,
-                                   bool decoupled, int64_t stepsTaken) {
+/// Python float arithmetic (_single_tensor_adam), i.e. double, and the
+/// tensor ops round them to the tensors' type T.
+template <typename T>
+inline AdamConstantsOf<T> adamConstantsOf(double lr, double beta1, double beta2,
+                                          double eps, double weightDecay,
+                                          bool decoupled, int64_t stepsTaken) {
   double t = static_cast<double>(stepsTaken + 1);
   double biasCorrection1 = 1.0 - std::pow(beta1, t);
   double biasCorrection2 = 1.0 - std::pow(beta2, t);
   double stepSize = lr / biasCorrection1;
-  AdamConstants c;
-  c.beta1 = static_cast<float>(beta1);
-  c.oneMinusBeta1 = static_cast<float>(1.0 - beta1);
-  c.beta2 = static_cast<float>(beta2);
-  c.oneMinusBeta2 = static_cast<float>(1.0 - beta2);
-  c.biasCorrection2Sqrt = static_cast<float>(std::sqrt(biasCorrection2));
-  c.eps = static_cast<float>(eps);
-  c.negStepSize = static_cast<float>(-stepSize);
-  c.weightDecay = static_cast<float>(weightDecay);
-  c.decayFactor = static_cast<float>(1.0 - lr * weightDecay);
+  AdamConstantsOf<T> c;
+  c.beta1 = static_cast<T>(beta1);
+  c.oneMinusBeta1 = static_cast<T>(1.0 - beta1);
+  c.beta2 = static_cast<T>(beta2);
+  c.oneMinusBeta2 = static_cast<T>(1.0 - beta2);
+  c.biasCorrection2Sqrt = static_cast<T>(std::sqrt(biasCorrection2));
+  c.eps = static_cast<T>(eps);
+  c.negStepSize = static_cast<T>(-stepSize);
+  c.weightDecay = static_cast<T>(weightDecay);
+  c.decayFactor = static_cast<T>(1.0 - lr * weightDecay);
   c.decoupled = decoupled;
   return c;
 }
 
-/// Element i of dpcrt_adam_update_f32, in place: torch 1.13's single-tensor
-/// path, fusing a multiply-add exactly where its AVX2 kernels do
-/// (add(alpha=) and addcmul, not addcdiv or mul).
-DPC_HOST_DEVICE inline void adamStep(float *param, float *expAvg,
-                                     float *expAvgSq, const float *grad,
-                                     int64_t i, const AdamConstants &c) {
-  float p = param[i];
-  float g = grad[i];
+/// The float32 constants (dpcrt_adam_update_f32).
+inline AdamConstants adamConstants(double lr, double beta1, double beta2,
+                                   double eps, double weightDecay,
+                                   bool decoupled, int64_t stepsTaken) {
+  return adamConstantsOf<float>(lr, beta1, beta2, eps, weightDecay, decoupled,
+                                stepsTaken);
+}
+
+/// Element i of dpcrt_adam_update_f32 / _f64, in place: torch 1.13's
+/// single-tensor path, fusing a multiply-add exactly where its AVX2 kernels
+/// do (add(alpha=) and addcmul, not addcdiv or mul; measured for float32,
+/// and the float64 kernels are the same vectorized templates).
+template <typename T>
+DPC_HOST_DEVICE inline void adamStep(T *param, T *expAvg, T *expAvgSq,
+                                     const T *grad, int64_t i,
+                                     const AdamConstantsOf<T> &c) {
+  T p = param[i];
+  T g = grad[i];
   if (c.decoupled)
     p = p * c.decayFactor; // param.mul_(1 - lr * weight_decay)
-  else if (c.weightDecay != 0.0f)
+  else if (c.weightDecay != T(0))
     g = fusedMultiplyAdd(p, c.weightDecay, g); // grad.add(param, alpha=wd)
   // exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
-  float m = fusedMultiplyAdd(g, c.oneMinusBeta1, expAvg[i] * c.beta1);
+  T m = fusedMultiplyAdd(g, c.oneMinusBeta1, expAvg[i] * c.beta1);
   // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-  float v = fusedMultiplyAdd(c.oneMinusBeta2 * g, g, expAvgSq[i] * c.beta2);
+  T v = fusedMultiplyAdd(c.oneMinusBeta2 * g, g, expAvgSq[i] * c.beta2);
   // (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-  float denom = roundedSqrt(v) / c.biasCorrection2Sqrt + c.eps;
+  T denom = roundedSqrt(v) / c.biasCorrection2Sqrt + c.eps;
   // param.addcdiv_(exp_avg, denom, value=-step_size)
   param[i] = p + (c.negStepSize * m) / denom;
   expAvg[i] = m;
@@ -649,8 +740,9 @@ DPC_HOST_DEVICE inline void adamStep(float *param, float *expAvg,
 
 /// clip_grad_norm_: element g's term of a p-norm, accumulated in double
 /// (p finite; the inf norm is a max instead).
-DPC_HOST_DEVICE inline double gradNormTerm(float g, double p) {
-  double a = g < 0.0f ? -static_cast<double>(g) : static_cast<double>(g);
+template <typename T>
+DPC_HOST_DEVICE inline double gradNormTerm(T g, double p) {
+  double a = g < T(0) ? -static_cast<double>(g) : static_cast<double>(g);
   if (p == 2.0)
     return a * a;
   if (p == 1.0)
@@ -658,24 +750,27 @@ DPC_HOST_DEVICE inline double gradNormTerm(float g, double p) {
   return pow(a, p);
 }
 
-/// clip_grad_norm_: the p-norm from its accumulated terms, as the float32
-/// torch.norm gives.
-DPC_HOST_DEVICE inline float finishGradNorm(double sumOfTerms, double p) {
+/// clip_grad_norm_: the p-norm from its accumulated terms, as torch.norm
+/// gives it in T (float32: rounded to float; float64: as computed).
+template <typename T>
+DPC_HOST_DEVICE inline T finishGradNorm(double sumOfTerms, double p) {
   if (p == 2.0)
-    return static_cast<float>(sqrt(sumOfTerms));
+    return static_cast<T>(sqrt(sumOfTerms));
   if (p == 1.0)
-    return static_cast<float>(sumOfTerms);
-  return static_cast<float>(pow(sumOfTerms, 1.0 / p));
+    return static_cast<T>(sumOfTerms);
+  return static_cast<T>(pow(sumOfTerms, 1.0 / p));
 }
 
 /// clip_grad_norm_'s factor: `max_norm / (total_norm + 1e-6)` is Python's
 /// float / Tensor, i.e. `(total_norm + 1e-6).reciprocal() * max_norm` in
-/// float32, then clamp(max=1.0) (a NaN norm stays NaN, as in torch).
-DPC_HOST_DEVICE inline float clipGradNormCoefficient(float totalNorm,
-                                                     double maxNorm) {
-  float reciprocal = 1.0f / (totalNorm + 1e-6f);
-  float coef = reciprocal * static_cast<float>(maxNorm);
-  return coef > 1.0f ? 1.0f : coef;
+/// T (1e-6 and max_norm rounded to T), then clamp(max=1.0) (a NaN norm
+/// stays NaN, as in torch).
+template <typename T>
+DPC_HOST_DEVICE inline T clipGradNormCoefficient(T totalNorm, double maxNorm) {
+  // float(1e-6) is the float literal 1e-6f.
+  T reciprocal = T(1) / (totalNorm + static_cast<T>(1e-6));
+  T coef = reciprocal * static_cast<T>(maxNorm);
+  return coef > T(1) ? T(1) : coef;
 }
 
 /// clip_grad_value_: clamp(g, -v, v); a NaN gradient stays NaN.

@@ -8,7 +8,9 @@
 // broadcasting binary ops, compare, masked_fill, where, the int64 to
 // float32 conversion, and GELU (oneDNN,
 // dnnl_eltwise.cpp: scalar std::erf per element made it 5-8x slower than
-// torch's vectorized kernel; it agrees with double to 1e-6).
+// torch's vectorized kernel; it agrees with double to 1e-6). The float64
+// kernels (fill, scale, div_scalar, unary, unary_grad, binary) are the
+// same formulas in double, one threaded loop per kind.
 //
 //===----------------------------------------------------------------------===//
 
@@ -154,9 +156,10 @@ bool usesVectorMath(int32_t kind, UnaryParams p, bool gradient) {
 // One loop per kind, with the kind's formula (kernel_shared.h) folded in;
 // the compiler vectorizes it (-fno-math-errno lets sqrt vectorize). Not
 // inlined into the dispatching switch: inside that large function GCC
-// stopped inlining applyUnary and called it per element.
-template <int32_t Kind>
-[[gnu::noinline]] void unaryLoop(float *out, const float *in, int64_t n,
+// stopped inlining applyUnary and called it per element. T is float, or
+// double for the _f64 kernels (every kind, its libm calls per element).
+template <int32_t Kind, typename T>
+[[gnu::noinline]] void unaryLoop(T *out, const T *in, int64_t n,
                                  UnaryParams p) {
   parallelChunks(n, [=](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i)
@@ -175,19 +178,24 @@ void roundToFloat16InChunks(float *out, const float *in, int64_t n) {
 
 /// tanh's gradient over [0, n), compiled twice like the optimizer loops: the
 /// FMA clone vectorizes its fused multiply-add (kernel_shared.h), the
-/// default one calls fmaf.
+/// default one calls fmaf (fma for the double overload).
 __attribute__((target_clones("fma", "default"))) void
 tanhGradRange(float *dx, const float *dy, const float *y, int64_t n) {
   for (int64_t i = 0; i < n; ++i)
     dx[i] = dpc::applyUnaryGrad(DPCRT_UNARY_TANH, dy[i], y[i]);
 }
 
+__attribute__((target_clones("fma", "default"))) void
+tanhGradRange(double *dx, const double *dy, const double *y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    dx[i] = dpc::applyUnaryGrad(DPCRT_UNARY_TANH, dy[i], y[i]);
+}
+
 // Both loads are unconditional (arguments), so that ReLU's select vectorizes
 // (a load under the condition kept it a mispredicted branch per element).
-template <int32_t Kind>
-[[gnu::noinline]] void unaryGradLoop(float *dx, const float *dy,
-                                     const float *saved, int64_t n,
-                                     UnaryParams p) {
+template <int32_t Kind, typename T>
+[[gnu::noinline]] void unaryGradLoop(T *dx, const T *dy, const T *saved,
+                                     int64_t n, UnaryParams p) {
   parallelChunks(n, [=](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i)
       dx[i] = dpc::applyUnaryGrad(Kind, dy[i], saved[i], p);
@@ -422,10 +430,10 @@ bool vectorMathUnaryGrad(int32_t kind, float *dx, const float *dy,
   }
 }
 
-template <int32_t Kind>
-void binaryLoop(float *out, const float *a, const float *b, int32_t rank,
-                const int64_t *dims, float alpha) {
-  dpc::cpu::broadcastLoop(out, a, b, rank, dims, [alpha](float x, float y) {
+template <int32_t Kind, typename T>
+void binaryLoop(T *out, const T *a, const T *b, int32_t rank,
+                const int64_t *dims, T alpha) {
+  dpc::cpu::broadcastLoop(out, a, b, rank, dims, [alpha](T x, T y) {
     return dpc::applyBinary(Kind, x, y, alpha);
   });
 }
@@ -478,6 +486,22 @@ void scale_f32(dpcrt_context *, float *out, const float *in, int64_t n,
 
 void div_scalar_f32(dpcrt_context *, float *out, const float *in, int64_t n,
                     float divisor) {
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = in[i] / divisor;
+}
+
+void fill_f64(dpcrt_context *, double *out, int64_t n, double value) {
+  std::fill(out, out + std::max<int64_t>(n, 0), value);
+}
+
+void scale_f64(dpcrt_context *, double *out, const double *in, int64_t n,
+               double factor) {
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = in[i] * factor;
+}
+
+void div_scalar_f64(dpcrt_context *, double *out, const double *in, int64_t n,
+                    double divisor) {
   for (int64_t i = 0; i < n; ++i)
     out[i] = in[i] / divisor;
 }
@@ -580,6 +604,58 @@ void unary_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
   unary_params_grad_f32(ctx, kind, dx, dy, saved, n, 0, 0, 0);
 }
 
+// float64: every kind is its loop of kernel_shared.h's formula in double
+// (glibc's double exp, tanh, ... per element, as PyTorch's float64 kernels
+// compute them to within an ulp); oneDNN's eltwise primitives and libmvec's
+// vector functions, which the float32 kinds use, are float32 only.
+void unary_params_f64(dpcrt_context *ctx, int32_t kind, double *out,
+                      const double *in, int64_t n, double p0, double p1,
+                      double p2) {
+  if (!isUnaryKind(kind)) {
+    recordError(ctx, "unary: unknown kind " + std::to_string(kind));
+    return;
+  }
+  UnaryParams params{p0, p1, p2};
+  switch (kind) {
+#define DPC_UNARY_KIND(NAME, VALUE)                                            \
+  case DPCRT_UNARY_##NAME:                                                     \
+    return unaryLoop<DPCRT_UNARY_##NAME>(out, in, n, params);
+#include "dpc/unary_kinds.def"
+  }
+}
+
+void unary_f64(dpcrt_context *ctx, int32_t kind, double *out, const double *in,
+               int64_t n) {
+  unary_params_f64(ctx, kind, out, in, n, 0, 0, 0);
+}
+
+void unary_params_grad_f64(dpcrt_context *ctx, int32_t kind, double *dx,
+                           const double *dy, const double *saved, int64_t n,
+                           double p0, double p1, double p2) {
+  if (!isUnaryKind(kind)) {
+    recordError(ctx, "unary_grad: unknown kind " + std::to_string(kind));
+    return;
+  }
+  if (kind == DPCRT_UNARY_TANH) {
+    parallelChunks(n, [=](int64_t begin, int64_t end) {
+      tanhGradRange(dx + begin, dy + begin, saved + begin, end - begin);
+    });
+    return;
+  }
+  UnaryParams params{p0, p1, p2};
+  switch (kind) {
+#define DPC_UNARY_KIND(NAME, VALUE)                                            \
+  case DPCRT_UNARY_##NAME:                                                     \
+    return unaryGradLoop<DPCRT_UNARY_##NAME>(dx, dy, saved, n, params);
+#include "dpc/unary_kinds.def"
+  }
+}
+
+void unary_grad_f64(dpcrt_context *ctx, int32_t kind, double *dx,
+                    const double *dy, const double *saved, int64_t n) {
+  unary_params_grad_f64(ctx, kind, dx, dy, saved, n, 0, 0, 0);
+}
+
 void binary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
                 const float *b, int32_t rank, const int64_t *dims,
                 float alpha) {
@@ -602,6 +678,33 @@ void binary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
     return binaryLoop<DPCRT_BINARY_MINIMUM>(out, a, b, rank, dims, alpha);
   case DPCRT_BINARY_POW:
     return powBroadcast(out, a, b, rank, dims);
+  }
+  recordError(ctx, "binary: unknown kind " + std::to_string(kind));
+}
+
+// float64: pow too is its loop (std::pow(double, double) per element).
+void binary_f64(dpcrt_context *ctx, int32_t kind, double *out, const double *a,
+                const double *b, int32_t rank, const int64_t *dims,
+                double alpha) {
+  if (rank < 0) {
+    recordError(ctx, "binary: negative rank " + std::to_string(rank));
+    return;
+  }
+  switch (kind) {
+  case DPCRT_BINARY_ADD:
+    return binaryLoop<DPCRT_BINARY_ADD>(out, a, b, rank, dims, alpha);
+  case DPCRT_BINARY_SUB:
+    return binaryLoop<DPCRT_BINARY_SUB>(out, a, b, rank, dims, alpha);
+  case DPCRT_BINARY_MUL:
+    return binaryLoop<DPCRT_BINARY_MUL>(out, a, b, rank, dims, alpha);
+  case DPCRT_BINARY_DIV:
+    return binaryLoop<DPCRT_BINARY_DIV>(out, a, b, rank, dims, alpha);
+  case DPCRT_BINARY_MAXIMUM:
+    return binaryLoop<DPCRT_BINARY_MAXIMUM>(out, a, b, rank, dims, alpha);
+  case DPCRT_BINARY_MINIMUM:
+    return binaryLoop<DPCRT_BINARY_MINIMUM>(out, a, b, rank, dims, alpha);
+  case DPCRT_BINARY_POW:
+    return binaryLoop<DPCRT_BINARY_POW>(out, a, b, rank, dims, alpha);
   }
   recordError(ctx, "binary: unknown kind " + std::to_string(kind));
 }

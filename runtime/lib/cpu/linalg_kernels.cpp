@@ -6,6 +6,7 @@
 // bfloat16 natively (AVX512-BF16, AMX), as PyTorch's CPU autocast does
 // through mkldnn; elsewhere oneDNN would emulate them slower than float32
 // runs, so the operands are widened (exactly) and OpenBLAS multiplies them.
+// float64 GEMMs (gemm_f64) are OpenBLAS's dgemm.
 //
 //===----------------------------------------------------------------------===//
 
@@ -58,6 +59,17 @@ void rowMajorGemm(float *c, const float *a, const float *b, int64_t m,
   cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
               transB ? CblasTrans : CblasNoTrans, static_cast<int>(m),
               static_cast<int>(n), static_cast<int>(k), 1.0f, a, lda, b, ldb,
+              beta, c, static_cast<int>(n));
+}
+
+/// rowMajorGemm in float64 (dgemm), as PyTorch's float64 addmm and mm.
+void rowMajorGemm(double *c, const double *a, const double *b, int64_t m,
+                  int64_t n, int64_t k, bool transA, bool transB, double beta) {
+  int lda = static_cast<int>(std::max<int64_t>(1, transA ? m : k));
+  int ldb = static_cast<int>(std::max<int64_t>(1, transB ? k : n));
+  cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
+              transB ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+              static_cast<int>(n), static_cast<int>(k), 1.0, a, lda, b, ldb,
               beta, c, static_cast<int>(n));
 }
 
@@ -172,11 +184,26 @@ void gemm_f32(dpcrt_context *ctx, float *c, const float *a, const float *b,
   rowMajorGemm(c, a, b, m, n, k, transA, transB, beta);
 }
 
+void gemm_f64(dpcrt_context *ctx, double *c, const double *a, const double *b,
+              int64_t m, int64_t n, int64_t k, int32_t transA, int32_t transB,
+              double beta) {
+  if (!checkGemmSizes(ctx, "gemm", m, n, k) || m == 0 || n == 0)
+    return;
+  rowMajorGemm(c, a, b, m, n, k, transA, transB, beta);
+}
+
 void broadcast_rows_f32(dpcrt_context *, float *out, const float *bias,
                         int64_t rows, int64_t cols) {
   for (int64_t i = 0; i < rows; ++i)
     std::memcpy(out + i * cols, bias,
                 static_cast<size_t>(cols) * sizeof(float));
+}
+
+void broadcast_rows_f64(dpcrt_context *, double *out, const double *bias,
+                        int64_t rows, int64_t cols) {
+  for (int64_t i = 0; i < rows; ++i)
+    std::memcpy(out + i * cols, bias,
+                static_cast<size_t>(cols) * sizeof(double));
 }
 
 void batched_gemm_f32(dpcrt_context *ctx, float *c, const float *a,

@@ -46,6 +46,15 @@ sumOfSquares(const float *grad, int64_t n) {
   return sum;
 }
 
+__attribute__((target_clones("avx2", "default"))) double
+sumOfSquares(const double *grad, int64_t n) {
+  double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t i = 0; i < n; ++i)
+    sum += grad[i] * grad[i];
+  return sum;
+}
+
 /// The updates go through the gradient in blocks this long and sum each
 /// block's squares right after updating it, while it is still in the L1
 /// cache: the norm costs no second pass over memory.
@@ -72,6 +81,34 @@ sgdLoop(float *param, float *momentumBuf, const float *grad, int64_t n,
 __attribute__((target_clones("fma", "default"))) double
 adamLoop(float *param, float *expAvg, float *expAvgSq, const float *grad,
          int64_t n, AdamConstants c) {
+  double squares = 0.0;
+  for (int64_t begin = 0; begin < n; begin += kSquaresBlock) {
+    int64_t end = std::min(n, begin + kSquaresBlock);
+    for (int64_t i = begin; i < end; ++i)
+      dpc::adamStep(param, expAvg, expAvgSq, grad, i, c);
+    squares += sumOfSquares(grad + begin, end - begin);
+  }
+  return squares;
+}
+
+// The float64 loops (sgd_update_f64, adam_update_f64): the same formulas in
+// double, compiled twice for the same reason.
+__attribute__((target_clones("fma", "default"))) double
+sgdLoop(double *param, double *momentumBuf, const double *grad, int64_t n,
+        dpc::SgdConstantsOf<double> c) {
+  double squares = 0.0;
+  for (int64_t begin = 0; begin < n; begin += kSquaresBlock) {
+    int64_t end = std::min(n, begin + kSquaresBlock);
+    for (int64_t i = begin; i < end; ++i)
+      dpc::sgdStep(param, momentumBuf, grad, i, c);
+    squares += sumOfSquares(grad + begin, end - begin);
+  }
+  return squares;
+}
+
+__attribute__((target_clones("fma", "default"))) double
+adamLoop(double *param, double *expAvg, double *expAvgSq, const double *grad,
+         int64_t n, dpc::AdamConstantsOf<double> c) {
   double squares = 0.0;
   for (int64_t begin = 0; begin < n; begin += kSquaresBlock) {
     int64_t end = std::min(n, begin + kSquaresBlock);
@@ -124,6 +161,45 @@ void adam_update_f32(dpcrt_context *ctx, float *param, float *expAvg,
     ctx->gradientSquares.atUpdate += squares;
 }
 
+// torch.optim.SGD's float64 path: every hyper-parameter a double.
+void sgd_update_f64(dpcrt_context *ctx, double *param, double *momentumBuf,
+                    const double *grad, int64_t n, double lr, double momentum,
+                    double dampening, double weightDecay, int32_t nesterov) {
+  if (ctx && ctx->gradScaler.foundInf)
+    return;
+  if (momentum != 0.0 && !momentumBuf) {
+    recordError(ctx, "sgd_update: momentum is " + std::to_string(momentum) +
+                         " but no momentum buffer was passed");
+    return;
+  }
+  SgdConstantsOf<double> c =
+      sgdConstants(lr, momentum, dampening, weightDecay, nesterov != 0,
+                   !ctx || ctx->optimizerSteps() == 0);
+  double squares = sgdLoop(param, momentumBuf, grad, n, c);
+  if (ctx)
+    ctx->gradientSquares.atUpdate += squares;
+}
+
+// _single_tensor_adam with float64 tensors: the constants stay doubles.
+void adam_update_f64(dpcrt_context *ctx, double *param, double *expAvg,
+                     double *expAvgSq, const double *grad, int64_t n, double lr,
+                     double beta1, double beta2, double eps, double weightDecay,
+                     int32_t decoupledWeightDecay) {
+  if (!expAvg || !expAvgSq) {
+    recordError(ctx, "adam_update: the exp_avg and exp_avg_sq buffers are "
+                     "required");
+    return;
+  }
+  if (n <= 0 || (ctx && ctx->gradScaler.foundInf))
+    return;
+  AdamConstantsOf<double> c = adamConstantsOf<double>(
+      lr, beta1, beta2, eps, weightDecay, decoupledWeightDecay != 0,
+      ctx ? ctx->optimizerSteps() : 0);
+  double squares = adamLoop(param, expAvg, expAvgSq, grad, n, c);
+  if (ctx)
+    ctx->gradientSquares.atUpdate += squares;
+}
+
 } // namespace dpc::cpu
 
 //===----------------------------------------------------------------------===//
@@ -134,23 +210,24 @@ void adam_update_f32(dpcrt_context *ctx, float *param, float *expAvg,
 // averaged gradients, in place. The norms are accumulated in double and
 // rounded to float32, where torch's float32 reductions accumulate in float
 // (a few ulps apart); the coefficient and the scaling are float32 exactly
-// as torch computes them (kernel_shared.h).
+// as torch computes them (kernel_shared.h). The float64 twin keeps
+// everything in double.
 
 using dpc::recordError;
 
 namespace {
 
-float maxPropagatingNaN(float a, float b) {
+template <typename T> T maxPropagatingNaN(T a, T b) {
   return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b);
 }
 
-} // namespace
-
-namespace dpc::cpu {
-
-void clip_grad_norm_f32(dpcrt_context *ctx, float *const *grads,
-                        const int64_t *sizes, int32_t count, double maxNorm,
-                        double normType) {
+/// clip_grad_norm_ over T gradients: per-gradient term sums in Acc (double
+/// for float32; long double for float64, so that a long gradient's norm
+/// stays within an ulp or two of the exact one), the norms and the
+/// coefficient in T.
+template <typename T, typename Acc>
+void clipGradNorm(dpcrt_context *ctx, T *const *grads, const int64_t *sizes,
+                  int32_t count, double maxNorm, double normType) {
   if (count <= 0 || !grads || !sizes) {
     recordError(ctx, "clip_grad_norm: no gradients");
     return;
@@ -169,8 +246,8 @@ void clip_grad_norm_f32(dpcrt_context *ctx, float *const *grads,
     ctx->gradientSquares.clipped = true;
   }
   // torch.norm(torch.stack([torch.norm(g, p) for g in grads]), p)
-  double totalTerms = 0.0;
-  float totalMax = 0.0f;
+  Acc totalTerms = 0.0;
+  T totalMax = T(0);
   for (int32_t i = 0; i < count; ++i) {
     if (infNorm) {
       // g.abs().max(), then the max over the gradients; NaN propagates.
@@ -178,16 +255,36 @@ void clip_grad_norm_f32(dpcrt_context *ctx, float *const *grads,
         totalMax = maxPropagatingNaN(totalMax, std::fabs(grads[i][j]));
       continue;
     }
-    double terms = 0.0;
+    Acc terms = 0.0;
     for (int64_t j = 0; j < sizes[i]; ++j)
-      terms += gradNormTerm(grads[i][j], normType);
-    totalTerms += gradNormTerm(finishGradNorm(terms, normType), normType);
+      terms += dpc::gradNormTerm(grads[i][j], normType);
+    totalTerms += dpc::gradNormTerm(
+        dpc::finishGradNorm<T>(static_cast<double>(terms), normType), normType);
   }
-  float total = infNorm ? totalMax : finishGradNorm(totalTerms, normType);
-  float coef = clipGradNormCoefficient(total, maxNorm);
+  T total = infNorm ? totalMax
+                    : dpc::finishGradNorm<T>(static_cast<double>(totalTerms),
+                                             normType);
+  T coef = dpc::clipGradNormCoefficient(total, maxNorm);
   for (int32_t i = 0; i < count; ++i)
     for (int64_t j = 0; j < sizes[i]; ++j)
       grads[i][j] *= coef;
+}
+
+} // namespace
+
+namespace dpc::cpu {
+
+void clip_grad_norm_f32(dpcrt_context *ctx, float *const *grads,
+                        const int64_t *sizes, int32_t count, double maxNorm,
+                        double normType) {
+  clipGradNorm<float, double>(ctx, grads, sizes, count, maxNorm, normType);
+}
+
+void clip_grad_norm_f64(dpcrt_context *ctx, double *const *grads,
+                        const int64_t *sizes, int32_t count, double maxNorm,
+                        double normType) {
+  clipGradNorm<double, long double>(ctx, grads, sizes, count, maxNorm,
+                                    normType);
 }
 
 void clip_grad_value_f32(dpcrt_context *ctx, float *grad, int64_t n,

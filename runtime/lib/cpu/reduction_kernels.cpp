@@ -6,7 +6,8 @@
 // with their gradients. Sums accumulate in double where torch uses a
 // vectorized float sum, so results agree with torch to a few float32 ulps
 // and do not depend on the vector width. Softmax (not log-softmax) runs on
-// oneDNN (dnnl_eltwise.cpp).
+// oneDNN (dnnl_eltwise.cpp). The float64 sum, softmax and their gradients
+// compute in double (the sums of reduce_sum_f64 in long double).
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,18 +27,21 @@ namespace dpc::cpu {
 
 namespace {
 
-/// The sums of reduce_sum_f32 (Square: of the squares) in double.
-template <bool Square>
+/// The sums of reduce_sum_f32 (Square: of the squares) in Acc: double for
+/// float inputs, long double for reduce_sum_f64's double inputs (so that a
+/// long reduction stays within an ulp or two of the exact sum, as torch's
+/// float64 cascade sum does).
+template <bool Square, typename T, typename Acc>
 bool reduceSumInto(dpcrt_context *ctx, const char *kernel,
-                   std::vector<double> &acc, const float *in, int32_t rank,
+                   std::vector<Acc> &acc, const T *in, int32_t rank,
                    const int64_t *dims, int64_t outN) {
   if (rank < 0 || outN < 0) {
     recordError(ctx, std::string(kernel) + ": negative rank or output size");
     return false;
   }
-  acc.assign(static_cast<size_t>(outN), 0.0);
+  acc.assign(static_cast<size_t>(outN), Acc(0));
   if (rank == 0) {
-    acc[0] = Square ? double(in[0]) * in[0] : in[0];
+    acc[0] = Square ? Acc(in[0]) * in[0] : in[0];
     return true;
   }
   const int64_t *shape = dims;
@@ -46,12 +50,12 @@ bool reduceSumInto(dpcrt_context *ctx, const char *kernel,
   // time), each element added to its output's accumulator. One strided
   // operand: forEachIndex's second offset is not used.
   int64_t inner = shape[rank - 1], innerStride = outStride[rank - 1];
-  const float *row = in;
+  const T *row = in;
   if (inner > 0)
     forEachIndex(rank - 1, shape, outStride, outStride,
                  [&](int64_t outOff, int64_t) {
                    for (int64_t j = 0; j < inner; ++j) {
-                     double v = row[j];
+                     Acc v = row[j];
                      acc[outOff + j * innerStride] += Square ? v * v : v;
                    }
                    row += inner;
@@ -68,6 +72,15 @@ void reduce_sum_f32(dpcrt_context *ctx, float *out, const float *in,
     return;
   for (int64_t i = 0; i < outN; ++i)
     out[i] = static_cast<float>(acc[i]);
+}
+
+void reduce_sum_f64(dpcrt_context *ctx, double *out, const double *in,
+                    int32_t rank, const int64_t *dims, int64_t outN) {
+  std::vector<long double> acc;
+  if (!reduceSumInto<false>(ctx, "reduce_sum", acc, in, rank, dims, outN))
+    return;
+  for (int64_t i = 0; i < outN; ++i)
+    out[i] = static_cast<double>(acc[i]);
 }
 
 void reduce_norm2_f32(dpcrt_context *ctx, float *out, const float *in,
@@ -278,6 +291,61 @@ void softmax_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
       float s = static_cast<float>(sum);
       for (int64_t j = 0; j < size; ++j)
         d[j * inner] = g[j * inner] - std::exp(out[j * inner]) * s;
+    }
+}
+
+// float64 softmax and log-softmax: PyTorch's float64 CPU kernels' formulas
+// in double (oneDNN's softmax is float32 only), scalar.
+void softmax_f64(dpcrt_context *, double *out, const double *in, int64_t outer,
+                 int64_t size, int64_t inner, int32_t log) {
+  if (size <= 0)
+    return;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t r = 0; r < inner; ++r) {
+      const double *x = in + o * size * inner + r;
+      double *y = out + o * size * inner + r;
+      double max = x[0];
+      for (int64_t j = 1; j < size; ++j)
+        if (std::isnan(x[j * inner]) || x[j * inner] > max)
+          max = x[j * inner];
+      if (log) {
+        double sum = 0.0;
+        for (int64_t j = 0; j < size; ++j)
+          sum += std::exp(x[j * inner] - max);
+        // _vec_log_softmax: x - max - log(sum).
+        double logSum = std::log(sum);
+        for (int64_t j = 0; j < size; ++j)
+          y[j * inner] = x[j * inner] - max - logSum;
+        continue;
+      }
+      double sum = 0.0;
+      for (int64_t j = 0; j < size; ++j) {
+        y[j * inner] = std::exp(x[j * inner] - max);
+        sum += y[j * inner];
+      }
+      // torch multiplies by the reciprocal of the sum along a last dimension
+      // (_vec_softmax_lastdim) and divides otherwise.
+      double reciprocal = 1.0 / sum;
+      for (int64_t j = 0; j < size; ++j)
+        y[j * inner] = inner == 1 ? y[j] * reciprocal : y[j * inner] / sum;
+    }
+}
+
+void softmax_grad_f64(dpcrt_context *, double *dx, const double *dy,
+                      const double *y, int64_t outer, int64_t size,
+                      int64_t inner, int32_t log) {
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t r = 0; r < inner; ++r) {
+      int64_t base = o * size * inner + r;
+      const double *g = dy + base, *out = y + base;
+      double *d = dx + base;
+      // softmax: (dy - sum(dy * y)) * y; log-softmax: dy - exp(y) * sum(dy).
+      double sum = 0.0;
+      for (int64_t j = 0; j < size; ++j)
+        sum += log ? g[j * inner] : g[j * inner] * out[j * inner];
+      for (int64_t j = 0; j < size; ++j)
+        d[j * inner] = log ? g[j * inner] - std::exp(out[j * inner]) * sum
+                           : (g[j * inner] - sum) * out[j * inner];
     }
 }
 

@@ -46,8 +46,8 @@ void forEachIndex(int32_t rank, const int64_t *shape, const int64_t *strideA,
 /// of a broadcast: `dims` as in dpcrt_binary_f32 (the output shape, then
 /// a's and b's strides, 3*rank values), out dense. The innermost dimension
 /// runs in a tight loop, the outer ones by forEachIndex.
-template <typename Op>
-void broadcastLoop(float *out, const float *a, const float *b, int32_t rank,
+template <typename T, typename Op>
+void broadcastLoop(T *out, const T *a, const T *b, int32_t rank,
                    const int64_t *dims, Op op) {
   if (rank == 0) {
     out[0] = op(a[0], b[0]);
@@ -57,7 +57,7 @@ void broadcastLoop(float *out, const float *a, const float *b, int32_t rank,
   int64_t innerA = dims[2 * rank - 1], innerB = dims[3 * rank - 1];
   if (inner <= 0)
     return;
-  float *o = out;
+  T *o = out;
   forEachIndex(rank - 1, dims, dims + rank, dims + 2 * rank,
                [&](int64_t offA, int64_t offB) {
                  for (int64_t j = 0; j < inner; ++j)

@@ -168,11 +168,11 @@ __global__ void clipCoefficientKernel(float *coef, const double *terms,
       float norm = static_cast<float>(terms[i]);
       total = isnan(norm) || isnan(total) ? NAN : fmaxf(total, norm);
     } else {
-      totalTerms += gradNormTerm(finishGradNorm(terms[i], p), p);
+      totalTerms += gradNormTerm(finishGradNorm<float>(terms[i], p), p);
     }
   }
   if (!infNorm)
-    total = finishGradNorm(totalTerms, p);
+    total = finishGradNorm<float>(totalTerms, p);
   coef[0] = clipGradNormCoefficient(total, maxNorm);
 }
 
