@@ -609,4 +609,228 @@ TEST_F(CudaCoreKernelsTest, CompressedAllReduceOnOneRankMatchesTheCpu) {
   }
 }
 
+//===----------------------------------------------------------------------===//
+// float64 (the _f64 kernels of a model.double() model)
+//===----------------------------------------------------------------------===//
+//
+// The same formulas in double on both sides: the updates bitwise (IEEE
+// operations and the same explicit fused multiply-adds), the rest to 1e-13
+// relative (CUDA's and glibc's double exp, log, ... an ulp or two apart,
+// sums in other orders).
+
+/// Uniform in +-[0.1, 2] (positive: [0.1, 2]), doubles with every mantissa
+/// bit used.
+std::vector<double> randomDoubles(size_t n, unsigned seed,
+                                  bool positive = false) {
+  std::mt19937_64 gen(seed);
+  std::uniform_real_distribution<double> magnitude(0.1, 2.0);
+  std::bernoulli_distribution negative(0.5);
+  std::vector<double> v(n);
+  for (double &x : v) {
+    double m = magnitude(gen);
+    x = !positive && negative(gen) ? -m : m;
+  }
+  return v;
+}
+
+void expectCloseF64(const std::vector<double> &gpu,
+                    const std::vector<double> &cpu, double relTol,
+                    const std::string &what) {
+  ASSERT_EQ(gpu.size(), cpu.size()) << what;
+  for (size_t i = 0; i < gpu.size(); ++i) {
+    if (std::isnan(cpu[i])) {
+      EXPECT_TRUE(std::isnan(gpu[i])) << what << " at " << i;
+      continue;
+    }
+    if (relTol == 0.0)
+      EXPECT_EQ(gpu[i], cpu[i]) << what << " at " << i;
+    else
+      EXPECT_NEAR(gpu[i], cpu[i], relTol * std::max(1.0, std::fabs(cpu[i])))
+          << what << " at " << i;
+  }
+}
+
+TEST_F(CudaCoreKernelsTest, F64ElementwiseMatchesTheCpu) {
+  const size_t n = 1000;
+  std::vector<double> in = randomDoubles(n, 31), out(n);
+  std::vector<double> positive = randomDoubles(n, 32, true);
+  std::vector<double> dy = randomDoubles(n, 33);
+  double *dIn = upload(in), *dPositive = upload(positive), *dDy = upload(dy);
+  double *dOut = deviceZeros<double>(n);
+
+  dpcrt_fill_f64(&cpu, out.data(), n, 1 + 1e-10);
+  dpcrt_fill_f64(&gpu, dOut, n, 1 + 1e-10);
+  expectCloseF64(download(dOut, n), out, 0, "fill_f64");
+  dpcrt_scale_f64(&cpu, out.data(), in.data(), n, -1.7);
+  dpcrt_scale_f64(&gpu, dOut, dIn, n, -1.7);
+  expectCloseF64(download(dOut, n), out, 0, "scale_f64");
+  dpcrt_div_scalar_f64(&cpu, out.data(), in.data(), n, 3.3);
+  dpcrt_div_scalar_f64(&gpu, dOut, dIn, n, 3.3);
+  expectCloseF64(download(dOut, n), out, 0, "div_scalar_f64");
+
+  // Every kind on positive inputs (log's domain), with parameters where
+  // the kind has them.
+  for (int32_t kind = 0; kind <= DPCRT_UNARY_POW_SCALAR; ++kind) {
+    double p0 =
+        kind == DPCRT_UNARY_HARDTANH || kind == DPCRT_UNARY_CLAMP ? 0.3 : 1.3;
+    double p1 = kind == DPCRT_UNARY_POW_SCALAR ? 0 : 1.5, p2 = 0.9;
+    std::string name = "unary_f64 kind " + std::to_string(kind);
+    dpcrt_unary_params_f64(&cpu, kind, out.data(), positive.data(), n, p0, p1,
+                           p2);
+    dpcrt_unary_params_f64(&gpu, kind, dOut, dPositive, n, p0, p1, p2);
+    expectCloseF64(download(dOut, n), out, 1e-13, name);
+    dpcrt_unary_params_grad_f64(&cpu, kind, out.data(), dy.data(),
+                                positive.data(), n, p0, p1, p2);
+    dpcrt_unary_params_grad_f64(&gpu, kind, dOut, dDy, dPositive, n, p0, p1,
+                                p2);
+    expectCloseF64(download(dOut, n), out, 1e-13, name + " grad");
+  }
+
+  // [40, 25] op [25], every kind (pow on positive bases).
+  const int64_t rows = 40, cols = 25;
+  const int64_t dims[] = {rows, cols, cols, 1, 0, 1};
+  for (int32_t kind = DPCRT_BINARY_ADD; kind <= DPCRT_BINARY_POW; ++kind) {
+    std::vector<double> result(rows * cols);
+    dpcrt_binary_f64(&cpu, kind, result.data(), positive.data(), in.data(), 2,
+                     dims, 0.7);
+    dpcrt_binary_f64(&gpu, kind, dOut, dPositive, dIn, 2, dims, 0.7);
+    expectCloseF64(download(dOut, rows * cols), result,
+                   kind == DPCRT_BINARY_POW ? 1e-13 : 0,
+                   "binary_f64 kind " + std::to_string(kind));
+  }
+
+  std::vector<double> rowsOut(rows * cols);
+  dpcrt_broadcast_rows_f64(&cpu, rowsOut.data(), in.data(), rows, cols);
+  dpcrt_broadcast_rows_f64(&gpu, dOut, dIn, rows, cols);
+  expectCloseF64(download(dOut, rows * cols), rowsOut, 0, "broadcast_rows_f64");
+}
+
+TEST_F(CudaCoreKernelsTest, F64GemmReduceSoftmaxMatchTheCpu) {
+  const int64_t m = 19, n = 23, k = 37;
+  std::vector<double> a = randomDoubles(m * k, 41),
+                      b = randomDoubles(k * n, 42);
+  std::vector<double> c0 = randomDoubles(m * n, 43);
+  double *dA = upload(a), *dB = upload(b);
+  for (int transA = 0; transA < 2; ++transA)
+    for (int transB = 0; transB < 2; ++transB)
+      for (double beta : {0.0, 0.5}) {
+        std::vector<double> c = c0;
+        double *dC = upload(c0);
+        dpcrt_gemm_f64(&cpu, c.data(), a.data(), b.data(), m, n, k, transA,
+                       transB, beta);
+        dpcrt_gemm_f64(&gpu, dC, dA, dB, m, n, k, transA, transB, beta);
+        expectCloseF64(download(dC, m * n), c, 1e-13,
+                       "gemm_f64 " + std::to_string(transA) +
+                           std::to_string(transB));
+      }
+
+  // in [6, 7, 5]: to [7], to [6, 1, 5], to a scalar.
+  const int64_t cases[3][6] = {
+      {6, 7, 5, 0, 1, 0}, {6, 7, 5, 5, 0, 1}, {6, 7, 5, 0, 0, 0}};
+  const int64_t outN[3] = {7, 30, 1};
+  std::vector<double> in = randomDoubles(210, 44), dy = randomDoubles(210, 45);
+  double *dIn = upload(in), *dDy = upload(dy);
+  double *dOut = deviceZeros<double>(210), *dGrad = deviceZeros<double>(210);
+  for (int i = 0; i < 3; ++i) {
+    std::vector<double> out(outN[i]);
+    dpcrt_reduce_sum_f64(&cpu, out.data(), in.data(), 3, cases[i], outN[i]);
+    dpcrt_reduce_sum_f64(&gpu, dOut, dIn, 3, cases[i], outN[i]);
+    expectCloseF64(download(dOut, outN[i]), out, 1e-13,
+                   "reduce_sum_f64 case " + std::to_string(i));
+  }
+
+  // [6, 7, 5] along the middle dimension (inner 5) and [42, 5] rows.
+  for (int64_t inner : {5, 1})
+    for (int log = 0; log < 2; ++log) {
+      int64_t outer = inner == 1 ? 42 : 6, size = inner == 1 ? 5 : 7;
+      std::string name = std::string(log ? "log_softmax_f64" : "softmax_f64") +
+                         " inner " + std::to_string(inner);
+      std::vector<double> y(210), dx(210);
+      dpcrt_softmax_f64(&cpu, y.data(), in.data(), outer, size, inner, log);
+      dpcrt_softmax_f64(&gpu, dOut, dIn, outer, size, inner, log);
+      expectCloseF64(download(dOut, 210), y, 1e-13, name);
+      dpcrt_softmax_grad_f64(&cpu, dx.data(), dy.data(), y.data(), outer, size,
+                             inner, log);
+      dpcrt_softmax_grad_f64(&gpu, dGrad, dDy, dOut, outer, size, inner, log);
+      expectCloseF64(download(dGrad, 210), dx, 1e-13, name + " grad");
+    }
+}
+
+TEST_F(CudaCoreKernelsTest, F64LossesMatchTheCpu) {
+  const int64_t n = 33, c = 300;
+  std::vector<double> logits = randomDoubles(n * c, 51);
+  std::vector<int64_t> labels(n);
+  for (int64_t i = 0; i < n; ++i)
+    labels[i] = (i * 37) % c;
+  std::vector<double> dloss = {0.7 + 1e-10}, loss(1), grad(n * c);
+  double *dLogits = upload(logits), *dDloss = upload(dloss);
+  int64_t *dLabels = upload(labels);
+  double *dLoss = deviceZeros<double>(1), *dGrad = deviceZeros<double>(n * c);
+  dpcrt_cross_entropy_f64(&cpu, loss.data(), logits.data(), labels.data(), n,
+                          c);
+  dpcrt_cross_entropy_f64(&gpu, dLoss, dLogits, dLabels, n, c);
+  expectCloseF64(download(dLoss, 1), loss, 1e-13, "cross_entropy_f64");
+  dpcrt_cross_entropy_grad_f64(&cpu, grad.data(), dloss.data(), logits.data(),
+                               labels.data(), n, c);
+  dpcrt_cross_entropy_grad_f64(&gpu, dGrad, dDloss, dLogits, dLabels, n, c);
+  expectCloseF64(download(dGrad, n * c), grad, 1e-13, "cross_entropy_grad_f64");
+
+  dpcrt_nll_loss_f64(&cpu, loss.data(), logits.data(), labels.data(), n, c);
+  dpcrt_nll_loss_f64(&gpu, dLoss, dLogits, dLabels, n, c);
+  expectCloseF64(download(dLoss, 1), loss, 1e-13, "nll_loss_f64");
+  dpcrt_nll_loss_grad_f64(&cpu, grad.data(), dloss.data(), labels.data(), n, c);
+  dpcrt_nll_loss_grad_f64(&gpu, dGrad, dDloss, dLabels, n, c);
+  expectCloseF64(download(dGrad, n * c), grad, 0, "nll_loss_grad_f64");
+
+  const int64_t size = n * c;
+  std::vector<double> target = randomDoubles(size, 52);
+  double *dTarget = upload(target);
+  dpcrt_mse_loss_f64(&cpu, loss.data(), logits.data(), target.data(), size);
+  dpcrt_mse_loss_f64(&gpu, dLoss, dLogits, dTarget, size);
+  expectCloseF64(download(dLoss, 1), loss, 1e-13, "mse_loss_f64");
+  dpcrt_mse_loss_grad_f64(&cpu, grad.data(), dloss.data(), logits.data(),
+                          target.data(), size);
+  dpcrt_mse_loss_grad_f64(&gpu, dGrad, dDloss, dLogits, dTarget, size);
+  expectCloseF64(download(dGrad, size), grad, 0, "mse_loss_grad_f64");
+}
+
+TEST_F(CudaCoreKernelsTest, F64OptimizersAndClippingMatchTheCpu) {
+  const int64_t n = 4099;
+  std::vector<double> param = randomDoubles(n, 61), buf(n, 0.0);
+  std::vector<double> m(n, 0.0), v(n, 0.0);
+  double *dParam = upload(param), *dBuf = upload(buf), *dM = upload(m),
+         *dV = upload(v);
+  for (int step = 0; step < 3; ++step) {
+    std::vector<double> grad = randomDoubles(n, 62 + step);
+    double *dGrad = upload(grad);
+    cpu.step = gpu.step = step;
+    dpcrt_sgd_update_f64(&cpu, param.data(), buf.data(), grad.data(), n, 0.05,
+                         0.9, 0.1, 0.01, 1);
+    dpcrt_sgd_update_f64(&gpu, dParam, dBuf, dGrad, n, 0.05, 0.9, 0.1, 0.01, 1);
+    dpcrt_adam_update_f64(&cpu, param.data(), m.data(), v.data(), grad.data(),
+                          n, 1e-3, 0.9, 0.999, 1e-8, 0.01, step % 2);
+    dpcrt_adam_update_f64(&gpu, dParam, dM, dV, dGrad, n, 1e-3, 0.9, 0.999,
+                          1e-8, 0.01, step % 2);
+  }
+  expectCloseF64(download(dParam, n), param, 0, "sgd + adam f64 param");
+  expectCloseF64(download(dBuf, n), buf, 0, "sgd f64 momentum_buffer");
+  expectCloseF64(download(dM, n), m, 0, "adam f64 exp_avg");
+  expectCloseF64(download(dV, n), v, 0, "adam f64 exp_avg_sq");
+  double cpuNorm = dpc::cpu::backendTable().takeGradientNorm(&cpu);
+  double gpuNorm = dpc::cuda::takeGradientNorm(&gpu);
+  EXPECT_NEAR(gpuNorm, cpuNorm, 1e-12 * cpuNorm);
+
+  for (double normType : {2.0, 1.0, double(INFINITY)}) {
+    std::vector<double> g0 = randomDoubles(n, 71), g1 = randomDoubles(37, 72);
+    double *d0 = upload(g0), *d1 = upload(g1);
+    double *cpuGrads[] = {g0.data(), g1.data()}, *gpuGrads[] = {d0, d1};
+    const int64_t sizes[] = {n, 37};
+    dpcrt_clip_grad_norm_f64(&cpu, cpuGrads, sizes, 2, 0.5, normType);
+    dpcrt_clip_grad_norm_f64(&gpu, gpuGrads, sizes, 2, 0.5, normType);
+    std::string name = "clip_grad_norm_f64 p=" + std::to_string(normType);
+    expectCloseF64(download(d0, n), g0, 1e-13, name);
+    expectCloseF64(download(d1, 37), g1, 1e-13, name);
+  }
+}
+
 } // namespace

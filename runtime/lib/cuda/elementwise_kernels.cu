@@ -3,7 +3,8 @@
 // The CUDA counterparts of cpu/elementwise_kernels.cpp, with the same ABI
 // semantics (abi.h): fill, scale, div_scalar, the unary ops and their
 // gradients, the broadcasting binary ops, compare, masked_fill, where, the
-// int64 to float32 conversion and GELU.
+// int64 to float32 conversion and GELU; the float64 fill, scale,
+// div_scalar, unary ops and binary ops (the same formulas in double).
 // The unary, binary and comparison formulas are kernel_shared.h's, the CPU
 // kernels' own; GELU's erf and tanh are evaluated in double and rounded to
 // float (the CPU uses oneDNN's vectorized approximations, within about 3e-7
@@ -28,17 +29,18 @@
 namespace dpc::cuda {
 namespace {
 
-__global__ void fillKernel(float *out, int64_t n, float value) {
+// T is float, or double for the _f64 kernels.
+template <typename T> __global__ void fillKernel(T *out, int64_t n, T value) {
   DPC_GRID_STRIDE(i, n) out[i] = value;
 }
 
-__global__ void scaleKernel(float *out, const float *in, int64_t n,
-                            float factor) {
+template <typename T>
+__global__ void scaleKernel(T *out, const T *in, int64_t n, T factor) {
   DPC_GRID_STRIDE(i, n) out[i] = in[i] * factor;
 }
 
-__global__ void divKernel(float *out, const float *in, int64_t n,
-                          float divisor) {
+template <typename T>
+__global__ void divKernel(T *out, const T *in, int64_t n, T divisor) {
   DPC_GRID_STRIDE(i, n) out[i] = in[i] / divisor;
 }
 
@@ -59,20 +61,23 @@ __global__ void decompressKernel(float *out, const T *in, int64_t n) {
   DPC_GRID_STRIDE(i, n) out[i] = static_cast<float>(in[i]);
 }
 
-// The formulas are kernel_shared.h's, the CPU kernels' own.
-__global__ void unaryKernel(int32_t kind, float *out, const float *in,
-                            int64_t n, UnaryParams p) {
+// The formulas are kernel_shared.h's, the CPU kernels' own (T float or
+// double).
+template <typename T>
+__global__ void unaryKernel(int32_t kind, T *out, const T *in, int64_t n,
+                            UnaryParams p) {
   DPC_GRID_STRIDE(i, n) { out[i] = applyUnary(kind, in[i], p); }
 }
 
-__global__ void unaryGradKernel(int32_t kind, float *dx, const float *dy,
-                                const float *saved, int64_t n, UnaryParams p) {
+template <typename T>
+__global__ void unaryGradKernel(int32_t kind, T *dx, const T *dy,
+                                const T *saved, int64_t n, UnaryParams p) {
   DPC_GRID_STRIDE(i, n) { dx[i] = applyUnaryGrad(kind, dy[i], saved[i], p); }
 }
 
-__global__ void binaryKernel(int32_t kind, float *out, const float *a,
-                             const float *b, Strides st, int64_t n,
-                             float alpha) {
+template <typename T>
+__global__ void binaryKernel(int32_t kind, T *out, const T *a, const T *b,
+                             Strides st, int64_t n, T alpha) {
   DPC_GRID_STRIDE(i, n) {
     int64_t off[2];
     offsetsOf<2>(st, i, off);
@@ -171,12 +176,12 @@ __global__ void geluGradKernel(bool tanhForm, float *dx, const float *dy,
 //===----------------------------------------------------------------------===//
 
 void fill_f32(dpcrt_context *ctx, float *out, int64_t n, float value) {
-  launch(ctx, "fill", n, fillKernel, out, n, value);
+  launch(ctx, "fill", n, fillKernel<float>, out, n, value);
 }
 
 void scale_f32(dpcrt_context *ctx, float *out, const float *in, int64_t n,
                float factor) {
-  launch(ctx, "scale", n, scaleKernel, out, in, n, factor);
+  launch(ctx, "scale", n, scaleKernel<float>, out, in, n, factor);
 }
 
 void unary_params_f32(dpcrt_context *ctx, int32_t kind, float *out,
@@ -186,7 +191,7 @@ void unary_params_f32(dpcrt_context *ctx, int32_t kind, float *out,
     recordError(ctx, "unary: unknown kind " + std::to_string(kind));
     return;
   }
-  launch(ctx, "unary", n, unaryKernel, kind, out, in, n,
+  launch(ctx, "unary", n, unaryKernel<float>, kind, out, in, n,
          UnaryParams{p0, p1, p2});
 }
 
@@ -202,7 +207,7 @@ void unary_params_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
     recordError(ctx, "unary_grad: unknown kind " + std::to_string(kind));
     return;
   }
-  launch(ctx, "unary_grad", n, unaryGradKernel, kind, dx, dy, saved, n,
+  launch(ctx, "unary_grad", n, unaryGradKernel<float>, kind, dx, dy, saved, n,
          UnaryParams{p0, p1, p2});
 }
 
@@ -222,7 +227,7 @@ void binary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
   int64_t n;
   if (!makeStrides(ctx, "binary", rank, dims, 2, st, n))
     return;
-  launch(ctx, "binary", n, binaryKernel, kind, out, a, b, st, n, alpha);
+  launch(ctx, "binary", n, binaryKernel<float>, kind, out, a, b, st, n, alpha);
 }
 
 void compare_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
@@ -281,7 +286,68 @@ void unpack_f16(dpcrt_context *ctx, float *out, const uint16_t *in, int64_t n) {
 
 void div_scalar_f32(dpcrt_context *ctx, float *out, const float *in, int64_t n,
                     float divisor) {
-  launch(ctx, "div_scalar", n, divKernel, out, in, n, divisor);
+  launch(ctx, "div_scalar", n, divKernel<float>, out, in, n, divisor);
+}
+
+// float64 (a model.double() model): the same kernels in double.
+void fill_f64(dpcrt_context *ctx, double *out, int64_t n, double value) {
+  launch(ctx, "fill", n, fillKernel<double>, out, n, value);
+}
+
+void scale_f64(dpcrt_context *ctx, double *out, const double *in, int64_t n,
+               double factor) {
+  launch(ctx, "scale", n, scaleKernel<double>, out, in, n, factor);
+}
+
+void div_scalar_f64(dpcrt_context *ctx, double *out, const double *in,
+                    int64_t n, double divisor) {
+  launch(ctx, "div_scalar", n, divKernel<double>, out, in, n, divisor);
+}
+
+void unary_params_f64(dpcrt_context *ctx, int32_t kind, double *out,
+                      const double *in, int64_t n, double p0, double p1,
+                      double p2) {
+  if (!isUnaryKind(kind)) {
+    recordError(ctx, "unary: unknown kind " + std::to_string(kind));
+    return;
+  }
+  launch(ctx, "unary", n, unaryKernel<double>, kind, out, in, n,
+         UnaryParams{p0, p1, p2});
+}
+
+void unary_f64(dpcrt_context *ctx, int32_t kind, double *out, const double *in,
+               int64_t n) {
+  unary_params_f64(ctx, kind, out, in, n, 0, 0, 0);
+}
+
+void unary_params_grad_f64(dpcrt_context *ctx, int32_t kind, double *dx,
+                           const double *dy, const double *saved, int64_t n,
+                           double p0, double p1, double p2) {
+  if (!isUnaryKind(kind)) {
+    recordError(ctx, "unary_grad: unknown kind " + std::to_string(kind));
+    return;
+  }
+  launch(ctx, "unary_grad", n, unaryGradKernel<double>, kind, dx, dy, saved, n,
+         UnaryParams{p0, p1, p2});
+}
+
+void unary_grad_f64(dpcrt_context *ctx, int32_t kind, double *dx,
+                    const double *dy, const double *saved, int64_t n) {
+  unary_params_grad_f64(ctx, kind, dx, dy, saved, n, 0, 0, 0);
+}
+
+void binary_f64(dpcrt_context *ctx, int32_t kind, double *out, const double *a,
+                const double *b, int32_t rank, const int64_t *dims,
+                double alpha) {
+  if (kind < DPCRT_BINARY_ADD || kind > DPCRT_BINARY_POW) {
+    recordError(ctx, "binary: unknown kind " + std::to_string(kind));
+    return;
+  }
+  Strides st;
+  int64_t n;
+  if (!makeStrides(ctx, "binary", rank, dims, 2, st, n))
+    return;
+  launch(ctx, "binary", n, binaryKernel<double>, kind, out, a, b, st, n, alpha);
 }
 
 void gelu_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
@@ -314,8 +380,8 @@ void divideOnStream(dpcrt_context *ctx, cudaStream_t stream, float *data,
                     int64_t n, float divisor) {
   if (n <= 0)
     return;
-  divKernel<<<gridFor(n, kThreads), kThreads, 0, stream>>>(data, data, n,
-                                                           divisor);
+  divKernel<float>
+      <<<gridFor(n, kThreads), kThreads, 0, stream>>>(data, data, n, divisor);
   launchFailed(ctx, "allreduce: dividing by the world size");
 }
 

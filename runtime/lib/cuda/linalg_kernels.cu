@@ -3,7 +3,8 @@
 // GEMMs on cuBLAS (row-major through column-major cuBLAS by swapping the
 // operands), batched GEMMs (one strided-batched call where the batch
 // strides are uniform, else one GEMM per batch element in the CPU's order)
-// and the bias broadcast that starts addmm.
+// and the bias broadcast that starts addmm; the float64 GEMM on
+// cublasDgemm.
 //
 //
 //===----------------------------------------------------------------------===//
@@ -18,8 +19,9 @@
 namespace dpc::cuda {
 namespace {
 
-__global__ void broadcastRowsKernel(float *out, const float *bias,
-                                    int64_t total, int64_t cols) {
+template <typename T>
+__global__ void broadcastRowsKernel(T *out, const T *bias, int64_t total,
+                                    int64_t cols) {
   DPC_GRID_STRIDE(i, total) out[i] = bias[i % cols];
 }
 
@@ -45,6 +47,21 @@ void rowMajorGemm(dpcrt_context *ctx, const char *kernel, float *c,
   float one = 1.0f;
   failed(ctx,
          cublasSgemm(state(ctx).cublas, transB ? CUBLAS_OP_T : CUBLAS_OP_N,
+                     transA ? CUBLAS_OP_T : CUBLAS_OP_N, static_cast<int>(n),
+                     static_cast<int>(m), static_cast<int>(k), &one, b, ldb, a,
+                     lda, &beta, c, static_cast<int>(n)),
+         kernel);
+}
+
+/// rowMajorGemm in float64 (cublasDgemm).
+void rowMajorGemm(dpcrt_context *ctx, const char *kernel, double *c,
+                  const double *a, const double *b, int64_t m, int64_t n,
+                  int64_t k, bool transA, bool transB, double beta) {
+  int lda = static_cast<int>(std::max<int64_t>(1, transA ? m : k));
+  int ldb = static_cast<int>(std::max<int64_t>(1, transB ? k : n));
+  double one = 1.0;
+  failed(ctx,
+         cublasDgemm(state(ctx).cublas, transB ? CUBLAS_OP_T : CUBLAS_OP_N,
                      transA ? CUBLAS_OP_T : CUBLAS_OP_N, static_cast<int>(n),
                      static_cast<int>(m), static_cast<int>(k), &one, b, ldb, a,
                      lda, &beta, c, static_cast<int>(n)),
@@ -86,6 +103,14 @@ void gemm_f32(dpcrt_context *ctx, float *c, const float *a, const float *b,
   rowMajorGemm(ctx, "gemm", c, a, b, m, n, k, trans_a, trans_b, beta);
 }
 
+void gemm_f64(dpcrt_context *ctx, double *c, const double *a, const double *b,
+              int64_t m, int64_t n, int64_t k, int32_t trans_a, int32_t trans_b,
+              double beta) {
+  if (!checkGemmSizes(ctx, "gemm", m, n, k) || m == 0 || n == 0)
+    return;
+  rowMajorGemm(ctx, "gemm", c, a, b, m, n, k, trans_a, trans_b, beta);
+}
+
 // bfloat16 operands, float32 result and accumulation (tensor cores where the
 // GPU has them; cuBLAS's default math keeps the float32 sums).
 void gemm_bf16(dpcrt_context *ctx, float *c, const uint16_t *a,
@@ -110,8 +135,16 @@ void broadcast_rows_f32(dpcrt_context *ctx, float *out, const float *bias,
                         int64_t rows, int64_t cols) {
   if (rows <= 0 || cols <= 0)
     return;
-  launch(ctx, "broadcast_rows", rows * cols, broadcastRowsKernel, out, bias,
-         rows * cols, cols);
+  launch(ctx, "broadcast_rows", rows * cols, broadcastRowsKernel<float>, out,
+         bias, rows * cols, cols);
+}
+
+void broadcast_rows_f64(dpcrt_context *ctx, double *out, const double *bias,
+                        int64_t rows, int64_t cols) {
+  if (rows <= 0 || cols <= 0)
+    return;
+  launch(ctx, "broadcast_rows", rows * cols, broadcastRowsKernel<double>, out,
+         bias, rows * cols, cols);
 }
 
 void batched_gemm_f32(dpcrt_context *ctx, float *c, const float *a,

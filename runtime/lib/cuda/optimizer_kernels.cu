@@ -5,7 +5,7 @@
 // counter. With -fmad=false the only fused multiply-adds are those
 // kernel_shared.h writes (__fmaf_rn where the CPU calls std::fma), and
 // IEEE division and square root are nvcc's defaults, so the updates agree
-// with the CPU bitwise.
+// with the CPU bitwise (the float64 ones too: same formulas in double).
 //
 // Like the CPU kernels (-ffp-contract=off), this file must be compiled with
 // -fmad=false and without --use_fast_math: fused multiply-adds appear only
@@ -40,8 +40,12 @@ __device__ double square(float g) {
   return static_cast<double>(g) * static_cast<double>(g);
 }
 
-__global__ void sgdKernel(float *param, float *momentumBuf, const float *grad,
-                          int64_t n, SgdConstants c, double *squares) {
+__device__ double square(double g) { return g * g; }
+
+// T is float (the _f32 updates) or double (_f64).
+template <typename T>
+__global__ void sgdKernel(T *param, T *momentumBuf, const T *grad, int64_t n,
+                          SgdConstantsOf<T> c, double *squares) {
   double threadSquares = 0.0;
   DPC_GRID_STRIDE(i, n) {
     threadSquares += square(grad[i]);
@@ -50,9 +54,9 @@ __global__ void sgdKernel(float *param, float *momentumBuf, const float *grad,
   addSquares(squares, threadSquares);
 }
 
-__global__ void adamKernel(float *param, float *expAvg, float *expAvgSq,
-                           const float *grad, int64_t n, AdamConstants c,
-                           double *squares) {
+template <typename T>
+__global__ void adamKernel(T *param, T *expAvg, T *expAvgSq, const T *grad,
+                           int64_t n, AdamConstantsOf<T> c, double *squares) {
   double threadSquares = 0.0;
   DPC_GRID_STRIDE(i, n) {
     threadSquares += square(grad[i]);
@@ -84,8 +88,26 @@ void sgd_update_f32(dpcrt_context *ctx, float *param, float *momentum_buf,
   // (kernel_shared.h).
   SgdConstants c = sgdConstants(lr, momentum, dampening, weight_decay,
                                 nesterov != 0, ctx->optimizerSteps() == 0);
-  launch(ctx, "sgd_update", n, sgdKernel, param, momentum_buf, grad, n, c,
-         gradientSquares(ctx) + 1);
+  launch(ctx, "sgd_update", n, sgdKernel<float>, param, momentum_buf, grad, n,
+         c, gradientSquares(ctx) + 1);
+}
+
+// torch.optim.SGD's float64 path: the CPU kernel's double constants.
+void sgd_update_f64(dpcrt_context *ctx, double *param, double *momentum_buf,
+                    const double *grad, int64_t n, double lr, double momentum,
+                    double dampening, double weight_decay, int32_t nesterov) {
+  if (ctx->gradScaler.foundInf)
+    return;
+  if (momentum != 0.0 && !momentum_buf) {
+    recordError(ctx, "sgd_update: momentum is " + std::to_string(momentum) +
+                         " but no momentum buffer was passed");
+    return;
+  }
+  SgdConstantsOf<double> c =
+      sgdConstants(lr, momentum, dampening, weight_decay, nesterov != 0,
+                   ctx->optimizerSteps() == 0);
+  launch(ctx, "sgd_update", n, sgdKernel<double>, param, momentum_buf, grad, n,
+         c, gradientSquares(ctx) + 1);
 }
 
 void adam_update_f32(dpcrt_context *ctx, float *param, float *exp_avg,
@@ -103,8 +125,27 @@ void adam_update_f32(dpcrt_context *ctx, float *param, float *exp_avg,
   AdamConstants c =
       adamConstants(lr, beta1, beta2, eps, weight_decay,
                     decoupled_weight_decay != 0, ctx->optimizerSteps());
-  launch(ctx, "adam_update", n, adamKernel, param, exp_avg, exp_avg_sq, grad, n,
-         c, gradientSquares(ctx) + 1);
+  launch(ctx, "adam_update", n, adamKernel<float>, param, exp_avg, exp_avg_sq,
+         grad, n, c, gradientSquares(ctx) + 1);
+}
+
+// _single_tensor_adam with float64 tensors: the constants stay doubles.
+void adam_update_f64(dpcrt_context *ctx, double *param, double *exp_avg,
+                     double *exp_avg_sq, const double *grad, int64_t n,
+                     double lr, double beta1, double beta2, double eps,
+                     double weight_decay, int32_t decoupled_weight_decay) {
+  if (!exp_avg || !exp_avg_sq) {
+    recordError(ctx, "adam_update: the exp_avg and exp_avg_sq buffers are "
+                     "required");
+    return;
+  }
+  if (n <= 0 || ctx->gradScaler.foundInf)
+    return;
+  AdamConstantsOf<double> c = adamConstantsOf<double>(
+      lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay != 0,
+      ctx->optimizerSteps());
+  launch(ctx, "adam_update", n, adamKernel<double>, param, exp_avg, exp_avg_sq,
+         grad, n, c, gradientSquares(ctx) + 1);
 }
 
 } // namespace dpc::cuda
@@ -124,11 +165,17 @@ namespace dpc::cuda {
 
 namespace {
 
+/// fmax of the element type.
+__device__ inline float maxOf(float a, float b) { return fmaxf(a, b); }
+__device__ inline double maxOf(double a, double b) { return fmax(a, b); }
+
+// T is float (clip_grad_norm_f32) or double (_f64).
+
 /// terms[index] = the sum of the p-norm terms of grad (p finite), or its
 /// largest |g| (p = inf; NaN if any is NaN).
-__global__ void gradNormTermsKernel(double *terms, int32_t index,
-                                    const float *grad, int64_t n, double p,
-                                    bool infNorm) {
+template <typename T>
+__global__ void gradNormTermsKernel(double *terms, int32_t index, const T *grad,
+                                    int64_t n, double p, bool infNorm) {
   __shared__ double shared[kThreads];
   double acc = 0.0;
   for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
@@ -158,34 +205,37 @@ __global__ void gradNormTermsKernel(double *terms, int32_t index,
 }
 
 /// coef[0] = clip_grad_norm_'s coefficient from the per-gradient terms.
-__global__ void clipCoefficientKernel(float *coef, const double *terms,
+template <typename T>
+__global__ void clipCoefficientKernel(T *coef, const double *terms,
                                       int32_t count, double p, bool infNorm,
                                       double maxNorm) {
-  float total = 0.0f;
+  T total = T(0);
   double totalTerms = 0.0;
   for (int32_t i = 0; i < count; ++i) {
     if (infNorm) {
-      float norm = static_cast<float>(terms[i]);
-      total = isnan(norm) || isnan(total) ? NAN : fmaxf(total, norm);
+      T norm = static_cast<T>(terms[i]);
+      total = isnan(norm) || isnan(total) ? NAN : maxOf(total, norm);
     } else {
-      totalTerms += gradNormTerm(finishGradNorm<float>(terms[i], p), p);
+      totalTerms += gradNormTerm(finishGradNorm<T>(terms[i], p), p);
     }
   }
   if (!infNorm)
-    total = finishGradNorm<float>(totalTerms, p);
+    total = finishGradNorm<T>(totalTerms, p);
   coef[0] = clipGradNormCoefficient(total, maxNorm);
 }
 
 /// The squares of a gradient before it is clipped, for the step's gradient
 /// norm (DeviceState::gradientSquares[0]).
-__global__ void squaresKernel(double *sum, const float *grad, int64_t n) {
+template <typename T>
+__global__ void squaresKernel(double *sum, const T *grad, int64_t n) {
   double threadSquares = 0.0;
   DPC_GRID_STRIDE(i, n) threadSquares += square(grad[i]);
   addSquares(sum, threadSquares);
 }
 
-__global__ void scaleByKernel(float *grad, int64_t n, const float *coef) {
-  float c = coef[0];
+template <typename T>
+__global__ void scaleByKernel(T *grad, int64_t n, const T *coef) {
+  T c = coef[0];
   DPC_GRID_STRIDE(i, n) grad[i] = grad[i] * c;
 }
 
@@ -193,11 +243,10 @@ __global__ void clipValueKernel(float *grad, int64_t n, float bound) {
   DPC_GRID_STRIDE(i, n) grad[i] = clipGradValue(grad[i], bound);
 }
 
-} // namespace
-
-void clip_grad_norm_f32(dpcrt_context *ctx, float *const *grads,
-                        const int64_t *sizes, int32_t count, double max_norm,
-                        double norm_type) {
+/// clip_grad_norm_ over T gradients (float32 or float64).
+template <typename T>
+void clipGradNorm(dpcrt_context *ctx, T *const *grads, const int64_t *sizes,
+                  int32_t count, double max_norm, double norm_type) {
   if (count <= 0 || !grads || !sizes) {
     recordError(ctx, "clip_grad_norm: no gradients");
     return;
@@ -210,38 +259,52 @@ void clip_grad_norm_f32(dpcrt_context *ctx, float *const *grads,
   bool infNorm = std::isinf(norm_type);
   // count doubles of terms, then the coefficient.
   size_t termBytes = static_cast<size_t>(count) * sizeof(double);
-  auto *memory = static_cast<char *>(scratch(ctx, termBytes + sizeof(float)));
+  auto *memory = static_cast<char *>(scratch(ctx, termBytes + sizeof(T)));
   if (!memory)
     return;
   auto *terms = reinterpret_cast<double *>(memory);
-  auto *coef = reinterpret_cast<float *>(memory + termBytes);
+  auto *coef = reinterpret_cast<T *>(memory + termBytes);
   cudaStream_t stream = computeStream(ctx);
   ctx->gradientSquares.clipped = true;
   for (int32_t i = 0; i < count; ++i) {
-    launch(ctx, "clip_grad_norm", sizes[i], squaresKernel, gradientSquares(ctx),
-           grads[i], sizes[i]);
+    launch(ctx, "clip_grad_norm", sizes[i], squaresKernel<T>,
+           gradientSquares(ctx), grads[i], sizes[i]);
     if (!ctx->error.empty())
       return;
   }
   // grads and sizes are host arrays (the compiled step's).
   for (int32_t i = 0; i < count; ++i) {
-    gradNormTermsKernel<<<1, kThreads, 0, stream>>>(
+    gradNormTermsKernel<T><<<1, kThreads, 0, stream>>>(
         terms, i, grads[i], sizes[i], norm_type, infNorm);
     if (launchFailed(ctx, "clip_grad_norm"))
       return;
   }
-  clipCoefficientKernel<<<1, 1, 0, stream>>>(coef, terms, count, norm_type,
-                                             infNorm, max_norm);
+  clipCoefficientKernel<T>
+      <<<1, 1, 0, stream>>>(coef, terms, count, norm_type, infNorm, max_norm);
   if (launchFailed(ctx, "clip_grad_norm"))
     return;
   for (int32_t i = 0; i < count; ++i) {
     if (sizes[i] <= 0)
       continue;
-    scaleByKernel<<<gridFor(sizes[i], kThreads), kThreads, 0, stream>>>(
+    scaleByKernel<T><<<gridFor(sizes[i], kThreads), kThreads, 0, stream>>>(
         grads[i], sizes[i], coef);
     if (launchFailed(ctx, "clip_grad_norm"))
       return;
   }
+}
+
+} // namespace
+
+void clip_grad_norm_f32(dpcrt_context *ctx, float *const *grads,
+                        const int64_t *sizes, int32_t count, double max_norm,
+                        double norm_type) {
+  clipGradNorm(ctx, grads, sizes, count, max_norm, norm_type);
+}
+
+void clip_grad_norm_f64(dpcrt_context *ctx, double *const *grads,
+                        const int64_t *sizes, int32_t count, double max_norm,
+                        double norm_type) {
+  clipGradNorm(ctx, grads, sizes, count, max_norm, norm_type);
 }
 
 void clip_grad_value_f32(dpcrt_context *ctx, float *grad, int64_t n,
@@ -249,8 +312,8 @@ void clip_grad_value_f32(dpcrt_context *ctx, float *grad, int64_t n,
   if (n <= 0)
     return;
   ctx->gradientSquares.clipped = true;
-  launch(ctx, "clip_grad_value", n, squaresKernel, gradientSquares(ctx), grad,
-         n);
+  launch(ctx, "clip_grad_value", n, squaresKernel<float>, gradientSquares(ctx),
+         grad, n);
   clipValueKernel<<<gridFor(n, kThreads), kThreads, 0, computeStream(ctx)>>>(
       grad, n, static_cast<float>(clip_value));
   launchFailed(ctx, "clip_grad_value");

@@ -5,6 +5,7 @@
 // gradients. Sums the CPU accumulates in double are deterministic tree
 // reductions in double here; both round to the same float except in rare
 // near-ties. exp and log are evaluated in double and rounded to float.
+// The float64 sum and softmax are the same kernels in double.
 //
 // Like the CPU kernels (-ffp-contract=off), this file must be compiled with
 // -fmad=false and without --use_fast_math: fused multiply-adds appear only
@@ -30,9 +31,9 @@ namespace {
 /// reduced dimensions (shape, input strides); `kept` the kept ones (shape,
 /// input strides, output strides).
 /// With Square, the squares are summed and the result is their square root
-/// (dpcrt_reduce_norm2_f32).
-template <bool Square>
-__global__ void reduceSumKernel(float *out, const float *in, Strides reduced,
+/// (dpcrt_reduce_norm2_f32). T is float, or double for reduce_sum_f64.
+template <bool Square, typename T>
+__global__ void reduceSumKernel(T *out, const T *in, Strides reduced,
                                 int64_t reducedN, Strides kept, int64_t outN) {
   int64_t warp =
       (blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x) / 32;
@@ -53,7 +54,7 @@ __global__ void reduceSumKernel(float *out, const float *in, Strides reduced,
     for (int delta = 16; delta > 0; delta /= 2)
       sum += __shfl_down_sync(0xffffffffu, sum, delta);
     if (lane == 0)
-      out[o] = static_cast<float>(Square ? sqrt(sum) : sum);
+      out[o] = static_cast<T>(Square ? sqrt(sum) : sum);
   }
 }
 
@@ -182,11 +183,18 @@ __global__ void cumsumKernel(float *out, const float *in, int64_t outer,
   }
 }
 
+/// exp and log of the softmax kernels' element type: for float evaluated
+/// in double and rounded (expF, logF), for double CUDA's double functions.
+__device__ inline float expElement(float v) { return expF(v); }
+__device__ inline double expElement(double v) { return exp(v); }
+__device__ inline float logElement(float v) { return logF(v); }
+__device__ inline double logElement(double v) { return log(v); }
+
 /// The CPU softmax's running maximum as a tree: NaN wins, else the larger.
-__device__ float maxOrNan(float a, float b) {
+template <typename T> __device__ T maxOrNan(T a, T b) {
   return (isnan(b) || b > a) ? b : a;
 }
-__device__ float blockMax(float v, float *shared) {
+template <typename T> __device__ T blockMax(T v, T *shared) {
   shared[threadIdx.x] = v;
   __syncthreads();
   for (int s = kBlock / 2; s > 0; s >>= 1) {
@@ -195,93 +203,99 @@ __device__ float blockMax(float v, float *shared) {
           maxOrNan(shared[threadIdx.x], shared[threadIdx.x + s]);
     __syncthreads();
   }
-  float result = shared[0];
+  T result = shared[0];
   __syncthreads();
   return result;
 }
 
+// The softmax kernels for T float (softmax_f32) or double (softmax_f64):
+// the sums in double either way.
+
 /// inner == 1: one block per contiguous row of `size` elements.
-__global__ void softmaxRowKernel(float *out, const float *in, int64_t size,
-                                 bool log) {
+template <typename T>
+__global__ void softmaxRowKernel(T *out, const T *in, int64_t size, bool log) {
   __shared__ double shared[kBlock];
-  __shared__ float sharedF[kBlock];
-  const float *x = in + blockIdx.x * size;
-  float *y = out + blockIdx.x * size;
-  float max = x[0];
+  __shared__ T sharedT[kBlock];
+  const T *x = in + blockIdx.x * size;
+  T *y = out + blockIdx.x * size;
+  T max = x[0];
   for (int64_t j = threadIdx.x; j < size; j += kBlock)
     max = maxOrNan(max, x[j]);
-  max = blockMax(max, sharedF);
+  max = blockMax(max, sharedT);
   double sum = 0.0;
   for (int64_t j = threadIdx.x; j < size; j += kBlock)
-    sum += expF(x[j] - max);
+    sum += expElement(x[j] - max);
   sum = blockSum(sum, shared);
   if (log) {
-    float logSum = logF(static_cast<float>(sum));
+    T logSum = logElement(static_cast<T>(sum));
     for (int64_t j = threadIdx.x; j < size; j += kBlock)
       y[j] = x[j] - max - logSum;
   } else {
-    float r = 1.0f / static_cast<float>(sum);
+    T r = T(1) / static_cast<T>(sum);
     for (int64_t j = threadIdx.x; j < size; j += kBlock)
-      y[j] = expF(x[j] - max) * r;
+      y[j] = expElement(x[j] - max) * r;
   }
 }
 
 /// inner > 1: one thread per (outer, inner) column, the CPU's loops.
-__global__ void softmaxColumnKernel(float *out, const float *in, int64_t outer,
+template <typename T>
+__global__ void softmaxColumnKernel(T *out, const T *in, int64_t outer,
                                     int64_t size, int64_t inner, bool log) {
   DPC_GRID_STRIDE(t, outer * inner) {
     int64_t o = t / inner, r = t % inner;
-    const float *x = in + o * size * inner + r;
-    float *y = out + o * size * inner + r;
-    float max = x[0];
+    const T *x = in + o * size * inner + r;
+    T *y = out + o * size * inner + r;
+    T max = x[0];
     for (int64_t j = 1; j < size; ++j)
       if (isnan(x[j * inner]) || x[j * inner] > max)
         max = x[j * inner];
     double sum = 0.0;
     for (int64_t j = 0; j < size; ++j)
-      sum += expF(x[j * inner] - max);
+      sum += expElement(x[j * inner] - max);
     if (log) {
-      float logSum = logF(static_cast<float>(sum));
+      T logSum = logElement(static_cast<T>(sum));
       for (int64_t j = 0; j < size; ++j)
         y[j * inner] = x[j * inner] - max - logSum;
     } else {
       // The CPU multiplies by the reciprocal for a last dimension (only
       // reached here for inner == 1 when outer exceeds a grid) and divides
       // otherwise.
-      float s = static_cast<float>(sum), r = 1.0f / s;
+      T s = static_cast<T>(sum), r = T(1) / s;
       for (int64_t j = 0; j < size; ++j)
-        y[j * inner] =
-            inner == 1 ? expF(x[j] - max) * r : expF(x[j * inner] - max) / s;
+        y[j * inner] = inner == 1 ? expElement(x[j] - max) * r
+                                  : expElement(x[j * inner] - max) / s;
     }
   }
 }
 
-__global__ void softmaxGradRowKernel(float *dx, const float *dy, const float *y,
+template <typename T>
+__global__ void softmaxGradRowKernel(T *dx, const T *dy, const T *y,
                                      int64_t size, bool log) {
   __shared__ double shared[kBlock];
-  const float *g = dy + blockIdx.x * size, *out = y + blockIdx.x * size;
-  float *d = dx + blockIdx.x * size;
+  const T *g = dy + blockIdx.x * size, *out = y + blockIdx.x * size;
+  T *d = dx + blockIdx.x * size;
   double sum = 0.0;
   for (int64_t j = threadIdx.x; j < size; j += kBlock)
     sum += log ? g[j] : g[j] * out[j];
-  float s = static_cast<float>(blockSum(sum, shared));
+  T s = static_cast<T>(blockSum(sum, shared));
   for (int64_t j = threadIdx.x; j < size; j += kBlock)
-    d[j] = log ? g[j] - expF(out[j]) * s : (g[j] - s) * out[j];
+    d[j] = log ? g[j] - expElement(out[j]) * s : (g[j] - s) * out[j];
 }
 
-__global__ void softmaxGradColumnKernel(float *dx, const float *dy,
-                                        const float *y, int64_t outer,
-                                        int64_t size, int64_t inner, bool log) {
+template <typename T>
+__global__ void softmaxGradColumnKernel(T *dx, const T *dy, const T *y,
+                                        int64_t outer, int64_t size,
+                                        int64_t inner, bool log) {
   DPC_GRID_STRIDE(t, outer * inner) {
     int64_t base = t / inner * size * inner + t % inner;
-    const float *g = dy + base, *out = y + base;
-    float *d = dx + base;
+    const T *g = dy + base, *out = y + base;
+    T *d = dx + base;
     double sum = 0.0;
     for (int64_t j = 0; j < size; ++j)
       sum += log ? g[j * inner] : g[j * inner] * out[j * inner];
-    float s = static_cast<float>(sum);
+    T s = static_cast<T>(sum);
     for (int64_t j = 0; j < size; ++j)
-      d[j * inner] = log ? g[j * inner] - expF(out[j * inner]) * s
+      d[j * inner] = log ? g[j * inner] - expElement(out[j * inner]) * s
                          : (g[j * inner] - s) * out[j * inner];
   }
 }
@@ -362,7 +376,28 @@ void reduce_sum_f32(dpcrt_context *ctx, float *out, const float *in,
     break;
   }
   int64_t threads = out_n * 32;
-  reduceSumKernel<false>
+  reduceSumKernel<false, float>
+      <<<gridFor(threads, kThreads), kThreads, 0, computeStream(ctx)>>>(
+          out, in, reduced, reducedN, kept, out_n);
+  launchFailed(ctx, "reduce_sum");
+}
+
+void reduce_sum_f64(dpcrt_context *ctx, double *out, const double *in,
+                    int32_t rank, const int64_t *dims, int64_t out_n) {
+  Strides reduced = {}, kept = {};
+  int64_t reducedN = 1;
+  switch (planReduction(ctx, "reduce_sum", rank, dims, out_n, reduced, kept,
+                        reducedN)) {
+  case ReductionPlan::Skip:
+    return;
+  case ReductionPlan::EmptyInput: // a sum over nothing
+    fill_f64(ctx, out, out_n, 0.0);
+    return;
+  case ReductionPlan::Launch:
+    break;
+  }
+  int64_t threads = out_n * 32;
+  reduceSumKernel<false, double>
       <<<gridFor(threads, kThreads), kThreads, 0, computeStream(ctx)>>>(
           out, in, reduced, reducedN, kept, out_n);
   launchFailed(ctx, "reduce_sum");
@@ -383,7 +418,7 @@ void reduce_norm2_f32(dpcrt_context *ctx, float *out, const float *in,
     break;
   }
   int64_t threads = out_n * 32;
-  reduceSumKernel<true>
+  reduceSumKernel<true, float>
       <<<gridFor(threads, kThreads), kThreads, 0, computeStream(ctx)>>>(
           out, in, reduced, reducedN, kept, out_n);
   launchFailed(ctx, "reduce_norm2");
@@ -468,10 +503,26 @@ void softmax_f32(dpcrt_context *ctx, float *out, const float *in, int64_t outer,
     return;
   cudaStream_t stream = computeStream(ctx);
   if (inner == 1 && outer <= INT_MAX)
-    softmaxRowKernel<<<static_cast<unsigned>(outer), kBlock, 0, stream>>>(
-        out, in, size, log != 0);
+    softmaxRowKernel<float>
+        <<<static_cast<unsigned>(outer), kBlock, 0, stream>>>(out, in, size,
+                                                              log != 0);
   else
-    softmaxColumnKernel<<<gridFor(outer * inner), 256, 0, stream>>>(
+    softmaxColumnKernel<float><<<gridFor(outer * inner), 256, 0, stream>>>(
+        out, in, outer, size, inner, log != 0);
+  launchFailed(ctx, "softmax");
+}
+
+void softmax_f64(dpcrt_context *ctx, double *out, const double *in,
+                 int64_t outer, int64_t size, int64_t inner, int32_t log) {
+  if (size <= 0 || outer <= 0 || inner <= 0)
+    return;
+  cudaStream_t stream = computeStream(ctx);
+  if (inner == 1 && outer <= INT_MAX)
+    softmaxRowKernel<double>
+        <<<static_cast<unsigned>(outer), kBlock, 0, stream>>>(out, in, size,
+                                                              log != 0);
+  else
+    softmaxColumnKernel<double><<<gridFor(outer * inner), 256, 0, stream>>>(
         out, in, outer, size, inner, log != 0);
   launchFailed(ctx, "softmax");
 }
@@ -483,10 +534,27 @@ void softmax_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
     return;
   cudaStream_t stream = computeStream(ctx);
   if (inner == 1 && outer <= INT_MAX)
-    softmaxGradRowKernel<<<static_cast<unsigned>(outer), kBlock, 0, stream>>>(
-        dx, dy, y, size, log != 0);
+    softmaxGradRowKernel<float>
+        <<<static_cast<unsigned>(outer), kBlock, 0, stream>>>(dx, dy, y, size,
+                                                              log != 0);
   else
-    softmaxGradColumnKernel<<<gridFor(outer * inner), 256, 0, stream>>>(
+    softmaxGradColumnKernel<float><<<gridFor(outer * inner), 256, 0, stream>>>(
+        dx, dy, y, outer, size, inner, log != 0);
+  launchFailed(ctx, "softmax_grad");
+}
+
+void softmax_grad_f64(dpcrt_context *ctx, double *dx, const double *dy,
+                      const double *y, int64_t outer, int64_t size,
+                      int64_t inner, int32_t log) {
+  if (size <= 0 || outer <= 0 || inner <= 0)
+    return;
+  cudaStream_t stream = computeStream(ctx);
+  if (inner == 1 && outer <= INT_MAX)
+    softmaxGradRowKernel<double>
+        <<<static_cast<unsigned>(outer), kBlock, 0, stream>>>(dx, dy, y, size,
+                                                              log != 0);
+  else
+    softmaxGradColumnKernel<double><<<gridFor(outer * inner), 256, 0, stream>>>(
         dx, dy, y, outer, size, inner, log != 0);
   launchFailed(ctx, "softmax_grad");
 }
