@@ -39,6 +39,15 @@ static json::Value dtypeOf(Type type) {
   return "i64";
 }
 
+/// The dtype of a step's loss (its result of kind "loss"): f32, or f64 for
+/// a float64 model.
+static json::Value lossDType(func::FuncOp step) {
+  for (unsigned i = 0, e = step.getNumResults(); i < e; ++i)
+    if (getResultKind(step, i) == kind::kLoss)
+      return dtypeOf(step.getResultTypes()[i]);
+  return "f32";
+}
+
 static json::Array shapeOf(Type type) {
   json::Array shape;
   for (int64_t d : cast<RankedTensorType>(type).getShape())
@@ -99,16 +108,17 @@ static FailureOr<json::Value> buildEvalManifest(func::FuncOp eval,
                                      {"shape", shapeOf(type)},
                                      {"slot", slots.output(numOutputs++)}});
     }
-  return json::Value(
-      json::Object{{"inputs", std::move(inputs)},
-                   {"label", std::move(label)},
-                   {"parameters", std::move(parameters)},
-                   {"buffers", std::move(buffers)},
-                   {"loss", json::Object{{"slot", slots.loss()}}},
-                   {"outputs", std::move(outputs)},
-                   {"arena", json::Object{{"bytes", arenaBytes.getInt()},
-                                          {"slot", slots.arena()}}},
-                   {"num_slots", slots.count()}});
+  return json::Value(json::Object{
+      {"inputs", std::move(inputs)},
+      {"label", std::move(label)},
+      {"parameters", std::move(parameters)},
+      {"buffers", std::move(buffers)},
+      {"loss",
+       json::Object{{"slot", slots.loss()}, {"dtype", lossDType(eval)}}},
+      {"outputs", std::move(outputs)},
+      {"arena",
+       json::Object{{"bytes", arenaBytes.getInt()}, {"slot", slots.arena()}}},
+      {"num_slots", slots.count()}});
 }
 
 FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
@@ -304,7 +314,9 @@ FailureOr<std::string> dpc::buildManifest(func::FuncOp func,
       {"world_size", config.worldSize},
       {"inputs", std::move(inputs)},
       {"label", std::move(label)},
-      {"loss", json::Object{{"kind", config.loss}, {"slot", slots.loss()}}},
+      {"loss", json::Object{{"kind", config.loss},
+                            {"slot", slots.loss()},
+                            {"dtype", lossDType(func)}}},
       {"optimizer", std::move(optimizer)},
       {"param_groups", std::move(paramGroups)},
       {"clip", std::move(clip)},

@@ -10,6 +10,7 @@
 #define DPC_COMPILER_IMPORT_IMPORTARGS_H
 
 #include "compiler/Import/Importer.h"
+#include "dialects/NN/IR/NNOps.h"
 
 #include <string>
 
@@ -59,12 +60,15 @@ inline mlir::FailureOr<int64_t> dimArg(Importer &im, jit::Node *node,
   return normalizeDim(im, node, *d, rank);
 }
 
-inline mlir::FailureOr<mlir::Value> f32TensorArg(Importer &im, jit::Node *node,
-                                                 size_t input) {
+/// A float32 tensor operand, or a float64 one (a model.double() model; the
+/// ops without float64 kernels refuse it when they are verified).
+inline mlir::FailureOr<mlir::Value>
+floatTensorArg(Importer &im, jit::Node *node, size_t input) {
   auto t = im.tensorArg(node, input);
   if (mlir::failed(t))
     return mlir::failure();
-  if (!typeOf(*t).getElementType().isF32())
+  mlir::Type element = typeOf(*t).getElementType();
+  if (!element.isF32() && !element.isF64())
     return im.error(node) << "'" << opName(node) << "' needs a float32 "
                           << "tensor, got " << t->getType(),
            mlir::failure();
@@ -77,9 +81,11 @@ inline mlir::NamedAttribute i64Attr(Importer &im, llvm::StringRef name,
   return b.getNamedAttr(name, b.getI64IntegerAttr(value));
 }
 
-/// The `alpha` of add/sub (and of addmm's product).
-inline mlir::NamedAttribute alphaAttr(mlir::OpBuilder &b, double alpha) {
-  return b.getNamedAttr("alpha", b.getF32FloatAttr(alpha));
+/// The `alpha` of add/sub (and of addmm's product) with operand `like`: in
+/// its float type (nn::floatAttrFor).
+inline mlir::NamedAttribute alphaAttr(mlir::OpBuilder &b, mlir::Value like,
+                                      double alpha) {
+  return b.getNamedAttr("alpha", nn::floatAttrFor(like.getType(), alpha));
 }
 
 } // namespace dpc

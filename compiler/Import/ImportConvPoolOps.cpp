@@ -285,7 +285,7 @@ LogicalResult importConvTranspose(Importer &im, jit::Node *node,
     Value column = b.create<nn::ReshapeOp>(
         loc, RankedTensorType::get({shape[1], 1, 1}, xType.getElementType()),
         *bias);
-    auto sum = im.create<nn::AddOp>(loc, {y, column}, {alphaAttr(b, 1.0)});
+    auto sum = im.create<nn::AddOp>(loc, {y, column}, {alphaAttr(b, y, 1.0)});
     if (failed(sum))
       return failure();
     y = *sum;

@@ -22,8 +22,9 @@ using namespace dpc;
 
 namespace {
 
-NamedAttribute factorAttr(OpBuilder &b, double factor) {
-  return b.getNamedAttr("factor", b.getF32FloatAttr(factor));
+/// nn.scale's factor for operand `like`, in its float type.
+NamedAttribute factorAttr(OpBuilder &b, Value like, double factor) {
+  return b.getNamedAttr("factor", nn::floatAttrFor(like.getType(), factor));
 }
 
 /// Creates the op `name` from its operands and attributes, with its result
@@ -54,11 +55,16 @@ bool isTensorInput(Importer &im, jit::Value *v) {
   return c && c->isTensor();
 }
 
-/// A 0-d f32 tensor with `value` (the second operand of `x / 2`, `x == 0`).
-Value scalarTensor(Importer &im, Location loc, double value) {
+/// A 0-d tensor with `value` (the second operand of `x / 2`, `x == 0`), of
+/// float type `floatType` (the other operand's: f32, or f64 in a float64
+/// model; null: f32).
+Value scalarTensor(Importer &im, Location loc, double value,
+                   Type floatType = {}) {
   OpBuilder &b = im.getBuilder();
-  return b.create<nn::FillOp>(loc, RankedTensorType::get({}, b.getF32Type()),
-                              b.getF32FloatAttr(static_cast<float>(value)));
+  if (!floatType)
+    floatType = b.getF32Type();
+  return b.create<nn::FillOp>(loc, RankedTensorType::get({}, floatType),
+                              nn::floatAttrFor(floatType, value));
 }
 
 /// The value of input `v` when it is a number: a constant int, float or
@@ -89,14 +95,16 @@ std::optional<double> numberInput(Importer &im, jit::Value *v) {
 /// The f32 tensor operand `input` of `node`, or a 0-d fill when it is a
 /// number (numberInput). A tensor that is not 0-d (a constant or a buffer,
 /// `x + torch.ones(16)`) takes part as a broadcast operand.
-FailureOr<Value> tensorOrScalar(Importer &im, jit::Node *node, size_t input) {
+FailureOr<Value> tensorOrScalar(Importer &im, jit::Node *node, size_t input,
+                                Type floatType = {}) {
   if (std::optional<double> number = numberInput(im, node->input(input)))
-    return scalarTensor(im, im.locOf(node), *number);
+    return scalarTensor(im, im.locOf(node), *number, floatType);
   if (isTensorInput(im, node->input(input))) {
     auto t = im.tensorArg(node, input);
     if (failed(t))
       return failure();
-    if (!typeOf(*t).getElementType().isF32())
+    Type element = typeOf(*t).getElementType();
+    if (!element.isF32() && !element.isF64())
       return im.error(node)
                  << "'" << opName(node) << "' on a tensor of type "
                  << t->getType() << " is not supported (only float32)",
@@ -116,10 +124,10 @@ FailureOr<Value> tensorOrScalar(Importer &im, jit::Node *node, size_t input) {
 /// `x + float32(1.0)`.
 NodeImporter importElementwiseBinary(OperationName opName, bool hasAlpha) {
   return [opName, hasAlpha](Importer &im, jit::Node *node) -> LogicalResult {
-    auto a = f32TensorArg(im, node, 0);
+    auto a = floatTensorArg(im, node, 0);
     if (failed(a))
       return failure();
-    auto b = tensorOrScalar(im, node, 1);
+    auto b = tensorOrScalar(im, node, 1, typeOf(*a).getElementType());
     if (failed(b))
       return failure();
     SmallVector<NamedAttribute> attrs;
@@ -131,7 +139,7 @@ NodeImporter importElementwiseBinary(OperationName opName, bool hasAlpha) {
           return failure();
         alpha = *alphaValue;
       }
-      attrs.push_back(alphaAttr(im.getBuilder(), alpha));
+      attrs.push_back(alphaAttr(im.getBuilder(), *a, alpha));
     }
     return im.bind(node,
                    createInferred(im, opName, im.locOf(node), {*a, *b}, attrs));
@@ -140,9 +148,11 @@ NodeImporter importElementwiseBinary(OperationName opName, bool hasAlpha) {
 
 // rsub(self, other, alpha) = other - alpha * self (a traced `1.0 - x`).
 LogicalResult importRsub(Importer &im, jit::Node *node) {
-  auto self = f32TensorArg(im, node, 0);
-  auto other = tensorOrScalar(im, node, 1);
-  if (failed(self) || failed(other))
+  auto self = floatTensorArg(im, node, 0);
+  if (failed(self))
+    return failure();
+  auto other = tensorOrScalar(im, node, 1, typeOf(*self).getElementType());
+  if (failed(other))
     return failure();
   double alpha = 1.0;
   if (node->inputs().size() > 2) {
@@ -154,7 +164,7 @@ LogicalResult importRsub(Importer &im, jit::Node *node) {
   return im.bind(node,
                  createInferred(im, OperationName("nn.sub", &im.getContext()),
                                 im.locOf(node), {*other, *self},
-                                {alphaAttr(im.getBuilder(), alpha)}));
+                                {alphaAttr(im.getBuilder(), *self, alpha)}));
 }
 
 /// mul(Tensor, number) (a number or a 0-d constant) is nn.scale, as torch
@@ -165,12 +175,12 @@ NodeImporter importMul(NodeImporter tensorForm) {
     std::optional<double> factor = numberInput(im, node->input(1));
     if (!factor)
       return tensorForm(im, node);
-    auto a = f32TensorArg(im, node, 0);
+    auto a = floatTensorArg(im, node, 0);
     if (failed(a))
       return failure();
-    return im.bind(
-        node, im.create<nn::ScaleOp>(im.locOf(node), {*a},
-                                     {factorAttr(im.getBuilder(), *factor)}));
+    return im.bind(node, im.create<nn::ScaleOp>(
+                             im.locOf(node), {*a},
+                             {factorAttr(im.getBuilder(), *a, *factor)}));
   };
 }
 
@@ -178,9 +188,9 @@ LogicalResult importNeg(Importer &im, jit::Node *node) {
   auto x = im.tensorArg(node, 0);
   if (failed(x))
     return failure();
-  return im.bind(node,
-                 im.create<nn::ScaleOp>(im.locOf(node), {*x},
-                                        {factorAttr(im.getBuilder(), -1.0)}));
+  return im.bind(
+      node, im.create<nn::ScaleOp>(im.locOf(node), {*x},
+                                   {factorAttr(im.getBuilder(), *x, -1.0)}));
 }
 
 /// Creates the unary record op `opName` of `x` with the f64 attributes
@@ -213,7 +223,7 @@ NodeImporter importElementwiseUnary(OperationName opName,
     if (failed(x))
       return failure();
     auto type = cast<RankedTensorType>(x->getType());
-    if (!type.getElementType().isF32())
+    if (!type.getElementType().isF32() && !type.getElementType().isF64())
       return im.error(node) << atenName << " of a " << type
                             << " is not supported (float32 tensors only)";
     SmallVector<double> values;
@@ -234,7 +244,7 @@ NodeImporter importElementwiseUnary(OperationName opName,
 // clamp(x, min=None, max=None), clamp_min(x, min), clamp_max(x, max): nn.clamp
 // with an infinite bound for an absent one.
 LogicalResult importClamp(Importer &im, jit::Node *node) {
-  auto x = f32TensorArg(im, node, 0);
+  auto x = floatTensorArg(im, node, 0);
   if (failed(x))
     return failure();
   c10::Symbol kind = node->kind();
@@ -261,7 +271,7 @@ LogicalResult importClamp(Importer &im, jit::Node *node) {
 
 // relu6(x) = hardtanh(x, 0, 6), as aten defines it.
 LogicalResult importRelu6(Importer &im, jit::Node *node) {
-  auto x = f32TensorArg(im, node, 0);
+  auto x = floatTensorArg(im, node, 0);
   if (failed(x))
     return failure();
   return im.bind(node,
@@ -276,7 +286,7 @@ LogicalResult importRelu6(Importer &im, jit::Node *node) {
 LogicalResult importPow(Importer &im, jit::Node *node) {
   MLIRContext *ctx = &im.getContext();
   if (std::optional<double> exponent = numberInput(im, node->input(1))) {
-    auto x = f32TensorArg(im, node, 0);
+    auto x = floatTensorArg(im, node, 0);
     if (failed(x))
       return failure();
     return im.bind(node,
@@ -284,7 +294,7 @@ LogicalResult importPow(Importer &im, jit::Node *node) {
                                *x, {"exponent"}, {*exponent}));
   }
   auto base = tensorOrScalar(im, node, 0);
-  auto exponent = f32TensorArg(im, node, 1);
+  auto exponent = floatTensorArg(im, node, 1);
   if (failed(base) || failed(exponent))
     return failure();
   return im.bind(node, createInferred(im, OperationName("nn.pow", ctx),
@@ -301,7 +311,7 @@ LogicalResult importWhere(Importer &im, jit::Node *node) {
                           << "' with one operand (the indices of the true "
                              "elements) is not supported",
            failure();
-  auto condition = f32TensorArg(im, node, 0);
+  auto condition = floatTensorArg(im, node, 0);
   auto lhs = tensorOrScalar(im, node, 1);
   auto rhs = tensorOrScalar(im, node, 2);
   if (failed(condition) || failed(lhs) || failed(rhs))
@@ -327,7 +337,7 @@ LogicalResult importWhere(Importer &im, jit::Node *node) {
 
 // gelu(x, approximate='none')
 LogicalResult importGelu(Importer &im, jit::Node *node) {
-  auto x = f32TensorArg(im, node, 0);
+  auto x = floatTensorArg(im, node, 0);
   if (failed(x))
     return failure();
   std::string approximate = "none";
@@ -356,7 +366,7 @@ LogicalResult importDiv(Importer &im, jit::Node *node) {
       return im.error(node) << "'" << opName(node)
                             << "' with a rounding_mode is not supported";
   }
-  auto a = f32TensorArg(im, node, 0);
+  auto a = floatTensorArg(im, node, 0);
   auto b = tensorOrScalar(im, node, 1);
   if (failed(a) || failed(b))
     return failure();
@@ -380,8 +390,8 @@ LogicalResult importCompare(Importer &im, jit::Node *node) {
 
 // masked_fill(x, mask, value): value is a number or a 0-d constant tensor.
 LogicalResult importMaskedFill(Importer &im, jit::Node *node) {
-  auto x = f32TensorArg(im, node, 0);
-  auto mask = f32TensorArg(im, node, 1);
+  auto x = floatTensorArg(im, node, 0);
+  auto mask = floatTensorArg(im, node, 1);
   if (failed(x) || failed(mask))
     return failure();
   double value;
@@ -439,7 +449,7 @@ LogicalResult importLogical(Importer &im, jit::Node *node) {
   FailureOr<Value> combined =
       kind == c10::aten::logical_and
           ? im.create<nn::MulOp>(loc, {*a, *other})
-          : im.create<nn::AddOp>(loc, {*a, *other}, {alphaAttr(b, 1.0)});
+          : im.create<nn::AddOp>(loc, {*a, *other}, {alphaAttr(b, *a, 1.0)});
   if (failed(combined))
     return failure();
   return im.bind(node, compare(*combined, scalarTensor(im, loc, 0.0), "ne"));
@@ -542,12 +552,12 @@ LogicalResult importDtypeConversion(Importer &im, jit::Node *node) {
   std::optional<at::ScalarType> lowPrecision = im.autocastType();
   if (lowPrecision && from == *lowPrecision && *to == at::kFloat)
     return im.bind(node,
-                   im.create<nn::ScaleOp>(loc, {*x}, {factorAttr(b, 1.0)}));
+                   im.create<nn::ScaleOp>(loc, {*x}, {factorAttr(b, *x, 1.0)}));
   if (lowPrecision && from == at::kFloat && *to == *lowPrecision)
     return im.bind(node, im.roundToLowPrecision(loc, *x));
   if (from == at::kBool && *to == at::kFloat)
     return im.bind(node,
-                   im.create<nn::ScaleOp>(loc, {*x}, {factorAttr(b, 1.0)}));
+                   im.create<nn::ScaleOp>(loc, {*x}, {factorAttr(b, *x, 1.0)}));
   if (from == at::kFloat && *to == at::kBool)
     return im.bind(node,
                    im.create<nn::CompareOp>(

@@ -23,7 +23,7 @@ namespace {
 
 // embedding(weight, indices, padding_idx, scale_grad_by_freq, sparse)
 LogicalResult importEmbedding(Importer &im, jit::Node *node) {
-  auto weight = f32TensorArg(im, node, 0);
+  auto weight = floatTensorArg(im, node, 0);
   auto indices = im.tensorArg(node, 1);
   auto padding = im.scalarArg(node, 2), scaleByFreq = im.scalarArg(node, 3),
        sparse = im.scalarArg(node, 4);
@@ -136,7 +136,7 @@ LogicalResult checkIndex(Importer &im, jit::Node *node, jit::Value *v) {
 // known at compile time (combined into one index into their flattened
 // dimensions), select along their dimensions.
 LogicalResult importIndex(Importer &im, jit::Node *node) {
-  auto x = f32TensorArg(im, node, 0);
+  auto x = floatTensorArg(im, node, 0);
   if (failed(x))
     return failure();
   // The entries: None (a full slice), a tensor value of the graph, or a
@@ -256,7 +256,7 @@ LogicalResult importIndex(Importer &im, jit::Node *node) {
 // index_select(x, dim, index): x along `dim` at the positions of the 1-d
 // `index`.
 LogicalResult importIndexSelect(Importer &im, jit::Node *node) {
-  auto x = f32TensorArg(im, node, 0);
+  auto x = floatTensorArg(im, node, 0);
   if (failed(x))
     return failure();
   auto dim = dimArg(im, node, 1, typeOf(*x).getRank());
@@ -361,7 +361,7 @@ LogicalResult importGatherAt(Importer &im, jit::Node *node, Value x,
 // scatter-add, scatter_add being gather's gradient). An index computed
 // when the step runs (an input, argmax) makes nn.gather (importGatherAt).
 LogicalResult importGather(Importer &im, jit::Node *node) {
-  auto x = f32TensorArg(im, node, 0);
+  auto x = floatTensorArg(im, node, 0);
   if (failed(x))
     return failure();
   ArrayRef<int64_t> shape = typeOf(*x).getShape();
@@ -422,14 +422,14 @@ LogicalResult importGather(Importer &im, jit::Node *node) {
 // self in a dimension other than dim is refused (nn.scatter_add's index
 // spans self but along dim).
 LogicalResult importScatterAdd(Importer &im, jit::Node *node) {
-  auto self = f32TensorArg(im, node, 0);
+  auto self = floatTensorArg(im, node, 0);
   if (failed(self))
     return failure();
   ArrayRef<int64_t> shape = typeOf(*self).getShape();
   auto dim = dimArg(im, node, 1, shape.size());
   if (failed(dim))
     return failure();
-  auto src = f32TensorArg(im, node, 3);
+  auto src = floatTensorArg(im, node, 3);
   if (failed(src))
     return failure();
   ArrayRef<int64_t> srcShape = typeOf(*src).getShape();
@@ -468,7 +468,7 @@ LogicalResult importScatterAdd(Importer &im, jit::Node *node) {
 // torch's). Offsets computed by the step, bags of different lengths,
 // per-sample weights and padding_idx are refused.
 LogicalResult importEmbeddingBag(Importer &im, jit::Node *node) {
-  auto weight = f32TensorArg(im, node, 0);
+  auto weight = floatTensorArg(im, node, 0);
   auto indices = im.tensorArg(node, 1);
   auto scaleByFreq = im.scalarArg(node, 3), mode = im.scalarArg(node, 4),
        sparse = im.scalarArg(node, 5), includeLast = im.scalarArg(node, 7);

@@ -50,8 +50,9 @@ LogicalResult importAddmm(Importer &im, jit::Node *node) {
   auto product = im.create<nn::MatmulOp>(loc, {*a, *b});
   if (failed(product))
     return failure();
-  return im.bind(node, im.create<nn::AddOp>(loc, {*product, *self},
-                                            {alphaAttr(im.getBuilder(), 1.0)}));
+  return im.bind(
+      node, im.create<nn::AddOp>(loc, {*product, *self},
+                                 {alphaAttr(im.getBuilder(), *product, 1.0)}));
 }
 
 LogicalResult importMatmul(Importer &im, jit::Node *node) {
@@ -63,7 +64,7 @@ LogicalResult importMatmul(Importer &im, jit::Node *node) {
 
 // bmm(a, b): the 3-d case of nn.matmul.
 LogicalResult importBmm(Importer &im, jit::Node *node) {
-  auto a = f32TensorArg(im, node, 0), b = f32TensorArg(im, node, 1);
+  auto a = floatTensorArg(im, node, 0), b = floatTensorArg(im, node, 1);
   if (failed(a) || failed(b))
     return failure();
   if (typeOf(*a).getRank() != 3 || typeOf(*b).getRank() != 3)
@@ -76,8 +77,8 @@ LogicalResult importBmm(Importer &im, jit::Node *node) {
 // @ batch2 (MultiheadAttention adds its float attention mask so): the
 // product, then the sum, as torch's CPU kernels round it.
 LogicalResult importBaddbmm(Importer &im, jit::Node *node) {
-  auto self = f32TensorArg(im, node, 0), a = f32TensorArg(im, node, 1),
-       b = f32TensorArg(im, node, 2);
+  auto self = floatTensorArg(im, node, 0), a = floatTensorArg(im, node, 1),
+       b = floatTensorArg(im, node, 2);
   auto beta = im.scalarArg(node, 3), alpha = im.scalarArg(node, 4);
   if (failed(self) || failed(a) || failed(b) || failed(beta) || failed(alpha))
     return failure();
@@ -97,8 +98,9 @@ LogicalResult importBaddbmm(Importer &im, jit::Node *node) {
     return im.error(node) << "'aten::baddbmm': " << self->getType()
                           << " does not broadcast to the product "
                           << product->getType();
-  return im.bind(node, im.create<nn::AddOp>(loc, {*self, *product},
-                                            {alphaAttr(im.getBuilder(), 1.0)}));
+  return im.bind(
+      node, im.create<nn::AddOp>(loc, {*self, *product},
+                                 {alphaAttr(im.getBuilder(), *self, 1.0)}));
 }
 
 /// One operand of an einsum: its value and the letter of each dimension.

@@ -56,7 +56,7 @@ LogicalResult importCrossEntropyLoss(Importer &im, jit::Node *node) {
 
 // nll_loss / nll_loss_nd(input, target, weight, reduction, ignore_index)
 LogicalResult importNLLLoss(Importer &im, jit::Node *node) {
-  auto x = f32TensorArg(im, node, 0);
+  auto x = floatTensorArg(im, node, 0);
   auto labels = im.tensorArg(node, 1);
   if (failed(x) || failed(labels))
     return failure();

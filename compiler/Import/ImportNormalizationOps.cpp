@@ -184,7 +184,7 @@ LogicalResult importGroupNormOf(Importer &im, jit::Node *node, Value x,
   auto param = [&](size_t input, float value) -> FailureOr<Value> {
     if (Importer::isNone(node->input(input)))
       return fill(im, loc, channels, value);
-    return f32TensorArg(im, node, input);
+    return floatTensorArg(im, node, input);
   };
   auto weight = param(weightInput, 1.0f), bias = param(biasInput, 0.0f);
   if (failed(weight) || failed(bias))
@@ -200,7 +200,7 @@ LogicalResult importGroupNormOf(Importer &im, jit::Node *node, Value x,
 
 // group_norm(input, num_groups, weight?, bias?, eps, cudnn_enabled)
 LogicalResult importGroupNorm(Importer &im, jit::Node *node) {
-  auto x = f32TensorArg(im, node, 0);
+  auto x = floatTensorArg(im, node, 0);
   auto groups = im.scalarArg(node, 1);
   auto eps = im.scalarArg(node, 4);
   if (failed(x) || failed(groups) || failed(eps))
@@ -218,7 +218,7 @@ LogicalResult importGroupNorm(Importer &im, jit::Node *node) {
 // statistics and no running statistics (InstanceNorm*d's default,
 // track_running_stats=False) it is group_norm with one group per channel.
 LogicalResult importInstanceNorm(Importer &im, jit::Node *node) {
-  auto x = f32TensorArg(im, node, 0);
+  auto x = floatTensorArg(im, node, 0);
   auto useInputStats = im.scalarArg(node, 5);
   auto eps = im.scalarArg(node, 7);
   if (failed(x) || failed(useInputStats) || failed(eps))
@@ -241,7 +241,7 @@ LogicalResult importInstanceNorm(Importer &im, jit::Node *node) {
 
 // layer_norm(input, normalized_shape, weight?, bias?, eps, cudnn_enable)
 LogicalResult importLayerNorm(Importer &im, jit::Node *node) {
-  auto x = f32TensorArg(im, node, 0);
+  auto x = floatTensorArg(im, node, 0);
   auto shape = im.intListArg(node, 1);
   auto eps = im.scalarArg(node, 4);
   if (failed(x) || failed(shape) || failed(eps))
@@ -254,7 +254,7 @@ LogicalResult importLayerNorm(Importer &im, jit::Node *node) {
     if (Importer::isNone(node->input(input)))
       return b.create<nn::FillOp>(loc, paramType, b.getF32FloatAttr(fill))
           .getResult();
-    return f32TensorArg(im, node, input);
+    return floatTensorArg(im, node, input);
   };
   auto weight = param(2, 1.0f), bias = param(3, 0.0f);
   if (failed(weight) || failed(bias))

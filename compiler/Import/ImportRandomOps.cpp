@@ -58,7 +58,7 @@ LogicalResult importDropout(Importer &im, jit::Node *node) {
   }
   if (*p == 0.0 || *train == 0.0)
     return im.bind(node, im.tensorArg(node, 0));
-  auto x = f32TensorArg(im, node, 0);
+  auto x = floatTensorArg(im, node, 0);
   if (failed(x))
     return failure();
   OpBuilder &b = im.getBuilder();
@@ -118,7 +118,7 @@ FailureOr<RankedTensorType> overwrittenTensorType(Importer &im,
           SmallVector<int64_t>(t.sizes().begin(), t.sizes().end()),
           im.getBuilder().getF32Type());
     }
-  auto value = f32TensorArg(im, node, 0);
+  auto value = floatTensorArg(im, node, 0);
   if (failed(value))
     return failure();
   return typeOf(*value);

@@ -37,7 +37,7 @@ LogicalResult requireFloat32Dtype(Importer &im, jit::Node *node, size_t input) {
 // softmax / log_softmax(x, dim, dtype=None)
 template <typename OpTy>
 LogicalResult importSoftmax(Importer &im, jit::Node *node) {
-  auto x = f32TensorArg(im, node, 0);
+  auto x = floatTensorArg(im, node, 0);
   if (failed(x))
     return failure();
   auto dim = dimArg(im, node, 1, typeOf(*x).getRank());
@@ -51,7 +51,7 @@ LogicalResult importSoftmax(Importer &im, jit::Node *node) {
 // amax/amin/logsumexp(x, dims, keepdim) (no dtype input).
 template <typename OpTy>
 LogicalResult importReduction(Importer &im, jit::Node *node) {
-  auto x = f32TensorArg(im, node, 0);
+  auto x = floatTensorArg(im, node, 0);
   if (failed(x))
     return failure();
   int64_t rank = typeOf(*x).getRank();
@@ -105,7 +105,7 @@ LogicalResult importReduction(Importer &im, jit::Node *node) {
 // torch's std_backward, grad * (x - mean) / ((n - correction) * std),
 // except where std is 0: torch's gradient is NaN there, this one 0.
 LogicalResult importVarOrStd(Importer &im, jit::Node *node) {
-  auto x = f32TensorArg(im, node, 0);
+  auto x = floatTensorArg(im, node, 0);
   if (failed(x))
     return failure();
   ArrayRef<int64_t> shape = typeOf(*x).getShape();
@@ -201,7 +201,7 @@ LogicalResult importVarOrStd(Importer &im, jit::Node *node) {
 
 // cumsum(x, dim, dtype=None)
 LogicalResult importCumSum(Importer &im, jit::Node *node) {
-  auto x = f32TensorArg(im, node, 0);
+  auto x = floatTensorArg(im, node, 0);
   if (failed(x))
     return failure();
   auto dim = dimArg(im, node, 1, typeOf(*x).getRank());
@@ -215,7 +215,7 @@ LogicalResult importCumSum(Importer &im, jit::Node *node) {
 // frobenius_norm(x[, dims, keepdim]) and linalg_vector_norm(x, ord, dims?,
 // keepdim, dtype?). Other orders are refused.
 LogicalResult importNorm2(Importer &im, jit::Node *node) {
-  auto x = f32TensorArg(im, node, 0);
+  auto x = floatTensorArg(im, node, 0);
   if (failed(x))
     return failure();
   int64_t rank = typeOf(*x).getRank();
@@ -307,7 +307,7 @@ LogicalResult importMaxOrMin(Importer &im, jit::Node *node) {
     return im.error(node) << "'" << opName(node) << "' with "
                           << node->inputs().size()
                           << " arguments is not supported";
-  auto x = f32TensorArg(im, node, 0);
+  auto x = floatTensorArg(im, node, 0);
   if (failed(x))
     return failure();
   auto dim = dimArg(im, node, 1, typeOf(*x).getRank());
@@ -324,7 +324,7 @@ LogicalResult importMaxOrMin(Importer &im, jit::Node *node) {
 // a dim, of the flattened tensor (keepdim: a shape of ones).
 LogicalResult importArgMaxOrMin(Importer &im, jit::Node *node) {
   bool min = node->kind() == c10::aten::argmin;
-  auto x = f32TensorArg(im, node, 0);
+  auto x = floatTensorArg(im, node, 0);
   auto keepdim = im.scalarArg(node, 2);
   if (failed(x) || failed(keepdim))
     return failure();

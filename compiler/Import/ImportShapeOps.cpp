@@ -133,7 +133,7 @@ LogicalResult importIdentity(Importer &im, jit::Node *node) {
 // Integer tensors have none anyway.
 LogicalResult importDetach(Importer &im, jit::Node *node) {
   FailureOr<Value> x = im.tensorArg(node, 0);
-  if (failed(x) || !typeOf(*x).getElementType().isF32())
+  if (failed(x) || !isa<FloatType>(typeOf(*x).getElementType()))
     return im.bind(node, x);
   return im.bind(
       node,
@@ -567,7 +567,7 @@ LogicalResult importRoll(Importer &im, jit::Node *node) {
 // pad holds (before, after) pairs from the last dimension backwards; a
 // positive amount concatenates a block of `value`, a negative one crops.
 LogicalResult importConstantPad(Importer &im, jit::Node *node) {
-  auto x = f32TensorArg(im, node, 0);
+  auto x = floatTensorArg(im, node, 0);
   auto pad = im.intListArg(node, 1);
   if (failed(x) || failed(pad))
     return failure();
@@ -666,7 +666,7 @@ LogicalResult importSliceAssign(Importer &im, jit::Node *node) {
     if (aliases)
       return refuse("a view of the tensor is taken before the write");
   }
-  auto x = f32TensorArg(im, slice, 0);
+  auto x = floatTensorArg(im, slice, 0);
   if (failed(x))
     return failure();
   auto dim = dimArg(im, slice, 1, typeOf(*x).getRank());
@@ -686,7 +686,7 @@ LogicalResult importSliceAssign(Importer &im, jit::Node *node) {
   OpBuilder &b = im.getBuilder();
   Value written;
   if (node->kind() == c10::aten::copy_) {
-    auto source = f32TensorArg(im, node, 1);
+    auto source = floatTensorArg(im, node, 1);
     if (failed(source))
       return failure();
     ArrayRef<int64_t> from = typeOf(*source).getShape();

@@ -228,6 +228,12 @@ public:
   bool isGradEnabled() const { return gradModes.empty() || gradModes.back(); }
 
 private:
+  /// Checks the float element types of the nn ops imported after `after`
+  /// (null: from the start of `body`): float64 only in ops with float64
+  /// kernels, no float32 and float64 together.
+  mlir::LogicalResult checkFloatElementTypes(mlir::Operation *after,
+                                             mlir::Block *body);
+
   /// A tuple, NamedTuple or dict built in forward (prim::TupleConstruct,
   /// prim::DictConstruct): its elements, read by TupleUnpack, TupleIndex,
   /// a dict's __getitem__, or as the forward's output. `keys` are the

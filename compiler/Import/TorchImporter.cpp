@@ -436,6 +436,8 @@ LogicalResult Importer::collectTensors(jit::Module &module) {
   // A tensor reachable under several names (an lm head tied to the token
   // embedding) is one parameter, named by its first state_dict key; the
   // other names are aliases of it.
+  std::string floatTensor; // the first float parameter or buffer
+  at::ScalarType floatDType = at::kFloat;
   auto add = [&](const std::string &name, const at::Tensor &t,
                  bool isParameter) -> LogicalResult {
     auto [first, inserted] = tensorNames.emplace(t.unsafeGetTensorImpl(), name);
@@ -446,22 +448,43 @@ LogicalResult Importer::collectTensors(jit::Module &module) {
     // Integer tensors cannot be trained: int64 buffers (BatchNorm's
     // num_batches_tracked) are state the step updates.
     // Bool buffers (a causal mask) are constants of the step.
+    // Float64 tensors (a model.double() model) compute in float64
+    // throughout; a model is one or the other, as DDP's buckets and the
+    // optimizer hold one float type.
     bool trainable = isParameter && t.requires_grad();
-    if (t.scalar_type() != at::kFloat &&
+    bool isFloat =
+        t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble;
+    if (!isFloat &&
         (trainable || (t.scalar_type() != at::kLong &&
                        !(t.scalar_type() == at::kBool && !isParameter))))
       return emitError(fileLoc)
              << (isParameter ? "parameter '" : "buffer '") << name
              << "' has dtype " << c10::toString(t.scalar_type())
-             << (isParameter
-                     ? "; only float32 parameters and buffers are supported"
-                     : "; only float32, int64 and bool buffers are supported");
+             << (isParameter ? "; only float32 and float64 parameters and "
+                               "buffers are supported"
+                             : "; only float32, float64, int64 and bool "
+                               "buffers are supported");
+    if (isFloat) {
+      if (!floatTensor.empty() && floatDType != t.scalar_type())
+        return emitError(fileLoc)
+               << (isParameter ? "parameter '" : "buffer '") << name << "' is "
+               << c10::toString(t.scalar_type()) << " but '" << floatTensor
+               << "' is " << c10::toString(floatDType)
+               << "; dpc trains models whose float parameters and buffers "
+                  "are all float32 or all float64 (model.float() or "
+                  "model.double())";
+      if (floatTensor.empty()) {
+        floatTensor = name;
+        floatDType = t.scalar_type();
+      }
+    }
     ModelTensor tensor;
     tensor.name = name;
     tensor.isParameter = trainable;
-    tensor.dtype = t.scalar_type() == at::kLong   ? DType::I64
-                   : t.scalar_type() == at::kBool ? DType::Bool
-                                                  : DType::F32;
+    tensor.dtype = t.scalar_type() == at::kLong     ? DType::I64
+                   : t.scalar_type() == at::kBool   ? DType::Bool
+                   : t.scalar_type() == at::kDouble ? DType::F64
+                                                    : DType::F32;
     tensor.shape.assign(t.sizes().begin(), t.sizes().end());
     at::Tensor contiguous = t.detach().contiguous();
     const char *data = static_cast<const char *>(contiguous.data_ptr());
@@ -561,6 +584,7 @@ FailureOr<ImportedModel> Importer::run(const std::vector<TensorSpec> &inputs,
     for (const ModelTensor &t : result.tensors) {
       Type elementType = t.dtype == DType::I64    ? Type(builder.getI64Type())
                          : t.dtype == DType::Bool ? Type(builder.getI1Type())
+                         : t.dtype == DType::F64  ? Type(builder.getF64Type())
                                                   : Type(builder.getF32Type());
       argTypes.push_back(RankedTensorType::get(t.shape, elementType));
       argAttrs.push_back(makeSlotAttrs(
@@ -1271,9 +1295,8 @@ void Importer::detachOutputs(jit::Node *node) {
   for (jit::Value *output : node->outputs()) {
     auto it = values.find(output);
     if (it == values.end() || bufferAliases.count(output) ||
-        !cast<RankedTensorType>(it->second.getType())
-             .getElementType()
-             .isF32() ||
+        !isa<FloatType>(
+            cast<RankedTensorType>(it->second.getType()).getElementType()) ||
         it->second.getDefiningOp<nn::DetachOp>())
       continue;
     it->second = builder.create<nn::DetachOp>(locOf(node), it->second);
@@ -1487,17 +1510,36 @@ LogicalResult Importer::importBlock(jit::Block *block) {
       if (node->kind().is_aten() && !hasImporter(node) &&
           llvm::any_of(node->inputs(), isTensorValue))
         error(node) << "unsupported op '" << node->kind().toQualString() << "'";
-    } else if (succeeded(importNode(node))) {
-      if (!isGradEnabled())
-        detachOutputs(node);
-      currentNode = enclosing;
-      continue;
+    } else {
+      mlir::Block *body = builder.getInsertionBlock();
+      Operation *last = body->empty() ? nullptr : &body->back();
+      if (succeeded(importNode(node)) &&
+          succeeded(checkFloatElementTypes(last, body))) {
+        if (!isGradEnabled())
+          detachOutputs(node);
+        currentNode = enclosing;
+        continue;
+      }
     }
     result = failure();
     for (jit::Value *output : node->outputs())
       failedValues.insert(output);
     currentNode = enclosing;
   }
+  return result;
+}
+
+LogicalResult Importer::checkFloatElementTypes(Operation *after,
+                                               mlir::Block *body) {
+  // The nn ops' own check (NNFloat64.cpp), run here so that its error names
+  // the node's model line and module, as every import error does.
+  LogicalResult result = success();
+  auto it = after ? std::next(after->getIterator()) : body->begin();
+  for (Operation &op : llvm::make_range(it, body->end()))
+    if (isa<nn::NNDialect>(op.getDialect()) &&
+        failed(nn::verifyFloatElementTypes(
+            &op, op.hasTrait<nn::HasFloat64Kernels>())))
+      result = failure();
   return result;
 }
 

@@ -76,9 +76,8 @@ struct AccumulatePass : public dpc::impl::AccumulateBase<AccumulatePass> {
     nn::LossScaleOp seed = seeds.front();
     OpBuilder b(seed);
     b.setInsertionPointAfter(seed);
-    Value count =
-        b.create<nn::FillOp>(seed.getLoc(), seed.getType(),
-                             b.getF32FloatAttr(static_cast<float>(k)));
+    Value count = b.create<nn::FillOp>(seed.getLoc(), seed.getType(),
+                                       nn::floatAttrFor(seed.getType(), k));
     Value seedOverK = b.create<nn::DivOp>(seed.getLoc(), seed, count);
     seed.getResult().replaceAllUsesExcept(seedOverK, seedOverK.getDefiningOp());
     return success();
@@ -187,7 +186,7 @@ struct AccumulatePass : public dpc::impl::AccumulateBase<AccumulatePass> {
       if (Operation *def = term.getDefiningOp())
         b.setInsertionPointAfter(def);
       return b.create<nn::AddOp>(term.getLoc(), sum, term,
-                                 b.getF32FloatAttr(1.0f));
+                                 nn::floatAttrFor(sum.getType(), 1.0));
     };
 
     SmallVector<Value> previous(results);
@@ -218,11 +217,15 @@ struct AccumulatePass : public dpc::impl::AccumulateBase<AccumulatePass> {
     }
 
     // Means over the micro-batches.
-    float scale = 1.0f / static_cast<float>(k);
+    // 1/k in the sums' precision: float32's 1.0f / k, or double's.
     auto scaleAfter = [&](Value sum) -> Value {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointAfter(sum.getDefiningOp());
-      return b.create<nn::ScaleOp>(sum.getLoc(), sum, b.getF32FloatAttr(scale));
+      bool f64 = getElementTypeOrSelf(sum.getType()).isF64();
+      double scale = f64 ? 1.0 / static_cast<double>(k)
+                         : static_cast<double>(1.0f / static_cast<float>(k));
+      return b.create<nn::ScaleOp>(sum.getLoc(), sum,
+                                   nn::floatAttrFor(sum.getType(), scale));
     };
     results[lossIndex] = scaleAfter(lossSum);
     for (auto [sum, i] : llvm::zip(gradSums, gradients))

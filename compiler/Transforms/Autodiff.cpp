@@ -86,8 +86,9 @@ struct AutodiffPass : public dpc::impl::AutodiffBase<AutodiffPass> {
     grads[loss] =
         lossScale
             ? Value(b.create<nn::LossScaleOp>(func.getLoc(), loss.getType()))
-            : Value(b.create<nn::FillOp>(func.getLoc(), loss.getType(),
-                                         b.getF32FloatAttr(1.0f)));
+            : Value(
+                  b.create<nn::FillOp>(func.getLoc(), loss.getType(),
+                                       nn::floatAttrFor(loss.getType(), 1.0)));
 
     for (Operation *op : llvm::reverse(forwardOps)) {
       if (!llvm::any_of(op->getResults(),
@@ -129,7 +130,7 @@ struct AutodiffPass : public dpc::impl::AutodiffBase<AutodiffPass> {
           continue;
         }
         auto add = b.create<nn::AddOp>(op->getLoc(), acc, grad,
-                                       b.getF32FloatAttr(1.0f));
+                                       nn::floatAttrFor(acc.getType(), 1.0));
         if (replica && onReplica(acc) && onReplica(grad))
           dp::setReplica(add, *replica);
         acc = add;

@@ -35,8 +35,9 @@ struct BuildTrainStepPass
     if (labelDType.empty())
       return success();
     MLIRContext *ctx = &getContext();
-    Type element = labelDType == "i64" ? Type(IntegerType::get(ctx, 64))
-                                       : Type(Float32Type::get(ctx));
+    Type element = labelDType == "i64"   ? Type(IntegerType::get(ctx, 64))
+                   : labelDType == "f64" ? Type(Float64Type::get(ctx))
+                                         : Type(Float32Type::get(ctx));
     if (RankedTensorType::get(labelShape, element) == needed)
       return success();
     auto spec = [&](StringRef dtype, ArrayRef<int64_t> shape) {
@@ -114,15 +115,17 @@ struct BuildTrainStepPass
     Value lossValue;
     if (loss == "none") {
       if (!outputType || outputType.getRank() != 0 ||
-          !outputType.getElementType().isF32())
+          !(outputType.getElementType().isF32() ||
+            outputType.getElementType().isF64()))
         return func.emitError() << "--loss none needs a forward that returns "
                                    "the scalar loss, but it returns "
                                 << output.getType();
       lossValue = output;
     } else if (loss == "cross_entropy" || loss == "mse") {
-      if (!outputType || !outputType.getElementType().isF32())
+      if (!outputType || !(outputType.getElementType().isF32() ||
+                           outputType.getElementType().isF64()))
         return func.emitError()
-               << "the loss needs a float32 tensor output, got "
+               << "the loss needs a float32 (or float64) tensor output, got "
                << output.getType();
       Type labelType = outputType;
       if (loss == "cross_entropy") {

@@ -71,9 +71,11 @@ struct SGDPass : public dpc::impl::SGDBase<SGDPass> {
           groups->groupOf(getArgName(func, g.param.getArgNumber()));
       const ParamGroup &hyper = groups->groups()[group];
       auto update = b.create<nn::SGDUpdateOp>(
-          g.grad.getLoc(), g.param, g.grad, buffer, b.getF32FloatAttr(hyper.lr),
-          b.getF32FloatAttr(momentum), b.getF32FloatAttr(dampening),
-          b.getF32FloatAttr(hyper.weightDecay),
+          g.grad.getLoc(), g.param, g.grad, buffer,
+          nn::floatAttrFor(g.param.getType(), hyper.lr),
+          nn::floatAttrFor(g.param.getType(), momentum),
+          nn::floatAttrFor(g.param.getType(), dampening),
+          nn::floatAttrFor(g.param.getType(), hyper.weightDecay),
           nesterov ? b.getUnitAttr() : nullptr, b.getI32IntegerAttr(group));
       ParameterUpdate &u = updates[g.param];
       u.newParam = update.getNewParam();

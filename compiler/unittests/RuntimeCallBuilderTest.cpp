@@ -147,12 +147,12 @@ TEST_F(RuntimeCallBuilderTest, RejectsAWrongResultType) {
 }
 
 TEST_F(RuntimeCallBuilderTest, RejectsAnUnknownFunction) {
-  rt->call("dpcrt_fill_f64", {pointer, rt->i64(4)});
+  rt->call("dpcrt_fill_f16", {pointer, rt->i64(4)});
   EXPECT_TRUE(rt->hasFailedCall());
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0], "dpc internal error: 'dpcrt_fill_f64' is not a "
+  EXPECT_EQ(errors[0], "dpc internal error: 'dpcrt_fill_f16' is not a "
                        "runtime function of kernels.def");
-  EXPECT_EQ(declaredType("dpcrt_fill_f64"), "");
+  EXPECT_EQ(declaredType("dpcrt_fill_f16"), "");
 }
 
 TEST_F(RuntimeCallBuilderTest, KnowsTheHostOnlyTraceFunction) {

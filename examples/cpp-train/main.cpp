@@ -159,7 +159,7 @@ int train(const Args &args) {
   }
 
   bool print = session.rank() == 0;
-  float loss = 0.0f;
+  double loss = 0.0;
   int64_t steps = 0;
   bool reached = false, stalled = false;
   double bestValidation = std::numeric_limits<double>::infinity();

@@ -72,7 +72,7 @@ TEST(SessionTest, LoadsAndTrains) {
   std::vector<double> ref = {0.5, -0.25, 0.125, 1.0}, buf(4);
   float previous = INFINITY;
   for (int step = 0; step < 20; ++step) {
-    float loss = s.step({x.data(), y.data()});
+    double loss = s.step({x.data(), y.data()});
     EXPECT_LT(loss, previous) << "step " << step;
     previous = loss;
     referenceStep(ref, buf, x, y, kBatch, 0.0, step == 0);

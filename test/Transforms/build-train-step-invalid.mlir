@@ -26,7 +26,7 @@ func.func @forward(%x: tensor<2x4x8x3xf32> {dpc.kind = "input", dpc.name = "x"})
 
 // -----
 
-// expected-error @below {{the loss needs a float32 tensor output, got 'tensor<4x8xi64>'}}
+// expected-error @below {{the loss needs a float32 (or float64) tensor output, got 'tensor<4x8xi64>'}}
 func.func @forward(%x: tensor<4x8xi64> {dpc.kind = "input", dpc.name = "x"}) -> tensor<4x8xi64> {
   return %x : tensor<4x8xi64>
 }

@@ -821,7 +821,7 @@ void train(const Options &opts) {
                                            : session.manifest().optimizer.lr;
   Clock::time_point start = Clock::now(), intervalStart = start;
   int64_t intervalSteps = 0;
-  float loss = 0.0f;
+  double loss = 0.0;
   bool warnedNonFinite = false;
   for (int64_t i = 0; i < steps; ++i) {
     // The loader gathered this batch while the previous step ran.

@@ -112,9 +112,11 @@ void dpc::run::checkValidationSupported(const Session &session) {
                 "mean loss, which dpc-run cannot split per sample for a "
                 "validation set; use Session::evaluate in a program of your "
                 "own");
-  if (m.eval->outputs.size() != 1 || m.eval->outputs[0].dtype != DType::F32)
+  if (m.eval->outputs.size() != 1 || (m.eval->outputs[0].dtype != DType::F32 &&
+                                      m.eval->outputs[0].dtype != DType::F64))
     throw Error("--eval-data: " + session.path() +
-                " does not have one f32 output to compute the loss from");
+                " does not have one f32 (or f64) output to compute the loss "
+                "from");
 }
 
 namespace {
@@ -128,16 +130,18 @@ struct Sums {
 /// Adds the first `valid` samples' per-sample loss (and top-1 hits) of
 /// `output` against `label`, as the module's loss defines it: torch's
 /// cross_entropy (logsumexp - the label's logit) per row, or the squared
-/// error per element (mse). In double.
-void accumulate(const std::string &loss, const HostTensor &output,
-                const void *label, int64_t batch, int64_t valid, Sums &sums) {
-  const float *out = output.data<float>();
+/// error per element (mse). In double; T is the output's (and an mse
+/// label's) element type, float, or double for a float64 model.
+template <typename T>
+void accumulateAs(const std::string &loss, const HostTensor &output,
+                  const void *label, int64_t batch, int64_t valid, Sums &sums) {
+  const T *out = output.data<T>();
   if (loss == "cross_entropy") {
     int64_t rows = output.shape[0], classes = output.shape[1];
     int64_t rowsPerSample = rows / batch;
     const int64_t *labels = static_cast<const int64_t *>(label);
     for (int64_t row = 0; row < valid * rowsPerSample; ++row) {
-      const float *x = out + row * classes;
+      const T *x = out + row * classes;
       int64_t y = labels[row];
       if (y < 0 || y >= classes)
         throw Error("validation: label " + std::to_string(y) + " at row " +
@@ -160,13 +164,21 @@ void accumulate(const std::string &loss, const HostTensor &output,
     }
   } else { // mse
     int64_t perSample = output.numElements() / batch;
-    const float *target = static_cast<const float *>(label);
+    const T *target = static_cast<const T *>(label);
     for (int64_t i = 0; i < valid * perSample; ++i) {
       double d = static_cast<double>(out[i]) - target[i];
       sums.loss += d * d;
     }
     sums.count += static_cast<double>(valid * perSample);
   }
+}
+
+void accumulate(const std::string &loss, const HostTensor &output,
+                const void *label, int64_t batch, int64_t valid, Sums &sums) {
+  if (output.dtype == DType::F64)
+    accumulateAs<double>(loss, output, label, batch, valid, sums);
+  else
+    accumulateAs<float>(loss, output, label, batch, valid, sums);
 }
 
 int64_t batchesOf(const std::vector<int64_t> &shard, int64_t batch) {

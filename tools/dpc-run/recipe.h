@@ -62,7 +62,7 @@ struct Progress {
   int64_t runStep = 0;  // steps of this run
   int64_t runSteps = 0; // steps this run takes
   double epoch = 0;     // epochs completed, fractional
-  float loss = 0;
+  double loss = 0;
   double lr = 0;
   double gradNorm = 0; // Session::gradientNorm: L2, before clipping
   /// --grad-scaler modules: the loss scale the step ran with and whether

@@ -33,7 +33,8 @@ void dpc::populateCollectiveLowerings(RuntimeLowerings &lowerings) {
     rt.call("dpcrt_copy",
             {out, rt.ptr(o.getInput()), rt.i64(getTensorBytes(o.getType()))});
     Value handle =
-        rt.call("dpcrt_allreduce_start",
+        rt.call(isFloat64(o.getInput()) ? "dpcrt_allreduce_start_f64"
+                                        : "dpcrt_allreduce_start",
                 {rt.i32(-1), out, rt.i64(getNumElements(o.getInput()))},
                 rt.builder().getI64Type());
     rt.call("dpcrt_allreduce_wait", {handle});
@@ -54,7 +55,10 @@ void dpc::populateCollectiveLowerings(RuntimeLowerings &lowerings) {
         SmallVector<Value, 4> args = {rt.i32(o.getBucket()),
                                       rt.ptr(o.getInputs().front()),
                                       rt.i64(elements)};
-        StringRef kernel = "dpcrt_allreduce_start";
+        // One element type per bucket (checked by the op).
+        StringRef kernel = isFloat64(o.getInputs().front())
+                               ? "dpcrt_allreduce_start_f64"
+                               : "dpcrt_allreduce_start";
         if (std::optional<Type> compress = o.getCompress()) {
           // DDP's fp16/bf16_compress_hook.
           kernel = "dpcrt_allreduce_start_compressed";
@@ -119,9 +123,9 @@ void dpc::populateCollectiveLowerings(RuntimeLowerings &lowerings) {
     Value dims = rt.constantArray({n, 1, 1});
     Value acc = rt.ptr(inputs[0]);
     for (Value input : inputs.drop_front()) {
-      rt.call("dpcrt_binary_f32",
+      rt.call(floatKernel("dpcrt_binary", o.getResult()),
               {rt.i32(DPCRT_BINARY_ADD), out, acc, rt.ptr(input), rt.i32(1),
-               dims, rt.f32(1.0f)});
+               dims, rt.floatArg(o.getResult(), 1.0)});
       acc = out;
     }
     return success();

@@ -33,20 +33,21 @@ int32_t compareKind(StringRef predicate) {
       .Default(DPCRT_COMPARE_GE);
 }
 
-/// Calls the unary kernel `name` (dpcrt_unary_f32 or dpcrt_unary_grad_f32)
-/// with `args`, or its `_params` form with the parameters p0, p1, p2 (0 for
-/// the ones the kind does not have) when the op has parameters.
-void callUnary(RuntimeCallBuilder &rt, StringRef name, SmallVector<Value> args,
-               ArrayRef<double> parameters) {
+/// Calls the unary kernel `name` (dpcrt_unary or dpcrt_unary_grad, _f32 or
+/// _f64 for tensor `like`) with `args`, or its `_params` form with the
+/// parameters p0, p1, p2 (0 for the ones the kind does not have) when the op
+/// has parameters.
+void callUnary(RuntimeCallBuilder &rt, StringRef name, Value like,
+               SmallVector<Value> args, ArrayRef<double> parameters) {
   if (parameters.empty()) {
-    rt.call(("dpcrt_" + name + "_f32").str(), args);
+    rt.call(floatKernel(("dpcrt_" + name).str(), like), args);
     return;
   }
   for (size_t i = 0; i < 3; ++i)
     args.push_back(rt.f64(i < parameters.size() ? parameters[i] : 0.0));
-  std::string paramsName = name == "unary" ? "dpcrt_unary_params_f32"
-                                           : "dpcrt_unary_params_grad_f32";
-  rt.call(paramsName, args);
+  std::string paramsName =
+      name == "unary" ? "dpcrt_unary_params" : "dpcrt_unary_params_grad";
+  rt.call(floatKernel(paramsName, like), args);
 }
 
 } // namespace
@@ -62,17 +63,17 @@ void dpc::populateElementwiseLowerings(RuntimeLowerings &lowerings) {
         SmallVector<int64_t> dims(out);
         llvm::append_range(dims, getBroadcastStrides(getShape(lhs), out));
         llvm::append_range(dims, getBroadcastStrides(getShape(rhs), out));
-        rt.call("dpcrt_binary_f32",
+        rt.call(floatKernel("dpcrt_binary", result),
                 {rt.i32(o.getBinaryKind()), rt.ptr(result), rt.ptr(lhs),
                  rt.ptr(rhs), rt.i32(out.size()), rt.constantArray(dims),
-                 rt.f32(o.getRhsFactor())});
+                 rt.floatArg(result, o.getRhsFactor())});
         return success();
       });
   lowerings.addForInterface<nn::ElementwiseUnaryOpInterface>(
       [](RuntimeCallBuilder &rt, nn::ElementwiseUnaryOpInterface o) {
         // The whole family: the op's record names the runtime's kind.
         Value input = o->getOperand(0);
-        callUnary(rt, "unary",
+        callUnary(rt, "unary", input,
                   {rt.i32(o.getUnaryKind()), rt.ptr(o->getResult(0)),
                    rt.ptr(input), rt.i64(getNumElements(input))},
                   o.getParameters());
@@ -85,14 +86,14 @@ void dpc::populateElementwiseLowerings(RuntimeLowerings &lowerings) {
                                                 o->getContext());
     int32_t kind =
         name->getInterface<nn::ElementwiseUnaryOpInterface>()->getUnaryKind();
-    callUnary(rt, "unary_grad",
+    callUnary(rt, "unary_grad", o.getGrad(),
               {rt.i32(kind), rt.ptr(o.getResult()), rt.ptr(o.getGrad()),
                rt.ptr(o.getSaved()), rt.i64(getNumElements(o.getGrad()))},
               o.getParameters());
     return success();
   });
   lowerings.add<nn::ReluGradOp>([](RuntimeCallBuilder &rt, nn::ReluGradOp o) {
-    rt.call("dpcrt_unary_grad_f32",
+    rt.call(floatKernel("dpcrt_unary_grad", o.getGrad()),
             {rt.i32(DPCRT_UNARY_RELU), rt.ptr(o.getResult()),
              rt.ptr(o.getGrad()), rt.ptr(o.getInput()),
              rt.i64(getNumElements(o.getGrad()))});
@@ -102,21 +103,22 @@ void dpc::populateElementwiseLowerings(RuntimeLowerings &lowerings) {
       [](RuntimeCallBuilder &rt, auto o) {
         int32_t kind =
             isa<nn::TanhGradOp>(o) ? DPCRT_UNARY_TANH : DPCRT_UNARY_SIGMOID;
-        rt.call("dpcrt_unary_grad_f32",
+        rt.call(floatKernel("dpcrt_unary_grad", o.getGrad()),
                 {rt.i32(kind), rt.ptr(o.getResult()), rt.ptr(o.getGrad()),
                  rt.ptr(o.getOutput()), rt.i64(getNumElements(o.getGrad()))});
         return success();
       });
   lowerings.add<nn::ScaleOp>([](RuntimeCallBuilder &rt, nn::ScaleOp o) {
-    rt.call("dpcrt_scale_f32",
+    rt.call(floatKernel("dpcrt_scale", o.getInput()),
             {rt.ptr(o.getResult()), rt.ptr(o.getInput()),
-             rt.i64(getNumElements(o.getInput())), rt.f32(o.getFactor())});
+             rt.i64(getNumElements(o.getInput())),
+             rt.floatArg(o.getInput(), o.getFactor())});
     return success();
   });
   lowerings.add<nn::FillOp>([](RuntimeCallBuilder &rt, nn::FillOp o) {
-    rt.call("dpcrt_fill_f32",
+    rt.call(floatKernel("dpcrt_fill", o.getResult()),
             {rt.ptr(o.getResult()), rt.i64(getNumElements(o.getResult())),
-             rt.f32(o.getValue())});
+             rt.floatArg(o.getResult(), o.getValue())});
     return success();
   });
   lowerings.add<nn::GeluOp>([](RuntimeCallBuilder &rt, nn::GeluOp o) {

@@ -15,10 +15,11 @@ using namespace dpc;
 
 namespace {
 
-/// The GEMM of a product of float32 or of bfloat16 operands (both the same,
-/// checked by the ops).
-const char *gemmKernel(Value operand) {
-  return isBFloat16(operand) ? "dpcrt_gemm_bf16" : "dpcrt_gemm_f32";
+/// The GEMM of a product of float32, float64 or bfloat16 operands (both the
+/// same, checked by the ops).
+std::string gemmKernel(Value operand) {
+  return isBFloat16(operand) ? "dpcrt_gemm_bf16"
+                             : floatKernel("dpcrt_gemm", operand);
 }
 
 } // namespace
@@ -30,12 +31,12 @@ void dpc::populateLinalgLowerings(RuntimeLowerings &lowerings) {
     int64_t rows = getNumElements(o.getInput()) / w[1];
     Value out = rt.ptr(o.getResult());
     if (o.getBias())
-      rt.call("dpcrt_broadcast_rows_f32",
+      rt.call(floatKernel("dpcrt_broadcast_rows", o.getResult()),
               {out, rt.ptr(o.getBias()), rt.i64(rows), rt.i64(w[0])});
     rt.call(gemmKernel(o.getInput()),
             {out, rt.ptr(o.getInput()), rt.ptr(o.getWeight()), rt.i64(rows),
              rt.i64(w[0]), rt.i64(w[1]), rt.i32(0), rt.i32(1),
-             rt.f32(o.getBias() ? 1.0f : 0.0f)});
+             rt.floatArg(o.getResult(), o.getBias() ? 1.0 : 0.0)});
     return success();
   });
   lowerings.add<nn::MatmulOp>([](RuntimeCallBuilder &rt, nn::MatmulOp o) {
@@ -50,14 +51,15 @@ void dpc::populateLinalgLowerings(RuntimeLowerings &lowerings) {
       rt.call(gemmKernel(o.getLhs()),
               {rt.ptr(o.getResult()), rt.ptr(o.getLhs()), rt.ptr(o.getRhs()),
                rt.i64(batch * m), rt.i64(n), rt.i64(k), rt.i32(ta),
-               rt.i32(o.getTransposeRhs()), rt.f32(0.0f)});
+               rt.i32(o.getTransposeRhs()), rt.floatArg(o.getResult(), 0.0)});
       return success();
     }
     // One GEMM per batch element; strides in matrices, 0 along
     // broadcast batch dimensions.
-    if (isBFloat16(o.getLhs())) {
-      o.emitOpError("with bf16 operands must be a single GEMM (no batch "
-                    "dimensions on the rhs)");
+    if (isBFloat16(o.getLhs()) || isFloat64(o.getLhs())) {
+      o.emitOpError() << "with " << (isFloat64(o.getLhs()) ? "f64" : "bf16")
+                      << " operands must be a single GEMM (no batch "
+                         "dimensions on the rhs)";
       return failure();
     }
     ArrayRef<int64_t> batchShape = c.drop_back(2);

@@ -17,7 +17,7 @@ void dpc::populateLossLowerings(RuntimeLowerings &lowerings) {
   lowerings.add<nn::CrossEntropyOp>(
       [](RuntimeCallBuilder &rt, nn::CrossEntropyOp o) {
         ArrayRef<int64_t> x = getShape(o.getLogits());
-        rt.call("dpcrt_cross_entropy_f32",
+        rt.call(floatKernel("dpcrt_cross_entropy", o.getLogits()),
                 {rt.ptr(o.getResult()), rt.ptr(o.getLogits()),
                  rt.ptr(o.getLabels()), rt.i64(x[0]), rt.i64(x[1])});
         return success();
@@ -25,27 +25,27 @@ void dpc::populateLossLowerings(RuntimeLowerings &lowerings) {
   lowerings.add<nn::CrossEntropyGradOp>([](RuntimeCallBuilder &rt,
                                            nn::CrossEntropyGradOp o) {
     ArrayRef<int64_t> x = getShape(o.getLogits());
-    rt.call("dpcrt_cross_entropy_grad_f32",
+    rt.call(floatKernel("dpcrt_cross_entropy_grad", o.getLogits()),
             {rt.ptr(o.getResult()), rt.ptr(o.getGrad()), rt.ptr(o.getLogits()),
              rt.ptr(o.getLabels()), rt.i64(x[0]), rt.i64(x[1])});
     return success();
   });
   lowerings.add<nn::MSELossOp>([](RuntimeCallBuilder &rt, nn::MSELossOp o) {
-    rt.call("dpcrt_mse_loss_f32",
+    rt.call(floatKernel("dpcrt_mse_loss", o.getInput()),
             {rt.ptr(o.getResult()), rt.ptr(o.getInput()), rt.ptr(o.getTarget()),
              rt.i64(getNumElements(o.getInput()))});
     return success();
   });
   lowerings.add<nn::MSELossGradOp>([](RuntimeCallBuilder &rt,
                                       nn::MSELossGradOp o) {
-    rt.call("dpcrt_mse_loss_grad_f32",
+    rt.call(floatKernel("dpcrt_mse_loss_grad", o.getInput()),
             {rt.ptr(o.getResult()), rt.ptr(o.getGrad()), rt.ptr(o.getInput()),
              rt.ptr(o.getTarget()), rt.i64(getNumElements(o.getInput()))});
     return success();
   });
   lowerings.add<nn::NLLLossOp>([](RuntimeCallBuilder &rt, nn::NLLLossOp o) {
     ArrayRef<int64_t> x = getShape(o.getInput());
-    rt.call("dpcrt_nll_loss_f32",
+    rt.call(floatKernel("dpcrt_nll_loss", o.getInput()),
             {rt.ptr(o.getResult()), rt.ptr(o.getInput()), rt.ptr(o.getLabels()),
              rt.i64(x[0]), rt.i64(x[1])});
     return success();
@@ -53,7 +53,7 @@ void dpc::populateLossLowerings(RuntimeLowerings &lowerings) {
   lowerings.add<nn::NLLLossGradOp>(
       [](RuntimeCallBuilder &rt, nn::NLLLossGradOp o) {
         ArrayRef<int64_t> x = getShape(o.getResult());
-        rt.call("dpcrt_nll_loss_grad_f32",
+        rt.call(floatKernel("dpcrt_nll_loss_grad", o.getResult()),
                 {rt.ptr(o.getResult()), rt.ptr(o.getGrad()),
                  rt.ptr(o.getLabels()), rt.i64(x[0]), rt.i64(x[1])});
         return success();

@@ -71,22 +71,26 @@ void dpc::populateOptimizerLowerings(RuntimeLowerings &lowerings) {
     Value buffer =
         o.getMomentumBuffer() ? rt.ptr(o.getMomentumBuffer()) : rt.nullPtr();
     // torch rounds the Python float lr and momentum to float32 (alpha=-lr,
-    // buf.mul_(momentum)). Without a momentum buffer the momentum stays 0.
-    auto runtimeF32 = [&](Value f64) -> Value {
+    // buf.mul_(momentum)) for float32 parameters, and keeps them for float64
+    // ones. Without a momentum buffer the momentum stays 0.
+    Value like = o.getParam();
+    auto runtimeArg = [&](Value f64) -> Value {
+      if (isFloat64(like))
+        return f64;
       return rt.builder().create<LLVM::FPTruncOp>(
           rt.getLoc(), rt.builder().getF32Type(), f64);
     };
     bool runtime = readsRuntimeLearningRate(o);
-    rt.call("dpcrt_sgd_update_f32",
+    rt.call(floatKernel("dpcrt_sgd_update", like),
             {param, buffer, rt.ptr(o.getGrad()),
              rt.i64(getNumElements(o.getParam())),
-             runtime ? runtimeF32(runtimeLearningRate(rt, o.getGroup()))
-                     : rt.f32(o.getLr()),
+             runtime ? runtimeArg(runtimeLearningRate(rt, o.getGroup()))
+                     : rt.floatArg(like, o.getLr()),
              runtime && o.getMomentumBuffer()
-                 ? runtimeF32(runtimeMomentum(rt, o.getGroup()))
-                 : rt.f32(o.getMomentum()),
-             rt.f32(o.getDampening()), rt.f32(o.getWeightDecay()),
-             rt.i32(o.getNesterov())});
+                 ? runtimeArg(runtimeMomentum(rt, o.getGroup()))
+                 : rt.floatArg(like, o.getMomentum()),
+             rt.floatArg(like, o.getDampening()),
+             rt.floatArg(like, o.getWeightDecay()), rt.i32(o.getNesterov())});
     rt.setPtr(o.getNewParam(), param);
     if (o.getNewMomentumBuffer())
       rt.setPtr(o.getNewMomentumBuffer(), buffer);
@@ -98,7 +102,7 @@ void dpc::populateOptimizerLowerings(RuntimeLowerings &lowerings) {
           expAvgSq = rt.ptr(o.getExpAvgSq());
     bool runtime = readsRuntimeLearningRate(o);
     rt.call(
-        "dpcrt_adam_update_f32",
+        floatKernel("dpcrt_adam_update", o.getParam()),
         {param, expAvg, expAvgSq, rt.ptr(o.getGrad()),
          rt.i64(getNumElements(o.getParam())),
          runtime ? runtimeLearningRate(rt, o.getGroup()) : rt.f64(o.getLr()),
@@ -113,7 +117,7 @@ void dpc::populateOptimizerLowerings(RuntimeLowerings &lowerings) {
   lowerings.add<nn::ClipGradNormOp>(
       [](RuntimeCallBuilder &rt, nn::ClipGradNormOp o) {
         Value grads = gradientPointers(rt, o.getGrads(), o.getClipped());
-        rt.call("dpcrt_clip_grad_norm_f32",
+        rt.call(floatKernel("dpcrt_clip_grad_norm", o.getGrads().front()),
                 {grads, rt.constantArray(gradientSizes(o.getGrads())),
                  rt.i32(static_cast<int32_t>(o.getGrads().size())),
                  rt.f64(o.getMaxNorm()), rt.f64(o.getNormType())});

@@ -30,7 +30,7 @@ std::array<int64_t, 3> aroundDim(ArrayRef<int64_t> shape, int64_t dim) {
           product(shape.drop_front(dim + 1))};
 }
 
-/// dpcrt_reduce_sum_f32 of `input` over `dims` into `out`.
+/// dpcrt_reduce_sum_f32 (_f64) of `input` over `dims` into `out`.
 void reduceSum(RuntimeCallBuilder &rt, Value out, Value input,
                ArrayRef<int64_t> reduced, int64_t outElements) {
   ArrayRef<int64_t> in = getShape(input);
@@ -39,7 +39,7 @@ void reduceSum(RuntimeCallBuilder &rt, Value out, Value input,
     kept[d] = 1;
   SmallVector<int64_t> dims(in);
   llvm::append_range(dims, getBroadcastStrides(kept, in));
-  rt.call("dpcrt_reduce_sum_f32",
+  rt.call(floatKernel("dpcrt_reduce_sum", input),
           {out, rt.ptr(input), rt.i32(in.size()), rt.constantArray(dims),
            rt.i64(outElements)});
 }
@@ -64,7 +64,7 @@ void dpc::populateReductionLowerings(RuntimeLowerings &lowerings) {
     ArrayRef<int64_t> in = getShape(o.getInput());
     SmallVector<int64_t> dims(in);
     llvm::append_range(dims, getBroadcastStrides(getShape(o.getResult()), in));
-    rt.call("dpcrt_reduce_sum_f32",
+    rt.call(floatKernel("dpcrt_reduce_sum", o.getInput()),
             {rt.ptr(o.getResult()), rt.ptr(o.getInput()), rt.i32(in.size()),
              rt.constantArray(dims), rt.i64(getNumElements(o.getResult()))});
     return success();
@@ -72,7 +72,7 @@ void dpc::populateReductionLowerings(RuntimeLowerings &lowerings) {
   lowerings.add<nn::SoftmaxOp, nn::LogSoftmaxOp>([](RuntimeCallBuilder &rt,
                                                     auto o) {
     auto [outer, size, inner] = aroundDim(getShape(o.getInput()), o.getDim());
-    rt.call("dpcrt_softmax_f32",
+    rt.call(floatKernel("dpcrt_softmax", o.getInput()),
             {rt.ptr(o.getResult()), rt.ptr(o.getInput()), rt.i64(outer),
              rt.i64(size), rt.i64(inner), rt.i32(isa<nn::LogSoftmaxOp>(o))});
     return success();
@@ -81,7 +81,7 @@ void dpc::populateReductionLowerings(RuntimeLowerings &lowerings) {
       [](RuntimeCallBuilder &rt, auto o) {
         auto [outer, size, inner] =
             aroundDim(getShape(o.getGrad()), o.getDim());
-        rt.call("dpcrt_softmax_grad_f32",
+        rt.call(floatKernel("dpcrt_softmax_grad", o.getGrad()),
                 {rt.ptr(o.getResult()), rt.ptr(o.getGrad()),
                  rt.ptr(o.getOutput()), rt.i64(outer), rt.i64(size),
                  rt.i64(inner), rt.i32(isa<nn::LogSoftmaxGradOp>(o))});
@@ -147,8 +147,9 @@ void dpc::populateReductionLowerings(RuntimeLowerings &lowerings) {
     int64_t count = 1;
     for (int64_t d : o.getDims())
       count *= getShape(o.getInput())[d];
-    rt.call("dpcrt_div_scalar_f32",
-            {out, out, rt.i64(n), rt.f32(static_cast<float>(count))});
+    rt.call(floatKernel("dpcrt_div_scalar", o.getResult()),
+            {out, out, rt.i64(n),
+             rt.floatArg(o.getResult(), static_cast<double>(count))});
     return success();
   });
 }

@@ -104,6 +104,15 @@ LogicalResult lowerConstant(RuntimeCallBuilder &rt, nn::ConstantOp op) {
 void dpc::populateShapeLowerings(RuntimeLowerings &lowerings) {
   lowerings.add<nn::TransposeOp>([](RuntimeCallBuilder &rt, nn::TransposeOp o) {
     ArrayRef<int64_t> x = getShape(o.getInput());
+    if (isFloat64(o.getInput())) {
+      // No float64 transpose kernel: the strided copy a permute is.
+      ArrayRef<int64_t> out = getShape(o.getResult());
+      SmallVector<int64_t> in = denseStrides(x);
+      stridedCopy(rt, rt.ptr(o.getResult()), rt.ptr(o.getInput()),
+                  elementBytes(o.getInput()), out, denseStrides(out),
+                  {in[1], in[0]});
+      return success();
+    }
     rt.call("dpcrt_transpose2d_f32",
             {rt.ptr(o.getResult()), rt.ptr(o.getInput()), rt.i64(x[0]),
              rt.i64(x[1])});
@@ -157,13 +166,16 @@ void dpc::populateShapeLowerings(RuntimeLowerings &lowerings) {
   lowerings.add<nn::SliceGradOp>([](RuntimeCallBuilder &rt, nn::SliceGradOp o) {
     int64_t dim = o.getDim();
     Value result = rt.ptr(o.getResult());
-    rt.call("dpcrt_fill_f32",
-            {result, rt.i64(getNumElements(o.getResult())), rt.f32(0.0f)});
+    int64_t bytes = elementBytes(o.getResult());
+    rt.call(floatKernel("dpcrt_fill", o.getResult()),
+            {result, rt.i64(getNumElements(o.getResult())),
+             rt.floatArg(o.getResult(), 0.0)});
     SmallVector<int64_t> out = denseStrides(getShape(o.getResult()));
-    Value to = offsetPtr(rt, result, o.getStart() * out[dim], 4);
+    Value to = offsetPtr(rt, result, o.getStart() * out[dim], bytes);
     out[dim] *= o.getStep();
     ArrayRef<int64_t> grad = getShape(o.getGrad());
-    stridedCopy(rt, to, rt.ptr(o.getGrad()), 4, grad, out, denseStrides(grad));
+    stridedCopy(rt, to, rt.ptr(o.getGrad()), bytes, grad, out,
+                denseStrides(grad));
     return success();
   });
   lowerings.add<nn::SplitOp>([](RuntimeCallBuilder &rt, nn::SplitOp o) {

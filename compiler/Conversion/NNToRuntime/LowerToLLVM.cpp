@@ -16,6 +16,7 @@
 #include "compiler/Conversion/NNToRuntime/RuntimeCallBuilder.h"
 #include "compiler/Conversion/Passes.h"
 #include "compiler/TrainStep/TrainStep.h"
+#include "dialects/NN/IR/NNOps.h"
 #include "runtime/include/dpc/abi.h"
 
 #include <type_traits>
@@ -197,6 +198,22 @@ bool dpc::isBFloat16(Value v) {
   return cast<RankedTensorType>(v.getType()).getElementType().isBF16();
 }
 
+bool dpc::isFloat64(Value v) {
+  return cast<RankedTensorType>(v.getType()).getElementType().isF64();
+}
+
+std::string dpc::floatKernel(StringRef name, Value like) {
+  return (name + (isFloat64(like) ? "_f64" : "_f32")).str();
+}
+
+Value RuntimeCallBuilder::floatArg(Value like, double v) {
+  return isFloat64(like) ? f64(v) : f32(static_cast<float>(v));
+}
+
+Value RuntimeCallBuilder::floatArg(Value like, const llvm::APFloat &v) {
+  return floatArg(like, nn::toDouble(v));
+}
+
 SmallVector<int64_t> dpc::getBroadcastStrides(ArrayRef<int64_t> shape,
                                               ArrayRef<int64_t> target) {
   size_t rank = target.size(), lead = rank - shape.size();
@@ -323,7 +340,8 @@ LogicalResult lowerStep(ModuleOp module, func::FuncOp func, bool traceOps,
   for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
     StringRef kind = getResultKind(func, i);
     if (kind == kind::kLoss) {
-      rt.call("dpcrt_copy", {lossSlot, rt.ptr(value), rt.i64(4)});
+      rt.call("dpcrt_copy", {lossSlot, rt.ptr(value),
+                             rt.i64(getTensorBytes(value.getType()))});
       continue;
     }
     if (kind == kind::kOutput) {

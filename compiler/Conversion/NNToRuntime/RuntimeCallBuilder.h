@@ -39,6 +39,11 @@ public:
   mlir::Value f32(const llvm::APFloat &v) { return f32(v.convertToFloat()); }
   mlir::Value f64(double v);
   mlir::Value f64(const llvm::APFloat &v) { return f64(v.convertToDouble()); }
+  /// A float scalar argument of a kernel that computes on tensor value
+  /// `like`: a double for a float64 tensor (its kernel_f64 takes one), else
+  /// `v` rounded to float.
+  mlir::Value floatArg(mlir::Value like, double v);
+  mlir::Value floatArg(mlir::Value like, const llvm::APFloat &v);
   mlir::Value nullPtr();
   /// `base + bytes`. The offset is an i64 value: a constant GEP index is
   /// 32-bit in the LLVM dialect and would truncate offsets of 2 GiB or more.
@@ -94,6 +99,12 @@ llvm::ArrayRef<int64_t> getShape(mlir::Value v);
 /// Whether a tensor value holds bfloat16: the operands that select the
 /// _bf16 kernels (and nn.pack_saved's and nn.unpack_saved's 16-bit side).
 bool isBFloat16(mlir::Value v);
+/// Whether a tensor value holds float64 (a model.double() model): the
+/// values that select the _f64 kernels.
+bool isFloat64(mlir::Value v);
+/// The float kernel `name` (e.g. "dpcrt_fill") for tensor value `like`:
+/// "dpcrt_fill_f64" for a float64 tensor, else "dpcrt_fill_f32".
+std::string floatKernel(llvm::StringRef name, mlir::Value like);
 /// Row-major element strides of `shape` right-aligned to `target`'s rank,
 /// 0 along dimensions that `shape` broadcasts (size 1 or missing).
 llvm::SmallVector<int64_t> getBroadcastStrides(llvm::ArrayRef<int64_t> shape,

@@ -69,6 +69,15 @@ LogicalResult AllReduceStartOp::verify() {
   if (std::optional<Type> compress = getCompress();
       compress && !compress->isF16() && !compress->isBF16())
     return emitOpError("can compress to f16 or bf16 only, not ") << *compress;
+  // One element type per bucket: the runtime all-reduces a bucket as one
+  // flat array (allreduce_start or allreduce_start_f64).
+  Type element =
+      cast<RankedTensorType>(getInputs()[0].getType()).getElementType();
+  for (Value input : getInputs())
+    if (cast<RankedTensorType>(input.getType()).getElementType() != element)
+      return emitOpError("mixes element types in one bucket");
+  if (element.isF64() && getCompress())
+    return emitOpError("cannot compress a float64 bucket");
   Value token = getToken();
   if (!token.hasOneUse() || !isa<WaitOp>(*token.getUsers().begin()))
     return emitOpError("token must be consumed by exactly one dp.wait");

@@ -54,7 +54,9 @@ def DP_TokenType : TypeDef<DP_Dialect, "Token"> {
   }];
 }
 
-def DP_F32Tensor : StaticShapeTensorOf<[F32]>;
+// Gradients: float32, or float64 in a model.double() model (one bucket holds
+// one of the two).
+def DP_FloatTensor : StaticShapeTensorOf<[F32, F64]>;
 
 def DP_AllReduceOp : Op<DP_Dialect, "all_reduce",
     [SameOperandsAndResultType, MemoryEffects<[MemWrite]>]> {
@@ -67,8 +69,8 @@ def DP_AllReduceOp : Op<DP_Dialect, "all_reduce",
     %g = dp.all_reduce %grad : tensor<64x32xf32>
     ```
   }];
-  let arguments = (ins DP_F32Tensor:$input);
-  let results = (outs DP_F32Tensor:$result);
+  let arguments = (ins DP_FloatTensor:$input);
+  let results = (outs DP_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
@@ -93,7 +95,7 @@ def DP_AllReduceStartOp : Op<DP_Dialect, "all_reduce_start",
     %u = dp.all_reduce_start %gw, %gb {bucket = 0 : i64, compress = bf16} : tensor<10x64xf32>, tensor<10xf32>
     ```
   }];
-  let arguments = (ins Variadic<DP_F32Tensor>:$inputs, I64Attr:$bucket,
+  let arguments = (ins Variadic<DP_FloatTensor>:$inputs, I64Attr:$bucket,
                        OptionalAttr<TypeAttr>:$compress);
   let results = (outs DP_TokenType:$token);
   let assemblyFormat = "$inputs attr-dict `:` type($inputs)";
@@ -113,7 +115,7 @@ def DP_WaitOp : Op<DP_Dialect, "wait", [
     ```
   }];
   let arguments = (ins DP_TokenType:$token);
-  let results = (outs Variadic<DP_F32Tensor>:$results);
+  let results = (outs Variadic<DP_FloatTensor>:$results);
   let assemblyFormat = "$token attr-dict `:` type($results)";
   let hasVerifier = 1;
   let extraClassDeclaration = [{
@@ -217,8 +219,8 @@ def DP_ReduceAddOp : Op<DP_Dialect, "reduce_add",
     %g = dp.reduce_add %g0, %g1, %g2 : tensor<64x32xf32>
     ```
   }];
-  let arguments = (ins Variadic<DP_F32Tensor>:$inputs);
-  let results = (outs DP_F32Tensor:$result);
+  let arguments = (ins Variadic<DP_FloatTensor>:$inputs);
+  let results = (outs DP_FloatTensor:$result);
   let assemblyFormat = "$inputs attr-dict `:` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;

@@ -53,13 +53,13 @@ def NN_Conv2dOp : NN_DiffOp<"conv2d"> {
         : (tensor<8x3x32x32xf32>, tensor<16x3x3x3xf32>, tensor<16xf32>) -> tensor<8x16x32x32xf32>
     ```
   }];
-  let arguments = (ins NN_F32OrBF16Tensor:$input,
-                       NN_F32OrBF16Tensor:$weight,
-                       Optional<NN_F32Tensor>:$bias,
+  let arguments = (ins NN_FloatOrBF16Tensor:$input,
+                       NN_FloatOrBF16Tensor:$weight,
+                       Optional<NN_FloatTensor>:$bias,
                        NN_PairAttr:$stride, NN_PairAttr:$padding,
                        NN_PairAttr:$dilation,
                        DefaultValuedAttr<I64Attr, "1">:$groups);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
   }];
@@ -87,10 +87,10 @@ def NN_MaxPool2dOp : NN_DiffOp<"max_pool2d"> {
         : tensor<8x16x32x32xf32> -> tensor<8x16x16x16xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input, NN_PairAttr:$kernel_size,
+  let arguments = (ins NN_FloatTensor:$input, NN_PairAttr:$kernel_size,
                        NN_PairAttr:$stride, NN_PairAttr:$padding,
                        NN_PairAttr:$dilation, UnitAttr:$ceil_mode);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
@@ -110,11 +110,11 @@ def NN_AvgPool2dOp : NN_DiffOp<"avg_pool2d"> {
         : tensor<8x16x32x32xf32> -> tensor<8x16x16x16xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input, NN_PairAttr:$kernel_size,
+  let arguments = (ins NN_FloatTensor:$input, NN_PairAttr:$kernel_size,
                        NN_PairAttr:$stride, NN_PairAttr:$padding,
                        UnitAttr:$ceil_mode, UnitAttr:$count_include_pad,
                        OptionalAttr<I64Attr>:$divisor_override);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
@@ -133,8 +133,8 @@ def NN_AdaptiveAvgPool2dOp : NN_DiffOp<"adaptive_avg_pool2d"> {
         : tensor<8x512x4x4xf32> -> tensor<8x512x1x1xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input, NN_PairAttr:$output_size);
-  let results = (outs NN_F32Tensor:$result);
+  let arguments = (ins NN_FloatTensor:$input, NN_PairAttr:$output_size);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
@@ -160,11 +160,11 @@ def NN_Conv2dInputGradOp : NN_ExplicitGradOp<"conv2d_input_grad",
     gradient with `weight` (for `grad`) and a `conv2d_weight_grad` (for
     `weight`).
   }];
-  let arguments = (ins NN_F32OrBF16Tensor:$grad, NN_F32OrBF16Tensor:$weight,
+  let arguments = (ins NN_FloatOrBF16Tensor:$grad, NN_FloatOrBF16Tensor:$weight,
                        NN_PairAttr:$stride, NN_PairAttr:$padding,
                        NN_PairAttr:$dilation,
                        DefaultValuedAttr<I64Attr, "1">:$groups);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = [{
     $grad `,` $weight attr-dict `:` functional-type(operands, results)
   }];
@@ -179,11 +179,11 @@ def NN_Conv2dWeightGradOp : NN_ExplicitGradOp<"conv2d_weight_grad"> {
     implied by the operands), summed over the batch. Lowered to
     `grad @ im2col(input)^T` per sample and group, accumulated.
   }];
-  let arguments = (ins NN_F32OrBF16Tensor:$grad, NN_F32OrBF16Tensor:$input,
+  let arguments = (ins NN_FloatOrBF16Tensor:$grad, NN_FloatOrBF16Tensor:$input,
                        NN_PairAttr:$stride, NN_PairAttr:$padding,
                        NN_PairAttr:$dilation,
                        DefaultValuedAttr<I64Attr, "1">:$groups);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = [{
     $grad `,` $input attr-dict `:` functional-type(operands, results)
   }];
@@ -199,11 +199,11 @@ def NN_MaxPool2dGradOp : NN_GradOp<"max_pool2d_grad"> {
     recomputed from `input` rather than saved, so the forward keeps no
     index tensor. The result has the type of `input`.
   }];
-  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$input,
+  let arguments = (ins NN_FloatTensor:$grad, NN_FloatTensor:$input,
                        NN_PairAttr:$kernel_size, NN_PairAttr:$stride,
                        NN_PairAttr:$padding, NN_PairAttr:$dilation,
                        UnitAttr:$ceil_mode);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = [{
     $grad `,` $input attr-dict `:` functional-type(operands, results)
   }];
@@ -217,11 +217,11 @@ def NN_AvgPool2dGradOp : NN_ExplicitGradOp<"avg_pool2d_grad"> {
     forward input's, given explicitly; pooling it with the same attributes
     must give the shape of `grad`.
   }];
-  let arguments = (ins NN_F32Tensor:$grad, NN_PairAttr:$kernel_size,
+  let arguments = (ins NN_FloatTensor:$grad, NN_PairAttr:$kernel_size,
                        NN_PairAttr:$stride, NN_PairAttr:$padding,
                        UnitAttr:$ceil_mode, UnitAttr:$count_include_pad,
                        OptionalAttr<I64Attr>:$divisor_override);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$grad attr-dict `:` type($grad) `->` type($result)";
 }
 
@@ -232,8 +232,8 @@ def NN_AdaptiveAvgPool2dGradOp : NN_ExplicitGradOp<"adaptive_avg_pool2d_grad"> {
     size, over its window of the result `[N, C, H, W]` (the forward input's
     type, given explicitly).
   }];
-  let arguments = (ins NN_F32Tensor:$grad);
-  let results = (outs NN_F32Tensor:$result);
+  let arguments = (ins NN_FloatTensor:$grad);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$grad attr-dict `:` type($grad) `->` type($result)";
 }
 

@@ -42,7 +42,7 @@ bool isValidApproximate(StringAttr approximate) {
 SmallVector<Value> AddOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   Location loc = getLoc();
   Value dy = resultGrads[0];
-  float alpha = getAlpha().convertToFloat();
+  double alpha = toDouble(getAlpha());
   return {sumToTypeOf(b, loc, dy, getLhs()),
           sumToTypeOf(b, loc, scaled(b, loc, dy, alpha), getRhs())};
 }
@@ -54,7 +54,7 @@ SmallVector<Value> AddOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
 SmallVector<Value> SubOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   Location loc = getLoc();
   Value dy = resultGrads[0];
-  float alpha = getAlpha().convertToFloat();
+  double alpha = toDouble(getAlpha());
   return {sumToTypeOf(b, loc, dy, getLhs()),
           sumToTypeOf(b, loc, scaled(b, loc, dy, -alpha), getRhs())};
 }
@@ -83,8 +83,7 @@ SmallVector<Value> DivOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   // gradient ops removed again as dead code.
   Value dlhs = b.create<DivOp>(loc, dy, rhs);
   Value ratio = b.create<DivOp>(loc, b.create<DivOp>(loc, lhs, rhs), rhs);
-  Value drhs = b.create<MulOp>(
-      loc, b.create<ScaleOp>(loc, dy, b.getF32FloatAttr(-1.0f)), ratio);
+  Value drhs = b.create<MulOp>(loc, scaled(b, loc, dy, -1.0), ratio);
   return {sumToTypeOf(b, loc, dlhs, lhs), sumToTypeOf(b, loc, drhs, rhs)};
 }
 
@@ -103,7 +102,7 @@ Value scalarFill(OpBuilder &b, Location loc, float value) {
 Value compare(OpBuilder &b, Location loc, Value lhs, Value rhs,
               StringRef predicate) {
   auto types = SmallVector<Type>();
-  (void)inferBroadcastF32(b.getContext(), loc, "compare", lhs, rhs, types);
+  (void)inferBroadcast(b.getContext(), loc, "compare", lhs, rhs, types);
   return b.create<CompareOp>(loc, types[0], lhs, rhs,
                              b.getStringAttr(predicate));
 }
@@ -251,7 +250,7 @@ LogicalResult ScaleOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
 }
 
 SmallVector<Value> ScaleOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
-  return {scaled(b, getLoc(), resultGrads[0], getFactor().convertToFloat())};
+  return {scaled(b, getLoc(), resultGrads[0], toDouble(getFactor()))};
 }
 
 //===----------------------------------------------------------------------===//
@@ -396,8 +395,8 @@ LogicalResult CompareOp::inferReturnTypes(MLIRContext *ctx,
     return emitOptionalError(loc, "compare: unknown predicate '",
                              adaptor.getPredicate(),
                              "' (expected eq, ne, lt, le, gt or ge)");
-  return inferBroadcastF32(ctx, loc, "compare", adaptor.getLhs(),
-                           adaptor.getRhs(), types);
+  return inferBroadcast(ctx, loc, "compare", adaptor.getLhs(), adaptor.getRhs(),
+                        types);
 }
 
 SmallVector<Value> CompareOp::buildVJP(OpBuilder &, ValueRange) {

@@ -17,23 +17,26 @@
 // The elementwise binary family: one record per op names its formula, the
 // aten operator it imports, the runtime kind that computes it
 // (DPCRT_BINARY_*, runtime/include/dpc/binary_kinds.def) and whether it has
-// torch's `alpha` (the factor of rhs). Result type (the NumPy broadcast of
-// the operands, inferBroadcastF32), the tensor-tensor import and the
+// torch's `alpha` (the factor of rhs); `float64` whether its forward and
+// backward ops have float64 kernels (maximum, minimum and pow's gradients
+// compare, which has none). Result type (the NumPy broadcast of
+// the operands, inferBroadcast), the tensor-tensor import and the
 // lowering follow from the record (ElementwiseBinaryOpInterface); the VJP is
 // written by hand (NNElementwiseOps.cpp).
 class NN_BinaryOp<string mnemonic, string formula, string atenName,
-                  string binaryKind, bit hasAlpha = 0>
-    : NN_DiffOp<mnemonic, [ElementwiseBinaryOpInterface]> {
+                  string binaryKind, bit hasAlpha = 0, bit float64 = 1>
+    : NN_DiffOp<mnemonic, !listconcat([ElementwiseBinaryOpInterface],
+                                      !if(float64, [NN_HasFloat64Kernels], []))> {
   let summary = "elementwise " # formula # " with NumPy broadcasting";
   let description = [{
     Elementwise `}] # formula # [{` of two f32 tensors whose shapes broadcast
     as in NumPy/PyTorch; the result has the broadcast shape.
   }];
   let arguments = !if(hasAlpha,
-      (ins NN_F32Tensor:$lhs, NN_F32Tensor:$rhs,
-           DefaultValuedAttr<F32Attr, "1.0">:$alpha),
-      (ins NN_F32Tensor:$lhs, NN_F32Tensor:$rhs));
-  let results = (outs NN_F32Tensor:$result);
+      (ins NN_FloatTensor:$lhs, NN_FloatTensor:$rhs,
+           DefaultValuedAttr<NN_FloatAttr, "1.0">:$alpha),
+      (ins NN_FloatTensor:$lhs, NN_FloatTensor:$rhs));
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
   }];
@@ -41,14 +44,15 @@ class NN_BinaryOp<string mnemonic, string formula, string atenName,
     static constexpr ::llvm::StringLiteral kAtenName = "}] # atenName # [{";
     static constexpr int32_t kBinaryKind = }] # binaryKind # [{;
     static constexpr bool kHasAlpha = }] # !if(hasAlpha, "true", "false") # [{;
-    float getRhsFactor() { return }] #
-      !if(hasAlpha, "getAlpha().convertToFloat()", "1.0f") # [{; }
+    /// alpha (1 for the ops without one), in the op's precision.
+    double getRhsFactor() { return }] #
+      !if(hasAlpha, "::dpc::nn::toDouble(getAlpha())", "1.0") # [{; }
   }];
   let extraClassDefinition = [{
     ::mlir::LogicalResult $cppClass::inferReturnTypes(
         ::mlir::MLIRContext *ctx, ::std::optional<::mlir::Location> loc,
         Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &types) {
-      return inferBroadcastF32(ctx, loc, "}] # mnemonic # [{", adaptor.getLhs(),
+      return inferBroadcast(ctx, loc, "}] # mnemonic # [{", adaptor.getLhs(),
                                adaptor.getRhs(), types);
     }
   }];
@@ -77,24 +81,29 @@ def NN_DivOp : NN_BinaryOp<"div", "lhs / rhs", "aten::div", "DPCRT_BINARY_DIV"> 
 // maximum/minimum propagate NaN (torch's kernels); on a tie each operand
 // gets half the gradient (derivatives.yaml).
 def NN_MaximumOp : NN_BinaryOp<"maximum", "max(lhs, rhs)", "aten::maximum",
-                               "DPCRT_BINARY_MAXIMUM">;
+                               "DPCRT_BINARY_MAXIMUM", /*hasAlpha=*/0,
+                               /*float64=*/0>;
 def NN_MinimumOp : NN_BinaryOp<"minimum", "min(lhs, rhs)", "aten::minimum",
-                               "DPCRT_BINARY_MINIMUM">;
+                               "DPCRT_BINARY_MINIMUM", /*hasAlpha=*/0,
+                               /*float64=*/0>;
 // pow(Tensor, Tensor) and pow(number, Tensor) (the number a 0-d nn.fill);
 // pow(Tensor, number) is the unary nn.pow_scalar. Imported by hand (aten::pow
 // has all three forms).
 def NN_PowOp : NN_BinaryOp<"pow", "lhs ** rhs", "aten::pow",
-                           "DPCRT_BINARY_POW">;
+                           "DPCRT_BINARY_POW", /*hasAlpha=*/0, /*float64=*/0>;
 
-def NN_ScaleOp : NN_DiffOp<"scale"> {
+def NN_ScaleOp : NN_DiffOp<"scale", [NN_HasFloat64Kernels]> {
   let summary = "multiplication by a compile-time constant";
   let description = [{
     `result = input * factor`. Produced for `x * 2.0`, `-x` and by the
     backward pass of `add`/`sub` with `alpha`.
   }];
-  let arguments = (ins NN_F32Tensor:$input, F32Attr:$factor);
-  let results = (outs NN_F32Tensor:$result);
-  let assemblyFormat = "$input `,` $factor attr-dict `:` type($input)";
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatAttr:$factor);
+  let results = (outs NN_FloatTensor:$result);
+  // `nn.scale %x, 5.000000e-01 : tensor<4xf32>`: the factor is written
+  // without its type, which is the tensor's element type (float64 factors
+  // of float64 tensors keep their precision through a round trip).
+  let hasCustomAssemblyFormat = 1;
 }
 
 // The elementwise unary family: one record per op names its formula, the
@@ -112,12 +121,13 @@ def NN_ScaleOp : NN_DiffOp<"scale"> {
 // (NNElementwiseOps.cpp).
 class NN_UnaryOp<string mnemonic, string formula, string atenName,
                  string unaryKind, string gradFrom = "",
-                 list<string> parameters = []>
-    : NN_DiffOp<mnemonic, [ElementwiseUnaryOpInterface]> {
+                 list<string> parameters = [], bit float64 = 1>
+    : NN_DiffOp<mnemonic, !listconcat([ElementwiseUnaryOpInterface],
+                                      !if(float64, [NN_HasFloat64Kernels], []))> {
   let summary = "elementwise " # formula # " (" # atenName # ")";
-  let arguments = !foldl((ins NN_F32Tensor:$input), parameters, args, name,
+  let arguments = !foldl((ins NN_FloatTensor:$input), parameters, args, name,
                          !con(args, !dag(ins, [F64Attr], [name])));
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
   let extraClassDeclaration = [{
     static constexpr ::llvm::StringLiteral kAtenName = "}] # atenName # [{";
@@ -217,14 +227,14 @@ def NN_PowScalarOp : NN_UnaryOp<"pow_scalar", "x ** exponent", "aten::pow",
 // bfloat16 tensor.
 def NN_RoundToBF16Op : NN_UnaryOp<"round_bf16",
     "x rounded to the nearest bfloat16 value (ties to even)", "",
-    "DPCRT_UNARY_ROUND_BF16">;
+    "DPCRT_UNARY_ROUND_BF16", "", [], /*float64=*/0>;
 
 // --precision fp16 (torch.autocast's float16): nn.round_bf16's twin for
 // float16 values, infinite beyond 65504 (what GradScaler's loss scaling
 // guards against).
 def NN_RoundToF16Op : NN_UnaryOp<"round_f16",
     "x rounded to the nearest float16 value (ties to even)", "",
-    "DPCRT_UNARY_ROUND_F16">;
+    "DPCRT_UNARY_ROUND_F16", "", [], /*float64=*/0>;
 
 // --precision bf16|fp16: an activation that PyTorch's autocast keeps for the
 // backward pass as a 16-bit tensor, kept so by dpc too
@@ -245,7 +255,7 @@ def NN_PackSavedOp : NN_Op<"pack_saved"> {
     %p = nn.pack_saved %x : tensor<4x16xf32> -> tensor<4x16xbf16>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input);
+  let arguments = (ins NN_FloatTensor:$input);
   let results = (outs NN_LowPrecisionTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
@@ -261,7 +271,7 @@ def NN_UnpackSavedOp : NN_Op<"unpack_saved"> {
     ```
   }];
   let arguments = (ins NN_LowPrecisionTensor:$input);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
 }
@@ -278,9 +288,9 @@ def NN_GeluOp : NN_DiffOp<"gelu"> {
     %y = nn.gelu %x {approximate = "tanh"} : tensor<4x8xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input,
+  let arguments = (ins NN_FloatTensor:$input,
                        DefaultValuedStrAttr<StrAttr, "none">:$approximate);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
@@ -297,8 +307,8 @@ def NN_CompareOp : NN_DiffOp<"compare"> {
     %m = nn.compare %mask, %zero {predicate = "eq"} : (tensor<1x1x8x8xf32>, tensor<f32>) -> tensor<1x1x8x8xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$lhs, NN_F32Tensor:$rhs, StrAttr:$predicate);
-  let results = (outs NN_F32Tensor:$result);
+  let arguments = (ins NN_FloatTensor:$lhs, NN_FloatTensor:$rhs, StrAttr:$predicate);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
   }];
@@ -318,9 +328,9 @@ def NN_WhereOp : NN_DiffOp<"where",
     %y = nn.where %m, %x, %z : tensor<4x8xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$condition, NN_F32Tensor:$lhs,
-                       NN_F32Tensor:$rhs);
-  let results = (outs NN_F32Tensor:$result);
+  let arguments = (ins NN_FloatTensor:$condition, NN_FloatTensor:$lhs,
+                       NN_FloatTensor:$rhs);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$condition `,` $lhs `,` $rhs attr-dict `:` type($lhs)";
 }
 
@@ -336,8 +346,8 @@ def NN_MaskedFillOp : NN_DiffOp<"masked_fill"> {
     %a = nn.masked_fill %s, %m {value = 0xFF800000 : f32} : (tensor<4x2x8x8xf32>, tensor<1x1x8x8xf32>) -> tensor<4x2x8x8xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input, NN_F32Tensor:$mask, F32Attr:$value);
-  let results = (outs NN_F32Tensor:$result);
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$mask, F32Attr:$value);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $mask attr-dict `:` functional-type(operands, results)
   }];
@@ -356,40 +366,42 @@ def NN_ConvertOp : NN_DiffOp<"convert"> {
     ```
   }];
   let arguments = (ins NN_I64Tensor:$input);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
-def NN_FillOp : NN_Op<"fill"> {
+def NN_FillOp : NN_Op<"fill", [NN_HasFloat64Kernels]> {
   let summary = "a tensor with every element equal to `value`";
   let description = "Seeds reverse-mode autodiff with `d loss / d loss = 1`.";
-  let arguments = (ins F32Attr:$value);
-  let results = (outs NN_F32Tensor:$result);
-  let assemblyFormat = "$value attr-dict `:` type($result)";
+  let arguments = (ins NN_FloatAttr:$value);
+  let results = (outs NN_FloatTensor:$result);
+  // `nn.fill 1.000000e+00 : tensor<f32>`: the value in the tensor's element
+  // type, as nn.scale's factor.
+  let hasCustomAssemblyFormat = 1;
 }
 
 //===----------------------------------------------------------------------===//
 // Backward ops (built by the VJPs above)
 //===----------------------------------------------------------------------===//
 
-def NN_ReluGradOp : NN_GradOp<"relu_grad", [AllTypesMatch<["grad", "input"]>]> {
+def NN_ReluGradOp : NN_GradOp<"relu_grad", [NN_HasFloat64Kernels, AllTypesMatch<["grad", "input"]>]> {
   let summary = "gradient of relu: grad where input > 0, else 0";
-  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$input);
-  let results = (outs NN_F32Tensor:$result);
+  let arguments = (ins NN_FloatTensor:$grad, NN_FloatTensor:$input);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$grad `,` $input attr-dict `:` type($grad)";
 }
 
-def NN_TanhGradOp : NN_GradOp<"tanh_grad", [AllTypesMatch<["grad", "output"]>]> {
+def NN_TanhGradOp : NN_GradOp<"tanh_grad", [NN_HasFloat64Kernels, AllTypesMatch<["grad", "output"]>]> {
   let summary = "gradient of tanh from its output: grad * (1 - y^2)";
-  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$output);
-  let results = (outs NN_F32Tensor:$result);
+  let arguments = (ins NN_FloatTensor:$grad, NN_FloatTensor:$output);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$grad `,` $output attr-dict `:` type($grad)";
 }
 
-def NN_SigmoidGradOp : NN_GradOp<"sigmoid_grad", [AllTypesMatch<["grad", "output"]>]> {
+def NN_SigmoidGradOp : NN_GradOp<"sigmoid_grad", [NN_HasFloat64Kernels, AllTypesMatch<["grad", "output"]>]> {
   let summary = "gradient of sigmoid from its output: grad * y * (1 - y)";
-  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$output);
-  let results = (outs NN_F32Tensor:$result);
+  let arguments = (ins NN_FloatTensor:$grad, NN_FloatTensor:$output);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$grad `,` $output attr-dict `:` type($grad)";
 }
 
@@ -401,13 +413,13 @@ def NN_GeluGradOp : NN_GradOp<"gelu_grad", [AllTypesMatch<["grad", "input"]>]> {
     `pdf = exp(-x^2 / 2) / sqrt(2 pi)`; for `"tanh"` the derivative of the
     tanh form.
   }];
-  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$input,
+  let arguments = (ins NN_FloatTensor:$grad, NN_FloatTensor:$input,
                        DefaultValuedStrAttr<StrAttr, "none">:$approximate);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$grad `,` $input attr-dict `:` type($grad)";
 }
 
-def NN_UnaryGradOp : NN_GradOp<"unary_grad", [AllTypesMatch<["grad", "saved"]>]> {
+def NN_UnaryGradOp : NN_GradOp<"unary_grad", [NN_HasFloat64Kernels, AllTypesMatch<["grad", "saved"]>]> {
   let summary = "gradient of an elementwise unary op from its kind's formula";
   let description = [{
     `dx = dy * f'(..)` of the unary record op `nn.<forward>` with the
@@ -419,9 +431,9 @@ def NN_UnaryGradOp : NN_GradOp<"unary_grad", [AllTypesMatch<["grad", "saved"]>]>
     %dx = nn.unary_grad %dy, %x {forward = "leaky_relu", parameters = array<f64: 0.2>} : tensor<4x8xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$saved,
+  let arguments = (ins NN_FloatTensor:$grad, NN_FloatTensor:$saved,
                        StrAttr:$forward, DenseF64ArrayAttr:$parameters);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$grad `,` $saved attr-dict `:` type($grad)";
 }
 

@@ -27,9 +27,9 @@ def NN_EmbeddingOp : NN_DiffOp<"embedding"> {
     %e = nn.embedding %w, %idx : (tensor<64x32xf32>, tensor<4x8xi64>) -> tensor<4x8x32xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$weight, NN_I64Tensor:$indices,
+  let arguments = (ins NN_FloatTensor:$weight, NN_I64Tensor:$indices,
                        OptionalAttr<I64Attr>:$padding_idx);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = [{
     $weight `,` $indices attr-dict `:` functional-type(operands, results)
   }];
@@ -52,8 +52,8 @@ def NN_GatherOp : NN_DiffOp<"gather"> {
     %g = nn.gather %x, %i {dim = 1 : i64} : (tensor<4x10xf32>, tensor<4x1xi64>) -> tensor<4x1xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input, NN_I64Tensor:$index, I64Attr:$dim);
-  let results = (outs NN_F32Tensor:$result);
+  let arguments = (ins NN_FloatTensor:$input, NN_I64Tensor:$index, I64Attr:$dim);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $index attr-dict `:` functional-type(operands, results)
   }];
@@ -76,9 +76,9 @@ def NN_ScatterAddOp : NN_DiffOp<"scatter_add"> {
     %s = nn.scatter_add %x, %i, %src {dim = 0 : i64} : (tensor<5x3xf32>, tensor<8x3xi64>, tensor<8x3xf32>) -> tensor<5x3xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input, NN_I64Tensor:$index,
-                       NN_F32Tensor:$src, I64Attr:$dim);
-  let results = (outs NN_F32Tensor:$result);
+  let arguments = (ins NN_FloatTensor:$input, NN_I64Tensor:$index,
+                       NN_FloatTensor:$src, I64Attr:$dim);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $index `,` $src attr-dict `:` functional-type(operands, results)
   }];
@@ -97,9 +97,9 @@ def NN_EmbeddingGradOp : NN_Op<"embedding_grad"> {
     `embedding_dense_backward` without `scale_grad_by_freq`. The result
     type is stated.
   }];
-  let arguments = (ins NN_F32Tensor:$grad, NN_I64Tensor:$indices,
+  let arguments = (ins NN_FloatTensor:$grad, NN_I64Tensor:$indices,
                        OptionalAttr<I64Attr>:$padding_idx);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = [{
     $grad `,` $indices attr-dict `:` functional-type(operands, results)
   }];

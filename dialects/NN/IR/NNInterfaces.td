@@ -66,8 +66,9 @@ def ElementwiseUnaryOpInterface : OpInterface<"ElementwiseUnaryOpInterface"> {
 def ElementwiseBinaryOpInterface : OpInterface<"ElementwiseBinaryOpInterface"> {
   let cppNamespace = "::dpc::nn";
   let description = [{
-    A broadcasting elementwise f32 function of two tensors (`nn.add`,
-    `nn.mul`, ...) that the runtime computes with `dpcrt_binary_f32`. Its
+    A broadcasting elementwise function of two float tensors (`nn.add`,
+    `nn.mul`, ...) that the runtime computes with `dpcrt_binary_f32` (or
+    its float64 twin). Its
     ODS record (`NN_BinaryOp` in NNElementwiseOps.td) names the aten
     operator it is imported from, the runtime's kind and whether it has
     torch's `alpha`: the importer builds its table of the tensor-tensor
@@ -88,8 +89,9 @@ def ElementwiseBinaryOpInterface : OpInterface<"ElementwiseBinaryOpInterface"> {
       "bool", "hasAlpha", (ins), [{}],
       [{ return ConcreteOp::kHasAlpha; }]>,
     InterfaceMethod<
-      "The factor of rhs in the formula: `alpha`, or 1 without it.",
-      "float", "getRhsFactor">,
+      "The factor of rhs in the formula: `alpha`, or 1 without it (a "
+      "float32 value on float32 tensors).",
+      "double", "getRhsFactor">,
   ];
 }
 

@@ -51,7 +51,7 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *ctx,
   if (getElementTypeOrSelf(adaptor.getInput().getType()) !=
       getElementTypeOrSelf(adaptor.getWeight().getType()))
     return emitOptionalError(loc, "linear: input and weight must have one "
-                                  "element type (f32, or bf16 both)");
+                                  "element type (f32, f64, or bf16 both)");
   if (x.empty() || w.size() != 2)
     return emitOptionalError(loc,
                              "linear: expected input [..., K] and "
@@ -69,7 +69,7 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *ctx,
   }
   SmallVector<int64_t> shape(x.drop_back());
   shape.push_back(w[0]);
-  types.push_back(f32Tensor(ctx, shape));
+  types.push_back(computeTensor(adaptor.getInput(), shape));
   return success();
 }
 
@@ -109,7 +109,7 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *ctx,
   if (getElementTypeOrSelf(adaptor.getLhs().getType()) !=
       getElementTypeOrSelf(adaptor.getRhs().getType()))
     return emitOptionalError(loc, "matmul: operands must have one element "
-                                  "type (f32, or bf16 both)");
+                                  "type (f32, f64, or bf16 both)");
   if (a.size() < 2 || b.size() < 2)
     return emitOptionalError(loc, "matmul: operands need rank >= 2, got ",
                              shapeString(a), " and ", shapeString(b));
@@ -128,7 +128,7 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *ctx,
                              " do not broadcast");
   SmallVector<int64_t> shape(*batch);
   shape.append({m, n});
-  types.push_back(f32Tensor(ctx, shape));
+  types.push_back(computeTensor(adaptor.getLhs(), shape));
   return success();
 }
 

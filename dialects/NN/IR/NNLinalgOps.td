@@ -10,7 +10,7 @@
 #ifndef DPC_NN_LINALG_OPS
 #define DPC_NN_LINALG_OPS
 
-def NN_LinearOp : NN_DiffOp<"linear"> {
+def NN_LinearOp : NN_DiffOp<"linear", [NN_HasFloat64Kernels]> {
   let summary = "affine map y = x W^T + b (aten::linear, nn.Linear)";
   let description = [{
     `input` is `[..., K]` (any rank >= 1), `weight` is `[N, K]`, the
@@ -24,15 +24,15 @@ def NN_LinearOp : NN_DiffOp<"linear"> {
     %y = nn.linear %x, %w, %b : (tensor<16x32xf32>, tensor<64x32xf32>, tensor<64xf32>) -> tensor<16x64xf32>
     ```
   }];
-  let arguments = (ins NN_F32OrBF16Tensor:$input, NN_F32OrBF16Tensor:$weight,
-                       Optional<NN_F32Tensor>:$bias);
-  let results = (outs NN_F32Tensor:$result);
+  let arguments = (ins NN_FloatOrBF16Tensor:$input, NN_FloatOrBF16Tensor:$weight,
+                       Optional<NN_FloatTensor>:$bias);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
   }];
 }
 
-def NN_MatmulOp : NN_DiffOp<"matmul"> {
+def NN_MatmulOp : NN_DiffOp<"matmul", [NN_HasFloat64Kernels]> {
   let summary = "(batched) matrix product, optionally transposed";
   let description = [{
     `result = op(lhs) @ op(rhs)` where `op` transposes the last two
@@ -51,9 +51,9 @@ def NN_MatmulOp : NN_DiffOp<"matmul"> {
     %c = nn.matmul %a, %b {transpose_rhs} : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xf32>
     ```
   }];
-  let arguments = (ins NN_F32OrBF16Tensor:$lhs, NN_F32OrBF16Tensor:$rhs,
+  let arguments = (ins NN_FloatOrBF16Tensor:$lhs, NN_FloatOrBF16Tensor:$rhs,
                        UnitAttr:$transpose_lhs, UnitAttr:$transpose_rhs);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let extraClassDeclaration = [{
     /// Whether the product is one GEMM: no batch dimensions, or
     /// `[..., M, K] @ [K, N]` (the rows of all batch elements are one

@@ -55,7 +55,7 @@ LogicalResult CrossEntropyOp::inferReturnTypes(MLIRContext *ctx,
   if (failed(checkCrossEntropyOperands(loc, adaptor.getLogits(),
                                        adaptor.getLabels())))
     return failure();
-  types.push_back(f32Tensor(ctx, {}));
+  types.push_back(computeTensor(adaptor.getLogits(), {}));
   return success();
 }
 
@@ -90,7 +90,7 @@ LogicalResult MSELossOp::inferReturnTypes(MLIRContext *ctx,
         loc, "mse_loss: input ", shapeString(shapeOf(adaptor.getInput())),
         " and target ", shapeString(shapeOf(adaptor.getTarget())),
         " must have the same shape");
-  types.push_back(f32Tensor(ctx, {}));
+  types.push_back(computeTensor(adaptor.getInput(), {}));
   return success();
 }
 
@@ -120,7 +120,7 @@ LogicalResult NLLLossOp::inferReturnTypes(MLIRContext *ctx,
   if (failed(checkNLLLoss(loc, shapeOf(adaptor.getInput()),
                           shapeOf(adaptor.getLabels()))))
     return failure();
-  types.push_back(f32Tensor(ctx, {}));
+  types.push_back(computeTensor(adaptor.getInput(), {}));
   return success();
 }
 

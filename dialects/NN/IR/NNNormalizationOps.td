@@ -48,13 +48,13 @@ def NN_BatchNormOp : NN_DiffOp<"batch_norm", [
         -> (tensor<8x16x4x4xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>)
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input, NN_F32Tensor:$weight,
-                       NN_F32Tensor:$bias, NN_F32Tensor:$running_mean,
-                       NN_F32Tensor:$running_var,
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$weight,
+                       NN_FloatTensor:$bias, NN_FloatTensor:$running_mean,
+                       NN_FloatTensor:$running_var,
                        F64Attr:$momentum, F64Attr:$eps);
-  let results = (outs NN_F32Tensor:$result, NN_F32Tensor:$mean,
-                      NN_F32Tensor:$invstd, NN_F32Tensor:$new_running_mean,
-                      NN_F32Tensor:$new_running_var);
+  let results = (outs NN_FloatTensor:$result, NN_FloatTensor:$mean,
+                      NN_FloatTensor:$invstd, NN_FloatTensor:$new_running_mean,
+                      NN_FloatTensor:$new_running_var);
   let assemblyFormat = [{
     $input `,` $weight `,` $bias `,` $running_mean `,` $running_var attr-dict
     `:` functional-type(operands, results)
@@ -104,11 +104,11 @@ def NN_GroupNormOp : NN_DiffOp<"group_norm", [
     %y = nn.group_norm %x, %w, %b {num_groups = 4 : i64, eps = 1.0e-05 : f32} : (tensor<8x16x4x4xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<8x16x4x4xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input, NN_F32Tensor:$weight,
-                       NN_F32Tensor:$bias,
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$weight,
+                       NN_FloatTensor:$bias,
                        ConfinedAttr<I64Attr, [IntPositive]>:$num_groups,
                        F32Attr:$eps);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight `,` $bias attr-dict `:` functional-type(operands, results)
   }];
@@ -134,11 +134,11 @@ def NN_LayerNormOp : NN_DiffOp<"layer_norm"> {
     %y = nn.layer_norm %x, %w, %b {normalized_rank = 1 : i64, eps = 1.0e-05 : f32} : (tensor<4x8x32xf32>, tensor<32xf32>, tensor<32xf32>) -> tensor<4x8x32xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input, NN_F32Tensor:$weight,
-                       NN_F32Tensor:$bias,
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$weight,
+                       NN_FloatTensor:$bias,
                        ConfinedAttr<I64Attr, [IntPositive]>:$normalized_rank,
                        F32Attr:$eps);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight `,` $bias attr-dict `:` functional-type(operands, results)
   }];
@@ -163,11 +163,11 @@ def NN_BatchNormGradOp : NN_GradOp<"batch_norm_grad"> {
     grad_weight = dotp * invstd,  grad_bias = sum
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$input,
-                       NN_F32Tensor:$weight, NN_F32Tensor:$mean,
-                       NN_F32Tensor:$invstd);
-  let results = (outs NN_F32Tensor:$grad_input, NN_F32Tensor:$grad_weight,
-                      NN_F32Tensor:$grad_bias);
+  let arguments = (ins NN_FloatTensor:$grad, NN_FloatTensor:$input,
+                       NN_FloatTensor:$weight, NN_FloatTensor:$mean,
+                       NN_FloatTensor:$invstd);
+  let results = (outs NN_FloatTensor:$grad_input, NN_FloatTensor:$grad_weight,
+                      NN_FloatTensor:$grad_bias);
   let assemblyFormat = [{
     $grad `,` $input `,` $weight `,` $mean `,` $invstd attr-dict
     `:` functional-type(operands, results)
@@ -192,12 +192,12 @@ def NN_GroupNormGradOp : NN_GradOp<"group_norm_grad"> {
     dbias   = sum over samples of db
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$input,
-                       NN_F32Tensor:$weight,
+  let arguments = (ins NN_FloatTensor:$grad, NN_FloatTensor:$input,
+                       NN_FloatTensor:$weight,
                        ConfinedAttr<I64Attr, [IntPositive]>:$num_groups,
                        F32Attr:$eps);
-  let results = (outs NN_F32Tensor:$input_grad, NN_F32Tensor:$weight_grad,
-                      NN_F32Tensor:$bias_grad);
+  let results = (outs NN_FloatTensor:$input_grad, NN_FloatTensor:$weight_grad,
+                      NN_FloatTensor:$bias_grad);
   let assemblyFormat = [{
     $grad `,` $input `,` $weight attr-dict `:` functional-type(operands, results)
   }];
@@ -218,12 +218,12 @@ def NN_LayerNormGradOp : NN_GradOp<"layer_norm_grad"> {
     dbias   = sum over rows of grad
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$input,
-                       NN_F32Tensor:$weight,
+  let arguments = (ins NN_FloatTensor:$grad, NN_FloatTensor:$input,
+                       NN_FloatTensor:$weight,
                        ConfinedAttr<I64Attr, [IntPositive]>:$normalized_rank,
                        F32Attr:$eps);
-  let results = (outs NN_F32Tensor:$input_grad, NN_F32Tensor:$weight_grad,
-                      NN_F32Tensor:$bias_grad);
+  let results = (outs NN_FloatTensor:$input_grad, NN_FloatTensor:$weight_grad,
+                      NN_FloatTensor:$bias_grad);
   let assemblyFormat = [{
     $grad `,` $input `,` $weight attr-dict `:` functional-type(operands, results)
   }];
@@ -258,10 +258,10 @@ def NN_BatchNormInferenceOp : NN_DiffOp<"batch_norm_inference", [
         -> tensor<8x16x4x4xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input, NN_F32Tensor:$weight,
-                       NN_F32Tensor:$bias, NN_F32Tensor:$running_mean,
-                       NN_F32Tensor:$running_var, F64Attr:$eps);
-  let results = (outs NN_F32Tensor:$result);
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$weight,
+                       NN_FloatTensor:$bias, NN_FloatTensor:$running_mean,
+                       NN_FloatTensor:$running_var, F64Attr:$eps);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight `,` $bias `,` $running_mean `,` $running_var attr-dict
     `:` functional-type(operands, results)
@@ -284,11 +284,11 @@ def NN_BatchNormInferenceGradOp : NN_GradOp<"batch_norm_inference_grad"> {
     grad_weight = dotp * invstd,  grad_bias = sum
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$input,
-                       NN_F32Tensor:$weight, NN_F32Tensor:$running_mean,
-                       NN_F32Tensor:$running_var, F64Attr:$eps);
-  let results = (outs NN_F32Tensor:$grad_input, NN_F32Tensor:$grad_weight,
-                      NN_F32Tensor:$grad_bias);
+  let arguments = (ins NN_FloatTensor:$grad, NN_FloatTensor:$input,
+                       NN_FloatTensor:$weight, NN_FloatTensor:$running_mean,
+                       NN_FloatTensor:$running_var, F64Attr:$eps);
+  let results = (outs NN_FloatTensor:$grad_input, NN_FloatTensor:$grad_weight,
+                      NN_FloatTensor:$grad_bias);
   let assemblyFormat = [{
     $grad `,` $input `,` $weight `,` $running_mean `,` $running_var attr-dict
     `:` functional-type(operands, results)

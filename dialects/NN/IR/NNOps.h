@@ -13,6 +13,41 @@
 
 #include "dialects/NN/IR/NNInterfaces.h.inc"
 
+namespace dpc::nn {
+
+/// Marks the ops that have float64 kernels (NN_HasFloat64Kernels).
+template <typename ConcreteType>
+class HasFloat64Kernels
+    : public mlir::OpTrait::TraitBase<ConcreteType, HasFloat64Kernels> {};
+
+/// Checks an op's float element types (NNFloat64.cpp): float64 tensors
+/// only where the op has float64 kernels, never float32 and float64 tensors
+/// together, and a float64 op's float constants (factor, alpha, fill value,
+/// learning rate) float64 too, not rounded to float32.
+mlir::LogicalResult verifyFloatElementTypes(mlir::Operation *op,
+                                            bool hasFloat64Kernels);
+
+/// Every nn op's check of its float element types (NN_Float64Checked).
+template <typename ConcreteType>
+class Float64Checked
+    : public mlir::OpTrait::TraitBase<ConcreteType, Float64Checked> {
+public:
+  static mlir::LogicalResult verifyTrait(mlir::Operation *op) {
+    return verifyFloatElementTypes(
+        op, ConcreteType::template hasTrait<HasFloat64Kernels>());
+  }
+};
+
+/// A float attribute in the precision of `type`'s elements (a tensor type
+/// or an element type): float64 for float64 tensors, else float32, as an
+/// op computing on them holds its constants.
+mlir::FloatAttr floatAttrFor(mlir::Type type, double value);
+
+/// An APFloat attribute's value as a double (float32 or float64).
+double toDouble(const llvm::APFloat &value);
+
+} // namespace dpc::nn
+
 #define GET_OP_CLASSES
 #include "dialects/NN/IR/NNOps.h.inc"
 

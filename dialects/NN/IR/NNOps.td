@@ -22,7 +22,7 @@ include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
 class NN_Op<string mnemonic, list<Trait> traits = []>
-    : Op<NN_Dialect, mnemonic, !listconcat(traits, [Pure])>;
+    : Op<NN_Dialect, mnemonic, !listconcat(traits, [Pure, NN_Float64Checked])>;
 
 // Ops whose result type follows from operands and attributes, and which know
 // their vector-Jacobian product.
@@ -34,7 +34,7 @@ class NN_DiffOp<string mnemonic, list<Trait> traits = []>
 class NN_GradOp<string mnemonic, list<Trait> traits = []>
     : NN_Op<mnemonic, !listconcat(traits, [InferTypeOpAdaptor])>;
 
-def NN_AnyTensor : StaticShapeTensorOf<[F32, I64]>;
+def NN_AnyTensor : StaticShapeTensorOf<[F32, F64, I64]>;
 
 include "dialects/NN/IR/NNElementwiseOps.td"
 include "dialects/NN/IR/NNLinalgOps.td"

@@ -10,7 +10,7 @@
 #ifndef DPC_NN_OPTIMIZER_OPS
 #define DPC_NN_OPTIMIZER_OPS
 
-def NN_SGDUpdateOp : NN_Op<"sgd_update", [
+def NN_SGDUpdateOp : NN_Op<"sgd_update", [NN_HasFloat64Kernels, 
     DeclareOpInterfaceMethods<StorageAliasOpInterface>,
     InferTypeOpAdaptor]> {
   let summary = "one torch.optim.SGD step for one parameter";
@@ -35,22 +35,22 @@ def NN_SGDUpdateOp : NN_Op<"sgd_update", [
     float, and `lr` is the group's initial learning rate; otherwise `lr` is
     compiled in.
   }];
-  let arguments = (ins NN_F32Tensor:$param, NN_F32Tensor:$grad,
-                       Optional<NN_F32Tensor>:$momentum_buffer,
-                       F32Attr:$lr, DefaultValuedAttr<F32Attr, "0.0">:$momentum,
-                       DefaultValuedAttr<F32Attr, "0.0">:$dampening,
-                       DefaultValuedAttr<F32Attr, "0.0">:$weight_decay,
+  let arguments = (ins NN_FloatTensor:$param, NN_FloatTensor:$grad,
+                       Optional<NN_FloatTensor>:$momentum_buffer,
+                       NN_FloatAttr:$lr, DefaultValuedAttr<NN_FloatAttr, "0.0">:$momentum,
+                       DefaultValuedAttr<NN_FloatAttr, "0.0">:$dampening,
+                       DefaultValuedAttr<NN_FloatAttr, "0.0">:$weight_decay,
                        UnitAttr:$nesterov,
                        DefaultValuedAttr<ConfinedAttr<I32Attr, [IntNonNegative]>, "0">:$group);
-  let results = (outs NN_F32Tensor:$new_param,
-                      Optional<NN_F32Tensor>:$new_momentum_buffer);
+  let results = (outs NN_FloatTensor:$new_param,
+                      Optional<NN_FloatTensor>:$new_momentum_buffer);
   let assemblyFormat = [{
     $param `,` $grad (`,` $momentum_buffer^)? attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }
 
-def NN_AdamUpdateOp : NN_Op<"adam_update", [
+def NN_AdamUpdateOp : NN_Op<"adam_update", [NN_HasFloat64Kernels, 
     DeclareOpInterfaceMethods<StorageAliasOpInterface>,
     InferTypeOpAdaptor,
     AllTypesMatch<["param", "grad", "exp_avg", "exp_avg_sq"]>]> {
@@ -83,22 +83,22 @@ def NN_AdamUpdateOp : NN_Op<"adam_update", [
     %p, %m, %v = nn.adam_update %w, %dw, %m0, %v0 {lr = 1.0e-03, beta1 = 0.9, beta2 = 0.999, eps = 1.0e-08} : tensor<64x32xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$param, NN_F32Tensor:$grad,
-                       NN_F32Tensor:$exp_avg, NN_F32Tensor:$exp_avg_sq,
+  let arguments = (ins NN_FloatTensor:$param, NN_FloatTensor:$grad,
+                       NN_FloatTensor:$exp_avg, NN_FloatTensor:$exp_avg_sq,
                        F64Attr:$lr, F64Attr:$beta1, F64Attr:$beta2,
                        F64Attr:$eps,
                        DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
                        UnitAttr:$decoupled_weight_decay,
                        DefaultValuedAttr<ConfinedAttr<I32Attr, [IntNonNegative]>, "0">:$group);
-  let results = (outs NN_F32Tensor:$new_param, NN_F32Tensor:$new_exp_avg,
-                      NN_F32Tensor:$new_exp_avg_sq);
+  let results = (outs NN_FloatTensor:$new_param, NN_FloatTensor:$new_exp_avg,
+                      NN_FloatTensor:$new_exp_avg_sq);
   let assemblyFormat = [{
     $param `,` $grad `,` $exp_avg `,` $exp_avg_sq attr-dict `:` type($param)
   }];
   let hasVerifier = 1;
 }
 
-def NN_ClipGradNormOp : NN_Op<"clip_grad_norm", [
+def NN_ClipGradNormOp : NN_Op<"clip_grad_norm", [NN_HasFloat64Kernels, 
     DeclareOpInterfaceMethods<StorageAliasOpInterface>,
     InferTypeOpAdaptor]> {
   let summary = "torch.nn.utils.clip_grad_norm_ over all gradients";
@@ -121,9 +121,9 @@ def NN_ClipGradNormOp : NN_Op<"clip_grad_norm", [
     %c0, %c1 = nn.clip_grad_norm %g0, %g1 {max_norm = 1.0 : f64, norm_type = 2.0 : f64} : tensor<64x32xf32>, tensor<64xf32>
     ```
   }];
-  let arguments = (ins Variadic<NN_F32Tensor>:$grads, F64Attr:$max_norm,
+  let arguments = (ins Variadic<NN_FloatTensor>:$grads, F64Attr:$max_norm,
                        DefaultValuedAttr<F64Attr, "2.0">:$norm_type);
-  let results = (outs Variadic<NN_F32Tensor>:$clipped);
+  let results = (outs Variadic<NN_FloatTensor>:$clipped);
   let assemblyFormat = "$grads attr-dict `:` type($grads)";
   let hasVerifier = 1;
 }
@@ -141,7 +141,7 @@ def NN_LossScaleOp : NN_Op<"loss_scale"> {
     %seed = nn.loss_scale : tensor<f32>
     ```
   }];
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "attr-dict `:` type($result)";
 }
 
@@ -166,10 +166,10 @@ def NN_UnscaleGradsOp : NN_Op<"unscale_grads", [
     %u0, %u1 = nn.unscale_grads %g0, %g1 {init_scale = 65536.0 : f64, growth_factor = 2.0 : f64, backoff_factor = 0.5 : f64, growth_interval = 2000 : i64} : tensor<64x32xf32>, tensor<64xf32>
     ```
   }];
-  let arguments = (ins Variadic<NN_F32Tensor>:$grads, F64Attr:$init_scale,
+  let arguments = (ins Variadic<NN_FloatTensor>:$grads, F64Attr:$init_scale,
                        F64Attr:$growth_factor, F64Attr:$backoff_factor,
                        I64Attr:$growth_interval);
-  let results = (outs Variadic<NN_F32Tensor>:$unscaled);
+  let results = (outs Variadic<NN_FloatTensor>:$unscaled);
   let assemblyFormat = "$grads attr-dict `:` type($grads)";
   let hasVerifier = 1;
 }
@@ -187,8 +187,8 @@ def NN_ClipGradValueOp : NN_Op<"clip_grad_value", [
     %c = nn.clip_grad_value %g {clip_value = 0.5 : f64} : tensor<64x32xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$grad, F64Attr:$clip_value);
-  let results = (outs NN_F32Tensor:$clipped);
+  let arguments = (ins NN_FloatTensor:$grad, F64Attr:$clip_value);
+  let results = (outs NN_FloatTensor:$clipped);
   let assemblyFormat = "$grad attr-dict `:` type($grad)";
   let hasVerifier = 1;
 }

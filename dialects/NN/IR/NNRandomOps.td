@@ -37,9 +37,9 @@ def NN_DropoutOp : NN_DiffOp<"dropout"> {
     %y = nn.dropout %x {p = 1.000000e-01 : f64, site = 0 : i64} : tensor<4x8xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input, F64Attr:$p, I64Attr:$site,
+  let arguments = (ins NN_FloatTensor:$input, F64Attr:$p, I64Attr:$site,
                        DefaultValuedAttr<I64Attr, "0">:$micro_batch);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
@@ -66,7 +66,7 @@ def NN_BernoulliOp : NN_Op<"bernoulli"> {
   }];
   let arguments = (ins F64Attr:$p, I64Attr:$site,
                        DefaultValuedAttr<I64Attr, "0">:$micro_batch);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "attr-dict `:` type($result)";
   let hasVerifier = 1;
 }

@@ -53,10 +53,10 @@ SmallVector<int64_t> keptShape(ArrayRef<int64_t> shape,
   return result;
 }
 
-/// A 0-d f32 tensor holding `value`.
-Value scalarFill(OpBuilder &b, Location loc, float value) {
-  return b.create<FillOp>(loc, f32Tensor(b.getContext(), {}),
-                          b.getF32FloatAttr(value));
+/// A 0-d tensor of `like`'s float type holding `value`.
+Value scalarFill(OpBuilder &b, Location loc, Value like, double value) {
+  RankedTensorType type = computeTensor(like, {});
+  return b.create<FillOp>(loc, type, floatAttrFor(type, value));
 }
 
 } // namespace
@@ -78,14 +78,15 @@ static LogicalResult inferSoftmaxLike(std::optional<Location> loc,
 static Value reductionVJP(OpBuilder &b, Location loc, Value dy, Value input,
                           ArrayRef<int64_t> dims,
                           std::optional<int64_t> count) {
-  auto kept = f32Tensor(b.getContext(), keptShape(shapeOf(input), dims));
+  auto kept = computeTensor(input, keptShape(shapeOf(input), dims));
   Value g = dy;
   if (g.getType() != kept)
     g = b.create<ReshapeOp>(loc, kept, g);
   // torch's mean_backward divides the expanded gradient by the count;
   // dividing before broadcasting gives the same values.
   if (count)
-    g = b.create<DivOp>(loc, g, scalarFill(b, loc, static_cast<float>(*count)));
+    g = b.create<DivOp>(loc, g,
+                        scalarFill(b, loc, input, static_cast<double>(*count)));
   if (g.getType() != input.getType())
     g = b.create<BroadcastToOp>(loc, input.getType(), g);
   return g;
@@ -103,7 +104,7 @@ LogicalResult SumOp::inferReturnTypes(MLIRContext *ctx,
                             adaptor.getDims(), adaptor.getKeepdim());
   if (failed(shape))
     return failure();
-  types.push_back(f32Tensor(ctx, *shape));
+  types.push_back(computeTensor(adaptor.getInput(), *shape));
   return success();
 }
 
@@ -124,7 +125,7 @@ LogicalResult MeanOp::inferReturnTypes(MLIRContext *ctx,
                             adaptor.getDims(), adaptor.getKeepdim());
   if (failed(shape))
     return failure();
-  types.push_back(f32Tensor(ctx, *shape));
+  types.push_back(computeTensor(adaptor.getInput(), *shape));
   return success();
 }
 
@@ -281,7 +282,7 @@ SmallVector<Value> Norm2Op::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   };
   Value norm = keptValue(getResult());
   Value scale = b.create<DivOp>(loc, keptValue(resultGrads[0]), norm);
-  Value zero = b.create<CompareOp>(loc, norm, scalarFill(b, loc, 0.0f),
+  Value zero = b.create<CompareOp>(loc, norm, scalarFill(b, loc, norm, 0.0),
                                    b.getStringAttr("eq"));
   scale = b.create<MaskedFillOp>(loc, scale, zero, b.getF32FloatAttr(0.0f));
   return {b.create<MulOp>(loc, getInput(), scale)};

@@ -10,7 +10,7 @@
 #ifndef DPC_NN_REDUCTION_OPS
 #define DPC_NN_REDUCTION_OPS
 
-def NN_SumOp : NN_DiffOp<"sum"> {
+def NN_SumOp : NN_DiffOp<"sum", [NN_HasFloat64Kernels]> {
   let summary = "sum over dimensions (aten::sum)";
   let description = [{
     Sums `input` over `dims` (sorted, distinct; all dimensions for a full
@@ -22,13 +22,13 @@ def NN_SumOp : NN_DiffOp<"sum"> {
     %s = nn.sum %x {dims = array<i64: 1>} : tensor<4x8xf32> -> tensor<4xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input, DenseI64ArrayAttr:$dims,
+  let arguments = (ins NN_FloatTensor:$input, DenseI64ArrayAttr:$dims,
                        UnitAttr:$keepdim);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
-def NN_MeanOp : NN_DiffOp<"mean"> {
+def NN_MeanOp : NN_DiffOp<"mean", [NN_HasFloat64Kernels]> {
   let summary = "mean over dimensions (aten::mean)";
   let description = [{
     Like `nn.sum`, then divided by the number of summed elements (torch's
@@ -39,9 +39,9 @@ def NN_MeanOp : NN_DiffOp<"mean"> {
     %m = nn.mean %x {dims = array<i64: 0, 1>} : tensor<4x8xf32> -> tensor<f32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input, DenseI64ArrayAttr:$dims,
+  let arguments = (ins NN_FloatTensor:$input, DenseI64ArrayAttr:$dims,
                        UnitAttr:$keepdim);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
@@ -57,9 +57,9 @@ class NN_ExtremumOp<string mnemonic, string which, string aten>
     torch's: split evenly among the elements equal to the result
     (`grad / count * (x == result)`).
   }];
-  let arguments = (ins NN_F32Tensor:$input, DenseI64ArrayAttr:$dims,
+  let arguments = (ins NN_FloatTensor:$input, DenseI64ArrayAttr:$dims,
                        UnitAttr:$keepdim);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
@@ -79,9 +79,9 @@ def NN_MaxDimOp : NN_DiffOp<"max_dim"> {
     %v, %i = nn.max_dim %x {dim = 1 : i64} : tensor<4x8xf32> -> (tensor<4xf32>, tensor<4xi64>)
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input, I64Attr:$dim, UnitAttr:$keepdim,
+  let arguments = (ins NN_FloatTensor:$input, I64Attr:$dim, UnitAttr:$keepdim,
                        UnitAttr:$min);
-  let results = (outs NN_F32Tensor:$values, NN_I64Tensor:$indices);
+  let results = (outs NN_FloatTensor:$values, NN_I64Tensor:$indices);
   let assemblyFormat = [{
     $input attr-dict `:` type($input) `->` `(` type($values) `,` type($indices) `)`
   }];
@@ -98,9 +98,9 @@ def NN_Norm2Op : NN_DiffOp<"norm2"> {
     %n = nn.norm2 %x {dims = array<i64: 1>, keepdim} : tensor<4x8xf32> -> tensor<4x1xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input, DenseI64ArrayAttr:$dims,
+  let arguments = (ins NN_FloatTensor:$input, DenseI64ArrayAttr:$dims,
                        UnitAttr:$keepdim);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
@@ -116,9 +116,9 @@ def NN_LogSumExpOp : NN_DiffOp<"logsumexp"> {
     %l = nn.logsumexp %x {dims = array<i64: 1>} : tensor<4x8xf32> -> tensor<4xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input, DenseI64ArrayAttr:$dims,
+  let arguments = (ins NN_FloatTensor:$input, DenseI64ArrayAttr:$dims,
                        UnitAttr:$keepdim);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
@@ -134,12 +134,12 @@ def NN_CumSumOp : NN_DiffOp<"cumsum"> {
     %c = nn.cumsum %x {dim = 1 : i64} : tensor<4x8xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input, I64Attr:$dim, UnitAttr:$reverse);
-  let results = (outs NN_F32Tensor:$result);
+  let arguments = (ins NN_FloatTensor:$input, I64Attr:$dim, UnitAttr:$reverse);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
-def NN_SumToOp : NN_Op<"sum_to"> {
+def NN_SumToOp : NN_Op<"sum_to", [NN_HasFloat64Kernels]> {
   let summary = "sum over the dimensions a broadcast expanded";
   let description = [{
     The adjoint of broadcasting (torch's `sum_to_size`): sums `input` down to
@@ -150,14 +150,14 @@ def NN_SumToOp : NN_Op<"sum_to"> {
     %db = nn.sum_to %dy : tensor<16x64xf32> to tensor<64xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input);
-  let results = (outs NN_F32Tensor:$result);
+  let arguments = (ins NN_FloatTensor:$input);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `to` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;
 }
 
-def NN_SoftmaxOp : NN_DiffOp<"softmax"> {
+def NN_SoftmaxOp : NN_DiffOp<"softmax", [NN_HasFloat64Kernels]> {
   let summary = "softmax along one dimension (aten::softmax)";
   let description = [{
     `exp(x - max) / sum(exp(x - max))` along `dim`, computed like torch's
@@ -169,12 +169,12 @@ def NN_SoftmaxOp : NN_DiffOp<"softmax"> {
     %p = nn.softmax %s {dim = 3 : i64} : tensor<4x2x8x8xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input, I64Attr:$dim);
-  let results = (outs NN_F32Tensor:$result);
+  let arguments = (ins NN_FloatTensor:$input, I64Attr:$dim);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
-def NN_LogSoftmaxOp : NN_DiffOp<"log_softmax"> {
+def NN_LogSoftmaxOp : NN_DiffOp<"log_softmax", [NN_HasFloat64Kernels]> {
   let summary = "log-softmax along one dimension (aten::log_softmax)";
   let description = [{
     `(x - max) - log(sum(exp(x - max)))` along `dim`, as torch's CPU kernel
@@ -184,8 +184,8 @@ def NN_LogSoftmaxOp : NN_DiffOp<"log_softmax"> {
     %l = nn.log_softmax %x {dim = 1 : i64} : tensor<32x64xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input, I64Attr:$dim);
-  let results = (outs NN_F32Tensor:$result);
+  let arguments = (ins NN_FloatTensor:$input, I64Attr:$dim);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
@@ -193,19 +193,19 @@ def NN_LogSoftmaxOp : NN_DiffOp<"log_softmax"> {
 // Backward ops (built by the VJPs above)
 //===----------------------------------------------------------------------===//
 
-def NN_SoftmaxGradOp : NN_GradOp<"softmax_grad", [AllTypesMatch<["grad", "output"]>]> {
+def NN_SoftmaxGradOp : NN_GradOp<"softmax_grad", [NN_HasFloat64Kernels, AllTypesMatch<["grad", "output"]>]> {
   let summary = "gradient of softmax from its output";
   let description = "`(grad - sum(grad * y)) * y` along `dim` (torch's `_softmax_backward_data`).";
-  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$output, I64Attr:$dim);
-  let results = (outs NN_F32Tensor:$result);
+  let arguments = (ins NN_FloatTensor:$grad, NN_FloatTensor:$output, I64Attr:$dim);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$grad `,` $output attr-dict `:` type($grad)";
 }
 
-def NN_LogSoftmaxGradOp : NN_GradOp<"log_softmax_grad", [AllTypesMatch<["grad", "output"]>]> {
+def NN_LogSoftmaxGradOp : NN_GradOp<"log_softmax_grad", [NN_HasFloat64Kernels, AllTypesMatch<["grad", "output"]>]> {
   let summary = "gradient of log_softmax from its output";
   let description = "`grad - exp(y) * sum(grad)` along `dim` (torch's `_log_softmax_backward_data`).";
-  let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$output, I64Attr:$dim);
-  let results = (outs NN_F32Tensor:$result);
+  let arguments = (ins NN_FloatTensor:$grad, NN_FloatTensor:$output, I64Attr:$dim);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$grad `,` $output attr-dict `:` type($grad)";
 }
 
@@ -216,10 +216,10 @@ def NN_MaxDimGradOp : NN_GradOp<"max_dim_grad"> {
     each `indices` position along `dim`, which holds `grad` (torch's
     value_selecting_reduction_backward: zeros scattered with grad).
   }];
-  let arguments = (ins NN_F32Tensor:$grad, NN_I64Tensor:$indices, I64Attr:$dim,
+  let arguments = (ins NN_FloatTensor:$grad, NN_I64Tensor:$indices, I64Attr:$dim,
                        UnitAttr:$keepdim,
                        ConfinedAttr<I64Attr, [IntPositive]>:$dim_size);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = [{
     $grad `,` $indices attr-dict `:` functional-type(operands, results)
   }];

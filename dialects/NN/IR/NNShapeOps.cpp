@@ -110,7 +110,7 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *ctx,
   if (x.size() != 2)
     return emitOptionalError(loc, "transpose: expected a 2-d tensor, got ",
                              shapeString(x));
-  types.push_back(f32Tensor(ctx, {x[1], x[0]}));
+  types.push_back(computeTensor(adaptor.getInput(), {x[1], x[0]}));
   return success();
 }
 
@@ -272,10 +272,11 @@ LogicalResult SplitOp::inferReturnTypes(MLIRContext *,
 SmallVector<Value> SplitOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   SmallVector<Value> pieces;
   for (auto [result, grad] : llvm::zip(getResults(), resultGrads))
-    pieces.push_back(grad ? grad
-                          : b.create<FillOp>(getLoc(), result.getType(),
-                                             b.getF32FloatAttr(0.0f))
-                                .getResult());
+    pieces.push_back(grad
+                         ? grad
+                         : b.create<FillOp>(getLoc(), result.getType(),
+                                            floatAttrFor(result.getType(), 0.0))
+                               .getResult());
   if (pieces.size() == 1)
     return {pieces[0]};
   return {b.create<ConcatOp>(getLoc(), pieces, getDimAttr())};

@@ -14,7 +14,7 @@
 #ifndef DPC_NN_SHAPE_OPS
 #define DPC_NN_SHAPE_OPS
 
-def NN_ConstantOp : NN_Op<"constant", [InferTypeOpAdaptor]> {
+def NN_ConstantOp : NN_Op<"constant", [NN_HasFloat64Kernels, InferTypeOpAdaptor]> {
   let summary = "a tensor known at compile time";
   let description = [{
     A dense f32 or i64 tensor computed when the model was imported: the
@@ -33,7 +33,7 @@ def NN_ConstantOp : NN_Op<"constant", [InferTypeOpAdaptor]> {
   let assemblyFormat = "$value attr-dict";
 }
 
-def NN_ReshapeOp : NN_Op<"reshape", [
+def NN_ReshapeOp : NN_Op<"reshape", [NN_HasFloat64Kernels, 
     DeclareOpInterfaceMethods<StorageAliasOpInterface, ["isStorageView"]>,
     DeclareOpInterfaceMethods<VJPOpInterface>]> {
   let summary = "the same elements in another shape (view, reshape, flatten)";
@@ -53,14 +53,14 @@ def NN_ReshapeOp : NN_Op<"reshape", [
   let hasFolder = 1;
 }
 
-def NN_TransposeOp : NN_DiffOp<"transpose"> {
+def NN_TransposeOp : NN_DiffOp<"transpose", [NN_HasFloat64Kernels]> {
   let summary = "transpose of a 2-d tensor (aten::t, aten::transpose(0, 1))";
-  let arguments = (ins NN_F32Tensor:$input);
-  let results = (outs NN_F32Tensor:$result);
+  let arguments = (ins NN_FloatTensor:$input);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
-def NN_PermuteOp : NN_DiffOp<"permute"> {
+def NN_PermuteOp : NN_DiffOp<"permute", [NN_HasFloat64Kernels]> {
   let summary = "permutation of the dimensions (aten::permute, N-d aten::transpose)";
   let description = [{
     `result` dimension `i` is `input` dimension `permutation[i]`. The result
@@ -80,7 +80,7 @@ def NN_PermuteOp : NN_DiffOp<"permute"> {
 }
 
 def NN_BroadcastToOp : NN_Op<"broadcast_to",
-    [DeclareOpInterfaceMethods<VJPOpInterface>]> {
+    [NN_HasFloat64Kernels, DeclareOpInterfaceMethods<VJPOpInterface>]> {
   let summary = "copy broadcast to a larger shape (aten::expand)";
   let description = [{
     The result shape must be a NumPy broadcast of the input shape; each
@@ -97,7 +97,7 @@ def NN_BroadcastToOp : NN_Op<"broadcast_to",
   let hasVerifier = 1;
 }
 
-def NN_SliceOp : NN_DiffOp<"slice"> {
+def NN_SliceOp : NN_DiffOp<"slice", [NN_HasFloat64Kernels]> {
   let summary = "elements start, start + step, ... < end along one dimension (aten::slice)";
   let description = [{
     `0 <= start <= end <= size(dim)` and `step >= 1` (the importer clamps
@@ -115,7 +115,7 @@ def NN_SliceOp : NN_DiffOp<"slice"> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
-def NN_SplitOp : NN_DiffOp<"split"> {
+def NN_SplitOp : NN_DiffOp<"split", [NN_HasFloat64Kernels]> {
   let summary = "consecutive pieces along one dimension (aten::split, aten::chunk)";
   let description = [{
     Result `i` holds `sizes[i]` consecutive elements of `input` along `dim`;
@@ -132,7 +132,7 @@ def NN_SplitOp : NN_DiffOp<"split"> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($results)";
 }
 
-def NN_ConcatOp : NN_DiffOp<"concat"> {
+def NN_ConcatOp : NN_DiffOp<"concat", [NN_HasFloat64Kernels]> {
   let summary = "concatenation along one dimension (aten::cat)";
   let description = [{
     The operands agree in element type and in every dimension but `dim`.
@@ -149,19 +149,19 @@ def NN_ConcatOp : NN_DiffOp<"concat"> {
   }];
 }
 
-def NN_CopyOp : NN_Op<"copy", [InferTypeOpAdaptor]> {
+def NN_CopyOp : NN_Op<"copy", [NN_HasFloat64Kernels, InferTypeOpAdaptor]> {
   let summary = "a fresh copy of a tensor";
   let description = [{
     Gives a value its own storage. The bucketing pass copies a gradient into
     its bucket when the gradient value has other uses that must not observe
     the in-place all-reduce.
   }];
-  let arguments = (ins NN_F32Tensor:$input);
-  let results = (outs NN_F32Tensor:$result);
+  let arguments = (ins NN_FloatTensor:$input);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
-def NN_DetachOp : NN_Op<"detach", [
+def NN_DetachOp : NN_Op<"detach", [NN_HasFloat64Kernels, 
     DeclareOpInterfaceMethods<StorageAliasOpInterface, ["isStorageView"]>,
     SameOperandsAndResultType]> {
   let summary = "the same tensor, through which no gradient flows";
@@ -180,7 +180,7 @@ def NN_DetachOp : NN_Op<"detach", [
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
-def NN_MicroBatchOp : NN_Op<"micro_batch", [
+def NN_MicroBatchOp : NN_Op<"micro_batch", [NN_HasFloat64Kernels, 
     DeclareOpInterfaceMethods<StorageAliasOpInterface, ["isStorageView"]>,
     InferTypeOpAdaptor]> {
   let summary = "micro-batch `index` of `count` along dimension 0 (a view)";
@@ -196,10 +196,10 @@ def NN_MicroBatchOp : NN_Op<"micro_batch", [
     %x1 = nn.micro_batch %x {index = 1, count = 4} : tensor<64x32xf32> to tensor<16x32xf32>
     ```
   }];
-  let arguments = (ins AnyTypeOf<[NN_F32Tensor, NN_I64Tensor]>:$input,
+  let arguments = (ins AnyTypeOf<[NN_FloatTensor, NN_I64Tensor]>:$input,
                        ConfinedAttr<I64Attr, [IntNonNegative]>:$index,
                        ConfinedAttr<I64Attr, [IntPositive]>:$count);
-  let results = (outs AnyTypeOf<[NN_F32Tensor, NN_I64Tensor]>:$result);
+  let results = (outs AnyTypeOf<[NN_FloatTensor, NN_I64Tensor]>:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `to` type($result)";
 }
 
@@ -207,16 +207,16 @@ def NN_MicroBatchOp : NN_Op<"micro_batch", [
 // Backward ops (built by the VJPs above)
 //===----------------------------------------------------------------------===//
 
-def NN_SliceGradOp : NN_Op<"slice_grad"> {
+def NN_SliceGradOp : NN_Op<"slice_grad", [NN_HasFloat64Kernels]> {
   let summary = "gradient of slice: the gradient placed into zeros";
   let description = [{
     A tensor of the stated result type (the sliced operand's) that is zero
     except at the positions `nn.slice` with the same attributes reads, which
     hold `grad`.
   }];
-  let arguments = (ins NN_F32Tensor:$grad, I64Attr:$dim, I64Attr:$start,
+  let arguments = (ins NN_FloatTensor:$grad, I64Attr:$dim, I64Attr:$start,
                        I64Attr:$end, DefaultValuedAttr<I64Attr, "1">:$step);
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$grad attr-dict `:` type($grad) `to` type($result)";
   let hasVerifier = 1;
 }

@@ -23,6 +23,21 @@ inline mlir::RankedTensorType f32Tensor(mlir::MLIRContext *ctx,
 }
 
 /// The ranked tensor type of a value.
+inline mlir::RankedTensorType tensorType(mlir::Value v);
+
+/// A statically shaped tensor type of the elements an op computes on `like`
+/// in: float64 for a float64 tensor (a model.double() model), else float32
+/// (also for a bfloat16 operand, whose products are summed in float32).
+inline mlir::RankedTensorType computeTensor(mlir::Value like,
+                                            llvm::ArrayRef<int64_t> shape) {
+  mlir::Type element =
+      llvm::cast<mlir::RankedTensorType>(like.getType()).getElementType();
+  return mlir::RankedTensorType::get(
+      shape,
+      element.isF64() ? element : mlir::Float32Type::get(like.getContext()));
+}
+
+/// The ranked tensor type of a value.
 inline mlir::RankedTensorType tensorType(mlir::Value v) {
   return llvm::cast<mlir::RankedTensorType>(v.getType());
 }
@@ -47,18 +62,20 @@ inline std::string shapeString(llvm::ArrayRef<int64_t> shape) {
 mlir::FailureOr<llvm::SmallVector<int64_t>>
 broadcastShapes(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs);
 
-/// Result type inference of the broadcasting f32 binary ops: the f32
-/// tensor of the broadcast shape, or an error naming op `name`.
+/// Result type inference of the broadcasting binary ops: the tensor of the
+/// broadcast shape, in lhs's float type (computeTensor; the op's verifier
+/// refuses float32 and float64 operands together), or an error naming op
+/// `name`.
 inline mlir::LogicalResult
-inferBroadcastF32(mlir::MLIRContext *ctx, std::optional<mlir::Location> loc,
-                  llvm::StringRef name, mlir::Value lhs, mlir::Value rhs,
-                  llvm::SmallVectorImpl<mlir::Type> &types) {
+inferBroadcast(mlir::MLIRContext *ctx, std::optional<mlir::Location> loc,
+               llvm::StringRef name, mlir::Value lhs, mlir::Value rhs,
+               llvm::SmallVectorImpl<mlir::Type> &types) {
   auto shape = broadcastShapes(shapeOf(lhs), shapeOf(rhs));
   if (mlir::failed(shape))
     return mlir::emitOptionalError(
         loc, name, ": shapes ", shapeString(shapeOf(lhs)), " and ",
         shapeString(shapeOf(rhs)), " do not broadcast");
-  types.push_back(f32Tensor(ctx, *shape));
+  types.push_back(computeTensor(lhs, *shape));
   return mlir::success();
 }
 

@@ -22,12 +22,14 @@ inline mlir::Value sumToTypeOf(mlir::OpBuilder &b, mlir::Location loc,
   return b.create<SumToOp>(loc, operand.getType(), grad);
 }
 
-/// `grad * factor`, or `grad` itself when the factor is 1.
+/// `grad * factor`, or `grad` itself when the factor is 1; the factor is
+/// rounded to float32 for a float32 gradient (as torch's float32 kernels
+/// take a Python float), kept in float64 for a float64 one.
 inline mlir::Value scaled(mlir::OpBuilder &b, mlir::Location loc,
-                          mlir::Value grad, float factor) {
-  if (factor == 1.0f)
+                          mlir::Value grad, double factor) {
+  if (factor == 1.0)
     return grad;
-  return b.create<ScaleOp>(loc, grad, b.getF32FloatAttr(factor));
+  return b.create<ScaleOp>(loc, grad, floatAttrFor(grad.getType(), factor));
 }
 
 } // namespace dpc::nn

@@ -7,7 +7,7 @@
 //
 //   dpc::ProcessGroup::init(&argc, &argv);   // MPI_Init only under mpirun
 //   dpc::Session session = dpc::Session::load("model.so");
-//   float loss = session.step({xBatch, yBatch});
+//   double loss = session.step({xBatch, yBatch});
 //   session.saveCheckpoint("ckpt.safetensors");
 //
 // Every failure is a dpc::Error with a one-line message saying what went
@@ -163,6 +163,9 @@ struct OptimizerStateSpec : TensorSpec {
 struct LossSpec {
   std::string kind; // "cross_entropy", "mse" or "none"
   int64_t slot = -1;
+  /// F32, or F64 for a float64 (model.double()) model ("dtype"; F32 when a
+  /// module from before float64 models has none).
+  DType dtype = DType::F32;
 };
 
 struct OptimizerSpec {
@@ -220,6 +223,7 @@ struct EvalSpec {
   /// of the evaluation step that gets the tensor's memory.
   std::vector<std::pair<std::string, int64_t>> tensors;
   int64_t lossSlot = -1;
+  DType lossDType = DType::F32; // as LossSpec::dtype
   /// The model's outputs (one today, named "output").
   std::vector<TensorSpec> outputs;
   int64_t arenaBytes = 0;
@@ -375,8 +379,9 @@ struct TensorRef {
 
 /// What Session::evaluate returns.
 struct EvalResult {
-  /// This rank's loss of the batch (the loss's mean over it).
-  float loss = 0.0f;
+  /// This rank's loss of the batch (the loss's mean over it); a float32
+  /// model's float32 loss, a float64 model's float64 one.
+  double loss = 0.0;
   /// The model's outputs for the batch, in the manifest's "eval" order: one
   /// today, the forward's output tensor.
   std::vector<HostTensor> outputs;
@@ -398,8 +403,9 @@ public:
 
   /// One training step on this rank's local batch: one pointer per manifest
   /// input, then the label (if any), each holding the manifest's local shape
-  /// and dtype. Returns the loss averaged over all ranks.
-  float step(const std::vector<const void *> &localBatch);
+  /// and dtype. Returns the loss averaged over all ranks (a float32 model's
+  /// float32 losses averaged in double; a float64 model's float64 ones).
+  double step(const std::vector<const void *> &localBatch);
   /// The global L2 norm of the last step's averaged gradients (after the
   /// all-reduce, as every DDP rank sees them) before any clipping: what
   /// torch.nn.utils.clip_grad_norm_ returns with norm_type 2. Summed in

@@ -55,7 +55,17 @@ int64_t CommStream::start(int32_t bucket, float *data, int64_t n,
                           int32_t commDType, int64_t step, Tracer *tracer) {
   std::lock_guard<std::mutex> lock(mutex);
   int64_t handle = nextHandle++;
-  queue.push_back({handle, bucket, data, n, commDType, step, tracer});
+  queue.push_back({handle, bucket, data, nullptr, n, commDType, step, tracer});
+  queued.notify_one();
+  return handle;
+}
+
+int64_t CommStream::startFloat64(int32_t bucket, double *data, int64_t n,
+                                 int64_t step, Tracer *tracer) {
+  std::lock_guard<std::mutex> lock(mutex);
+  int64_t handle = nextHandle++;
+  queue.push_back(
+      {handle, bucket, nullptr, data, n, DPCRT_GRAD_COMM_F32, step, tracer});
   queued.notify_one();
   return handle;
 }
@@ -104,7 +114,16 @@ std::string CommStream::allReduce(const Task &task) {
   void *buffer = task.data;
   MPI_Datatype type = MPI_FLOAT;
   MPI_Op sum = MPI_SUM;
-  if (compressing) {
+  int elementBytes = compressing ? 2 : 4;
+  if (task.data64) {
+    // DDP's division by the world size, in float64.
+    double size = static_cast<double>(worldSize);
+    for (int64_t i = 0; i < task.n; ++i)
+      task.data64[i] /= size;
+    buffer = task.data64;
+    type = MPI_DOUBLE;
+    elementBytes = 8;
+  } else if (compressing) {
     compressed.resize(static_cast<size_t>(task.n));
     compressGradients(task.commDType, task.data, task.n, worldSize,
                       compressed.data());
@@ -120,7 +139,6 @@ std::string CommStream::allReduce(const Task &task) {
     for (int64_t i = 0; i < task.n; ++i)
       task.data[i] /= size;
   }
-  int elementBytes = compressing ? 2 : 4;
   // MPI counts are ints: split buckets beyond INT_MAX elements.
   constexpr int64_t kChunk = INT_MAX / 2;
   for (int64_t first = 0; first < task.n; first += kChunk) {
@@ -162,7 +180,9 @@ void CommStream::run() {
     auto begin = Tracer::Clock::now();
     std::string failure = allReduce(task);
     if (task.tracer) {
-      int64_t bytesPerElement = task.commDType == DPCRT_GRAD_COMM_F32 ? 4 : 2;
+      int64_t bytesPerElement = task.data64                             ? 8
+                                : task.commDType == DPCRT_GRAD_COMM_F32 ? 4
+                                                                        : 2;
       task.tracer->recordCollective(task.bucket, task.n * bytesPerElement,
                                     begin, Tracer::Clock::now());
     }
@@ -221,6 +241,19 @@ int64_t allreduce_start_compressed(dpcrt_context *ctx, int32_t bucket,
         std::make_unique<dpc::CommStream>(ctx->comm, ctx->worldSize);
   return ctx->commStream->start(bucket, data, n, comm_dtype, ctx->step + 1,
                                 ctx->tracer);
+}
+
+int64_t allreduce_start_f64(dpcrt_context *ctx, int32_t bucket, double *data,
+                            int64_t n) {
+  if (!ctx || n <= 0)
+    return 0;
+  if (ctx->worldSize <= 1)
+    return 0; // the average over one rank is the data itself
+  if (!ctx->commStream)
+    ctx->commStream =
+        std::make_unique<dpc::CommStream>(ctx->comm, ctx->worldSize);
+  return ctx->commStream->startFloat64(bucket, data, n, ctx->step + 1,
+                                       ctx->tracer);
 }
 
 void allreduce_wait(dpcrt_context *ctx, int64_t handle) {

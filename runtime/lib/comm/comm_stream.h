@@ -40,6 +40,9 @@ public:
   /// the collective.
   int64_t start(int32_t bucket, float *data, int64_t n, int32_t commDType,
                 int64_t step, Tracer *tracer);
+  /// start() for a bucket of float64 gradients (never compressed).
+  int64_t startFloat64(int32_t bucket, double *data, int64_t n, int64_t step,
+                       Tracer *tracer);
   /// Blocks until the collective of `handle` has finished.
   void wait(int64_t handle);
   /// Blocks until everything enqueued has finished; returns the number of
@@ -52,7 +55,8 @@ private:
   struct Task {
     int64_t handle;
     int32_t bucket;
-    float *data;
+    float *data;    // float32 gradients, or
+    double *data64; // float64 ones (the other is null)
     int64_t n;
     int32_t commDType;
     int64_t step;

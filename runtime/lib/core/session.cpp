@@ -228,7 +228,7 @@ void Session::Impl::allocate() {
     tensors[key] = TensorRef{&s, host(s.slot)};
     keys.push_back(key);
   }
-  place(manifest.loss.slot, 4, "the loss", false);
+  place(manifest.loss.slot, dtypeSize(manifest.loss.dtype), "the loss", false);
   place(manifest.arenaSlot, manifest.arenaBytes, "the arena", false);
   if (manifest.eval)
     allocateEval();
@@ -299,7 +299,7 @@ void Session::Impl::allocateEval() {
   if (e.label)
     own(e.label->slot, e.label->numBytes(),
         "evaluation label '" + e.label->name + "'");
-  own(e.lossSlot, 4, "the evaluation loss");
+  own(e.lossSlot, dtypeSize(e.lossDType), "the evaluation loss");
   for (const TensorSpec &s : e.outputs)
     own(s.slot, s.numBytes(), "output '" + s.name + "'");
   for (const auto &[name, slot] : e.tensors)
@@ -363,7 +363,7 @@ Session Session::load(const std::string &path, const SessionOptions &options) {
   return Session(std::move(impl));
 }
 
-float Session::step(const std::vector<const void *> &localBatch) {
+double Session::step(const std::vector<const void *> &localBatch) {
   Impl &s = *impl;
   if (localBatch.size() != s.batch.size())
     throw Error("step: " + s.path + " takes " + std::to_string(s.batch.size()) +
@@ -415,9 +415,8 @@ float Session::step(const std::vector<const void *> &localBatch) {
   if (s.ctx.gradScaler.enabled)
     updateGradScaler(s.ctx.gradScaler);
   ++s.ctx.step;
-  float loss = 0.0f;
-  backend.copyToHost(&s.ctx, &loss, s.slots[s.manifest.loss.slot],
-                     sizeof(float));
+  double loss =
+      s.readLoss(s.slots[s.manifest.loss.slot], s.manifest.loss.dtype);
   s.refreshMirrors();
   return s.averageLoss(loss);
 }
@@ -426,9 +425,9 @@ double Session::gradientNorm() const { return impl->lastGradientNorm; }
 
 bool Session::hasEvalStep() const { return impl->evalStep != nullptr; }
 
-float Session::Impl::runEval(const std::vector<const void *> &batch,
-                             bool withLabel, std::vector<HostTensor> &outputs,
-                             const char *what) {
+double Session::Impl::runEval(const std::vector<const void *> &batch,
+                              bool withLabel, std::vector<HostTensor> &outputs,
+                              const char *what) {
   if (!evalStep)
     throw Error(std::string(what) + ": " + path +
                 " has no evaluation step (compiled with --eval-step=false, "
@@ -475,8 +474,7 @@ float Session::Impl::runEval(const std::vector<const void *> &batch,
                                    : std::string()) +
                 what + " after step " + std::to_string(ctx.step) + ": " +
                 std::exchange(ctx.error, std::string()));
-  float loss = 0.0f;
-  backend.copyToHost(&ctx, &loss, evalSlots[e.lossSlot], sizeof(float));
+  double loss = readLoss(evalSlots[e.lossSlot], e.lossDType);
   outputs.clear();
   for (const TensorSpec &s : e.outputs) {
     HostTensor &out = outputs.emplace_back();
@@ -531,12 +529,23 @@ void Session::Impl::raiseError() {
     throw Error(path + ": " + std::exchange(ctx.error, std::string()));
 }
 
-float Session::Impl::averageLoss(float loss) {
+double Session::Impl::readLoss(const void *slot, DType dtype) {
+  if (dtype == DType::F64) {
+    double loss = 0.0;
+    backendTable().copyToHost(&ctx, &loss, slot, sizeof(double));
+    return loss;
+  }
+  float loss = 0.0f;
+  backendTable().copyToHost(&ctx, &loss, slot, sizeof(float));
+  return loss;
+}
+
+double Session::Impl::averageLoss(double loss) {
   if (ctx.worldSize == 1)
     return loss;
   double sum = sumOverRanks(
       loss, ctx.comm, "averaging the loss of step " + std::to_string(ctx.step));
-  return static_cast<float>(sum / ctx.worldSize);
+  return sum / ctx.worldSize;
 }
 
 void Session::startTrace() {

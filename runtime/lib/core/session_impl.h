@@ -93,8 +93,8 @@ struct Session::Impl {
   /// Runs the evaluation step on `batch` (inputs, then the label when
   /// `withLabel`; else a label of zeros): the loss, and the outputs in
   /// `outputs`.
-  float runEval(const std::vector<const void *> &batch, bool withLabel,
-                std::vector<HostTensor> &outputs, const char *what);
+  double runEval(const std::vector<const void *> &batch, bool withLabel,
+                 std::vector<HostTensor> &outputs, const char *what);
   /// Allocates slot `slot` of `bytes` (a host mirror too when `mirrored`
   /// and the backend's memory is not the host's).
   void place(int64_t slot, int64_t bytes, const std::string &what,
@@ -148,7 +148,10 @@ struct Session::Impl {
   /// Throws an error recorded outside a step (loading, restoring).
   void raiseError();
   /// The loss averaged over the ranks.
-  float averageLoss(float loss);
+  double averageLoss(double loss);
+  /// The 0-d loss in slot memory `slot`, float32 or float64 (a float64
+  /// model's).
+  double readLoss(const void *slot, DType dtype);
 };
 
 } // namespace dpc

@@ -92,13 +92,23 @@ int64_t allreduce_start(dpcrt_context *ctx, int32_t bucket, float *data,
   return allreduce_start_compressed(ctx, bucket, data, n, DPCRT_GRAD_COMM_F32);
 }
 
-int64_t allreduce_start_compressed(dpcrt_context *ctx, int32_t bucket,
-                                   float *data, int64_t n, int32_t comm_dtype) {
+namespace {
+
+/// Starts the average of a bucket of float32 (`data`) or float64 (`data64`)
+/// gradients on the communication stream; float64 buckets are never
+/// compressed.
+int64_t startAllReduce(dpcrt_context *ctx, int32_t bucket, float *data,
+                       double *data64, int64_t n, int32_t comm_dtype) {
   DeviceState &s = state(ctx);
   if (n <= 0)
     return 0;
   if (!checkGradComm(ctx, bucket, comm_dtype))
     return 0;
+  if (data64)
+    // DDP's division by the world size, in float64, on the compute stream
+    // before the bucket is handed over (the float32 path divides on the
+    // communication stream with its own kernel).
+    div_scalar_f64(ctx, data64, data64, n, static_cast<double>(ctx->worldSize));
   bool compressing = comm_dtype != DPCRT_GRAD_COMM_F32;
   size_t compressedBytes = static_cast<size_t>(n) * 2;
   if (compressing && compressedBytes > s.compressedBytes) {
@@ -153,6 +163,9 @@ int64_t allreduce_start_compressed(dpcrt_context *ctx, int32_t bucket,
                            ncclSum, s.nccl, s.comm);
     if (status == ncclSuccess)
       decompressOnStream(ctx, s.comm, comm_dtype, s.compressed, n, data);
+  } else if (data64) {
+    status = ncclAllReduce(data64, data64, static_cast<size_t>(n), ncclDouble,
+                           ncclSum, s.nccl, s.comm);
   } else {
     divideOnStream(ctx, s.comm, data, n, worldSize);
     status = ncclAllReduce(data, data, static_cast<size_t>(n), ncclFloat,
@@ -170,6 +183,18 @@ int64_t allreduce_start_compressed(dpcrt_context *ctx, int32_t bucket,
   s.waited[index] = false;
   s.started = index + 1;
   return index + 1;
+}
+
+} // namespace
+
+int64_t allreduce_start_compressed(dpcrt_context *ctx, int32_t bucket,
+                                   float *data, int64_t n, int32_t comm_dtype) {
+  return startAllReduce(ctx, bucket, data, nullptr, n, comm_dtype);
+}
+
+int64_t allreduce_start_f64(dpcrt_context *ctx, int32_t bucket, double *data,
+                            int64_t n) {
+  return startAllReduce(ctx, bucket, nullptr, data, n, DPCRT_GRAD_COMM_F32);
 }
 
 void allreduce_wait(dpcrt_context *ctx, int64_t handle) {

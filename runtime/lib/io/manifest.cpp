@@ -119,6 +119,17 @@ public:
     spec.slot = integer(required(value, "slot", path), path + ".slot");
   }
 
+  /// A loss's optional "dtype": f32 (the default) or f64.
+  DType lossDType(const json &loss, const std::string &path) const {
+    const json *value = optional(loss, "dtype");
+    if (!value)
+      return DType::F32;
+    std::string dtype = string(*value, path + ".dtype");
+    if (dtype != "f32" && dtype != "f64")
+      failField(path + ".dtype", "is '" + dtype + "'; expected f32 or f64");
+    return dtype == "f64" ? DType::F64 : DType::F32;
+  }
+
   static std::string join(const std::string &prefix, const std::string &key) {
     return prefix.empty() ? key : prefix + "." + key;
   }
@@ -272,7 +283,7 @@ void checkLoss(const FieldReader &r, const Manifest &m) {
     return;
   if (!m.label)
     r.fail("loss '" + kind + "' needs a label, but the manifest has none");
-  DType want = kind == "cross_entropy" ? DType::I64 : DType::F32;
+  DType want = kind == "cross_entropy" ? DType::I64 : m.loss.dtype;
   if (m.label->dtype != want)
     r.fail("loss '" + kind + "' needs a label of dtype " + dtypeName(want) +
            ", but label '" + m.label->name + "' is " +
@@ -338,6 +349,7 @@ EvalSpec parseEval(const FieldReader &r, const json &value, const Manifest &m) {
   const json &loss = r.object(r.required(value, "loss", "eval"), "eval.loss");
   e.lossSlot =
       r.integer(r.required(loss, "slot", "eval.loss"), "eval.loss.slot");
+  e.lossDType = r.lossDType(loss, "eval.loss");
   const json &outputs =
       r.array(r.required(value, "outputs", "eval"), "eval.outputs");
   for (size_t i = 0; i < outputs.size(); ++i) {
@@ -459,6 +471,7 @@ Manifest Manifest::parse(const std::string &text, const std::string &where) {
   const json &loss = r.object(r.required(root, "loss", ""), "loss");
   m.loss.kind = r.string(r.required(loss, "kind", "loss"), "loss.kind");
   m.loss.slot = r.integer(r.required(loss, "slot", "loss"), "loss.slot");
+  m.loss.dtype = r.lossDType(loss, "loss");
 
   parseOptimizer(r, r.required(root, "optimizer", ""), m.optimizer);
   if (const json *groups = r.optional(root, "param_groups")) {

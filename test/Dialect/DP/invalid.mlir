@@ -83,7 +83,7 @@ func.func @start_without_bucket(%a: tensor<4x8xf32>) {
 // -----
 
 func.func @start_integer_tensor(%a: tensor<4xi64>) {
-  // expected-error @below {{'dp.all_reduce_start' op operand #0 must be variadic of statically shaped tensor of 32-bit float values, but got 'tensor<4xi64>'}}
+  // expected-error @below {{'dp.all_reduce_start' op operand #0 must be variadic of statically shaped tensor of 32-bit float or 64-bit float values, but got 'tensor<4xi64>'}}
   %t = dp.all_reduce_start %a {bucket = 0 : i64} : tensor<4xi64>
   return
 }
@@ -99,7 +99,7 @@ func.func @all_reduce_result_type(%a: tensor<4x8xf32>) {
 // -----
 
 func.func @all_reduce_integer_tensor(%a: tensor<4xi64>) {
-  // expected-error @below {{'dp.all_reduce' op operand #0 must be statically shaped tensor of 32-bit float values, but got 'tensor<4xi64>'}}
+  // expected-error @below {{'dp.all_reduce' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float values, but got 'tensor<4xi64>'}}
   %0 = dp.all_reduce %a : tensor<4xi64>
   return
 }

@@ -16,7 +16,7 @@ func.func @exp(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
 
 // Only float32 tensors.
 func.func @exp_i64(%x: tensor<4xi64>) -> tensor<4xi64> {
-  // expected-error @+1 {{operand #0 must be statically shaped tensor of 32-bit float values}}
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 32-bit float or 64-bit float values}}
   %y = nn.exp %x : tensor<4xi64>
   return %y : tensor<4xi64>
 }

@@ -125,7 +125,7 @@ func.func @mul_broadcast_result(%a: tensor<3x1xf32>, %b: tensor<5xf32>) {
 // -----
 
 func.func @dynamic_shape(%a: tensor<?x8xf32>) {
-  // expected-error @below {{'nn.relu' op operand #0 must be statically shaped tensor of 32-bit float values, but got 'tensor<?x8xf32>'}}
+  // expected-error @below {{'nn.relu' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float values, but got 'tensor<?x8xf32>'}}
   %0 = nn.relu %a : tensor<?x8xf32>
   return
 }
@@ -167,7 +167,7 @@ func.func @cross_entropy_label_type(%logits: tensor<4x10xf32>, %labels: tensor<4
 // -----
 
 func.func @cross_entropy_not_scalar(%logits: tensor<4x10xf32>, %labels: tensor<4xi64>) {
-  // expected-error @below {{'nn.cross_entropy' op result #0 must be 0-d f32 tensor, but got 'tensor<1xf32>'}}
+  // expected-error @below {{'nn.cross_entropy' op result #0 must be 0-d float tensor, but got 'tensor<1xf32>'}}
   %0 = "nn.cross_entropy"(%logits, %labels) : (tensor<4x10xf32>, tensor<4xi64>) -> tensor<1xf32>
   return
 }
@@ -295,4 +295,29 @@ func.func @reshape_element_type(%x: tensor<2x3xf32>) {
   // expected-error @below {{'nn.reshape' op changes the element type}}
   %0 = nn.reshape %x : tensor<2x3xf32> to tensor<6xi64>
   return
+}
+
+// -----
+
+// float64 (model.double() models) only in ops with float64 kernels.
+func.func @f64_without_kernels(%x: tensor<2x8xf64>) -> tensor<2x8xf64> {
+  // expected-error @below {{'nn.gelu' op has no float64 kernels; a float64 (model.double()) model may use}}
+  %y = nn.gelu %x {approximate = "none"} : tensor<2x8xf64>
+  return %y : tensor<2x8xf64>
+}
+
+// -----
+
+func.func @f32_and_f64(%x: tensor<2x8xf64>, %b: tensor<8xf32>) -> tensor<2x8xf64> {
+  // expected-error @below {{'nn.add' op mixes float32 and float64 tensors; convert one explicitly (.double() or .float())}}
+  %y = "nn.add"(%x, %b) : (tensor<2x8xf64>, tensor<8xf32>) -> tensor<2x8xf64>
+  return %y : tensor<2x8xf64>
+}
+
+// -----
+
+func.func @f64_op_with_f32_constant(%x: tensor<2x8xf64>) -> tensor<2x8xf64> {
+  // expected-error @below {{'nn.scale' op computes in float64 but its 'factor' is a float32 constant}}
+  %y = "nn.scale"(%x) {factor = 1.000000e-01 : f32} : (tensor<2x8xf64>) -> tensor<2x8xf64>
+  return %y : tensor<2x8xf64>
 }

@@ -234,7 +234,7 @@ func.func @nll_loss_grad_shape(%g: tensor<f32>, %y: tensor<5xi64>) {
 // -----
 
 func.func @constant_type() {
-  // expected-error @below {{'nn.constant' op result #0 must be statically shaped tensor of 32-bit float or 64-bit signless integer values}}
+  // expected-error @below {{'nn.constant' op result #0 must be statically shaped tensor of 32-bit float or 64-bit float or 64-bit signless integer values}}
   %0 = nn.constant dense<[1, 2]> : tensor<2xi32>
   return
 }

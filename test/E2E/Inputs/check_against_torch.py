@@ -5,6 +5,7 @@ usage: check_against_torch.py DIR --log RUN.log --checkpoint OUT.safetensors
            [--optimizer sgd|adam|adamw] [--momentum --dampening --nesterov]
            [--betas B1,B2 --eps E] [--weight-decay W]
            [--accumulate M --world-size R] [--rtol 1e-5] [--inputs x,mask]
+           [--dtype float64]
 
 The reference is plain PyTorch: the TorchScript module DIR/model.pt loaded
 with torch.jit.load, trained for K steps with torch.optim.SGD, Adam or AdamW
@@ -371,6 +372,9 @@ def main():
     # the module unoptimized, as eager PyTorch would.
     p.add_argument("--unoptimized", action="store_true")
     p.add_argument("--rtol", type=float, default=1e-5)
+    # A float64 model (model.double()) trained by dpc in float64 is compared
+    # with PyTorch's float64 training.
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     p.add_argument("--atol", type=float, default=1e-7)
     # dpc-run --shuffle --seed S: each rank's batches come from a DataLoader
     # over torch.utils.data.DistributedSampler(shuffle=True, seed=S,
@@ -383,7 +387,7 @@ def main():
     p.add_argument("--float64-floor", type=float, default=1e-6)
     a = p.parse_args()
 
-    expected, losses = train(a, torch.float32)
+    expected, losses = train(a, getattr(torch, a.dtype))
 
     failures = []
     ckpt = read_safetensors(a.checkpoint)

@@ -66,6 +66,30 @@ class Float64Weights(nn.Module):
         return self.fc(x)
 
 
+class MixedFloatWeights(nn.Module):
+    """One float64 layer in a float32 model."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.head = nn.Linear(4, 3).double()
+
+    def forward(self, x):
+        return self.head(self.fc(x).double())
+
+
+class Float64LayerNorm(nn.Module):
+    """A model.double() model with an op that has no float64 kernels."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+        self.norm = nn.LayerNorm(3)
+
+    def forward(self, x):
+        return self.norm(self.fc(x))
+
+
 class Good(nn.Module):
     def __init__(self):
         super().__init__()
@@ -129,5 +153,6 @@ class SeveralUnsupported(nn.Module):
 
 MODELS = {"erfinv": UsesErfinv, "several": SeveralUnsupported, "inplace": InPlace,
           "inplace-view": InPlaceSeenThroughView, "inplace-list": InPlaceSeenThroughList, "two-outputs": TwoOutputs,
-          "f64": Float64Weights, "good": Good, "no-parameters": NoParameters,
+          "f64": Float64Weights, "mixed-float": MixedFloatWeights,
+          "f64-layernorm": lambda: Float64LayerNorm().double(), "good": Good, "no-parameters": NoParameters,
           "frozen": Frozen, "ignores-parameters": IgnoresParameters}
