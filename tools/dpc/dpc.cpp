@@ -493,6 +493,25 @@ int main(int argc, char **argv) {
   if (failed(model))
     return 1;
   ModuleOp module = model->module.get();
+  // A float64 model computes in float64 throughout; what would put its
+  // gradients through 16 bits is refused (PyTorch would run it, with the
+  // precision the model was made double for lost).
+  bool float64Model = llvm::any_of(model->tensors, [](const ModelTensor &t) {
+    return t.isParameter && t.dtype == DType::F64;
+  });
+  if (float64Model && options.gradComm.getValue() != "fp32")
+    return emitError(UnknownLoc::get(&context))
+               << "--grad-comm " << options.gradComm.getValue()
+               << " compresses float32 gradients to 16 bits; this model's "
+                  "parameters are float64, whose gradients are all-reduced in "
+                  "float64 (leave out --grad-comm)",
+           1;
+  if (float64Model && options.gradScaler)
+    return emitError(UnknownLoc::get(&context))
+               << "--grad-scaler scales float16 gradients; this model's "
+                  "parameters are float64 (leave out --grad-scaler and "
+                  "--precision fp16)",
+           1;
   // The evaluation step's forward, imported at the --input shapes (the
   // whole batch in --mode dp, which evaluation does not scatter).
   if (evalStep && failed(importEvalForward(context, modelPath, inputs, module,

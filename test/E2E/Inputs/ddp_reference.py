@@ -759,6 +759,9 @@ def main():
     p.add_argument("--clip-norm-type", type=float, default=2.0)
     p.add_argument("--clip-grad-value", type=float)
     p.add_argument("--rtol", type=float, default=1e-5)
+    # A float64 model (model.double()) trained by dpc in float64 is compared
+    # with PyTorch DDP's float64 training.
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     p.add_argument("--atol", type=float, default=1e-7)
     # The ill-conditioned criterion (BatchNorm over few values): compare with
     # a float64 run of the same DDP training instead of rtol (see
@@ -808,7 +811,7 @@ def main():
         sys.exit(f"ddp_reference.py: --grad-scaler needs PyTorch 2 (%torch2-python); "
                  f"torch {torch.__version__} has no torch.amp.GradScaler for the CPU")
 
-    dtypes = [torch.float32] + ([torch.float64] if a.float64_multiple is not None else [])
+    dtypes = [getattr(torch, a.dtype)] + ([torch.float64] if a.float64_multiple is not None else [])
     if a.autocast:
         dtypes = [f"autocast-{a.autocast}", torch.float32]
     results = run_ddp(a, dtypes)
