@@ -27,6 +27,9 @@
 #     --grad-scaler, run by $TORCH2_PYTHON, default $PYTHON: it needs
 #     torch >= 2.5 for CPU float16 autocast): the skipped steps and scales
 #     exactly, tensors to 2e-3 (float16 flips), and against --backend cpu;
+#   - float64 models (the MLP with AdamW, the tied-weight MLP with SGD)
+#     against PyTorch float64 and --backend cpu, to 1e-12 (cuBLAS's dgemm
+#     sums in another order: ~1e-16);
 #   - --mode dp with 2 replicas on one GPU against 1 replica (1e-5);
 #   - then the benchmark (bench/gpu_bench.py run).
 set -uo pipefail
@@ -67,7 +70,7 @@ for lib in libdpcrt.so libdpcrt_cuda.so; do
   fi
 done
 if [ "$gpu" = cuda ] && ! nvidia-smi -L > /dev/null 2>&1; then
-  for name in unit-tests mlp mlp-bf16-comm cnn-bf16 gpt-bf16 mlp-fp16 cnn gpt llama unet dp bench; do report "$name" "skipped: no GPU"; done
+  for name in unit-tests mlp mlp-bf16-comm cnn-bf16 gpt-bf16 mlp-fp16 mlp-f64 tied-f64 cnn gpt llama unet dp bench; do report "$name" "skipped: no GPU"; done
   echo "gpu checks: $passed passed, $failed failed, $skipped skipped"
   exit 0
 fi
@@ -81,11 +84,11 @@ train() {
   "$run" "$d/model.so" --backend "$backend" "$@" --steps "$steps" --log-every 1 \
     --save-checkpoint "$d/$backend.safetensors" > "$d/$backend.log"
 }
-same() { $python $inputs/check_dp_against_torch.py --same "$1" "$2" --rtol "$3"; }
+same() { $python $inputs/check_dp_against_torch.py --same "$1" "$2" --rtol "$3" --atol "${4:-1e-7}"; }
 
-for c in mlp mlp-adamw mlp-bf16-comm cnn-bf16 gpt-bf16 mlp-fp16 cnn gpt llama unet; do
+for c in mlp mlp-adamw mlp-bf16-comm cnn-bf16 gpt-bf16 mlp-fp16 mlp-f64 tied-f64 cnn gpt llama unet; do
   d=$bundle/cases/$c
-  same_rtol=1e-5
+  same_rtol=1e-5 same_atol=1e-7
   ref_python=$python
   case $c in
     mlp)       data=(--data x=$d/x.npy --data y=$d/y.npy); steps=5
@@ -110,6 +113,14 @@ for c in mlp mlp-adamw mlp-bf16-comm cnn-bf16 gpt-bf16 mlp-fp16 cnn gpt llama un
                ref=($inputs/ddp_reference.py "$d" --world-size 1 --steps 10 --local-batch 16
                     --lr 0.1 --momentum 0.9 --autocast fp16 --grad-scaler --init-scale 1048576
                     --growth-interval 3 --lp-rtol 2e-3 --lp-fraction 0.3 --loss-rtol 1e-5) ;;
+    mlp-f64)   data=(--data x=$d/x.npy --data y=$d/y.npy); steps=5; same_rtol=1e-12 same_atol=0
+               ref=($inputs/check_against_torch.py "$d" --steps 5 --global-batch 16
+                    --optimizer adamw --lr 0.01 --weight-decay 0.05
+                    --dtype float64 --rtol 1e-12 --atol 0) ;;
+    tied-f64)  data=(--data x=$d/x.npy --data y=$d/y.npy); steps=5; same_rtol=1e-12 same_atol=0
+               ref=($inputs/check_against_torch.py "$d" --steps 5 --global-batch 16
+                    --lr 0.1 --momentum 0.9 --weight-decay 1e-4
+                    --dtype float64 --rtol 1e-12 --atol 0) ;;
     cnn)       data=(--data x=$d/x.npy --data y=$d/y.npy); steps=6
                ref=($inputs/check_against_torch.py "$d" --steps 6 --global-batch 4
                     --lr 0.05 --momentum 0.9 --weight-decay 1e-4) ;;
@@ -127,7 +138,7 @@ for c in mlp mlp-adamw mlp-bf16-comm cnn-bf16 gpt-bf16 mlp-fp16 cnn gpt llama un
   check "$c: cpu run" train "$d" cpu $steps "${data[@]}"
   check "$c: cuda vs PyTorch" $ref_python "${ref[@]}" --log "$d/$gpu.log" \
     --checkpoint "$d/$gpu.safetensors"
-  check "$c: cuda vs cpu backend" same "$d/$gpu.safetensors" "$d/cpu.safetensors" $same_rtol
+  check "$c: cuda vs cpu backend" same "$d/$gpu.safetensors" "$d/cpu.safetensors" $same_rtol $same_atol
 done
 
 d=$bundle/cases/dp
