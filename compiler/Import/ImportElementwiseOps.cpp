@@ -92,8 +92,9 @@ std::optional<double> numberInput(Importer &im, jit::Value *v) {
   return std::nullopt;
 }
 
-/// The f32 tensor operand `input` of `node`, or a 0-d fill when it is a
-/// number (numberInput). A tensor that is not 0-d (a constant or a buffer,
+/// The float tensor operand `input` of `node`, or a 0-d fill of `floatType`
+/// (the other operand's float type; null: f32) when it is a number
+/// (numberInput). A tensor that is not 0-d (a constant or a buffer,
 /// `x + torch.ones(16)`) takes part as a broadcast operand.
 FailureOr<Value> tensorOrScalar(Importer &im, jit::Node *node, size_t input,
                                 Type floatType = {}) {
@@ -114,7 +115,7 @@ FailureOr<Value> tensorOrScalar(Importer &im, jit::Node *node, size_t input,
   auto number = im.scalarArg(node, input);
   if (failed(number))
     return failure();
-  return scalarTensor(im, im.locOf(node), *number);
+  return scalarTensor(im, im.locOf(node), *number, floatType);
 }
 
 /// Imports aten's `name(Tensor self, Tensor|Scalar other)`, with `Scalar
@@ -328,7 +329,8 @@ LogicalResult importWhere(Importer &im, jit::Node *node) {
     shape = *broadcast;
   }
   OpBuilder &b = im.getBuilder();
-  auto type = RankedTensorType::get(shape, b.getF32Type());
+  // In lhs's float type: nn.where refuses float64 itself.
+  auto type = RankedTensorType::get(shape, typeOf(*lhs).getElementType());
   for (Value &v : operands)
     if (v.getType() != type)
       v = b.create<nn::BroadcastToOp>(im.locOf(node), type, v);
@@ -367,8 +369,10 @@ LogicalResult importDiv(Importer &im, jit::Node *node) {
                             << "' with a rounding_mode is not supported";
   }
   auto a = floatTensorArg(im, node, 0);
-  auto b = tensorOrScalar(im, node, 1);
-  if (failed(a) || failed(b))
+  if (failed(a))
+    return failure();
+  auto b = tensorOrScalar(im, node, 1, typeOf(*a).getElementType());
+  if (failed(b))
     return failure();
   return im.bind(node, im.create<nn::DivOp>(im.locOf(node), {*a, *b}));
 }

@@ -119,6 +119,11 @@ LogicalResult importRecurrent(Importer &im, jit::Node *node) {
       failed(train) || failed(bidirectional) || failed(batchFirst))
     return failure();
   StringRef name = node->kind().toQualString();
+  if (!typeOf(*x).getElementType().isF32())
+    return im.error(node) << "'" << name << "' of a " << x->getType()
+                          << " is not supported (float32 only; a float64 "
+                             "model has no recurrent layers yet)",
+           failure();
   if (*dropout != 0.0 && *train != 0.0)
     return im.error(node) << "'" << name
                           << "' with dropout between layers in training is "

@@ -174,15 +174,16 @@ LogicalResult importVarOrStd(Importer &im, jit::Node *node) {
   auto mean = im.create<nn::MeanOp>(loc, {*x}, {dimsAttr, keepAttr});
   if (failed(mean))
     return failure();
-  Value centered = b.create<nn::SubOp>(loc, *x, *mean, b.getF32FloatAttr(1.0f));
+  Value centered =
+      b.create<nn::SubOp>(loc, *x, *mean, nn::floatAttrFor(x->getType(), 1.0));
   SmallVector<NamedAttribute> reduceAttrs = {dimsAttr};
   if (keepdim)
     reduceAttrs.push_back(keepAttr);
   // torch divides by max(n - correction, 0): 0 gives inf (or nan for 0/0).
   double dof = std::max(static_cast<double>(count) - correction, 0.0);
   auto scalar = [&](double value) -> Value {
-    return b.create<nn::FillOp>(loc, RankedTensorType::get({}, b.getF32Type()),
-                                b.getF32FloatAttr(static_cast<float>(value)));
+    auto type = RankedTensorType::get({}, typeOf(*x).getElementType());
+    return b.create<nn::FillOp>(loc, type, nn::floatAttrFor(type, value));
   };
   if (node->kind() == c10::aten::std) {
     // std = sqrt(sum(centered^2) / dof) = norm2(centered) / sqrt(dof).
@@ -341,7 +342,9 @@ LogicalResult importArgMaxOrMin(Importer &im, jit::Node *node) {
     return im.bind(node, op->getIndices());
   }
   Value flat = b.create<nn::ReshapeOp>(
-      loc, RankedTensorType::get({type.getNumElements()}, b.getF32Type()), *x);
+      loc,
+      RankedTensorType::get({type.getNumElements()}, type.getElementType()),
+      *x);
   auto op = createMaxDim(im, node, flat, 0, /*keepdim=*/false, min);
   if (failed(op))
     return failure();

@@ -612,9 +612,10 @@ LogicalResult importConstantPad(Importer &im, jit::Node *node) {
     auto block = [&](int64_t amount) {
       SmallVector<int64_t> blockShape(typeOf(*cropped).getShape());
       blockShape[dim] = amount;
+      auto blockType =
+          RankedTensorType::get(blockShape, typeOf(*cropped).getElementType());
       pieces.push_back(b.create<nn::FillOp>(
-          loc, RankedTensorType::get(blockShape, b.getF32Type()),
-          b.getF32FloatAttr(static_cast<float>(value))));
+          loc, blockType, nn::floatAttrFor(blockType, value)));
     };
     if (before > 0)
       block(before);
@@ -708,8 +709,8 @@ LogicalResult importSliceAssign(Importer &im, jit::Node *node) {
         return failure();
       value = *v;
     }
-    written = b.create<nn::FillOp>(
-        loc, sliceType, b.getF32FloatAttr(static_cast<float>(value)));
+    written = b.create<nn::FillOp>(loc, sliceType,
+                                   nn::floatAttrFor(sliceType, value));
   }
   SmallVector<Value> pieces;
   if (s > 0) {

@@ -758,7 +758,7 @@ FailureOr<SmallVector<int64_t>> Importer::intList(jit::Node *node,
          failure();
 }
 
-/// An nn.constant holding `t`: f32 and i64 tensors as they are, other
+/// An nn.constant holding `t`: f32, f64 and i64 tensors as they are, other
 /// integer types as i64, torch.bool as an f32 0/1 mask (nn's masks), and
 /// under --precision bf16|fp16 a tensor of the autocast's 16-bit type
 /// (`torch.zeros_like` of such a value) as its f32 values marked 16-bit by
@@ -772,26 +772,33 @@ static FailureOr<Value> materializeConstant(Importer &im, jit::Node *node,
     value = value.to(at::kFloat);
   else if (at::isIntegralType(type, /*includeBool=*/false))
     value = value.to(at::kLong);
-  else if (type != at::kFloat)
+  else if (type != at::kFloat && type != at::kDouble)
     return im.error(node) << "'" << node->kind().toQualString()
                           << "': a constant tensor of dtype "
                           << c10::toString(type)
-                          << " is not supported (float32, integers and bool "
-                             "are)",
+                          << " is not supported (float32, float64, integers "
+                             "and bool are)",
            failure();
   OpBuilder &b = im.getBuilder();
-  bool isFloat = value.scalar_type() == at::kFloat;
+  at::ScalarType stored = value.scalar_type();
   bool isBool = type == at::kBool;
+  Type elementType = stored == at::kFloat    ? Type(b.getF32Type())
+                     : stored == at::kDouble ? Type(b.getF64Type())
+                                             : Type(b.getI64Type());
   auto tensorType = RankedTensorType::get(
       SmallVector<int64_t>(value.sizes().begin(), value.sizes().end()),
-      isFloat ? Type(b.getF32Type()) : Type(b.getI64Type()));
+      elementType);
   size_t count = static_cast<size_t>(value.numel());
   DenseElementsAttr attr =
-      isFloat ? DenseElementsAttr::get(
-                    tensorType, ArrayRef<float>(value.data_ptr<float>(), count))
-              : DenseElementsAttr::get(
-                    tensorType,
-                    ArrayRef<int64_t>(value.data_ptr<int64_t>(), count));
+      stored == at::kFloat
+          ? DenseElementsAttr::get(
+                tensorType, ArrayRef<float>(value.data_ptr<float>(), count))
+      : stored == at::kDouble
+          ? DenseElementsAttr::get(
+                tensorType, ArrayRef<double>(value.data_ptr<double>(), count))
+          : DenseElementsAttr::get(
+                tensorType,
+                ArrayRef<int64_t>(value.data_ptr<int64_t>(), count));
   Value constant = b.create<nn::ConstantOp>(im.locOf(node), attr);
   if (isBool)
     im.markBool(constant);
@@ -1532,15 +1539,26 @@ LogicalResult Importer::importBlock(jit::Block *block) {
 LogicalResult Importer::checkFloatElementTypes(Operation *after,
                                                mlir::Block *body) {
   // The nn ops' own check (NNFloat64.cpp), run here so that its error names
-  // the node's model line and module, as every import error does.
-  LogicalResult result = success();
-  auto it = after ? std::next(after->getIterator()) : body->begin();
-  for (Operation &op : llvm::make_range(it, body->end()))
-    if (isa<nn::NNDialect>(op.getDialect()) &&
-        failed(nn::verifyFloatElementTypes(
-            &op, op.hasTrait<nn::HasFloat64Kernels>())))
-      result = failure();
-  return result;
+  // the node's model line and module, as every import error does. An op
+  // without float64 kernels is reported first: the conversions an importer
+  // builds around it would otherwise be reported as mixing float32 and
+  // float64, which is not what the user has to change.
+  auto ops = llvm::make_range(
+      after ? std::next(after->getIterator()) : body->begin(), body->end());
+  auto check = [&](bool withoutKernelsOnly) {
+    LogicalResult result = success();
+    for (Operation &op : ops) {
+      bool hasKernels = op.hasTrait<nn::HasFloat64Kernels>();
+      if (isa<nn::NNDialect>(op.getDialect()) &&
+          !(withoutKernelsOnly && hasKernels) &&
+          failed(nn::verifyFloatElementTypes(&op, hasKernels)))
+        result = failure();
+    }
+    return result;
+  };
+  if (failed(check(/*withoutKernelsOnly=*/true)))
+    return failure();
+  return check(/*withoutKernelsOnly=*/false);
 }
 
 bool Importer::hasImporter(jit::Node *node) const {

@@ -207,9 +207,29 @@ class MixedPrecisionMLP(nn.Module):
         return self.head(g)
 
 
+class NumbersAndViewsMLP(nn.Module):
+    """Python numbers in arithmetic (`* 0.5`, `+ 1.0`, `/ 3.0`, `1.0 - h`),
+    a kept-dim mean, slices joined by cat, pow, softplus, a global sum,
+    views and transposes, log_softmax: the ops a float64 model uses
+    (float64-1rank-2ranks.test)."""
+
+    def __init__(self, features=32, hidden=24, classes=10):
+        super().__init__()
+        self.fc1 = nn.Linear(features, hidden)
+        self.head = nn.Linear(hidden, classes)
+
+    def forward(self, x):
+        h = self.fc1(x)
+        h = h * 0.5 + 1.0 - h.mean(dim=1, keepdim=True) / 3.0
+        h = torch.cat([h[:, :12], torch.sigmoid(1.0 - h[:, 12:])], dim=1)
+        h = h.pow(2) * 0.1 + F.softplus(h) - h.sum() * 0.01
+        return F.log_softmax(self.head(h.view(-1, 24)), dim=-1).t().t()
+
+
 MODELS = {"mlp": MLP, "tied": TiedMLP, "regressor": Regressor, "exp": ExpMLP,
           "pointwise": PointwiseMLP, "select": SelectMLP,
-          "dtype": DtypeMLP, "mixed-precision": MixedPrecisionMLP}
+          "dtype": DtypeMLP, "mixed-precision": MixedPrecisionMLP,
+          "numbers-and-views": NumbersAndViewsMLP}
 
 
 class IndexingMLP(nn.Module):
