@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 using dpc::recordError;
@@ -470,6 +471,158 @@ void powBroadcast(float *out, const float *a, const float *b, int32_t rank,
   });
 }
 
+// The unary kinds: oneDNN's eltwise primitive where it computes torch's
+// formula (dnnlForm), libmvec for the other transcendental ones
+// (vectorMathUnary), a loop the compiler vectorizes for the rest; all
+// threaded (oneDNN by itself, the others by parallelChunks). The fast paths
+// below are float32 only (oneDNN's eltwise primitives, libmvec's vector
+// functions and F16C are); float64 runs every kind as its loop of
+// kernel_shared.h's formula in double (glibc's double exp, tanh, ... per
+// element, as PyTorch's float64 kernels compute them to within an ulp).
+
+/// unary_params_f32's kinds that do not run as unaryLoop: whether it
+/// computed out.
+bool float32UnaryFastPath(dpcrt_context *ctx, int32_t kind, float *out,
+                          const float *in, int64_t n, UnaryParams params) {
+  if (std::optional<dpc::DnnlEltwiseForm> form = dnnlForm(kind, params)) {
+    dpc::dnnlEltwise(ctx, "unary", *form, /*backward=*/false, out, in, nullptr,
+                     n);
+    return true;
+  }
+  if (kind == DPCRT_UNARY_POW_SCALAR &&
+      withPowFastPath(params.p0, [&](auto pow) {
+        parallelChunks(n, [=](int64_t begin, int64_t end) {
+          for (int64_t i = begin; i < end; ++i)
+            out[i] = pow(in[i]);
+        });
+      }))
+    return true;
+  if (usesVectorMath(kind, params, /*gradient=*/false)) {
+    parallelChunks(n, [&](int64_t begin, int64_t end) {
+      vectorMathUnary(kind, out, in, begin, end, params);
+    });
+    return true;
+  }
+  if (kind == DPCRT_UNARY_ROUND_F16) {
+    roundToFloat16InChunks(out, in, n);
+    return true;
+  }
+  return false;
+}
+
+/// unary_params_grad_f32's kinds that do not run as tanhGradRange or
+/// unaryGradLoop: whether it computed dx.
+bool float32UnaryGradFastPath(dpcrt_context *ctx, int32_t kind, float *dx,
+                              const float *dy, const float *saved, int64_t n,
+                              UnaryParams params) {
+  // EXP's gradient is nn.mul (dy * y) in the compiler; the kernel keeps the
+  // loop. The others of dnnlForm differentiate as torch does.
+  if (kind != DPCRT_UNARY_EXP)
+    if (std::optional<dpc::DnnlEltwiseForm> form = dnnlForm(kind, params)) {
+      dpc::dnnlEltwise(ctx, "unary_grad", *form, /*backward=*/true, dx, saved,
+                       dy, n);
+      return true;
+    }
+  // pow: dy * (exponent * x ** (exponent - 1)), zero for the exponent 0.
+  if (kind == DPCRT_UNARY_POW_SCALAR && params.p0 != 0.0 &&
+      withPowFastPath(params.p0 - 1.0, [&](auto pow) {
+        float exponent = static_cast<float>(params.p0);
+        parallelChunks(n, [=](int64_t begin, int64_t end) {
+          for (int64_t i = begin; i < end; ++i)
+            dx[i] = dy[i] * (exponent * pow(saved[i]));
+        });
+      }))
+    return true;
+  if (usesVectorMath(kind, params, /*gradient=*/true)) {
+    parallelChunks(n, [&](int64_t begin, int64_t end) {
+      vectorMathUnaryGrad(kind, dx, dy, saved, begin, end, params);
+    });
+    return true;
+  }
+  // nn.round_f16's gradient is the rounded gradient.
+  if (kind == DPCRT_UNARY_ROUND_F16) {
+    roundToFloat16InChunks(dx, dy, n);
+    return true;
+  }
+  return false;
+}
+
+/// unary_params_f32 and unary_params_f64 (T float or double).
+template <typename T>
+void unaryKernel(dpcrt_context *ctx, int32_t kind, T *out, const T *in,
+                 int64_t n, UnaryParams params) {
+  if (!dpc::isUnaryKind(kind)) {
+    recordError(ctx, "unary: unknown kind " + std::to_string(kind));
+    return;
+  }
+  if constexpr (std::is_same_v<T, float>)
+    if (float32UnaryFastPath(ctx, kind, out, in, n, params))
+      return;
+  switch (kind) {
+#define DPC_UNARY_KIND(NAME, VALUE)                                            \
+  case DPCRT_UNARY_##NAME:                                                     \
+    return unaryLoop<DPCRT_UNARY_##NAME>(out, in, n, params);
+#include "dpc/unary_kinds.def"
+  }
+}
+
+/// unary_params_grad_f32 and unary_params_grad_f64 (T float or double).
+template <typename T>
+void unaryGradKernel(dpcrt_context *ctx, int32_t kind, T *dx, const T *dy,
+                     const T *saved, int64_t n, UnaryParams params) {
+  if (!dpc::isUnaryKind(kind)) {
+    recordError(ctx, "unary_grad: unknown kind " + std::to_string(kind));
+    return;
+  }
+  if constexpr (std::is_same_v<T, float>)
+    if (float32UnaryGradFastPath(ctx, kind, dx, dy, saved, n, params))
+      return;
+  if (kind == DPCRT_UNARY_TANH) {
+    parallelChunks(n, [=](int64_t begin, int64_t end) {
+      tanhGradRange(dx + begin, dy + begin, saved + begin, end - begin);
+    });
+    return;
+  }
+  switch (kind) {
+#define DPC_UNARY_KIND(NAME, VALUE)                                            \
+  case DPCRT_UNARY_##NAME:                                                     \
+    return unaryGradLoop<DPCRT_UNARY_##NAME>(dx, dy, saved, n, params);
+#include "dpc/unary_kinds.def"
+  }
+}
+
+/// binary_f32 and binary_f64 (T float or double): one broadcasting loop per
+/// kind. float32's pow runs on libmvec's powf (powBroadcast); float64's is
+/// its loop too (std::pow(double, double) per element).
+template <typename T>
+void binaryKernel(dpcrt_context *ctx, int32_t kind, T *out, const T *a,
+                  const T *b, int32_t rank, const int64_t *dims, T alpha) {
+  if (rank < 0) {
+    recordError(ctx, "binary: negative rank " + std::to_string(rank));
+    return;
+  }
+  switch (kind) {
+  case DPCRT_BINARY_ADD:
+    return binaryLoop<DPCRT_BINARY_ADD>(out, a, b, rank, dims, alpha);
+  case DPCRT_BINARY_SUB:
+    return binaryLoop<DPCRT_BINARY_SUB>(out, a, b, rank, dims, alpha);
+  case DPCRT_BINARY_MUL:
+    return binaryLoop<DPCRT_BINARY_MUL>(out, a, b, rank, dims, alpha);
+  case DPCRT_BINARY_DIV:
+    return binaryLoop<DPCRT_BINARY_DIV>(out, a, b, rank, dims, alpha);
+  case DPCRT_BINARY_MAXIMUM:
+    return binaryLoop<DPCRT_BINARY_MAXIMUM>(out, a, b, rank, dims, alpha);
+  case DPCRT_BINARY_MINIMUM:
+    return binaryLoop<DPCRT_BINARY_MINIMUM>(out, a, b, rank, dims, alpha);
+  case DPCRT_BINARY_POW:
+    if constexpr (std::is_same_v<T, float>)
+      return powBroadcast(out, a, b, rank, dims);
+    else
+      return binaryLoop<DPCRT_BINARY_POW>(out, a, b, rank, dims, alpha);
+  }
+  recordError(ctx, "binary: unknown kind " + std::to_string(kind));
+}
+
 } // namespace
 
 namespace dpc::cpu {
@@ -506,43 +659,10 @@ void div_scalar_f64(dpcrt_context *, double *out, const double *in, int64_t n,
     out[i] = in[i] / divisor;
 }
 
-// The unary kinds: oneDNN's eltwise primitive where it computes torch's
-// formula (dnnlForm), libmvec for the other transcendental ones
-// (vectorMathUnary), a loop the compiler vectorizes for the rest; all
-// threaded (oneDNN by itself, the others by parallelChunks).
 void unary_params_f32(dpcrt_context *ctx, int32_t kind, float *out,
                       const float *in, int64_t n, double p0, double p1,
                       double p2) {
-  if (!isUnaryKind(kind)) {
-    recordError(ctx, "unary: unknown kind " + std::to_string(kind));
-    return;
-  }
-  UnaryParams params{p0, p1, p2};
-  if (std::optional<DnnlEltwiseForm> form = dnnlForm(kind, params)) {
-    dnnlEltwise(ctx, "unary", *form, /*backward=*/false, out, in, nullptr, n);
-    return;
-  }
-  if (kind == DPCRT_UNARY_POW_SCALAR && withPowFastPath(p0, [&](auto pow) {
-        parallelChunks(n, [=](int64_t begin, int64_t end) {
-          for (int64_t i = begin; i < end; ++i)
-            out[i] = pow(in[i]);
-        });
-      }))
-    return;
-  if (usesVectorMath(kind, params, /*gradient=*/false)) {
-    parallelChunks(n, [&](int64_t begin, int64_t end) {
-      vectorMathUnary(kind, out, in, begin, end, params);
-    });
-    return;
-  }
-  if (kind == DPCRT_UNARY_ROUND_F16)
-    return roundToFloat16InChunks(out, in, n);
-  switch (kind) {
-#define DPC_UNARY_KIND(NAME, VALUE)                                            \
-  case DPCRT_UNARY_##NAME:                                                     \
-    return unaryLoop<DPCRT_UNARY_##NAME>(out, in, n, params);
-#include "dpc/unary_kinds.def"
-  }
+  unaryKernel(ctx, kind, out, in, n, UnaryParams{p0, p1, p2});
 }
 
 void unary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
@@ -553,50 +673,7 @@ void unary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
 void unary_params_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
                            const float *dy, const float *saved, int64_t n,
                            double p0, double p1, double p2) {
-  if (!isUnaryKind(kind)) {
-    recordError(ctx, "unary_grad: unknown kind " + std::to_string(kind));
-    return;
-  }
-  UnaryParams params{p0, p1, p2};
-  // EXP's gradient is nn.mul (dy * y) in the compiler; the kernel keeps the
-  // loop. The others of dnnlForm differentiate as torch does.
-  if (kind != DPCRT_UNARY_EXP)
-    if (std::optional<DnnlEltwiseForm> form = dnnlForm(kind, params)) {
-      dnnlEltwise(ctx, "unary_grad", *form, /*backward=*/true, dx, saved, dy,
-                  n);
-      return;
-    }
-  // pow: dy * (exponent * x ** (exponent - 1)), zero for the exponent 0.
-  if (kind == DPCRT_UNARY_POW_SCALAR && p0 != 0.0 &&
-      withPowFastPath(p0 - 1.0, [&](auto pow) {
-        float exponent = static_cast<float>(p0);
-        parallelChunks(n, [=](int64_t begin, int64_t end) {
-          for (int64_t i = begin; i < end; ++i)
-            dx[i] = dy[i] * (exponent * pow(saved[i]));
-        });
-      }))
-    return;
-  if (usesVectorMath(kind, params, /*gradient=*/true)) {
-    parallelChunks(n, [&](int64_t begin, int64_t end) {
-      vectorMathUnaryGrad(kind, dx, dy, saved, begin, end, params);
-    });
-    return;
-  }
-  if (kind == DPCRT_UNARY_TANH) {
-    parallelChunks(n, [=](int64_t begin, int64_t end) {
-      tanhGradRange(dx + begin, dy + begin, saved + begin, end - begin);
-    });
-    return;
-  }
-  // nn.round_f16's gradient is the rounded gradient.
-  if (kind == DPCRT_UNARY_ROUND_F16)
-    return roundToFloat16InChunks(dx, dy, n);
-  switch (kind) {
-#define DPC_UNARY_KIND(NAME, VALUE)                                            \
-  case DPCRT_UNARY_##NAME:                                                     \
-    return unaryGradLoop<DPCRT_UNARY_##NAME>(dx, dy, saved, n, params);
-#include "dpc/unary_kinds.def"
-  }
+  unaryGradKernel(ctx, kind, dx, dy, saved, n, UnaryParams{p0, p1, p2});
 }
 
 void unary_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
@@ -604,24 +681,10 @@ void unary_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
   unary_params_grad_f32(ctx, kind, dx, dy, saved, n, 0, 0, 0);
 }
 
-// float64: every kind is its loop of kernel_shared.h's formula in double
-// (glibc's double exp, tanh, ... per element, as PyTorch's float64 kernels
-// compute them to within an ulp); oneDNN's eltwise primitives and libmvec's
-// vector functions, which the float32 kinds use, are float32 only.
 void unary_params_f64(dpcrt_context *ctx, int32_t kind, double *out,
                       const double *in, int64_t n, double p0, double p1,
                       double p2) {
-  if (!isUnaryKind(kind)) {
-    recordError(ctx, "unary: unknown kind " + std::to_string(kind));
-    return;
-  }
-  UnaryParams params{p0, p1, p2};
-  switch (kind) {
-#define DPC_UNARY_KIND(NAME, VALUE)                                            \
-  case DPCRT_UNARY_##NAME:                                                     \
-    return unaryLoop<DPCRT_UNARY_##NAME>(out, in, n, params);
-#include "dpc/unary_kinds.def"
-  }
+  unaryKernel(ctx, kind, out, in, n, UnaryParams{p0, p1, p2});
 }
 
 void unary_f64(dpcrt_context *ctx, int32_t kind, double *out, const double *in,
@@ -632,23 +695,7 @@ void unary_f64(dpcrt_context *ctx, int32_t kind, double *out, const double *in,
 void unary_params_grad_f64(dpcrt_context *ctx, int32_t kind, double *dx,
                            const double *dy, const double *saved, int64_t n,
                            double p0, double p1, double p2) {
-  if (!isUnaryKind(kind)) {
-    recordError(ctx, "unary_grad: unknown kind " + std::to_string(kind));
-    return;
-  }
-  if (kind == DPCRT_UNARY_TANH) {
-    parallelChunks(n, [=](int64_t begin, int64_t end) {
-      tanhGradRange(dx + begin, dy + begin, saved + begin, end - begin);
-    });
-    return;
-  }
-  UnaryParams params{p0, p1, p2};
-  switch (kind) {
-#define DPC_UNARY_KIND(NAME, VALUE)                                            \
-  case DPCRT_UNARY_##NAME:                                                     \
-    return unaryGradLoop<DPCRT_UNARY_##NAME>(dx, dy, saved, n, params);
-#include "dpc/unary_kinds.def"
-  }
+  unaryGradKernel(ctx, kind, dx, dy, saved, n, UnaryParams{p0, p1, p2});
 }
 
 void unary_grad_f64(dpcrt_context *ctx, int32_t kind, double *dx,
@@ -659,54 +706,13 @@ void unary_grad_f64(dpcrt_context *ctx, int32_t kind, double *dx,
 void binary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
                 const float *b, int32_t rank, const int64_t *dims,
                 float alpha) {
-  if (rank < 0) {
-    recordError(ctx, "binary: negative rank " + std::to_string(rank));
-    return;
-  }
-  switch (kind) {
-  case DPCRT_BINARY_ADD:
-    return binaryLoop<DPCRT_BINARY_ADD>(out, a, b, rank, dims, alpha);
-  case DPCRT_BINARY_SUB:
-    return binaryLoop<DPCRT_BINARY_SUB>(out, a, b, rank, dims, alpha);
-  case DPCRT_BINARY_MUL:
-    return binaryLoop<DPCRT_BINARY_MUL>(out, a, b, rank, dims, alpha);
-  case DPCRT_BINARY_DIV:
-    return binaryLoop<DPCRT_BINARY_DIV>(out, a, b, rank, dims, alpha);
-  case DPCRT_BINARY_MAXIMUM:
-    return binaryLoop<DPCRT_BINARY_MAXIMUM>(out, a, b, rank, dims, alpha);
-  case DPCRT_BINARY_MINIMUM:
-    return binaryLoop<DPCRT_BINARY_MINIMUM>(out, a, b, rank, dims, alpha);
-  case DPCRT_BINARY_POW:
-    return powBroadcast(out, a, b, rank, dims);
-  }
-  recordError(ctx, "binary: unknown kind " + std::to_string(kind));
+  binaryKernel(ctx, kind, out, a, b, rank, dims, alpha);
 }
 
-// float64: pow too is its loop (std::pow(double, double) per element).
 void binary_f64(dpcrt_context *ctx, int32_t kind, double *out, const double *a,
                 const double *b, int32_t rank, const int64_t *dims,
                 double alpha) {
-  if (rank < 0) {
-    recordError(ctx, "binary: negative rank " + std::to_string(rank));
-    return;
-  }
-  switch (kind) {
-  case DPCRT_BINARY_ADD:
-    return binaryLoop<DPCRT_BINARY_ADD>(out, a, b, rank, dims, alpha);
-  case DPCRT_BINARY_SUB:
-    return binaryLoop<DPCRT_BINARY_SUB>(out, a, b, rank, dims, alpha);
-  case DPCRT_BINARY_MUL:
-    return binaryLoop<DPCRT_BINARY_MUL>(out, a, b, rank, dims, alpha);
-  case DPCRT_BINARY_DIV:
-    return binaryLoop<DPCRT_BINARY_DIV>(out, a, b, rank, dims, alpha);
-  case DPCRT_BINARY_MAXIMUM:
-    return binaryLoop<DPCRT_BINARY_MAXIMUM>(out, a, b, rank, dims, alpha);
-  case DPCRT_BINARY_MINIMUM:
-    return binaryLoop<DPCRT_BINARY_MINIMUM>(out, a, b, rank, dims, alpha);
-  case DPCRT_BINARY_POW:
-    return binaryLoop<DPCRT_BINARY_POW>(out, a, b, rank, dims, alpha);
-  }
-  recordError(ctx, "binary: unknown kind " + std::to_string(kind));
+  binaryKernel(ctx, kind, out, a, b, rank, dims, alpha);
 }
 
 void compare_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
