@@ -28,30 +28,20 @@
 #include <cmath>
 #include <string>
 
-using dpc::AdamConstants;
-using dpc::adamConstants;
 using dpc::recordError;
 
 namespace {
 
-/// The sum of the squares of a gradient's elements in double, for the
-/// step's gradient norm (context.h, GradientSquares). The simd reduction
-/// reassociates the sum: it is reported, never trained on.
+/// The sum of the squares of a gradient's elements (float or double) in
+/// double, for the step's gradient norm (context.h, GradientSquares). The
+/// simd reduction reassociates the sum: it is reported, never trained on.
+template <typename T>
 __attribute__((target_clones("avx2", "default"))) double
-sumOfSquares(const float *grad, int64_t n) {
+sumOfSquares(const T *grad, int64_t n) {
   double sum = 0.0;
 #pragma omp simd reduction(+ : sum)
   for (int64_t i = 0; i < n; ++i)
     sum += static_cast<double>(grad[i]) * static_cast<double>(grad[i]);
-  return sum;
-}
-
-__attribute__((target_clones("avx2", "default"))) double
-sumOfSquares(const double *grad, int64_t n) {
-  double sum = 0.0;
-#pragma omp simd reduction(+ : sum)
-  for (int64_t i = 0; i < n; ++i)
-    sum += grad[i] * grad[i];
   return sum;
 }
 
@@ -64,10 +54,12 @@ constexpr int64_t kSquaresBlock = 2048;
 // the right clone is picked when libdpcrt is loaded. Both compute the same
 // values (std::fma is exact either way), the FMA clone just does it in one
 // instruction instead of a libm call. They return the gradient's sum of
-// squares.
+// squares. T is float (the _f32 updates) or double (_f64: the same formulas
+// in double).
+template <typename T>
 __attribute__((target_clones("fma", "default"))) double
-sgdLoop(float *param, float *momentumBuf, const float *grad, int64_t n,
-        dpc::SgdConstants c) {
+sgdLoop(T *param, T *momentumBuf, const T *grad, int64_t n,
+        dpc::SgdConstantsOf<T> c) {
   double squares = 0.0;
   for (int64_t begin = 0; begin < n; begin += kSquaresBlock) {
     int64_t end = std::min(n, begin + kSquaresBlock);
@@ -78,9 +70,10 @@ sgdLoop(float *param, float *momentumBuf, const float *grad, int64_t n,
   return squares;
 }
 
+template <typename T>
 __attribute__((target_clones("fma", "default"))) double
-adamLoop(float *param, float *expAvg, float *expAvgSq, const float *grad,
-         int64_t n, AdamConstants c) {
+adamLoop(T *param, T *expAvg, T *expAvgSq, const T *grad, int64_t n,
+         dpc::AdamConstantsOf<T> c) {
   double squares = 0.0;
   for (int64_t begin = 0; begin < n; begin += kSquaresBlock) {
     int64_t end = std::min(n, begin + kSquaresBlock);
@@ -91,32 +84,47 @@ adamLoop(float *param, float *expAvg, float *expAvgSq, const float *grad,
   return squares;
 }
 
-// The float64 loops (sgd_update_f64, adam_update_f64): the same formulas in
-// double, compiled twice for the same reason.
-__attribute__((target_clones("fma", "default"))) double
-sgdLoop(double *param, double *momentumBuf, const double *grad, int64_t n,
-        dpc::SgdConstantsOf<double> c) {
-  double squares = 0.0;
-  for (int64_t begin = 0; begin < n; begin += kSquaresBlock) {
-    int64_t end = std::min(n, begin + kSquaresBlock);
-    for (int64_t i = begin; i < end; ++i)
-      dpc::sgdStep(param, momentumBuf, grad, i, c);
-    squares += sumOfSquares(grad + begin, end - begin);
+/// sgd_update_f32 and sgd_update_f64: the hyper-parameters come in the
+/// tensors' type T (torch.optim.SGD's float64 path keeps them doubles).
+template <typename T>
+void sgdUpdate(dpcrt_context *ctx, T *param, T *momentumBuf, const T *grad,
+               int64_t n, T lr, T momentum, T dampening, T weightDecay,
+               int32_t nesterov) {
+  // GradScaler found an inf or NaN: scaler.step skips optimizer.step.
+  if (ctx && ctx->gradScaler.foundInf)
+    return;
+  if (momentum != T(0) && !momentumBuf) {
+    recordError(ctx, "sgd_update: momentum is " + std::to_string(momentum) +
+                         " but no momentum buffer was passed");
+    return;
   }
-  return squares;
+  dpc::SgdConstantsOf<T> c =
+      dpc::sgdConstants(lr, momentum, dampening, weightDecay, nesterov != 0,
+                        !ctx || ctx->optimizerSteps() == 0);
+  double squares = sgdLoop(param, momentumBuf, grad, n, c);
+  if (ctx)
+    ctx->gradientSquares.atUpdate += squares;
 }
 
-__attribute__((target_clones("fma", "default"))) double
-adamLoop(double *param, double *expAvg, double *expAvgSq, const double *grad,
-         int64_t n, dpc::AdamConstantsOf<double> c) {
-  double squares = 0.0;
-  for (int64_t begin = 0; begin < n; begin += kSquaresBlock) {
-    int64_t end = std::min(n, begin + kSquaresBlock);
-    for (int64_t i = begin; i < end; ++i)
-      dpc::adamStep(param, expAvg, expAvgSq, grad, i, c);
-    squares += sumOfSquares(grad + begin, end - begin);
+/// adam_update_f32 and adam_update_f64: the constants rounded to T as
+/// _single_tensor_adam's tensor ops round them (float32), or kept doubles.
+template <typename T>
+void adamUpdate(dpcrt_context *ctx, T *param, T *expAvg, T *expAvgSq,
+                const T *grad, int64_t n, double lr, double beta1, double beta2,
+                double eps, double weightDecay, int32_t decoupledWeightDecay) {
+  if (!expAvg || !expAvgSq) {
+    recordError(ctx, "adam_update: the exp_avg and exp_avg_sq buffers are "
+                     "required");
+    return;
   }
-  return squares;
+  if (n <= 0 || (ctx && ctx->gradScaler.foundInf))
+    return;
+  dpc::AdamConstantsOf<T> c = dpc::adamConstantsOf<T>(
+      lr, beta1, beta2, eps, weightDecay, decoupledWeightDecay != 0,
+      ctx ? ctx->optimizerSteps() : 0);
+  double squares = adamLoop(param, expAvg, expAvgSq, grad, n, c);
+  if (ctx)
+    ctx->gradientSquares.atUpdate += squares;
 }
 
 } // namespace
@@ -126,78 +134,31 @@ namespace dpc::cpu {
 void sgd_update_f32(dpcrt_context *ctx, float *param, float *momentumBuf,
                     const float *grad, int64_t n, float lr, float momentum,
                     float dampening, float weightDecay, int32_t nesterov) {
-  // GradScaler found an inf or NaN: scaler.step skips optimizer.step.
-  if (ctx && ctx->gradScaler.foundInf)
-    return;
-  if (momentum != 0.0f && !momentumBuf) {
-    recordError(ctx, "sgd_update: momentum is " + std::to_string(momentum) +
-                         " but no momentum buffer was passed");
-    return;
-  }
-  SgdConstants c =
-      sgdConstants(lr, momentum, dampening, weightDecay, nesterov != 0,
-                   !ctx || ctx->optimizerSteps() == 0);
-  double squares = sgdLoop(param, momentumBuf, grad, n, c);
-  if (ctx)
-    ctx->gradientSquares.atUpdate += squares;
+  sgdUpdate(ctx, param, momentumBuf, grad, n, lr, momentum, dampening,
+            weightDecay, nesterov);
 }
 
 void adam_update_f32(dpcrt_context *ctx, float *param, float *expAvg,
                      float *expAvgSq, const float *grad, int64_t n, double lr,
                      double beta1, double beta2, double eps, double weightDecay,
                      int32_t decoupledWeightDecay) {
-  if (!expAvg || !expAvgSq) {
-    recordError(ctx, "adam_update: the exp_avg and exp_avg_sq buffers are "
-                     "required");
-    return;
-  }
-  if (n <= 0 || (ctx && ctx->gradScaler.foundInf))
-    return;
-  AdamConstants c =
-      adamConstants(lr, beta1, beta2, eps, weightDecay,
-                    decoupledWeightDecay != 0, ctx ? ctx->optimizerSteps() : 0);
-  double squares = adamLoop(param, expAvg, expAvgSq, grad, n, c);
-  if (ctx)
-    ctx->gradientSquares.atUpdate += squares;
+  adamUpdate(ctx, param, expAvg, expAvgSq, grad, n, lr, beta1, beta2, eps,
+             weightDecay, decoupledWeightDecay);
 }
 
-// torch.optim.SGD's float64 path: every hyper-parameter a double.
 void sgd_update_f64(dpcrt_context *ctx, double *param, double *momentumBuf,
                     const double *grad, int64_t n, double lr, double momentum,
                     double dampening, double weightDecay, int32_t nesterov) {
-  if (ctx && ctx->gradScaler.foundInf)
-    return;
-  if (momentum != 0.0 && !momentumBuf) {
-    recordError(ctx, "sgd_update: momentum is " + std::to_string(momentum) +
-                         " but no momentum buffer was passed");
-    return;
-  }
-  SgdConstantsOf<double> c =
-      sgdConstants(lr, momentum, dampening, weightDecay, nesterov != 0,
-                   !ctx || ctx->optimizerSteps() == 0);
-  double squares = sgdLoop(param, momentumBuf, grad, n, c);
-  if (ctx)
-    ctx->gradientSquares.atUpdate += squares;
+  sgdUpdate(ctx, param, momentumBuf, grad, n, lr, momentum, dampening,
+            weightDecay, nesterov);
 }
 
-// _single_tensor_adam with float64 tensors: the constants stay doubles.
 void adam_update_f64(dpcrt_context *ctx, double *param, double *expAvg,
                      double *expAvgSq, const double *grad, int64_t n, double lr,
                      double beta1, double beta2, double eps, double weightDecay,
                      int32_t decoupledWeightDecay) {
-  if (!expAvg || !expAvgSq) {
-    recordError(ctx, "adam_update: the exp_avg and exp_avg_sq buffers are "
-                     "required");
-    return;
-  }
-  if (n <= 0 || (ctx && ctx->gradScaler.foundInf))
-    return;
-  AdamConstantsOf<double> c = adamConstantsOf<double>(
-      lr, beta1, beta2, eps, weightDecay, decoupledWeightDecay != 0,
-      ctx ? ctx->optimizerSteps() : 0);
-  double squares = adamLoop(param, expAvg, expAvgSq, grad, n, c);
-  if (ctx)
-    ctx->gradientSquares.atUpdate += squares;
+  adamUpdate(ctx, param, expAvg, expAvgSq, grad, n, lr, beta1, beta2, eps,
+             weightDecay, decoupledWeightDecay);
 }
 
 } // namespace dpc::cpu
