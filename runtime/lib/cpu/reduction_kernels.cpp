@@ -63,24 +63,79 @@ bool reduceSumInto(dpcrt_context *ctx, const char *kernel,
   return true;
 }
 
+/// reduce_sum_f32 and reduce_sum_f64: the sums in Acc (reduceSumInto),
+/// rounded to T.
+template <typename T, typename Acc>
+void reduceSum(dpcrt_context *ctx, T *out, const T *in, int32_t rank,
+               const int64_t *dims, int64_t outN) {
+  std::vector<Acc> acc;
+  if (!reduceSumInto<false>(ctx, "reduce_sum", acc, in, rank, dims, outN))
+    return;
+  for (int64_t i = 0; i < outN; ++i)
+    out[i] = static_cast<T>(acc[i]);
+}
+
+/// The maximum of x[j * inner] for j in [0, size), NaN if one is NaN (the
+/// running maximum of torch's softmax kernels).
+template <typename T> T softmaxMax(const T *x, int64_t size, int64_t inner) {
+  T max = x[0];
+  for (int64_t j = 1; j < size; ++j)
+    if (std::isnan(x[j * inner]) || x[j * inner] > max)
+      max = x[j * inner];
+  return max;
+}
+
+/// Log-softmax over the middle dimension of [outer, size, inner] (size > 0),
+/// scalar, for T float (softmax_f32) or double (softmax_f64): the
+/// exponentials in T summed in double, then _vec_log_softmax's
+/// x - max - log(sum).
+template <typename T>
+void logSoftmax(T *out, const T *in, int64_t outer, int64_t size,
+                int64_t inner) {
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t r = 0; r < inner; ++r) {
+      const T *x = in + o * size * inner + r;
+      T *y = out + o * size * inner + r;
+      T max = softmaxMax(x, size, inner);
+      double sum = 0.0;
+      for (int64_t j = 0; j < size; ++j)
+        sum += std::exp(x[j * inner] - max);
+      T logSum = std::log(static_cast<T>(sum));
+      for (int64_t j = 0; j < size; ++j)
+        y[j * inner] = x[j * inner] - max - logSum;
+    }
+}
+
+/// Log-softmax's gradient dy - exp(y) * sum(dy), scalar, for T float
+/// (softmax_grad_f32) or double (softmax_grad_f64); the sum in double,
+/// rounded to T.
+template <typename T>
+void logSoftmaxGrad(T *dx, const T *dy, const T *y, int64_t outer, int64_t size,
+                    int64_t inner) {
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t r = 0; r < inner; ++r) {
+      int64_t base = o * size * inner + r;
+      const T *g = dy + base, *out = y + base;
+      T *d = dx + base;
+      double sum = 0.0;
+      for (int64_t j = 0; j < size; ++j)
+        sum += g[j * inner];
+      T s = static_cast<T>(sum);
+      for (int64_t j = 0; j < size; ++j)
+        d[j * inner] = g[j * inner] - std::exp(out[j * inner]) * s;
+    }
+}
+
 } // namespace
 
 void reduce_sum_f32(dpcrt_context *ctx, float *out, const float *in,
                     int32_t rank, const int64_t *dims, int64_t outN) {
-  std::vector<double> acc;
-  if (!reduceSumInto<false>(ctx, "reduce_sum", acc, in, rank, dims, outN))
-    return;
-  for (int64_t i = 0; i < outN; ++i)
-    out[i] = static_cast<float>(acc[i]);
+  reduceSum<float, double>(ctx, out, in, rank, dims, outN);
 }
 
 void reduce_sum_f64(dpcrt_context *ctx, double *out, const double *in,
                     int32_t rank, const int64_t *dims, int64_t outN) {
-  std::vector<long double> acc;
-  if (!reduceSumInto<false>(ctx, "reduce_sum", acc, in, rank, dims, outN))
-    return;
-  for (int64_t i = 0; i < outN; ++i)
-    out[i] = static_cast<double>(acc[i]);
+  reduceSum<double, long double>(ctx, out, in, rank, dims, outN);
 }
 
 void reduce_norm2_f32(dpcrt_context *ctx, float *out, const float *in,
@@ -251,22 +306,7 @@ void softmax_f32(dpcrt_context *ctx, float *out, const float *in, int64_t outer,
   }
   // Log-softmax stays scalar: oneDNN's softmax_log takes the log of the sum
   // with an approximation that is off by 3.5e-6 (the tests allow 1e-6).
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t r = 0; r < inner; ++r) {
-      const float *x = in + o * size * inner + r;
-      float *y = out + o * size * inner + r;
-      float max = x[0];
-      for (int64_t j = 1; j < size; ++j)
-        if (std::isnan(x[j * inner]) || x[j * inner] > max)
-          max = x[j * inner];
-      double sum = 0.0;
-      for (int64_t j = 0; j < size; ++j)
-        sum += std::exp(x[j * inner] - max);
-      // _vec_log_softmax: x - max - log(sum).
-      float logSum = std::log(static_cast<float>(sum));
-      for (int64_t j = 0; j < size; ++j)
-        y[j * inner] = x[j * inner] - max - logSum;
-    }
+  logSoftmax(out, in, outer, size, inner);
 }
 
 void softmax_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
@@ -280,18 +320,7 @@ void softmax_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
   }
   // dy - exp(y) * sum(dy) stays scalar, so that a row of all -inf (y NaN)
   // keeps giving NaN (oneDNN's softmax_log backward gives -inf).
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t r = 0; r < inner; ++r) {
-      int64_t base = o * size * inner + r;
-      const float *g = dy + base, *out = y + base;
-      float *d = dx + base;
-      double sum = 0.0;
-      for (int64_t j = 0; j < size; ++j)
-        sum += g[j * inner];
-      float s = static_cast<float>(sum);
-      for (int64_t j = 0; j < size; ++j)
-        d[j * inner] = g[j * inner] - std::exp(out[j * inner]) * s;
-    }
+  logSoftmaxGrad(dx, dy, y, outer, size, inner);
 }
 
 // float64 softmax and log-softmax: PyTorch's float64 CPU kernels' formulas
@@ -300,24 +329,13 @@ void softmax_f64(dpcrt_context *, double *out, const double *in, int64_t outer,
                  int64_t size, int64_t inner, int32_t log) {
   if (size <= 0)
     return;
+  if (log)
+    return logSoftmax(out, in, outer, size, inner);
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t r = 0; r < inner; ++r) {
       const double *x = in + o * size * inner + r;
       double *y = out + o * size * inner + r;
-      double max = x[0];
-      for (int64_t j = 1; j < size; ++j)
-        if (std::isnan(x[j * inner]) || x[j * inner] > max)
-          max = x[j * inner];
-      if (log) {
-        double sum = 0.0;
-        for (int64_t j = 0; j < size; ++j)
-          sum += std::exp(x[j * inner] - max);
-        // _vec_log_softmax: x - max - log(sum).
-        double logSum = std::log(sum);
-        for (int64_t j = 0; j < size; ++j)
-          y[j * inner] = x[j * inner] - max - logSum;
-        continue;
-      }
+      double max = softmaxMax(x, size, inner);
       double sum = 0.0;
       for (int64_t j = 0; j < size; ++j) {
         y[j * inner] = std::exp(x[j * inner] - max);
@@ -334,18 +352,19 @@ void softmax_f64(dpcrt_context *, double *out, const double *in, int64_t outer,
 void softmax_grad_f64(dpcrt_context *, double *dx, const double *dy,
                       const double *y, int64_t outer, int64_t size,
                       int64_t inner, int32_t log) {
+  if (log)
+    return logSoftmaxGrad(dx, dy, y, outer, size, inner);
+  // (dy - sum(dy * y)) * y.
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t r = 0; r < inner; ++r) {
       int64_t base = o * size * inner + r;
       const double *g = dy + base, *out = y + base;
       double *d = dx + base;
-      // softmax: (dy - sum(dy * y)) * y; log-softmax: dy - exp(y) * sum(dy).
       double sum = 0.0;
       for (int64_t j = 0; j < size; ++j)
-        sum += log ? g[j * inner] : g[j * inner] * out[j * inner];
+        sum += g[j * inner] * out[j * inner];
       for (int64_t j = 0; j < size; ++j)
-        d[j * inner] = log ? g[j * inner] - std::exp(out[j * inner]) * sum
-                           : (g[j * inner] - sum) * out[j * inner];
+        d[j * inner] = (g[j * inner] - sum) * out[j * inner];
     }
 }
 
