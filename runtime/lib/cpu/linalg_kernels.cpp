@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -50,27 +51,24 @@ bool checkGemmSizes(dpcrt_context *ctx, const char *kernel, int64_t m,
 }
 
 /// Row-major C[m,n] = op(A) @ op(B) + beta * C on OpenBLAS, for sizes
-/// checkGemmSizes accepted and m, n > 0.
-void rowMajorGemm(float *c, const float *a, const float *b, int64_t m,
-                  int64_t n, int64_t k, bool transA, bool transB, float beta) {
+/// checkGemmSizes accepted and m, n > 0: sgemm for float, dgemm for double
+/// (as PyTorch's float64 addmm and mm).
+template <typename T>
+void rowMajorGemm(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
+                  bool transA, bool transB, T beta) {
   // BLAS rejects leading dimensions below 1 even for empty operands.
   int lda = static_cast<int>(std::max<int64_t>(1, transA ? m : k));
   int ldb = static_cast<int>(std::max<int64_t>(1, transB ? k : n));
-  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
-              transB ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-              static_cast<int>(n), static_cast<int>(k), 1.0f, a, lda, b, ldb,
-              beta, c, static_cast<int>(n));
-}
-
-/// rowMajorGemm in float64 (dgemm), as PyTorch's float64 addmm and mm.
-void rowMajorGemm(double *c, const double *a, const double *b, int64_t m,
-                  int64_t n, int64_t k, bool transA, bool transB, double beta) {
-  int lda = static_cast<int>(std::max<int64_t>(1, transA ? m : k));
-  int ldb = static_cast<int>(std::max<int64_t>(1, transB ? k : n));
-  cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
-              transB ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-              static_cast<int>(n), static_cast<int>(k), 1.0, a, lda, b, ldb,
-              beta, c, static_cast<int>(n));
+  CBLAS_TRANSPOSE opA = transA ? CblasTrans : CblasNoTrans;
+  CBLAS_TRANSPOSE opB = transB ? CblasTrans : CblasNoTrans;
+  int rows = static_cast<int>(m), cols = static_cast<int>(n);
+  int depth = static_cast<int>(k);
+  if constexpr (std::is_same_v<T, float>)
+    cblas_sgemm(CblasRowMajor, opA, opB, rows, cols, depth, 1.0f, a, lda, b,
+                ldb, beta, c, cols);
+  else
+    cblas_dgemm(CblasRowMajor, opA, opB, rows, cols, depth, 1.0, a, lda, b, ldb,
+                beta, c, cols);
 }
 
 /// Row-major bfloat16 GEMMs on oneDNN's matmul primitive, cached per
