@@ -361,67 +361,45 @@ static ReductionPlan planReduction(dpcrt_context *ctx, const char *name,
              : ReductionPlan::Launch;
 }
 
-void reduce_sum_f32(dpcrt_context *ctx, float *out, const float *in,
-                    int32_t rank, const int64_t *dims, int64_t out_n) {
+/// reduce_sum_f32, reduce_sum_f64 and (Square) reduce_norm2_f32: a warp
+/// per output element. `fill` is fill_f32 or fill_f64, for a sum over
+/// nothing.
+template <bool Square, typename T>
+static void reduceSum(dpcrt_context *ctx, const char *name, T *out, const T *in,
+                      int32_t rank, const int64_t *dims, int64_t out_n,
+                      void (*fill)(dpcrt_context *, T *, int64_t, T)) {
   Strides reduced = {}, kept = {};
   int64_t reducedN = 1;
-  switch (planReduction(ctx, "reduce_sum", rank, dims, out_n, reduced, kept,
-                        reducedN)) {
+  switch (
+      planReduction(ctx, name, rank, dims, out_n, reduced, kept, reducedN)) {
   case ReductionPlan::Skip:
     return;
   case ReductionPlan::EmptyInput: // a sum over nothing
-    fill_f32(ctx, out, out_n, 0.0f);
+    fill(ctx, out, out_n, T(0));
     return;
   case ReductionPlan::Launch:
     break;
   }
   int64_t threads = out_n * 32;
-  reduceSumKernel<false, float>
+  reduceSumKernel<Square, T>
       <<<gridFor(threads, kThreads), kThreads, 0, computeStream(ctx)>>>(
           out, in, reduced, reducedN, kept, out_n);
-  launchFailed(ctx, "reduce_sum");
+  launchFailed(ctx, name);
+}
+
+void reduce_sum_f32(dpcrt_context *ctx, float *out, const float *in,
+                    int32_t rank, const int64_t *dims, int64_t out_n) {
+  reduceSum<false>(ctx, "reduce_sum", out, in, rank, dims, out_n, fill_f32);
 }
 
 void reduce_sum_f64(dpcrt_context *ctx, double *out, const double *in,
                     int32_t rank, const int64_t *dims, int64_t out_n) {
-  Strides reduced = {}, kept = {};
-  int64_t reducedN = 1;
-  switch (planReduction(ctx, "reduce_sum", rank, dims, out_n, reduced, kept,
-                        reducedN)) {
-  case ReductionPlan::Skip:
-    return;
-  case ReductionPlan::EmptyInput: // a sum over nothing
-    fill_f64(ctx, out, out_n, 0.0);
-    return;
-  case ReductionPlan::Launch:
-    break;
-  }
-  int64_t threads = out_n * 32;
-  reduceSumKernel<false, double>
-      <<<gridFor(threads, kThreads), kThreads, 0, computeStream(ctx)>>>(
-          out, in, reduced, reducedN, kept, out_n);
-  launchFailed(ctx, "reduce_sum");
+  reduceSum<false>(ctx, "reduce_sum", out, in, rank, dims, out_n, fill_f64);
 }
 
 void reduce_norm2_f32(dpcrt_context *ctx, float *out, const float *in,
                       int32_t rank, const int64_t *dims, int64_t out_n) {
-  Strides reduced = {}, kept = {};
-  int64_t reducedN = 1;
-  switch (planReduction(ctx, "reduce_norm2", rank, dims, out_n, reduced, kept,
-                        reducedN)) {
-  case ReductionPlan::Skip:
-    return;
-  case ReductionPlan::EmptyInput: // a sum over nothing
-    fill_f32(ctx, out, out_n, 0.0f);
-    return;
-  case ReductionPlan::Launch:
-    break;
-  }
-  int64_t threads = out_n * 32;
-  reduceSumKernel<true, float>
-      <<<gridFor(threads, kThreads), kThreads, 0, computeStream(ctx)>>>(
-          out, in, reduced, reducedN, kept, out_n);
-  launchFailed(ctx, "reduce_norm2");
+  reduceSum<true>(ctx, "reduce_norm2", out, in, rank, dims, out_n, fill_f32);
 }
 
 void reduce_max_f32(dpcrt_context *ctx, float *out, const float *in,
@@ -497,66 +475,61 @@ void cumsum_f32(dpcrt_context *ctx, float *out, const float *in, int64_t outer,
          inner, reverse != 0);
 }
 
-void softmax_f32(dpcrt_context *ctx, float *out, const float *in, int64_t outer,
-                 int64_t size, int64_t inner, int32_t log) {
+/// softmax_f32 and softmax_f64 (T float or double): a block per row where
+/// the rows are contiguous, else a thread per (outer, inner) column.
+template <typename T>
+static void softmax(dpcrt_context *ctx, T *out, const T *in, int64_t outer,
+                    int64_t size, int64_t inner, int32_t log) {
   if (size <= 0 || outer <= 0 || inner <= 0)
     return;
   cudaStream_t stream = computeStream(ctx);
   if (inner == 1 && outer <= INT_MAX)
-    softmaxRowKernel<float>
-        <<<static_cast<unsigned>(outer), kBlock, 0, stream>>>(out, in, size,
-                                                              log != 0);
+    softmaxRowKernel<T><<<static_cast<unsigned>(outer), kBlock, 0, stream>>>(
+        out, in, size, log != 0);
   else
-    softmaxColumnKernel<float><<<gridFor(outer * inner), 256, 0, stream>>>(
+    softmaxColumnKernel<T><<<gridFor(outer * inner), 256, 0, stream>>>(
         out, in, outer, size, inner, log != 0);
   launchFailed(ctx, "softmax");
 }
 
-void softmax_f64(dpcrt_context *ctx, double *out, const double *in,
-                 int64_t outer, int64_t size, int64_t inner, int32_t log) {
+/// softmax_grad_f32 and softmax_grad_f64, laid out as softmax.
+template <typename T>
+static void softmaxGrad(dpcrt_context *ctx, T *dx, const T *dy, const T *y,
+                        int64_t outer, int64_t size, int64_t inner,
+                        int32_t log) {
   if (size <= 0 || outer <= 0 || inner <= 0)
     return;
   cudaStream_t stream = computeStream(ctx);
   if (inner == 1 && outer <= INT_MAX)
-    softmaxRowKernel<double>
-        <<<static_cast<unsigned>(outer), kBlock, 0, stream>>>(out, in, size,
+    softmaxGradRowKernel<T>
+        <<<static_cast<unsigned>(outer), kBlock, 0, stream>>>(dx, dy, y, size,
                                                               log != 0);
   else
-    softmaxColumnKernel<double><<<gridFor(outer * inner), 256, 0, stream>>>(
-        out, in, outer, size, inner, log != 0);
-  launchFailed(ctx, "softmax");
+    softmaxGradColumnKernel<T><<<gridFor(outer * inner), 256, 0, stream>>>(
+        dx, dy, y, outer, size, inner, log != 0);
+  launchFailed(ctx, "softmax_grad");
+}
+
+void softmax_f32(dpcrt_context *ctx, float *out, const float *in, int64_t outer,
+                 int64_t size, int64_t inner, int32_t log) {
+  softmax(ctx, out, in, outer, size, inner, log);
+}
+
+void softmax_f64(dpcrt_context *ctx, double *out, const double *in,
+                 int64_t outer, int64_t size, int64_t inner, int32_t log) {
+  softmax(ctx, out, in, outer, size, inner, log);
 }
 
 void softmax_grad_f32(dpcrt_context *ctx, float *dx, const float *dy,
                       const float *y, int64_t outer, int64_t size,
                       int64_t inner, int32_t log) {
-  if (size <= 0 || outer <= 0 || inner <= 0)
-    return;
-  cudaStream_t stream = computeStream(ctx);
-  if (inner == 1 && outer <= INT_MAX)
-    softmaxGradRowKernel<float>
-        <<<static_cast<unsigned>(outer), kBlock, 0, stream>>>(dx, dy, y, size,
-                                                              log != 0);
-  else
-    softmaxGradColumnKernel<float><<<gridFor(outer * inner), 256, 0, stream>>>(
-        dx, dy, y, outer, size, inner, log != 0);
-  launchFailed(ctx, "softmax_grad");
+  softmaxGrad(ctx, dx, dy, y, outer, size, inner, log);
 }
 
 void softmax_grad_f64(dpcrt_context *ctx, double *dx, const double *dy,
                       const double *y, int64_t outer, int64_t size,
                       int64_t inner, int32_t log) {
-  if (size <= 0 || outer <= 0 || inner <= 0)
-    return;
-  cudaStream_t stream = computeStream(ctx);
-  if (inner == 1 && outer <= INT_MAX)
-    softmaxGradRowKernel<double>
-        <<<static_cast<unsigned>(outer), kBlock, 0, stream>>>(dx, dy, y, size,
-                                                              log != 0);
-  else
-    softmaxGradColumnKernel<double><<<gridFor(outer * inner), 256, 0, stream>>>(
-        dx, dy, y, outer, size, inner, log != 0);
-  launchFailed(ctx, "softmax_grad");
+  softmaxGrad(ctx, dx, dy, y, outer, size, inner, log);
 }
 
 } // namespace dpc::cuda
