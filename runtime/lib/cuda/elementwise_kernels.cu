@@ -169,6 +169,44 @@ __global__ void geluGradKernel(bool tanhForm, float *dx, const float *dy,
   }
 }
 
+/// unary_params_f32 and unary_params_f64 (T float or double).
+template <typename T>
+void launchUnary(dpcrt_context *ctx, int32_t kind, T *out, const T *in,
+                 int64_t n, UnaryParams params) {
+  if (!isUnaryKind(kind)) {
+    recordError(ctx, "unary: unknown kind " + std::to_string(kind));
+    return;
+  }
+  launch(ctx, "unary", n, unaryKernel<T>, kind, out, in, n, params);
+}
+
+/// unary_params_grad_f32 and unary_params_grad_f64 (T float or double).
+template <typename T>
+void launchUnaryGrad(dpcrt_context *ctx, int32_t kind, T *dx, const T *dy,
+                     const T *saved, int64_t n, UnaryParams params) {
+  if (!isUnaryKind(kind)) {
+    recordError(ctx, "unary_grad: unknown kind " + std::to_string(kind));
+    return;
+  }
+  launch(ctx, "unary_grad", n, unaryGradKernel<T>, kind, dx, dy, saved, n,
+         params);
+}
+
+/// binary_f32 and binary_f64 (T float or double).
+template <typename T>
+void launchBinary(dpcrt_context *ctx, int32_t kind, T *out, const T *a,
+                  const T *b, int32_t rank, const int64_t *dims, T alpha) {
+  if (kind < DPCRT_BINARY_ADD || kind > DPCRT_BINARY_POW) {
+    recordError(ctx, "binary: unknown kind " + std::to_string(kind));
+    return;
+  }
+  Strides st;
+  int64_t n;
+  if (!makeStrides(ctx, "binary", rank, dims, 2, st, n))
+    return;
+  launch(ctx, "binary", n, binaryKernel<T>, kind, out, a, b, st, n, alpha);
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -187,12 +225,7 @@ void scale_f32(dpcrt_context *ctx, float *out, const float *in, int64_t n,
 void unary_params_f32(dpcrt_context *ctx, int32_t kind, float *out,
                       const float *in, int64_t n, double p0, double p1,
                       double p2) {
-  if (!isUnaryKind(kind)) {
-    recordError(ctx, "unary: unknown kind " + std::to_string(kind));
-    return;
-  }
-  launch(ctx, "unary", n, unaryKernel<float>, kind, out, in, n,
-         UnaryParams{p0, p1, p2});
+  launchUnary(ctx, kind, out, in, n, UnaryParams{p0, p1, p2});
 }
 
 void unary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
@@ -203,12 +236,7 @@ void unary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
 void unary_params_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
                            const float *dy, const float *saved, int64_t n,
                            double p0, double p1, double p2) {
-  if (!isUnaryKind(kind)) {
-    recordError(ctx, "unary_grad: unknown kind " + std::to_string(kind));
-    return;
-  }
-  launch(ctx, "unary_grad", n, unaryGradKernel<float>, kind, dx, dy, saved, n,
-         UnaryParams{p0, p1, p2});
+  launchUnaryGrad(ctx, kind, dx, dy, saved, n, UnaryParams{p0, p1, p2});
 }
 
 void unary_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
@@ -219,15 +247,7 @@ void unary_grad_f32(dpcrt_context *ctx, int32_t kind, float *dx,
 void binary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
                 const float *b, int32_t rank, const int64_t *dims,
                 float alpha) {
-  if (kind < DPCRT_BINARY_ADD || kind > DPCRT_BINARY_POW) {
-    recordError(ctx, "binary: unknown kind " + std::to_string(kind));
-    return;
-  }
-  Strides st;
-  int64_t n;
-  if (!makeStrides(ctx, "binary", rank, dims, 2, st, n))
-    return;
-  launch(ctx, "binary", n, binaryKernel<float>, kind, out, a, b, st, n, alpha);
+  launchBinary(ctx, kind, out, a, b, rank, dims, alpha);
 }
 
 void compare_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
@@ -307,12 +327,7 @@ void div_scalar_f64(dpcrt_context *ctx, double *out, const double *in,
 void unary_params_f64(dpcrt_context *ctx, int32_t kind, double *out,
                       const double *in, int64_t n, double p0, double p1,
                       double p2) {
-  if (!isUnaryKind(kind)) {
-    recordError(ctx, "unary: unknown kind " + std::to_string(kind));
-    return;
-  }
-  launch(ctx, "unary", n, unaryKernel<double>, kind, out, in, n,
-         UnaryParams{p0, p1, p2});
+  launchUnary(ctx, kind, out, in, n, UnaryParams{p0, p1, p2});
 }
 
 void unary_f64(dpcrt_context *ctx, int32_t kind, double *out, const double *in,
@@ -323,12 +338,7 @@ void unary_f64(dpcrt_context *ctx, int32_t kind, double *out, const double *in,
 void unary_params_grad_f64(dpcrt_context *ctx, int32_t kind, double *dx,
                            const double *dy, const double *saved, int64_t n,
                            double p0, double p1, double p2) {
-  if (!isUnaryKind(kind)) {
-    recordError(ctx, "unary_grad: unknown kind " + std::to_string(kind));
-    return;
-  }
-  launch(ctx, "unary_grad", n, unaryGradKernel<double>, kind, dx, dy, saved, n,
-         UnaryParams{p0, p1, p2});
+  launchUnaryGrad(ctx, kind, dx, dy, saved, n, UnaryParams{p0, p1, p2});
 }
 
 void unary_grad_f64(dpcrt_context *ctx, int32_t kind, double *dx,
@@ -339,15 +349,7 @@ void unary_grad_f64(dpcrt_context *ctx, int32_t kind, double *dx,
 void binary_f64(dpcrt_context *ctx, int32_t kind, double *out, const double *a,
                 const double *b, int32_t rank, const int64_t *dims,
                 double alpha) {
-  if (kind < DPCRT_BINARY_ADD || kind > DPCRT_BINARY_POW) {
-    recordError(ctx, "binary: unknown kind " + std::to_string(kind));
-    return;
-  }
-  Strides st;
-  int64_t n;
-  if (!makeStrides(ctx, "binary", rank, dims, 2, st, n))
-    return;
-  launch(ctx, "binary", n, binaryKernel<double>, kind, out, a, b, st, n, alpha);
+  launchBinary(ctx, kind, out, a, b, rank, dims, alpha);
 }
 
 void gelu_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *in,
