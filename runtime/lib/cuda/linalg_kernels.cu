@@ -14,6 +14,7 @@
 
 #include <climits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace dpc::cuda {
@@ -38,34 +39,27 @@ bool checkGemmSizes(dpcrt_context *ctx, const char *kernel, int64_t m,
 
 /// Row-major C = op(A) op(B) + beta C through column-major cuBLAS: the
 /// row-major C is the column-major C^T = op(B)^T op(A)^T, so the operands
-/// swap and the leading dimensions stay the row-major ones.
-void rowMajorGemm(dpcrt_context *ctx, const char *kernel, float *c,
-                  const float *a, const float *b, int64_t m, int64_t n,
-                  int64_t k, bool transA, bool transB, float beta) {
+/// swap and the leading dimensions stay the row-major ones. cublasSgemm for
+/// float, cublasDgemm for double.
+template <typename T>
+void rowMajorGemm(dpcrt_context *ctx, const char *kernel, T *c, const T *a,
+                  const T *b, int64_t m, int64_t n, int64_t k, bool transA,
+                  bool transB, T beta) {
   int lda = static_cast<int>(std::max<int64_t>(1, transA ? m : k));
   int ldb = static_cast<int>(std::max<int64_t>(1, transB ? k : n));
-  float one = 1.0f;
-  failed(ctx,
-         cublasSgemm(state(ctx).cublas, transB ? CUBLAS_OP_T : CUBLAS_OP_N,
-                     transA ? CUBLAS_OP_T : CUBLAS_OP_N, static_cast<int>(n),
-                     static_cast<int>(m), static_cast<int>(k), &one, b, ldb, a,
-                     lda, &beta, c, static_cast<int>(n)),
-         kernel);
-}
-
-/// rowMajorGemm in float64 (cublasDgemm).
-void rowMajorGemm(dpcrt_context *ctx, const char *kernel, double *c,
-                  const double *a, const double *b, int64_t m, int64_t n,
-                  int64_t k, bool transA, bool transB, double beta) {
-  int lda = static_cast<int>(std::max<int64_t>(1, transA ? m : k));
-  int ldb = static_cast<int>(std::max<int64_t>(1, transB ? k : n));
-  double one = 1.0;
-  failed(ctx,
-         cublasDgemm(state(ctx).cublas, transB ? CUBLAS_OP_T : CUBLAS_OP_N,
-                     transA ? CUBLAS_OP_T : CUBLAS_OP_N, static_cast<int>(n),
-                     static_cast<int>(m), static_cast<int>(k), &one, b, ldb, a,
-                     lda, &beta, c, static_cast<int>(n)),
-         kernel);
+  cublasOperation_t opA = transA ? CUBLAS_OP_T : CUBLAS_OP_N;
+  cublasOperation_t opB = transB ? CUBLAS_OP_T : CUBLAS_OP_N;
+  int rows = static_cast<int>(m), cols = static_cast<int>(n);
+  int depth = static_cast<int>(k);
+  T one = T(1);
+  cublasStatus_t status;
+  if constexpr (std::is_same_v<T, float>)
+    status = cublasSgemm(state(ctx).cublas, opB, opA, cols, rows, depth, &one,
+                         b, ldb, a, lda, &beta, c, cols);
+  else
+    status = cublasDgemm(state(ctx).cublas, opB, opA, cols, rows, depth, &one,
+                         b, ldb, a, lda, &beta, c, cols);
+  failed(ctx, status, kernel);
 }
 
 /// Whether batch strides (in matrices) over `shape` are one uniform stride

@@ -71,14 +71,19 @@ __global__ void adamKernel(T *param, T *expAvg, T *expAvgSq, const T *grad,
 // Entry points
 //===----------------------------------------------------------------------===//
 
-void sgd_update_f32(dpcrt_context *ctx, float *param, float *momentum_buf,
-                    const float *grad, int64_t n, float lr, float momentum,
-                    float dampening, float weight_decay, int32_t nesterov) {
+namespace {
+
+/// sgd_update_f32 and sgd_update_f64: the hyper-parameters come in the
+/// tensors' type T (torch.optim.SGD's float64 path keeps them doubles).
+template <typename T>
+void sgdUpdate(dpcrt_context *ctx, T *param, T *momentum_buf, const T *grad,
+               int64_t n, T lr, T momentum, T dampening, T weight_decay,
+               int32_t nesterov) {
   // GradScaler found an inf or NaN (the host knows: unscale_grads_f32
   // read the flag back): scaler.step skips optimizer.step.
   if (ctx->gradScaler.foundInf)
     return;
-  if (momentum != 0.0f && !momentum_buf) {
+  if (momentum != T(0) && !momentum_buf) {
     recordError(ctx, "sgd_update: momentum is " + std::to_string(momentum) +
                          " but no momentum buffer was passed");
     return;
@@ -86,66 +91,64 @@ void sgd_update_f32(dpcrt_context *ctx, float *param, float *momentum_buf,
   // The step counter lives on the host: the first optimizer step (0)
   // initializes the momentum buffer. The CPU kernel's constants
   // (kernel_shared.h).
-  SgdConstants c = sgdConstants(lr, momentum, dampening, weight_decay,
-                                nesterov != 0, ctx->optimizerSteps() == 0);
-  launch(ctx, "sgd_update", n, sgdKernel<float>, param, momentum_buf, grad, n,
-         c, gradientSquares(ctx) + 1);
+  SgdConstantsOf<T> c = sgdConstants(lr, momentum, dampening, weight_decay,
+                                     nesterov != 0, ctx->optimizerSteps() == 0);
+  launch(ctx, "sgd_update", n, sgdKernel<T>, param, momentum_buf, grad, n, c,
+         gradientSquares(ctx) + 1);
 }
 
-// torch.optim.SGD's float64 path: the CPU kernel's double constants.
+/// adam_update_f32 and adam_update_f64: the CPU kernel's constants
+/// (kernel_shared.h), rounded to float32 as torch rounds them or kept
+/// doubles.
+template <typename T>
+void adamUpdate(dpcrt_context *ctx, T *param, T *exp_avg, T *exp_avg_sq,
+                const T *grad, int64_t n, double lr, double beta1, double beta2,
+                double eps, double weight_decay,
+                int32_t decoupled_weight_decay) {
+  if (!exp_avg || !exp_avg_sq) {
+    recordError(ctx, "adam_update: the exp_avg and exp_avg_sq buffers are "
+                     "required");
+    return;
+  }
+  if (n <= 0 || ctx->gradScaler.foundInf)
+    return;
+  AdamConstantsOf<T> c =
+      adamConstantsOf<T>(lr, beta1, beta2, eps, weight_decay,
+                         decoupled_weight_decay != 0, ctx->optimizerSteps());
+  launch(ctx, "adam_update", n, adamKernel<T>, param, exp_avg, exp_avg_sq, grad,
+         n, c, gradientSquares(ctx) + 1);
+}
+
+} // namespace
+
+void sgd_update_f32(dpcrt_context *ctx, float *param, float *momentum_buf,
+                    const float *grad, int64_t n, float lr, float momentum,
+                    float dampening, float weight_decay, int32_t nesterov) {
+  sgdUpdate(ctx, param, momentum_buf, grad, n, lr, momentum, dampening,
+            weight_decay, nesterov);
+}
+
 void sgd_update_f64(dpcrt_context *ctx, double *param, double *momentum_buf,
                     const double *grad, int64_t n, double lr, double momentum,
                     double dampening, double weight_decay, int32_t nesterov) {
-  if (ctx->gradScaler.foundInf)
-    return;
-  if (momentum != 0.0 && !momentum_buf) {
-    recordError(ctx, "sgd_update: momentum is " + std::to_string(momentum) +
-                         " but no momentum buffer was passed");
-    return;
-  }
-  SgdConstantsOf<double> c =
-      sgdConstants(lr, momentum, dampening, weight_decay, nesterov != 0,
-                   ctx->optimizerSteps() == 0);
-  launch(ctx, "sgd_update", n, sgdKernel<double>, param, momentum_buf, grad, n,
-         c, gradientSquares(ctx) + 1);
+  sgdUpdate(ctx, param, momentum_buf, grad, n, lr, momentum, dampening,
+            weight_decay, nesterov);
 }
 
 void adam_update_f32(dpcrt_context *ctx, float *param, float *exp_avg,
                      float *exp_avg_sq, const float *grad, int64_t n, double lr,
                      double beta1, double beta2, double eps,
                      double weight_decay, int32_t decoupled_weight_decay) {
-  if (!exp_avg || !exp_avg_sq) {
-    recordError(ctx, "adam_update: the exp_avg and exp_avg_sq buffers are "
-                     "required");
-    return;
-  }
-  if (n <= 0 || ctx->gradScaler.foundInf)
-    return;
-  // The CPU kernel's constants (kernel_shared.h).
-  AdamConstants c =
-      adamConstants(lr, beta1, beta2, eps, weight_decay,
-                    decoupled_weight_decay != 0, ctx->optimizerSteps());
-  launch(ctx, "adam_update", n, adamKernel<float>, param, exp_avg, exp_avg_sq,
-         grad, n, c, gradientSquares(ctx) + 1);
+  adamUpdate(ctx, param, exp_avg, exp_avg_sq, grad, n, lr, beta1, beta2, eps,
+             weight_decay, decoupled_weight_decay);
 }
 
-// _single_tensor_adam with float64 tensors: the constants stay doubles.
 void adam_update_f64(dpcrt_context *ctx, double *param, double *exp_avg,
                      double *exp_avg_sq, const double *grad, int64_t n,
                      double lr, double beta1, double beta2, double eps,
                      double weight_decay, int32_t decoupled_weight_decay) {
-  if (!exp_avg || !exp_avg_sq) {
-    recordError(ctx, "adam_update: the exp_avg and exp_avg_sq buffers are "
-                     "required");
-    return;
-  }
-  if (n <= 0 || ctx->gradScaler.foundInf)
-    return;
-  AdamConstantsOf<double> c = adamConstantsOf<double>(
-      lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay != 0,
-      ctx->optimizerSteps());
-  launch(ctx, "adam_update", n, adamKernel<double>, param, exp_avg, exp_avg_sq,
-         grad, n, c, gradientSquares(ctx) + 1);
+  adamUpdate(ctx, param, exp_avg, exp_avg_sq, grad, n, lr, beta1, beta2, eps,
+             weight_decay, decoupled_weight_decay);
 }
 
 } // namespace dpc::cuda
