@@ -36,7 +36,10 @@ std::vector<float> randomVector(size_t n, unsigned seed) {
   return v;
 }
 
-void expectClose(const std::vector<float> &gpu, const std::vector<float> &cpu,
+/// gpu == cpu (relTol 0) or within relTol relative, element by element;
+/// T float or double.
+template <typename T>
+void expectClose(const std::vector<T> &gpu, const std::vector<T> &cpu,
                  double relTol, const std::string &what = "") {
   ASSERT_EQ(gpu.size(), cpu.size()) << what;
   for (size_t i = 0; i < gpu.size(); ++i) {
@@ -633,23 +636,6 @@ std::vector<double> randomDoubles(size_t n, unsigned seed,
   return v;
 }
 
-void expectCloseF64(const std::vector<double> &gpu,
-                    const std::vector<double> &cpu, double relTol,
-                    const std::string &what) {
-  ASSERT_EQ(gpu.size(), cpu.size()) << what;
-  for (size_t i = 0; i < gpu.size(); ++i) {
-    if (std::isnan(cpu[i])) {
-      EXPECT_TRUE(std::isnan(gpu[i])) << what << " at " << i;
-      continue;
-    }
-    if (relTol == 0.0)
-      EXPECT_EQ(gpu[i], cpu[i]) << what << " at " << i;
-    else
-      EXPECT_NEAR(gpu[i], cpu[i], relTol * std::max(1.0, std::fabs(cpu[i])))
-          << what << " at " << i;
-  }
-}
-
 TEST_F(CudaCoreKernelsTest, F64ElementwiseMatchesTheCpu) {
   const size_t n = 1000;
   std::vector<double> in = randomDoubles(n, 31), out(n);
@@ -660,13 +646,13 @@ TEST_F(CudaCoreKernelsTest, F64ElementwiseMatchesTheCpu) {
 
   dpcrt_fill_f64(&cpu, out.data(), n, 1 + 1e-10);
   dpcrt_fill_f64(&gpu, dOut, n, 1 + 1e-10);
-  expectCloseF64(download(dOut, n), out, 0, "fill_f64");
+  expectClose(download(dOut, n), out, 0, "fill_f64");
   dpcrt_scale_f64(&cpu, out.data(), in.data(), n, -1.7);
   dpcrt_scale_f64(&gpu, dOut, dIn, n, -1.7);
-  expectCloseF64(download(dOut, n), out, 0, "scale_f64");
+  expectClose(download(dOut, n), out, 0, "scale_f64");
   dpcrt_div_scalar_f64(&cpu, out.data(), in.data(), n, 3.3);
   dpcrt_div_scalar_f64(&gpu, dOut, dIn, n, 3.3);
-  expectCloseF64(download(dOut, n), out, 0, "div_scalar_f64");
+  expectClose(download(dOut, n), out, 0, "div_scalar_f64");
 
   // Every kind on positive inputs (log's domain), with parameters where
   // the kind has them.
@@ -678,12 +664,12 @@ TEST_F(CudaCoreKernelsTest, F64ElementwiseMatchesTheCpu) {
     dpcrt_unary_params_f64(&cpu, kind, out.data(), positive.data(), n, p0, p1,
                            p2);
     dpcrt_unary_params_f64(&gpu, kind, dOut, dPositive, n, p0, p1, p2);
-    expectCloseF64(download(dOut, n), out, 1e-13, name);
+    expectClose(download(dOut, n), out, 1e-13, name);
     dpcrt_unary_params_grad_f64(&cpu, kind, out.data(), dy.data(),
                                 positive.data(), n, p0, p1, p2);
     dpcrt_unary_params_grad_f64(&gpu, kind, dOut, dDy, dPositive, n, p0, p1,
                                 p2);
-    expectCloseF64(download(dOut, n), out, 1e-13, name + " grad");
+    expectClose(download(dOut, n), out, 1e-13, name + " grad");
   }
 
   // [40, 25] op [25], every kind (pow on positive bases).
@@ -694,15 +680,15 @@ TEST_F(CudaCoreKernelsTest, F64ElementwiseMatchesTheCpu) {
     dpcrt_binary_f64(&cpu, kind, result.data(), positive.data(), in.data(), 2,
                      dims, 0.7);
     dpcrt_binary_f64(&gpu, kind, dOut, dPositive, dIn, 2, dims, 0.7);
-    expectCloseF64(download(dOut, rows * cols), result,
-                   kind == DPCRT_BINARY_POW ? 1e-13 : 0,
-                   "binary_f64 kind " + std::to_string(kind));
+    expectClose(download(dOut, rows * cols), result,
+                kind == DPCRT_BINARY_POW ? 1e-13 : 0,
+                "binary_f64 kind " + std::to_string(kind));
   }
 
   std::vector<double> rowsOut(rows * cols);
   dpcrt_broadcast_rows_f64(&cpu, rowsOut.data(), in.data(), rows, cols);
   dpcrt_broadcast_rows_f64(&gpu, dOut, dIn, rows, cols);
-  expectCloseF64(download(dOut, rows * cols), rowsOut, 0, "broadcast_rows_f64");
+  expectClose(download(dOut, rows * cols), rowsOut, 0, "broadcast_rows_f64");
 }
 
 TEST_F(CudaCoreKernelsTest, F64GemmReduceSoftmaxMatchTheCpu) {
@@ -719,9 +705,9 @@ TEST_F(CudaCoreKernelsTest, F64GemmReduceSoftmaxMatchTheCpu) {
         dpcrt_gemm_f64(&cpu, c.data(), a.data(), b.data(), m, n, k, transA,
                        transB, beta);
         dpcrt_gemm_f64(&gpu, dC, dA, dB, m, n, k, transA, transB, beta);
-        expectCloseF64(download(dC, m * n), c, 1e-13,
-                       "gemm_f64 " + std::to_string(transA) +
-                           std::to_string(transB));
+        expectClose(download(dC, m * n), c, 1e-13,
+                    "gemm_f64 " + std::to_string(transA) +
+                        std::to_string(transB));
       }
 
   // in [6, 7, 5]: to [7], to [6, 1, 5], to a scalar.
@@ -735,8 +721,8 @@ TEST_F(CudaCoreKernelsTest, F64GemmReduceSoftmaxMatchTheCpu) {
     std::vector<double> out(outN[i]);
     dpcrt_reduce_sum_f64(&cpu, out.data(), in.data(), 3, cases[i], outN[i]);
     dpcrt_reduce_sum_f64(&gpu, dOut, dIn, 3, cases[i], outN[i]);
-    expectCloseF64(download(dOut, outN[i]), out, 1e-13,
-                   "reduce_sum_f64 case " + std::to_string(i));
+    expectClose(download(dOut, outN[i]), out, 1e-13,
+                "reduce_sum_f64 case " + std::to_string(i));
   }
 
   // [6, 7, 5] along the middle dimension (inner 5) and [42, 5] rows.
@@ -748,11 +734,11 @@ TEST_F(CudaCoreKernelsTest, F64GemmReduceSoftmaxMatchTheCpu) {
       std::vector<double> y(210), dx(210);
       dpcrt_softmax_f64(&cpu, y.data(), in.data(), outer, size, inner, log);
       dpcrt_softmax_f64(&gpu, dOut, dIn, outer, size, inner, log);
-      expectCloseF64(download(dOut, 210), y, 1e-13, name);
+      expectClose(download(dOut, 210), y, 1e-13, name);
       dpcrt_softmax_grad_f64(&cpu, dx.data(), dy.data(), y.data(), outer, size,
                              inner, log);
       dpcrt_softmax_grad_f64(&gpu, dGrad, dDy, dOut, outer, size, inner, log);
-      expectCloseF64(download(dGrad, 210), dx, 1e-13, name + " grad");
+      expectClose(download(dGrad, 210), dx, 1e-13, name + " grad");
     }
 }
 
@@ -769,29 +755,29 @@ TEST_F(CudaCoreKernelsTest, F64LossesMatchTheCpu) {
   dpcrt_cross_entropy_f64(&cpu, loss.data(), logits.data(), labels.data(), n,
                           c);
   dpcrt_cross_entropy_f64(&gpu, dLoss, dLogits, dLabels, n, c);
-  expectCloseF64(download(dLoss, 1), loss, 1e-13, "cross_entropy_f64");
+  expectClose(download(dLoss, 1), loss, 1e-13, "cross_entropy_f64");
   dpcrt_cross_entropy_grad_f64(&cpu, grad.data(), dloss.data(), logits.data(),
                                labels.data(), n, c);
   dpcrt_cross_entropy_grad_f64(&gpu, dGrad, dDloss, dLogits, dLabels, n, c);
-  expectCloseF64(download(dGrad, n * c), grad, 1e-13, "cross_entropy_grad_f64");
+  expectClose(download(dGrad, n * c), grad, 1e-13, "cross_entropy_grad_f64");
 
   dpcrt_nll_loss_f64(&cpu, loss.data(), logits.data(), labels.data(), n, c);
   dpcrt_nll_loss_f64(&gpu, dLoss, dLogits, dLabels, n, c);
-  expectCloseF64(download(dLoss, 1), loss, 1e-13, "nll_loss_f64");
+  expectClose(download(dLoss, 1), loss, 1e-13, "nll_loss_f64");
   dpcrt_nll_loss_grad_f64(&cpu, grad.data(), dloss.data(), labels.data(), n, c);
   dpcrt_nll_loss_grad_f64(&gpu, dGrad, dDloss, dLabels, n, c);
-  expectCloseF64(download(dGrad, n * c), grad, 0, "nll_loss_grad_f64");
+  expectClose(download(dGrad, n * c), grad, 0, "nll_loss_grad_f64");
 
   const int64_t size = n * c;
   std::vector<double> target = randomDoubles(size, 52);
   double *dTarget = upload(target);
   dpcrt_mse_loss_f64(&cpu, loss.data(), logits.data(), target.data(), size);
   dpcrt_mse_loss_f64(&gpu, dLoss, dLogits, dTarget, size);
-  expectCloseF64(download(dLoss, 1), loss, 1e-13, "mse_loss_f64");
+  expectClose(download(dLoss, 1), loss, 1e-13, "mse_loss_f64");
   dpcrt_mse_loss_grad_f64(&cpu, grad.data(), dloss.data(), logits.data(),
                           target.data(), size);
   dpcrt_mse_loss_grad_f64(&gpu, dGrad, dDloss, dLogits, dTarget, size);
-  expectCloseF64(download(dGrad, size), grad, 0, "mse_loss_grad_f64");
+  expectClose(download(dGrad, size), grad, 0, "mse_loss_grad_f64");
 }
 
 TEST_F(CudaCoreKernelsTest, F64OptimizersAndClippingMatchTheCpu) {
@@ -812,10 +798,10 @@ TEST_F(CudaCoreKernelsTest, F64OptimizersAndClippingMatchTheCpu) {
     dpcrt_adam_update_f64(&gpu, dParam, dM, dV, dGrad, n, 1e-3, 0.9, 0.999,
                           1e-8, 0.01, step % 2);
   }
-  expectCloseF64(download(dParam, n), param, 0, "sgd + adam f64 param");
-  expectCloseF64(download(dBuf, n), buf, 0, "sgd f64 momentum_buffer");
-  expectCloseF64(download(dM, n), m, 0, "adam f64 exp_avg");
-  expectCloseF64(download(dV, n), v, 0, "adam f64 exp_avg_sq");
+  expectClose(download(dParam, n), param, 0, "sgd + adam f64 param");
+  expectClose(download(dBuf, n), buf, 0, "sgd f64 momentum_buffer");
+  expectClose(download(dM, n), m, 0, "adam f64 exp_avg");
+  expectClose(download(dV, n), v, 0, "adam f64 exp_avg_sq");
   double cpuNorm = dpc::cpu::backendTable().takeGradientNorm(&cpu);
   double gpuNorm = dpc::cuda::takeGradientNorm(&gpu);
   EXPECT_NEAR(gpuNorm, cpuNorm, 1e-12 * cpuNorm);
@@ -828,8 +814,8 @@ TEST_F(CudaCoreKernelsTest, F64OptimizersAndClippingMatchTheCpu) {
     dpcrt_clip_grad_norm_f64(&cpu, cpuGrads, sizes, 2, 0.5, normType);
     dpcrt_clip_grad_norm_f64(&gpu, gpuGrads, sizes, 2, 0.5, normType);
     std::string name = "clip_grad_norm_f64 p=" + std::to_string(normType);
-    expectCloseF64(download(d0, n), g0, 1e-13, name);
-    expectCloseF64(download(d1, 37), g1, 1e-13, name);
+    expectClose(download(d0, n), g0, 1e-13, name);
+    expectClose(download(d1, 37), g1, 1e-13, name);
   }
 }
 
