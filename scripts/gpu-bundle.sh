@@ -74,14 +74,21 @@ $python $inputs/make_model.py mlp script "$d" --batch 16 --samples 256 > /dev/nu
 $dpc "$d/model.pt" -o "$d/model.so" --input x:f32[16,32] --label y:i64[16] \
   --lr 0.1 --momentum 0.9 --precision fp16 --grad-scaler-init-scale 1048576 \
   --grad-scaler-growth-interval 3
-# float64 models (model.double()): the MLP with AdamW, and the tied-weight
-# MLP (sigmoid, a transposed matmul) with SGD; NCCL all-reduces doubles.
+# float64 models (model.double()): the MLP with AdamW, the tied-weight MLP
+# (sigmoid, a transposed matmul) and the masks-and-products MLP (where,
+# masked_fill, comparisons, maximum, pow, batched dgemm) with SGD; NCCL
+# all-reduces doubles.
 d=$(case_dir mlp-f64)
 $python $inputs/make_model.py mlp script "$d" --batch 16 --samples 256 --dtype float64 > /dev/null
 $dpc "$d/model.pt" -o "$d/model.so" --input x:f64[16,32] --label y:i64[16] \
   --optimizer adamw --lr 0.01 --weight-decay 0.05
 d=$(case_dir tied-f64)
 $python $inputs/make_model.py tied script "$d" --batch 16 --samples 256 --dtype float64 > /dev/null
+$dpc "$d/model.pt" -o "$d/model.so" --input x:f64[16,32] --label y:i64[16] \
+  --lr 0.1 --momentum 0.9 --weight-decay 1e-4
+d=$(case_dir masks-f64)
+$python $inputs/make_model.py masks-and-products script "$d" --batch 16 --samples 256 \
+  --dtype float64 > /dev/null
 $dpc "$d/model.pt" -o "$d/model.so" --input x:f64[16,32] --label y:i64[16] \
   --lr 0.1 --momentum 0.9 --weight-decay 1e-4
 # The small CNN (batch norm, grouped/dilated convolutions, pooling).

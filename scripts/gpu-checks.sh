@@ -27,7 +27,8 @@
 #     --grad-scaler, run by $TORCH2_PYTHON, default $PYTHON: it needs
 #     torch >= 2.5 for CPU float16 autocast): the skipped steps and scales
 #     exactly, tensors to 2e-3 (float16 flips), and against --backend cpu;
-#   - float64 models (the MLP with AdamW, the tied-weight MLP with SGD)
+#   - float64 models (the MLP with AdamW, the tied-weight MLP and the
+#     masks-and-products MLP with SGD)
 #     against PyTorch float64 and --backend cpu, to 1e-12 (cuBLAS's dgemm
 #     sums in another order: ~1e-16);
 #   - --mode dp with 2 replicas on one GPU against 1 replica (1e-5);
@@ -70,7 +71,7 @@ for lib in libdpcrt.so libdpcrt_cuda.so; do
   fi
 done
 if [ "$gpu" = cuda ] && ! nvidia-smi -L > /dev/null 2>&1; then
-  for name in unit-tests mlp mlp-bf16-comm cnn-bf16 gpt-bf16 mlp-fp16 mlp-f64 tied-f64 cnn gpt llama unet dp bench; do report "$name" "skipped: no GPU"; done
+  for name in unit-tests mlp mlp-bf16-comm cnn-bf16 gpt-bf16 mlp-fp16 mlp-f64 tied-f64 masks-f64 cnn gpt llama unet dp bench; do report "$name" "skipped: no GPU"; done
   echo "gpu checks: $passed passed, $failed failed, $skipped skipped"
   exit 0
 fi
@@ -86,7 +87,7 @@ train() {
 }
 same() { $python $inputs/check_dp_against_torch.py --same "$1" "$2" --rtol "$3" --atol "${4:-1e-7}"; }
 
-for c in mlp mlp-adamw mlp-bf16-comm cnn-bf16 gpt-bf16 mlp-fp16 mlp-f64 tied-f64 cnn gpt llama unet; do
+for c in mlp mlp-adamw mlp-bf16-comm cnn-bf16 gpt-bf16 mlp-fp16 mlp-f64 tied-f64 masks-f64 cnn gpt llama unet; do
   d=$bundle/cases/$c
   same_rtol=1e-5 same_atol=1e-7
   ref_python=$python
@@ -117,7 +118,8 @@ for c in mlp mlp-adamw mlp-bf16-comm cnn-bf16 gpt-bf16 mlp-fp16 mlp-f64 tied-f64
                ref=($inputs/check_against_torch.py "$d" --steps 5 --global-batch 16
                     --optimizer adamw --lr 0.01 --weight-decay 0.05
                     --dtype float64 --rtol 1e-12 --atol 0) ;;
-    tied-f64)  data=(--data x=$d/x.npy --data y=$d/y.npy); steps=5; same_rtol=1e-12 same_atol=0
+    tied-f64 | masks-f64)
+               data=(--data x=$d/x.npy --data y=$d/y.npy); steps=5; same_rtol=1e-12 same_atol=0
                ref=($inputs/check_against_torch.py "$d" --steps 5 --global-batch 16
                     --lr 0.1 --momentum 0.9 --weight-decay 1e-4
                     --dtype float64 --rtol 1e-12 --atol 0) ;;

@@ -118,6 +118,20 @@ FailureOr<Value> tensorOrScalar(Importer &im, jit::Node *node, size_t input,
   return scalarTensor(im, im.locOf(node), *number, floatType);
 }
 
+/// The float type of the first of `inputs` of `node` that is a float tensor
+/// (f32, or f64 in a float64 model): the type its number operands take;
+/// null (f32) when none is.
+Type floatTypeOfTensorInputs(Importer &im, jit::Node *node,
+                             ArrayRef<size_t> inputs) {
+  for (size_t input : inputs)
+    if (im.isTensor(node->input(input))) {
+      auto t = im.tensorArg(node, input);
+      if (succeeded(t) && isa<FloatType>(typeOf(*t).getElementType()))
+        return typeOf(*t).getElementType();
+    }
+  return {};
+}
+
 /// Imports aten's `name(Tensor self, Tensor|Scalar other)`, with `Scalar
 /// alpha` for ops that have it (add, sub), as the elementwise binary op
 /// `opName` (ElementwiseBinaryOpInterface). A number `other` (`x + 1.0`)
@@ -294,9 +308,11 @@ LogicalResult importPow(Importer &im, jit::Node *node) {
                    createUnary(im, node, OperationName("nn.pow_scalar", ctx),
                                *x, {"exponent"}, {*exponent}));
   }
-  auto base = tensorOrScalar(im, node, 0);
   auto exponent = floatTensorArg(im, node, 1);
-  if (failed(base) || failed(exponent))
+  if (failed(exponent))
+    return failure();
+  auto base = tensorOrScalar(im, node, 0, typeOf(*exponent).getElementType());
+  if (failed(base))
     return failure();
   return im.bind(node, createInferred(im, OperationName("nn.pow", ctx),
                                       im.locOf(node), {*base, *exponent}, {}));
@@ -313,8 +329,9 @@ LogicalResult importWhere(Importer &im, jit::Node *node) {
                              "elements) is not supported",
            failure();
   auto condition = floatTensorArg(im, node, 0);
-  auto lhs = tensorOrScalar(im, node, 1);
-  auto rhs = tensorOrScalar(im, node, 2);
+  Type floatType = floatTypeOfTensorInputs(im, node, {1, 2});
+  auto lhs = tensorOrScalar(im, node, 1, floatType);
+  auto rhs = tensorOrScalar(im, node, 2, floatType);
   if (failed(condition) || failed(lhs) || failed(rhs))
     return failure();
   Value operands[3] = {*condition, *lhs, *rhs};
@@ -377,10 +394,11 @@ LogicalResult importDiv(Importer &im, jit::Node *node) {
   return im.bind(node, im.create<nn::DivOp>(im.locOf(node), {*a, *b}));
 }
 
-// eq/ne/lt/le/gt/ge(a, b): an f32 0/1 mask.
+// eq/ne/lt/le/gt/ge(a, b): a 0/1 mask in the operands' float type.
 LogicalResult importCompare(Importer &im, jit::Node *node) {
-  auto a = tensorOrScalar(im, node, 0);
-  auto b = tensorOrScalar(im, node, 1);
+  Type floatType = floatTypeOfTensorInputs(im, node, {0, 1});
+  auto a = tensorOrScalar(im, node, 0, floatType);
+  auto b = tensorOrScalar(im, node, 1, floatType);
   if (failed(a) || failed(b))
     return failure();
   std::string predicate = node->kind().toUnqualString();
@@ -409,10 +427,11 @@ LogicalResult importMaskedFill(Importer &im, jit::Node *node) {
     value = *number;
   }
   OpBuilder &b = im.getBuilder();
-  return im.bind(node,
-                 im.create<nn::MaskedFillOp>(
-                     im.locOf(node), {*x, *mask},
-                     {b.getNamedAttr("value", b.getF32FloatAttr(value))}));
+  return im.bind(
+      node,
+      im.create<nn::MaskedFillOp>(
+          im.locOf(node), {*x, *mask},
+          {b.getNamedAttr("value", nn::floatAttrFor(x->getType(), value))}));
 }
 
 /// Operand `input` of `node` as a bool mask of 0 and 1: a bool tensor as it

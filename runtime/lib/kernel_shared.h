@@ -440,8 +440,9 @@ DPC_HOST_DEVICE inline T applyBinary(int32_t kind, T x, T y, T alpha) {
   }
 }
 
-/// One element of dpcrt_compare_f32, before it becomes 1 or 0.
-DPC_HOST_DEVICE inline bool applyCompare(int32_t kind, float x, float y) {
+/// One element of dpcrt_compare_f32 (_f64), before it becomes 1 or 0.
+template <typename T>
+DPC_HOST_DEVICE inline bool applyCompare(int32_t kind, T x, T y) {
   switch (kind) {
   case DPCRT_COMPARE_EQ:
     return x == y;

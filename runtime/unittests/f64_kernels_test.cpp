@@ -433,6 +433,59 @@ TEST_F(F64KernelsTest, GemmAllTransposes) {
       }
 }
 
+TEST_F(F64KernelsTest, BatchedGemmBroadcastsTheBatch) {
+  // A [2, 3] batch of [m, k] matrices times one [n, k]^T broadcast over it
+  // (B's batch strides 0), then each C against its own GEMM.
+  const int64_t m = 5, n = 4, k = 7, batch = 6;
+  std::vector<double> a = randomDoubles(batch * m * k, 41);
+  std::vector<double> b = randomDoubles(n * k, 43);
+  std::vector<double> c(batch * m * n, NAN);
+  const int64_t dims[] = {2, 3, /*A*/ 3, 1, /*B*/ 0, 0};
+  dpcrt_batched_gemm_f64(&ctx, c.data(), a.data(), b.data(), 2, dims, m, n, k,
+                         /*transA=*/0, /*transB=*/1);
+  std::vector<LD> want(batch * m * n), magnitudes(batch * m * n);
+  for (int64_t e = 0; e < batch; ++e)
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        LD sum = 0, size = 0;
+        for (int64_t p = 0; p < k; ++p) {
+          LD term = LD(a[(e * m + i) * k + p]) * LD(b[j * k + p]);
+          sum += term;
+          size += std::fabs(term);
+        }
+        want[(e * m + i) * n + j] = sum;
+        magnitudes[(e * m + i) * n + j] = size;
+      }
+  expectClose("batched_gemm", c, want, kTol, magnitudes);
+}
+
+TEST_F(F64KernelsTest, CompareWhereMaskedFill) {
+  // Values 1 + 1e-10 apart, which float32 would compare equal.
+  std::vector<double> a = {1.0, 1.0 + 1e-10, -2.0, 3.5};
+  std::vector<double> b = {1.0 + 1e-10, 1.0, -2.0, 3.5};
+  std::vector<double> mask(4);
+  const int64_t dims[] = {4, 1, 1};
+  dpcrt_compare_f64(&ctx, DPCRT_COMPARE_LT, mask.data(), a.data(), b.data(), 1,
+                    dims);
+  EXPECT_EQ(mask, (std::vector<double>{1, 0, 0, 0}));
+  dpcrt_compare_f64(&ctx, DPCRT_COMPARE_EQ, mask.data(), a.data(), b.data(), 1,
+                    dims);
+  EXPECT_EQ(mask, (std::vector<double>{0, 0, 1, 1}));
+  std::vector<double> out(4);
+  dpcrt_where_f64(&ctx, out.data(), mask.data(), a.data(), b.data(), 4);
+  EXPECT_EQ(out, (std::vector<double>{1.0 + 1e-10, 1.0, -2.0, 3.5}));
+  // masked_fill with a mask broadcast along the rows of a [2, 4] input.
+  std::vector<double> x = randomDoubles(8, 45), rowMask = {1, 0};
+  const int64_t fillDims[] = {2, 4, 1, 0};
+  out.resize(8);
+  dpcrt_masked_fill_f64(&ctx, out.data(), x.data(), rowMask.data(), 2, fillDims,
+                        0.1);
+  for (int64_t j = 0; j < 4; ++j) {
+    EXPECT_EQ(out[j], 0.1); // the double 0.1, not float32's
+    EXPECT_EQ(out[4 + j], x[4 + j]);
+  }
+}
+
 TEST_F(F64KernelsTest, BroadcastRows) {
   std::vector<double> bias = {1 + 1e-10, -2, 3 + 1e-12}, out(6, 0);
   dpcrt_broadcast_rows_f64(&ctx, out.data(), bias.data(), 2, 3);

@@ -139,16 +139,17 @@ void dpc::populateElementwiseLowerings(RuntimeLowerings &lowerings) {
     SmallVector<int64_t> dims(out);
     llvm::append_range(dims, getBroadcastStrides(getShape(o.getLhs()), out));
     llvm::append_range(dims, getBroadcastStrides(getShape(o.getRhs()), out));
-    rt.call("dpcrt_compare_f32",
+    rt.call(floatKernel("dpcrt_compare", o.getLhs()),
             {rt.i32(compareKind(o.getPredicate())), rt.ptr(o.getResult()),
              rt.ptr(o.getLhs()), rt.ptr(o.getRhs()), rt.i32(out.size()),
              rt.constantArray(dims)});
     return success();
   });
   lowerings.add<nn::WhereOp>([](RuntimeCallBuilder &rt, nn::WhereOp o) {
-    rt.call("dpcrt_where_f32", {rt.ptr(o.getResult()), rt.ptr(o.getCondition()),
-                                rt.ptr(o.getLhs()), rt.ptr(o.getRhs()),
-                                rt.i64(getNumElements(o.getResult()))});
+    rt.call(floatKernel("dpcrt_where", o.getLhs()),
+            {rt.ptr(o.getResult()), rt.ptr(o.getCondition()),
+             rt.ptr(o.getLhs()), rt.ptr(o.getRhs()),
+             rt.i64(getNumElements(o.getResult()))});
     return success();
   });
   lowerings.add<nn::ConvertOp>([](RuntimeCallBuilder &rt, nn::ConvertOp o) {
@@ -175,9 +176,10 @@ void dpc::populateElementwiseLowerings(RuntimeLowerings &lowerings) {
     ArrayRef<int64_t> out = getShape(o.getResult());
     SmallVector<int64_t> dims(out);
     llvm::append_range(dims, getBroadcastStrides(getShape(o.getMask()), out));
-    rt.call("dpcrt_masked_fill_f32",
+    rt.call(floatKernel("dpcrt_masked_fill", o.getInput()),
             {rt.ptr(o.getResult()), rt.ptr(o.getInput()), rt.ptr(o.getMask()),
-             rt.i32(out.size()), rt.constantArray(dims), rt.f32(o.getValue())});
+             rt.i32(out.size()), rt.constantArray(dims),
+             rt.floatArg(o.getInput(), o.getValue())});
     return success();
   });
 }

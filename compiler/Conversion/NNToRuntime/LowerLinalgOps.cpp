@@ -56,17 +56,16 @@ void dpc::populateLinalgLowerings(RuntimeLowerings &lowerings) {
     }
     // One GEMM per batch element; strides in matrices, 0 along
     // broadcast batch dimensions.
-    if (isBFloat16(o.getLhs()) || isFloat64(o.getLhs())) {
-      o.emitOpError() << "with " << (isFloat64(o.getLhs()) ? "f64" : "bf16")
-                      << " operands must be a single GEMM (no batch "
-                         "dimensions on the rhs)";
+    if (isBFloat16(o.getLhs())) {
+      o.emitOpError("with bf16 operands must be a single GEMM (no batch "
+                    "dimensions on the rhs)");
       return failure();
     }
     ArrayRef<int64_t> batchShape = c.drop_back(2);
     SmallVector<int64_t> dims(batchShape);
     llvm::append_range(dims, getBroadcastStrides(a.drop_back(2), batchShape));
     llvm::append_range(dims, getBroadcastStrides(b.drop_back(2), batchShape));
-    rt.call("dpcrt_batched_gemm_f32",
+    rt.call(floatKernel("dpcrt_batched_gemm", o.getLhs()),
             {rt.ptr(o.getResult()), rt.ptr(o.getLhs()), rt.ptr(o.getRhs()),
              rt.i32(batchShape.size()), rt.constantArray(dims), rt.i64(m),
              rt.i64(n), rt.i64(k), rt.i32(ta), rt.i32(o.getTransposeRhs())});

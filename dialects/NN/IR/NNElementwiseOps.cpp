@@ -93,10 +93,15 @@ SmallVector<Value> DivOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
 
 namespace {
 
-/// A 0-d f32 constant.
-Value scalarFill(OpBuilder &b, Location loc, float value) {
-  return b.create<FillOp>(loc, RankedTensorType::get({}, b.getF32Type()),
-                          b.getF32FloatAttr(value));
+/// A 0-d constant of `like`'s float type.
+Value scalarFill(OpBuilder &b, Location loc, Value like, double value) {
+  RankedTensorType type = computeTensor(like, {});
+  return b.create<FillOp>(loc, type, floatAttrFor(type, value));
+}
+
+/// `x` with the elements where `mask` is nonzero set to 0.
+Value zeroWhere(OpBuilder &b, Location loc, Value x, Value mask) {
+  return b.create<MaskedFillOp>(loc, x, mask, floatAttrFor(x.getType(), 0.0));
 }
 
 Value compare(OpBuilder &b, Location loc, Value lhs, Value rhs,
@@ -115,16 +120,13 @@ Value compare(OpBuilder &b, Location loc, Value lhs, Value rhs,
 SmallVector<Value> extremumVJP(OpBuilder &b, Location loc, Value dy, Value lhs,
                                Value rhs, bool maximum) {
   Value tie = compare(b, loc, lhs, rhs, "eq");
-  Value shared = b.create<WhereOp>(
-      loc, dy.getType(), tie,
-      b.create<ScaleOp>(loc, dy, b.getF32FloatAttr(0.5f)), dy);
-  auto zeroWhere = [&](StringRef predicate) -> Value {
-    return b.create<MaskedFillOp>(loc, shared,
-                                  compare(b, loc, lhs, rhs, predicate),
-                                  b.getF32FloatAttr(0.0f));
+  Value shared =
+      b.create<WhereOp>(loc, dy.getType(), tie, scaled(b, loc, dy, 0.5), dy);
+  auto zeroWhen = [&](StringRef predicate) -> Value {
+    return zeroWhere(b, loc, shared, compare(b, loc, lhs, rhs, predicate));
   };
-  Value dlhs = zeroWhere(maximum ? "lt" : "gt");
-  Value drhs = zeroWhere(maximum ? "gt" : "lt");
+  Value dlhs = zeroWhen(maximum ? "lt" : "gt");
+  Value drhs = zeroWhen(maximum ? "gt" : "lt");
   return {sumToTypeOf(b, loc, dlhs, lhs), sumToTypeOf(b, loc, drhs, rhs)};
 }
 
@@ -150,24 +152,23 @@ SmallVector<Value> PowOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   // torch's pow_backward_self: where(exponent == 0, 0,
   // grad * (exponent * self.pow(exponent - 1))). A base that does not depend
   // on a parameter (a number) has these ops removed again as dead code.
-  Value lowered =
-      b.create<SubOp>(loc, exponent.getType(), exponent,
-                      scalarFill(b, loc, 1.0f), b.getF32FloatAttr(1.0f));
+  Value lowered = b.create<SubOp>(loc, exponent.getType(), exponent,
+                                  scalarFill(b, loc, exponent, 1.0),
+                                  floatAttrFor(exponent.getType(), 1.0));
   Value slope =
       b.create<MulOp>(loc, exponent, b.create<PowOp>(loc, base, lowered));
-  Value dbase = b.create<MaskedFillOp>(
-      loc, b.create<MulOp>(loc, dy, slope),
-      compare(b, loc, exponent, scalarFill(b, loc, 0.0f), "eq"),
-      b.getF32FloatAttr(0.0f));
+  Value dbase = zeroWhere(
+      b, loc, b.create<MulOp>(loc, dy, slope),
+      compare(b, loc, exponent, scalarFill(b, loc, exponent, 0.0), "eq"));
   // pow_backward_exponent: grad * where(exponent >= 0 & self == 0, 0,
   // result * self.log()).
   Value logBase = b.create<LogOp>(loc, base.getType(), base);
-  Value zeroBase = compare(b, loc, base, scalarFill(b, loc, 0.0f), "eq");
-  Value nonNegative = compare(b, loc, exponent, scalarFill(b, loc, 0.0f), "ge");
+  Value zeroBase = compare(b, loc, base, scalarFill(b, loc, base, 0.0), "eq");
+  Value nonNegative =
+      compare(b, loc, exponent, scalarFill(b, loc, exponent, 0.0), "ge");
   Value both = b.create<MulOp>(loc, zeroBase, nonNegative);
   Value rate =
-      b.create<MaskedFillOp>(loc, b.create<MulOp>(loc, getResult(), logBase),
-                             both, b.getF32FloatAttr(0.0f));
+      zeroWhere(b, loc, b.create<MulOp>(loc, getResult(), logBase), both);
   Value dexponent = b.create<MulOp>(loc, dy, rate);
   return {sumToTypeOf(b, loc, dbase, base),
           sumToTypeOf(b, loc, dexponent, exponent)};
@@ -197,11 +198,10 @@ SmallVector<Value> WhereOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   // torch: where(condition, grad, 0) and where(condition, 0, grad).
   Location loc = getLoc();
   Value dy = resultGrads[0], condition = getCondition();
-  Value falseMask = compare(b, loc, condition, scalarFill(b, loc, 0.0f), "eq");
-  Value dlhs =
-      b.create<MaskedFillOp>(loc, dy, falseMask, b.getF32FloatAttr(0.0f));
-  Value drhs =
-      b.create<MaskedFillOp>(loc, dy, condition, b.getF32FloatAttr(0.0f));
+  Value falseMask =
+      compare(b, loc, condition, scalarFill(b, loc, condition, 0.0), "eq");
+  Value dlhs = zeroWhere(b, loc, dy, falseMask);
+  Value drhs = zeroWhere(b, loc, dy, condition);
   return {Value(), dlhs, drhs};
 }
 
@@ -425,7 +425,5 @@ LogicalResult MaskedFillOp::inferReturnTypes(MLIRContext *,
 
 SmallVector<Value> MaskedFillOp::buildVJP(OpBuilder &b,
                                           ValueRange resultGrads) {
-  Value dx = b.create<MaskedFillOp>(getLoc(), resultGrads[0], getMask(),
-                                    b.getF32FloatAttr(0.0f));
-  return {dx, Value()};
+  return {zeroWhere(b, getLoc(), resultGrads[0], getMask()), Value()};
 }

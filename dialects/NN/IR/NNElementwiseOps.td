@@ -18,8 +18,7 @@
 // aten operator it imports, the runtime kind that computes it
 // (DPCRT_BINARY_*, runtime/include/dpc/binary_kinds.def) and whether it has
 // torch's `alpha` (the factor of rhs); `float64` whether its forward and
-// backward ops have float64 kernels (maximum, minimum and pow's gradients
-// compare, which has none). Result type (the NumPy broadcast of
+// backward ops have float64 kernels (all of today's do). Result type (the NumPy broadcast of
 // the operands, inferBroadcast), the tensor-tensor import and the
 // lowering follow from the record (ElementwiseBinaryOpInterface); the VJP is
 // written by hand (NNElementwiseOps.cpp).
@@ -81,16 +80,14 @@ def NN_DivOp : NN_BinaryOp<"div", "lhs / rhs", "aten::div", "DPCRT_BINARY_DIV"> 
 // maximum/minimum propagate NaN (torch's kernels); on a tie each operand
 // gets half the gradient (derivatives.yaml).
 def NN_MaximumOp : NN_BinaryOp<"maximum", "max(lhs, rhs)", "aten::maximum",
-                               "DPCRT_BINARY_MAXIMUM", /*hasAlpha=*/0,
-                               /*float64=*/0>;
+                               "DPCRT_BINARY_MAXIMUM">;
 def NN_MinimumOp : NN_BinaryOp<"minimum", "min(lhs, rhs)", "aten::minimum",
-                               "DPCRT_BINARY_MINIMUM", /*hasAlpha=*/0,
-                               /*float64=*/0>;
+                               "DPCRT_BINARY_MINIMUM">;
 // pow(Tensor, Tensor) and pow(number, Tensor) (the number a 0-d nn.fill);
 // pow(Tensor, number) is the unary nn.pow_scalar. Imported by hand (aten::pow
 // has all three forms).
 def NN_PowOp : NN_BinaryOp<"pow", "lhs ** rhs", "aten::pow",
-                           "DPCRT_BINARY_POW", /*hasAlpha=*/0, /*float64=*/0>;
+                           "DPCRT_BINARY_POW">;
 
 def NN_ScaleOp : NN_DiffOp<"scale", [NN_HasFloat64Kernels]> {
   let summary = "multiplication by a compile-time constant";
@@ -294,7 +291,7 @@ def NN_GeluOp : NN_DiffOp<"gelu"> {
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
-def NN_CompareOp : NN_DiffOp<"compare"> {
+def NN_CompareOp : NN_DiffOp<"compare", [NN_HasFloat64Kernels]> {
   let summary = "elementwise comparison giving an f32 0/1 mask";
   let description = [{
     `result = (lhs <predicate> rhs) ? 1 : 0` with NumPy broadcasting, where
@@ -315,7 +312,7 @@ def NN_CompareOp : NN_DiffOp<"compare"> {
 }
 
 def NN_WhereOp : NN_DiffOp<"where",
-    [AllTypesMatch<["condition", "lhs", "rhs"]>]> {
+    [AllTypesMatch<["condition", "lhs", "rhs"]>, NN_HasFloat64Kernels]> {
   let summary = "elementwise select by a mask (aten::where)";
   let description = [{
     `result = condition != 0 ? lhs : rhs`, where `condition` is an f32 0/1
@@ -334,7 +331,7 @@ def NN_WhereOp : NN_DiffOp<"where",
   let assemblyFormat = "$condition `,` $lhs `,` $rhs attr-dict `:` type($lhs)";
 }
 
-def NN_MaskedFillOp : NN_DiffOp<"masked_fill"> {
+def NN_MaskedFillOp : NN_DiffOp<"masked_fill", [NN_HasFloat64Kernels]> {
   let summary = "replace the elements where a mask is true (aten::masked_fill)";
   let description = [{
     `result = mask != 0 ? value : input`, where `mask` (an f32 0/1 mask)
@@ -346,7 +343,7 @@ def NN_MaskedFillOp : NN_DiffOp<"masked_fill"> {
     %a = nn.masked_fill %s, %m {value = 0xFF800000 : f32} : (tensor<4x2x8x8xf32>, tensor<1x1x8x8xf32>) -> tensor<4x2x8x8xf32>
     ```
   }];
-  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$mask, F32Attr:$value);
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$mask, NN_FloatAttr:$value);
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $mask attr-dict `:` functional-type(operands, results)

@@ -52,7 +52,8 @@ LogicalResult verifyFloatElementTypes(Operation *op, bool hasFloat64Kernels) {
   if (!hasFloat64Kernels)
     return op->emitOpError(
         "has no float64 kernels; a float64 (model.double()) model may use "
-        "linear, matmul (2-D), the elementwise unary ops, add, sub, mul, div, "
+        "linear, matmul, the elementwise unary and binary ops, where, "
+        "masked_fill, comparisons, "
         "sum, mean, (log_)softmax, cross_entropy, nll_loss, mse_loss, views "
         "and copies, with SGD or Adam(W) (docs/ARCHITECTURE.md, Float64)");
   if (hasF32)

@@ -715,26 +715,32 @@ void binary_f64(dpcrt_context *ctx, int32_t kind, double *out, const double *a,
   binaryKernel(ctx, kind, out, a, b, rank, dims, alpha);
 }
 
-void compare_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
-                 const float *b, int32_t rank, const int64_t *dims) {
+namespace {
+
+// compare, masked_fill and where for float32 and float64 (a float64 model's
+// masks are float64 0/1 tensors).
+
+template <typename T>
+void compareKernel(dpcrt_context *ctx, int32_t kind, T *out, const T *a,
+                   const T *b, int32_t rank, const int64_t *dims) {
   if (rank < 0 || kind < DPCRT_COMPARE_EQ || kind > DPCRT_COMPARE_GE) {
     recordError(ctx, "compare: invalid rank or kind " + std::to_string(kind));
     return;
   }
-  broadcastLoop(out, a, b, rank, dims, [kind](float x, float y) {
-    return applyCompare(kind, x, y) ? 1.0f : 0.0f;
+  broadcastLoop(out, a, b, rank, dims, [kind](T x, T y) {
+    return applyCompare(kind, x, y) ? T(1) : T(0);
   });
 }
 
-void masked_fill_f32(dpcrt_context *ctx, float *out, const float *in,
-                     const float *mask, int32_t rank, const int64_t *dims,
-                     float value) {
+template <typename T>
+void maskedFill(dpcrt_context *ctx, T *out, const T *in, const T *mask,
+                int32_t rank, const int64_t *dims, T value) {
   if (rank < 0) {
     recordError(ctx, "masked_fill: negative rank");
     return;
   }
   if (rank == 0) {
-    out[0] = mask[0] != 0.0f ? value : in[0];
+    out[0] = mask[0] != T(0) ? value : in[0];
     return;
   }
   std::vector<int64_t> dense(static_cast<size_t>(rank));
@@ -746,25 +752,60 @@ void masked_fill_f32(dpcrt_context *ctx, float *out, const float *in,
   int64_t inner = dims[rank - 1], innerMask = dims[2 * rank - 1];
   forEachIndex(rank - 1, dims, dense.data(), dims + rank,
                [&](int64_t off, int64_t offMask) {
-                 const float *x = in + off, *m = mask + offMask;
-                 float *y = out + off;
+                 const T *x = in + off, *m = mask + offMask;
+                 T *y = out + off;
                  // x[j] loaded unconditionally: the select vectorizes.
                  for (int64_t j = 0; j < inner; ++j) {
-                   float v = x[j];
-                   y[j] = m[j * innerMask] != 0.0f ? value : v;
+                   T v = x[j];
+                   y[j] = m[j * innerMask] != T(0) ? value : v;
                  }
                });
 }
 
-void where_f32(dpcrt_context *, float *out, const float *condition,
-               const float *a, const float *b, int64_t n) {
+template <typename T>
+void whereKernel(T *out, const T *condition, const T *a, const T *b,
+                 int64_t n) {
   parallelChunks(n, [=](int64_t begin, int64_t end) {
     // Both values loaded unconditionally: the select vectorizes.
     for (int64_t i = begin; i < end; ++i) {
-      float x = a[i], y = b[i];
-      out[i] = condition[i] != 0.0f ? x : y;
+      T x = a[i], y = b[i];
+      out[i] = condition[i] != T(0) ? x : y;
     }
   });
+}
+
+} // namespace
+
+void compare_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
+                 const float *b, int32_t rank, const int64_t *dims) {
+  compareKernel(ctx, kind, out, a, b, rank, dims);
+}
+
+void compare_f64(dpcrt_context *ctx, int32_t kind, double *out, const double *a,
+                 const double *b, int32_t rank, const int64_t *dims) {
+  compareKernel(ctx, kind, out, a, b, rank, dims);
+}
+
+void masked_fill_f32(dpcrt_context *ctx, float *out, const float *in,
+                     const float *mask, int32_t rank, const int64_t *dims,
+                     float value) {
+  maskedFill(ctx, out, in, mask, rank, dims, value);
+}
+
+void masked_fill_f64(dpcrt_context *ctx, double *out, const double *in,
+                     const double *mask, int32_t rank, const int64_t *dims,
+                     double value) {
+  maskedFill(ctx, out, in, mask, rank, dims, value);
+}
+
+void where_f32(dpcrt_context *, float *out, const float *condition,
+               const float *a, const float *b, int64_t n) {
+  whereKernel(out, condition, a, b, n);
+}
+
+void where_f64(dpcrt_context *, double *out, const double *condition,
+               const double *a, const double *b, int64_t n) {
+  whereKernel(out, condition, a, b, n);
 }
 
 void convert_i64_f32(dpcrt_context *, float *out, const int64_t *in,

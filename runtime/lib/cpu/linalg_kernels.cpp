@@ -204,10 +204,14 @@ void broadcast_rows_f64(dpcrt_context *, double *out, const double *bias,
                 static_cast<size_t>(cols) * sizeof(double));
 }
 
-void batched_gemm_f32(dpcrt_context *ctx, float *c, const float *a,
-                      const float *b, int32_t batchRank, const int64_t *dims,
-                      int64_t m, int64_t n, int64_t k, int32_t transA,
-                      int32_t transB) {
+namespace {
+
+/// batched_gemm_f32 and _f64: one GEMM per batch element, in row-major
+/// batch order.
+template <typename T>
+void batchedGemm(dpcrt_context *ctx, T *c, const T *a, const T *b,
+                 int32_t batchRank, const int64_t *dims, int64_t m, int64_t n,
+                 int64_t k, int32_t transA, int32_t transB) {
   if (batchRank < 0) {
     recordError(ctx, "batched_gemm: negative batch rank");
     return;
@@ -215,10 +219,10 @@ void batched_gemm_f32(dpcrt_context *ctx, float *c, const float *a,
   if (!checkGemmSizes(ctx, "batched_gemm", m, n, k) || m == 0 || n == 0)
     return;
   int64_t sizeA = m * k, sizeB = k * n, sizeC = m * n;
-  float *out = c;
+  T *out = c;
   auto gemm = [&](int64_t offA, int64_t offB) {
     rowMajorGemm(out, a + offA * sizeA, b + offB * sizeB, m, n, k, transA,
-                 transB, 0.0f);
+                 transB, T(0));
     out += sizeC;
   };
   if (batchRank == 0) {
@@ -226,6 +230,22 @@ void batched_gemm_f32(dpcrt_context *ctx, float *c, const float *a,
     return;
   }
   forEachIndex(batchRank, dims, dims + batchRank, dims + 2 * batchRank, gemm);
+}
+
+} // namespace
+
+void batched_gemm_f32(dpcrt_context *ctx, float *c, const float *a,
+                      const float *b, int32_t batchRank, const int64_t *dims,
+                      int64_t m, int64_t n, int64_t k, int32_t transA,
+                      int32_t transB) {
+  batchedGemm(ctx, c, a, b, batchRank, dims, m, n, k, transA, transB);
+}
+
+void batched_gemm_f64(dpcrt_context *ctx, double *c, const double *a,
+                      const double *b, int32_t batchRank, const int64_t *dims,
+                      int64_t m, int64_t n, int64_t k, int32_t transA,
+                      int32_t transB) {
+  batchedGemm(ctx, c, a, b, batchRank, dims, m, n, k, transA, transB);
 }
 
 } // namespace dpc::cpu

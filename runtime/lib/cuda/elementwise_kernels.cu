@@ -85,27 +85,30 @@ __global__ void binaryKernel(int32_t kind, T *out, const T *a, const T *b,
   }
 }
 
-__global__ void compareKernel(int32_t kind, float *out, const float *a,
-                              const float *b, Strides st, int64_t n) {
+template <typename T>
+__global__ void compareKernel(int32_t kind, T *out, const T *a, const T *b,
+                              Strides st, int64_t n) {
   DPC_GRID_STRIDE(i, n) {
     int64_t off[2];
     offsetsOf<2>(st, i, off);
-    out[i] = applyCompare(kind, a[off[0]], b[off[1]]) ? 1.0f : 0.0f;
+    out[i] = applyCompare(kind, a[off[0]], b[off[1]]) ? T(1) : T(0);
   }
 }
 
-__global__ void maskedFillKernel(float *out, const float *in, const float *mask,
-                                 Strides st, int64_t n, float value) {
+template <typename T>
+__global__ void maskedFillKernel(T *out, const T *in, const T *mask, Strides st,
+                                 int64_t n, T value) {
   DPC_GRID_STRIDE(i, n) {
     int64_t off[1];
     offsetsOf<1>(st, i, off);
-    out[i] = mask[off[0]] != 0.0f ? value : in[i];
+    out[i] = mask[off[0]] != T(0) ? value : in[i];
   }
 }
 
-__global__ void whereKernel(float *out, const float *condition, const float *a,
-                            const float *b, int64_t n) {
-  DPC_GRID_STRIDE(i, n) { out[i] = condition[i] != 0.0f ? a[i] : b[i]; }
+template <typename T>
+__global__ void whereKernel(T *out, const T *condition, const T *a, const T *b,
+                            int64_t n) {
+  DPC_GRID_STRIDE(i, n) { out[i] = condition[i] != T(0) ? a[i] : b[i]; }
 }
 
 // __ll2float_rn: to nearest, ties to even, as the CPU's conversion.
@@ -250,8 +253,14 @@ void binary_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
   launchBinary(ctx, kind, out, a, b, rank, dims, alpha);
 }
 
-void compare_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
-                 const float *b, int32_t rank, const int64_t *dims) {
+namespace {
+
+// compare, masked_fill and where for float32 and float64 (a float64 model's
+// masks are float64 0/1 tensors).
+
+template <typename T>
+void launchCompare(dpcrt_context *ctx, int32_t kind, T *out, const T *a,
+                   const T *b, int32_t rank, const int64_t *dims) {
   if (rank < 0 || kind < DPCRT_COMPARE_EQ || kind > DPCRT_COMPARE_GE) {
     recordError(ctx, "compare: invalid rank or kind " + std::to_string(kind));
     return;
@@ -260,12 +269,12 @@ void compare_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
   int64_t n;
   if (!makeStrides(ctx, "compare", rank, dims, 2, st, n))
     return;
-  launch(ctx, "compare", n, compareKernel, kind, out, a, b, st, n);
+  launch(ctx, "compare", n, compareKernel<T>, kind, out, a, b, st, n);
 }
 
-void masked_fill_f32(dpcrt_context *ctx, float *out, const float *in,
-                     const float *mask, int32_t rank, const int64_t *dims,
-                     float value) {
+template <typename T>
+void launchMaskedFill(dpcrt_context *ctx, T *out, const T *in, const T *mask,
+                      int32_t rank, const int64_t *dims, T value) {
   if (rank < 0) {
     recordError(ctx, "masked_fill: negative rank");
     return;
@@ -274,12 +283,42 @@ void masked_fill_f32(dpcrt_context *ctx, float *out, const float *in,
   int64_t n;
   if (!makeStrides(ctx, "masked_fill", rank, dims, 1, st, n))
     return;
-  launch(ctx, "masked_fill", n, maskedFillKernel, out, in, mask, st, n, value);
+  launch(ctx, "masked_fill", n, maskedFillKernel<T>, out, in, mask, st, n,
+         value);
+}
+
+} // namespace
+
+void compare_f32(dpcrt_context *ctx, int32_t kind, float *out, const float *a,
+                 const float *b, int32_t rank, const int64_t *dims) {
+  launchCompare(ctx, kind, out, a, b, rank, dims);
+}
+
+void compare_f64(dpcrt_context *ctx, int32_t kind, double *out, const double *a,
+                 const double *b, int32_t rank, const int64_t *dims) {
+  launchCompare(ctx, kind, out, a, b, rank, dims);
+}
+
+void masked_fill_f32(dpcrt_context *ctx, float *out, const float *in,
+                     const float *mask, int32_t rank, const int64_t *dims,
+                     float value) {
+  launchMaskedFill(ctx, out, in, mask, rank, dims, value);
+}
+
+void masked_fill_f64(dpcrt_context *ctx, double *out, const double *in,
+                     const double *mask, int32_t rank, const int64_t *dims,
+                     double value) {
+  launchMaskedFill(ctx, out, in, mask, rank, dims, value);
 }
 
 void where_f32(dpcrt_context *ctx, float *out, const float *condition,
                const float *a, const float *b, int64_t n) {
-  launch(ctx, "where", n, whereKernel, out, condition, a, b, n);
+  launch(ctx, "where", n, whereKernel<float>, out, condition, a, b, n);
+}
+
+void where_f64(dpcrt_context *ctx, double *out, const double *condition,
+               const double *a, const double *b, int64_t n) {
+  launch(ctx, "where", n, whereKernel<double>, out, condition, a, b, n);
 }
 
 void convert_i64_f32(dpcrt_context *ctx, float *out, const int64_t *in,

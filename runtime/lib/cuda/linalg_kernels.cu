@@ -141,10 +141,14 @@ void broadcast_rows_f64(dpcrt_context *ctx, double *out, const double *bias,
          bias, rows * cols, cols);
 }
 
-void batched_gemm_f32(dpcrt_context *ctx, float *c, const float *a,
-                      const float *b, int32_t batch_rank, const int64_t *dims,
-                      int64_t m, int64_t n, int64_t k, int32_t trans_a,
-                      int32_t trans_b) {
+namespace {
+
+/// batched_gemm_f32 and _f64: one strided-batched cuBLAS call where the
+/// batch strides are uniform, else one GEMM per batch element.
+template <typename T>
+void batchedGemm(dpcrt_context *ctx, T *c, const T *a, const T *b,
+                 int32_t batch_rank, const int64_t *dims, int64_t m, int64_t n,
+                 int64_t k, int32_t trans_a, int32_t trans_b) {
   if (batch_rank < 0) {
     recordError(ctx, "batched_gemm: negative batch rank");
     return;
@@ -164,15 +168,19 @@ void batched_gemm_f32(dpcrt_context *ctx, float *c, const float *a,
     // One call; a stride of 0 broadcasts an operand over the batch.
     int lda = static_cast<int>(std::max<int64_t>(1, trans_a ? m : k));
     int ldb = static_cast<int>(std::max<int64_t>(1, trans_b ? k : n));
-    float one = 1.0f, zero = 0.0f;
-    failed(ctx,
-           cublasSgemmStridedBatched(
-               state(ctx).cublas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
-               trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, static_cast<int>(n),
-               static_cast<int>(m), static_cast<int>(k), &one, b, ldb,
-               flatB * sizeB, a, lda, flatA * sizeA, &zero, c,
-               static_cast<int>(n), sizeC, static_cast<int>(batch)),
-           "batched_gemm");
+    T one = T(1), zero = T(0);
+    auto gemm = [&](auto stridedBatched) {
+      return stridedBatched(
+          state(ctx).cublas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
+          trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, static_cast<int>(n),
+          static_cast<int>(m), static_cast<int>(k), &one, b, ldb, flatB * sizeB,
+          a, lda, flatA * sizeA, &zero, c, static_cast<int>(n), sizeC,
+          static_cast<int>(batch));
+    };
+    if constexpr (std::is_same_v<T, float>)
+      failed(ctx, gemm(cublasSgemmStridedBatched), "batched_gemm");
+    else
+      failed(ctx, gemm(cublasDgemmStridedBatched), "batched_gemm");
     return;
   }
   // Irregular strides: one GEMM per batch element, in row-major order.
@@ -184,13 +192,29 @@ void batched_gemm_f32(dpcrt_context *ctx, float *c, const float *a,
       offB += index[d] * strideB[d];
     }
     rowMajorGemm(ctx, "batched_gemm", c + e * sizeC, a + offA * sizeA,
-                 b + offB * sizeB, m, n, k, trans_a, trans_b, 0.0f);
+                 b + offB * sizeB, m, n, k, trans_a, trans_b, T(0));
     for (int32_t d = batch_rank - 1; d >= 0; --d) {
       if (++index[d] < dims[d])
         break;
       index[d] = 0;
     }
   }
+}
+
+} // namespace
+
+void batched_gemm_f32(dpcrt_context *ctx, float *c, const float *a,
+                      const float *b, int32_t batch_rank, const int64_t *dims,
+                      int64_t m, int64_t n, int64_t k, int32_t trans_a,
+                      int32_t trans_b) {
+  batchedGemm(ctx, c, a, b, batch_rank, dims, m, n, k, trans_a, trans_b);
+}
+
+void batched_gemm_f64(dpcrt_context *ctx, double *c, const double *a,
+                      const double *b, int32_t batch_rank, const int64_t *dims,
+                      int64_t m, int64_t n, int64_t k, int32_t trans_a,
+                      int32_t trans_b) {
+  batchedGemm(ctx, c, a, b, batch_rank, dims, m, n, k, trans_a, trans_b);
 }
 
 } // namespace dpc::cuda

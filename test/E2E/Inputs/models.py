@@ -226,10 +226,34 @@ class NumbersAndViewsMLP(nn.Module):
         return F.log_softmax(self.head(h.view(-1, 24)), dim=-1).t().t()
 
 
+class MasksAndProductsMLP(nn.Module):
+    """where, masked_fill and comparisons with numbers, maximum and minimum,
+    pow of tensors (and of a number), a matmul with a broadcast 2-d
+    operand and a bmm: the masks and batched products of a float64 model
+    (float64-1rank-2ranks.test)."""
+
+    def __init__(self, features=32, hidden=24, classes=10):
+        super().__init__()
+        self.fc1 = nn.Linear(features, hidden)
+        self.head = nn.Linear(hidden, classes)
+        self.w = nn.Parameter(torch.randn(4, 6, 6) * 0.3)
+
+    def forward(self, x):
+        h = self.fc1(x)
+        h = torch.where(h > 0.1, h, 0.5 * h)
+        h = h.masked_fill(h < -1.0, -1.0)
+        h = torch.maximum(h, torch.tanh(h)) + torch.minimum(h, 0.2 * h)
+        h = torch.pow(h.abs() + 1.0, torch.sigmoid(h)) + 2.0 ** torch.tanh(h)
+        g = torch.matmul(h.view(-1, 4, 6), self.w.transpose(1, 2)[0])
+        g = torch.bmm(g.transpose(0, 1), self.w)
+        return self.head(g.transpose(0, 1).reshape(-1, 24))
+
+
 MODELS = {"mlp": MLP, "tied": TiedMLP, "regressor": Regressor, "exp": ExpMLP,
           "pointwise": PointwiseMLP, "select": SelectMLP,
           "dtype": DtypeMLP, "mixed-precision": MixedPrecisionMLP,
-          "numbers-and-views": NumbersAndViewsMLP}
+          "numbers-and-views": NumbersAndViewsMLP,
+          "masks-and-products": MasksAndProductsMLP}
 
 
 class IndexingMLP(nn.Module):
