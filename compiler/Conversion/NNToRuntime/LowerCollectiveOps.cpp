@@ -24,6 +24,14 @@ Value offsetPtrOrBase(RuntimeCallBuilder &rt, Value base, int64_t bytes) {
   return bytes == 0 ? base : rt.offsetPtr(base, bytes);
 }
 
+/// The all-reduce that starts averaging gradients like `grad`: float64
+/// buckets have their own (a bucket holds one element type, checked by
+/// dp.all_reduce_start).
+StringRef allReduceStartKernel(Value grad) {
+  return isFloat64(grad) ? "dpcrt_allreduce_start_f64"
+                         : "dpcrt_allreduce_start";
+}
+
 } // namespace
 
 void dpc::populateCollectiveLowerings(RuntimeLowerings &lowerings) {
@@ -33,8 +41,7 @@ void dpc::populateCollectiveLowerings(RuntimeLowerings &lowerings) {
     rt.call("dpcrt_copy",
             {out, rt.ptr(o.getInput()), rt.i64(getTensorBytes(o.getType()))});
     Value handle =
-        rt.call(isFloat64(o.getInput()) ? "dpcrt_allreduce_start_f64"
-                                        : "dpcrt_allreduce_start",
+        rt.call(allReduceStartKernel(o.getInput()),
                 {rt.i32(-1), out, rt.i64(getNumElements(o.getInput()))},
                 rt.builder().getI64Type());
     rt.call("dpcrt_allreduce_wait", {handle});
@@ -55,10 +62,7 @@ void dpc::populateCollectiveLowerings(RuntimeLowerings &lowerings) {
         SmallVector<Value, 4> args = {rt.i32(o.getBucket()),
                                       rt.ptr(o.getInputs().front()),
                                       rt.i64(elements)};
-        // One element type per bucket (checked by the op).
-        StringRef kernel = isFloat64(o.getInputs().front())
-                               ? "dpcrt_allreduce_start_f64"
-                               : "dpcrt_allreduce_start";
+        StringRef kernel = allReduceStartKernel(o.getInputs().front());
         if (std::optional<Type> compress = o.getCompress()) {
           // DDP's fp16/bf16_compress_hook.
           kernel = "dpcrt_allreduce_start_compressed";

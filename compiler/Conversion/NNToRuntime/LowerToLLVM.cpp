@@ -16,7 +16,6 @@
 #include "compiler/Conversion/NNToRuntime/RuntimeCallBuilder.h"
 #include "compiler/Conversion/Passes.h"
 #include "compiler/TrainStep/TrainStep.h"
-#include "dialects/NN/IR/NNOps.h"
 #include "runtime/include/dpc/abi.h"
 
 #include <type_traits>
@@ -211,7 +210,7 @@ Value RuntimeCallBuilder::floatArg(Value like, double v) {
 }
 
 Value RuntimeCallBuilder::floatArg(Value like, const llvm::APFloat &v) {
-  return floatArg(like, nn::toDouble(v));
+  return floatArg(like, FloatAttr::getValueAsDouble(v));
 }
 
 SmallVector<int64_t> dpc::getBroadcastStrides(ArrayRef<int64_t> shape,

@@ -46,12 +46,6 @@ def NN_FloatScalar : TypeConstraint<
          CPred<"::llvm::cast<::mlir::RankedTensorType>($_self).getRank() == 0">]>,
     "0-d float tensor">;
 
-// float64: the ops with float64 kernels (kernels.def's _f64 twins) carry
-// NN_HasFloat64Kernels. Every nn op verifies (NN_Float64Checked, in
-// NN_Op) that it computes in float64 only if it has them, and never on
-// float32 and float64 tensors at once, so a model.double() model that uses
-// another op is refused at import, at the op's model line, instead of
-// failing in the lowering (dialects/NN/IR/NNFloat64.cpp).
 // A float constant of an op that has float64 kernels (a factor, an alpha, a
 // fill value, a learning rate): float32 on float32 tensors, float64 on
 // float64 ones (nn::floatAttrFor), so a float64 model's constants are not
@@ -64,6 +58,12 @@ def NN_FloatAttr : TypedAttrBase<F32, "FloatAttr",
   let returnType = [{ ::llvm::APFloat }];
 }
 
+// float64: the ops with float64 kernels (kernels.def's _f64 twins) carry
+// NN_HasFloat64Kernels. Every nn op verifies (NN_Float64Checked, in
+// NN_Op) that it computes in float64 only if it has them, and never on
+// float32 and float64 tensors at once, so a model.double() model that uses
+// another op is refused at import, at the op's model line, instead of
+// failing in the lowering (dialects/NN/IR/NNFloat64.cpp).
 def NN_HasFloat64Kernels : NativeOpTrait<"HasFloat64Kernels"> {
   let cppNamespace = "::dpc::nn";
 }

@@ -42,7 +42,7 @@ bool isValidApproximate(StringAttr approximate) {
 SmallVector<Value> AddOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   Location loc = getLoc();
   Value dy = resultGrads[0];
-  double alpha = toDouble(getAlpha());
+  double alpha = FloatAttr::getValueAsDouble(getAlpha());
   return {sumToTypeOf(b, loc, dy, getLhs()),
           sumToTypeOf(b, loc, scaled(b, loc, dy, alpha), getRhs())};
 }
@@ -54,7 +54,7 @@ SmallVector<Value> AddOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
 SmallVector<Value> SubOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
   Location loc = getLoc();
   Value dy = resultGrads[0];
-  double alpha = toDouble(getAlpha());
+  double alpha = FloatAttr::getValueAsDouble(getAlpha());
   return {sumToTypeOf(b, loc, dy, getLhs()),
           sumToTypeOf(b, loc, scaled(b, loc, dy, -alpha), getRhs())};
 }
@@ -250,7 +250,8 @@ LogicalResult ScaleOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
 }
 
 SmallVector<Value> ScaleOp::buildVJP(OpBuilder &b, ValueRange resultGrads) {
-  return {scaled(b, getLoc(), resultGrads[0], toDouble(getFactor()))};
+  return {
+      scaled(b, getLoc(), resultGrads[0], getFactorAttr().getValueAsDouble())};
 }
 
 //===----------------------------------------------------------------------===//

@@ -17,15 +17,15 @@
 // The elementwise binary family: one record per op names its formula, the
 // aten operator it imports, the runtime kind that computes it
 // (DPCRT_BINARY_*, runtime/include/dpc/binary_kinds.def) and whether it has
-// torch's `alpha` (the factor of rhs); `float64` whether its forward and
-// backward ops have float64 kernels (all of today's do). Result type (the NumPy broadcast of
-// the operands, inferBroadcast), the tensor-tensor import and the
-// lowering follow from the record (ElementwiseBinaryOpInterface); the VJP is
-// written by hand (NNElementwiseOps.cpp).
+// torch's `alpha` (the factor of rhs). Result type (the NumPy broadcast of
+// the operands, inferBroadcast), the tensor-tensor import and the lowering
+// follow from the record (ElementwiseBinaryOpInterface); the VJP is written
+// by hand (NNElementwiseOps.cpp). Every op of the family and its gradient
+// has float64 kernels.
 class NN_BinaryOp<string mnemonic, string formula, string atenName,
-                  string binaryKind, bit hasAlpha = 0, bit float64 = 1>
-    : NN_DiffOp<mnemonic, !listconcat([ElementwiseBinaryOpInterface],
-                                      !if(float64, [NN_HasFloat64Kernels], []))> {
+                  string binaryKind, bit hasAlpha = 0>
+    : NN_DiffOp<mnemonic, [ElementwiseBinaryOpInterface,
+                           NN_HasFloat64Kernels]> {
   let summary = "elementwise " # formula # " with NumPy broadcasting";
   let description = [{
     Elementwise `}] # formula # [{` of two f32 tensors whose shapes broadcast
@@ -45,7 +45,7 @@ class NN_BinaryOp<string mnemonic, string formula, string atenName,
     static constexpr bool kHasAlpha = }] # !if(hasAlpha, "true", "false") # [{;
     /// alpha (1 for the ops without one), in the op's precision.
     double getRhsFactor() { return }] #
-      !if(hasAlpha, "::dpc::nn::toDouble(getAlpha())", "1.0") # [{; }
+      !if(hasAlpha, "::mlir::FloatAttr::getValueAsDouble(getAlpha())", "1.0") # [{; }
   }];
   let extraClassDefinition = [{
     ::mlir::LogicalResult $cppClass::inferReturnTypes(
@@ -115,7 +115,8 @@ def NN_ScaleOp : NN_DiffOp<"scale", [NN_HasFloat64Kernels]> {
 // `gradFrom` is "input" or "result" for an op whose VJP is the kind's
 // gradient formula (kernel_shared.h's applyUnaryGrad) applied to that value
 // (`nn.unary_grad`); empty when the VJP is written by hand
-// (NNElementwiseOps.cpp).
+// (NNElementwiseOps.cpp). `float64` is 0 for the kinds that have no meaning
+// on float64 tensors (the 16-bit roundings of --precision bf16|fp16).
 class NN_UnaryOp<string mnemonic, string formula, string atenName,
                  string unaryKind, string gradFrom = "",
                  list<string> parameters = [], bit float64 = 1>

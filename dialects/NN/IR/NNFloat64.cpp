@@ -74,12 +74,6 @@ FloatAttr floatAttrFor(Type type, double value) {
   return type.isF64() ? b.getF64FloatAttr(value) : b.getF32FloatAttr(value);
 }
 
-double toDouble(const llvm::APFloat &value) {
-  return &value.getSemantics() == &llvm::APFloat::IEEEdouble()
-             ? value.convertToDouble()
-             : static_cast<double>(value.convertToFloat());
-}
-
 //===----------------------------------------------------------------------===//
 // nn.scale and nn.fill: a float constant in the tensor's element type
 //===----------------------------------------------------------------------===//

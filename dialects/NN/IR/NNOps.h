@@ -43,9 +43,6 @@ public:
 /// op computing on them holds its constants.
 mlir::FloatAttr floatAttrFor(mlir::Type type, double value);
 
-/// An APFloat attribute's value as a double (float32 or float64).
-double toDouble(const llvm::APFloat &value);
-
 } // namespace dpc::nn
 
 #define GET_OP_CLASSES

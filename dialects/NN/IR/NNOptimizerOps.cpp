@@ -41,7 +41,7 @@ LogicalResult SGDUpdateOp::inferReturnTypes(MLIRContext *,
 }
 
 LogicalResult SGDUpdateOp::verify() {
-  bool hasMomentum = toDouble(getMomentum()) != 0.0;
+  bool hasMomentum = FloatAttr::getValueAsDouble(getMomentum()) != 0.0;
   if (hasMomentum != static_cast<bool>(getMomentumBuffer()))
     return emitOpError("has a momentum buffer exactly when momentum != 0");
   if (getNesterov() && !hasMomentum)

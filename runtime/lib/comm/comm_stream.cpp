@@ -51,23 +51,23 @@ CommStream::~CommStream() {
   worker.join();
 }
 
+int64_t CommStream::enqueue(Task task) {
+  std::lock_guard<std::mutex> lock(mutex);
+  task.handle = nextHandle++;
+  queue.push_back(task);
+  queued.notify_one();
+  return task.handle;
+}
+
 int64_t CommStream::start(int32_t bucket, float *data, int64_t n,
                           int32_t commDType, int64_t step, Tracer *tracer) {
-  std::lock_guard<std::mutex> lock(mutex);
-  int64_t handle = nextHandle++;
-  queue.push_back({handle, bucket, data, nullptr, n, commDType, step, tracer});
-  queued.notify_one();
-  return handle;
+  return enqueue({0, bucket, data, nullptr, n, commDType, step, tracer});
 }
 
 int64_t CommStream::startFloat64(int32_t bucket, double *data, int64_t n,
                                  int64_t step, Tracer *tracer) {
-  std::lock_guard<std::mutex> lock(mutex);
-  int64_t handle = nextHandle++;
-  queue.push_back(
-      {handle, bucket, nullptr, data, n, DPCRT_GRAD_COMM_F32, step, tracer});
-  queued.notify_one();
-  return handle;
+  return enqueue(
+      {0, bucket, nullptr, data, n, DPCRT_GRAD_COMM_F32, step, tracer});
 }
 
 void CommStream::wait(int64_t handle) {
@@ -114,7 +114,6 @@ std::string CommStream::allReduce(const Task &task) {
   void *buffer = task.data;
   MPI_Datatype type = MPI_FLOAT;
   MPI_Op sum = MPI_SUM;
-  int elementBytes = compressing ? 2 : 4;
   if (task.data64) {
     // DDP's division by the world size, in float64.
     double size = static_cast<double>(worldSize);
@@ -122,7 +121,6 @@ std::string CommStream::allReduce(const Task &task) {
       task.data64[i] /= size;
     buffer = task.data64;
     type = MPI_DOUBLE;
-    elementBytes = 8;
   } else if (compressing) {
     compressed.resize(static_cast<size_t>(task.n));
     compressGradients(task.commDType, task.data, task.n, worldSize,
@@ -144,9 +142,9 @@ std::string CommStream::allReduce(const Task &task) {
   for (int64_t first = 0; first < task.n; first += kChunk) {
     int count = static_cast<int>(std::min(kChunk, task.n - first));
     MPI_Request request;
-    int rc = MPI_Iallreduce(MPI_IN_PLACE,
-                            static_cast<char *>(buffer) + first * elementBytes,
-                            count, type, sum, comm, &request);
+    int rc = MPI_Iallreduce(
+        MPI_IN_PLACE, static_cast<char *>(buffer) + first * task.wireBytes(),
+        count, type, sum, comm, &request);
     // Polled, not blocking: a blocking MPI call busy-waits at full
     // speed, which on a host with a core per rank starves the compute
     // thread it is meant to overlap with. A stalled rank ends the job
@@ -180,10 +178,7 @@ void CommStream::run() {
     auto begin = Tracer::Clock::now();
     std::string failure = allReduce(task);
     if (task.tracer) {
-      int64_t bytesPerElement = task.data64                             ? 8
-                                : task.commDType == DPCRT_GRAD_COMM_F32 ? 4
-                                                                        : 2;
-      task.tracer->recordCollective(task.bucket, task.n * bytesPerElement,
+      task.tracer->recordCollective(task.bucket, task.n * task.wireBytes(),
                                     begin, Tracer::Clock::now());
     }
     {
@@ -220,6 +215,18 @@ int64_t allreduce_start(dpcrt_context *ctx, int32_t bucket, float *data,
   return allreduce_start_compressed(ctx, bucket, data, n, DPCRT_GRAD_COMM_F32);
 }
 
+namespace {
+
+/// The context's communication stream, made on its first all-reduce.
+CommStream &commStreamOf(dpcrt_context *ctx) {
+  if (!ctx->commStream)
+    ctx->commStream =
+        std::make_unique<dpc::CommStream>(ctx->comm, ctx->worldSize);
+  return *ctx->commStream;
+}
+
+} // namespace
+
 int64_t allreduce_start_compressed(dpcrt_context *ctx, int32_t bucket,
                                    float *data, int64_t n, int32_t comm_dtype) {
   if (!ctx || n <= 0)
@@ -236,11 +243,8 @@ int64_t allreduce_start_compressed(dpcrt_context *ctx, int32_t bucket,
     }
     return 0;
   }
-  if (!ctx->commStream)
-    ctx->commStream =
-        std::make_unique<dpc::CommStream>(ctx->comm, ctx->worldSize);
-  return ctx->commStream->start(bucket, data, n, comm_dtype, ctx->step + 1,
-                                ctx->tracer);
+  return commStreamOf(ctx).start(bucket, data, n, comm_dtype, ctx->step + 1,
+                                 ctx->tracer);
 }
 
 int64_t allreduce_start_f64(dpcrt_context *ctx, int32_t bucket, double *data,
@@ -249,11 +253,8 @@ int64_t allreduce_start_f64(dpcrt_context *ctx, int32_t bucket, double *data,
     return 0;
   if (ctx->worldSize <= 1)
     return 0; // the average over one rank is the data itself
-  if (!ctx->commStream)
-    ctx->commStream =
-        std::make_unique<dpc::CommStream>(ctx->comm, ctx->worldSize);
-  return ctx->commStream->startFloat64(bucket, data, n, ctx->step + 1,
-                                       ctx->tracer);
+  return commStreamOf(ctx).startFloat64(bucket, data, n, ctx->step + 1,
+                                        ctx->tracer);
 }
 
 void allreduce_wait(dpcrt_context *ctx, int64_t handle) {

@@ -13,6 +13,8 @@
 #ifndef DPC_RUNTIME_LIB_COMM_STREAM_H
 #define DPC_RUNTIME_LIB_COMM_STREAM_H
 
+#include "dpc/abi.h"
+
 #include <mpi.h>
 
 #include <condition_variable>
@@ -61,7 +63,13 @@ private:
     int32_t commDType;
     int64_t step;
     Tracer *tracer;
+    /// Bytes per element on the wire.
+    int64_t wireBytes() const {
+      return data64 ? 8 : commDType == DPCRT_GRAD_COMM_F32 ? 4 : 2;
+    }
   };
+  /// Queues `task` under the next handle; returns the handle.
+  int64_t enqueue(Task task);
   void run();
   /// Averages one bucket; returns "" or what failed.
   std::string allReduce(const Task &task);
